@@ -1,0 +1,66 @@
+"""CIDR parsing and canonicalisation, exactly as AWS does it.
+
+AWS accepts a CIDR with host bits set and stores its network address
+(``10.0.0.5/16`` → ``10.0.0.0/16``); a bare address without a prefix length, an IPv6
+CIDR where IPv4 is expected (and vice versa) or anything unparsable is
+``InvalidParameterValue: CIDR block <x> is malformed``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from ipaddress import IPv4Network, IPv6Network
+
+from stockade.domain import errors
+
+Network = IPv4Network | IPv6Network
+
+
+def _malformed(value: object) -> errors.AwsError:
+    return errors.invalid_parameter_value(f"CIDR block {value} is malformed")
+
+
+def parse_cidr(value: str | None, family: int | None = None) -> Network:
+    """Parse a CIDR (host bits allowed) of the given family (4, 6 or either)."""
+    if not isinstance(value, str) or "/" not in value or value != value.strip():
+        raise _malformed(value)
+    address, _, length = value.partition("/")
+    if not length.isdigit() or (len(length) > 1 and length.startswith("0")):
+        raise _malformed(value)
+    try:
+        network = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise _malformed(value) from None
+    if "%" in address or (family is not None and network.version != family):
+        raise _malformed(value)
+    return network
+
+
+def canonical_cidr(value: str | None, family: int | None = None) -> str:
+    """The canonical text of a CIDR: network address, RFC 5952 compressed IPv6."""
+    return str(parse_cidr(value, family))
+
+
+def family_of(cidr: str) -> int:
+    return 6 if ":" in cidr else 4
+
+
+def is_internet(cidr: str) -> bool:
+    """True for the whole-internet CIDRs ``0.0.0.0/0`` and ``::/0``."""
+    return cidr in ("0.0.0.0/0", "::/0")
+
+
+def is_public(network: Network) -> bool:
+    """Whether a network contains globally routable addresses (documentation ranges count
+    as public here: stockade uses them as its stand-in internet)."""
+    if network.prefixlen == 0:
+        return True
+    documentation = (
+        ipaddress.ip_network("192.0.2.0/24"),
+        ipaddress.ip_network("198.51.100.0/24"),
+        ipaddress.ip_network("203.0.113.0/24"),
+        ipaddress.ip_network("2001:db8::/32"),
+    )
+    if any(network.version == d.version and network.subnet_of(d) for d in documentation):
+        return True
+    return not network.is_private

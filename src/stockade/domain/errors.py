@@ -1,0 +1,310 @@
+"""The one catalogue of AWS error codes stockade can raise.
+
+Every failure a user can cause is a :class:`AwsError` carrying the AWS error code, a
+message in AWS's wording (where AWS's wording is known; see the reference) and the HTTP
+status the EC2 API answers with. The API renders it as an EC2 error document, the CLI as
+one line. Build errors only through the factories below, so codes and statuses stay in one
+place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: HTTP status per code; anything not listed is a client error (400).
+_STATUS: dict[str, int] = {
+    "AuthFailure": 401,
+    "UnauthorizedOperation": 403,
+    "DryRunOperation": 412,
+    "InternalError": 500,
+    "RequestLimitExceeded": 503,
+    "Unavailable": 503,
+}
+
+#: Every code stockade may emit. Tests assert that raised codes come from this set.
+CODES: frozenset[str] = frozenset(
+    {
+        "AuthFailure",
+        "CannotDelete",
+        "DependencyViolation",
+        "DryRunOperation",
+        "IncorrectInstanceState",
+        "IncorrectState",
+        "InsufficientFreeAddressesInSubnet",
+        "AddressLimitExceeded",
+        "InternalError",
+        "InvalidAction",
+        "InvalidAvailabilityZone",
+        "InvalidGroup.Duplicate",
+        "InvalidGroup.NotFound",
+        "InvalidGroup.Reserved",
+        "InvalidGroupId.Malformed",
+        "InvalidID",
+        "InvalidInstanceID",
+        "InvalidInstanceID.Malformed",
+        "InvalidInstanceID.NotFound",
+        "InvalidInternetGatewayID.NotFound",
+        "InvalidInternetGatewayId.Malformed",
+        "InvalidNetworkInterfaceID.NotFound",
+        "InvalidNetworkInterfaceId.Malformed",
+        "InvalidNextToken",
+        "InvalidParameter",
+        "InvalidParameterCombination",
+        "InvalidParameterValue",
+        "InvalidPermission.Duplicate",
+        "InvalidPermission.Malformed",
+        "InvalidPermission.NotFound",
+        "InvalidPrefixListId.Malformed",
+        "InvalidPrefixListId.NotFound",
+        "InvalidPrefixListModification",
+        "InvalidRequest",
+        "InvalidSecurityGroupRuleId.Malformed",
+        "InvalidSecurityGroupRuleId.NotFound",
+        "InvalidSubnet.Conflict",
+        "InvalidSubnet.Range",
+        "InvalidSubnetID.Malformed",
+        "InvalidSubnetID.NotFound",
+        "InvalidVpc.Range",
+        "InvalidVpcID.Malformed",
+        "InvalidVpcID.NotFound",
+        "Gateway.NotAttached",
+        "Resource.AlreadyAssociated",
+        "DefaultVpcAlreadyExists",
+        "MissingAction",
+        "MissingParameter",
+        "PrefixListMaxEntriesExceeded",
+        "PrefixListVersionMismatch",
+        "RulesPerSecurityGroupLimitExceeded",
+        "SecurityGroupLimitExceeded",
+        "SecurityGroupsPerInstanceLimitExceeded",
+        "SecurityGroupsPerInterfaceLimitExceeded",
+        "SubnetLimitExceeded",
+        "TagLimitExceeded",
+        "UnknownParameter",
+        "UnsupportedOperation",
+        "VpcLimitExceeded",
+        "VPCIdNotSpecified",
+        "NetworkInterfaceLimitExceeded",
+        "PrefixListLimitExceeded",
+        "Unavailable",
+    }
+)
+
+
+@dataclass(frozen=True, eq=False)
+class AwsError(Exception):
+    """A failure with an AWS error code; the call that raised it changed nothing."""
+
+    code: str
+    message: str
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:  # a programming error, caught by the tests
+            raise ValueError(f"error code {self.code!r} is not in the catalogue")
+        Exception.__init__(self, f"{self.code}: {self.message}")
+
+    @property
+    def status(self) -> int:
+        """HTTP status the EC2 API uses for this code."""
+        return _STATUS.get(self.code, 400)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+def error(code: str, message: str) -> AwsError:
+    """Build an error from the catalogue (use the named factories where one fits)."""
+    return AwsError(code, message)
+
+
+# --- parameters -------------------------------------------------------------------------
+
+
+def missing_parameter(name: str) -> AwsError:
+    return AwsError("MissingParameter", f"The request must contain the parameter {name}")
+
+
+def invalid_value(parameter: str, value: object, reason: str = "") -> AwsError:
+    tail = f" {reason}" if reason else ""
+    return AwsError(
+        "InvalidParameterValue", f"Value ({value}) for parameter {parameter} is invalid.{tail}"
+    )
+
+
+def invalid_parameter_value(message: str) -> AwsError:
+    return AwsError("InvalidParameterValue", message)
+
+
+def invalid_combination(message: str) -> AwsError:
+    return AwsError("InvalidParameterCombination", message)
+
+
+def dry_run() -> AwsError:
+    return AwsError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.")
+
+
+# --- malformed / not found ids ----------------------------------------------------------
+
+#: id prefix -> (malformed code, not-found code, noun used in messages)
+_ID_ERRORS: dict[str, tuple[str, str, str]] = {
+    "sg": ("InvalidGroupId.Malformed", "InvalidGroup.NotFound", "security group"),
+    "sgr": (
+        "InvalidSecurityGroupRuleId.Malformed",
+        "InvalidSecurityGroupRuleId.NotFound",
+        "security group rule",
+    ),
+    "vpc": ("InvalidVpcID.Malformed", "InvalidVpcID.NotFound", "vpc"),
+    "subnet": ("InvalidSubnetID.Malformed", "InvalidSubnetID.NotFound", "subnet"),
+    "eni": (
+        "InvalidNetworkInterfaceId.Malformed",
+        "InvalidNetworkInterfaceID.NotFound",
+        "networkInterface",
+    ),
+    "i": ("InvalidInstanceID.Malformed", "InvalidInstanceID.NotFound", "instance"),
+    "pl": ("InvalidPrefixListId.Malformed", "InvalidPrefixListId.NotFound", "prefix list"),
+    "igw": (
+        "InvalidInternetGatewayId.Malformed",
+        "InvalidInternetGatewayID.NotFound",
+        "internetGateway",
+    ),
+}
+
+
+def malformed_id(prefix: str, value: str) -> AwsError:
+    code = _ID_ERRORS[prefix][0]
+    return AwsError(code, f'Invalid id: "{value}" (expecting "{prefix}-...")')
+
+
+def not_found(prefix: str, resource_id: str) -> AwsError:
+    """The standard not-found error for an id of the given kind."""
+    code, noun = _ID_ERRORS[prefix][1], _ID_ERRORS[prefix][2]
+    if prefix == "sg":
+        return AwsError(code, f"The security group '{resource_id}' does not exist")
+    if prefix == "sgr":
+        return AwsError(code, f"The security group rule ID '{resource_id}' does not exist")
+    if prefix == "pl":
+        return AwsError(code, f"The prefix list ID '{resource_id}' does not exist")
+    if prefix == "i":
+        return AwsError(code, f"The instance ID '{resource_id}' does not exist")
+    return AwsError(code, f"The {noun} ID '{resource_id}' does not exist")
+
+
+# --- security groups --------------------------------------------------------------------
+
+
+def group_not_found_in_vpc(name_or_id: str, vpc_id: str, default: bool = False) -> AwsError:
+    where = "default VPC" if default else "VPC"
+    return AwsError(
+        "InvalidGroup.NotFound", f"The security group '{name_or_id}' does not exist in {where} '{vpc_id}'"
+    )
+
+
+def different_networks() -> AwsError:
+    return AwsError(
+        "InvalidGroup.NotFound", "You have specified two resources that belong to different networks."
+    )
+
+
+def group_duplicate(name: str, vpc_id: str) -> AwsError:
+    return AwsError(
+        "InvalidGroup.Duplicate", f"The security group '{name}' already exists for VPC '{vpc_id}'"
+    )
+
+
+def group_reserved(name: str) -> AwsError:
+    return AwsError("InvalidGroup.Reserved", f"The security group name '{name}' is reserved.")
+
+
+def cannot_delete_default(group_id: str) -> AwsError:
+    return AwsError(
+        "CannotDelete",
+        f'the specified group: "{group_id}" name: "default" cannot be deleted by a user',
+    )
+
+
+def dependency_violation(resource_id: str) -> AwsError:
+    return AwsError("DependencyViolation", f"resource {resource_id} has a dependent object")
+
+
+def permission_duplicate(peer: str, protocol: str, from_port: int, to_port: int) -> AwsError:
+    return AwsError(
+        "InvalidPermission.Duplicate",
+        f'the specified rule "peer: {peer}, {protocol.upper()}, from port: {from_port}, '
+        f'to port: {to_port}, ALLOW" already exists',
+    )
+
+
+def permission_not_found() -> AwsError:
+    return AwsError(
+        "InvalidPermission.NotFound", "The specified rule does not exist in this security group."
+    )
+
+
+def permission_malformed(message: str) -> AwsError:
+    return AwsError("InvalidPermission.Malformed", message)
+
+
+def rules_limit() -> AwsError:
+    return AwsError(
+        "RulesPerSecurityGroupLimitExceeded",
+        "The maximum number of rules per security group has been reached.",
+    )
+
+
+def groups_limit(vpc_id: str) -> AwsError:
+    return AwsError(
+        "SecurityGroupLimitExceeded",
+        f"The maximum number of security groups for VPC '{vpc_id}' has been reached.",
+    )
+
+
+def groups_per_interface_limit(instance_call: bool = False) -> AwsError:
+    if instance_call:
+        return AwsError(
+            "SecurityGroupsPerInstanceLimitExceeded",
+            "The maximum number of security groups per instance has been reached.",
+        )
+    return AwsError(
+        "SecurityGroupsPerInterfaceLimitExceeded",
+        "The maximum number of security groups per interface has been reached.",
+    )
+
+
+def vpc_id_not_specified() -> AwsError:
+    return AwsError(
+        "VPCIdNotSpecified",
+        "No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.",
+    )
+
+
+def vpc_group_by_name(name: str) -> AwsError:
+    return AwsError(
+        "InvalidParameterValue",
+        f"Invalid value '{name}' for groupName. You may not reference Amazon VPC security groups "
+        "by name. Please use the corresponding id for this operation.",
+    )
+
+
+# --- instances, interfaces, network -----------------------------------------------------
+
+
+def incorrect_instance_state(instance_id: str, state: str, action: str) -> AwsError:
+    return AwsError(
+        "IncorrectInstanceState",
+        f"The instance '{instance_id}' is not in a state from which it can be {action}.",
+    )
+
+
+def different_networks_at_launch(group_id: str, subnet_id: str) -> AwsError:
+    return AwsError(
+        "InvalidParameter",
+        f"Security group {group_id} and subnet {subnet_id} belong to different networks.",
+    )
+
+
+def multiple_interfaces(instance_id: str) -> AwsError:
+    return AwsError(
+        "InvalidInstanceID",
+        f"There are multiple interfaces attached to instance '{instance_id}'. Please specify an "
+        "interface ID for the operation instead.",
+    )

@@ -1,0 +1,56 @@
+"""VPCs, subnets and internet gateways: the network a security group lives in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from stockade.domain.tags import Tags
+
+DEFAULT_VPC_CIDR = "172.31.0.0/16"
+DEFAULT_SUBNET_PREFIX = 20  # one /20 per availability zone in the default VPC
+VPC_MIN_PREFIX, VPC_MAX_PREFIX = 16, 28
+RESERVED_ADDRESSES_PER_SUBNET = 5  # network, router (+1), DNS (+2), future (+3), broadcast
+
+
+@dataclass(frozen=True)
+class Vpc:
+    vpc_id: str
+    owner_id: str
+    region: str
+    cidr_block: str
+    ipv6_cidr_block: str | None = None
+    is_default: bool = False
+    state: str = "available"
+    instance_tenancy: str = "default"
+    dhcp_options_id: str = "default"
+    tags: Tags = ()
+
+    @property
+    def has_ipv6(self) -> bool:
+        return self.ipv6_cidr_block is not None
+
+
+@dataclass(frozen=True)
+class Subnet:
+    subnet_id: str
+    vpc_id: str
+    owner_id: str
+    region: str
+    cidr_block: str
+    availability_zone: str
+    availability_zone_id: str
+    ipv6_cidr_block: str | None = None
+    map_public_ip_on_launch: bool = False
+    assign_ipv6_address_on_creation: bool = False
+    default_for_az: bool = False
+    state: str = "available"
+    tags: Tags = ()
+
+
+@dataclass(frozen=True)
+class InternetGateway:
+    igw_id: str
+    owner_id: str
+    region: str
+    vpc_id: str | None = None  # the attached VPC, if any
+    tags: Tags = ()

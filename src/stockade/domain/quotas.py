@@ -1,0 +1,73 @@
+"""Quotas: AWS's defaults, configurable, and how rules are counted against them.
+
+Rules are counted per group, per direction and per address family: a CIDR counts 1 in
+its family; a group reference counts 1 in *both*; a prefix-list reference counts its
+weight (MaxEntries) in both ([UNVERIFIED] for the other family; awslimitchecker does so).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields
+
+from stockade.domain import errors
+from stockade.domain.security_group import PeerKind, RuleSpec
+
+MAX_GROUPS_PER_INTERFACE = 16
+MAX_RULES_TIMES_GROUPS = 1000
+
+
+@dataclass(frozen=True)
+class Quotas:
+    rules_per_group: int = 60  # per direction, per address family
+    groups_per_interface: int = 5
+    groups_per_region: int = 2500
+    vpcs_per_region: int = 5
+    subnets_per_vpc: int = 200
+    interfaces_per_region: int = 5000
+    prefix_lists_per_region: int = 100
+    prefix_list_max_entries: int = 1000
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if getattr(self, f.name) < 1:
+                raise ValueError(f"quota {f.name} must be at least 1")
+        if self.groups_per_interface > MAX_GROUPS_PER_INTERFACE:
+            raise ValueError(
+                f"groups_per_interface can be raised to {MAX_GROUPS_PER_INTERFACE} at most"
+            )
+        if self.rules_per_group * self.groups_per_interface > MAX_RULES_TIMES_GROUPS:
+            raise ValueError(
+                "rules_per_group x groups_per_interface must stay at or below "
+                f"{MAX_RULES_TIMES_GROUPS} (AWS caps their product)"
+            )
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+
+def rule_counts(
+    specs: Iterable[RuleSpec], weight_of: Callable[[str], int]
+) -> dict[tuple[bool, int], int]:
+    """Counts keyed by (is_egress, family 4|6). ``weight_of`` gives a prefix list's cost."""
+    counts = {(e, f): 0 for e in (False, True) for f in (4, 6)}
+    for spec in specs:
+        kind = spec.peer.kind
+        if kind is PeerKind.CIDR_V4:
+            counts[(spec.is_egress, 4)] += 1
+        elif kind is PeerKind.CIDR_V6:
+            counts[(spec.is_egress, 6)] += 1
+        else:
+            cost = weight_of(spec.peer.value) if kind is PeerKind.PREFIX_LIST else 1
+            counts[(spec.is_egress, 4)] += cost
+            counts[(spec.is_egress, 6)] += cost
+    return counts
+
+
+def check_rule_quota(
+    specs: Iterable[RuleSpec], weight_of: Callable[[str], int], quotas: Quotas
+) -> None:
+    """Raise RulesPerSecurityGroupLimitExceeded if a group's rules exceed the quota."""
+    if any(c > quotas.rules_per_group for c in rule_counts(specs, weight_of).values()):
+        raise errors.rules_limit()
