@@ -9,8 +9,6 @@ place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 #: HTTP status per code; anything not listed is a client error (400).
 _STATUS: dict[str, int] = {
     "AuthFailure": 401,
@@ -33,6 +31,8 @@ CODES: frozenset[str] = frozenset(
         "InsufficientFreeAddressesInSubnet",
         "AddressLimitExceeded",
         "InternalError",
+        "RequestLimitExceeded",
+        "UnauthorizedOperation",
         "InvalidAction",
         "InvalidAvailabilityZone",
         "InvalidGroup.Duplicate",
@@ -86,22 +86,26 @@ CODES: frozenset[str] = frozenset(
         "VPCIdNotSpecified",
         "NetworkInterfaceLimitExceeded",
         "PrefixListLimitExceeded",
+        "RequestExpired",
         "Unavailable",
+        "CidrLimitExceeded",
+        "InvalidIPAddress.InUse",
+        "InvalidNetworkInterface.InUse",
+        "InvalidAttachmentID.NotFound",
+        "OperationNotPermitted",
     }
 )
 
 
-@dataclass(frozen=True, eq=False)
 class AwsError(Exception):
     """A failure with an AWS error code; the call that raised it changed nothing."""
 
-    code: str
-    message: str
-
-    def __post_init__(self) -> None:
-        if self.code not in CODES:  # a programming error, caught by the tests
-            raise ValueError(f"error code {self.code!r} is not in the catalogue")
-        Exception.__init__(self, f"{self.code}: {self.message}")
+    def __init__(self, code: str, message: str) -> None:
+        if code not in CODES:  # a programming error, caught by the tests
+            raise ValueError(f"error code {code!r} is not in the catalogue")
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
 
     @property
     def status(self) -> int:
@@ -110,6 +114,9 @@ class AwsError(Exception):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"AwsError({self.code!r}, {self.message!r})"
 
 
 def error(code: str, message: str) -> AwsError:
@@ -195,13 +202,15 @@ def not_found(prefix: str, resource_id: str) -> AwsError:
 def group_not_found_in_vpc(name_or_id: str, vpc_id: str, default: bool = False) -> AwsError:
     where = "default VPC" if default else "VPC"
     return AwsError(
-        "InvalidGroup.NotFound", f"The security group '{name_or_id}' does not exist in {where} '{vpc_id}'"
+        "InvalidGroup.NotFound",
+        f"The security group '{name_or_id}' does not exist in {where} '{vpc_id}'",
     )
 
 
 def different_networks() -> AwsError:
     return AwsError(
-        "InvalidGroup.NotFound", "You have specified two resources that belong to different networks."
+        "InvalidGroup.NotFound",
+        "You have specified two resources that belong to different networks.",
     )
 
 
@@ -273,7 +282,8 @@ def groups_per_interface_limit(instance_call: bool = False) -> AwsError:
 def vpc_id_not_specified() -> AwsError:
     return AwsError(
         "VPCIdNotSpecified",
-        "No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.",
+        "No default VPC for this user. "
+        "GroupName is only supported for EC2-Classic and default VPC.",
     )
 
 

@@ -14,7 +14,7 @@ from stockade.domain import errors
 
 PREFIXES = ("sg", "sgr", "vpc", "subnet", "eni", "i", "pl", "igw", "r")
 
-_ID_RE = {p: re.compile(rf"^{p}-(?:[0-9a-f]{{8}}|[0-9a-f]{{17}})$") for p in PREFIXES}
+_ID_RE = {p: re.compile(rf"^{p}-(?:[0-9a-f]{{8}}|[0-9a-f]{{17}})\Z") for p in PREFIXES}
 
 #: ARN resource type per id prefix.
 _ARN_TYPE = {

@@ -34,6 +34,8 @@ class NetworkInterface:
     instance_id: str | None = None
     device_index: int | None = None
     attachment_id: str | None = None
+    #: deleted with its instance (interfaces created by RunInstances are)
+    delete_on_termination: bool = False
     description: str = ""
     source_dest_check: bool = True
     connection_tracking: ConnectionTracking = field(default_factory=ConnectionTracking)

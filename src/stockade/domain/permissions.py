@@ -104,7 +104,8 @@ class GroupedPermission:
     ip_ranges: list[tuple[str, str | None]] = field(default_factory=list)
     ipv6_ranges: list[tuple[str, str | None]] = field(default_factory=list)
     prefix_list_ids: list[tuple[str, str | None]] = field(default_factory=list)
-    groups: list[tuple[str, str | None, str | None]] = field(default_factory=list)  # id, owner, desc
+    #: (group id, owner id, description)
+    groups: list[tuple[str, str | None, str | None]] = field(default_factory=list)
 
 
 def group(rules: Iterable[SecurityGroupRule]) -> list[GroupedPermission]:

@@ -27,7 +27,7 @@ def canonical_protocol(value: str | int | None) -> str:
         return _NAMES[text]
     if text in ("-1", "all"):
         return ALL
-    if text.isdigit() and int(text) <= 255:
+    if text.isascii() and text.isdigit() and int(text) <= 255:
         number = str(int(text))
         return _NUMBERS.get(number, number)
     raise errors.invalid_parameter_value(
@@ -39,7 +39,7 @@ def protocol_number(protocol: str) -> int | None:
     """IANA number of a canonical protocol; ``None`` for ``-1`` (all)."""
     if protocol == ALL:
         return None
-    return NUMBER.get(protocol, None) if protocol in NUMBER else int(protocol)
+    return NUMBER.get(protocol) if protocol in NUMBER else int(protocol)
 
 
 def canonical_ports(protocol: str, from_port: int | None, to_port: int | None) -> tuple[int, int]:

@@ -31,7 +31,7 @@ REGIONS: dict[str, tuple[str, str]] = {
     "sa-east-1": ("abc", "sae1"),
 }
 
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
+_ACCOUNT_RE = re.compile(r"^[0-9]{12}\Z")
 
 
 @dataclass(frozen=True, order=True)

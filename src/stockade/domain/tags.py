@@ -43,6 +43,7 @@ def merged(existing: Mapping[str, str], new: Tags) -> dict[str, str]:
     if len(result) > MAX_TAGS_PER_RESOURCE:
         raise errors.error(
             "TagLimitExceeded",
-            f"The maximum number of Tags for a resource has been reached ({MAX_TAGS_PER_RESOURCE}).",
+            "The maximum number of Tags for a resource has been reached "
+            f"({MAX_TAGS_PER_RESOURCE}).",
         )
     return result

@@ -8,7 +8,7 @@ from stockade.domain import errors
 
 MAX_LENGTH = 255
 #: a-zA-Z0-9, space and ._-:/()#,@[]+=&;{}!$*  (the API's set, with ``&``)
-_CHARSET = re.compile(r"^[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*$")
+_CHARSET = re.compile(r"^[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*\Z")
 _ALLOWED_TEXT = "a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*"
 
 

@@ -87,7 +87,7 @@ def lookup(name: str) -> Service:
 def name_for(protocol: str, from_port: int, to_port: int) -> str:
     """The console Type for a rule (``SSH``, ``Custom TCP``, ``All traffic``…)."""
     for s in SERVICES:
-        if s.name in ("SFTP", "Ping", "Ping IPv6", "PMTUD", "PMTUD IPv6"):
+        if s.name in ("SFTP", "FTP", "Ping", "Ping IPv6", "PMTUD", "PMTUD IPv6"):
             continue
         if (s.protocol, s.from_port, s.to_port) == (protocol, from_port, to_port):
             return s.name
