@@ -1,0 +1,146 @@
+"""Set-based loading of domain objects: a constant number of SELECTs per call, never one per row.
+
+Each ``load_*`` takes a WHERE clause over the resource's main table and returns the
+matching objects in creation order, with their tags (and, for interfaces and prefix lists,
+their child rows) fetched by one extra query each that re-uses the same WHERE clause as a
+subquery. Getters, ``list_*`` and ``snapshot()`` all go through here, so a snapshot of
+thousands of groups costs the same handful of round trips as a single ``get_group``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Connection, Row, Select, Table, select
+
+from stockade.domain.instance import Instance
+from stockade.domain.interface import NetworkInterface
+from stockade.domain.network import InternetGateway, Subnet, Vpc
+from stockade.domain.prefix_list import PrefixList
+from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
+from stockade.domain.tags import Tags
+from stockade.store import mapping
+from stockade.store import schema as s
+
+T = TypeVar("T")
+Where = ColumnElement[bool]
+
+#: The primary-key (resource id) column of each resource table.
+ID_COLUMN = {
+    s.vpcs.name: s.vpcs.c.vpc_id,
+    s.subnets.name: s.subnets.c.subnet_id,
+    s.internet_gateways.name: s.internet_gateways.c.igw_id,
+    s.security_groups.name: s.security_groups.c.group_id,
+    s.sg_rules.name: s.sg_rules.c.rule_id,
+    s.prefix_lists.name: s.prefix_lists.c.prefix_list_id,
+    s.network_interfaces.name: s.network_interfaces.c.eni_id,
+    s.instances.name: s.instances.c.instance_id,
+}
+
+
+def ids_where(table: Table, where: Where) -> Select[Any]:
+    """``SELECT <id> FROM table WHERE ...``: the subquery child-row queries filter by."""
+    return select(ID_COLUMN[table.name]).where(where)
+
+
+def tags_where(conn: Connection, table: Table, where: Where) -> dict[str, Tags]:
+    """The tags of every row of ``table`` matching ``where``, keyed by resource id."""
+    t = s.tags
+    stmt = select(t.c.resource_id, t.c.key, t.c.value).where(
+        t.c.resource_id.in_(ids_where(table, where))
+    )
+    return mapping.tag_index(conn.execute(stmt))
+
+
+def _load(
+    conn: Connection,
+    table: Table,
+    where: Where,
+    build: Callable[[Row[Any], mapping.TagIndex], T],
+) -> list[T]:
+    rows = conn.execute(select(table).where(where).order_by(table.c.seq)).all()
+    if not rows:
+        return []
+    tags = tags_where(conn, table, where)
+    return [build(row, tags) for row in rows]
+
+
+def load_vpcs(conn: Connection, where: Where) -> list[Vpc]:
+    return _load(conn, s.vpcs, where, mapping.vpc_from)
+
+
+def load_subnets(conn: Connection, where: Where) -> list[Subnet]:
+    return _load(conn, s.subnets, where, mapping.subnet_from)
+
+
+def load_internet_gateways(conn: Connection, where: Where) -> list[InternetGateway]:
+    return _load(conn, s.internet_gateways, where, mapping.igw_from)
+
+
+def load_groups(conn: Connection, where: Where) -> list[SecurityGroup]:
+    return _load(conn, s.security_groups, where, mapping.group_from)
+
+
+def load_rules(conn: Connection, where: Where) -> list[SecurityGroupRule]:
+    r = s.sg_rules
+    columns = [r.c[name] for name in mapping.RULE_COLUMNS]
+    rows = conn.execute(select(*columns).where(where).order_by(r.c.seq)).all()
+    if not rows:
+        return []
+    return mapping.rules_from(rows, tags_where(conn, r, where))
+
+
+def load_instances(conn: Connection, where: Where) -> list[Instance]:
+    return _load(conn, s.instances, where, mapping.instance_from)
+
+
+def load_prefix_lists(conn: Connection, where: Where) -> list[PrefixList]:
+    """Prefix lists with their current version's entries."""
+    pl, ple = s.prefix_lists, s.prefix_list_entries
+    rows = conn.execute(select(pl).where(where).order_by(pl.c.seq)).all()
+    if not rows:
+        return []
+    entry_rows = conn.execute(
+        select(ple.c.prefix_list_id, ple.c.cidr, ple.c.description).where(
+            ple.c.prefix_list_id.in_(ids_where(pl, where)), ple.c.last_version.is_(None)
+        )
+    ).all()
+    by_list: dict[str, list[Row[Any]]] = {}
+    for entry in entry_rows:
+        by_list.setdefault(entry.prefix_list_id, []).append(entry)
+    tags = tags_where(conn, pl, where)
+    return [
+        mapping.prefix_list_from(
+            row, mapping.entries_from(by_list.get(row.prefix_list_id, ())), tags
+        )
+        for row in rows
+    ]
+
+
+def load_interfaces(conn: Connection, where: Where) -> list[NetworkInterface]:
+    """Interfaces with their groups (in attachment order) and IPv6 addresses."""
+    ni, eg, ip6 = s.network_interfaces, s.eni_groups, s.eni_ipv6_addresses
+    rows = conn.execute(select(ni).where(where).order_by(ni.c.seq)).all()
+    if not rows:
+        return []
+    ids = ids_where(ni, where)
+    groups: dict[str, list[str]] = {}
+    for eni_id, group_id in conn.execute(
+        select(eg.c.eni_id, eg.c.group_id)
+        .where(eg.c.eni_id.in_(ids))
+        .order_by(eg.c.eni_id, eg.c.position)
+    ):
+        groups.setdefault(eni_id, []).append(group_id)
+    addresses: dict[str, list[str]] = {}
+    for eni_id, address in conn.execute(
+        select(ip6.c.eni_id, ip6.c.address)
+        .where(ip6.c.eni_id.in_(ids))
+        .order_by(ip6.c.eni_id, ip6.c.position)
+    ):
+        addresses.setdefault(eni_id, []).append(address)
+    tags = tags_where(conn, ni, where)
+    return [
+        mapping.interface_from(row, groups.get(row.eni_id, ()), addresses.get(row.eni_id, ()), tags)
+        for row in rows
+    ]

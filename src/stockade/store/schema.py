@@ -1,0 +1,291 @@
+"""The store's tables, as SQLAlchemy Core metadata (the single source of truth for the schema).
+
+Design notes, so the reasons survive the next migration:
+
+* Every resource table has a ``seq`` column. ``list_*`` must return objects in creation
+  order, and the natural keys are random AWS-style ids, so creation order is recorded
+  explicitly. Values come from ``store_revision.next_seq``, a store-wide counter that
+  writers bump under the write lock, so the column is portable (no dialect-specific
+  autoincrement on a non-key column) and replacing an object keeps its ``seq``.
+* Every resource row carries ``account``/``region`` so ``list_*`` and ``snapshot()`` can
+  select one scope with an index, while id lookups stay global (ids are unique).
+* ``security_groups.name_key`` is ``lower(name)`` computed in Python: EC2 compares group
+  names case-insensitively, and a plain column with a unique constraint enforces that on
+  every database without expression indexes.
+* ``sg_rules.peer_owner`` is ``''`` (never NULL) for peers without an owner, because NULLs
+  are distinct in unique constraints and the rule-identity constraint would not hold.
+* ``prefix_list_entries`` keeps history: a row is valid for versions
+  ``first_version..last_version`` (``last_version`` NULL = still current), so
+  ``prefix_list_entries(id, version)`` can answer for past versions.
+* Foreign keys exist only where a row is owned by another row (rules by their group,
+  entries by their prefix list, membership/address rows by their interface). References
+  between resources (subnet → VPC, rule → peer group, …) are checked by the service layer,
+  which must produce EC2's error codes rather than integrity errors.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+#: Deterministic constraint names, so migrations can refer to (and drop) them by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _scope_columns() -> list[Column]:
+    """The columns every resource row carries: creation order and (account, region)."""
+    return [
+        Column("seq", BigInteger, nullable=False),
+        Column("account", String, nullable=False),
+        Column("region", String, nullable=False),
+    ]
+
+
+vpcs = Table(
+    "vpcs",
+    metadata,
+    Column("vpc_id", String, primary_key=True),
+    *_scope_columns(),
+    Column("cidr_block", String, nullable=False),
+    Column("ipv6_cidr_block", String),
+    Column("is_default", Boolean, nullable=False),
+    Column("state", String, nullable=False),
+    Column("instance_tenancy", String, nullable=False),
+    Column("dhcp_options_id", String, nullable=False),
+    Index("ix_vpcs_scope", "account", "region", "seq"),
+)
+
+subnets = Table(
+    "subnets",
+    metadata,
+    Column("subnet_id", String, primary_key=True),
+    *_scope_columns(),
+    Column("vpc_id", String, nullable=False, index=True),
+    Column("cidr_block", String, nullable=False),
+    Column("availability_zone", String, nullable=False),
+    Column("availability_zone_id", String, nullable=False),
+    Column("ipv6_cidr_block", String),
+    Column("map_public_ip_on_launch", Boolean, nullable=False),
+    Column("assign_ipv6_address_on_creation", Boolean, nullable=False),
+    Column("default_for_az", Boolean, nullable=False),
+    Column("state", String, nullable=False),
+    Index("ix_subnets_scope", "account", "region", "seq"),
+)
+
+internet_gateways = Table(
+    "internet_gateways",
+    metadata,
+    Column("igw_id", String, primary_key=True),
+    *_scope_columns(),
+    Column("vpc_id", String, index=True),
+    Index("ix_internet_gateways_scope", "account", "region", "seq"),
+)
+
+security_groups = Table(
+    "security_groups",
+    metadata,
+    Column("group_id", String, primary_key=True),
+    *_scope_columns(),
+    Column("vpc_id", String, nullable=False),
+    Column("name", String, nullable=False),
+    Column("name_key", String, nullable=False),
+    Column("description", String, nullable=False),
+    UniqueConstraint("vpc_id", "name_key"),
+    Index("ix_security_groups_scope", "account", "region", "seq"),
+)
+
+sg_rules = Table(
+    "sg_rules",
+    metadata,
+    Column("rule_id", String, primary_key=True),
+    *_scope_columns(),
+    Column(
+        "group_id",
+        String,
+        ForeignKey("security_groups.group_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("owner_id", String, nullable=False),
+    Column("is_egress", Boolean, nullable=False),
+    Column("protocol", String, nullable=False),
+    Column("from_port", Integer, nullable=False),
+    Column("to_port", Integer, nullable=False),
+    Column("peer_kind", String, nullable=False),
+    Column("peer_value", String, nullable=False),
+    Column("peer_owner", String, nullable=False),  # '' when the peer has no owner
+    Column("description", String),
+    UniqueConstraint(
+        "group_id",
+        "is_egress",
+        "protocol",
+        "from_port",
+        "to_port",
+        "peer_kind",
+        "peer_value",
+        "peer_owner",
+        name="uq_sg_rules_identity",
+    ),
+    Index("ix_sg_rules_group", "group_id", "seq"),
+    Index("ix_sg_rules_peer", "peer_value", "peer_kind"),
+    Index("ix_sg_rules_scope", "account", "region", "seq"),
+)
+
+prefix_lists = Table(
+    "prefix_lists",
+    metadata,
+    Column("prefix_list_id", String, primary_key=True),
+    *_scope_columns(),
+    Column("name", String, nullable=False),
+    Column("address_family", String, nullable=False),
+    Column("max_entries", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("first_version", Integer, nullable=False),  # oldest version with known entries
+    Column("state", String, nullable=False),
+    Index("ix_prefix_lists_scope", "account", "region", "seq"),
+)
+
+prefix_list_entries = Table(
+    "prefix_list_entries",
+    metadata,
+    Column(
+        "prefix_list_id",
+        String,
+        ForeignKey("prefix_lists.prefix_list_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("cidr", String, primary_key=True),
+    Column("first_version", Integer, primary_key=True),
+    Column("last_version", Integer),  # NULL: part of the current version
+    Column("description", String),
+)
+
+network_interfaces = Table(
+    "network_interfaces",
+    metadata,
+    Column("eni_id", String, primary_key=True),
+    *_scope_columns(),
+    Column("vpc_id", String, nullable=False, index=True),
+    Column("subnet_id", String, nullable=False, index=True),
+    Column("availability_zone", String, nullable=False),
+    Column("private_ip", String, nullable=False),
+    Column("mac_address", String, nullable=False),
+    Column("public_ip", String, index=True),
+    Column("associate_public_ip", Boolean, nullable=False),
+    Column("instance_id", String, index=True),
+    Column("device_index", Integer),
+    Column("attachment_id", String),
+    Column("delete_on_termination", Boolean, nullable=False),
+    Column("description", String, nullable=False),
+    Column("source_dest_check", Boolean, nullable=False),
+    Column("tcp_established_timeout", Integer, nullable=False),
+    Column("udp_stream_timeout", Integer, nullable=False),
+    Column("udp_timeout", Integer, nullable=False),
+    Column("connection_tracking_set", Boolean, nullable=False),
+    Column("interface_type", String, nullable=False),
+    Index("ix_network_interfaces_scope", "account", "region", "seq"),
+)
+
+eni_groups = Table(
+    "eni_groups",
+    metadata,
+    Column(
+        "eni_id",
+        String,
+        ForeignKey("network_interfaces.eni_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True),
+    Column("group_id", String, nullable=False, index=True),
+)
+
+eni_ipv6_addresses = Table(
+    "eni_ipv6_addresses",
+    metadata,
+    Column(
+        "eni_id",
+        String,
+        ForeignKey("network_interfaces.eni_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True),
+    Column("address", String, nullable=False, index=True),
+)
+
+instances = Table(
+    "instances",
+    metadata,
+    Column("instance_id", String, primary_key=True),
+    *_scope_columns(),
+    Column("reservation_id", String, nullable=False),
+    Column("vpc_id", String, nullable=False),
+    Column("subnet_id", String, nullable=False),
+    Column("availability_zone", String, nullable=False),
+    Column("image_id", String, nullable=False),
+    Column("instance_type", String, nullable=False),
+    Column("state", String, nullable=False),
+    Column("launch_time", String, nullable=False),
+    Column("primary_eni_id", String, nullable=False),
+    Column("key_name", String),
+    Index("ix_instances_scope", "account", "region", "seq"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("resource_id", String, primary_key=True),
+    Column("key", String, primary_key=True),
+    Column("account", String, nullable=False),
+    Column("region", String, nullable=False),
+    Column("value", String, nullable=False),
+    Index("ix_tags_scope", "account", "region"),
+)
+
+partitions = Table(
+    "partitions",
+    metadata,
+    Column("account", String, primary_key=True),
+    Column("region", String, primary_key=True),
+    Column("initialized", Boolean, nullable=False),
+)
+
+#: Exactly one row (id = 1): the revision and the creation-order counter. Writers lock it.
+store_revision = Table(
+    "store_revision",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("revision", BigInteger, nullable=False),
+    Column("next_seq", BigInteger, nullable=False),
+)
+
+change_log = Table(
+    "change_log",
+    metadata,
+    Column("revision", BigInteger, primary_key=True, autoincrement=False),
+    Column("account", String, nullable=False),
+    Column("region", String, nullable=False),
+    Column("resource_ids", Text, nullable=False),  # JSON array of ids
+    Column("committed_at", DateTime(timezone=True), nullable=False),
+)
+
+#: The id of the single ``store_revision`` row.
+REVISION_ROW_ID = 1

@@ -1,0 +1,323 @@
+"""The durable store: SQLite by default, PostgreSQL given a URL (see ``repository.py``).
+
+How writers are serialised, so read-check-write sequences in the service layer never race:
+
+* **SQLite** — WAL journal (readers never block the writer), ``synchronous=FULL`` (a
+  commit that returned survives power loss), a 30 s busy timeout, and every write
+  transaction starts with ``BEGIN IMMEDIATE``: the write lock is taken up front, so a
+  second writer (thread or process) waits in the busy handler instead of failing later
+  with "database is locked" when it tries to upgrade a read lock. Python's sqlite3 module
+  would otherwise emit its own deferred BEGIN, so, following SQLAlchemy's documented
+  recipe, its transaction handling is switched off (``isolation_level = None``) and a
+  ``begin`` event emits ``BEGIN DEFERRED``/``BEGIN IMMEDIATE`` itself.
+* **PostgreSQL** — writers run at READ COMMITTED and start with ``SELECT ... FOR UPDATE``
+  on the single ``store_revision`` row (``with_for_update()`` renders to nothing on
+  SQLite, so this is shared code); every later statement then sees the previous writer's
+  committed data. Readers use REPEATABLE READ for a consistent view.
+
+Every committed write that changed something bumps ``store_revision`` by one and appends
+to ``change_log``; other processes follow with :meth:`SqlStore.changes_since` and
+:meth:`SqlStore.wait_for_change`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import StaticPool
+
+from stockade.domain.scope import Scope
+from stockade.store import migrations
+from stockade.store import schema as s
+from stockade.store.repository import Change
+from stockade.store.transaction import SqlTransaction
+
+log = logging.getLogger(__name__)
+
+#: How long a SQLite writer waits for the lock before giving up ("database is locked").
+SQLITE_BUSY_TIMEOUT_S = 30.0
+#: How often :meth:`SqlStore.wait_for_change` polls for commits made by other processes.
+POLL_INTERVAL_S = 0.05
+#: Execution option read by the SQLite ``begin`` hook: "DEFERRED" or "IMMEDIATE".
+_SQLITE_BEGIN = "stockade_sqlite_begin"
+#: Arbitrary key of the PostgreSQL advisory lock that serialises migrations.
+_PG_MIGRATION_LOCK = 0x57_0C_CA_DE
+
+Subscriber = Callable[[Change], None]
+
+
+def database_url(url_or_path: str) -> URL:
+    """A SQLAlchemy URL: a plain path means SQLite; ``postgresql://`` means psycopg 3."""
+    if "://" not in url_or_path:
+        return URL.create("sqlite", database=str(Path(url_or_path).expanduser().resolve()))
+    url = make_url(url_or_path)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def _is_memory(url: URL) -> bool:
+    return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    if _is_memory(url):
+        # One shared connection (a new one would be a new, empty database).
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, pool_size=8, max_overflow=24
+        )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module doc)
+        cursor = dbapi_connection.cursor()
+        try:
+            # busy_timeout first: switching to WAL may itself have to wait for a lock.
+            cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(_SQLITE_BEGIN, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def _postgres_engine(url: URL) -> Engine:
+    try:
+        return create_engine(url, isolation_level="READ COMMITTED", pool_pre_ping=True)
+    except ModuleNotFoundError as exc:
+        raise RuntimeError(
+            f"PostgreSQL support needs the {exc.name} driver: pip install 'stockade[postgres]'"
+        ) from exc
+
+
+class SqlStore:
+    """The store: opens transactions, tracks the revision, notifies local subscribers."""
+
+    def __init__(self, engine: Engine) -> None:
+        """Use :meth:`open`; this wraps an engine already configured by it."""
+        self._engine = engine
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._memory = self._sqlite and _is_memory(engine.url)
+        self._pid = os.getpid()
+        self._local = threading.local()
+        # In-memory SQLite is one shared connection: one transaction at a time.
+        self._memory_lock = threading.Lock() if self._memory else None
+        self._subscribers: list[Subscriber] = []
+        self._commits = 0  # local commit counter, guarded by _committed
+        self._committed = threading.Condition()
+        self._closed = False
+
+    @classmethod
+    def open(cls, url_or_path: str) -> SqlStore:
+        """Open (creating and migrating as needed) the store at a path or database URL."""
+        url = database_url(url_or_path)
+        backend = url.get_backend_name()
+        if backend == "sqlite":
+            engine = _sqlite_engine(url)
+        elif backend == "postgresql":
+            engine = _postgres_engine(url)
+        else:
+            raise ValueError(f"unsupported database {backend!r}: use SQLite or PostgreSQL")
+        store = cls(engine)
+        try:
+            store._migrate()
+        except BaseException:
+            engine.dispose()
+            raise
+        return store
+
+    @property
+    def url(self) -> URL:
+        return self._engine.url
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._engine.dialect.name
+
+    # -- transactions ----------------------------------------------------------------------------
+
+    @contextmanager
+    def write(self, scope: Scope) -> Iterator[SqlTransaction]:
+        """A serialised read-write transaction; commits on success, rolls back on error."""
+        with self._connection(write=True) as conn, conn.begin():
+            rev = conn.execute(
+                select(s.store_revision.c.revision, s.store_revision.c.next_seq)
+                .where(s.store_revision.c.id == s.REVISION_ROW_ID)
+                .with_for_update()
+            ).one()
+            tx = SqlTransaction(
+                conn, scope, revision=rev.revision, writable=True, next_seq=rev.next_seq
+            )
+            try:
+                yield tx
+            finally:
+                tx.close()
+            change = tx.record_commit()
+        if change is not None:
+            self._announce(change)
+
+    @contextmanager
+    def read(self, scope: Scope) -> Iterator[SqlTransaction]:
+        """A consistent read-only view; never bumps the revision."""
+        with self._connection(write=False) as conn:
+            trans = conn.begin()
+            try:
+                tx = SqlTransaction(conn, scope, revision=self._read_revision(conn), writable=False)
+                try:
+                    yield tx
+                finally:
+                    tx.close()
+            finally:
+                trans.rollback()
+
+    @contextmanager
+    def _connection(self, *, write: bool) -> Iterator[Connection]:
+        """A pooled connection set up for a read or a write transaction (not yet begun)."""
+        if self._closed:
+            raise RuntimeError("the store is closed")
+        writing = getattr(self._local, "writing", False)
+        depth = getattr(self._local, "depth", 0)
+        if (write and writing) or (self._memory and depth):
+            # SQLite would wait for our own lock until the busy timeout (or, in memory, for
+            # ever); fail fast instead.
+            raise RuntimeError("a transaction that would deadlock is already open in this thread")
+        if os.getpid() != self._pid:  # forked: never share the parent's pooled connections
+            self._engine.dispose(close=False)
+            self._pid = os.getpid()
+        lock = self._memory_lock
+        if lock is not None:
+            lock.acquire()
+        self._local.writing, self._local.depth = writing or write, depth + 1
+        try:
+            with self._engine.connect() as conn:
+                if self._sqlite:
+                    conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE" if write else "DEFERRED"})
+                elif not write:
+                    conn.execution_options(
+                        isolation_level="REPEATABLE READ", postgresql_readonly=True
+                    )
+                yield conn
+        finally:
+            self._local.writing, self._local.depth = writing, depth
+            if lock is not None:
+                lock.release()
+
+    # -- revisions and changes -----------------------------------------------------------------
+
+    def revision(self) -> int:
+        """The revision of the last committed write (0 for a new store)."""
+        with self._connection(write=False) as conn, conn.begin():
+            return self._read_revision(conn)
+
+    @staticmethod
+    def _read_revision(conn: Connection) -> int:
+        t = s.store_revision
+        return int(conn.scalar(select(t.c.revision).where(t.c.id == s.REVISION_ROW_ID)) or 0)
+
+    def changes_since(self, revision: int) -> list[Change]:
+        """Every committed change after ``revision``, oldest first (from any process)."""
+        t = s.change_log
+        with self._connection(write=False) as conn, conn.begin():
+            rows = conn.execute(
+                select(t.c.revision, t.c.account, t.c.region, t.c.resource_ids)
+                .where(t.c.revision > revision)
+                .order_by(t.c.revision)
+            ).all()
+        return [
+            Change(row.revision, row.account, row.region, tuple(json.loads(row.resource_ids)))
+            for row in rows
+        ]
+
+    def wait_for_change(self, revision: int, timeout: float) -> int:
+        """Block until the revision passes ``revision`` or ``timeout`` seconds elapse.
+
+        Returns the current revision. Commits through this object wake the waiter at once;
+        commits by other processes are noticed by polling one row every 50 ms.
+        """
+        deadline = time.monotonic() + max(timeout, 0.0)
+        while True:
+            with self._committed:
+                seen = self._commits
+            current = self.revision()
+            remaining = deadline - time.monotonic()
+            if current > revision or remaining <= 0:
+                return current
+            with self._committed:
+                if self._commits == seen:
+                    self._committed.wait(min(remaining, POLL_INTERVAL_S))
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call ``callback(change)`` after each commit through this object; returns an
+        unsubscribe function. Callback errors are logged, never raised into the writer."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _announce(self, change: Change) -> None:
+        with self._committed:
+            self._commits += 1
+            self._committed.notify_all()
+        for callback in list(self._subscribers):
+            try:
+                callback(change)
+            except Exception:
+                log.exception(
+                    "store subscriber %r failed on revision %d", callback, change.revision
+                )
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        """Bring the schema to head: a cheap check first, the locked upgrade only if needed."""
+        with self._engine.connect() as conn:
+            with conn.begin():
+                if migrations.is_current(conn):
+                    return
+            if self._sqlite:
+                conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
+            with conn.begin():
+                if not self._sqlite:
+                    conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK}
+                    )
+                if not migrations.is_current(conn):  # another process may have just done it
+                    migrations.upgrade_to_head(conn)
+
+    def close(self) -> None:
+        """Release every pooled connection; the object cannot be used afterwards."""
+        self._closed = True
+        self._engine.dispose()
+
+    def __enter__(self) -> SqlStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self._engine.url.render_as_string(hide_password=True)!r})"
