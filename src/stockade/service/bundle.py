@@ -1,0 +1,63 @@
+"""Every service of one scope, behind one object.
+
+The API builds one :class:`Services` per request (one scope per request); the CLI builds one
+per command, or swaps in :class:`stockade.remote.RemoteServices`, which has the same
+attributes and method signatures but talks to a running server. Services are created on
+first use, so a call that needs one family costs only that family.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from stockade.service.context import ServiceContext
+from stockade.service.groups import GroupService
+from stockade.service.instances import InstanceService
+from stockade.service.interfaces import InterfaceService
+from stockade.service.network import NetworkService
+from stockade.service.prefix_lists import PrefixListService
+from stockade.service.rules import RuleService
+from stockade.service.tags import TagService
+
+
+class Services:
+    """The local services over one :class:`ServiceContext` (store, scope, quotas)."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    @property
+    def region(self) -> str:
+        return self.ctx.scope.region
+
+    @property
+    def account(self) -> str:
+        return self.ctx.scope.account
+
+    @cached_property
+    def network(self) -> NetworkService:
+        return NetworkService(self.ctx)
+
+    @cached_property
+    def groups(self) -> GroupService:
+        return GroupService(self.ctx)
+
+    @cached_property
+    def rules(self) -> RuleService:
+        return RuleService(self.ctx)
+
+    @cached_property
+    def prefix_lists(self) -> PrefixListService:
+        return PrefixListService(self.ctx)
+
+    @cached_property
+    def interfaces(self) -> InterfaceService:
+        return InterfaceService(self.ctx)
+
+    @cached_property
+    def instances(self) -> InstanceService:
+        return InstanceService(self.ctx)
+
+    @cached_property
+    def tags(self) -> TagService:
+        return TagService(self.ctx)

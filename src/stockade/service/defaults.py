@@ -1,0 +1,88 @@
+"""What AWS creates for you: the default VPC of a region and every VPC's default group."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from stockade.domain import ids
+from stockade.domain.network import (
+    DEFAULT_SUBNET_PREFIX,
+    DEFAULT_VPC_CIDR,
+    InternetGateway,
+    Subnet,
+    Vpc,
+)
+from stockade.domain.scope import availability_zones
+from stockade.domain.security_group import (
+    DEFAULT_GROUP_DESCRIPTION,
+    DEFAULT_GROUP_NAME,
+    Peer,
+    PeerKind,
+    RuleSpec,
+    SecurityGroup,
+    SecurityGroupRule,
+)
+from stockade.store.repository import Transaction
+
+
+def create_default_vpc(tx: Transaction) -> Vpc:
+    """172.31.0.0/16, one default /20 subnet per zone (public IPs on launch), an attached
+    internet gateway and the default group: what every AWS account has per region."""
+    scope = tx.scope
+    vpc = Vpc(ids.new_id("vpc"), scope.account, scope.region, DEFAULT_VPC_CIDR, is_default=True)
+    tx.put_vpc(vpc)
+    create_default_group(tx, vpc)
+    blocks = ipaddress.ip_network(DEFAULT_VPC_CIDR).subnets(new_prefix=DEFAULT_SUBNET_PREFIX)
+    for zone, block in zip(availability_zones(scope.region), blocks, strict=False):
+        tx.put_subnet(
+            Subnet(
+                ids.new_id("subnet"),
+                vpc.vpc_id,
+                scope.account,
+                scope.region,
+                str(block),
+                zone.name,
+                zone.zone_id,
+                map_public_ip_on_launch=True,
+                default_for_az=True,
+            )
+        )
+    tx.put_internet_gateway(
+        InternetGateway(ids.new_id("igw"), scope.account, scope.region, vpc.vpc_id)
+    )
+    return vpc
+
+
+def default_egress_specs(ipv6: bool) -> list[RuleSpec]:
+    """Outbound all traffic to 0.0.0.0/0, and to ::/0 when the VPC has IPv6."""
+    specs = [RuleSpec(True, "-1", -1, -1, Peer(PeerKind.CIDR_V4, "0.0.0.0/0"))]
+    if ipv6:
+        specs.append(RuleSpec(True, "-1", -1, -1, Peer(PeerKind.CIDR_V6, "::/0")))
+    return specs
+
+
+def create_default_group(tx: Transaction, vpc: Vpc) -> SecurityGroup:
+    """The VPC's ``default`` group: all inbound from itself, all outbound."""
+    group = SecurityGroup(
+        ids.new_id("sg"),
+        DEFAULT_GROUP_NAME,
+        DEFAULT_GROUP_DESCRIPTION,
+        vpc.vpc_id,
+        vpc.owner_id,
+        vpc.region,
+    )
+    tx.put_group(group)
+    self_ref = Peer(PeerKind.GROUP, group.group_id, vpc.owner_id)
+    specs = [RuleSpec(False, "-1", -1, -1, self_ref), *default_egress_specs(vpc.has_ipv6)]
+    tx.put_rules(new_rules(group, specs))
+    return group
+
+
+def new_rules(
+    group: SecurityGroup, specs: list[RuleSpec], descriptions: list[str | None] | None = None
+) -> list[SecurityGroupRule]:
+    descs = descriptions or [None] * len(specs)
+    return [
+        SecurityGroupRule(ids.new_id("sgr"), group.group_id, group.owner_id, spec, desc)
+        for spec, desc in zip(specs, descs, strict=True)
+    ]

@@ -1,0 +1,204 @@
+"""Security groups: create, delete, describe, and who references whom.
+
+Rule changes live in ``rules.py``; both are the only code that writes groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from stockade.domain import errors, ids, text
+from stockade.domain.security_group import (
+    DEFAULT_GROUP_NAME,
+    PeerKind,
+    SecurityGroup,
+    SecurityGroupRule,
+)
+from stockade.domain.tags import Tags
+from stockade.service import lookups
+from stockade.service.context import ServiceContext
+from stockade.service.defaults import default_egress_specs, new_rules
+from stockade.service.tags import apply_tags
+from stockade.store.repository import Transaction
+
+
+@dataclass(frozen=True)
+class GroupDetail:
+    """A group with its rules, as DescribeSecurityGroups shows it."""
+
+    group: SecurityGroup
+    rules: tuple[SecurityGroupRule, ...]
+
+    @property
+    def ingress(self) -> list[SecurityGroupRule]:
+        return [r for r in self.rules if not r.is_egress]
+
+    @property
+    def egress(self) -> list[SecurityGroupRule]:
+        return [r for r in self.rules if r.is_egress]
+
+
+@dataclass(frozen=True)
+class StaleGroup:
+    group: SecurityGroup
+    stale_rules: tuple[SecurityGroupRule, ...]
+
+
+@dataclass(frozen=True)
+class GroupReference:
+    group_id: str
+    referencing_vpc_id: str
+
+
+def details(tx: Transaction, groups: Sequence[SecurityGroup]) -> list[GroupDetail]:
+    by_group: dict[str, list[SecurityGroupRule]] = {g.group_id: [] for g in groups}
+    for rule in tx.rules_of(list(by_group)):
+        by_group[rule.group_id].append(rule)
+    return [GroupDetail(g, tuple(by_group[g.group_id])) for g in groups]
+
+
+class GroupService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def create(
+        self,
+        name: str | None,
+        description: str | None,
+        vpc_id: str | None = None,
+        tags: Tags = (),
+        rule_tags: Tags = (),
+    ) -> GroupDetail:
+        """A new group with AWS's default outbound rule(s) and no inbound rules."""
+        name = text.group_name(name)
+        description = text.group_description(description)
+        with self.ctx.write() as tx:
+            if vpc_id:
+                vpc = lookups.vpc(tx, vpc_id)
+            else:
+                default = lookups.default_vpc(tx)
+                if default is None:
+                    raise errors.vpc_id_not_specified()
+                vpc = default
+            if name.lower() == DEFAULT_GROUP_NAME:
+                # [UNVERIFIED] which code a VPC returns; AWS documents InvalidGroup.Reserved.
+                raise errors.group_reserved(name)
+            if tx.find_group_by_name(vpc.vpc_id, name) is not None:
+                raise errors.group_duplicate(name, vpc.vpc_id)
+            if tx.count_groups() >= self.ctx.quotas.groups_per_region:
+                raise errors.groups_limit(vpc.vpc_id)
+            group = SecurityGroup(
+                ids.new_id("sg"), name, description, vpc.vpc_id, tx.scope.account, tx.scope.region
+            )
+            tx.put_group(group)
+            # [UNVERIFIED] ::/0 egress for groups created in an IPv6 VPC (reference §2.1).
+            tx.put_rules(new_rules(group, default_egress_specs(vpc.has_ipv6)))
+            apply_tags(tx, group.group_id, tags)
+            return details(tx, [tx.get_group(group.group_id)])[0]  # type: ignore[list-item]
+
+    def delete(self, group_id: str | None = None, group_name: str | None = None) -> str:
+        """Delete one group; returns its id."""
+        with self.ctx.write() as tx:
+            group = lookups.group_by_id_or_name(tx, group_id, group_name)
+            if group.is_default:
+                raise errors.cannot_delete_default(group.group_id)
+            if tx.list_interfaces(group_id=group.group_id):
+                raise errors.dependency_violation(group.group_id)
+            for rule in tx.rules_referencing_group(group.group_id):
+                owner = tx.get_group(rule.group_id)
+                if owner and owner.group_id != group.group_id and owner.vpc_id == group.vpc_id:
+                    raise errors.dependency_violation(group.group_id)
+            tx.delete_group(group.group_id)
+            return group.group_id
+
+    def describe(
+        self, group_ids: Sequence[str] = (), group_names: Sequence[str] = ()
+    ) -> list[GroupDetail]:
+        """Groups by id (each must exist), by name (default VPC), or all of the scope."""
+        with self.ctx.read() as tx:
+            if not group_ids and not group_names:
+                return details(tx, tx.list_groups())
+            chosen: dict[str, SecurityGroup] = {}
+            for gid in group_ids:
+                chosen.setdefault(gid, lookups.group(tx, gid))
+            for name in group_names:
+                g = lookups.group_by_id_or_name(tx, None, name)
+                chosen.setdefault(g.group_id, g)
+            return details(tx, list(chosen.values()))
+
+    def names(self, group_ids: Sequence[str] | None = None) -> dict[str, str]:
+        """Group id -> name, without loading rules (interfaces and rules store only ids).
+
+        ``None`` means every group of the scope; ids that do not exist are simply left out
+        (a referenced group may be gone or belong to another account).
+        """
+        with self.ctx.read() as tx:
+            if group_ids is None:
+                return {g.group_id: g.name for g in tx.list_groups()}
+            wanted = list(dict.fromkeys(group_ids))
+            found = {g.group_id: g.name for g in tx.list_groups(group_ids=wanted)}
+            for gid in wanted:
+                if gid not in found and (other := tx.get_group(gid)) is not None:
+                    found[gid] = other.name
+            return found
+
+    def get(self, group_id: str) -> GroupDetail:
+        return self.describe([group_id])[0]
+
+    def find(self, name_or_id: str, vpc_id: str | None = None) -> GroupDetail:
+        """A group by id, or by name (in ``vpc_id`` or, failing that, a unique match)."""
+        with self.ctx.read() as tx:
+            if name_or_id.startswith("sg-"):
+                return details(tx, [lookups.group(tx, name_or_id)])[0]
+            matches = [
+                g for g in tx.list_groups(vpc_id=vpc_id) if g.name.lower() == name_or_id.lower()
+            ]
+            if len(matches) != 1:
+                where = f" in VPC '{vpc_id}'" if vpc_id else ""
+                if len(matches) > 1:
+                    raise errors.invalid_parameter_value(
+                        f"The security group name '{name_or_id}' is used in several VPCs; "
+                        "give the group id or a VPC"
+                    )
+                raise errors.error(
+                    "InvalidGroup.NotFound",
+                    f"The security group '{name_or_id}' does not exist{where}",
+                )
+            return details(tx, matches)[0]
+
+    def references(self, group_ids: Sequence[str]) -> list[GroupReference]:
+        """Other VPCs whose groups reference these groups (DescribeSecurityGroupReferences)."""
+        if not group_ids:
+            raise errors.missing_parameter("GroupId")
+        out: list[GroupReference] = []
+        with self.ctx.read() as tx:
+            for gid in group_ids:
+                group = lookups.group(tx, gid)
+                vpcs = set()
+                for rule in tx.rules_referencing_group(gid):
+                    owner = tx.get_group(rule.group_id)
+                    if owner and owner.vpc_id != group.vpc_id:
+                        vpcs.add(owner.vpc_id)
+                out.extend(GroupReference(gid, v) for v in sorted(vpcs))
+        return out
+
+    def stale(self, vpc_id: str) -> list[StaleGroup]:
+        """Groups of the VPC with rules referencing groups that are gone or in another VPC."""
+        with self.ctx.read() as tx:
+            lookups.vpc(tx, vpc_id)
+            out = []
+            for detail in details(tx, tx.list_groups(vpc_id=vpc_id)):
+                stale = tuple(
+                    r
+                    for r in detail.rules
+                    if r.spec.peer.kind is PeerKind.GROUP and _is_stale(tx, r, vpc_id)
+                )
+                if stale:
+                    out.append(StaleGroup(detail.group, stale))
+            return out
+
+
+def _is_stale(tx: Transaction, rule: SecurityGroupRule, vpc_id: str) -> bool:
+    target = tx.get_group(rule.spec.peer.value)
+    return target is None or target.vpc_id != vpc_id

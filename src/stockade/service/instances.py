@@ -1,0 +1,313 @@
+"""Instances: launch, lifecycle and their security groups (those of the primary interface).
+
+The store keeps the settled state (running, stopped, terminated); the calls that change it
+report AWS's transitional state (pending, stopping, shutting-down) as EC2 does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from stockade.domain import errors, ids
+from stockade.domain.instance import Instance, InstanceState
+from stockade.domain.interface import NetworkInterface
+from stockade.domain.network import Subnet
+from stockade.domain.tags import Tags
+from stockade.service import lookups
+from stockade.service.context import ServiceContext
+from stockade.service.interfaces import (
+    TrackingRequest,
+    check_group_set,
+    new_interface,
+    with_public_ip,
+)
+from stockade.service.tags import apply_tags
+from stockade.store.repository import Transaction
+
+MAX_INSTANCES_PER_CALL = 1000
+
+
+@dataclass(frozen=True)
+class InterfaceSpec:
+    """One ``NetworkInterface.N`` of RunInstances."""
+
+    device_index: int | None = 0
+    subnet_id: str | None = None
+    group_ids: tuple[str, ...] = ()
+    associate_public_ip: bool | None = None
+    private_ip: str | None = None
+    network_interface_id: str | None = None
+    ipv6_count: int | None = None
+    tracking: TrackingRequest | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class LaunchRequest:
+    image_id: str = "ami-00000000000000000"
+    instance_type: str = "t3.micro"
+    min_count: int = 1
+    max_count: int = 1
+    subnet_id: str | None = None
+    group_ids: tuple[str, ...] = ()
+    group_names: tuple[str, ...] = ()
+    interfaces: tuple[InterfaceSpec, ...] = ()
+    associate_public_ip: bool | None = None
+    private_ip: str | None = None
+    key_name: str | None = None
+    tags: Tags = ()
+    interface_tags: Tags = ()
+    tracking: TrackingRequest | None = None
+
+
+@dataclass(frozen=True)
+class InstanceDetail:
+    instance: Instance
+    interfaces: tuple[NetworkInterface, ...] = field(default_factory=tuple)
+
+    @property
+    def group_ids(self) -> tuple[str, ...]:
+        primary = next((e for e in self.interfaces if e.device_index == 0), None)
+        return primary.group_ids if primary else ()
+
+    @property
+    def primary(self) -> NetworkInterface | None:
+        return next((e for e in self.interfaces if e.device_index == 0), None)
+
+
+@dataclass(frozen=True)
+class StateChange:
+    instance_id: str
+    previous: InstanceState
+    current: InstanceState
+
+
+def _detail(tx: Transaction, instance: Instance) -> InstanceDetail:
+    return InstanceDetail(instance, tuple(tx.list_interfaces(instance_id=instance.instance_id)))
+
+
+class InstanceService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def run(self, request: LaunchRequest) -> list[InstanceDetail]:
+        """Launch ``max_count`` instances, each with a primary interface (and any extra
+        ones asked for); groups default to the VPC's default group."""
+        r = request
+        if not 1 <= r.min_count <= r.max_count:
+            raise errors.invalid_parameter_value(
+                "MinCount must be at least 1 and no greater than MaxCount"
+            )
+        if r.max_count > MAX_INSTANCES_PER_CALL:
+            raise errors.invalid_value(
+                "MaxCount", r.max_count, f"At most {MAX_INSTANCES_PER_CALL}."
+            )
+        if r.interfaces and (r.group_ids or r.group_names or r.subnet_id):
+            raise errors.invalid_combination(
+                "Network interfaces and an instance-level security groups or subnet may not be "
+                "specified on the same request"
+            )
+        if r.group_names and r.subnet_id:
+            raise errors.invalid_combination(
+                "The parameter groupName cannot be used with the parameter subnet"
+            )
+        with self.ctx.write() as tx:
+            specs = self._interface_specs(tx, r)
+            reservation_id = "r-" + ids.new_id("i").split("-", 1)[1]  # one per call, as in EC2
+            launched = [
+                self._launch_one(tx, r, specs, reservation_id) for _ in range(r.max_count)
+            ]
+            return [_detail(tx, i) for i in launched]
+
+    def _interface_specs(self, tx: Transaction, r: LaunchRequest) -> list[InterfaceSpec]:
+        if r.interfaces:
+            if not any(s.device_index == 0 for s in r.interfaces):
+                raise errors.invalid_parameter_value(
+                    "When specifying network interfaces, one must have device index 0"
+                )
+            return sorted(r.interfaces, key=lambda s: s.device_index or 0)
+        group_ids = list(r.group_ids)
+        if r.group_names:
+            vpc = lookups.default_vpc(tx)
+            if vpc is None:
+                raise errors.vpc_id_not_specified()
+            for name in r.group_names:
+                found = tx.find_group_by_name(vpc.vpc_id, name)
+                if found is None:
+                    raise errors.group_not_found_in_vpc(name, vpc.vpc_id, default=True)
+                group_ids.append(found.group_id)
+        return [
+            InterfaceSpec(
+                0,
+                r.subnet_id,
+                tuple(group_ids),
+                r.associate_public_ip,
+                r.private_ip,
+                tracking=r.tracking,
+            )
+        ]
+
+    def _subnet_for(self, tx: Transaction, subnet_id: str | None) -> Subnet:
+        if subnet_id:
+            return lookups.subnet(tx, subnet_id)
+        vpc = lookups.default_vpc(tx)
+        subnets = [s for s in tx.list_subnets(vpc.vpc_id) if s.default_for_az] if vpc else []
+        if not subnets:
+            raise errors.error(
+                "VPCIdNotSpecified", "No default VPC for this user: specify a subnet."
+            )
+        return subnets[0]
+
+    def _launch_one(
+        self, tx: Transaction, r: LaunchRequest, specs: list[InterfaceSpec], reservation_id: str
+    ) -> Instance:
+        instance_id = ids.new_id("i")
+        enis: list[NetworkInterface] = []
+        for spec in specs:
+            if spec.network_interface_id:
+                eni = lookups.interface(tx, spec.network_interface_id)
+                if eni.instance_id:
+                    raise errors.error(
+                        "InvalidNetworkInterface.InUse", f"Interface: [{eni.eni_id}] in use."
+                    )
+            else:
+                subnet = self._subnet_for(tx, spec.subnet_id)
+                groups = check_group_set(tx, subnet, spec.group_ids, self.ctx.quotas, True)
+                wants_public = (
+                    spec.associate_public_ip
+                    if spec.associate_public_ip is not None
+                    else subnet.map_public_ip_on_launch and spec.device_index == 0
+                )
+                eni = new_interface(
+                    tx,
+                    subnet,
+                    groups,
+                    private_ip=spec.private_ip,
+                    ipv6_count=spec.ipv6_count,
+                    associate_public_ip=bool(wants_public),
+                    tracking=spec.tracking,
+                    description=spec.description or "",
+                    quotas=self.ctx.quotas,
+                )
+                eni = replace(eni, delete_on_termination=True)
+            attachment = "eni-attach-" + ids.new_id("eni").split("-", 1)[1]
+            eni = replace(
+                eni,
+                instance_id=instance_id,
+                device_index=spec.device_index,
+                attachment_id=attachment,
+            )
+            tx.put_interface(with_public_ip(tx, eni))  # store first: the next IP must differ
+            enis.append(eni)
+        primary = enis[0]
+        if any(e.vpc_id != primary.vpc_id for e in enis):
+            raise errors.invalid_parameter_value("All network interfaces must be in the same VPC")
+        instance = Instance(
+            instance_id,
+            tx.scope.account,
+            tx.scope.region,
+            reservation_id,
+            primary.vpc_id,
+            primary.subnet_id,
+            primary.availability_zone,
+            r.image_id,
+            r.instance_type,
+            InstanceState.RUNNING,
+            datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            primary.eni_id,
+            key_name=r.key_name,
+        )
+        tx.put_instance(instance)
+        apply_tags(tx, instance_id, r.tags)
+        for eni in enis:
+            apply_tags(tx, eni.eni_id, r.interface_tags)
+        return tx.get_instance(instance_id)  # type: ignore[return-value]
+
+    def describe(self, instance_ids: Sequence[str] = ()) -> list[InstanceDetail]:
+        with self.ctx.read() as tx:
+            if instance_ids:
+                found = [lookups.instance(tx, i) for i in instance_ids]
+            else:
+                found = tx.list_instances()
+            return [_detail(tx, i) for i in found]
+
+    def get(self, instance_id: str) -> InstanceDetail:
+        return self.describe([instance_id])[0]
+
+    def _transition(self, instance_ids: Sequence[str], action: str) -> list[StateChange]:
+        if not instance_ids:
+            raise errors.missing_parameter("InstanceId")
+        with self.ctx.write() as tx:
+            instances = [lookups.instance(tx, i) for i in dict.fromkeys(instance_ids)]
+            changes = []
+            for inst in instances:
+                changes.append(_TRANSITIONS[action](tx, inst))
+            return changes
+
+    def start(self, instance_ids: Sequence[str]) -> list[StateChange]:
+        return self._transition(instance_ids, "start")
+
+    def stop(self, instance_ids: Sequence[str]) -> list[StateChange]:
+        return self._transition(instance_ids, "stop")
+
+    def terminate(self, instance_ids: Sequence[str]) -> list[StateChange]:
+        return self._transition(instance_ids, "terminate")
+
+    def modify_groups(self, instance_id: str, group_ids: Sequence[str]) -> InstanceDetail:
+        """Replace the primary interface's groups (ModifyInstanceAttribute GroupId.N)."""
+        if not group_ids:
+            raise errors.missing_parameter("GroupId")
+        with self.ctx.write() as tx:
+            inst = lookups.instance(tx, instance_id)
+            if inst.state is InstanceState.TERMINATED:
+                raise errors.incorrect_instance_state(instance_id, inst.state.value, "modified")
+            enis = tx.list_interfaces(instance_id=instance_id)
+            if len(enis) > 1:
+                raise errors.multiple_interfaces(instance_id)
+            subnet = lookups.subnet(tx, enis[0].subnet_id)
+            groups = check_group_set(tx, subnet, group_ids, self.ctx.quotas, instance_call=True)
+            tx.put_interface(replace(enis[0], group_ids=groups))
+            return _detail(tx, inst)
+
+
+def _stop(tx: Transaction, inst: Instance) -> StateChange:
+    if inst.state is InstanceState.TERMINATED:
+        raise errors.incorrect_instance_state(inst.instance_id, inst.state.value, "stopped")
+    if inst.state is InstanceState.STOPPED:
+        return StateChange(inst.instance_id, inst.state, inst.state)
+    tx.put_instance(replace(inst, state=InstanceState.STOPPED))
+    for eni in tx.list_interfaces(instance_id=inst.instance_id):
+        tx.put_interface(replace(eni, public_ip=None))  # AWS releases auto-assigned public IPs
+    return StateChange(inst.instance_id, inst.state, InstanceState.STOPPING)
+
+
+def _start(tx: Transaction, inst: Instance) -> StateChange:
+    if inst.state is InstanceState.TERMINATED:
+        raise errors.incorrect_instance_state(inst.instance_id, inst.state.value, "started")
+    if inst.state is InstanceState.RUNNING:
+        return StateChange(inst.instance_id, inst.state, inst.state)
+    tx.put_instance(replace(inst, state=InstanceState.RUNNING))
+    for eni in tx.list_interfaces(instance_id=inst.instance_id):
+        tx.put_interface(with_public_ip(tx, eni))
+    return StateChange(inst.instance_id, inst.state, InstanceState.PENDING)
+
+
+def _terminate(tx: Transaction, inst: Instance) -> StateChange:
+    if inst.state is InstanceState.TERMINATED:
+        return StateChange(inst.instance_id, inst.state, inst.state)
+    tx.put_instance(replace(inst, state=InstanceState.TERMINATED))
+    for eni in tx.list_interfaces(instance_id=inst.instance_id):
+        if eni.delete_on_termination:
+            tx.delete_interface(eni.eni_id)
+        else:
+            tx.put_interface(
+                replace(
+                    eni, instance_id=None, device_index=None, attachment_id=None, public_ip=None
+                )
+            )
+    return StateChange(inst.instance_id, inst.state, InstanceState.SHUTTING_DOWN)
+
+
+_TRANSITIONS = {"start": _start, "stop": _stop, "terminate": _terminate}

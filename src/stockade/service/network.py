@@ -1,0 +1,287 @@
+"""VPCs, subnets and internet gateways."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import replace
+
+from stockade.domain import errors, ids
+from stockade.domain.addresses import parse_cidr
+from stockade.domain.network import VPC_MAX_PREFIX, VPC_MIN_PREFIX, InternetGateway, Subnet, Vpc
+from stockade.domain.scope import availability_zones, check_availability_zone
+from stockade.domain.tags import Tags
+from stockade.service import addressing, lookups
+from stockade.service.context import ServiceContext
+from stockade.service.defaults import (
+    create_default_group,
+    create_default_vpc,
+    default_egress_specs,
+    new_rules,
+)
+from stockade.service.tags import apply_tags
+from stockade.store.repository import Transaction
+
+
+def _ipv4_block(value: str | None, parameter: str, error_code: str) -> ipaddress.IPv4Network:
+    if not value:
+        raise errors.missing_parameter(parameter)
+    network = parse_cidr(value, 4)
+    if not VPC_MIN_PREFIX <= network.prefixlen <= VPC_MAX_PREFIX:
+        raise errors.error(error_code, f"The CIDR '{value}' is invalid.")
+    return network  # type: ignore[return-value]
+
+
+class NetworkService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    # -- VPCs ----------------------------------------------------------------------------
+    def create_vpc(
+        self,
+        cidr_block: str | None,
+        amazon_provided_ipv6: bool = False,
+        instance_tenancy: str = "default",
+        tags: Tags = (),
+    ) -> Vpc:
+        network = _ipv4_block(cidr_block, "CidrBlock", "InvalidVpc.Range")
+        if instance_tenancy not in ("default", "dedicated"):
+            raise errors.invalid_value("InstanceTenancy", instance_tenancy)
+        with self.ctx.write() as tx:
+            if len(tx.list_vpcs()) >= self.ctx.quotas.vpcs_per_region:
+                raise errors.error(
+                    "VpcLimitExceeded", "The maximum number of VPCs has been reached."
+                )
+            ipv6 = _new_ipv6_block(tx) if amazon_provided_ipv6 else None
+            vpc = Vpc(
+                ids.new_id("vpc"),
+                tx.scope.account,
+                tx.scope.region,
+                str(network),
+                ipv6_cidr_block=ipv6,
+                instance_tenancy=instance_tenancy,
+            )
+            tx.put_vpc(vpc)
+            create_default_group(tx, vpc)
+            apply_tags(tx, vpc.vpc_id, tags)
+            return tx.get_vpc(vpc.vpc_id)  # type: ignore[return-value]
+
+    def create_default_vpc(self) -> Vpc:
+        with self.ctx.write() as tx:
+            if lookups.default_vpc(tx) is not None:
+                raise errors.error(
+                    "DefaultVpcAlreadyExists",
+                    "A Default VPC already exists for this account in this region.",
+                )
+            return create_default_vpc(tx)
+
+    def list_vpcs(self, vpc_ids: list[str] | None = None) -> list[Vpc]:
+        with self.ctx.read() as tx:
+            if vpc_ids:
+                return [lookups.vpc(tx, v) for v in vpc_ids]
+            return tx.list_vpcs()
+
+    def get_vpc(self, vpc_id: str) -> Vpc:
+        with self.ctx.read() as tx:
+            return lookups.vpc(tx, vpc_id)
+
+    def delete_vpc(self, vpc_id: str) -> None:
+        """Delete an empty VPC and its default group; anything else in it is a dependency."""
+        with self.ctx.write() as tx:
+            vpc = lookups.vpc(tx, vpc_id)
+            groups = tx.list_groups(vpc_id=vpc_id)
+            blocked = (
+                tx.list_subnets(vpc_id)
+                or any(not g.is_default for g in groups)
+                or tx.list_interfaces(vpc_id=vpc_id)
+                or any(g.vpc_id == vpc_id for g in tx.list_internet_gateways())
+            )
+            if blocked:
+                raise errors.error(
+                    "DependencyViolation",
+                    f"The vpc '{vpc.vpc_id}' has dependencies and cannot be deleted.",
+                )
+            for group in groups:
+                tx.delete_group(group.group_id)
+            tx.delete_vpc(vpc_id)
+
+    def associate_ipv6_block(self, vpc_id: str) -> Vpc:
+        """Give the VPC an IPv6 /56. Groups whose outbound rules are still the untouched
+        IPv4 default also get ``-1`` to ``::/0``, as AWS does."""
+        with self.ctx.write() as tx:
+            vpc = lookups.vpc(tx, vpc_id)
+            if vpc.ipv6_cidr_block:
+                raise errors.error(
+                    "CidrLimitExceeded",
+                    f"This network '{vpc_id}' has met its maximum number of allowed CIDRs: 1",
+                )
+            vpc = replace(vpc, ipv6_cidr_block=_new_ipv6_block(tx))
+            tx.put_vpc(vpc)
+            v4_default = default_egress_specs(False)
+            for group in tx.list_groups(vpc_id=vpc_id):
+                egress = [r.spec for r in tx.rules_of([group.group_id]) if r.spec.is_egress]
+                if egress == v4_default:
+                    tx.put_rules(new_rules(group, default_egress_specs(True)[1:]))
+            return tx.get_vpc(vpc_id)  # type: ignore[return-value]
+
+    # -- subnets ---------------------------------------------------------------------------
+    def create_subnet(
+        self,
+        vpc_id: str,
+        cidr_block: str | None,
+        availability_zone: str | None = None,
+        ipv6_cidr_block: str | None = None,
+        tags: Tags = (),
+    ) -> Subnet:
+        network = _ipv4_block(cidr_block, "CidrBlock", "InvalidSubnet.Range")
+        with self.ctx.write() as tx:
+            vpc = lookups.vpc(tx, vpc_id)
+            if not network.subnet_of(ipaddress.IPv4Network(vpc.cidr_block)):
+                raise errors.error("InvalidSubnet.Range", f"The CIDR '{cidr_block}' is invalid.")
+            siblings = tx.list_subnets(vpc_id)
+            if len(siblings) >= self.ctx.quotas.subnets_per_vpc:
+                raise errors.error(
+                    "SubnetLimitExceeded", "The maximum number of subnets has been reached."
+                )
+            for other in siblings:
+                if network.overlaps(ipaddress.IPv4Network(other.cidr_block)):
+                    raise errors.error(
+                        "InvalidSubnet.Conflict",
+                        f"The CIDR '{cidr_block}' conflicts with another subnet",
+                    )
+            zone = (
+                check_availability_zone(tx.scope.region, availability_zone)
+                if availability_zone
+                else availability_zones(tx.scope.region)[0]
+            )
+            ipv6 = _subnet_ipv6(vpc, ipv6_cidr_block, siblings) if ipv6_cidr_block else None
+            subnet = Subnet(
+                ids.new_id("subnet"),
+                vpc_id,
+                tx.scope.account,
+                tx.scope.region,
+                str(network),
+                zone.name,
+                zone.zone_id,
+                ipv6_cidr_block=ipv6,
+            )
+            tx.put_subnet(subnet)
+            apply_tags(tx, subnet.subnet_id, tags)
+            return tx.get_subnet(subnet.subnet_id)  # type: ignore[return-value]
+
+    def list_subnets(self, subnet_ids: list[str] | None = None) -> list[Subnet]:
+        with self.ctx.read() as tx:
+            if subnet_ids:
+                return [lookups.subnet(tx, s) for s in subnet_ids]
+            return tx.list_subnets()
+
+    def available_ip_counts(self, subnet_ids: list[str] | None = None) -> dict[str, int]:
+        """Free IPv4 addresses per subnet (AvailableIpAddressCount): the usable ones, less
+        AWS's reserved five, less those interfaces hold."""
+        with self.ctx.read() as tx:
+            subnets = [lookups.subnet(tx, s) for s in subnet_ids] if subnet_ids else None
+            counts = {}
+            for subnet in subnets if subnets is not None else tx.list_subnets():
+                used = {ip for ip in tx.used_private_ips(subnet.subnet_id) if ":" not in ip}
+                counts[subnet.subnet_id] = addressing.usable_count(subnet.cidr_block) - len(used)
+            return counts
+
+    def delete_subnet(self, subnet_id: str) -> None:
+        with self.ctx.write() as tx:
+            lookups.subnet(tx, subnet_id)
+            if tx.list_interfaces(subnet_id=subnet_id):
+                raise errors.error(
+                    "DependencyViolation",
+                    f"The subnet '{subnet_id}' has dependencies and cannot be deleted.",
+                )
+            tx.delete_subnet(subnet_id)
+
+    def modify_subnet_attribute(
+        self,
+        subnet_id: str,
+        map_public_ip_on_launch: bool | None = None,
+        assign_ipv6_address_on_creation: bool | None = None,
+    ) -> Subnet:
+        with self.ctx.write() as tx:
+            subnet = lookups.subnet(tx, subnet_id)
+            if map_public_ip_on_launch is not None:
+                subnet = replace(subnet, map_public_ip_on_launch=map_public_ip_on_launch)
+            if assign_ipv6_address_on_creation is not None:
+                if assign_ipv6_address_on_creation and not subnet.ipv6_cidr_block:
+                    raise errors.invalid_parameter_value(
+                        f"Subnet {subnet_id} has no IPv6 CIDR block"
+                    )
+                subnet = replace(
+                    subnet, assign_ipv6_address_on_creation=assign_ipv6_address_on_creation
+                )
+            tx.put_subnet(subnet)
+            return subnet
+
+    # -- internet gateways -------------------------------------------------------------------
+    def create_internet_gateway(self, tags: Tags = ()) -> InternetGateway:
+        with self.ctx.write() as tx:
+            igw = InternetGateway(ids.new_id("igw"), tx.scope.account, tx.scope.region)
+            tx.put_internet_gateway(igw)
+            apply_tags(tx, igw.igw_id, tags)
+            return tx.get_internet_gateway(igw.igw_id)  # type: ignore[return-value]
+
+    def list_internet_gateways(self, igw_ids: list[str] | None = None) -> list[InternetGateway]:
+        with self.ctx.read() as tx:
+            if igw_ids:
+                return [lookups.internet_gateway(tx, g) for g in igw_ids]
+            return tx.list_internet_gateways()
+
+    def attach_internet_gateway(self, igw_id: str, vpc_id: str) -> None:
+        with self.ctx.write() as tx:
+            igw = lookups.internet_gateway(tx, igw_id)
+            lookups.vpc(tx, vpc_id)
+            if igw.vpc_id:
+                raise errors.error(
+                    "Resource.AlreadyAssociated",
+                    f"resource {igw_id} is already attached to network {igw.vpc_id}",
+                )
+            if any(g.vpc_id == vpc_id for g in tx.list_internet_gateways()):
+                raise errors.error(
+                    "Resource.AlreadyAssociated",
+                    f"network {vpc_id} already has an internet gateway attached",
+                )
+            tx.put_internet_gateway(replace(igw, vpc_id=vpc_id))
+
+    def detach_internet_gateway(self, igw_id: str, vpc_id: str) -> None:
+        with self.ctx.write() as tx:
+            igw = lookups.internet_gateway(tx, igw_id)
+            lookups.vpc(tx, vpc_id)
+            if igw.vpc_id != vpc_id:
+                raise errors.error(
+                    "Gateway.NotAttached", f"resource {igw_id} is not attached to network {vpc_id}"
+                )
+            tx.put_internet_gateway(replace(igw, vpc_id=None))
+
+    def delete_internet_gateway(self, igw_id: str) -> None:
+        with self.ctx.write() as tx:
+            igw = lookups.internet_gateway(tx, igw_id)
+            if igw.vpc_id:
+                raise errors.error(
+                    "DependencyViolation",
+                    f"The internetGateway '{igw_id}' has dependencies and cannot be deleted.",
+                )
+            tx.delete_internet_gateway(igw_id)
+
+
+def _new_ipv6_block(tx: Transaction) -> str:
+    used = {v.ipv6_cidr_block for v in tx.list_vpcs() if v.ipv6_cidr_block}
+    return addressing.allocate_vpc_ipv6(used)  # type: ignore[arg-type]
+
+
+def _subnet_ipv6(vpc: Vpc, value: str, siblings: list[Subnet]) -> str:
+    network = parse_cidr(value, 6)
+    if (
+        not vpc.ipv6_cidr_block
+        or network.prefixlen != 64
+        or not network.subnet_of(ipaddress.IPv6Network(vpc.ipv6_cidr_block))  # type: ignore[arg-type]
+    ):
+        raise errors.error("InvalidSubnet.Range", f"The IPv6 CIDR '{value}' is invalid.")
+    if any(s.ipv6_cidr_block == str(network) for s in siblings):
+        raise errors.error(
+            "InvalidSubnet.Conflict", f"The CIDR '{value}' conflicts with another subnet"
+        )
+    return str(network)

@@ -1,0 +1,76 @@
+"""Tags on any resource: CreateTags, DeleteTags, DescribeTags and TagSpecifications."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from stockade.domain import errors, ids
+from stockade.domain.tags import Tags, check_tags, merged
+from stockade.service import lookups
+from stockade.service.context import ServiceContext
+from stockade.store.repository import Transaction
+
+
+def apply_tags(tx: Transaction, resource_id: str, tags: Tags) -> None:
+    """Merge validated tags into a resource (used by TagSpecifications on create)."""
+    if tags:
+        tx.set_tags(resource_id, merged(tx.tags_of(resource_id), check_tags(tags)))
+
+
+def require_resource(tx: Transaction, resource_id: str) -> None:
+    """A taggable resource of this scope must exist; otherwise its kind's NotFound error."""
+    kind = ids.kind_of(resource_id or "")
+    getters = {
+        "sg": lookups.group,
+        "vpc": lookups.vpc,
+        "subnet": lookups.subnet,
+        "eni": lookups.interface,
+        "i": lookups.instance,
+        "pl": lookups.prefix_list,
+        "igw": lookups.internet_gateway,
+    }
+    if kind == "sgr":
+        rule = tx.get_rule(resource_id)
+        if rule is None or rule.owner_id != tx.scope.account:
+            raise errors.not_found("sgr", resource_id)
+        lookups.group(tx, rule.group_id)
+        return
+    if kind not in getters:
+        raise errors.error("InvalidID", f"The ID '{resource_id}' is not valid")
+    getters[kind](tx, resource_id)
+
+
+class TagService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def create_tags(self, resource_ids: Sequence[str], tags: Tags) -> None:
+        if not resource_ids:
+            raise errors.missing_parameter("ResourceId")
+        checked = check_tags(tags)
+        with self.ctx.write() as tx:
+            for rid in resource_ids:
+                require_resource(tx, rid)
+                tx.set_tags(rid, merged(tx.tags_of(rid), checked))
+
+    def delete_tags(
+        self, resource_ids: Sequence[str], tags: Sequence[tuple[str, str | None]] = ()
+    ) -> None:
+        """Remove tags; a tag given with a value is removed only if the value matches; no
+        tags at all removes every tag (EC2's rule)."""
+        if not resource_ids:
+            raise errors.missing_parameter("ResourceId")
+        with self.ctx.write() as tx:
+            for rid in resource_ids:
+                require_resource(tx, rid)
+                current = tx.tags_of(rid)
+                if not tags:
+                    current = {}
+                for key, value in tags:
+                    if key in current and (value is None or current[key] == value):
+                        del current[key]
+                tx.set_tags(rid, current)
+
+    def list_tags(self) -> list[tuple[str, str, str]]:
+        with self.ctx.read() as tx:
+            return tx.list_tags()

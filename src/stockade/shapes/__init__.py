@@ -1,0 +1,13 @@
+"""Domain objects as EC2 shapes: the dicts boto3 returns (``GroupId``, ``IpPermissions``…).
+
+One presentation shared by the API (which serializes these dicts with botocore's model)
+and the CLI (whose ``--json`` prints them), so both show exactly what AWS would.
+"""
+
+from __future__ import annotations
+
+from stockade.domain.tags import Tags
+
+
+def tag_list(tags: Tags) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags]

@@ -1,0 +1,106 @@
+"""Vpc, Subnet, InternetGateway and PrefixList shapes."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from stockade.domain import ids
+from stockade.domain.network import InternetGateway, Subnet, Vpc
+from stockade.domain.prefix_list import PrefixList
+from stockade.shapes import tag_list
+
+
+def association_id(kind: str, resource_id: str, cidr: str) -> str:
+    """A stable association id (AWS issues one per CIDR association)."""
+    digest = hashlib.sha256(f"{resource_id}/{cidr}".encode()).hexdigest()[:17]
+    return f"{kind}-cidr-assoc-{digest}"
+
+
+def vpc(v: Vpc) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "VpcId": v.vpc_id,
+        "OwnerId": v.owner_id,
+        "CidrBlock": v.cidr_block,
+        "State": v.state,
+        "DhcpOptionsId": v.dhcp_options_id,
+        "InstanceTenancy": v.instance_tenancy,
+        "IsDefault": v.is_default,
+        "CidrBlockAssociationSet": [
+            {
+                "AssociationId": association_id("vpc", v.vpc_id, v.cidr_block),
+                "CidrBlock": v.cidr_block,
+                "CidrBlockState": {"State": "associated"},
+            }
+        ],
+        "Tags": tag_list(v.tags),
+    }
+    if v.ipv6_cidr_block:
+        out["Ipv6CidrBlockAssociationSet"] = [
+            {
+                "AssociationId": association_id("vpc", v.vpc_id, v.ipv6_cidr_block),
+                "Ipv6CidrBlock": v.ipv6_cidr_block,
+                "Ipv6CidrBlockState": {"State": "associated"},
+                "NetworkBorderGroup": v.region,
+                "Ipv6Pool": "Amazon",
+            }
+        ]
+    return out
+
+
+def subnet(s: Subnet, available_addresses: int) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "SubnetId": s.subnet_id,
+        "VpcId": s.vpc_id,
+        "OwnerId": s.owner_id,
+        "CidrBlock": s.cidr_block,
+        "AvailabilityZone": s.availability_zone,
+        "AvailabilityZoneId": s.availability_zone_id,
+        "AvailableIpAddressCount": available_addresses,
+        "DefaultForAz": s.default_for_az,
+        "MapPublicIpOnLaunch": s.map_public_ip_on_launch,
+        "AssignIpv6AddressOnCreation": s.assign_ipv6_address_on_creation,
+        "State": s.state,
+        "SubnetArn": ids.arn(s.region, s.owner_id, s.subnet_id),
+        "Ipv6CidrBlockAssociationSet": [],
+        "Tags": tag_list(s.tags),
+    }
+    if s.ipv6_cidr_block:
+        out["Ipv6CidrBlockAssociationSet"] = [
+            {
+                "AssociationId": association_id("subnet", s.subnet_id, s.ipv6_cidr_block),
+                "Ipv6CidrBlock": s.ipv6_cidr_block,
+                "Ipv6CidrBlockState": {"State": "associated"},
+            }
+        ]
+    return out
+
+
+def internet_gateway(g: InternetGateway) -> dict[str, Any]:
+    return {
+        "InternetGatewayId": g.igw_id,
+        "OwnerId": g.owner_id,
+        "Attachments": [{"State": "available", "VpcId": g.vpc_id}] if g.vpc_id else [],
+        "Tags": tag_list(g.tags),
+    }
+
+
+def prefix_list(p: PrefixList) -> dict[str, Any]:
+    return {
+        "PrefixListId": p.prefix_list_id,
+        "AddressFamily": p.address_family,
+        "State": p.state,
+        "PrefixListArn": ids.arn(p.region, p.owner_id, p.prefix_list_id),
+        "PrefixListName": p.name,
+        "MaxEntries": p.max_entries,
+        "Version": p.version,
+        "OwnerId": p.owner_id,
+        "Tags": tag_list(p.tags),
+    }
+
+
+def prefix_list_entries(p: PrefixList) -> list[dict[str, Any]]:
+    return [
+        {"Cidr": e.cidr, **({"Description": e.description} if e.description else {})}
+        for e in p.entries
+    ]

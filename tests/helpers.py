@@ -1,0 +1,24 @@
+"""Small builders for service tests."""
+
+from __future__ import annotations
+
+from stockade.domain.permissions import GroupPair, IpPermission
+
+
+def tcp(port: int | tuple[int, int], *cidrs: str, groups: tuple[str, ...] = (),
+        prefix_lists: tuple[str, ...] = (), desc: str | None = None) -> IpPermission:
+    low, high = port if isinstance(port, tuple) else (port, port)
+    return IpPermission(
+        "tcp",
+        low,
+        high,
+        ip_ranges=tuple((c, desc) for c in cidrs if ":" not in c),
+        ipv6_ranges=tuple((c, desc) for c in cidrs if ":" in c),
+        prefix_list_ids=tuple((p, desc) for p in prefix_lists),
+        groups=tuple(GroupPair(group_id=g, description=desc) for g in groups),
+    )
+
+
+def perm(protocol: str, from_port=None, to_port=None, cidr: str = "10.0.0.0/8") -> IpPermission:
+    key = "ipv6_ranges" if ":" in cidr else "ip_ranges"
+    return IpPermission(protocol, from_port, to_port, **{key: ((cidr, None),)})
