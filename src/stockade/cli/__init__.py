@@ -1,0 +1,1 @@
+"""The ``stockade`` command line (typer + rich): one module per command group."""

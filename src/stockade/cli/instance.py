@@ -1,0 +1,162 @@
+"""``stockade instance``: launch instances and change their groups."""
+
+from typing import Annotated
+
+import typer
+
+from stockade.cli import render
+from stockade.cli.options import Cli, command, console
+from stockade.domain import errors
+from stockade.domain.tags import check_tags
+from stockade.service.groups import GroupService
+from stockade.service.instances import InstanceDetail, InstanceService, LaunchRequest, StateChange
+from stockade.shapes import instances as shapes
+
+app = typer.Typer(help="Instances: run, stop, start, terminate, set groups.", no_args_is_help=True)
+
+Instances = Annotated[list[str], typer.Argument(help="Instance ids or Name tags.")]
+
+
+def group_names(cli: Cli) -> dict[str, str]:
+    return {d.group.group_id: d.group.name for d in GroupService(cli.ctx).describe()}
+
+
+def resolve_instance(cli: Cli, name_or_id: str) -> InstanceDetail:
+    """An instance by id, or by its Name tag (which must be unique among live instances)."""
+    service = InstanceService(cli.ctx)
+    if name_or_id.startswith("i-"):
+        return service.get(name_or_id)
+    matches = [
+        d
+        for d in service.describe()
+        if render.name_tag(d.instance.tags) == name_or_id and d.instance.state.value != "terminated"
+    ]
+    if len(matches) != 1:
+        raise errors.error(
+            "InvalidInstanceID.NotFound",
+            f"No unique instance is named '{name_or_id}' ({len(matches)} match)",
+        )
+    return matches[0]
+
+
+def _shape(d: InstanceDetail, names: dict[str, str]) -> dict:
+    return shapes.instance(d.instance, d.interfaces, names)
+
+
+def _print(details: list[InstanceDetail], names: dict[str, str]) -> None:
+    t = render.table(
+        "Instances", "Instance id", "Name", "State", "Private IP", "Public IP", "Groups", "VPC"
+    )
+    for d in details:
+        primary = d.primary
+        t.add_row(
+            d.instance.instance_id,
+            render.name_tag(d.instance.tags),
+            d.instance.state.value,
+            primary.private_ip if primary else "",
+            (primary.public_ip or "") if primary else "",
+            ", ".join(names.get(g, g) for g in d.group_ids),
+            d.instance.vpc_id,
+        )
+    console.print(t)
+
+
+@command(app, "run")
+def run(
+    cli: Cli,
+    name: Annotated[str | None, typer.Option("--name", help="Name tag.")] = None,
+    subnet: Annotated[
+        str | None, typer.Option("--subnet", help="subnet-… (default VPC if absent).")
+    ] = None,
+    group: Annotated[
+        list[str] | None, typer.Option("--group", help="Group id or name (repeatable).")
+    ] = None,
+    public_ip: Annotated[
+        bool | None,
+        typer.Option(
+            "--public-ip/--no-public-ip", help="Public IPv4 (default: the subnet's setting)."
+        ),
+    ] = None,
+    count: Annotated[int, typer.Option("--count", help="How many.")] = 1,
+    image: Annotated[str, typer.Option("--image")] = "ami-00000000000000000",
+    instance_type: Annotated[str, typer.Option("--type")] = "t3.micro",
+) -> None:
+    """Launch instances (groups default to the VPC's default group)."""
+    vpc_id = None
+    if subnet:
+        from stockade.service.network import NetworkService
+
+        vpc_id = NetworkService(cli.ctx).list_subnets([subnet])[0].vpc_id
+    gids = tuple(GroupService(cli.ctx).find(g, vpc_id).group.group_id for g in group or [])
+    request = LaunchRequest(
+        image_id=image,
+        instance_type=instance_type,
+        min_count=count,
+        max_count=count,
+        subnet_id=subnet,
+        group_ids=gids,
+        associate_public_ip=public_ip,
+        tags=check_tags([("Name", name)]) if name else (),
+    )
+    details = InstanceService(cli.ctx).run(request)
+    names = group_names(cli)
+    cli.emit([_shape(d, names) for d in details], lambda: _print(details, names))
+
+
+@command(app, "list")
+def list_instances(cli: Cli) -> None:
+    """List instances with their addresses and groups."""
+    details = InstanceService(cli.ctx).describe()
+    names = group_names(cli)
+    cli.emit([_shape(d, names) for d in details], lambda: _print(details, names))
+
+
+def _transition(cli: Cli, instances: list[str], action: str) -> None:
+    ids_ = [resolve_instance(cli, i).instance.instance_id for i in instances]
+    changes: list[StateChange] = getattr(InstanceService(cli.ctx), action)(ids_)
+    data = [
+        {
+            "InstanceId": c.instance_id,
+            "PreviousState": {"Code": c.previous.code, "Name": c.previous.value},
+            "CurrentState": {"Code": c.current.code, "Name": c.current.value},
+        }
+        for c in changes
+    ]
+
+    def human() -> None:
+        for c in changes:
+            console.print(f"{c.instance_id}: {c.previous.value} -> {c.current.value}")
+
+    cli.emit(data, human)
+
+
+@command(app, "stop")
+def stop(cli: Cli, instances: Instances) -> None:
+    """Stop instances (their public IPs are released, as in AWS)."""
+    _transition(cli, instances, "stop")
+
+
+@command(app, "start")
+def start(cli: Cli, instances: Instances) -> None:
+    """Start stopped instances (new public IPs)."""
+    _transition(cli, instances, "start")
+
+
+@command(app, "terminate")
+def terminate(cli: Cli, instances: Instances) -> None:
+    """Terminate instances (their launch interfaces are deleted)."""
+    _transition(cli, instances, "terminate")
+
+
+@command(app, "set-groups")
+def set_groups(
+    cli: Cli,
+    instance: Annotated[str, typer.Argument(help="Instance id or Name tag.")],
+    groups: Annotated[list[str], typer.Argument(help="Group ids or names: the new set.")],
+) -> None:
+    """Replace a running instance's security groups."""
+    d = resolve_instance(cli, instance)
+    gids = [GroupService(cli.ctx).find(g, d.instance.vpc_id).group.group_id for g in groups]
+    updated = InstanceService(cli.ctx).modify_groups(d.instance.instance_id, gids)
+    names = group_names(cli)
+    cli.emit(_shape(updated, names), lambda: _print([updated], names))

@@ -1,0 +1,50 @@
+"""Entry point: ``stockade <group> <command>``; ``stockade --help`` lists everything."""
+
+from typing import Annotated
+
+import typer
+
+from stockade import __version__
+from stockade.cli import instance, prefix_list, serve, sg, vpc
+from stockade.cli.options import console
+
+app = typer.Typer(
+    help="stockade: AWS EC2 security groups, implemented for real.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(vpc.vpc_app, name="vpc")
+app.add_typer(vpc.subnet_app, name="subnet")
+app.add_typer(vpc.igw_app, name="igw")
+app.add_typer(sg.app, name="sg")
+app.add_typer(instance.app, name="instance")
+app.add_typer(prefix_list.app, name="prefix-list")
+app.command("serve")(serve.serve)
+
+
+@app.command("demo")
+def demo(
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Keep the demo state in this file (default: temporary)."),
+    ] = None,
+) -> None:
+    """Build the seed scenario in a throwaway store and show it."""
+    from stockade.demo.show import run_demo
+
+    run_demo(console, db)
+
+
+@app.command("version")
+def version() -> None:
+    """Print stockade's version."""
+    console.print(__version__)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Options every command shares (``--json``, ``--db``, ``--account``, ``--region``) and the
+one place that turns an AWS error into a one-line message with exit status 1.
+
+Commands are registered with :func:`command`, which appends the shared options to the
+command's own signature, so each command lists only what is particular to it.
+"""
+
+import functools
+import inspect
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import platformdirs
+import typer
+from rich.console import Console
+
+from stockade.domain.errors import AwsError
+from stockade.domain.quotas import Quotas
+from stockade.domain.scope import DEFAULT_ACCOUNT, DEFAULT_REGION, Scope
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def default_db() -> str:
+    """``$STOCKADE_DB`` or ``<user data dir>/stockade/stockade.db``."""
+    return os.environ.get("STOCKADE_DB") or str(
+        Path(platformdirs.user_data_dir("stockade")) / "stockade.db"
+    )
+
+
+@dataclass
+class Cli:
+    """What a command needs: where the state is, whose it is, and how to print."""
+
+    db: str
+    account: str
+    region: str
+    json: bool
+
+    @functools.cached_property
+    def store(self):
+        from stockade.store.sql import SqlStore
+
+        return SqlStore.open(self.db)
+
+    @functools.cached_property
+    def ctx(self):
+        from stockade.service.context import ServiceContext
+
+        return ServiceContext(self.store, Scope(self.account, self.region), Quotas())
+
+    def emit(self, data: Any, human: Callable[[], None]) -> None:
+        """Print ``data`` as JSON with ``--json``, else call ``human`` to render it."""
+        if self.json:
+            typer.echo(json.dumps(data, indent=2, default=str))
+        else:
+            human()
+
+
+_SHARED = [
+    inspect.Parameter(
+        "json_output",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=False,
+        annotation=Annotated[bool, typer.Option("--json", help="Print JSON (EC2 shapes).")],
+    ),
+    inspect.Parameter(
+        "db",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[
+            str | None,
+            typer.Option("--db", help="Store: a SQLite path or database URL (env STOCKADE_DB)."),
+        ],
+    ),
+    inspect.Parameter(
+        "account",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[
+            str | None, typer.Option("--account", help=f"Account id (default {DEFAULT_ACCOUNT}).")
+        ],
+    ),
+    inspect.Parameter(
+        "region",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[
+            str | None, typer.Option("--region", help=f"Region (default {DEFAULT_REGION}).")
+        ],
+    ),
+]
+
+
+def fail(message: str) -> typer.Exit:
+    """Print a one-line error and return the exit to raise."""
+    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def command(app: typer.Typer, name: str, **kwargs: Any) -> Callable:
+    """Register ``fn(cli: Cli, ...)`` as a command with the shared options added."""
+
+    def register(fn: Callable) -> Callable:
+        sig = inspect.signature(fn)
+        own = [p for p in sig.parameters.values() if p.name != "cli"]
+
+        @functools.wraps(fn)
+        def run(
+            *args: Any,
+            json_output: bool,
+            db: str | None,
+            account: str | None,
+            region: str | None,
+            **params: Any,
+        ) -> Any:
+            cli = Cli(
+                db=db or default_db(),
+                account=account or os.environ.get("STOCKADE_ACCOUNT", DEFAULT_ACCOUNT),
+                region=region
+                or os.environ.get("STOCKADE_REGION")
+                or os.environ.get("AWS_DEFAULT_REGION", DEFAULT_REGION),
+                json=json_output,
+            )
+            try:
+                return fn(cli, *args, **params)
+            except AwsError as exc:
+                raise fail(f"{exc.code}: {exc.message}") from None
+
+        run.__signature__ = sig.replace(parameters=own + _SHARED)  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in own + _SHARED}
+        app.command(name, **kwargs)(run)
+        return fn
+
+    return register

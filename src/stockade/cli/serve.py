@@ -1,0 +1,53 @@
+"""``stockade serve``: the EC2 Query API for boto3, the aws cli and the ``--endpoint`` CLI."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from stockade.cli.options import default_db, fail
+
+
+def serve(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind (loopback by default).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 4747,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Store: a SQLite path or database URL (env STOCKADE_DB)."),
+    ] = None,
+    auth: Annotated[
+        str | None,
+        typer.Option(
+            "--auth",
+            help="JSON file of access key -> {secret, account}: verify SigV4 signatures "
+            "(default: open mode, any signature accepted).",
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+) -> None:
+    """Serve the EC2 API (POST / with Action=..., GET /health) until interrupted."""
+    import uvicorn
+
+    from stockade.api.app import configure_logging, create_app, uvicorn_config
+    from stockade.api.auth import AuthConfig
+    from stockade.store.sql import SqlStore
+
+    try:
+        auth_config = AuthConfig.load(auth) if auth else AuthConfig()
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    configure_logging(logging.DEBUG if verbose else logging.INFO)
+    path = db or default_db()
+    store = SqlStore.open(path)
+    mode = f"verified ({len(auth_config.keys)} keys)" if auth_config.verify else "open"
+    logging.getLogger("stockade.api").info(
+        "serving the EC2 API on http://%s:%d (store %s, auth %s)", host, port, path, mode
+    )
+    try:
+        uvicorn.Server(uvicorn_config(create_app(store, auth_config), host, port)).run()
+    finally:
+        store.close()

@@ -1,0 +1,94 @@
+"""The seed scenario: a small, realistic VPC that every face of stockade is shown on.
+
+- a VPC 10.0.0.0/16 with a public subnet 10.0.1.0/24 and an attached internet gateway;
+- group ``web``: inbound HTTP tcp/80 from 0.0.0.0/0 and SSH tcp/22 from 203.0.113.10/32
+  (the user's own computer), default outbound; instance ``web`` carries it, with a public IP;
+- groups ``group-1``, ``group-2``, ``group-3`` (the issue's sg-1..3: AWS forbids names
+  starting with ``sg-``); ``group-1`` allows inbound tcp/123 (NTP) from group-1 and group-2;
+  instances ``A`` (group-1), ``B`` (group-2), ``C`` (group-3);
+- a separate SSH-only group ``ssh-only`` (tcp/22 from the admin network 203.0.113.0/28);
+- instance ``ntp`` carrying two groups: group-1 and ssh-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from stockade.domain.permissions import GroupPair, IpPermission
+from stockade.domain.tags import check_tags
+from stockade.service.context import ServiceContext
+from stockade.service.groups import GroupService
+from stockade.service.instances import InstanceService, LaunchRequest
+from stockade.service.network import NetworkService
+from stockade.service.rules import RuleService
+
+MY_COMPUTER = "203.0.113.10"  # the user's own computer: may SSH to web
+OUTSIDER = "198.51.100.7"  # somebody else on the internet: may not
+ADMIN_CIDR = "203.0.113.0/28"  # the admin network the ssh-only group admits
+
+
+@dataclass
+class Seed:
+    vpc_id: str
+    subnet_id: str
+    igw_id: str
+    groups: dict[str, str] = field(default_factory=dict)  # name -> sg id
+    instances: dict[str, str] = field(default_factory=dict)  # Name tag -> instance id
+
+
+def _tcp(port: int, cidr: str | None = None, groups: tuple[str, ...] = (), desc: str | None = None):
+    return IpPermission(
+        "tcp",
+        port,
+        port,
+        ip_ranges=((cidr, desc),) if cidr else (),
+        groups=tuple(GroupPair(group_id=g, description=desc) for g in groups),
+    )
+
+
+def build_seed(ctx: ServiceContext) -> Seed:
+    net, groups, rules = NetworkService(ctx), GroupService(ctx), RuleService(ctx)
+    vpc = net.create_vpc("10.0.0.0/16", tags=check_tags([("Name", "seed")]))
+    subnet = net.create_subnet(vpc.vpc_id, "10.0.1.0/24", tags=check_tags([("Name", "public")]))
+    net.modify_subnet_attribute(subnet.subnet_id, map_public_ip_on_launch=True)
+    igw = net.create_internet_gateway(tags=check_tags([("Name", "seed-igw")]))
+    net.attach_internet_gateway(igw.igw_id, vpc.vpc_id)
+    seed = Seed(vpc.vpc_id, subnet.subnet_id, igw.igw_id)
+
+    def group(name: str, description: str) -> str:
+        gid = groups.create(name, description, vpc.vpc_id).group.group_id
+        seed.groups[name] = gid
+        return gid
+
+    web = group("web", "web servers")
+    rules.authorize(
+        web,
+        [
+            _tcp(80, "0.0.0.0/0", desc="HTTP from anywhere"),
+            _tcp(22, f"{MY_COMPUTER}/32", desc="SSH from my computer"),
+        ],
+    )
+    g1, g2 = group("group-1", "NTP servers (sg-1)"), group("group-2", "NTP clients (sg-2)")
+    group("group-3", "unrelated (sg-3)")
+    rules.authorize(g1, [_tcp(123, groups=(g1, g2), desc="NTP from group-1 and group-2")])
+    ssh = group("ssh-only", "SSH from the admin network only")
+    rules.authorize(ssh, [_tcp(22, ADMIN_CIDR, desc="SSH from admins")])
+
+    instances = InstanceService(ctx)
+    for name, gids, public in (
+        ("web", (web,), True),
+        ("A", (g1,), False),
+        ("B", (g2,), False),
+        ("C", (seed.groups["group-3"],), False),
+        ("ntp", (g1, ssh), False),
+    ):
+        launched = instances.run(
+            LaunchRequest(
+                subnet_id=subnet.subnet_id,
+                group_ids=gids,
+                associate_public_ip=public,
+                tags=check_tags([("Name", name)]),
+            )
+        )
+        seed.instances[name] = launched[0].instance.instance_id
+    return seed

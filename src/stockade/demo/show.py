@@ -1,0 +1,73 @@
+"""``stockade demo``: build the seed scenario in a throwaway store and show it."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+
+from stockade.cli import render
+from stockade.demo.seed import Seed, build_seed
+from stockade.domain.quotas import Quotas
+from stockade.domain.scope import Scope
+from stockade.service.context import ServiceContext
+from stockade.service.groups import GroupService
+from stockade.service.instances import InstanceService
+from stockade.store.sql import SqlStore
+
+
+def run_demo(console: Console, db: str | None = None) -> Seed:
+    with tempfile.TemporaryDirectory(prefix="stockade-demo-") as tmp:
+        path = db or str(Path(tmp) / "demo.db")
+        store = SqlStore.open(path)
+        try:
+            ctx = ServiceContext(store, Scope(), Quotas())
+            seed = build_seed(ctx)
+            _show(console, ctx, seed, path if db else None)
+            return seed
+        finally:
+            store.close()
+
+
+def _show(console: Console, ctx: ServiceContext, seed: Seed, kept: str | None) -> None:
+    console.rule("[bold]stockade demo: the seed scenario")
+    console.print(
+        f"VPC [bold]{seed.vpc_id}[/bold] 10.0.0.0/16, subnet {seed.subnet_id} 10.0.1.0/24 "
+        f"(public IPs on launch), internet gateway {seed.igw_id} attached.\n"
+        "AWS forbids group names starting with 'sg-', so the issue's sg-1..3 are "
+        "group-1..3 here."
+    )
+    details = [d for d in GroupService(ctx).describe() if d.group.vpc_id == seed.vpc_id]
+    names = {d.group.group_id: d.group.name for d in details}
+    rules = render.table(
+        "Security group rules",
+        "Group",
+        "Direction",
+        "Type",
+        "Protocol",
+        "Port range",
+        "Peer",
+        "Description",
+    )
+    for d in details:
+        for rule in sorted(d.rules, key=lambda r: r.is_egress):
+            direction = "outbound" if rule.is_egress else "inbound"
+            rules.add_row(d.group.name, direction, *render.rule_cells(rule, names))
+    console.print()
+    console.print(rules)
+    instances = [i for i in InstanceService(ctx).describe() if i.instance.vpc_id == seed.vpc_id]
+    t = render.table("Instances", "Name", "Instance id", "Private IP", "Public IP", "Groups")
+    for i in instances:
+        p = i.primary
+        t.add_row(
+            render.name_tag(i.instance.tags),
+            i.instance.instance_id,
+            p.private_ip if p else "",
+            (p.public_ip or "-") if p else "",
+            ", ".join(names.get(g, g) for g in i.group_ids),
+        )
+    console.print()
+    console.print(t)
+    if kept:
+        console.print(f"\nState kept in {kept}: try `stockade sg show web --db {kept}`.")
