@@ -1,0 +1,203 @@
+"""The generic ``Filter.N`` engine of EC2 Describe calls.
+
+AWS's rules, applied the same way to every resource kind:
+
+- different filters are ANDed, the values of one filter are ORed;
+- names and values are case-sensitive;
+- values take ``*`` (any run of characters) and ``?`` (one character); a backslash makes
+  the next character literal (``\\*``, ``\\?``, ``\\\\``);
+- ``tag:<key>`` filters are open-ended: any key is a valid name;
+- an unknown filter name is ``InvalidParameterValue`` "The filter '<name>' is invalid".
+
+The service layer describes each resource as "filter name -> candidate values" (a mapping,
+or a function for lazily computed values); a resource matches a filter when *any* of its
+candidate values matches *any* of the filter's values. For rule filters that gives AWS's
+"some combination of rules, not necessarily a single rule" semantics for free.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from stockade.api.model import model_filter_names
+from stockade.domain.errors import AwsError, invalid_parameter_value, missing_parameter
+
+#: Allowed-name entry that admits every ``tag:<key>`` filter (as :func:`model_filter_names`).
+TAG_FILTERS = "tag:"
+
+Candidates = Mapping[str, Iterable[Any]] | Callable[[str], Iterable[Any]]
+
+
+def invalid_filter(name: str) -> AwsError:
+    return invalid_parameter_value(f"The filter '{name}' is invalid")
+
+
+def wildcard_regex(value: str) -> re.Pattern[str] | None:
+    """The regex for a filter value with wildcards, or ``None`` if it has none (exact match).
+
+    Built like :func:`fnmatch.translate`: each run between stars is matched with an atomic
+    lazy group, so a hostile value such as ``*a*a*a*...b`` cannot backtrack exponentially.
+    """
+    if "*" not in value and "?" not in value and "\\" not in value:
+        return None
+    segments: list[list[str]] = [[]]
+    chars = iter(value)
+    for char in chars:
+        if char == "*":
+            if segments[-1] or len(segments) == 1:
+                segments.append([])
+            continue
+        if char == "\\":
+            segments[-1].append(re.escape(next(chars, "\\")))
+        elif char == "?":
+            segments[-1].append(".")
+        else:
+            segments[-1].append(re.escape(char))
+    parts = ["".join(s) for s in segments]
+    if len(parts) == 1:
+        return re.compile(parts[0], re.DOTALL)
+    middle = "".join(f"(?>.*?{p})" for p in parts[1:-1] if p)
+    return re.compile(f"{parts[0]}{middle}.*{parts[-1]}", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One ``Filter.N``: its name and its values, split into exact strings and patterns."""
+
+    name: str
+    values: tuple[str, ...]
+    exact: frozenset[str]
+    patterns: tuple[re.Pattern[str], ...]
+
+    @classmethod
+    def of(cls, name: str, values: Sequence[str]) -> Filter:
+        exact, patterns = set(), []
+        for value in values:
+            pattern = wildcard_regex(value)
+            if pattern is None:
+                exact.add(value)
+            else:
+                patterns.append(pattern)
+        return cls(name, tuple(values), frozenset(exact), tuple(patterns))
+
+    def accepts(self, candidate: Any) -> bool:
+        """Whether one candidate value matches one of this filter's values."""
+        if candidate is None:
+            return False
+        text = _text(candidate)
+        if text in self.exact:
+            return True
+        return any(p.fullmatch(text) for p in self.patterns)
+
+
+def _text(value: Any) -> str:
+    if value.__class__ is str:
+        return value  # type: ignore[no-any-return]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class FilterSet:
+    """Validated filters of one request; :meth:`matches` tests one resource."""
+
+    def __init__(self, filters: Sequence[Filter]) -> None:
+        self.filters = tuple(filters)
+
+    def __bool__(self) -> bool:
+        return bool(self.filters)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.filters)
+
+    def values(self, name: str) -> list[str]:
+        """All values given for ``name`` (for value checks the service makes, e.g. vpc-id)."""
+        return [v for f in self.filters if f.name == name for v in f.values]
+
+    def matches(self, candidates: Candidates) -> bool:
+        """Whether a resource, described as filter name -> candidate values, passes all."""
+        lookup = candidates if callable(candidates) else _mapping_lookup(candidates)
+        return all(any(one.accepts(c) for c in lookup(one.name)) for one in self.filters)
+
+    def select(self, resources: Iterable[Any], describe: Callable[[Any], Candidates]) -> list[Any]:
+        """The resources that match, in their order; ``describe`` gives each one's candidates."""
+        if not self.filters:
+            return list(resources)
+        return [r for r in resources if self.matches(describe(r))]
+
+
+def _mapping_lookup(candidates: Mapping[str, Iterable[Any]]) -> Callable[[str], Iterable[Any]]:
+    def lookup(name: str) -> Iterable[Any]:
+        return candidates.get(name, ())
+
+    return lookup
+
+
+def compile_filters(
+    filters: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[str]] | None,
+    allowed: Collection[str],
+) -> FilterSet:
+    """Validate request filters against the ``allowed`` names and compile their values.
+
+    ``filters`` is the parsed ``Filters`` list (``[{"Name": ..., "Values": [...]}]``) or a
+    plain name -> values mapping. ``allowed`` may hold :data:`TAG_FILTERS` to admit every
+    ``tag:<key>``. A filter without values is rejected ([UNVERIFIED] AWS behaviour).
+    """
+    if not filters:
+        return FilterSet(())
+    if isinstance(filters, Mapping):
+        items = [{"Name": name, "Values": list(values)} for name, values in filters.items()]
+    else:
+        items = list(filters)
+    compiled = []
+    for index, item in enumerate(items, 1):
+        name = item.get("Name")
+        if name is None:
+            raise missing_parameter(f"Filter.{index}.Name")
+        if not _allowed(name, allowed):
+            raise invalid_filter(name)
+        values = item.get("Values") or []
+        if not values:
+            raise invalid_parameter_value(f"The filter '{name}' requires at least one value")
+        compiled.append(Filter.of(name, values))
+    return FilterSet(compiled)
+
+
+def _allowed(name: str, allowed: Collection[str]) -> bool:
+    if name == TAG_FILTERS:  # the marker itself names no filter
+        return False
+    if name in allowed:
+        return True
+    return name.startswith(TAG_FILTERS) and TAG_FILTERS in allowed
+
+
+def filters_for(action: str, filters: Sequence[Mapping[str, Any]] | None) -> FilterSet:
+    """Compile ``filters`` against the filter names the model documents for ``action``."""
+    return compile_filters(filters, model_filter_names(action))
+
+
+def tag_candidates(
+    tags: Iterable[Mapping[str, Any]] | Mapping[str, Any] | None,
+) -> dict[str, list[str]]:
+    """``tag:<key>``, ``tag-key`` and ``tag-value`` candidates from a resource's tags.
+
+    Accepts boto3-style ``[{"Key": k, "Value": v}]`` or a plain ``{k: v}`` mapping.
+    """
+    pairs: Iterable[tuple[Any, Any]]
+    if tags is None:
+        pairs = ()
+    elif isinstance(tags, Mapping):
+        pairs = tags.items()
+    else:
+        pairs = ((t.get("Key"), t.get("Value")) for t in tags)
+    result: dict[str, list[str]] = {"tag-key": [], "tag-value": []}
+    for key, value in pairs:
+        text = "" if value is None else _text(value)
+        result.setdefault(f"tag:{key}", []).append(text)
+        result["tag-key"].append(_text(key))
+        result["tag-value"].append(text)
+    return result
