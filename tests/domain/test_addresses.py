@@ -313,3 +313,27 @@ def test_family_of_and_is_internet():
 )
 def test_is_public(cidr, public):
     assert addresses.is_public(ipaddress.ip_network(cidr)) is public
+
+
+@pytest.mark.parametrize(
+    ("cidr", "public"),
+    [
+        ("0.0.0.0/0", True),
+        ("::/0", True),
+        ("203.0.113.0/24", True),  # documentation ranges: stockade's stand-in internet
+        ("2001:db8::/32", True),
+        ("8.8.8.8/32", True),
+        ("10.0.0.0/7", True),  # wider than 10/8: contains 11.0.0.0/8
+        ("10.0.0.0/8", False),
+        ("172.16.5.0/24", False),
+        ("100.64.0.0/10", False),  # regression: shared address space is not the internet
+        ("fd00::/8", False),
+        ("fe80::/64", False),
+    ],
+)
+def test_is_public(cidr: str, public: bool) -> None:
+    import ipaddress
+
+    from stockade.domain.addresses import is_public
+
+    assert is_public(ipaddress.ip_network(cidr)) is public

@@ -215,3 +215,12 @@ def test_names_lists_every_field():
         "subnets_per_vpc", "interfaces_per_region", "prefix_lists_per_region",
         "prefix_list_max_entries",
     ]
+
+
+def test_quotas_parse_settings() -> None:
+    q = Quotas.parse("rules_per_group=100, groups-per-interface=10;groups_per_region=7")
+    assert (q.rules_per_group, q.groups_per_interface, q.groups_per_region) == (100, 10, 7)
+    assert Quotas.parse("") == Quotas() == Quotas.parse(None)
+    for bad in ("nope=1", "rules_per_group", "rules_per_group=x", "rules_per_group=101,groups_per_interface=10"):
+        with pytest.raises(ValueError):
+            Quotas.parse(bad)

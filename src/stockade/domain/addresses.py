@@ -50,17 +50,36 @@ def is_internet(cidr: str) -> bool:
     return cidr in ("0.0.0.0/0", "::/0")
 
 
-def is_public(network: Network) -> bool:
-    """Whether a network contains globally routable addresses (documentation ranges count
-    as public here: stockade uses them as its stand-in internet)."""
-    if network.prefixlen == 0:
-        return True
-    documentation = (
-        ipaddress.ip_network("192.0.2.0/24"),
-        ipaddress.ip_network("198.51.100.0/24"),
-        ipaddress.ip_network("203.0.113.0/24"),
-        ipaddress.ip_network("2001:db8::/32"),
+#: Ranges no internet host can have (RFC 1918, shared 100.64/10, loopback, link-local, ULA…).
+_NOT_PUBLIC = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "::1/128",
+        "::/128",
+        "fc00::/7",
+        "fe80::/10",
+        "ff00::/8",
     )
-    if any(network.version == d.version and network.subnet_of(d) for d in documentation):
-        return True
-    return not network.is_private
+)
+
+
+def is_public(network: Network) -> bool:
+    """Whether a network contains addresses an internet host could have.
+
+    A CIDR is public unless it lies entirely inside a non-public range, so wide blocks such
+    as 0.0.0.0/1 or 10.0.0.0/7 count as public. Documentation ranges count as public: they
+    are stockade's stand-in internet.
+    """
+    return not any(
+        network.version == r.version and network.subnet_of(r)  # type: ignore[arg-type]
+        for r in _NOT_PUBLIC
+    )

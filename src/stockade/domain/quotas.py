@@ -46,6 +46,27 @@ class Quotas:
     def names(cls) -> list[str]:
         return [f.name for f in fields(cls)]
 
+    @classmethod
+    def parse(cls, text: str | None) -> Quotas:
+        """Quotas from ``"rules_per_group=100,groups_per_interface=10"`` (the format of
+        ``STOCKADE_QUOTAS``); unnamed quotas keep AWS's defaults. Raises ValueError with a
+        one-line reason on an unknown name, a non-integer or an impossible combination."""
+        values: dict[str, int] = {}
+        for item in (text or "").replace(";", ",").split(","):
+            if not item.strip():
+                continue
+            name, sep, value = item.partition("=")
+            name = name.strip().replace("-", "_")
+            if not sep or name not in cls.names():
+                raise ValueError(
+                    f"unknown quota setting {item.strip()!r}; known: {', '.join(cls.names())}"
+                )
+            try:
+                values[name] = int(value)
+            except ValueError:
+                raise ValueError(f"quota {name} must be an integer, not {value!r}") from None
+        return cls(**values)
+
 
 def rule_counts(
     specs: Iterable[RuleSpec], weight_of: Callable[[str], int]

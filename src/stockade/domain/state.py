@@ -28,7 +28,7 @@ class Snapshot:
     prefix_lists: tuple[PrefixList, ...] = ()
     interfaces: tuple[NetworkInterface, ...] = ()
     instances: tuple[Instance, ...] = ()
-    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+    _cache: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @cached_property
     def vpc_by_id(self) -> Mapping[str, Vpc]:
