@@ -1,0 +1,261 @@
+"""What ``decide`` answers: a verdict, the rules behind it, or everything that blocks it.
+
+The shapes follow VPC Reachability Analyzer where it has one (explanation codes, a
+``securityGroupRule`` per path component with direction, protocol, port range and peer),
+so the CLI's ``--json`` and the web console can show AWS-like output. Everything is
+frozen and :meth:`to_dict` gives plain JSON-serialisable data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from stockade.policy.effective import Direction, EffectiveEntry
+from stockade.policy.flow import ICMP, PORTED, Flow
+from stockade.policy.reasons import Reason
+
+
+class Verdict(StrEnum):
+    ALLOWED = "allowed"
+    DENIED = "denied"
+
+
+class PathKind(StrEnum):
+    VPC_LOCAL = "vpc-local"  # private addresses inside one VPC (the local route)
+    INTERNET = "internet"  # through internet gateway(s), public addresses
+    HOST_LOCAL = "host-local"  # both ends on one instance: never leaves it, no group applies
+    NONE = "none"  # no path could be formed
+
+
+def service_text(protocol: str, from_port: int, to_port: int) -> str:
+    """``tcp/22``, ``tcp/8000-8080``, ``icmp type 8 code 0``, ``all traffic``, ``protocol 47``."""
+    if protocol in PORTED:
+        if from_port == to_port:
+            return f"{protocol}/{from_port}"
+        return f"{protocol}/{from_port}-{to_port}"
+    if protocol in ICMP:
+        if from_port == -1:
+            return f"{protocol} (all types)"
+        return f"{protocol} type {from_port}" + ("" if to_port == -1 else f" code {to_port}")
+    if protocol == "-1":
+        return "all traffic"
+    return f"protocol {protocol}"
+
+
+@dataclass(frozen=True)
+class RuleRef:
+    """A security group rule cited as a reason (an ``AnalysisSecurityGroupRule``)."""
+
+    rule_id: str
+    group_id: str
+    group_name: str | None
+    direction: Direction
+    protocol: str
+    from_port: int
+    to_port: int
+    peer: str  # the peer as written: CIDR, prefix-list id or group id
+    peer_kind: str
+    matched: str  # the resolved block that matched (a member's /32, a list entry…)
+
+    @classmethod
+    def of(cls, entry: EffectiveEntry, group_name: str | None) -> RuleRef:
+        return cls(
+            entry.rule_id, entry.group_id, group_name, entry.direction, entry.protocol,
+            entry.from_port, entry.to_port, entry.peer.value, str(entry.peer.kind), entry.cidr,
+        )
+
+    def describe(self) -> str:
+        """``inbound tcp/22 from 203.0.113.10/32 (sgr-…, sg-… web)``."""
+        preposition = "from" if self.direction is Direction.INGRESS else "to"
+        via = "" if self.matched == self.peer else f" [{self.matched}]"
+        name = f" {self.group_name}" if self.group_name else ""
+        return (
+            f"{self.direction.word} {service_text(self.protocol, self.from_port, self.to_port)} "
+            f"{preposition} {self.peer}{via} ({self.rule_id}, {self.group_id}{name})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "security_group_rule_id": self.rule_id,
+            "security_group_id": self.group_id,
+            "security_group_name": self.group_name,
+            "direction": str(self.direction),
+            "protocol": self.protocol,
+            "port_range": {"from": self.from_port, "to": self.to_port},
+            "peer": self.peer,
+            "peer_kind": self.peer_kind,
+            "matched": self.matched,
+            "text": self.describe(),
+        }
+
+
+@dataclass(frozen=True)
+class SuggestedRule:
+    """The smallest rule that would let the flow through one blocking side."""
+
+    direction: Direction
+    group_id: str | None
+    group_name: str | None
+    protocol: str
+    from_port: int
+    to_port: int
+    cidr: str
+
+    def text(self) -> str:
+        """``add inbound tcp/22 from 203.0.113.10/32 to sg-… (web)``."""
+        service = service_text(self.protocol, self.from_port, self.to_port)
+        if self.group_id is None:
+            where = "to a security group of the interface (it has none)"
+        else:
+            name = f" ({self.group_name})" if self.group_name else ""
+            word = "to" if self.direction is Direction.INGRESS else "in"
+            where = f"{word} {self.group_id}{name}"
+        if self.direction is Direction.INGRESS:
+            return f"add inbound {service} from {self.cidr} {where}"
+        return f"add outbound {service} to {self.cidr} {where}"
+
+    def ip_permission(self) -> dict[str, Any]:
+        """The rule as an EC2 ``IpPermissions`` element (for Authorize… calls)."""
+        key, cidr_key = ("Ipv6Ranges", "CidrIpv6") if ":" in self.cidr else ("IpRanges", "CidrIp")
+        out: dict[str, Any] = {"IpProtocol": self.protocol, key: [{cidr_key: self.cidr}]}
+        if self.protocol in PORTED or self.protocol in ICMP:
+            out["FromPort"], out["ToPort"] = self.from_port, self.to_port
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "direction": str(self.direction),
+            "security_group_id": self.group_id,
+            "security_group_name": self.group_name,
+            "protocol": self.protocol,
+            "port_range": {"from": self.from_port, "to": self.to_port},
+            "cidr": self.cidr,
+            "ip_permission": self.ip_permission(),
+            "text": self.text(),
+        }
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """One component that blocks the flow, with its explanation code and the fix."""
+
+    code: str
+    reason: Reason
+    component_id: str | None
+    component_type: str  # instance | network-interface | vpc | internet-gateway | …
+    message: str
+    direction: Direction | None = None
+    suggestion: SuggestedRule | None = None
+    remedy: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "explanation_code": self.code,
+            "reason": self.reason.name,
+            "component": {"id": self.component_id, "type": self.component_type},
+            "direction": None if self.direction is None else str(self.direction),
+            "message": self.message,
+            "suggested_rule": None if self.suggestion is None else self.suggestion.to_dict(),
+            "remedy": self.suggestion.text() if self.suggestion else self.remedy,
+        }
+
+
+@dataclass(frozen=True)
+class PathEnd:
+    """One end of the flow as resolved: what was asked, and what it turned out to be."""
+
+    given: str
+    kind: str  # instance | interface | external | missing
+    instance_id: str | None = None
+    eni_id: str | None = None
+    vpc_id: str | None = None
+    address: str | None = None  # its address on the wire (the destination's as addressed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "given": self.given,
+            "kind": self.kind,
+            "instance_id": self.instance_id,
+            "network_interface_id": self.eni_id,
+            "vpc_id": self.vpc_id,
+            "address": self.address,
+        }
+
+
+@dataclass(frozen=True)
+class SideEvaluation:
+    """One interface's groups evaluated against the flow in one direction."""
+
+    direction: Direction
+    eni_id: str
+    group_ids: tuple[str, ...]
+    remote: str  # the address its rules were matched against
+    allowed: bool
+    rules: tuple[RuleRef, ...]  # every rule that allows it (one per rule id)
+    #: index, in the interface's effective entries for this direction, of the first match
+    first_entry: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "direction": str(self.direction),
+            "network_interface_id": self.eni_id,
+            "security_group_ids": list(self.group_ids),
+            "remote_address": self.remote,
+            "allowed": self.allowed,
+            "rules": [r.to_dict() for r in self.rules],
+        }
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The verdict on one flow, and why."""
+
+    flow: Flow
+    verdict: Verdict
+    path: PathKind
+    source: PathEnd
+    destination: PathEnd
+    egress: SideEvaluation | None  # the source interface's outbound check (None: external)
+    ingress: SideEvaluation | None  # the destination interface's inbound check
+    blockers: tuple[Blocker, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        return self.verdict is Verdict.ALLOWED
+
+    @property
+    def reasons(self) -> Reason:
+        """All blocking reasons as one flag set (``Reason.NONE`` when allowed)."""
+        out = Reason.NONE
+        for blocker in self.blockers:
+            out |= blocker.reason
+        return out
+
+    @property
+    def allowing_rules(self) -> tuple[RuleRef, ...]:
+        """The rules that allowed the flow, outbound side first."""
+        sides = (self.egress, self.ingress)
+        return tuple(r for side in sides if side is not None for r in side.rules)
+
+    def explain(self) -> str:
+        from stockade.policy.explain import explain
+
+        return explain(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": str(self.verdict),
+            "flow": self.flow.to_dict(),
+            "path": str(self.path),
+            "source": self.source.to_dict(),
+            "destination": self.destination.to_dict(),
+            "egress": None if self.egress is None else self.egress.to_dict(),
+            "ingress": None if self.ingress is None else self.ingress.to_dict(),
+            "allowed_by": [r.to_dict() for r in self.allowing_rules] if self.allowed else [],
+            "blockers": [b.to_dict() for b in self.blockers],
+            "notes": list(self.notes),
+            "explanation": self.explain(),
+        }

@@ -1,0 +1,215 @@
+"""What each interface exposes to the internet: Inspector-style network-reachability findings.
+
+For every interface, the inbound entries whose address block holds internet addresses
+(``0.0.0.0/0``, ``::/0`` or any public CIDR, prefix-list entries included; a group
+reference never does, as it means private addresses) are merged into maximal open ranges
+per protocol, each with the rules and CIDRs responsible.
+
+A range is *exposed* when the internet can actually reach the interface over that address
+family: attached to a running instance, a public IPv4 (or a public IPv6 address) and an
+internet gateway on the VPC. Interfaces without such a path are still reported, flagged
+*would be exposed*: one public IP or gateway away from being open, which is worth knowing
+before someone adds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from stockade.domain.interface import NetworkInterface
+from stockade.domain.state import Snapshot
+from stockade.policy.addressing import is_public_cidr
+from stockade.policy.decision import RuleRef
+from stockade.policy.effective import EffectiveEntry, effective_policies
+from stockade.policy.flow import ICMP, PORTED
+
+#: TCP ports whose exposure raises a finding to HIGH (admin, remote desktop, databases…).
+RISKY_TCP_PORTS = (21, 22, 23, 135, 139, 445, 1433, 3306, 3389, 5432, 5900, 6379, 9200,
+                   11211, 27017)
+
+
+@dataclass(frozen=True)
+class OpenPortRange:
+    """A maximal range of one protocol open to internet sources."""
+
+    protocol: str  # tcp | udp | icmp | icmpv6 | -1 (all traffic) | another number
+    begin: int | None  # first port (ICMP: type); None where the protocol has no ports
+    end: int | None
+    address_family: int
+    exposed: bool
+    sources: tuple[str, ...]  # the public CIDRs that open it
+    rules: tuple[RuleRef, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "protocol": self.protocol.upper() if self.protocol in PORTED else self.protocol,
+            "openPortRange": None if self.begin is None else {"begin": self.begin,
+                                                              "end": self.end},
+            "addressFamily": f"IPv{self.address_family}",
+            "exposed": self.exposed,
+            "sources": list(self.sources),
+            "rules": [r.to_dict() for r in self.rules],
+        }
+
+
+@dataclass(frozen=True)
+class ExposureFinding:
+    """One interface's internet exposure (or would-be exposure)."""
+
+    eni_id: str
+    instance_id: str | None
+    vpc_id: str
+    public_ip: str | None
+    exposed: bool
+    severity: str  # CRITICAL | HIGH | MEDIUM | LOW
+    open_ranges: tuple[OpenPortRange, ...]
+    not_reachable_because: tuple[str, ...]  # why some family has no internet path
+    network_path: tuple[dict[str, str | None], ...]
+
+    @property
+    def status(self) -> str:
+        return "exposed" if self.exposed else "would-be-exposed"
+
+    @property
+    def title(self) -> str:
+        subject = self.instance_id or self.eni_id
+        ranges = ", ".join(_range_text(r) for r in self.open_ranges[:4])
+        more = "" if len(self.open_ranges) <= 4 else ", …"
+        verb = "open to the internet" if self.exposed else "would be open to the internet"
+        return f"{ranges}{more} {verb} on {subject}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "NETWORK_REACHABILITY",
+            "status": self.status,
+            "severity": self.severity,
+            "title": self.title,
+            "resource": {"network_interface_id": self.eni_id, "instance_id": self.instance_id,
+                         "vpc_id": self.vpc_id, "public_ip": self.public_ip},
+            "exposed": self.exposed,
+            "not_reachable_because": list(self.not_reachable_because),
+            "networkReachabilityDetails": [
+                {**r.to_dict(), "networkPath": {"steps": list(self.network_path)}}
+                for r in self.open_ranges
+            ],
+        }
+
+
+def exposure(snapshot: Snapshot, vpc_id: str | None = None) -> tuple[ExposureFinding, ...]:
+    """Findings for every interface (of ``vpc_id``, if given) with anything open to the
+    internet, exposed ones first, then by interface id."""
+    findings = []
+    for eni_id, policy in sorted(effective_policies(snapshot).items()):
+        eni = snapshot.interface_by_id[eni_id]
+        if vpc_id is not None and eni.vpc_id != vpc_id:
+            continue
+        public = [e for e in policy.ingress if is_public_cidr(e.cidr)]
+        if public:
+            findings.append(_finding(snapshot, eni, public))
+    return tuple(sorted(findings, key=lambda f: (not f.exposed, f.eni_id)))
+
+
+def _finding(snapshot: Snapshot, eni: NetworkInterface, entries: list) -> ExposureFinding:
+    reachable, why = _internet_path(snapshot, eni)
+    ranges: list[OpenPortRange] = []
+    for (family, protocol), items in sorted(_by_protocol(entries).items()):
+        for begin, end, contributors in _merge(items):
+            rules = {}
+            for entry in contributors:
+                group = snapshot.group_by_id.get(entry.group_id)
+                rules.setdefault(entry.rule_id, RuleRef.of(entry, group.name if group else None))
+            ranges.append(OpenPortRange(
+                protocol, begin, end, family, reachable[family],
+                tuple(sorted({e.cidr for e in contributors})), tuple(rules.values())))
+    exposed = any(r.exposed for r in ranges)
+    gateway = snapshot.internet_gateway_for(eni.vpc_id)
+    path = (
+        {"componentId": gateway.igw_id if gateway else None,
+         "componentType": "AWS::EC2::InternetGateway"},
+        *({"componentId": g, "componentType": "AWS::EC2::SecurityGroup"}
+          for g in sorted(set(eni.group_ids))),
+        {"componentId": eni.eni_id, "componentType": "AWS::EC2::NetworkInterface"},
+        *([{"componentId": eni.instance_id, "componentType": "AWS::EC2::Instance"}]
+          if eni.instance_id else []),
+    )
+    return ExposureFinding(eni.eni_id, eni.instance_id, eni.vpc_id, eni.public_ip, exposed,
+                           _severity(ranges, exposed), tuple(ranges), tuple(why), path)
+
+
+def _internet_path(snapshot: Snapshot, eni: NetworkInterface) -> tuple[dict[int, bool], list]:
+    """Per family, whether the internet can reach the interface; and why not."""
+    why: list[str] = []
+    instance = snapshot.instance_by_id.get(eni.instance_id) if eni.instance_id else None
+    usable = instance is not None and instance.is_running
+    if eni.instance_id is None:
+        why.append("the interface is not attached to an instance")
+    elif not usable:
+        state = instance.state if instance else "unknown"
+        why.append(f"instance {eni.instance_id} is {state}")
+    gateway = snapshot.internet_gateway_for(eni.vpc_id) is not None
+    if not gateway:
+        why.append(f"{eni.vpc_id} has no internet gateway attached")
+    if not eni.public_ip:
+        why.append("no public IPv4 address")
+    public6 = any(is_public_cidr(f"{a}/128") for a in eni.ipv6_addresses)
+    if not public6:
+        why.append("no public IPv6 address")
+    return {4: usable and gateway and bool(eni.public_ip), 6: usable and gateway and public6}, why
+
+
+def _by_protocol(entries: list[EffectiveEntry]) -> dict[tuple[int, str], list]:
+    """Intervals per (family, protocol); all-traffic rules open TCP and UDP entirely too."""
+    out: dict[tuple[int, str], list] = {}
+    for entry in entries:
+        family = entry.family
+        if entry.protocol == "-1":
+            for name in ("-1", "tcp", "udp"):
+                span = (None, None) if name == "-1" else (0, 65535)
+                out.setdefault((family, name), []).append((*span, entry))
+        elif entry.protocol in PORTED:
+            out.setdefault((family, entry.protocol), []).append(
+                (entry.from_port, entry.to_port, entry))
+        elif entry.protocol in ICMP:
+            span = (0, 255) if entry.from_port == -1 else (entry.from_port, entry.from_port)
+            out.setdefault((family, entry.protocol), []).append((*span, entry))
+        else:
+            out.setdefault((family, entry.protocol), []).append((None, None, entry))
+    return out
+
+
+def _merge(items: list) -> list[tuple[int | None, int | None, list[EffectiveEntry]]]:
+    """Maximal ranges (overlapping or adjacent intervals joined), with their entries."""
+    if items[0][0] is None:
+        return [(None, None, [e for _, _, e in items])]
+    merged: list[list] = []
+    for begin, end, entry in sorted(items, key=lambda x: (x[0], x[1])):
+        if merged and begin <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], end)
+            merged[-1][2].append(entry)
+        else:
+            merged.append([begin, end, [entry]])
+    return [(b, e, entries) for b, e, entries in merged]
+
+
+def _severity(ranges: list[OpenPortRange], exposed: bool) -> str:
+    if not exposed:
+        return "LOW"
+    live = [r for r in ranges if r.exposed]
+    if any(r.protocol == "-1" or (r.protocol == "tcp" and (r.begin, r.end) == (0, 65535))
+           for r in live):
+        return "CRITICAL"
+    if any(r.protocol == "tcp" and r.begin is not None and r.end is not None
+           and any(r.begin <= p <= r.end for p in RISKY_TCP_PORTS) for r in live):
+        return "HIGH"
+    return "MEDIUM"
+
+
+def _range_text(r: OpenPortRange) -> str:
+    if r.protocol == "-1":
+        return "all traffic"
+    if r.begin is None:
+        return f"protocol {r.protocol}"
+    span = str(r.begin) if r.begin == r.end else f"{r.begin}-{r.end}"
+    return f"{r.protocol}/{span}"
+

@@ -1,0 +1,117 @@
+"""Why a flow is blocked: one flag per blocking condition, each with its explanation code.
+
+Codes are VPC Reachability Analyzer explanation codes where one fits (so users can look
+them up in AWS's documentation); a missing resource uses the EC2 API's own error code,
+which is what AWS answers when a path names an id that does not exist.
+
+The flags are an ``IntFlag`` so the bulk evaluator can report every reason of millions
+of flows as one integer each, and the property tests can compare them with ``decide``.
+"""
+
+from __future__ import annotations
+
+from enum import IntFlag, auto
+
+
+class Reason(IntFlag):
+    NONE = 0
+    SOURCE_NOT_FOUND = auto()
+    DESTINATION_NOT_FOUND = auto()
+    SOURCE_NOT_ATTACHED = auto()
+    DESTINATION_NOT_ATTACHED = auto()
+    SOURCE_NOT_RUNNING = auto()
+    DESTINATION_NOT_RUNNING = auto()
+    SOURCE_NO_ADDRESS = auto()
+    DESTINATION_NO_ADDRESS = auto()
+    NO_INTERFACE = auto()
+    UNKNOWN_IN_VPC = auto()
+    DIFFERENT_VPC = auto()
+    SOURCE_VPC_NO_IGW = auto()
+    DESTINATION_VPC_NO_IGW = auto()
+    DESTINATION_NOT_PUBLIC = auto()
+    SOURCE_NOT_PUBLIC = auto()
+    SOURCE_RFC1918 = auto()
+    SOURCE_RFC6598 = auto()
+    DESTINATION_RFC1918 = auto()
+    DESTINATION_RFC6598 = auto()
+    SPOOFED_SOURCE = auto()
+    EGRESS_DENIED = auto()
+    INGRESS_DENIED = auto()
+
+
+#: Reachability-Analyzer-style explanation code of each reason.
+CODE: dict[Reason, str] = {
+    Reason.SOURCE_NOT_FOUND: "NotFound",  # refined to the EC2 error code by the resolver
+    Reason.DESTINATION_NOT_FOUND: "NotFound",
+    Reason.SOURCE_NOT_ATTACHED: "BAD_STATE_ATTACHMENT",
+    Reason.DESTINATION_NOT_ATTACHED: "BAD_STATE_ATTACHMENT",
+    Reason.SOURCE_NOT_RUNNING: "BAD_STATE",
+    Reason.DESTINATION_NOT_RUNNING: "BAD_STATE",
+    Reason.SOURCE_NO_ADDRESS: "ENI_ADDRESS_RESTRICTION",
+    Reason.DESTINATION_NO_ADDRESS: "ENI_ADDRESS_RESTRICTION",
+    Reason.NO_INTERFACE: "UNKNOWN_DESTINATION",
+    Reason.UNKNOWN_IN_VPC: "UNKNOWN_DESTINATION",
+    Reason.DIFFERENT_VPC: "NO_ROUTE_TO_DESTINATION",
+    Reason.SOURCE_VPC_NO_IGW: "NO_ROUTE_TO_DESTINATION",
+    Reason.DESTINATION_VPC_NO_IGW: "NO_ROUTE_TO_DESTINATION",
+    Reason.DESTINATION_NOT_PUBLIC: "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS",
+    Reason.SOURCE_NOT_PUBLIC: "IGW_PUBLIC_IP_ASSOCIATION_FOR_EGRESS",
+    Reason.SOURCE_RFC1918: "IGW_SOURCE_ADDRESS_NOT_IN_RFC1918_INGRESS",
+    Reason.SOURCE_RFC6598: "IGW_SOURCE_ADDRESS_NOT_IN_RFC6598_INGRESS",
+    Reason.DESTINATION_RFC1918: "IGW_DESTINATION_ADDRESS_NOT_IN_RFC1918_EGRESS",
+    Reason.DESTINATION_RFC6598: "IGW_DESTINATION_ADDRESS_NOT_IN_RFC6598_EGRESS",
+    Reason.SPOOFED_SOURCE: "GATEWAY_REJECTS_SPOOFED_TRAFFIC",
+    Reason.EGRESS_DENIED: "ENI_SG_RULES_MISMATCH",
+    Reason.INGRESS_DENIED: "ENI_SG_RULES_MISMATCH",
+}
+
+#: What each explanation code means (after AWS's Reachability Analyzer documentation).
+MEANING: dict[str, str] = {
+    "BAD_STATE": "This component is not in a functional state.",
+    "BAD_STATE_ATTACHMENT": "The attachment between these components is not in a functional "
+    "state.",
+    "ENI_ADDRESS_RESTRICTION": "The network interface has no address of the flow's family.",
+    "UNKNOWN_DESTINATION": "The path can't be extended because nothing is known about the "
+    "destination.",
+    "NO_ROUTE_TO_DESTINATION": "The route table does not have an applicable route to the "
+    "destination resource.",
+    "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS": "Internet gateways reject inbound traffic with a "
+    "destination address that is not the public IP address of a network interface in the VPC.",
+    "IGW_PUBLIC_IP_ASSOCIATION_FOR_EGRESS": "Traffic can't reach the internet through the "
+    "internet gateway if the source address is not paired with a public IP address.",
+    "IGW_SOURCE_ADDRESS_NOT_IN_RFC1918_INGRESS": "Internet gateways reject inbound traffic with "
+    "source addresses in the private IP address range (RFC 1918).",
+    "IGW_SOURCE_ADDRESS_NOT_IN_RFC6598_INGRESS": "Internet gateways reject inbound traffic with "
+    "source addresses in the shared IP address range (RFC 6598).",
+    "IGW_DESTINATION_ADDRESS_NOT_IN_RFC1918_EGRESS": "Internet gateways reject outbound traffic "
+    "with destination addresses in the private IP address range (RFC 1918).",
+    "IGW_DESTINATION_ADDRESS_NOT_IN_RFC6598_EGRESS": "Internet gateways reject outbound traffic "
+    "with destination addresses in the shared IP address range (RFC 6598).",
+    "GATEWAY_REJECTS_SPOOFED_TRAFFIC": "Gateways reject traffic with spoofed addresses from the "
+    "VPC.",
+    "ENI_SG_RULES_MISMATCH": "The security groups on the network interface have no rule that "
+    "allows the traffic.",
+    "InvalidInstanceID.NotFound": "The instance does not exist.",
+    "InvalidNetworkInterfaceID.NotFound": "The network interface does not exist.",
+}
+
+#: Reasons that concern the source end, the destination end, or the path between them.
+SOURCE_SIDE = (
+    Reason.SOURCE_NOT_FOUND
+    | Reason.SOURCE_NOT_ATTACHED
+    | Reason.SOURCE_NOT_RUNNING
+    | Reason.SOURCE_NO_ADDRESS
+    | Reason.EGRESS_DENIED
+)
+DESTINATION_SIDE = (
+    Reason.DESTINATION_NOT_FOUND
+    | Reason.DESTINATION_NOT_ATTACHED
+    | Reason.DESTINATION_NOT_RUNNING
+    | Reason.DESTINATION_NO_ADDRESS
+    | Reason.INGRESS_DENIED
+)
+
+
+def names(flags: int) -> list[str]:
+    """The names of the flags set in ``flags`` (for reports and test messages)."""
+    return [r.name for r in Reason if r and r.value & flags and r.name]

@@ -1,0 +1,267 @@
+"""Interval tables: each interface's effective rules as sorted ``uint64`` keys.
+
+A packet is a point in two dimensions: its *service* (protocol and destination port or
+ICMP type/code, packed as ``protocol << 16 | port`` — ICMP's type/code as
+``type << 8 | code``) and its remote *address*. A rule is a rectangle in that plane; a
+direction's rules are a union of rectangles, and the question "allowed, and by which
+rule?" is "which rectangles contain the point, and which has the lowest index?".
+
+The compiled form (reference analysis-and-audit.md §5.3) cuts the service axis into
+elementary segments (*rows*) at every rule boundary and, per row, the address axis into
+runs labelled with the lowest matching entry (or -1). All rows of all tables are packed
+into one sorted array ``row << 32 | address_start``. A lookup for millions of packets is
+one ``np.searchsorted`` over the (small) row starts, then a branch-free binary search
+bounded to the packet's row, vectorised over all packets: a few NumPy passes, whatever
+the number of rules. All-traffic rules live in a separate address-only layer (they would
+otherwise repeat in every row); measured choices are in bench/decide.py.
+
+IPv6 addresses do not fit in 32 bits, so they are first replaced by their *rank* among all
+IPv6 rule boundaries (one more ``searchsorted`` over 16-byte keys); the tables then work
+on ranks exactly as on IPv4 addresses.
+
+Tables are shared between interfaces with the same set of groups (same entries).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from stockade.domain import protocols
+from stockade.policy.addressing import SPACE
+from stockade.policy.effective import EffectiveEntry
+
+SERVICE_SPACE = 1 << 24
+_TCP, _UDP, _ICMP, _ICMP6 = 6, 17, 1, 58
+
+
+def service_range(protocol: str, from_port: int, to_port: int) -> tuple[int, int]:
+    """The inclusive service interval a rule covers (see the module docstring)."""
+    if protocol == protocols.ALL:
+        return 0, SERVICE_SPACE - 1
+    number = protocols.protocol_number(protocol)
+    assert number is not None
+    base = number << 16
+    if number in (_TCP, _UDP):
+        return base | from_port, base | to_port
+    if number in (_ICMP, _ICMP6):
+        if from_port == -1:
+            return base, base | 0xFFFF
+        if to_port == -1:
+            return base | from_port << 8, base | from_port << 8 | 0xFF
+        return (base | from_port << 8 | to_port,) * 2
+    return base, base | 0xFFFF
+
+
+def packet_service(
+    protocol: np.ndarray, port: np.ndarray, icmp_type: np.ndarray, icmp_code: np.ndarray
+) -> np.ndarray:
+    """The service coordinate of packets (vectorised; ``uint64``)."""
+    proto = protocol.astype(np.uint64)
+    icmp = (icmp_type.astype(np.uint64) << np.uint64(8)) | icmp_code.astype(np.uint64)
+    ported = (proto == _TCP) | (proto == _UDP)
+    is_icmp = (proto == _ICMP) | (proto == _ICMP6)
+    low = np.where(ported, port.astype(np.uint64), np.where(is_icmp, icmp, np.uint64(0)))
+    return (proto << np.uint64(16)) | low
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Packed tables: rows of labelled address runs, as sorted ``row << 32 | start`` keys.
+
+    Row ``r``'s runs begin at ``row_begin[r]`` (the first run starts at address 0). A
+    packet's row comes from one ``searchsorted`` over the small service-key array; its run
+    from a branch-free binary search that starts at its row and takes ``steps`` power-of-two
+    strides — a few vector operations per step for all packets at once, instead of a search
+    over every run of every table. Keys are padded with sentinels so strides never leave
+    the array; a stride past the row's end lands on a larger row prefix and is refused.
+    """
+
+    service_keys: np.ndarray | None  # uint64 table << 24 | row start; None: one row a table
+    row_begin: np.ndarray  # int64 per row: index of its first run
+    keys: np.ndarray  # uint64 row << 32 | run start, ascending, sentinel-padded
+    labels: np.ndarray  # int32 per run: lowest matching local entry index, or -1
+    steps: int  # binary-search steps that suffice for the longest row
+    empty: bool  # no table has any rule in this layer
+
+    def lookup(self, tables: np.ndarray, service: np.ndarray, coord: np.ndarray) -> np.ndarray:
+        if self.empty:
+            return np.full(len(coord), -1, np.int32)
+        if self.service_keys is None:
+            row = tables
+        else:
+            query = (tables.astype(np.uint64) << np.uint64(24)) | service
+            row = np.searchsorted(self.service_keys, query, "right") - 1
+        key = (row.astype(np.uint64) << np.uint64(32)) | coord
+        base = self.row_begin[row]
+        candidate = np.empty_like(base)
+        seen = np.empty(len(base), np.uint64)
+        fits = np.empty(len(base), bool)
+        for power in range(self.steps - 1, -1, -1):
+            np.add(base, 1 << power, out=candidate)
+            self.keys.take(candidate, out=seen)
+            np.less_equal(seen, key, out=fits)
+            np.add(base, 1 << power, out=base, where=fits)
+        return self.labels[base]
+
+
+@dataclass(frozen=True)
+class FamilyTables:
+    """Every table of one address family.
+
+    All-traffic rules (protocol ``-1``) cover every row of the service axis; kept in the
+    2-D layer they would repeat in every row and multiply its size. They get a 1-D layer of
+    their own (address only), and a lookup takes the lower label of the two layers.
+    """
+
+    narrow: Layer  # rules with a protocol: service x address
+    wide: Layer  # all-traffic rules: address only
+    #: IPv6 only: sorted rule boundaries (16-byte big-endian); address -> rank
+    boundaries: np.ndarray | None = None
+
+    def lookup(self, tables: np.ndarray, service: np.ndarray, coord: np.ndarray) -> np.ndarray:
+        """Local entry index of the lowest matching entry per packet, or -1."""
+        narrow = self.narrow.lookup(tables, service, coord)
+        if self.wide.empty:
+            return narrow
+        wide = self.wide.lookup(tables, service, coord)
+        return np.where(
+            (narrow < 0) | ((wide >= 0) & (wide < narrow)), wide, narrow
+        )
+
+    def rank(self, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+        """IPv6 addresses (two uint64 halves) → their rank coordinate."""
+        assert self.boundaries is not None
+        keys = to_bytes16(hi, lo)
+        return (np.searchsorted(self.boundaries, keys, "right") - 1).astype(np.uint64)
+
+
+def to_bytes16(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """Two uint64 halves → 16-byte big-endian strings, which sort like the integers."""
+    pair = np.empty((len(hi), 2), dtype=">u8")
+    pair[:, 0] = hi
+    pair[:, 1] = lo
+    return pair.view("S16").ravel()
+
+
+def int_to_bytes16(values: list[int]) -> np.ndarray:
+    return np.array([v.to_bytes(16, "big") for v in values], dtype="S16")
+
+
+class TableBuilder:
+    """Collects the tables of one family, dedupes them, and packs them."""
+
+    def __init__(self, family: int) -> None:
+        self.family = family
+        self._atoms: list[list[tuple[int, int, int, int, int]]] = []
+        self._ids: dict[object, int] = {}
+
+    def add(self, key: object, entries: tuple[EffectiveEntry, ...]) -> int:
+        """Register the table of ``entries`` (this family's only); returns its table id."""
+        if key in self._ids:
+            return self._ids[key]
+        atoms = []
+        for label, entry in enumerate(entries):
+            family, lo, hi = entry.bounds
+            if family == self.family:
+                s_lo, s_hi = service_range(entry.protocol, entry.from_port, entry.to_port)
+                atoms.append((s_lo, s_hi, lo, hi + 1, label))
+        self._ids[key] = len(self._atoms)
+        self._atoms.append(atoms)
+        return self._ids[key]
+
+    def build(self) -> FamilyTables:
+        boundaries = None
+        space = SPACE[self.family]
+        atom_sets = self._atoms
+        if self.family == 6:
+            points = {0}
+            for atoms in atom_sets:
+                for a in atoms:
+                    points.add(a[2])
+                    if a[3] < space:
+                        points.add(a[3])
+            ordered = sorted(points)
+            rank = {p: i for i, p in enumerate(ordered)}
+            space = len(ordered)
+            rank[SPACE[6]] = space
+            atom_sets = [[(a, b, rank[c], rank[d], e) for a, b, c, d, e in t] for t in atom_sets]
+            boundaries = int_to_bytes16(ordered)
+        wide = [[a for a in t if a[0] == 0 and a[1] == SERVICE_SPACE - 1] for t in atom_sets]
+        narrow = [[a for a in t if not (a[0] == 0 and a[1] == SERVICE_SPACE - 1)]
+                  for t in atom_sets]
+        return FamilyTables(_pack(narrow, space, True), _pack(wide, space, False), boundaries)
+
+
+def _pack(atom_sets: list[list[tuple[int, int, int, int, int]]], space: int, by_service: bool):
+    """Pack tables into one :class:`Layer` (``by_service``: 2-D, else address only)."""
+    service_keys: list[np.ndarray] = []
+    keys: list[np.ndarray] = []
+    labels: list[np.ndarray] = []
+    lengths: list[int] = []
+    for table_id, atoms in enumerate(atom_sets or [[]]):
+        if by_service:
+            rows, runs = _table(atoms, space)
+        else:
+            rows, runs = np.zeros(1, np.uint64), [_paint_atoms(atoms, space)]
+        service_keys.append((np.uint64(table_id) << np.uint64(24)) | rows)
+        for run_starts, run_labels in runs:
+            keys.append((np.uint64(len(lengths)) << np.uint64(32)) | run_starts)
+            labels.append(run_labels)
+            lengths.append(len(run_starts))
+    steps = (max(lengths) - 1).bit_length()
+    keys.append(np.full(1 << steps, np.iinfo(np.uint64).max, np.uint64))
+    row_begin = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    return Layer(np.concatenate(service_keys) if by_service else None, row_begin,
+                 np.concatenate(keys), np.concatenate(labels), steps, not any(atom_sets))
+
+
+def _paint_atoms(atoms, space: int) -> tuple[np.ndarray, np.ndarray]:
+    atoms = sorted(atoms, key=lambda a: -a[4])
+    return _paint(np.array([a[2] for a in atoms], np.int64),
+                  np.array([a[3] for a in atoms], np.int64),
+                  np.array([a[4] for a in atoms], np.int32), space)
+
+
+def _table(
+    atoms: list[tuple[int, int, int, int, int]], space: int
+) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """Rows (service starts) and, per row, the labelled address runs of one table."""
+    if not atoms:
+        return np.zeros(1, np.uint64), [(np.zeros(1, np.uint64), np.full(1, -1, np.int32))]
+    # Paint highest label first so the lowest label covering a segment wins.
+    atoms = sorted(atoms, key=lambda a: -a[4])
+    arr = np.array([a[:2] for a in atoms], dtype=np.int64)
+    s_lo, s_hi = arr[:, 0], arr[:, 1]
+    a_lo = np.array([a[2] for a in atoms], dtype=np.int64)
+    a_hi = np.array([a[3] for a in atoms], dtype=np.int64)
+    label = np.array([a[4] for a in atoms], dtype=np.int32)
+    cuts = np.unique(np.concatenate(([0], s_lo, s_hi[s_hi + 1 < SERVICE_SPACE] + 1)))
+    runs: list[tuple[np.ndarray, np.ndarray]] = []
+    seen: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+    for start in cuts:
+        active = np.flatnonzero((s_lo <= start) & (s_hi >= start))
+        signature = active.tobytes()
+        if signature not in seen:
+            seen[signature] = _paint(a_lo[active], a_hi[active], label[active], space)
+        runs.append(seen[signature])
+    return cuts.astype(np.uint64), runs
+
+
+def _paint(
+    lo: np.ndarray, hi: np.ndarray, label: np.ndarray, space: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Address runs ``[start, next start)`` labelled with the lowest covering label."""
+    if len(label) == 0:
+        return np.zeros(1, np.uint64), np.full(1, -1, np.int32)
+    points = sorted({0, *lo.tolist(), *(h for h in hi.tolist() if h < space)})
+    index = {p: i for i, p in enumerate(points)}
+    segment = np.full(len(points), -1, np.int32)
+    for first, end, lab in zip(lo.tolist(), hi.tolist(), label.tolist(), strict=True):
+        segment[index[first]: index.get(end, len(points))] = lab
+    keep = np.ones(len(points), bool)
+    keep[1:] = segment[1:] != segment[:-1]
+    starts = np.array(points, dtype=np.uint64)[keep]
+    return starts, segment[keep]
+
