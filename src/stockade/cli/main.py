@@ -20,6 +20,7 @@ app.add_typer(vpc.igw_app, name="igw")
 app.add_typer(sg.app, name="sg")
 app.add_typer(instance.app, name="instance")
 app.add_typer(prefix_list.app, name="prefix-list")
+app.add_typer(check.app)  # top-level: check, exposure
 app.command("serve")(serve.serve)
 
 

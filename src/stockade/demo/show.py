@@ -6,8 +6,10 @@ import tempfile
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from stockade.cli import render
+from stockade.demo.checks import because, run_checks
 from stockade.demo.seed import Seed, build_seed
 from stockade.domain.quotas import Quotas
 from stockade.domain.scope import Scope
@@ -69,5 +71,23 @@ def _show(console: Console, ctx: ServiceContext, seed: Seed, kept: str | None) -
         )
     console.print()
     console.print(t)
+    _print_checks(console, ctx, seed)
     if kept:
-        console.print(f"\nState kept in {kept}: try `stockade sg show web --db {kept}`.")
+        console.print(
+            f"\nState kept in {kept}: try "
+            f"`stockade check --from C --to ntp --port 123 --db {kept}`."
+        )
+
+
+def _print_checks(console: Console, ctx: ServiceContext, seed: Seed) -> None:
+    """The analyzer's verdict on each seed check, with the deciding rule or the fix."""
+    with ctx.read() as tx:
+        snapshot = tx.snapshot()
+    t = render.table("The analyzer's verdicts", "Check", "Verdict", "Because")
+    for check, decision in run_checks(snapshot, seed):
+        verdict = decision.verdict.value
+        colour = "green" if decision.allowed else "red"
+        mark = "" if verdict == check.expected else " (UNEXPECTED)"
+        t.add_row(check.label, f"[{colour}]{verdict}[/]{mark}", escape(because(decision)))
+    console.print()
+    console.print(t)

@@ -1,0 +1,93 @@
+"""``stockade check`` and ``stockade exposure`` on the seed scenario built through the
+services into a real store: the issue's seed checks, end to end."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from stockade.cli.main import app
+from stockade.demo.checks import SEED_CHECKS, run_checks
+from stockade.demo.seed import build_seed
+from stockade.domain.scope import Scope
+from stockade.service.context import ServiceContext
+from stockade.store.sql import SqlStore
+
+
+@pytest.fixture
+def seeded(tmp_path, monkeypatch):
+    db = str(tmp_path / "seed.db")
+    monkeypatch.setenv("STOCKADE_DB", db)
+    monkeypatch.setenv("COLUMNS", "200")
+    store = SqlStore.open(db)
+    ctx = ServiceContext(store, Scope())
+    seed = build_seed(ctx)
+    yield ctx, seed
+    store.close()
+
+
+def check(*args: str) -> dict:
+    result = CliRunner().invoke(app, ["check", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_every_seed_check_has_its_expected_verdict(seeded):
+    ctx, seed = seeded
+    with ctx.read() as tx:
+        snapshot = tx.snapshot()
+    results = run_checks(snapshot, seed)
+    assert [d.verdict.value for _, d in results] == [c.expected for c in SEED_CHECKS]
+
+
+def test_my_computer_may_ssh_to_web_by_the_ssh_rule(seeded):
+    ctx, seed = seeded
+    out = check("--from", "203.0.113.10", "--to", "web", "--port", "22")
+    assert out["verdict"] == "allowed"
+    [rule] = out["allowed_by"]
+    assert rule["peer"] == "203.0.113.10/32" and rule["security_group_id"] == seed.groups["web"]
+
+
+def test_an_outsider_may_not_and_gets_the_fix(seeded):
+    ctx, seed = seeded
+    out = check("--from", "198.51.100.7", "--to", "web", "--port", "22")
+    assert out["verdict"] == "denied"
+    [blocker] = out["blockers"]
+    assert blocker["explanation_code"] == "ENI_SG_RULES_MISMATCH"
+    assert blocker["remedy"] == f"add inbound tcp/22 from 198.51.100.7/32 to {seed.groups['web']} (web)"
+
+
+def test_anyone_reaches_web_on_80(seeded):
+    assert check("--from", "192.0.2.200", "--to", "web", "--port", "80")["verdict"] == "allowed"
+
+
+@pytest.mark.parametrize("source, verdict", [("A", "allowed"), ("B", "allowed"), ("C", "denied")])
+def test_group_reference_checks(seeded, source, verdict):
+    ctx, seed = seeded
+    out = check("--from", source, "--to", seed.instances["ntp"], "--port", "123")
+    assert out["verdict"] == verdict
+    if verdict == "allowed":
+        ingress = [r for r in out["allowed_by"] if r["direction"] == "ingress"]
+        assert ingress[0]["security_group_id"] == seed.groups["group-1"]
+
+
+def test_human_output_and_errors(seeded):
+    runner = CliRunner()
+    out = runner.invoke(app, ["check", "--from", "C", "--to", "ntp", "--port", "123"])
+    assert out.exit_code == 0 and "DENIED" in out.stdout and "fix: add inbound tcp/123" in out.stdout
+    missing = runner.invoke(app, ["check", "--from", "nobody", "--to", "ntp", "--port", "1"])
+    assert missing.exit_code == 1 and "InvalidInstanceID.NotFound" in missing.stderr
+
+
+def test_exposure_lists_web(seeded):
+    ctx, seed = seeded
+    result = CliRunner().invoke(app, ["exposure", "--json"])
+    assert result.exit_code == 0, result.output
+    [finding] = json.loads(result.stdout)
+    assert finding["resource"]["instance_id"] == seed.instances["web"]
+    ports = {(d["protocol"], d["openPortRange"]["begin"]) for d in finding["networkReachabilityDetails"]}
+    assert ("TCP", 22) in ports and ("TCP", 80) in ports
+    table = CliRunner().invoke(app, ["exposure"]).stdout
+    assert "web" in table and "tcp/80" in table
