@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from stockade import __version__
-from stockade.cli import instance, prefix_list, serve, sg, vpc
+from stockade.cli import check, instance, prefix_list, serve, sg, vpc
 from stockade.cli.options import console
 
 app = typer.Typer(
