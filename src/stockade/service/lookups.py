@@ -4,6 +4,9 @@ scope (``*.NotFound``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from stockade.domain import errors, ids
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
@@ -11,6 +14,8 @@ from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.prefix_list import PrefixList
 from stockade.domain.security_group import SecurityGroup
 from stockade.store.repository import Transaction
+
+T = TypeVar("T")
 
 
 def _in_scope(tx: Transaction, obj: object | None) -> bool:
@@ -20,12 +25,19 @@ def _in_scope(tx: Transaction, obj: object | None) -> bool:
     )
 
 
-def vpc(tx: Transaction, vpc_id: str | None) -> Vpc:
-    ids.check("vpc", vpc_id)
-    found = tx.get_vpc(vpc_id)  # type: ignore[arg-type]
+def _fetch(
+    tx: Transaction, prefix: str, resource_id: str | None, get: Callable[[str], T | None]
+) -> T:
+    """The resource of that id in the caller's scope; ``*.Malformed`` or ``*.NotFound``."""
+    ids.check(prefix, resource_id)
+    found = get(resource_id)  # type: ignore[arg-type]
     if not _in_scope(tx, found):
-        raise errors.not_found("vpc", vpc_id or "")
+        raise errors.not_found(prefix, resource_id or "")
     return found  # type: ignore[return-value]
+
+
+def vpc(tx: Transaction, vpc_id: str | None) -> Vpc:
+    return _fetch(tx, "vpc", vpc_id, tx.get_vpc)
 
 
 def default_vpc(tx: Transaction) -> Vpc | None:
@@ -33,27 +45,15 @@ def default_vpc(tx: Transaction) -> Vpc | None:
 
 
 def subnet(tx: Transaction, subnet_id: str | None) -> Subnet:
-    ids.check("subnet", subnet_id)
-    found = tx.get_subnet(subnet_id)  # type: ignore[arg-type]
-    if not _in_scope(tx, found):
-        raise errors.not_found("subnet", subnet_id or "")
-    return found  # type: ignore[return-value]
+    return _fetch(tx, "subnet", subnet_id, tx.get_subnet)
 
 
 def internet_gateway(tx: Transaction, igw_id: str | None) -> InternetGateway:
-    ids.check("igw", igw_id)
-    found = tx.get_internet_gateway(igw_id)  # type: ignore[arg-type]
-    if not _in_scope(tx, found):
-        raise errors.not_found("igw", igw_id or "")
-    return found  # type: ignore[return-value]
+    return _fetch(tx, "igw", igw_id, tx.get_internet_gateway)
 
 
 def group(tx: Transaction, group_id: str | None) -> SecurityGroup:
-    ids.check("sg", group_id)
-    found = tx.get_group(group_id)  # type: ignore[arg-type]
-    if not _in_scope(tx, found):
-        raise errors.not_found("sg", group_id or "")
-    return found  # type: ignore[return-value]
+    return _fetch(tx, "sg", group_id, tx.get_group)
 
 
 def group_by_id_or_name(
@@ -74,24 +74,12 @@ def group_by_id_or_name(
 
 
 def prefix_list(tx: Transaction, prefix_list_id: str | None) -> PrefixList:
-    ids.check("pl", prefix_list_id)
-    found = tx.get_prefix_list(prefix_list_id)  # type: ignore[arg-type]
-    if not _in_scope(tx, found):
-        raise errors.not_found("pl", prefix_list_id or "")
-    return found  # type: ignore[return-value]
+    return _fetch(tx, "pl", prefix_list_id, tx.get_prefix_list)
 
 
 def interface(tx: Transaction, eni_id: str | None) -> NetworkInterface:
-    ids.check("eni", eni_id)
-    found = tx.get_interface(eni_id)  # type: ignore[arg-type]
-    if not _in_scope(tx, found):
-        raise errors.not_found("eni", eni_id or "")
-    return found  # type: ignore[return-value]
+    return _fetch(tx, "eni", eni_id, tx.get_interface)
 
 
 def instance(tx: Transaction, instance_id: str | None) -> Instance:
-    ids.check("i", instance_id)
-    found = tx.get_instance(instance_id)  # type: ignore[arg-type]
-    if not _in_scope(tx, found):
-        raise errors.not_found("i", instance_id or "")
-    return found  # type: ignore[return-value]
+    return _fetch(tx, "i", instance_id, tx.get_instance)
