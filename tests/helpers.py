@@ -5,8 +5,13 @@ from __future__ import annotations
 from stockade.domain.permissions import GroupPair, IpPermission
 
 
-def tcp(port: int | tuple[int, int], *cidrs: str, groups: tuple[str, ...] = (),
-        prefix_lists: tuple[str, ...] = (), desc: str | None = None) -> IpPermission:
+def tcp(
+    port: int | tuple[int, int],
+    *cidrs: str,
+    groups: tuple[str, ...] = (),
+    prefix_lists: tuple[str, ...] = (),
+    desc: str | None = None,
+) -> IpPermission:
     low, high = port if isinstance(port, tuple) else (port, port)
     return IpPermission(
         "tcp",

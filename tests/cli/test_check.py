@@ -56,7 +56,10 @@ def test_an_outsider_may_not_and_gets_the_fix(seeded):
     assert out["verdict"] == "denied"
     [blocker] = out["blockers"]
     assert blocker["explanation_code"] == "ENI_SG_RULES_MISMATCH"
-    assert blocker["remedy"] == f"add inbound tcp/22 from 198.51.100.7/32 to {seed.groups['web']} (web)"
+    assert (
+        blocker["remedy"]
+        == f"add inbound tcp/22 from 198.51.100.7/32 to {seed.groups['web']} (web)"
+    )
 
 
 def test_anyone_reaches_web_on_80(seeded):
@@ -76,7 +79,9 @@ def test_group_reference_checks(seeded, source, verdict):
 def test_human_output_and_errors(seeded):
     runner = CliRunner()
     out = runner.invoke(app, ["check", "--from", "C", "--to", "ntp", "--port", "123"])
-    assert out.exit_code == 0 and "DENIED" in out.stdout and "fix: add inbound tcp/123" in out.stdout
+    assert (
+        out.exit_code == 0 and "DENIED" in out.stdout and "fix: add inbound tcp/123" in out.stdout
+    )
     missing = runner.invoke(app, ["check", "--from", "nobody", "--to", "ntp", "--port", "1"])
     assert missing.exit_code == 1 and "InvalidInstanceID.NotFound" in missing.stderr
 
@@ -87,7 +92,9 @@ def test_exposure_lists_web(seeded):
     assert result.exit_code == 0, result.output
     [finding] = json.loads(result.stdout)
     assert finding["resource"]["instance_id"] == seed.instances["web"]
-    ports = {(d["protocol"], d["openPortRange"]["begin"]) for d in finding["networkReachabilityDetails"]}
+    ports = {
+        (d["protocol"], d["openPortRange"]["begin"]) for d in finding["networkReachabilityDetails"]
+    }
     assert ("TCP", 22) in ports and ("TCP", 80) in ports
     table = CliRunner().invoke(app, ["exposure"]).stdout
     assert "web" in table and "tcp/80" in table

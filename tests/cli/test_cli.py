@@ -39,32 +39,71 @@ def test_group_lifecycle_with_services_and_ports(run, vpc):
     assert created["GroupName"] == "web" and created["IpPermissions"] == []
     assert created["IpPermissionsEgress"][0]["IpRanges"] == [{"CidrIp": "0.0.0.0/0"}]
     run("sg", "allow", "web", "--vpc", vpc, "--service", "ssh", "--cidr", "203.0.113.10/32")
-    run("sg", "allow", "web", "--vpc", vpc, "--port", "8000-8080", "--cidr", "10.0.0.5/16",
-        "--description", "app ports")
+    run(
+        "sg",
+        "allow",
+        "web",
+        "--vpc",
+        vpc,
+        "--port",
+        "8000-8080",
+        "--cidr",
+        "10.0.0.5/16",
+        "--description",
+        "app ports",
+    )
     run("sg", "allow", "web", "--vpc", vpc, "--service", "https", "--cidr", "::/0")
     shown = js(run("sg", "show", created["GroupId"], "--json"))
-    perms = {(p["IpProtocol"], p.get("FromPort"), p.get("ToPort")): p for p in shown["IpPermissions"]}
+    perms = {
+        (p["IpProtocol"], p.get("FromPort"), p.get("ToPort")): p for p in shown["IpPermissions"]
+    }
     assert perms[("tcp", 22, 22)]["IpRanges"] == [{"CidrIp": "203.0.113.10/32"}]
-    assert perms[("tcp", 8000, 8080)]["IpRanges"] == [{"CidrIp": "10.0.0.0/16", "Description": "app ports"}]
+    assert perms[("tcp", 8000, 8080)]["IpRanges"] == [
+        {"CidrIp": "10.0.0.0/16", "Description": "app ports"}
+    ]
     assert perms[("tcp", 443, 443)]["Ipv6Ranges"] == [{"CidrIpv6": "::/0"}]
     human = run("sg", "show", "web", "--vpc", vpc).stdout
     for text in ("SSH", "HTTPS", "8000 - 8080", "203.0.113.10/32", "app ports", "Inbound rules"):
         assert text in human
-    revoked = js(run("sg", "revoke", "web", "--vpc", vpc, "--service", "ssh", "--cidr",
-                     "203.0.113.10/32", "--json"))
+    revoked = js(
+        run(
+            "sg",
+            "revoke",
+            "web",
+            "--vpc",
+            vpc,
+            "--service",
+            "ssh",
+            "--cidr",
+            "203.0.113.10/32",
+            "--json",
+        )
+    )
     assert revoked["RevokedSecurityGroupRules"][0]["FromPort"] == 22
     run("sg", "delete", "web", "--vpc", vpc)
     assert [g["GroupName"] for g in js(run("sg", "list", "--vpc", vpc, "--json"))] == ["default"]
 
 
-@pytest.mark.parametrize("service, proto, port", [
-    ("ssh", "tcp", 22), ("sftp", "tcp", 22), ("ftp", "tcp", 21), ("http", "tcp", 80),
-    ("https", "tcp", 443), ("rdp", "tcp", 3389), ("MYSQL/Aurora", "tcp", 3306), ("dns-udp", "udp", 53),
-])
+@pytest.mark.parametrize(
+    "service, proto, port",
+    [
+        ("ssh", "tcp", 22),
+        ("sftp", "tcp", 22),
+        ("ftp", "tcp", 21),
+        ("http", "tcp", 80),
+        ("https", "tcp", 443),
+        ("rdp", "tcp", 3389),
+        ("MYSQL/Aurora", "tcp", 3306),
+        ("dns-udp", "udp", 53),
+    ],
+)
 def test_well_known_services_by_name(run, vpc, service, proto, port):
     run("sg", "create", "g", "--vpc", vpc)
-    [rule] = js(run("sg", "allow", "g", "--vpc", vpc, "--service", service, "--cidr", "10.0.0.0/8",
-                    "--json"))["SecurityGroupRules"]
+    [rule] = js(
+        run(
+            "sg", "allow", "g", "--vpc", vpc, "--service", service, "--cidr", "10.0.0.0/8", "--json"
+        )
+    )["SecurityGroupRules"]
     assert (rule["IpProtocol"], rule["FromPort"], rule["ToPort"]) == (proto, port, port)
 
 
@@ -76,20 +115,39 @@ def test_errors_are_one_line_with_the_aws_code(run, vpc):
         f"error: InvalidGroup.Duplicate: The security group 'WEB' already exists for VPC '{vpc}'"
     ]
     bad = run("sg", "allow", "web", "--vpc", vpc, "--port", "22", "--cidr", "10.0.0.1", ok=False)
-    assert bad.exit_code == 1 and "InvalidParameterValue: CIDR block 10.0.0.1 is malformed" in bad.stderr
-    unknown = run("sg", "allow", "web", "--vpc", vpc, "--service", "gopher", "--cidr", "10.0.0.0/8", ok=False)
+    assert (
+        bad.exit_code == 1
+        and "InvalidParameterValue: CIDR block 10.0.0.1 is malformed" in bad.stderr
+    )
+    unknown = run(
+        "sg", "allow", "web", "--vpc", vpc, "--service", "gopher", "--cidr", "10.0.0.0/8", ok=False
+    )
     assert unknown.exit_code == 1 and "Unknown service 'gopher'" in unknown.stderr
 
 
 def test_source_group_by_name_and_instances(run, vpc):
-    subnet = js(run("subnet", "create", "--vpc", vpc, "--cidr", "10.0.1.0/24", "--public", "--json"))
+    subnet = js(
+        run("subnet", "create", "--vpc", vpc, "--cidr", "10.0.1.0/24", "--public", "--json")
+    )
     run("sg", "create", "db", "--vpc", vpc)
     run("sg", "create", "app", "--vpc", vpc)
-    [rule] = js(run("sg", "allow", "db", "--vpc", vpc, "--port", "5432", "--source-group", "app",
-                    "--json"))["SecurityGroupRules"]
+    [rule] = js(
+        run("sg", "allow", "db", "--vpc", vpc, "--port", "5432", "--source-group", "app", "--json")
+    )["SecurityGroupRules"]
     assert rule["ReferencedGroupInfo"]["GroupId"].startswith("sg-")
-    [inst] = js(run("instance", "run", "--name", "api", "--subnet", subnet["SubnetId"], "--group", "app",
-                    "--json"))
+    [inst] = js(
+        run(
+            "instance",
+            "run",
+            "--name",
+            "api",
+            "--subnet",
+            subnet["SubnetId"],
+            "--group",
+            "app",
+            "--json",
+        )
+    )
     assert inst["PublicIpAddress"] and inst["SecurityGroups"][0]["GroupName"] == "app"
     moved = js(run("instance", "set-groups", "api", "app", "db", "--json"))
     assert [g["GroupName"] for g in moved["SecurityGroups"]] == ["app", "db"]
@@ -101,8 +159,18 @@ def test_source_group_by_name_and_instances(run, vpc):
 
 
 def test_prefix_lists(run):
-    pl = js(run("prefix-list", "create", "office", "--max-entries", "3", "--entry", "192.0.2.0/24=hq",
-                "--json"))
+    pl = js(
+        run(
+            "prefix-list",
+            "create",
+            "office",
+            "--max-entries",
+            "3",
+            "--entry",
+            "192.0.2.0/24=hq",
+            "--json",
+        )
+    )
     plid = pl["PrefixListId"]
     assert pl["Entries"] == [{"Cidr": "192.0.2.0/24", "Description": "hq"}]
     v2 = js(run("prefix-list", "modify", plid, "--add", "198.51.100.0/24", "--json"))

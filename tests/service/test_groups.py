@@ -86,7 +86,9 @@ def test_name_with_every_allowed_character(groups, vpc):
 
 
 def test_trailing_spaces_are_trimmed(groups, vpc):
-    assert groups.create("Test Security Group ", "d", vpc.vpc_id).group.name == "Test Security Group"
+    assert (
+        groups.create("Test Security Group ", "d", vpc.vpc_id).group.name == "Test Security Group"
+    )
 
 
 def test_names_are_unique_per_vpc_case_insensitively(ctx, groups, vpc, rejected):
@@ -104,7 +106,7 @@ def test_names_are_unique_per_vpc_case_insensitively(ctx, groups, vpc, rejected)
         (None, "MissingParameter"),
         ("caf\u00e9", "InvalidParameterValue"),
         ("x" * 256, "InvalidParameterValue"),
-        ("semi\"quote", "InvalidParameterValue"),
+        ('semi"quote', "InvalidParameterValue"),
     ],
 )
 def test_invalid_descriptions(groups, vpc, rejected, description, code):

@@ -42,28 +42,46 @@ def test_launch_defaults(ctx, subnet, instances):
 
 def test_launch_into_default_vpc_gets_a_public_ip(instances):
     [d] = instances.run(LaunchRequest())
-    assert d.primary.public_ip and ipaddress.ip_address(d.primary.public_ip) in ipaddress.ip_network("192.0.2.0/24")
+    assert d.primary.public_ip and ipaddress.ip_address(
+        d.primary.public_ip
+    ) in ipaddress.ip_network("192.0.2.0/24")
     assert d.primary.private_ip.startswith("172.31.")
 
 
 def test_several_instances_get_distinct_addresses(ctx, subnet, instances):
-    launched = instances.run(LaunchRequest(subnet_id=subnet.subnet_id, min_count=3, max_count=3,
-                                           associate_public_ip=True))
+    launched = instances.run(
+        LaunchRequest(
+            subnet_id=subnet.subnet_id, min_count=3, max_count=3, associate_public_ip=True
+        )
+    )
     assert len({d.primary.private_ip for d in launched}) == 3
     assert len({d.primary.public_ip for d in launched}) == 3
 
 
 def test_groups_must_be_in_the_subnets_vpc(ctx, subnet, instances, rejected):
     other = GroupService(ctx).create("elsewhere", "d").group.group_id  # default VPC
-    err = rejected("InvalidParameter", instances.run, LaunchRequest(subnet_id=subnet.subnet_id, group_ids=(other,)))
-    assert err.message == f"Security group {other} and subnet {subnet.subnet_id} belong to different networks."
-    rejected("InvalidGroup.NotFound", instances.run,
-             LaunchRequest(subnet_id=subnet.subnet_id, group_ids=("sg-0123456789abcdef0",)))
+    err = rejected(
+        "InvalidParameter",
+        instances.run,
+        LaunchRequest(subnet_id=subnet.subnet_id, group_ids=(other,)),
+    )
+    assert (
+        err.message
+        == f"Security group {other} and subnet {subnet.subnet_id} belong to different networks."
+    )
+    rejected(
+        "InvalidGroup.NotFound",
+        instances.run,
+        LaunchRequest(subnet_id=subnet.subnet_id, group_ids=("sg-0123456789abcdef0",)),
+    )
 
 
 def test_group_names_with_subnet_are_rejected(subnet, instances, rejected):
-    rejected("InvalidParameterCombination", instances.run,
-             LaunchRequest(subnet_id=subnet.subnet_id, group_names=("default",)))
+    rejected(
+        "InvalidParameterCombination",
+        instances.run,
+        LaunchRequest(subnet_id=subnet.subnet_id, group_names=("default",)),
+    )
 
 
 def test_group_names_in_default_vpc(ctx, instances):
@@ -74,14 +92,23 @@ def test_group_names_in_default_vpc(ctx, instances):
 
 def test_groups_per_interface_quota(ctx, subnet, instances, rejected):
     gids = _groups(ctx, subnet, 6)
-    rejected("SecurityGroupsPerInstanceLimitExceeded", instances.run,
-             LaunchRequest(subnet_id=subnet.subnet_id, group_ids=tuple(gids)))
+    rejected(
+        "SecurityGroupsPerInstanceLimitExceeded",
+        instances.run,
+        LaunchRequest(subnet_id=subnet.subnet_id, group_ids=tuple(gids)),
+    )
     [d] = instances.run(LaunchRequest(subnet_id=subnet.subnet_id, group_ids=tuple(gids[:5])))
     eni = d.primary.eni_id
-    err = rejected("SecurityGroupsPerInterfaceLimitExceeded", InterfaceService(ctx).modify_attribute,
-                   eni, group_ids=gids)
+    err = rejected(
+        "SecurityGroupsPerInterfaceLimitExceeded",
+        InterfaceService(ctx).modify_attribute,
+        eni,
+        group_ids=gids,
+    )
     assert err.message == "The maximum number of security groups per interface has been reached."
-    raised = ServiceContext(ctx.store, ctx.scope, Quotas(groups_per_interface=16, rules_per_group=60))
+    raised = ServiceContext(
+        ctx.store, ctx.scope, Quotas(groups_per_interface=16, rules_per_group=60)
+    )
     with pytest.raises(ValueError):
         Quotas(groups_per_interface=17)
     with pytest.raises(ValueError):
@@ -124,21 +151,33 @@ def test_lifecycle(ctx, instances, rejected):
 
 def test_transitions_are_all_or_nothing(ctx, instances, rejected):
     [d] = instances.run(LaunchRequest())
-    rejected("InvalidInstanceID.NotFound", instances.stop, [d.instance.instance_id, "i-0123456789abcdef0"])
+    rejected(
+        "InvalidInstanceID.NotFound",
+        instances.stop,
+        [d.instance.instance_id, "i-0123456789abcdef0"],
+    )
     assert instances.get(d.instance.instance_id).instance.state is InstanceState.RUNNING
     rejected("InvalidInstanceID.Malformed", instances.stop, ["web"])
 
 
 def test_launch_with_interface_specs_and_tracking(ctx, subnet, instances, rejected):
     a, b = _groups(ctx, subnet, 2)
-    spec = InterfaceSpec(0, subnet.subnet_id, (a, b), True,
-                         tracking=TrackingRequest(tcp_established_timeout=3600, udp_timeout=60))
+    spec = InterfaceSpec(
+        0,
+        subnet.subnet_id,
+        (a, b),
+        True,
+        tracking=TrackingRequest(tcp_established_timeout=3600, udp_timeout=60),
+    )
     [d] = instances.run(LaunchRequest(interfaces=(spec,)))
     ct = d.primary.connection_tracking
     assert (ct.tcp_established_timeout, ct.udp_timeout, ct.udp_stream_timeout) == (3600, 60, 180)
     assert d.group_ids == (a, b) and d.primary.public_ip
-    rejected("InvalidParameterCombination", instances.run,
-             LaunchRequest(interfaces=(spec,), group_ids=(a,)))
+    rejected(
+        "InvalidParameterCombination",
+        instances.run,
+        LaunchRequest(interfaces=(spec,), group_ids=(a,)),
+    )
     bad = InterfaceSpec(0, subnet.subnet_id, tracking=TrackingRequest(udp_timeout=61))
     rejected("InvalidParameterValue", instances.run, LaunchRequest(interfaces=(bad,)))
 
@@ -149,13 +188,27 @@ def test_interfaces(ctx, subnet, rejected):
     assert eni.private_ip == "10.0.1.50" and eni.status == "available"
     rejected("InvalidIPAddress.InUse", enis.create, subnet.subnet_id, private_ip="10.0.1.50")
     rejected("InvalidParameterValue", enis.create, subnet.subnet_id, private_ip="10.0.1.1")
-    rejected("InvalidParameterCombination", enis.modify_attribute, eni.eni_id,
-             group_ids=[], description="x")
+    rejected(
+        "InvalidParameterCombination",
+        enis.modify_attribute,
+        eni.eni_id,
+        group_ids=[],
+        description="x",
+    )
     rejected("MissingParameter", enis.modify_attribute, eni.eni_id, group_ids=[])
-    tracked = enis.modify_attribute(eni.eni_id, tracking=TrackingRequest(tcp_established_timeout=60))
-    assert tracked.connection_tracking.tcp_established_timeout == 60 and tracked.connection_tracking_set
-    rejected("InvalidParameterValue", enis.modify_attribute, eni.eni_id,
-             tracking=TrackingRequest(tcp_established_timeout=59))
+    tracked = enis.modify_attribute(
+        eni.eni_id, tracking=TrackingRequest(tcp_established_timeout=60)
+    )
+    assert (
+        tracked.connection_tracking.tcp_established_timeout == 60
+        and tracked.connection_tracking_set
+    )
+    rejected(
+        "InvalidParameterValue",
+        enis.modify_attribute,
+        eni.eni_id,
+        tracking=TrackingRequest(tcp_established_timeout=59),
+    )
     [d] = InstanceService(ctx).run(LaunchRequest(subnet_id=subnet.subnet_id))
     attachment = enis.attach(eni.eni_id, d.instance.instance_id, 1)
     rejected("InvalidNetworkInterface.InUse", enis.delete, eni.eni_id)
@@ -163,3 +216,30 @@ def test_interfaces(ctx, subnet, rejected):
     enis.detach(attachment)
     enis.delete(eni.eni_id)
     rejected("InvalidNetworkInterfaceID.NotFound", enis.delete, eni.eni_id)
+
+
+def test_existing_interface_cannot_go_to_several_instances(ctx, subnet, instances, rejected):
+    """Regression: MaxCount > 1 with NetworkInterfaceId attached one ENI to every instance."""
+    eni = InterfaceService(ctx).create(subnet.subnet_id)
+    spec = InterfaceSpec(0, network_interface_id=eni.eni_id)
+    rejected(
+        "InvalidParameterCombination",
+        instances.run,
+        LaunchRequest(interfaces=(spec,), min_count=2, max_count=2),
+    )
+    [d] = instances.run(LaunchRequest(interfaces=(spec,)))
+    assert d.primary.eni_id == eni.eni_id
+
+
+def test_rule_ids_of_another_region_are_not_found(ctx, store, rejected):
+    """Regression: describing rules by id checked the account but not the region."""
+    from helpers import tcp
+
+    from stockade.domain.scope import Scope
+    from stockade.service.rules import RuleService
+
+    gid = GroupService(ctx).create("web", "d").group.group_id
+    [rule] = RuleService(ctx).authorize(gid, [tcp(22, "10.0.0.0/8")])
+    elsewhere = RuleService(ServiceContext(store, Scope(ctx.scope.account, "eu-west-1")))
+    elsewhere.describe()  # first use of that region
+    rejected("InvalidSecurityGroupRuleId.NotFound", elsewhere.describe, [rule.rule_id])

@@ -20,7 +20,11 @@ def test_default_vpc_is_created_on_first_use(ctx, net):
     [vpc] = net.list_vpcs()
     assert vpc.is_default and vpc.cidr_block == "172.31.0.0/16"
     subnets = net.list_subnets()
-    assert [s.cidr_block for s in subnets][:3] == ["172.31.0.0/20", "172.31.16.0/20", "172.31.32.0/20"]
+    assert [s.cidr_block for s in subnets][:3] == [
+        "172.31.0.0/20",
+        "172.31.16.0/20",
+        "172.31.32.0/20",
+    ]
     assert [s.availability_zone for s in subnets] == [f"us-east-1{c}" for c in "abcdef"]
     assert all(s.default_for_az and s.map_public_ip_on_launch for s in subnets)
     [igw] = net.list_internet_gateways()
@@ -48,12 +52,15 @@ def test_create_default_vpc_when_one_exists(net, rejected):
     rejected("DefaultVpcAlreadyExists", net.create_default_vpc)
 
 
-@pytest.mark.parametrize("cidr, code", [
-    ("10.0.0.0/15", "InvalidVpc.Range"),
-    ("10.0.0.0/29", "InvalidVpc.Range"),
-    ("10.0.0.0", "InvalidParameterValue"),
-    ("", "MissingParameter"),
-])
+@pytest.mark.parametrize(
+    "cidr, code",
+    [
+        ("10.0.0.0/15", "InvalidVpc.Range"),
+        ("10.0.0.0/29", "InvalidVpc.Range"),
+        ("10.0.0.0", "InvalidParameterValue"),
+        ("", "MissingParameter"),
+    ],
+)
 def test_vpc_cidr_limits(net, rejected, cidr, code):
     rejected(code, net.create_vpc, cidr)
 
@@ -74,8 +81,13 @@ def test_ipv6_vpc_and_subnet(net, rejected):
     block = vpc.ipv6_cidr_block.replace("/56", "/64")
     subnet = net.create_subnet(vpc.vpc_id, "10.0.1.0/24", ipv6_cidr_block=block)
     assert subnet.ipv6_cidr_block == block
-    rejected("InvalidSubnet.Range", net.create_subnet, vpc.vpc_id, "10.0.2.0/24",
-             ipv6_cidr_block="2001:db8:ffff::/64")
+    rejected(
+        "InvalidSubnet.Range",
+        net.create_subnet,
+        vpc.vpc_id,
+        "10.0.2.0/24",
+        ipv6_cidr_block="2001:db8:ffff::/64",
+    )
     rejected("CidrLimitExceeded", net.associate_ipv6_block, vpc.vpc_id)
 
 

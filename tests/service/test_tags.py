@@ -29,5 +29,7 @@ def test_create_and_delete_tags(ctx, rejected):
 def test_tags_on_create(ctx):
     d = GroupService(ctx).create("web", "d", tags=(("Name", "web"),))
     assert dict(d.group.tags) == {"Name": "web"}
-    [rule] = RuleService(ctx).authorize(d.group.group_id, [tcp(22, "10.0.0.0/8")], tags=(("a", "b"),))
+    [rule] = RuleService(ctx).authorize(
+        d.group.group_id, [tcp(22, "10.0.0.0/8")], tags=(("a", "b"),)
+    )
     assert dict(rule.tags) == {"a": "b"}

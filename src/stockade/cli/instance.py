@@ -8,8 +8,7 @@ from stockade.cli import render
 from stockade.cli.options import Cli, command, console
 from stockade.domain import errors
 from stockade.domain.tags import check_tags
-from stockade.service.groups import GroupService
-from stockade.service.instances import InstanceDetail, InstanceService, LaunchRequest, StateChange
+from stockade.service.instances import InstanceDetail, LaunchRequest, StateChange
 from stockade.shapes import instances as shapes
 
 app = typer.Typer(help="Instances: run, stop, start, terminate, set groups.", no_args_is_help=True)
@@ -18,12 +17,12 @@ Instances = Annotated[list[str], typer.Argument(help="Instance ids or Name tags.
 
 
 def group_names(cli: Cli) -> dict[str, str]:
-    return {d.group.group_id: d.group.name for d in GroupService(cli.ctx).describe()}
+    return cli.services.groups.names()
 
 
 def resolve_instance(cli: Cli, name_or_id: str) -> InstanceDetail:
     """An instance by id, or by its Name tag (which must be unique among live instances)."""
-    service = InstanceService(cli.ctx)
+    service = cli.services.instances
     if name_or_id.startswith("i-"):
         return service.get(name_or_id)
     matches = [
@@ -84,10 +83,8 @@ def run(
     """Launch instances (groups default to the VPC's default group)."""
     vpc_id = None
     if subnet:
-        from stockade.service.network import NetworkService
-
-        vpc_id = NetworkService(cli.ctx).list_subnets([subnet])[0].vpc_id
-    gids = tuple(GroupService(cli.ctx).find(g, vpc_id).group.group_id for g in group or [])
+        vpc_id = cli.services.network.list_subnets([subnet])[0].vpc_id
+    gids = tuple(cli.services.groups.find(g, vpc_id).group.group_id for g in group or [])
     request = LaunchRequest(
         image_id=image,
         instance_type=instance_type,
@@ -98,7 +95,7 @@ def run(
         associate_public_ip=public_ip,
         tags=check_tags([("Name", name)]) if name else (),
     )
-    details = InstanceService(cli.ctx).run(request)
+    details = cli.services.instances.run(request)
     names = group_names(cli)
     cli.emit([_shape(d, names) for d in details], lambda: _print(details, names))
 
@@ -106,14 +103,14 @@ def run(
 @command(app, "list")
 def list_instances(cli: Cli) -> None:
     """List instances with their addresses and groups."""
-    details = InstanceService(cli.ctx).describe()
+    details = cli.services.instances.describe()
     names = group_names(cli)
     cli.emit([_shape(d, names) for d in details], lambda: _print(details, names))
 
 
 def _transition(cli: Cli, instances: list[str], action: str) -> None:
     ids_ = [resolve_instance(cli, i).instance.instance_id for i in instances]
-    changes: list[StateChange] = getattr(InstanceService(cli.ctx), action)(ids_)
+    changes: list[StateChange] = getattr(cli.services.instances, action)(ids_)
     data = [
         {
             "InstanceId": c.instance_id,
@@ -156,7 +153,7 @@ def set_groups(
 ) -> None:
     """Replace a running instance's security groups."""
     d = resolve_instance(cli, instance)
-    gids = [GroupService(cli.ctx).find(g, d.instance.vpc_id).group.group_id for g in groups]
-    updated = InstanceService(cli.ctx).modify_groups(d.instance.instance_id, gids)
+    gids = [cli.services.groups.find(g, d.instance.vpc_id).group.group_id for g in groups]
+    updated = cli.services.instances.modify_groups(d.instance.instance_id, gids)
     names = group_names(cli)
     cli.emit(_shape(updated, names), lambda: _print([updated], names))

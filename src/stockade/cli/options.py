@@ -1,5 +1,10 @@
-"""Options every command shares (``--json``, ``--db``, ``--account``, ``--region``) and the
-one place that turns an AWS error into a one-line message with exit status 1.
+"""Options every command shares (``--json``, ``--db``, ``--endpoint``, ``--account``,
+``--region``) and the one place that turns an AWS error into a one-line message with exit
+status 1.
+
+``Cli.services`` is where commands get their services: the local ones over the store, or,
+with ``--endpoint URL`` (``STOCKADE_ENDPOINT``), remote ones that act through a running
+``stockade serve`` with the same method signatures and domain objects.
 
 Commands are registered with :func:`command`, which appends the shared options to the
 command's own signature, so each command lists only what is particular to it.
@@ -41,6 +46,7 @@ class Cli:
     account: str
     region: str
     json: bool
+    endpoint: str | None = None
 
     @functools.cached_property
     def store(self):
@@ -50,9 +56,27 @@ class Cli:
 
     @functools.cached_property
     def ctx(self):
+        """The local service context; commands that need it (a whole-store snapshot) cannot
+        act through a server, and say so rather than silently read the local store."""
+        if self.endpoint:
+            raise AwsError(
+                "UnsupportedOperation",
+                "This command works on the local store only; it does not support --endpoint.",
+            )
         from stockade.service.context import ServiceContext
 
         return ServiceContext(self.store, Scope(self.account, self.region), Quotas())
+
+    @functools.cached_property
+    def services(self):
+        """The service families (``.groups``, ``.rules``, ``.network``...), local or remote."""
+        if self.endpoint:
+            from stockade.remote import RemoteServices
+
+            return RemoteServices(self.endpoint, self.account, self.region)
+        from stockade.service.bundle import Services
+
+        return Services(self.ctx)
 
     def emit(self, data: Any, human: Callable[[], None]) -> None:
         """Print ``data`` as JSON with ``--json``, else call ``human`` to render it."""
@@ -76,6 +100,19 @@ _SHARED = [
         annotation=Annotated[
             str | None,
             typer.Option("--db", help="Store: a SQLite path or database URL (env STOCKADE_DB)."),
+        ],
+    ),
+    inspect.Parameter(
+        "endpoint",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation=Annotated[
+            str | None,
+            typer.Option(
+                "--endpoint",
+                help="Act through a running `stockade serve` at this URL instead of the local "
+                "store (env STOCKADE_ENDPOINT).",
+            ),
         ],
     ),
     inspect.Parameter(
@@ -115,6 +152,7 @@ def command(app: typer.Typer, name: str, **kwargs: Any) -> Callable:
             *args: Any,
             json_output: bool,
             db: str | None,
+            endpoint: str | None,
             account: str | None,
             region: str | None,
             **params: Any,
@@ -126,6 +164,7 @@ def command(app: typer.Typer, name: str, **kwargs: Any) -> Callable:
                 or os.environ.get("STOCKADE_REGION")
                 or os.environ.get("AWS_DEFAULT_REGION", DEFAULT_REGION),
                 json=json_output,
+                endpoint=endpoint or os.environ.get("STOCKADE_ENDPOINT") or None,
             )
             try:
                 return fn(cli, *args, **params)

@@ -7,7 +7,6 @@ import typer
 from stockade.cli import render
 from stockade.cli.options import Cli, command, console
 from stockade.domain.prefix_list import PrefixList
-from stockade.service.prefix_lists import PrefixListService
 from stockade.shapes import network as shapes
 
 app = typer.Typer(
@@ -47,14 +46,14 @@ def create(
     entry: Entries = None,
 ) -> None:
     """Create a prefix list."""
-    pl = PrefixListService(cli.ctx).create(name, max_entries, family, _entries(entry))
+    pl = cli.services.prefix_lists.create(name, max_entries, family, _entries(entry))
     cli.emit(_shape(pl), lambda: _show(pl))
 
 
 @command(app, "list")
 def list_lists(cli: Cli) -> None:
     """List prefix lists."""
-    lists = PrefixListService(cli.ctx).describe()
+    lists = cli.services.prefix_lists.describe()
 
     def human() -> None:
         t = render.table("Prefix lists", "Id", "Name", "Family", "Entries", "Max", "Version")
@@ -79,7 +78,7 @@ def show(
     version: Annotated[int | None, typer.Option("--version", help="A past version.")] = None,
 ) -> None:
     """Show a prefix list's entries (current, or as of --version)."""
-    service = PrefixListService(cli.ctx)
+    service = cli.services.prefix_lists
     pl = service.describe([prefix_list_id])[0]
     if version is not None:
         from dataclasses import replace
@@ -101,7 +100,7 @@ def modify(
     current_version: Annotated[int | None, typer.Option("--current-version")] = None,
 ) -> None:
     """Add/remove entries (a new version), rename, or resize."""
-    pl = PrefixListService(cli.ctx).modify(
+    pl = cli.services.prefix_lists.modify(
         prefix_list_id, current_version, name, _entries(add), remove or [], max_entries
     )
     cli.emit(_shape(pl), lambda: _show(pl))
@@ -110,5 +109,5 @@ def modify(
 @command(app, "delete")
 def delete(cli: Cli, prefix_list_id: str) -> None:
     """Delete a prefix list no rule references."""
-    PrefixListService(cli.ctx).delete(prefix_list_id)
+    cli.services.prefix_lists.delete(prefix_list_id)
     cli.emit({"Return": True}, lambda: console.print(f"deleted {prefix_list_id}"))

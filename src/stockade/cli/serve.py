@@ -32,7 +32,7 @@ def serve(
     """Serve the EC2 API (POST / with Action=..., GET /health) until interrupted."""
     import uvicorn
 
-    from stockade.api.app import configure_logging, create_app, uvicorn_config
+    from stockade.api.app import configure_logging, create_app, uvicorn_config, warm_up
     from stockade.api.auth import AuthConfig
     from stockade.store.sql import SqlStore
 
@@ -47,7 +47,9 @@ def serve(
     logging.getLogger("stockade.api").info(
         "serving the EC2 API on http://%s:%d (store %s, auth %s)", host, port, path, mode
     )
+    app = create_app(store, auth_config)
+    warm_up()
     try:
-        uvicorn.Server(uvicorn_config(create_app(store, auth_config), host, port)).run()
+        uvicorn.Server(uvicorn_config(app, host, port)).run()
     finally:
         store.close()

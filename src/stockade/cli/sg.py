@@ -8,8 +8,7 @@ from stockade.cli import render
 from stockade.cli.options import Cli, command, console
 from stockade.cli.rule_options import build_permission
 from stockade.domain.tags import check_tags
-from stockade.service.groups import GroupDetail, GroupService
-from stockade.service.rules import RuleService
+from stockade.service.groups import GroupDetail
 from stockade.shapes import groups as shapes
 
 app = typer.Typer(
@@ -43,7 +42,7 @@ def _shape(d: GroupDetail) -> dict:
 
 
 def _resolve(cli: Cli, name_or_id: str, vpc: str | None) -> GroupDetail:
-    return GroupService(cli.ctx).find(name_or_id, vpc)
+    return cli.services.groups.find(name_or_id, vpc)
 
 
 @command(app, "create")
@@ -56,14 +55,14 @@ def create(
 ) -> None:
     """Create a group (default outbound rule, no inbound rules)."""
     tags = check_tags(tuple(t.partition("=")[::2]) for t in tag or [])  # type: ignore[misc]
-    d = GroupService(cli.ctx).create(name, description or name, vpc, tags)
+    d = cli.services.groups.create(name, description or name, vpc, tags)
     cli.emit(_shape(d), lambda: _show(cli, d))
 
 
 @command(app, "list")
 def list_groups(cli: Cli, vpc: VpcOpt = None) -> None:
     """List groups with their rule counts."""
-    details = [d for d in GroupService(cli.ctx).describe() if vpc in (None, d.group.vpc_id)]
+    details = [d for d in cli.services.groups.describe() if vpc in (None, d.group.vpc_id)]
 
     def human() -> None:
         t = render.table(
@@ -81,7 +80,7 @@ def list_groups(cli: Cli, vpc: VpcOpt = None) -> None:
 
 def _show(cli: Cli, d: GroupDetail) -> None:
     g = d.group
-    names = {x.group.group_id: x.group.name for x in GroupService(cli.ctx).describe()}
+    names = cli.services.groups.names()
     console.print(f"[bold]{g.group_id}[/bold]  {g.name}  ({g.vpc_id})  {g.description}")
     render.print_rules(g.name, list(d.rules), names)
 
@@ -97,7 +96,7 @@ def show(cli: Cli, group: Group, vpc: VpcOpt = None) -> None:
 def delete(cli: Cli, group: Group, vpc: VpcOpt = None) -> None:
     """Delete a group (not the default group, nor one in use or referenced)."""
     d = _resolve(cli, group, vpc)
-    gid = GroupService(cli.ctx).delete(d.group.group_id)
+    gid = cli.services.groups.delete(d.group.group_id)
     cli.emit({"Return": True, "GroupId": gid}, lambda: console.print(f"deleted {gid}"))
 
 
@@ -130,7 +129,7 @@ def allow(
         prefix_list or [],
         description,
     )
-    rules = RuleService(cli.ctx).authorize(target.group.group_id, [perm], egress=egress)
+    rules = cli.services.rules.authorize(target.group.group_id, [perm], egress=egress)
     region = cli.region
     cli.emit(
         {
@@ -159,7 +158,7 @@ def revoke(
 ) -> None:
     """Remove rules by id (``--rule-id``) or by exact properties."""
     target = _resolve(cli, group, vpc)
-    service_ = RuleService(cli.ctx)
+    service_ = cli.services.rules
     if rule_id:
         result = service_.revoke(target.group.group_id, rule_ids=rule_id, egress=egress)
     else:

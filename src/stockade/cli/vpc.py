@@ -7,8 +7,6 @@ import typer
 from stockade.cli import render
 from stockade.cli.options import Cli, command, console
 from stockade.domain.tags import check_tags
-from stockade.service import addressing
-from stockade.service.network import NetworkService
 from stockade.shapes import network as shapes
 
 vpc_app = typer.Typer(help="VPCs: create, list, delete.", no_args_is_help=True)
@@ -35,7 +33,7 @@ def vpc_create(
     name: NameOpt = None,
 ) -> None:
     """Create a VPC (with its default security group)."""
-    net = NetworkService(cli.ctx)
+    net = cli.services.network
     vpc = net.create_vpc(cidr, amazon_provided_ipv6=ipv6, tags=_name(name))
     if internet_gateway:
         igw = net.create_internet_gateway()
@@ -46,7 +44,7 @@ def vpc_create(
 @command(vpc_app, "list")
 def vpc_list(cli: Cli) -> None:
     """List VPCs."""
-    vpcs = NetworkService(cli.ctx).list_vpcs()
+    vpcs = cli.services.network.list_vpcs()
 
     def human() -> None:
         t = render.table("VPCs", "VPC id", "Name", "IPv4 CIDR", "IPv6 CIDR", "Default")
@@ -66,7 +64,7 @@ def vpc_list(cli: Cli) -> None:
 @command(vpc_app, "delete")
 def vpc_delete(cli: Cli, vpc_id: Annotated[str, typer.Argument(help="vpc-…")]) -> None:
     """Delete an empty VPC (its default group goes with it)."""
-    NetworkService(cli.ctx).delete_vpc(vpc_id)
+    cli.services.network.delete_vpc(vpc_id)
     cli.emit({"Return": True}, lambda: console.print(f"deleted {vpc_id}"))
 
 
@@ -80,12 +78,13 @@ def subnet_create(
     name: NameOpt = None,
 ) -> None:
     """Create a subnet."""
-    net = NetworkService(cli.ctx)
+    net = cli.services.network
     subnet = net.create_subnet(vpc, cidr, az, tags=_name(name))
     if public:
         subnet = net.modify_subnet_attribute(subnet.subnet_id, map_public_ip_on_launch=True)
+    free = net.available_ip_counts([subnet.subnet_id])
     cli.emit(
-        shapes.subnet(subnet, addressing.usable_count(subnet.cidr_block)),
+        shapes.subnet(subnet, free[subnet.subnet_id]),
         lambda: console.print(
             f"created {subnet.subnet_id} {subnet.cidr_block} {subnet.availability_zone}"
         ),
@@ -95,7 +94,9 @@ def subnet_create(
 @command(subnet_app, "list")
 def subnet_list(cli: Cli, vpc: Annotated[str | None, typer.Option("--vpc")] = None) -> None:
     """List subnets."""
-    subnets = [s for s in NetworkService(cli.ctx).list_subnets() if vpc in (None, s.vpc_id)]
+    net = cli.services.network
+    subnets = [s for s in net.list_subnets() if vpc in (None, s.vpc_id)]
+    free = net.available_ip_counts()
 
     def human() -> None:
         t = render.table("Subnets", "Subnet id", "Name", "VPC", "CIDR", "Zone", "Public IPs")
@@ -110,13 +111,13 @@ def subnet_list(cli: Cli, vpc: Annotated[str | None, typer.Option("--vpc")] = No
             )
         console.print(t)
 
-    cli.emit([shapes.subnet(s, addressing.usable_count(s.cidr_block)) for s in subnets], human)
+    cli.emit([shapes.subnet(s, free.get(s.subnet_id, 0)) for s in subnets], human)
 
 
 @command(subnet_app, "delete")
 def subnet_delete(cli: Cli, subnet_id: Annotated[str, typer.Argument(help="subnet-…")]) -> None:
     """Delete a subnet with no interfaces."""
-    NetworkService(cli.ctx).delete_subnet(subnet_id)
+    cli.services.network.delete_subnet(subnet_id)
     cli.emit({"Return": True}, lambda: console.print(f"deleted {subnet_id}"))
 
 
@@ -125,7 +126,7 @@ def igw_create(
     cli: Cli, vpc: Annotated[str | None, typer.Option("--vpc", help="Attach to this VPC.")] = None
 ) -> None:
     """Create an internet gateway (and attach it)."""
-    net = NetworkService(cli.ctx)
+    net = cli.services.network
     igw = net.create_internet_gateway()
     if vpc:
         net.attach_internet_gateway(igw.igw_id, vpc)
@@ -136,7 +137,7 @@ def igw_create(
 @command(igw_app, "list")
 def igw_list(cli: Cli) -> None:
     """List internet gateways and their VPCs."""
-    igws = NetworkService(cli.ctx).list_internet_gateways()
+    igws = cli.services.network.list_internet_gateways()
 
     def human() -> None:
         t = render.table("Internet gateways", "Gateway id", "Attached VPC")
@@ -150,19 +151,19 @@ def igw_list(cli: Cli) -> None:
 @command(igw_app, "attach")
 def igw_attach(cli: Cli, igw_id: str, vpc: Annotated[str, typer.Option("--vpc")]) -> None:
     """Attach a gateway to a VPC."""
-    NetworkService(cli.ctx).attach_internet_gateway(igw_id, vpc)
+    cli.services.network.attach_internet_gateway(igw_id, vpc)
     cli.emit({"Return": True}, lambda: console.print(f"attached {igw_id} to {vpc}"))
 
 
 @command(igw_app, "detach")
 def igw_detach(cli: Cli, igw_id: str, vpc: Annotated[str, typer.Option("--vpc")]) -> None:
     """Detach a gateway from its VPC."""
-    NetworkService(cli.ctx).detach_internet_gateway(igw_id, vpc)
+    cli.services.network.detach_internet_gateway(igw_id, vpc)
     cli.emit({"Return": True}, lambda: console.print(f"detached {igw_id} from {vpc}"))
 
 
 @command(igw_app, "delete")
 def igw_delete(cli: Cli, igw_id: str) -> None:
     """Delete a detached gateway."""
-    NetworkService(cli.ctx).delete_internet_gateway(igw_id)
+    cli.services.network.delete_internet_gateway(igw_id)
     cli.emit({"Return": True}, lambda: console.print(f"deleted {igw_id}"))

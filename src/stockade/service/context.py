@@ -2,10 +2,15 @@
 
 ``write()``/``read()`` open the single transaction of a call. Both make sure the scope's
 default VPC exists first (AWS creates it with the account; we create it on first use).
+Whether a scope is initialised is remembered per store: the flag only ever goes from false
+to true, so remembering it cannot go stale, and it spares every later call a query (and
+``read()`` a second transaction).
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +20,20 @@ from stockade.domain.scope import Scope
 from stockade.service.defaults import create_default_vpc
 from stockade.store.repository import Transaction
 from stockade.store.sql import SqlStore
+
+#: store -> scopes known to be initialised (a monotonic fact; see the module docstring)
+_initialized: weakref.WeakKeyDictionary[SqlStore, set[Scope]] = weakref.WeakKeyDictionary()
+_initialized_lock = threading.Lock()
+
+
+def _known(store: SqlStore, scope: Scope) -> bool:
+    with _initialized_lock:
+        return scope in _initialized.get(store, ())
+
+
+def _remember(store: SqlStore, scope: Scope) -> None:
+    with _initialized_lock:
+        _initialized.setdefault(store, set()).add(scope)
 
 
 @dataclass(frozen=True)
@@ -26,18 +45,24 @@ class ServiceContext:
     @contextmanager
     def write(self) -> Iterator[Transaction]:
         """One all-or-nothing write transaction (serialised with other writers)."""
+        known = _known(self.store, self.scope)
         with self.store.write(self.scope) as tx:
-            _ensure_initialized(tx)
+            if not known:
+                _ensure_initialized(tx)
             yield tx
+        if not known:
+            _remember(self.store, self.scope)  # only once the transaction has committed
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:
         """A consistent read; initialises the scope first if this is its first use."""
-        with self.store.read(self.scope) as tx:
-            initialized = tx.is_initialized()
-        if not initialized:
-            with self.store.write(self.scope) as tx:
-                _ensure_initialized(tx)
+        if not _known(self.store, self.scope):
+            with self.store.read(self.scope) as tx:
+                initialized = tx.is_initialized()
+            if not initialized:
+                with self.store.write(self.scope) as tx:
+                    _ensure_initialized(tx)
+            _remember(self.store, self.scope)
         with self.store.read(self.scope) as tx:
             yield tx
 

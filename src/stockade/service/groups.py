@@ -6,7 +6,7 @@ Rule changes live in ``rules.py``; both are the only code that writes groups.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from stockade.domain import errors, ids, text
 from stockade.domain.security_group import (
@@ -19,7 +19,7 @@ from stockade.domain.tags import Tags
 from stockade.service import lookups
 from stockade.service.context import ServiceContext
 from stockade.service.defaults import default_egress_specs, new_rules
-from stockade.service.tags import apply_tags
+from stockade.service.tags import tag_new
 from stockade.store.repository import Transaction
 
 
@@ -51,11 +51,35 @@ class GroupReference:
     referencing_vpc_id: str
 
 
-def details(tx: Transaction, groups: Sequence[SecurityGroup]) -> list[GroupDetail]:
+def details(
+    tx: Transaction,
+    groups: Sequence[SecurityGroup],
+    rules: Sequence[SecurityGroupRule] | None = None,
+) -> list[GroupDetail]:
+    """Groups with their rules; ``rules`` may be given when already loaded (a superset)."""
     by_group: dict[str, list[SecurityGroupRule]] = {g.group_id: [] for g in groups}
-    for rule in tx.rules_of(list(by_group)):
-        by_group[rule.group_id].append(rule)
+    for rule in tx.rules_of(list(by_group)) if rules is None else rules:
+        if rule.group_id in by_group:
+            by_group[rule.group_id].append(rule)
     return [GroupDetail(g, tuple(by_group[g.group_id])) for g in groups]
+
+
+def pick_by_name(
+    groups: Sequence[SecurityGroup], name: str, vpc_id: str | None = None
+) -> SecurityGroup:
+    """The one group called ``name`` (case-insensitively, as AWS compares names) among
+    ``groups`` (those of ``vpc_id``, if given); shared with the remote service."""
+    matches = [g for g in groups if g.name.lower() == name.lower()]
+    if len(matches) > 1:
+        raise errors.invalid_parameter_value(
+            f"The security group name '{name}' is used in several VPCs; give the group id or a VPC"
+        )
+    if not matches:
+        where = f" in VPC '{vpc_id}'" if vpc_id else ""
+        raise errors.error(
+            "InvalidGroup.NotFound", f"The security group '{name}' does not exist{where}"
+        )
+    return matches[0]
 
 
 class GroupService:
@@ -68,7 +92,6 @@ class GroupService:
         description: str | None,
         vpc_id: str | None = None,
         tags: Tags = (),
-        rule_tags: Tags = (),
     ) -> GroupDetail:
         """A new group with AWS's default outbound rule(s) and no inbound rules."""
         name = text.group_name(name)
@@ -93,9 +116,10 @@ class GroupService:
             )
             tx.put_group(group)
             # [UNVERIFIED] ::/0 egress for groups created in an IPv6 VPC (reference §2.1).
-            tx.put_rules(new_rules(group, default_egress_specs(vpc.has_ipv6)))
-            apply_tags(tx, group.group_id, tags)
-            return details(tx, [tx.get_group(group.group_id)])[0]  # type: ignore[list-item]
+            rules = new_rules(group, default_egress_specs(vpc.has_ipv6))
+            tx.put_rules(rules)
+            group = replace(group, tags=tag_new(tx, [group.group_id], tags))
+            return GroupDetail(group, tuple(rules))
 
     def delete(self, group_id: str | None = None, group_name: str | None = None) -> str:
         """Delete one group; returns its id."""
@@ -118,7 +142,9 @@ class GroupService:
         """Groups by id (each must exist), by name (default VPC), or all of the scope."""
         with self.ctx.read() as tx:
             if not group_ids and not group_names:
-                return details(tx, tx.list_groups())
+                # Every group of the scope: one scoped rule query rather than an IN list of
+                # every group id (2,500 bound parameters at the default quota).
+                return details(tx, tx.list_groups(), tx.list_rules())
             chosen: dict[str, SecurityGroup] = {}
             for gid in group_ids:
                 chosen.setdefault(gid, lookups.group(tx, gid))
@@ -151,21 +177,7 @@ class GroupService:
         with self.ctx.read() as tx:
             if name_or_id.startswith("sg-"):
                 return details(tx, [lookups.group(tx, name_or_id)])[0]
-            matches = [
-                g for g in tx.list_groups(vpc_id=vpc_id) if g.name.lower() == name_or_id.lower()
-            ]
-            if len(matches) != 1:
-                where = f" in VPC '{vpc_id}'" if vpc_id else ""
-                if len(matches) > 1:
-                    raise errors.invalid_parameter_value(
-                        f"The security group name '{name_or_id}' is used in several VPCs; "
-                        "give the group id or a VPC"
-                    )
-                raise errors.error(
-                    "InvalidGroup.NotFound",
-                    f"The security group '{name_or_id}' does not exist{where}",
-                )
-            return details(tx, matches)[0]
+            return details(tx, [pick_by_name(tx.list_groups(vpc_id=vpc_id), name_or_id, vpc_id)])[0]
 
     def references(self, group_ids: Sequence[str]) -> list[GroupReference]:
         """Other VPCs whose groups reference these groups (DescribeSecurityGroupReferences)."""

@@ -109,6 +109,11 @@ class InstanceService:
                 "Network interfaces and an instance-level security groups or subnet may not be "
                 "specified on the same request"
             )
+        if r.max_count > 1 and any(s.network_interface_id for s in r.interfaces):
+            raise errors.invalid_combination(
+                "An existing network interface can be attached to one instance only: "
+                "MaxCount must be 1 when NetworkInterfaceId is given"
+            )
         if r.group_names and r.subnet_id:
             raise errors.invalid_combination(
                 "The parameter groupName cannot be used with the parameter subnet"

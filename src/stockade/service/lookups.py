@@ -12,7 +12,7 @@ from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.prefix_list import PrefixList
-from stockade.domain.security_group import SecurityGroup
+from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
 from stockade.store.repository import Transaction
 
 T = TypeVar("T")
@@ -83,3 +83,12 @@ def interface(tx: Transaction, eni_id: str | None) -> NetworkInterface:
 
 def instance(tx: Transaction, instance_id: str | None) -> Instance:
     return _fetch(tx, "i", instance_id, tx.get_instance)
+
+
+def rule(tx: Transaction, rule_id: str | None) -> SecurityGroupRule:
+    """A rule whose group is in the caller's scope (account and region)."""
+    ids.check("sgr", rule_id)
+    found = tx.get_rule(rule_id)  # type: ignore[arg-type]
+    if found is None or not _in_scope(tx, tx.get_group(found.group_id)):
+        raise errors.not_found("sgr", rule_id or "")
+    return found

@@ -24,7 +24,7 @@ from stockade.domain.tags import Tags
 from stockade.service import lookups
 from stockade.service.context import ServiceContext
 from stockade.service.peers import PeerResolver, weight_function
-from stockade.service.tags import apply_tags
+from stockade.service.tags import tag_new
 from stockade.store.repository import Transaction
 
 
@@ -129,9 +129,8 @@ class RuleService:
                 for e in expanded
             ]
             tx.put_rules(rules)
-            for rule in rules:
-                apply_tags(tx, rule.rule_id, tags)
-            return [tx.get_rule(r.rule_id) for r in rules]  # type: ignore[misc]
+            tagged = tag_new(tx, [r.rule_id for r in rules], tags)
+            return [replace(r, tags=tagged) for r in rules]
 
     def revoke(
         self,
@@ -244,14 +243,7 @@ class RuleService:
         """Rules by id (each must exist in this scope), by group, or all of the scope."""
         with self.ctx.read() as tx:
             if rule_ids:
-                out = []
-                for rid in rule_ids:
-                    ids.check("sgr", rid)
-                    rule = tx.get_rule(rid)
-                    if rule is None or rule.owner_id != tx.scope.account:
-                        raise errors.not_found("sgr", rid)
-                    out.append(rule)
-                return out
+                return [lookups.rule(tx, rid) for rid in rule_ids]
             if group_ids:
                 for gid in group_ids:
                     ids.check("sg", gid)

@@ -17,6 +17,15 @@ def apply_tags(tx: Transaction, resource_id: str, tags: Tags) -> None:
         tx.set_tags(resource_id, merged(tx.tags_of(resource_id), check_tags(tags)))
 
 
+def tag_new(tx: Transaction, resource_ids: Sequence[str], tags: Tags) -> Tags:
+    """Tag resources this transaction just created (so they have no tags yet); returns the
+    tags as a getter would read them back (sorted by key), sparing the re-read."""
+    checked = merged({}, check_tags(tags)) if tags else {}
+    for resource_id in resource_ids if checked else ():
+        tx.set_tags(resource_id, checked)
+    return tuple(sorted(checked.items()))
+
+
 def require_resource(tx: Transaction, resource_id: str) -> None:
     """A taggable resource of this scope must exist; otherwise its kind's NotFound error."""
     kind = ids.kind_of(resource_id or "")
@@ -30,10 +39,7 @@ def require_resource(tx: Transaction, resource_id: str) -> None:
         "igw": lookups.internet_gateway,
     }
     if kind == "sgr":
-        rule = tx.get_rule(resource_id)
-        if rule is None or rule.owner_id != tx.scope.account:
-            raise errors.not_found("sgr", resource_id)
-        lookups.group(tx, rule.group_id)
+        lookups.rule(tx, resource_id)
         return
     if kind not in getters:
         raise errors.error("InvalidID", f"The ID '{resource_id}' is not valid")

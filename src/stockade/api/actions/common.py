@@ -1,0 +1,128 @@
+"""Request pieces several families share: tags, TagSpecifications and IpPermissions.
+
+These only move values from the parsed request (botocore member names) into the domain's
+request types; checking them is the domain's job (``check_tags``, ``permissions.expand``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
+
+from stockade.api.actions import Call
+from stockade.domain.errors import AwsError, invalid_combination, invalid_parameter_value
+from stockade.domain.permissions import GroupPair, IpPermission
+from stockade.service.interfaces import TrackingRequest
+
+#: (key, value) pairs as the request gave them; the services validate them.
+RawTags = tuple[tuple[str, str | None], ...]
+
+
+def tag_pairs(tags: Iterable[Mapping[str, Any]] | None) -> RawTags:
+    """``[{"Key": k, "Value": v}]`` -> ``((k, v), ...)`` (a missing value stays ``None``)."""
+    return tuple((t.get("Key"), t.get("Value")) for t in tags or ())  # type: ignore[misc]
+
+
+def tag_specs(call: Call, *, accepted: Collection[str], default: str) -> dict[str, RawTags]:
+    """Tags of the request's ``TagSpecifications`` by resource type.
+
+    A specification without ``ResourceType`` applies to ``default``, the resource the action
+    creates ([UNVERIFIED]: AWS requires the type on some calls); a type the action cannot tag
+    is ``InvalidParameterValue``. ``accepted`` may hold types stockade accepts but does not
+    model (RunInstances' ``volume``); their tags are dropped.
+    """
+    result: dict[str, RawTags] = {}
+    for spec in call.get("TagSpecifications") or ():
+        kind = spec.get("ResourceType") or default
+        if kind not in accepted:
+            raise invalid_parameter_value(
+                f"'{kind}' is not a valid taggable resource type for this operation."
+            )
+        result[kind] = result.get(kind, ()) + tag_pairs(spec.get("Tags"))
+    return result
+
+
+def _ranges(items: Iterable[Mapping[str, Any]] | None, key: str) -> tuple:
+    return tuple((item.get(key), item.get("Description")) for item in items or ())
+
+
+def ip_permission(perm: Mapping[str, Any]) -> IpPermission:
+    """One ``IpPermissions.N`` element as the domain's request type."""
+    return IpPermission(
+        perm.get("IpProtocol"),
+        perm.get("FromPort"),
+        perm.get("ToPort"),
+        ip_ranges=_ranges(perm.get("IpRanges"), "CidrIp"),
+        ipv6_ranges=_ranges(perm.get("Ipv6Ranges"), "CidrIpv6"),
+        prefix_list_ids=_ranges(perm.get("PrefixListIds"), "PrefixListId"),
+        groups=tuple(
+            GroupPair(
+                group_id=pair.get("GroupId"),
+                group_name=pair.get("GroupName"),
+                user_id=pair.get("UserId"),
+                vpc_id=pair.get("VpcId"),
+                vpc_peering_connection_id=pair.get("VpcPeeringConnectionId"),
+                description=pair.get("Description"),
+            )
+            for pair in perm.get("UserIdGroupPairs") or ()
+        ),
+    )
+
+
+_LEGACY = ("IpProtocol", "FromPort", "ToPort", "CidrIp", "SourceSecurityGroupName")
+
+
+def ip_permissions(call: Call) -> list[IpPermission]:
+    """``IpPermissions``, or the legacy single-rule parameters of the EC2-Classic era.
+
+    Legacy form: ``IpProtocol``/``FromPort``/``ToPort`` with ``CidrIp``, or
+    ``SourceSecurityGroupName`` (+ ``SourceSecurityGroupOwnerId``), which without a protocol
+    grants the group all of TCP, UDP and ICMP, as the model documents. Both forms at once is
+    ``InvalidParameterCombination`` ([UNVERIFIED] AWS's code).
+    """
+    perms = [ip_permission(p) for p in call.get("IpPermissions") or ()]
+    legacy = {name: call.get(name) for name in _LEGACY if call.get(name) is not None}
+    owner = call.get("SourceSecurityGroupOwnerId")
+    if not legacy and owner is None:
+        return perms
+    if perms:
+        raise invalid_combination(
+            "The parameter IpPermissions cannot be used with the parameter IpProtocol, "
+            "FromPort, ToPort, CidrIp or SourceSecurityGroupName"
+        )
+    cidr, source = legacy.get("CidrIp"), legacy.get("SourceSecurityGroupName")
+    pairs = (GroupPair(group_name=source, user_id=owner),) if source or owner else ()
+    ranges = ((cidr, None),) if cidr is not None else ()
+    protocol = legacy.get("IpProtocol")
+    if protocol is None and pairs and not ranges:
+        return [
+            IpPermission("tcp", 0, 65535, groups=pairs),
+            IpPermission("udp", 0, 65535, groups=pairs),
+            IpPermission("icmp", -1, -1, groups=pairs),
+        ]
+    return [
+        IpPermission(
+            protocol, legacy.get("FromPort"), legacy.get("ToPort"), ip_ranges=ranges, groups=pairs
+        )
+    ]
+
+
+def attribute_value(value: Mapping[str, Any] | None) -> Any:
+    """The ``Value`` of an ``AttributeValue``/``AttributeBooleanValue`` (``None`` if absent)."""
+    return None if value is None else value.get("Value")
+
+
+def reject_unsupported(call: Call, *names: str) -> None:
+    """Refuse parameters stockade does not model, rather than silently ignore them."""
+    for name in names:
+        if call.get(name) is not None:
+            raise AwsError("UnsupportedOperation", f"The parameter {name} is not supported.")
+
+
+def tracking(spec: Mapping[str, Any] | None) -> TrackingRequest | None:
+    """A ``ConnectionTrackingSpecification(Request)`` as the service's request type."""
+    if spec is None:
+        return None
+    return TrackingRequest(
+        spec.get("TcpEstablishedTimeout"), spec.get("UdpStreamTimeout"), spec.get("UdpTimeout")
+    )

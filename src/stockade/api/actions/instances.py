@@ -1,0 +1,180 @@
+"""Instances: run, describe, start, stop, terminate, and their security groups."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from stockade.api.actions import Call, action
+from stockade.api.actions.common import reject_unsupported, tag_specs, tracking
+from stockade.api.actions.describe import page, select, with_token
+from stockade.domain.errors import AwsError, invalid_combination
+from stockade.service.instances import InstanceDetail, InterfaceSpec, LaunchRequest, StateChange
+from stockade.shapes import instances as shapes
+
+_ALIASES: dict[str, Any] = {
+    "instance-state-name": "State.Name",
+    "instance-state-code": "State.Code",
+    "instance.group-id": "SecurityGroups.GroupId",
+    "instance.group-name": "SecurityGroups.GroupName",
+    "ip-address": "PublicIpAddress",
+    "dns-name": "PublicDnsName",
+    "availability-zone": "Placement.AvailabilityZone",
+    "tenancy": "Placement.Tenancy",
+    "monitoring-state": "Monitoring.State",
+    "launch-index": "AmiLaunchIndex",
+    "ipv6-address": "NetworkInterfaces.Ipv6Addresses.Ipv6Address",
+    "network-interface.ipv6-address": "NetworkInterfaces.Ipv6Addresses.Ipv6Address",
+    "network-interface.group-id": "NetworkInterfaces.Groups.GroupId",
+    "network-interface.group-name": "NetworkInterfaces.Groups.GroupName",
+    **{
+        f"network-interface.addresses.{name}": f"NetworkInterfaces.PrivateIpAddresses.{path}"
+        for name, path in (
+            ("private-ip-address", "PrivateIpAddress"),
+            ("private-dns-name", "PrivateDnsName"),
+            ("primary", "Primary"),
+            ("association.public-ip", "Association.PublicIp"),
+            ("association.ip-owner-id", "Association.IpOwnerId"),
+            ("association.public-dns-name", "Association.PublicDnsName"),
+        )
+    },
+    "network-interface.availability-zone": "Placement.AvailabilityZone",
+}
+#: TagSpecification resource types RunInstances accepts; only the first two are modelled.
+_RUN_TAGGABLE = {"instance", "network-interface", "volume", "spot-instances-request"}
+
+
+def _names(call: Call, details: Sequence[InstanceDetail]) -> dict[str, str]:
+    return call.services.groups.names(
+        [g for d in details for e in d.interfaces for g in e.group_ids]
+    )
+
+
+def _interface_spec(item: dict[str, Any]) -> InterfaceSpec:
+    return InterfaceSpec(
+        device_index=item.get("DeviceIndex"),
+        subnet_id=item.get("SubnetId"),
+        group_ids=tuple(item.get("Groups") or ()),
+        associate_public_ip=item.get("AssociatePublicIpAddress"),
+        private_ip=item.get("PrivateIpAddress"),
+        network_interface_id=item.get("NetworkInterfaceId"),
+        ipv6_count=item.get("Ipv6AddressCount"),
+        tracking=tracking(item.get("ConnectionTrackingSpecification")),
+        description=item.get("Description"),
+    )
+
+
+@action("RunInstances")
+def run_instances(call: Call) -> dict[str, Any]:
+    reject_unsupported(call, "LaunchTemplate", "Ipv6Addresses")
+    tags = tag_specs(call, accepted=_RUN_TAGGABLE, default="instance")
+    request = LaunchRequest(
+        image_id=call.get("ImageId") or "ami-00000000000000000",
+        instance_type=call.get("InstanceType") or "m1.small",
+        min_count=call.get("MinCount"),
+        max_count=call.get("MaxCount"),
+        subnet_id=call.get("SubnetId"),
+        group_ids=tuple(call.get("SecurityGroupIds") or ()),
+        group_names=tuple(call.get("SecurityGroups") or ()),
+        interfaces=tuple(_interface_spec(i) for i in call.get("NetworkInterfaces") or ()),
+        private_ip=call.get("PrivateIpAddress"),
+        key_name=call.get("KeyName"),
+        tags=tags.get("instance", ()),
+        interface_tags=tags.get("network-interface", ()),
+    )
+    details = call.services.instances.run(request)
+    names = _names(call, details)
+    instances = [
+        shapes.instance(d.instance, d.interfaces, names, state_override="pending", launch_index=i)
+        for i, d in enumerate(details)
+    ]
+    first = details[0].instance
+    return shapes.reservation(first.reservation_id, first.owner_id, instances)
+
+
+@action("DescribeInstances")
+def describe_instances(call: Call) -> dict[str, Any]:
+    ids = call.get("InstanceIds") or ()
+    if ids and call.get("MaxResults") is not None:
+        raise invalid_combination(
+            "The parameter instancesSet cannot be used with the parameter maxResults"
+        )
+    details = call.services.instances.describe(ids)
+    names = _names(call, details)
+    by_id = {d.instance.instance_id: d.instance for d in details}
+    aliases = {
+        **_ALIASES,
+        "reservation-id": lambda s: [by_id[s["InstanceId"]].reservation_id],
+        "owner-id": lambda s: [by_id[s["InstanceId"]].owner_id],
+    }
+    all_shapes = [shapes.instance(d.instance, d.interfaces, names) for d in details]
+    items, token = page(
+        call, select(call, all_shapes, aliases), lambda s: s["InstanceId"], minimum=5, maximum=1000
+    )
+    reservations: dict[str, dict[str, Any]] = {}
+    for item in items:
+        inst = by_id[item["InstanceId"]]
+        reservation = reservations.setdefault(
+            inst.reservation_id, shapes.reservation(inst.reservation_id, inst.owner_id, [])
+        )
+        reservation["Instances"].append(item)
+    return with_token({"Reservations": list(reservations.values())}, token)
+
+
+def _changes(changes: list[StateChange]) -> list[dict[str, Any]]:
+    return [
+        {
+            "InstanceId": c.instance_id,
+            "PreviousState": {"Code": c.previous.code, "Name": c.previous.value},
+            "CurrentState": {"Code": c.current.code, "Name": c.current.value},
+        }
+        for c in changes
+    ]
+
+
+@action("StartInstances")
+def start_instances(call: Call) -> dict[str, Any]:
+    return {"StartingInstances": _changes(call.services.instances.start(call.get("InstanceIds")))}
+
+
+@action("StopInstances")
+def stop_instances(call: Call) -> dict[str, Any]:
+    return {"StoppingInstances": _changes(call.services.instances.stop(call.get("InstanceIds")))}
+
+
+@action("TerminateInstances")
+def terminate_instances(call: Call) -> dict[str, Any]:
+    changes = call.services.instances.terminate(call.get("InstanceIds"))
+    return {"TerminatingInstances": _changes(changes)}
+
+
+@action("ModifyInstanceAttribute")
+def modify_instance_attribute(call: Call) -> None:
+    others = [k for k in call.params if k not in ("InstanceId", "DryRun", "Groups")]
+    if others or call.get("Groups") is None:
+        raise AwsError(
+            "UnsupportedOperation",
+            "stockade can modify only the Groups attribute of an instance"
+            + (f"; {others[0]} is not supported." if others else "."),
+        )
+    call.services.instances.modify_groups(call.get("InstanceId"), call.get("Groups"))
+
+
+@action("DescribeInstanceAttribute")
+def describe_instance_attribute(call: Call) -> dict[str, Any]:
+    attribute = call.get("Attribute")
+    detail = call.services.instances.get(call.get("InstanceId"))
+    data: dict[str, Any] = {"InstanceId": detail.instance.instance_id}
+    primary = detail.primary
+    if attribute == "groupSet":
+        names = _names(call, [detail])
+        data["Groups"] = [{"GroupId": g, "GroupName": names.get(g, "")} for g in detail.group_ids]
+    elif attribute == "instanceType":
+        data["InstanceType"] = {"Value": detail.instance.instance_type}
+    elif attribute == "sourceDestCheck":
+        data["SourceDestCheck"] = {"Value": primary.source_dest_check if primary else True}
+    else:
+        raise AwsError(
+            "UnsupportedOperation", f"The instance attribute {attribute} is not supported."
+        )
+    return data

@@ -1,0 +1,104 @@
+"""Network interfaces: where security groups attach."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from stockade.api.actions import Call, action
+from stockade.api.actions.common import (
+    attribute_value,
+    reject_unsupported,
+    tag_specs,
+    tracking,
+)
+from stockade.api.actions.describe import page, select, with_token
+from stockade.domain.errors import invalid_combination
+from stockade.domain.interface import NetworkInterface
+from stockade.shapes import instances as shapes
+
+_ALIASES = {
+    "group-id": "Groups.GroupId",
+    "addresses.private-ip-address": "PrivateIpAddresses.PrivateIpAddress",
+    "addresses.primary": "PrivateIpAddresses.Primary",
+    "addresses.association.public-ip": "PrivateIpAddresses.Association.PublicIp",
+    "addresses.association.owner-id": "PrivateIpAddresses.Association.IpOwnerId",
+}
+
+
+def interface_shapes(call: Call, enis: Sequence[NetworkInterface]) -> list[dict[str, Any]]:
+    """ENI shapes with their groups' names (interfaces store only group ids)."""
+    names = call.services.groups.names([g for e in enis for g in e.group_ids])
+    return [shapes.network_interface(e, names) for e in enis]
+
+
+@action("CreateNetworkInterface")
+def create_network_interface(call: Call) -> dict[str, Any]:
+    reject_unsupported(
+        call,
+        "PrivateIpAddresses",
+        "SecondaryPrivateIpAddressCount",
+        "Ipv6Addresses",
+        "Ipv4Prefixes",
+        "Ipv4PrefixCount",
+        "Ipv6Prefixes",
+        "Ipv6PrefixCount",
+    )
+    tags = tag_specs(call, accepted={"network-interface"}, default="network-interface")
+    eni = call.services.interfaces.create(
+        call.get("SubnetId"),
+        call.get("Groups") or (),
+        private_ip=call.get("PrivateIpAddress"),
+        description=call.get("Description"),
+        tracking=tracking(call.get("ConnectionTrackingSpecification")),
+        ipv6_count=call.get("Ipv6AddressCount"),
+        tags=tags.get("network-interface", ()),
+    )
+    return {"NetworkInterface": interface_shapes(call, [eni])[0]}
+
+
+@action("DescribeNetworkInterfaces")
+def describe_network_interfaces(call: Call) -> dict[str, Any]:
+    ids = call.get("NetworkInterfaceIds") or ()
+    if ids and call.get("MaxResults") is not None:
+        raise invalid_combination(
+            "The parameter NetworkInterfaceIds cannot be used with the parameter maxResults"
+        )
+    enis = call.services.interfaces.describe(ids)
+    selected = select(call, interface_shapes(call, enis), _ALIASES)
+    items, token = page(call, selected, lambda s: s["NetworkInterfaceId"])
+    return with_token({"NetworkInterfaces": items}, token)
+
+
+@action("DeleteNetworkInterface")
+def delete_network_interface(call: Call) -> None:
+    call.services.interfaces.delete(call.get("NetworkInterfaceId"))
+
+
+@action("AttachNetworkInterface")
+def attach_network_interface(call: Call) -> dict[str, Any]:
+    if call.get("NetworkCardIndex") not in (None, 0):
+        reject_unsupported(call, "NetworkCardIndex")
+    attachment = call.services.interfaces.attach(
+        call.get("NetworkInterfaceId"), call.get("InstanceId"), call.get("DeviceIndex")
+    )
+    return {"AttachmentId": attachment, "NetworkCardIndex": 0}
+
+
+@action("DetachNetworkInterface")
+def detach_network_interface(call: Call) -> None:
+    call.services.interfaces.detach(call.get("AttachmentId"))
+
+
+@action("ModifyNetworkInterfaceAttribute")
+def modify_network_interface_attribute(call: Call) -> None:
+    reject_unsupported(
+        call, "Attachment", "AssociatePublicIpAddress", "EnaSrdSpecification", "EnablePrimaryIpv6"
+    )
+    call.services.interfaces.modify_attribute(
+        call.get("NetworkInterfaceId"),
+        group_ids=call.get("Groups"),
+        tracking=tracking(call.get("ConnectionTrackingSpecification")),
+        description=attribute_value(call.get("Description")),
+        source_dest_check=attribute_value(call.get("SourceDestCheck")),
+    )

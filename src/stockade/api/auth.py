@@ -1,0 +1,129 @@
+"""Who is calling: the (account, region) scope of a request, and whether to believe it.
+
+Two modes, as the EC2 emulators users know have, plus real verification:
+
+- **open** (the default): any signature is accepted. The region comes from the SigV4
+  credential scope (``us-east-1`` when the request is unsigned); the access key selects the
+  account: one configured in an auth file, else a 12-digit access key *is* the account id
+  (moto's convention, so ``--account`` works through the server), else the default account
+  ``123456789012``.
+- **verified** (``stockade serve --auth FILE``): the file maps access keys to a secret and an
+  account; every request must be SigV4-signed with a known key and its secret, else
+  ``AuthFailure`` (401).
+
+The auth file is JSON: ``{"AKID...": {"secret": "...", "account": "123456789012"}, ...}``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stockade.api import sigv4
+from stockade.domain.errors import AwsError
+from stockade.domain.scope import DEFAULT_ACCOUNT, DEFAULT_REGION, Scope
+
+_ACCOUNT = re.compile(r"[0-9]{12}")
+
+
+@dataclass(frozen=True)
+class Credential:
+    """One configured access key."""
+
+    secret: str
+    account: str
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The verified (or, in open mode, asserted) identity of one request."""
+
+    scope: Scope
+    access_key: str | None
+
+    @property
+    def arn(self) -> str:
+        """The caller's ARN for GetCallerIdentity: an IAM user named after the access key
+        (stockade has no IAM; root would claim more than the caller proved)."""
+        return f"arn:aws:iam::{self.scope.account}:user/{self.access_key or 'anonymous'}"
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    """Access keys and whether signatures must verify (``verify=False``: open mode)."""
+
+    keys: Mapping[str, Credential] = field(default_factory=dict)
+    verify: bool = False
+    default_account: str = DEFAULT_ACCOUNT
+
+    @classmethod
+    def load(cls, path: str | Path) -> AuthConfig:
+        """Read an auth file (verified mode); raises ``ValueError`` naming what is wrong."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"cannot read auth file {path}: {exc}") from None
+        if not isinstance(data, dict) or not data:
+            raise ValueError(f"{path}: expected an object of access key -> {{secret, account}}")
+        keys: dict[str, Credential] = {}
+        for key, entry in data.items():
+            if not isinstance(entry, dict):
+                raise ValueError(f"{path}: {key}: expected {{'secret': ..., 'account': ...}}")
+            secret, account = entry.get("secret"), entry.get("account")
+            if not isinstance(secret, str) or not secret:
+                raise ValueError(f"{path}: {key}: 'secret' must be a non-empty string")
+            if not isinstance(account, str) or not _ACCOUNT.fullmatch(account):
+                raise ValueError(f"{path}: {key}: 'account' must be 12 digits")
+            keys[key] = Credential(secret, account)
+        return cls(keys, verify=True)
+
+    def account_for(self, access_key: str | None) -> str:
+        """The account an access key acts for (open-mode rules; see the module doc)."""
+        if access_key:
+            known = self.keys.get(access_key)
+            if known is not None:
+                return known.account
+            if _ACCOUNT.fullmatch(access_key):
+                return access_key
+        return self.default_account
+
+
+@dataclass(frozen=True)
+class RawRequest:
+    """What authentication needs from an HTTP request."""
+
+    method: str
+    path: str
+    query_string: bytes
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+def identify(config: AuthConfig, request: RawRequest) -> Caller:
+    """The caller of ``request``; ``AuthFailure`` when verification is on and fails."""
+    try:
+        auth = sigv4.parse_auth(request.headers, request.query_string)
+    except AwsError:
+        if config.verify:
+            raise
+        auth = sigv4.UNSIGNED  # open mode: an unreadable signature is no signature
+    if config.verify:
+        credential = config.keys.get(auth.access_key or "") if auth.signed else None
+        if credential is None:
+            raise AwsError("AuthFailure", sigv4.AUTH_FAILURE_MESSAGE)
+        sigv4.verify(
+            auth,
+            secret=credential.secret,
+            method=request.method,
+            path=request.path,
+            query_string=request.query_string,
+            headers=request.headers,
+            body=request.body,
+        )
+        account = credential.account
+    else:
+        account = config.account_for(auth.access_key)
+    return Caller(Scope(account, auth.region or DEFAULT_REGION), auth.access_key)

@@ -1,0 +1,99 @@
+"""One EC2 Query request, start to finish, as plain synchronous code.
+
+authenticate -> parse (botocore model) -> DryRun -> handler -> serialize. Everything a
+client can cause ends as an AWS error document with a 4xx status; anything else is a bug,
+logged with its traceback and answered ``InternalError`` (500) without details. Kept free of
+ASGI so it runs in a worker thread (the store is synchronous) and is easy to test.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+from stockade.api import sts
+from stockade.api.actions import Call, handler_for
+from stockade.api.auth import AuthConfig, Caller, RawRequest, identify
+from stockade.api.parse import parse_request, request_pairs
+from stockade.api.serialize import serialize_error, serialize_response
+from stockade.domain.errors import AwsError, dry_run
+from stockade.domain.quotas import Quotas
+from stockade.service.bundle import Services
+from stockade.service.context import ServiceContext
+from stockade.store.sql import SqlStore
+
+log = logging.getLogger("stockade.api")
+
+INTERNAL_ERROR = "We encountered an internal error. Please try again."
+
+
+@dataclass(frozen=True)
+class Server:
+    """What every request shares: the store, the auth configuration and the quotas."""
+
+    store: SqlStore
+    auth: AuthConfig = field(default_factory=AuthConfig)
+    quotas: Quotas = field(default_factory=Quotas)
+
+
+@dataclass
+class Outcome:
+    """The HTTP answer and what the request log line needs."""
+
+    status: int
+    body: bytes
+    action: str = "-"
+    account: str = "-"
+    region: str = "-"
+    error_code: str | None = None
+
+
+def handle(server: Server, request: RawRequest) -> Outcome:
+    """Answer one request; never raises."""
+    request_id = str(uuid.uuid4())
+    outcome = Outcome(500, b"")
+    is_sts = False
+    try:
+        pairs = request_pairs(request.body, request.query_string)
+        action = next((v for k, v in pairs if k == "Action"), None)
+        outcome.action = (action or "-")[:64]
+        is_sts = sts.is_sts_action(action)
+        caller = identify(server.auth, request)
+        outcome.account, outcome.region = caller.scope.account, caller.scope.region
+        if is_sts:
+            outcome.status, outcome.body = 200, _caller_identity(caller, request_id)
+            return outcome
+        outcome.status, outcome.body = 200, _ec2(server, caller, pairs, request_id)
+    except AwsError as error:
+        outcome.error_code = error.code
+        if is_sts:
+            outcome.status, outcome.body = sts.sts_error_document(error, request_id)
+        else:
+            outcome.status, outcome.body = serialize_error(error, request_id)
+    except Exception:
+        log.exception("internal error in %s (request %s)", outcome.action, request_id)
+        error = AwsError("InternalError", INTERNAL_ERROR)
+        outcome.error_code = error.code
+        outcome.status, outcome.body = serialize_error(error, request_id)
+    return outcome
+
+
+def _caller_identity(caller: Caller, request_id: str) -> bytes:
+    return sts.caller_identity_document(
+        caller.scope.account, caller.arn, caller.access_key or "anonymous", request_id
+    )
+
+
+def _ec2(server: Server, caller: Caller, pairs: list[tuple[str, str]], request_id: str) -> bytes:
+    parsed = parse_request(pairs)
+    handler = handler_for(parsed.action)
+    if handler is None:
+        raise AwsError(
+            "UnsupportedOperation", f"The action {parsed.action} is not supported by stockade."
+        )
+    if parsed.params.get("DryRun"):
+        raise dry_run()
+    services = Services(ServiceContext(server.store, caller.scope, server.quotas))
+    data = handler(Call(parsed.action, parsed.params, services, request_id))
+    return serialize_response(parsed.action, data, request_id)

@@ -1,0 +1,64 @@
+"""The services, through a running ``stockade serve`` instead of the local store.
+
+:class:`RemoteServices` has the attributes of :class:`stockade.service.bundle.Services`;
+each remote service has the same method signatures as its local twin and returns the same
+domain objects, built back from the EC2 shapes a boto3 client receives. The CLI picks one or
+the other with ``--endpoint``; everything above the services is unchanged.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from stockade.remote.client import make_client
+from stockade.remote.groups import RemoteGroupService, RemoteRuleService
+from stockade.remote.network import RemoteNetworkService
+from stockade.remote.resources import (
+    RemoteInstanceService,
+    RemoteInterfaceService,
+    RemotePrefixListService,
+    RemoteTagService,
+)
+
+
+class RemoteServices:
+    """Every service of one (account, region), over the EC2 API at ``endpoint``."""
+
+    def __init__(self, endpoint: str, account: str, region: str) -> None:
+        self.endpoint, self.account, self.region = endpoint, account, region
+
+    @cached_property
+    def client(self) -> Any:
+        return make_client(self.endpoint, self.account, self.region)
+
+    def _make(self, cls: type) -> Any:
+        return cls(self.client, self.account, self.region)
+
+    @cached_property
+    def network(self) -> RemoteNetworkService:
+        return self._make(RemoteNetworkService)
+
+    @cached_property
+    def groups(self) -> RemoteGroupService:
+        return self._make(RemoteGroupService)
+
+    @cached_property
+    def rules(self) -> RemoteRuleService:
+        return self._make(RemoteRuleService)
+
+    @cached_property
+    def prefix_lists(self) -> RemotePrefixListService:
+        return self._make(RemotePrefixListService)
+
+    @cached_property
+    def interfaces(self) -> RemoteInterfaceService:
+        return self._make(RemoteInterfaceService)
+
+    @cached_property
+    def instances(self) -> RemoteInstanceService:
+        return self._make(RemoteInstanceService)
+
+    @cached_property
+    def tags(self) -> RemoteTagService:
+        return self._make(RemoteTagService)
