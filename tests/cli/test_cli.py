@@ -184,3 +184,21 @@ def test_demo_prints_the_seed(run):
     out = run("demo").stdout
     for text in ("203.0.113.10/32", "HTTP from anywhere", "group-1", "ntp", "ssh-only"):
         assert text in out
+
+
+def test_quotas_are_configurable(run, vpc, monkeypatch):
+    monkeypatch.setenv("STOCKADE_QUOTAS", "rules_per_group=2")
+    run("sg", "create", "tight", "--vpc", vpc)
+    run("sg", "allow", "tight", "--vpc", vpc, "--port", "1", "--cidr", "10.0.0.0/8")
+    run("sg", "allow", "tight", "--vpc", vpc, "--port", "2", "--cidr", "10.0.0.0/8")
+    over = run(
+        "sg", "allow", "tight", "--vpc", vpc, "--port", "3", "--cidr", "10.0.0.0/8", ok=False
+    )
+    assert over.exit_code == 1 and "RulesPerSecurityGroupLimitExceeded" in over.stderr
+    monkeypatch.setenv("STOCKADE_QUOTAS", "rules_per_group=lots")
+    bad = run("sg", "list", ok=False)
+    assert bad.exit_code == 1
+    assert (
+        bad.stderr.strip()
+        == "error: STOCKADE_QUOTAS: quota rules_per_group must be an integer, not 'lots'"
+    )

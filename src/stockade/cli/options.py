@@ -38,6 +38,15 @@ def default_db() -> str:
     )
 
 
+def quotas_from_env() -> Quotas:
+    """AWS's default quotas, overridden by ``STOCKADE_QUOTAS`` (e.g.
+    ``rules_per_group=100,groups_per_interface=10``); a bad setting is a one-line error."""
+    try:
+        return Quotas.parse(os.environ.get("STOCKADE_QUOTAS"))
+    except ValueError as exc:
+        raise fail(f"STOCKADE_QUOTAS: {exc}") from None
+
+
 @dataclass
 class Cli:
     """What a command needs: where the state is, whose it is, and how to print."""
@@ -65,7 +74,7 @@ class Cli:
             )
         from stockade.service.context import ServiceContext
 
-        return ServiceContext(self.store, Scope(self.account, self.region), Quotas())
+        return ServiceContext(self.store, Scope(self.account, self.region), quotas_from_env())
 
     @functools.cached_property
     def services(self):
