@@ -5,7 +5,18 @@ from typing import Annotated
 import typer
 
 from stockade import __version__
-from stockade.cli import check, instance, prefix_list, serve, sg, vpc
+from stockade.cli import (
+    audit,
+    aws_io,
+    check,
+    flowlogs,
+    instance,
+    prefix_list,
+    reach,
+    serve,
+    sg,
+    vpc,
+)
 from stockade.cli.options import console
 
 app = typer.Typer(
@@ -21,6 +32,11 @@ app.add_typer(sg.app, name="sg")
 app.add_typer(instance.app, name="instance")
 app.add_typer(prefix_list.app, name="prefix-list")
 app.add_typer(check.app)  # top-level: check, exposure
+app.add_typer(aws_io.import_app, name="import")
+app.add_typer(aws_io.export_app, name="export")
+app.command("audit")(audit.audit_command)
+app.command("reach")(reach.reach_command)
+app.add_typer(flowlogs.app, name="flowlogs")
 app.command("serve")(serve.serve)
 
 

@@ -230,6 +230,14 @@ class SqlStore:
         with self._connection(write=False) as conn, conn.begin():
             return self._read_revision(conn)
 
+    def scopes(self) -> list[Scope]:
+        """Every (account, region) holding state (an initialised partition), sorted: what
+        the analyzer and ``export`` walk when no scope is named."""
+        p = s.partitions
+        with self._connection(write=False) as conn, conn.begin():
+            rows = conn.execute(select(p.c.account, p.c.region).where(p.c.initialized)).all()
+        return sorted(Scope(account, region) for account, region in rows)
+
     @staticmethod
     def _read_revision(conn: Connection) -> int:
         t = s.store_revision

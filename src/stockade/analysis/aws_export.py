@@ -1,0 +1,105 @@
+"""``stockade export aws DIR``: stockade's state as the files ``aws ec2 describe-*`` prints.
+
+The JSON comes from :mod:`stockade.shapes` (the same dicts the API serves), so what is
+exported is what AWS would show for this state, and :mod:`stockade.analysis.aws_import`
+reads it back to the same snapshot: import ∘ export is the identity. Layout:
+``DIR/ACCOUNT/REGION/<call>.json`` plus one ``pl-….json`` per prefix list (the entries
+output carries no list id, so the file name does).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from stockade.domain.network import RESERVED_ADDRESSES_PER_SUBNET
+from stockade.domain.scope import Scope
+from stockade.domain.state import Snapshot
+from stockade.shapes import groups as group_shapes
+from stockade.shapes import instances as instance_shapes
+from stockade.shapes import network as network_shapes
+from stockade.store.sql import SqlStore
+
+#: file name -> top-level key, in the order they are written
+FILES = {
+    "vpcs.json": "Vpcs",
+    "subnets.json": "Subnets",
+    "internet-gateways.json": "InternetGateways",
+    "managed-prefix-lists.json": "PrefixLists",
+    "security-groups.json": "SecurityGroups",
+    "security-group-rules.json": "SecurityGroupRules",
+    "network-interfaces.json": "NetworkInterfaces",
+    "instances.json": "Reservations",
+}
+
+
+def export_store(store: SqlStore, root: Path, scopes: Iterable[Scope] | None = None) -> list[Path]:
+    """Write every scope (or the given ones) under ``root``; returns the files written."""
+    written: list[Path] = []
+    for scope in scopes if scopes is not None else store.scopes():
+        with store.read(scope) as tx:
+            snapshot = tx.snapshot()
+        directory = root / scope.account / scope.region
+        for name, data in documents(snapshot, scope).items():
+            written.append(write_json(directory / name, data))
+    return written
+
+
+def write_json(path: Path, data: Any) -> Path:
+    """As the AWS CLI prints it: four-space indent, a final newline."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=4) + "\n", encoding="utf-8")
+    return path
+
+
+def documents(snapshot: Snapshot, scope: Scope) -> dict[str, dict[str, Any]]:
+    """File name -> JSON document, for one scope's snapshot (pure)."""
+    groups = [g for g in snapshot.groups
+              if (g.owner_id, g.region) == (scope.account, scope.region)]
+    names = {g.group_id: g.name for g in snapshot.groups}
+    rules = snapshot.rules_by_group
+    out: dict[str, list[Any]] = {
+        "Vpcs": [network_shapes.vpc(v) for v in snapshot.vpcs],
+        "Subnets": [network_shapes.subnet(s, _available(snapshot, s.subnet_id, s.cidr_block))
+                    for s in snapshot.subnets],
+        "InternetGateways": [network_shapes.internet_gateway(g)
+                             for g in snapshot.internet_gateways],
+        "PrefixLists": [network_shapes.prefix_list(p) for p in snapshot.prefix_lists],
+        "SecurityGroups": [group_shapes.security_group(g, rules.get(g.group_id, ()))
+                           for g in groups],
+        "SecurityGroupRules": [group_shapes.security_group_rule(r, scope.region)
+                               for g in groups for r in rules.get(g.group_id, ())],
+        "NetworkInterfaces": [instance_shapes.network_interface(e, names)
+                              for e in snapshot.interfaces],
+        "Reservations": _reservations(snapshot, names),
+    }
+    docs = {name: {key: out[key]} for name, key in FILES.items()}
+    for plist in snapshot.prefix_lists:
+        docs[f"{plist.prefix_list_id}.json"] = {
+            "Entries": network_shapes.prefix_list_entries(plist)}
+    return docs
+
+
+def _available(snapshot: Snapshot, subnet_id: str, cidr: str) -> int:
+    used = sum(1 for e in snapshot.interfaces if e.subnet_id == subnet_id)
+    size = ipaddress.ip_network(cidr).num_addresses
+    return max(size - RESERVED_ADDRESSES_PER_SUBNET - used, 0)
+
+
+def _reservations(snapshot: Snapshot, names: dict[str, str]) -> list[dict[str, Any]]:
+    """Instances grouped by reservation, in first-seen order, as describe-instances."""
+    grouped: dict[str, list] = {}
+    for instance in snapshot.instances:
+        grouped.setdefault(instance.reservation_id, []).append(instance)
+    out = []
+    for reservation_id, members in grouped.items():
+        shaped = [
+            instance_shapes.instance(i, snapshot.interfaces_of(i.instance_id), names,
+                                     launch_index=n)
+            for n, i in enumerate(members)
+        ]
+        out.append(instance_shapes.reservation(reservation_id, members[0].owner_id, shaped))
+    return out

@@ -1,0 +1,114 @@
+"""Reading fields of AWS JSON with a path, so a bad input names the file and the field.
+
+The import promises one clear line per problem ("``sg.json: SecurityGroups[3].IpPermissions[0]
+.FromPort: expected an integer, got 'x'``"), never a traceback or a half-imported state.
+:class:`Node` wraps a JSON value with its file and path; its accessors check types and raise
+:class:`ImportProblem` with that location.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from stockade.domain.errors import AwsError
+
+
+class ImportProblem(Exception):
+    """Bad or partial input: the message names the file and the field."""
+
+    def __init__(self, file: str, field: str, problem: str) -> None:
+        self.file, self.field, self.problem = file, field, problem
+        where = f"{file}: {field}" if field else file
+        super().__init__(f"{where}: {problem}")
+
+
+_TYPE_WORDS = {str: "a string", int: "an integer", bool: "a boolean", list: "a list",
+               dict: "an object"}
+
+
+@dataclass(frozen=True)
+class Node:
+    """A JSON value at ``path`` in ``file``."""
+
+    value: Any
+    file: str
+    path: str = ""
+
+    def problem(self, message: str, key: str | None = None) -> ImportProblem:
+        return ImportProblem(self.file, self._join(key) if key else self.path, message)
+
+    def _join(self, key: str | int) -> str:
+        if isinstance(key, int):
+            return f"{self.path}[{key}]"
+        return f"{self.path}.{key}" if self.path else key
+
+    def child(self, key: str) -> Node:
+        return Node(self.value.get(key), self.file, self._join(key))
+
+    def has(self, key: str) -> bool:
+        return isinstance(self.value, dict) and self.value.get(key) is not None
+
+    def _typed(self, key: str, kind: type, required: bool) -> Any:
+        if not isinstance(self.value, dict):
+            raise self.problem("expected an object")
+        value = self.value.get(key)
+        if value is None:
+            if required:
+                raise self.problem("missing (required)", key)
+            return None
+        # bool is a subclass of int: an integer field must not accept true/false.
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise self.problem(f"expected {_TYPE_WORDS[kind]}, got {value!r}", key)
+        return value
+
+    def text(self, key: str) -> str:
+        return self._typed(key, str, True)
+
+    def opt_text(self, key: str) -> str | None:
+        return self._typed(key, str, False)
+
+    def integer(self, key: str) -> int:
+        return self._typed(key, int, True)
+
+    def opt_integer(self, key: str) -> int | None:
+        return self._typed(key, int, False)
+
+    def flag(self, key: str, default: bool = False) -> bool:
+        value = self._typed(key, bool, False)
+        return default if value is None else value
+
+    def obj(self, key: str) -> Node:
+        self._typed(key, dict, True)
+        return self.child(key)
+
+    def opt_obj(self, key: str) -> Node | None:
+        if self._typed(key, dict, False) is None:
+            return None
+        return self.child(key)
+
+    def items(self, key: str, required: bool = False) -> Iterator[Node]:
+        """The elements of a list field (absent = empty unless ``required``)."""
+        values = self._typed(key, list, required) or []
+        for i, value in enumerate(values):
+            node = Node(value, self.file, f"{self._join(key)}[{i}]")
+            if not isinstance(value, dict):
+                raise node.problem("expected an object")
+            yield node
+
+    def tags(self, key: str = "Tags") -> dict[str, str]:
+        """``[{"Key": k, "Value": v}, …]`` as a dict (EC2 tags are case-sensitive)."""
+        out: dict[str, str] = {}
+        for tag in self.items(key):
+            out[tag.text("Key")] = tag.opt_text("Value") or ""
+        return out
+
+    def checked(self, key: str, check: Any, *args: Any) -> Any:
+        """Run a domain validator on a field, turning its AWS error into a located problem."""
+        try:
+            return check(*args)
+        except AwsError as exc:
+            raise self.problem(exc.message, key) from None
+        except ValueError as exc:
+            raise self.problem(str(exc), key) from None

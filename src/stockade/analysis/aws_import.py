@@ -1,0 +1,295 @@
+"""``stockade import aws DIR``: a real account's state, loaded as it is.
+
+The import is a bulk load of *existing* state, so it deliberately bypasses the service
+layer's create-time rules (quotas, name checks, "the referenced group must exist"): AWS
+already accepted every object, and stale or cross-account references are exactly what an
+audit must see. What it does check is the *input*: every field it reads has the right type
+and form, references between the files resolve (a subnet's VPC, an interface's groups…),
+and the two views of rules agree. Any problem is one :class:`ImportProblem` naming the file
+and field, raised before anything is written; the write itself is one store transaction
+for all scopes, so an import is all or nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stockade.analysis import aws_groups, aws_instances, aws_network
+from stockade.analysis.aws_fields import ImportProblem, Node
+from stockade.analysis.aws_layout import KINDS, Bundle, read_layout
+from stockade.analysis.aws_network import Parsed
+from stockade.domain.errors import AwsError
+from stockade.domain.network import InternetGateway, Subnet, Vpc
+from stockade.domain.prefix_list import PrefixList
+from stockade.domain.scope import REGIONS, Scope
+from stockade.domain.security_group import SecurityGroupRule
+from stockade.store.sql import SqlStore
+
+_ARN_RE = re.compile(r"^arn:aws[a-z-]*:ec2:([a-z0-9-]+):([0-9]{12}|aws):")
+_ZONE_RE = re.compile(r"^([a-z]{2}(?:-gov)?-[a-z]+-[0-9]+)")
+
+
+@dataclass
+class ScopeState:
+    """Everything parsed for one (account, region), ready to write."""
+
+    scope: Scope
+    vpcs: list[Parsed] = field(default_factory=list)
+    subnets: list[Parsed] = field(default_factory=list)
+    internet_gateways: list[Parsed] = field(default_factory=list)
+    prefix_lists: list[Parsed] = field(default_factory=list)
+    groups: list[aws_groups.ParsedGroup] = field(default_factory=list)
+    rules: list[SecurityGroupRule] = field(default_factory=list)
+    rule_tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    interfaces: list[Parsed] = field(default_factory=list)
+    instances: list[Parsed] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "vpcs": len(self.vpcs), "subnets": len(self.subnets),
+            "internet_gateways": len(self.internet_gateways),
+            "prefix_lists": len(self.prefix_lists), "security_groups": len(self.groups),
+            "rules": len(self.rules), "network_interfaces": len(self.interfaces),
+            "instances": len(self.instances),
+        }
+
+
+@dataclass
+class ImportReport:
+    scopes: list[tuple[Scope, dict[str, int]]]
+    warnings: list[str]
+
+    def to_dict(self) -> dict:
+        return {
+            "imported": [{"account": s.account, "region": s.region, **counts}
+                         for s, counts in self.scopes],
+            "warnings": self.warnings,
+        }
+
+
+def import_directory(store: SqlStore, root: Path) -> ImportReport:
+    """Parse and check everything under ``root``, then write it in one transaction."""
+    states, warnings = load_directory(root)
+    write_states(store, states)
+    return ImportReport([(s.scope, s.counts()) for s in states], warnings)
+
+
+def load_directory(root: Path) -> tuple[list[ScopeState], list[str]]:
+    """Read and check (no store involved): the states to write, and warnings."""
+    bundles = read_layout(root)
+    warnings: list[str] = [w for b in bundles for w in b.ignored]
+    merged: dict[Scope, list[Bundle]] = {}
+    for bundle in bundles:
+        merged.setdefault(scope_of(bundle), []).append(bundle)
+    states = [_parse_scope(scope, parts, warnings) for scope, parts in merged.items()]
+    return sorted(states, key=lambda s: s.scope), warnings
+
+
+# -- which account and region ---------------------------------------------------------------
+
+
+def scope_of(bundle: Bundle) -> Scope:
+    """The scope a directory holds: from its path, else from what its files say."""
+    accounts, regions = _evidence(bundle)
+    account = _one(bundle, "account", bundle.account, accounts,
+                   "put the files under DIR/ACCOUNT/[REGION/]")
+    region = _one(bundle, "region", bundle.region, regions,
+                  "put the files under DIR/[ACCOUNT/]REGION/")
+    try:
+        return Scope(account, region)
+    except AwsError as exc:
+        known = "" if region in REGIONS else (
+            f" (the domain knows {len(REGIONS)} regions: stockade.domain.scope.REGIONS)")
+        raise ImportProblem(bundle.directory, "", exc.message + known) from None
+
+
+def _one(bundle: Bundle, what: str, given: str | None, seen: set[str], hint: str) -> str:
+    if given is not None:
+        if seen and given not in seen:
+            raise ImportProblem(bundle.directory, "", f"the path says {what} {given} but the "
+                                f"files say {', '.join(sorted(seen))}")
+        return given
+    if len(seen) == 1:
+        return next(iter(seen))
+    if not seen:
+        raise ImportProblem(bundle.directory, "", f"cannot tell the {what}: {hint}")
+    raise ImportProblem(bundle.directory, "", f"files of several {what}s "
+                        f"({', '.join(sorted(seen))}): {hint}")
+
+
+def _evidence(bundle: Bundle) -> tuple[set[str], set[str]]:
+    accounts: set[str] = set()
+    regions: set[str] = set()
+
+    def owner(node: Node, key: str = "OwnerId") -> None:
+        value = node.value.get(key)
+        if isinstance(value, str) and value.isdigit():
+            accounts.add(value)
+
+    def arn(node: Node, key: str) -> None:
+        match = _ARN_RE.match(str(node.value.get(key) or ""))
+        if match:
+            regions.add(match.group(1))
+            if match.group(2) != "aws":
+                accounts.add(match.group(2))
+
+    def zone(value: object) -> None:
+        match = _ZONE_RE.match(value) if isinstance(value, str) else None
+        if match:
+            regions.add(match.group(1))
+
+    for key, arn_key in (("Vpcs", None), ("Subnets", "SubnetArn"),
+                         ("SecurityGroups", "SecurityGroupArn"), ("NetworkInterfaces", None),
+                         ("InternetGateways", None), ("PrefixLists", "PrefixListArn")):
+        for doc in bundle.of(KINDS[key]):
+            for item in doc.items(key):
+                owner(item)
+                if arn_key:
+                    arn(item, arn_key)
+                zone(item.value.get("AvailabilityZone"))
+    for doc in bundle.of("rules"):
+        for item in doc.items("SecurityGroupRules"):
+            owner(item, "GroupOwnerId")
+            arn(item, "SecurityGroupRuleArn")
+    for doc in bundle.of("instances"):
+        for reservation in doc.items("Reservations"):
+            owner(reservation)
+            for instance in reservation.items("Instances"):
+                placement = instance.value.get("Placement")
+                zone(placement.get("AvailabilityZone") if isinstance(placement, dict) else None)
+    return accounts, regions
+
+
+# -- parsing and cross-checks ---------------------------------------------------------------
+
+
+def _parse_scope(scope: Scope, bundles: list[Bundle], warn: list[str]) -> ScopeState:
+    def docs(kind: str) -> list[Node]:
+        return [d for b in bundles for d in b.of(kind)]
+
+    entries: dict[str, Node] = {}
+    for bundle in bundles:
+        entries.update(bundle.entries)
+    state = ScopeState(scope)
+    state.vpcs = aws_network.parse_vpcs(docs("vpcs"), scope, warn)
+    state.subnets = aws_network.parse_subnets(docs("subnets"), scope, warn)
+    state.internet_gateways = aws_network.parse_internet_gateways(docs("internet_gateways"),
+                                                                  scope)
+    state.prefix_lists = aws_network.parse_prefix_lists(docs("prefix_lists"), entries, scope,
+                                                        warn)
+    state.groups = aws_groups.parse_groups(docs("groups"), scope)
+    rule_docs = docs("rules")
+    parsed_rules = aws_groups.parse_rules(rule_docs, scope)
+    state.rules, state.rule_tags = aws_groups.combine(state.groups, parsed_rules,
+                                                      bool(rule_docs))
+    described = aws_instances.parse_interfaces(docs("interfaces"), scope)
+    state.instances, from_instances = aws_instances.parse_instances(docs("instances"), scope,
+                                                                    warn)
+    known = {p.obj.eni_id for p in described}
+    state.interfaces = described + [p for p in from_instances if p.obj.eni_id not in known]
+    for p in state.interfaces:
+        warn.extend(aws_instances.interface_notes(p))
+    _check_references(state, bundles)
+    return state
+
+
+def _unique(items: Iterable[tuple[str, Node]], what: str) -> set[str]:
+    seen: set[str] = set()
+    for resource_id, node in items:
+        if resource_id in seen:
+            raise node.problem(f"{what} {resource_id} is described twice")
+        seen.add(resource_id)
+    return seen
+
+
+def _check_references(state: ScopeState, bundles: list[Bundle]) -> None:
+    """Every reference between the files resolves, so the snapshot is whole."""
+    where = bundles[0].directory
+    vpcs = _unique(((p.obj.vpc_id, p.node) for p in state.vpcs), "VPC")
+    subnets = _unique(((p.obj.subnet_id, p.node) for p in state.subnets), "subnet")
+    groups = _unique(((p.group.group_id, p.node) for p in state.groups), "security group")
+    _unique(((p.obj.igw_id, p.node) for p in state.internet_gateways), "internet gateway")
+    _unique(((p.obj.prefix_list_id, p.node) for p in state.prefix_lists), "prefix list")
+    _unique(((p.obj.eni_id, p.node) for p in state.interfaces), "network interface")
+    _unique(((p.obj.instance_id, p.node) for p in state.instances), "instance")
+    has_anything = state.groups or state.interfaces or state.instances or state.subnets
+    if has_anything and not state.vpcs:
+        raise ImportProblem(where, "", "no describe-vpcs output (Vpcs): every other resource "
+                            "lives in a VPC")
+    if (state.interfaces or state.instances) and not state.groups:
+        raise ImportProblem(where, "", "no describe-security-groups output (SecurityGroups), "
+                            "but interfaces carry groups")
+
+    def need(node: Node, key: str, value: str, known: set[str], output: str) -> None:
+        if value not in known:
+            raise node.problem(f"{value} is in no {output} output", key)
+
+    for p in state.subnets:
+        need(p.node, "VpcId", p.obj.vpc_id, vpcs, "describe-vpcs")
+    for g in state.groups:
+        need(g.node, "VpcId", g.group.vpc_id, vpcs, "describe-vpcs")
+    for p in state.interfaces:
+        eni = p.obj
+        need(p.node, "VpcId", eni.vpc_id, vpcs, "describe-vpcs")
+        need(p.node, "SubnetId", eni.subnet_id, subnets, "describe-subnets")
+        for group_id in eni.group_ids:
+            need(p.node, "Groups", group_id, groups, "describe-security-groups")
+    for p in state.instances:
+        need(p.node, "VpcId", p.obj.vpc_id, vpcs, "describe-vpcs")
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def write_states(store: SqlStore, states: list[ScopeState]) -> None:
+    """One transaction for every scope: all of it lands, or none of it."""
+    if not states:
+        return
+    with store.write(states[0].scope) as tx:
+        for state in states:
+            tx.scope = state.scope  # the transaction's scope decides tags and partitions
+            if tx.is_initialized() or tx.list_vpcs() or tx.list_groups():
+                raise ImportProblem(
+                    f"{state.scope.account}/{state.scope.region}", "",
+                    "the store already holds this account and region: import into a fresh "
+                    "database (--db NEW.db)",
+                )
+            tx.mark_initialized()
+            tagged: list[tuple[str, dict[str, str]]] = []
+            for kind, put in (
+                (state.vpcs, tx.put_vpc), (state.subnets, tx.put_subnet),
+                (state.internet_gateways, tx.put_internet_gateway),
+                (state.prefix_lists, tx.put_prefix_list),
+            ):
+                for p in kind:
+                    put(p.obj)
+                    tagged.append((_id_of(p.obj), p.tags))
+            for g in state.groups:
+                tx.put_group(g.group)
+                tagged.append((g.group.group_id, g.tags))
+            tx.put_rules(state.rules)
+            tagged.extend(state.rule_tags.items())
+            for p in state.interfaces:
+                tx.put_interface(p.obj)
+                tagged.append((p.obj.eni_id, p.tags))
+            for p in state.instances:
+                tx.put_instance(p.obj)
+                tagged.append((p.obj.instance_id, p.tags))
+            for resource_id, tags in tagged:
+                if tags:
+                    tx.set_tags(resource_id, tags)
+
+
+def _id_of(obj: object) -> str:
+    if isinstance(obj, Vpc):
+        return obj.vpc_id
+    if isinstance(obj, Subnet):
+        return obj.subnet_id
+    if isinstance(obj, InternetGateway):
+        return obj.igw_id
+    if isinstance(obj, PrefixList):
+        return obj.prefix_list_id
+    raise TypeError(obj)
