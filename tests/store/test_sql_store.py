@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import logging
 import threading
 import time
@@ -134,6 +133,93 @@ def test_groups_and_rules_round_trip(any_store: SqlStore, scope: Scope) -> None:
     with any_store.read(scope) as tx:
         assert [r.spec.to_port for r in tx.rules_of([g.group_id])] == [23, -1]
         assert tx.rules_referencing_group(other.group_id) == []
+
+
+def test_insert_paths_for_new_groups_and_rules(any_store: SqlStore, scope: Scope) -> None:
+    """``add_group``/``add_rules`` (fresh ids, no look-up) store what ``put_*`` would,
+    log the same change, and refuse an id already stored rather than overwrite it."""
+    g = f.group(scope, "vpc-1", "Web")
+    rules = [f.rule(g, 22), f.rule(g, 443, egress=True, description="out")]
+    before = any_store.revision()
+    with any_store.write(scope) as tx:
+        tx.add_group(g)
+        tx.add_rules(g, rules)
+        tx.add_rules(g, [])
+    with any_store.read(scope) as tx:
+        assert tx.get_group(g.group_id) == g
+        assert tx.rules_of([g.group_id]) == rules
+        assert tx.list_rules() == rules
+    (change,) = any_store.changes_since(before)
+    assert change.revision == before + 1
+    assert change.resource_ids == (g.group_id, *(r.rule_id for r in rules))
+    later = f.group(scope, "vpc-1", "later")
+    with any_store.write(scope) as tx:
+        tx.put_group(later)
+    with any_store.read(scope) as tx:
+        assert tx.list_groups() == [g, later]  # creation order: add_* takes seq numbers too
+    with pytest.raises(IntegrityError), any_store.write(scope) as tx:
+        tx.add_group(dataclasses.replace(g, name="other"))
+    with pytest.raises(IntegrityError), any_store.write(scope) as tx:
+        tx.add_rules(g, [dataclasses.replace(rules[0], description="same id")])
+    with pytest.raises(ValueError), any_store.write(scope) as tx:
+        tx.add_rules(later, [f.rule(g, 80)])
+    with any_store.read(scope) as tx:
+        assert tx.get_group(g.group_id) == g and tx.rules_of([g.group_id]) == rules
+
+
+def test_single_object_getters_carry_every_tag(any_store: SqlStore, scope: Scope) -> None:
+    """Getters load rows and tags in one joined query: several tags must still make one
+    object (tags sorted by key), and an untagged object no tags."""
+    v = f.vpc(scope, is_default=True)
+    g = f.group(scope, v.vpc_id, "Web")
+    bare = f.group(scope, v.vpc_id, "bare")
+    r1, r2 = f.rule(g, 22), f.rule(g, 23)
+    with any_store.write(scope) as tx:
+        tx.put_vpc(f.vpc(scope))  # not the default
+        tx.put_vpc(v)
+        tx.put_group(g)
+        tx.put_group(bare)
+        tx.put_rules([r1, r2])
+        tx.set_tags(v.vpc_id, {"b": "2", "a": "1", "c": "3"})
+        tx.set_tags(g.group_id, {"z": "", "y": "x"})
+        tx.set_tags(r2.rule_id, {"k2": "v2", "k1": "v1"})
+    with any_store.read(scope) as tx:
+        tagged_vpc = dataclasses.replace(v, tags=(("a", "1"), ("b", "2"), ("c", "3")))
+        assert tx.get_vpc(v.vpc_id) == tagged_vpc
+        assert tx.default_vpc() == tagged_vpc
+        tagged_group = dataclasses.replace(g, tags=(("y", "x"), ("z", "")))
+        assert tx.get_group(g.group_id) == tagged_group
+        assert tx.find_group_by_name(v.vpc_id, "WEB") == tagged_group
+        assert tx.get_group(bare.group_id) == bare
+        assert tx.rules_of([g.group_id]) == [
+            r1,
+            dataclasses.replace(r2, tags=(("k1", "v1"), ("k2", "v2"))),
+        ]
+        assert tx.rules_of([g.group_id, bare.group_id]) == tx.rules_of([g.group_id])
+        assert tx.rules_of([bare.group_id]) == []
+    with any_store.read(random_scope()) as tx:
+        assert tx.default_vpc() is None
+        assert tx.get_vpc(v.vpc_id) is None  # another scope's VPC is not found
+
+
+def test_create_and_authorize_statement_budget(store: SqlStore, scope: Scope) -> None:
+    """The write path's round trips: no look-up before inserting fresh ids, one query per
+    single-object read. (Guards against regressions; loosen deliberately if needed.)"""
+    from stockade.domain.permissions import IpPermission
+    from stockade.service.context import ServiceContext
+    from stockade.service.groups import GroupService
+    from stockade.service.rules import RuleService
+
+    ctx = ServiceContext(store, scope)
+    groups, rules = GroupService(ctx), RuleService(ctx)
+    groups.describe()  # first use: creates the default VPC
+    statements = _count_selects(store)
+    gid = groups.create("web", "d").group.group_id
+    assert len(statements) == 9, statements  # BEGIN, lock, 3 checks, 2 inserts, revision, log
+    statements.clear()
+    perms = [IpPermission("tcp", p, p, ip_ranges=(("10.0.0.0/8", None),)) for p in (22, 443)]
+    rules.authorize(gid, perms)
+    assert len(statements) == 7, statements  # BEGIN, lock, group, rules, insert, revision, log
 
 
 def test_rules_can_swap_identities_in_one_batch(any_store: SqlStore, scope: Scope) -> None:

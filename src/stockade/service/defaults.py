@@ -71,10 +71,10 @@ def create_default_group(tx: Transaction, vpc: Vpc) -> SecurityGroup:
         vpc.owner_id,
         vpc.region,
     )
-    tx.put_group(group)
+    tx.add_group(group)
     self_ref = Peer(PeerKind.GROUP, group.group_id, vpc.owner_id)
     specs = [RuleSpec(False, "-1", -1, -1, self_ref), *default_egress_specs(vpc.has_ipv6)]
-    tx.put_rules(new_rules(group, specs))
+    tx.add_rules(group, new_rules(group, specs))
     return group
 
 

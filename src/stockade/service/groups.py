@@ -114,10 +114,10 @@ class GroupService:
             group = SecurityGroup(
                 ids.new_id("sg"), name, description, vpc.vpc_id, tx.scope.account, tx.scope.region
             )
-            tx.put_group(group)
+            tx.add_group(group)
             # [UNVERIFIED] ::/0 egress for groups created in an IPv6 VPC (reference §2.1).
             rules = new_rules(group, default_egress_specs(vpc.has_ipv6))
-            tx.put_rules(rules)
+            tx.add_rules(group, rules)
             group = replace(group, tags=tag_new(tx, [group.group_id], tags))
             return GroupDetail(group, tuple(rules))
 

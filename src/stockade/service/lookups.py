@@ -41,7 +41,7 @@ def vpc(tx: Transaction, vpc_id: str | None) -> Vpc:
 
 
 def default_vpc(tx: Transaction) -> Vpc | None:
-    return next((v for v in tx.list_vpcs() if v.is_default), None)
+    return tx.default_vpc()
 
 
 def subnet(tx: Transaction, subnet_id: str | None) -> Subnet:

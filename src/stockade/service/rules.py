@@ -128,7 +128,7 @@ class RuleService:
                 )
                 for e in expanded
             ]
-            tx.put_rules(rules)
+            tx.add_rules(group, rules)
             tagged = tag_new(tx, [r.rule_id for r in rules], tags)
             return [replace(r, tags=tagged) for r in rules]
 

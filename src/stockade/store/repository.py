@@ -59,6 +59,9 @@ class Transaction(Protocol):
     # -- VPCs, subnets, gateways -------------------------------------------------------------
     def get_vpc(self, vpc_id: str) -> Vpc | None: ...
     def list_vpcs(self) -> list[Vpc]: ...
+    def default_vpc(self) -> Vpc | None:
+        """This scope's default VPC (the first, should there be several); None if none."""
+
     def put_vpc(self, vpc: Vpc) -> None: ...
     def delete_vpc(self, vpc_id: str) -> None: ...
 
@@ -88,6 +91,10 @@ class Transaction(Protocol):
         """Groups in this scope (the per-region quota)."""
 
     def put_group(self, group: SecurityGroup) -> None: ...
+    def add_group(self, group: SecurityGroup) -> None:
+        """Insert a group with a fresh id (``put_group`` without looking for a row to
+        replace); an id already stored is an integrity error, never a silent overwrite."""
+
     def delete_group(self, group_id: str) -> None:
         """Delete a group with its rules and their tags."""
 
@@ -105,6 +112,9 @@ class Transaction(Protocol):
     def put_rules(self, rules: Iterable[SecurityGroupRule]) -> None:
         """Insert or replace rules (replacing keeps the rule id)."""
 
+    def add_rules(self, group: SecurityGroup, rules: Iterable[SecurityGroupRule]) -> None:
+        """Insert rules with fresh ids, all of ``group`` (whose scope their rows take)."""
+
     def delete_rules(self, rule_ids: Iterable[str]) -> None: ...
 
     # -- prefix lists --------------------------------------------------------------------------
@@ -112,7 +122,9 @@ class Transaction(Protocol):
         """With the current version's entries."""
 
     def list_prefix_lists(self) -> list[PrefixList]: ...
-    def prefix_list_entries(self, prefix_list_id: str, version: int) -> list[PrefixListEntry] | None:
+    def prefix_list_entries(
+        self, prefix_list_id: str, version: int
+    ) -> list[PrefixListEntry] | None:
         """The entries as of a past or current version; None if that version is unknown."""
 
     def put_prefix_list(self, prefix_list: PrefixList) -> None:

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
@@ -52,6 +52,25 @@ POLL_INTERVAL_S = 0.05
 _SQLITE_BEGIN = "stockade_sqlite_begin"
 #: Arbitrary key of the PostgreSQL advisory lock that serialises migrations.
 _PG_MIGRATION_LOCK = 0x57_0C_CA_DE
+#: A writer's first statement: read (and, on PostgreSQL, lock) the revision row.
+_LOCK_REVISION = (
+    select(s.store_revision.c.revision, s.store_revision.c.next_seq)
+    .where(s.store_revision.c.id == s.REVISION_ROW_ID)
+    .with_for_update()
+)
+_READ_REVISION = select(s.store_revision.c.revision).where(
+    s.store_revision.c.id == s.REVISION_ROW_ID
+)
+_CHANGES_SINCE = (
+    select(
+        s.change_log.c.revision,
+        s.change_log.c.account,
+        s.change_log.c.region,
+        s.change_log.c.resource_ids,
+    )
+    .where(s.change_log.c.revision > bindparam("since"))
+    .order_by(s.change_log.c.revision)
+)
 
 Subscriber = Callable[[Change], None]
 
@@ -124,6 +143,7 @@ class SqlStore:
         self._memory_lock = threading.Lock() if self._memory else None
         self._subscribers: list[Subscriber] = []
         self._commits = 0  # local commit counter, guarded by _committed
+        self._local_revision = 0  # the last revision committed here, guarded by _committed
         self._committed = threading.Condition()
         self._closed = False
 
@@ -161,11 +181,7 @@ class SqlStore:
     def write(self, scope: Scope) -> Iterator[SqlTransaction]:
         """A serialised read-write transaction; commits on success, rolls back on error."""
         with self._connection(write=True) as conn, conn.begin():
-            rev = conn.execute(
-                select(s.store_revision.c.revision, s.store_revision.c.next_seq)
-                .where(s.store_revision.c.id == s.REVISION_ROW_ID)
-                .with_for_update()
-            ).one()
+            rev = conn.execute(_LOCK_REVISION).one()
             tx = SqlTransaction(
                 conn, scope, revision=rev.revision, writable=True, next_seq=rev.next_seq
             )
@@ -240,18 +256,12 @@ class SqlStore:
 
     @staticmethod
     def _read_revision(conn: Connection) -> int:
-        t = s.store_revision
-        return int(conn.scalar(select(t.c.revision).where(t.c.id == s.REVISION_ROW_ID)) or 0)
+        return int(conn.scalar(_READ_REVISION) or 0)
 
     def changes_since(self, revision: int) -> list[Change]:
         """Every committed change after ``revision``, oldest first (from any process)."""
-        t = s.change_log
         with self._connection(write=False) as conn, conn.begin():
-            rows = conn.execute(
-                select(t.c.revision, t.c.account, t.c.region, t.c.resource_ids)
-                .where(t.c.revision > revision)
-                .order_by(t.c.revision)
-            ).all()
+            rows = conn.execute(_CHANGES_SINCE, {"since": revision}).all()
         return [
             Change(row.revision, row.account, row.region, tuple(json.loads(row.resource_ids)))
             for row in rows
@@ -260,13 +270,18 @@ class SqlStore:
     def wait_for_change(self, revision: int, timeout: float) -> int:
         """Block until the revision passes ``revision`` or ``timeout`` seconds elapse.
 
-        Returns the current revision. Commits through this object wake the waiter at once;
-        commits by other processes are noticed by polling one row every 50 ms.
+        Returns the current revision. Commits through this object wake the waiter at once,
+        and answer without a query: the revision they committed (the latest, unless another
+        process has committed since; callers read ``changes_since`` anyway). Commits by other
+        processes are noticed by polling one row every 50 ms.
         """
         deadline = time.monotonic() + max(timeout, 0.0)
         while True:
             with self._committed:
                 seen = self._commits
+                local = self._local_revision
+            if local > revision:
+                return local
             current = self.revision()
             remaining = deadline - time.monotonic()
             if current > revision or remaining <= 0:
@@ -289,6 +304,7 @@ class SqlStore:
     def _announce(self, change: Change) -> None:
         with self._committed:
             self._commits += 1
+            self._local_revision = max(self._local_revision, change.revision)
             self._committed.notify_all()
         for callback in list(self._subscribers):
             try:

@@ -19,7 +19,19 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
@@ -32,6 +44,69 @@ from stockade.store import loaders, mapping, prefix_list_history
 from stockade.store import schema as s
 from stockade.store.loaders import ID_COLUMN, Where
 from stockade.store.repository import Change
+
+# -- hot statements, built once -------------------------------------------------------------------
+# Built at import with bind parameters, so a call neither rebuilds nor re-hashes them: the
+# cache key of a statement object is memoised, and the compiled form comes from the
+# engine's compiled cache (keyed per dialect, so SQLite and PostgreSQL share these).
+
+_G, _R, _T, _V = s.security_groups, s.sg_rules, s.tags, s.vpcs
+_TAG_KEY, _TAG_VALUE = "_tag_key", "_tag_value"
+
+
+def _with_tags(table: Table) -> Select[Any]:
+    """Rows of ``table`` each joined to its tags (one row per tag, or one with NULL tags):
+    a single-object getter in one round trip instead of a row query plus a tag query."""
+    key = ID_COLUMN[table.name]
+    return (
+        select(table, _T.c.key.label(_TAG_KEY), _T.c.value.label(_TAG_VALUE))
+        .outerjoin(_T, _T.c.resource_id == key)
+        .order_by(table.c.seq)
+    )
+
+
+def _scoped(table: Table) -> Any:
+    return (table.c.account == bindparam("account")) & (table.c.region == bindparam("region"))
+
+
+_GET_GROUP = _with_tags(_G).where(_G.c.group_id == bindparam("id"))
+_GROUP_BY_NAME = _with_tags(_G).where(
+    _G.c.vpc_id == bindparam("vpc_id"), _G.c.name_key == bindparam("name_key")
+)
+_COUNT_GROUPS = select(func.count()).select_from(_G).where(_scoped(_G))
+_GET_VPC = _with_tags(_V).where(_V.c.vpc_id == bindparam("id"), _scoped(_V))
+_DEFAULT_VPC = _with_tags(_V).where(_scoped(_V), _V.c.is_default.is_(True))
+_RULE_COLUMNS = [_R.c[name] for name in mapping.RULE_COLUMNS]
+_RULES_OF_GROUP = (
+    select(*_RULE_COLUMNS, _T.c.key.label(_TAG_KEY), _T.c.value.label(_TAG_VALUE))
+    .outerjoin(_T, _T.c.resource_id == _R.c.rule_id)
+    .where(_R.c.group_id == bindparam("group_id"))
+    .order_by(_R.c.seq)
+)
+_INSERT_GROUP = insert(_G)
+_INSERT_RULES = insert(_R)
+_BUMP_REVISION = (
+    update(s.store_revision)
+    .where(s.store_revision.c.id == s.REVISION_ROW_ID)
+    .values(revision=bindparam("new_revision"), next_seq=bindparam("new_next_seq"))
+)
+_LOG_CHANGE = insert(s.change_log)
+
+
+def _rows_with_tags(rows: Sequence[Row[Any]], key: str) -> tuple[list[Row[Any]], dict[str, Any]]:
+    """Split joined rows (see :func:`_with_tags`) into one row per object, in order, and
+    each object's tags (sorted by key, as :func:`mapping.tag_index` returns them)."""
+    firsts: dict[str, Row[Any]] = {}
+    pairs: dict[str, list[tuple[str, str]]] = {}
+    for row in rows:
+        rid = row._mapping[key]
+        if rid not in firsts:
+            firsts[rid] = row
+            pairs[rid] = []
+        tag_key = row._mapping[_TAG_KEY]
+        if tag_key is not None:
+            pairs[rid].append((tag_key, row._mapping[_TAG_VALUE]))
+    return list(firsts.values()), {rid: tuple(sorted(p)) for rid, p in pairs.items() if p}
 
 
 class SqlTransaction:
@@ -88,23 +163,42 @@ class SqlTransaction:
         revision = self._revision + 1
         ids = tuple(self._touched)
         self._conn.execute(
-            update(s.store_revision)
-            .where(s.store_revision.c.id == s.REVISION_ROW_ID)
-            .values(revision=revision, next_seq=self._next_seq)
+            _BUMP_REVISION, {"new_revision": revision, "new_next_seq": self._next_seq}
         )
         self._conn.execute(
-            insert(s.change_log).values(
-                revision=revision,
-                account=self.scope.account,
-                region=self.scope.region,
-                resource_ids=json.dumps(ids),
-                committed_at=datetime.now(UTC),
-            )
+            _LOG_CHANGE,
+            {
+                "revision": revision,
+                "account": self.scope.account,
+                "region": self.scope.region,
+                "resource_ids": json.dumps(ids),
+                "committed_at": datetime.now(UTC),
+            },
         )
         return Change(revision, self.scope.account, self.scope.region, ids)
 
     def _in_scope(self, table: Table) -> Where:
         return (table.c.account == self.scope.account) & (table.c.region == self.scope.region)
+
+    def _scope_params(self) -> dict[str, str]:
+        return {"account": self.scope.account, "region": self.scope.region}
+
+    def _get_joined(
+        self,
+        stmt: Select[Any],
+        params: dict[str, Any],
+        key: str,
+        build: Any,
+    ) -> Any:
+        """The first object a :func:`_with_tags` statement finds (None if none)."""
+        objects, tags = _rows_with_tags(self._c.execute(stmt, params).all(), key)
+        return build(objects[0], tags) if objects else None
+
+    def _next_seqs(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for row in rows:
+            row["seq"] = self._next_seq
+            self._next_seq += 1
+        return rows
 
     def _upsert(
         self, table: Table, rows: Sequence[dict[str, Any]], *, reinsert: bool = False
@@ -182,8 +276,11 @@ class SqlTransaction:
     # -- VPCs, subnets, gateways ---------------------------------------------------------------
 
     def get_vpc(self, vpc_id: str) -> Vpc | None:
-        t = s.vpcs
-        return self._one(loaders.load_vpcs(self._c, (t.c.vpc_id == vpc_id) & self._in_scope(t)))
+        params = {"id": vpc_id, **self._scope_params()}
+        return self._get_joined(_GET_VPC, params, "vpc_id", mapping.vpc_from)
+
+    def default_vpc(self) -> Vpc | None:
+        return self._get_joined(_DEFAULT_VPC, self._scope_params(), "vpc_id", mapping.vpc_from)
 
     def list_vpcs(self) -> list[Vpc]:
         return loaders.load_vpcs(self._c, self._in_scope(s.vpcs))
@@ -229,13 +326,11 @@ class SqlTransaction:
     # -- security groups and rules -------------------------------------------------------------
 
     def get_group(self, group_id: str) -> SecurityGroup | None:
-        where = s.security_groups.c.group_id == group_id
-        return self._one(loaders.load_groups(self._c, where))
+        return self._get_joined(_GET_GROUP, {"id": group_id}, "group_id", mapping.group_from)
 
     def find_group_by_name(self, vpc_id: str, name: str) -> SecurityGroup | None:
-        t = s.security_groups
-        where = (t.c.vpc_id == vpc_id) & (t.c.name_key == mapping.name_key(name))
-        return self._one(loaders.load_groups(self._c, where))
+        params = {"vpc_id": vpc_id, "name_key": mapping.name_key(name)}
+        return self._get_joined(_GROUP_BY_NAME, params, "group_id", mapping.group_from)
 
     def list_groups(
         self, vpc_id: str | None = None, group_ids: Sequence[str] | None = None
@@ -249,11 +344,15 @@ class SqlTransaction:
         return loaders.load_groups(self._c, where)
 
     def count_groups(self) -> int:
-        t = s.security_groups
-        return self._c.scalar(select(func.count()).select_from(t).where(self._in_scope(t))) or 0
+        return self._c.scalar(_COUNT_GROUPS, self._scope_params()) or 0
 
     def put_group(self, group: SecurityGroup) -> None:
         self._upsert(s.security_groups, [mapping.group_values(group)])
+
+    def add_group(self, group: SecurityGroup) -> None:
+        """Insert a new group (a fresh id): no look-up for a row to replace."""
+        conn = self._write(group.group_id)
+        conn.execute(_INSERT_GROUP, self._next_seqs([mapping.group_values(group)]))
 
     def delete_group(self, group_id: str) -> None:
         r = s.sg_rules
@@ -280,6 +379,10 @@ class SqlTransaction:
         ids = list(group_ids)
         if not ids:
             return []
+        if len(ids) == 1:  # one group's rules (a bounded few): rows and tags in one query
+            found = self._c.execute(_RULES_OF_GROUP, {"group_id": ids[0]}).all()
+            rows, tags = _rows_with_tags(found, "rule_id")
+            return mapping.rules_from((row[:-2] for row in rows), tags)
         return loaders.load_rules(self._c, s.sg_rules.c.group_id.in_(ids))
 
     def list_rules(self) -> list[SecurityGroupRule]:
@@ -316,6 +419,20 @@ class SqlTransaction:
             rows.append({**mapping.rule_values(rule), "account": account, "region": region})
         self._write(*group_ids)
         self._upsert(s.sg_rules, rows, reinsert=True)
+
+    def add_rules(self, group: SecurityGroup, rules: Iterable[SecurityGroupRule]) -> None:
+        """Insert new rules (fresh ids) of ``group``; the rows take the group's scope."""
+        rows = []
+        for rule in rules:
+            if rule.group_id != group.group_id:
+                raise ValueError(f"{rule.rule_id} belongs to {rule.group_id}, not {group.group_id}")
+            rows.append(
+                {**mapping.rule_values(rule), "account": group.owner_id, "region": group.region}
+            )
+        if not rows:
+            return
+        conn = self._write(group.group_id, *(row["rule_id"] for row in rows))
+        conn.execute(_INSERT_RULES, self._next_seqs(rows))
 
     def delete_rules(self, rule_ids: Iterable[str]) -> None:
         ids = list(rule_ids)
