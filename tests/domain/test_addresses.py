@@ -331,9 +331,5 @@ def test_is_public(cidr, public):
         ("fe80::/64", False),
     ],
 )
-def test_is_public(cidr: str, public: bool) -> None:
-    import ipaddress
-
-    from stockade.domain.addresses import is_public
-
-    assert is_public(ipaddress.ip_network(cidr)) is public
+def test_is_public_wide_and_non_routable_ranges(cidr: str, public: bool) -> None:
+    assert addresses.is_public(ipaddress.ip_network(cidr)) is public

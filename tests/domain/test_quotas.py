@@ -221,6 +221,12 @@ def test_quotas_parse_settings() -> None:
     q = Quotas.parse("rules_per_group=100, groups-per-interface=10;groups_per_region=7")
     assert (q.rules_per_group, q.groups_per_interface, q.groups_per_region) == (100, 10, 7)
     assert Quotas.parse("") == Quotas() == Quotas.parse(None)
-    for bad in ("nope=1", "rules_per_group", "rules_per_group=x", "rules_per_group=101,groups_per_interface=10"):
+    bad_settings = (
+        "nope=1",
+        "rules_per_group",
+        "rules_per_group=x",
+        "rules_per_group=101,groups_per_interface=10",
+    )
+    for bad in bad_settings:
         with pytest.raises(ValueError):
             Quotas.parse(bad)

@@ -9,6 +9,7 @@ from stockade.cli import (
     audit,
     aws_io,
     check,
+    dataplane,
     flowlogs,
     instance,
     prefix_list,
@@ -38,6 +39,7 @@ app.command("audit")(audit.audit_command)
 app.command("reach")(reach.reach_command)
 app.add_typer(flowlogs.app, name="flowlogs")
 app.command("serve")(serve.serve)
+dataplane.register(app)  # exec, down, dataplane run|status, flowlogs [--eni] [--follow]
 
 
 @app.command("demo")
@@ -46,10 +48,20 @@ def demo(
         str | None,
         typer.Option("--db", help="Keep the demo state in this file (default: temporary)."),
     ] = None,
+    packets: Annotated[
+        bool,
+        typer.Option("--packets/--no-packets",
+                     help="As root: also realise the seed and probe it with real packets."),
+    ] = True,
 ) -> None:
-    """Build the seed scenario in a throwaway store and show it."""
+    """Build the seed scenario in a throwaway store and show it (as root: on real packets)."""
     from stockade.demo.show import run_demo
 
+    if packets and db is None:
+        from stockade.demo.live import run_live_demo
+
+        if run_live_demo(console):
+            return
     run_demo(console, db)
 
 

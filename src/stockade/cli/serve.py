@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from stockade.cli.options import default_db, fail
+from stockade.cli.options import default_db, fail, quotas_from_env
 
 
 def serve(
@@ -28,6 +28,9 @@ def serve(
         ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+    dataplane: Annotated[str, typer.Option(
+        "--dataplane", help="Run the Linux data plane too: auto (when root and nftables "
+                            "are usable), on or off.")] = "auto",
 ) -> None:
     """Serve the EC2 API (POST / with Action=..., GET /health) until interrupted."""
     import uvicorn
@@ -47,9 +50,14 @@ def serve(
     logging.getLogger("stockade.api").info(
         "serving the EC2 API on http://%s:%d (store %s, auth %s)", host, port, path, mode
     )
-    app = create_app(store, auth_config)
+    app = create_app(store, auth_config, quotas_from_env())
     warm_up()
+    from stockade.cli.dataplane import start_agent  # the data plane follows the same store
+
+    agent = start_agent(store, dataplane)
     try:
         uvicorn.Server(uvicorn_config(app, host, port)).run()
     finally:
+        if agent is not None:
+            agent.stop()
         store.close()

@@ -83,6 +83,9 @@ def _show(cli: Cli, d: GroupDetail) -> None:
     names = cli.services.groups.names()
     console.print(f"[bold]{g.group_id}[/bold]  {g.name}  ({g.vpc_id})  {g.description}")
     render.print_rules(g.name, list(d.rules), names)
+    from stockade.cli.dataplane import print_rule_hits  # data plane: per-rule hits, if any
+
+    print_rule_hits([r.rule_id for r in d.rules])
 
 
 @command(app, "show")

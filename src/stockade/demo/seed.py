@@ -1,8 +1,10 @@
 """The seed scenario: a small, realistic VPC that every face of stockade is shown on.
 
 - a VPC 10.0.0.0/16 with a public subnet 10.0.1.0/24 and an attached internet gateway;
-- group ``web``: inbound HTTP tcp/80 from 0.0.0.0/0 and SSH tcp/22 from 203.0.113.10/32
-  (the user's own computer), default outbound; instance ``web`` carries it, with a public IP;
+- group ``web``: inbound HTTP tcp/80 from 0.0.0.0/0, SSH tcp/22 from 203.0.113.10/32
+  (the user's own computer) and tcp/8080 from 0.0.0.0/0 (allowed, but nothing listens there
+  in the demo: refused, not timed out), default outbound; instance ``web`` carries it, with
+  a public IP;
 - groups ``group-1``, ``group-2``, ``group-3`` (the issue's sg-1..3: AWS forbids names
   starting with ``sg-``); ``group-1`` allows inbound tcp/123 (NTP) from group-1 and group-2;
   instances ``A`` (group-1), ``B`` (group-2), ``C`` (group-3);
@@ -13,14 +15,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from stockade.domain.permissions import GroupPair, IpPermission
 from stockade.domain.tags import check_tags
+from stockade.service.bundle import Services
 from stockade.service.context import ServiceContext
-from stockade.service.groups import GroupService
-from stockade.service.instances import InstanceService, LaunchRequest
-from stockade.service.network import NetworkService
-from stockade.service.rules import RuleService
+from stockade.service.instances import LaunchRequest
 
 MY_COMPUTER = "203.0.113.10"  # the user's own computer: may SSH to web
 OUTSIDER = "198.51.100.7"  # somebody else on the internet: may not
@@ -46,8 +47,12 @@ def _tcp(port: int, cidr: str | None = None, groups: tuple[str, ...] = (), desc:
     )
 
 
-def build_seed(ctx: ServiceContext) -> Seed:
-    net, groups, rules = NetworkService(ctx), GroupService(ctx), RuleService(ctx)
+def build_seed(ctx: ServiceContext | Any) -> Seed:
+    """Build the seed through the local services of ``ctx`` — or through any object with
+    the same service attributes, such as :class:`stockade.remote.RemoteServices` (the
+    data-plane demo builds it through the EC2 API that way)."""
+    services = Services(ctx) if isinstance(ctx, ServiceContext) else ctx
+    net, groups, rules = services.network, services.groups, services.rules
     vpc = net.create_vpc("10.0.0.0/16", tags=check_tags([("Name", "seed")]))
     subnet = net.create_subnet(vpc.vpc_id, "10.0.1.0/24", tags=check_tags([("Name", "public")]))
     net.modify_subnet_attribute(subnet.subnet_id, map_public_ip_on_launch=True)
@@ -66,6 +71,9 @@ def build_seed(ctx: ServiceContext) -> Seed:
         [
             _tcp(80, "0.0.0.0/0", desc="HTTP from anywhere"),
             _tcp(22, f"{MY_COMPUTER}/32", desc="SSH from my computer"),
+            # Allowed but nothing listens on it: the data-plane demo shows it *refused*
+            # (a RST), where a port no rule allows *times out*.
+            _tcp(8080, "0.0.0.0/0", desc="app port (nothing listening in the demo)"),
         ],
     )
     g1, g2 = group("group-1", "NTP servers (sg-1)"), group("group-2", "NTP clients (sg-2)")
@@ -74,7 +82,7 @@ def build_seed(ctx: ServiceContext) -> Seed:
     ssh = group("ssh-only", "SSH from the admin network only")
     rules.authorize(ssh, [_tcp(22, ADMIN_CIDR, desc="SSH from admins")])
 
-    instances = InstanceService(ctx)
+    instances = services.instances
     for name, gids, public in (
         ("web", (web,), True),
         ("A", (g1,), False),

@@ -1,0 +1,9 @@
+"""The Linux data plane: instances as network namespaces, security groups as nftables in a
+per-VPC router namespace, real packets allowed, dropped or refused (root only).
+
+Pure (no kernel, testable without root): ``plan``, ``decompose``, ``ruleset``, ``compile``,
+``render``, ``delta``, ``evaluate``. Kernel-touching: ``netns``, ``nft``, ``links``,
+``topology``, ``internet``, ``applier``, ``nflog``, ``flowlog``, ``counters``, ``probe``;
+following the store: ``follow``, ``reconcile``, ``agent``. Every object it creates is
+``stk``-prefixed and nothing touches the root namespace (``names``).
+"""

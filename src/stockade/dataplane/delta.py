@@ -1,0 +1,137 @@
+"""The nft commands that turn one ruleset into another, as one transaction.
+
+Pure. Only what differs is sent: member-set elements when membership changes, one
+group chain (flushed and refilled) when a group's rules change, dispatch and anti-spoof
+elements when interfaces come and go. The order inside the transaction matters because
+the kernel checks references as it goes: new objects are declared first, then filled,
+then referenced; what is no longer used is removed last, after nothing points at it.
+
+Deleting something that is not there aborts the whole transaction (nft 1.0.6 has no
+``destroy``), so the applier falls back to a full rewrite when the kernel does not match
+the predicted ruleset (:mod:`stockade.dataplane.applier`).
+"""
+
+from __future__ import annotations
+
+from stockade.dataplane.render import (
+    T,
+    _timeout_body,
+    dispatch_elements,
+    group_chain_body,
+    port_chain_body,
+    rule_chain_body,
+    spoof_elements,
+)
+from stockade.dataplane.ruleset import PortRules, Ruleset
+from stockade.policy import Direction
+
+
+def _element_diff(name: str, old: set[str], new: set[str], adds: list[str], dels: list[str]):
+    if new - old:
+        adds.append(f"add element {T} {name} {{ {', '.join(sorted(new - old))} }}")
+    if old - new:
+        dels.append(f"delete element {T} {name} {{ {', '.join(sorted(old - new))} }}")
+
+
+def _fill(chain: str, body: list[str], fresh: bool) -> list[str]:
+    out = [] if fresh else [f"flush chain {T} {chain}"]
+    return out + [f"add rule {T} {chain} {line}" for line in body]
+
+
+def _fixed_elements(ports: list[PortRules], nat: dict[str, str]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {k: set() for k in
+                                ("ports", "spoof_v4", "spoof_v6", "eg_dispatch", "in_dispatch")}
+    for port in ports:
+        v4, v6 = spoof_elements(port)
+        eg, ing = dispatch_elements(port)
+        out["ports"].add(f'"{port.ifname}"')
+        out["spoof_v4"].update(v4)
+        out["spoof_v6"].update(v6)
+        out["eg_dispatch"].add(eg)
+        out["in_dispatch"].add(ing)
+    out["nat_dst"] = {f"{pub} : {priv}" for priv, pub in nat.items()}
+    out["nat_src"] = {f"{priv} : {pub}" for priv, pub in nat.items()}
+    return out
+
+
+def render_delta(old: Ruleset, new: Ruleset) -> str:
+    """Commands taking the kernel from ``old`` to ``new`` ('' when they are the same)."""
+    declare: list[str] = []
+    fill: list[str] = []
+    link: list[str] = []
+    unlink: list[str] = []
+    remove: list[str] = []
+
+    for name in sorted(new.timeouts.keys() - old.timeouts.keys()):
+        declare.append(f"add ct timeout {T} {name} {{ {_timeout_body(new.timeouts[name])} }}")
+    for name in sorted(old.timeouts.keys() - new.timeouts.keys()):
+        remove.append(f"delete ct timeout {T} {name}")
+
+    for name, member in sorted(new.members.items()):
+        before = old.members.get(name)
+        if before is None:
+            kind = "ipv4_addr" if member.family == 4 else "ipv6_addr"
+            declare.append(f"add set {T} {name} {{ type {kind}; }}")
+        _element_diff(name, set(before.addresses) if before else set(), set(member.addresses),
+                      fill, unlink)
+    for name in sorted(old.members.keys() - new.members.keys()):
+        remove.append(f"delete set {T} {name}")
+
+    for name in sorted(new.rules.keys() - old.rules.keys()):
+        declare.append(f"add chain {T} {name}")
+        declare += _fill(name, rule_chain_body(new.rules[name]), fresh=True)
+    for name in sorted(old.rules.keys() - new.rules.keys()):
+        remove += [f"flush chain {T} {name}", f"delete chain {T} {name}"]
+
+    for name, chain in sorted(new.groups.items()):
+        before = old.groups.get(name)
+        if before is None:
+            declare.append(f"add chain {T} {name}")
+        if before is None or before.lookups != chain.lookups:
+            fill += _fill(name, group_chain_body(chain), fresh=before is None)
+    for name in sorted(old.groups.keys() - new.groups.keys()):
+        unlink.append(f"flush chain {T} {name}")
+        remove.append(f"delete chain {T} {name}")
+
+    for ifname, port in sorted(new.ports.items()):
+        before = old.ports.get(ifname)
+        if before is port:
+            continue
+        for direction, chain in ((Direction.EGRESS, port.egress_chain),
+                                 (Direction.INGRESS, port.ingress_chain)):
+            if before is None:
+                declare.append(f"add chain {T} {chain}")
+            if before is None or _port_chain_changed(before, port):
+                link += _fill(chain, port_chain_body(port, direction), fresh=before is None)
+    for ifname in sorted(old.ports.keys() - new.ports.keys()):
+        port = old.ports[ifname]
+        for chain in (port.egress_chain, port.ingress_chain):
+            unlink.append(f"flush chain {T} {chain}")
+            remove.append(f"delete chain {T} {chain}")
+
+    # Only the ports that differ (the rest would produce the same elements on both sides).
+    differ = {i for i in old.ports.keys() | new.ports.keys()
+              if old.ports.get(i) is not new.ports.get(i)
+              and old.ports.get(i) != new.ports.get(i)}
+    nat_differs = old.nat != new.nat
+    old_fixed = _fixed_elements([old.ports[i] for i in differ if i in old.ports],
+                                dict(old.nat) if nat_differs else {})
+    new_fixed = _fixed_elements([new.ports[i] for i in differ if i in new.ports],
+                                dict(new.nat) if nat_differs else {})
+    for name in new_fixed:
+        _element_diff(name, old_fixed[name], new_fixed[name], link, unlink)
+
+    # Element deletions of the fixed sets must run before the chains they point at go.
+    commands = declare + fill + link + _ordered_unlink(unlink) + remove
+    return "".join(f"{c}\n" for c in commands)
+
+
+def _ordered_unlink(unlink: list[str]) -> list[str]:
+    """Dispatch elements first (nothing may jump to a chain being flushed and deleted)."""
+    first = [c for c in unlink if c.startswith("delete element")]
+    return first + [c for c in unlink if not c.startswith("delete element")]
+
+
+def _port_chain_changed(old: PortRules, new: PortRules) -> bool:
+    return (old.group_ids, old.tcp_timeout, old.udp_timeout) != (
+        new.group_ids, new.tcp_timeout, new.udp_timeout)

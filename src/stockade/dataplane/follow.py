@@ -1,0 +1,95 @@
+"""Follow the store: a current snapshot per scope, refreshed from the change log.
+
+A full snapshot read costs ~70 ms with 1,000 instances and 6,000 rules (measured), more
+than the whole convergence budget (50 ms from an API call to the first packet). The change
+log says which resources each commit touched, so a small change re-reads only those —
+groups (with their rules), interfaces, instances — and patches the previous snapshot.
+Unchanged resources keep their *objects*, which lets the agent recognise them by identity.
+Anything else (VPCs, subnets, gateways, prefix lists, large batches) triggers a full read,
+and so does a periodic resync, so a patching mistake could never persist.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterable
+
+from stockade.domain.scope import Scope
+from stockade.domain.state import Snapshot
+from stockade.store.sql import SqlStore
+
+#: Resource kinds a change can be patched in for (others force a full read).
+_PATCHABLE = ("sg-", "sgr-", "eni-", "i-")
+#: Above this many touched resources one full read is cheaper than many small ones.
+MAX_PATCH = 64
+#: A full read at least this often, whatever happens.
+RESYNC_SECONDS = 60.0
+
+
+@dataclasses.dataclass
+class Refresh:
+    snapshot: Snapshot
+    full: bool  # read from scratch (everything may have changed)
+    groups: frozenset[str]  # groups whose rules or attributes were re-read
+    interfaces: frozenset[str]
+    instances: frozenset[str]
+
+
+class Follower:
+    """Keeps one snapshot per scope in step with the store."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+        self.snapshots: dict[Scope, Snapshot] = {}
+        self._read_at: dict[Scope, float] = {}
+
+    def scopes(self) -> list[Scope]:
+        """Every (account, region) holding state."""
+        listed = getattr(self.store, "scopes", None)
+        if listed is not None:
+            return listed()
+        seen = {(c.account, c.region) for c in self.store.changes_since(0)}
+        return sorted(Scope(a, r) for a, r in seen)
+
+    def full(self, scope: Scope) -> Refresh:
+        with self.store.read(scope) as tx:
+            snapshot = tx.snapshot()
+        self.snapshots[scope] = snapshot
+        self._read_at[scope] = time.monotonic()
+        return Refresh(snapshot, True, frozenset(), frozenset(), frozenset())
+
+    def refresh(self, scope: Scope, resource_ids: Iterable[str], revision: int) -> Refresh:
+        """The scope's snapshot after a change touching ``resource_ids``."""
+        ids = set(resource_ids)
+        old = self.snapshots.get(scope)
+        stale = time.monotonic() - self._read_at.get(scope, 0.0) > RESYNC_SECONDS
+        if old is None or stale or len(ids) > MAX_PATCH or not all(
+            i.startswith(_PATCHABLE) for i in ids
+        ):
+            return self.full(scope)
+        groups = {i for i in ids if i.startswith("sg-")}
+        enis = {i for i in ids if i.startswith("eni-")}
+        instances = {i for i in ids if i.startswith("i-")}
+        with self.store.read(scope) as tx:
+            new_groups = [g for g in map(tx.get_group, sorted(groups)) if g is not None]
+            new_rules = tx.rules_of(sorted(groups)) if groups else []
+            new_enis = [e for e in map(tx.get_interface, sorted(enis)) if e is not None]
+            new_instances = [i for i in map(tx.get_instance, sorted(instances)) if i is not None]
+        snapshot = dataclasses.replace(
+            old,
+            revision=revision,
+            groups=_patch(old.groups, "group_id", groups, new_groups),
+            rules=_patch(old.rules, "group_id", groups, new_rules),
+            interfaces=_patch(old.interfaces, "eni_id", enis, new_enis),
+            instances=_patch(old.instances, "instance_id", instances, new_instances),
+        )
+        self.snapshots[scope] = snapshot
+        return Refresh(snapshot, False, frozenset(groups), frozenset(enis), frozenset(instances))
+
+
+def _patch(items: tuple, key: str, replaced: set[str], fresh: list) -> tuple:
+    """``items`` without those whose ``key`` is in ``replaced``, plus ``fresh``."""
+    if not replaced:
+        return items
+    return tuple(x for x in items if getattr(x, key) not in replaced) + tuple(fresh)

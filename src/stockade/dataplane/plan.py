@@ -1,0 +1,161 @@
+"""What the kernel should look like for a snapshot: one :class:`VpcPlan` per VPC router.
+
+Pure: a function of a :class:`~stockade.domain.state.Snapshot`. The plan says which
+instance interfaces exist in the simulated world (a *port*: a veth from the VPC router to
+the instance namespace), with which addresses, whether they are up, and whether the VPC
+reaches the internet. Security-group content is not here: the compiler takes it from the
+policy engine (:mod:`stockade.dataplane.compile`).
+
+- An interface is a port when it is attached to an instance that is not terminated.
+  Only a *running* instance's port is up (a stopped instance keeps its namespace and
+  addresses, but its link is down, so clients time out).
+- The VPC router is the subnet's base+1 address (AWS's VPC router), IPv4 and IPv6.
+- A public IPv4 is translated 1:1 only while the VPC has an internet gateway attached.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+from stockade.dataplane.names import World
+from stockade.domain.instance import InstanceState
+from stockade.domain.interface import ConnectionTracking, NetworkInterface
+from stockade.domain.state import Snapshot
+
+_GONE = (InstanceState.TERMINATED, InstanceState.SHUTTING_DOWN)
+
+
+@dataclass(frozen=True)
+class PortPlan:
+    """One instance interface as the data plane realises it."""
+
+    eni_id: str
+    owner_id: str  # the account (flow-log records carry it)
+    instance_id: str
+    ifname: str  # router side
+    device: str  # instance side: eth0, eth1, …
+    device_index: int
+    mac: str
+    up: bool
+    ipv4: str
+    prefix4: int
+    gateway4: str
+    ipv6: tuple[str, ...]
+    prefix6: int | None
+    gateway6: str | None
+    public_ip: str | None  # translated by the router only when the VPC has a gateway
+    group_ids: tuple[str, ...]  # sorted, unique
+    tracking: ConnectionTracking
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        """Every address the instance may send from on this interface (anti-spoofing)."""
+        return (self.ipv4, *self.ipv6)
+
+    def topology_key(self) -> tuple:
+        """What the topology depends on (a change here rebuilds the port's link)."""
+        return (self.instance_id, self.ifname, self.device, self.device_index, self.mac,
+                self.ipv4, self.prefix4, self.gateway4, self.ipv6, self.prefix6, self.gateway6)
+
+
+@dataclass(frozen=True)
+class VpcPlan:
+    vpc_id: str
+    owner_id: str
+    cidr4: str
+    cidr6: str | None
+    internet: bool  # an internet gateway is attached
+    ports: tuple[PortPlan, ...]  # sorted by interface id
+
+    @cached_property
+    def port_by_eni(self) -> Mapping[str, PortPlan]:
+        return {p.eni_id: p for p in self.ports}
+
+    @cached_property
+    def port_by_ifname(self) -> Mapping[str, PortPlan]:
+        return {p.ifname: p for p in self.ports}
+
+    @property
+    def nat(self) -> Mapping[str, str]:
+        """Private → public IPv4 of the ports the gateway translates."""
+        if not self.internet:
+            return {}
+        return {p.ipv4: p.public_ip for p in self.ports if p.public_ip}
+
+    @property
+    def instances(self) -> tuple[str, ...]:
+        return tuple(sorted({p.instance_id for p in self.ports}))
+
+
+def plan_world(snapshot: Snapshot, cache: dict | None = None) -> dict[str, VpcPlan]:
+    """Plans of the VPCs that have at least one port, by VPC id.
+
+    ``cache`` (kept by the caller between snapshots) reuses the port of an interface whose
+    interface, instance and subnet are the very same objects as last time.
+    """
+    ports: dict[str, list[PortPlan]] = {}
+    subnets = {s.subnet_id: s for s in snapshot.subnets}
+    for eni in snapshot.interfaces:
+        instance = snapshot.instance_by_id.get(eni.instance_id) if eni.instance_id else None
+        subnet = subnets.get(eni.subnet_id)
+        hit = cache.get(eni.eni_id) if cache is not None else None
+        if hit is not None and hit[0] is eni and hit[1] is instance and hit[2] is subnet:
+            port = hit[3]
+        else:
+            port = _port(snapshot, eni, subnets)
+            if cache is not None:
+                cache[eni.eni_id] = (eni, instance, subnet, port)
+        if port is not None:
+            ports.setdefault(eni.vpc_id, []).append(port)
+    plans: dict[str, VpcPlan] = {}
+    for vpc_id, vpc_ports in ports.items():
+        vpc = snapshot.vpc_by_id.get(vpc_id)
+        if vpc is None:
+            continue
+        plans[vpc_id] = VpcPlan(
+            vpc_id,
+            vpc.owner_id,
+            vpc.cidr_block,
+            vpc.ipv6_cidr_block,
+            snapshot.internet_gateway_for(vpc_id) is not None,
+            tuple(sorted(vpc_ports, key=lambda p: p.eni_id)),
+        )
+    return plans
+
+
+def _port(snapshot: Snapshot, eni: NetworkInterface, subnets: Mapping) -> PortPlan | None:
+    if not eni.instance_id:
+        return None
+    instance = snapshot.instance_by_id.get(eni.instance_id)
+    subnet = subnets.get(eni.subnet_id)
+    if instance is None or instance.state in _GONE or subnet is None:
+        return None
+    net4 = ipaddress.IPv4Network(subnet.cidr_block)
+    ipv6 = tuple(a for a in eni.ipv6_addresses if a)
+    net6 = None
+    if subnet.ipv6_cidr_block:
+        net6 = ipaddress.IPv6Network(subnet.ipv6_cidr_block)
+    elif ipv6:  # not made by the service layer, but hand-built state may hold it
+        net6 = ipaddress.IPv6Network(f"{ipv6[0]}/64", strict=False)
+    return PortPlan(
+        eni_id=eni.eni_id,
+        owner_id=eni.owner_id,
+        instance_id=eni.instance_id,
+        ifname=World.port(eni.eni_id),
+        device=World.device(eni.device_index),
+        device_index=eni.device_index or 0,
+        mac=eni.mac_address,
+        up=instance.state is InstanceState.RUNNING,
+        ipv4=eni.private_ip,
+        prefix4=net4.prefixlen,
+        gateway4=str(net4.network_address + 1),
+        ipv6=ipv6,
+        prefix6=net6.prefixlen if net6 is not None else None,
+        gateway6=str(net6.network_address + 1) if net6 is not None else None,
+        public_ip=eni.public_ip,
+        group_ids=tuple(sorted(set(eni.group_ids))),
+        tracking=eni.connection_tracking,
+    )

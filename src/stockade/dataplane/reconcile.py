@@ -1,0 +1,172 @@
+"""Snapshot → kernel: the part of the agent that does not know where snapshots come from.
+
+Given a scope's snapshot (and what changed in it), the reconciler plans the scope's VPCs,
+fixes the topology, recompiles only the security groups whose chains may differ (a group's
+chain depends on its rules, and on whether a group it references has members at all — the
+members themselves are set elements), and applies each VPC's ruleset as one nft
+transaction. The agent feeds it from the store; tests and the benchmark feed it snapshots
+directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from stockade.dataplane.applier import Applied, Applier
+from stockade.dataplane.compile import MemberIndex, assemble, compile_group
+from stockade.dataplane.flowlog import FlowLogReader
+from stockade.dataplane.follow import Refresh
+from stockade.dataplane.names import World
+from stockade.dataplane.plan import PortPlan, VpcPlan, plan_world
+from stockade.dataplane.ruleset import GroupChain, PortRules
+from stockade.dataplane.topology import Topology
+from stockade.domain.scope import Scope
+from stockade.domain.security_group import PeerKind
+from stockade.domain.state import Snapshot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Router:
+    """One VPC as realised: its scope, plan, applier and flow-log reader."""
+
+    scope: Scope
+    plan: VpcPlan
+    applier: Applier
+    reader: FlowLogReader | None = None
+
+
+@dataclass
+class Batch:
+    revision: int
+    seconds: float
+    applied: dict[str, Applied] = field(default_factory=dict)
+
+
+class Reconciler:
+    """Keeps a world's namespaces, links and rules equal to the snapshots it is given.
+
+    ``realize`` chooses which ports get real namespaces (default: all); the others exist
+    only in the compiled tables (the benchmark runs 1,000 instances that way). Not
+    thread-safe: one thread drives it (rtnetlink handles belong to their thread).
+    """
+
+    def __init__(
+        self,
+        world: World | None = None,
+        state_dir: str | Path | None = None,
+        realize: Callable[[PortPlan], bool] | None = None,
+    ) -> None:
+        self.world = world or World()
+        self.state_dir = Path(state_dir) if state_dir else None
+        self.realize = realize
+        self.topology = Topology(self.world)
+        self.routers: dict[str, Router] = {}
+        # What is kept between batches, so that a small change costs little:
+        self._chains: dict[str, tuple[GroupChain, GroupChain]] = {}  # by group id
+        self._nonempty: dict[Scope, set[tuple[str, int]]] = {}
+        self._members = MemberIndex()
+        self._plan_cache: dict = {}
+        self._port_rules: dict[str, tuple[PortPlan, PortRules]] = {}
+
+    def apply_snapshot(self, snapshot: Snapshot, scope: Scope | None = None) -> Batch:
+        """Make the kernel match ``snapshot`` (everything may have changed)."""
+        batch = Batch(snapshot.revision, 0.0)
+        self.apply(scope or Scope(), Refresh(snapshot, True, frozenset(), frozenset(),
+                                              frozenset()), batch)
+        return batch
+
+    def forget_kernel(self) -> None:
+        """Assume nothing about the kernel: the next apply of each VPC is a full rewrite."""
+        for router in self.routers.values():
+            router.applier.current = None
+
+    def prune(self) -> None:
+        self.topology.prune(self._topology_plan(r.plan) for r in self.routers.values())
+
+    def close(self) -> None:
+        """Stop the flow-log readers and release sockets (the world stays as it is)."""
+        for router in self.routers.values():
+            if router.reader is not None:
+                router.reader.stop()
+            router.applier.close()
+        self.topology.close()
+
+    def apply(self, scope: Scope, refresh: Refresh, batch: Batch) -> None:
+        """Apply one scope's refreshed snapshot; record what each VPC's apply did."""
+        snapshot = refresh.snapshot
+        plans = plan_world(snapshot, self._plan_cache)
+        self._recompile(scope, snapshot, refresh, plans)
+        for vpc_id in [v for v, r in self.routers.items() if r.scope == scope]:
+            if vpc_id not in plans:
+                self._remove(vpc_id)
+        for vpc_id, plan in plans.items():
+            router = self.routers.get(vpc_id)
+            old = router.plan if router else None
+            self.topology.sync(self._topology_plan(old) if old else None,
+                               self._topology_plan(plan))
+            if router is None:
+                router = self._router(scope, plan)
+            router.plan = plan
+            ruleset = assemble(snapshot, plan, self._chains, self._members, self._port_rules)
+            batch.applied[vpc_id] = router.applier.apply(ruleset)
+
+    def _router(self, scope: Scope, plan: VpcPlan) -> Router:
+        namespace = self.world.router(plan.vpc_id)
+        router = Router(scope, plan, Applier(namespace))
+        if self.state_dir is not None:
+            router.reader = FlowLogReader(namespace, plan.vpc_id, self.state_dir,
+                                          lambda ifname: self._interface(plan.vpc_id, ifname))
+            router.reader.start()
+        self.routers[plan.vpc_id] = router
+        return router
+
+    def _interface(self, vpc_id: str, ifname: str) -> tuple[str, str] | None:
+        """(interface id, account) of a router port, for flow-log records."""
+        router = self.routers.get(vpc_id)
+        port = router.plan.port_by_ifname.get(ifname) if router else None
+        return (port.eni_id, port.owner_id) if port else None
+
+    def _remove(self, vpc_id: str) -> None:
+        router = self.routers.pop(vpc_id)
+        if router.reader is not None:
+            router.reader.stop()
+        router.applier.close()
+        self.topology.remove_vpc(vpc_id, router.plan.instances)
+
+    def _topology_plan(self, plan: VpcPlan) -> VpcPlan:
+        if self.realize is None:
+            return plan
+        return replace(plan, ports=tuple(p for p in plan.ports if self.realize(p)))
+
+    def _recompile(self, scope: Scope, snapshot: Snapshot, refresh: Refresh, plans: dict) -> None:
+        """Recompile the groups whose chains may differ; keep the others' compiled chains.
+
+        A group's chain depends on its rules (re-read groups are in ``refresh.groups``) and,
+        for each group it references, on whether that group has any member of each family
+        (a lookup in an empty set is left out); the members themselves are set elements.
+        """
+        referencing: dict[str, set[str]] = {}
+        for rule in snapshot.rules:
+            if rule.spec.peer.kind is PeerKind.GROUP:
+                referencing.setdefault(rule.spec.peer.value, set()).add(rule.group_id)
+        nonempty = {(g, f) for g in referencing for f in (4, 6)
+                    if self._members.members(snapshot, g, f)}
+        previous = self._nonempty.get(scope)
+        if refresh.full or previous is None:
+            dirty = {g.group_id for g in snapshot.groups} | {
+                g for g in self._chains if g not in snapshot.group_by_id}
+        else:
+            dirty = set(refresh.groups)
+            for group_id, _family in previous ^ nonempty:
+                dirty |= referencing.get(group_id, set())
+        for group_id in dirty:
+            self._chains.pop(group_id, None)
+        needed = {g for plan in plans.values() for p in plan.ports for g in p.group_ids}
+        for group_id in needed - self._chains.keys():
+            self._chains[group_id] = compile_group(snapshot, group_id)
+        self._nonempty[scope] = nonempty

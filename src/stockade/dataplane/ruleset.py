@@ -1,0 +1,168 @@
+"""The compiled form of one VPC router's rules: plain data, rendered to nft text elsewhere.
+
+The structure follows the ruleset (reference linux-dataplane.md §0 and §7):
+
+- one **group chain** per (security group, direction) in use in the VPC, shared by every
+  interface carrying the group. It holds a constant number of lookups — one anonymous
+  verdict map per kind of service and address family, plus one per referenced group —
+  whose elements are the group's rules cut into disjoint pieces
+  (:mod:`stockade.dataplane.decompose`); so the cost of a packet does not grow with the
+  number of rules;
+- one **port chain** per (interface, direction): set the conntrack timeout policy, jump
+  to each of its groups' chains, and reject what none of them accepted;
+- one **rule chain** per rule in use: count, log (NFLOG, for flow logs and last-hit
+  times) and accept. Elements ``goto`` it, so each accept is credited to one rule;
+- **member sets** per (referenced group, family): the members' private addresses, which
+  change by element when membership changes, without touching any chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+
+from stockade.dataplane.names import chain_id
+from stockade.policy import Direction
+
+
+class Kind(StrEnum):
+    """How a lookup reads the packet's service."""
+
+    ALL = "all"  # protocol -1: the address alone
+    PORT = "port"  # tcp/udp: protocol . destination port
+    ICMP = "icmp"  # icmp/icmpv6: protocol . (type << 8 | code)
+    PROTO = "proto"  # any other protocol number: protocol alone
+
+
+@dataclass(frozen=True, order=True)
+class Element:
+    """One disjoint piece: remote address range × protocol × service range → rule.
+
+    For a lookup through a member set the address range is unused (0, 0).
+    """
+
+    a_lo: int
+    a_hi: int
+    proto: int
+    s_lo: int
+    s_hi: int
+    rule_id: str
+
+
+@dataclass(frozen=True)
+class Lookup:
+    kind: Kind
+    family: int  # 4 | 6
+    members: str | None  # member set name, when the remote end is a group reference
+    elements: tuple[Element, ...]
+
+
+@dataclass(frozen=True)
+class GroupChain:
+    group_id: str
+    direction: Direction
+    lookups: tuple[Lookup, ...]
+
+    @property
+    def name(self) -> str:
+        return group_chain_name(self.group_id, self.direction)
+
+    @cached_property
+    def rule_ids(self) -> frozenset[str]:
+        return frozenset(e.rule_id for lookup in self.lookups for e in lookup.elements)
+
+    @cached_property
+    def rule_chains(self) -> dict[str, RuleChain]:
+        """The rule chains its elements jump to, by chain name."""
+        return {rule_chain_name(r): RuleChain(r, self.direction) for r in sorted(self.rule_ids)}
+
+    @cached_property
+    def member_sets(self) -> frozenset[str]:
+        return frozenset(lookup.members for lookup in self.lookups if lookup.members)
+
+
+@dataclass(frozen=True)
+class RuleChain:
+    rule_id: str
+    direction: Direction
+
+    @property
+    def name(self) -> str:
+        return rule_chain_name(self.rule_id)
+
+
+@dataclass(frozen=True)
+class Timeout:
+    """An nftables ``ct timeout`` object (one per distinct setting in use)."""
+
+    protocol: str  # tcp | udp
+    policy: tuple[tuple[str, int], ...]  # (state, seconds)
+
+    @property
+    def name(self) -> str:
+        return f"ct_{self.protocol}_" + "_".join(str(s) for _, s in self.policy)
+
+
+@dataclass(frozen=True)
+class PortRules:
+    """An interface's own chains: its groups, its addresses and its timeouts."""
+
+    ifname: str
+    eni_id: str
+    ipv4: tuple[str, ...]
+    ipv6: tuple[str, ...]
+    group_ids: tuple[str, ...]
+    tcp_timeout: Timeout
+    udp_timeout: Timeout
+
+    @property
+    def egress_chain(self) -> str:
+        return f"eg_{self.ifname}"
+
+    @property
+    def ingress_chain(self) -> str:
+        return f"in_{self.ifname}"
+
+
+@dataclass(frozen=True)
+class MemberSet:
+    name: str
+    family: int
+    addresses: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    """Everything one VPC router table holds, keyed for diffing."""
+
+    ports: Mapping[str, PortRules] = field(default_factory=dict)  # by ifname
+    groups: Mapping[str, GroupChain] = field(default_factory=dict)  # by chain name
+    rules: Mapping[str, RuleChain] = field(default_factory=dict)  # by chain name
+    members: Mapping[str, MemberSet] = field(default_factory=dict)  # by set name
+    timeouts: Mapping[str, Timeout] = field(default_factory=dict)  # by object name
+    nat: Mapping[str, str] = field(default_factory=dict)  # private → public IPv4
+
+    def eni_of(self, ifname: str) -> str | None:
+        port = self.ports.get(ifname)
+        return port.eni_id if port else None
+
+
+def group_chain_name(group_id: str, direction: Direction) -> str:
+    suffix = "in" if direction is Direction.INGRESS else "eg"
+    return f"g_{chain_id(group_id)}_{suffix}"
+
+
+def rule_chain_name(rule_id: str) -> str:
+    return f"r_{chain_id(rule_id)}"
+
+
+def member_set_name(group_id: str, family: int) -> str:
+    return f"m_{chain_id(group_id)}_{family}"
+
+
+def member_set_key(name: str) -> tuple[str, int]:
+    """``m_sg_0ab…_4`` → ``("sg-0ab…", 4)`` (group ids hold exactly one dash)."""
+    body, family = name[2:].rsplit("_", 1)
+    return body.replace("_", "-", 1), int(family)

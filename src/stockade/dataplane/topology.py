@@ -1,0 +1,220 @@
+"""The simulated world's plumbing: VPC routers, instance namespaces and their links.
+
+One namespace per VPC router and per instance. Each instance interface is a veth pair
+created *inside the router namespace* with its peer placed directly into the instance
+namespace (nothing ever touches the root namespace). On the router side the port holds the
+subnet's router address (base+1, as AWS's VPC router) and a host route to the instance;
+inside the instance, ``eth<device index>`` holds its private addresses and a default route
+to the router. The router forwards between ports and, when the VPC has an internet
+gateway, to the internet namespace (:mod:`stockade.dataplane.internet`); nftables in the
+router namespace decides what may pass.
+
+:meth:`Topology.sync` takes the kernel from the previous plan (``None`` after a restart:
+then it checks what is there and keeps what is right) to the new one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+
+from stockade.dataplane import links, netns
+from stockade.dataplane.internet import Internet
+from stockade.dataplane.names import IGW_LINK, ROOT_PREFIX, World, mac_for
+from stockade.dataplane.netns import Rtnl
+from stockade.dataplane.plan import PortPlan, VpcPlan
+
+log = logging.getLogger(__name__)
+
+#: Routing table of a secondary interface (device index N uses table 100 + N).
+SECONDARY_TABLE = 100
+
+
+class Topology:
+    """Creates and removes the namespaces and links of one world."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.internet = Internet(world)
+        self._local = threading.local()  # rtnetlink handles are per thread (netns.Rtnl)
+
+    # -- handles ---------------------------------------------------------------------------
+
+    @property
+    def _handles(self) -> dict[str, Rtnl]:
+        if not hasattr(self._local, "handles"):
+            self._local.handles = {}
+        return self._local.handles
+
+    def ipr(self, namespace: str) -> Rtnl:
+        handle = self._handles.get(namespace)
+        if handle is None:
+            handle = self._handles[namespace] = netns.iproute(namespace)
+        return handle
+
+    def _forget(self, namespace: str) -> None:
+        handle = self._handles.pop(namespace, None)
+        if handle is not None:
+            handle.close()
+
+    def _remove_ns(self, namespace: str) -> None:
+        self._forget(namespace)
+        netns.remove(namespace)
+
+    def close(self) -> None:
+        for name in list(self._handles):
+            self._forget(name)
+        self.internet.close()
+
+    # -- VPC routers -----------------------------------------------------------------------
+
+    def ensure_router(self, plan: VpcPlan) -> str:
+        name = self.world.router(plan.vpc_id)
+        fresh = not netns.exists(name)
+        netns.create(name)
+        if fresh:
+            netns.sysctl(name, links.ROUTER)
+        ipr = self.ipr(name)
+        links.set_up(ipr, links.index(ipr, "lo"), True)
+        # Nothing leaves the world: what no route claims is dropped without an answer
+        # (AWS's router does not send "unreachable"), including unknown VPC addresses.
+        for dst in ("0.0.0.0/0", "::/0", plan.cidr4, *([plan.cidr6] if plan.cidr6 else [])):
+            links.add_route(ipr, dst, kind="blackhole")
+        return name
+
+    def sync(self, old: VpcPlan | None, new: VpcPlan) -> None:
+        """Make one VPC's router, ports and gateway link match ``new``."""
+        if old is not None and old.ports == new.ports and _outside(old) == _outside(new):
+            return  # nothing the topology depends on changed (rules are nftables' business)
+        router = self.ensure_router(new) if old is None else self.world.router(new.vpc_id)
+        ipr = self.ipr(router)
+        before = old.port_by_eni if old else {}
+        wanted = {p.ifname for p in new.ports}
+        for ifname in self._router_ports(ipr):
+            if ifname not in wanted:
+                self._delete_link(ipr, ifname)
+        for port in new.ports:
+            previous = before.get(port.eni_id)
+            if previous is not None and previous.topology_key() == port.topology_key():
+                if previous.up != port.up:  # routes go with a link that goes down
+                    self._configure_port(router, port)
+                continue
+            if previous is None and self._port_intact(ipr, port):
+                self._configure_port(router, port)  # after a restart: keep it, check it
+                continue
+            self._delete_link(ipr, port.ifname)
+            self._create_port(router, port)
+        if old is None or _outside(old) != _outside(new):
+            self.internet.sync_vpc(ipr, new)
+        gone = {p.instance_id for p in before.values()} - {p.instance_id for p in new.ports}
+        for instance_id in gone:
+            self._remove_ns(self.world.instance(instance_id))
+
+    def remove_vpc(self, vpc_id: str, instance_ids: Iterable[str] = ()) -> None:
+        """Remove a VPC's router (its ports and gateway link go with it) and instances."""
+        self.internet.drop_vpc(vpc_id)
+        for instance_id in instance_ids:
+            self._remove_ns(self.world.instance(instance_id))
+        self._remove_ns(self.world.router(vpc_id))
+
+    def prune(self, plans: Iterable[VpcPlan]) -> None:
+        """Remove the world's namespaces no plan wants (after a restart)."""
+        keep = {self.world.internet}
+        for plan in plans:
+            keep.add(self.world.router(plan.vpc_id))
+            keep.update(self.world.instance(i) for i in plan.instances)
+        for name in netns.listed(self.world.prefix):
+            if name not in keep and not name.startswith(self.world.host("")):
+                self._remove_ns(name)
+
+    # -- ports -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _router_ports(ipr: Rtnl) -> list[str]:
+        names = [link.get("IFLA_IFNAME") for link in ipr.get_links()]
+        return [n for n in names if n and n.startswith(ROOT_PREFIX) and n != IGW_LINK]
+
+    @staticmethod
+    def _delete_link(ipr: Rtnl, ifname: str) -> None:
+        idx = links.index(ipr, ifname)
+        if idx is not None:
+            links.ignore((links.ENODEV,), ipr.link, "del", index=idx)
+
+    def _port_intact(self, ipr: Rtnl, port: PortPlan) -> bool:
+        """After a restart: is the port's link there, with the instance's addresses?"""
+        if links.index(ipr, port.ifname) is None:
+            return False
+        instance = self.world.instance(port.instance_id)
+        if not netns.exists(instance):
+            return False
+        inner = self.ipr(instance)
+        idx = links.index(inner, port.device)
+        if idx is None:
+            return False
+        want = {f"{port.ipv4}/{port.prefix4}"} | {f"{a}/{port.prefix6}" for a in port.ipv6}
+        return links.addresses(inner, idx) == want
+
+    def _create_port(self, router: str, port: PortPlan) -> None:
+        instance = self.world.instance(port.instance_id)
+        if not netns.exists(instance):
+            netns.create(instance)
+            netns.sysctl(instance, links.QUIET_IPV6)
+        inner = self.ipr(instance)
+        stale = links.index(inner, port.device)
+        if stale is not None:  # a leftover from a crash: its router side is gone
+            inner.link("del", index=stale)
+        self.ipr(router).link(
+            "add", ifname=port.ifname, kind="veth", address=mac_for(port.ifname),
+            peer={"ifname": port.device, "address": port.mac,
+                  "net_ns_fd": str(netns.RUN_DIR / instance)},
+        )
+        self._configure_port(router, port)
+
+    def _configure_port(self, router: str, port: PortPlan) -> None:
+        """Addresses, routes and neighbours on both sides (idempotent)."""
+        outer = self.ipr(router)
+        idx = links.index(outer, port.ifname)
+        assert idx is not None, port.ifname
+        links.set_up(outer, idx, True)
+        links.add_address(outer, idx, port.gateway4, 32, on_link=True)
+        links.add_route(outer, links.host(port.ipv4), idx)
+        links.add_neighbour(outer, idx, port.ipv4, port.mac)
+        if port.gateway6:
+            links.add_address(outer, idx, port.gateway6, 128, on_link=True)
+        for address in port.ipv6:
+            links.add_route(outer, links.host(address), idx)
+            links.add_neighbour(outer, idx, address, port.mac)
+
+        inner = self.ipr(self.world.instance(port.instance_id))
+        links.set_up(inner, links.index(inner, "lo"), True)
+        dev = links.index(inner, port.device)
+        assert dev is not None, port.device
+        router_mac = mac_for(port.ifname)
+        links.set_up(inner, dev, True)  # routes can only be added over a link that is up
+        links.add_address(inner, dev, port.ipv4, port.prefix4, on_link=False)
+        for address in port.ipv6:
+            links.add_address(inner, dev, address, port.prefix6 or 64, on_link=False)
+        table = None if port.device_index == 0 else SECONDARY_TABLE + port.device_index
+        for gateway, own in ((port.gateway4, [port.ipv4]), (port.gateway6, list(port.ipv6))):
+            if not gateway or not own:
+                continue
+            links.add_neighbour(inner, dev, gateway, router_mac)
+            links.add_route(inner, links.host(gateway), dev)
+            default = "0.0.0.0/0" if ":" not in gateway else "::/0"
+            links.add_route(inner, default, dev, gateway=gateway, table=table)
+            if table is not None:  # replies from a secondary address leave by its own link
+                for address in own:
+                    links.ignore((links.EEXIST,), inner.rule, "add", table=table,
+                                 src=address, src_len=128 if ":" in address else 32,
+                                 family=links.family(address), priority=1000 + table)
+        if not port.up:  # a stopped instance: its clients time out
+            links.set_up(inner, dev, False)
+        else:
+            links.wait_up(inner, dev)
+            links.wait_up(outer, idx)
+
+
+def _outside(plan: VpcPlan) -> tuple:
+    """What the gateway link depends on."""
+    return plan.internet, tuple(sorted(plan.nat.items())), plan.cidr6

@@ -1,0 +1,76 @@
+"""Fixtures for the data-plane tests that need a kernel: a private world per test.
+
+Every test that touches the kernel gets its own prefix (``stk<6 hex>-``), and the
+``world`` fixture removes every namespace with that prefix when the test ends, passed or
+failed — with them go their veths, nft tables and conntrack entries. Nothing is ever
+created in the root namespace. Without root (or without a usable nftables) these tests are
+skipped with the reason; CI runs them as root.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from stockade.dataplane import netns
+from stockade.dataplane.agent import Agent
+from stockade.dataplane.names import World
+from stockade.domain.quotas import Quotas
+from stockade.domain.scope import Scope
+from stockade.service.context import ServiceContext
+from stockade.store.sql import SqlStore
+
+_usable: tuple[bool, str] | None = None
+
+
+def remove_world(prefix: str) -> None:
+    for name in netns.listed(prefix):
+        netns.remove(name)
+
+
+@pytest.fixture
+def kernel() -> None:
+    global _usable
+    if _usable is None:
+        _usable = netns.usable()
+    ok, why = _usable
+    if not ok:
+        pytest.skip(f"needs root and nftables in network namespaces: {why}")
+
+
+@pytest.fixture
+def world(kernel) -> Iterator[World]:
+    names = World(f"stk{secrets.token_hex(3)}-")
+    try:
+        yield names
+    finally:
+        remove_world(names.prefix)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqlStore]:
+    s = SqlStore.open(str(tmp_path / "stockade.db"))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def ctx(store: SqlStore) -> ServiceContext:
+    return ServiceContext(store, Scope(), Quotas())
+
+
+@pytest.fixture
+def agent(store: SqlStore, world: World, tmp_path: Path) -> Iterator[Agent]:
+    a = Agent(store, world, state_dir=tmp_path / "dataplane")
+    try:
+        yield a.start()
+    finally:
+        a.stop()
+
+
+def settle(agent: Agent) -> None:
+    """Wait until the agent has applied everything committed so far."""
+    assert agent.wait_for(agent.store.revision(), timeout=10), "the agent did not catch up"

@@ -1,0 +1,134 @@
+"""Random worlds the data plane can realise, and random probes over them.
+
+Unlike the policy tests' worlds (which collide addresses on purpose to exercise the
+engine's tie-breaking), these are worlds the service layer could have made: private
+addresses unique in their VPC, IPv6 only where the VPC has a block, public addresses from
+the pool and internet hosts outside it — so real namespaces can hold them. Rules, groups,
+references and prefix lists are drawn as freely as the policy tests draw them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hypothesis import strategies as st
+from policy.conftest import World
+
+from stockade.domain.instance import InstanceState
+from stockade.policy import Flow
+
+VPCS = [("10.0.0.0/16", "2001:db8:0:1::/64"), ("10.1.0.0/16", "2001:db8:0:2::/64"),
+        ("10.0.0.0/16", None)]
+PUBLIC = ["192.0.2.10", "192.0.2.11", "198.51.100.130", "203.0.113.140"]
+HOSTS_V4 = ["203.0.113.10", "198.51.100.7"]
+HOSTS_V6 = ["2001:db8:ff00::10", "2001:db8:ff00::7"]
+V4_PEERS = ["0.0.0.0/0", "10.0.0.0/16", "10.0.0.0/24", "10.0.0.5/32", "10.1.0.0/16",
+            "203.0.113.0/24", "203.0.113.10/32", "198.51.100.0/24", "192.0.2.0/24"]
+V6_PEERS = ["::/0", "2001:db8::/32", "2001:db8:0:1::/64", "2001:db8:0:1::5/128",
+            "2001:db8:ff00::/48"]
+PORTS = [22, 80, 123, 443, 8080]
+#: ICMP (type, code) probes: queries conntrack tracks, and "errors" it calls invalid.
+ICMP4 = [(8, 0), (13, 0), (0, 0), (3, 4), (11, 0)]
+ICMP6 = [(128, 0), (129, 0), (1, 4), (2, 0)]
+OTHER = 253  # an experimental protocol number: conntrack tracks it generically
+PROTOCOLS = ["tcp", "udp", "icmp", "icmpv6", "-1", str(OTHER)]
+
+
+@st.composite
+def rule_args(draw, groups: list[str], lists: list[str]):
+    protocol = draw(st.sampled_from(PROTOCOLS))
+    if protocol in ("tcp", "udp"):
+        a, b = sorted(draw(st.lists(st.sampled_from(PORTS + [0, 65535]), min_size=2,
+                                    max_size=2)))
+        ports = (a, b) if draw(st.booleans()) else (a, a)
+    elif protocol in ("icmp", "icmpv6"):
+        pool = ICMP4 if protocol == "icmp" else ICMP6
+        icmp_type, code = draw(st.sampled_from(pool + [(-1, -1)]))
+        ports = (icmp_type, code if draw(st.booleans()) else -1) if icmp_type >= 0 else (-1, -1)
+    else:
+        ports = (None, None)
+    wide = ["0.0.0.0/0", "::/0"]  # drawn more often, so that many probes are allowed
+    peer = draw(st.sampled_from(V4_PEERS + V6_PEERS + groups * 2 + lists + wide * 2))
+    return draw(st.sampled_from(["in", "in", "out"])), protocol, ports[0], ports[1], peer
+
+
+@st.composite
+def worlds(draw, max_instances: int = 4) -> World:
+    w = World()
+    specs = draw(st.lists(st.sampled_from(range(len(VPCS))), min_size=1, max_size=2,
+                          unique=True))
+    vpcs = []
+    for i in specs:
+        cidr, v6 = VPCS[i]
+        vpcs.append((w.vpc(cidr, v6, igw=draw(st.booleans()) or len(specs) == 1), cidr, v6))
+    lists = [w.prefix_list(draw(st.lists(st.sampled_from(V4_PEERS), min_size=1, max_size=3,
+                                         unique=True)))
+             for _ in range(draw(st.integers(0, 1)))]
+    groups = [w.group(draw(st.sampled_from(vpcs))[0], f"g{i}",
+                      egress_all=draw(st.integers(0, 3)) > 0)
+              for i in range(draw(st.integers(1, 3)))]
+    for group_id in groups:
+        for _ in range(draw(st.integers(1, 6))):
+            w.rule(group_id, *draw(rule_args(groups, lists)))
+    publics = list(PUBLIC)
+    # Host numbers are unique across VPCs, so an address names one instance even when two
+    # VPCs share a CIDR (the engine then knows which one a flow means).
+    for n in range(5, 5 + draw(st.integers(2, max_instances))):
+        vpc_id, cidr, v6 = draw(st.sampled_from(vpcs))
+        private = cidr.replace("0.0/16", f"0.{n}")
+        ipv6 = [v6.replace("::/64", f"::{n}")] if v6 and draw(st.booleans()) else []
+        public = publics.pop(0) if publics and draw(st.booleans()) else None
+        mine = draw(st.lists(st.sampled_from(groups), min_size=1, max_size=2, unique=True))
+        state = InstanceState.STOPPED if draw(st.integers(0, 6)) == 0 else InstanceState.RUNNING
+        w.instance(vpc_id, mine, private, public, ipv6, state)
+    return w
+
+
+@dataclass(frozen=True)
+class Target:
+    """A probe's end: an instance (by its namespace's interface) or an internet host."""
+
+    address: str
+    instance_id: str | None = None
+
+
+def endpoints(snapshot, family: int) -> list[Target]:
+    out: list[Target] = []
+    for eni in snapshot.interfaces:
+        if family == 4:
+            out.append(Target(eni.private_ip, eni.instance_id))
+            if eni.public_ip:
+                out.append(Target(eni.public_ip, eni.instance_id))
+        else:
+            out.extend(Target(a, eni.instance_id) for a in eni.ipv6_addresses)
+    out.extend(Target(h) for h in (HOSTS_V4 if family == 4 else HOSTS_V6))
+    return out
+
+
+@st.composite
+def probes(draw, snapshot) -> tuple[Target, Target, Flow]:
+    """A (source, destination, flow): the source is an instance or a host, never both ends
+    hosts, never an instance to itself."""
+    has_v6 = any(e.ipv6_addresses for e in snapshot.interfaces)
+    family = draw(st.sampled_from([4, 4, 6] if has_v6 else [4]))
+    pool = endpoints(snapshot, family)
+    src = draw(st.sampled_from(pool))
+    if src.instance_id is not None and family == 4:
+        eni = next(e for e in snapshot.interfaces if e.instance_id == src.instance_id)
+        src = Target(eni.private_ip, src.instance_id)  # an instance sends from its own
+    others = [t for t in pool if t.instance_id != src.instance_id and
+              (t.instance_id or src.instance_id)]
+    if not others:  # a host and no instance address of this family: send to a host
+        src = draw(st.sampled_from([t for t in pool if t.instance_id]))
+        others = [t for t in pool if not t.instance_id]
+    dst = draw(st.sampled_from(others))
+    protocol = draw(st.sampled_from(["tcp", "tcp", "udp", "icmp", "other"]))
+    if protocol == "icmp":
+        protocol = "icmp" if family == 4 else "icmpv6"
+        icmp_type, code = draw(st.sampled_from(ICMP4 if family == 4 else ICMP6))
+        flow = Flow(src.address, dst.address, protocol, icmp_type=icmp_type, icmp_code=code)
+    elif protocol == "other":
+        flow = Flow(src.address, dst.address, str(OTHER))
+    else:
+        flow = Flow(src.address, dst.address, protocol, port=draw(st.sampled_from(PORTS)))
+    return src, dst, flow

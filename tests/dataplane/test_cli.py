@@ -1,0 +1,80 @@
+"""The data-plane commands: exec (in an instance, from an internet host), flowlogs, the hits
+under ``sg show``, status and down — against a private world (its own prefix)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from stockade.cli.main import app
+from stockade.dataplane import netns
+from stockade.demo.seed import MY_COMPUTER, build_seed
+
+from .conftest import settle
+
+pytestmark = pytest.mark.root
+
+
+@pytest.fixture
+def cli(world, store, agent, tmp_path, monkeypatch):
+    monkeypatch.setenv("STOCKADE_DATAPLANE_PREFIX", world.prefix)
+    monkeypatch.setenv("STOCKADE_DATAPLANE_DIR", str(tmp_path / "dataplane"))
+    monkeypatch.setenv("STOCKADE_DB", str(store.url.database))
+    monkeypatch.setenv("COLUMNS", "200")
+    runner = CliRunner()
+
+    def invoke(*args: str, code: int = 0):
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == code, (result.output, result.exception)
+        return result
+
+    return invoke
+
+
+def _web(agent, seed):
+    (snapshot,) = agent.follower.snapshots.values()
+    instance = snapshot.instance_by_id[seed.instances["web"]]
+    return snapshot.interface_by_id[instance.primary_eni_id]
+
+
+def test_exec_runs_in_instances_and_on_internet_hosts(cli, ctx, agent, capfd):
+    seed = build_seed(ctx)
+    settle(agent)
+    web = _web(agent, seed)
+    cli("exec", seed.instances["web"], "--", "ip", "-4", "-o", "addr", "show", "dev", "eth0")
+    assert f"inet {web.private_ip}/24" in capfd.readouterr().out
+    cli("exec", "--from-ip", MY_COMPUTER, "--", "ip", "-4", "-o", "addr", "show", "dev", "eth0")
+    assert f"inet {MY_COMPUTER}/32" in capfd.readouterr().out
+    assert not netns.exists(agent.world.host(MY_COMPUTER))  # transient: removed afterwards
+    cli("exec", "i-00000000000000000", "--", "true", code=1)
+
+
+def test_flowlogs_and_hits_show_what_the_kernel_saw(cli, ctx, agent):
+    from stockade.dataplane.probe import Listeners, Probe, run
+
+    seed = build_seed(ctx)
+    settle(agent)
+    web = _web(agent, seed)
+    with Listeners() as listeners, agent.topology.internet.host(MY_COMPUTER) as host:
+        listeners.tcp(agent.world.instance(seed.instances["web"]), 22)
+        assert run([Probe(host, web.public_ip, "tcp", 22)], 0.5, listeners) == ["connected"]
+    time.sleep(1.2)  # the reader writes records at once, last-hit times once a second
+    lines = cli("flowlogs", "--eni", web.eni_id, "--json").stdout.splitlines()
+    records = [json.loads(line) for line in lines]
+    assert {(r["srcaddr"], r["dstaddr"], r["dstport"], r["action"]) for r in records} == {
+        (MY_COMPUTER, web.private_ip, "22", "ACCEPT")}
+    assert records[0]["interface-id"] == web.eni_id and records[0]["version"] == "2"
+    shown = cli("sg", "show", "web", "--vpc", seed.vpc_id).stdout
+    assert "Data plane hits" in shown
+
+
+def test_status_and_down(cli, ctx, agent):
+    build_seed(ctx)
+    settle(agent)
+    assert agent.world.internet in cli("dataplane", "status").stdout
+    agent.stop()
+    assert "removed" in cli("down").stdout
+    assert netns.listed(agent.world.prefix) == []
