@@ -8,6 +8,8 @@ boto3's end-to-end time, whose XML parse of a ~2-3 MB answer dominates.
 
 Both servers run as subprocesses on random loopback ports (so neither shares the client's
 GIL); every loop is bounded, and the whole run stops by itself in about a minute or two.
+`stockade serve` runs with ``--dataplane off``: this measures the API face (moto has no data
+plane either); the data plane's own costs are measured by bench/dataplane.py.
 Prints one JSON object per line: case, unit, stockade, baseline, ratio (stockade/baseline
 for rates, baseline/stockade for times, so > 1 always means stockade is faster).
 """
@@ -85,7 +87,8 @@ def server(argv: list[str], ready_url: str, env: dict[str, str] | None = None) -
 @contextlib.contextmanager
 def stockade(db: str) -> Iterator[str]:
     port = free_port()
-    argv = [sys.executable, "-m", "stockade.cli.main", "serve", "--port", str(port), "--db", db]
+    argv = [sys.executable, "-m", "stockade.cli.main", "serve", "--port", str(port), "--db", db,
+            "--dataplane", "off"]
     with server(argv, f"http://127.0.0.1:{port}/health"):
         yield f"http://127.0.0.1:{port}"
 
