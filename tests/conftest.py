@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Iterator
 
 import pytest
+from helpers import empty_postgres_schema
 
 from stockade.domain.errors import AwsError
 from stockade.domain.quotas import Quotas
@@ -22,22 +23,12 @@ def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[SqlStore]:
         url = os.environ.get("STOCKADE_TEST_POSTGRES_URL")
         if not url:
             pytest.skip("STOCKADE_TEST_POSTGRES_URL is not set (no PostgreSQL server)")
-        _empty_postgres_schema(url)
+        empty_postgres_schema(url)
         s = SqlStore.open(url)
     else:
         s = SqlStore.open(str(tmp_path / "stockade.db"))
     yield s
     s.close()
-
-
-def _empty_postgres_schema(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 @pytest.fixture

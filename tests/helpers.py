@@ -27,3 +27,14 @@ def tcp(
 def perm(protocol: str, from_port=None, to_port=None, cidr: str = "10.0.0.0/8") -> IpPermission:
     key = "ipv6_ranges" if ":" in cidr else "ip_ranges"
     return IpPermission(protocol, from_port, to_port, **{key: ((cidr, None),)})
+
+
+def empty_postgres_schema(url: str) -> None:
+    """Drop and recreate ``public``: each PostgreSQL test starts from an empty database."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import empty_postgres_schema
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql import ClauseElement
@@ -41,23 +42,13 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlSto
         url = os.environ.get(POSTGRES_ENV)
         if not url:
             pytest.skip(f"{POSTGRES_ENV} is not set (PostgreSQL tests need a running server)")
-        _empty_postgres_schema(url)
+        empty_postgres_schema(url)
         opened = SqlStore.open(url)
     else:
         opened = SqlStore.open(str(tmp_path / "any.db"))
         _also_compile_for_postgresql(opened)
     yield opened
     opened.close()
-
-
-def _empty_postgres_schema(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def _also_compile_for_postgresql(store: SqlStore) -> None:
