@@ -202,3 +202,12 @@ def test_quotas_are_configurable(run, vpc, monkeypatch):
         bad.stderr.strip()
         == "error: STOCKADE_QUOTAS: quota rules_per_group must be an integer, not 'lots'"
     )
+
+
+def test_demo_without_root_says_why_and_shows_the_analyzer(run, monkeypatch):
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    out = run("demo").stdout
+    assert "needs root" in out and "not running as root" in out
+    flat = " ".join(out.split())  # table cells wrap
+    assert "analyzer's verdicts" in flat and "198.51.100.7 (an outsider) -> web:22" in flat
+    assert "fix:" in flat and "ENI_SG_RULES_MISMATCH" in flat
