@@ -26,6 +26,7 @@ import numpy as np
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
+from stockade.domain.protocols import NUMBER
 from stockade.domain.security_group import (
     Peer,
     PeerKind,
@@ -102,9 +103,6 @@ def build(rules_per_direction: int, seed: int) -> tuple[Snapshot, list]:
     return snapshot, hosts
 
 
-NUMBER = {"tcp": 6, "udp": 17, "icmp": 1}
-
-
 def _rule_arrays(hosts: list, column: int) -> dict[str, np.ndarray]:
     """[interface, rule] arrays of one direction's rules: protocol, ports, block."""
     out = {k: [] for k in ("proto", "lo", "hi", "first", "size")}
@@ -168,16 +166,14 @@ def flows(hosts: list, count: int, seed: int, internal: bool = False) -> FlowBat
 
 # --- the baseline: a straightforward per-rule loop -----------------------------------------
 
-def baseline_rules(hosts: list):
-    """Per interface: ingress and egress rules as plain int tuples (proto, from, to, lo, hi)."""
-    def compiled(rules):
-        out = []
-        for proto, lo, hi, cidr in rules:
-            net = ipaddress.IPv4Network(cidr)
-            out.append((-1 if proto == "-1" else NUMBER[proto], lo, hi,
-                        int(net.network_address), int(net.broadcast_address)))
-        return out
-    return compiled
+def baseline_rules(rules: list) -> list[tuple[int, int, int, int, int]]:
+    """One direction's rules as plain int tuples (proto, from, to, first, last)."""
+    out = []
+    for proto, lo, hi, cidr in rules:
+        net = ipaddress.IPv4Network(cidr)
+        out.append((-1 if proto == "-1" else NUMBER[proto], lo, hi,
+                    int(net.network_address), int(net.broadcast_address)))
+    return out
 
 
 def matches(rules, proto, port, icmp_type, icmp_code, remote) -> bool:
@@ -197,8 +193,7 @@ def matches(rules, proto, port, icmp_type, icmp_code, remote) -> bool:
 
 
 def baseline(hosts: list, batch: FlowBatch, count: int) -> tuple[list[bool], float]:
-    compile_rules = baseline_rules(hosts)
-    private = {h[0]: (compile_rules(h[2]), compile_rules(h[3])) for h in hosts}
+    private = {h[0]: (baseline_rules(h[2]), baseline_rules(h[3])) for h in hosts}
     public = {h[1]: h[0] for h in hosts}
     public_of = {h[0]: h[1] for h in hosts}
     vpc = ipaddress.IPv4Network(VPC_CIDR)

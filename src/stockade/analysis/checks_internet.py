@@ -84,18 +84,13 @@ def internet_findings(snapshot: Snapshot, scope: Scope, admin: Sequence[PortSpec
 
         out += _port_findings(scope, subject, openings, admin, risky, names, grade, "")
         out += _wide_cidrs(scope, subject, ingress, wide_v4, wide_v6, names, grade)
+    # Interfaces with the same group set have the same ingress entries: work it out once.
+    by_set: dict[tuple[str, ...], Openings] = {}
     for eni_id, policy in sorted(effective_policies(snapshot).items()):
         eni = snapshot.interface_by_id[eni_id]
-        combined = internet_openings(policy.ingress)
-        alone: dict[int, list[Interval]] = {}
-        for gid in policy.group_ids:
-            for family, segments in by_group.get(gid, {}).items():
-                alone.setdefault(family, []).extend(iv for iv, _ in segments)
-        extra: Openings = {}
-        for family, segments in combined.items():
-            for interval, rects in segments:
-                for piece in subtract([interval], alone.get(family, [])):
-                    extra.setdefault(family, []).append((piece, rects))
+        if policy.group_ids not in by_set:
+            by_set[policy.group_ids] = _combined_only(policy.ingress, policy.group_ids, by_group)
+        extra = by_set[policy.group_ids]
         if not extra:
             continue
         label = f"{eni_id} ({eni.instance_id})" if eni.instance_id else eni_id
@@ -107,6 +102,21 @@ def internet_findings(snapshot: Snapshot, scope: Scope, admin: Sequence[PortSpec
         note = " by the combination of its groups " + ", ".join(policy.group_ids)
         out += _port_findings(scope, subject, extra, admin, risky, names, eni_grade, note)
     return out
+
+
+def _combined_only(ingress: Sequence[EffectiveEntry], group_ids: Sequence[str],
+                   by_group: dict[str, Openings]) -> Openings:
+    """What the groups open together that none of them (checked alone) opens."""
+    alone: dict[int, list[Interval]] = {}
+    for gid in group_ids:
+        for family, segments in by_group.get(gid, {}).items():
+            alone.setdefault(family, []).extend(iv for iv, _ in segments)
+    extra: Openings = {}
+    for family, segments in internet_openings(ingress).items():
+        for interval, rects in segments:
+            for piece in subtract([interval], alone.get(family, [])):
+                extra.setdefault(family, []).append((piece, rects))
+    return extra
 
 
 def _in_scope(snapshot: Snapshot, scope: Scope) -> list[SecurityGroup]:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from stockade.analysis.flowlog_usage import CAP, FlowUsage
+from stockade.analysis.flowlog_usage import CAP, WIDE_PREFIX, FlowUsage
+from stockade.analysis.intervals import merge
 from stockade.domain.security_group import PeerKind, SecurityGroupRule
 from stockade.policy.decision import service_text
 
@@ -172,7 +173,7 @@ def _tighten(u: RuleUsage) -> Tightening | None:
     parts = []
     if s.peer.kind in (PeerKind.CIDR_V4, PeerKind.CIDR_V6) and u.sources and not u.more_sources:
         network = ipaddress.ip_network(s.peer.value)
-        limit = 24 if network.version == 4 else 64
+        limit = WIDE_PREFIX[network.version]
         if network.prefixlen < limit:
             hosts = [ipaddress.ip_network(a) for a in u.sources]
             sources = tuple(str(n) for n in ipaddress.collapse_addresses(hosts))
@@ -181,7 +182,7 @@ def _tighten(u: RuleUsage) -> Tightening | None:
                          f"({len(u.sources)} {what}{'s' if len(u.sources) > 1 else ''} seen)")
     span = (s.from_port, s.to_port)
     if s.protocol in ("tcp", "udp") and span[1] > span[0] and u.ports and not u.more_ports:
-        ports = _ranges(sorted(u.ports))
+        ports = tuple(merge((p, p) for p in u.ports))
         if ports != (span,):
             shown = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in ports)
             parts.append(f"ports {span[0]}-{span[1]} → {shown}")
@@ -189,13 +190,3 @@ def _tighten(u: RuleUsage) -> Tightening | None:
         return None
     return Tightening(u.rule, u.group_name, sources, ports,
                       f"{u.rule.rule_id} ({rule_text(u.rule)}): " + "; ".join(parts))
-
-
-def _ranges(ports: list[int]) -> tuple[tuple[int, int], ...]:
-    out: list[list[int]] = []
-    for p in ports:
-        if out and p == out[-1][1] + 1:
-            out[-1][1] = p
-        else:
-            out.append([p, p])
-    return tuple((a, b) for a, b in out)

@@ -88,11 +88,15 @@ class FlowMatch:
     most_specific: str | None
 
 
-def tightening_candidate(entry: EffectiveEntry, v4: int = 24, v6: int = 64) -> bool:
+#: CIDRs with a shorter prefix than this (per family) are worth narrowing to what was seen
+WIDE_PREFIX = {4: 24, 6: 64}
+
+
+def tightening_candidate(entry: EffectiveEntry) -> bool:
     """Rules worth narrowing: a wide CIDR, or a port range wider than one port."""
     prefix = int(entry.cidr.rsplit("/", 1)[1])
-    wide_cidr = entry.peer.kind in ("cidr-ipv4", "cidr-ipv6") and prefix < (
-        v4 if entry.family == 4 else v6)
+    wide_cidr = (entry.peer.kind in ("cidr-ipv4", "cidr-ipv6")
+                 and prefix < WIDE_PREFIX[entry.family])
     wide_ports = entry.protocol in ("tcp", "udp") and entry.to_port > entry.from_port
     return wide_cidr or wide_ports or entry.protocol == "-1"
 

@@ -11,11 +11,12 @@ list holding ``0.0.0.0/0`` or two half-internet CIDRs are all seen for what they
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from stockade.domain import protocols
+from stockade.domain.addresses import _NOT_PUBLIC
+from stockade.policy.addressing import block_bounds
 from stockade.policy.effective import EffectiveEntry
 from stockade.policy.tables import SERVICE_SPACE, service_range
 
@@ -24,18 +25,16 @@ Interval = tuple[int, int]  # inclusive bounds
 ALL_SERVICES: Interval = (0, SERVICE_SPACE - 1)
 
 #: Addresses an internet gateway never routes from the internet (private, shared,
-#: loopback, link-local, "this network", multicast, reserved). Everything else counts as
-#: an internet address — documentation ranges included, as the domain treats them.
-_NOT_INTERNET_V4 = ("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8",
-                    "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/4",
-                    "240.0.0.0/4")
+#: loopback, link-local, "this network", multicast, reserved): the domain's non-public
+#: ranges. Everything else counts as an internet address — documentation ranges included.
+_NOT_INTERNET_V4 = tuple(str(n) for n in _NOT_PUBLIC if n.version == 4)
 #: IPv6 internet addresses: global unicast.
 _INTERNET_V6 = "2000::/3"
 
 
 def block(cidr: str) -> Interval:
-    network = ipaddress.ip_network(cidr, strict=False)
-    return int(network.network_address), int(network.broadcast_address)
+    _, lo, hi = block_bounds(cidr)
+    return lo, hi
 
 
 def merge(intervals: Iterable[Interval]) -> list[Interval]:

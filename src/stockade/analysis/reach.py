@@ -39,6 +39,7 @@ from stockade.policy.addressing import address_text
 from stockade.policy.decision import Blocker, PathKind, RuleRef
 from stockade.policy.effective import EffectiveEntry, effective_policy
 from stockade.policy.flow import Flow
+from stockade.policy.match import address_matches
 from stockade.policy.path import route
 from stockade.policy.reasons import Reason
 
@@ -72,8 +73,8 @@ def parse_source(snapshot: Snapshot, text: str) -> Source:
             return Source(text, "interface", {}, endpoint=named[0])
         raise ValueError(f"{text!r} is not 'internet', a CIDR, an instance or interface id, "
                          f"or a unique instance Name ({len(named)} match)") from None
-    lo, hi = block(str(network))
-    return Source(text, "cidr", {network.version: [(lo, hi)]}, network=str(network))
+    span = (int(network.network_address), int(network.broadcast_address))
+    return Source(text, "cidr", {network.version: [span]}, network=str(network))
 
 
 def parse_ports(items: Sequence[str]) -> list[Interval] | None:
@@ -254,7 +255,7 @@ def _containing(entries: Sequence[EffectiveEntry], family: int,
                 address: int | None) -> list[EffectiveEntry]:
     if address is None:
         return []
-    return [e for e in entries if e.family == family and e.bounds[1] <= address <= e.bounds[2]]
+    return [e for e in entries if address_matches(e, family, address)]
 
 
 def _union(entries: Sequence[EffectiveEntry | None]) -> list[Interval]:

@@ -20,6 +20,7 @@ import numpy as np
 
 from stockade.domain import protocols
 from stockade.domain.state import Snapshot
+from stockade.policy.addressing import address_text
 from stockade.policy.bulk_path import route_many
 from stockade.policy.compile import EGRESS, INGRESS, CompiledPolicy, compile_policy
 from stockade.policy.effective import EffectiveEntry
@@ -122,8 +123,7 @@ def _halves(addresses: list) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _text(family: int, hi: int, lo: int) -> str:
-    value = (hi << 64) | lo
-    return str(ipaddress.IPv4Address(value) if family == 4 else ipaddress.IPv6Address(value))
+    return address_text(family, (hi << 64) | lo)
 
 
 @dataclass(frozen=True)

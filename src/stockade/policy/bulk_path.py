@@ -15,7 +15,13 @@ import numpy as np
 
 from stockade.domain.state import Snapshot
 from stockade.policy.address_book import address_book
-from stockade.policy.addressing import RFC1918, RFC6598, block_bounds, is_public_address
+from stockade.policy.addressing import (
+    RFC1918,
+    RFC6598,
+    block_bounds,
+    is_public_address,
+    parse_address,
+)
 from stockade.policy.reasons import Reason
 from stockade.policy.tables import to_bytes16
 
@@ -95,8 +101,8 @@ def build_topology(snapshot: Snapshot, eni_ids: tuple[str, ...]) -> Topology:
 
 
 def _v4(text: str) -> int:
-    family, lo, _ = block_bounds(f"{text}/32")
-    return lo if family == 4 else 0
+    family, value = parse_address(text)
+    return value if family == 4 else 0
 
 
 @dataclass
