@@ -192,7 +192,7 @@ def bench_connection_rate(sizes=(1, 1000, 10000), rounds: int = 5) -> None:
                                                          "10.0.0.20", SECONDS_PER_SAMPLE))
     finally:
         reconciler.close()
-        _remove(world)
+        netns.remove_all(world.prefix)
     rate = {key: statistics.median(values) for key, values in samples.items()}
     for size in sizes:
         emit(f"new_connections_{size}_rules", "connections/s", rate[(size, "stockade")],
@@ -259,7 +259,7 @@ def bench_convergence_and_rebuild() -> None:
             times, first = _convergence(store, ctx, made, world)
             rebuild, baseline, sizes = _rebuild(store, world, made)
         finally:
-            _remove(World(PREFIX))
+            netns.remove_all(PREFIX)
             store.close()
     times.sort()
     p50, p99 = times[len(times) // 2], times[int(len(times) * 0.99) - 1]
@@ -356,22 +356,17 @@ def _naive_table(snapshot: Snapshot, ports) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _remove(world: World) -> None:
-    for name in netns.listed(world.prefix):
-        netns.remove(name)
-
-
 def main() -> int:
     ok, why = netns.usable()
     if not ok:
         print(json.dumps({"case": "skipped", "reason": why}), flush=True)
         return 0
-    _remove(World(PREFIX))
+    netns.remove_all(PREFIX)
     try:
         bench_connection_rate()
         bench_convergence_and_rebuild()
     finally:
-        _remove(World(PREFIX))
+        netns.remove_all(PREFIX)
     return 0
 
 

@@ -26,11 +26,6 @@ from stockade.store.sql import SqlStore
 _usable: tuple[bool, str] | None = None
 
 
-def remove_world(prefix: str) -> None:
-    for name in netns.listed(prefix):
-        netns.remove(name)
-
-
 @pytest.fixture
 def kernel() -> None:
     global _usable
@@ -47,7 +42,7 @@ def world(kernel) -> Iterator[World]:
     try:
         yield names
     finally:
-        remove_world(names.prefix)
+        netns.remove_all(names.prefix)
 
 
 @pytest.fixture
@@ -74,3 +69,14 @@ def agent(store: SqlStore, world: World, tmp_path: Path) -> Iterator[Agent]:
 def settle(agent: Agent) -> None:
     """Wait until the agent has applied everything committed so far."""
     assert agent.wait_for(agent.store.revision(), timeout=10), "the agent did not catch up"
+
+
+def snapshot_of(agent: Agent):
+    """The agent's current snapshot of its only scope."""
+    (snapshot,) = agent.follower.snapshots.values()
+    return snapshot
+
+
+def primary_eni(snapshot, instance_id: str):
+    """An instance's primary interface."""
+    return snapshot.interface_by_id[snapshot.instance_by_id[instance_id].primary_eni_id]

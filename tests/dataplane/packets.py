@@ -21,11 +21,10 @@ def only_security_groups_decide(decision: Decision) -> bool:
 
 
 def service_of(flow: Flow) -> tuple[int, int]:
-    if flow.protocol in ("tcp", "udp"):
-        return {"tcp": 6, "udp": 17}[flow.protocol], flow.port or 0
+    """(protocol number, destination port or ICMP ``type << 8 | code``) of a flow."""
     if flow.protocol in ("icmp", "icmpv6"):
-        return {"icmp": 1, "icmpv6": 58}[flow.protocol], (flow.icmp_type << 8) | flow.icmp_code
-    return int(flow.protocol), 0
+        return flow.protocol_number, (flow.icmp_type << 8) | flow.icmp_code
+    return flow.protocol_number, flow.port or 0
 
 
 def passes(snapshot, decision: Decision) -> list[tuple[str, Packet]]:

@@ -19,7 +19,7 @@ from stockade.service.context import ServiceContext
 from stockade.service.rules import RuleService
 from stockade.store.sql import SqlStore
 
-from .conftest import settle
+from .conftest import primary_eni, settle, snapshot_of
 from .test_enforcement import _echo_server
 
 pytestmark = pytest.mark.root
@@ -27,9 +27,7 @@ TIMEOUT = 0.4
 
 
 def _web(agent, seed):
-    (snapshot,) = agent.follower.snapshots.values()
-    instance = snapshot.instance_by_id[seed.instances["web"]]
-    return snapshot.interface_by_id[instance.primary_eni_id]
+    return primary_eni(snapshot_of(agent), seed.instances["web"])
 
 
 def test_changes_committed_by_another_process_are_followed(store, ctx, agent, tmp_path):

@@ -13,7 +13,7 @@ from stockade.cli.main import app
 from stockade.dataplane import netns
 from stockade.demo.seed import MY_COMPUTER, build_seed
 
-from .conftest import settle
+from .conftest import primary_eni, settle, snapshot_of
 
 pytestmark = pytest.mark.root
 
@@ -35,9 +35,7 @@ def cli(world, store, agent, tmp_path, monkeypatch):
 
 
 def _web(agent, seed):
-    (snapshot,) = agent.follower.snapshots.values()
-    instance = snapshot.instance_by_id[seed.instances["web"]]
-    return snapshot.interface_by_id[instance.primary_eni_id]
+    return primary_eni(snapshot_of(agent), seed.instances["web"])
 
 
 def test_exec_runs_in_instances_and_on_internet_hosts(cli, ctx, agent, capfd):

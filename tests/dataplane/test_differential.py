@@ -23,7 +23,6 @@ from stockade.dataplane.probe import ALLOWED, Listeners, Probe, listen_all, run
 from stockade.dataplane.reconcile import Reconciler
 from stockade.policy import decide
 
-from .conftest import remove_world
 from .strategies import HOSTS_V4, HOSTS_V6, OTHER, PORTS, probes, worlds
 
 pytestmark = pytest.mark.root
@@ -129,4 +128,4 @@ def test_real_packets_agree_with_the_policy_engine(kernel, data):
     finally:
         listeners.close()
         reconciler.close()
-        remove_world(world.prefix)
+        netns.remove_all(world.prefix)

@@ -13,7 +13,7 @@ from stockade.policy import Flow, decide
 from stockade.service.instances import InstanceService
 from stockade.service.rules import RuleService
 
-from .conftest import settle
+from .conftest import primary_eni, settle, snapshot_of
 
 pytestmark = pytest.mark.root
 TIMEOUT = 0.4
@@ -31,20 +31,11 @@ def seeded(ctx, agent):
         yield seed, listeners
 
 
-def _snapshot(agent):
-    (snapshot,) = agent.follower.snapshots.values()
-    return snapshot
-
-
-def _eni(snapshot, instance_id):
-    return snapshot.interface_by_id[snapshot.instance_by_id[instance_id].primary_eni_id]
-
-
 def test_the_seed_checks_on_real_packets(agent, seeded):
     seed, listeners = seeded
-    snapshot = _snapshot(agent)
-    web = _eni(snapshot, seed.instances["web"])
-    ntp = _eni(snapshot, seed.instances["ntp"])
+    snapshot = snapshot_of(agent)
+    web = primary_eni(snapshot, seed.instances["web"])
+    ntp = primary_eni(snapshot, seed.instances["ntp"])
     ns = {name: agent.world.instance(i) for name, i in seed.instances.items()}
     internet = agent.topology.internet
     with internet.host(MY_COMPUTER) as mine, internet.host(OUTSIDER) as outsider:
@@ -78,7 +69,7 @@ def test_the_seed_checks_on_real_packets(agent, seeded):
 
 def test_a_rule_changed_live_applies_to_new_connections(ctx, agent, seeded):
     seed, listeners = seeded
-    web = _eni(_snapshot(agent), seed.instances["web"])
+    web = primary_eni(snapshot_of(agent), seed.instances["web"])
     rules = RuleService(ctx)
     with agent.topology.internet.host(OUTSIDER) as outsider:
         assert run([Probe(outsider, web.public_ip, "tcp", 22)], TIMEOUT, listeners) == ["timeout"]
@@ -94,8 +85,8 @@ def test_a_rule_changed_live_applies_to_new_connections(ctx, agent, seeded):
 
 def test_a_reference_follows_its_members(ctx, agent, seeded):
     seed, listeners = seeded
-    snapshot = _snapshot(agent)
-    ntp = _eni(snapshot, seed.instances["ntp"]).private_ip
+    snapshot = snapshot_of(agent)
+    ntp = primary_eni(snapshot, seed.instances["ntp"]).private_ip
     c = agent.world.instance(seed.instances["C"])
     assert run([Probe(c, ntp, "tcp", 123)], TIMEOUT, listeners) == ["timeout"]
     InstanceService(ctx).modify_groups(seed.instances["C"], [seed.groups["group-2"]])
@@ -113,7 +104,7 @@ def test_stopped_instances_time_out_and_terminated_ones_are_gone(ctx, agent, see
     instances = InstanceService(ctx)
     a = agent.world.instance(seed.instances["A"])
     ntp_id = seed.instances["ntp"]
-    ntp = _eni(_snapshot(agent), ntp_id).private_ip
+    ntp = primary_eni(snapshot_of(agent), ntp_id).private_ip
     instances.stop([ntp_id])
     settle(agent)
     assert run([Probe(a, ntp, "tcp", 123)], TIMEOUT, listeners) == ["timeout"]

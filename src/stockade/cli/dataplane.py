@@ -168,9 +168,7 @@ def down_command() -> None:
     from stockade.dataplane import netns
 
     world = _world()
-    names = netns.listed(world.prefix)
-    for name in names:
-        netns.remove(name)
+    names = netns.remove_all(world.prefix)
     console.print(f"removed {len(names)} namespaces ({world.prefix}*)" if names
                   else "nothing to remove")
 

@@ -36,32 +36,28 @@ from stockade.domain.state import Snapshot
 from stockade.policy import Direction, EffectiveEntry
 from stockade.policy.addressing import address_text, try_parse_address
 from stockade.policy.effective import group_entries
+from stockade.policy.flow import ICMP, PORTED
+from stockade.policy.tables import service_range
 
-_ICMP_NUMBERS = (1, 58)
-_PORTED_NUMBERS = (6, 17)
 _KIND_ORDER = (Kind.ALL, Kind.PORT, Kind.ICMP, Kind.PROTO)
 
 
 def service_of(entry: EffectiveEntry) -> tuple[Kind, int, int, int]:
     """``(kind, protocol number, first, last)`` of the service an entry allows.
 
-    The ICMP service is ``type << 8 | code`` (what ``@th,0,16`` reads), so "type T, any
-    code" and "any type" are intervals too.
+    The engine's service interval (:func:`stockade.policy.tables.service_range`, packed as
+    ``protocol << 16 | service``) without the protocol: a port range, or for ICMP
+    ``type << 8 | code`` (what ``@th,0,16`` reads), so "type T, any code" and "any type"
+    are intervals too.
     """
     if entry.protocol == protocols.ALL:
         return Kind.ALL, 0, 0, 0
-    number = protocols.protocol_number(entry.protocol)
-    assert number is not None
-    if number in _PORTED_NUMBERS:
-        return Kind.PORT, number, entry.from_port, entry.to_port
-    if number in _ICMP_NUMBERS:
-        if entry.from_port == -1:
-            return Kind.ICMP, number, 0, 0xFFFF
-        base = entry.from_port << 8
-        if entry.to_port == -1:
-            return Kind.ICMP, number, base, base | 0xFF
-        return Kind.ICMP, number, base | entry.to_port, base | entry.to_port
-    return Kind.PROTO, number, 0, 0
+    lo, hi = service_range(entry.protocol, entry.from_port, entry.to_port)
+    if entry.protocol in PORTED:
+        return Kind.PORT, lo >> 16, lo & 0xFFFF, hi & 0xFFFF
+    if entry.protocol in ICMP:
+        return Kind.ICMP, lo >> 16, lo & 0xFFFF, hi & 0xFFFF
+    return Kind.PROTO, lo >> 16, 0, 0
 
 
 def compile_group(snapshot: Snapshot, group_id: str) -> tuple[GroupChain, GroupChain]:

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from stockade.dataplane.render import (
     T,
-    _timeout_body,
-    dispatch_elements,
+    fixed_elements,
     group_chain_body,
     port_chain_body,
     rule_chain_body,
-    spoof_elements,
+    set_type,
+    timeout_body,
 )
 from stockade.dataplane.ruleset import PortRules, Ruleset
 from stockade.policy import Direction
@@ -38,22 +38,6 @@ def _fill(chain: str, body: list[str], fresh: bool) -> list[str]:
     return out + [f"add rule {T} {chain} {line}" for line in body]
 
 
-def _fixed_elements(ports: list[PortRules], nat: dict[str, str]) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {k: set() for k in
-                                ("ports", "spoof_v4", "spoof_v6", "eg_dispatch", "in_dispatch")}
-    for port in ports:
-        v4, v6 = spoof_elements(port)
-        eg, ing = dispatch_elements(port)
-        out["ports"].add(f'"{port.ifname}"')
-        out["spoof_v4"].update(v4)
-        out["spoof_v6"].update(v6)
-        out["eg_dispatch"].add(eg)
-        out["in_dispatch"].add(ing)
-    out["nat_dst"] = {f"{pub} : {priv}" for priv, pub in nat.items()}
-    out["nat_src"] = {f"{priv} : {pub}" for priv, pub in nat.items()}
-    return out
-
-
 def render_delta(old: Ruleset, new: Ruleset) -> str:
     """Commands taking the kernel from ``old`` to ``new`` ('' when they are the same)."""
     declare: list[str] = []
@@ -63,15 +47,14 @@ def render_delta(old: Ruleset, new: Ruleset) -> str:
     remove: list[str] = []
 
     for name in sorted(new.timeouts.keys() - old.timeouts.keys()):
-        declare.append(f"add ct timeout {T} {name} {{ {_timeout_body(new.timeouts[name])} }}")
+        declare.append(f"add ct timeout {T} {name} {{ {timeout_body(new.timeouts[name])} }}")
     for name in sorted(old.timeouts.keys() - new.timeouts.keys()):
         remove.append(f"delete ct timeout {T} {name}")
 
     for name, member in sorted(new.members.items()):
         before = old.members.get(name)
         if before is None:
-            kind = "ipv4_addr" if member.family == 4 else "ipv6_addr"
-            declare.append(f"add set {T} {name} {{ type {kind}; }}")
+            declare.append(f"add set {T} {name} {{ type {set_type(member)}; }}")
         _element_diff(name, set(before.addresses) if before else set(), set(member.addresses),
                       fill, unlink)
     for name in sorted(old.members.keys() - new.members.keys()):
@@ -114,10 +97,10 @@ def render_delta(old: Ruleset, new: Ruleset) -> str:
               if old.ports.get(i) is not new.ports.get(i)
               and old.ports.get(i) != new.ports.get(i)}
     nat_differs = old.nat != new.nat
-    old_fixed = _fixed_elements([old.ports[i] for i in differ if i in old.ports],
-                                dict(old.nat) if nat_differs else {})
-    new_fixed = _fixed_elements([new.ports[i] for i in differ if i in new.ports],
-                                dict(new.nat) if nat_differs else {})
+    old_fixed = fixed_elements([old.ports[i] for i in differ if i in old.ports],
+                               old.nat if nat_differs else {})
+    new_fixed = fixed_elements([new.ports[i] for i in differ if i in new.ports],
+                               new.nat if nat_differs else {})
     for name in new_fixed:
         _element_diff(name, old_fixed[name], new_fixed[name], link, unlink)
 

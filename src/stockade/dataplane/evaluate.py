@@ -15,7 +15,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from stockade.dataplane.names import IGW_LINK
-from stockade.dataplane.ruleset import Element, Kind, Lookup, Ruleset
+from stockade.dataplane.ruleset import Element, Kind, Lookup, Ruleset, group_chain_name
 from stockade.policy import Direction
 
 
@@ -71,11 +71,7 @@ def _port_verdict(
     port = ruleset.ports[ifname]
     address = ipaddress.ip_address(remote)
     for group_id in port.group_ids:
-        chain = next(
-            (c for c in ruleset.groups.values()
-             if c.group_id == group_id and c.direction is direction),
-            None,
-        )
+        chain = ruleset.groups.get(group_chain_name(group_id, direction))
         for lookup in chain.lookups if chain else ():
             hit = _lookup(ruleset, lookup, packet, address)
             if hit is not None:

@@ -46,11 +46,7 @@ class Follower:
 
     def scopes(self) -> list[Scope]:
         """Every (account, region) holding state."""
-        listed = getattr(self.store, "scopes", None)
-        if listed is not None:
-            return listed()
-        seen = {(c.account, c.region) for c in self.store.changes_since(0)}
-        return sorted(Scope(a, r) for a, r in seen)
+        return self.store.scopes()
 
     def full(self, scope: Scope) -> Refresh:
         with self.store.read(scope) as tx:

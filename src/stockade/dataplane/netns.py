@@ -93,6 +93,15 @@ def listed(prefix: str) -> list[str]:
     return sorted(n for n in os.listdir(RUN_DIR) if n.startswith(prefix))
 
 
+def remove_all(prefix: str) -> list[str]:
+    """Remove every namespace whose name starts with ``prefix`` (a whole world); returns
+    their names."""
+    names = listed(prefix)
+    for name in names:
+        remove(name)
+    return names
+
+
 class Rtnl:
     """pyroute2's IPRoute inside one namespace, for the thread that created it.
 

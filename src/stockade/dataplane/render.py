@@ -25,7 +25,7 @@ The fixed part of the table (base chains) is the same for every VPC:
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from stockade.dataplane.names import IGW_LINK, LOG_GROUP, TABLE
 from stockade.dataplane.ruleset import (
@@ -39,6 +39,7 @@ from stockade.dataplane.ruleset import (
     Ruleset,
     Timeout,
     group_chain_name,
+    rule_chain_name,
 )
 from stockade.policy import Direction
 
@@ -168,18 +169,14 @@ def lookup_line(lookup: Lookup, direction: Direction) -> str:
     }[lookup.kind]
     if lookup.members:
         if lookup.kind is Kind.ALL:
-            return f"{remote} @{lookup.members} goto r_{_rule(lookup.elements[0])}"
+            return f"{remote} @{lookup.members} goto {rule_chain_name(lookup.elements[0].rule_id)}"
         selector = f"{remote} @{lookup.members} {guard}{service}"
     else:
         selector = f"{guard}{remote}" + (f" . {service}" if service else "")
     items = ",\n      ".join(
-        f"{_key(lookup, e)} : goto r_{_rule(e)}" for e in lookup.elements
+        f"{_key(lookup, e)} : goto {rule_chain_name(e.rule_id)}" for e in lookup.elements
     )
     return f"{selector} vmap {{\n      {items}\n    }}"
-
-
-def _rule(element: Element) -> str:
-    return element.rule_id.replace("-", "_")
 
 
 def group_chain_body(chain: GroupChain) -> list[str]:
@@ -209,12 +206,12 @@ def _reject_body(tag: str) -> list[str]:
     return [f'counter log prefix "R {tag}" group {LOG_GROUP} snaplen {SNAPLEN} drop']
 
 
-def _timeout_body(timeout: Timeout) -> str:
+def timeout_body(timeout: Timeout) -> str:
     policy = ", ".join(f"{state}: {seconds}" for state, seconds in timeout.policy)
     return f"protocol {timeout.protocol}; l3proto inet; policy = {{ {policy} }};"
 
 
-def _set_type(member: MemberSet) -> str:
+def set_type(member: MemberSet) -> str:
     return "ipv4_addr" if member.family == 4 else "ipv6_addr"
 
 
@@ -245,12 +242,12 @@ def render_full(ruleset: Ruleset) -> str:
     """The table, replacing whatever is there in one transaction (add, delete, define)."""
     out = [f"add table {T}\n", f"delete table {T}\n", f"table {T} {{\n"]
     for timeout in sorted(ruleset.timeouts.values(), key=lambda t: t.name):
-        out.append(f"  ct timeout {timeout.name} {{\n    {_timeout_body(timeout)}\n  }}\n")
+        out.append(f"  ct timeout {timeout.name} {{\n    {timeout_body(timeout)}\n  }}\n")
     out.append(_FIXED_SETS)
     for member in sorted(ruleset.members.values(), key=lambda m: m.name):
         elements = (f"\n    elements = {{ {_elements(member.addresses)} }}"
                     if member.addresses else "")
-        out.append(f"  set {member.name} {{\n    type {_set_type(member)}{elements}\n  }}\n")
+        out.append(f"  set {member.name} {{\n    type {set_type(member)}{elements}\n  }}\n")
     for tag in ("eg", "in"):
         out.append(_chain_block(f"reject_{tag}", _reject_body(tag)))
     for name in sorted(ruleset.rules):
@@ -267,24 +264,24 @@ def render_full(ruleset: Ruleset) -> str:
     return "".join(out)
 
 
-def _fill_fixed_sets(ruleset: Ruleset) -> list[str]:
-    ports = list(ruleset.ports.values())
-    if not ports and not ruleset.nat:
-        return []
-    out: list[str] = []
-    adds: dict[str, list[str]] = {"ports": [], "spoof_v4": [], "spoof_v6": [],
-                                  "eg_dispatch": [], "in_dispatch": []}
+def fixed_elements(ports: Iterable[PortRules], nat: Mapping[str, str]) -> dict[str, set[str]]:
+    """The elements the given ports and NAT entries put in the fixed sets, by set name."""
+    out: dict[str, set[str]] = {k: set() for k in
+                                ("ports", "spoof_v4", "spoof_v6", "eg_dispatch", "in_dispatch")}
     for port in ports:
         v4, v6 = spoof_elements(port)
         eg, ing = dispatch_elements(port)
-        adds["ports"].append(f'"{port.ifname}"')
-        adds["spoof_v4"] += v4
-        adds["spoof_v6"] += v6
-        adds["eg_dispatch"].append(eg)
-        adds["in_dispatch"].append(ing)
-    adds["nat_dst"] = [f"{pub} : {priv}" for priv, pub in ruleset.nat.items()]
-    adds["nat_src"] = [f"{priv} : {pub}" for priv, pub in ruleset.nat.items()]
-    for name, items in adds.items():
-        if items:
-            out.append(f"add element {T} {name} {{ {_elements(items)} }}\n")
+        out["ports"].add(f'"{port.ifname}"')
+        out["spoof_v4"].update(v4)
+        out["spoof_v6"].update(v6)
+        out["eg_dispatch"].add(eg)
+        out["in_dispatch"].add(ing)
+    out["nat_dst"] = {f"{pub} : {priv}" for priv, pub in nat.items()}
+    out["nat_src"] = {f"{priv} : {pub}" for priv, pub in nat.items()}
     return out
+
+
+def _fill_fixed_sets(ruleset: Ruleset) -> list[str]:
+    return [f"add element {T} {name} {{ {_elements(items)} }}\n"
+            for name, items in fixed_elements(ruleset.ports.values(), ruleset.nat).items()
+            if items]

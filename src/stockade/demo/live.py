@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 
 from stockade.cli import render
-from stockade.demo.checks import SEED_CHECKS, because
+from stockade.demo.checks import SEED_CHECKS, SeedCheck, because
 from stockade.demo.seed import MY_COMPUTER, OUTSIDER, Seed, build_seed
 from stockade.domain.permissions import IpPermission
 from stockade.domain.quotas import Quotas
@@ -32,27 +31,18 @@ from stockade.store.sql import SqlStore
 
 PREFIX = "stkdemo-"
 TIMEOUT = 0.5
-
-
-@dataclass(frozen=True)
-class LiveCheck:
-    label: str
-    source: str  # a seed instance Name or an internet address
-    destination: str  # a seed instance Name
-    port: int
-
-
-CHECKS = tuple(LiveCheck(c.label, c.source, c.destination, c.port) for c in SEED_CHECKS) + (
-    LiveCheck(f"{MY_COMPUTER} -> web:8080 (allowed, nothing listening)", MY_COMPUTER, "web",
-              8080),
+#: The seed checks, and one more: allowed, but nothing listens (the kernel refuses).
+CHECKS = SEED_CHECKS + (
+    SeedCheck(f"{MY_COMPUTER} -> web:8080 (allowed, nothing listening)", MY_COMPUTER, "web",
+              8080, "allowed"),
 )
 
 
 def run_live_demo(console: Console) -> bool:
     """Run the data-plane demo; ``False`` (having said why) when this machine cannot."""
-    from stockade.dataplane.netns import usable
+    from stockade.dataplane import netns
 
-    ok, why = usable()
+    ok, why = netns.usable()
     if not ok:
         console.print(f"[yellow]The data-plane demo needs root and nftables: {why}.[/] "
                       "Showing what the analyzer says instead.\n")
@@ -63,7 +53,7 @@ def run_live_demo(console: Console) -> bool:
     from stockade.remote import RemoteServices
 
     world = World(PREFIX)
-    _remove_world(world)  # a previous demo killed half-way
+    netns.remove_all(world.prefix)  # a previous demo killed half-way
     with tempfile.TemporaryDirectory(prefix="stockade-demo-") as tmp:
         store = SqlStore.open(str(Path(tmp) / "demo.db"))
         agent = None
@@ -89,15 +79,8 @@ def run_live_demo(console: Console) -> bool:
             if agent is not None:
                 agent.stop()
             store.close()
-            _remove_world(world)
+            netns.remove_all(world.prefix)
     return True
-
-
-def _remove_world(world) -> None:
-    from stockade.dataplane import netns
-
-    for name in netns.listed(world.prefix):
-        netns.remove(name)
 
 
 def _probe_and_compare(console: Console, agent, seed: Seed, api) -> None:
@@ -139,8 +122,8 @@ def _run_checks(agent, seed: Seed, checks, listeners) -> list:
                 source, address = seed.instances[check.source], eni.private_ip
             else:
                 namespace, source, address = names[check.source], check.source, eni.public_ip
-            probes.append(Probe(namespace, address, "tcp", check.port))
-            decisions.append(decide(snapshot, Flow(source, address, "tcp", check.port)))
+            probes.append(Probe(namespace, address, check.protocol, check.port))
+            decisions.append(decide(snapshot, Flow(source, address, check.protocol, check.port)))
         outcomes = run(probes, TIMEOUT, listeners)
     finally:
         for address in hosts:
@@ -158,7 +141,7 @@ def _cells(decision, outcome: str) -> tuple[str, str, str]:
 
 def _live_change(console: Console, agent, seed: Seed, api, listeners) -> None:
     """Authorize SSH from the outsider through the API, show it, revoke it, show it."""
-    check = (LiveCheck(f"{OUTSIDER} -> web:22", OUTSIDER, "web", 22),)
+    check = (SeedCheck(f"{OUTSIDER} -> web:22", OUTSIDER, "web", 22, "allowed"),)
     console.print(f"\n[bold]A rule changed live[/]: authorize tcp/22 from {OUTSIDER}/32 on "
                   "web, through the API ...")
     started = time.perf_counter()
