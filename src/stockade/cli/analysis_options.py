@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from stockade.cli.options import DbOpt as DbOpt  # shared with the control-plane commands
 from stockade.cli.options import default_db, fail
 
 if TYPE_CHECKING:  # imported lazily: every `stockade` command loads this module
@@ -21,10 +22,6 @@ if TYPE_CHECKING:  # imported lazily: every `stockade` command loads this module
     from stockade.domain.state import Snapshot
     from stockade.store.sql import SqlStore
 
-DbOpt = Annotated[
-    str | None,
-    typer.Option("--db", help="Store: a SQLite path or database URL (env STOCKADE_DB)."),
-]
 AccountOpt = Annotated[
     str | None, typer.Option("--account", help="Only this account (default: every one).")
 ]
@@ -39,23 +36,32 @@ def open_store(db: str | None) -> SqlStore:
     return SqlStore.open(db or default_db())
 
 
-def select_scopes(store: SqlStore, account: str | None, region: str | None) -> list[Scope]:
-    """The scopes to analyse: those the store holds, filtered by the options given."""
+def select_scopes(
+    store: SqlStore, account: str | None, region: str | None, required: bool = True
+) -> list[Scope]:
+    """The scopes to analyse: those the store holds, filtered by the options given (an empty
+    selection is an error unless not ``required``)."""
     account = account or os.environ.get("STOCKADE_ACCOUNT")
     region = region or os.environ.get("STOCKADE_REGION")
     held = [s for s in store.scopes()
             if (account is None or s.account == account)
             and (region is None or s.region == region)]
-    if not held:
+    if not held and required:
         which = "/".join(x for x in (account, region) if x) or "any account"
         raise fail(f"the store holds no state for {which} "
                    "(load some with: stockade import aws DIR)")
     return held
 
 
-def load_snapshots(store: SqlStore, scopes: list[Scope]) -> list[tuple[Scope, Snapshot]]:
-    out = []
-    for scope in scopes:
-        with store.read(scope) as tx:
-            out.append((scope, tx.snapshot()))
-    return out
+def load_snapshots(db: str | None, account: str | None, region: str | None,
+                   required: bool = True) -> list[tuple[Scope, Snapshot]]:
+    """The snapshot of every selected scope of the store at ``db`` (closed afterwards)."""
+    store = open_store(db)
+    try:
+        out = []
+        for scope in select_scopes(store, account, region, required):
+            with store.read(scope) as tx:
+                out.append((scope, tx.snapshot()))
+        return out
+    finally:
+        store.close()

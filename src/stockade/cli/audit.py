@@ -13,8 +13,6 @@ from stockade.cli.analysis_options import (
     DbOpt,
     RegionOpt,
     load_snapshots,
-    open_store,
-    select_scopes,
 )
 from stockade.cli.options import console, fail
 
@@ -52,11 +50,7 @@ def audit_command(
         ports = parse_ports(risky_ports) if risky_ports is not None else RISKY_PORTS
     except ValueError as exc:
         raise fail(str(exc)) from None
-    store = open_store(db)
-    try:
-        snapshots = load_snapshots(store, select_scopes(store, account, region))
-    finally:
-        store.close()
+    snapshots = load_snapshots(db, account, region)
     findings = audit(snapshots, AuditConfig(risky_ports=ports, max_rules=max_rules))
     if output_format == "sarif":
         typer.echo(json.dumps(to_sarif(findings), indent=2))

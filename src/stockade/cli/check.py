@@ -6,16 +6,19 @@ instance exposes to the internet. Endpoints are instance ids, interface ids, IP 
 instance Name tags.
 """
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from stockade.cli import render
+from stockade.cli.instance import named_instance
 from stockade.cli.options import Cli, command, console
 from stockade.domain import errors
 from stockade.domain.state import Snapshot
-from stockade.policy import Flow, decide, exposure
+
+if TYPE_CHECKING:  # the policy engine (numpy) is imported when a command runs
+    from stockade.policy import Flow
 
 app = typer.Typer()
 
@@ -29,20 +32,12 @@ def endpoint(snap: Snapshot, given: str) -> str:
     """An instance Name tag becomes its id; ids and addresses pass through unchanged."""
     if given.startswith(("i-", "eni-")) or given[:1].isdigit() or ":" in given:
         return given
-    matches = [
-        i.instance_id
-        for i in snap.instances
-        if dict(i.tags).get("Name") == given and i.state.value != "terminated"
-    ]
-    if len(matches) != 1:
-        raise errors.error(
-            "InvalidInstanceID.NotFound",
-            f"No unique instance is named '{given}' ({len(matches)} match)",
-        )
-    return matches[0]
+    return named_instance(snap.instances, given).instance_id
 
 
-def _flow(snap: Snapshot, source: str, destination: str, proto: str, port: int | None) -> Flow:
+def _flow(snap: Snapshot, source: str, destination: str, proto: str, port: int | None) -> "Flow":
+    from stockade.policy import Flow
+
     try:
         return Flow(endpoint(snap, source), endpoint(snap, destination), proto, port)
     except ValueError as exc:
@@ -62,6 +57,8 @@ def check(
     ] = "tcp",
 ) -> None:
     """Is a new connection allowed, by which rules — or what blocks it, and the fix."""
+    from stockade.policy import decide
+
     snap = snapshot(cli)
     decision = decide(snap, _flow(snap, source, destination, proto, port))
 
@@ -84,6 +81,8 @@ def show_exposure(
     ] = False,
 ) -> None:
     """What each instance exposes to the internet: open port ranges and the rules."""
+    from stockade.policy import exposure
+
     snap = snapshot(cli)
     findings = [f for f in exposure(snap, vpc) if all_ or f.exposed]
     names = {i.instance_id: dict(i.tags).get("Name", "") for i in snap.instances}

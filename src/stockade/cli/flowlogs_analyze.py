@@ -16,8 +16,6 @@ from stockade.cli.analysis_options import (
     DbOpt,
     RegionOpt,
     load_snapshots,
-    open_store,
-    select_scopes,
 )
 from stockade.cli.options import console, fail
 
@@ -45,12 +43,7 @@ def analyze_command(
     from stockade.analysis.flowlog_reader import paths_of
     from stockade.analysis.flowlogs import analyze, merge_snapshots
 
-    store = open_store(db)
-    try:
-        snapshot = merge_snapshots(
-            [s for _, s in load_snapshots(store, select_scopes(store, account, region))])
-    finally:
-        store.close()
+    snapshot = merge_snapshots([s for _, s in load_snapshots(db, account, region)])
     out = flows.open("w", encoding="utf-8") if flows else None
     try:
         on_flow = (lambda m: out.write(json.dumps(asdict(m)) + "\n")) if out else None

@@ -1,15 +1,19 @@
 """``stockade instance``: launch instances and change their groups."""
 
-from typing import Annotated
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from stockade.cli import render
 from stockade.cli.options import Cli, command, console
 from stockade.domain import errors
+from stockade.domain.instance import Instance
 from stockade.domain.tags import check_tags
-from stockade.service.instances import InstanceDetail, LaunchRequest, StateChange
 from stockade.shapes import instances as shapes
+
+if TYPE_CHECKING:  # the services load the store: imported when a command runs, not at start-up
+    from stockade.service.instances import InstanceDetail, StateChange
 
 app = typer.Typer(help="Instances: run, stop, start, terminate, set groups.", no_args_is_help=True)
 
@@ -20,29 +24,34 @@ def group_names(cli: Cli) -> dict[str, str]:
     return cli.services.groups.names()
 
 
-def resolve_instance(cli: Cli, name_or_id: str) -> InstanceDetail:
-    """An instance by id, or by its Name tag (which must be unique among live instances)."""
-    service = cli.services.instances
-    if name_or_id.startswith("i-"):
-        return service.get(name_or_id)
+def named_instance(instances: Iterable[Instance], name: str) -> Instance:
+    """The live instance whose Name tag is ``name``; there must be exactly one."""
     matches = [
-        d
-        for d in service.describe()
-        if render.name_tag(d.instance.tags) == name_or_id and d.instance.state.value != "terminated"
+        i for i in instances if render.name_tag(i.tags) == name and i.state.value != "terminated"
     ]
     if len(matches) != 1:
         raise errors.error(
             "InvalidInstanceID.NotFound",
-            f"No unique instance is named '{name_or_id}' ({len(matches)} match)",
+            f"No unique instance is named '{name}' ({len(matches)} match)",
         )
     return matches[0]
 
 
-def _shape(d: InstanceDetail, names: dict[str, str]) -> dict:
+def resolve_instance(cli: Cli, name_or_id: str) -> "InstanceDetail":
+    """An instance by id, or by its Name tag (which must be unique among live instances)."""
+    service = cli.services.instances
+    if name_or_id.startswith("i-"):
+        return service.get(name_or_id)
+    details = service.describe()
+    found = named_instance((d.instance for d in details), name_or_id)
+    return next(d for d in details if d.instance is found)
+
+
+def _shape(d: "InstanceDetail", names: dict[str, str]) -> dict:
     return shapes.instance(d.instance, d.interfaces, names)
 
 
-def _print(details: list[InstanceDetail], names: dict[str, str]) -> None:
+def _print(details: "list[InstanceDetail]", names: dict[str, str]) -> None:
     t = render.table(
         "Instances", "Instance id", "Name", "State", "Private IP", "Public IP", "Groups", "VPC"
     )
@@ -81,6 +90,8 @@ def run(
     instance_type: Annotated[str, typer.Option("--type")] = "t3.micro",
 ) -> None:
     """Launch instances (groups default to the VPC's default group)."""
+    from stockade.service.instances import LaunchRequest
+
     vpc_id = None
     if subnet:
         vpc_id = cli.services.network.list_subnets([subnet])[0].vpc_id

@@ -30,6 +30,11 @@ from stockade.domain.scope import DEFAULT_ACCOUNT, DEFAULT_REGION, Scope
 console = Console()
 err_console = Console(stderr=True)
 
+DbOpt = Annotated[
+    str | None,
+    typer.Option("--db", help="Store: a SQLite path or database URL (env STOCKADE_DB)."),
+]
+
 
 def default_db() -> str:
     """``$STOCKADE_DB`` or ``<user data dir>/stockade/stockade.db``."""
@@ -106,10 +111,7 @@ _SHARED = [
         "db",
         inspect.Parameter.KEYWORD_ONLY,
         default=None,
-        annotation=Annotated[
-            str | None,
-            typer.Option("--db", help="Store: a SQLite path or database URL (env STOCKADE_DB)."),
-        ],
+        annotation=DbOpt,
     ),
     inspect.Parameter(
         "endpoint",

@@ -9,14 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from stockade.cli import render
-from stockade.cli.analysis_options import (
-    AccountOpt,
-    DbOpt,
-    RegionOpt,
-    load_snapshots,
-    open_store,
-    select_scopes,
-)
+from stockade.cli.analysis_options import AccountOpt, DbOpt, RegionOpt, load_snapshots
 from stockade.cli.options import console, fail
 
 if TYPE_CHECKING:  # imported lazily: every `stockade` command loads this module
@@ -24,7 +17,6 @@ if TYPE_CHECKING:  # imported lazily: every `stockade` command loads this module
     from stockade.analysis.reach_diff import ReachChange
     from stockade.domain.scope import Scope
     from stockade.domain.state import Snapshot
-    from stockade.store.sql import SqlStore
 
 
 def reach_command(
@@ -51,7 +43,7 @@ def reach_command(
         ports = parse_ports(port or [])
     except ValueError as exc:
         raise fail(str(exc)) from None
-    before = _answers(open_store(db), account, region, source, destination, ports)
+    before = _answers(db, account, region, source, destination, ports)
     if diff is None:
         results = [r for _, found in before for r in found]
         if json_output:
@@ -59,7 +51,7 @@ def reach_command(
         else:
             _print_results(source, results)
         return
-    after = dict(_answers(open_store(diff), account, region, source, destination, ports,
+    after = dict(_answers(diff, account, region, source, destination, ports,
                           allow_missing=True))
     changes = [c for scope, found in before
                for c in reach_diff(found, after.pop(scope, []))]
@@ -70,22 +62,14 @@ def reach_command(
         _print_changes(source, changes)
 
 
-def _answers(store: SqlStore, account: str | None, region: str | None, source: str,
+def _answers(db: str | None, account: str | None, region: str | None, source: str,
              destination: str | None, ports: list[tuple[int, int]] | None,
              allow_missing: bool = False) -> list[tuple[Scope, list[ReachResult]]]:
     """Reach in every selected scope that knows the endpoints named."""
     from stockade.analysis.reach import parse_source, reach
 
-    try:
-        scopes = select_scopes(store, account, region) if not allow_missing else [
-            s for s in store.scopes()
-            if (account is None or s.account == account) and (region is None or s.region == region)
-        ]
-        snapshots = load_snapshots(store, scopes)
-    finally:
-        store.close()
     out, problems = [], []
-    for scope, snapshot in snapshots:
+    for scope, snapshot in load_snapshots(db, account, region, required=not allow_missing):
         if not _knows(snapshot, source, destination):
             continue
         try:

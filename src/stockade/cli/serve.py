@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from stockade.cli.options import default_db, fail, quotas_from_env
+from stockade.cli.options import DbOpt, default_db, fail, quotas_from_env
 
 
 def serve(
@@ -15,10 +15,7 @@ def serve(
         str, typer.Option("--host", help="Address to bind (loopback by default).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.")] = 4747,
-    db: Annotated[
-        str | None,
-        typer.Option("--db", help="Store: a SQLite path or database URL (env STOCKADE_DB)."),
-    ] = None,
+    db: DbOpt = None,
     auth: Annotated[
         str | None,
         typer.Option(

@@ -1,15 +1,18 @@
 """``stockade sg``: security groups and their rules."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from stockade.cli import render
 from stockade.cli.options import Cli, command, console
 from stockade.cli.rule_options import build_permission
+from stockade.domain.permissions import IpPermission
 from stockade.domain.tags import check_tags
-from stockade.service.groups import GroupDetail
 from stockade.shapes import groups as shapes
+
+if TYPE_CHECKING:  # the services load the store: imported when a command runs, not at start-up
+    from stockade.service.groups import GroupDetail
 
 app = typer.Typer(
     help="Security groups: create, inspect, allow and revoke traffic.", no_args_is_help=True
@@ -37,11 +40,11 @@ Lists = Annotated[
 Desc = Annotated[str | None, typer.Option("--description", help="Rule description.")]
 
 
-def _shape(d: GroupDetail) -> dict:
+def _shape(d: "GroupDetail") -> dict:
     return shapes.security_group(d.group, d.rules)
 
 
-def _resolve(cli: Cli, name_or_id: str, vpc: str | None) -> GroupDetail:
+def _resolve(cli: Cli, name_or_id: str, vpc: str | None) -> "GroupDetail":
     return cli.services.groups.find(name_or_id, vpc)
 
 
@@ -78,7 +81,7 @@ def list_groups(cli: Cli, vpc: VpcOpt = None) -> None:
     cli.emit([_shape(d) for d in details], human)
 
 
-def _show(cli: Cli, d: GroupDetail) -> None:
+def _show(cli: Cli, d: "GroupDetail") -> None:
     g = d.group
     names = cli.services.groups.names()
     console.print(f"[bold]{g.group_id}[/bold]  {g.name}  ({g.vpc_id})  {g.description}")
@@ -103,8 +106,23 @@ def delete(cli: Cli, group: Group, vpc: VpcOpt = None) -> None:
     cli.emit({"Return": True, "GroupId": gid}, lambda: console.print(f"deleted {gid}"))
 
 
-def _peers_resolved(cli: Cli, target: GroupDetail, groups: list[str] | None) -> list[str]:
-    return [_resolve(cli, g, target.group.vpc_id).group.group_id for g in groups or []]
+def _permission(
+    cli: Cli,
+    target: "GroupDetail",
+    proto: str | None,
+    port: str | None,
+    service: str | None,
+    cidr: list[str] | None,
+    source_group: list[str] | None,
+    prefix_list: list[str] | None,
+    description: str | None = None,
+) -> IpPermission:
+    """The options of ``allow``/``revoke`` as one permission (source groups resolved in the
+    target's VPC)."""
+    peers = [_resolve(cli, g, target.group.vpc_id).group.group_id for g in source_group or []]
+    return build_permission(
+        proto, port, service, cidr or [], peers, prefix_list or [], description
+    )
 
 
 @command(app, "allow")
@@ -123,14 +141,8 @@ def allow(
 ) -> None:
     """Add a rule: e.g. ``sg allow web --service ssh --cidr 203.0.113.10/32``."""
     target = _resolve(cli, group, vpc)
-    perm = build_permission(
-        proto,
-        port,
-        service,
-        cidr or [],
-        _peers_resolved(cli, target, source_group),
-        prefix_list or [],
-        description,
+    perm = _permission(
+        cli, target, proto, port, service, cidr, source_group, prefix_list, description
     )
     rules = cli.services.rules.authorize(target.group.group_id, [perm], egress=egress)
     region = cli.region
@@ -165,15 +177,7 @@ def revoke(
     if rule_id:
         result = service_.revoke(target.group.group_id, rule_ids=rule_id, egress=egress)
     else:
-        perm = build_permission(
-            proto,
-            port,
-            service,
-            cidr or [],
-            _peers_resolved(cli, target, source_group),
-            prefix_list or [],
-            None,
-        )
+        perm = _permission(cli, target, proto, port, service, cidr, source_group, prefix_list)
         result = service_.revoke(target.group.group_id, [perm], egress=egress)
     revoked = list(result.revoked)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -43,25 +44,29 @@ class Remote:
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
         """``client.<operation>(**params)`` with ``None`` parameters left out."""
-        try:
-            return getattr(self.client, operation)(
-                **{k: v for k, v in params.items() if v is not None}
-            )
-        except ClientError as exc:
-            raise as_aws_error(exc) from None
-        except BotoCoreError as exc:
-            raise AwsError("Unavailable", f"The stockade server is unavailable: {exc}") from None
+        with _translated():
+            return getattr(self.client, operation)(**_given(params))
 
     def pages(self, operation: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
         """Every item of a paginated Describe call (botocore's paginator)."""
-        try:
-            paginator = self.client.get_paginator(operation)
-            for page in paginator.paginate(**{k: v for k, v in params.items() if v is not None}):
+        with _translated():
+            for page in self.client.get_paginator(operation).paginate(**_given(params)):
                 yield from page.get(key, [])
-        except ClientError as exc:
-            raise as_aws_error(exc) from None
-        except BotoCoreError as exc:
-            raise AwsError("Unavailable", f"The stockade server is unavailable: {exc}") from None
+
+
+def _given(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if v is not None}
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """botocore's errors as the :class:`AwsError` the server answered (or ``Unavailable``)."""
+    try:
+        yield
+    except ClientError as exc:
+        raise as_aws_error(exc) from None
+    except BotoCoreError as exc:
+        raise AwsError("Unavailable", f"The stockade server is unavailable: {exc}") from None
 
 
 def as_aws_error(exc: ClientError) -> AwsError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from stockade.api.actions import Call, action
-from stockade.api.actions.common import attribute_value, tag_specs
+from stockade.api.actions.common import attribute_value, reject_unsupported, tag_specs
 from stockade.api.actions.describe import page, select, with_token
 from stockade.domain.errors import AwsError
 from stockade.shapes import network as shapes
@@ -29,9 +29,7 @@ def _unsupported(what: str) -> AwsError:
 
 @action("CreateVpc")
 def create_vpc(call: Call) -> dict[str, Any]:
-    for name in ("Ipv6Pool", "Ipv6CidrBlock", "Ipv4IpamPoolId", "Ipv6IpamPoolId"):
-        if call.get(name) is not None:
-            raise _unsupported(name)
+    reject_unsupported(call, "Ipv6Pool", "Ipv6CidrBlock", "Ipv4IpamPoolId", "Ipv6IpamPoolId")
     tags = tag_specs(call, accepted={"vpc"}, default="vpc")
     vpc = call.services.network.create_vpc(
         call.get("CidrBlock"),
