@@ -106,7 +106,7 @@ def test_diff_opens_and_closes(snap):
     assert db.would_open[0].rules == ("sgr-00000000000000001",)
 
 
-def test_cli_reach_and_diff(cli, tmp_path):
+def test_cli_reach_and_diff(cli, tmp_path, monkeypatch):
     cli("import", "aws", FIXTURES)
     table = cli("reach", "--from", "internet", "--to", INSTANCE["web1"]).stdout
     assert "tcp/0-1024" in table and "sgr-0a1b2c3d4e5f70008" in table
@@ -121,5 +121,15 @@ def test_cli_reach_and_diff(cli, tmp_path):
                           "--json").stdout)
     assert [(c["network_interface_id"], [d["text"] for d in c["would_open"]]) for c in diff] \
         == [(ENI["db1"], ["tcp/6379"])]
+    # Regression: STOCKADE_ACCOUNT/STOCKADE_REGION used to narrow only the --db side, so
+    # another account's scope in the --diff store showed up as openings.
+    other = ("--db", tmp_path / "after.db", "--account", "999999999999")
+    cli("sg", "allow", "default", "--port", "22", "--cidr", "0.0.0.0/0", *other)
+    cli("instance", "run", "--name", "elsewhere", *other)
+    monkeypatch.setenv("STOCKADE_ACCOUNT", MAIN.account)
+    monkeypatch.setenv("STOCKADE_REGION", MAIN.region)
+    narrowed = json.loads(cli("reach", "--from", "internet", "--diff", tmp_path / "after.db",
+                              "--json").stdout)
+    assert [c["network_interface_id"] for c in narrowed] == [ENI["db1"]]
     assert "no change" in cli("reach", "--from", "internet", "--diff", tmp_path / "cli.db").stdout
     cli("reach", "--from", "i-0123456789abcdef0", code=1)
