@@ -2,7 +2,9 @@
 
 One :class:`SqlTransaction` wraps one database transaction that :class:`SqlStore` has
 already begun (and, for writes, locked). It never commits itself: the store commits, after
-calling :meth:`SqlTransaction.record_commit` to bump the revision and log the change.
+calling :meth:`SqlTransaction.record_commit` to bump the revision and log the change. The
+bookkeeping, generic row operations, partition flags and tags are in
+:mod:`stockade.store.transaction_core`; this module holds the per-resource repositories.
 
 Scoping: ``list_*``/``count_*``, ``snapshot()``, ``list_tags`` and the getters and deletes
 of VPCs, subnets, gateways, prefix lists, interfaces and instances see only ``self.scope``
@@ -14,264 +16,53 @@ spans every scope because the public IPv4 pool is shared; tags are read by resou
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Row,
-    Select,
-    Table,
-    bindparam,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Table, bindparam, delete, func, insert, select
 
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
-from stockade.domain.scope import Scope
 from stockade.domain.security_group import PeerKind, SecurityGroup, SecurityGroupRule
 from stockade.domain.state import Snapshot
 from stockade.store import loaders, mapping, prefix_list_history
 from stockade.store import schema as s
-from stockade.store.loaders import ID_COLUMN, Where
-from stockade.store.repository import Change
+from stockade.store.transaction_core import TransactionCore, rows_with_tags, with_tags
 
 # -- hot statements, built once -------------------------------------------------------------------
 # Built at import with bind parameters, so a call neither rebuilds nor re-hashes them: the
 # cache key of a statement object is memoised, and the compiled form comes from the
 # engine's compiled cache (keyed per dialect, so SQLite and PostgreSQL share these).
 
-_G, _R, _T, _V = s.security_groups, s.sg_rules, s.tags, s.vpcs
-_TAG_KEY, _TAG_VALUE = "_tag_key", "_tag_value"
-
-
-def _with_tags(table: Table) -> Select[Any]:
-    """Rows of ``table`` each joined to its tags (one row per tag, or one with NULL tags):
-    a single-object getter in one round trip instead of a row query plus a tag query."""
-    key = ID_COLUMN[table.name]
-    return (
-        select(table, _T.c.key.label(_TAG_KEY), _T.c.value.label(_TAG_VALUE))
-        .outerjoin(_T, _T.c.resource_id == key)
-        .order_by(table.c.seq)
-    )
+_G, _R, _V = s.security_groups, s.sg_rules, s.vpcs
 
 
 def _scoped(table: Table) -> Any:
     return (table.c.account == bindparam("account")) & (table.c.region == bindparam("region"))
 
 
-_GET_GROUP = _with_tags(_G).where(_G.c.group_id == bindparam("id"))
-_GROUP_BY_NAME = _with_tags(_G).where(
+_GET_GROUP = with_tags(_G).where(_G.c.group_id == bindparam("id"))
+_GROUP_BY_NAME = with_tags(_G).where(
     _G.c.vpc_id == bindparam("vpc_id"), _G.c.name_key == bindparam("name_key")
 )
 _COUNT_GROUPS = select(func.count()).select_from(_G).where(_scoped(_G))
-_GET_VPC = _with_tags(_V).where(_V.c.vpc_id == bindparam("id"), _scoped(_V))
-_DEFAULT_VPC = _with_tags(_V).where(_scoped(_V), _V.c.is_default.is_(True))
-_RULE_COLUMNS = [_R.c[name] for name in mapping.RULE_COLUMNS]
-_RULES_OF_GROUP = (
-    select(*_RULE_COLUMNS, _T.c.key.label(_TAG_KEY), _T.c.value.label(_TAG_VALUE))
-    .outerjoin(_T, _T.c.resource_id == _R.c.rule_id)
-    .where(_R.c.group_id == bindparam("group_id"))
-    .order_by(_R.c.seq)
+_GET_VPC = with_tags(_V).where(_V.c.vpc_id == bindparam("id"), _scoped(_V))
+_DEFAULT_VPC = with_tags(_V).where(_scoped(_V), _V.c.is_default.is_(True))
+_RULES_OF_GROUP = with_tags(_R, *(_R.c[name] for name in mapping.RULE_COLUMNS)).where(
+    _R.c.group_id == bindparam("group_id")
 )
 _INSERT_GROUP = insert(_G)
 _INSERT_RULES = insert(_R)
-_BUMP_REVISION = (
-    update(s.store_revision)
-    .where(s.store_revision.c.id == s.REVISION_ROW_ID)
-    .values(revision=bindparam("new_revision"), next_seq=bindparam("new_next_seq"))
-)
-_LOG_CHANGE = insert(s.change_log)
 
 
-def _rows_with_tags(rows: Sequence[Row[Any]], key: str) -> tuple[list[Row[Any]], dict[str, Any]]:
-    """Split joined rows (see :func:`_with_tags`) into one row per object, in order, and
-    each object's tags (sorted by key, as :func:`mapping.tag_index` returns them)."""
-    firsts: dict[str, Row[Any]] = {}
-    pairs: dict[str, list[tuple[str, str]]] = {}
-    for row in rows:
-        rid = row._mapping[key]
-        if rid not in firsts:
-            firsts[rid] = row
-            pairs[rid] = []
-        tag_key = row._mapping[_TAG_KEY]
-        if tag_key is not None:
-            pairs[rid].append((tag_key, row._mapping[_TAG_VALUE]))
-    return list(firsts.values()), {rid: tuple(sorted(p)) for rid, p in pairs.items() if p}
+def _one(found: list[Any]) -> Any:
+    return found[0] if found else None
 
 
-class SqlTransaction:
+class SqlTransaction(TransactionCore):
     """Repositories over one open database transaction (see the module docstring)."""
-
-    def __init__(
-        self,
-        conn: Connection,
-        scope: Scope,
-        *,
-        revision: int,
-        writable: bool,
-        next_seq: int = 0,
-    ) -> None:
-        self.scope = scope
-        self._conn = conn
-        self._revision = revision  # as of the start of this transaction
-        self._writable = writable
-        self._next_seq = next_seq
-        self._dirty = False
-        self._touched: dict[str, None] = {}  # an ordered set
-        self._open = True
-
-    # -- bookkeeping ----------------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Refuse further use: the connection goes back to the pool after the ``with``."""
-        self._open = False
-
-    def _write(self, *resource_ids: str) -> Connection:
-        """Check this is a live write transaction and note what it changes."""
-        if not self._open:
-            raise RuntimeError("the transaction has ended")
-        if not self._writable:
-            raise RuntimeError("cannot write in a read transaction")
-        self._dirty = True
-        self._touched.update(dict.fromkeys(resource_ids))
-        return self._conn
-
-    @property
-    def _c(self) -> Connection:
-        if not self._open:
-            raise RuntimeError("the transaction has ended")
-        return self._conn
-
-    def touch(self, *resource_ids: str) -> None:
-        """Record resources changed by this transaction; counts as a write (bumps the revision)."""
-        self._write(*resource_ids)
-
-    def record_commit(self) -> Change | None:
-        """Bump the revision and log the change, if anything was written; called before COMMIT."""
-        if not self._dirty:
-            return None
-        revision = self._revision + 1
-        ids = tuple(self._touched)
-        self._conn.execute(
-            _BUMP_REVISION, {"new_revision": revision, "new_next_seq": self._next_seq}
-        )
-        self._conn.execute(
-            _LOG_CHANGE,
-            {
-                "revision": revision,
-                "account": self.scope.account,
-                "region": self.scope.region,
-                "resource_ids": json.dumps(ids),
-                "committed_at": datetime.now(UTC),
-            },
-        )
-        return Change(revision, self.scope.account, self.scope.region, ids)
-
-    def _in_scope(self, table: Table) -> Where:
-        return (table.c.account == self.scope.account) & (table.c.region == self.scope.region)
-
-    def _scope_params(self) -> dict[str, str]:
-        return {"account": self.scope.account, "region": self.scope.region}
-
-    def _get_joined(
-        self,
-        stmt: Select[Any],
-        params: dict[str, Any],
-        key: str,
-        build: Any,
-    ) -> Any:
-        """The first object a :func:`_with_tags` statement finds (None if none)."""
-        objects, tags = _rows_with_tags(self._c.execute(stmt, params).all(), key)
-        return build(objects[0], tags) if objects else None
-
-    def _next_seqs(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        for row in rows:
-            row["seq"] = self._next_seq
-            self._next_seq += 1
-        return rows
-
-    def _upsert(
-        self, table: Table, rows: Sequence[dict[str, Any]], *, reinsert: bool = False
-    ) -> None:
-        """Insert or replace rows by id; replacing keeps ``seq`` (the creation order).
-
-        ``reinsert`` replaces by DELETE + INSERT instead of UPDATE, for tables whose unique
-        constraints a batch may satisfy only as a whole (swapping two rules' identities
-        fails row by row). Only for tables no foreign key cascades from.
-        """
-        if not rows:
-            return
-        key = ID_COLUMN[table.name]
-        ids = [row[key.name] for row in rows]
-        conn = self._write(*ids)
-        existing = dict(conn.execute(select(key, table.c.seq).where(key.in_(ids))).all())
-        updates = [row for row in rows if row[key.name] in existing]
-        if reinsert and updates:
-            conn.execute(delete(table).where(key.in_([row[key.name] for row in updates])))
-            for row in updates:
-                row["seq"] = existing[row[key.name]]
-            updates, inserts = [], list(rows)
-        else:
-            inserts = [row for row in rows if row[key.name] not in existing]
-        if updates:
-            conn.execute(
-                update(table).where(key == bindparam("_id")),
-                [
-                    {"_id": row[key.name], **{k: v for k, v in row.items() if k != key.name}}
-                    for row in updates
-                ],
-            )
-        for row in inserts:
-            if "seq" not in row:
-                row["seq"] = self._next_seq
-                self._next_seq += 1
-        if inserts:
-            conn.execute(insert(table), inserts)
-
-    def _delete(self, table: Table, resource_id: str, *children: Table) -> bool:
-        """Delete a row (scoped), its tags and its child rows; whether it existed."""
-        key = ID_COLUMN[table.name]
-        if not self._c.scalar(select(key).where(key == resource_id, self._in_scope(table))):
-            return False
-        conn = self._write(resource_id)
-        for child in children:
-            conn.execute(delete(child).where(child.c[key.name] == resource_id))
-        conn.execute(delete(s.tags).where(s.tags.c.resource_id == resource_id))
-        conn.execute(delete(table).where(key == resource_id))
-        return True
-
-    def _one(self, found: list[Any]) -> Any:
-        return found[0] if found else None
-
-    # -- partition ------------------------------------------------------------------------------
-
-    def is_initialized(self) -> bool:
-        p = s.partitions
-        return bool(self._c.scalar(select(p.c.initialized).where(self._in_scope(p))))
-
-    def mark_initialized(self) -> None:
-        if self.is_initialized():
-            return
-        conn = self._write()
-        p = s.partitions
-        if conn.scalar(select(func.count()).select_from(p).where(self._in_scope(p))):
-            conn.execute(update(p).where(self._in_scope(p)).values(initialized=True))
-        else:
-            conn.execute(
-                insert(p).values(
-                    account=self.scope.account, region=self.scope.region, initialized=True
-                )
-            )
 
     # -- VPCs, subnets, gateways ---------------------------------------------------------------
 
@@ -292,16 +83,10 @@ class SqlTransaction:
         self._delete(s.vpcs, vpc_id)
 
     def get_subnet(self, subnet_id: str) -> Subnet | None:
-        t = s.subnets
-        where = (t.c.subnet_id == subnet_id) & self._in_scope(t)
-        return self._one(loaders.load_subnets(self._c, where))
+        return _one(loaders.load_subnets(self._c, self._matching(s.subnets, subnet_id=subnet_id)))
 
     def list_subnets(self, vpc_id: str | None = None) -> list[Subnet]:
-        t = s.subnets
-        where = self._in_scope(t)
-        if vpc_id is not None:
-            where &= t.c.vpc_id == vpc_id
-        return loaders.load_subnets(self._c, where)
+        return loaders.load_subnets(self._c, self._matching(s.subnets, vpc_id=vpc_id))
 
     def put_subnet(self, subnet: Subnet) -> None:
         self._upsert(s.subnets, [mapping.subnet_values(subnet)])
@@ -310,9 +95,8 @@ class SqlTransaction:
         self._delete(s.subnets, subnet_id)
 
     def get_internet_gateway(self, igw_id: str) -> InternetGateway | None:
-        t = s.internet_gateways
-        where = (t.c.igw_id == igw_id) & self._in_scope(t)
-        return self._one(loaders.load_internet_gateways(self._c, where))
+        where = self._matching(s.internet_gateways, igw_id=igw_id)
+        return _one(loaders.load_internet_gateways(self._c, where))
 
     def list_internet_gateways(self) -> list[InternetGateway]:
         return loaders.load_internet_gateways(self._c, self._in_scope(s.internet_gateways))
@@ -336,9 +120,7 @@ class SqlTransaction:
         self, vpc_id: str | None = None, group_ids: Sequence[str] | None = None
     ) -> list[SecurityGroup]:
         t = s.security_groups
-        where = self._in_scope(t)
-        if vpc_id is not None:
-            where &= t.c.vpc_id == vpc_id
+        where = self._matching(t, vpc_id=vpc_id)
         if group_ids is not None:
             where &= t.c.group_id.in_(list(group_ids))
         return loaders.load_groups(self._c, where)
@@ -363,17 +145,12 @@ class SqlTransaction:
         if not existed and not rule_ids:
             return
         conn = self._write(group_id, *rule_ids)
-        rules_of_group = select(r.c.rule_id).where(r.c.group_id == group_id)
-        conn.execute(
-            delete(s.tags).where(
-                or_(s.tags.c.resource_id == group_id, s.tags.c.resource_id.in_(rules_of_group))
-            )
-        )
+        conn.execute(delete(s.tags).where(s.tags.c.resource_id.in_([group_id, *rule_ids])))
         conn.execute(delete(r).where(r.c.group_id == group_id))
         conn.execute(delete(s.security_groups).where(s.security_groups.c.group_id == group_id))
 
     def get_rule(self, rule_id: str) -> SecurityGroupRule | None:
-        return self._one(loaders.load_rules(self._c, s.sg_rules.c.rule_id == rule_id))
+        return _one(loaders.load_rules(self._c, s.sg_rules.c.rule_id == rule_id))
 
     def rules_of(self, group_ids: Iterable[str]) -> list[SecurityGroupRule]:
         ids = list(group_ids)
@@ -381,7 +158,7 @@ class SqlTransaction:
             return []
         if len(ids) == 1:  # one group's rules (a bounded few): rows and tags in one query
             found = self._c.execute(_RULES_OF_GROUP, {"group_id": ids[0]}).all()
-            rows, tags = _rows_with_tags(found, "rule_id")
+            rows, tags = rows_with_tags(found, "rule_id")
             return mapping.rules_from((row[:-2] for row in rows), tags)
         return loaders.load_rules(self._c, s.sg_rules.c.group_id.in_(ids))
 
@@ -450,9 +227,8 @@ class SqlTransaction:
     # -- prefix lists ----------------------------------------------------------------------------
 
     def get_prefix_list(self, prefix_list_id: str) -> PrefixList | None:
-        t = s.prefix_lists
-        where = (t.c.prefix_list_id == prefix_list_id) & self._in_scope(t)
-        return self._one(loaders.load_prefix_lists(self._c, where))
+        where = self._matching(s.prefix_lists, prefix_list_id=prefix_list_id)
+        return _one(loaders.load_prefix_lists(self._c, where))
 
     def list_prefix_lists(self) -> list[PrefixList]:
         return loaders.load_prefix_lists(self._c, self._in_scope(s.prefix_lists))
@@ -491,9 +267,8 @@ class SqlTransaction:
     # -- interfaces and instances ------------------------------------------------------------
 
     def get_interface(self, eni_id: str) -> NetworkInterface | None:
-        t = s.network_interfaces
-        where = (t.c.eni_id == eni_id) & self._in_scope(t)
-        return self._one(loaders.load_interfaces(self._c, where))
+        where = self._matching(s.network_interfaces, eni_id=eni_id)
+        return _one(loaders.load_interfaces(self._c, where))
 
     def list_interfaces(
         self,
@@ -503,13 +278,7 @@ class SqlTransaction:
         group_id: str | None = None,
     ) -> list[NetworkInterface]:
         t, eg = s.network_interfaces, s.eni_groups
-        where = self._in_scope(t)
-        if vpc_id is not None:
-            where &= t.c.vpc_id == vpc_id
-        if subnet_id is not None:
-            where &= t.c.subnet_id == subnet_id
-        if instance_id is not None:
-            where &= t.c.instance_id == instance_id
+        where = self._matching(t, vpc_id=vpc_id, subnet_id=subnet_id, instance_id=instance_id)
         if group_id is not None:
             where &= t.c.eni_id.in_(select(eg.c.eni_id).where(eg.c.group_id == group_id))
         return loaders.load_interfaces(self._c, where)
@@ -551,9 +320,8 @@ class SqlTransaction:
         return self._c.scalar(select(func.count()).select_from(t).where(self._in_scope(t))) or 0
 
     def get_instance(self, instance_id: str) -> Instance | None:
-        t = s.instances
-        where = (t.c.instance_id == instance_id) & self._in_scope(t)
-        return self._one(loaders.load_instances(self._c, where))
+        where = self._matching(s.instances, instance_id=instance_id)
+        return _one(loaders.load_instances(self._c, where))
 
     def list_instances(self, instance_ids: Sequence[str] | None = None) -> list[Instance]:
         t = s.instances
@@ -564,44 +332,6 @@ class SqlTransaction:
 
     def put_instance(self, instance: Instance) -> None:
         self._upsert(s.instances, [mapping.instance_values(instance)])
-
-    # -- tags ----------------------------------------------------------------------------------
-
-    def tags_of(self, resource_id: str) -> dict[str, str]:
-        t = s.tags
-        rows = self._c.execute(
-            select(t.c.key, t.c.value).where(t.c.resource_id == resource_id).order_by(t.c.key)
-        )
-        return {key: value for key, value in rows}
-
-    def set_tags(self, resource_id: str, tags: dict[str, str]) -> None:
-        """Replace all tags; the rows take this transaction's scope (for ``list_tags``)."""
-        conn = self._write(resource_id)
-        t = s.tags
-        conn.execute(delete(t).where(t.c.resource_id == resource_id))
-        if tags:
-            conn.execute(
-                insert(t),
-                [
-                    {
-                        "resource_id": resource_id,
-                        "key": key,
-                        "value": value,
-                        "account": self.scope.account,
-                        "region": self.scope.region,
-                    }
-                    for key, value in tags.items()
-                ],
-            )
-
-    def list_tags(self) -> list[tuple[str, str, str]]:
-        t = s.tags
-        rows = self._c.execute(
-            select(t.c.resource_id, t.c.key, t.c.value)
-            .where(self._in_scope(t))
-            .order_by(t.c.resource_id, t.c.key)
-        )
-        return [tuple(row) for row in rows]  # type: ignore[misc]
 
     # -- everything at once ----------------------------------------------------------------------
 

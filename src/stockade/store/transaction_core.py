@@ -1,0 +1,254 @@
+"""What every :class:`stockade.store.transaction.SqlTransaction` method stands on.
+
+:class:`TransactionCore` holds one open database transaction's bookkeeping (is it still
+open, may it write, what it touched, the next creation-order ``seq``), records the commit,
+and offers the generic row operations the repositories are written with: scoped WHERE
+clauses, insert-or-replace by id, delete with tags and child rows, and getters that fetch
+an object and its tags in one round trip. Partition flags and tags are per resource id,
+not per resource kind, so their repository methods live here too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, Select, Table, bindparam, delete, insert, select, update
+
+from stockade.domain.scope import Scope
+from stockade.store import schema as s
+from stockade.store.loaders import ID_COLUMN, Where
+from stockade.store.repository import Change
+
+_T = s.tags
+_TAG_KEY, _TAG_VALUE = "_tag_key", "_tag_value"
+
+_BUMP_REVISION = (
+    update(s.store_revision)
+    .where(s.store_revision.c.id == s.REVISION_ROW_ID)
+    .values(revision=bindparam("new_revision"), next_seq=bindparam("new_next_seq"))
+)
+_LOG_CHANGE = insert(s.change_log)
+
+
+def with_tags(table: Table, *columns: Any) -> Select[Any]:
+    """Rows of ``table`` (or just ``columns`` of it) each joined to its tags (one row per
+    tag, or one with NULL tags): objects and their tags in one round trip. Split the result
+    with :func:`rows_with_tags`."""
+    key = ID_COLUMN[table.name]
+    return (
+        select(*(columns or (table,)), _T.c.key.label(_TAG_KEY), _T.c.value.label(_TAG_VALUE))
+        .outerjoin(_T, _T.c.resource_id == key)
+        .order_by(table.c.seq)
+    )
+
+
+def rows_with_tags(rows: Sequence[Row[Any]], key: str) -> tuple[list[Row[Any]], dict[str, Any]]:
+    """Split joined rows (see :func:`with_tags`) into one row per object, in order, and
+    each object's tags (sorted by key, as :func:`mapping.tag_index` returns them)."""
+    firsts: dict[str, Row[Any]] = {}
+    pairs: dict[str, list[tuple[str, str]]] = {}
+    for row in rows:
+        rid = row._mapping[key]
+        if rid not in firsts:
+            firsts[rid] = row
+            pairs[rid] = []
+        tag_key = row._mapping[_TAG_KEY]
+        if tag_key is not None:
+            pairs[rid].append((tag_key, row._mapping[_TAG_VALUE]))
+    return list(firsts.values()), {rid: tuple(sorted(p)) for rid, p in pairs.items() if p}
+
+
+class TransactionCore:
+    """Bookkeeping and generic row operations over one open database transaction."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        scope: Scope,
+        *,
+        revision: int,
+        writable: bool,
+        next_seq: int = 0,
+    ) -> None:
+        self.scope = scope
+        self._conn = conn
+        self._revision = revision  # as of the start of this transaction
+        self._writable = writable
+        self._next_seq = next_seq
+        self._dirty = False
+        self._touched: dict[str, None] = {}  # an ordered set
+        self._open = True
+
+    # -- bookkeeping ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Refuse further use: the connection goes back to the pool after the ``with``."""
+        self._open = False
+
+    def _write(self, *resource_ids: str) -> Connection:
+        """Check this is a live write transaction and note what it changes."""
+        if not self._open:
+            raise RuntimeError("the transaction has ended")
+        if not self._writable:
+            raise RuntimeError("cannot write in a read transaction")
+        self._dirty = True
+        self._touched.update(dict.fromkeys(resource_ids))
+        return self._conn
+
+    @property
+    def _c(self) -> Connection:
+        if not self._open:
+            raise RuntimeError("the transaction has ended")
+        return self._conn
+
+    def touch(self, *resource_ids: str) -> None:
+        """Record resources changed by this transaction; counts as a write (bumps the revision)."""
+        self._write(*resource_ids)
+
+    def record_commit(self) -> Change | None:
+        """Bump the revision and log the change, if anything was written; called before COMMIT."""
+        if not self._dirty:
+            return None
+        revision = self._revision + 1
+        ids = tuple(self._touched)
+        self._conn.execute(
+            _BUMP_REVISION, {"new_revision": revision, "new_next_seq": self._next_seq}
+        )
+        self._conn.execute(
+            _LOG_CHANGE,
+            {
+                "revision": revision,
+                "account": self.scope.account,
+                "region": self.scope.region,
+                "resource_ids": json.dumps(ids),
+                "committed_at": datetime.now(UTC),
+            },
+        )
+        return Change(revision, self.scope.account, self.scope.region, ids)
+
+    # -- generic row operations -----------------------------------------------------------------
+
+    def _in_scope(self, table: Table) -> Where:
+        return (table.c.account == self.scope.account) & (table.c.region == self.scope.region)
+
+    def _matching(self, table: Table, **equal: Any) -> Where:
+        """This scope's rows of ``table`` whose columns equal the values given (None: any)."""
+        where = self._in_scope(table)
+        for column, value in equal.items():
+            if value is not None:
+                where &= table.c[column] == value
+        return where
+
+    def _scope_params(self) -> dict[str, str]:
+        return {"account": self.scope.account, "region": self.scope.region}
+
+    def _get_joined(
+        self,
+        stmt: Select[Any],
+        params: dict[str, Any],
+        key: str,
+        build: Any,
+    ) -> Any:
+        """The first object a :func:`with_tags` statement finds (None if none)."""
+        objects, tags = rows_with_tags(self._c.execute(stmt, params).all(), key)
+        return build(objects[0], tags) if objects else None
+
+    def _next_seqs(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for row in rows:
+            row["seq"] = self._next_seq
+            self._next_seq += 1
+        return rows
+
+    def _upsert(
+        self, table: Table, rows: Sequence[dict[str, Any]], *, reinsert: bool = False
+    ) -> None:
+        """Insert or replace rows by id; replacing keeps ``seq`` (the creation order).
+
+        ``reinsert`` replaces by DELETE + INSERT instead of UPDATE, for tables whose unique
+        constraints a batch may satisfy only as a whole (swapping two rules' identities
+        fails row by row). Only for tables no foreign key cascades from.
+        """
+        if not rows:
+            return
+        key = ID_COLUMN[table.name]
+        ids = [row[key.name] for row in rows]
+        conn = self._write(*ids)
+        existing = dict(conn.execute(select(key, table.c.seq).where(key.in_(ids))).all())
+        updates = [row for row in rows if row[key.name] in existing]
+        if reinsert and updates:
+            conn.execute(delete(table).where(key.in_([row[key.name] for row in updates])))
+            for row in updates:
+                row["seq"] = existing[row[key.name]]
+            updates, inserts = [], list(rows)
+        else:
+            inserts = [row for row in rows if row[key.name] not in existing]
+        if updates:
+            conn.execute(
+                update(table).where(key == bindparam("_id")),
+                [
+                    {"_id": row[key.name], **{k: v for k, v in row.items() if k != key.name}}
+                    for row in updates
+                ],
+            )
+        self._next_seqs([row for row in inserts if "seq" not in row])
+        if inserts:
+            conn.execute(insert(table), inserts)
+
+    def _delete(self, table: Table, resource_id: str, *children: Table) -> bool:
+        """Delete a row (scoped), its tags and its child rows; whether it existed."""
+        key = ID_COLUMN[table.name]
+        if not self._c.scalar(select(key).where(key == resource_id, self._in_scope(table))):
+            return False
+        conn = self._write(resource_id)
+        for child in children:
+            conn.execute(delete(child).where(child.c[key.name] == resource_id))
+        conn.execute(delete(_T).where(_T.c.resource_id == resource_id))
+        conn.execute(delete(table).where(key == resource_id))
+        return True
+
+    # -- partition ------------------------------------------------------------------------------
+
+    def is_initialized(self) -> bool:
+        p = s.partitions
+        return bool(self._c.scalar(select(p.c.initialized).where(self._in_scope(p))))
+
+    def mark_initialized(self) -> None:
+        if self.is_initialized():
+            return
+        conn = self._write()
+        p = s.partitions
+        if not conn.execute(update(p).where(self._in_scope(p)).values(initialized=True)).rowcount:
+            conn.execute(insert(p).values(**self._scope_params(), initialized=True))
+
+    # -- tags ----------------------------------------------------------------------------------
+
+    def tags_of(self, resource_id: str) -> dict[str, str]:
+        rows = self._c.execute(
+            select(_T.c.key, _T.c.value).where(_T.c.resource_id == resource_id).order_by(_T.c.key)
+        )
+        return {key: value for key, value in rows}
+
+    def set_tags(self, resource_id: str, tags: dict[str, str]) -> None:
+        """Replace all tags; the rows take this transaction's scope (for ``list_tags``)."""
+        conn = self._write(resource_id)
+        conn.execute(delete(_T).where(_T.c.resource_id == resource_id))
+        if tags:
+            scope = self._scope_params()
+            conn.execute(
+                insert(_T),
+                [
+                    {"resource_id": resource_id, "key": key, "value": value, **scope}
+                    for key, value in tags.items()
+                ],
+            )
+
+    def list_tags(self) -> list[tuple[str, str, str]]:
+        rows = self._c.execute(
+            select(_T.c.resource_id, _T.c.key, _T.c.value)
+            .where(self._in_scope(_T))
+            .order_by(_T.c.resource_id, _T.c.key)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
