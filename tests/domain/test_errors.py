@@ -190,6 +190,8 @@ def test_aws_error_survives_reraise_through_context_managers():
          "by name. Please use the corresponding id for this operation."),
         (errors.different_networks_at_launch("sg-1", "subnet-1"), "InvalidParameter",
          "Security group sg-1 and subnet subnet-1 belong to different networks."),
+        (errors.interface_in_use("eni-1"), "InvalidNetworkInterface.InUse",
+         "Interface: [eni-1] in use."),
         (errors.multiple_interfaces("i-1"), "InvalidInstanceID",
          "There are multiple interfaces attached to instance 'i-1'. Please specify an "
          "interface ID for the operation instead."),

@@ -243,3 +243,19 @@ def test_rule_ids_of_another_region_are_not_found(ctx, store, rejected):
     elsewhere = RuleService(ServiceContext(store, Scope(ctx.scope.account, "eu-west-1")))
     elsewhere.describe()  # first use of that region
     rejected("InvalidSecurityGroupRuleId.NotFound", elsewhere.describe, [rule.rule_id])
+
+
+def test_ipv6_addresses_are_never_handed_out_twice(ctx, monkeypatch):
+    """Regression: IPv6 picks were not checked against addresses already in use, so a
+    repeated random pick gave two interfaces (or one interface twice) the same address."""
+    net = NetworkService(ctx)
+    vpc = net.create_vpc("10.6.0.0/16", amazon_provided_ipv6=True)
+    block = vpc.ipv6_cidr_block.replace("/56", "/64")
+    subnet = net.create_subnet(vpc.vpc_id, "10.6.1.0/24", ipv6_cidr_block=block)
+    picks = iter([0, 0, 0, 1, 2])  # the allocator's random offsets: repeats first
+    monkeypatch.setattr("stockade.service.addressing.secrets.randbelow", lambda n: next(picks))
+    enis = InterfaceService(ctx)
+    first = enis.create(subnet.subnet_id, ipv6_count=2)
+    second = enis.create(subnet.subnet_id, ipv6_count=1)
+    addresses = [*first.ipv6_addresses, *second.ipv6_addresses]
+    assert len(addresses) == 3 and len(set(addresses)) == 3

@@ -312,6 +312,10 @@ def different_networks_at_launch(group_id: str, subnet_id: str) -> AwsError:
     )
 
 
+def interface_in_use(eni_id: str) -> AwsError:
+    return AwsError("InvalidNetworkInterface.InUse", f"Interface: [{eni_id}] in use.")
+
+
 def multiple_interfaces(instance_id: str) -> AwsError:
     return AwsError(
         "InvalidInstanceID",

@@ -97,13 +97,7 @@ class GroupService:
         name = text.group_name(name)
         description = text.group_description(description)
         with self.ctx.write() as tx:
-            if vpc_id:
-                vpc = lookups.vpc(tx, vpc_id)
-            else:
-                default = lookups.default_vpc(tx)
-                if default is None:
-                    raise errors.vpc_id_not_specified()
-                vpc = default
+            vpc = lookups.vpc(tx, vpc_id) if vpc_id else lookups.default_vpc(tx)
             if name.lower() == DEFAULT_GROUP_NAME:
                 # [UNVERIFIED] which code a VPC returns; AWS documents InvalidGroup.Reserved.
                 raise errors.group_reserved(name)

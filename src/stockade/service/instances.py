@@ -19,7 +19,9 @@ from stockade.service import lookups
 from stockade.service.context import ServiceContext
 from stockade.service.interfaces import (
     TrackingRequest,
+    attached,
     check_group_set,
+    detached,
     new_interface,
     with_public_ip,
 )
@@ -69,7 +71,7 @@ class InstanceDetail:
 
     @property
     def group_ids(self) -> tuple[str, ...]:
-        primary = next((e for e in self.interfaces if e.device_index == 0), None)
+        primary = self.primary
         return primary.group_ids if primary else ()
 
     @property
@@ -133,21 +135,12 @@ class InstanceService:
                     "When specifying network interfaces, one must have device index 0"
                 )
             return sorted(r.interfaces, key=lambda s: s.device_index or 0)
-        group_ids = list(r.group_ids)
-        if r.group_names:
-            vpc = lookups.default_vpc(tx)
-            if vpc is None:
-                raise errors.vpc_id_not_specified()
-            for name in r.group_names:
-                found = tx.find_group_by_name(vpc.vpc_id, name)
-                if found is None:
-                    raise errors.group_not_found_in_vpc(name, vpc.vpc_id, default=True)
-                group_ids.append(found.group_id)
+        by_name = [lookups.group_in_default_vpc(tx, name).group_id for name in r.group_names]
         return [
             InterfaceSpec(
                 0,
                 r.subnet_id,
-                tuple(group_ids),
+                (*r.group_ids, *by_name),
                 r.associate_public_ip,
                 r.private_ip,
                 tracking=r.tracking,
@@ -157,7 +150,7 @@ class InstanceService:
     def _subnet_for(self, tx: Transaction, subnet_id: str | None) -> Subnet:
         if subnet_id:
             return lookups.subnet(tx, subnet_id)
-        vpc = lookups.default_vpc(tx)
+        vpc = tx.default_vpc()
         subnets = [s for s in tx.list_subnets(vpc.vpc_id) if s.default_for_az] if vpc else []
         if not subnets:
             raise errors.error(
@@ -174,9 +167,7 @@ class InstanceService:
             if spec.network_interface_id:
                 eni = lookups.interface(tx, spec.network_interface_id)
                 if eni.instance_id:
-                    raise errors.error(
-                        "InvalidNetworkInterface.InUse", f"Interface: [{eni.eni_id}] in use."
-                    )
+                    raise errors.interface_in_use(eni.eni_id)
             else:
                 subnet = self._subnet_for(tx, spec.subnet_id)
                 groups = check_group_set(tx, subnet, spec.group_ids, self.ctx.quotas, True)
@@ -197,13 +188,7 @@ class InstanceService:
                     quotas=self.ctx.quotas,
                 )
                 eni = replace(eni, delete_on_termination=True)
-            attachment = "eni-attach-" + ids.new_id("eni").split("-", 1)[1]
-            eni = replace(
-                eni,
-                instance_id=instance_id,
-                device_index=spec.device_index,
-                attachment_id=attachment,
-            )
+            eni = attached(eni, instance_id, spec.device_index)
             tx.put_interface(with_public_ip(tx, eni))  # store first: the next IP must differ
             enis.append(eni)
         primary = enis[0]
@@ -307,11 +292,7 @@ def _terminate(tx: Transaction, inst: Instance) -> StateChange:
         if eni.delete_on_termination:
             tx.delete_interface(eni.eni_id)
         else:
-            tx.put_interface(
-                replace(
-                    eni, instance_id=None, device_index=None, attachment_id=None, public_ip=None
-                )
-            )
+            tx.put_interface(detached(eni))
     return StateChange(inst.instance_id, inst.state, InstanceState.SHUTTING_DOWN)
 
 

@@ -104,10 +104,12 @@ def new_interface(
             f"The subnet {subnet.subnet_id} has no IPv6 CIDR block; "
             "IPv6 addresses cannot be assigned."
         )
-    v6 = tuple(
-        addressing.allocate_ipv6_address(subnet.ipv6_cidr_block, set())  # type: ignore[arg-type]
-        for _ in range(wants_v6 or 0)
-    )
+    block: str = subnet.ipv6_cidr_block or ""  # checked above whenever addresses are wanted
+    v6: list[str] = []
+    for _ in range(wants_v6 or 0):
+        address = addressing.allocate_ipv6_address(block, used)
+        used.add(address)  # distinct from the subnet's taken addresses and from each other
+        v6.append(address)
     return NetworkInterface(
         ids.new_id("eni"),
         tx.scope.account,
@@ -118,12 +120,25 @@ def new_interface(
         ip,
         addressing.new_mac(),
         group_ids,
-        ipv6_addresses=v6,
+        ipv6_addresses=tuple(v6),
         associate_public_ip=associate_public_ip,
         description=description,
         connection_tracking=(tracking or TrackingRequest()).applied_to(ConnectionTracking()),
         connection_tracking_set=tracking is not None,
     )
+
+
+def attached(eni: NetworkInterface, instance_id: str, device_index: int | None) -> NetworkInterface:
+    """The interface attached to an instance at a device index, under a new attachment id."""
+    attachment = "eni-attach-" + ids.new_id("eni").split("-", 1)[1]
+    return replace(
+        eni, instance_id=instance_id, device_index=device_index, attachment_id=attachment
+    )
+
+
+def detached(eni: NetworkInterface) -> NetworkInterface:
+    """The interface detached from its instance (its public IPv4 goes with the attachment)."""
+    return replace(eni, instance_id=None, device_index=None, attachment_id=None, public_ip=None)
 
 
 def with_public_ip(tx: Transaction, eni: NetworkInterface) -> NetworkInterface:
@@ -190,10 +205,7 @@ class InterfaceService:
             if instance.state.value not in ("running", "stopped"):
                 raise errors.incorrect_instance_state(instance_id, instance.state.value, "attached")
             if eni.instance_id:
-                raise errors.error(
-                    "InvalidNetworkInterface.InUse",
-                    f"Interface: [{eni_id}] in use.",
-                )
+                raise errors.interface_in_use(eni_id)
             if eni.vpc_id != instance.vpc_id or eni.availability_zone != instance.availability_zone:
                 raise errors.invalid_parameter_value(
                     f"The network interface {eni_id} and instance {instance_id} are not in the "
@@ -206,14 +218,11 @@ class InterfaceService:
                     f"Instance '{instance_id}' already has an interface attached at device "
                     f"index '{device_index}'."
                 )
-            attachment = "eni-attach-" + ids.new_id("eni").split("-", 1)[1]
-            eni = replace(
-                eni, instance_id=instance_id, device_index=device_index, attachment_id=attachment
-            )
+            eni = attached(eni, instance_id, device_index)
             if instance.is_running and device_index == 0:
                 eni = with_public_ip(tx, eni)
             tx.put_interface(eni)
-            return attachment
+            return eni.attachment_id  # type: ignore[return-value]
 
     def detach(self, attachment_id: str) -> None:
         with self.ctx.write() as tx:
@@ -228,11 +237,7 @@ class InterfaceService:
                     "OperationNotPermitted",
                     "The network interface at device index 0 cannot be detached.",
                 )
-            tx.put_interface(
-                replace(
-                    eni, instance_id=None, device_index=None, attachment_id=None, public_ip=None
-                )
-            )
+            tx.put_interface(detached(eni))
 
     def modify_attribute(
         self,

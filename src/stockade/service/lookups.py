@@ -40,8 +40,12 @@ def vpc(tx: Transaction, vpc_id: str | None) -> Vpc:
     return _fetch(tx, "vpc", vpc_id, tx.get_vpc)
 
 
-def default_vpc(tx: Transaction) -> Vpc | None:
-    return tx.default_vpc()
+def default_vpc(tx: Transaction) -> Vpc:
+    """The default VPC a call falls back on when it names none; VPCIdNotSpecified if absent."""
+    found = tx.default_vpc()
+    if found is None:
+        raise errors.vpc_id_not_specified()
+    return found
 
 
 def subnet(tx: Transaction, subnet_id: str | None) -> Subnet:
@@ -64,12 +68,15 @@ def group_by_id_or_name(
         return group(tx, group_id)
     if not group_name:
         raise errors.missing_parameter("GroupId")
-    default = default_vpc(tx)
-    if default is None:
-        raise errors.vpc_id_not_specified()
-    found = tx.find_group_by_name(default.vpc_id, group_name)
+    return group_in_default_vpc(tx, group_name)
+
+
+def group_in_default_vpc(tx: Transaction, group_name: str) -> SecurityGroup:
+    """A group named by name: it must be in the default VPC."""
+    vpc_id = default_vpc(tx).vpc_id
+    found = tx.find_group_by_name(vpc_id, group_name)
     if found is None:
-        raise errors.group_not_found_in_vpc(group_name, default.vpc_id, default=True)
+        raise errors.group_not_found_in_vpc(group_name, vpc_id, default=True)
     return found
 
 

@@ -67,7 +67,7 @@ class NetworkService:
 
     def create_default_vpc(self) -> Vpc:
         with self.ctx.write() as tx:
-            if lookups.default_vpc(tx) is not None:
+            if tx.default_vpc() is not None:
                 raise errors.error(
                     "DefaultVpcAlreadyExists",
                     "A Default VPC already exists for this account in this region.",
