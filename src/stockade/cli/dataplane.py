@@ -29,6 +29,9 @@ dataplane_app = typer.Typer(help="The Linux data plane: namespaces and nftables 
 DirOpt = Annotated[Path | None, typer.Option(
     "--dir", help="Data-plane state directory (flow logs, last hits); env "
                   "STOCKADE_DATAPLANE_DIR.")]
+IntervalOpt = Annotated[int, typer.Option(
+    "--max-aggregation-interval", help="Seconds summed into one flow-log record per flow: "
+                                       "600 (default) or 60, as AWS.")]
 
 
 def _world():
@@ -41,6 +44,16 @@ def _state_dir(given: Path | None) -> Path:
     from stockade.dataplane.names import default_state_dir
 
     return given or default_state_dir()
+
+
+def check_interval(seconds: int) -> None:
+    """``--max-aggregation-interval``: 60 or 600, else a one-line error (AWS's wording)."""
+    from stockade.dataplane.flowlog_window import check_interval as check
+
+    try:
+        check(seconds)
+    except ValueError as exc:
+        raise fail(f"--max-aggregation-interval: {exc}") from None
 
 
 def register(app: typer.Typer) -> None:
@@ -58,7 +71,8 @@ def register(app: typer.Typer) -> None:
 # -- starting the agent ------------------------------------------------------------------------
 
 
-def start_agent(store, mode: str = "auto", state_dir: Path | None = None):
+def start_agent(store, mode: str = "auto", state_dir: Path | None = None,
+                interval: int = 600):
     """Start the agent for ``stockade serve --dataplane MODE`` (``auto`` = on when usable);
     returns it, or ``None`` when off. Says which, and why, in the log."""
     if mode not in ("auto", "on", "off"):
@@ -76,9 +90,11 @@ def start_agent(store, mode: str = "auto", state_dir: Path | None = None):
         log.info("data plane: off (%s); the API and analyzer work without it", why)
         return None
     world = _world()
-    agent = Agent(store, world, state_dir=_state_dir(state_dir)).start()
-    log.info("data plane: on (world %s*, %d VPC routers, flow logs in %s)", world.prefix,
-             len(agent.routers), _state_dir(state_dir) / "flowlogs")
+    agent = Agent(store, world, state_dir=_state_dir(state_dir),
+                  flowlog_interval=interval).start()
+    log.info("data plane: on (world %s*, %d VPC routers, flow logs in %s, one record per "
+             "flow per %d s)", world.prefix, len(agent.routers),
+             _state_dir(state_dir) / "flowlogs", interval)
     return agent
 
 
@@ -88,15 +104,17 @@ def run_command(
         "--db", help="Store: a SQLite path or database URL (env STOCKADE_DB).")] = None,
     state_dir: DirOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+    interval: IntervalOpt = 600,
 ) -> None:
     """Run the data-plane agent alone (without the API): follow the store until ^C."""
     from stockade.store.sql import SqlStore
 
+    check_interval(interval)
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     store = SqlStore.open(db or default_db())
     try:
-        agent = start_agent(store, "on", state_dir)
+        agent = start_agent(store, "on", state_dir, interval)
         try:
             while True:
                 time.sleep(3600)

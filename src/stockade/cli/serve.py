@@ -28,14 +28,20 @@ def serve(
     dataplane: Annotated[str, typer.Option(
         "--dataplane", help="Run the Linux data plane too: auto (when root and nftables "
                             "are usable), on or off.")] = "auto",
+    interval: Annotated[int, typer.Option(
+        "--max-aggregation-interval", help="With the data plane: seconds summed into one "
+                                           "flow-log record per flow, 600 (default) or 60.")]
+    = 600,
 ) -> None:
     """Serve the EC2 API (POST / with Action=..., GET /health) until interrupted."""
     import uvicorn
 
     from stockade.api.app import configure_logging, create_app, uvicorn_config, warm_up
     from stockade.api.auth import AuthConfig
+    from stockade.cli.dataplane import check_interval, start_agent
     from stockade.store.sql import SqlStore
 
+    check_interval(interval)  # before anything starts
     try:
         auth_config = AuthConfig.load(auth) if auth else AuthConfig()
     except ValueError as exc:
@@ -49,9 +55,7 @@ def serve(
     )
     app = create_app(store, auth_config, quotas_from_env())
     warm_up()
-    from stockade.cli.dataplane import start_agent  # the data plane follows the same store
-
-    agent = start_agent(store, dataplane)
+    agent = start_agent(store, dataplane, interval=interval)  # follows the same store
     try:
         uvicorn.Server(uvicorn_config(app, host, port)).run()
     finally:

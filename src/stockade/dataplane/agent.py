@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from stockade.dataplane.flowlog_window import DEFAULT_INTERVAL
 from stockade.dataplane.follow import Follower
 from stockade.dataplane.names import World
 from stockade.dataplane.plan import PortPlan
@@ -37,10 +38,11 @@ class Agent:
         world: World | None = None,
         state_dir: str | Path | None = None,
         realize: Callable[[PortPlan], bool] | None = None,
+        flowlog_interval: float = DEFAULT_INTERVAL,
     ) -> None:
         self.store = store
         self.follower = Follower(store)
-        self.reconciler = Reconciler(world, state_dir, realize)
+        self.reconciler = Reconciler(world, state_dir, realize, flowlog_interval)
         self.world = self.reconciler.world
         self.topology = self.reconciler.topology
         self.revision = 0

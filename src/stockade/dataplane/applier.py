@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from stockade.dataplane.delta import render_delta
@@ -37,12 +38,15 @@ class Applier:
         self.namespace = namespace
         self.nft = nft or Nft(namespace)
         self.current: Ruleset | None = None  # what the kernel holds; None: unknown
+        #: Called before a full rewrite (which zeroes every counter); what it returns is
+        #: called once the rewrite succeeded (the rule hit counters carry over this way).
+        self.before_rewrite: Callable[[], Callable[[], None]] | None = None
 
     def apply(self, new: Ruleset) -> Applied:
         started = time.perf_counter()
         if self.current is None:
             text = render_full(new)
-            self._run(text)
+            self._rewrite(text)
             self.current = new
             return Applied("full", time.perf_counter() - started, len(text))
         text = render_delta(self.current, new)
@@ -56,10 +60,16 @@ class Applier:
             log.warning("incremental update of %s refused (%s); rewriting the whole table",
                         self.namespace, _first_line(exc))
             text = render_full(new)
-            self._run(text)
+            self._rewrite(text)
             mode = "full-after-error"
         self.current = new
         return Applied(mode, time.perf_counter() - started, len(text))
+
+    def _rewrite(self, text: str) -> None:
+        after = self.before_rewrite() if self.before_rewrite is not None else None
+        self._run(text)
+        if after is not None:
+            after()
 
     def _run(self, text: str) -> None:
         try:

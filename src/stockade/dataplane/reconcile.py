@@ -17,7 +17,9 @@ from pathlib import Path
 
 from stockade.dataplane.applier import Applied, Applier
 from stockade.dataplane.compile import MemberIndex, assemble, compile_group
+from stockade.dataplane.counters import carry_over
 from stockade.dataplane.flowlog import FlowLogReader
+from stockade.dataplane.flowlog_window import DEFAULT_INTERVAL
 from stockade.dataplane.follow import Refresh
 from stockade.dataplane.names import World
 from stockade.dataplane.plan import PortPlan, VpcPlan, plan_world
@@ -60,9 +62,11 @@ class Reconciler:
         world: World | None = None,
         state_dir: str | Path | None = None,
         realize: Callable[[PortPlan], bool] | None = None,
+        flowlog_interval: float = DEFAULT_INTERVAL,
     ) -> None:
         self.world = world or World()
         self.state_dir = Path(state_dir) if state_dir else None
+        self.flowlog_interval = flowlog_interval  # seconds per flow-log record (AWS: 60, 600)
         self.realize = realize
         self.topology = Topology(self.world)
         self.routers: dict[str, Router] = {}
@@ -119,9 +123,14 @@ class Reconciler:
         namespace = self.world.router(plan.vpc_id)
         router = Router(scope, plan, Applier(namespace))
         if self.state_dir is not None:
-            router.reader = FlowLogReader(namespace, plan.vpc_id, self.state_dir,
-                                          lambda ifname: self._interface(plan.vpc_id, ifname))
+            router.reader = FlowLogReader(
+                namespace, plan.vpc_id, self.state_dir,
+                lambda ifname: self._interface(plan.vpc_id, ifname),
+                lambda: [(p.eni_id, p.owner_id) for p in router.plan.ports],
+                self.flowlog_interval)
             router.reader.start()
+            router.applier.before_rewrite = carry_over(router.applier.nft, self.state_dir,
+                                                       plan.vpc_id)
         self.routers[plan.vpc_id] = router
         return router
 
