@@ -30,6 +30,7 @@ from stockade.dataplane.reconcile import Reconciler
 pytestmark = pytest.mark.root
 HOST = "203.0.113.10"
 ETH_P_IP, ETH_P_ALL = 0x0800, 0x0003
+SO_RCVBUFFORCE, SOL_PACKET, PACKET_STATISTICS = 33, 263, 6
 
 
 def _world() -> tuple[Builder, str, dict[str, str], dict[str, str]]:
@@ -38,11 +39,16 @@ def _world() -> tuple[Builder, str, dict[str, str], dict[str, str]]:
     w = Builder()
     vpc = w.vpc("10.0.0.0/16")
     talk = w.group(vpc, "talk")
-    rules = {"tcp": w.rule(talk, "in", "tcp", 5000, 5000, "10.0.0.0/16"),
-             "udp": w.rule(talk, "in", "udp", 5001, 5001, "10.0.0.0/16")}
+    rules = {
+        "tcp": w.rule(talk, "in", "tcp", 5000, 5000, "10.0.0.0/16"),
+        "udp": w.rule(talk, "in", "udp", 5001, 5001, "10.0.0.0/16"),
+    }
     closed = w.group(vpc, "closed")
-    ids = {"a": w.instance(vpc, [talk], "10.0.0.5"), "b": w.instance(vpc, [talk], "10.0.0.6"),
-           "c": w.instance(vpc, [closed], "10.0.0.7", public_ip="192.0.2.7")}
+    ids = {
+        "a": w.instance(vpc, [talk], "10.0.0.5"),
+        "b": w.instance(vpc, [talk], "10.0.0.6"),
+        "c": w.instance(vpc, [closed], "10.0.0.7", public_ip="192.0.2.7"),
+    }
     return w, vpc, ids, rules
 
 
@@ -62,11 +68,18 @@ def _records(state_dir: Path) -> list[dict[str, str]]:
     return [dict(zip(fields, r, strict=True)) for r in read_records(state_dir)]
 
 
-def _flow(records, eni: str, src: str, dst: str, dport: str | None = None,
-          sport: str | None = None) -> list[dict[str, str]]:
-    return [r for r in records if r["interface-id"] == eni and r["srcaddr"] == src
-            and r["dstaddr"] == dst and (dport is None or r["dstport"] == dport)
-            and (sport is None or r["srcport"] == sport)]
+def _flow(
+    records, eni: str, src: str, dst: str, dport: str | None = None, sport: str | None = None
+) -> list[dict[str, str]]:
+    return [
+        r
+        for r in records
+        if r["interface-id"] == eni
+        and r["srcaddr"] == src
+        and r["dstaddr"] == dst
+        and (dport is None or r["dstport"] == dport)
+        and (sport is None or r["srcport"] == sport)
+    ]
 
 
 class Capture:
@@ -75,8 +88,10 @@ class Capture:
 
     def __init__(self, namespace: str, ifname: str = "eth0") -> None:
         # ETH_P_ALL: only "all protocols" taps see outgoing packets; DGRAM: no link header
-        self.sock = open_socket(namespace, socket.AF_PACKET, socket.SOCK_DGRAM,
-                                socket.htons(ETH_P_ALL))
+        self.sock = open_socket(
+            namespace, socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_ALL)
+        )
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 16 << 20)  # never drop one
         self.sock.bind((ifname, ETH_P_ALL))
         self.packets: list[tuple] = []
         self._stop = threading.Event()
@@ -90,6 +105,9 @@ class Capture:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+        _, self.dropped = struct.unpack(
+            "II", self.sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)
+        )
         self.sock.close()
 
     def _read(self) -> None:
@@ -157,7 +175,7 @@ def test_a_tcp_transfer_is_counted_per_direction_on_both_interfaces(world, tmp_p
         sent = capture.total("10.0.0.5", "10.0.0.6", sport, 5000)
         replies = capture.total("10.0.0.6", "10.0.0.5", 5000, sport)
     # stopping the reader closed the interval early: the records are there
-    assert sent[2] == size and replies[2] == 0  # the capture saw the whole transfer
+    assert capture.dropped == 0 and sent[2] == size and replies[2] == 0  # saw it all
     records = _records(tmp_path)
     for eni in (w.eni_of(ids["a"]), w.eni_of(ids["b"])):  # on both interfaces, as AWS
         (out,) = _flow(records, eni, "10.0.0.5", "10.0.0.6", "5000", str(sport))
@@ -212,8 +230,9 @@ def test_a_flow_across_intervals_has_one_record_per_interval(world, tmp_path):
                 time.sleep(0.1)
             assert time.time() - started > 2 * interval
             client.close()
-    records = _flow(_records(tmp_path), w.eni_of(ids["a"]), "10.0.0.5", "10.0.0.6", "5001",
-                    str(sport))
+    records = _flow(
+        _records(tmp_path), w.eni_of(ids["a"]), "10.0.0.5", "10.0.0.6", "5001", str(sport)
+    )
     assert len(records) >= 2
     assert sum(int(r["packets"]) for r in records) == count
     assert sum(int(r["bytes"]) for r in records) == count * (4 + 28)
@@ -243,8 +262,13 @@ def _dropped(namespace: str) -> int:
     """Packets the ingress reject chain has dropped (and logged)."""
     with Nft(namespace) as nft:
         items = nft.query("list chain inet stk_vpc reject_in")["nftables"]
-    return sum(e["counter"]["packets"] for item in items if "rule" in item
-               for e in item["rule"]["expr"] if "counter" in e)
+    return sum(
+        e["counter"]["packets"]
+        for item in items
+        if "rule" in item
+        for e in item["rule"]["expr"]
+        if "counter" in e
+    )
 
 
 def test_hit_counters_survive_a_full_rewrite(world, tmp_path):

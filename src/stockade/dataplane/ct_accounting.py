@@ -80,7 +80,7 @@ class Accounting:
                 if length < 16:
                     break
                 if kind == _IPCTNL_MSG_CT_DELETE:
-                    message = nfct_msg(data[offset:offset + length])
+                    message = nfct_msg(data[offset : offset + length])
                     message.decode()
                     entry = counted(message)
                     if entry is not None:
@@ -115,10 +115,14 @@ def counted(message: nfct_msg) -> Counted | None:
     return Counted(
         int(message.get("CTA_ID") or 0),
         FlowTuple(source, destination, int(sport or 0), int(dport or 0), int(proto)),
-        (int(orig_packets),
-         int(message.get_nested("CTA_COUNTERS_ORIG", "CTA_COUNTERS_BYTES") or 0)),
-        (int(reply_packets),
-         int(message.get_nested("CTA_COUNTERS_REPLY", "CTA_COUNTERS_BYTES") or 0)),
+        (
+            int(orig_packets),
+            int(message.get_nested("CTA_COUNTERS_ORIG", "CTA_COUNTERS_BYTES") or 0),
+        ),
+        (
+            int(reply_packets),
+            int(message.get_nested("CTA_COUNTERS_REPLY", "CTA_COUNTERS_BYTES") or 0),
+        ),
     )
 
 

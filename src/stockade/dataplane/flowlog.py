@@ -83,9 +83,15 @@ def poll_period(interval: float) -> float:
 class FlowLogReader:
     """Reads one router namespace's NFLOG group and conntrack totals; writes its flow log."""
 
-    def __init__(self, namespace: str, vpc_id: str, state_dir: Path, lookup: Lookup,
-                 interfaces: Interfaces = lambda: (),
-                 interval: float = DEFAULT_INTERVAL) -> None:
+    def __init__(
+        self,
+        namespace: str,
+        vpc_id: str,
+        state_dir: Path,
+        lookup: Lookup,
+        interfaces: Interfaces = lambda: (),
+        interval: float = DEFAULT_INTERVAL,
+    ) -> None:
         if not interval > 0:
             raise ValueError(f"the aggregation interval must be positive, not {interval!r}")
         self.namespace = namespace
@@ -109,8 +115,7 @@ class FlowLogReader:
     def start(self) -> FlowLogReader:
         ct_accounting.enable(self.namespace)
         with netns.entered(self.namespace):
-            self._sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW,
-                                       nflog.NETLINK_NETFILTER)
+            self._sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, nflog.NETLINK_NETFILTER)
             self._ioctl = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
         nflog.subscribe(self._sock, LOG_GROUP)
@@ -129,8 +134,9 @@ class FlowLogReader:
         now = time.time()
         self._window = Window(window_start(now, self.interval), self.interval, now)
         self._polled = now
-        self._thread = threading.Thread(target=self._loop, name=f"stk-flowlog-{self.vpc_id}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop, name=f"stk-flowlog-{self.vpc_id}", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -291,8 +297,11 @@ def read_records(state_dir: Path, eni_id: str | None = None) -> Iterator[list[st
     for path in sorted((state_dir / "flowlogs").glob("*.log")):
         for line in path.read_text().splitlines():
             fields = line.split()
-            if len(fields) == len(DEFAULT_FIELDS) and fields[0] == "2" and (
-                    eni_id is None or fields[2] == eni_id):
+            if (
+                len(fields) == len(DEFAULT_FIELDS)
+                and fields[0] == "2"
+                and (eni_id is None or fields[2] == eni_id)
+            ):
                 yield fields
 
 

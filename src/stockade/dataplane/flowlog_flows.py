@@ -59,8 +59,9 @@ class AcceptedFlows:
         learned.interfaces.add(interface)
         learned.seen = now
 
-    def count(self, entries: list[Counted], window: Window, since: float, now: float,
-              final: bool = False) -> None:
+    def count(
+        self, entries: list[Counted], window: Window, since: float, now: float, final: bool = False
+    ) -> None:
         """Add what ``entries`` counted since they were last counted to ``window``:
         packets seen between ``since`` (the previous poll) and ``now``. ``final``: the
         entries are gone (DESTROY events); forget them."""
@@ -69,8 +70,7 @@ class AcceptedFlows:
             if learned is None:
                 continue  # not (yet) logged as accepted: counted from zero once it is
             learned.seen = now
-            before = self._logged.pop(entry.ct_id, None) if final else self._logged.get(
-                entry.ct_id)
+            before = self._logged.pop(entry.ct_id, None) if final else self._logged.get(entry.ct_id)
             orig, reply = _delta(entry, before)
             if not final:
                 self._logged[entry.ct_id] = entry
@@ -91,8 +91,14 @@ class AcceptedFlows:
 
 def _delta(entry: Counted, before: Counted | None) -> tuple[tuple[int, int], tuple[int, int]]:
     """What ``entry`` counted since ``before`` (all of it for a new — or reused — id)."""
-    if (before is None or before.flow != entry.flow or before.orig[0] > entry.orig[0]
-            or before.reply[0] > entry.reply[0]):
+    if (
+        before is None
+        or before.flow != entry.flow
+        or before.orig[0] > entry.orig[0]
+        or before.reply[0] > entry.reply[0]
+    ):
         return entry.orig, entry.reply
-    return ((entry.orig[0] - before.orig[0], entry.orig[1] - before.orig[1]),
-            (entry.reply[0] - before.reply[0], entry.reply[1] - before.reply[1]))
+    return (
+        (entry.orig[0] - before.orig[0], entry.orig[1] - before.orig[1]),
+        (entry.reply[0] - before.reply[0], entry.reply[1] - before.reply[1]),
+    )

@@ -29,7 +29,8 @@ def check_interval(seconds: int) -> int:
     if seconds not in AGGREGATION_INTERVALS:
         raise ValueError(
             f"InvalidParameter: invalid MaxAggregationInterval {seconds}: the possible values "
-            "are 60 seconds (1 minute) or 600 seconds (10 minutes)")
+            "are 60 seconds (1 minute) or 600 seconds (10 minutes)"
+        )
     return seconds
 
 
@@ -94,8 +95,16 @@ class Window:
     def end(self) -> float:
         return self.start + self.length
 
-    def add(self, interface: Interface, flow: FlowTuple, action: str, packets: int, size: int,
-            first: float, last: float) -> None:
+    def add(
+        self,
+        interface: Interface,
+        flow: FlowTuple,
+        action: str,
+        packets: int,
+        size: int,
+        first: float,
+        last: float,
+    ) -> None:
         if packets <= 0:
             return
         first, last = (min(max(t, self.opened), self.end) for t in (first, last))
@@ -111,8 +120,18 @@ class Window:
         items = sorted(self.tallies.items(), key=lambda kv: (kv[1].start, kv[1].end))
         for (interface, flow, action), tally in items:
             start = int(tally.start)
-            lines.append(record_line(interface, flow, tally.packets, tally.bytes, start,
-                                     max(start, int(tally.end)), action, "OK"))
+            lines.append(
+                record_line(
+                    interface,
+                    flow,
+                    tally.packets,
+                    tally.bytes,
+                    start,
+                    max(start, int(tally.end)),
+                    action,
+                    "OK",
+                )
+            )
         quiet = set(interfaces)
         if not self.skipped:
             quiet -= {interface for interface, _, _ in self.tallies}
@@ -123,16 +142,34 @@ class Window:
         return lines
 
 
-def record_line(interface: Interface, flow: FlowTuple | None, packets: int | None,
-                size: int | None, start: int, end: int, action: str | None,
-                status: str) -> str:
+def record_line(
+    interface: Interface,
+    flow: FlowTuple | None,
+    packets: int | None,
+    size: int | None,
+    start: int,
+    end: int,
+    action: str | None,
+    status: str,
+) -> str:
     """One record in the default format (``-`` for what a NODATA/SKIPDATA record lacks)."""
     values = {
-        "version": 2, "account-id": interface.account, "interface-id": interface.eni_id,
-        "srcaddr": flow.src if flow else None, "dstaddr": flow.dst if flow else None,
-        "srcport": flow.sport if flow else None, "dstport": flow.dport if flow else None,
-        "protocol": flow.proto if flow else None, "packets": packets, "bytes": size,
-        "start": start, "end": end, "action": action, "log-status": status,
+        "version": 2,
+        "account-id": interface.account,
+        "interface-id": interface.eni_id,
+        "srcaddr": flow.src if flow else None,
+        "dstaddr": flow.dst if flow else None,
+        "srcport": flow.sport if flow else None,
+        "dstport": flow.dport if flow else None,
+        "protocol": flow.proto if flow else None,
+        "packets": packets,
+        "bytes": size,
+        "start": start,
+        "end": end,
+        "action": action,
+        "log-status": status,
     }
-    return " ".join("-" if values[name] is None else str(values[name])
-                    for name in DEFAULT_FIELDS) + "\n"
+    return (
+        " ".join("-" if values[name] is None else str(values[name]) for name in DEFAULT_FIELDS)
+        + "\n"
+    )

@@ -1,0 +1,133 @@
+"""Flow-log aggregation without a kernel: windows, NODATA/SKIPDATA, conntrack deltas, the
+writer's format as the analyzer reads it, and ``--max-aggregation-interval``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from stockade.analysis.flowlog_format import DEFAULT_FIELDS, detect
+from stockade.cli.main import app
+from stockade.dataplane.flowlog_flows import AcceptedFlows, Counted
+from stockade.dataplane.flowlog_window import (
+    HEADER,
+    FlowTuple,
+    Interface,
+    Window,
+    check_interval,
+    window_start,
+)
+
+A = Interface("eni-0000000000000000a", "123456789012")
+B = Interface("eni-0000000000000000b", "123456789012")
+C = Interface("eni-0000000000000000c", "123456789012")
+FLOW = FlowTuple("10.0.0.5", "10.0.0.6", 40000, 22, 6)
+
+
+def _fields(line: str) -> dict[str, str]:
+    return dict(zip(DEFAULT_FIELDS, line.split(), strict=True))
+
+
+def test_a_window_sums_per_flow_and_direction_and_marks_quiet_interfaces():
+    window = Window(window_start(1_000_030.5, 60), 60, 1_000_030.5)
+    assert (window.start, window.end) == (1_000_020, 1_000_080)
+    window.add(A, FLOW, "ACCEPT", 3, 180, 1_000_031, 1_000_032)
+    window.add(A, FLOW, "ACCEPT", 2, 120, 1_000_040, 1_000_041)
+    window.add(A, FLOW.reversed(), "ACCEPT", 4, 400, 1_000_031, 1_000_041)
+    window.add(A, FLOW, "REJECT", 1, 60, 1_000_050, 1_000_050)
+    window.add(B, FLOW, "ACCEPT", 0, 0, 1_000_050, 1_000_050)  # nothing: no record
+    lines = [_fields(line) for line in window.records([A, B], 1_000_080)]
+    assert [
+        (
+            r["interface-id"],
+            r["srcport"],
+            r["packets"],
+            r["bytes"],
+            r["start"],
+            r["end"],
+            r["action"],
+            r["log-status"],
+        )
+        for r in lines
+    ] == [
+        (A.eni_id, "40000", "5", "300", "1000031", "1000041", "ACCEPT", "OK"),
+        (A.eni_id, "22", "4", "400", "1000031", "1000041", "ACCEPT", "OK"),
+        (A.eni_id, "40000", "1", "60", "1000050", "1000050", "REJECT", "OK"),
+        (B.eni_id, "-", "-", "-", "1000030", "1000080", "-", "NODATA"),
+    ]
+    assert lines[0]["version"] == "2" and lines[0]["account-id"] == A.account
+
+
+def test_times_are_clipped_to_the_window_and_lost_records_mark_every_interface():
+    window = Window(100.0, 10.0, 100.0)
+    window.add(A, FLOW, "ACCEPT", 1, 60, 95.0, 113.0)  # counted at a late poll
+    window.skipped = True
+    lines = [_fields(line) for line in window.records([A, B], 104.0)]
+    assert (lines[0]["start"], lines[0]["end"]) == ("100", "110")
+    assert [(r["interface-id"], r["log-status"]) for r in lines[1:]] == [
+        (A.eni_id, "SKIPDATA"),
+        (B.eni_id, "SKIPDATA"),
+    ]
+    assert (lines[1]["start"], lines[1]["end"]) == ("100", "104")  # closed early (a stop)
+
+
+def test_accepted_flows_count_deltas_on_every_interface_that_logged_them():
+    flows = AcceptedFlows(grace=5)
+    first = Window(0.0, 10.0, 0.0)
+    flows.count([Counted(1, FLOW, (1, 60), (0, 0))], first, 0.0, 1.0)  # not logged yet
+    assert not first.tallies
+    flows.learn(FLOW, A, 1.0)
+    flows.learn(FLOW, C, 1.0)  # the receiver's interface logged it too
+    flows.count([Counted(1, FLOW, (3, 180), (2, 120))], first, 1.0, 2.0)
+    second = Window(10.0, 10.0, 10.0)
+    flows.count([Counted(1, FLOW, (5, 300), (4, 240))], second, 9.0, 11.0)
+    flows.count([Counted(1, FLOW, (6, 360), (4, 240))], second, 11.0, 12.0, final=True)
+    flows.count([Counted(1, FLOW, (1, 60), (1, 60))], second, 12.0, 13.0)  # id reused
+    for interface in (A, C):
+        assert (
+            first.tallies[interface, FLOW, "ACCEPT"].packets,
+            first.tallies[interface, FLOW.reversed(), "ACCEPT"].packets,
+        ) == (3, 2)
+        out = second.tallies[interface, FLOW, "ACCEPT"]
+        back = second.tallies[interface, FLOW.reversed(), "ACCEPT"]
+        assert (out.packets, out.bytes, back.packets, back.bytes) == (4, 240, 3, 180)
+        assert (out.start, out.end) == (10.0, 13.0)
+
+
+def test_connections_gone_from_conntrack_are_forgotten():
+    flows = AcceptedFlows(grace=5)
+    flows.learn(FLOW, A, 0.0)
+    window = Window(0.0, 100.0, 0.0)
+    flows.count([Counted(1, FLOW, (2, 120), (0, 0))], window, 0.0, 1.0)
+    flows.forget_gone([], 2.0)  # its DESTROY event was missed: counted from zero if it returns
+    flows.count([Counted(1, FLOW, (2, 120), (0, 0))], window, 2.0, 3.0)
+    assert window.tallies[A, FLOW, "ACCEPT"].packets == 4
+    flows.forget_gone([], 9.0)
+    assert not flows  # not seen for longer than the grace period
+
+
+def test_the_writer_s_header_is_the_analyzer_s_default_format(tmp_path: Path):
+    path = tmp_path / "vpc.log"
+    window = Window(0.0, 60.0, 0.0)
+    window.add(A, FLOW, "ACCEPT", 1, 60, 1.0, 1.0)
+    path.write_text(HEADER + "\n" + "".join(window.records([A, B], 60.0)))
+    found = detect(path)
+    assert found.header and found.fields == DEFAULT_FIELDS
+
+
+@pytest.mark.parametrize("command", [["dataplane", "run"], ["serve"]])
+def test_only_60_or_600_seconds_are_accepted(command, tmp_path: Path):
+    db = tmp_path / "never.db"
+    result = CliRunner().invoke(
+        app, [*command, "--db", str(db), "--max-aggregation-interval", "30"]
+    )
+    assert result.exit_code == 1
+    assert "the possible values are 60 seconds (1 minute) or 600 seconds (10 minutes)" in (
+        result.output
+    )
+    assert not db.exists()  # rejected before anything started
+    assert check_interval(60) == 60 and check_interval(600) == 600
+    with pytest.raises(ValueError, match="InvalidParameter"):
+        check_interval(0)
