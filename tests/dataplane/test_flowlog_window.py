@@ -131,3 +131,20 @@ def test_only_60_or_600_seconds_are_accepted(command, tmp_path: Path):
     assert check_interval(60) == 60 and check_interval(600) == 600
     with pytest.raises(ValueError, match="InvalidParameter"):
         check_interval(0)
+
+
+def test_logged_packets_no_connection_counted_are_counted_from_the_log():
+    flows = AcceptedFlows(grace=5)
+    window = Window(0.0, 100.0, 0.0)
+    flows.learn(FLOW, A, 1.0, 60)  # accepted at A, then dropped further on: never tracked
+    flows.learn(FLOW, A, 2.0, 60)
+    flows.count_uncounted(window, 2.1)  # too recent: its entry may not be confirmed yet
+    assert not window.tallies
+    flows.count_uncounted(window, 2.5)
+    tally = window.tallies[A, FLOW, "ACCEPT"]
+    assert (tally.packets, tally.bytes, tally.start, tally.end) == (2, 120, 1.0, 2.0)
+    tracked = FlowTuple("10.0.0.5", "10.0.0.6", 40001, 22, 6)
+    flows.learn(tracked, A, 3.0, 60)
+    flows.count([Counted(7, tracked, (1, 60), (0, 0))], window, 2.5, 3.5)
+    flows.count_uncounted(window, 9.0, closing=True)  # conntrack counted it: not twice
+    assert window.tallies[A, tracked, "ACCEPT"].packets == 1

@@ -258,6 +258,30 @@ def test_rejected_packets_are_counted(world, tmp_path):
     assert (int(record["packets"]), int(record["bytes"])) == (count, count * (payload + 28))
 
 
+def test_a_packet_one_group_lets_out_and_the_other_refuses_is_logged_by_both(world, tmp_path):
+    count, payload = 4, 50
+    with _realised(world, tmp_path, 600) as (_reconciler, w, vpc, ids, _rules):
+        client = open_socket(world.instance(ids["a"]), socket.AF_INET, socket.SOCK_DGRAM)
+        client.bind(("10.0.0.5", 40001))
+        for _ in range(count):
+            client.sendto(b"q" * payload, ("10.0.0.7", 5001))
+        client.close()
+        deadline = time.monotonic() + 10
+        while _dropped(world.router(vpc)) < count:
+            assert time.monotonic() < deadline, "the packets were not dropped"
+            time.sleep(0.05)
+    records = _records(tmp_path)
+    expected = (count, count * (payload + 28))
+    (sent,) = _flow(records, w.eni_of(ids["a"]), "10.0.0.5", "10.0.0.7", "5001", "40001")
+    (refused,) = _flow(records, w.eni_of(ids["c"]), "10.0.0.5", "10.0.0.7", "5001", "40001")
+    assert (sent["action"], int(sent["packets"]), int(sent["bytes"])) == ("ACCEPT", *expected)
+    assert (refused["action"], int(refused["packets"]), int(refused["bytes"])) == (
+        "REJECT",
+        *expected,
+    )
+    assert not _flow(records, w.eni_of(ids["a"]), "10.0.0.7", "10.0.0.5")  # no replies
+
+
 def _dropped(namespace: str) -> int:
     """Packets the ingress reject chain has dropped (and logged)."""
     with Nft(namespace) as nft:

@@ -206,6 +206,7 @@ class FlowLogReader:
                 log.warning("conntrack dump of %s: %s", self.vpc_id, exc)
             else:
                 self._flows.count(entries, window, self._polled, now)
+                self._flows.count_uncounted(window, now, closing)
                 self._flows.forget_gone(entries, now)
         self._polled = now
         if closing or now >= window.end:
@@ -261,7 +262,7 @@ class FlowLogReader:
             if words[0] != "A":
                 window.add(interface, flow, "REJECT", 1, packet.length, now, now)
                 continue
-            self._flows.learn(flow, interface, now)
+            self._flows.learn(flow, interface, now, packet.length)
             if len(words) > 2:
                 entry = self.hits.setdefault(words[2], [0, 0.0])
                 entry[0] += 1

@@ -10,13 +10,23 @@ DESTROY event hands over an entry's running totals, and the part not yet in a re
 delta) goes to the current window — in both directions, since AWS writes one record per
 direction of a connection (the replies are a flow of their own, with the addresses
 swapped).
+
+A packet one interface's rules accept can still be dropped by the other's (an instance
+sending to one whose group refuses it): conntrack never keeps such a connection, yet in
+AWS the packets did leave the sender's interface — an ACCEPT there, a REJECT at the
+receiver. Every one of those packets is new, so each is logged: logged packets that no
+conntrack entry has counted within :data:`SETTLE` seconds are counted from the log.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from stockade.dataplane.flowlog_window import FlowTuple, Interface, Window
+from stockade.dataplane.flowlog_window import FlowTuple, Interface, Tally, Window
+
+#: How long a logged packet may wait for its conntrack entry (confirmed microseconds after
+#: the log, in the same softirq) before it is taken as dropped further on.
+SETTLE = 0.2
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,7 @@ class _Learned:
     interfaces: set[Interface] = field(default_factory=set)
     first: float = 0.0  # when the connection was first logged
     seen: float = 0.0  # when it was last logged or counted
+    pending: dict[Interface, Tally] = field(default_factory=dict)  # logged, not yet counted
 
 
 class AcceptedFlows:
@@ -51,13 +62,15 @@ class AcceptedFlows:
     def __bool__(self) -> bool:
         return bool(self._learned)
 
-    def learn(self, flow: FlowTuple, interface: Interface, now: float) -> None:
-        """The rule chains accepted the first packet of ``flow`` at ``interface``."""
+    def learn(self, flow: FlowTuple, interface: Interface, now: float, size: int = 0) -> None:
+        """The rule chains accepted a new packet of ``flow`` (``size`` bytes) at
+        ``interface``."""
         learned = self._learned.get(flow)
         if learned is None:
             learned = self._learned[flow] = _Learned(first=now)
         learned.interfaces.add(interface)
         learned.seen = now
+        learned.pending.setdefault(interface, Tally()).add(1, size, now, now)
 
     def count(
         self, entries: list[Counted], window: Window, since: float, now: float, final: bool = False
@@ -70,6 +83,7 @@ class AcceptedFlows:
             if learned is None:
                 continue  # not (yet) logged as accepted: counted from zero once it is
             learned.seen = now
+            learned.pending.clear()  # conntrack counted them
             before = self._logged.pop(entry.ct_id, None) if final else self._logged.get(entry.ct_id)
             orig, reply = _delta(entry, before)
             if not final:
@@ -78,6 +92,18 @@ class AcceptedFlows:
             for interface in learned.interfaces:
                 window.add(interface, entry.flow, "ACCEPT", *orig, first, now)
                 window.add(interface, entry.flow.reversed(), "ACCEPT", *reply, first, now)
+
+    def count_uncounted(self, window: Window, now: float, closing: bool = False) -> None:
+        """After a full dump: packets logged at least :data:`SETTLE` seconds ago (any, when
+        ``closing``) that no conntrack entry counted were dropped after the interface
+        accepted them: count them from the log, as ACCEPT at that interface."""
+        for flow, learned in self._learned.items():
+            settled = [i for i, t in learned.pending.items() if closing or now - t.end >= SETTLE]
+            for interface in settled:
+                tally = learned.pending.pop(interface)
+                window.add(
+                    interface, flow, "ACCEPT", tally.packets, tally.bytes, tally.start, tally.end
+                )
 
     def forget_gone(self, live: list[Counted], now: float) -> None:
         """After a full dump: drop entries no longer in conntrack (their DESTROY event was
