@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 from policy.conftest import World as Builder
+from pyroute2.netlink.nfnetlink.nfctsocket import NFCTSocket
 
+from stockade.dataplane import netns
 from stockade.dataplane.counters import rule_hits
 from stockade.dataplane.flowlog import HEADER, read_records
 from stockade.dataplane.nft import Nft
@@ -211,6 +213,28 @@ def test_a_udp_exchange_is_counted_exactly(world, tmp_path):
         assert (int(out["packets"]), int(out["bytes"])) == expected
         assert (int(back["packets"]), int(back["bytes"])) == expected
         assert out["protocol"] == "17"
+
+
+def test_a_connection_gone_before_the_next_poll_is_not_lost(world, tmp_path):
+    count = 3
+    with _realised(world, tmp_path, 600) as (_reconciler, w, vpc, ids, _rules):
+        a, b = world.instance(ids["a"]), world.instance(ids["b"])
+        with Listeners() as listeners:
+            listeners.udp(b, 5001, "10.0.0.6")
+            client = open_socket(a, socket.AF_INET, socket.SOCK_DGRAM)
+            client.settimeout(5)
+            client.bind(("10.0.0.5", 40002))
+            for _ in range(count):
+                client.sendto(b"bye", ("10.0.0.6", 5001))
+                assert client.recv(64) == b"bye"
+            client.close()
+        with netns.entered(world.router(vpc)):  # the connection ends (its DESTROY event
+            conntrack = NFCTSocket(nfgen_family=socket.AF_UNSPEC)  # carries its totals)
+            conntrack.flush()
+            assert list(conntrack.dump()) == []
+            conntrack.close()
+    (out,) = _flow(_records(tmp_path), w.eni_of(ids["b"]), "10.0.0.5", "10.0.0.6", "5001")
+    assert (int(out["packets"]), int(out["bytes"])) == (count, count * (3 + 28))
 
 
 def test_a_flow_across_intervals_has_one_record_per_interval(world, tmp_path):
