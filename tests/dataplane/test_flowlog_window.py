@@ -1,15 +1,18 @@
-"""Flow-log aggregation without a kernel: windows, NODATA/SKIPDATA, conntrack deltas, the
-writer's format as the analyzer reads it, and ``--max-aggregation-interval``."""
+"""Flow-log aggregation without a kernel: windows, NODATA/SKIPDATA, conntrack deltas and
+messages, the writer's format as the analyzer reads it, and ``--max-aggregation-interval``."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
+from pyroute2.netlink.nfnetlink.nfctsocket import NFCTAttrTuple, nfct_msg
 from typer.testing import CliRunner
 
 from stockade.analysis.flowlog_format import DEFAULT_FIELDS, detect
 from stockade.cli.main import app
+from stockade.dataplane.ct_accounting import counted
 from stockade.dataplane.flowlog_flows import AcceptedFlows, Counted
 from stockade.dataplane.flowlog_window import (
     HEADER,
@@ -148,3 +151,43 @@ def test_logged_packets_no_connection_counted_are_counted_from_the_log():
     flows.count([Counted(7, tracked, (1, 60), (0, 0))], window, 2.5, 3.5)
     flows.count_uncounted(window, 9.0, closing=True)  # conntrack counted it: not twice
     assert window.tallies[A, tracked, "ACCEPT"].packets == 1
+
+
+@pytest.mark.parametrize(
+    ("client", "public", "private", "family"),
+    [
+        ("203.0.113.10", "192.0.2.7", "10.0.0.7", socket.AF_INET),
+        ("2001:db8::10", "2001:db8:0:1::7", "2001:db8:0:1::7", socket.AF_INET6),
+    ],
+)
+def test_conntrack_messages_are_read_as_pyroute2_encodes_them(client, public, private, family):
+    """The small ctnetlink parser against pyroute2's encoder: the flow as the interface sees
+    it (the reply's source is the real destination, after DNAT) and both directions."""
+    tuples = [
+        ["CTA_TUPLE_ORIG", _tuple(family, client, public, 40000, 22)],
+        ["CTA_TUPLE_REPLY", _tuple(family, private, client, 22, 40000)],
+    ]
+    counters = [
+        [
+            "CTA_COUNTERS_ORIG",
+            {"attrs": [["CTA_COUNTERS_PACKETS", 5], ["CTA_COUNTERS_BYTES", 300]]},
+        ],
+        ["CTA_COUNTERS_REPLY", {"attrs": [["CTA_COUNTERS_PACKETS", 4], ["CTA_COUNTERS_BYTES", 9]]}],
+    ]
+    expected = Counted(42, FlowTuple(client, private, 40000, 22, 6), (5, 300), (4, 9))
+    assert counted(_encoded(family, [*tuples, *counters, ["CTA_ID", 42]])) == expected
+    assert counted(_encoded(family, tuples)) is None  # accounting off: nothing to count
+
+
+def _tuple(family: int, src: str, dst: str, sport: int, dport: int) -> dict:
+    found = NFCTAttrTuple(family, saddr=src, daddr=dst, proto=6, sport=sport, dport=dport)
+    return {"attrs": found.attrs()}
+
+
+def _encoded(family: int, attrs: list) -> bytes:
+    """A ctnetlink message as pyroute2 writes it, without its netlink header."""
+    message = nfct_msg()
+    message["nfgen_family"] = family
+    message["attrs"] = attrs
+    message.encode()
+    return bytes(message.data)[16 : message["header"]["length"]]

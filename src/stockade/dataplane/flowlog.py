@@ -172,7 +172,6 @@ class FlowLogReader:
                 self._read_log()
                 self._read_destroyed()
                 self._poll(out, closing=True)
-                self._accounting.close_dumper()
 
     def _step(self, out, period: float) -> None:
         """Wait for log messages or DESTROY events until the next poll is due; poll."""
