@@ -191,3 +191,26 @@ def _encoded(family: int, attrs: list) -> bytes:
     message["attrs"] = attrs
     message.encode()
     return bytes(message.data)[16 : message["header"]["length"]]
+
+
+def test_connections_older_than_the_reader_are_adopted_by_their_addresses():
+    flows = AcceptedFlows(grace=5)
+    window = Window(0.0, 100.0, 0.0)
+    internet = FlowTuple("203.0.113.10", "10.0.0.6", 40000, 22, 6)  # only one end is ours
+    flows.adopt(
+        [Counted(1, FLOW, (9, 900), (8, 800)), Counted(2, internet, (5, 500), (5, 500))],
+        {"10.0.0.5": A, "10.0.0.6": B},
+        1.0,
+    )
+    flows.count(
+        [Counted(1, FLOW, (10, 960), (8, 800)), Counted(2, internet, (6, 560), (7, 700))],
+        window,
+        1.0,
+        2.0,
+    )
+    assert {(k[0], k[1], t.packets, t.bytes) for k, t in window.tallies.items()} == {
+        (A, FLOW, 1, 60),  # only what came after: the rest was the previous reader's
+        (B, FLOW, 1, 60),
+        (B, internet, 1, 60),
+        (B, internet.reversed(), 2, 200),
+    }

@@ -237,6 +237,29 @@ def test_a_connection_gone_before_the_next_poll_is_not_lost(world, tmp_path):
     assert (int(out["packets"]), int(out["bytes"])) == (count, count * (3 + 28))
 
 
+def test_a_connection_older_than_the_agent_is_logged_after_a_restart(world, tmp_path):
+    before, after = 3, 2
+    with Listeners() as listeners:
+        with _realised(world, tmp_path, 600) as (_reconciler, w, _vpc, ids, _rules):
+            a, b = world.instance(ids["a"]), world.instance(ids["b"])
+            listeners.udp(b, 5001, "10.0.0.6")
+            client = open_socket(a, socket.AF_INET, socket.SOCK_DGRAM)
+            client.settimeout(5)
+            client.bind(("10.0.0.5", 40003))
+            for _ in range(before):
+                client.sendto(b"one", ("10.0.0.6", 5001))
+                assert client.recv(64) == b"one"
+        with _realised(world, tmp_path, 600):  # a new agent: the connection is established
+            for _ in range(after):  # (no log names it), its conntrack entry lives on
+                client.sendto(b"two", ("10.0.0.6", 5001))
+                assert client.recv(64) == b"two"
+        client.close()
+    records = _records(tmp_path)
+    for eni in (w.eni_of(ids["a"]), w.eni_of(ids["b"])):
+        for src, dst in (("10.0.0.5", "10.0.0.6"), ("10.0.0.6", "10.0.0.5")):
+            assert [int(r["packets"]) for r in _flow(records, eni, src, dst)] == [before, after]
+
+
 def test_a_flow_across_intervals_has_one_record_per_interval(world, tmp_path):
     interval, count = 1.0, 25
     with _realised(world, tmp_path, interval) as (_reconciler, w, _vpc, ids, _rules):

@@ -10,7 +10,8 @@ format (version 2, :mod:`stockade.dataplane.flowlog_window`)::
   says at which interface and by which rule; from then on conntrack counts the packets of
   both directions (:mod:`stockade.dataplane.ct_accounting`), read by a periodic dump and
   by each entry's DESTROY event (:mod:`stockade.dataplane.flowlog_flows`). Nothing is
-  needed per packet.
+  needed per packet. Connections older than the reader (an agent restart) are adopted
+  from its first dump, by their addresses, and counted from then on.
 - **Rejected** packets: each interface's reject chain logs every packet it drops; they are
   summed per flow.
 
@@ -28,6 +29,11 @@ a connection's first packet, and within one poll otherwise; packets that arrive 
 boundary's poll runs (milliseconds) count in the interval it closes. The reader also
 remembers when each rule last allowed something (``<state dir>/hits/<vpc id>.json``): AWS
 has no such thing.
+
+A "packet" is what the kernel forwards: a sender's segmentation offload (TSO/GSO on the
+instance's veth) hands the router one large packet where a wire would carry several, so
+``packets`` can be lower than AWS would count for bulk TCP (``bytes`` by the headers of
+the packets not split).
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ from stockade.dataplane.flowlog_window import (
     window_start,
 )
 from stockade.dataplane.names import LOG_GROUP
+from stockade.dataplane.plan import PortPlan
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +70,8 @@ __all__ = ["HEADER", "FlowLogReader", "flowlog_path", "hits_path", "read_hits", 
 _SIOCGIFNAME = 0x8910
 #: Interface lookup: router-side ifname → (interface id, account id).
 Lookup = Callable[[str], tuple[str, str] | None]
-#: Every interface of the router that writes records (for NODATA): (interface id, account).
-Interfaces = Callable[[], Iterable[tuple[str, str]]]
+#: The router's instance ports (for NODATA, and to adopt connections older than the reader).
+Ports = Callable[[], Iterable[PortPlan]]
 
 
 def flowlog_path(state_dir: Path, vpc_id: str) -> Path:
@@ -89,7 +96,7 @@ class FlowLogReader:
         vpc_id: str,
         state_dir: Path,
         lookup: Lookup,
-        interfaces: Interfaces = lambda: (),
+        ports: Ports = lambda: (),
         interval: float = DEFAULT_INTERVAL,
     ) -> None:
         if not interval > 0:
@@ -98,7 +105,7 @@ class FlowLogReader:
         self.vpc_id = vpc_id
         self.state_dir = state_dir
         self.lookup = lookup
-        self.interfaces = interfaces
+        self.ports = ports
         self.interval = float(interval)
         self.hits: dict[str, list[float]] = {}  # rule id -> [count, last unix time]
         self._names: dict[int, str] = {}
@@ -121,6 +128,7 @@ class FlowLogReader:
         nflog.subscribe(self._sock, LOG_GROUP)
         self._sock.setblocking(False)
         self._accounting = ct_accounting.Accounting(self.namespace)
+        self._adopt()
         path = flowlog_path(self.state_dir, self.vpc_id)
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
@@ -268,7 +276,24 @@ class FlowLogReader:
                 entry[1] = now
 
     def _interfaces(self) -> list[Interface]:
-        return [Interface(*pair) for pair in self.interfaces()]
+        return [Interface(p.eni_id, p.owner_id) for p in self.ports()]
+
+    def _adopt(self) -> None:
+        """Connections older than this reader (an agent restart): their interfaces from
+        their addresses, their packets so far already written (or lost) by the previous
+        reader — counted from now on."""
+        assert self._accounting is not None
+        try:
+            entries = self._accounting.dump()
+        except OSError as exc:
+            log.warning("conntrack dump of %s: %s", self.vpc_id, exc)
+            return
+        owners = {
+            address: Interface(p.eni_id, p.owner_id)
+            for p in self.ports()
+            for address in p.addresses
+        }
+        self._flows.adopt(entries, owners, time.time())
 
     def _name(self, index: int) -> str:
         name = self._names.get(index)

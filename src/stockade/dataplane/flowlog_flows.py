@@ -20,6 +20,7 @@ conntrack entry has counted within :data:`SETTLE` seconds are counted from the l
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from stockade.dataplane.flowlog_window import FlowTuple, Interface, Tally, Window
@@ -92,6 +93,18 @@ class AcceptedFlows:
             for interface in learned.interfaces:
                 window.add(interface, entry.flow, "ACCEPT", *orig, first, now)
                 window.add(interface, entry.flow.reversed(), "ACCEPT", *reply, first, now)
+
+    def adopt(self, entries: list[Counted], owners: Mapping[str, Interface], now: float) -> None:
+        """Connections that were there before the reader (no log will name them): the
+        interfaces holding their addresses log them; what they counted so far is not
+        counted again."""
+        for entry in entries:
+            if entry.flow in self._learned or entry.ct_id in self._logged:
+                continue
+            interfaces = {owners[a] for a in (entry.flow.src, entry.flow.dst) if a in owners}
+            if interfaces:
+                self._learned[entry.flow] = _Learned(interfaces, first=now, seen=now)
+                self._logged[entry.ct_id] = entry
 
     def count_uncounted(self, window: Window, now: float, closing: bool = False) -> None:
         """After a full dump: packets logged at least :data:`SETTLE` seconds ago (any, when

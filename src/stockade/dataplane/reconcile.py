@@ -126,7 +126,7 @@ class Reconciler:
             router.reader = FlowLogReader(
                 namespace, plan.vpc_id, self.state_dir,
                 lambda ifname: self._interface(plan.vpc_id, ifname),
-                lambda: [(p.eni_id, p.owner_id) for p in router.plan.ports],
+                lambda: router.plan.ports,
                 self.flowlog_interval)
             router.reader.start()
             router.applier.before_rewrite = carry_over(router.applier.nft, self.state_dir,
