@@ -36,19 +36,21 @@ SO_RCVBUFFORCE, SOL_PACKET, PACKET_STATISTICS = 33, 263, 6
 
 
 def _world() -> tuple[Builder, str, dict[str, str], dict[str, str]]:
-    """a and b talk tcp/5000 and udp/5001 within the VPC; c (public 192.0.2.7) lets
-    nothing in."""
+    """a and b talk tcp/5000 and udp/5001 within the VPC (udp over IPv6 too); c (public
+    192.0.2.7) lets nothing in."""
     w = Builder()
-    vpc = w.vpc("10.0.0.0/16")
+    vpc = w.vpc("10.0.0.0/16", "2001:db8:0:1::/64")
     talk = w.group(vpc, "talk")
     rules = {
         "tcp": w.rule(talk, "in", "tcp", 5000, 5000, "10.0.0.0/16"),
         "udp": w.rule(talk, "in", "udp", 5001, 5001, "10.0.0.0/16"),
     }
+    w.rule(talk, "in", "udp", 5001, 5001, "2001:db8:0:1::/64")
+    w.rule(talk, "out", "-1", None, None, "::/0")
     closed = w.group(vpc, "closed")
     ids = {
-        "a": w.instance(vpc, [talk], "10.0.0.5"),
-        "b": w.instance(vpc, [talk], "10.0.0.6"),
+        "a": w.instance(vpc, [talk], "10.0.0.5", ipv6=["2001:db8:0:1::5"]),
+        "b": w.instance(vpc, [talk], "10.0.0.6", ipv6=["2001:db8:0:1::6"]),
         "c": w.instance(vpc, [closed], "10.0.0.7", public_ip="192.0.2.7"),
     }
     return w, vpc, ids, rules
@@ -191,25 +193,30 @@ def test_a_tcp_transfer_is_counted_per_direction_on_both_interfaces(world, tmp_p
     assert quiet["log-status"] == "NODATA" and quiet["srcaddr"] == "-"
 
 
-def test_a_udp_exchange_is_counted_exactly(world, tmp_path):
+@pytest.mark.parametrize(
+    ("a_address", "b_address", "headers"),
+    [("10.0.0.5", "10.0.0.6", 20 + 8), ("2001:db8:0:1::5", "2001:db8:0:1::6", 40 + 8)],
+)
+def test_a_udp_exchange_is_counted_exactly(world, tmp_path, a_address, b_address, headers):
     count, payload = 7, 100
+    family = socket.AF_INET6 if ":" in a_address else socket.AF_INET
     with _realised(world, tmp_path, 600) as (_reconciler, w, _vpc, ids, _rules):
         a, b = world.instance(ids["a"]), world.instance(ids["b"])
         with Listeners() as listeners:
-            listeners.udp(b, 5001, "10.0.0.6")
-            client = open_socket(a, socket.AF_INET, socket.SOCK_DGRAM)
+            listeners.udp(b, 5001, b_address)
+            client = open_socket(a, family, socket.SOCK_DGRAM)
             client.settimeout(5)
-            client.bind(("10.0.0.5", 0))
+            client.bind((a_address, 0))
             sport = client.getsockname()[1]
             for i in range(count):
-                client.sendto(bytes([i]) * payload, ("10.0.0.6", 5001))
+                client.sendto(bytes([i]) * payload, (b_address, 5001))
                 assert client.recv(2048) == bytes([i]) * payload
             client.close()
     records = _records(tmp_path)
-    expected = (count, count * (payload + 28))  # IPv4 (20) + UDP (8) headers
+    expected = (count, count * (payload + headers))  # IP and UDP headers: IP bytes
     for eni in (w.eni_of(ids["a"]), w.eni_of(ids["b"])):
-        (out,) = _flow(records, eni, "10.0.0.5", "10.0.0.6", "5001", str(sport))
-        (back,) = _flow(records, eni, "10.0.0.6", "10.0.0.5", str(sport), "5001")
+        (out,) = _flow(records, eni, a_address, b_address, "5001", str(sport))
+        (back,) = _flow(records, eni, b_address, a_address, str(sport), "5001")
         assert (int(out["packets"]), int(out["bytes"])) == expected
         assert (int(back["packets"]), int(back["bytes"])) == expected
         assert out["protocol"] == "17"
