@@ -11,6 +11,7 @@ from pyroute2.netlink.nfnetlink.nfctsocket import NFCTAttrTuple, nfct_msg
 from typer.testing import CliRunner
 
 from stockade.analysis.flowlog_format import DEFAULT_FIELDS, detect
+from stockade.analysis.flowlog_reader import flow_batches
 from stockade.cli.main import app
 from stockade.dataplane.ct_accounting import counted
 from stockade.dataplane.flowlog_flows import AcceptedFlows, Counted
@@ -118,6 +119,14 @@ def test_the_writer_s_header_is_the_analyzer_s_default_format(tmp_path: Path):
     path.write_text(HEADER + "\n" + "".join(window.records([A, B], 60.0)))
     found = detect(path)
     assert found.header and found.fields == DEFAULT_FIELDS
+    rows = sorted(  # the analyzer reads the records, NODATA included
+        (packets, status)
+        for batch in flow_batches([found])
+        for packets, status in zip(
+            batch.column("packets").to_pylist(), batch.column("log_status").to_pylist(), strict=True
+        )
+    )
+    assert rows == [(0, 2), (1, 1)]
 
 
 @pytest.mark.parametrize("command", [["dataplane", "run"], ["serve"]])
