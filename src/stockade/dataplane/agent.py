@@ -8,6 +8,12 @@ one nft transaction. Changes that arrive while a batch is applied are applied to
 the next one — that is the batching. On start (and so after any restart) it reads
 everything, rebuilds every VPC's table with a full atomic rewrite, re-creates missing
 namespaces and removes the world's namespaces nothing wants any more.
+
+Between batches it looks for drift — the kernel changed behind its back — every
+``check_interval`` seconds (each router's tables and nftables generation: a few netlink
+calls) and every ``topology_interval`` seconds also namespaces, links, addresses and routes;
+what drifted is logged and repaired (:meth:`Reconciler.verify`). While a router's table is
+missing its guard table drops everything forwarded, so the repair window fails closed.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,6 +44,8 @@ class Agent:
         world: World | None = None,
         state_dir: str | Path | None = None,
         realize: Callable[[PortPlan], bool] | None = None,
+        check_interval: float = 0.5,
+        topology_interval: float = 5.0,
     ) -> None:
         self.store = store
         self.follower = Follower(store)
@@ -49,6 +58,17 @@ class Agent:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._applied = threading.Condition()
+        # Drift checks: when, how many, and the last repairs (time, finding).
+        self.check_interval = check_interval
+        self.topology_interval = topology_interval
+        self.checks = 0
+        self.last_check: float | None = None  # wall-clock time of the last check
+        self.repairs: deque[tuple[float, str]] = deque(maxlen=50)
+        self.repair_count = 0
+        self._next_check = 0.0
+        self._next_topology_check = 0.0
+        self._check_now = threading.Event()
+        self._checked = threading.Condition()
 
     @property
     def routers(self):
@@ -85,7 +105,11 @@ class Agent:
         try:
             while not self._stop.is_set():
                 try:
-                    self.step(timeout=0.5)
+                    wait = 0.0 if self._check_now.is_set() else \
+                        max(0.0, min(0.5, self._next_check - time.monotonic()))
+                    self.step(timeout=wait)
+                    if self._check_now.is_set() or time.monotonic() >= self._next_check:
+                        self.check()
                 except Exception:  # keep following; the next batch starts from a full rewrite
                     log.exception("data-plane batch failed; retrying")
                     self.reconciler.forget_kernel()
@@ -99,6 +123,33 @@ class Agent:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self.reconciler.close()
+
+    def check(self) -> list[str]:
+        """Look for drift now (on the agent's thread) and repair it; the findings."""
+        now = time.monotonic()
+        full = self._check_now.is_set() or now >= self._next_topology_check
+        self._check_now.clear()
+        found = self.reconciler.verify(topology=full)
+        stamp = time.time()
+        for line in found:
+            log.warning("data-plane drift repaired: %s", line)
+            self.repairs.append((stamp, line))
+        self.repair_count += len(found)
+        self._next_check = now + self.check_interval
+        if full:
+            self._next_topology_check = now + self.topology_interval
+        with self._checked:
+            self.checks += 1
+            self.last_check = stamp
+            self._checked.notify_all()
+        return found
+
+    def verify(self, timeout: float = 10.0) -> bool:
+        """Ask the agent's thread for a full check now; wait until one has run."""
+        with self._checked:
+            before = self.checks
+            self._check_now.set()  # seen within one wait of the loop (<= 0.5 s)
+            return self._checked.wait_for(lambda: self.checks > before, timeout)
 
     def wait_for(self, revision: int, timeout: float = 10.0) -> bool:
         """Block until a batch at or after ``revision`` has been applied."""

@@ -24,6 +24,11 @@ ROOT_PREFIX = "stk"
 DEFAULT_PREFIX = "stk-"
 #: The nft table in each VPC router namespace.
 TABLE = "stk_vpc"
+#: The second table of each router: drops every forwarded packet the VPC table did not
+#: accept (so a missing VPC table fails closed).
+GUARD_TABLE = "stk_guard"
+#: Packet mark set by every accept of the VPC table's last filter chain.
+ACCEPT_MARK = 0x5354
 #: The router's link to the internet namespace (one per router namespace, so fixed).
 IGW_LINK = "stkigw"
 #: NFLOG group the rulesets log to (groups are per network namespace).

@@ -16,6 +16,7 @@ then it checks what is there and keeps what is right) to the new one.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Iterable
 
@@ -127,6 +128,37 @@ class Topology:
         for name in netns.listed(self.world.prefix):
             if name not in keep and not name.startswith(self.world.host("")):
                 self._remove_ns(name)
+
+    def drift(self, plan: VpcPlan) -> list[str]:
+        """What of ``plan`` the kernel no longer holds: the router namespace, its ports
+        (present, up as planned, with their host routes), the instances' sides (namespace,
+        device, addresses) and the gateway link. One line per finding; empty when intact."""
+        router = self.world.router(plan.vpc_id)
+        if not netns.exists(router):
+            return [f"router namespace {router} is missing"]
+        ipr = self.ipr(router)
+        present = {link.get("IFLA_IFNAME"): link for link in ipr.get_links()}
+        routes = {f"{r.get('RTA_DST')}/{r['dst_len']}" for fam in (socket.AF_INET, socket.AF_INET6)
+                  for r in ipr.get_routes(family=fam) if r.get("RTA_DST")}
+        found = []
+        for port in plan.ports:
+            link = present.get(port.ifname)
+            if link is None:
+                found.append(f"link {port.ifname} of {port.eni_id} is missing")
+                continue
+            if port.up and not link["flags"] & 1:
+                found.append(f"link {port.ifname} of {port.eni_id} is down")
+            if port.up and links.host(port.ipv4) not in routes:
+                found.append(f"route to {port.ipv4} ({port.eni_id}) is missing")
+            if not self._port_intact(ipr, port):
+                found.append(f"instance side of {port.eni_id} is missing or changed")
+        if plan.internet and IGW_LINK not in present:
+            found.append(f"gateway link {IGW_LINK} is missing")
+        return found
+
+    def forget_namespace(self, namespace: str) -> None:
+        """Drop this thread's handle of a namespace that was removed behind our back."""
+        self._forget(namespace)
 
     # -- ports -----------------------------------------------------------------------------
 
