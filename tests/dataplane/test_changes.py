@@ -6,17 +6,14 @@ allowed port while a tcp/5000 rule was toggled)."""
 from __future__ import annotations
 
 import dataclasses
-import socket
-import struct
 import threading
 import time
 
 import pytest
 from policy.conftest import World as Builder
 
-from stockade.dataplane import netns
-from stockade.dataplane.nft import Nft
-from stockade.dataplane.probe import Listeners, Probe, run
+from stockade.dataplane.counters import rejected_packets
+from stockade.dataplane.probe import Listeners, NewFlowFlood, Probe, run
 from stockade.dataplane.reconcile import Reconciler
 from stockade.demo.seed import OUTSIDER, build_seed
 from stockade.domain.permissions import IpPermission
@@ -55,19 +52,6 @@ def _world() -> tuple[Builder, str, str, dict[str, str]]:
     return w, vpc, web, ids
 
 
-def _reject_counter(namespace: str) -> int:
-    """Packets dropped by the table's reject chains (what flow logs record as REJECT)."""
-    total = 0
-    with Nft(namespace) as nft:
-        for chain in ("reject_in", "reject_eg"):
-            data = nft.query(f"list chain inet stk_vpc {chain}")["nftables"]
-            for item in data:
-                for expr in item.get("rule", {}).get("expr", []):
-                    if "counter" in expr:
-                        total += expr["counter"]["packets"]
-    return total
-
-
 class _Prober:
     """Probes, in two loops, a port both rule sets allow and one both forbid."""
 
@@ -95,36 +79,6 @@ class _Prober:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=10)
-
-
-class _Flood:
-    """New UDP flows, as fast as one thread sends them: every datagram has a fresh source
-    port, so every one is a *new* connection the rules must decide (an established flow
-    would pass on conntrack alone and never see a window)."""
-
-    def __init__(self, namespace: str, destination: str, port: int) -> None:
-        with netns.entered(namespace):
-            self._sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
-        self.destination, self.port, self.sent = destination, port, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def _loop(self) -> None:
-        source = 1024
-        while not self._stop.is_set():
-            source = source + 1 if source < 65000 else 1024
-            header = struct.pack("!HHHH", source, self.port, 8, 0)  # no checksum (IPv4)
-            self._sock.sendto(header, (self.destination, 0))
-            self.sent += 1
-
-    def __enter__(self) -> _Flood:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-        self._sock.close()
 
 
 def _toggled(change: str):
@@ -156,15 +110,15 @@ def test_changes_never_reject_a_new_flow_both_rulesets_allow(world, realised, ch
     vpc, ids, base, other = _toggled(change)
     realised.apply_snapshot(base)
     router = world.router(vpc)
-    rejected_before = _reject_counter(router)
+    rejected_before = rejected_packets(router)
     changes, started = 0, time.monotonic()
-    with _Flood(world.instance(ids["client"]), "10.0.0.6", 53) as flood:
+    with NewFlowFlood(world.instance(ids["client"]), "10.0.0.6", 53) as flood:
         while changes < CHANGES and time.monotonic() - started < FLOOD_SECONDS:
             realised.apply_snapshot(other if changes % 2 == 0 else base)
             changes += 1
     assert changes >= 100 and flood.sent >= 10_000, (changes, flood.sent)
     assert realised.routers[vpc].applier.current is not None  # no fallback rewrite
-    assert _reject_counter(router) - rejected_before == 0
+    assert rejected_packets(router) - rejected_before == 0
 
 
 def test_rule_changes_never_drop_an_allowed_connection_or_open_a_blocked_one(world, realised):
