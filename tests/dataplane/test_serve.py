@@ -183,7 +183,8 @@ def test_the_agent_is_a_child_restarted_when_killed_and_stopped_with_the_server(
         assert _parent_of(restarted["pid"]) == server.pid
         assert netns.exists(web_ns)
         assert _probe_web(world, seed, web) == ["connected", "timeout"]
-        assert "restarting in" in (tmp_path / "serve.log").read_text()
+        said = (tmp_path / "serve.log").read_text()
+        assert "restarting in 0.5 s" in said and "the agent runs again" in said
 
         server.send_signal(signal.SIGTERM)
         assert server.wait(20) == 0
@@ -207,7 +208,8 @@ def test_a_second_server_for_a_held_world_runs_without_the_data_plane(world, env
             assert dataplane["state"] == "refused" and dataplane["pid"] is None
             assert f"pid {agent['pid']}" in dataplane["reason"]
             assert str(first_db) in dataplane["reason"]
-            assert "data plane: off" in (tmp_path / "second.log").read_text()
+            said = (tmp_path / "second.log").read_text()
+            assert said.count("data plane: off") == 1 and "error:" not in said  # one line
 
         refused = subprocess.run(
             [
@@ -234,3 +236,12 @@ def test_a_second_server_for_a_held_world_runs_without_the_data_plane(world, env
         assert _health(first_url)["dataplane"]["pid"] == agent["pid"]
         assert _probe_web(world, seed, web) == ["connected", "timeout"]
         del _build_other
+
+
+def test_an_agent_whose_server_is_killed_stops_too(world, env, tmp_path):
+    with _server(tmp_path / "stockade.db", env, "on", tmp_path / "serve.log") as (server, url):
+        agent_pid = _health(url)["dataplane"]["pid"]
+        server.kill()  # no chance to stop its child: the kernel tells the child instead
+        server.wait()
+        _until("the orphaned agent to stop", lambda: not _alive(agent_pid))
+    assert holder(world) is None

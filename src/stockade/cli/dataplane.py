@@ -106,9 +106,8 @@ def start_dataplane(
     if mode == "on":
         process.stop()
         raise fail(f"--dataplane on, but {reason}")
-    log.warning(
-        "data plane: %s (%s)", "off" if status["state"] == "refused" else status["state"], reason
-    )
+    if status["state"] != "refused":  # a refusal is logged by the supervisor, once
+        log.warning("data plane: %s (%s)", status["state"], reason)
     return process
 
 
@@ -155,7 +154,8 @@ def run_command(
         try:
             agent = Agent(store, world, state_dir=directory).start()
         except WorldHeld as exc:
-            fail(str(exc))
+            if parent_pid is None:  # under `serve`, the server says it (in one line)
+                fail(str(exc))
             raise typer.Exit(EXIT_WORLD_HELD) from None
         log.info(
             "data plane: on (pid %d, world %s*, %d VPC routers, flow logs in %s)",

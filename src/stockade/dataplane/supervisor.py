@@ -151,6 +151,7 @@ class AgentProcess:
                         if held
                         else f"world {self.world.prefix} is held by another data-plane agent"
                     )
+                    log.warning("data plane: off (%s)", reason)
                     self._set("refused", None, reason)
                     return
                 if time.monotonic() - started >= STABLE_S:
@@ -188,10 +189,9 @@ class AgentProcess:
                 return child.pid, None
             if not running and (read_status(self.status_file) or {}).get("pid") == child.pid:
                 running = True
+                if self.status()["state"] == "restarting":
+                    log.info("data plane: the agent runs again (pid %d)", child.pid)
                 self._set("running", child.pid, None)
-                log.info(
-                    "data plane: agent running (pid %d, world %s*)", child.pid, self.world.prefix
-                )
                 self._settled.set()
             self._stopping.wait(_POLL_S)
 
