@@ -206,6 +206,7 @@ def test_a_second_server_for_a_held_world_runs_without_the_data_plane(world, env
         with _server(second_db, other_env, "auto", tmp_path / "second.log") as (_, url):
             dataplane = _health(url)["dataplane"]
             assert dataplane["state"] == "refused" and dataplane["pid"] is None
+            assert dataplane["revision"] is None
             assert f"pid {agent['pid']}" in dataplane["reason"]
             assert str(first_db) in dataplane["reason"]
             said = (tmp_path / "second.log").read_text()

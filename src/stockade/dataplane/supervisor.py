@@ -127,8 +127,8 @@ class AgentProcess:
             info = {"state": self._state, "pid": self._pid, "reason": self._reason}
         published = read_status(self.status_file) if info["pid"] else None
         if published and published.get("pid") == info["pid"]:
-            info.update({k: v for k, v in published.items() if k not in info})
-        return info
+            return {**published, **info}
+        return {**info, "revision": None}
 
     # -- the monitor thread ----------------------------------------------------------------
 
@@ -213,7 +213,7 @@ class DataPlaneOff:
         self.reason = reason
 
     def status(self) -> dict:
-        return {"state": "off", "pid": None, "reason": self.reason}
+        return {"state": "off", "pid": None, "reason": self.reason, "revision": None}
 
     def stop(self) -> None:
         pass
