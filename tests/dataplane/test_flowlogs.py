@@ -27,9 +27,8 @@ from policy.conftest import World as Builder
 from pyroute2.netlink.nfnetlink.nfctsocket import NFCTSocket
 
 from stockade.dataplane import netns
-from stockade.dataplane.counters import rule_hits
+from stockade.dataplane.counters import rejected_packets, rule_hits
 from stockade.dataplane.flowlog import HEADER, read_records
-from stockade.dataplane.nft import Nft
 from stockade.dataplane.probe import Listeners, open_socket
 from stockade.dataplane.reconcile import Reconciler
 from stockade.demo.seed import build_seed
@@ -311,7 +310,7 @@ def test_rejected_packets_are_counted(world, tmp_path):
             client.sendto(b"z" * payload, ("192.0.2.7", 5001))
         client.close()
         deadline = time.monotonic() + 10  # until the kernel has dropped (and logged) them;
-        while _dropped(world.router(vpc)) < count:  # stopping reads the log to its end
+        while rejected_packets(world.router(vpc)) < count:  # stopping reads the log to its end
             assert time.monotonic() < deadline, "the packets were not dropped"
             time.sleep(0.05)
     (record,) = _flow(_records(tmp_path), w.eni_of(ids["c"]), HOST, "10.0.0.7", "5001")
@@ -328,7 +327,7 @@ def test_a_packet_one_group_lets_out_and_the_other_refuses_is_logged_by_both(wor
             client.sendto(b"q" * payload, ("10.0.0.7", 5001))
         client.close()
         deadline = time.monotonic() + 10
-        while _dropped(world.router(vpc)) < count:
+        while rejected_packets(world.router(vpc)) < count:
             assert time.monotonic() < deadline, "the packets were not dropped"
             time.sleep(0.05)
     records = _records(tmp_path)
@@ -341,19 +340,6 @@ def test_a_packet_one_group_lets_out_and_the_other_refuses_is_logged_by_both(wor
         *expected,
     )
     assert not _flow(records, w.eni_of(ids["a"]), "10.0.0.7", "10.0.0.5")  # no replies
-
-
-def _dropped(namespace: str) -> int:
-    """Packets the ingress reject chain has dropped (and logged)."""
-    with Nft(namespace) as nft:
-        items = nft.query("list chain inet stk_vpc reject_in")["nftables"]
-    return sum(
-        e["counter"]["packets"]
-        for item in items
-        if "rule" in item
-        for e in item["rule"]["expr"]
-        if "counter" in e
-    )
 
 
 def test_hit_counters_survive_a_full_rewrite(world, tmp_path):
