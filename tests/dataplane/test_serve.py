@@ -100,6 +100,8 @@ def _server(db: Path, env: dict[str, str], mode: str, log: Path) -> Iterator[tup
                 str(db),
                 "--dataplane",
                 mode,
+                "--max-aggregation-interval",  # handed to the agent child
+                "60",
             ],
             env=env,
             stdout=out,
@@ -185,6 +187,7 @@ def test_the_agent_is_a_child_restarted_when_killed_and_stopped_with_the_server(
         assert _probe_web(world, seed, web) == ["connected", "timeout"]
         said = (tmp_path / "serve.log").read_text()
         assert "restarting in 0.5 s" in said and "the agent runs again" in said
+        assert "one record per flow per 60 s" in said  # the flow logs' aggregation interval
 
         server.send_signal(signal.SIGTERM)
         assert server.wait(20) == 0
