@@ -4,6 +4,7 @@ incremental commands leaving the kernel exactly where a full rewrite would."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import socket
@@ -167,7 +168,7 @@ def _echo_server(namespace: str, port: int) -> socket.socket:
 
 
 def _echo(conn: socket.socket) -> None:
-    with conn:
+    with conn, contextlib.suppress(OSError):  # a client may reset the connection
         while data := conn.recv(1024):
             conn.sendall(data)
 
