@@ -20,7 +20,7 @@ from stockade.dataplane.compile import MemberIndex, assemble, compile_group
 from stockade.dataplane.flowlog import FlowLogReader
 from stockade.dataplane.follow import Refresh
 from stockade.dataplane.names import World
-from stockade.dataplane.plan import PortPlan, VpcPlan, plan_world
+from stockade.dataplane.plan import PortPlan, VpcPlan, addresses_left, plan_world
 from stockade.dataplane.ruleset import GroupChain, PortRules
 from stockade.dataplane.topology import Topology
 from stockade.domain.scope import Scope
@@ -107,13 +107,17 @@ class Reconciler:
         for vpc_id, plan in plans.items():
             router = self.routers.get(vpc_id)
             old = router.plan if router else None
-            self.topology.sync(self._topology_plan(old) if old else None,
-                               self._topology_plan(plan))
-            if router is None:
-                router = self._router(scope, plan)
-            router.plan = plan
             ruleset = assemble(snapshot, plan, self._chains, self._members, self._port_rules)
-            batch.applied[vpc_id] = router.applier.apply(ruleset)
+
+            def rules(vpc_id=vpc_id, plan=plan, ruleset=ruleset) -> None:
+                # A new router holds no port yet, should the links fail to come (a retry).
+                router = self.routers.get(vpc_id) or self._router(scope, replace(plan, ports=()))
+                batch.applied[vpc_id] = router.applier.apply(ruleset)
+
+            # The rules go in between the links that go and those that come (Topology.sync).
+            self.topology.sync(self._topology_plan(old) if old else None,
+                               self._topology_plan(plan), addresses_left(old, plan), rules)
+            self.routers[vpc_id].plan = plan  # only now: a failed sync is retried from `old`
 
     def _router(self, scope: Scope, plan: VpcPlan) -> Router:
         namespace = self.world.router(plan.vpc_id)
@@ -136,7 +140,8 @@ class Reconciler:
         if router.reader is not None:
             router.reader.stop()
         router.applier.close()
-        self.topology.remove_vpc(vpc_id, router.plan.instances)
+        self.topology.remove_vpc(vpc_id, router.plan.instances,
+                                 addresses_left(router.plan, None))
 
     def _topology_plan(self, plan: VpcPlan) -> VpcPlan:
         if self.realize is None:
