@@ -30,7 +30,7 @@ from stockade.dataplane import conntrack, links, netns
 from stockade.dataplane.agent import Agent
 from stockade.dataplane.names import World
 from stockade.dataplane.nft import Nft
-from stockade.dataplane.plan import addresses_left, plan_world
+from stockade.dataplane.plan import addresses_left, addresses_rehomed, plan_world
 from stockade.dataplane.probe import Listeners, Probe, open_socket, run
 from stockade.domain.instance import InstanceState
 from stockade.domain.interface import NetworkInterface
@@ -106,6 +106,22 @@ def test_the_addresses_that_left_are_those_no_longer_held_by_the_same_interface(
     assert addresses_left(before, plan(internet_gateways=())) == {"192.0.2.10", "192.0.2.11"}
     assert addresses_left(before, None) == x_all | {"10.0.0.6", "192.0.2.11"}
     assert addresses_left(None, before) == set()
+
+
+def test_the_addresses_rehomed_are_those_that_left_or_arrived():
+    w = Builder()
+    vpc = w.vpc()
+    group = w.group(vpc, "g")
+    x = w.instance(vpc, [group], "10.0.0.5", public_ip="192.0.2.10")
+    w.instance(vpc, [group], "10.0.0.6")
+    before = plan_world(w.snapshot())[vpc]
+    w.instances = [i for i in w.instances if i.instance_id != x]  # x goes; z arrives and
+    w.instance(vpc, [group], "10.0.0.7", public_ip="192.0.2.10")  # gets x's public address
+    after = plan_world(w.snapshot())[vpc]
+    assert addresses_left(before, after) == {"10.0.0.5", "192.0.2.10"}
+    assert addresses_rehomed(before, after) == {"10.0.0.5", "10.0.0.7", "192.0.2.10"}
+    assert addresses_rehomed(before, before) == set()
+    assert addresses_rehomed(None, after) == set()  # unknown before a restart
 
 
 # -- the conntrack module on its own -----------------------------------------------------------
@@ -429,3 +445,32 @@ def test_an_interface_leaving_its_instance_takes_its_flows_with_it(ctx, world, s
         assert _arrivals(other_ns) == 0
         assert _tracked(router, address) == []
         assert _fresh(client_ns, address) == ["timeout", "timeout"]
+
+
+@pytest.mark.root
+def test_an_address_arriving_at_an_interface_brings_no_tracked_flow(ctx, world, stepped):
+    """A flow that hit a public address while it was free (here: an entry as such a flow
+    leaves it, untranslated) must not steer the address's traffic once a running
+    instance's interface gets it: the holder is reachable at once."""
+    vpc = _vpc(ctx)
+    first, first_eni = vpc.run(vpc.open, public=True)
+    later, _ = vpc.run(vpc.open, public=True)
+    public, router = first_eni.public_ip, world.router(vpc.vpc_id)
+    vpc.services.instances.stop([later, first])  # both public addresses are released
+    _apply(stepped)
+    with (
+        _servers(world.instance(later)),
+        stepped.topology.internet.host(HOST) as host,
+        contextlib.closing(open_socket(host, socket.AF_INET, socket.SOCK_DGRAM)) as client,
+    ):
+        client.settimeout(5)
+        client.bind((HOST, 0))
+        with netns.entered(router):  # what a packet to the free address left behind
+            _entry(HOST, public, sport=client.getsockname()[1], dport=UDP_PORT)
+        assert len(_tracked(router, public)) == 1
+        vpc.services.instances.start([later])  # an existing interface gets the address
+        _apply(stepped)
+        assert vpc.primary(later).public_ip == public
+        assert _tracked(router, public) == []
+        client.sendto(b"again", (public, UDP_PORT))  # the very flow of the stale entry
+        assert client.recv(64) == b"again"  # translated to the new holder, and answered

@@ -1,13 +1,14 @@
-"""Connection tracking: forget every tracked flow of an address that left its interface.
+"""Connection tracking: forget every tracked flow of an address that changed hands.
 
 The routers accept ``ct state established,related`` before any security-group rule, and
 NAT an established flow by its conntrack entry, not by the ``nat_dst`` map. So an entry
 that outlived its address would carry an old flow to whoever holds the address next: a
 terminated instance's clients would reach the instance that inherits its private IP, and a
-released public IP would keep translating to its old owner. When an address leaves an
-interface (:func:`stockade.dataplane.plan.addresses_left`) every entry naming it — as
-source or destination, original or reply direction — is deleted, its NAT mapping with it;
-a later packet of the old flow is a *new* one (TCP's loose pick-up of mid-stream packets
+released public IP would keep translating to its old owner. When an address changes
+hands — leaves an interface or arrives at one (:mod:`stockade.dataplane.plan`'s
+``addresses_left`` and ``addresses_rehomed``) — every entry naming it, as source or
+destination, original or reply direction, is deleted, its NAT mapping with it; a later
+packet of the old flow is a *new* one (TCP's loose pick-up of mid-stream packets
 included) and meets the rules of the address's new holder.
 
 This is not AWS's rule-removal behaviour, which stockade keeps: a flow survives the

@@ -150,6 +150,16 @@ def addresses_left(old: VpcPlan | None, new: VpcPlan | None) -> frozenset[str]:
     return frozenset(address for address, _eni, _instance in _held(old) - _held(new))
 
 
+def addresses_rehomed(old: VpcPlan | None, new: VpcPlan) -> frozenset[str]:
+    """The addresses whose holder changed: those that left an interface, and those that
+    arrived at one — a flow tracked for an arriving address predates its holder (it hit
+    the address while it was free, and would keep steering its packets as it did then).
+    Nothing can be said without the old plan (after a restart)."""
+    if old is None:
+        return frozenset()
+    return addresses_left(old, new) | addresses_left(new, old)
+
+
 def _held(plan: VpcPlan | None) -> set[tuple[str, str, str]]:
     """(address, interface, instance) for every address the plan's ports hold."""
     if plan is None:

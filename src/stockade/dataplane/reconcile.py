@@ -20,7 +20,7 @@ from stockade.dataplane.compile import MemberIndex, assemble, compile_group
 from stockade.dataplane.flowlog import FlowLogReader
 from stockade.dataplane.follow import Refresh
 from stockade.dataplane.names import World
-from stockade.dataplane.plan import PortPlan, VpcPlan, addresses_left, plan_world
+from stockade.dataplane.plan import PortPlan, VpcPlan, addresses_left, addresses_rehomed, plan_world
 from stockade.dataplane.ruleset import GroupChain, PortRules
 from stockade.dataplane.topology import Topology
 from stockade.domain.scope import Scope
@@ -116,7 +116,7 @@ class Reconciler:
 
             # The rules go in between the links that go and those that come (Topology.sync).
             self.topology.sync(self._topology_plan(old) if old else None,
-                               self._topology_plan(plan), addresses_left(old, plan), rules)
+                               self._topology_plan(plan), addresses_rehomed(old, plan), rules)
             self.routers[vpc_id].plan = plan  # only now: a failed sync is retried from `old`
 
     def _router(self, scope: Scope, plan: VpcPlan) -> Router:

@@ -83,18 +83,19 @@ class Topology:
             links.add_route(ipr, dst, kind="blackhole")
         return name
 
-    def sync(self, old: VpcPlan | None, new: VpcPlan, released: Iterable[str] = (),
+    def sync(self, old: VpcPlan | None, new: VpcPlan, rehomed: Iterable[str] = (),
              rules: Callable[[], None] = lambda: None) -> None:
         """Make one VPC's router, ports and gateway link match ``new``; call ``rules`` (which
         puts the VPC's new ruleset in force) once, at the one safe moment in between.
 
         In order: the links that go or change are deleted; the tracked flows of the
-        ``released`` addresses (those that left an interface, ``plan.addresses_left``) and
-        of the new interfaces' addresses are forgotten; ``rules`` runs; only then are new
-        links made. So a packet of an old flow finds no link, or no port the rules know, or
-        — as a new flow — the new holder's rules; never an established entry leading to a
-        new holder, nor an interface's old rules on its new instance. (Forgetting the flows
-        of every new interface also covers a restart, where the old plan is unknown.)
+        ``rehomed`` addresses (those that left or arrived at an interface,
+        ``plan.addresses_rehomed``) and of the new interfaces' addresses are forgotten;
+        ``rules`` runs; only then are new links made. So a packet of an old flow finds no
+        link, or no port the rules know, or — as a new flow — the new holder's rules; never
+        an established entry leading to a new holder, nor an interface's old rules on its
+        new instance. (Forgetting the flows of every new interface also covers a restart,
+        where the old plan is unknown.)
         """
         if old is not None and old.ports == new.ports and _outside(old) == _outside(new):
             rules()
@@ -120,7 +121,7 @@ class Topology:
             fresh.append(port)
         arriving = {a for p in fresh if p.eni_id not in before
                     for a in (*p.addresses, p.public_ip) if a}
-        self._forget_flows(router, {*released, *arriving})
+        self._forget_flows(router, {*rehomed, *arriving})
         rules()
         for port in fresh:
             self._create_port(router, port)
