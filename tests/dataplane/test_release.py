@@ -411,7 +411,7 @@ def test_a_released_public_address_takes_its_flows_and_mapping_with_it(ctx, worl
         # nor the new holder, whose group allows nothing in.
         assert (_arrivals(server_ns) - seen, _arrivals(newcomer_ns)) == (0, 0)
         assert _fresh(host, public) == ["timeout", "timeout"]
-        assert run([Probe(host, restarted, "tcp", TCP_PORT)], TIMEOUT) == ["connected"]
+        assert run([Probe(host, restarted, "tcp", TCP_PORT)], 3.0) == ["connected"]
         assert _arrivals(server_ns) > seen  # and the counter would have seen them
 
 
