@@ -15,7 +15,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import anyio
@@ -47,10 +47,12 @@ def create_app(
     auth: AuthConfig | None = None,
     quotas: Quotas | None = None,
     workers: int = WORKERS,
+    dataplane: Callable[[], dict] | None = None,
     origins: OriginPolicy | None = None,
     limits: EdgeLimits | None = None,
 ) -> Starlette:
-    """The app serving ``store`` with the given auth mode (open by default) and quotas.
+    """The app serving ``store`` with the given auth mode (open by default) and quotas;
+    ``dataplane`` gives the data plane's state for ``/health`` (``serve`` runs it).
 
     ``origins`` says which ``Host``/``Origin`` open mode accepts (loopback only, no browser
     origin, by default); ``limits`` bounds body size, concurrent body reads and their time.
@@ -93,7 +95,10 @@ def create_app(
 
     async def health(request: Request) -> Response:
         revision = await anyio.to_thread.run_sync(store.revision, limiter=limiter)
-        return JSONResponse({"status": "ok", "revision": revision})
+        body: dict = {"status": "ok", "revision": revision}
+        if dataplane is not None:
+            body["dataplane"] = dataplane()  # reads one small file
+        return JSONResponse(body)
 
     app = Starlette(
         routes=[

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
@@ -30,8 +32,9 @@ def serve(
         str,
         typer.Option(
             "--dataplane",
-            help="Run the Linux data plane too: auto (when root and nftables "
-            "are usable), on or off.",
+            help="Run the Linux data plane too, as a child process: auto (when "
+            "root and nftables are usable and no other agent holds the "
+            "world), on or off.",
         ),
     ] = "auto",
     allow_origin: Annotated[
@@ -58,31 +61,53 @@ def serve(
     configure_logging(logging.DEBUG if verbose else logging.INFO)
     path = db or default_db()
     store = SqlStore.open(path)
-    signal.signal(signal.SIGTERM, _exit_cleanly)
     mode = f"verified ({len(auth_config.keys)} keys)" if auth_config.verify else "open"
     logging.getLogger("stockade.api").info(
         "serving the EC2 API on http://%s:%d (store %s, auth %s)", host, port, path, mode
     )
-    origins = OriginPolicy.of(host, allow_origin or ())
-    app = create_app(store, auth_config, quotas_from_env(), origins=origins)
-    warm_up()
-    from stockade.cli.dataplane import start_agent  # the data plane follows the same store
+    from stockade.cli.dataplane import start_dataplane  # the agent follows the same store
 
-    agent = start_agent(store, dataplane)
+    dataplane_process = None
     try:
-        uvicorn.Server(uvicorn_config(app, host, port)).run()
+        dataplane_process = start_dataplane(path, dataplane, verbose=verbose)
+        origins = OriginPolicy.of(host, allow_origin or ())
+        app = create_app(
+            store,
+            auth_config,
+            quotas_from_env(),
+            dataplane=dataplane_process.status,
+            origins=origins,
+        )
+        warm_up()
+        with _stopped_by_signal():
+            uvicorn.Server(uvicorn_config(app, host, port)).run()
     finally:
-        if agent is not None:
-            agent.stop()
+        if dataplane_process is not None:
+            dataplane_process.stop()  # SIGTERM to the agent child, and wait for it
         store.close()
 
 
-def _exit_cleanly(signum: int, frame: object) -> None:
-    """SIGTERM (``kill``, systemd stop) ends ``serve`` like SIGINT: through its ``finally``,
-    which stops the agent and closes the store (checkpointing SQLite's WAL into the .db).
+class _Stopped(Exception):
+    """SIGTERM or SIGINT after uvicorn's graceful shutdown."""
 
-    Why it is needed: uvicorn handles SIGTERM while serving, then re-raises it once it has
-    stopped; with the default disposition that killed the process before the store was
-    closed (exit 143, writes left in the -wal file only).
+
+@contextlib.contextmanager
+def _stopped_by_signal() -> Iterator[None]:
+    """Let ``serve`` finish normally (stopping the agent child, closing the store, exit 0)
+    after SIGTERM/SIGINT.
+
+    Why: uvicorn shuts down gracefully on these signals and then raises the signal again
+    under the previous handlers — by default SIGTERM's, which kills the process before any
+    ``finally`` runs.
     """
-    raise SystemExit(0)
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Stopped
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with contextlib.suppress(_Stopped):
+            yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

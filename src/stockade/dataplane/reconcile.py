@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from stockade.dataplane import netns
 from stockade.dataplane.applier import Applied, Applier
 from stockade.dataplane.compile import MemberIndex, assemble, compile_group
 from stockade.dataplane.flowlog import FlowLogReader
@@ -84,6 +85,44 @@ class Reconciler:
         """Assume nothing about the kernel: the next apply of each VPC is a full rewrite."""
         for router in self.routers.values():
             router.applier.current = None
+
+    def verify(self, topology: bool = True) -> list[str]:
+        """Compare the kernel with what was applied and repair what drifted.
+
+        Checks each router's tables and nftables generation (cheap) and, with
+        ``topology``, its namespaces, links, addresses and routes; a router that drifted is
+        put back: its topology re-synced as after a restart (what is intact is kept) and
+        its table rewritten whole. Returns one line per finding (empty: no drift).
+        """
+        found: list[str] = []
+        for vpc_id, router in list(self.routers.items()):
+            namespace = self.world.router(vpc_id)
+            drift: list[str] = []
+            if not netns.exists(namespace):  # our sockets keep the old one alive: look first
+                drift = [f"router namespace {namespace} is missing"]
+            elif topology:
+                drift = self.topology.drift(self._topology_plan(router.plan))
+            if not drift:
+                drift = router.applier.drift()
+            if drift:
+                found += [f"{vpc_id}: {line}" for line in drift]
+                self._repair(vpc_id)
+        return found
+
+    def _repair(self, vpc_id: str) -> None:
+        router = self.routers[vpc_id]
+        desired = router.applier.desired
+        namespace = self.world.router(vpc_id)
+        if not netns.exists(namespace):  # its sockets and links went with it: start over
+            self._remove(vpc_id)
+            self.topology.forget_namespace(namespace)
+            self.topology.sync(None, self._topology_plan(router.plan))
+            router = self._router(router.scope, router.plan)
+            if desired is not None:
+                router.applier.apply(desired)
+            return
+        self.topology.sync(None, self._topology_plan(router.plan))
+        router.applier.repair()
 
     def prune(self) -> None:
         self.topology.prune(self._topology_plan(r.plan) for r in self.routers.values())

@@ -16,6 +16,7 @@ then it checks what is there and keeps what is right) to the new one.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Iterable
 
@@ -72,7 +73,7 @@ class Topology:
     def ensure_router(self, plan: VpcPlan) -> str:
         name = self.world.router(plan.vpc_id)
         fresh = not netns.exists(name)
-        netns.create(name)
+        netns.create(name, self.world.marker)
         if fresh:
             netns.sysctl(name, links.ROUTER)
         ipr = self.ipr(name)
@@ -118,15 +119,62 @@ class Topology:
             self._remove_ns(self.world.instance(instance_id))
         self._remove_ns(self.world.router(vpc_id))
 
-    def prune(self, plans: Iterable[VpcPlan]) -> None:
-        """Remove the world's namespaces no plan wants (after a restart)."""
+    def prune(self, plans: Iterable[VpcPlan]) -> list[str]:
+        """Remove the world's namespaces no plan wants (after a restart); returns them.
+
+        Only namespaces carrying this world's marker *for this store* go: a name with the
+        prefix proves nothing (another store's agent, a probe, someone's experiment).
+        """
         keep = {self.world.internet}
         for plan in plans:
             keep.add(self.world.router(plan.vpc_id))
             keep.update(self.world.instance(i) for i in plan.instances)
+        removed = []
         for name in netns.listed(self.world.prefix):
-            if name not in keep and not name.startswith(self.world.host("")):
-                self._remove_ns(name)
+            if name in keep or name.startswith(self.world.host("")):
+                continue
+            marker = netns.marker_of(name)
+            if marker != self.world.marker:
+                log.info(
+                    "not pruning %s: it is not marked as this store's (%s)",
+                    name,
+                    marker or "no marker",
+                )
+                continue
+            self._remove_ns(name)
+            removed.append(name)
+        return removed
+
+    def drift(self, plan: VpcPlan) -> list[str]:
+        """What of ``plan`` the kernel no longer holds: the router namespace, its ports
+        (present, up as planned, with their host routes), the instances' sides (namespace,
+        device, addresses) and the gateway link. One line per finding; empty when intact."""
+        router = self.world.router(plan.vpc_id)
+        if not netns.exists(router):
+            return [f"router namespace {router} is missing"]
+        ipr = self.ipr(router)
+        present = {link.get("IFLA_IFNAME"): link for link in ipr.get_links()}
+        routes = {f"{r.get('RTA_DST')}/{r['dst_len']}" for fam in (socket.AF_INET, socket.AF_INET6)
+                  for r in ipr.get_routes(family=fam) if r.get("RTA_DST")}
+        found = []
+        for port in plan.ports:
+            link = present.get(port.ifname)
+            if link is None:
+                found.append(f"link {port.ifname} of {port.eni_id} is missing")
+                continue
+            if port.up and not link["flags"] & 1:
+                found.append(f"link {port.ifname} of {port.eni_id} is down")
+            if port.up and links.host(port.ipv4) not in routes:
+                found.append(f"route to {port.ipv4} ({port.eni_id}) is missing")
+            if not self._port_intact(ipr, port):
+                found.append(f"instance side of {port.eni_id} is missing or changed")
+        if plan.internet and IGW_LINK not in present:
+            found.append(f"gateway link {IGW_LINK} is missing")
+        return found
+
+    def forget_namespace(self, namespace: str) -> None:
+        """Drop this thread's handle of a namespace that was removed behind our back."""
+        self._forget(namespace)
 
     # -- ports -----------------------------------------------------------------------------
 
@@ -158,16 +206,22 @@ class Topology:
     def _create_port(self, router: str, port: PortPlan) -> None:
         instance = self.world.instance(port.instance_id)
         if not netns.exists(instance):
-            netns.create(instance)
+            netns.create(instance, self.world.marker)
             netns.sysctl(instance, links.QUIET_IPV6)
         inner = self.ipr(instance)
         stale = links.index(inner, port.device)
         if stale is not None:  # a leftover from a crash: its router side is gone
             inner.link("del", index=stale)
         self.ipr(router).link(
-            "add", ifname=port.ifname, kind="veth", address=mac_for(port.ifname),
-            peer={"ifname": port.device, "address": port.mac,
-                  "net_ns_fd": str(netns.RUN_DIR / instance)},
+            "add",
+            ifname=port.ifname,
+            kind="veth",
+            address=mac_for(port.ifname),
+            peer={
+                "ifname": port.device,
+                "address": port.mac,
+                "net_ns_fd": str(netns.RUN_DIR / instance),
+            },
         )
         self._configure_port(router, port)
 
@@ -205,9 +259,16 @@ class Topology:
             links.add_route(inner, default, dev, gateway=gateway, table=table)
             if table is not None:  # replies from a secondary address leave by its own link
                 for address in own:
-                    links.ignore((links.EEXIST,), inner.rule, "add", table=table,
-                                 src=address, src_len=128 if ":" in address else 32,
-                                 family=links.family(address), priority=1000 + table)
+                    links.ignore(
+                        (links.EEXIST,),
+                        inner.rule,
+                        "add",
+                        table=table,
+                        src=address,
+                        src_len=128 if ":" in address else 32,
+                        family=links.family(address),
+                        priority=1000 + table,
+                    )
         if not port.up:  # a stopped instance: its clients time out
             links.set_up(inner, dev, False)
         else:
