@@ -36,8 +36,10 @@ KEYS = {"AKIDALICE": {"secret": "alice-secret", "account": "111111111111"}}
 #: How much the server's RSS may grow while refusing 24 concurrent 15 MB uploads (it grew
 #: by ~900 MB before: every body was buffered and parsed before the signature was checked).
 RSS_GROWTH_CAP_MB = 64
-#: A legal worst-case filter (200 wildcard values over 1,000 groups) must answer within this.
+#: Legal worst-case filters (200 wildcard values over 1,000 groups), 7 at once, must all be
+#: answered within this (one 100,000-value request cost ~13 s of CPU before).
 WORST_FILTER_SECONDS = 20
+CONCURRENT_WORST = 8
 
 
 def alice(url: str, service: str = "ec2"):
@@ -176,17 +178,21 @@ def test_the_legal_worst_case_filter_answers_in_bounded_time(opened):
     unfiltered = time.monotonic() - started
     other = client(opened.url, "100000000079")
     started = time.monotonic()
-    with ThreadPoolExecutor(2) as pool:
-        filtered = pool.submit(ec2.describe_security_groups, Filters=filters)
+    with ThreadPoolExecutor(CONCURRENT_WORST) as pool:  # several at once, as in the report
+        filtered = [
+            pool.submit(ec2.describe_security_groups, Filters=filters)
+            for _ in range(CONCURRENT_WORST - 1)
+        ]
         time.sleep(0.05)
         quick = time.monotonic()
         other.describe_vpcs()
         quick = time.monotonic() - quick
-        groups = filtered.result()["SecurityGroups"]
+        answers = [f.result()["SecurityGroups"] for f in filtered]
     took = time.monotonic() - started
-    print(f"\n1,001 groups: unfiltered {unfiltered:.2f}s, 200 wildcard values {took:.2f}s, "
-          f"another client's DescribeVpcs meanwhile {quick:.2f}s")  # fmt: skip
-    assert len(plain) == 1001 and len(groups) == 1000  # the untagged default group fails tag:
+    print(f"\n1,001 groups: unfiltered {unfiltered:.2f}s; {CONCURRENT_WORST - 1} x 200 wildcard "
+          f"values {took:.2f}s; another client's DescribeVpcs meanwhile {quick:.2f}s")  # fmt: skip
+    assert len(plain) == 1001  # the untagged default group fails the tag: filters
+    assert all(len(groups) == 1000 for groups in answers)
     assert took < WORST_FILTER_SECONDS
     assert quick < WORST_FILTER_SECONDS / 2
 
