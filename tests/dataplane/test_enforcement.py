@@ -168,7 +168,7 @@ def _echo_server(namespace: str, port: int) -> socket.socket:
 
 
 def _echo(conn: socket.socket) -> None:
-    with conn:
+    with conn, contextlib.suppress(OSError):  # a client may reset the connection
         while data := conn.recv(1024):
             conn.sendall(data)
 

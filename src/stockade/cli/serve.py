@@ -37,6 +37,14 @@ def serve(
             "world), on or off.",
         ),
     ] = "auto",
+    allow_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-origin",
+            help="Browser origin (e.g. https://console.example) allowed to call the API in "
+            "open mode; repeatable. Other browser requests are refused with 403.",
+        ),
+    ] = None,
     interval: Annotated[
         int,
         typer.Option(
@@ -51,6 +59,7 @@ def serve(
 
     from stockade.api.app import configure_logging, create_app, uvicorn_config, warm_up
     from stockade.api.auth import AuthConfig
+    from stockade.api.edge import OriginPolicy
     from stockade.cli.dataplane import check_interval
     from stockade.store.sql import SqlStore
 
@@ -71,7 +80,14 @@ def serve(
     dataplane_process = None
     try:
         dataplane_process = start_dataplane(path, dataplane, verbose=verbose, interval=interval)
-        app = create_app(store, auth_config, quotas_from_env(), dataplane=dataplane_process.status)
+        origins = OriginPolicy.of(host, allow_origin or ())
+        app = create_app(
+            store,
+            auth_config,
+            quotas_from_env(),
+            dataplane=dataplane_process.status,
+            origins=origins,
+        )
         warm_up()
         with _stopped_by_signal():
             uvicorn.Server(uvicorn_config(app, host, port)).run()

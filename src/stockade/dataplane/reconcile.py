@@ -23,7 +23,7 @@ from stockade.dataplane.flowlog import FlowLogReader
 from stockade.dataplane.flowlog_window import DEFAULT_INTERVAL
 from stockade.dataplane.follow import Refresh
 from stockade.dataplane.names import World
-from stockade.dataplane.plan import PortPlan, VpcPlan, plan_world
+from stockade.dataplane.plan import PortPlan, VpcPlan, addresses_left, addresses_rehomed, plan_world
 from stockade.dataplane.ruleset import GroupChain, PortRules
 from stockade.dataplane.topology import Topology
 from stockade.domain.scope import Scope
@@ -114,19 +114,25 @@ class Reconciler:
         return found
 
     def _repair(self, vpc_id: str) -> None:
+        """Put a drifted router back: topology as after a restart (what is intact stays),
+        its whole table rewritten — before any link is re-created (``Topology.sync``)."""
         router = self.routers[vpc_id]
         desired = router.applier.desired
         namespace = self.world.router(vpc_id)
-        if not netns.exists(namespace):  # its sockets and links went with it: start over
-            self._remove(vpc_id)
-            self.topology.forget_namespace(namespace)
-            self.topology.sync(None, self._topology_plan(router.plan))
-            router = self._router(router.scope, router.plan)
-            if desired is not None:
-                router.applier.apply(desired)
+        plan = self._topology_plan(router.plan)
+        if netns.exists(namespace):
+            self.topology.sync(None, plan, (), router.applier.repair)
             return
-        self.topology.sync(None, self._topology_plan(router.plan))
-        router.applier.repair()
+        # The namespace went, and with it the links; our sockets still hold the old one.
+        self._remove(vpc_id)
+        self.topology.forget_namespace(namespace)
+
+        def rules(scope=router.scope, full=router.plan) -> None:
+            fresh = self._router(scope, full)
+            if desired is not None:
+                fresh.applier.apply(desired)
+
+        self.topology.sync(None, plan, (), rules)
 
     def prune(self) -> None:
         self.topology.prune(self._topology_plan(r.plan) for r in self.routers.values())
@@ -150,13 +156,17 @@ class Reconciler:
         for vpc_id, plan in plans.items():
             router = self.routers.get(vpc_id)
             old = router.plan if router else None
-            self.topology.sync(self._topology_plan(old) if old else None,
-                               self._topology_plan(plan))
-            if router is None:
-                router = self._router(scope, plan)
-            router.plan = plan
             ruleset = assemble(snapshot, plan, self._chains, self._members, self._port_rules)
-            batch.applied[vpc_id] = router.applier.apply(ruleset)
+
+            def rules(vpc_id=vpc_id, plan=plan, ruleset=ruleset) -> None:
+                # A new router holds no port yet, should the links fail to come (a retry).
+                router = self.routers.get(vpc_id) or self._router(scope, replace(plan, ports=()))
+                batch.applied[vpc_id] = router.applier.apply(ruleset)
+
+            # The rules go in between the links that go and those that come (Topology.sync).
+            self.topology.sync(self._topology_plan(old) if old else None,
+                               self._topology_plan(plan), addresses_rehomed(old, plan), rules)
+            self.routers[vpc_id].plan = plan  # only now: a failed sync is retried from `old`
 
     def _router(self, scope: Scope, plan: VpcPlan) -> Router:
         namespace = self.world.router(plan.vpc_id)
@@ -184,7 +194,8 @@ class Reconciler:
         if router.reader is not None:
             router.reader.stop()
         router.applier.close()
-        self.topology.remove_vpc(vpc_id, router.plan.instances)
+        self.topology.remove_vpc(vpc_id, router.plan.instances,
+                                 addresses_left(router.plan, None))
 
     def _topology_plan(self, plan: VpcPlan) -> VpcPlan:
         if self.realize is None:

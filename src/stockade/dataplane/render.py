@@ -14,7 +14,9 @@ The fixed part of the table (base chains) is the same for every VPC:
   packets pass both (stateful); invalid ones are dropped — except ICMP, which conntrack
   calls invalid when it is not a query (an unsolicited echo reply, an error with no
   connection), where AWS still applies the rules: those go to the rules;
-- a port or link the table does not know is dropped (fail closed);
+- a port or link the table does not know is dropped (fail closed), and so is what comes
+  from the internet and would go straight back to it (a packet for a public address no
+  interface holds any more must not loop between the router and the internet);
 - ``nat_in`` / ``nat_out``: the internet gateway's 1:1 NAT between public and private IPv4;
   a private source without a public address never leaves through the gateway. NAT needs a
   connection, so the ICMP packets conntrack calls invalid are translated statelessly
@@ -71,6 +73,7 @@ _BASE_CHAINS = f"""\
     ct state established,related accept
     ct state invalid meta l4proto != {{ 1, 58 }} counter drop
     iifname vmap @eg_dispatch
+    iifname "{IGW_LINK}" oifname "{IGW_LINK}" counter drop
     iifname "{IGW_LINK}" accept
     counter drop
   }}

@@ -18,9 +18,9 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from stockade.dataplane import links, netns
+from stockade.dataplane import conntrack, links, netns
 from stockade.dataplane.internet import Internet
 from stockade.dataplane.names import IGW_LINK, ROOT_PREFIX, World, mac_for
 from stockade.dataplane.netns import Rtnl
@@ -84,14 +84,28 @@ class Topology:
             links.add_route(ipr, dst, kind="blackhole")
         return name
 
-    def sync(self, old: VpcPlan | None, new: VpcPlan) -> None:
-        """Make one VPC's router, ports and gateway link match ``new``."""
+    def sync(self, old: VpcPlan | None, new: VpcPlan, rehomed: Iterable[str] = (),
+             rules: Callable[[], None] = lambda: None) -> None:
+        """Make one VPC's router, ports and gateway link match ``new``; call ``rules`` (which
+        puts the VPC's new ruleset in force) once, at the one safe moment in between.
+
+        In order: the links that go or change are deleted; the tracked flows of the
+        ``rehomed`` addresses (those that left or arrived at an interface,
+        ``plan.addresses_rehomed``) and of the new interfaces' addresses are forgotten;
+        ``rules`` runs; only then are new links made. So a packet of an old flow finds no
+        link, or no port the rules know, or — as a new flow — the new holder's rules; never
+        an established entry leading to a new holder, nor an interface's old rules on its
+        new instance. (Forgetting the flows of every new interface also covers a restart,
+        where the old plan is unknown.)
+        """
         if old is not None and old.ports == new.ports and _outside(old) == _outside(new):
+            rules()
             return  # nothing the topology depends on changed (rules are nftables' business)
         router = self.ensure_router(new) if old is None else self.world.router(new.vpc_id)
         ipr = self.ipr(router)
         before = old.port_by_eni if old else {}
         wanted = {p.ifname for p in new.ports}
+        fresh: list[PortPlan] = []  # links to (re)create, once the old ones are gone
         for ifname in self._router_ports(ipr):
             if ifname not in wanted:
                 self._delete_link(ipr, ifname)
@@ -105,6 +119,12 @@ class Topology:
                 self._configure_port(router, port)  # after a restart: keep it, check it
                 continue
             self._delete_link(ipr, port.ifname)
+            fresh.append(port)
+        arriving = {a for p in fresh if p.eni_id not in before
+                    for a in (*p.addresses, p.public_ip) if a}
+        self._forget_flows(router, {*rehomed, *arriving})
+        rules()
+        for port in fresh:
             self._create_port(router, port)
         if old is None or _outside(old) != _outside(new):
             self.internet.sync_vpc(ipr, new)
@@ -112,9 +132,12 @@ class Topology:
         for instance_id in gone:
             self._remove_ns(self.world.instance(instance_id))
 
-    def remove_vpc(self, vpc_id: str, instance_ids: Iterable[str] = ()) -> None:
-        """Remove a VPC's router (its ports and gateway link go with it) and instances."""
+    def remove_vpc(self, vpc_id: str, instance_ids: Iterable[str] = (),
+                   released: Iterable[str] = ()) -> None:
+        """Remove a VPC's router (its ports, gateway link and tracked flows go with it) and
+        instances; the internet forgets the flows of its ``released`` addresses."""
         self.internet.drop_vpc(vpc_id)
+        self._forget_flows(None, set(released))
         for instance_id in instance_ids:
             self._remove_ns(self.world.instance(instance_id))
         self._remove_ns(self.world.router(vpc_id))
@@ -175,6 +198,17 @@ class Topology:
     def forget_namespace(self, namespace: str) -> None:
         """Drop this thread's handle of a namespace that was removed behind our back."""
         self._forget(namespace)
+
+    def _forget_flows(self, router: str | None, addresses: set[str]) -> None:
+        """Forget the tracked flows of ``addresses`` in the router and the internet."""
+        if not addresses:
+            return
+        for namespace in (router, self.world.internet):
+            if namespace is not None:
+                forgotten = conntrack.forget(namespace, addresses)
+                if forgotten:
+                    log.debug("%s: forgot %d tracked flows of %s", namespace, forgotten,
+                              ", ".join(sorted(addresses)))
 
     # -- ports -----------------------------------------------------------------------------
 
