@@ -51,7 +51,7 @@ from pathlib import Path
 
 from stockade.analysis.flowlog_format import DEFAULT_FIELDS
 from stockade.dataplane import ct_accounting, netns, nflog
-from stockade.dataplane.flowlog_flows import AcceptedFlows
+from stockade.dataplane.flowlog_flows import AcceptedFlows, Counted
 from stockade.dataplane.flowlog_window import (
     DEFAULT_INTERVAL,
     HEADER,
@@ -117,7 +117,8 @@ class FlowLogReader:
         self._saved_at = 0.0
         self._flows = AcceptedFlows(grace=max(5.0, 3 * poll_period(self.interval)))
         self._window: Window | None = None
-        self._polled = 0.0
+        self._polled = self._started = 0.0
+        self._older: list[Counted] | None = None  # connections already there at start
 
     def start(self) -> FlowLogReader:
         ct_accounting.enable(self.namespace)
@@ -128,7 +129,10 @@ class FlowLogReader:
         nflog.subscribe(self._sock, LOG_GROUP)
         self._sock.setblocking(False)
         self._accounting = ct_accounting.Accounting(self.namespace)
-        self._adopt()
+        try:
+            self._older = self._accounting.dump()
+        except OSError as exc:
+            log.warning("conntrack dump of %s: %s", self.vpc_id, exc)
         path = flowlog_path(self.state_dir, self.vpc_id)
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
@@ -141,7 +145,7 @@ class FlowLogReader:
                 self.hits = {}
         now = time.time()
         self._window = Window(window_start(now, self.interval), self.interval, now)
-        self._polled = now
+        self._polled = self._started = now
         self._thread = threading.Thread(
             target=self._loop, name=f"stk-flowlog-{self.vpc_id}", daemon=True
         )
@@ -206,6 +210,7 @@ class FlowLogReader:
         assert self._accounting is not None
         now = time.time()
         window = self._current()
+        self._adopt()
         if self._flows:
             try:
                 entries = self._accounting.dump()
@@ -279,21 +284,18 @@ class FlowLogReader:
         return [Interface(p.eni_id, p.owner_id) for p in self.ports()]
 
     def _adopt(self) -> None:
-        """Connections older than this reader (an agent restart): their interfaces from
-        their addresses, their packets so far already written (or lost) by the previous
-        reader — counted from now on."""
-        assert self._accounting is not None
-        try:
-            entries = self._accounting.dump()
-        except OSError as exc:
-            log.warning("conntrack dump of %s: %s", self.vpc_id, exc)
-            return
+        """Connections older than this reader (an agent restart), dumped at its start:
+        their interfaces from their addresses, once the router has its ports (a new router
+        gets them after its rules); their packets until the start were the previous
+        reader's to write — counted from the start on."""
         owners = {
             address: Interface(p.eni_id, p.owner_id)
             for p in self.ports()
             for address in p.addresses
         }
-        self._flows.adopt(entries, owners, time.time())
+        if self._older is not None and owners:
+            self._flows.adopt(self._older, owners, self._started)
+            self._older = None
 
     def _name(self, index: int) -> str:
         name = self._names.get(index)
