@@ -168,9 +168,12 @@ def route_many(topo: Topology, family: int, s_hi, s_lo, d_hi, d_lo) -> RouteArra
                 applies |= cases[case]
         if applies.any():
             reasons[applies & _FAILS[check](flows)] |= _U64(REASON[check].value)
-    host = cases[Case.HOST_LOCAL]
+    groups = np.zeros(len(e1), bool)
+    for case, rule in PATH_RULES.items():
+        if rule.groups_apply:
+            groups |= cases[case]
     ingress_lo, ingress_hi = _seen_as(flows, cases, has1), s_hi
-    return RouteArrays(e1, e2, reasons, has1 & ~host, has2 & ~host, ingress_hi, ingress_lo)
+    return RouteArrays(e1, e2, reasons, has1 & groups, has2 & groups, ingress_hi, ingress_lo)
 
 
 @dataclass(frozen=True)

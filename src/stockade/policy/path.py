@@ -188,9 +188,7 @@ def _case(leg: Leg) -> Case:
         return Case.FROM_INTERNET
     if e2 is None:
         cidr = vpc_cidr(leg.snapshot, e1.vpc_id, family)
-        return (
-            Case.TO_VPC_ADDRESS if cidr is not None and inside(cidr, leg.d) else (Case.TO_INTERNET)
-        )
+        return Case.TO_VPC_ADDRESS if cidr is not None and inside(cidr, leg.d) else Case.TO_INTERNET
     if (
         e1.instance_id is not None
         and e1.instance_id == e2.instance_id
