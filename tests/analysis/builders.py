@@ -41,9 +41,10 @@ def rule_id(group: str, n: int) -> str:
 
 def world(groups: dict[str, list[tuple]], *, public: bool = True, gateway: bool = True,
           attached: dict[str, list[str]] | None = None,
-          prefix_lists: dict[str, list[str]] | None = None) -> Snapshot:
+          prefix_lists: dict[str, list[str]] | None = None,
+          state: InstanceState = InstanceState.RUNNING) -> Snapshot:
     """``groups``: id -> [(egress, protocol, from, to, peer), …]. ``attached``: instance
-    name -> group ids (default: one instance carrying every group)."""
+    name -> group ids (default: one instance carrying every group), each in ``state``."""
     sgs, rules = [], []
     for gid, specs in groups.items():
         sgs.append(SecurityGroup(gid, gid.removeprefix("sg-"), gid, VPC, SCOPE.account,
@@ -63,7 +64,7 @@ def world(groups: dict[str, list[tuple]], *, public: bool = True, gateway: bool 
             public_ip=f"203.0.113.{n}" if public else None, instance_id=instance_id,
             device_index=0))
         instances.append(Instance(instance_id, SCOPE.account, SCOPE.region, "r-0", VPC, SUBNET,
-                                  "us-east-1a", "ami-0", "t3.micro", InstanceState.RUNNING,
+                                  "us-east-1a", "ami-0", "t3.micro", state,
                                   "2024-01-01T00:00:00+00:00", eni_id,
                                   tags=(("Name", name),)))
     lists = tuple(

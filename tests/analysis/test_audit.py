@@ -10,8 +10,8 @@ import pytest
 from stockade.analysis.audit import AuditConfig, audit, fails
 from stockade.analysis.findings import CHECKS, Severity
 from stockade.analysis.intervals import Rect, rect_covered
-from stockade.analysis.risky_ports import parse_ports
 from stockade.analysis.sarif import to_sarif
+from stockade.domain.risky_ports import parse_ports
 from stockade.policy.effective import effective_policies
 
 from .builders import SCOPE, group_id, rule_id, world

@@ -46,6 +46,7 @@ def test_my_computer_may_ssh_to_web_by_the_ssh_rule(seeded):
     ctx, seed = seeded
     out = check("--from", "203.0.113.10", "--to", "web", "--port", "22")
     assert out["verdict"] == "allowed"
+    assert out["explanation"].startswith("ALLOWED: tcp/22 from 203.0.113.10")  # a view now
     [rule] = out["allowed_by"]
     assert rule["peer"] == "203.0.113.10/32" and rule["security_group_id"] == seed.groups["web"]
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from stockade.dataplane.evaluate import Packet
 from stockade.dataplane.names import IGW_LINK, World
-from stockade.policy import Decision, Flow
+from stockade.policy import Decision, Flow, PathKind
+from stockade.policy.topology import ROUTER_FILTERED
 
 _SG_CODES = {"ENI_SG_RULES_MISMATCH"}
 
 
 def only_security_groups_decide(decision: Decision) -> bool:
     """No blocker other than a security group: the router alone must reproduce it."""
-    return all(b.code in _SG_CODES for b in decision.blockers) and decision.path in (
-        "vpc-local", "internet")
+    return all(b.code in _SG_CODES for b in decision.blockers) and (
+        decision.path in ROUTER_FILTERED)
 
 
 def service_of(flow: Flow) -> tuple[int, int]:
@@ -35,7 +36,7 @@ def passes(snapshot, decision: Decision) -> list[tuple[str, Packet]]:
     src_eni = snapshot.interface_by_id.get(src.eni_id) if src.eni_id else None
     dst_eni = snapshot.interface_by_id.get(dst.eni_id) if dst.eni_id else None
     sent = decision.egress.remote if decision.egress else None  # what the source addressed
-    if decision.path == "vpc-local":
+    if decision.path is PathKind.VPC_LOCAL:
         return [(src_eni.vpc_id, Packet(World.port(src_eni.eni_id), World.port(dst_eni.eni_id),
                                         _own(src_eni, src.address), dst.address, proto,
                                         service))]

@@ -22,6 +22,7 @@ from stockade.dataplane.names import World
 from stockade.dataplane.probe import ALLOWED, Listeners, Probe, listen_all, run
 from stockade.dataplane.reconcile import Reconciler
 from stockade.policy import decide
+from stockade.policy.explain import explain
 
 from .strategies import HOSTS_V4, HOSTS_V6, OTHER, PORTS, probes, worlds
 
@@ -123,7 +124,7 @@ def test_real_packets_agree_with_the_policy_engine(kernel, data):
             if decision.allowed != (outcome in ALLOWED):
                 mismatches.append(f"{flow.source} -> {flow.destination} {flow.service()}: "
                                   f"kernel {outcome}, engine {decision.verdict}\n"
-                                  f"{decision.explain()}")
+                                  f"{explain(decision)}")
         assert not mismatches, "\n\n".join(mismatches) + "\n\nin:\n" + describe(snapshot)
     finally:
         listeners.close()

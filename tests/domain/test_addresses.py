@@ -329,6 +329,13 @@ def test_is_public(cidr, public):
         ("100.64.0.0/10", False),  # regression: shared address space is not the internet
         ("fd00::/8", False),
         ("fe80::/64", False),
+        # IPv6 "internet" is global unicast, what an internet gateway's ::/0 reaches
+        ("2000::/3", True),
+        ("3fff:ffff::/32", True),
+        ("4000::/2", False),  # regression: counted as public before 2000::/3 was decided
+        ("64:ff9b::/96", False),  # NAT64: a NAT gateway's prefix, not the internet's
+        ("::ffff:0:0/96", False),  # IPv4-mapped
+        ("::/1", True),  # wide: overlaps 2000::/3
     ],
 )
 def test_is_public_wide_and_non_routable_ranges(cidr: str, public: bool) -> None:

@@ -15,6 +15,7 @@ from stockade.domain.instance import InstanceState
 from stockade.policy.bulk import FlowBatch, decide_many
 from stockade.policy.compile import EGRESS, INGRESS, compile_policy
 from stockade.policy.decide import decide
+from stockade.policy.explain import explain
 from stockade.policy.flow import Flow
 
 from .conftest import World
@@ -38,7 +39,7 @@ def assert_agree(snapshot, batch, result, originals=None) -> None:
         d = decide(snapshot, flow)
         if originals is not None:
             assert decide(snapshot, batch.flow(i)).reasons == d.reasons
-        context = f"{flow}\n{d.explain()}\nbulk: {result.reason(i)!r}"
+        context = f"{flow}\n{explain(d)}\nbulk: {result.reason(i)!r}"
         assert bool(result.allowed[i]) == d.allowed, context
         assert result.reason(i) == d.reasons, context
         assert result.egress_rule[i] == expected_entry(compiled, d.egress, EGRESS), context

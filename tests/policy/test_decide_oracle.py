@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from stockade.domain.security_group import Peer, PeerKind, RuleSpec, SecurityGroupRule
 from stockade.policy.decide import decide
 from stockade.policy.effective import Direction
+from stockade.policy.explain import explain
 from stockade.policy.reasons import Reason, names
 
 from .oracle import oracle
@@ -40,7 +41,7 @@ def test_decide_matches_the_oracle(data, simple):
         flow = data.draw(flows(snapshot, ids_allowed=not simple))
         decision = decide(snapshot, flow)
         expected = oracle(snapshot, flow)
-        context = f"{flow}\n{decision.explain()}\nexpected {expected}"
+        context = f"{flow}\n{explain(decision)}\nexpected {expected}"
         assert decision.allowed == expected.allowed, context
         assert set(names(decision.reasons)) == expected.reasons, context
         assert _rule_ids(decision.egress) == expected.egress, context
@@ -57,7 +58,7 @@ def test_references_and_prefix_lists_match_the_oracle(data):
         flow = data.draw(flows(snapshot, ids_allowed=False, internal=True))
         decision = decide(snapshot, flow)
         expected = oracle(snapshot, flow)
-        context = f"{flow}\n{decision.explain()}\nexpected {expected}"
+        context = f"{flow}\n{explain(decision)}\nexpected {expected}"
         assert decision.allowed == expected.allowed, context
         assert set(names(decision.reasons)) == expected.reasons, context
         assert _rule_ids(decision.egress) == expected.egress, context

@@ -10,6 +10,7 @@ import pytest
 from stockade.domain.instance import InstanceState
 from stockade.policy.decide import decide
 from stockade.policy.effective import Direction, EffectiveEntry
+from stockade.policy.explain import explain
 from stockade.policy.flow import Flow
 from stockade.policy.match import covers_all_traffic
 
@@ -70,7 +71,7 @@ def test_topology_blockers(two_vpcs):
     assert codes(decide(snapshot, Flow("203.0.113.1", n["isolated"], "tcp", 22))) == [
         "NO_ROUTE_TO_DESTINATION"]
     across = decide(snapshot, Flow(n["public"], n["isolated"], "tcp", 22))
-    assert codes(across) == ["NO_ROUTE_TO_DESTINATION"] and "nothing connects" in across.explain()
+    assert codes(across) == ["NO_ROUTE_TO_DESTINATION"] and "nothing connects" in explain(across)
     assert codes(decide(snapshot, Flow(n["private"], "8.8.8.8", "tcp", 443))) == [
         "IGW_PUBLIC_IP_ASSOCIATION_FOR_EGRESS"]
     assert codes(decide(snapshot, Flow(n["public"], "10.0.9.9", "tcp", 443))) == [
@@ -95,7 +96,7 @@ def test_unknown_endpoints_are_explained(two_vpcs):
     assert codes(v6) == ["ENI_ADDRESS_RESTRICTION", "ENI_ADDRESS_RESTRICTION"]
     for decision in (missing, v6):
         json.dumps(decision.to_dict())
-        assert decision.explain().startswith("DENIED")
+        assert explain(decision).startswith("DENIED")
 
 
 def test_both_sides_blocking_are_both_reported(two_vpcs):
@@ -106,7 +107,7 @@ def test_both_sides_blocking_are_both_reported(two_vpcs):
     assert outbound.direction is Direction.EGRESS and inbound.direction is Direction.INGRESS
     assert outbound.suggestion.text().startswith("add outbound udp/53 to 10.0.1.6/32 in sg-")
     assert inbound.suggestion.text().startswith("add inbound udp/53 from 10.0.1.10/32 to sg-")
-    text = decision.explain()
+    text = explain(decision)
     assert text.count("fix: add") == 2
 
 

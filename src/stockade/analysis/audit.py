@@ -14,7 +14,7 @@ from stockade.analysis.checks_hygiene import hygiene_findings
 from stockade.analysis.checks_internet import internet_findings
 from stockade.analysis.checks_redundancy import redundancy_findings
 from stockade.analysis.findings import Finding, Severity, sort_findings
-from stockade.analysis.risky_ports import ADMIN_PORTS, RISKY_PORTS, PortSpec
+from stockade.domain.risky_ports import ADMIN_PORTS, RISKY_PORTS, PortSpec
 from stockade.domain.scope import Scope
 from stockade.domain.security_group import PeerKind
 from stockade.domain.state import Snapshot

@@ -30,7 +30,7 @@ from stockade.analysis.intervals import (
     service_ranges,
     subtract,
 )
-from stockade.analysis.risky_ports import PortSpec
+from stockade.domain.risky_ports import PortSpec
 from stockade.domain.scope import Scope
 from stockade.domain.security_group import SecurityGroup
 from stockade.domain.state import Snapshot

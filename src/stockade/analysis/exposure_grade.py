@@ -1,11 +1,15 @@
 """How exposed an interface or group is, as Prowler grades instance exposure.
 
-The same open port matters more on an interface the internet can actually address:
+The same open port matters more on an interface the internet can actually reach. Whether
+it can is :func:`stockade.policy.interface_reach.internet_reach` — the definition the path
+of a flow and the exposure findings use — so ``critical`` here is exactly "exposed" there:
 
-- **critical**: a public address of the family *and* an internet gateway on its VPC;
-- **high**: a public address, but no internet gateway (one attachment away);
-- **medium**: attached, private addresses only (reachable from inside, or through a load
-  balancer or NAT stockade does not model);
+- **critical**: the internet reaches the interface over the family (running instance,
+  public address, internet gateway on its VPC);
+- **high**: a public address, but one step away (no internet gateway, the instance is
+  stopped, or the interface is attached to nothing);
+- **medium**: private addresses only (reachable from inside, or through a load balancer or
+  NAT stockade does not model);
 - **low**: a group attached to nothing (it would be exposed the moment it is used).
 
 stockade does not model route tables, so "internet gateway on the VPC" stands in for
@@ -17,29 +21,21 @@ from __future__ import annotations
 from stockade.analysis.findings import Severity
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.state import Snapshot
-from stockade.policy.addressing import is_public_address, try_parse_address
-
-
-def public_address(eni: NetworkInterface, family: int) -> str | None:
-    """The interface's internet-routable address of that family, if any."""
-    if family == 4:
-        return eni.public_ip
-    for text in eni.ipv6_addresses:
-        parsed = try_parse_address(text)
-        if parsed and parsed[0] == 6 and is_public_address(6, parsed[1]):
-            return text
-    return None
+from stockade.policy.interface_reach import internet_reach
 
 
 def interface_grade(snapshot: Snapshot, eni: NetworkInterface, family: int) -> tuple[Severity, str]:
-    public = public_address(eni, family)
-    gateway = snapshot.internet_gateway_for(eni.vpc_id)
-    if public and gateway:
-        return Severity.CRITICAL, (f"{eni.eni_id} has public address {public} and "
-                                   f"{eni.vpc_id} has internet gateway {gateway.igw_id}")
+    reach = internet_reach(snapshot, eni, family)
+    public = reach.public_address
+    if reach.reachable:
+        return Severity.CRITICAL, (
+            f"{eni.eni_id} has public address {public} and "
+            f"{eni.vpc_id} has internet gateway {reach.gateway_id}"
+        )
     if public:
-        return Severity.HIGH, (f"{eni.eni_id} has public address {public} but {eni.vpc_id} "
-                               "has no internet gateway")
+        return Severity.HIGH, (
+            f"{eni.eni_id} has public address {public} but {'; '.join(reach.why_not)}"
+        )
     return Severity.MEDIUM, f"{eni.eni_id} has no public IPv{family} address"
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from stockade.domain import protocols
-from stockade.domain.addresses import _NOT_PUBLIC
+from stockade.domain.addresses import INTERNET_V6, NOT_INTERNET_V4
 from stockade.policy.addressing import block_bounds
 from stockade.policy.effective import EffectiveEntry
 from stockade.policy.tables import SERVICE_SPACE, service_range
@@ -24,12 +24,10 @@ Interval = tuple[int, int]  # inclusive bounds
 
 ALL_SERVICES: Interval = (0, SERVICE_SPACE - 1)
 
-#: Addresses an internet gateway never routes from the internet (private, shared,
-#: loopback, link-local, "this network", multicast, reserved): the domain's non-public
-#: ranges. Everything else counts as an internet address — documentation ranges included.
-_NOT_INTERNET_V4 = tuple(str(n) for n in _NOT_PUBLIC if n.version == 4)
-#: IPv6 internet addresses: global unicast.
-_INTERNET_V6 = "2000::/3"
+#: The internet, as the domain defines it once (``domain.addresses``: IPv4 minus the
+#: non-internet ranges; IPv6 global unicast 2000::/3).
+_NOT_INTERNET_V4 = tuple(str(n) for n in NOT_INTERNET_V4)
+_INTERNET_V6 = str(INTERNET_V6)
 
 
 def block(cidr: str) -> Interval:

@@ -40,8 +40,8 @@ def audit_command(
     default group, unused/redundant groups, shadowed rules, stale references."""
     from stockade.analysis.audit import AuditConfig, audit, fails, summary
     from stockade.analysis.findings import Severity
-    from stockade.analysis.risky_ports import RISKY_PORTS, parse_ports
     from stockade.analysis.sarif import to_sarif
+    from stockade.domain.risky_ports import RISKY_PORTS, parse_ports
 
     if output_format not in ("table", "json", "sarif"):
         raise fail(f"unknown format {output_format!r}: use table, json or sarif")

@@ -57,19 +57,20 @@ def check(
     ] = "tcp",
 ) -> None:
     """Is a new connection allowed, by which rules — or what blocks it, and the fix."""
-    from stockade.policy import decide
+    from stockade.policy import decide, explain
 
     snap = snapshot(cli)
     decision = decide(snap, _flow(snap, source, destination, proto, port))
+    explanation = explain(decision)
 
     def human() -> None:
         colour = "green" if decision.allowed else "red"
-        first, _, rest = decision.explain().partition("\n")
+        first, _, rest = explanation.partition("\n")
         console.print(f"[bold {colour}]{escape(first)}[/]", highlight=False)
         if rest:
             console.print(escape(rest), highlight=False)
 
-    cli.emit(decision.to_dict(), human)
+    cli.emit({**decision.to_dict(), "explanation": explanation}, human)
 
 
 @command(app, "exposure")

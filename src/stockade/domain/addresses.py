@@ -50,9 +50,10 @@ def is_internet(cidr: str) -> bool:
     return cidr in ("0.0.0.0/0", "::/0")
 
 
-#: Ranges no internet host can have (RFC 1918, shared 100.64/10, loopback, link-local, ULA…).
-_NOT_PUBLIC = tuple(
-    ipaddress.ip_network(n)
+#: IPv4 ranges no internet host can have (RFC 1918, shared 100.64/10, "this network",
+#: loopback, link-local, multicast, reserved): everything else is an internet address.
+NOT_INTERNET_V4 = tuple(
+    ipaddress.IPv4Network(n)
     for n in (
         "0.0.0.0/8",
         "10.0.0.0/8",
@@ -63,23 +64,25 @@ _NOT_PUBLIC = tuple(
         "192.168.0.0/16",
         "224.0.0.0/4",
         "240.0.0.0/4",
-        "::1/128",
-        "::/128",
-        "fc00::/7",
-        "fe80::/10",
-        "ff00::/8",
     )
 )
+
+#: The IPv6 internet: global unicast, the only space IANA allocates from and the one an
+#: internet gateway's ``::/0`` route reaches (AWS gives instances addresses from it). So
+#: ULA (fc00::/7), link-local, multicast, loopback — and also NAT64's 64:ff9b::/96 (a NAT
+#: gateway's, not an internet gateway's), IPv4-mapped and the unallocated rest — are not.
+INTERNET_V6 = ipaddress.IPv6Network("2000::/3")
 
 
 def is_public(network: Network) -> bool:
     """Whether a network contains addresses an internet host could have.
 
-    A CIDR is public unless it lies entirely inside a non-public range, so wide blocks such
-    as 0.0.0.0/1 or 10.0.0.0/7 count as public. Documentation ranges count as public: they
-    are stockade's stand-in internet.
+    IPv4: a CIDR is public unless it lies entirely inside a non-internet range, so wide
+    blocks such as 0.0.0.0/1 or 10.0.0.0/7 count as public. IPv6: it is public when it
+    overlaps global unicast (2000::/3), so ``::/0`` is and ``fd00::/8`` is not.
+    Documentation ranges count as public: they are stockade's stand-in internet. This is
+    the one definition of "the internet" (exposure, audit, path, reachability).
     """
-    return not any(
-        network.version == r.version and network.subnet_of(r)  # type: ignore[arg-type]
-        for r in _NOT_PUBLIC
-    )
+    if network.version == 6:
+        return network.overlaps(INTERNET_V6)  # type: ignore[arg-type]
+    return not any(network.subnet_of(r) for r in NOT_INTERNET_V4)  # type: ignore[arg-type]

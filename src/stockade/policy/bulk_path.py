@@ -1,14 +1,18 @@
-"""The topology rules of :mod:`stockade.policy.path`, vectorised over arrays of flows.
+"""The topology rules of :mod:`stockade.policy.topology`, evaluated over arrays of flows.
 
 :class:`Topology` holds the snapshot's address book and per-interface / per-VPC facts as
 NumPy arrays; :func:`route_many` computes, for every flow at once, its end interfaces,
-every path-level blocking reason (the same :class:`~stockade.policy.reasons.Reason` flags
-``decide`` reports) and which security-group checks apply, with which remote address.
-Keep it in step with ``path.route``: the property tests compare the two flow by flow.
+its :class:`~stockade.policy.topology.Case` (one boolean mask per case), every path-level
+blocking reason (the same :class:`~stockade.policy.reasons.Reason` flags ``decide``
+reports) and which security-group checks apply, with which remote address. Which checks
+apply to which case comes from the shared table (``PATH_RULES``); this module only says
+how each :class:`~stockade.policy.topology.Check` fails, vectorised. The property tests
+compare it with ``path.route`` flow by flow.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,10 +26,20 @@ from stockade.policy.addressing import (
     is_public_address,
     parse_address,
 )
+from stockade.policy.interface_reach import end_state
 from stockade.policy.reasons import Reason
 from stockade.policy.tables import to_bytes16
+from stockade.policy.topology import (
+    END_REASON,
+    PATH_RULES,
+    REASON,
+    STATE_PROBLEM,
+    Case,
+    Check,
+    Role,
+    SeenAs,
+)
 
-_OK, _NOT_ATTACHED, _NOT_RUNNING = 0, 1, 2
 _U64 = np.uint64
 _MASK64 = (1 << 64) - 1
 
@@ -40,7 +54,7 @@ class Topology:
     v6_public: np.ndarray  # bool: a public (internet) IPv6 address
     vpc: np.ndarray  # int64 per interface
     instance: np.ndarray  # int64 per interface (-1: not attached)
-    state: np.ndarray  # uint8 per interface: 0 ok, 1 not attached, 2 instance not running
+    state: np.ndarray  # uint8 per interface: an EndState
     private4: np.ndarray  # uint64 per interface
     public4: np.ndarray  # uint64 per interface
     has_public4: np.ndarray  # bool per interface
@@ -55,19 +69,14 @@ def build_topology(snapshot: Snapshot, eni_ids: tuple[str, ...]) -> Topology:
     index = {eni_id: i for i, eni_id in enumerate(eni_ids)}
     book = address_book(snapshot)
     v4 = sorted((v, index[o.eni_id], o.kind == "public") for (f, v), o in book.items() if f == 4)
-    v6 = sorted((v, index[o.eni_id], is_public_address(6, v))
-                for (f, v), o in book.items() if f == 6)
+    v6 = sorted(
+        (v, index[o.eni_id], is_public_address(6, v)) for (f, v), o in book.items() if f == 6
+    )
     enis = [snapshot.interface_by_id[e] for e in eni_ids]
     vpc_ids = sorted({v.vpc_id for v in snapshot.vpcs} | {e.vpc_id for e in enis})
     vpc_index = {v: i for i, v in enumerate(vpc_ids)}
     instance_ids = sorted({e.instance_id for e in enis if e.instance_id})
     instance_index = {v: i for i, v in enumerate(instance_ids)}
-
-    def state(eni) -> int:
-        if eni.instance_id is None:
-            return _NOT_ATTACHED
-        instance = snapshot.instance_by_id.get(eni.instance_id)
-        return _OK if instance is not None and instance.is_running else _NOT_RUNNING
 
     cidr4 = np.zeros((len(vpc_ids), 2), _U64)
     cidr6 = np.zeros((len(vpc_ids), 4), _U64)
@@ -91,12 +100,15 @@ def build_topology(snapshot: Snapshot, eni_ids: tuple[str, ...]) -> Topology:
         v6_public=np.array([p for _, _, p in v6], bool),
         vpc=np.array([vpc_index[e.vpc_id] for e in enis], np.int64),
         instance=np.array([instance_index.get(e.instance_id, -1) for e in enis], np.int64),
-        state=np.array([state(e) for e in enis], np.uint8),
+        state=np.array([end_state(snapshot, e) for e in enis], np.uint8),
         private4=np.array([_v4(e.private_ip) for e in enis], _U64),
         public4=np.array([_v4(e.public_ip) if e.public_ip else 0 for e in enis], _U64),
         has_public4=np.array([bool(e.public_ip) for e in enis], bool),
         igw=np.array([snapshot.internet_gateway_for(v) is not None for v in vpc_ids], bool),
-        cidr4=cidr4, has_cidr4=has4, cidr6=cidr6, has_cidr6=has6,
+        cidr4=cidr4,
+        has_cidr4=has4,
+        cidr6=cidr6,
+        has_cidr6=has6,
     )
 
 
@@ -139,58 +151,114 @@ def route_many(topo: Topology, family: int, s_hi, s_lo, d_hi, d_lo) -> RouteArra
     has1, has2 = e1 >= 0, e2 >= 0
     i1, i2 = np.where(has1, e1, 0), np.where(has2, e2, 0)
     reasons = np.zeros(len(e1), _U64)
-
-    def flag(mask, reason: Reason) -> None:
-        reasons[mask] |= _U64(reason.value)
-
     if len(topo.vpc) == 0:  # no interfaces at all
-        flag(np.ones(len(e1), bool), Reason.NO_INTERFACE)
+        reasons[:] = _U64(Reason.NO_INTERFACE.value)
         none = np.zeros(len(e1), bool)
         return RouteArrays(e1, e2, reasons, none, none, s_hi, s_lo)
-    st1, st2 = topo.state[i1], topo.state[i2]
-    flag(has1 & (st1 == _NOT_ATTACHED), Reason.SOURCE_NOT_ATTACHED)
-    flag(has1 & (st1 == _NOT_RUNNING), Reason.SOURCE_NOT_RUNNING)
-    flag(has2 & (st2 == _NOT_ATTACHED), Reason.DESTINATION_NOT_ATTACHED)
-    flag(has2 & (st2 == _NOT_RUNNING), Reason.DESTINATION_NOT_RUNNING)
-    flag(~has1 & ~has2, Reason.NO_INTERFACE)
-    vpc1, vpc2 = topo.vpc[i1], topo.vpc[i2]
-    inst1 = topo.instance[i1]
-    private_dst = ~pub2 if family == 4 else np.ones(len(e1), bool)
-    host = has1 & has2 & (inst1 >= 0) & (inst1 == topo.instance[i2]) & private_dst
-    inbound, outbound = ~has1 & has2, has1 & ~has2
+    for role, present, index in ((Role.SOURCE, has1, i1), (Role.DESTINATION, has2, i2)):
+        for state, problem in STATE_PROBLEM.items():
+            mask = present & (topo.state[index] == state)
+            reasons[mask] |= _U64(END_REASON[role, problem].value)
+    flows = _Flows(topo, family, s_hi, s_lo, d_hi, d_lo, i1, i2, pub1, pub2)
+    cases = _cases(flows, has1, has2)
+    for check in Check:
+        applies = np.zeros(len(e1), bool)
+        for case, rule in PATH_RULES.items():
+            if check in rule.checks:
+                applies |= cases[case]
+        if applies.any():
+            reasons[applies & _FAILS[check](flows)] |= _U64(REASON[check].value)
+    groups = np.zeros(len(e1), bool)
+    for case, rule in PATH_RULES.items():
+        if rule.groups_apply:
+            groups |= cases[case]
+    ingress_lo, ingress_hi = _seen_as(flows, cases, has1), s_hi
+    return RouteArrays(e1, e2, reasons, has1 & groups, has2 & groups, ingress_hi, ingress_lo)
+
+
+@dataclass(frozen=True)
+class _Flows:
+    """Arrays of address-given flows with their end interfaces (index 0 where external)."""
+
+    topo: Topology
+    family: int
+    s_hi: np.ndarray
+    s_lo: np.ndarray
+    d_hi: np.ndarray
+    d_lo: np.ndarray
+    i1: np.ndarray
+    i2: np.ndarray
+    pub1: np.ndarray  # the source address is public (IPv4: an interface's public IP)
+    pub2: np.ndarray
+
+    @property
+    def vpc1(self) -> np.ndarray:
+        return self.topo.vpc[self.i1]
+
+    @property
+    def vpc2(self) -> np.ndarray:
+        return self.topo.vpc[self.i2]
+
+
+def _cases(f: _Flows, has1: np.ndarray, has2: np.ndarray) -> dict[Case, np.ndarray]:
+    """One mask per case (the vectorised twin of ``path._case``); they partition the flows."""
+    topo = f.topo
+    inst1 = topo.instance[f.i1]
+    private_dst = ~f.pub2 if f.family == 4 else np.ones(len(has1), bool)
+    host = has1 & has2 & (inst1 >= 0) & (inst1 == topo.instance[f.i2]) & private_dst
+    outbound = has1 & ~has2
+    to_vpc = outbound & _in_vpc(topo, f.family, f.vpc1, f.d_hi, f.d_lo)
     both = has1 & has2 & ~host
-    igw1, igw2 = topo.igw[vpc1], topo.igw[vpc2]
-    src_public = topo.has_public4[i1] if family == 4 else pub1
+    via = both & (f.pub2 if f.family == 4 else (f.vpc1 != f.vpc2) & f.pub2)
+    return {
+        Case.NO_INTERFACE: ~has1 & ~has2,
+        Case.HOST_LOCAL: host,
+        Case.FROM_INTERNET: ~has1 & has2,
+        Case.TO_VPC_ADDRESS: to_vpc,
+        Case.TO_INTERNET: outbound & ~to_vpc,
+        Case.LOCAL: both & ~via,
+        Case.VIA_INTERNET: via,
+    }
 
-    flag(inbound & ~pub2, Reason.DESTINATION_NOT_PUBLIC)
-    flag(inbound & ~igw2, Reason.DESTINATION_VPC_NO_IGW)
-    if family == 4:
-        flag(inbound & _in_any(s_lo, RFC1918), Reason.SOURCE_RFC1918)
-        flag(inbound & _in_any(s_lo, RFC6598), Reason.SOURCE_RFC6598)
-    flag(inbound & _in_vpc(topo, family, vpc2, s_hi, s_lo), Reason.SPOOFED_SOURCE)
 
-    in_vpc1 = outbound & _in_vpc(topo, family, vpc1, d_hi, d_lo)
-    flag(in_vpc1, Reason.UNKNOWN_IN_VPC)
-    to_internet = outbound & ~in_vpc1
-    flag(to_internet & ~igw1, Reason.SOURCE_VPC_NO_IGW)
-    if family == 4:
-        flag(to_internet & _in_any(d_lo, RFC1918), Reason.DESTINATION_RFC1918)
-        flag(to_internet & _in_any(d_lo, RFC6598), Reason.DESTINATION_RFC6598)
-    flag(to_internet & ~src_public, Reason.SOURCE_NOT_PUBLIC)
+def _seen_as(f: _Flows, cases: dict[Case, np.ndarray], has1: np.ndarray) -> np.ndarray:
+    """The low half of the source address past the path (IPv6 is never translated)."""
+    if f.family == 6:
+        return f.s_lo
+    topo = f.topo
+    public = np.zeros(len(has1), bool)
+    for case, rule in PATH_RULES.items():
+        if rule.seen_as is SeenAs.PUBLIC:
+            public |= cases[case]
+    sent = np.where(public & topo.has_public4[f.i1], topo.public4[f.i1], topo.private4[f.i1])
+    return np.where(has1, sent, f.s_lo)
 
-    via_internet = both & (pub2 if family == 4 else (vpc1 != vpc2) & pub2)
-    local = both & ~via_internet
-    flag(local & (vpc1 != vpc2), Reason.DIFFERENT_VPC)
-    flag(via_internet & ~igw1, Reason.SOURCE_VPC_NO_IGW)
-    flag(via_internet & ~src_public, Reason.SOURCE_NOT_PUBLIC)
-    flag(via_internet & ~igw2, Reason.DESTINATION_VPC_NO_IGW)
 
-    if family == 4:
-        sent = np.where(via_internet & topo.has_public4[i1], topo.public4[i1], topo.private4[i1])
-        ingress_lo, ingress_hi = np.where(has1, sent, s_lo), s_hi
-    else:
-        ingress_lo, ingress_hi = s_lo, s_hi
-    return RouteArrays(e1, e2, reasons, has1 & ~host, has2 & ~host, ingress_hi, ingress_lo)
+def _source_public(f: _Flows) -> np.ndarray:
+    return f.topo.has_public4[f.i1] if f.family == 4 else f.pub1
+
+
+def _special(f: _Flows, values: np.ndarray, ranges) -> np.ndarray:
+    if f.family != 4:
+        return np.zeros(len(values), bool)
+    return _in_any(values, ranges)
+
+
+#: Per check, the flows that fail it (evaluated only where the check applies).
+_FAILS: dict[Check, Callable[[_Flows], np.ndarray]] = {
+    Check.ANY_INTERFACE: lambda f: np.ones(len(f.i1), bool),
+    Check.KNOWN_IN_VPC: lambda f: np.ones(len(f.i1), bool),
+    Check.SAME_VPC: lambda f: f.vpc1 != f.vpc2,
+    Check.SOURCE_GATEWAY: lambda f: ~f.topo.igw[f.vpc1],
+    Check.SOURCE_PUBLIC: lambda f: ~_source_public(f),
+    Check.DESTINATION_NOT_RFC1918: lambda f: _special(f, f.d_lo, RFC1918),
+    Check.DESTINATION_NOT_RFC6598: lambda f: _special(f, f.d_lo, RFC6598),
+    Check.DESTINATION_PUBLIC: lambda f: ~f.pub2,
+    Check.DESTINATION_GATEWAY: lambda f: ~f.topo.igw[f.vpc2],
+    Check.SOURCE_NOT_RFC1918: lambda f: _special(f, f.s_lo, RFC1918),
+    Check.SOURCE_NOT_RFC6598: lambda f: _special(f, f.s_lo, RFC6598),
+    Check.SOURCE_OUTSIDE_VPC: lambda f: _in_vpc(f.topo, f.family, f.vpc2, f.s_hi, f.s_lo),
+}
 
 
 def _in_any(values: np.ndarray, ranges: tuple[tuple[int, int], ...]) -> np.ndarray:

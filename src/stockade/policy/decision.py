@@ -4,6 +4,10 @@ The shapes follow VPC Reachability Analyzer where it has one (explanation codes,
 ``securityGroupRule`` per path component with direction, protocol, port range and peer),
 so the CLI's ``--json`` and the web console can show AWS-like output. Everything is
 frozen and :meth:`to_dict` gives plain JSON-serialisable data.
+
+The prose explanation is a view of these data (:func:`stockade.policy.explain.explain`,
+added under ``"explanation"`` by the callers that show it): ``explain`` imports this
+module, never the other way round, so the two are not an import cycle.
 """
 
 from __future__ import annotations
@@ -15,18 +19,24 @@ from typing import Any
 from stockade.policy.effective import Direction, EffectiveEntry
 from stockade.policy.flow import ICMP, PORTED, Flow
 from stockade.policy.reasons import Reason
+from stockade.policy.topology import EndType, PathKind
+
+__all__ = [
+    "Blocker",
+    "Decision",
+    "PathEnd",
+    "PathKind",
+    "RuleRef",
+    "SideEvaluation",
+    "SuggestedRule",
+    "Verdict",
+    "service_text",
+]
 
 
 class Verdict(StrEnum):
     ALLOWED = "allowed"
     DENIED = "denied"
-
-
-class PathKind(StrEnum):
-    VPC_LOCAL = "vpc-local"  # private addresses inside one VPC (the local route)
-    INTERNET = "internet"  # through internet gateway(s), public addresses
-    HOST_LOCAL = "host-local"  # both ends on one instance: never leaves it, no group applies
-    NONE = "none"  # no path could be formed
 
 
 def service_text(protocol: str, from_port: int, to_port: int) -> str:
@@ -62,8 +72,16 @@ class RuleRef:
     @classmethod
     def of(cls, entry: EffectiveEntry, group_name: str | None) -> RuleRef:
         return cls(
-            entry.rule_id, entry.group_id, group_name, entry.direction, entry.protocol,
-            entry.from_port, entry.to_port, entry.peer.value, str(entry.peer.kind), entry.cidr,
+            entry.rule_id,
+            entry.group_id,
+            group_name,
+            entry.direction,
+            entry.protocol,
+            entry.from_port,
+            entry.to_port,
+            entry.peer.value,
+            str(entry.peer.kind),
+            entry.cidr,
         )
 
     def describe(self) -> str:
@@ -167,7 +185,7 @@ class PathEnd:
     """One end of the flow as resolved: what was asked, and what it turned out to be."""
 
     given: str
-    kind: str  # instance | interface | external | missing
+    kind: EndType
     instance_id: str | None = None
     eni_id: str | None = None
     vpc_id: str | None = None
@@ -176,7 +194,7 @@ class PathEnd:
     def to_dict(self) -> dict[str, Any]:
         return {
             "given": self.given,
-            "kind": self.kind,
+            "kind": str(self.kind),
             "instance_id": self.instance_id,
             "network_interface_id": self.eni_id,
             "vpc_id": self.vpc_id,
@@ -240,11 +258,6 @@ class Decision:
         sides = (self.egress, self.ingress)
         return tuple(r for side in sides if side is not None for r in side.rules)
 
-    def explain(self) -> str:
-        from stockade.policy.explain import explain
-
-        return explain(self)
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "verdict": str(self.verdict),
@@ -257,5 +270,4 @@ class Decision:
             "allowed_by": [r.to_dict() for r in self.allowing_rules] if self.allowed else [],
             "blockers": [b.to_dict() for b in self.blockers],
             "notes": list(self.notes),
-            "explanation": self.explain(),
         }

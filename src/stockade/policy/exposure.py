@@ -6,10 +6,16 @@ reference never does, as it means private addresses) are merged into maximal ope
 per protocol, each with the rules and CIDRs responsible.
 
 A range is *exposed* when the internet can actually reach the interface over that address
-family: attached to a running instance, a public IPv4 (or a public IPv6 address) and an
-internet gateway on the VPC. Interfaces without such a path are still reported, flagged
-*would be exposed*: one public IP or gateway away from being open, which is worth knowing
-before someone adds it.
+family (:func:`stockade.policy.interface_reach.internet_reach`, the definition the path and
+the audit's grading share: a running instance, a public address, an internet gateway).
+Interfaces without such a path are still reported, flagged *would be exposed*: one public
+IP, gateway or start away from being open, which is worth knowing before it happens.
+
+"Open" here is Inspector's question — can *some* internet host reach the port? — so a rule
+for 203.0.113.0/24 counts, and the sources are listed. The audit's "open to the internet"
+checks ask Security Hub's stricter one (every internet address); both read the same
+internet (:func:`stockade.domain.addresses.is_public`) and the same risky-port catalogue
+(:mod:`stockade.domain.risky_ports`).
 """
 
 from __future__ import annotations
@@ -18,15 +24,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from stockade.domain.interface import NetworkInterface
+from stockade.domain.risky_ports import is_risky
 from stockade.domain.state import Snapshot
 from stockade.policy.addressing import is_public_cidr
 from stockade.policy.decision import RuleRef
 from stockade.policy.effective import EffectiveEntry, effective_policies
 from stockade.policy.flow import ICMP, PORTED
-
-#: TCP ports whose exposure raises a finding to HIGH (admin, remote desktop, databases…).
-RISKY_TCP_PORTS = (21, 22, 23, 135, 139, 445, 1433, 3306, 3389, 5432, 5900, 6379, 9200,
-                   11211, 27017)
+from stockade.policy.interface_reach import internet_reach
 
 
 @dataclass(frozen=True)
@@ -44,8 +48,7 @@ class OpenPortRange:
     def to_dict(self) -> dict[str, Any]:
         return {
             "protocol": self.protocol.upper() if self.protocol in PORTED else self.protocol,
-            "openPortRange": None if self.begin is None else {"begin": self.begin,
-                                                              "end": self.end},
+            "openPortRange": None if self.begin is None else {"begin": self.begin, "end": self.end},
             "addressFamily": f"IPv{self.address_family}",
             "exposed": self.exposed,
             "sources": list(self.sources),
@@ -85,8 +88,12 @@ class ExposureFinding:
             "status": self.status,
             "severity": self.severity,
             "title": self.title,
-            "resource": {"network_interface_id": self.eni_id, "instance_id": self.instance_id,
-                         "vpc_id": self.vpc_id, "public_ip": self.public_ip},
+            "resource": {
+                "network_interface_id": self.eni_id,
+                "instance_id": self.instance_id,
+                "vpc_id": self.vpc_id,
+                "public_ip": self.public_ip,
+            },
             "exposed": self.exposed,
             "not_reachable_because": list(self.not_reachable_because),
             "networkReachabilityDetails": [
@@ -119,43 +126,53 @@ def _finding(snapshot: Snapshot, eni: NetworkInterface, entries: list) -> Exposu
             for entry in contributors:
                 group = snapshot.group_by_id.get(entry.group_id)
                 rules.setdefault(entry.rule_id, RuleRef.of(entry, group.name if group else None))
-            ranges.append(OpenPortRange(
-                protocol, begin, end, family, reachable[family],
-                tuple(sorted({e.cidr for e in contributors})), tuple(rules.values())))
+            ranges.append(
+                OpenPortRange(
+                    protocol,
+                    begin,
+                    end,
+                    family,
+                    reachable[family],
+                    tuple(sorted({e.cidr for e in contributors})),
+                    tuple(rules.values()),
+                )
+            )
     exposed = any(r.exposed for r in ranges)
     gateway = snapshot.internet_gateway_for(eni.vpc_id)
     path = (
-        {"componentId": gateway.igw_id if gateway else None,
-         "componentType": "AWS::EC2::InternetGateway"},
-        *({"componentId": g, "componentType": "AWS::EC2::SecurityGroup"}
-          for g in sorted(set(eni.group_ids))),
+        {
+            "componentId": gateway.igw_id if gateway else None,
+            "componentType": "AWS::EC2::InternetGateway",
+        },
+        *(
+            {"componentId": g, "componentType": "AWS::EC2::SecurityGroup"}
+            for g in sorted(set(eni.group_ids))
+        ),
         {"componentId": eni.eni_id, "componentType": "AWS::EC2::NetworkInterface"},
-        *([{"componentId": eni.instance_id, "componentType": "AWS::EC2::Instance"}]
-          if eni.instance_id else []),
+        *(
+            [{"componentId": eni.instance_id, "componentType": "AWS::EC2::Instance"}]
+            if eni.instance_id
+            else []
+        ),
     )
-    return ExposureFinding(eni.eni_id, eni.instance_id, eni.vpc_id, eni.public_ip, exposed,
-                           _severity(ranges, exposed), tuple(ranges), tuple(why), path)
+    return ExposureFinding(
+        eni.eni_id,
+        eni.instance_id,
+        eni.vpc_id,
+        eni.public_ip,
+        exposed,
+        _severity(ranges, exposed),
+        tuple(ranges),
+        tuple(why),
+        path,
+    )
 
 
 def _internet_path(snapshot: Snapshot, eni: NetworkInterface) -> tuple[dict[int, bool], list]:
     """Per family, whether the internet can reach the interface; and why not."""
-    why: list[str] = []
-    instance = snapshot.instance_by_id.get(eni.instance_id) if eni.instance_id else None
-    usable = instance is not None and instance.is_running
-    if eni.instance_id is None:
-        why.append("the interface is not attached to an instance")
-    elif not usable:
-        state = instance.state if instance else "unknown"
-        why.append(f"instance {eni.instance_id} is {state}")
-    gateway = snapshot.internet_gateway_for(eni.vpc_id) is not None
-    if not gateway:
-        why.append(f"{eni.vpc_id} has no internet gateway attached")
-    if not eni.public_ip:
-        why.append("no public IPv4 address")
-    public6 = any(is_public_cidr(f"{a}/128") for a in eni.ipv6_addresses)
-    if not public6:
-        why.append("no public IPv6 address")
-    return {4: usable and gateway and bool(eni.public_ip), 6: usable and gateway and public6}, why
+    reach = {family: internet_reach(snapshot, eni, family) for family in (4, 6)}
+    why = list(dict.fromkeys(w for r in reach.values() for w in r.why_not))
+    return {family: r.reachable for family, r in reach.items()}, why
 
 
 def _by_protocol(entries: list[EffectiveEntry]) -> dict[tuple[int, str], list]:
@@ -169,7 +186,8 @@ def _by_protocol(entries: list[EffectiveEntry]) -> dict[tuple[int, str], list]:
                 out.setdefault((family, name), []).append((*span, entry))
         elif entry.protocol in PORTED:
             out.setdefault((family, entry.protocol), []).append(
-                (entry.from_port, entry.to_port, entry))
+                (entry.from_port, entry.to_port, entry)
+            )
         elif entry.protocol in ICMP:
             span = (0, 255) if entry.from_port == -1 else (entry.from_port, entry.from_port)
             out.setdefault((family, entry.protocol), []).append((*span, entry))
@@ -196,11 +214,17 @@ def _severity(ranges: list[OpenPortRange], exposed: bool) -> str:
     if not exposed:
         return "LOW"
     live = [r for r in ranges if r.exposed]
-    if any(r.protocol == "-1" or (r.protocol == "tcp" and (r.begin, r.end) == (0, 65535))
-           for r in live):
+    if any(
+        r.protocol == "-1" or (r.protocol == "tcp" and (r.begin, r.end) == (0, 65535)) for r in live
+    ):
         return "CRITICAL"
-    if any(r.protocol == "tcp" and r.begin is not None and r.end is not None
-           and any(r.begin <= p <= r.end for p in RISKY_TCP_PORTS) for r in live):
+    if any(
+        r.protocol in PORTED
+        and r.begin is not None
+        and r.end is not None
+        and is_risky(r.protocol, r.begin, r.end)
+        for r in live
+    ):
         return "HIGH"
     return "MEDIUM"
 
@@ -212,4 +236,3 @@ def _range_text(r: OpenPortRange) -> str:
         return f"protocol {r.protocol}"
     span = str(r.begin) if r.begin == r.end else f"{r.begin}-{r.end}"
     return f"{r.protocol}/{span}"
-
