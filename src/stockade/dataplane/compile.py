@@ -24,11 +24,13 @@ from stockade.dataplane.ruleset import (
     Lookup,
     MemberSet,
     PortRules,
+    PortUntracked,
     Ruleset,
     Timeout,
     member_set_key,
     member_set_name,
 )
+from stockade.dataplane.untracked import port_untracked, untracked_services, wide_entries
 from stockade.domain import protocols
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.security_group import PeerKind
@@ -64,8 +66,8 @@ def compile_group(snapshot: Snapshot, group_id: str) -> tuple[GroupChain, GroupC
     """The ingress and egress chains of one group, from its resolved entries."""
     ingress, egress, _stale = group_entries(snapshot, group_id)
     return (
-        GroupChain(group_id, Direction.INGRESS, _lookups(ingress)),
-        GroupChain(group_id, Direction.EGRESS, _lookups(egress)),
+        GroupChain(group_id, Direction.INGRESS, _lookups(ingress), wide_entries(ingress)),
+        GroupChain(group_id, Direction.EGRESS, _lookups(egress), wide_entries(egress)),
     )
 
 
@@ -197,7 +199,15 @@ def assemble(
     wanted = {name for chain in groups.values() for name in chain.member_sets}
     member_sets = {name: members.member_set(snapshot, name) for name in sorted(wanted)}
     timeouts = {t.name: t for port in ports.values() for t in (port.tcp_timeout, port.udp_timeout)}
-    return Ruleset(ports, groups, rules, member_sets, timeouts, dict(plan.nat))
+    nat = dict(plan.nat)
+    by_groups: dict[tuple[str, ...], tuple] = {}  # interfaces sharing groups share services
+    untracked: dict[str, PortUntracked] = {}
+    for ifname, port in ports.items():
+        if port.group_ids not in by_groups:
+            by_groups[port.group_ids] = untracked_services([chains[g] for g in port.group_ids])
+        untracked[ifname] = port_untracked(port, nat.get(port.ipv4[0]),
+                                           by_groups[port.group_ids])
+    return Ruleset(ports, groups, rules, member_sets, timeouts, nat, untracked)
 
 
 def compile_vpc(snapshot: Snapshot, plan: VpcPlan) -> Ruleset:

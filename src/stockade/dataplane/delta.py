@@ -23,6 +23,7 @@ from stockade.dataplane.render import (
     timeout_body,
 )
 from stockade.dataplane.ruleset import PortRules, Ruleset
+from stockade.dataplane.untracked import untracked_elements
 from stockade.policy import Direction
 
 
@@ -103,6 +104,16 @@ def render_delta(old: Ruleset, new: Ruleset) -> str:
                                new.nat if nat_differs else {})
     for name in new_fixed:
         _element_diff(name, old_fixed[name], new_fixed[name], link, unlink)
+
+    # The notrack sets (nothing but the fixed chain refers to them): only the interfaces
+    # whose untracked services or addresses differ.
+    moved = {i for i in old.untracked.keys() | new.untracked.keys()
+             if old.untracked.get(i) != new.untracked.get(i)}
+    old_nt = untracked_elements(old.untracked[i] for i in moved if i in old.untracked)
+    new_nt = untracked_elements(new.untracked[i] for i in moved if i in new.untracked)
+    # Deletions first: a range that grows must not overlap its old self in an interval set.
+    for name in new_nt:
+        _element_diff(name, old_nt[name], new_nt[name], link, fill)
 
     # Element deletions of the fixed sets must run before the chains they point at go.
     commands = declare + fill + link + _ordered_unlink(unlink) + remove
