@@ -10,6 +10,7 @@ import socket
 import pytest
 from policy.conftest import World as Builder
 
+from stockade.dataplane.counters import kernel_counters
 from stockade.dataplane.reconcile import Reconciler
 
 from .echo import EchoServer, connect, conntrack
@@ -60,8 +61,8 @@ def test_removing_the_rule_cuts_an_untracked_connection_but_not_a_tracked_one(wo
     w = Builder()
     vpc = w.vpc()
     web = w.group(vpc, "web")  # the default outbound rule: all traffic to 0.0.0.0/0
-    w.rule(web, "in", "tcp", 22, 22, "0.0.0.0/0")  # untracked
-    w.rule(web, "in", "tcp", 2222, 2222, f"{HOST}/32")  # tracked
+    open_rule = w.rule(web, "in", "tcp", 22, 22, "0.0.0.0/0")  # untracked
+    host_rule = w.rule(web, "in", "tcp", 2222, 2222, f"{HOST}/32")  # tracked
     instance = w.instance(vpc, [web], "10.0.0.5", public_ip=PUBLIC)
     realised.apply_snapshot(w.snapshot())
     host = realised.topology.internet.add_host(HOST)
@@ -73,6 +74,10 @@ def test_removing_the_rule_cuts_an_untracked_connection_but_not_a_tracked_one(wo
         assert _echoes(untracked, b"one") and _echoes(tracked, b"two")
         assert server.peers == [HOST, HOST]  # the gateway translated both ways
         assert _ports(conntrack(world.router(vpc), "tcp")) == {"2222"}  # 22: not tracked
+        # every untracked packet met the rule, but it counts the connection once, like the
+        # tracked one (flow logs and hit counters count connections)
+        counters = kernel_counters(world)
+        assert counters[open_rule][0] == counters[host_rule][0] == 1
         w.rules = [r for r in w.rules if r.group_id != web or r.is_egress]
         realised.apply_snapshot(w.snapshot())  # both inbound rules are gone
         assert _echoes(tracked, b"three")  # the tracked connection goes on

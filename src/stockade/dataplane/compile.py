@@ -24,13 +24,12 @@ from stockade.dataplane.ruleset import (
     Lookup,
     MemberSet,
     PortRules,
-    PortUntracked,
     Ruleset,
     Timeout,
     member_set_key,
     member_set_name,
 )
-from stockade.dataplane.untracked import port_untracked, untracked_services, wide_entries
+from stockade.dataplane.untracked import untracked_by_port, wide_entries
 from stockade.domain import protocols
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.security_group import PeerKind
@@ -175,11 +174,13 @@ def assemble(
     chains: Mapping[str, tuple[GroupChain, GroupChain]],
     members: MemberIndex | None = None,
     ports_cache: dict[str, tuple[PortPlan, PortRules]] | None = None,
+    untracked_cache: dict[str, tuple] | None = None,
 ) -> Ruleset:
     """A VPC's ruleset from its plan and the (possibly cached) chains of its groups.
 
-    ``chains`` must hold every group any port of ``plan`` carries. ``members`` and
-    ``ports_cache`` only save work (the agent keeps them between batches).
+    ``chains`` must hold every group any port of ``plan`` carries. ``members``,
+    ``ports_cache`` and ``untracked_cache`` only save work (the agent keeps them between
+    batches).
     """
     members = members or MemberIndex()
     ports: dict[str, PortRules] = {}
@@ -200,13 +201,7 @@ def assemble(
     member_sets = {name: members.member_set(snapshot, name) for name in sorted(wanted)}
     timeouts = {t.name: t for port in ports.values() for t in (port.tcp_timeout, port.udp_timeout)}
     nat = dict(plan.nat)
-    by_groups: dict[tuple[str, ...], tuple] = {}  # interfaces sharing groups share services
-    untracked: dict[str, PortUntracked] = {}
-    for ifname, port in ports.items():
-        if port.group_ids not in by_groups:
-            by_groups[port.group_ids] = untracked_services([chains[g] for g in port.group_ids])
-        untracked[ifname] = port_untracked(port, nat.get(port.ipv4[0]),
-                                           by_groups[port.group_ids])
+    untracked = untracked_by_port(ports, chains, nat, untracked_cache)
     return Ruleset(ports, groups, rules, member_sets, timeouts, nat, untracked)
 
 

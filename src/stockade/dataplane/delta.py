@@ -108,7 +108,8 @@ def render_delta(old: Ruleset, new: Ruleset) -> str:
     # The notrack sets (nothing but the fixed chain refers to them): only the interfaces
     # whose untracked services or addresses differ.
     moved = {i for i in old.untracked.keys() | new.untracked.keys()
-             if old.untracked.get(i) != new.untracked.get(i)}
+             if old.untracked.get(i) is not new.untracked.get(i)
+             and old.untracked.get(i) != new.untracked.get(i)}
     old_nt = untracked_elements(old.untracked[i] for i in moved if i in old.untracked)
     new_nt = untracked_elements(new.untracked[i] for i in moved if i in new.untracked)
     # Deletions first: a range that grows must not overlap its old self in an interval set.

@@ -72,6 +72,7 @@ class Reconciler:
         self._members = MemberIndex()
         self._plan_cache: dict = {}
         self._port_rules: dict[str, tuple[PortPlan, PortRules]] = {}
+        self._untracked: dict[str, tuple] = {}
 
     def apply_snapshot(self, snapshot: Snapshot, scope: Scope | None = None) -> Batch:
         """Make the kernel match ``snapshot`` (everything may have changed)."""
@@ -112,7 +113,8 @@ class Reconciler:
             if router is None:
                 router = self._router(scope, plan)
             router.plan = plan
-            ruleset = assemble(snapshot, plan, self._chains, self._members, self._port_rules)
+            ruleset = assemble(snapshot, plan, self._chains, self._members, self._port_rules,
+                               self._untracked)
             batch.applied[vpc_id] = router.applier.apply(ruleset)
 
     def _router(self, scope: Scope, plan: VpcPlan) -> Router:

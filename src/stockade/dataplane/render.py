@@ -203,8 +203,9 @@ def port_chain_body(port: PortRules, direction: Direction) -> list[str]:
 def rule_chain_body(rule: RuleChain) -> list[str]:
     tag = "in" if rule.direction is Direction.INGRESS else "eg"
     return [
+        untracked.LATER_PACKET,
         f'counter log prefix "A {tag} {rule.rule_id}" group {LOG_GROUP} snaplen {SNAPLEN} '
-        "accept"
+        "accept",
     ]
 
 

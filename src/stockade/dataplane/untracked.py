@@ -33,7 +33,8 @@ ICMP packets conntrack calls invalid (``nat_*_untracked`` in :mod:`render`).
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 
 from stockade.dataplane.names import IGW_LINK
 from stockade.dataplane.ruleset import GroupChain, PortRules, PortUntracked, UntrackedService
@@ -70,6 +71,41 @@ def untracked_services(
     return services(egress, ingress), services(ingress, egress)
 
 
+def untracked_by_port(
+    ports: Mapping[str, PortRules],
+    chains: Mapping[str, tuple[GroupChain, GroupChain]],
+    nat: Mapping[str, str],
+    cache: dict[str, tuple] | None = None,
+) -> dict[str, PortUntracked]:
+    """Each interface's untracked services, by interface name.
+
+    ``cache`` (kept by the caller between batches, like the port cache) returns the very
+    same object for an interface whose port, public address and groups' chains are the
+    same objects as last time: the delta then skips it at the cost of an identity check.
+    """
+    cache = cache if cache is not None else {}
+    by_groups: dict[tuple[str, ...], tuple] = {}  # interfaces sharing groups share services
+    out: dict[str, PortUntracked] = {}
+    for ifname, port in ports.items():
+        pairs = tuple(chains[g] for g in port.group_ids)
+        public = nat.get(port.ipv4[0])
+        hit = cache.get(ifname)
+        if (
+            hit is not None
+            and hit[0] is port
+            and hit[1] == public
+            and len(hit[2]) == len(pairs)
+            and all(a is b for a, b in zip(hit[2], pairs, strict=True))
+        ):
+            out[ifname] = hit[3]
+            continue
+        if port.group_ids not in by_groups:
+            by_groups[port.group_ids] = untracked_services(pairs)
+        out[ifname] = port_untracked(port, public, by_groups[port.group_ids])
+        cache[ifname] = (port, public, pairs, out[ifname])
+    return out
+
+
 def port_untracked(
     port: PortRules,
     public_ip: str | None,
@@ -80,7 +116,9 @@ def port_untracked(
     return PortUntracked(private, reached, *services)
 
 
+@lru_cache(maxsize=65536)
 def _canonical(address: str) -> str:
+    """Canonical text (the agent assembles every port on each batch: parse once)."""
     return str(ipaddress.ip_address(address))
 
 
@@ -117,6 +155,13 @@ CHAIN = (
     + "".join(f"    {line}\n" for line in _chain_rules())
     + "  }\n"
 )
+
+
+#: First line of every rule chain. Every packet of an untracked flow reaches the rules, but
+#: flow logs and hit counters count connections (their first packet): a TCP packet that is
+#: not a bare SYN is accepted without a record. (UDP has no first packet to tell: each
+#: untracked datagram is logged.)
+LATER_PACKET = "ct state untracked tcp flags & (syn | ack) != syn accept"
 
 
 def _service(s: UntrackedService) -> str:

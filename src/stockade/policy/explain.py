@@ -47,8 +47,10 @@ def explain_tracking(verdict: ReplyVerdict) -> str:
 
 def tracking_fields(decision: Decision, verdict: ReplyVerdict) -> dict[str, object]:
     """The JSON form: ``tracked`` (``None`` when the flow is denied) and the details."""
-    return {"tracked": verdict.tracked if decision.allowed else None,
-            "tracking": verdict.to_dict() if decision.allowed else None}
+    return {
+        "tracked": verdict.tracked if decision.allowed else None,
+        "tracking": verdict.to_dict() if decision.allowed else None,
+    }
 
 
 def _end(end: PathEnd) -> str:
