@@ -11,12 +11,14 @@ import pytest
 from policy.conftest import World as Builder
 
 from stockade.dataplane.counters import kernel_counters
+from stockade.dataplane.probe import Listeners, Probe, run
 from stockade.dataplane.reconcile import Reconciler
 
 from .echo import EchoServer, connect, conntrack
 
 pytestmark = pytest.mark.root
 HOST = "203.0.113.10"
+HOST_V6 = "2001:db8:ff00::10"
 PUBLIC = "192.0.2.10"
 CUT = 1.0  # seconds of silence that prove a connection is cut (TCP retransmits in 0.2 s)
 
@@ -136,3 +138,27 @@ def test_inside_a_vpc_a_flow_is_untracked_only_when_both_interfaces_leave_it_so(
         realised.apply_snapshot(w.snapshot())
         assert _echoes(mixed, b"three")
         assert _cut(both, server, b"four")
+
+
+def test_ipv6_and_udp_follow_the_same_rule(world, realised):
+    w = Builder()
+    vpc = w.vpc("10.0.0.0/16", "2001:db8:0:1::/64")
+    group = w.group(vpc, "dns")
+    w.rule(group, "out", "-1", None, None, "::/0")
+    w.rule(group, "in", "udp", 53, 53, "::/0")  # untracked: ::/0 both ways
+    w.rule(group, "in", "udp", 123, 123, f"{HOST_V6}/128")  # tracked: one host
+    w.rule(group, "in", "udp", 53, 53, "0.0.0.0/0")  # untracked for IPv4 too (default out)
+    instance = w.instance(vpc, [group], "10.0.0.5", PUBLIC, ipv6=["2001:db8:0:1::5"])
+    realised.apply_snapshot(w.snapshot())
+    realised.topology.internet.ensure()
+    v4, v6 = (realised.topology.internet.add_host(a) for a in (HOST, HOST_V6))
+    with Listeners() as listeners:
+        for port in (53, 123):
+            listeners.udp(world.instance(instance), port)
+        probes = [
+            Probe(v6, "2001:db8:0:1::5", "udp", 53),
+            Probe(v6, "2001:db8:0:1::5", "udp", 123),
+            Probe(v4, PUBLIC, "udp", 53),
+        ]
+        assert run(probes, 2.0, listeners) == ["connected"] * 3  # the answers came back
+    assert _ports(conntrack(world.router(vpc), "udp")) == {"123"}

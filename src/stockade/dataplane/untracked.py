@@ -19,7 +19,12 @@ port), every instance interface the router sees it cross leaves it untracked:
   since the raw chain runs before the gateway's translation).
 
 Both readings are tested on every packet, so a flow's request and its replies always get
-the same answer: conntrack never sees half a flow. One conntrack table serves both ends of
+the same answer: conntrack never sees half a flow. The price of deciding without state: a
+flow AWS tracks is left untracked here when its *source* port happens to be one whose
+reverse flow would be untracked (e.g. an instance allowing inbound tcp/1024-65535 from
+0.0.0.0/0 with the default outbound rule: its own outbound connections, from ephemeral
+ports, read as replies of untracked inbound ones). Such a flow still passes by the rules
+both ways; only removing its rule cuts it, where AWS would let it go on. One conntrack table serves both ends of
 a flow inside a VPC, so such a flow is left untracked only when it is untracked at *both*
 interfaces: were it untracked at one end only, the tracked end would have to judge the
 replies by its rules, which AWS does not do. (The price: in that mixed case, removing the
