@@ -24,12 +24,14 @@ flow AWS tracks is left untracked here when its *source* port happens to be one 
 reverse flow would be untracked (e.g. an instance allowing inbound tcp/1024-65535 from
 0.0.0.0/0 with the default outbound rule: its own outbound connections, from ephemeral
 ports, read as replies of untracked inbound ones). Such a flow still passes by the rules
-both ways; only removing its rule cuts it, where AWS would let it go on. One conntrack table serves both ends of
-a flow inside a VPC, so such a flow is left untracked only when it is untracked at *both*
-interfaces: were it untracked at one end only, the tracked end would have to judge the
-replies by its rules, which AWS does not do. (The price: in that mixed case, removing the
-rule of the untracked end does not cut the flow.) Through the gateway each router sees
-one interface, which decides alone, as in AWS. ICMP and other protocols are always tracked.
+both ways; only removing its rule cuts it, where AWS would let it go on.
+
+One conntrack table serves both ends of a flow inside a VPC, so such a flow is left
+untracked only when it is untracked at *both* interfaces: were it untracked at one end
+only, the tracked end would have to judge the replies by its rules, which AWS does not do.
+(The price: in that mixed case, removing the rule of the untracked end does not cut the
+flow, where AWS would cut it.) Through the gateway each router sees one interface, which
+decides alone, as in AWS. ICMP and other protocols are always tracked.
 
 Untracked IPv4 packets through the gateway get the same stateless 1:1 translation as the
 ICMP packets conntrack calls invalid (``nat_*_untracked`` in :mod:`render`).

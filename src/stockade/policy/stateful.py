@@ -61,7 +61,10 @@ def reply_verdict(snapshot: Snapshot, decision: Decision) -> ReplyVerdict:
     flow = decision.flow
     if flow.protocol not in PORTED:
         return ReplyVerdict(
-            True, True, (), f"allowed: {flow.protocol} connections are always tracked"
+            True,
+            True,
+            (),
+            f"{flow.service()} is always tracked (only TCP and UDP can be untracked)",
         )
     sides = (decision.egress, decision.ingress)
     untracked = tuple(
@@ -70,19 +73,15 @@ def reply_verdict(snapshot: Snapshot, decision: Decision) -> ReplyVerdict:
     everywhere = EVERYWHERE[flow.family]
     if untracked:
         reason = (
-            f"allowed by {everywhere} both ways: not tracked at "
-            + ", ".join(untracked)
-            + ", so removing the rule cuts the flow at once"
+            f"allowed by {everywhere} both ways at {', '.join(untracked)}: "
+            "removing the rule cuts the flow at once"
         )
         return ReplyVerdict(True, False, untracked, reason)
-    return ReplyVerdict(
-        True,
-        True,
-        (),
-        "allowed: tracked (no interface allows it from "
-        f"{everywhere} with {everywhere} on all ports the other way), so the "
-        "connection outlives the removal of its rule",
+    reason = (
+        f"no interface allows it from {everywhere} with {everywhere} on all ports the other "
+        "way: it outlives the removal of its rule"
     )
+    return ReplyVerdict(True, True, (), reason)
 
 
 def untracked_ports(
