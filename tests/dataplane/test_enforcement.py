@@ -180,9 +180,10 @@ def test_idle_timeouts_follow_the_interface_settings(world, realised):
         dataclasses.replace(e, connection_tracking=tracking) if e.instance_id == custom else e
         for e in snapshot.interfaces))
     realised.apply_snapshot(snapshot)
-    with Listeners() as listeners:
-        listeners.tcp(world.instance(custom), 22)
-        listeners.tcp(world.instance(default), 22)
+    # Servers that keep their connections open: a listener that closed at once would move
+    # the entry to CLOSE_WAIT (60 s) before it is read under load.
+    with (Listeners() as listeners, EchoServer(world.instance(custom), 22),
+          EchoServer(world.instance(default), 22)):
         probes = [Probe(world.instance(default), "10.0.0.5", "tcp", 22),
                   Probe(world.instance(default), "10.0.0.5", "udp", 9),
                   Probe(world.instance(custom), "10.0.0.6", "tcp", 22)]

@@ -13,7 +13,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import anyio
@@ -55,8 +55,10 @@ def create_app(
     auth: AuthConfig | None = None,
     quotas: Quotas | None = None,
     workers: int = WORKERS,
+    dataplane: Callable[[], dict] | None = None,
 ) -> Starlette:
-    """The app serving ``store`` with the given auth mode (open by default) and quotas."""
+    """The app serving ``store`` with the given auth mode (open by default) and quotas;
+    ``dataplane`` gives the data plane's state for ``/health`` (``serve`` runs it)."""
     server = Server(store, auth or AuthConfig(), quotas or Quotas())
     limiter = anyio.CapacityLimiter(workers)
 
@@ -89,7 +91,10 @@ def create_app(
 
     async def health(request: Request) -> Response:
         revision = await anyio.to_thread.run_sync(store.revision, limiter=limiter)
-        return JSONResponse({"status": "ok", "revision": revision})
+        body: dict = {"status": "ok", "revision": revision}
+        if dataplane is not None:
+            body["dataplane"] = dataplane()  # reads one small file
+        return JSONResponse(body)
 
     return Starlette(
         routes=[

@@ -51,6 +51,19 @@ def kernel_counters(world: World) -> dict[str, tuple[int, int]]:
     return out
 
 
+def rejected_packets(namespace: str) -> int:
+    """Packets a VPC router's table rejected (its ``reject_in``/``reject_eg`` counters:
+    what flow logs record as REJECT by the security groups)."""
+    total = 0
+    with Nft(namespace) as nft:
+        for chain in ("reject_in", "reject_eg"):
+            for item in nft.query(f"list chain inet {TABLE} {chain}")["nftables"]:
+                for expr in item.get("rule", {}).get("expr", []):
+                    if isinstance(expr, dict) and "counter" in expr:
+                        total += expr["counter"]["packets"]
+    return total
+
+
 def rule_hits(world: World, state_dir: Path, rule_ids: list[str]) -> list[RuleHits]:
     """Counters and last-hit times of the given rules (rules never seen are left out)."""
     counters = kernel_counters(world)

@@ -164,11 +164,11 @@ CHAIN = (
 )
 
 
-#: First line of every rule chain. Every packet of an untracked flow reaches the rules, but
-#: flow logs and hit counters count connections (their first packet): a TCP packet that is
-#: not a bare SYN is accepted without a record. (UDP has no first packet to tell: each
-#: untracked datagram is logged.)
-LATER_PACKET = "ct state untracked tcp flags & (syn | ack) != syn accept"
+#: Start of the first line of every rule chain (which then accepts). Every packet of an
+#: untracked flow reaches the rules, but flow logs and hit counters count connections
+#: (their first packet): a TCP packet that is not a bare SYN is accepted without a record.
+#: (UDP has no first packet to tell: each untracked datagram is logged.)
+LATER_PACKET = "ct state untracked tcp flags & (syn | ack) != syn"
 
 
 def _service(s: UntrackedService) -> str:
