@@ -37,12 +37,21 @@ def serve(
             "world), on or off.",
         ),
     ] = "auto",
+    allow_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-origin",
+            help="Browser origin (e.g. https://console.example) allowed to call the API in "
+            "open mode; repeatable. Other browser requests are refused with 403.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the EC2 API (POST / with Action=..., GET /health) until interrupted."""
     import uvicorn
 
     from stockade.api.app import configure_logging, create_app, uvicorn_config, warm_up
     from stockade.api.auth import AuthConfig
+    from stockade.api.edge import OriginPolicy
     from stockade.store.sql import SqlStore
 
     try:
@@ -61,7 +70,14 @@ def serve(
     dataplane_process = None
     try:
         dataplane_process = start_dataplane(path, dataplane, verbose=verbose)
-        app = create_app(store, auth_config, quotas_from_env(), dataplane=dataplane_process.status)
+        origins = OriginPolicy.of(host, allow_origin or ())
+        app = create_app(
+            store,
+            auth_config,
+            quotas_from_env(),
+            dataplane=dataplane_process.status,
+            origins=origins,
+        )
         warm_up()
         with _stopped_by_signal():
             uvicorn.Server(uvicorn_config(app, host, port)).run()
