@@ -87,6 +87,23 @@ def test_human_output_and_errors(seeded):
     assert missing.exit_code == 1 and "InvalidInstanceID.NotFound" in missing.stderr
 
 
+def test_check_says_whether_aws_tracks_the_connection(seeded):
+    ctx, seed = seeded
+    # tcp/80 from 0.0.0.0/0 with the default outbound rule: AWS does not track it
+    http = check("--from", "192.0.2.200", "--to", "web", "--port", "80")
+    assert http["tracked"] is False
+    assert "allowed by 0.0.0.0/0 both ways" in http["tracking"]["reason"]
+    assert http["tracking"]["untracked_at"] == [http["destination"]["network_interface_id"]]
+    ssh = check("--from", "203.0.113.10", "--to", "web", "--port", "22")  # from a /32
+    assert ssh["tracked"] is True and ssh["tracking"]["untracked_at"] == []
+    denied = check("--from", "198.51.100.7", "--to", "web", "--port", "22")
+    assert denied["tracked"] is None and denied["tracking"] is None
+    human = CliRunner().invoke(
+        app, ["check", "--from", "192.0.2.200", "--to", "web", "--port", "80"]
+    )
+    assert "connection: not tracked (allowed by 0.0.0.0/0 both ways" in human.stdout
+
+
 def test_exposure_lists_web(seeded):
     ctx, seed = seeded
     result = CliRunner().invoke(app, ["exposure", "--json"])

@@ -20,7 +20,7 @@ from stockade.service.rules import RuleService
 from stockade.store.sql import SqlStore
 
 from .conftest import primary_eni, settle, snapshot_of
-from .test_enforcement import _echo_server
+from .echo import EchoServer
 
 pytestmark = pytest.mark.root
 TIMEOUT = 0.4
@@ -73,7 +73,7 @@ def test_a_restart_rebuilds_from_the_store_and_keeps_connections(store, ctx, wor
         router = world.router(seed.vpc_id)
     finally:
         first.stop()
-    server = _echo_server(world.instance(seed.instances["web"]), 22)
+    server = EchoServer(world.instance(seed.instances["web"]), 22)
     internet = first.topology.internet
     host = internet.add_host(MY_COMPUTER)
     client = open_socket(host, socket.AF_INET, socket.SOCK_STREAM)

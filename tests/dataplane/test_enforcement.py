@@ -4,12 +4,9 @@ incremental commands leaving the kernel exactly where a full rewrite would."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
-import socket
 import subprocess
-import threading
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -21,12 +18,13 @@ from stockade.dataplane.compile import compile_vpc
 from stockade.dataplane.delta import render_delta
 from stockade.dataplane.nft import Nft, NftError
 from stockade.dataplane.plan import plan_world
-from stockade.dataplane.probe import Listeners, Probe, open_socket, run
+from stockade.dataplane.probe import Listeners, Probe, run
 from stockade.dataplane.reconcile import Reconciler
 from stockade.dataplane.render import render_full
 from stockade.dataplane.ruleset import MemberSet
 from stockade.domain.interface import ConnectionTracking
 
+from .echo import EchoServer, connect, conntrack
 from .strategies import rule_args, worlds
 
 pytestmark = pytest.mark.root
@@ -149,30 +147,6 @@ def test_a_refused_difference_falls_back_to_a_full_rewrite(world, realised):
     assert _table(namespace) == _table(fresh)
 
 
-def _echo_server(namespace: str, port: int) -> socket.socket:
-    server = open_socket(namespace, socket.AF_INET, socket.SOCK_STREAM)
-    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("0.0.0.0", port))
-    server.listen(8)
-
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            threading.Thread(target=_echo, args=(conn,), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
-    return server
-
-
-def _echo(conn: socket.socket) -> None:
-    with conn, contextlib.suppress(OSError):  # a client may reset the connection
-        while data := conn.recv(1024):
-            conn.sendall(data)
-
-
 def test_a_tracked_connection_survives_the_removal_of_its_rule(world, realised):
     w = Builder()
     vpc = w.vpc()
@@ -180,12 +154,8 @@ def test_a_tracked_connection_survives_the_removal_of_its_rule(world, realised):
     w.rule(web, "in", "tcp", 22, 22, f"{HOST}/32")  # a /32: AWS tracks this flow
     instance = w.instance(vpc, [web], "10.0.0.5", public_ip="192.0.2.10")
     realised.apply_snapshot(w.snapshot())
-    server = _echo_server(world.instance(instance), 22)
     host = realised.topology.internet.add_host(HOST)
-    client = open_socket(host, socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        client.settimeout(2)
-        client.connect(("192.0.2.10", 22))
+    with EchoServer(world.instance(instance), 22), connect(host, "192.0.2.10", 22) as client:
         client.sendall(b"before")
         assert client.recv(64) == b"before"
         w.rules = [r for r in w.rules if r.group_id != web or r.is_egress]
@@ -193,22 +163,14 @@ def test_a_tracked_connection_survives_the_removal_of_its_rule(world, realised):
         client.sendall(b"after")
         assert client.recv(64) == b"after"  # ... the tracked connection is not
         assert run([Probe(host, "192.0.2.10", "tcp", 22)], TIMEOUT) == ["timeout"]
-    finally:
-        client.close()
-        server.close()
-
-
-def _conntrack(namespace: str, protocol: str) -> list[list[str]]:
-    out = subprocess.run(["ip", "netns", "exec", namespace, "conntrack", "-L", "-p", protocol],
-                         capture_output=True, text=True).stdout
-    return [line.split() for line in out.splitlines() if line.startswith(protocol)]
 
 
 def test_idle_timeouts_follow_the_interface_settings(world, realised):
     w = Builder()
     vpc = w.vpc()
     group = w.group(vpc, "open")
-    w.rule(group, "in", "-1", None, None, "0.0.0.0/0")
+    # the VPC, not 0.0.0.0/0: with the default outbound rule that flow would be untracked
+    w.rule(group, "in", "-1", None, None, "10.0.0.0/16")
     custom = w.instance(vpc, [group], "10.0.0.5")
     default = w.instance(vpc, [group], "10.0.0.6")
     snapshot = w.snapshot()
@@ -220,17 +182,15 @@ def test_idle_timeouts_follow_the_interface_settings(world, realised):
     realised.apply_snapshot(snapshot)
     # Servers that keep their connections open: a listener that closed at once would move
     # the entry to CLOSE_WAIT (60 s) before it is read under load.
-    servers = [_echo_server(world.instance(custom), 22), _echo_server(world.instance(default), 22)]
-    with Listeners() as listeners, contextlib.ExitStack() as stack:
-        for server in servers:
-            stack.callback(server.close)
+    with (Listeners() as listeners, EchoServer(world.instance(custom), 22),
+          EchoServer(world.instance(default), 22)):
         probes = [Probe(world.instance(default), "10.0.0.5", "tcp", 22),
                   Probe(world.instance(default), "10.0.0.5", "udp", 9),
                   Probe(world.instance(custom), "10.0.0.6", "tcp", 22)]
         assert run(probes, TIMEOUT, listeners, keep_open=True)[0] == "connected"
         router = world.router(vpc)
-        tcp = {f[5]: int(f[2]) for f in _conntrack(router, "tcp")}  # dst=… → seconds left
-        udp = [int(f[2]) for f in _conntrack(router, "udp")]
+        tcp = {f[5]: int(f[2]) for f in conntrack(router, "tcp")}  # dst=… → seconds left
+        udp = [int(f[2]) for f in conntrack(router, "udp")]
         for probe in probes:
             probe.close()
     assert 3500 < tcp["dst=10.0.0.5"] <= 3600  # the destination's setting

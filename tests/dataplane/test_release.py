@@ -40,7 +40,7 @@ from stockade.service.context import ServiceContext
 from stockade.service.instances import LaunchRequest
 from stockade.store.sql import SqlStore
 
-from .test_enforcement import _echo_server
+from .echo import EchoServer
 
 TIMEOUT = 0.4
 HOST = "203.0.113.10"  # the client on the internet
@@ -187,7 +187,7 @@ class Vpc:
     services: Services
     vpc_id: str
     subnet_id: str
-    open: str  # allows everything in
+    open: str  # allows everything in (tracked)
     closed: str  # allows nothing in
 
     def run(self, group: str, public: bool = False) -> tuple[str, NetworkInterface]:
@@ -212,7 +212,10 @@ def _vpc(ctx: ServiceContext) -> Vpc:
     igw = net.create_internet_gateway()
     net.attach_internet_gateway(igw.igw_id, vpc.vpc_id)
     open_ = services.groups.create("open", "everything in", vpc.vpc_id).group.group_id
-    services.rules.authorize(open_, [IpPermission("-1", ip_ranges=(("0.0.0.0/0", None),))])
+    # Two halves, not 0.0.0.0/0: with the default outbound rule, 0.0.0.0/0 would leave the
+    # flows untracked (nothing to forget), and these tests are about tracked flows.
+    halves = (("0.0.0.0/1", None), ("128.0.0.0/1", None))
+    services.rules.authorize(open_, [IpPermission("-1", ip_ranges=halves)])
     closed = services.groups.create("closed", "nothing in", vpc.vpc_id).group.group_id
     return Vpc(services, vpc.vpc_id, subnet.subnet_id, open_, closed)
 
@@ -239,7 +242,7 @@ def _apply(agent: Agent) -> None:
 def _servers(namespace: str, address: str = "::") -> Iterator[None]:
     """A UDP echo server and a TCP echo server (connections stay open) in ``namespace``;
     UDP bound to ``address`` when the namespace has several (so replies come from it)."""
-    tcp = _echo_server(namespace, TCP_PORT)
+    tcp = EchoServer(namespace, TCP_PORT)
     try:
         with Listeners() as listeners:
             listeners.udp(namespace, UDP_PORT, address)

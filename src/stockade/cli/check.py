@@ -56,12 +56,15 @@ def check(
         str, typer.Option("--proto", help="tcp, udp, icmp, icmpv6 or a number.")
     ] = "tcp",
 ) -> None:
-    """Is a new connection allowed, by which rules — or what blocks it, and the fix."""
-    from stockade.policy import decide, explain
+    """Is a new connection allowed, by which rules — or what blocks it, and the fix; and
+    whether AWS would track the connection (an untracked one is cut when its rule goes)."""
+    from stockade.policy import decide, explain, reply_verdict
+    from stockade.policy.explain import explain_tracking, tracking_fields
 
     snap = snapshot(cli)
     decision = decide(snap, _flow(snap, source, destination, proto, port))
     explanation = explain(decision)
+    tracking = reply_verdict(snap, decision)
 
     def human() -> None:
         colour = "green" if decision.allowed else "red"
@@ -69,8 +72,11 @@ def check(
         console.print(f"[bold {colour}]{escape(first)}[/]", highlight=False)
         if rest:
             console.print(escape(rest), highlight=False)
+        if decision.allowed:
+            console.print(escape(explain_tracking(tracking)), highlight=False)
 
-    cli.emit({**decision.to_dict(), "explanation": explanation}, human)
+    cli.emit({**decision.to_dict(), "explanation": explanation,
+              **tracking_fields(decision, tracking)}, human)
 
 
 @command(app, "exposure")

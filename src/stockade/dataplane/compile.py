@@ -29,6 +29,7 @@ from stockade.dataplane.ruleset import (
     member_set_key,
     member_set_name,
 )
+from stockade.dataplane.untracked import untracked_by_port, wide_entries
 from stockade.domain import protocols
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.security_group import PeerKind
@@ -64,8 +65,8 @@ def compile_group(snapshot: Snapshot, group_id: str) -> tuple[GroupChain, GroupC
     """The ingress and egress chains of one group, from its resolved entries."""
     ingress, egress, _stale = group_entries(snapshot, group_id)
     return (
-        GroupChain(group_id, Direction.INGRESS, _lookups(ingress)),
-        GroupChain(group_id, Direction.EGRESS, _lookups(egress)),
+        GroupChain(group_id, Direction.INGRESS, _lookups(ingress), wide_entries(ingress)),
+        GroupChain(group_id, Direction.EGRESS, _lookups(egress), wide_entries(egress)),
     )
 
 
@@ -173,11 +174,13 @@ def assemble(
     chains: Mapping[str, tuple[GroupChain, GroupChain]],
     members: MemberIndex | None = None,
     ports_cache: dict[str, tuple[PortPlan, PortRules]] | None = None,
+    untracked_cache: dict[str, tuple] | None = None,
 ) -> Ruleset:
     """A VPC's ruleset from its plan and the (possibly cached) chains of its groups.
 
-    ``chains`` must hold every group any port of ``plan`` carries. ``members`` and
-    ``ports_cache`` only save work (the agent keeps them between batches).
+    ``chains`` must hold every group any port of ``plan`` carries. ``members``,
+    ``ports_cache`` and ``untracked_cache`` only save work (the agent keeps them between
+    batches).
     """
     members = members or MemberIndex()
     ports: dict[str, PortRules] = {}
@@ -197,7 +200,9 @@ def assemble(
     wanted = {name for chain in groups.values() for name in chain.member_sets}
     member_sets = {name: members.member_set(snapshot, name) for name in sorted(wanted)}
     timeouts = {t.name: t for port in ports.values() for t in (port.tcp_timeout, port.udp_timeout)}
-    return Ruleset(ports, groups, rules, member_sets, timeouts, dict(plan.nat))
+    nat = dict(plan.nat)
+    untracked = untracked_by_port(ports, chains, nat, untracked_cache)
+    return Ruleset(ports, groups, rules, member_sets, timeouts, nat, untracked)
 
 
 def compile_vpc(snapshot: Snapshot, plan: VpcPlan) -> Ruleset:

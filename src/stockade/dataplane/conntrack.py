@@ -11,7 +11,7 @@ destination, original or reply direction, is deleted, its NAT mapping with it; a
 packet of the old flow is a *new* one (TCP's loose pick-up of mid-stream packets
 included) and meets the rules of the address's new holder.
 
-This is not AWS's rule-removal behaviour, which stockade keeps: a flow survives the
+This is not AWS's rule-removal behaviour, which stockade keeps: a tracked flow survives the
 removal of the rule that allowed it. Only an address changing hands ends its flows.
 
 pyroute2's ctnetlink socket does the work. Every dump walks the host's whole conntrack

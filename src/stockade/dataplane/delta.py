@@ -36,6 +36,7 @@ from stockade.dataplane.render import (
     timeout_body,
 )
 from stockade.dataplane.ruleset import PortRules, Ruleset
+from stockade.dataplane.untracked import untracked_elements
 from stockade.policy import Direction
 
 
@@ -128,10 +129,23 @@ def delta_steps(old: Ruleset, new: Ruleset) -> list[str]:
     for name in new_fixed:
         _element_diff(name, old_fixed[name], new_fixed[name], link, unlink)
 
+    # The notrack sets (nothing but the fixed chain refers to them): only the interfaces
+    # whose untracked services or addresses differ. They change with the switch, deletions
+    # first: a range that grows must not overlap its old self in an interval set.
+    moved = {i for i in old.untracked.keys() | new.untracked.keys()
+             if old.untracked.get(i) is not new.untracked.get(i)
+             and old.untracked.get(i) != new.untracked.get(i)}
+    old_nt = untracked_elements(old.untracked[i] for i in moved if i in old.untracked)
+    new_nt = untracked_elements(new.untracked[i] for i in moved if i in new.untracked)
+    nt_adds: list[str] = []
+    nt_dels: list[str] = []
+    for name in new_nt:
+        _element_diff(name, old_nt[name], new_nt[name], nt_adds, nt_dels)
+
     # Element deletions of the fixed sets must run before the chains they point at go;
     # old group chains are flushed before the rule chains they jump to are deleted.
     prepare = declare + fill
-    switch = link + _ordered_unlink(unlink) + remove_ports
+    switch = nt_dels + nt_adds + link + _ordered_unlink(unlink) + remove_ports
     retire = retire_groups + _ordered_remove(remove)
     if any(c.startswith(f"add chain {T} g_") for c in declare):
         steps = [prepare, switch, retire]

@@ -6,7 +6,9 @@ chains, lookups, member sets — for the first packet of a new connection, as th
 path of the VPC router sees it (after the gateway's destination NAT). Comparing it with
 :func:`stockade.policy.decide` on random worlds checks the compiler (decomposition,
 dispatch, the AND of both sides) without a kernel; the data-plane tests then check the
-kernel agrees with both.
+kernel agrees with both. :func:`untracked` models the raw-priority ``notrack`` chain
+(:mod:`stockade.dataplane.untracked`): an untracked packet is judged by the same rules as
+a first packet, whichever way it goes.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from stockade.dataplane.names import IGW_LINK
-from stockade.dataplane.ruleset import Element, Kind, Lookup, Ruleset
+from stockade.dataplane.ruleset import Element, Kind, Lookup, PortUntracked, Ruleset
 from stockade.policy import Direction
 
 
@@ -29,6 +31,7 @@ class Packet:
     dst: str
     proto: int
     service: int = 0  # destination port, or ICMP type << 8 | code
+    sport: int = 0  # source port (TCP/UDP)
 
     @property
     def family(self) -> int:
@@ -102,3 +105,60 @@ def _lookup(ruleset: Ruleset, lookup: Lookup, packet: Packet, address) -> Elemen
         if lookup.kind is Kind.PROTO or element.s_lo <= packet.service <= element.s_hi:
             return element
     return None
+
+
+def reply(packet: Packet) -> Packet:
+    """The answer to ``packet``, as the router's forward path sees it."""
+    return Packet(
+        packet.oif, packet.iif, packet.dst, packet.src, packet.proto, packet.sport, packet.service
+    )
+
+
+def untracked(ruleset: Ruleset, packet: Packet) -> bool:
+    """Whether the ``notrack`` chain leaves this packet untracked: read as a request (its
+    destination port) or as a reply (its source port), every instance interface it crosses
+    leaves it untracked. The destination is the private one (after the gateway's
+    translation); the sets hold both, so either reading gives the same answer."""
+    if packet.proto not in (6, 17):
+        return False
+    hosts = {a for port in ruleset.untracked.values() for a in port.private}
+    src, dst = _canonical(packet.src), _canonical(packet.dst)
+    for here, there, port in (
+        (Direction.EGRESS, Direction.INGRESS, packet.service),
+        (Direction.INGRESS, Direction.EGRESS, packet.sport),
+    ):
+        if packet.iif in ruleset.ports:
+            sender = ruleset.untracked.get(packet.iif)
+            if _leaves(sender, here, src, packet, port) and (
+                dst not in hosts or _leaves_any(ruleset, there, dst, packet, port)
+            ):
+                return True
+        elif packet.iif == IGW_LINK and _leaves_any(ruleset, there, dst, packet, port):
+            return True
+    return False
+
+
+def _leaves_any(
+    ruleset: Ruleset, direction: Direction, address: str, packet: Packet, port: int
+) -> bool:
+    return any(_leaves(p, direction, address, packet, port) for p in ruleset.untracked.values())
+
+
+def _leaves(
+    port_untracked: PortUntracked | None,
+    direction: Direction,
+    address: str,
+    packet: Packet,
+    port: int,
+) -> bool:
+    """The interface is reached at ``address`` and leaves this service untracked."""
+    if port_untracked is None or address not in port_untracked.addresses:
+        return False
+    return any(
+        s.family == packet.family and s.proto == packet.proto and s.lo <= port <= s.hi
+        for s in port_untracked.services(direction)
+    )
+
+
+def _canonical(address: str) -> str:
+    return str(ipaddress.ip_address(address))

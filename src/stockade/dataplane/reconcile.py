@@ -77,6 +77,7 @@ class Reconciler:
         self._members = MemberIndex()
         self._plan_cache: dict = {}
         self._port_rules: dict[str, tuple[PortPlan, PortRules]] = {}
+        self._untracked: dict[str, tuple] = {}
 
     def apply_snapshot(self, snapshot: Snapshot, scope: Scope | None = None) -> Batch:
         """Make the kernel match ``snapshot`` (everything may have changed)."""
@@ -156,7 +157,8 @@ class Reconciler:
         for vpc_id, plan in plans.items():
             router = self.routers.get(vpc_id)
             old = router.plan if router else None
-            ruleset = assemble(snapshot, plan, self._chains, self._members, self._port_rules)
+            ruleset = assemble(snapshot, plan, self._chains, self._members, self._port_rules,
+                               self._untracked)
 
             def rules(vpc_id=vpc_id, plan=plan, ruleset=ruleset) -> None:
                 # A new router holds no port yet, should the links fail to come (a retry).

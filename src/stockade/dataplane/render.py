@@ -20,7 +20,11 @@ The fixed part of the table (base chains) is the same for every VPC:
 - ``nat_in`` / ``nat_out``: the internet gateway's 1:1 NAT between public and private IPv4;
   a private source without a public address never leaves through the gateway. NAT needs a
   connection, so the ICMP packets conntrack calls invalid are translated statelessly
-  (``nat_*_untracked``: the ICMP checksum does not cover addresses);
+  (``nat_*_untracked``: the ICMP checksum does not cover addresses), and so are untracked
+  packets (the kernel fixes the TCP/UDP checksum, which does);
+- ``notrack`` (prerouting -300, before conntrack): the flows AWS would not track are not
+  tracked (:mod:`stockade.dataplane.untracked`); their packets (``ct state untracked``) are
+  neither established nor invalid, so they go to the rules in ``egress`` and ``ingress``;
 - ``router``: nothing but neighbour discovery reaches the router itself.
 
 Fail closed: every way the ``ingress`` chain accepts (the last filter a forwarded packet
@@ -35,6 +39,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 
+from stockade.dataplane import untracked
 from stockade.dataplane.names import ACCEPT_MARK, GUARD_TABLE, IGW_LINK, LOG_GROUP, TABLE
 from stockade.dataplane.ruleset import (
     Element,
@@ -93,12 +98,13 @@ _BASE_CHAINS = f"""\
   chain nat_in_untracked {{
     type filter hook prerouting priority -150; policy accept;
     iifname "{IGW_LINK}" ct state invalid meta l4proto 1 ip daddr set ip daddr map @nat_dst
+    iifname "{IGW_LINK}" ct state untracked ip daddr set ip daddr map @nat_dst
   }}
   chain nat_out_untracked {{
     type filter hook postrouting priority 110; policy accept;
-    oifname "{IGW_LINK}" ct state invalid meta nfproto ipv4 ip saddr set ip saddr map @nat_src \
-      accept
-    oifname "{IGW_LINK}" ct state invalid meta nfproto ipv4 counter drop
+    oifname "{IGW_LINK}" ct state {{ invalid, untracked }} meta nfproto ipv4 \
+      ip saddr set ip saddr map @nat_src accept
+    oifname "{IGW_LINK}" ct state {{ invalid, untracked }} meta nfproto ipv4 counter drop
   }}
   chain router {{
     type filter hook input priority 0; policy drop;
@@ -221,8 +227,9 @@ def rule_chain_body(rule: RuleChain) -> list[str]:
     tag = "in" if rule.direction is Direction.INGRESS else "eg"
     mark = f"{MARK} " if rule.direction is Direction.INGRESS else ""
     return [
+        f"{untracked.LATER_PACKET} {mark}accept",
         f'counter log prefix "A {tag} {rule.rule_id}" group {LOG_GROUP} snaplen {SNAPLEN} '
-        f"{mark}accept"
+        f"{mark}accept",
     ]
 
 
@@ -268,6 +275,7 @@ def render_full(ruleset: Ruleset) -> str:
     for timeout in sorted(ruleset.timeouts.values(), key=lambda t: t.name):
         out.append(f"  ct timeout {timeout.name} {{\n    {timeout_body(timeout)}\n  }}\n")
     out.append(_FIXED_SETS)
+    out.append(untracked.SETS)
     for member in sorted(ruleset.members.values(), key=lambda m: m.name):
         elements = (f"\n    elements = {{ {_elements(member.addresses)} }}"
                     if member.addresses else "")
@@ -285,6 +293,7 @@ def render_full(ruleset: Ruleset) -> str:
             body = port_chain_body(port, direction, ruleset.port_chain_targets(port, direction))
             out.append(_chain_block(chain, body))
     out.append(_BASE_CHAINS)
+    out.append(untracked.CHAIN)
     out.append("}\n")
     out.extend(_fill_fixed_sets(ruleset))
     return "".join(out)
@@ -308,6 +317,7 @@ def fixed_elements(ports: Iterable[PortRules], nat: Mapping[str, str]) -> dict[s
 
 
 def _fill_fixed_sets(ruleset: Ruleset) -> list[str]:
+    elements = {**fixed_elements(ruleset.ports.values(), ruleset.nat),
+                **untracked.untracked_elements(ruleset.untracked.values())}
     return [f"add element {T} {name} {{ {_elements(items)} }}\n"
-            for name, items in fixed_elements(ruleset.ports.values(), ruleset.nat).items()
-            if items]
+            for name, items in elements.items() if items]

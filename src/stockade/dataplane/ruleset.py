@@ -20,7 +20,9 @@ The structure follows the ruleset (reference linux-dataplane.md §0 and §7):
 - one **rule chain** per rule in use: count, log (NFLOG, for flow logs and last-hit
   times) and accept. Elements ``goto`` it, so each accept is credited to one rule;
 - **member sets** per (referenced group, family): the members' private addresses, which
-  change by element when membership changes, without touching any chain.
+  change by element when membership changes, without touching any chain;
+- per interface, the services AWS would **not track** (:class:`PortUntracked`): elements of
+  the ``notrack`` sets the raw-priority chain looks packets up in.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from enum import StrEnum
 from functools import cached_property
 
 from stockade.dataplane.names import chain_id
-from stockade.policy import Direction
+from stockade.policy import Direction, EffectiveEntry
 
 
 class Kind(StrEnum):
@@ -72,6 +74,9 @@ class GroupChain:
     group_id: str
     direction: Direction
     lookups: tuple[Lookup, ...]
+    #: the group's TCP/UDP/all-traffic entries for all addresses (``0.0.0.0/0``, ``::/0``):
+    #: what decides whether AWS tracks a flow (:func:`stockade.policy.stateful.untracked_ports`)
+    wide: tuple[EffectiveEntry, ...] = ()
 
     @cached_property
     def name(self) -> str:
@@ -145,6 +150,36 @@ class PortRules:
         return f"in_{self.ifname}"
 
 
+@dataclass(frozen=True, order=True)
+class UntrackedService:
+    """Flows of ``proto`` (6 or 17) to a port in ``lo..hi`` that AWS does not track."""
+
+    family: int
+    proto: int
+    lo: int
+    hi: int
+
+
+@dataclass(frozen=True)
+class PortUntracked:
+    """What the ``notrack`` chain knows about one interface.
+
+    ``egress`` are the services of flows it starts, ``ingress`` of flows it accepts, that
+    its groups leave untracked. They are looked up under every address the interface is
+    reached at (``addresses``: private, and the public IPv4 the gateway translates);
+    ``private`` are the ones it sends from (a destination that is none of these is
+    outside the VPC).
+    """
+
+    private: tuple[str, ...]
+    addresses: tuple[str, ...]
+    egress: tuple[UntrackedService, ...] = ()
+    ingress: tuple[UntrackedService, ...] = ()
+
+    def services(self, direction: Direction) -> tuple[UntrackedService, ...]:
+        return self.egress if direction is Direction.EGRESS else self.ingress
+
+
 @dataclass(frozen=True)
 class MemberSet:
     name: str
@@ -162,6 +197,7 @@ class Ruleset:
     members: Mapping[str, MemberSet] = field(default_factory=dict)  # by set name
     timeouts: Mapping[str, Timeout] = field(default_factory=dict)  # by object name
     nat: Mapping[str, str] = field(default_factory=dict)  # private → public IPv4
+    untracked: Mapping[str, PortUntracked] = field(default_factory=dict)  # by ifname
 
     def eni_of(self, ifname: str) -> str | None:
         port = self.ports.get(ifname)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from stockade.policy.decision import Decision, PathEnd, PathKind, SideEvaluation
 from stockade.policy.reasons import MEANING
+from stockade.policy.stateful import ReplyVerdict
 
 
 def explain(decision: Decision) -> str:
@@ -35,6 +36,21 @@ def explain(decision: Decision) -> str:
                 lines.append(f"      fix: {fix}")
     lines.extend(f"  note: {note}" for note in decision.notes)
     return "\n".join(lines)
+
+
+def explain_tracking(verdict: ReplyVerdict) -> str:
+    """One line on an allowed flow's connection tracking: whether AWS tracks it, and why
+    that matters (an untracked flow stops the moment its rule goes)."""
+    state = "tracked" if verdict.tracked else "not tracked"
+    return f"  connection: {state} ({verdict.reason})"
+
+
+def tracking_fields(decision: Decision, verdict: ReplyVerdict) -> dict[str, object]:
+    """The JSON form: ``tracked`` (``None`` when the flow is denied) and the details."""
+    return {
+        "tracked": verdict.tracked if decision.allowed else None,
+        "tracking": verdict.to_dict() if decision.allowed else None,
+    }
 
 
 def _end(end: PathEnd) -> str:

@@ -1,0 +1,198 @@
+"""Untracked flows in the data plane: what AWS does not track is not tracked here either.
+
+Pure. AWS leaves a TCP/UDP flow untracked at an interface when its groups allow it from (or
+to) all addresses and allow all addresses on all ports the other way
+(:func:`stockade.policy.stateful.untracked_ports`, the one definition). Untracked packets
+are judged by the rules one by one, so removing the rule cuts the flow at its next packet,
+while a tracked flow keeps going on its conntrack entry.
+
+The router decides before conntrack (a raw-priority ``notrack`` chain at -300, after
+``spoof`` at -310) with constant cost: set lookups keyed by address, protocol and port.
+A packet is not tracked when, read as a request (destination port) or as a reply (source
+port), every instance interface the router sees it cross leaves it untracked:
+
+- from an instance port (its source address is its own: ``spoof`` ran first) to another
+  instance: the sender's *egress* and the receiver's *ingress* services (request), or the
+  sender's *ingress* and the receiver's *egress* services (reply);
+- from an instance port to an address outside the VPC: the sender's services alone;
+- from the internet gateway: the receiver's alone (looked up under its public IPv4 too,
+  since the raw chain runs before the gateway's translation).
+
+Both readings are tested on every packet, so a flow's request and its replies always get
+the same answer: conntrack never sees half a flow. The price of deciding without state: a
+flow AWS tracks is left untracked here when its *source* port happens to be one whose
+reverse flow would be untracked (e.g. an instance allowing inbound tcp/1024-65535 from
+0.0.0.0/0 with the default outbound rule: its own outbound connections, from ephemeral
+ports, read as replies of untracked inbound ones). Such a flow still passes by the rules
+both ways; only removing its rule cuts it, where AWS would let it go on.
+
+One conntrack table serves both ends of a flow inside a VPC, so such a flow is left
+untracked only when it is untracked at *both* interfaces: were it untracked at one end
+only, the tracked end would have to judge the replies by its rules, which AWS does not do.
+(The price: in that mixed case, removing the rule of the untracked end does not cut the
+flow, where AWS would cut it.) Through the gateway each router sees one interface, which
+decides alone, as in AWS. ICMP and other protocols are always tracked.
+
+Untracked IPv4 packets through the gateway get the same stateless 1:1 translation as the
+ICMP packets conntrack calls invalid (``nat_*_untracked`` in :mod:`render`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+
+from stockade.dataplane.names import IGW_LINK
+from stockade.dataplane.ruleset import GroupChain, PortRules, PortUntracked, UntrackedService
+from stockade.policy import Direction, EffectiveEntry
+from stockade.policy.flow import PORTED
+from stockade.policy.stateful import EVERYWHERE, untracked_ports
+
+_NUMBER = {"tcp": 6, "udp": 17}
+
+
+def wide_entries(entries: Iterable[EffectiveEntry]) -> tuple[EffectiveEntry, ...]:
+    """The entries that can make a flow untracked: TCP, UDP or all traffic, all addresses."""
+    everywhere = set(EVERYWHERE.values())
+    return tuple(e for e in entries if e.cidr in everywhere and e.protocol in ("-1", *PORTED))
+
+
+def untracked_services(
+    chains: Sequence[tuple[GroupChain, GroupChain]],
+) -> tuple[tuple[UntrackedService, ...], tuple[UntrackedService, ...]]:
+    """(egress, ingress) untracked services of an interface carrying these groups' chains
+    (each pair: ingress, egress, as :func:`~stockade.dataplane.compile.compile_group` gives).
+    """
+    ingress = [e for pair in chains for e in pair[0].wide]
+    egress = [e for pair in chains for e in pair[1].wide]
+
+    def services(forward, reverse) -> tuple[UntrackedService, ...]:
+        return tuple(
+            UntrackedService(family, _NUMBER[protocol], lo, hi)
+            for family in (4, 6)
+            for protocol in PORTED
+            for lo, hi in untracked_ports(forward, reverse, family, protocol)
+        )
+
+    return services(egress, ingress), services(ingress, egress)
+
+
+def untracked_by_port(
+    ports: Mapping[str, PortRules],
+    chains: Mapping[str, tuple[GroupChain, GroupChain]],
+    nat: Mapping[str, str],
+    cache: dict[str, tuple] | None = None,
+) -> dict[str, PortUntracked]:
+    """Each interface's untracked services, by interface name.
+
+    ``cache`` (kept by the caller between batches, like the port cache) returns the very
+    same object for an interface whose port, public address and groups' chains are the
+    same objects as last time: the delta then skips it at the cost of an identity check.
+    """
+    cache = cache if cache is not None else {}
+    by_groups: dict[tuple[str, ...], tuple] = {}  # interfaces sharing groups share services
+    out: dict[str, PortUntracked] = {}
+    for ifname, port in ports.items():
+        pairs = tuple(chains[g] for g in port.group_ids)
+        public = nat.get(port.ipv4[0])
+        hit = cache.get(ifname)
+        if (
+            hit is not None
+            and hit[0] is port
+            and hit[1] == public
+            and len(hit[2]) == len(pairs)
+            and all(a is b for a, b in zip(hit[2], pairs, strict=True))
+        ):
+            out[ifname] = hit[3]
+            continue
+        if port.group_ids not in by_groups:
+            by_groups[port.group_ids] = untracked_services(pairs)
+        out[ifname] = port_untracked(port, public, by_groups[port.group_ids])
+        cache[ifname] = (port, public, pairs, out[ifname])
+    return out
+
+
+def port_untracked(
+    port: PortRules,
+    public_ip: str | None,
+    services: tuple[tuple[UntrackedService, ...], tuple[UntrackedService, ...]],
+) -> PortUntracked:
+    private = tuple(_canonical(a) for a in (*port.ipv4, *port.ipv6) if a)
+    reached = private + ((_canonical(public_ip),) if public_ip else ())
+    return PortUntracked(private, reached, *services)
+
+
+@lru_cache(maxsize=65536)
+def _canonical(address: str) -> str:
+    """Canonical text (the agent assembles every port on each batch: parse once)."""
+    return str(ipaddress.ip_address(address))
+
+
+# -- nft text ----------------------------------------------------------------------------------
+
+SETS = "".join(
+    f"  set nt_{name}_{family} {{\n    type {addr} . inet_proto . inet_service\n"
+    "    flags interval\n  }\n"
+    for family, addr in ((4, "ipv4_addr"), (6, "ipv6_addr"))
+    for name in ("eg", "in")
+) + "".join(
+    f"  set nt_hosts_{family} {{\n    type {addr}\n  }}\n"
+    for family, addr in ((4, "ipv4_addr"), (6, "ipv6_addr"))
+)
+
+
+def _chain_rules() -> list[str]:
+    lines = ["meta l4proto != { 6, 17 } accept"]
+    for ip, family in (("ip", 4), ("ip6", 6)):
+        # (here, there, port field): the request reading, then the reply reading
+        for here, there, port in (("eg", "in", "dport"), ("in", "eg", "sport")):
+            mine = f"iifname @ports {ip} saddr . meta l4proto . th {port} @nt_{here}_{family}"
+            theirs = f"{ip} daddr . meta l4proto . th {port} @nt_{there}_{family}"
+            lines += [
+                f"{mine} {theirs} notrack",
+                f"{mine} {ip} daddr != @nt_hosts_{family} notrack",
+                f'iifname "{IGW_LINK}" {theirs} notrack',
+            ]
+    return lines
+
+
+CHAIN = (
+    "  chain skip_conntrack {\n    type filter hook prerouting priority -300; policy accept;\n"
+    + "".join(f"    {line}\n" for line in _chain_rules())
+    + "  }\n"
+)
+
+
+#: Start of the first line of every rule chain (which then accepts). Every packet of an
+#: untracked flow reaches the rules, but flow logs and hit counters count connections
+#: (their first packet): a TCP packet that is not a bare SYN is accepted without a record.
+#: (UDP has no first packet to tell: each untracked datagram is logged.)
+LATER_PACKET = "ct state untracked tcp flags & (syn | ack) != syn"
+
+
+def _service(s: UntrackedService) -> str:
+    return f"{s.proto} . {s.lo}" if s.lo == s.hi else f"{s.proto} . {s.lo}-{s.hi}"
+
+
+def untracked_elements(ports: Iterable[PortUntracked]) -> dict[str, set[str]]:
+    """The elements the given interfaces put in the ``notrack`` sets, by set name."""
+    out: dict[str, set[str]] = {
+        f"nt_{name}_{family}": set() for name in ("eg", "in", "hosts") for family in (4, 6)
+    }
+    for port in ports:
+        for address in port.private:
+            out[f"nt_hosts_{_family(address)}"].add(address)
+        for direction, name in ((Direction.EGRESS, "eg"), (Direction.INGRESS, "in")):
+            for address in port.addresses:
+                family = _family(address)
+                out[f"nt_{name}_{family}"].update(
+                    f"{address} . {_service(s)}"
+                    for s in port.services(direction)
+                    if s.family == family
+                )
+    return out
+
+
+def _family(address: str) -> int:
+    return 6 if ":" in address else 4
