@@ -14,8 +14,14 @@ import re
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-def escape_control(text: str) -> str:
-    """``text`` with each control character written as its Python escape (``\\x1b``, ``\\n``)."""
-    if not CONTROL.search(text):
+#: The same, line feeds excepted (for text that is meant to span lines, such as cells).
+CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def escape_control(text: str, *, newlines: bool = False) -> str:
+    """``text`` with each control character written as its Python escape (``\\x1b``,
+    ``\\n``); ``newlines`` keeps line feeds as they are."""
+    pattern = CONTROL_BUT_NEWLINE if newlines else CONTROL
+    if not pattern.search(text):
         return text
-    return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    return pattern.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
