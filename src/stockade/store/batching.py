@@ -17,7 +17,8 @@ from typing import TypeVar
 T = TypeVar("T")
 
 #: The most values bound in one statement: ids of an IN list, rows of one executemany.
-MAX_BOUND_VALUES = 1000
+#: Half of SQLite's historical 999-variable default, leaving room for the other parameters.
+MAX_BOUND_VALUES = 500
 
 
 def chunks(values: Iterable[T], size: int | None = None) -> Iterator[Sequence[T]]:
