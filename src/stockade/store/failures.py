@@ -9,7 +9,10 @@ nothing else for database failures, so its callers (the CLI) need know no driver
 
 from __future__ import annotations
 
+from sqlalchemy import Connection, inspect
 from sqlalchemy.exc import DBAPIError
+
+from stockade.store import migrations
 
 #: Commands that only read, and so work on a read-only database (said in the hint).
 READ_ONLY_HINT = (
@@ -85,3 +88,22 @@ def store_error(exc: DBAPIError, where: str) -> StoreError:
             f"cannot open the database {where} ({detail}): check the path and its permissions",
         )
     return StoreError(kind, f"database error on {where}: {detail}")
+
+
+def schema_is_current(conn: Connection, where: str) -> bool:
+    """Whether the schema is at head. A schema newer than this code, or a SQLite database
+    of another program (tables, but never stamped by stockade), is a :class:`StoreError`
+    rather than something to migrate into."""
+    try:
+        if migrations.is_current(conn):
+            return True
+        foreign = (
+            not migrations.current_revisions(conn)
+            and conn.dialect.name == "sqlite"
+            and bool(inspect(conn).get_table_names())
+        )
+    except RuntimeError as exc:  # a newer schema than this code knows
+        raise StoreError("schema", f"{where}: {exc}") from None
+    if foreign:
+        raise corrupt(where, "it holds tables but no stockade schema")
+    return False

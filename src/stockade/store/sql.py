@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, inspect, select, text
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
@@ -41,7 +41,7 @@ from sqlalchemy.pool import StaticPool
 from stockade.domain.scope import Scope
 from stockade.store import migrations
 from stockade.store import schema as s
-from stockade.store.failures import StoreError, corrupt, kind_of, store_error
+from stockade.store.failures import StoreError, kind_of, schema_is_current, store_error
 from stockade.store.failures import read_only as read_only_error
 from stockade.store.repository import Change
 from stockade.store.transaction import SqlTransaction
@@ -148,10 +148,9 @@ def _postgres_engine(url: URL) -> Engine:
 class SqlStore:
     """The store: opens transactions, tracks the revision, notifies local subscribers."""
 
-    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
+    def __init__(self, engine: Engine) -> None:
         """Use :meth:`open`; this wraps an engine already configured by it."""
         self._engine = engine
-        self.read_only = read_only
         self._sqlite = engine.dialect.name == "sqlite"
         self._memory = self._sqlite and _is_memory(engine.url)
         self._pid = os.getpid()
@@ -200,7 +199,7 @@ class SqlStore:
             engine = _postgres_engine(url)
         else:
             raise ValueError(f"unsupported database {backend!r}: use SQLite or PostgreSQL")
-        store = cls(engine, read_only=read_only)
+        store = cls(engine)
         try:
             store._check_schema() if read_only else store._migrate()
         except DBAPIError as exc:
@@ -377,34 +376,18 @@ class SqlStore:
     def _check_schema(self) -> None:
         """For a read-only store: the schema must already be at head (nothing is migrated)."""
         with self._engine.connect() as conn, conn.begin():
-            if not self._current(conn):
+            if not schema_is_current(conn, self.name):
                 raise StoreError(
                     "schema",
                     f"the database {self.name} has an older schema (or none): open "
                     "it once with a command that writes, to upgrade it",
                 )
 
-    def _current(self, conn: Connection) -> bool:
-        """Whether the schema is at head; a database of another program is refused."""
-        try:
-            if migrations.is_current(conn):
-                return True
-            foreign = (
-                not migrations.current_revisions(conn)
-                and self._sqlite
-                and bool(inspect(conn).get_table_names())
-            )
-        except RuntimeError as exc:  # a newer schema than this code knows
-            raise StoreError("schema", f"{self.name}: {exc}") from None
-        if foreign:
-            raise corrupt(self.name, "it holds tables but no stockade schema")
-        return False
-
     def _migrate(self) -> None:
         """Bring the schema to head: a cheap check first, the locked upgrade only if needed."""
         with self._engine.connect() as conn:
             with conn.begin():
-                if self._current(conn):
+                if schema_is_current(conn, self.name):
                     return
             if self._sqlite:
                 conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
