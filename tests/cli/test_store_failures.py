@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -25,9 +26,35 @@ from stockade.store.sql import SqlStore
 
 FIXTURES = Path(__file__).parent.parent / "analysis" / "fixtures" / "aws"
 ACCOUNT = "111122223333"
+
+
+def _can_mount() -> bool:
+    """Root, unshare(1), and a private mount namespace that may mount a tmpfs."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        return False
+    with tempfile.TemporaryDirectory(prefix="stk-mnt-") as target:
+        probe = subprocess.run(
+            [
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "mount",
+                "-t",
+                "tmpfs",
+                "-o",
+                "size=4k",
+                "tmpfs",
+                target,
+            ],
+            capture_output=True,
+            timeout=30,
+        )
+    return probe.returncode == 0
+
+
 needs_mounts = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("unshare") is None,
-    reason="needs root and unshare(1) for a private mount namespace",
+    not _can_mount(), reason="needs root and a private mount namespace (unshare --mount)"
 )
 
 
