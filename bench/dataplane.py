@@ -14,6 +14,14 @@ in the same run), ``ratio``, plus details.
   100 changes, with 1,000 instances × 5 groups in the store and in the compiled VPC table
   (only the two probing instances get namespaces). The agent runs in-process on the same
   store object, as in ``stockade serve``. Baseline: a full rebuild of the same world.
+- ``allowed_drops_during_changes``: new UDP flows (a fresh source port per datagram) that
+  both rule sets allow, sent as fast as one thread can while a rule of the destination's
+  group is toggled for ``CHANGE_SECONDS``; the count the router rejected (target 0).
+  Baseline: the same changes sent as one transaction each (new chain, switch and
+  retirement together — what a naive incremental update does).
+- ``repair_seconds_p50`` / ``_p99``: the VPC table deleted behind the agent's back (20
+  times); seconds until the agent has put it back. Baseline: the agent's check interval
+  (before drift repair, it stayed missing until the next store commit).
 - ``full_rebuild``: store read, plan, compile and one atomic nft transaction for 1,000
   instances × 5 groups × 60 rules (namespaces excluded: they already exist). Baseline:
   loading the naive rendering of the same policies (one rule per AWS rule per interface,
@@ -47,7 +55,7 @@ from stockade.dataplane.nft import Nft
 from stockade.dataplane.probe import open_socket
 from stockade.dataplane.reconcile import Reconciler
 from stockade.dataplane.render import group_chain_body, render_full
-from stockade.dataplane.ruleset import group_chain_name, rule_chain_name
+from stockade.dataplane.ruleset import rule_chain_name
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import Subnet, Vpc
@@ -62,7 +70,6 @@ from stockade.domain.security_group import (
     SecurityGroupRule,
 )
 from stockade.domain.state import Snapshot
-from stockade.policy import Direction
 from stockade.policy.effective import group_entries
 from stockade.service.bundle import Services
 from stockade.service.context import ServiceContext
@@ -80,6 +87,93 @@ def emit(case: str, unit: str, stockade: float, baseline: float, **details) -> N
                       "baseline": round(baseline, 4),
                       "ratio": round(ratio, 3) if ratio is not None else None, **details}),
           flush=True)
+
+
+# -- changes without a window, drift repair -------------------------------------------------------
+
+CHANGE_SECONDS = 5.0
+
+
+def bench_changes_without_window() -> None:
+    from stockade.dataplane.compile import compile_vpc
+    from stockade.dataplane.counters import rejected_packets
+    from stockade.dataplane.delta import delta_steps
+    from stockade.dataplane.plan import plan_world
+    from stockade.dataplane.probe import NewFlowFlood
+
+    snapshot, client, server, group_id = _world_with_rules(100)
+    toggled = dataclasses.replace(snapshot, rules=(*snapshot.rules, SecurityGroupRule(
+        "sgr-0000000000000cafe", group_id, ACCOUNT,
+        RuleSpec(False, "tcp", 5000, 5000, Peer(PeerKind.CIDR_V4, "0.0.0.0/0")))))
+    (plan,) = plan_world(snapshot).values()
+    rulesets = [compile_vpc(snapshot, plan), compile_vpc(toggled, plan)]
+    moves = [delta_steps(rulesets[0], rulesets[1]), delta_steps(rulesets[1], rulesets[0])]
+    world = World(PREFIX)
+    reconciler = Reconciler(world)
+    counts = {}
+    try:
+        reconciler.apply_snapshot(snapshot)
+        router = world.router(plan.vpc_id)
+        # the flood goes to udp/80: allowed by neither rule set, so open it in both
+        extra = SecurityGroupRule("sgr-0000000000000beef", group_id, ACCOUNT, RuleSpec(
+            False, "udp", 80, 80, Peer(PeerKind.CIDR_V4, "10.0.0.0/24")))
+        snapshot = dataclasses.replace(snapshot, rules=(*snapshot.rules, extra))
+        toggled = dataclasses.replace(toggled, rules=(*toggled.rules, extra))
+        rulesets = [compile_vpc(snapshot, plan), compile_vpc(toggled, plan)]
+        moves = [delta_steps(rulesets[0], rulesets[1]), delta_steps(rulesets[1], rulesets[0])]
+        with Nft(router) as nft:
+            for mode in ("stockade", "one transaction"):
+                nft.run(render_full(rulesets[0]))
+                before, changes, sent = rejected_packets(router), 0, 0
+                started = time.monotonic()
+                with NewFlowFlood(world.instance(client), "10.0.0.20", 80) as flood:
+                    while time.monotonic() - started < CHANGE_SECONDS:
+                        steps = moves[changes % 2]
+                        for text in steps if mode == "stockade" else ["".join(steps)]:
+                            nft.run(text)
+                        changes += 1
+                counts[mode] = (rejected_packets(router) - before, changes, flood.sent)
+    finally:
+        reconciler.close()
+        netns.remove_all(world.prefix)
+    (drops, changes, sent), (naive, naive_changes, naive_sent) = counts.values()
+    emit("allowed_drops_during_changes", "packets", drops, naive, target="0", changes=changes,
+         new_flows=sent, baseline_changes=naive_changes, baseline_new_flows=naive_sent)
+
+
+def bench_repair() -> None:
+    with tempfile.TemporaryDirectory(prefix="stockade-bench-") as tmp:
+        store = SqlStore.open(str(Path(tmp) / "bench.db"))
+        world = World(PREFIX)
+        agent = Agent(store, world)
+        try:
+            ctx = ServiceContext(store, Scope(), Quotas())
+            services = Services(ctx)
+            vpc = services.network.create_vpc("10.0.0.0/16")
+            subnet = services.network.create_subnet(vpc.vpc_id, "10.0.1.0/24")
+            services.instances.run(LaunchRequest(subnet_id=subnet.subnet_id, max_count=2))
+            agent.start()
+            agent.wait_for(store.revision())
+            (router,) = agent.routers.values()
+            namespace = router.applier.namespace
+            samples = []
+            with Nft(namespace) as nft:
+                for _ in range(20):
+                    nft.run("delete table inet stk_vpc\n")
+                    started = time.monotonic()
+                    while "stk_vpc" not in nft.tables():
+                        time.sleep(0.005)
+                    samples.append(time.monotonic() - started)
+                    time.sleep(0.05)
+        finally:
+            agent.stop()
+            netns.remove_all(PREFIX)
+            store.close()
+    samples.sort()
+    emit("repair_seconds_p50", "seconds", samples[len(samples) // 2], agent.check_interval,
+         target="p99 <= 1.0", repairs=len(samples))
+    emit("repair_seconds_p99", "seconds", samples[-1], agent.check_interval,
+         target="<= 1.0", repairs=len(samples))
 
 
 # -- new-connection rate -------------------------------------------------------------------------
@@ -160,7 +254,7 @@ def bench_connection_rate(sizes=(1, 1000, 10000), rounds: int = 5) -> None:
     """All six tables (3 sizes × 2 renderings) measured in one world, interleaved over
     ``rounds`` rounds, so machine noise falls on every configuration alike."""
     largest, client, server, group_id = _world_with_rules(max(sizes))
-    chain = group_chain_name(group_id, Direction.INGRESS)
+    chain = compile_group(largest, group_id)[0].name  # the chain the full apply creates
     bodies: dict[tuple[int, str], str] = {}
     elements: dict[int, int] = {}
     for size in sizes:
@@ -364,6 +458,8 @@ def main() -> int:
     netns.remove_all(PREFIX)
     try:
         bench_connection_rate()
+        bench_changes_without_window()
+        bench_repair()
         bench_convergence_and_rebuild()
     finally:
         netns.remove_all(PREFIX)

@@ -157,6 +157,53 @@ def test_hostile_wildcards_do_not_backtrack() -> None:
     assert not fs.matches({"n": ["a" * 2000]})
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(alphabet="ab*?", max_size=6), min_size=1, max_size=6),
+    st.lists(st.text(alphabet="ab", max_size=6), min_size=1, max_size=4),
+)
+def test_one_filters_values_compiled_together_match_as_each_alone(values, texts) -> None:
+    """The combined alternation (and its memo) answers as the values one by one would."""
+    fs = compile_filters([{"Name": "n", "Values": values}], {"n"})
+    for text in texts * 2:  # the second round is answered from the memo
+        alone = any(
+            compile_filters([{"Name": "n", "Values": [v]}], {"n"}).matches({"n": [text]})
+            for v in values
+        )
+        assert fs.matches({"n": [text]}) is alone
+
+
+def test_filter_values_are_limited_per_call_across_filters() -> None:
+    allowed = {"a", "b"}
+    compile_filters([{"Name": "a", "Values": ["x"] * 150}, {"Name": "b", "Values": ["*"] * 50}],
+                    allowed)  # fmt: skip
+    with pytest.raises(AwsError) as info:
+        compile_filters(
+            [{"Name": "a", "Values": ["x"] * 150}, {"Name": "b", "Values": ["*"] * 51}], allowed
+        )
+    assert info.value.code == "FilterLimitExceeded"
+    assert info.value.message == (
+        "The maximum number of filter values specified on a single call is 200"
+    )
+    with pytest.raises(AwsError, match="FilterLimitExceeded"):  # checked before names
+        compile_filters([{"Name": "nope", "Values": ["*"] * 100_000}], allowed)
+
+
+def test_worst_legal_filter_cost_is_bounded() -> None:
+    """200 wildcard values over 1,000 resources x 20 candidates: one regex per filter and a
+    memo per distinct text keep this well under a second (it was values x texts calls)."""
+    import time
+
+    fs = compile_filters(
+        [{"Name": n, "Values": [f"*{n}*z{i}?*q*" for i in range(49)] + ["*"]} for n in "abcd"],
+        set("abcd"),
+    )
+    resources = [{n: [f"{n}-{r}-{c}" for c in range(20)] for n in "abcd"} for r in range(1000)]
+    started = time.perf_counter()
+    assert len(fs.select(resources, lambda r: r)) == 1000
+    assert time.perf_counter() - started < 5
+
+
 def test_candidate_values_are_compared_as_text() -> None:
     fs = compile_filters(
         [{"Name": "is-default", "Values": ["true"]}, {"Name": "port", "Values": ["2?"]}],

@@ -12,7 +12,8 @@ from botocore.credentials import Credentials
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stockade.api.sigv4 import UNSIGNED, parse_auth, verify
+from stockade.api.auth import AuthConfig, Credential, RawRequest, identify, precheck
+from stockade.api.sigv4 import UNSIGNED, check_headers, parse_auth, verify
 from stockade.domain.errors import AwsError
 
 ACCESS_KEY = "AKIDEXAMPLE"
@@ -337,3 +338,80 @@ def test_asgi_query_string_bytes() -> None:
     request = sign(method="GET", url=url, body=b"", headers={})
     request["query_string"] = request["query_string"].encode()
     check(request)
+
+
+def _presigned_query(expires: int) -> tuple[dict, str]:
+    request = AWSRequest(
+        method="GET",
+        url="http://127.0.0.1:4747/",
+        params={"Action": "DescribeVpcs", "Version": "2016-11-15"},
+    )
+    SigV4QueryAuth(Credentials(ACCESS_KEY, SECRET), "ec2", "us-east-1", expires=expires).add_auth(
+        request
+    )
+    parts = urlsplit(request.prepare().url)
+    return {"Host": parts.netloc}, parts.query
+
+
+def test_presigned_url_lives_for_its_own_expiry_not_the_clock_skew() -> None:
+    """Regression: a presigned URL used to expire after 15 minutes whatever X-Amz-Expires said."""
+    headers, query = _presigned_query(3600)
+    auth = parse_auth(headers, query)
+
+    def at(minutes: int) -> None:
+        verify(auth, secret=SECRET, method="GET", path="/", query_string=query, headers=headers,
+               body=b"", now=datetime.now(UTC) + timedelta(minutes=minutes))  # fmt: skip
+
+    at(20)
+    at(59)
+    for late in (61, 24 * 60):
+        with pytest.raises(AwsError) as info:
+            at(late)
+        assert info.value.code == "RequestExpired"
+    with pytest.raises(AwsError) as info:  # signed in the future, beyond the skew
+        at(-20)
+    assert info.value.code == "RequestExpired"
+
+
+def test_presigned_expiry_over_seven_days_is_refused() -> None:
+    headers, query = _presigned_query(60)
+    with pytest.raises(AwsError) as info:
+        parse_auth(headers, query.replace("X-Amz-Expires=60", "X-Amz-Expires=604801"))
+    assert info.value.code == "AuthFailure"
+    assert parse_auth(headers, query.replace("X-Amz-Expires=60", "X-Amz-Expires=604800")).expires
+
+
+@pytest.mark.parametrize("service", ["sts", "s3", "anything"])
+def test_credential_scope_must_name_the_service(service: str) -> None:
+    request = sign(service=service)
+    auth = parse_auth(request["headers"], request["query_string"])
+    check(request)  # the signature itself is fine...
+    with pytest.raises(AwsError) as info:  # ...but not for EC2
+        check_headers(auth, service="ec2")
+    assert info.value.code == "SignatureDoesNotMatch"
+    assert info.value.status == 403
+    assert info.value.message == "Credential should be scoped to correct service: 'ec2'. "
+
+
+def test_identify_checks_the_service_of_the_action_and_precheck_needs_no_body() -> None:
+    config = AuthConfig({ACCESS_KEY: Credential(SECRET, "111111111111")}, verify=True)
+    for service, action_service, ok in [
+        ("ec2", "ec2", True),
+        ("sts", "sts", True),
+        ("sts", "ec2", False),
+        ("ec2", "sts", False),
+    ]:
+        request = sign(service=service)
+        raw = RawRequest(request["method"], request["path"], request["query_string"].encode(),
+                         list(request["headers"].items()), request["body"])  # fmt: skip
+        if ok:
+            assert identify(config, raw, action_service).scope.account == "111111111111"
+        else:
+            with pytest.raises(AwsError, match="SignatureDoesNotMatch"):
+                identify(config, raw, action_service)
+    headers = [(k.encode(), v.encode()) for k, v in sign(service="s3")["headers"].items()]
+    with pytest.raises(AwsError, match="SignatureDoesNotMatch"):
+        precheck(config, headers, b"")
+    with pytest.raises(AwsError, match="AuthFailure"):
+        precheck(config, [(b"host", b"127.0.0.1")], b"")
+    assert precheck(AuthConfig(), [], b"") is None  # open mode checks nothing

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 from api_server.api_helpers import client, raw
+from api_server.serve_process import connect, post_head, read_answer
 from botocore.exceptions import ClientError
 
 from stockade.api import actions
@@ -142,9 +143,11 @@ def test_aws_endpoint_url_ec2_environment_variable(endpoint, account, monkeypatc
 
 
 def test_huge_body_is_refused_without_a_5xx(endpoint):
-    body = "Action=DescribeVpcs&" + "x" * (17 * 1024 * 1024)
-    status, text = raw(endpoint, body)
-    assert status == 400 and "<Code>InvalidRequest</Code>" in text
+    """Refused from its Content-Length, before the body is sent (see test_defences.py)."""
+    with connect(endpoint) as sock:
+        sock.sendall(post_head(endpoint, {"Content-Length": str(17 * 1024 * 1024)}))
+        status, answer = read_answer(sock)
+    assert status == 413 and b"<Code>RequestEntityTooLarge</Code>" in answer
 
 
 def test_unknown_path_is_404_not_5xx(endpoint):

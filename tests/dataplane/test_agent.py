@@ -37,15 +37,16 @@ def test_changes_committed_by_another_process_are_followed(store, ctx, agent, tm
     other = SqlStore.open(str(store.url.database))  # another writer, as another process
     try:
         RuleService(ServiceContext(other, Scope(), Quotas())).authorize(
-            seed.groups["web"], [IpPermission("tcp", 2222, 2222, ip_ranges=(("0.0.0.0/0",
-                                                                             None),))])
+            seed.groups["web"], [IpPermission("tcp", 2222, 2222, ip_ranges=(("0.0.0.0/0", None),))]
+        )
         settle(agent)  # seen by polling the revision, not by an in-process notification
     finally:
         other.close()
     with Listeners() as listeners, agent.topology.internet.host(OUTSIDER) as outsider:
         listeners.tcp(agent.world.instance(seed.instances["web"]), 2222)
         assert run([Probe(outsider, web.public_ip, "tcp", 2222)], TIMEOUT, listeners) == [
-            "connected"]
+            "connected"
+        ]
 
 
 def test_many_changes_are_applied_in_few_batches(ctx, agent):
@@ -54,8 +55,10 @@ def test_many_changes_are_applied_in_few_batches(ctx, agent):
     first, batches = agent.revision, agent.batches
     rules = RuleService(ctx)
     for port in range(3000, 3040):
-        rules.authorize(seed.groups["web"], [IpPermission(
-            "tcp", port, port, ip_ranges=(("198.51.100.0/24", None),))])
+        rules.authorize(
+            seed.groups["web"],
+            [IpPermission("tcp", port, port, ip_ranges=(("198.51.100.0/24", None),))],
+        )
     settle(agent)
     assert agent.revision - first == 40
     assert agent.batches - batches < 40  # changes that arrive during a batch go together
@@ -79,11 +82,39 @@ def test_a_restart_rebuilds_from_the_store_and_keeps_connections(store, ctx, wor
         client.connect((web.public_ip, 22))
         # While no agent runs: a leftover namespace, and rules damaged behind its back.
         stray = world.instance("i-00000000000dead00")
-        netns.create(stray)
-        subprocess.run(["ip", "netns", "exec", router, "nft", "flush", "map", "inet",
-                        "stk_vpc", "eg_dispatch"], capture_output=True, check=False)
-        subprocess.run(["ip", "netns", "exec", router, "nft", "flush", "map", "inet",
-                        "stk_vpc", "in_dispatch"], capture_output=True, check=False)
+        netns.create(stray, first.world.marker)  # a leftover of its own (not pruned otherwise)
+        subprocess.run(
+            [
+                "ip",
+                "netns",
+                "exec",
+                router,
+                "nft",
+                "flush",
+                "map",
+                "inet",
+                "stk_vpc",
+                "eg_dispatch",
+            ],
+            capture_output=True,
+            check=False,
+        )
+        subprocess.run(
+            [
+                "ip",
+                "netns",
+                "exec",
+                router,
+                "nft",
+                "flush",
+                "map",
+                "inet",
+                "stk_vpc",
+                "in_dispatch",
+            ],
+            capture_output=True,
+            check=False,
+        )
         second = Agent(store, world, state_dir=tmp_path / "dp").start()
         try:
             assert not netns.exists(stray)
@@ -92,8 +123,14 @@ def test_a_restart_rebuilds_from_the_store_and_keeps_connections(store, ctx, wor
             assert client.recv(64) == b"still here"  # the router's conntrack survived
             with Listeners() as listeners, internet.host(OUTSIDER) as outsider:
                 listeners.tcp(world.instance(seed.instances["web"]), 80)
-                outcomes = run([Probe(outsider, web.public_ip, "tcp", 22),
-                                Probe(outsider, web.public_ip, "tcp", 80)], TIMEOUT, listeners)
+                outcomes = run(
+                    [
+                        Probe(outsider, web.public_ip, "tcp", 22),
+                        Probe(outsider, web.public_ip, "tcp", 80),
+                    ],
+                    TIMEOUT,
+                    listeners,
+                )
             assert outcomes == ["timeout", "connected"]
         finally:
             second.stop()

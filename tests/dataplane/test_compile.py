@@ -17,12 +17,12 @@ from policy.conftest import World, seed_snapshot
 
 from stockade.dataplane.compile import compile_vpc
 from stockade.dataplane.decompose import Box, decompose, paint
-from stockade.dataplane.delta import render_delta
+from stockade.dataplane.delta import delta_steps, render_delta
 from stockade.dataplane.evaluate import Packet, evaluate
 from stockade.dataplane.names import IGW_LINK
 from stockade.dataplane.plan import plan_world
 from stockade.dataplane.render import address_range, render_full
-from stockade.policy import decide
+from stockade.policy import Direction, decide
 
 from .packets import only_security_groups_decide, passes
 from .strategies import probes, worlds
@@ -196,7 +196,7 @@ def test_a_new_member_is_one_set_element_and_nothing_else():
     assert not [c for c in commands if "add rule inet stk_vpc g_" in c]
 
 
-def test_a_changed_rule_rewrites_only_its_group_chain():
+def test_a_changed_rule_builds_a_new_group_chain_before_switching_to_it():
     w = World()
     vpc = w.vpc()
     a, b = w.group(vpc, "a"), w.group(vpc, "b")
@@ -205,8 +205,36 @@ def test_a_changed_rule_rewrites_only_its_group_chain():
     (before,) = _rulesets(w.snapshot()).values()
     w.rule(a, "in", "tcp", 443, 443, "0.0.0.0/0")
     (after,) = _rulesets(w.snapshot()).values()
-    flushed = [c for c in render_delta(before, after).splitlines() if c.startswith("flush")]
-    assert flushed == [f"flush chain inet stk_vpc g_{a.replace('-', '_')}_in"]
+    old_chain = before.group_chain(a, Direction.INGRESS)
+    new_chain = after.group_chain(a, Direction.INGRESS)
+    assert old_chain != new_chain and after.group_chain(b, Direction.INGRESS) == \
+        before.group_chain(b, Direction.INGRESS)
+    prepare, switch, retire = (step.splitlines() for step in delta_steps(before, after))
+    # the new chain and its maps are committed while nothing jumps to them...
+    assert f"add chain inet stk_vpc {new_chain}" in prepare
+    assert not [c for c in prepare if c.startswith(("flush", "delete"))]
+    assert not [c for c in prepare if "jump" in c and "vmap" not in c]
+    # ...then the port's ingress chain switches to it...
+    port = next(iter(after.ports.values()))
+    assert [c for c in switch if c.startswith(("flush", "delete"))] == [
+        f"flush chain inet stk_vpc {port.ingress_chain}"]
+    assert f"add rule inet stk_vpc {port.ingress_chain} jump {new_chain}" in switch
+    # ...and only then does the old chain go
+    assert retire == [f"flush chain inet stk_vpc {old_chain}",
+                      f"delete chain inet stk_vpc {old_chain}"]
+
+
+def test_a_membership_change_is_one_transaction():
+    w = World()
+    vpc = w.vpc()
+    ntp, clients = w.group(vpc, "ntp"), w.group(vpc, "clients")
+    w.rule(ntp, "in", "udp", 123, 123, clients)
+    w.instance(vpc, [ntp], "10.0.1.5")
+    w.instance(vpc, [clients], "10.0.1.6")
+    (before,) = _rulesets(w.snapshot()).values()
+    w.instance(vpc, [clients], "10.0.1.7")
+    (after,) = _rulesets(w.snapshot()).values()
+    assert len(delta_steps(before, after)) == 1
 
 
 @settings(max_examples=150, deadline=None,

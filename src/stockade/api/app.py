@@ -1,8 +1,10 @@
 """The ASGI app: the EC2 Query protocol on ``POST /`` (and ``GET /?Action=...``), ``/health``.
 
-The app only moves bytes: it reads the body (bounded), hands the request to
-:func:`stockade.api.dispatch.handle` in a worker thread (the store is synchronous), writes
-the answer and logs one line per request. ``run`` serves it with uvicorn.
+The app only moves bytes: :class:`stockade.api.edge.Edge` admits the request (origin,
+headers-only authentication, size, concurrency, deadline) and reads its body, then
+:func:`stockade.api.dispatch.handle` runs in a worker thread (the store is synchronous); the
+app writes the answer and logs one line per request. :func:`uvicorn_config` adds the
+connection-level bounds (request-head deadline, keep-alive, graceful-shutdown timeout).
 """
 
 from __future__ import annotations
@@ -13,18 +15,21 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import anyio
 import uvicorn
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from stockade.api.auth import AuthConfig, RawRequest
 from stockade.api.dispatch import Outcome, Server, handle
+from stockade.api.edge import Edge, EdgeLimits, OriginPolicy, Refused
+from stockade.api.http_deadlines import deadline_protocol
 from stockade.api.serialize import CONTENT_TYPE, serialize_error
 from stockade.domain.errors import AwsError
 from stockade.domain.quotas import Quotas
@@ -32,22 +37,9 @@ from stockade.store.sql import SqlStore
 
 log = logging.getLogger("stockade.api")
 
-#: Larger bodies are refused before parsing (the biggest real EC2 request is far smaller).
-MAX_BODY_BYTES = 16 * 1024 * 1024
 #: Worker threads running requests; SQLite serialises writers anyway, and the store's
 #: connection pool holds 32 connections.
 WORKERS = 24
-
-
-async def _read_body(request: Request) -> bytes | None:
-    """The request body, or ``None`` when it exceeds :data:`MAX_BODY_BYTES`."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def create_app(
@@ -55,18 +47,30 @@ def create_app(
     auth: AuthConfig | None = None,
     quotas: Quotas | None = None,
     workers: int = WORKERS,
+    dataplane: Callable[[], dict] | None = None,
+    origins: OriginPolicy | None = None,
+    limits: EdgeLimits | None = None,
 ) -> Starlette:
-    """The app serving ``store`` with the given auth mode (open by default) and quotas."""
+    """The app serving ``store`` with the given auth mode (open by default) and quotas;
+    ``dataplane`` gives the data plane's state for ``/health`` (``serve`` runs it).
+
+    ``origins`` says which ``Host``/``Origin`` open mode accepts (loopback only, no browser
+    origin, by default); ``limits`` bounds body size, concurrent body reads and their time.
+    """
     server = Server(store, auth or AuthConfig(), quotas or Quotas())
+    edge = Edge(server.auth, origins, limits)
     limiter = anyio.CapacityLimiter(workers)
 
     async def ec2(request: Request) -> Response:
         started = time.perf_counter()
-        body = await _read_body(request)
-        if body is None:
-            error = AwsError("InvalidRequest", "The request body is too large.")
-            status, document = serialize_error(error, "-")
-            outcome = Outcome(status, document, error_code=error.code)
+        headers: dict[str, str] = {}
+        try:
+            body = await edge.admit(request)
+        except Refused as refused:
+            status, document = serialize_error(refused.error, "-")
+            outcome = Outcome(status, document, error_code=refused.error.code)
+            if not (refused.drainable and await edge.drain(request)):
+                headers["connection"] = "close"  # the rest of the body is not read
         else:
             raw = RawRequest(
                 request.method,
@@ -85,18 +89,31 @@ def create_app(
             f" error={outcome.error_code}" if outcome.error_code else "",
             (time.perf_counter() - started) * 1000,
         )
-        return Response(outcome.body, status_code=outcome.status, media_type=CONTENT_TYPE)
+        return Response(
+            outcome.body, status_code=outcome.status, media_type=CONTENT_TYPE, headers=headers
+        )
 
     async def health(request: Request) -> Response:
         revision = await anyio.to_thread.run_sync(store.revision, limiter=limiter)
-        return JSONResponse({"status": "ok", "revision": revision})
+        body: dict = {"status": "ok", "revision": revision}
+        if dataplane is not None:
+            body["dataplane"] = dataplane()  # reads one small file
+        return JSONResponse(body)
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/", ec2, methods=["GET", "POST"]),
             Route("/health", health, methods=["GET"]),
         ]
     )
+    if edge.origins.allowed_origins:  # browsers need CORS answers to use what is allowed
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=sorted(edge.origins.allowed_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["*"],
+        )
+    return app
 
 
 def warm_up() -> None:
@@ -130,9 +147,25 @@ def configure_logging(level: int = logging.INFO) -> None:
     logger.setLevel(level)
 
 
+#: Seconds an idle keep-alive connection stays open, and that shutdown waits for requests.
+KEEP_ALIVE_TIMEOUT = 5
+GRACEFUL_SHUTDOWN_TIMEOUT = 10
+
+
 def uvicorn_config(app: Starlette, host: str, port: int) -> uvicorn.Config:
+    """uvicorn's settings: the protocol with a request-head deadline and byte cap
+    (:mod:`stockade.api.http_deadlines`), idle keep-alive connections closed after
+    :data:`KEEP_ALIVE_TIMEOUT`, and a bounded graceful shutdown."""
     return uvicorn.Config(
-        app, host=host, port=port, access_log=False, log_level="warning", lifespan="off"
+        app,
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="warning",
+        lifespan="off",
+        http=deadline_protocol(),
+        timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_TIMEOUT,
     )
 
 

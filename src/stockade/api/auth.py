@@ -11,6 +11,12 @@ Two modes, as the EC2 emulators users know have, plus real verification:
   account; every request must be SigV4-signed with a known key and its secret, else
   ``AuthFailure`` (401).
 
+In verified mode a request is judged twice: :func:`precheck` from the headers alone (known
+access key, credential scope of ``ec2`` or ``sts``, signing time) before the server reads
+any body, so an anonymous client cannot make it buffer or parse megabytes; then
+:func:`identify` with the body (the scope's service must be the action's, and the
+signature must verify).
+
 The auth file is JSON: ``{"AKID...": {"secret": "...", "account": "123456789012"}, ...}``.
 """
 
@@ -27,6 +33,9 @@ from stockade.domain.errors import AwsError
 from stockade.domain.scope import DEFAULT_ACCOUNT, DEFAULT_REGION, Scope
 
 _ACCOUNT = re.compile(r"[0-9]{12}")
+#: The SigV4 services a request to this endpoint may be signed for: EC2, and STS for
+#: ``GetCallerIdentity`` (see :mod:`stockade.api.sts`).
+EC2_SERVICE, STS_SERVICE = "ec2", "sts"
 
 
 @dataclass(frozen=True)
@@ -102,8 +111,26 @@ class RawRequest:
     body: bytes
 
 
-def identify(config: AuthConfig, request: RawRequest) -> Caller:
-    """The caller of ``request``; ``AuthFailure`` when verification is on and fails."""
+def precheck(
+    config: AuthConfig, headers: list[tuple[bytes, bytes]], query_string: bytes
+) -> sigv4.RequestAuth | None:
+    """In verified mode, refuse what the headers already condemn, before the body is read:
+    no or unreadable signature, unknown access key, a credential scoped to a service other
+    than ``ec2``/``sts``, a stale signing time. Returns the parsed signature (``None`` in
+    open mode, where nothing is checked)."""
+    if not config.verify:
+        return None
+    auth = sigv4.parse_auth(headers, query_string)
+    if not auth.signed or config.keys.get(auth.access_key or "") is None:
+        raise AwsError("AuthFailure", sigv4.AUTH_FAILURE_MESSAGE)
+    sigv4.check_headers(auth, service=(EC2_SERVICE, STS_SERVICE))
+    return auth
+
+
+def identify(config: AuthConfig, request: RawRequest, service: str = EC2_SERVICE) -> Caller:
+    """The caller of ``request`` for an action of ``service``; ``AuthFailure`` (or
+    ``SignatureDoesNotMatch`` for another service's credential scope) when verification is
+    on and fails."""
     try:
         auth = sigv4.parse_auth(request.headers, request.query_string)
     except AwsError:
@@ -114,6 +141,7 @@ def identify(config: AuthConfig, request: RawRequest) -> Caller:
         credential = config.keys.get(auth.access_key or "") if auth.signed else None
         if credential is None:
             raise AwsError("AuthFailure", sigv4.AUTH_FAILURE_MESSAGE)
+        sigv4.check_headers(auth, service=service)
         sigv4.verify(
             auth,
             secret=credential.secret,

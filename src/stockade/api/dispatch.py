@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from stockade.api import sts
 from stockade.api.actions import Call, handler_for
-from stockade.api.auth import AuthConfig, Caller, RawRequest, identify
+from stockade.api.auth import EC2_SERVICE, STS_SERVICE, AuthConfig, Caller, RawRequest, identify
 from stockade.api.parse import parse_request, request_pairs
 from stockade.api.serialize import serialize_error, serialize_response
 from stockade.domain.errors import AwsError, dry_run
@@ -59,7 +59,7 @@ def handle(server: Server, request: RawRequest) -> Outcome:
         action = next((v for k, v in pairs if k == "Action"), None)
         outcome.action = (action or "-")[:64]
         is_sts = sts.is_sts_action(action)
-        caller = identify(server.auth, request)
+        caller = identify(server.auth, request, STS_SERVICE if is_sts else EC2_SERVICE)
         outcome.account, outcome.region = caller.scope.account, caller.scope.region
         if is_sts:
             outcome.status, outcome.body = 200, _caller_identity(caller, request_id)

@@ -7,7 +7,9 @@ AWS's rules, applied the same way to every resource kind:
 - values take ``*`` (any run of characters) and ``?`` (one character); a backslash makes
   the next character literal (``\\*``, ``\\?``, ``\\\\``);
 - ``tag:<key>`` filters are open-ended: any key is a valid name;
-- an unknown filter name is ``InvalidParameterValue`` "The filter '<name>' is invalid".
+- an unknown filter name is ``InvalidParameterValue`` "The filter '<name>' is invalid";
+- at most :data:`MAX_FILTER_VALUES` values in one call, counted across all its filters
+  (``FilterLimitExceeded``, AWS's wording).
 
 The service layer describes each resource as "filter name -> candidate values" (a mapping,
 or a function for lazily computed values); a resource matches a filter when *any* of its
@@ -19,11 +21,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from stockade.api.model import model_filter_names
-from stockade.domain.errors import AwsError, invalid_parameter_value, missing_parameter
+from stockade.domain.errors import (
+    AwsError,
+    filter_limit_exceeded,
+    invalid_parameter_value,
+    missing_parameter,
+)
+
+#: AWS's limit on filter values in one Describe call ("The maximum number of filter values
+#: specified on a single call is 200"; clients split their id lists at 199 + 1 other value).
+MAX_FILTER_VALUES = 200
+#: Candidate texts remembered per filter: resources repeat the same values (VPC ids, owner,
+#: protocols, CIDRs), so a wildcard filter is evaluated once per distinct text.
+_MEMO_SIZE = 4096
 
 #: Allowed-name entry that admits every ``tag:<key>`` filter (as :func:`model_filter_names`).
 TAG_FILTERS = "tag:"
@@ -65,12 +79,19 @@ def wildcard_regex(value: str) -> re.Pattern[str] | None:
 
 @dataclass(frozen=True)
 class Filter:
-    """One ``Filter.N``: its name and its values, split into exact strings and patterns."""
+    """One ``Filter.N``: its name and its values, split into exact strings and one pattern.
+
+    All wildcard values of the filter are compiled once, into a single alternation, so a
+    candidate is tested by one regex call in C rather than one Python call per value; the
+    verdict per distinct candidate text is remembered (bounded), which makes the cost of a
+    Describe call grow with the distinct texts, not with values x resources x candidates.
+    """
 
     name: str
     values: tuple[str, ...]
     exact: frozenset[str]
-    patterns: tuple[re.Pattern[str], ...]
+    pattern: re.Pattern[str] | None
+    _memo: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, name: str, values: Sequence[str]) -> Filter:
@@ -80,8 +101,9 @@ class Filter:
             if pattern is None:
                 exact.add(value)
             else:
-                patterns.append(pattern)
-        return cls(name, tuple(values), frozenset(exact), tuple(patterns))
+                patterns.append(f"(?:{pattern.pattern})")
+        combined = re.compile("|".join(dict.fromkeys(patterns)), re.DOTALL) if patterns else None
+        return cls(name, tuple(values), frozenset(exact), combined)
 
     def accepts(self, candidate: Any) -> bool:
         """Whether one candidate value matches one of this filter's values."""
@@ -90,7 +112,14 @@ class Filter:
         text = _text(candidate)
         if text in self.exact:
             return True
-        return any(p.fullmatch(text) for p in self.patterns)
+        if self.pattern is None:
+            return False
+        known = self._memo.get(text)
+        if known is None:
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            known = self._memo[text] = self.pattern.fullmatch(text) is not None
+        return known
 
 
 def _text(value: Any) -> str:
@@ -145,7 +174,9 @@ def compile_filters(
 
     ``filters`` is the parsed ``Filters`` list (``[{"Name": ..., "Values": [...]}]``) or a
     plain name -> values mapping. ``allowed`` may hold :data:`TAG_FILTERS` to admit every
-    ``tag:<key>``. A filter without values is rejected ([UNVERIFIED] AWS behaviour).
+    ``tag:<key>``. A filter without values is rejected ([UNVERIFIED] AWS behaviour); more
+    than :data:`MAX_FILTER_VALUES` values in all is ``FilterLimitExceeded``, checked before
+    anything is compiled.
     """
     if not filters:
         return FilterSet(())
@@ -153,6 +184,8 @@ def compile_filters(
         items = [{"Name": name, "Values": list(values)} for name, values in filters.items()]
     else:
         items = list(filters)
+    if sum(len(item.get("Values") or ()) for item in items) > MAX_FILTER_VALUES:
+        raise filter_limit_exceeded(MAX_FILTER_VALUES)
     compiled = []
     for index, item in enumerate(items, 1):
         name = item.get("Name")

@@ -11,7 +11,9 @@ Two uses, matching stockade's two auth modes:
   (``X-Amz-Signature`` in the query) forms are both accepted.
 
 Every failure is an :class:`AwsError` (``AuthFailure``, 401; ``RequestExpired`` for a stale
-or expired request) -- never another exception, whatever the headers contain.
+or expired request; ``SignatureDoesNotMatch`` for a credential scoped to another service)
+-- never another exception, whatever the headers contain. :func:`check_headers` checks
+what the headers alone can prove, so a server can refuse before reading any body.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from urllib.parse import quote, unquote
 
 from botocore.utils import normalize_url_path
 
-from stockade.domain.errors import AwsError
+from stockade.domain.errors import AwsError, wrong_signing_service
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 #: AWS's wording for credentials it cannot validate (wrong key, secret or signature).
@@ -276,6 +278,12 @@ def _verify(
 
 
 def _check_time(auth: RequestAuth, now: datetime, max_skew: timedelta | None) -> str:
+    """The signing time, checked against the clock.
+
+    A header-signed request must be within ``max_skew`` of now. A presigned URL lives for
+    its own ``X-Amz-Expires`` (up to seven days, as AWS) from its signing time, so only a
+    signing time in the future beyond the skew is refused, not one in the past.
+    """
     amz_date = auth.amz_date
     if amz_date is None or not _AMZ_DATE.fullmatch(amz_date) or amz_date[:8] != auth.date:
         raise _failure("missing or inconsistent X-Amz-Date")
@@ -283,15 +291,35 @@ def _check_time(auth: RequestAuth, now: datetime, max_skew: timedelta | None) ->
         signed_at = datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     except ValueError:
         raise _failure("bad X-Amz-Date") from None
-    if (
-        auth.presigned
-        and auth.expires is not None
-        and now > signed_at + timedelta(seconds=auth.expires)
-    ):
-        raise AwsError("RequestExpired", "Request has expired.")
-    if max_skew is not None and abs(now - signed_at) > max_skew:
+    if auth.presigned:
+        if now > signed_at + timedelta(seconds=auth.expires or 0):
+            raise AwsError("RequestExpired", "Request has expired.")
+        if max_skew is not None and signed_at - now > max_skew:
+            raise AwsError("RequestExpired", "Request has expired.")
+    elif max_skew is not None and abs(now - signed_at) > max_skew:
         raise AwsError("RequestExpired", "Request has expired.")
     return amz_date
+
+
+def check_headers(
+    auth: RequestAuth,
+    *,
+    service: str | Iterable[str],
+    now: datetime | None = None,
+    max_skew: timedelta | None = DEFAULT_MAX_SKEW,
+) -> None:
+    """What can be checked before the body is read: the credential scope names ``service``
+    (one of them, when the action is not known yet) and the signing time is acceptable.
+
+    ``SignatureDoesNotMatch`` (AWS's query-protocol wording) for a scope of another
+    service; ``AuthFailure`` / ``RequestExpired`` as :func:`verify` for the time.
+    """
+    if not auth.signed:
+        raise _failure("unsigned request")
+    allowed = (service,) if isinstance(service, str) else tuple(service)
+    if auth.service not in allowed:
+        raise wrong_signing_service(allowed[0])
+    _check_time(auth, now or datetime.now(UTC), max_skew)
 
 
 def _payload_hash(hmap: dict[str, list[str]], body: bytes) -> str:

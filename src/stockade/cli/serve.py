@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
@@ -25,17 +28,42 @@ def serve(
         ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
-    dataplane: Annotated[str, typer.Option(
-        "--dataplane", help="Run the Linux data plane too: auto (when root and nftables "
-                            "are usable), on or off.")] = "auto",
+    dataplane: Annotated[
+        str,
+        typer.Option(
+            "--dataplane",
+            help="Run the Linux data plane too, as a child process: auto (when "
+            "root and nftables are usable and no other agent holds the "
+            "world), on or off.",
+        ),
+    ] = "auto",
+    allow_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-origin",
+            help="Browser origin (e.g. https://console.example) allowed to call the API in "
+            "open mode; repeatable. Other browser requests are refused with 403.",
+        ),
+    ] = None,
+    interval: Annotated[
+        int,
+        typer.Option(
+            "--max-aggregation-interval",
+            help="With the data plane: seconds summed into one flow-log record per flow, "
+            "600 (default) or 60.",
+        ),
+    ] = 600,
 ) -> None:
     """Serve the EC2 API (POST / with Action=..., GET /health) until interrupted."""
     import uvicorn
 
     from stockade.api.app import configure_logging, create_app, uvicorn_config, warm_up
     from stockade.api.auth import AuthConfig
+    from stockade.api.edge import OriginPolicy
+    from stockade.cli.dataplane import check_interval
     from stockade.store.sql import SqlStore
 
+    check_interval(interval)  # before anything starts
     try:
         auth_config = AuthConfig.load(auth) if auth else AuthConfig()
     except ValueError as exc:
@@ -47,14 +75,49 @@ def serve(
     logging.getLogger("stockade.api").info(
         "serving the EC2 API on http://%s:%d (store %s, auth %s)", host, port, path, mode
     )
-    app = create_app(store, auth_config, quotas_from_env())
-    warm_up()
-    from stockade.cli.dataplane import start_agent  # the data plane follows the same store
+    from stockade.cli.dataplane import start_dataplane  # the agent follows the same store
 
-    agent = start_agent(store, dataplane)
+    dataplane_process = None
     try:
-        uvicorn.Server(uvicorn_config(app, host, port)).run()
+        dataplane_process = start_dataplane(path, dataplane, verbose=verbose, interval=interval)
+        origins = OriginPolicy.of(host, allow_origin or ())
+        app = create_app(
+            store,
+            auth_config,
+            quotas_from_env(),
+            dataplane=dataplane_process.status,
+            origins=origins,
+        )
+        warm_up()
+        with _stopped_by_signal():
+            uvicorn.Server(uvicorn_config(app, host, port)).run()
     finally:
-        if agent is not None:
-            agent.stop()
+        if dataplane_process is not None:
+            dataplane_process.stop()  # SIGTERM to the agent child, and wait for it
         store.close()
+
+
+class _Stopped(Exception):
+    """SIGTERM or SIGINT after uvicorn's graceful shutdown."""
+
+
+@contextlib.contextmanager
+def _stopped_by_signal() -> Iterator[None]:
+    """Let ``serve`` finish normally (stopping the agent child, closing the store, exit 0)
+    after SIGTERM/SIGINT.
+
+    Why: uvicorn shuts down gracefully on these signals and then raises the signal again
+    under the previous handlers — by default SIGTERM's, which kills the process before any
+    ``finally`` runs.
+    """
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Stopped
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with contextlib.suppress(_Stopped):
+            yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

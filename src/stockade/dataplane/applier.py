@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from stockade.dataplane.delta import render_delta
+from stockade.dataplane.delta import delta_steps
+from stockade.dataplane.names import GUARD_TABLE, TABLE
 from stockade.dataplane.nft import Nft, NftError
 from stockade.dataplane.render import render_full
 from stockade.dataplane.ruleset import Ruleset
@@ -37,29 +39,45 @@ class Applier:
         self.namespace = namespace
         self.nft = nft or Nft(namespace)
         self.current: Ruleset | None = None  # what the kernel holds; None: unknown
+        self.desired: Ruleset | None = None  # the last ruleset asked for
+        #: The namespace's nftables generation right after our last commit: if it moves
+        #: without us, someone else changed the ruleset (drift).
+        self.generation: int | None = None
+        #: Called before a full rewrite (which zeroes every counter); what it returns is
+        #: called once the rewrite succeeded (the rule hit counters carry over this way).
+        self.before_rewrite: Callable[[], Callable[[], None]] | None = None
 
     def apply(self, new: Ruleset) -> Applied:
         started = time.perf_counter()
+        self.desired = new
         if self.current is None:
             text = render_full(new)
-            self._run(text)
+            self._rewrite(text)
             self.current = new
             return Applied("full", time.perf_counter() - started, len(text))
-        text = render_delta(self.current, new)
-        if not text:
+        steps = delta_steps(self.current, new)
+        if not steps:
             self.current = new
             return Applied("unchanged", time.perf_counter() - started, 0)
+        text = "".join(steps)
         try:
-            self._run(text)
+            for step in steps:  # prepare, then switch (see delta.py)
+                self._run(step)
             mode = "delta"
         except NftError as exc:
             log.warning("incremental update of %s refused (%s); rewriting the whole table",
                         self.namespace, _first_line(exc))
             text = render_full(new)
-            self._run(text)
+            self._rewrite(text)
             mode = "full-after-error"
         self.current = new
         return Applied(mode, time.perf_counter() - started, len(text))
+
+    def _rewrite(self, text: str) -> None:
+        after = self.before_rewrite() if self.before_rewrite is not None else None
+        self._run(text)
+        if after is not None:
+            after()
 
     def _run(self, text: str) -> None:
         try:
@@ -67,6 +85,27 @@ class Applier:
         except NftError:
             self.current = None  # the old rules are still there, but start over next time
             raise
+        self.generation = self.nft.generation()
+
+    def drift(self) -> list[str]:
+        """How the kernel's ruleset differs from what was applied (empty: it does not)."""
+        if self.desired is None:
+            return []
+        missing = {TABLE, GUARD_TABLE} - self.nft.tables()
+        if missing:
+            return [f"table {', '.join(sorted(missing))} is missing"]
+        generation = self.nft.generation()
+        if self.generation is not None and generation != self.generation:
+            return [f"the ruleset was changed by someone else (generation {self.generation} "
+                    f"-> {generation})"]
+        return []
+
+    def repair(self) -> Applied | None:
+        """Rewrite the whole table from the last ruleset asked for."""
+        if self.desired is None:
+            return None
+        self.current = None
+        return self.apply(self.desired)
 
     def close(self) -> None:
         self.nft.close()

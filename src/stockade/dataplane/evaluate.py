@@ -15,7 +15,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from stockade.dataplane.names import IGW_LINK
-from stockade.dataplane.ruleset import Element, Kind, Lookup, Ruleset, group_chain_name
+from stockade.dataplane.ruleset import Element, Kind, Lookup, Ruleset
 from stockade.policy import Direction
 
 
@@ -70,9 +70,8 @@ def _port_verdict(
     """The rule that accepts the packet on this side, or ``None`` (rejected)."""
     port = ruleset.ports[ifname]
     address = ipaddress.ip_address(remote)
-    for group_id in port.group_ids:
-        chain = ruleset.groups.get(group_chain_name(group_id, direction))
-        for lookup in chain.lookups if chain else ():
+    for name in ruleset.port_chain_targets(port, direction):
+        for lookup in ruleset.groups[name].lookups:
             hit = _lookup(ruleset, lookup, packet, address)
             if hit is not None:
                 return hit.rule_id

@@ -48,7 +48,7 @@ class Internet:
     def ensure(self) -> Rtnl:
         """The internet namespace (created on first use) and this thread's handle on it."""
         if not netns.exists(self.name):
-            netns.create(self.name)
+            netns.create(self.name, self.world.marker)
             netns.sysctl(self.name, links.ROUTER)
         ipr = getattr(self._local, "ipr", None)
         if ipr is None:
@@ -80,14 +80,23 @@ class Internet:
             stale = links.index(ipr, uplink)
             if stale is not None:
                 ipr.link("del", index=stale)
-            ipr.link("add", ifname=uplink, kind="veth", address=mac_for(uplink),
-                     peer={"ifname": IGW_LINK, "address": mac_for(IGW_LINK + plan.vpc_id),
-                           "net_ns_fd": str(netns.RUN_DIR / self.world.router(plan.vpc_id))})
+            ipr.link(
+                "add",
+                ifname=uplink,
+                kind="veth",
+                address=mac_for(uplink),
+                peer={
+                    "ifname": IGW_LINK,
+                    "address": mac_for(IGW_LINK + plan.vpc_id),
+                    "net_ns_fd": str(netns.RUN_DIR / self.world.router(plan.vpc_id)),
+                },
+            )
         outer = links.index(ipr, uplink)
         inner = links.index(router, IGW_LINK)
         assert outer is not None and inner is not None
-        self._point_to_point(ipr, outer, router, inner, mac_for(uplink),
-                             mac_for(IGW_LINK + plan.vpc_id))
+        self._point_to_point(
+            ipr, outer, router, inner, mac_for(uplink), mac_for(IGW_LINK + plan.vpc_id)
+        )
         links.wait_up(ipr, outer)
         links.wait_up(router, inner)
         for net in DOCUMENTATION:
@@ -99,8 +108,7 @@ class Internet:
         self._routes_over(ipr, outer, wanted)
 
     @staticmethod
-    def _point_to_point(a: Rtnl, a_idx: int, b: Rtnl, b_idx: int, a_mac: str,
-                        b_mac: str) -> None:
+    def _point_to_point(a: Rtnl, a_idx: int, b: Rtnl, b_idx: int, a_mac: str, b_mac: str) -> None:
         for ipr, idx, (v4, v6), (peer_v4, peer_v6), peer_mac in (
             (a, a_idx, (INTERNET_V4, INTERNET_V6), (ROUTER_V4, ROUTER_V6), b_mac),
             (b, b_idx, (ROUTER_V4, ROUTER_V6), (INTERNET_V4, INTERNET_V6), a_mac),
@@ -121,8 +129,9 @@ class Internet:
                     continue
                 text = f"{dst}/{route['dst_len']}"
                 if text not in wanted:
-                    links.ignore((links.ENOENT, links.ESRCH), ipr.route, "del", dst=text,
-                                 oif=idx, family=fam)
+                    links.ignore(
+                        (links.ENOENT, links.ESRCH), ipr.route, "del", dst=text, oif=idx, family=fam
+                    )
         for dst in wanted:
             gateway = ROUTER_V6 if ":" in dst else ROUTER_V4
             links.add_route(ipr, dst, idx, gateway=gateway, onlink=True)
@@ -141,8 +150,10 @@ class Internet:
     def host(self, address: str) -> Iterator[str]:
         """A namespace holding ``address`` on the internet, for the body; yields its name."""
         if not is_documentation(address):
-            raise ValueError(f"{address} is not a documentation address (192.0.2.0/24, "
-                             "198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32)")
+            raise ValueError(
+                f"{address} is not a documentation address (192.0.2.0/24, "
+                "198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32)"
+            )
         name = self.add_host(address)
         try:
             yield name
@@ -155,8 +166,10 @@ class Internet:
         Callable from any thread (it uses its own short-lived rtnetlink handles).
         """
         if not netns.exists(self.name):
-            raise LookupError("the simulated internet does not exist: is the data plane "
-                              "running (stockade serve / stockade dataplane run)?")
+            raise LookupError(
+                "the simulated internet does not exist: is the data plane "
+                "running (stockade serve / stockade dataplane run)?"
+            )
         name = self.world.host(address)
         link = World.host_link(address)
         with netns.iproute(self.name) as ipr:
@@ -165,12 +178,20 @@ class Internet:
             fam = links.family(address)
             if any(r.get("RTA_DST") == address for r in ipr.get_routes(family=fam)):
                 raise ValueError(f"{address} is routed to a VPC (an instance's public address)")
-            netns.create(name)
+            netns.create(name, self.world.marker)
             netns.sysctl(name, links.QUIET_IPV6)
             host_mac, link_mac = mac_for(name), mac_for(link)
-            ipr.link("add", ifname=link, kind="veth", address=link_mac,
-                     peer={"ifname": "eth0", "address": host_mac,
-                           "net_ns_fd": str(netns.RUN_DIR / name)})
+            ipr.link(
+                "add",
+                ifname=link,
+                kind="veth",
+                address=link_mac,
+                peer={
+                    "ifname": "eth0",
+                    "address": host_mac,
+                    "net_ns_fd": str(netns.RUN_DIR / name),
+                },
+            )
             outer = links.index(ipr, link)
             assert outer is not None
             links.add_address(ipr, outer, INTERNET_V4, 32, on_link=True)
@@ -182,8 +203,9 @@ class Internet:
             inner = links.index(inner_ipr, "eth0")
             assert inner is not None
             links.set_up(inner_ipr, links.index(inner_ipr, "lo"), True)
-            links.add_address(inner_ipr, inner, address, 128 if ":" in address else 32,
-                              on_link=True)
+            links.add_address(
+                inner_ipr, inner, address, 128 if ":" in address else 32, on_link=True
+            )
             links.set_up(inner_ipr, inner, True)
             gateway = INTERNET_V6 if ":" in address else INTERNET_V4
             links.add_neighbour(inner_ipr, inner, gateway, link_mac)

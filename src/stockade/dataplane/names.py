@@ -24,8 +24,15 @@ ROOT_PREFIX = "stk"
 DEFAULT_PREFIX = "stk-"
 #: The nft table in each VPC router namespace.
 TABLE = "stk_vpc"
+#: The second table of each router: drops every forwarded packet the VPC table did not
+#: accept (so a missing VPC table fails closed).
+GUARD_TABLE = "stk_guard"
+#: Packet mark set by every accept of the VPC table's last filter chain.
+ACCEPT_MARK = 0x5354
 #: The router's link to the internet namespace (one per router namespace, so fixed).
 IGW_LINK = "stkigw"
+#: First word of the marker every namespace of a world carries (see :attr:`World.marker`).
+MARKER_TAG = "stockade"
 #: NFLOG group the rulesets log to (groups are per network namespace).
 LOG_GROUP = 7
 
@@ -55,9 +62,15 @@ def _digest(text: str, length: int) -> str:
 
 @dataclass(frozen=True)
 class World:
-    """The names of one simulated world (one prefix)."""
+    """The names of one simulated world (one prefix), and of its owner's marker.
+
+    ``owner`` is the id of the store whose agent builds the world (:func:`store_id`); every
+    namespace the world creates carries :attr:`marker`, so an agent prunes, and ``stockade
+    down`` removes, only namespaces that say they are its own.
+    """
 
     prefix: str = DEFAULT_PREFIX
+    owner: str = ""
 
     def __post_init__(self) -> None:
         if not _PREFIX_RE.match(self.prefix):
@@ -82,11 +95,19 @@ class World:
         """A transient internet host holding ``address``."""
         return f"{self.prefix}host-{address.replace(':', '_').replace('.', '-')}"
 
+    @property
+    def marker(self) -> str:
+        """What marks a namespace as this world's, built for this owner (``lo``'s alias)."""
+        return f"{MARKER_TAG} world={self.prefix} store={self.owner or '-'}"
+
+    def owned_by(self, owner: str) -> World:
+        return World(self.prefix, owner)
+
     def owns(self, namespace: str) -> bool:
         return namespace.startswith(self.prefix)
 
     def instance_id_of(self, namespace: str) -> str | None:
-        rest = namespace[len(self.prefix):] if self.owns(namespace) else ""
+        rest = namespace[len(self.prefix) :] if self.owns(namespace) else ""
         return rest if rest.startswith("i-") else None
 
     # -- links (all in namespaces the world owns) ---------------------------------------------
@@ -110,6 +131,22 @@ class World:
     def host_link(address: str) -> str:
         """Internet-namespace side of a transient host's link."""
         return "stkh" + _digest(address, _IFNAMSIZ - 4)
+
+
+def store_id(store: str) -> str:
+    """A short stable id of a store (its URL, password hidden) for namespace markers."""
+    return _digest(store, 12)
+
+
+def parse_marker(text: str | None) -> tuple[str, str] | None:
+    """``(world prefix, store id)`` of a marker, or ``None`` when ``text`` is not one."""
+    parts = (text or "").split()
+    if len(parts) != 3 or parts[0] != MARKER_TAG:
+        return None
+    fields = dict(p.split("=", 1) for p in parts[1:] if "=" in p)
+    if set(fields) != {"world", "store"}:
+        return None
+    return fields["world"], fields["store"]
 
 
 def chain_id(resource_id: str) -> str:

@@ -7,6 +7,11 @@ moves back (:func:`entered`); the sockets then work from any thread. Only the ca
 thread moves — the process, and its other threads, stay where they are.
 
 Namespace creation and removal use pyroute2 (``/run/netns`` bind mounts, as ``ip netns``).
+
+A namespace's *marker* (which world and store made it, :attr:`World.marker`) is the alias
+of its ``lo`` link: it lives inside the namespace, so it is created and removed with it,
+cannot be left behind or go stale in some other directory, and ``ip -d link show lo``
+shows it.
 """
 
 from __future__ import annotations
@@ -66,12 +71,36 @@ def exists(name: str) -> bool:
     return (RUN_DIR / name).exists()
 
 
-def create(name: str) -> None:
-    """Create namespace ``name`` (``stk``-prefixed); a no-op when it exists."""
+def create(name: str, marker: str | None = None) -> None:
+    """Create namespace ``name`` (``stk``-prefixed) carrying ``marker``; when it exists,
+    only mark it if it carries no marker yet (one left unmarked by a crash between the
+    two steps, or made before markers existed)."""
     _check(name)
     with _lock:
-        if not exists(name):
+        fresh = not exists(name)
+        if fresh:
             _netns.create(name)
+    if marker is not None and (fresh or marker_of(name) is None):
+        mark(name, marker)
+
+
+def _loopback(ipr: IPRoute) -> int:
+    return ipr.link_lookup(ifname="lo")[0]
+
+
+def mark(name: str, marker: str) -> None:
+    """Set namespace ``name``'s marker (its ``lo`` alias)."""
+    with entered(name), IPRoute() as ipr:
+        ipr.link("set", index=_loopback(ipr), ifalias=marker)
+
+
+def marker_of(name: str) -> str | None:
+    """Namespace ``name``'s marker, ``None`` when it has none or is gone."""
+    try:
+        with entered(name), IPRoute() as ipr:
+            return ipr.get_links(_loopback(ipr))[0].get("IFLA_IFALIAS") or None
+    except LookupError:
+        return None
 
 
 def remove(name: str) -> None:
@@ -125,9 +154,11 @@ class Rtnl:
 
         def call(*args, **kwargs):
             if threading.get_ident() != self._owner:
-                raise RuntimeError(f"the rtnetlink handle of {self.name} belongs to another "
-                                   "thread (pyroute2 would open a socket in this thread's "
-                                   "namespace)")
+                raise RuntimeError(
+                    f"the rtnetlink handle of {self.name} belongs to another "
+                    "thread (pyroute2 would open a socket in this thread's "
+                    "namespace)"
+                )
             with entered(self.name):
                 return method(*args, **kwargs)
 

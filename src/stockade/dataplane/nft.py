@@ -20,6 +20,9 @@ import subprocess
 import threading
 from typing import Any
 
+from pyroute2.netlink import NLM_F_REQUEST
+from pyroute2.netlink.nfnetlink.nftsocket import NFT_MSG_GETGEN, NFTSocket, nft_gen_msg
+
 from stockade.dataplane import netns
 
 
@@ -65,6 +68,7 @@ class Nft:
         self._lock = threading.Lock()
         self._ctx: int | None = None
         self._json_ctx: int | None = None
+        self._gen_socket: NFTSocket | None = None
         if _LIB is not None:
             with netns.entered(namespace):
                 self._ctx = self._new_context(json_output=False)
@@ -108,9 +112,28 @@ class Nft:
                 raise NftError(err.strip() or f"nft failed (rc={rc})")
             return out
 
+    def generation(self) -> int:
+        """The namespace's nftables ruleset generation: every committed transaction, ours
+        or anyone's, moves it — so an unchanged generation means an unchanged ruleset."""
+        with self._lock:
+            if self._gen_socket is None:
+                with netns.entered(self.namespace):
+                    self._gen_socket = NFTSocket()
+            (msg,) = self._gen_socket.request_get(nft_gen_msg(), NFT_MSG_GETGEN,
+                                                  msg_flags=NLM_F_REQUEST)
+            return int(msg.get_attr("NFTA_GEN_ID"))
+
+    def tables(self) -> set[str]:
+        """Names of the namespace's tables."""
+        data = self.query("list tables")["nftables"]
+        return {item["table"]["name"] for item in data if "table" in item}
+
     def close(self) -> None:
         """Release the netlink sockets (a namespace lives while a socket holds it)."""
         with self._lock:
+            if self._gen_socket is not None:
+                self._gen_socket.close()
+                self._gen_socket = None
             for ctx in (self._ctx, self._json_ctx):
                 if ctx is not None and _LIB is not None:
                     _LIB.nft_ctx_free(ctx)

@@ -57,8 +57,19 @@ class PortPlan:
 
     def topology_key(self) -> tuple:
         """What the topology depends on (a change here rebuilds the port's link)."""
-        return (self.instance_id, self.ifname, self.device, self.device_index, self.mac,
-                self.ipv4, self.prefix4, self.gateway4, self.ipv6, self.prefix6, self.gateway6)
+        return (
+            self.instance_id,
+            self.ifname,
+            self.device,
+            self.device_index,
+            self.mac,
+            self.ipv4,
+            self.prefix4,
+            self.gateway4,
+            self.ipv6,
+            self.prefix6,
+            self.gateway6,
+        )
 
 
 @dataclass(frozen=True)
@@ -124,6 +135,43 @@ def plan_world(snapshot: Snapshot, cache: dict | None = None) -> dict[str, VpcPl
             tuple(sorted(vpc_ports, key=lambda p: p.eni_id)),
         )
     return plans
+
+
+def addresses_left(old: VpcPlan | None, new: VpcPlan | None) -> frozenset[str]:
+    """The addresses that left an interface between two plans of one VPC.
+
+    An address *stays* only while the same interface on the same instance holds it: a
+    private or IPv6 address of a port that is gone (interface detached or deleted,
+    instance terminated) or that moved to another instance has left, and so has a public
+    IPv4 the gateway no longer translates for that port (instance stopped, gateway
+    detached). Their tracked connections must go before the address serves anyone else
+    (:mod:`stockade.dataplane.conntrack`). A port that only goes down keeps its addresses.
+    """
+    return frozenset(address for address, _eni, _instance in _held(old) - _held(new))
+
+
+def addresses_rehomed(old: VpcPlan | None, new: VpcPlan) -> frozenset[str]:
+    """The addresses whose holder changed: those that left an interface, and those that
+    arrived at one — a flow tracked for an arriving address predates its holder (it hit
+    the address while it was free, and would keep steering its packets as it did then).
+    Nothing can be said without the old plan (after a restart)."""
+    if old is None:
+        return frozenset()
+    return addresses_left(old, new) | addresses_left(new, old)
+
+
+def _held(plan: VpcPlan | None) -> set[tuple[str, str, str]]:
+    """(address, interface, instance) for every address the plan's ports hold."""
+    if plan is None:
+        return set()
+    return {
+        (address, port.eni_id, port.instance_id)
+        for port in plan.ports
+        for address in (
+            *port.addresses,
+            *([port.public_ip] if plan.internet and port.public_ip else []),
+        )
+    }
 
 
 def _port(snapshot: Snapshot, eni: NetworkInterface, subnets: Mapping) -> PortPlan | None:

@@ -306,3 +306,34 @@ def listen_all(listeners: Listeners, namespaces: Iterable[str], tcp: Iterable[in
                 proto, (socket.AF_INET, socket.AF_INET6))
             for fam in fams:
                 listeners.raw(name, fam, proto)
+
+
+class NewFlowFlood:
+    """New UDP flows from a namespace, as fast as one thread sends them: every datagram has
+    a fresh source port, so every one is a *new* connection the rules must decide (an
+    established flow passes on conntrack alone). Used to look for moments where a change
+    of the ruleset rejects what both the old and the new rules allow. IPv4 only."""
+
+    def __init__(self, namespace: str, destination: str, port: int) -> None:
+        self._sock = open_socket(namespace, socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+        self.destination, self.port, self.sent = destination, port, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="stk-flood", daemon=True)
+
+    def _loop(self) -> None:
+        source = 1024
+        while not self._stop.is_set():
+            source = source + 1 if source < 65000 else 1024
+            header = struct.pack("!HHHH", source, self.port, 8, 0)  # no checksum (IPv4)
+            self._sock.sendto(header, (self.destination, 0))
+            self.sent += 1
+
+    def __enter__(self) -> NewFlowFlood:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self._sock.close()
+

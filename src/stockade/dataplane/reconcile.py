@@ -15,12 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from stockade.dataplane import netns
 from stockade.dataplane.applier import Applied, Applier
 from stockade.dataplane.compile import MemberIndex, assemble, compile_group
+from stockade.dataplane.counters import carry_over
 from stockade.dataplane.flowlog import FlowLogReader
+from stockade.dataplane.flowlog_window import DEFAULT_INTERVAL
 from stockade.dataplane.follow import Refresh
 from stockade.dataplane.names import World
-from stockade.dataplane.plan import PortPlan, VpcPlan, plan_world
+from stockade.dataplane.plan import PortPlan, VpcPlan, addresses_left, addresses_rehomed, plan_world
 from stockade.dataplane.ruleset import GroupChain, PortRules
 from stockade.dataplane.topology import Topology
 from stockade.domain.scope import Scope
@@ -60,9 +63,11 @@ class Reconciler:
         world: World | None = None,
         state_dir: str | Path | None = None,
         realize: Callable[[PortPlan], bool] | None = None,
+        flowlog_interval: float = DEFAULT_INTERVAL,
     ) -> None:
         self.world = world or World()
         self.state_dir = Path(state_dir) if state_dir else None
+        self.flowlog_interval = flowlog_interval  # seconds per flow-log record (AWS: 60, 600)
         self.realize = realize
         self.topology = Topology(self.world)
         self.routers: dict[str, Router] = {}
@@ -84,6 +89,50 @@ class Reconciler:
         """Assume nothing about the kernel: the next apply of each VPC is a full rewrite."""
         for router in self.routers.values():
             router.applier.current = None
+
+    def verify(self, topology: bool = True) -> list[str]:
+        """Compare the kernel with what was applied and repair what drifted.
+
+        Checks each router's tables and nftables generation (cheap) and, with
+        ``topology``, its namespaces, links, addresses and routes; a router that drifted is
+        put back: its topology re-synced as after a restart (what is intact is kept) and
+        its table rewritten whole. Returns one line per finding (empty: no drift).
+        """
+        found: list[str] = []
+        for vpc_id, router in list(self.routers.items()):
+            namespace = self.world.router(vpc_id)
+            drift: list[str] = []
+            if not netns.exists(namespace):  # our sockets keep the old one alive: look first
+                drift = [f"router namespace {namespace} is missing"]
+            elif topology:
+                drift = self.topology.drift(self._topology_plan(router.plan))
+            if not drift:
+                drift = router.applier.drift()
+            if drift:
+                found += [f"{vpc_id}: {line}" for line in drift]
+                self._repair(vpc_id)
+        return found
+
+    def _repair(self, vpc_id: str) -> None:
+        """Put a drifted router back: topology as after a restart (what is intact stays),
+        its whole table rewritten — before any link is re-created (``Topology.sync``)."""
+        router = self.routers[vpc_id]
+        desired = router.applier.desired
+        namespace = self.world.router(vpc_id)
+        plan = self._topology_plan(router.plan)
+        if netns.exists(namespace):
+            self.topology.sync(None, plan, (), router.applier.repair)
+            return
+        # The namespace went, and with it the links; our sockets still hold the old one.
+        self._remove(vpc_id)
+        self.topology.forget_namespace(namespace)
+
+        def rules(scope=router.scope, full=router.plan) -> None:
+            fresh = self._router(scope, full)
+            if desired is not None:
+                fresh.applier.apply(desired)
+
+        self.topology.sync(None, plan, (), rules)
 
     def prune(self) -> None:
         self.topology.prune(self._topology_plan(r.plan) for r in self.routers.values())
@@ -107,21 +156,30 @@ class Reconciler:
         for vpc_id, plan in plans.items():
             router = self.routers.get(vpc_id)
             old = router.plan if router else None
-            self.topology.sync(self._topology_plan(old) if old else None,
-                               self._topology_plan(plan))
-            if router is None:
-                router = self._router(scope, plan)
-            router.plan = plan
             ruleset = assemble(snapshot, plan, self._chains, self._members, self._port_rules)
-            batch.applied[vpc_id] = router.applier.apply(ruleset)
+
+            def rules(vpc_id=vpc_id, plan=plan, ruleset=ruleset) -> None:
+                # A new router holds no port yet, should the links fail to come (a retry).
+                router = self.routers.get(vpc_id) or self._router(scope, replace(plan, ports=()))
+                batch.applied[vpc_id] = router.applier.apply(ruleset)
+
+            # The rules go in between the links that go and those that come (Topology.sync).
+            self.topology.sync(self._topology_plan(old) if old else None,
+                               self._topology_plan(plan), addresses_rehomed(old, plan), rules)
+            self.routers[vpc_id].plan = plan  # only now: a failed sync is retried from `old`
 
     def _router(self, scope: Scope, plan: VpcPlan) -> Router:
         namespace = self.world.router(plan.vpc_id)
         router = Router(scope, plan, Applier(namespace))
         if self.state_dir is not None:
-            router.reader = FlowLogReader(namespace, plan.vpc_id, self.state_dir,
-                                          lambda ifname: self._interface(plan.vpc_id, ifname))
+            router.reader = FlowLogReader(
+                namespace, plan.vpc_id, self.state_dir,
+                lambda ifname: self._interface(plan.vpc_id, ifname),
+                lambda: router.plan.ports,
+                self.flowlog_interval)
             router.reader.start()
+            router.applier.before_rewrite = carry_over(router.applier.nft, self.state_dir,
+                                                       plan.vpc_id)
         self.routers[plan.vpc_id] = router
         return router
 
@@ -136,7 +194,8 @@ class Reconciler:
         if router.reader is not None:
             router.reader.stop()
         router.applier.close()
-        self.topology.remove_vpc(vpc_id, router.plan.instances)
+        self.topology.remove_vpc(vpc_id, router.plan.instances,
+                                 addresses_left(router.plan, None))
 
     def _topology_plan(self, plan: VpcPlan) -> VpcPlan:
         if self.realize is None:

@@ -14,12 +14,20 @@ The fixed part of the table (base chains) is the same for every VPC:
   packets pass both (stateful); invalid ones are dropped — except ICMP, which conntrack
   calls invalid when it is not a query (an unsolicited echo reply, an error with no
   connection), where AWS still applies the rules: those go to the rules;
-- a port or link the table does not know is dropped (fail closed);
+- a port or link the table does not know is dropped (fail closed), and so is what comes
+  from the internet and would go straight back to it (a packet for a public address no
+  interface holds any more must not loop between the router and the internet);
 - ``nat_in`` / ``nat_out``: the internet gateway's 1:1 NAT between public and private IPv4;
   a private source without a public address never leaves through the gateway. NAT needs a
   connection, so the ICMP packets conntrack calls invalid are translated statelessly
   (``nat_*_untracked``: the ICMP checksum does not cover addresses);
 - ``router``: nothing but neighbour discovery reaches the router itself.
+
+Fail closed: every way the ``ingress`` chain accepts (the last filter a forwarded packet
+crosses) also sets :data:`~stockade.dataplane.names.ACCEPT_MARK`, and a second table,
+``stk_guard``, drops every forwarded packet without it. Should the VPC table vanish (an
+``nft delete table`` behind the agent's back, a half-done restart), nothing is forwarded
+until the agent puts it back — instead of everything.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 
-from stockade.dataplane.names import IGW_LINK, LOG_GROUP, TABLE
+from stockade.dataplane.names import ACCEPT_MARK, GUARD_TABLE, IGW_LINK, LOG_GROUP, TABLE
 from stockade.dataplane.ruleset import (
     Element,
     GroupChain,
@@ -38,12 +46,13 @@ from stockade.dataplane.ruleset import (
     RuleChain,
     Ruleset,
     Timeout,
-    group_chain_name,
     rule_chain_name,
 )
 from stockade.policy import Direction
 
 T = f"inet {TABLE}"
+#: Set by every accept of the last filter chain; the guard table forwards nothing else.
+MARK = f"meta mark set {ACCEPT_MARK:#x}"
 #: Bytes of each logged packet copied to the flow-log reader (IPv6 + TCP headers fit).
 SNAPLEN = 128
 
@@ -64,15 +73,16 @@ _BASE_CHAINS = f"""\
     ct state established,related accept
     ct state invalid meta l4proto != {{ 1, 58 }} counter drop
     iifname vmap @eg_dispatch
+    iifname "{IGW_LINK}" oifname "{IGW_LINK}" counter drop
     iifname "{IGW_LINK}" accept
     counter drop
   }}
   chain ingress {{
     type filter hook forward priority 10; policy accept;
-    ct state established,related accept
+    ct state established,related {MARK} accept
     ct state invalid meta l4proto != {{ 1, 58 }} counter drop
     oifname vmap @in_dispatch
-    oifname "{IGW_LINK}" accept
+    oifname "{IGW_LINK}" {MARK} accept
     counter drop
   }}
   chain nat_out {{
@@ -95,6 +105,18 @@ _BASE_CHAINS = f"""\
     iifname "lo" accept
     meta l4proto 58 icmpv6 type {{ 133, 135, 136 }} accept
   }}
+"""
+
+#: The guard: while the VPC table is missing, nothing is forwarded (fail closed).
+GUARD = f"""\
+add table inet {GUARD_TABLE}
+delete table inet {GUARD_TABLE}
+table inet {GUARD_TABLE} {{
+  chain forward {{
+    type filter hook forward priority 100; policy drop;
+    meta mark {ACCEPT_MARK:#x} accept
+  }}
+}}
 """
 
 _FIXED_SETS = """\
@@ -183,22 +205,24 @@ def group_chain_body(chain: GroupChain) -> list[str]:
     return [lookup_line(lookup, chain.direction) for lookup in chain.lookups]
 
 
-def port_chain_body(port: PortRules, direction: Direction) -> list[str]:
+def port_chain_body(port: PortRules, direction: Direction, targets: Iterable[str]) -> list[str]:
+    """Set the timeouts, jump to each group chain in ``targets``, reject the rest."""
     suffix = "in" if direction is Direction.INGRESS else "eg"
     lines = [
         f'meta l4proto 6 ct timeout set "{port.tcp_timeout.name}"',
         f'meta l4proto 17 ct timeout set "{port.udp_timeout.name}"',
     ]
-    lines += [f"jump {group_chain_name(g, direction)}" for g in port.group_ids]
+    lines += [f"jump {name}" for name in targets]
     lines.append(f"goto reject_{suffix}")
     return lines
 
 
 def rule_chain_body(rule: RuleChain) -> list[str]:
     tag = "in" if rule.direction is Direction.INGRESS else "eg"
+    mark = f"{MARK} " if rule.direction is Direction.INGRESS else ""
     return [
         f'counter log prefix "A {tag} {rule.rule_id}" group {LOG_GROUP} snaplen {SNAPLEN} '
-        "accept"
+        f"{mark}accept"
     ]
 
 
@@ -240,7 +264,7 @@ def _chain_block(name: str, body: list[str]) -> str:
 
 def render_full(ruleset: Ruleset) -> str:
     """The table, replacing whatever is there in one transaction (add, delete, define)."""
-    out = [f"add table {T}\n", f"delete table {T}\n", f"table {T} {{\n"]
+    out = [GUARD, f"add table {T}\n", f"delete table {T}\n", f"table {T} {{\n"]
     for timeout in sorted(ruleset.timeouts.values(), key=lambda t: t.name):
         out.append(f"  ct timeout {timeout.name} {{\n    {timeout_body(timeout)}\n  }}\n")
     out.append(_FIXED_SETS)
@@ -256,8 +280,10 @@ def render_full(ruleset: Ruleset) -> str:
         out.append(_chain_block(name, group_chain_body(ruleset.groups[name])))
     for ifname in sorted(ruleset.ports):
         port = ruleset.ports[ifname]
-        out.append(_chain_block(port.egress_chain, port_chain_body(port, Direction.EGRESS)))
-        out.append(_chain_block(port.ingress_chain, port_chain_body(port, Direction.INGRESS)))
+        for direction, chain in ((Direction.EGRESS, port.egress_chain),
+                                 (Direction.INGRESS, port.ingress_chain)):
+            body = port_chain_body(port, direction, ruleset.port_chain_targets(port, direction))
+            out.append(_chain_block(chain, body))
     out.append(_BASE_CHAINS)
     out.append("}\n")
     out.extend(_fill_fixed_sets(ruleset))

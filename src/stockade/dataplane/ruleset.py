@@ -3,8 +3,15 @@
 The structure follows the ruleset (reference linux-dataplane.md §0 and §7):
 
 - one **group chain** per (security group, direction) in use in the VPC, shared by every
-  interface carrying the group. It holds a constant number of lookups — one anonymous
-  verdict map per kind of service and address family, plus one per referenced group —
+  interface carrying the group, named after its content (``g_<group>_<in|eg>_<digest>``):
+  a group whose rules change gets a *new* chain, built and committed while nothing jumps
+  to it, and only then do the port chains switch to it (:mod:`stockade.dataplane.delta`).
+  Rewriting a chain in place would be atomic for the rules but not for their anonymous
+  interval maps, which the kernel commits just *after* the new rules go live
+  (``nft_set_commit_update`` runs after the generation flip): a packet arriving in between
+  would find the new rule with an empty map and be rejected though both rule sets allow
+  it. A chain holds a constant number of lookups — one anonymous verdict map per kind of
+  service and address family, plus one per referenced group —
   whose elements are the group's rules cut into disjoint pieces
   (:mod:`stockade.dataplane.decompose`); so the cost of a packet does not grow with the
   number of rules;
@@ -18,6 +25,7 @@ The structure follows the ruleset (reference linux-dataplane.md §0 and §7):
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -65,9 +73,20 @@ class GroupChain:
     direction: Direction
     lookups: tuple[Lookup, ...]
 
-    @property
+    @cached_property
     def name(self) -> str:
-        return group_chain_name(self.group_id, self.direction)
+        return f"{group_chain_name(self.group_id, self.direction)}_{self.version}"
+
+    @cached_property
+    def version(self) -> str:
+        """A digest of the chain's content: equal chains share a name, changed ones don't."""
+        digest = hashlib.blake2b(digest_size=5)
+        for lookup in self.lookups:
+            digest.update(f"{lookup.kind}|{lookup.family}|{lookup.members}|".encode())
+            for e in lookup.elements:
+                digest.update(f"{e.a_lo},{e.a_hi},{e.proto},{e.s_lo},{e.s_hi},{e.rule_id};"
+                              .encode())
+        return digest.hexdigest()
 
     @cached_property
     def rule_ids(self) -> frozenset[str]:
@@ -147,6 +166,19 @@ class Ruleset:
     def eni_of(self, ifname: str) -> str | None:
         port = self.ports.get(ifname)
         return port.eni_id if port else None
+
+    @cached_property
+    def _chain_names(self) -> dict[tuple[str, Direction], str]:
+        return {(c.group_id, c.direction): name for name, c in self.groups.items()}
+
+    def group_chain(self, group_id: str, direction: Direction) -> str | None:
+        """The (content-named) chain of a group and direction, if the table has it."""
+        return self._chain_names.get((group_id, direction))
+
+    def port_chain_targets(self, port: PortRules, direction: Direction) -> tuple[str, ...]:
+        """The group chains a port's chain jumps to, in order."""
+        return tuple(name for g in port.group_ids
+                     if (name := self.group_chain(g, direction)) is not None)
 
 
 def group_chain_name(group_id: str, direction: Direction) -> str:

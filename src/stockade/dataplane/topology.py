@@ -16,10 +16,11 @@ then it checks what is there and keeps what is right) to the new one.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from stockade.dataplane import links, netns
+from stockade.dataplane import conntrack, links, netns
 from stockade.dataplane.internet import Internet
 from stockade.dataplane.names import IGW_LINK, ROOT_PREFIX, World, mac_for
 from stockade.dataplane.netns import Rtnl
@@ -72,7 +73,7 @@ class Topology:
     def ensure_router(self, plan: VpcPlan) -> str:
         name = self.world.router(plan.vpc_id)
         fresh = not netns.exists(name)
-        netns.create(name)
+        netns.create(name, self.world.marker)
         if fresh:
             netns.sysctl(name, links.ROUTER)
         ipr = self.ipr(name)
@@ -83,14 +84,28 @@ class Topology:
             links.add_route(ipr, dst, kind="blackhole")
         return name
 
-    def sync(self, old: VpcPlan | None, new: VpcPlan) -> None:
-        """Make one VPC's router, ports and gateway link match ``new``."""
+    def sync(self, old: VpcPlan | None, new: VpcPlan, rehomed: Iterable[str] = (),
+             rules: Callable[[], None] = lambda: None) -> None:
+        """Make one VPC's router, ports and gateway link match ``new``; call ``rules`` (which
+        puts the VPC's new ruleset in force) once, at the one safe moment in between.
+
+        In order: the links that go or change are deleted; the tracked flows of the
+        ``rehomed`` addresses (those that left or arrived at an interface,
+        ``plan.addresses_rehomed``) and of the new interfaces' addresses are forgotten;
+        ``rules`` runs; only then are new links made. So a packet of an old flow finds no
+        link, or no port the rules know, or — as a new flow — the new holder's rules; never
+        an established entry leading to a new holder, nor an interface's old rules on its
+        new instance. (Forgetting the flows of every new interface also covers a restart,
+        where the old plan is unknown.)
+        """
         if old is not None and old.ports == new.ports and _outside(old) == _outside(new):
+            rules()
             return  # nothing the topology depends on changed (rules are nftables' business)
         router = self.ensure_router(new) if old is None else self.world.router(new.vpc_id)
         ipr = self.ipr(router)
         before = old.port_by_eni if old else {}
         wanted = {p.ifname for p in new.ports}
+        fresh: list[PortPlan] = []  # links to (re)create, once the old ones are gone
         for ifname in self._router_ports(ipr):
             if ifname not in wanted:
                 self._delete_link(ipr, ifname)
@@ -104,6 +119,12 @@ class Topology:
                 self._configure_port(router, port)  # after a restart: keep it, check it
                 continue
             self._delete_link(ipr, port.ifname)
+            fresh.append(port)
+        arriving = {a for p in fresh if p.eni_id not in before
+                    for a in (*p.addresses, p.public_ip) if a}
+        self._forget_flows(router, {*rehomed, *arriving})
+        rules()
+        for port in fresh:
             self._create_port(router, port)
         if old is None or _outside(old) != _outside(new):
             self.internet.sync_vpc(ipr, new)
@@ -111,22 +132,83 @@ class Topology:
         for instance_id in gone:
             self._remove_ns(self.world.instance(instance_id))
 
-    def remove_vpc(self, vpc_id: str, instance_ids: Iterable[str] = ()) -> None:
-        """Remove a VPC's router (its ports and gateway link go with it) and instances."""
+    def remove_vpc(self, vpc_id: str, instance_ids: Iterable[str] = (),
+                   released: Iterable[str] = ()) -> None:
+        """Remove a VPC's router (its ports, gateway link and tracked flows go with it) and
+        instances; the internet forgets the flows of its ``released`` addresses."""
         self.internet.drop_vpc(vpc_id)
+        self._forget_flows(None, set(released))
         for instance_id in instance_ids:
             self._remove_ns(self.world.instance(instance_id))
         self._remove_ns(self.world.router(vpc_id))
 
-    def prune(self, plans: Iterable[VpcPlan]) -> None:
-        """Remove the world's namespaces no plan wants (after a restart)."""
+    def prune(self, plans: Iterable[VpcPlan]) -> list[str]:
+        """Remove the world's namespaces no plan wants (after a restart); returns them.
+
+        Only namespaces carrying this world's marker *for this store* go: a name with the
+        prefix proves nothing (another store's agent, a probe, someone's experiment).
+        """
         keep = {self.world.internet}
         for plan in plans:
             keep.add(self.world.router(plan.vpc_id))
             keep.update(self.world.instance(i) for i in plan.instances)
+        removed = []
         for name in netns.listed(self.world.prefix):
-            if name not in keep and not name.startswith(self.world.host("")):
-                self._remove_ns(name)
+            if name in keep or name.startswith(self.world.host("")):
+                continue
+            marker = netns.marker_of(name)
+            if marker != self.world.marker:
+                log.info(
+                    "not pruning %s: it is not marked as this store's (%s)",
+                    name,
+                    marker or "no marker",
+                )
+                continue
+            self._remove_ns(name)
+            removed.append(name)
+        return removed
+
+    def drift(self, plan: VpcPlan) -> list[str]:
+        """What of ``plan`` the kernel no longer holds: the router namespace, its ports
+        (present, up as planned, with their host routes), the instances' sides (namespace,
+        device, addresses) and the gateway link. One line per finding; empty when intact."""
+        router = self.world.router(plan.vpc_id)
+        if not netns.exists(router):
+            return [f"router namespace {router} is missing"]
+        ipr = self.ipr(router)
+        present = {link.get("IFLA_IFNAME"): link for link in ipr.get_links()}
+        routes = {f"{r.get('RTA_DST')}/{r['dst_len']}" for fam in (socket.AF_INET, socket.AF_INET6)
+                  for r in ipr.get_routes(family=fam) if r.get("RTA_DST")}
+        found = []
+        for port in plan.ports:
+            link = present.get(port.ifname)
+            if link is None:
+                found.append(f"link {port.ifname} of {port.eni_id} is missing")
+                continue
+            if port.up and not link["flags"] & 1:
+                found.append(f"link {port.ifname} of {port.eni_id} is down")
+            if port.up and links.host(port.ipv4) not in routes:
+                found.append(f"route to {port.ipv4} ({port.eni_id}) is missing")
+            if not self._port_intact(ipr, port):
+                found.append(f"instance side of {port.eni_id} is missing or changed")
+        if plan.internet and IGW_LINK not in present:
+            found.append(f"gateway link {IGW_LINK} is missing")
+        return found
+
+    def forget_namespace(self, namespace: str) -> None:
+        """Drop this thread's handle of a namespace that was removed behind our back."""
+        self._forget(namespace)
+
+    def _forget_flows(self, router: str | None, addresses: set[str]) -> None:
+        """Forget the tracked flows of ``addresses`` in the router and the internet."""
+        if not addresses:
+            return
+        for namespace in (router, self.world.internet):
+            if namespace is not None:
+                forgotten = conntrack.forget(namespace, addresses)
+                if forgotten:
+                    log.debug("%s: forgot %d tracked flows of %s", namespace, forgotten,
+                              ", ".join(sorted(addresses)))
 
     # -- ports -----------------------------------------------------------------------------
 
@@ -158,16 +240,22 @@ class Topology:
     def _create_port(self, router: str, port: PortPlan) -> None:
         instance = self.world.instance(port.instance_id)
         if not netns.exists(instance):
-            netns.create(instance)
+            netns.create(instance, self.world.marker)
             netns.sysctl(instance, links.QUIET_IPV6)
         inner = self.ipr(instance)
         stale = links.index(inner, port.device)
         if stale is not None:  # a leftover from a crash: its router side is gone
             inner.link("del", index=stale)
         self.ipr(router).link(
-            "add", ifname=port.ifname, kind="veth", address=mac_for(port.ifname),
-            peer={"ifname": port.device, "address": port.mac,
-                  "net_ns_fd": str(netns.RUN_DIR / instance)},
+            "add",
+            ifname=port.ifname,
+            kind="veth",
+            address=mac_for(port.ifname),
+            peer={
+                "ifname": port.device,
+                "address": port.mac,
+                "net_ns_fd": str(netns.RUN_DIR / instance),
+            },
         )
         self._configure_port(router, port)
 
@@ -205,9 +293,16 @@ class Topology:
             links.add_route(inner, default, dev, gateway=gateway, table=table)
             if table is not None:  # replies from a secondary address leave by its own link
                 for address in own:
-                    links.ignore((links.EEXIST,), inner.rule, "add", table=table,
-                                 src=address, src_len=128 if ":" in address else 32,
-                                 family=links.family(address), priority=1000 + table)
+                    links.ignore(
+                        (links.EEXIST,),
+                        inner.rule,
+                        "add",
+                        table=table,
+                        src=address,
+                        src_len=128 if ":" in address else 32,
+                        family=links.family(address),
+                        priority=1000 + table,
+                    )
         if not port.up:  # a stopped instance: its clients time out
             links.set_up(inner, dev, False)
         else:

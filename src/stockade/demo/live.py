@@ -74,7 +74,8 @@ def run_live_demo(console: Console) -> bool:
 
                 _show(console, ServiceContext(store, scope, Quotas()), seed, None)
                 _probe_and_compare(console, agent, seed, api)
-            _flow_log_excerpt(console, agent, Path(tmp) / "dataplane")
+            agent.stop()  # closes the flow logs' aggregation interval: its records are written
+            _flow_log_excerpt(console, Path(tmp) / "dataplane")
         finally:
             if agent is not None:
                 agent.stop()
@@ -164,11 +165,10 @@ def _live_change(console: Console, agent, seed: Seed, api, listeners) -> None:
     console.print(table)
 
 
-def _flow_log_excerpt(console: Console, agent, state_dir: Path) -> None:
+def _flow_log_excerpt(console: Console, state_dir: Path) -> None:
     from stockade.dataplane.flowlog import HEADER, read_records
 
-    time.sleep(0.3)  # the reader writes asynchronously
-    records = list(read_records(state_dir))
+    records = [r for r in read_records(state_dir) if r[-1] == "OK"]  # not NODATA
     if not records:
         return
     console.print(f"\n[bold]VPC Flow Logs[/] (v2, written by the data plane; "

@@ -16,6 +16,8 @@ _STATUS: dict[str, int] = {
     "AuthFailure": 401,
     "UnauthorizedOperation": 403,
     "DryRunOperation": 412,
+    "SignatureDoesNotMatch": 403,
+    "RequestEntityTooLarge": 413,
     "InternalError": 500,
     "RequestLimitExceeded": 503,
     "Unavailable": 503,
@@ -95,6 +97,10 @@ CODES: frozenset[str] = frozenset(
         "InvalidNetworkInterface.InUse",
         "InvalidAttachmentID.NotFound",
         "OperationNotPermitted",
+        "FilterLimitExceeded",
+        "SignatureDoesNotMatch",
+        "RequestEntityTooLarge",
+        "RequestTimeout",
     }
 )
 
@@ -324,4 +330,50 @@ def multiple_interfaces(instance_id: str) -> AwsError:
         "InvalidInstanceID",
         f"There are multiple interfaces attached to instance '{instance_id}'. Please specify an "
         "interface ID for the operation instead.",
+    )
+
+
+# --- the request itself (raised at the HTTP edge, before any action runs) ------------------
+
+
+def filter_limit_exceeded(limit: int) -> AwsError:
+    """Too many ``Filter.N.Value.M`` in one call (AWS counts them across all filters)."""
+    return AwsError(
+        "FilterLimitExceeded",
+        f"The maximum number of filter values specified on a single call is {limit}",
+    )
+
+
+def request_too_large(limit: int) -> AwsError:
+    """A request body over the size stockade reads ([UNVERIFIED] AWS's code and wording)."""
+    return AwsError(
+        "RequestEntityTooLarge", f"The request body must not be larger than {limit} bytes."
+    )
+
+
+def request_timeout() -> AwsError:
+    """The client did not send its whole body in time (botocore retries this code)."""
+    return AwsError(
+        "RequestTimeout",
+        "Your socket connection to the server was not read from or written to within the "
+        "timeout period.",
+    )
+
+
+def request_limit_exceeded() -> AwsError:
+    """Too many requests at once (503; botocore backs off and retries)."""
+    return AwsError("RequestLimitExceeded", "Request limit exceeded.")
+
+
+def wrong_signing_service(expected: str) -> AwsError:
+    """A signature scoped to another service (query services' wording, e.g. STS and IAM)."""
+    return AwsError(
+        "SignatureDoesNotMatch", f"Credential should be scoped to correct service: '{expected}'. "
+    )
+
+
+def cross_origin_refused(reason: str) -> AwsError:
+    """An open-mode request a web browser may have sent on a page's behalf."""
+    return AwsError(
+        "UnauthorizedOperation", f"You are not authorized to perform this operation. {reason}"
     )

@@ -60,6 +60,13 @@ def group(tx: Transaction, group_id: str | None) -> SecurityGroup:
     return _fetch(tx, "sg", group_id, tx.get_group)
 
 
+def group_in_scope(tx: Transaction, group_id: str) -> SecurityGroup | None:
+    """The group of that id if it is the caller's (account and region), else ``None``:
+    another account's group must be indistinguishable from one that does not exist."""
+    found = tx.get_group(group_id)
+    return found if _in_scope(tx, found) else None
+
+
 def group_by_id_or_name(
     tx: Transaction, group_id: str | None, group_name: str | None
 ) -> SecurityGroup:

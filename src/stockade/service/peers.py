@@ -3,6 +3,10 @@
 A referenced group must exist and sit in the same VPC as the group being changed (stockade
 has no VPC peering, so another VPC is always "a different network"); it may be named by
 name only in the default VPC. A prefix list must exist in the caller's scope.
+
+A group of another account or region is answered exactly like an id that does not exist,
+with or without a ``UserId``: anything else would let a caller probe which ids exist
+elsewhere, and who owns them.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ class PeerResolver:
         tx, group = self.tx, self.group
         if pair.group_id:
             ids.check("sg", pair.group_id)
-            target = tx.get_group(pair.group_id)
+            target = lookups.group_in_scope(tx, pair.group_id)
             if target is None:
                 if not self.strict:
                     return Peer(PeerKind.GROUP, pair.group_id, pair.user_id or group.owner_id)
