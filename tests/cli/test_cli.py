@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 
 import pytest
 from typer.testing import CliRunner
@@ -14,6 +15,8 @@ from stockade.cli.main import app
 def run(tmp_path, monkeypatch):
     monkeypatch.setenv("STOCKADE_DB", str(tmp_path / "cli.db"))
     monkeypatch.setenv("COLUMNS", "200")
+    # the live demo (as root) gets a world of its own: parallel runs never share one
+    monkeypatch.setenv("STOCKADE_DEMO_PREFIX", f"stk{secrets.token_hex(3)}-")
     runner = CliRunner()
 
     def invoke(*args: str, ok: bool = True):

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from stockade.domain import addresses
 from stockade.domain.errors import AwsError
+from stockade.domain.printable import escape_control
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -23,7 +24,8 @@ def assert_malformed(value, family=None):
     with pytest.raises(AwsError) as info:
         addresses.canonical_cidr(value, family)
     assert info.value.code == "InvalidParameterValue"
-    assert info.value.message == f"CIDR block {value} is malformed"
+    # the value is echoed with control characters escaped (one printable line)
+    assert info.value.message == f"CIDR block {escape_control(str(value))} is malformed"
     assert info.value.status == 400
 
 
@@ -276,7 +278,7 @@ def test_arbitrary_text_is_either_a_canonical_cidr_or_malformed(text):
         result = addresses.canonical_cidr(text)
     except AwsError as exc:
         assert exc.code == "InvalidParameterValue"
-        assert exc.message == f"CIDR block {text} is malformed"
+        assert exc.message == f"CIDR block {escape_control(text)} is malformed"
     else:
         # anything accepted is a prefix-length CIDR of some family, and canonical
         assert "/" in text

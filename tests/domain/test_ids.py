@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from stockade.domain import errors, ids
 from stockade.domain.errors import AwsError
+from stockade.domain.printable import escape_control
 
 FAST = settings(max_examples=150, deadline=None)
 CHECKABLE = sorted(errors._ID_ERRORS)  # prefixes that have a *.Malformed code
@@ -82,7 +83,8 @@ def test_invalid_group_ids(value):
         ids.check("sg", value)
     assert info.value.code == "InvalidGroupId.Malformed"
     # real AWS wording (§4.2)
-    assert info.value.message == f'Invalid id: "{value}" (expecting "sg-...")'
+    # the value is echoed with control characters escaped (one printable line)
+    assert info.value.message == f'Invalid id: "{escape_control(value)}" (expecting "sg-...")'
 
 
 @FAST
@@ -99,7 +101,8 @@ def test_check_raises_the_prefixes_malformed_code(prefix, value):
         ids.check(prefix, value)
     assert info.value.code == errors._ID_ERRORS[prefix][0]
     assert info.value.code.endswith(".Malformed")
-    assert info.value.message == f'Invalid id: "{value or ""}" (expecting "{prefix}-...")'
+    shown = escape_control(value or "")
+    assert info.value.message == f'Invalid id: "{shown}" (expecting "{prefix}-...")'
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 from stockade.store import migrations
+from stockade.store.failures import StoreError
 from stockade.store.schema import metadata
 from stockade.store.sql import SqlStore
 from store.store_factories import POSTGRES_ENV, random_scope
@@ -100,5 +101,6 @@ def test_a_database_from_a_newer_stockade_is_refused(db_path: Path, store: SqlSt
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = 'from-the-future'"))
     engine.dispose()
-    with pytest.raises(RuntimeError, match="from-the-future"):
+    with pytest.raises(StoreError, match="from-the-future") as caught:
         SqlStore.open(str(db_path))
+    assert caught.value.kind == "schema" and "\n" not in str(caught.value)

@@ -49,9 +49,15 @@ def export_store(store: SqlStore, root: Path, scopes: Iterable[Scope] | None = N
 
 
 def write_json(path: Path, data: Any) -> Path:
-    """As the AWS CLI prints it: four-space indent, a final newline."""
+    """As the AWS CLI prints it: four-space indent, a final newline. A failed write
+    (a full disk) names the file, which the OS error of a ``write`` does not."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=4) + "\n", encoding="utf-8")
+    try:
+        path.write_text(json.dumps(data, indent=4) + "\n", encoding="utf-8")
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
     return path
 
 

@@ -24,6 +24,12 @@ class ImportProblem(Exception):
         super().__init__(f"{where}: {problem}")
 
 
+def _shown(value: Any, limit: int = 60) -> str:
+    """A wrong value as a message quotes it: short, on one line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters)"
+
+
 _TYPE_WORDS = {str: "a string", int: "an integer", bool: "a boolean", list: "a list",
                dict: "an object"}
 
@@ -60,7 +66,7 @@ class Node:
             return None
         # bool is a subclass of int: an integer field must not accept true/false.
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise self.problem(f"expected {_TYPE_WORDS[kind]}, got {value!r}", key)
+            raise self.problem(f"expected {_TYPE_WORDS[kind]}, got {_shown(value)}", key)
         return value
 
     def text(self, key: str) -> str:

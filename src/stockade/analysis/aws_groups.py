@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from stockade.analysis.aws_fields import ImportProblem, Node
-from stockade.domain import ids, protocols
+from stockade.domain import ids, protocols, text
 from stockade.domain.addresses import canonical_cidr
 from stockade.domain.scope import Scope
 from stockade.domain.security_group import (
@@ -96,19 +96,24 @@ def _expand(perm: Node, egress: bool, account: str) -> list[tuple[RuleSpec, str 
     peers: list[tuple[Peer, str | None]] = []
     for r in perm.items("IpRanges"):
         cidr = r.checked("CidrIp", canonical_cidr, r.text("CidrIp"), 4)
-        peers.append((Peer(PeerKind.CIDR_V4, cidr), r.opt_text("Description")))
+        peers.append((Peer(PeerKind.CIDR_V4, cidr), _description(r)))
     for r in perm.items("Ipv6Ranges"):
         cidr = r.checked("CidrIpv6", canonical_cidr, r.text("CidrIpv6"), 6)
-        peers.append((Peer(PeerKind.CIDR_V6, cidr), r.opt_text("Description")))
+        peers.append((Peer(PeerKind.CIDR_V6, cidr), _description(r)))
     for r in perm.items("PrefixListIds"):
         pl_id = r.checked("PrefixListId", ids.check, "pl", r.text("PrefixListId"))
-        peers.append((Peer(PeerKind.PREFIX_LIST, pl_id), r.opt_text("Description")))
+        peers.append((Peer(PeerKind.PREFIX_LIST, pl_id), _description(r)))
     for r in perm.items("UserIdGroupPairs"):
-        peers.append((_group_peer(r, account), r.opt_text("Description")))
+        peers.append((_group_peer(r, account), _description(r)))
     if not peers:
         raise perm.problem("a permission without IpRanges, Ipv6Ranges, PrefixListIds or "
                            "UserIdGroupPairs")
     return [(RuleSpec(egress, protocol, from_port, to_port, peer), d) for peer, d in peers]
+
+
+def _description(node: Node) -> str | None:
+    """A rule's description, by AWS's rules for rule descriptions."""
+    return node.checked("Description", text.rule_description, node.opt_text("Description"))
 
 
 def _group_peer(pair: Node, account: str) -> Peer:
@@ -137,7 +142,7 @@ def parse_rules(documents: Iterable[Node], scope: Scope) -> list[ParsedRule]:
             from_port, to_port = _ports(r, protocol)
             spec = RuleSpec(egress, protocol, from_port, to_port, _rule_peer(r, scope.account))
             rule = SecurityGroupRule(rule_id, group_id, scope.account, spec,
-                                     r.opt_text("Description"))
+                                     _description(r))
             out.append(ParsedRule(rule, r.tags(), r))
     return out
 

@@ -13,11 +13,11 @@ for all scopes, so an import is all or nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from stockade.analysis import aws_groups, aws_instances, aws_network
+from stockade.analysis.aws_consistency import check_state
 from stockade.analysis.aws_fields import ImportProblem, Node
 from stockade.analysis.aws_layout import KINDS, Bundle, read_layout
 from stockade.analysis.aws_network import Parsed
@@ -26,6 +26,7 @@ from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.prefix_list import PrefixList
 from stockade.domain.scope import REGIONS, Scope
 from stockade.domain.security_group import SecurityGroupRule
+from stockade.store.batching import chunks
 from stockade.store.sql import SqlStore
 
 _ARN_RE = re.compile(r"^arn:aws[a-z-]*:ec2:([a-z0-9-]+):([0-9]{12}|aws):")
@@ -192,53 +193,8 @@ def _parse_scope(scope: Scope, bundles: list[Bundle], warn: list[str]) -> ScopeS
     state.interfaces = described + [p for p in from_instances if p.obj.eni_id not in known]
     for p in state.interfaces:
         warn.extend(aws_instances.interface_notes(p))
-    _check_references(state, bundles)
+    check_state(state, bundles[0].directory)
     return state
-
-
-def _unique(items: Iterable[tuple[str, Node]], what: str) -> set[str]:
-    seen: set[str] = set()
-    for resource_id, node in items:
-        if resource_id in seen:
-            raise node.problem(f"{what} {resource_id} is described twice")
-        seen.add(resource_id)
-    return seen
-
-
-def _check_references(state: ScopeState, bundles: list[Bundle]) -> None:
-    """Every reference between the files resolves, so the snapshot is whole."""
-    where = bundles[0].directory
-    vpcs = _unique(((p.obj.vpc_id, p.node) for p in state.vpcs), "VPC")
-    subnets = _unique(((p.obj.subnet_id, p.node) for p in state.subnets), "subnet")
-    groups = _unique(((p.group.group_id, p.node) for p in state.groups), "security group")
-    _unique(((p.obj.igw_id, p.node) for p in state.internet_gateways), "internet gateway")
-    _unique(((p.obj.prefix_list_id, p.node) for p in state.prefix_lists), "prefix list")
-    _unique(((p.obj.eni_id, p.node) for p in state.interfaces), "network interface")
-    _unique(((p.obj.instance_id, p.node) for p in state.instances), "instance")
-    has_anything = state.groups or state.interfaces or state.instances or state.subnets
-    if has_anything and not state.vpcs:
-        raise ImportProblem(where, "", "no describe-vpcs output (Vpcs): every other resource "
-                            "lives in a VPC")
-    if (state.interfaces or state.instances) and not state.groups:
-        raise ImportProblem(where, "", "no describe-security-groups output (SecurityGroups), "
-                            "but interfaces carry groups")
-
-    def need(node: Node, key: str, value: str, known: set[str], output: str) -> None:
-        if value not in known:
-            raise node.problem(f"{value} is in no {output} output", key)
-
-    for p in state.subnets:
-        need(p.node, "VpcId", p.obj.vpc_id, vpcs, "describe-vpcs")
-    for g in state.groups:
-        need(g.node, "VpcId", g.group.vpc_id, vpcs, "describe-vpcs")
-    for p in state.interfaces:
-        eni = p.obj
-        need(p.node, "VpcId", eni.vpc_id, vpcs, "describe-vpcs")
-        need(p.node, "SubnetId", eni.subnet_id, subnets, "describe-subnets")
-        for group_id in eni.group_ids:
-            need(p.node, "Groups", group_id, groups, "describe-security-groups")
-    for p in state.instances:
-        need(p.node, "VpcId", p.obj.vpc_id, vpcs, "describe-vpcs")
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -270,7 +226,8 @@ def write_states(store: SqlStore, states: list[ScopeState]) -> None:
             for g in state.groups:
                 tx.put_group(g.group)
                 tagged.append((g.group.group_id, g.tags))
-            tx.put_rules(state.rules)
+            for batch in chunks(state.rules):  # bounded rows and statements at any size
+                tx.put_rules(batch)
             tagged.extend(state.rule_tags.items())
             for p in state.interfaces:
                 tx.put_interface(p.obj)

@@ -113,6 +113,12 @@ def _add_file(bundle: Bundle, path: Path, shown: str) -> None:
         raise ImportProblem(shown, "", f"not UTF-8 text ({exc.reason})") from None
     except json.JSONDecodeError as exc:
         raise ImportProblem(shown, "", f"not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except ValueError:  # Python refuses integers of more than 4,300 digits
+        raise ImportProblem(shown, "", "holds an integer too large to be any AWS value "
+                            "(thousands of digits)") from None
+    except RecursionError:
+        raise ImportProblem(shown, "", "nested too deeply to be AWS CLI output (arrays or "
+                            "objects hundreds of levels deep)") from None
     if not isinstance(data, dict):
         raise ImportProblem(shown, "", "expected a JSON object (the output of aws ec2 describe-…)")
     if data.get("NextToken"):

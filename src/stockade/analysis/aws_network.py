@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stockade.analysis.aws_fields import ImportProblem, Node
-from stockade.domain import ids
+from stockade.domain import ids, text
 from stockade.domain.addresses import canonical_cidr
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
@@ -160,5 +160,6 @@ def _entries(doc: Node, family: int) -> tuple[PrefixListEntry, ...]:
     out = []
     for e in doc.items("Entries"):
         cidr = e.checked("Cidr", canonical_cidr, e.text("Cidr"), family)
-        out.append(PrefixListEntry(cidr, e.opt_text("Description")))
+        out.append(PrefixListEntry(cidr, e.checked("Description", text.rule_description,
+                                                      e.opt_text("Description"))))
     return tuple(out)

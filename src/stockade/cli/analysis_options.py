@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from stockade.cli import options
 from stockade.cli.options import DbOpt as DbOpt  # shared with the control-plane commands
 from stockade.cli.options import default_db, fail
 
@@ -30,10 +31,9 @@ RegionOpt = Annotated[
 ]
 
 
-def open_store(db: str | None) -> SqlStore:
-    from stockade.store.sql import SqlStore
-
-    return SqlStore.open(db or default_db())
+def open_store(db: str | None, *, read_only: bool = False) -> SqlStore:
+    """The store at ``--db`` (or the default); see :func:`stockade.cli.options.open_store`."""
+    return options.open_store(db or default_db(), read_only=read_only)
 
 
 def select_scopes(
@@ -56,7 +56,7 @@ def select_scopes(
 def load_snapshots(db: str | None, account: str | None, region: str | None,
                    required: bool = True) -> list[tuple[Scope, Snapshot]]:
     """The snapshot of every selected scope of the store at ``db`` (closed afterwards)."""
-    store = open_store(db)
+    store = open_store(db, read_only=True)
     try:
         out = []
         for scope in select_scopes(store, account, region, required):

@@ -63,7 +63,8 @@ def audit_command(
     else:
         table = render.table(f"Findings ({len(findings)})", "Severity", "Check", "Finding")
         for f in findings:
-            table.add_row(f"[{_STYLE[f.severity.label]}]{f.severity.label}[/]", f.check, f.title)
+            table.add_row(render.styled(f.severity.label, _STYLE[f.severity.label]), f.check,
+                          f.title)
         console.print(table)
         console.print(", ".join(f"{n} {label}" for label, n in summary(findings).items()),
                       highlight=False)

@@ -10,6 +10,7 @@ import typer
 
 from stockade.cli.analysis_options import AccountOpt, DbOpt, RegionOpt, open_store, select_scopes
 from stockade.cli.options import console, err_console, fail
+from stockade.cli.render import safe
 
 import_app = typer.Typer(help="Load state from elsewhere (a real AWS account).",
                          no_args_is_help=True)
@@ -50,7 +51,7 @@ def import_aws(
             console.print(f"imported {scope.account}/{scope.region}: {shown or 'nothing'}",
                           highlight=False)
     for warning in report.warnings:
-        err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False,
+        err_console.print(f"[yellow]warning:[/yellow] {safe(warning)}", highlight=False,
                           soft_wrap=True)
 
 
@@ -64,7 +65,7 @@ def export_aws(
     """Write the state as `aws ec2 describe-*` would print it (import reads it back)."""
     from stockade.analysis.aws_export import export_store
 
-    store = open_store(db)
+    store = open_store(db, read_only=True)
     try:
         scopes = select_scopes(store, account, region)
         written = export_store(store, directory, scopes)

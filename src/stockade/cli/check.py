@@ -9,7 +9,6 @@ instance Name tags.
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
 from stockade.cli import render
 from stockade.cli.instance import named_instance
@@ -69,11 +68,11 @@ def check(
     def human() -> None:
         colour = "green" if decision.allowed else "red"
         first, _, rest = explanation.partition("\n")
-        console.print(f"[bold {colour}]{escape(first)}[/]", highlight=False)
+        console.print(f"[bold {colour}]{render.safe(first)}[/]", highlight=False)
         if rest:
-            console.print(escape(rest), highlight=False)
+            console.print(render.safe(rest, newlines=True), highlight=False)
         if decision.allowed:
-            console.print(escape(explain_tracking(tracking)), highlight=False)
+            console.print(render.safe(explain_tracking(tracking)), highlight=False)
 
     cli.emit({**decision.to_dict(), "explanation": explanation,
               **tracking_fields(decision, tracking)}, human)

@@ -84,7 +84,7 @@ def _print(report: FlowLogReport) -> None:
     if report.tightenings:
         console.print("[bold]Suggested tightenings[/bold]")
         for item in report.tightenings:
-            console.print(f"  {item.text}", highlight=False)
+            console.print(f"  {render.safe(item.text)}", highlight=False)
     if report.not_observed:
         console.print(f"{len(report.not_observed)} rule(s) belong to groups on no interface "
                       "seen in these logs (not judged).", highlight=False)

@@ -1,8 +1,11 @@
 """Entry point: ``stockade <group> <command>``; ``stockade --help`` lists everything."""
 
-from typing import Annotated
+import errno
+from typing import Annotated, Any
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from stockade import __version__
 from stockade.cli import (
@@ -18,9 +21,36 @@ from stockade.cli import (
     sg,
     vpc,
 )
-from stockade.cli.options import console
+from stockade.cli.options import console, fail
+
+
+class _OneLineErrors(TyperGroup):
+    """Failures of the user's machine or files end as one line and exit status 1, for
+    every command: a damaged, read-only or unreachable store (:class:`StoreError`), a full
+    disk or an unreadable file (:class:`OSError`)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from stockade.store.failures import StoreError
+
+        try:
+            return super().invoke(ctx)
+        except StoreError as exc:
+            raise fail(str(exc)) from None
+        except OSError as exc:
+            raise fail(os_error_line(exc)) from None
+
+
+def os_error_line(exc: OSError) -> str:
+    """An OSError as one line naming the file (``no space left on device writing F``)."""
+    where = exc.filename if exc.filename is not None else ""
+    if exc.errno == errno.ENOSPC:
+        return f"no space left on device writing {where}".rstrip()
+    reason = (exc.strerror or str(exc)).lower()
+    return f"{where}: {reason}" if where else reason
+
 
 app = typer.Typer(
+    cls=_OneLineErrors,
     help="stockade: AWS EC2 security groups, implemented for real.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

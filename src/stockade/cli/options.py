@@ -52,6 +52,20 @@ def quotas_from_env() -> Quotas:
         raise fail(f"STOCKADE_QUOTAS: {exc}") from None
 
 
+#: Commands that only read: they open an existing store read-only, so they work on a
+#: read-only file or mount (commands that write say the store is read-only).
+READ_ONLY_COMMANDS = frozenset({"list", "show", "check", "exposure"})
+
+
+def open_store(db: str, *, read_only: bool = False):  # -> SqlStore (imported lazily)
+    """The store at ``db``; ``read_only`` opens an existing one read-only. A store that does
+    not exist yet is created as before, so a first ``sg list`` still works."""
+    from stockade.store.sql import SqlStore
+
+    exists = "://" in db or Path(db).expanduser().exists()
+    return SqlStore.open(db, read_only=read_only and exists)
+
+
 @dataclass
 class Cli:
     """What a command needs: where the state is, whose it is, and how to print."""
@@ -62,11 +76,11 @@ class Cli:
     json: bool
     endpoint: str | None = None
 
+    read_only: bool = False
+
     @functools.cached_property
     def store(self):
-        from stockade.store.sql import SqlStore
-
-        return SqlStore.open(self.db)
+        return open_store(self.db, read_only=self.read_only)
 
     @functools.cached_property
     def ctx(self):
@@ -146,8 +160,11 @@ _SHARED = [
 
 
 def fail(message: str) -> typer.Exit:
-    """Print a one-line error and return the exit to raise."""
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    """Print a one-line error and return the exit to raise (the message is shown as
+    text: its brackets are not markup and its control characters are escaped)."""
+    from stockade.cli.render import safe
+
+    err_console.print(f"[red]error:[/red] {safe(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -176,6 +193,7 @@ def command(app: typer.Typer, name: str, **kwargs: Any) -> Callable:
                 or os.environ.get("AWS_DEFAULT_REGION", DEFAULT_REGION),
                 json=json_output,
                 endpoint=endpoint or os.environ.get("STOCKADE_ENDPOINT") or None,
+                read_only=name in READ_ONLY_COMMANDS,
             )
             try:
                 return fn(cli, *args, **params)

@@ -28,7 +28,7 @@ def _shape(pl: PrefixList) -> dict:
 
 def _show(pl: PrefixList) -> None:
     console.print(
-        f"[bold]{pl.prefix_list_id}[/bold]  {pl.name}  {pl.address_family}  "
+        f"[bold]{pl.prefix_list_id}[/bold]  {render.safe(pl.name)}  {pl.address_family}  "
         f"version {pl.version}  max {pl.max_entries} entries"
     )
     t = render.table(f"Entries ({len(pl.entries)})", "CIDR", "Description")

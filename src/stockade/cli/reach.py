@@ -113,7 +113,8 @@ def _print_results(source: str, results: list[ReachResult]) -> None:
     console.print(table)
     for r in results:
         for b in r.blockers:
-            console.print(f"{_where(r)} (IPv{r.family}): {b.code}: {b.message}",
+            console.print(f"{render.safe(_where(r))} (IPv{r.family}): {b.code}: "
+                          f"{render.safe(b.message)}",
                           highlight=False)
 
 

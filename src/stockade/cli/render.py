@@ -1,14 +1,49 @@
 """Rich tables for humans: rules as the console shows them (Type, Protocol, Port range,
-Source, Description), groups, instances, VPCs and prefix lists."""
+Source, Description), groups, instances, VPCs and prefix lists.
+
+Everything printed comes through :func:`safe`: names, descriptions and tags are the
+state's (an imported account's, or any API caller's), so they must reach the terminal as
+text — an ESC sequence shown as ``\x1b``, a ``[bold]`` as itself, never obeyed. Tables
+made by :func:`table` apply it to their title and to every string cell; a cell that is
+meant as markup is passed as a :class:`rich.text.Text` (see :func:`styled`). ``--json``
+output is JSON, escaped by the encoder.
+"""
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
+from rich.markup import escape as escape_markup
 from rich.table import Table
+from rich.text import Text
 
 from stockade.cli.options import console
 from stockade.domain import protocols, well_known_ports
+from stockade.domain.printable import escape_control
 from stockade.domain.security_group import SecurityGroupRule
 from stockade.domain.tags import Tags
+
+
+def safe(value: object, *, newlines: bool = False) -> str:
+    """``value`` as rich prints it verbatim: control characters escaped (``\\x1b``; line
+    feeds kept with ``newlines``) and markup brackets escaped, for f-strings that mix it
+    with intended markup."""
+    return escape_markup(escape_control(str(value), newlines=newlines))
+
+
+def styled(text: str, style: str) -> Text:
+    """A cell in a style, whatever the text holds (not parsed as markup)."""
+    return Text(escape_control(text), style=style)
+
+
+class SafeTable(Table):
+    """A table whose string cells are shown as text (see :func:`safe`); a cell may span
+    lines (rule ids one per line)."""
+
+    def add_row(self, *renderables: Any, **kwargs: Any) -> None:
+        super().add_row(
+            *(safe(c, newlines=True) if isinstance(c, str) else c for c in renderables),
+            **kwargs,
+        )
 
 
 def name_tag(tags: Tags) -> str:
@@ -17,7 +52,7 @@ def name_tag(tags: Tags) -> str:
 
 def table(title: str, *columns: str) -> Table:
     """A table whose id-like columns never wrap (ids must stay copy-pasteable)."""
-    t = Table(title=title, title_justify="left", header_style="bold")
+    t = SafeTable(title=safe(title), title_justify="left", header_style="bold")
     for column in columns:
         is_id = column.endswith(("id", "ID", "IP", "Source", "Destination", "Peer", "CIDR"))
         t.add_column(column, no_wrap=is_id, overflow="fold")

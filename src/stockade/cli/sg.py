@@ -84,7 +84,10 @@ def list_groups(cli: Cli, vpc: VpcOpt = None) -> None:
 def _show(cli: Cli, d: "GroupDetail") -> None:
     g = d.group
     names = cli.services.groups.names()
-    console.print(f"[bold]{g.group_id}[/bold]  {g.name}  ({g.vpc_id})  {g.description}")
+    console.print(
+        f"[bold]{g.group_id}[/bold]  {render.safe(g.name)}  ({g.vpc_id})  "
+        f"{render.safe(g.description)}"
+    )
     render.print_rules(g.name, list(d.rules), names)
     from stockade.cli.dataplane import print_rule_hits  # data plane: per-rule hits, if any
 

@@ -7,11 +7,13 @@ enforcing the groups with nftables, an internet namespace. Listeners run inside 
 instances (tcp/22 and tcp/80 on web, tcp/123 on ntp, nothing on web's tcp/8080); each
 check is then probed for real from the right place (an instance, or a transient internet
 host) and printed beside ``policy.decide``'s verdict. A rule is changed live through the
-API and the effect shown. The world (prefix ``stkdemo-``) is removed at the end.
+API and the effect shown. The world (prefix ``stkdemo-``, or ``$STOCKADE_DEMO_PREFIX``) is
+removed at the end; while another demo holds it, this one shows the analyzer only.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -50,10 +52,16 @@ def run_live_demo(console: Console) -> bool:
     from stockade.api.app import create_app, serving
     from stockade.dataplane.agent import Agent
     from stockade.dataplane.names import World
+    from stockade.dataplane.ownership import holder, remove_world
     from stockade.remote import RemoteServices
 
-    world = World(PREFIX)
-    netns.remove_all(world.prefix)  # a previous demo killed half-way
+    world = World(os.environ.get("STOCKADE_DEMO_PREFIX") or PREFIX)
+    running = holder(world)
+    if running is not None:  # another demo is using the world: leave it alone
+        console.print(f"[yellow]Another data-plane demo is running ({running.describe(world)})."
+                      "[/] Showing what the analyzer says instead.\n")
+        return False
+    remove_world(world)  # what a previous demo killed half-way left behind
     with tempfile.TemporaryDirectory(prefix="stockade-demo-") as tmp:
         store = SqlStore.open(str(Path(tmp) / "demo.db"))
         agent = None
@@ -80,7 +88,7 @@ def run_live_demo(console: Console) -> bool:
             if agent is not None:
                 agent.stop()
             store.close()
-            netns.remove_all(world.prefix)
+            remove_world(world)
     return True
 
 

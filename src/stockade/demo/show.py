@@ -6,7 +6,6 @@ import tempfile
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 
 from stockade.cli import render
 from stockade.demo.checks import because, run_checks
@@ -88,6 +87,6 @@ def _print_checks(console: Console, ctx: ServiceContext, seed: Seed) -> None:
         verdict = decision.verdict.value
         colour = "green" if decision.allowed else "red"
         mark = "" if verdict == check.expected else " (UNEXPECTED)"
-        t.add_row(check.label, f"[{colour}]{verdict}[/]{mark}", escape(because(decision)))
+        t.add_row(check.label, render.styled(verdict, colour) + mark, because(decision))
     console.print()
     console.print(t)

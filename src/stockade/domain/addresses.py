@@ -9,6 +9,7 @@ CIDR where IPv4 is expected (and vice versa) or anything unparsable is
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Collection, Iterable
 from ipaddress import IPv4Network, IPv6Network
 
 from stockade.domain import errors
@@ -39,6 +40,42 @@ def parse_cidr(value: str | None, family: int | None = None) -> Network:
 def canonical_cidr(value: str | None, family: int | None = None) -> str:
     """The canonical text of a CIDR: network address, RFC 5952 compressed IPv6."""
     return str(parse_cidr(value, family))
+
+
+def check_subnet_in_vpc(subnet_cidr: str, vpc_cidr: str) -> None:
+    """A subnet's IPv4 block lies inside its VPC's (else ``InvalidSubnet.Range``)."""
+    if not IPv4Network(subnet_cidr).subnet_of(IPv4Network(vpc_cidr)):
+        raise errors.error("InvalidSubnet.Range", f"The CIDR '{subnet_cidr}' is invalid.")
+
+
+def check_subnet_conflict(subnet_cidr: str, others: Iterable[str]) -> None:
+    """A subnet's IPv4 block overlaps none of its VPC's other subnets' (else
+    ``InvalidSubnet.Conflict``)."""
+    network = IPv4Network(subnet_cidr)
+    if any(network.overlaps(IPv4Network(other)) for other in others):
+        raise errors.error(
+            "InvalidSubnet.Conflict", f"The CIDR '{subnet_cidr}' conflicts with another subnet"
+        )
+
+
+def check_private_ip(subnet_cidr: str, subnet_id: str, address: str, used: Collection[str]) -> str:
+    """A primary private IPv4 address for an interface in a subnet: inside the subnet, not
+    one of AWS's five reserved addresses (network, +1..+3, broadcast), not in ``used``."""
+    try:
+        ip = ipaddress.IPv4Address(address)
+    except ValueError:
+        raise errors.invalid_value("PrivateIpAddress", address) from None
+    net = IPv4Network(subnet_cidr)
+    reserved = {int(net.network_address) + k for k in range(4)} | {int(net.broadcast_address)}
+    if ip not in net or int(ip) in reserved:
+        raise errors.invalid_parameter_value(
+            f"Address {address} is not in subnet {subnet_id} or is reserved"
+        )
+    if str(ip) in used:
+        raise errors.error(
+            "InvalidIPAddress.InUse", f"Address {address} is in use in subnet {subnet_id}"
+        )
+    return str(ip)
 
 
 def family_of(cidr: str) -> int:

@@ -9,6 +9,8 @@ place.
 
 from __future__ import annotations
 
+from stockade.domain.printable import escape_control
+
 #: HTTP status per code; anything not listed is a client error (400).
 _STATUS: dict[str, int] = {
     "AuthFailure": 401,
@@ -109,6 +111,7 @@ class AwsError(Exception):
     def __init__(self, code: str, message: str) -> None:
         if code not in CODES:  # a programming error, caught by the tests
             raise ValueError(f"error code {code!r} is not in the catalogue")
+        message = escape_control(message)  # messages echo input: keep them one safe line
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message

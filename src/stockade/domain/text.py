@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from stockade.domain import errors
+from stockade.domain.printable import CONTROL
 
 MAX_LENGTH = 255
 #: a-zA-Z0-9, space and ._-:/()#,@[]+=&;{}!$*  (the API's set, with ``&``)
@@ -26,9 +27,7 @@ def group_name(value: str | None) -> str:
         )
     # [UNVERIFIED] whether AWS ignores case here; we reject sg-/SG- alike.
     if name.lower().startswith("sg-"):
-        raise errors.invalid_value(
-            "GroupName", value, "Group names may not be in the format sg-*."
-        )
+        raise errors.invalid_value("GroupName", value, "Group names may not be in the format sg-*.")
     return name
 
 
@@ -59,11 +58,21 @@ def rule_description(value: str | None) -> str | None:
     return value
 
 
+def printable_name(parameter: str, value: str) -> str:
+    """A free-form name (AWS sets no character set): at most 255 characters, no control
+    characters. [UNVERIFIED] that AWS refuses control characters here; nothing legitimate
+    needs them, and a name is shown on terminals."""
+    if len(value) > MAX_LENGTH:
+        raise errors.invalid_value(parameter, value, "The name is too long.")
+    if CONTROL.search(value):
+        raise errors.invalid_value(parameter, value, "Control characters are not allowed.")
+    return value
+
+
 def prefix_list_name(value: str | None) -> str:
     if value is None or value == "":
         raise errors.missing_parameter("PrefixListName")
-    if len(value) > MAX_LENGTH:
-        raise errors.invalid_value("PrefixListName", value, "The name is too long.")
+    printable_name("PrefixListName", value)
     if value.startswith("com.amazonaws"):
         raise errors.invalid_value(
             "PrefixListName", value, "Prefix list names cannot start with com.amazonaws."

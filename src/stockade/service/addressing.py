@@ -30,24 +30,6 @@ def usable_count(cidr: str) -> int:
     return ipaddress.IPv4Network(cidr).num_addresses - 5
 
 
-def check_private_ip(subnet: Subnet, address: str, used: set[str]) -> str:
-    try:
-        ip = ipaddress.IPv4Address(address)
-    except ValueError:
-        raise errors.invalid_value("PrivateIpAddress", address) from None
-    net = ipaddress.IPv4Network(subnet.cidr_block)
-    reserved = {int(net.network_address) + k for k in range(4)} | {int(net.broadcast_address)}
-    if ip not in net or int(ip) in reserved:
-        raise errors.invalid_parameter_value(
-            f"Address {address} is not in subnet {subnet.subnet_id} or is reserved"
-        )
-    if str(ip) in used:
-        raise errors.error(
-            "InvalidIPAddress.InUse", f"Address {address} is in use in subnet {subnet.subnet_id}"
-        )
-    return str(ip)
-
-
 def allocate_private_ip(subnet: Subnet, used: set[str]) -> str:
     for host in _hosts(subnet.cidr_block):
         if host not in used:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from stockade.domain import errors, ids, text
+from stockade.domain.addresses import check_private_ip
 from stockade.domain.interface import ConnectionTracking, NetworkInterface
 from stockade.domain.network import Subnet
 from stockade.domain.quotas import Quotas
@@ -94,7 +95,7 @@ def new_interface(
         )
     used = tx.used_private_ips(subnet.subnet_id)
     ip = (
-        addressing.check_private_ip(subnet, private_ip, used)
+        check_private_ip(subnet.cidr_block, subnet.subnet_id, private_ip, used)
         if private_ip
         else addressing.allocate_private_ip(subnet, used)
     )

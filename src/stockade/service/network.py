@@ -6,7 +6,7 @@ import ipaddress
 from dataclasses import replace
 
 from stockade.domain import errors, ids
-from stockade.domain.addresses import parse_cidr
+from stockade.domain.addresses import check_subnet_conflict, check_subnet_in_vpc, parse_cidr
 from stockade.domain.network import VPC_MAX_PREFIX, VPC_MIN_PREFIX, InternetGateway, Subnet, Vpc
 from stockade.domain.scope import availability_zones, check_availability_zone
 from stockade.domain.tags import Tags
@@ -135,19 +135,13 @@ class NetworkService:
         network = _ipv4_block(cidr_block, "CidrBlock", "InvalidSubnet.Range")
         with self.ctx.write() as tx:
             vpc = lookups.vpc(tx, vpc_id)
-            if not network.subnet_of(ipaddress.IPv4Network(vpc.cidr_block)):
-                raise errors.error("InvalidSubnet.Range", f"The CIDR '{cidr_block}' is invalid.")
+            check_subnet_in_vpc(str(network), vpc.cidr_block)
             siblings = tx.list_subnets(vpc_id)
             if len(siblings) >= self.ctx.quotas.subnets_per_vpc:
                 raise errors.error(
                     "SubnetLimitExceeded", "The maximum number of subnets has been reached."
                 )
-            for other in siblings:
-                if network.overlaps(ipaddress.IPv4Network(other.cidr_block)):
-                    raise errors.error(
-                        "InvalidSubnet.Conflict",
-                        f"The CIDR '{cidr_block}' conflicts with another subnet",
-                    )
+            check_subnet_conflict(str(network), (other.cidr_block for other in siblings))
             zone = (
                 check_availability_zone(tx.scope.region, availability_zone)
                 if availability_zone

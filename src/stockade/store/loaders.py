@@ -5,14 +5,18 @@ matching objects in creation order, with their tags (and, for interfaces and pre
 their child rows) fetched by one extra query each that re-uses the same WHERE clause as a
 subquery. Getters, ``list_*`` and ``snapshot()`` all go through here, so a snapshot of
 thousands of groups costs the same handful of round trips as a single ``get_group``.
+
+A selection by caller-given ids (``WHERE id IN (…)``) is a *list* of clauses from
+:func:`where_in`, each binding a bounded number of ids (:mod:`stockade.store.batching`):
+the loaders run the same queries per clause and merge the objects in creation order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Row, Select, Table, select
+from sqlalchemy import Column, ColumnElement, Connection, Row, Select, Table, select
 
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
@@ -22,9 +26,12 @@ from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
 from stockade.domain.tags import Tags
 from stockade.store import mapping
 from stockade.store import schema as s
+from stockade.store.batching import chunks
 
 T = TypeVar("T")
 Where = ColumnElement[bool]
+#: One WHERE clause, or several whose matches are loaded together (see :func:`where_in`).
+Wheres = Where | Sequence[Where]
 
 #: The primary-key (resource id) column of each resource table.
 ID_COLUMN = {
@@ -37,6 +44,22 @@ ID_COLUMN = {
     s.network_interfaces.name: s.network_interfaces.c.eni_id,
     s.instances.name: s.instances.c.instance_id,
 }
+
+
+def where_in(column: Column[Any], values: Iterable[Any]) -> list[Where]:
+    """``column IN values`` as clauses of bounded size (no clause for no values)."""
+    return [column.in_(part) for part in chunks(dict.fromkeys(values))]
+
+
+def _parts(where: Wheres) -> Sequence[Where]:
+    return where if isinstance(where, list | tuple) else (where,)
+
+
+def _in_order(parts: list[list[Row[Any]]]) -> list[Row[Any]]:
+    """Rows of several queries (each ordered by ``seq``) as one list ordered by ``seq``."""
+    if len(parts) == 1:
+        return parts[0]
+    return sorted((row for rows in parts for row in rows), key=lambda row: row.seq)
 
 
 def ids_where(table: Table, where: Where) -> Select[Any]:
@@ -56,42 +79,51 @@ def tags_where(conn: Connection, table: Table, where: Where) -> dict[str, Tags]:
 def _load(
     conn: Connection,
     table: Table,
-    where: Where,
+    where: Wheres,
     build: Callable[[Row[Any], mapping.TagIndex], T],
 ) -> list[T]:
-    rows = conn.execute(select(table).where(where).order_by(table.c.seq)).all()
-    if not rows:
+    found, tags = [], {}
+    for part in _parts(where):
+        rows = conn.execute(select(table).where(part).order_by(table.c.seq)).all()
+        if rows:
+            found.append(rows)
+            tags.update(tags_where(conn, table, part))
+    if not found:
         return []
-    tags = tags_where(conn, table, where)
-    return [build(row, tags) for row in rows]
+    return [build(row, tags) for row in _in_order(found)]
 
 
-def load_vpcs(conn: Connection, where: Where) -> list[Vpc]:
+def load_vpcs(conn: Connection, where: Wheres) -> list[Vpc]:
     return _load(conn, s.vpcs, where, mapping.vpc_from)
 
 
-def load_subnets(conn: Connection, where: Where) -> list[Subnet]:
+def load_subnets(conn: Connection, where: Wheres) -> list[Subnet]:
     return _load(conn, s.subnets, where, mapping.subnet_from)
 
 
-def load_internet_gateways(conn: Connection, where: Where) -> list[InternetGateway]:
+def load_internet_gateways(conn: Connection, where: Wheres) -> list[InternetGateway]:
     return _load(conn, s.internet_gateways, where, mapping.igw_from)
 
 
-def load_groups(conn: Connection, where: Where) -> list[SecurityGroup]:
+def load_groups(conn: Connection, where: Wheres) -> list[SecurityGroup]:
     return _load(conn, s.security_groups, where, mapping.group_from)
 
 
-def load_rules(conn: Connection, where: Where) -> list[SecurityGroupRule]:
+def load_rules(conn: Connection, where: Wheres) -> list[SecurityGroupRule]:
     r = s.sg_rules
     columns = [r.c[name] for name in mapping.RULE_COLUMNS]
-    rows = conn.execute(select(*columns).where(where).order_by(r.c.seq)).all()
-    if not rows:
+    found, tags = [], {}
+    for part in _parts(where):
+        rows = conn.execute(select(*columns, r.c.seq).where(part).order_by(r.c.seq)).all()
+        if rows:
+            found.append(rows)
+            tags.update(tags_where(conn, r, part))
+    if not found:
         return []
-    return mapping.rules_from(rows, tags_where(conn, r, where))
+    return mapping.rules_from((row[:-1] for row in _in_order(found)), tags)
 
 
-def load_instances(conn: Connection, where: Where) -> list[Instance]:
+def load_instances(conn: Connection, where: Wheres) -> list[Instance]:
     return _load(conn, s.instances, where, mapping.instance_from)
 
 

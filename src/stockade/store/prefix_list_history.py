@@ -17,6 +17,7 @@ from sqlalchemy import Connection, insert, or_, select, update
 from stockade.domain.prefix_list import PrefixListEntry
 from stockade.store import mapping
 from stockade.store import schema as s
+from stockade.store.batching import chunks
 
 
 def entries_at(conn: Connection, prefix_list_id: str, version: int) -> list[PrefixListEntry]:
@@ -46,9 +47,9 @@ def record_version(
     current = dict(conn.execute(select(e.c.cidr, e.c.description).where(current_rows)).all())
     gone = [cidr for cidr, desc in current.items() if cidr not in wanted or wanted[cidr] != desc]
     new = [cidr for cidr, desc in wanted.items() if cidr not in current or current[cidr] != desc]
-    if gone:
+    for part in chunks(gone):
         conn.execute(
-            update(e).where(current_rows, e.c.cidr.in_(gone)).values(last_version=version - 1)
+            update(e).where(current_rows, e.c.cidr.in_(part)).values(last_version=version - 1)
         )
     if new:
         conn.execute(

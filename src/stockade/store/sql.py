@@ -31,14 +31,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, select, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
 from stockade.domain.scope import Scope
 from stockade.store import migrations
 from stockade.store import schema as s
+from stockade.store.failures import StoreError, kind_of, schema_is_current, store_error
+from stockade.store.failures import read_only as read_only_error
 from stockade.store.repository import Change
 from stockade.store.transaction import SqlTransaction
 
@@ -75,10 +79,19 @@ _CHANGES_SINCE = (
 Subscriber = Callable[[Change], None]
 
 
-def database_url(url_or_path: str) -> URL:
-    """A SQLAlchemy URL: a plain path means SQLite; ``postgresql://`` means psycopg 3."""
+def database_url(url_or_path: str, read_only: bool = False, immutable: bool = False) -> URL:
+    """A SQLAlchemy URL: a plain path means SQLite; ``postgresql://`` means psycopg 3.
+
+    ``read_only`` opens a SQLite file with ``mode=ro`` (nothing can be written through
+    it); ``immutable`` also tells SQLite that no one writes the file, for a WAL database
+    in a directory where its ``-shm`` file cannot be created (a read-only mount).
+    """
     if "://" not in url_or_path:
-        return URL.create("sqlite", database=str(Path(url_or_path).expanduser().resolve()))
+        path = str(Path(url_or_path).expanduser().resolve())
+        if not read_only:
+            return URL.create("sqlite", database=path)
+        query = {"mode": "ro", "uri": "true", **({"immutable": "1"} if immutable else {})}
+        return URL.create("sqlite", database="file:" + quote(path), query=query)
     url = make_url(url_or_path)
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
@@ -90,11 +103,13 @@ def _is_memory(url: URL) -> bool:
 
 
 def _sqlite_engine(url: URL) -> Engine:
+    read_only = url.query.get("mode") == "ro"
     if _is_memory(url):
         # One shared connection (a new one would be a new, empty database).
         engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
-        Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
+        if not read_only:
+            Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, pool_size=8, max_overflow=24
         )
@@ -106,8 +121,9 @@ def _sqlite_engine(url: URL) -> Engine:
         try:
             # busy_timeout first: switching to WAL may itself have to wait for a lock.
             cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
-            cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = FULL")
+            if not read_only:  # a read-only file keeps the journal mode it was written with
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute("PRAGMA synchronous = FULL")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
             cursor.close()
@@ -148,11 +164,36 @@ class SqlStore:
         self._closed = False
 
     @classmethod
-    def open(cls, url_or_path: str) -> SqlStore:
-        """Open (creating and migrating as needed) the store at a path or database URL."""
-        url = database_url(url_or_path)
+    def open(cls, url_or_path: str, *, read_only: bool = False) -> SqlStore:
+        """Open (creating and migrating as needed) the store at a path or database URL.
+
+        ``read_only`` opens an existing store without writing anything, not even a
+        migration, so a read-only file or mount can be read; a write through it fails
+        with a :class:`StoreError` saying so. Database failures (damaged file, read-only,
+        disk full, unreachable server) are raised as :class:`StoreError`, one line each.
+        """
+        try:
+            return cls._open(url_or_path, read_only, immutable=False)
+        except StoreError as exc:
+            path = Path(url_or_path).expanduser() if "://" not in url_or_path else None
+            if path is None or not path.is_file() or exc.kind not in ("cannot-open", "read-only"):
+                raise
+            if not read_only:
+                if os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+                    raise
+                raise read_only_error(str(path), "cannot write the file or its directory") from None
+            if exc.kind != "cannot-open":
+                raise
+        # A WAL database whose -shm file cannot be created (a read-only directory).
+        return cls._open(url_or_path, read_only, immutable=True)
+
+    @classmethod
+    def _open(cls, url_or_path: str, read_only: bool, immutable: bool) -> SqlStore:
+        url = database_url(url_or_path, read_only, immutable)
         backend = url.get_backend_name()
         if backend == "sqlite":
+            if read_only and not Path(url_or_path).expanduser().is_file():
+                raise StoreError("missing", f"no stockade store at {url_or_path}")
             engine = _sqlite_engine(url)
         elif backend == "postgresql":
             engine = _postgres_engine(url)
@@ -160,11 +201,23 @@ class SqlStore:
             raise ValueError(f"unsupported database {backend!r}: use SQLite or PostgreSQL")
         store = cls(engine)
         try:
-            store._migrate()
+            store._check_schema() if read_only else store._migrate()
+        except DBAPIError as exc:
+            engine.dispose()
+            raise store_error(exc, store.name) from None
         except BaseException:
             engine.dispose()
             raise
         return store
+
+    @property
+    def name(self) -> str:
+        """The database as messages name it: a SQLite file's path, else the URL (no
+        password)."""
+        url = self._engine.url
+        if self._sqlite and url.database:
+            return unquote(url.database.removeprefix("file:"))
+        return url.render_as_string(hide_password=True)
 
     @property
     def url(self) -> URL:
@@ -234,6 +287,10 @@ class SqlStore:
                         isolation_level="REPEATABLE READ", postgresql_readonly=True
                     )
                 yield conn
+        except DBAPIError as exc:
+            if kind_of(exc) == "other":  # a constraint, a bug: not the machine's fault
+                raise
+            raise store_error(exc, self.name) from None  # damaged, read-only, full: one line
         finally:
             self._local.writing, self._local.depth = writing, depth
             if lock is not None:
@@ -316,11 +373,21 @@ class SqlStore:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
+    def _check_schema(self) -> None:
+        """For a read-only store: the schema must already be at head (nothing is migrated)."""
+        with self._engine.connect() as conn, conn.begin():
+            if not schema_is_current(conn, self.name):
+                raise StoreError(
+                    "schema",
+                    f"the database {self.name} has an older schema (or none): open "
+                    "it once with a command that writes, to upgrade it",
+                )
+
     def _migrate(self) -> None:
         """Bring the schema to head: a cheap check first, the locked upgrade only if needed."""
         with self._engine.connect() as conn:
             with conn.begin():
-                if migrations.is_current(conn):
+                if schema_is_current(conn, self.name):
                     return
             if self._sqlite:
                 conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})

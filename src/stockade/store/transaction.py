@@ -121,9 +121,10 @@ class SqlTransaction(TransactionCore):
     ) -> list[SecurityGroup]:
         t = s.security_groups
         where = self._matching(t, vpc_id=vpc_id)
-        if group_ids is not None:
-            where &= t.c.group_id.in_(list(group_ids))
-        return loaders.load_groups(self._c, where)
+        if group_ids is None:
+            return loaders.load_groups(self._c, where)
+        wheres = [where & part for part in loaders.where_in(t.c.group_id, group_ids)]
+        return loaders.load_groups(self._c, wheres)
 
     def count_groups(self) -> int:
         return self._c.scalar(_COUNT_GROUPS, self._scope_params()) or 0
@@ -145,7 +146,8 @@ class SqlTransaction(TransactionCore):
         if not existed and not rule_ids:
             return
         conn = self._write(group_id, *rule_ids)
-        conn.execute(delete(s.tags).where(s.tags.c.resource_id.in_([group_id, *rule_ids])))
+        for part in loaders.where_in(s.tags.c.resource_id, [group_id, *rule_ids]):
+            conn.execute(delete(s.tags).where(part))
         conn.execute(delete(r).where(r.c.group_id == group_id))
         conn.execute(delete(s.security_groups).where(s.security_groups.c.group_id == group_id))
 
@@ -160,7 +162,7 @@ class SqlTransaction(TransactionCore):
             found = self._c.execute(_RULES_OF_GROUP, {"group_id": ids[0]}).all()
             rows, tags = rows_with_tags(found, "rule_id")
             return mapping.rules_from((row[:-2] for row in rows), tags)
-        return loaders.load_rules(self._c, s.sg_rules.c.group_id.in_(ids))
+        return loaders.load_rules(self._c, loaders.where_in(s.sg_rules.c.group_id, ids))
 
     def list_rules(self) -> list[SecurityGroupRule]:
         return loaders.load_rules(self._c, self._in_scope(s.sg_rules))
@@ -186,9 +188,8 @@ class SqlTransaction(TransactionCore):
         group_ids = list(dict.fromkeys(rule.group_id for rule in rules))
         scopes = {
             row.group_id: (row.account, row.region)
-            for row in self._c.execute(
-                select(g.c.group_id, g.c.account, g.c.region).where(g.c.group_id.in_(group_ids))
-            )
+            for part in loaders.where_in(g.c.group_id, group_ids)
+            for row in self._c.execute(select(g.c.group_id, g.c.account, g.c.region).where(part))
         }
         rows = []
         for rule in rules:
@@ -216,13 +217,20 @@ class SqlTransaction(TransactionCore):
         if not ids:
             return
         r = s.sg_rules
-        found = self._c.execute(select(r.c.rule_id, r.c.group_id).where(r.c.rule_id.in_(ids)))
-        touched = [rid for row in found for rid in row]
+        parts = loaders.where_in(r.c.rule_id, ids)
+        touched = [
+            rid
+            for part in parts
+            for row in self._c.execute(select(r.c.rule_id, r.c.group_id).where(part))
+            for rid in row
+        ]
         if not touched:
             return
         conn = self._write(*touched)
-        conn.execute(delete(s.tags).where(s.tags.c.resource_id.in_(ids)))
-        conn.execute(delete(r).where(r.c.rule_id.in_(ids)))
+        for part in loaders.where_in(s.tags.c.resource_id, ids):
+            conn.execute(delete(s.tags).where(part))
+        for part in parts:
+            conn.execute(delete(r).where(part))
 
     # -- prefix lists ----------------------------------------------------------------------------
 
@@ -326,9 +334,10 @@ class SqlTransaction(TransactionCore):
     def list_instances(self, instance_ids: Sequence[str] | None = None) -> list[Instance]:
         t = s.instances
         where = self._in_scope(t)
-        if instance_ids is not None:
-            where &= t.c.instance_id.in_(list(instance_ids))
-        return loaders.load_instances(self._c, where)
+        if instance_ids is None:
+            return loaders.load_instances(self._c, where)
+        wheres = [where & part for part in loaders.where_in(t.c.instance_id, instance_ids)]
+        return loaders.load_instances(self._c, wheres)
 
     def put_instance(self, instance: Instance) -> None:
         self._upsert(s.instances, [mapping.instance_values(instance)])

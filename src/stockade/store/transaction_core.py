@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Row, Select, Table, bindparam, delete, insert
 
 from stockade.domain.scope import Scope
 from stockade.store import schema as s
+from stockade.store.batching import chunks
 from stockade.store.loaders import ID_COLUMN, Where
 from stockade.store.repository import Change
 
@@ -176,26 +177,31 @@ class TransactionCore:
         key = ID_COLUMN[table.name]
         ids = [row[key.name] for row in rows]
         conn = self._write(*ids)
-        existing = dict(conn.execute(select(key, table.c.seq).where(key.in_(ids))).all())
+        existing: dict[str, int] = {}
+        for part in chunks(ids):
+            existing.update(conn.execute(select(key, table.c.seq).where(key.in_(part))).all())
         updates = [row for row in rows if row[key.name] in existing]
         if reinsert and updates:
-            conn.execute(delete(table).where(key.in_([row[key.name] for row in updates])))
+            # Every old row goes before any new one lands: the batch's unique constraints
+            # hold for the batch as a whole, whatever the slices.
+            for part in chunks(row[key.name] for row in updates):
+                conn.execute(delete(table).where(key.in_(part)))
             for row in updates:
                 row["seq"] = existing[row[key.name]]
             updates, inserts = [], list(rows)
         else:
             inserts = [row for row in rows if row[key.name] not in existing]
-        if updates:
+        for part in chunks(updates):
             conn.execute(
                 update(table).where(key == bindparam("_id")),
                 [
                     {"_id": row[key.name], **{k: v for k, v in row.items() if k != key.name}}
-                    for row in updates
+                    for row in part
                 ],
             )
         self._next_seqs([row for row in inserts if "seq" not in row])
-        if inserts:
-            conn.execute(insert(table), inserts)
+        for part in chunks(inserts):
+            conn.execute(insert(table), part)
 
     def _delete(self, table: Table, resource_id: str, *children: Table) -> bool:
         """Delete a row (scoped), its tags and its child rows; whether it existed."""
