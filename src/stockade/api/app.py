@@ -89,7 +89,10 @@ def create_app(
 
     async def health(request: Request) -> Response:
         revision = await anyio.to_thread.run_sync(store.revision, limiter=limiter)
-        return JSONResponse({"status": "ok", "revision": revision})
+        answer = {"status": "ok", "revision": revision}
+        if (commits := store.commit_stats()) is not None:  # group commit: calls per flush
+            answer |= {"commits": commits.commits, "write_calls": commits.calls}
+        return JSONResponse(answer)
 
     return Starlette(
         routes=[
