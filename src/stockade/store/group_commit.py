@@ -82,21 +82,26 @@ class CommitStats:
 class GroupCommit:
     """Serialises write calls on one connection and commits them in shared batches.
 
-    Only the caller holding the turn touches the connection and the open batch; the
-    condition guards the turn, the queue count, the counters and every batch's ``done``.
+    Only the caller holding the turn touches the connection and the open batch; the lock
+    guards the turn, the queue count, the counters and every batch's ``done``.
     """
 
     def __init__(
         self,
         connect: Callable[[], Connection],
         announce: Callable[[list[Change]], None],
+        turn_timeout_s: float,
     ) -> None:
         """``connect`` opens the writer connection (lazily, again after a failure);
         ``announce`` gets each committed batch's changes, in order, before its callers
-        return (called without the turn, so it may itself write)."""
+        return (called without the turn, so it may itself write). A caller waiting longer
+        than ``turn_timeout_s`` for its turn gives up, as SQLite's busy timeout would."""
         self._connect = connect
         self._announce = announce
-        self._cond = threading.Condition()
+        self._turn_timeout_s = turn_timeout_s
+        self._lock = threading.Lock()
+        self._turn = threading.Condition(self._lock)  # the turn was passed on
+        self._done = threading.Condition(self._lock)  # a batch ended (or may be orphaned)
         self._busy = False  # a caller holds the turn
         self._queued = 0  # callers waiting for the turn
         self._connection: Connection | None = None
@@ -108,11 +113,11 @@ class GroupCommit:
     @property
     def queued(self) -> int:
         """Callers waiting for the connection right now (for tests and diagnostics)."""
-        with self._cond:
+        with self._lock:
             return self._queued
 
     def stats(self) -> CommitStats:
-        with self._cond:
+        with self._lock:
             return CommitStats(self._commits, self._calls)
 
     @contextmanager
@@ -125,11 +130,19 @@ class GroupCommit:
         self._take_turn()
         try:
             batch = self._batch or self._begin()
-            connection = self._live_connection()
-            savepoint = connection.begin_nested() if batch.calls else None
         except BaseException:
             self._leave()
             raise
+        connection = self._live_connection()
+        savepoint = None
+        if batch.calls:  # not the first call: isolate it from its predecessors
+            try:
+                savepoint = connection.begin_nested()
+            except BaseException as exc:
+                self._poison(batch, exc)
+                self._leave()
+                self._await(batch, own_failure=True)
+                raise
         member = Member(connection)
         try:
             yield member
@@ -165,14 +178,18 @@ class GroupCommit:
     # -- turns ---------------------------------------------------------------------------------
 
     def _take_turn(self) -> None:
-        with self._cond:
+        with self._lock:
             self._queued += 1
             try:
-                while self._busy:
-                    self._cond.wait()
-            finally:
+                if not self._turn.wait_for(lambda: not self._busy, self._turn_timeout_s):
+                    raise TimeoutError(
+                        f"no turn on the writer connection within {self._turn_timeout_s:g} s"
+                    )
+            except BaseException:
                 self._queued -= 1
-                self._cond.notify_all()  # if we leave without the turn, a waiter may commit
+                self._done.notify_all()  # a batch left open for us may now be orphaned
+                raise
+            self._queued -= 1
             self._busy = True
 
     def _leave(self) -> None:
@@ -180,14 +197,14 @@ class GroupCommit:
         (or it is full); then, without the turn, complete whatever batch was ended."""
         batch = self._batch
         if batch is not None:
-            with self._cond:
+            with self._lock:
                 commit_now = self._queued == 0 or batch.full()
             if commit_now:
                 self._finish(batch, commit=True)
         ended, self._ended = self._ended, None
-        with self._cond:
+        with self._lock:
             self._busy = False
-            self._cond.notify_all()
+            self._turn.notify()
         if ended is not None:
             self._complete(ended)
 
@@ -195,13 +212,13 @@ class GroupCommit:
         """Wait for ``batch`` to end -- committing it here if every other caller has gone
         -- and raise :class:`SharedCommitFailed` if it failed (unless the call failed
         anyway: then its own error is what the caller sees)."""
-        with self._cond:
+        with self._lock:
             orphaned = False
             while not batch.done:
                 if not self._busy and self._queued == 0 and self._batch is batch:
                     self._busy = orphaned = True
                     break
-                self._cond.wait()
+                self._done.wait()
         if orphaned:
             self._finish(batch, commit=True)
             self._leave()
@@ -218,7 +235,11 @@ class GroupCommit:
         return self._connection
 
     def _begin(self) -> _Batch:
-        self._batch = _Batch(self._live_connection().begin())
+        try:
+            self._batch = _Batch(self._live_connection().begin())
+        except BaseException:  # e.g. the database stayed locked by another process
+            self._discard_connection()
+            raise
         return self._batch
 
     def _undo(self, batch: _Batch, savepoint: NestedTransaction | None) -> None:
@@ -261,12 +282,12 @@ class GroupCommit:
         """Announce a committed batch, then wake its callers."""
         if batch.committed:
             self._announce(batch.changes)
-        with self._cond:
+        with self._lock:
             if batch.committed:
                 self._commits += 1
                 self._calls += batch.calls
             batch.done = True
-            self._cond.notify_all()
+            self._done.notify_all()
 
     def _discard_connection(self) -> None:
         """After a failed commit or rollback the connection's state is unknown: drop it."""

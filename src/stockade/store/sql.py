@@ -154,7 +154,7 @@ class SqlStore:
         # A SQLite file: concurrent writers share commits. PostgreSQL commits per call;
         # in memory there is nothing to flush.
         self._group = (
-            GroupCommit(self._writer_connection, self._announce_batch)
+            GroupCommit(self._writer_connection, self._announce_batch, SQLITE_BUSY_TIMEOUT_S)
             if self._sqlite and not self._memory
             else None
         )
@@ -302,7 +302,9 @@ class SqlStore:
         self._engine.dispose(close=False)
         if self._group is not None:
             self._forked_away.append(self._group)  # referenced for ever: never closed here
-            self._group = GroupCommit(self._writer_connection, self._announce_batch)
+            self._group = GroupCommit(
+                self._writer_connection, self._announce_batch, SQLITE_BUSY_TIMEOUT_S
+            )
         self._pid = os.getpid()
 
     # -- revisions and changes -----------------------------------------------------------------
