@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, NestedTransaction, RootTransaction
+from sqlalchemy import Connection, RootTransaction
 
 from stockade.store.repository import Change
 
@@ -41,6 +41,18 @@ log = logging.getLogger(__name__)
 #: A batch is committed once it holds this many calls, even if more are queued: under a
 #: steady stream of writers this bounds how long the first caller of a batch waits.
 MAX_BATCH_CALLS = 32
+
+
+#: The savepoint of the call holding the turn (released before the next call takes it).
+_SAVEPOINT_NAME = "stockade_call"
+
+
+def _savepoint(connection: Connection, verb: str) -> None:
+    """``SAVEPOINT``, ``RELEASE`` or ``ROLLBACK TO`` the call's savepoint, on the driver's
+    connection: measured at ~3 us against ~300 us for SQLAlchemy's ``begin_nested()`` and
+    ``commit()``, paid by every call of a shared batch while the others wait for the turn.
+    SQLAlchemy needs no account of it: its own transaction stays the batch's."""
+    connection.connection.driver_connection.execute(f"{verb} {_SAVEPOINT_NAME}")
 
 
 class SharedCommitFailed(RuntimeError):
@@ -134,10 +146,10 @@ class GroupCommit:
             self._leave()
             raise
         connection = self._live_connection()
-        savepoint = None
-        if batch.calls:  # not the first call: isolate it from its predecessors
+        savepoint = bool(batch.calls)  # not the first call: isolate it from its predecessors
+        if savepoint:
             try:
-                savepoint = connection.begin_nested()
+                _savepoint(connection, "SAVEPOINT")
             except BaseException as exc:
                 self._poison(batch, exc)
                 self._leave()
@@ -152,8 +164,8 @@ class GroupCommit:
             self._await(batch, own_failure=True)
             raise
         try:
-            if savepoint is not None:
-                savepoint.commit()  # RELEASE: the call's work joins the transaction
+            if savepoint:
+                _savepoint(connection, "RELEASE")  # the call's work joins the transaction
         except BaseException as exc:
             self._poison(batch, exc)
         else:
@@ -242,12 +254,13 @@ class GroupCommit:
             raise
         return self._batch
 
-    def _undo(self, batch: _Batch, savepoint: NestedTransaction | None) -> None:
+    def _undo(self, batch: _Batch, savepoint: bool) -> None:
         """Roll back one failed call: its savepoint, or -- when it was the batch's first
         call, so nothing else is in the transaction -- the whole transaction."""
         try:
-            if savepoint is not None:
-                savepoint.rollback()
+            if savepoint:
+                _savepoint(self._live_connection(), "ROLLBACK TO")
+                _savepoint(self._live_connection(), "RELEASE")
             else:
                 self._finish(batch, commit=False)
         except BaseException as exc:
