@@ -9,11 +9,12 @@ How (leader/follower, no extra thread, so an uncontended call pays no hand-off):
 
 * One dedicated connection. Callers take turns on it (:attr:`GroupCommit._busy`); the
   first caller of a batch opens the transaction (``BEGIN IMMEDIATE``).
-* Every later caller of the same batch runs inside a ``SAVEPOINT``: a call that raises
-  rolls back only its savepoint, its neighbours keep their work. The first caller needs no
+* Every later caller of the same batch runs inside a ``SAVEPOINT`` (issued on the driver's
+  connection, see :func:`_savepoint`): a call that raises rolls back only its savepoint,
+  its neighbours keep their work. The first caller needs no
   savepoint: if it fails, the transaction holds nothing else and is rolled back whole.
-* When a caller finishes and nobody is queued for the connection (or the batch is full or
-  old), it commits the batch itself -- one fsync -- and wakes the batch's callers.
+* When a caller finishes and nobody is queued for the connection (or the batch is full),
+  it commits the batch itself -- one fsync -- and wakes the batch's callers.
   Otherwise it hands the connection to the next caller and waits for the commit.
 * Every caller of a batch (also one whose own call was rejected: its answer may rest on
   its predecessors' uncommitted writes) returns only after the batch ended. A failed
