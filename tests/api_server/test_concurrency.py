@@ -1,15 +1,23 @@
-"""32 client threads x 200 mixed boto3 calls against one server: no errors, no lost writes."""
+"""32 client threads x 200 mixed boto3 calls against one server: no errors, no lost writes,
+and every write call counted once by the group commit that made it durable (``/health``)."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+import urllib.request
 
 import pytest
 from api_server.api_helpers import client
 
 THREADS = 32
 CALLS = 200
+
+
+def _health(endpoint: str) -> dict:
+    with urllib.request.urlopen(endpoint + "/health", timeout=30) as answer:
+        return json.loads(answer.read())
 
 
 @pytest.mark.slow
@@ -19,6 +27,7 @@ def test_concurrent_mixed_calls(endpoint, account):
     errors: list[BaseException] = []
     created: list[list[str]] = [[] for _ in range(THREADS)]
     rules: list[int] = [0] * THREADS
+    writes: list[int] = [0] * THREADS  # create, authorize and create_tags calls
     barrier = threading.Barrier(THREADS)
 
     def worker(n: int) -> None:
@@ -32,6 +41,7 @@ def test_concurrent_mixed_calls(endpoint, account):
                         GroupName=f"t{n}-{i}", Description="d", VpcId=vpc
                     )["GroupId"]
                     created[n].append(gid)
+                    writes[n] += 1
                 elif kind == 1:
                     ec2.authorize_security_group_ingress(
                         GroupId=created[n][-1],
@@ -45,6 +55,7 @@ def test_concurrent_mixed_calls(endpoint, account):
                         ],
                     )
                     rules[n] += 1
+                    writes[n] += 1
                 elif kind == 2:
                     [g] = ec2.describe_security_groups(GroupIds=[created[n][-1]])["SecurityGroups"]
                     assert g["GroupName"].startswith(f"t{n}-")
@@ -52,6 +63,7 @@ def test_concurrent_mixed_calls(endpoint, account):
                     ec2.create_tags(
                         Resources=[created[n][-1]], Tags=[{"Key": "n", "Value": str(n)}]
                     )
+                    writes[n] += 1
                 else:
                     ec2.describe_security_group_rules(
                         Filters=[{"Name": "group-id", "Values": [created[n][0]]}]
@@ -59,6 +71,7 @@ def test_concurrent_mixed_calls(endpoint, account):
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
+    before = _health(endpoint)
     started = time.monotonic()
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(THREADS)]
     for t in threads:
@@ -76,4 +89,11 @@ def test_concurrent_mixed_calls(endpoint, account):
     assert ingress == sum(rules)
     tagged = setup.describe_tags(Filters=[{"Name": "key", "Values": ["n"]}])["Tags"]
     assert len(tagged) == len(ids)
-    print(f"{THREADS * CALLS} calls in {time.monotonic() - started:.1f}s")
+    elapsed = time.monotonic() - started
+    after = _health(endpoint)
+    calls = after["write_calls"] - before["write_calls"]
+    commits = after["commits"] - before["commits"]
+    assert calls == sum(writes)  # each write call durable in exactly one commit
+    assert 0 < commits <= calls
+    assert after["revision"] - before["revision"] == calls  # every write here changes something
+    print(f"{THREADS * CALLS} calls in {elapsed:.1f}s; {calls} writes in {commits} commits")

@@ -96,6 +96,8 @@ def create_app(
     async def health(request: Request) -> Response:
         revision = await anyio.to_thread.run_sync(store.revision, limiter=limiter)
         body: dict = {"status": "ok", "revision": revision}
+        if (commits := store.commit_stats()) is not None:  # group commit: calls per flush
+            body |= {"commits": commits.commits, "write_calls": commits.calls}
         if dataplane is not None:
             body["dataplane"] = dataplane()  # reads one small file
         return JSONResponse(body)

@@ -27,7 +27,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from stockade.store import migrations
 from stockade.store import schema as s
 from stockade.store.failures import StoreError, kind_of, schema_is_current, store_error
 from stockade.store.failures import read_only as read_only_error
+from stockade.store.group_commit import CommitStats, GroupCommit
 from stockade.store.repository import Change
 from stockade.store.transaction import SqlTransaction
 
@@ -111,7 +112,11 @@ def _sqlite_engine(url: URL) -> Engine:
         if not read_only:
             Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, pool_size=8, max_overflow=24
+            url,
+            # The group committer's connection is used by whichever thread holds its turn.
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+            pool_size=8,
+            max_overflow=24,
         )
 
     @event.listens_for(engine, "connect")
@@ -162,6 +167,14 @@ class SqlStore:
         self._local_revision = 0  # the last revision committed here, guarded by _committed
         self._committed = threading.Condition()
         self._closed = False
+        # A SQLite file: concurrent writers share commits. PostgreSQL commits per call;
+        # in memory there is nothing to flush.
+        self._group = (
+            GroupCommit(self._writer_connection, self._announce_batch, SQLITE_BUSY_TIMEOUT_S)
+            if self._sqlite and not self._memory
+            else None
+        )
+        self._forked_away: list[GroupCommit] = []
 
     @classmethod
     def open(cls, url_or_path: str, *, read_only: bool = False) -> SqlStore:
@@ -232,19 +245,74 @@ class SqlStore:
 
     @contextmanager
     def write(self, scope: Scope) -> Iterator[SqlTransaction]:
-        """A serialised read-write transaction; commits on success, rolls back on error."""
-        with self._connection(write=True) as conn, conn.begin():
-            rev = conn.execute(_LOCK_REVISION).one()
-            tx = SqlTransaction(
-                conn, scope, revision=rev.revision, writable=True, next_seq=rev.next_seq
-            )
-            try:
-                yield tx
-            finally:
-                tx.close()
-            change = tx.record_commit()
-        if change is not None:
+        """A serialised read-write transaction; commits on success, rolls back on error.
+
+        On a SQLite file, concurrent calls share commits (``group_commit.py``): the call
+        runs in a savepoint of a transaction shared with its neighbours and returns once
+        the commit covering it is durable. Elsewhere it is one transaction per call.
+        """
+        if self._group is None:
+            with self._connection(write=True) as conn, conn.begin():
+                change = yield from self._write_in(conn, scope)
+            if change is not None:
+                self._announce(change)
+            return
+        group = self._writer_group()
+        self._local.writing = True
+        try:
+            with self._failures_as_store_errors(), group.member() as member:
+                member.change = yield from self._write_in(member.connection, scope)
+        finally:
+            self._local.writing = False
+
+    @contextmanager
+    def _failures_as_store_errors(self) -> Iterator[None]:
+        """The machine's failures (damaged, read-only, full) as one-line
+        :class:`StoreError`s; constraints and bugs as they are."""
+        try:
+            yield
+        except DBAPIError as exc:
+            if kind_of(exc) == "other":
+                raise
+            raise store_error(exc, self.name) from None
+
+    @staticmethod
+    def _write_in(conn: Connection, scope: Scope) -> Generator[SqlTransaction, None, Change | None]:
+        """Run one write call on ``conn`` (already in a transaction or savepoint): lock and
+        read the revision, hand out the transaction, then record the call's change."""
+        rev = conn.execute(_LOCK_REVISION).one()
+        tx = SqlTransaction(
+            conn, scope, revision=rev.revision, writable=True, next_seq=rev.next_seq
+        )
+        try:
+            yield tx
+        finally:
+            tx.close()
+        return tx.record_commit()
+
+    def _writer_group(self) -> GroupCommit:
+        """The group committer, checked like :meth:`_connection` checks a connection."""
+        if self._closed:
+            raise RuntimeError("the store is closed")
+        if getattr(self._local, "writing", False):
+            raise RuntimeError("a transaction that would deadlock is already open in this thread")
+        self._after_fork()
+        assert self._group is not None
+        return self._group
+
+    def _writer_connection(self) -> Connection:
+        """The group committer's own connection: every transaction on it is a writer's."""
+        conn = self._engine.connect()
+        conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
+        return conn
+
+    def _announce_batch(self, changes: list[Change]) -> None:
+        for change in changes:
             self._announce(change)
+
+    def commit_stats(self) -> CommitStats | None:
+        """How many commits carried how many write calls (``None``: no group commit)."""
+        return self._group.stats() if self._group is not None else None
 
     @contextmanager
     def read(self, scope: Scope) -> Iterator[SqlTransaction]:
@@ -271,15 +339,13 @@ class SqlStore:
             # SQLite would wait for our own lock until the busy timeout (or, in memory, for
             # ever); fail fast instead.
             raise RuntimeError("a transaction that would deadlock is already open in this thread")
-        if os.getpid() != self._pid:  # forked: never share the parent's pooled connections
-            self._engine.dispose(close=False)
-            self._pid = os.getpid()
+        self._after_fork()
         lock = self._memory_lock
         if lock is not None:
             lock.acquire()
         self._local.writing, self._local.depth = writing or write, depth + 1
         try:
-            with self._engine.connect() as conn:
+            with self._failures_as_store_errors(), self._engine.connect() as conn:
                 if self._sqlite:
                     conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE" if write else "DEFERRED"})
                 elif not write:
@@ -287,14 +353,23 @@ class SqlStore:
                         isolation_level="REPEATABLE READ", postgresql_readonly=True
                     )
                 yield conn
-        except DBAPIError as exc:
-            if kind_of(exc) == "other":  # a constraint, a bug: not the machine's fault
-                raise
-            raise store_error(exc, self.name) from None  # damaged, read-only, full: one line
         finally:
             self._local.writing, self._local.depth = writing, depth
             if lock is not None:
                 lock.release()
+
+    def _after_fork(self) -> None:
+        """In a forked child, never share the parent's connections (nor close them: the
+        parent still uses the database through them)."""
+        if os.getpid() == self._pid:
+            return
+        self._engine.dispose(close=False)
+        if self._group is not None:
+            self._forked_away.append(self._group)  # referenced for ever: never closed here
+            self._group = GroupCommit(
+                self._writer_connection, self._announce_batch, SQLITE_BUSY_TIMEOUT_S
+            )
+        self._pid = os.getpid()
 
     # -- revisions and changes -----------------------------------------------------------------
 
@@ -402,6 +477,8 @@ class SqlStore:
     def close(self) -> None:
         """Release every pooled connection; the object cannot be used afterwards."""
         self._closed = True
+        if self._group is not None and os.getpid() == self._pid:
+            self._group.close()
         self._engine.dispose()
 
     def __enter__(self) -> SqlStore:
