@@ -138,7 +138,11 @@ class RequestLog:
 
 
 @contextlib.contextmanager
-def stockade(db: str) -> Iterator[tuple[str, RequestLog]]:
+def stockade(
+    db: str, dataplane: str = "off", env: dict[str, str] | None = None
+) -> Iterator[tuple[str, RequestLog]]:
+    """``stockade serve`` on a random loopback port (``dataplane`` and ``env`` let
+    bench/dataplane.py measure the same workload with the data plane on)."""
     port = free_port()
     argv = [
         sys.executable,
@@ -150,12 +154,12 @@ def stockade(db: str) -> Iterator[tuple[str, RequestLog]]:
         "--db",
         db,
         "--dataplane",
-        "off",
+        dataplane,
     ]
     log_path = Path(db).with_suffix(f".{port}.log")
     with (
         log_path.open("w") as stderr,
-        server(argv, f"http://127.0.0.1:{port}/health", stderr=stderr),
+        server(argv, f"http://127.0.0.1:{port}/health", env=env, stderr=stderr),
     ):
         yield f"http://127.0.0.1:{port}", RequestLog(log_path)
 

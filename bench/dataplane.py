@@ -22,6 +22,10 @@ in the same run), ``ratio``, plus details.
 - ``repair_seconds_p50`` / ``_p99``: the VPC table deleted behind the agent's back (20
   times); seconds until the agent has put it back. Baseline: the agent's check interval
   (before drift repair, it stayed missing until the next store commit).
+- ``api_writes_with_dataplane_on`` / ``_off``: bench/api.py's create/authorize workload
+  (boto3, sequential) against ``stockade serve --dataplane on`` (the agent a child process,
+  following every commit, with a few instances in the world) and ``--dataplane off``, in
+  the same run; ``ratio`` = on / off (target >= 0.9).
 - ``full_rebuild``: store read, plan, compile and one atomic nft transaction for 1,000
   instances × 5 groups × 60 rules (namespaces excluded: they already exist). Baseline:
   loading the naive rendering of the same policies (one rule per AWS rule per interface,
@@ -174,6 +178,47 @@ def bench_repair() -> None:
          target="p99 <= 1.0", repairs=len(samples))
     emit("repair_seconds_p99", "seconds", samples[-1], agent.check_interval,
          target="<= 1.0", repairs=len(samples))
+
+
+def _wait_running(url: str, api_bench) -> None:
+    deadline = time.monotonic() + 60
+    while (state := (api_bench.health(url).get("dataplane") or {}).get("state")) != "running":
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the data plane did not start under serve: {state}")
+        time.sleep(0.2)
+
+
+def bench_api_writes_with_dataplane() -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    import api as api_bench  # bench/api.py: the same workload, the same server helper
+
+    rates: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="stockade-bench-") as tmp:
+        env = {"STOCKADE_DATAPLANE_PREFIX": PREFIX, "STOCKADE_DATAPLANE_DIR": f"{tmp}/dp"}
+        for mode in ("off", "on", "off", "on"):  # interleaved: noise falls on both
+            db = str(Path(tmp) / f"api-{mode}-{len(rates)}.db")
+            seed = SqlStore.open(db)
+            try:  # a few running instances, so the agent has a world to keep
+                services = Services(ServiceContext(seed, Scope(), Quotas()))
+                vpc = services.network.create_vpc("10.0.0.0/16")
+                subnet = services.network.create_subnet(vpc.vpc_id, "10.0.1.0/24")
+                services.instances.run(LaunchRequest(subnet_id=subnet.subnet_id, max_count=3))
+            finally:
+                seed.close()
+            with api_bench.stockade(db, dataplane=mode, env=env) as (url, _log):
+                if mode == "on":  # the agent must really be there, following the store
+                    _wait_running(url, api_bench)
+                for case, value in api_bench.workload(url).items():
+                    if case.startswith(("create", "authorize")):
+                        rates.setdefault(mode, {}).setdefault(case, 0.0)
+                        rates[mode][case] = max(rates[mode][case], value)
+            netns.remove_all(PREFIX)
+    on, off = rates["on"], rates["off"]
+    total_on, total_off = sum(on.values()), sum(off.values())
+    emit("api_writes_with_dataplane_on", "calls/s", total_on / len(on), total_off / len(off),
+         target="ratio >= 0.9", phases={k: round(v, 1) for k, v in on.items()},
+         baseline_phases={k: round(v, 1) for k, v in off.items()},
+         note="mean of the create/authorize phases' best of 2 runs; baseline: --dataplane off")
 
 
 # -- new-connection rate -------------------------------------------------------------------------
@@ -460,6 +505,7 @@ def main() -> int:
         bench_connection_rate()
         bench_changes_without_window()
         bench_repair()
+        bench_api_writes_with_dataplane()
         bench_convergence_and_rebuild()
     finally:
         netns.remove_all(PREFIX)
