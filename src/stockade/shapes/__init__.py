@@ -10,4 +10,6 @@ from stockade.domain.tags import Tags
 
 
 def tag_list(tags: Tags) -> list[dict[str, str]]:
-    return [{"Key": k, "Value": v} for k, v in tags]
+    """``[{"Key": k, "Value": v}, …]``; a value left out (``None``) is the empty string, as in
+    EC2."""
+    return [{"Key": k, "Value": "" if v is None else v} for k, v in tags]
