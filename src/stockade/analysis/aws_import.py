@@ -18,7 +18,6 @@ from pathlib import Path
 
 from stockade.analysis import aws_groups, aws_instances, aws_network
 from stockade.analysis.aws_consistency import check_state
-from stockade.analysis.aws_fields import ImportProblem, Node
 from stockade.analysis.aws_layout import KINDS, Bundle, read_layout
 from stockade.analysis.aws_network import Parsed
 from stockade.domain.errors import AwsError
@@ -26,6 +25,7 @@ from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.prefix_list import PrefixList
 from stockade.domain.scope import REGIONS, Scope
 from stockade.domain.security_group import SecurityGroupRule
+from stockade.shapes.fields import ImportProblem, Node
 from stockade.store.batching import chunks
 from stockade.store.sql import SqlStore
 

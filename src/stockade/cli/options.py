@@ -26,6 +26,7 @@ from rich.console import Console
 from stockade.domain.errors import AwsError
 from stockade.domain.quotas import Quotas
 from stockade.domain.scope import DEFAULT_ACCOUNT, DEFAULT_REGION, Scope
+from stockade.shapes.fields import ImportProblem
 
 console = Console()
 err_console = Console(stderr=True)
@@ -199,6 +200,8 @@ def command(app: typer.Typer, name: str, **kwargs: Any) -> Callable:
                 return fn(cli, *args, **params)
             except AwsError as exc:
                 raise fail(f"{exc.code}: {exc.message}") from None
+            except ImportProblem as exc:  # a server's answer the reader cannot take
+                raise fail(f"unreadable answer from the server: {exc}") from None
 
         run.__signature__ = sig.replace(parameters=own + _SHARED)  # type: ignore[attr-defined]
         run.__annotations__ = {p.name: p.annotation for p in own + _SHARED}
