@@ -132,8 +132,8 @@ class CellIndex:
             order = sorted(range(len(t.entries)),
                            key=lambda k: (specificity(t.entries[k]), -k))
             label = np.full(shape, -1, np.int32)
-            _fill(label, [t.spans[k]._replace(label=r) for r, k in enumerate(order)],
-                  np.array(order, np.int32))
+            ranked = [Rect(*t.spans[k][:4], r) for r, k in enumerate(order)]
+            _fill(label, ranked, np.array(order, np.int32))
             flagged = np.zeros(shape, bool)
             _fill(flagged, [r for r in t.spans if wide(t.entries[r.label])], None)
             filled = label >= 0
@@ -195,9 +195,22 @@ class CellIndex:
 
 
 def _fill(grid: np.ndarray, rects: list[Rect], value_of: np.ndarray | None) -> None:
-    """Paint rectangles (in cut-index space) onto a grid of cells: each cell gets
-    ``value_of[label]`` of the lowest label covering it (``value_of`` None: ``True``)."""
+    """Paint rectangles (in cut-index space) onto a freshly filled grid of cells: each
+    covered cell gets ``value_of[label]`` of the lowest label covering it (``value_of``
+    None: ``True``), the others keep the fill; one NumPy write per painted row."""
+    if not rects:
+        return
+    width, blank = grid.shape[1], grid.flat[0]
     for row in paint(rects):
+        values, lengths, end = [], [], 0
         for first, last, label in row.runs:
-            value = True if value_of is None else value_of[label]
-            grid[row.s_lo : row.s_hi + 1, first : last + 1] = value
+            if first > end:
+                values.append(blank)
+                lengths.append(first - end)
+            values.append(True if value_of is None else value_of[label])
+            lengths.append(last + 1 - first)
+            end = last + 1
+        if end < width:
+            values.append(blank)
+            lengths.append(width - end)
+        grid[row.s_lo : row.s_hi + 1] = np.repeat(np.array(values, grid.dtype), lengths)
