@@ -112,8 +112,8 @@ def paint(rects: Iterable[Rectangular]) -> list[Row]:
 
     Sweeps the service axis: between two consecutive service bounds the set of live
     rectangles is constant, so the address axis is painted once per such segment;
-    consecutive segments painted alike are merged into one row. Rows
-    cover exactly the services some rectangle covers, in ascending order.
+    consecutive segments painted alike are merged into one row. Rows cover exactly the
+    services some rectangle covers, in ascending order.
     """
     starts: dict[int, list[Rectangular]] = {}
     ends: dict[int, list[Rectangular]] = {}
