@@ -122,7 +122,7 @@ def paint(rects: Iterable[Rectangular]) -> list[Row]:
         ends.setdefault(r.s_hi + 1, []).append(r)
     live: dict[int, Rectangular] = {}  # by id: equal rectangles may repeat
     rows: list[Row] = []
-    open_runs: list[Run] = []
+    open_runs: tuple[Run, ...] = ()  # tuples, not lists: fewer objects for the GC to track
     open_from = 0
     for point in sorted(starts.keys() | ends.keys()):
         for r in ends.get(point, ()):
@@ -131,13 +131,13 @@ def paint(rects: Iterable[Rectangular]) -> list[Row]:
             live[id(r)] = r
         if len(live) == 1:  # the common case (a rule alone on its ports): nothing to cut
             (only,) = live.values()
-            runs = [(only.a_lo, only.a_hi, only.label)]
+            runs: tuple[Run, ...] = ((only.a_lo, only.a_hi, only.label),)
         else:
-            runs = paint_runs([(r.a_lo, r.a_hi, r.label) for r in live.values()])
+            runs = tuple(paint_runs([(r.a_lo, r.a_hi, r.label) for r in live.values()]))
         if runs == open_runs:
             continue  # painted like the segment before: extend it
         if open_runs:
-            rows.append(Row(open_from, point - 1, tuple(open_runs)))
+            rows.append(Row(open_from, point - 1, open_runs))
         open_runs, open_from = runs, point
     return rows  # the last point ends every rectangle, so nothing is left open
 
