@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from policy.conftest import World, seed_snapshot
 
 from stockade.dataplane.compile import compile_vpc
-from stockade.dataplane.decompose import Box, decompose, paint
+from stockade.dataplane.decompose import Box, decompose
 from stockade.dataplane.delta import delta_steps, render_delta
 from stockade.dataplane.evaluate import Packet, evaluate
 from stockade.dataplane.names import IGW_LINK
@@ -131,11 +131,6 @@ def test_decompose_is_disjoint_and_labels_each_point_with_the_first_rule(items):
     for a, s in itertools.product(range(16), range(8)):
         covering = [b.label for b in items if b.a_lo <= a <= b.a_hi and b.s_lo <= s <= b.s_hi]
         assert owner.get((a, s)) == (min(covering) if covering else None)
-
-
-def test_paint_merges_touching_runs_of_one_label():
-    assert paint([(0, 4, 1), (5, 9, 1), (3, 6, 0)]) == [(0, 2, 1), (3, 6, 0), (7, 9, 1)]
-    assert paint([(0, 4, 2), (5, 9, 2)]) == [(0, 9, 2)]
 
 
 # -- the compiled rules against the policy engine --------------------------------------------

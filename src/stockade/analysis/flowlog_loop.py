@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from stockade.analysis.flowlog_cells import flow_service_range, specificity
-from stockade.analysis.flowlog_format import DEFAULT_FIELDS
+from stockade.domain.flow_log_fields import DEFAULT_FIELDS
 from stockade.domain.state import Snapshot
 from stockade.policy.effective import effective_policies
 

@@ -71,7 +71,7 @@ def start_dataplane(
     if mode == "off":
         log.info("data plane: off (--dataplane off)")
         return DataPlaneOff("--dataplane off")
-    from stockade.dataplane.netns import usable
+    from stockade.dataplane.nft import usable
 
     ok, why = usable()
     if not ok:
@@ -139,7 +139,7 @@ def run_command(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    from stockade.dataplane.netns import usable
+    from stockade.dataplane.nft import usable
 
     ok, why = usable()
     if not ok:

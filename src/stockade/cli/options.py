@@ -163,7 +163,7 @@ _SHARED = [
 def fail(message: str) -> typer.Exit:
     """Print a one-line error and return the exit to raise (the message is shown as
     text: its brackets are not markup and its control characters are escaped)."""
-    from stockade.cli.render import safe
+    from stockade.view.tables import safe
 
     err_console.print(f"[red]error:[/red] {safe(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(1)
