@@ -36,7 +36,7 @@ from stockade.dataplane.render import (
     group_chain_body,
     member_elements,
     member_set,
-    port_chains,
+    port_chain,
     rule_chain_body,
     rules,
     timeout_object,
@@ -63,13 +63,13 @@ def delta_transactions(old: Ruleset, new: Ruleset) -> list[Transaction]:
     first two merged when only old group chains retire; else one."""
     prepare, switch, retire = (Transaction(VPC_TABLE) for _ in range(3))
     _objects(old, new, prepare, switch, retire)
-    _group_chains(old, new, prepare, retire)
+    new_groups, old_groups = _group_chains(old, new, prepare, retire)
     _port_chains(old, new, prepare, switch)
     _fixed_elements(old, new, switch)
     _untracked_elements(old, new, switch)
-    if any(op.obj.name.startswith("g_") for op in prepare.ops if isinstance(op.obj, Chain)):
+    if new_groups:
         steps = [prepare, switch, retire]
-    elif any(isinstance(op.obj, Chain) and op.obj.name.startswith("g_") for op in retire.ops):
+    elif old_groups:
         steps = [prepare + switch, retire]
     else:
         steps = [prepare + switch + retire]
@@ -90,25 +90,29 @@ def _objects(
         if before is None:
             prepare.add(member_set(member))
         had = before.addresses if before else frozenset()
-        prepare.add(*sorted(member_elements(name, member.addresses - had)))
-        switch.delete(*sorted(member_elements(name, had - member.addresses)))
+        prepare.add(*(member_elements(name, member.addresses - had)))
+        switch.delete(*(member_elements(name, had - member.addresses)))
     for name in sorted(old.members.keys() - new.members.keys()):
         retire.delete(member_set(old.members[name]))
 
 
-def _group_chains(old: Ruleset, new: Ruleset, prepare: Transaction, retire: Transaction) -> None:
+def _group_chains(
+    old: Ruleset, new: Ruleset, prepare: Transaction, retire: Transaction
+) -> tuple[bool, bool]:
     """New rule and group chains, built while nothing jumps to them; old ones flushed and
     deleted once the port chains jump elsewhere (a name is its content: a name both sides
-    know needs nothing)."""
+    know needs nothing). Whether there are new group chains, and old ones."""
     for name in sorted(new.rules.keys() - old.rules.keys()):
         prepare.add(Chain(name), *rules(name, rule_chain_body(new.rules[name])))
     for name in sorted(old.rules.keys() - new.rules.keys()):
         retire.flush(Chain(name)).delete(Chain(name))
-    for name, chain in sorted(new.groups.items()):
-        if name not in old.groups:
-            prepare.add(Chain(name), *rules(name, group_chain_body(chain)))
-    for name in sorted(old.groups.keys() - new.groups.keys()):
+    added = sorted(new.groups.keys() - old.groups.keys())
+    for name in added:
+        prepare.add(Chain(name), *rules(name, group_chain_body(new.groups[name])))
+    removed = sorted(old.groups.keys() - new.groups.keys())
+    for name in removed:
         retire.flush(Chain(name)).delete(Chain(name))
+    return bool(added), bool(removed)
 
 
 def _port_chains(old: Ruleset, new: Ruleset, prepare: Transaction, switch: Transaction) -> None:
@@ -119,15 +123,17 @@ def _port_chains(old: Ruleset, new: Ruleset, prepare: Transaction, switch: Trans
         before = old.ports.get(ifname)
         if before is port and not retargeted:
             continue
-        for (chain, body), direction in zip(
-            port_chains(new, port), (Direction.EGRESS, Direction.INGRESS), strict=True
-        ):
+        for direction in (Direction.EGRESS, Direction.INGRESS):
+            targets = new.port_chain_targets(port, direction)
+            if (
+                before is not None
+                and not _port_chain_changed(before, port)
+                and old.port_chain_targets(before, direction) == targets
+            ):
+                continue
+            chain, body = port_chain(port, direction, targets)
             if before is None:
                 prepare.add(chain)
-            elif not _port_chain_changed(before, port) and old.port_chain_targets(
-                before, direction
-            ) == new.port_chain_targets(port, direction):
-                continue
             else:
                 switch.flush(chain)
             switch.add(*body)
@@ -173,8 +179,8 @@ def _element_diff(
     old: Mapping[str, set[Element]], new: Mapping[str, set[Element]], into: Transaction
 ) -> None:
     for name in new:
-        into.add(*sorted(new[name] - old[name]))
-        into.delete(*sorted(old[name] - new[name]))
+        into.add(*(new[name] - old[name]))  # (each command sorts its elements)
+        into.delete(*(old[name] - new[name]))
 
 
 def _port_chain_changed(old: PortRules, new: PortRules) -> bool:

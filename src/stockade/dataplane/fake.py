@@ -20,6 +20,7 @@ import copy
 import re
 from dataclasses import dataclass, field
 
+from stockade.dataplane.nft_match import overlaps
 from stockade.dataplane.nftables import (
     Chain,
     CtTimeout,
@@ -164,8 +165,6 @@ class FakeTable:
         if any(e.key == element.key for e in held.elements):
             raise FakeError(f"element {element.key} is already in {element.set}")
         if "interval" in held.set.flags:
-            from stockade.dataplane.nft_match import overlaps  # (a cycle otherwise)
-
             clash = next((e for e in held.elements if overlaps(e.key, element.key)), None)
             if clash is not None:
                 raise FakeError(f"{element.key} overlaps {clash.key} in {element.set}")

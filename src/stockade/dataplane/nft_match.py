@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -241,8 +241,3 @@ def overlaps(a: str, b: str) -> bool:
 
 def matches(parts: tuple[Part, ...], values: tuple[Value, ...]) -> bool:
     return len(parts) == len(values) and all(p(v) for p, v in zip(parts, values, strict=True))
-
-
-def lookup(parts_by_key: Mapping[str, tuple[Part, ...]], values: tuple[Value, ...]) -> str | None:
-    """The first key (of a named set) the values fall in."""
-    return next((k for k, parts in parts_by_key.items() if matches(parts, values)), None)

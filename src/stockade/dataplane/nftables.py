@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Verb(StrEnum):
@@ -30,7 +31,7 @@ class Verb(StrEnum):
     DELETE = "delete"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Table:
     family: str
     name: str
@@ -39,7 +40,7 @@ class Table:
         return f"{self.family} {self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hook:
     """What makes a chain a base chain: where the kernel calls it, and its default."""
 
@@ -52,13 +53,13 @@ class Hook:
         return f"type {self.type} hook {self.hook} priority {self.priority}; policy {self.policy};"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chain:
     name: str
     hook: Hook | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rule:
     """One rule, appended to ``chain`` (its text is nft syntax, as ``nft list`` shows it)."""
 
@@ -66,7 +67,7 @@ class Rule:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Set:
     """A named set, or a map when it has a ``value_type``."""
 
@@ -84,7 +85,7 @@ class Set:
         return self.key_type if self.value_type is None else f"{self.key_type} : {self.value_type}"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Element:
     """One element of the set or map named ``set``: ``key`` (a concatenation ``a . b``),
     and for a map its ``value`` (an address, or a verdict such as ``jump eg_x``)."""
@@ -97,7 +98,7 @@ class Element:
         return self.key if self.value is None else f"{self.key} : {self.value}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CtTimeout:
     """A ``ct timeout`` object: per-state timeouts of one protocol."""
 
@@ -114,60 +115,77 @@ class CtTimeout:
 Object = Table | Chain | Rule | Set | Element | CtTimeout
 
 
-@dataclass(frozen=True)
-class Op:
+class Op(NamedTuple):
+    """A verb applied to an object (a tuple: a batch holds thousands of them)."""
+
     verb: Verb
     obj: Object
 
 
-def phase(op: Op) -> int:
-    """Where an operation goes in its transaction (the kernel checks references as it goes).
+#: Where each operation goes in its transaction (the kernel checks references as it goes):
+#: 0. the table itself; 1. new objects, sets and chains, before anything refers to them;
+#: 2. element deletions, before the chains a verdict element points at go, and before an
+#: interval set gets an element overlapping the old one; 3. chain flushes, before their
+#: rules are replaced or their chains deleted; 4. rules and elements; 5. chain deletions,
+#: once nothing jumps to them; 6. sets and objects, once no rule uses them. A pair not
+#: listed is not an operation nft has (a rule is removed by flushing its chain).
+PHASES: dict[tuple[Verb, type], int] = {
+    (Verb.ADD, Table): 0,
+    (Verb.DELETE, Table): 0,
+    (Verb.ADD, CtTimeout): 1,
+    (Verb.ADD, Set): 1,
+    (Verb.ADD, Chain): 1,
+    (Verb.DELETE, Element): 2,
+    (Verb.FLUSH, Chain): 3,
+    (Verb.ADD, Rule): 4,
+    (Verb.ADD, Element): 4,
+    (Verb.DELETE, Chain): 5,
+    (Verb.DELETE, Set): 6,
+    (Verb.DELETE, CtTimeout): 6,
+}
 
-    0. the table itself; 1. new objects, sets and chains, before anything refers to them;
-    2. element deletions, before the chains a verdict element points at go, and before an
-    interval set gets an element overlapping the old one; 3. chain flushes, before their
-    rules are replaced or their chains deleted; 4. rules and elements; 5. chain deletions,
-    once nothing jumps to them; 6. sets and objects, once no rule uses them.
-    """
-    verb, obj = op.verb, op.obj
-    if isinstance(obj, Table):
-        return 0
-    if verb is Verb.ADD:
-        return 4 if isinstance(obj, Rule | Element) else 1
-    if verb is Verb.FLUSH:
-        return 3
-    if isinstance(obj, Element):
-        return 2
-    return 5 if isinstance(obj, Chain) else 6
+
+def phase(op: Op) -> int:
+    try:
+        return PHASES[op.verb, type(op.obj)]
+    except KeyError:
+        raise ValueError(f"not an nftables operation: {op.verb} {op.obj!r}") from None
 
 
 class Transaction:
-    """Operations sent to the kernel as one ``nft -f`` (all or nothing), in phase order."""
+    """Operations sent to the kernel as one ``nft -f`` (all or nothing), in phase order
+    (:data:`PHASES`), in the order they were added within a phase."""
 
     def __init__(self, table: Table, ops: Iterable[Op] = ()) -> None:
         self.table = table
-        self.ops: list[Op] = list(ops)
+        self._phases: list[list[Op]] = [[] for _ in range(7)]
+        for op in ops:
+            self._phases[phase(op)].append(op)
+
+    def _put(self, verb: Verb, objs: tuple[Object, ...]) -> Transaction:
+        phases = self._phases
+        for obj in objs:
+            op = Op(verb, obj)
+            phases[phase(op)].append(op)
+        return self
 
     def add(self, *objs: Object) -> Transaction:
-        self.ops += [Op(Verb.ADD, o) for o in objs]
-        return self
+        return self._put(Verb.ADD, objs)
 
     def flush(self, *chains: Chain) -> Transaction:
-        self.ops += [Op(Verb.FLUSH, c) for c in chains]
-        return self
+        return self._put(Verb.FLUSH, chains)
 
     def delete(self, *objs: Object) -> Transaction:
-        self.ops += [Op(Verb.DELETE, o) for o in objs]
-        return self
+        return self._put(Verb.DELETE, objs)
 
     def __bool__(self) -> bool:
-        return bool(self.ops)
+        return any(self._phases)
 
     def __add__(self, other: Transaction) -> Transaction:
-        return Transaction(self.table, [*self.ops, *other.ops])
+        return Transaction(self.table, [*self.ordered(), *other.ordered()])
 
     def ordered(self) -> list[Op]:
-        return sorted(self.ops, key=phase)  # stable: insertion order within a phase
+        return [op for ops in self._phases for op in ops]
 
     def render(self) -> str:
         return "".join(f"{line}\n" for line in commands(self.table, self.ordered()))
@@ -175,20 +193,22 @@ class Transaction:
 
 def commands(table: Table, ops: Sequence[Op]) -> Iterator[str]:
     """nft commands for ``ops`` in this order; the elements of one set added (or deleted)
-    in the same phase go in one command, sorted, where the first of them was."""
-    grouped: dict[tuple[Verb, str, int], list[str]] = {}
-    for op in ops:
-        if isinstance(op.obj, Element):
-            grouped.setdefault((op.verb, op.obj.set, phase(op)), []).append(str(op.obj))
-    done: set[tuple[Verb, str, int]] = set()
-    for op in ops:
-        if isinstance(op.obj, Element):
-            key = (op.verb, op.obj.set, phase(op))
-            if key not in done:
-                done.add(key)
-                yield f"{op.verb} element {table} {op.obj.set} {{ {_items(grouped[key])} }}"
+    go in one command, sorted, where the first of them was (an element's verb is its
+    phase, so they are neighbours in a transaction's order)."""
+    ref = str(table)
+    grouped: dict[tuple[Verb, str], list[str]] = {}
+    for verb, obj in ops:
+        if type(obj) is Element:
+            grouped.setdefault((verb, obj.set), []).append(str(obj))
+    for verb, obj in ops:
+        if type(obj) is Rule:
+            yield f"add rule {ref} {obj.chain} {obj.text}"
+        elif type(obj) is Element:
+            items = grouped.pop((verb, obj.set), None)
+            if items is not None:
+                yield f"{verb} element {ref} {obj.set} {{ {_items(items)} }}"
         else:
-            yield command(table, op)
+            yield command(table, Op(verb, obj))
 
 
 def command(table: Table, op: Op) -> str:
@@ -223,7 +243,7 @@ def _items(items: Iterable[str]) -> str:
 # -- a whole table as one block --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TableBlock:
     """A whole table as ``table … { … }``: its objects, sets and chains in this order, each
     chain with its rules and each set with its elements inside it. Sent after ``add table;

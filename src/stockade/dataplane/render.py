@@ -1,6 +1,8 @@
-"""Ruleset → nft text: the whole table (atomic replace) or the commands between two rulesets.
+"""Ruleset → nftables objects: the whole table (atomic replace), and the pieces the delta
+reuses (a group chain's rules, a port's chains, the fixed sets' elements).
 
-Pure. Both outputs are single ``nft -f`` transactions: the kernel applies all of it or
+Pure. The objects are :mod:`stockade.dataplane.nftables` types, which alone spell nft
+text; the full table is one ``nft -f`` transaction: the kernel applies all of it or
 none of it. Text is newline-separated with numeric protocols, ICMP values and addresses
 (nft 1.0.6's parser quirks and inconsistent symbolic names: reference §3.9).
 
@@ -282,20 +284,12 @@ def fixed_elements(ports: Iterable[PortRules], nat: Mapping[str, str]) -> dict[s
     return out
 
 
-def port_chains(ruleset: Ruleset, port: PortRules) -> list[tuple[Chain, list[Rule]]]:
-    """A port's egress and ingress chains with their rules."""
-    return [
-        (
-            Chain(name),
-            rules(
-                name, port_chain_body(port, direction, ruleset.port_chain_targets(port, direction))
-            ),
-        )
-        for direction, name in (
-            (Direction.EGRESS, port.egress_chain),
-            (Direction.INGRESS, port.ingress_chain),
-        )
-    ]
+def port_chain(
+    port: PortRules, direction: Direction, targets: Iterable[str]
+) -> tuple[Chain, list[Rule]]:
+    """A port's chain of one direction, jumping to the group chains ``targets``."""
+    name = port.ingress_chain if direction is Direction.INGRESS else port.egress_chain
+    return Chain(name), rules(name, port_chain_body(port, direction, targets))
 
 
 # -- the whole table ---------------------------------------------------------------------------
@@ -324,7 +318,11 @@ def full_table(ruleset: Ruleset) -> tuple[TableBlock, Transaction]:
         for name in sorted(ruleset.groups)
     ]
     for ifname in sorted(ruleset.ports):
-        chains += port_chains(ruleset, ruleset.ports[ifname])
+        port = ruleset.ports[ifname]
+        chains += [
+            port_chain(port, d, ruleset.port_chain_targets(port, d))
+            for d in (Direction.EGRESS, Direction.INGRESS)
+        ]
     chains += [(chain, rules(chain.name, body)) for chain, body in BASE_CHAINS]
     chains.append((untracked.CHAIN, rules(untracked.CHAIN.name, untracked.RULES)))
     for chain, chain_rules in chains:
@@ -337,7 +335,7 @@ def full_table(ruleset: Ruleset) -> tuple[TableBlock, Transaction]:
         **untracked.untracked_elements(ruleset.untracked.values()),
     }
     for items in elements.values():
-        fill.add(*sorted(items))
+        fill.add(*items)  # (the command sorts them)
     return block, fill
 
 
