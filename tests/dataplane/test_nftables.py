@@ -51,11 +51,11 @@ def _fake() -> FakeTable:
             Chain("g_1"),
             Chain("base", Hook("filter", "forward", 0, "drop")),
         ),
-        (
-            Rule("r_1", "accept"),
-            Rule("g_1", "ip saddr 10.0.0.0/8 goto r_1"),
-            Rule("base", "iifname vmap @disp"),
-        ),
+        {
+            "r_1": ["accept"],
+            "g_1": ["ip saddr 10.0.0.0/8 goto r_1"],
+            "base": ["iifname vmap @disp"],
+        },
     )
     return FakeTable.of(block, Transaction(T).add(Element("disp", '"a"', "jump g_1")))
 
@@ -80,6 +80,13 @@ def test_a_transaction_orders_its_operations_as_the_kernel_checks_them():
         "delete chain inet stkt old",
         "delete set inet stkt m_old",
     ]
+
+
+def test_an_operation_nft_does_not_have_is_refused_at_once():
+    with pytest.raises(ValueError, match="not an nftables operation"):
+        Transaction(T).delete(Rule("base", "accept"))  # rules go by flushing their chain
+    with pytest.raises(ValueError, match="not an nftables operation"):
+        Transaction(T).flush(Set("ports", "ifname"))  # type: ignore[arg-type]
 
 
 def test_the_fake_refuses_what_the_kernel_would_and_a_refused_transaction_changes_nothing():

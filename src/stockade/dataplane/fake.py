@@ -8,7 +8,10 @@ refuse, so an emitted sequence that nft would reject fails here too:
 - a rule or element naming a chain or set that does not exist (yet);
 - deleting a chain, set or element that is not there (nft 1.0.6 has no ``destroy``);
 - deleting a chain something still jumps to, or a set a rule still uses;
-- an element added twice, or overlapping an element of an interval set.
+- an element overlapping one an interval set holds;
+
+and, stricter than the kernel (which takes an identical element again), an element added
+to a set that holds its key already: the delta never needs to, so doing it is a bug.
 
 A refused transaction changes nothing (it is applied to a copy). The packet evaluator
 (:mod:`stockade.dataplane.evaluate`) then runs over what the table holds.
@@ -68,7 +71,7 @@ class FakeTable:
     def of(cls, block: TableBlock, *fills: Transaction) -> FakeTable:
         """The table after ``block`` replaced it and ``fills`` were applied."""
         fake = cls(block.table)
-        fake.apply(Transaction(block.table).add(*block.declarations, *block.rules, *block.elements))
+        fake.apply(Transaction(block.table).add(*block.objects()))
         for fill in fills:
             fake.apply(fill)
         return fake

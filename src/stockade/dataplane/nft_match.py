@@ -72,8 +72,11 @@ def parse_rule(text: str) -> tuple[Item, ...]:
     tokens = _split(text)
     items: list[Item] = []
     i = 0
-    while i < len(tokens):
-        i = _item(tokens, i, items)
+    try:
+        while i < len(tokens):
+            i = _item(tokens, i, items)
+    except IndexError:
+        raise Unreadable(f"incomplete rule: {text}") from None
     return tuple(items)
 
 

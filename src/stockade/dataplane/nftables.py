@@ -19,8 +19,8 @@ caller's choice: that is about what a packet may see between commits, not about 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -243,24 +243,35 @@ def _items(items: Iterable[str]) -> str:
 # -- a whole table as one block --------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TableBlock:
     """A whole table as ``table … { … }``: its objects, sets and chains in this order, each
     chain with its rules and each set with its elements inside it. Sent after ``add table;
-    delete table`` in one transaction, it replaces the table atomically."""
+    delete table`` in one transaction, it replaces the table atomically.
+
+    Rules and elements are kept as text by chain and set (the block is rendered on every
+    full rewrite, and thousands of objects made only to be printed cost more than the text);
+    :meth:`objects` gives them as :class:`Rule` and :class:`Element` for the fake.
+    """
 
     table: Table
     declarations: tuple[CtTimeout | Set | Chain, ...]
-    rules: tuple[Rule, ...] = ()
-    elements: tuple[Element, ...] = ()
+    rules: Mapping[str, Sequence[str]] = field(default_factory=dict)  # by chain, in order
+    elements: Mapping[str, Collection[str]] = field(default_factory=dict)  # by set
+
+    def objects(self) -> list[Object]:
+        """Everything the block declares, as objects (in a transaction's order)."""
+        maps = {d.name for d in self.declarations if isinstance(d, Set) and d.value_type}
+        out: list[Object] = list(self.declarations)
+        out += [Rule(chain, text) for chain, texts in self.rules.items() for text in texts]
+        for name, items in self.elements.items():
+            out += [
+                Element(name, *item.split(" : ", 1)) if name in maps else Element(name, item)
+                for item in items
+            ]
+        return out
 
     def render(self) -> str:
-        rules: dict[str, list[str]] = {}
-        for rule in self.rules:
-            rules.setdefault(rule.chain, []).append(rule.text)
-        elements: dict[str, list[str]] = {}
-        for element in self.elements:
-            elements.setdefault(element.set, []).append(str(element))
         out = [f"table {self.table} {{\n"]
         for obj in self.declarations:
             if isinstance(obj, CtTimeout):
@@ -269,14 +280,14 @@ class TableBlock:
                 out.append(f"  {obj.keyword} {obj.name} {{\n    type {obj.type}\n")
                 if obj.flags:
                     out.append(f"    flags {', '.join(obj.flags)}\n")
-                if obj.name in elements:
-                    out.append(f"    elements = {{ {_items(elements[obj.name])} }}\n")
+                if self.elements.get(obj.name):
+                    out.append(f"    elements = {{ {_items(self.elements[obj.name])} }}\n")
                 out.append("  }\n")
             else:
                 out.append(f"  chain {obj.name} {{\n")
                 if obj.hook:
                     out.append(f"    {obj.hook}\n")
-                out += [f"    {text}\n" for text in rules.get(obj.name, ())]
+                out += [f"    {text}\n" for text in self.rules.get(obj.name, ())]
                 out.append("  }\n")
         out.append("}\n")
         return "".join(out)

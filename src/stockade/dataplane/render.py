@@ -149,7 +149,7 @@ BASE_CHAINS: tuple[tuple[Chain, tuple[str, ...]], ...] = (
 _GUARD_BLOCK = TableBlock(
     Table("inet", GUARD_TABLE),
     (Chain("forward", Hook("filter", "forward", 100, "drop")),),
-    (Rule("forward", f"meta mark {ACCEPT_MARK:#x} accept"),),
+    {"forward": (f"meta mark {ACCEPT_MARK:#x} accept",)},
 )
 #: The guard: while the VPC table is missing, nothing is forwarded (fail closed).
 GUARD = _GUARD_BLOCK.replacement()
@@ -301,34 +301,24 @@ def full_table(ruleset: Ruleset) -> tuple[TableBlock, Transaction]:
         timeout_object(t) for t in sorted(ruleset.timeouts.values(), key=lambda t: t.name)
     ]
     declarations += [*FIXED_SETS, *untracked.SETS]
-    body: list[Rule] = []
-    members: list[Element] = []
+    members: dict[str, frozenset[str]] = {}
     for member in sorted(ruleset.members.values(), key=lambda m: m.name):
         declarations.append(member_set(member))
-        members += member_elements(member.name, member.addresses)
-    chains: list[tuple[Chain, list[Rule]]] = [
-        (Chain(f"reject_{tag}"), rules(f"reject_{tag}", _reject_body(tag))) for tag in ("eg", "in")
-    ]
-    chains += [
-        (Chain(name), rules(name, rule_chain_body(ruleset.rules[name])))
-        for name in sorted(ruleset.rules)
-    ]
-    chains += [
-        (Chain(name), rules(name, group_chain_body(ruleset.groups[name])))
-        for name in sorted(ruleset.groups)
-    ]
+        members[member.name] = member.addresses
+    bodies: dict[str, list[str]] = {f"reject_{tag}": _reject_body(tag) for tag in ("eg", "in")}
+    bodies.update((name, rule_chain_body(ruleset.rules[name])) for name in sorted(ruleset.rules))
+    bodies.update((name, group_chain_body(ruleset.groups[name])) for name in sorted(ruleset.groups))
     for ifname in sorted(ruleset.ports):
         port = ruleset.ports[ifname]
-        chains += [
-            port_chain(port, d, ruleset.port_chain_targets(port, d))
-            for d in (Direction.EGRESS, Direction.INGRESS)
-        ]
-    chains += [(chain, rules(chain.name, body)) for chain, body in BASE_CHAINS]
-    chains.append((untracked.CHAIN, rules(untracked.CHAIN.name, untracked.RULES)))
-    for chain, chain_rules in chains:
-        declarations.append(chain)
-        body += chain_rules
-    block = TableBlock(VPC_TABLE, tuple(declarations), tuple(body), tuple(members))
+        for direction in (Direction.EGRESS, Direction.INGRESS):
+            targets = ruleset.port_chain_targets(port, direction)
+            name = port.ingress_chain if direction is Direction.INGRESS else port.egress_chain
+            bodies[name] = port_chain_body(port, direction, targets)
+    declarations += [Chain(name) for name in bodies]  # then the base chains, last
+    fixed = [*BASE_CHAINS, (untracked.CHAIN, untracked.RULES)]
+    declarations += [chain for chain, _ in fixed]
+    bodies.update((chain.name, list(body)) for chain, body in fixed)
+    block = TableBlock(VPC_TABLE, tuple(declarations), bodies, members)
     fill = Transaction(VPC_TABLE)
     elements = {
         **fixed_elements(ruleset.ports.values(), ruleset.nat),
