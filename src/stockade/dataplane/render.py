@@ -288,8 +288,12 @@ def port_chain(
     port: PortRules, direction: Direction, targets: Iterable[str]
 ) -> tuple[Chain, list[Rule]]:
     """A port's chain of one direction, jumping to the group chains ``targets``."""
-    name = port.ingress_chain if direction is Direction.INGRESS else port.egress_chain
+    name = port_chain_name(port, direction)
     return Chain(name), rules(name, port_chain_body(port, direction, targets))
+
+
+def port_chain_name(port: PortRules, direction: Direction) -> str:
+    return port.ingress_chain if direction is Direction.INGRESS else port.egress_chain
 
 
 # -- the whole table ---------------------------------------------------------------------------
@@ -312,8 +316,7 @@ def full_table(ruleset: Ruleset) -> tuple[TableBlock, Transaction]:
         port = ruleset.ports[ifname]
         for direction in (Direction.EGRESS, Direction.INGRESS):
             targets = ruleset.port_chain_targets(port, direction)
-            name = port.ingress_chain if direction is Direction.INGRESS else port.egress_chain
-            bodies[name] = port_chain_body(port, direction, targets)
+            bodies[port_chain_name(port, direction)] = port_chain_body(port, direction, targets)
     declarations += [Chain(name) for name in bodies]  # then the base chains, last
     fixed = [*BASE_CHAINS, (untracked.CHAIN, untracked.RULES)]
     declarations += [chain for chain, _ in fixed]
