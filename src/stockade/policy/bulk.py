@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from stockade.domain import protocols
 from stockade.domain.state import Snapshot
@@ -26,7 +27,7 @@ from stockade.policy.compile import EGRESS, INGRESS, CompiledPolicy, compile_pol
 from stockade.policy.effective import EffectiveEntry
 from stockade.policy.flow import Flow
 from stockade.policy.reasons import Reason
-from stockade.policy.tables import packet_service
+from stockade.policy.tables import FamilyTables, packet_service
 
 _U64 = np.uint64
 _MASK64 = (1 << 64) - 1
@@ -51,16 +52,31 @@ class FlowBatch:
         return len(self.family)
 
     @classmethod
-    def ipv4(cls, src, dst, protocol, port=None, icmp_type=None, icmp_code=None) -> FlowBatch:
+    def ipv4(
+        cls,
+        src: ArrayLike,
+        dst: ArrayLike,
+        protocol: ArrayLike,
+        port: ArrayLike | None = None,
+        icmp_type: ArrayLike | None = None,
+        icmp_code: ArrayLike | None = None,
+    ) -> FlowBatch:
         """From IPv4 addresses as integers (e.g. ``uint32`` arrays)."""
-        src = np.asarray(src, _U64)
-        zero = np.zeros(len(src), _U64)
-        return cls._make(np.full(len(src), 4, np.uint8), zero, src, zero,
+        sources = np.asarray(src, _U64)
+        zero = np.zeros(len(sources), _U64)
+        return cls._make(np.full(len(sources), 4, np.uint8), zero, sources, zero,
                          np.asarray(dst, _U64), protocol, port, icmp_type, icmp_code)
 
     @classmethod
-    def from_strings(cls, src: Sequence[str], dst: Sequence[str], protocol, port=None,
-                     icmp_type=None, icmp_code=None) -> FlowBatch:
+    def from_strings(
+        cls,
+        src: Sequence[str],
+        dst: Sequence[str],
+        protocol: ArrayLike,
+        port: ArrayLike | None = None,
+        icmp_type: ArrayLike | None = None,
+        icmp_code: ArrayLike | None = None,
+    ) -> FlowBatch:
         """From address texts (either family, one family per flow)."""
         s = [ipaddress.ip_address(a) for a in src]
         d = [ipaddress.ip_address(a) for a in dst]
@@ -75,11 +91,12 @@ class FlowBatch:
     @classmethod
     def from_flows(cls, flows: Sequence[Flow]) -> FlowBatch:
         """From address-to-address flows with a concrete protocol (not ``-1``)."""
-        numbers = []
+        numbers: list[int] = []
         for flow in flows:
-            if flow.is_all_traffic:
+            number = flow.protocol_number  # None for all traffic (-1)
+            if number is None:
                 raise ValueError("decide_many decides packets: give a concrete protocol")
-            numbers.append(flow.protocol_number)
+            numbers.append(number)
         return cls.from_strings(
             [f.source for f in flows], [f.destination for f in flows], numbers,
             [f.port or 0 for f in flows], [f.icmp_type or 0 for f in flows],
@@ -87,10 +104,22 @@ class FlowBatch:
         )
 
     @classmethod
-    def _make(cls, family, s_hi, s_lo, d_hi, d_lo, protocol, port, icmp_type, icmp_code):
+    def _make(
+        cls,
+        family: np.ndarray,
+        s_hi: np.ndarray,
+        s_lo: np.ndarray,
+        d_hi: np.ndarray,
+        d_lo: np.ndarray,
+        protocol: ArrayLike,
+        port: ArrayLike | None,
+        icmp_type: ArrayLike | None,
+        icmp_code: ArrayLike | None,
+    ) -> FlowBatch:
         n = len(family)
 
-        def column(values, dtype):
+        def column(values: ArrayLike | None, dtype: DTypeLike) -> np.ndarray:
+            """One column of ``n`` values: absent means zeros, a scalar is repeated."""
             if values is None:
                 return np.zeros(n, dtype)
             out = np.asarray(values)
@@ -116,7 +145,9 @@ class FlowBatch:
         return Flow(src, dst, protocol)
 
 
-def _halves(addresses: list) -> tuple[np.ndarray, np.ndarray]:
+def _halves(
+    addresses: Sequence[ipaddress.IPv4Address | ipaddress.IPv6Address],
+) -> tuple[np.ndarray, np.ndarray]:
     values = [int(a) for a in addresses]
     return (np.array([v >> 64 for v in values], _U64),
             np.array([v & _MASK64 for v in values], _U64))
@@ -173,7 +204,13 @@ def decide_many(policy: Snapshot | CompiledPolicy, batch: FlowBatch,
     return BulkDecisions(allowed, egress, ingress, reasons, compiled)
 
 
-def _decide_chunk(compiled: CompiledPolicy, family: int, batch: FlowBatch, service, part):
+def _decide_chunk(
+    compiled: CompiledPolicy,
+    family: int,
+    batch: FlowBatch,
+    service: np.ndarray,
+    part: slice | np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     s_hi, s_lo = batch.src_hi[part], batch.src_lo[part]
     d_hi, d_lo = batch.dst_hi[part], batch.dst_lo[part]
     svc = service[part]
@@ -189,7 +226,17 @@ def _decide_chunk(compiled: CompiledPolicy, family: int, batch: FlowBatch, servi
     return reasons == 0, egress, ingress, reasons
 
 
-def _side(compiled, tables, f, direction, eni, check, svc, hi, lo):
+def _side(
+    compiled: CompiledPolicy,
+    tables: FamilyTables,
+    f: int,
+    direction: int,
+    eni: np.ndarray,
+    check: np.ndarray,
+    svc: np.ndarray,
+    hi: np.ndarray,
+    lo: np.ndarray,
+) -> np.ndarray:
     """Global index of the lowest matching entry where ``check`` holds, else -1."""
     out = np.full(len(eni), -1, np.int64)
     if not check.any():

@@ -94,7 +94,7 @@ class Layer:
             query = (tables.astype(np.uint64) << np.uint64(24)) | service
             row = np.searchsorted(self.service_keys, query, "right") - 1
         key = (row.astype(np.uint64) << np.uint64(32)) | coord
-        base = self.row_begin[row]
+        base: np.ndarray = self.row_begin[row]
         candidate = np.empty_like(base)
         seen = np.empty(len(base), np.uint64)
         fits = np.empty(len(base), bool)
@@ -103,7 +103,7 @@ class Layer:
             self.keys.take(candidate, out=seen)
             np.less_equal(seen, key, out=fits)
             np.add(base, 1 << power, out=base, where=fits)
-        return self.labels[base]
+        return self.labels.take(base)
 
 
 @dataclass(frozen=True)
@@ -194,7 +194,9 @@ class TableBuilder:
         return FamilyTables(_pack(narrow, space, True), _pack(wide, space, False), boundaries)
 
 
-def _pack(atom_sets: list[list[tuple[int, int, int, int, int]]], space: int, by_service: bool):
+def _pack(
+    atom_sets: list[list[tuple[int, int, int, int, int]]], space: int, by_service: bool
+) -> Layer:
     """Pack tables into one :class:`Layer` (``by_service``: 2-D, else address only)."""
     service_keys: list[np.ndarray] = []
     keys: list[np.ndarray] = []
@@ -217,7 +219,9 @@ def _pack(atom_sets: list[list[tuple[int, int, int, int, int]]], space: int, by_
                  np.concatenate(keys), np.concatenate(labels), steps, not any(atom_sets))
 
 
-def _paint_atoms(atoms, space: int) -> tuple[np.ndarray, np.ndarray]:
+def _paint_atoms(
+    atoms: list[tuple[int, int, int, int, int]], space: int
+) -> tuple[np.ndarray, np.ndarray]:
     atoms = sorted(atoms, key=lambda a: -a[4])
     return _paint(np.array([a[2] for a in atoms], np.int64),
                   np.array([a[3] for a in atoms], np.int64),
