@@ -96,13 +96,13 @@ def encode_many(column: pa.Array, lookup: Callable[[list], np.ndarray]) -> np.nd
         column = column.combine_chunks()
     encoded = column.dictionary_encode()
     table = lookup(encoded.dictionary.to_pylist())
-    indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     return np.where(indices >= 0, table[np.maximum(indices, 0)], -1)
 
 
 def ints(column: pa.Array, missing: int) -> np.ndarray:
     """An integer column as int64, nulls replaced by ``missing``."""
-    return pc.fill_null(column, missing).to_numpy(zero_copy_only=False).astype(np.int64)
+    return column.fill_null(missing).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 @dataclass

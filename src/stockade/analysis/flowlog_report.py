@@ -129,7 +129,8 @@ def build_report(usage: FlowUsage, files: Iterable[str]) -> FlowLogReport:
             by_rule[best.rule_id].most_specific += stats.records
     observed_enis = {usage.index.eni_ids[i] for i in usage.observed}
     observed_groups = {g for e in observed_enis for g in snap.interface_by_id[e].group_ids}
-    unused, not_observed = [], []
+    unused: list[tuple[SecurityGroupRule, str | None]] = []
+    not_observed: list[tuple[SecurityGroupRule, str | None]] = []
     for rule in snap.rules:
         if rule.rule_id in by_rule:
             continue
@@ -149,7 +150,7 @@ def build_report(usage: FlowUsage, files: Iterable[str]) -> FlowLogReport:
         interfaces={"observed": sorted(observed_enis),
                     "unknown": {unknown_names[i]: n for i, n in sorted(usage.unknown.items())}},
         used=used, unused=unused, not_observed=not_observed,
-        tightenings=[t for u in used if (t := _tighten(u)) is not None],
+        tightenings=[found for u in used if (found := _tighten(u)) is not None],
         unexplained=[{"interface_id": usage.index.eni_ids[k[0]],
                       "direction": "ingress" if k[1] == 0 else "egress",
                       "src": texts[k[2]], "dst": texts[k[3]], "srcport": k[4],
@@ -165,6 +166,15 @@ def _edge(pick: Callable[[int, int], int], current: int | None,
     return new if current is None else pick(current, new)
 
 
+def _collapsed(addresses: Iterable[str], version: int) -> tuple[str, ...]:
+    """The fewest CIDRs covering ``addresses`` (all of one family: the rule's)."""
+    if version == 4:
+        hosts4 = (ipaddress.IPv4Network(a) for a in addresses)
+        return tuple(str(n) for n in ipaddress.collapse_addresses(hosts4))
+    hosts6 = (ipaddress.IPv6Network(a) for a in addresses)
+    return tuple(str(n) for n in ipaddress.collapse_addresses(hosts6))
+
+
 def _tighten(u: RuleUsage) -> Tightening | None:
     """Narrow a wide CIDR to the sources seen, a port range to the ports seen."""
     s = u.rule.spec
@@ -175,8 +185,7 @@ def _tighten(u: RuleUsage) -> Tightening | None:
         network = ipaddress.ip_network(s.peer.value)
         limit = WIDE_PREFIX[network.version]
         if network.prefixlen < limit:
-            hosts = [ipaddress.ip_network(a) for a in u.sources]
-            sources = tuple(str(n) for n in ipaddress.collapse_addresses(hosts))
+            sources = _collapsed(u.sources, network.version)
             what = "destination" if s.is_egress else "source"
             parts.append(f"{s.peer.value} → {', '.join(sources)} "
                          f"({len(u.sources)} {what}{'s' if len(u.sources) > 1 else ''} seen)")

@@ -105,7 +105,7 @@ class FlowUsage:
     """Feed it batches; it keeps per-cell statistics (memory ~ cells hit, not flows)."""
 
     def __init__(self, snapshot: Snapshot,
-                 on_flow: Callable[[FlowMatch], None] | None = None) -> None:
+                 on_flow: Callable[[FlowMatch], object] | None = None) -> None:
         self.snapshot = snapshot
         self.index = CellIndex(snapshot, tightening_candidate)
         self.addresses = AddressIds()
@@ -207,7 +207,7 @@ class FlowUsage:
         self._sample(c, idx[unexplained], d[unexplained])
         self._credit(c, idx[credited], cell_a[credited], remote[credited])
         if self.on_flow is not None:
-            self._report_flows(c, idx, d, cell_a, credited, reply)
+            self._report_flows(self.on_flow, c, idx, d, cell_a, credited, reply)
 
     def _credit(self, c: FlowColumns, rows: np.ndarray, cells: np.ndarray,
                 remote: np.ndarray) -> None:
@@ -267,14 +267,15 @@ class FlowUsage:
                    int(c.srcport[row]), int(c.dstport[row]), int(c.protocol[row]))
             self.unexplained[key] = self.unexplained.get(key, 0) + int(c.records[row])
 
-    def _report_flows(self, c: FlowColumns, idx: np.ndarray, d: np.ndarray,
-                      cell_a: np.ndarray, credited: np.ndarray, reply: np.ndarray) -> None:
+    def _report_flows(self, on_flow: Callable[[FlowMatch], object], c: FlowColumns,
+                      idx: np.ndarray, d: np.ndarray, cell_a: np.ndarray,
+                      credited: np.ndarray, reply: np.ndarray) -> None:
         texts = self.addresses.texts
         for k, row in enumerate(idx.tolist()):
             role = "request" if credited[k] else "reply" if reply[k] else "unexplained"
             entries = self.index.entries(int(cell_a[k])) if credited[k] else ()
             best = self.index.most_specific(int(cell_a[k])) if credited[k] else None
-            self.on_flow(FlowMatch(  # type: ignore[misc]
+            on_flow(FlowMatch(
                 self.index.eni_ids[int(c.eni[row])], "ingress" if d[k] == 0 else "egress",
                 role, texts[int(c.src[row])], texts[int(c.dst[row])], int(c.srcport[row]),
                 int(c.dstport[row]), int(c.protocol[row]), int(c.records[row]),

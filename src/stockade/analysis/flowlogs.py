@@ -21,7 +21,7 @@ from stockade.domain.state import Snapshot
 
 
 def analyze(snapshot: Snapshot, paths: Sequence[Path], log_format: str | None = None,
-            on_flow: Callable[[FlowMatch], None] | None = None,
+            on_flow: Callable[[FlowMatch], object] | None = None,
             threads: int | None = None) -> FlowLogReport:
     fields = parse_format(log_format) if log_format else None
     formats = [detect(path, fields) for path in paths]

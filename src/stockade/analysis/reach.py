@@ -200,6 +200,7 @@ def _one(snapshot: Snapshot, source: Source, eni: NetworkInterface, family: int,
     if family == 6 and not eni.ipv6_addresses:
         return None  # nothing can reach an interface over a family it has no address of
     egress: list[EffectiveEntry] | None = None
+    ingress: Sequence[EffectiveEntry | None]  # None: everything is allowed in
     if source.kind == "interface":
         path = route(snapshot, Flow(source.endpoint or "", eni.eni_id, "tcp", 0,
                                     address_family=family))
