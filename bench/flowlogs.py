@@ -3,7 +3,7 @@
 Prints one JSON object per line: ``case``, ``unit``, ``stockade`` (``flowlogs analyze``
 end to end: DuckDB parses and aggregates the text, every distinct flow is matched against
 every rule of its interface, the report is built), ``baseline`` (the per-record Python
-loop of :mod:`stockade.analysis.flowlog_loop`: split the line, find the interface, test
+loop of :mod:`stockade.analysis.flowlog_reference`: split the line, find the interface, test
 every rule, update counters — run in the same process on the *first* records of the same
 file and extrapolated, since 10M records would take minutes), ``ratio``, plus details.
 
@@ -34,8 +34,8 @@ from pathlib import Path
 import duckdb
 
 from stockade.analysis.flowlog_format import detect
-from stockade.analysis.flowlog_loop import analyze_lines, prepare
 from stockade.analysis.flowlog_reader import _scan
+from stockade.analysis.flowlog_reference import analyze_lines, prepare
 from stockade.analysis.flowlogs import analyze
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import NetworkInterface
@@ -250,7 +250,7 @@ def run_case(name: str, records: int) -> dict:
         "distinct_flows_note": "DuckDB aggregates identical flows before matching",
         "generated_seconds": round(generated, 1),
         "cores": os.cpu_count(),
-        "note": "baseline = per-record Python loop (stockade.analysis.flowlog_loop) on the "
+        "note": "baseline = per-record Python loop (stockade.analysis.flowlog_reference) on the "
                 "first 200k records of the same file, extrapolated; stockade = flowlogs "
                 "analyze end to end on the whole file (parse, aggregate, match, report); "
                 f"best of {REPEAT} runs each",

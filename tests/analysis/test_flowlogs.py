@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from stockade.analysis.flowlog_format import DEFAULT_FIELDS, FlowLogProblem, detect
-from stockade.analysis.flowlog_loop import analyze_lines
 from stockade.analysis.flowlog_reader import flow_batches
+from stockade.analysis.flowlog_reference import analyze_lines
 from stockade.analysis.flowlog_report import build_report
 from stockade.analysis.flowlog_usage import FlowUsage
 from stockade.analysis.flowlogs import analyze, merge_snapshots

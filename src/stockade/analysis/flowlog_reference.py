@@ -1,11 +1,15 @@
-"""The same rule-usage analysis as a plain per-record Python loop.
+"""Reference implementation (not used by ``stockade``): flow-log rule usage as a plain
+per-record Python loop.
 
-Two jobs: it is the *oracle* the tests hold the vectorised path to (same credits, same
-most-specific rule, same request/reply split, record by record), and the *baseline* the
-benchmark compares against — the way such tools are usually written (parse a line, find
-the interface, test every rule, update counters), like the AWS sample that matches one row
-at a time. It follows :mod:`stockade.analysis.flowlog_usage`'s rules exactly, but shares
-none of its code beyond the effective policies and the specificity order.
+Nothing in the product calls this module; ``stockade flowlogs analyze`` runs the vectorised
+path (:mod:`stockade.analysis.flowlogs`). It has two jobs, which is why it ships in the
+package rather than under ``tests/``: it is the *oracle* the tests hold the vectorised path
+to (same credits, same most-specific rule, same request/reply split, record by record), and
+the *baseline* ``bench/flowlogs.py`` measures against — the way such tools are usually
+written (parse a line, find the interface, test every rule, update counters), like the AWS
+sample that matches one row at a time. It follows :mod:`stockade.analysis.flowlog_usage`'s
+rules exactly, but shares none of its code beyond the effective policies and the
+specificity order, so a slip in either shows up as a disagreement.
 """
 
 from __future__ import annotations
