@@ -34,9 +34,7 @@ def test_verify_of_a_world_held_without_a_pid_is_one_line(
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # held, as by an agent, whose pid the file lacks
         assert ownership.holder(world) is not None
-        result = CliRunner().invoke(
-            app, ["dataplane", "verify", "--dir", str(tmp_path / "state")]
-        )
+        result = CliRunner().invoke(app, ["dataplane", "verify", "--dir", str(tmp_path / "state")])
     finally:
         os.close(fd)
     assert result.exit_code == 1, result.output

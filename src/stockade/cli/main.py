@@ -86,8 +86,10 @@ def demo(
     ] = None,
     packets: Annotated[
         bool,
-        typer.Option("--packets/--no-packets",
-                     help="As root: also realise the seed and probe it with real packets."),
+        typer.Option(
+            "--packets/--no-packets",
+            help="As root: also realise the seed and probe it with real packets.",
+        ),
     ] = True,
 ) -> None:
     """Build the seed scenario in a throwaway store and show it (as root: on real packets)."""

@@ -64,8 +64,17 @@ class FlowBatch:
         """From IPv4 addresses as integers (e.g. ``uint32`` arrays)."""
         sources = np.asarray(src, _U64)
         zero = np.zeros(len(sources), _U64)
-        return cls._make(np.full(len(sources), 4, np.uint8), zero, sources, zero,
-                         np.asarray(dst, _U64), protocol, port, icmp_type, icmp_code)
+        return cls._make(
+            np.full(len(sources), 4, np.uint8),
+            zero,
+            sources,
+            zero,
+            np.asarray(dst, _U64),
+            protocol,
+            port,
+            icmp_type,
+            icmp_code,
+        )
 
     @classmethod
     def from_strings(
@@ -84,8 +93,12 @@ class FlowBatch:
             raise ValueError("a flow's source and destination must be of the same family")
         return cls._make(
             np.array([a.version for a in s], np.uint8),
-            *_halves(s), *_halves(d),
-            protocol, port, icmp_type, icmp_code,
+            *_halves(s),
+            *_halves(d),
+            protocol,
+            port,
+            icmp_type,
+            icmp_code,
         )
 
     @classmethod
@@ -98,8 +111,11 @@ class FlowBatch:
                 raise ValueError("decide_many decides packets: give a concrete protocol")
             numbers.append(number)
         return cls.from_strings(
-            [f.source for f in flows], [f.destination for f in flows], numbers,
-            [f.port or 0 for f in flows], [f.icmp_type or 0 for f in flows],
+            [f.source for f in flows],
+            [f.destination for f in flows],
+            numbers,
+            [f.port or 0 for f in flows],
+            [f.icmp_type or 0 for f in flows],
             [f.icmp_code or 0 for f in flows],
         )
 
@@ -127,9 +143,17 @@ class FlowBatch:
                 out = np.full(n, out)
             return out.astype(dtype)
 
-        return cls(family, s_hi, s_lo, d_hi, d_lo, column(protocol, np.uint8),
-                   column(port, np.uint16), column(icmp_type, np.uint8),
-                   column(icmp_code, np.uint8))
+        return cls(
+            family,
+            s_hi,
+            s_lo,
+            d_hi,
+            d_lo,
+            column(protocol, np.uint8),
+            column(port, np.uint16),
+            column(icmp_type, np.uint8),
+            column(icmp_code, np.uint8),
+        )
 
     def flow(self, i: int) -> Flow:
         """Row ``i`` as a :class:`Flow` (what ``decide`` would be asked)."""
@@ -140,8 +164,13 @@ class FlowBatch:
         if protocol in ("tcp", "udp"):
             return Flow(src, dst, protocol, port=int(self.port[i]))
         if protocol in ("icmp", "icmpv6"):
-            return Flow(src, dst, protocol, icmp_type=int(self.icmp_type[i]),
-                        icmp_code=int(self.icmp_code[i]))
+            return Flow(
+                src,
+                dst,
+                protocol,
+                icmp_type=int(self.icmp_type[i]),
+                icmp_code=int(self.icmp_code[i]),
+            )
         return Flow(src, dst, protocol)
 
 
@@ -149,8 +178,10 @@ def _halves(
     addresses: Sequence[ipaddress.IPv4Address | ipaddress.IPv6Address],
 ) -> tuple[np.ndarray, np.ndarray]:
     values = [int(a) for a in addresses]
-    return (np.array([v >> 64 for v in values], _U64),
-            np.array([v & _MASK64 for v in values], _U64))
+    return (
+        np.array([v >> 64 for v in values], _U64),
+        np.array([v & _MASK64 for v in values], _U64),
+    )
 
 
 def _text(family: int, hi: int, lo: int) -> str:
@@ -175,15 +206,18 @@ class BulkDecisions:
 
     def rules(self, i: int) -> tuple[EffectiveEntry | None, EffectiveEntry | None]:
         """The deciding (egress, ingress) entries of flow ``i``."""
-        return (self.compiled.entry(int(self.egress_rule[i])),
-                self.compiled.entry(int(self.ingress_rule[i])))
+        return (
+            self.compiled.entry(int(self.egress_rule[i])),
+            self.compiled.entry(int(self.ingress_rule[i])),
+        )
 
     def reason(self, i: int) -> Reason:
         return Reason(int(self.reasons[i]))
 
 
-def decide_many(policy: Snapshot | CompiledPolicy, batch: FlowBatch,
-                chunk: int = CHUNK) -> BulkDecisions:
+def decide_many(
+    policy: Snapshot | CompiledPolicy, batch: FlowBatch, chunk: int = CHUNK
+) -> BulkDecisions:
     """Decide every flow of ``batch``; a snapshot is compiled (and cached) first."""
     compiled = policy if isinstance(policy, CompiledPolicy) else compile_policy(policy)
     n = len(batch)
@@ -198,7 +232,7 @@ def decide_many(policy: Snapshot | CompiledPolicy, batch: FlowBatch,
             continue
         index = None if rows.all() else np.flatnonzero(rows)
         for start in range(0, n if index is None else len(index), chunk):
-            part = slice(start, start + chunk) if index is None else index[start:start + chunk]
+            part = slice(start, start + chunk) if index is None else index[start : start + chunk]
             out = _decide_chunk(compiled, family, batch, service, part)
             allowed[part], egress[part], ingress[part], reasons[part] = out
     return BulkDecisions(allowed, egress, ingress, reasons, compiled)
@@ -219,8 +253,17 @@ def _decide_chunk(
     f = 0 if family == 4 else 1
     reasons = path.reasons
     egress = _side(compiled, tables, f, EGRESS, path.src, path.check_egress, svc, d_hi, d_lo)
-    ingress = _side(compiled, tables, f, INGRESS, path.dst, path.check_ingress, svc,
-                    path.ingress_hi, path.ingress_lo)
+    ingress = _side(
+        compiled,
+        tables,
+        f,
+        INGRESS,
+        path.dst,
+        path.check_ingress,
+        svc,
+        path.ingress_hi,
+        path.ingress_lo,
+    )
     reasons[path.check_egress & (egress < 0)] |= _U64(Reason.EGRESS_DENIED.value)
     reasons[path.check_ingress & (ingress < 0)] |= _U64(Reason.INGRESS_DENIED.value)
     return reasons == 0, egress, ingress, reasons

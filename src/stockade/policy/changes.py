@@ -107,4 +107,3 @@ def _member_sets(snapshot: Snapshot) -> dict[str, frozenset[tuple[str, str]]]:
 
 def _prefix_list_sets(snapshot: Snapshot) -> dict[str, frozenset[str]]:
     return {p.prefix_list_id: frozenset(e.cidr for e in p.entries) for p in snapshot.prefix_lists}
-

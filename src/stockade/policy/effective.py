@@ -188,8 +188,15 @@ def _entry(
 ) -> EffectiveEntry:
     spec = rule.spec
     return EffectiveEntry(
-        rule.rule_id, rule.group_id, direction, spec.protocol, spec.from_port, spec.to_port,
-        spec.peer, cidr, via,
+        rule.rule_id,
+        rule.group_id,
+        direction,
+        spec.protocol,
+        spec.from_port,
+        spec.to_port,
+        spec.peer,
+        cidr,
+        via,
     )
 
 

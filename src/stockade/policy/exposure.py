@@ -170,9 +170,7 @@ def _finding(
     )
 
 
-def _internet_path(
-    snapshot: Snapshot, eni: NetworkInterface
-) -> tuple[dict[int, bool], list[str]]:
+def _internet_path(snapshot: Snapshot, eni: NetworkInterface) -> tuple[dict[int, bool], list[str]]:
     """Per family, whether the internet can reach the interface; and why not."""
     reach = {family: internet_reach(snapshot, eni, family) for family in (4, 6)}
     why = list(dict.fromkeys(w for r in reach.values() for w in r.why_not))

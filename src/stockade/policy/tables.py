@@ -126,9 +126,7 @@ class FamilyTables:
         if self.wide.empty:
             return narrow
         wide = self.wide.lookup(tables, service, coord)
-        return np.where(
-            (narrow < 0) | ((wide >= 0) & (wide < narrow)), wide, narrow
-        )
+        return np.where((narrow < 0) | ((wide >= 0) & (wide < narrow)), wide, narrow)
 
     def rank(self, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
         """IPv6 addresses (two uint64 halves) → their rank coordinate."""
@@ -189,8 +187,9 @@ class TableBuilder:
             atom_sets = [[(a, b, rank[c], rank[d], e) for a, b, c, d, e in t] for t in atom_sets]
             boundaries = int_to_bytes16(ordered)
         wide = [[a for a in t if a[0] == 0 and a[1] == SERVICE_SPACE - 1] for t in atom_sets]
-        narrow = [[a for a in t if not (a[0] == 0 and a[1] == SERVICE_SPACE - 1)]
-                  for t in atom_sets]
+        narrow = [
+            [a for a in t if not (a[0] == 0 and a[1] == SERVICE_SPACE - 1)] for t in atom_sets
+        ]
         return FamilyTables(_pack(narrow, space, True), _pack(wide, space, False), boundaries)
 
 
@@ -215,17 +214,26 @@ def _pack(
     steps = (max(lengths) - 1).bit_length()
     keys.append(np.full(1 << steps, np.iinfo(np.uint64).max, np.uint64))
     row_begin = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
-    return Layer(np.concatenate(service_keys) if by_service else None, row_begin,
-                 np.concatenate(keys), np.concatenate(labels), steps, not any(atom_sets))
+    return Layer(
+        np.concatenate(service_keys) if by_service else None,
+        row_begin,
+        np.concatenate(keys),
+        np.concatenate(labels),
+        steps,
+        not any(atom_sets),
+    )
 
 
 def _paint_atoms(
     atoms: list[tuple[int, int, int, int, int]], space: int
 ) -> tuple[np.ndarray, np.ndarray]:
     atoms = sorted(atoms, key=lambda a: -a[4])
-    return _paint(np.array([a[2] for a in atoms], np.int64),
-                  np.array([a[3] for a in atoms], np.int64),
-                  np.array([a[4] for a in atoms], np.int32), space)
+    return _paint(
+        np.array([a[2] for a in atoms], np.int64),
+        np.array([a[3] for a in atoms], np.int64),
+        np.array([a[4] for a in atoms], np.int32),
+        space,
+    )
 
 
 def _table(
@@ -263,9 +271,8 @@ def _paint(
     index = {p: i for i, p in enumerate(points)}
     segment = np.full(len(points), -1, np.int32)
     for first, end, lab in zip(lo.tolist(), hi.tolist(), label.tolist(), strict=True):
-        segment[index[first]: index.get(end, len(points))] = lab
+        segment[index[first] : index.get(end, len(points))] = lab
     keep = np.ones(len(points), bool)
     keep[1:] = segment[1:] != segment[:-1]
     starts = np.array(points, dtype=np.uint64)[keep]
     return starts, segment[keep]
-
