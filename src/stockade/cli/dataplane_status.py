@@ -76,6 +76,8 @@ def verify_command(
     if held is None:
         raise fail(f"world {world.prefix}: no agent running (start `stockade serve` or "
                    "`stockade dataplane run`)")
+    if held.pid is None:  # its lock file names no pid: being written, or damaged
+        raise fail(f"{held.describe(world)}: cannot ask it for a check")
     path = status_path(state_dir_of(state_dir), world)
     before = (read_status(path) or {}).get("checks", 0)
     asked = time.time()
