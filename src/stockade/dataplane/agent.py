@@ -263,6 +263,7 @@ class Agent:
         for scope, ids in touched.items():
             self.reconciler.apply(scope, self.follower.refresh(scope, ids, revision), batch)
         self._done(batch, started)
+        self.reconciler.settle()  # old chains retire once the batch is in force
         return batch
 
     def _done(self, batch: Batch, started: float) -> None:

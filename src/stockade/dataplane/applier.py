@@ -46,12 +46,17 @@ class Applier:
         #: Called before a full rewrite (which zeroes every counter); what it returns is
         #: called once the rewrite succeeded (the rule hit counters carry over this way).
         self.before_rewrite: Callable[[], Callable[[], None]] | None = None
+        #: The last difference's *retire* transaction (old chains nothing jumps to any
+        #: more), sent by :meth:`settle` once the batch is in force — off the path between
+        #: a change and its first packet — or before the next difference.
+        self.pending: str | None = None
 
     def apply(self, new: Ruleset) -> Applied:
         started = time.perf_counter()
         self.desired = new
         if self.current is None:
             text = render_full(new)
+            self.pending = None  # the rewrite replaces the whole table, leftovers included
             self._rewrite(text)
             self.current = new
             return Applied("full", time.perf_counter() - started, len(text))
@@ -59,19 +64,29 @@ class Applier:
         if not steps:
             self.current = new
             return Applied("unchanged", time.perf_counter() - started, 0)
+        retire = steps.pop() if len(steps) == 3 else None  # prepare, switch, (retire)
         text = "".join(steps)
         try:
-            for step in steps:  # prepare, switch, retire: one transaction each (delta.py)
+            self.settle()  # the previous retirement first: it may name what comes back
+            for step in steps:  # one transaction each (delta.py)
                 self._run(step)
+            self.pending = retire
             mode = "delta"
         except NftError as exc:
             log.warning("incremental update of %s refused (%s); rewriting the whole table",
                         self.namespace, _first_line(exc))
             text = render_full(new)
+            self.pending = None
             self._rewrite(text)
             mode = "full-after-error"
         self.current = new
         return Applied(mode, time.perf_counter() - started, len(text))
+
+    def settle(self) -> None:
+        """Send the pending retirement (old chains, sets and objects nothing refers to)."""
+        pending, self.pending = self.pending, None
+        if pending:
+            self._run(pending)
 
     def _rewrite(self, text: str) -> None:
         after = self.before_rewrite() if self.before_rewrite is not None else None

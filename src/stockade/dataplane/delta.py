@@ -118,11 +118,20 @@ def _group_chains(
 def _port_chains(old: Ruleset, new: Ruleset, prepare: Transaction, switch: Transaction) -> None:
     """A new port's chains are declared in the prepare step; every port chain whose
     targets changed is refilled in the switch; a removed port's go with the switch too."""
-    retargeted = old.groups.keys() != new.groups.keys()
-    for ifname, port in sorted(new.ports.items()):
+    # Only the ports that changed, or carry a group whose chain changed (its name is its
+    # content): with 1,000 ports a rule change touches the few that carry the group.
+    moved = {
+        chain.group_id
+        for side, other in ((new, old), (old, new))
+        for name, chain in side.groups.items()
+        if name not in other.groups
+    }
+    candidates = {i for i, port in new.ports.items() if old.ports.get(i) is not port}
+    for group_id in moved:
+        candidates.update(new.ports_by_group.get(group_id, ()))
+    for ifname in sorted(candidates):
+        port = new.ports[ifname]
         before = old.ports.get(ifname)
-        if before is port and not retargeted:
-            continue
         for direction in (Direction.EGRESS, Direction.INGRESS):
             targets = new.port_chain_targets(port, direction)
             if (

@@ -23,6 +23,7 @@ from stockade.dataplane.flowlog import FlowLogReader
 from stockade.dataplane.flowlog_window import DEFAULT_INTERVAL
 from stockade.dataplane.follow import Refresh
 from stockade.dataplane.names import World
+from stockade.dataplane.nft import NftError
 from stockade.dataplane.plan import PortPlan, VpcPlan, addresses_left, addresses_rehomed, plan_world
 from stockade.dataplane.ruleset import GroupChain, PortRules
 from stockade.dataplane.topology import Topology
@@ -80,11 +81,24 @@ class Reconciler:
         self._untracked: dict[str, tuple] = {}
 
     def apply_snapshot(self, snapshot: Snapshot, scope: Scope | None = None) -> Batch:
-        """Make the kernel match ``snapshot`` (everything may have changed)."""
+        """Make the kernel match ``snapshot`` (everything may have changed), retirements
+        included."""
         batch = Batch(snapshot.revision, 0.0)
         self.apply(scope or Scope(), Refresh(snapshot, True, frozenset(), frozenset(),
                                               frozenset()), batch)
+        self.settle()
         return batch
+
+    def settle(self) -> None:
+        """Send each router's pending retirement (after a batch is in force): old chains
+        go off the path between a change and its first packet. A refused one leaves the
+        router to a full rewrite next time."""
+        for router in self.routers.values():
+            try:
+                router.applier.settle()
+            except NftError as exc:
+                log.warning("retiring old chains in %s refused (%s); the next apply rewrites "
+                            "the table", router.applier.namespace, exc)
 
     def forget_kernel(self) -> None:
         """Assume nothing about the kernel: the next apply of each VPC is a full rewrite."""

@@ -211,6 +211,15 @@ class Ruleset:
         """The (content-named) chain of a group and direction, if the table has it."""
         return self._chain_names.get((group_id, direction))
 
+    @cached_property
+    def ports_by_group(self) -> dict[str, tuple[str, ...]]:
+        """Group id → the interfaces (ifnames) carrying it: whose chains jump to its chain."""
+        out: dict[str, list[str]] = {}
+        for ifname, port in self.ports.items():
+            for group_id in port.group_ids:
+                out.setdefault(group_id, []).append(ifname)
+        return {g: tuple(names) for g, names in out.items()}
+
     def port_chain_targets(self, port: PortRules, direction: Direction) -> tuple[str, ...]:
         """The group chains a port's chain jumps to, in order."""
         return tuple(name for g in port.group_ids
