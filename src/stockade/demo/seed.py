@@ -21,7 +21,7 @@ from stockade.domain.permissions import GroupPair, IpPermission
 from stockade.domain.tags import check_tags
 from stockade.service.bundle import Services
 from stockade.service.context import ServiceContext
-from stockade.service.instances import LaunchRequest
+from stockade.service.contracts import LaunchRequest
 
 MY_COMPUTER = "203.0.113.10"  # the user's own computer: may SSH to web
 OUTSIDER = "198.51.100.7"  # somebody else on the internet: may not

@@ -10,8 +10,14 @@ from stockade.domain.security_group import PeerKind, SecurityGroup, SecurityGrou
 from stockade.domain.tags import Tags
 from stockade.remote import convert
 from stockade.remote.client import Remote
-from stockade.service.groups import GroupDetail, GroupReference, StaleGroup, pick_by_name
-from stockade.service.rules import RevokeResult, RuleUpdate
+from stockade.service.contracts import (
+    GroupDetail,
+    GroupReference,
+    RevokeResult,
+    RuleUpdate,
+    StaleGroup,
+    pick_by_name,
+)
 
 
 def _group_filter(group_ids: Iterable[str]) -> list[dict[str, Any]]:

@@ -12,10 +12,13 @@ from stockade.domain.prefix_list import PrefixList, PrefixListEntry
 from stockade.domain.tags import Tags
 from stockade.remote import convert
 from stockade.remote.client import Remote
-from stockade.service.instances import InstanceDetail, LaunchRequest, StateChange
-from stockade.service.interfaces import TrackingRequest
-
-Entry = tuple[str, str | None]
+from stockade.service.contracts import (
+    Entry,
+    InstanceDetail,
+    LaunchRequest,
+    StateChange,
+    TrackingRequest,
+)
 
 
 def _entries(values: Sequence[Entry]) -> list[dict[str, str]] | None:

@@ -16,10 +16,9 @@ from stockade.domain.quotas import check_rule_quota
 from stockade.domain.tags import Tags
 from stockade.service import lookups
 from stockade.service.context import ServiceContext
+from stockade.service.contracts import Entry
 from stockade.service.tags import apply_tags
 from stockade.store.repository import Transaction
-
-Entry = tuple[str, str | None]  # (cidr, description)
 
 
 def _entries(values: Sequence[Entry], family: str) -> dict[str, PrefixListEntry]:
