@@ -24,7 +24,7 @@ from stockade.service.interfaces import (
     new_interface,
     with_public_ip,
 )
-from stockade.service.tags import apply_tags
+from stockade.service.tags import apply_tags, tag_new
 from stockade.store.repository import Transaction
 
 MAX_INSTANCES_PER_CALL = 1000
@@ -152,10 +152,10 @@ class InstanceService:
             key_name=r.key_name,
         )
         tx.put_instance(instance)
-        apply_tags(tx, instance_id, r.tags)
-        for eni in enis:
+        instance = replace(instance, tags=tag_new(tx, [instance_id], r.tags))
+        for eni in enis:  # an existing interface keeps its tags: merge
             apply_tags(tx, eni.eni_id, r.interface_tags)
-        return tx.get_instance(instance_id)  # type: ignore[return-value]
+        return instance
 
     def describe(self, instance_ids: Sequence[str] = ()) -> list[InstanceDetail]:
         with self.ctx.read() as tx:

@@ -15,7 +15,7 @@ from stockade.domain.tags import Tags
 from stockade.service import addressing, lookups
 from stockade.service.context import ServiceContext
 from stockade.service.contracts import TrackingRequest
-from stockade.service.tags import apply_tags
+from stockade.service.tags import tag_new
 from stockade.store.repository import Transaction
 
 
@@ -146,8 +146,7 @@ class InterfaceService:
                 quotas=self.ctx.quotas,
             )
             tx.put_interface(eni)
-            apply_tags(tx, eni.eni_id, tags)
-            return tx.get_interface(eni.eni_id)  # type: ignore[return-value]
+            return replace(eni, tags=tag_new(tx, [eni.eni_id], tags))
 
     def describe(self, eni_ids: Sequence[str] = ()) -> list[NetworkInterface]:
         with self.ctx.read() as tx:
@@ -244,4 +243,4 @@ class InterfaceService:
             if source_dest_check is not None:
                 eni = replace(eni, source_dest_check=source_dest_check)
             tx.put_interface(eni)
-            return tx.get_interface(eni_id)  # type: ignore[return-value]
+            return eni
