@@ -26,8 +26,12 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "# $$b"; $(PY) $$b || exit 1; done
 
+# ruff over everything; mypy over the package (config in pyproject.toml: strict for
+# domain/ and policy/). .ci/run runs this before the tests; .pre-commit-config.yaml the same.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy src/stockade
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format src tests bench

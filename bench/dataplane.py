@@ -55,7 +55,7 @@ from stockade.dataplane import netns
 from stockade.dataplane.agent import Agent
 from stockade.dataplane.compile import compile_group
 from stockade.dataplane.names import World
-from stockade.dataplane.nft import Nft
+from stockade.dataplane.nft import Nft, usable
 from stockade.dataplane.probe import open_socket
 from stockade.dataplane.reconcile import Reconciler
 from stockade.dataplane.render import group_chain_body, render_full
@@ -496,7 +496,7 @@ def _naive_table(snapshot: Snapshot, ports) -> str:
 
 
 def main() -> int:
-    ok, why = netns.usable()
+    ok, why = usable()
     if not ok:
         print(json.dumps({"case": "skipped", "reason": why}), flush=True)
         return 0

@@ -3,7 +3,7 @@
 Prints one JSON object per line: ``case``, ``unit``, ``stockade`` (``flowlogs analyze``
 end to end: DuckDB parses and aggregates the text, every distinct flow is matched against
 every rule of its interface, the report is built), ``baseline`` (the per-record Python
-loop of :mod:`stockade.analysis.flowlog_loop`: split the line, find the interface, test
+loop of :mod:`stockade.analysis.flowlog_reference`: split the line, find the interface, test
 every rule, update counters — run in the same process on the *first* records of the same
 file and extrapolated, since 10M records would take minutes), ``ratio``, plus details.
 
@@ -34,8 +34,8 @@ from pathlib import Path
 import duckdb
 
 from stockade.analysis.flowlog_format import detect
-from stockade.analysis.flowlog_loop import analyze_lines, prepare
 from stockade.analysis.flowlog_reader import _scan
+from stockade.analysis.flowlog_reference import analyze_lines, prepare
 from stockade.analysis.flowlogs import analyze
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import NetworkInterface
@@ -69,19 +69,34 @@ def _sg(n: int) -> str:
 def snapshot(tiers: dict[str, int], office_entries: int) -> Snapshot:
     """The benchmark account (domain objects, no store)."""
     office = PrefixList(
-        "pl-0b000000000000001", "office", "IPv4", office_entries, 1, ACCOUNT, REGION,
-        tuple(PrefixListEntry(f"198.51.{100 + 8 * i // 256}.{8 * i % 256}/29")
-              for i in range(office_entries)))
-    groups = {name: SecurityGroup(_sg(i), name, name, VPC, ACCOUNT, REGION)
-              for i, name in enumerate(["web", "app", "db", "admin", "monitoring"], 1)}
+        "pl-0b000000000000001",
+        "office",
+        "IPv4",
+        office_entries,
+        1,
+        ACCOUNT,
+        REGION,
+        tuple(
+            PrefixListEntry(f"198.51.{100 + 8 * i // 256}.{8 * i % 256}/29")
+            for i in range(office_entries)
+        ),
+    )
+    groups = {
+        name: SecurityGroup(_sg(i), name, name, VPC, ACCOUNT, REGION)
+        for i, name in enumerate(["web", "app", "db", "admin", "monitoring"], 1)
+    }
     rules: list[SecurityGroupRule] = []
 
-    def rule(group: str, egress: bool, proto: str, lo: int, hi: int, kind: PeerKind,
-             value: str) -> None:
+    def rule(
+        group: str, egress: bool, proto: str, lo: int, hi: int, kind: PeerKind, value: str
+    ) -> None:
         owner = ACCOUNT if kind is PeerKind.GROUP else None
         spec = RuleSpec(egress, proto, lo, hi, Peer(kind, value, owner))
-        rules.append(SecurityGroupRule(f"sgr-0b00000000000{len(rules):04d}",
-                                       groups[group].group_id, ACCOUNT, spec))
+        rules.append(
+            SecurityGroupRule(
+                f"sgr-0b00000000000{len(rules):04d}", groups[group].group_id, ACCOUNT, spec
+            )
+        )
 
     g = {k: v.group_id for k, v in groups.items()}
     for port in (80, 443):
@@ -109,25 +124,64 @@ def snapshot(tiers: dict[str, int], office_entries: int) -> Snapshot:
             ip = f"10.0.{SUBNET_OF[tier]}.{10 + k}"
             eni_id, instance_id = f"eni-0b00000000000{n:04d}", f"i-0b00000000000{n:04d}"
             public = f"203.0.113.{n}" if tier == "web" and n < 255 else None
-            enis.append(NetworkInterface(
-                eni_id, ACCOUNT, REGION, VPC, "subnet-0b000000000000001", "us-east-1a", ip,
-                f"0e:00:00:00:00:{n:02x}", (g[tier], g["monitoring"]) + (
-                    (g["admin"],) if tier != "admin" and k % 4 == 0 else ()),
-                public_ip=public, instance_id=instance_id, device_index=0))
-            instances.append(Instance(instance_id, ACCOUNT, REGION, "r-0b000000000000001", VPC,
-                                      "subnet-0b000000000000001", "us-east-1a", "ami-0", "t3",
-                                      InstanceState.RUNNING, "2024-01-01T00:00:00Z", eni_id))
+            enis.append(
+                NetworkInterface(
+                    eni_id,
+                    ACCOUNT,
+                    REGION,
+                    VPC,
+                    "subnet-0b000000000000001",
+                    "us-east-1a",
+                    ip,
+                    f"0e:00:00:00:00:{n:02x}",
+                    (g[tier], g["monitoring"])
+                    + ((g["admin"],) if tier != "admin" and k % 4 == 0 else ()),
+                    public_ip=public,
+                    instance_id=instance_id,
+                    device_index=0,
+                )
+            )
+            instances.append(
+                Instance(
+                    instance_id,
+                    ACCOUNT,
+                    REGION,
+                    "r-0b000000000000001",
+                    VPC,
+                    "subnet-0b000000000000001",
+                    "us-east-1a",
+                    "ami-0",
+                    "t3",
+                    InstanceState.RUNNING,
+                    "2024-01-01T00:00:00Z",
+                    eni_id,
+                )
+            )
     return Snapshot(
         vpcs=(Vpc(VPC, ACCOUNT, REGION, "10.0.0.0/16", "2001:db8:1::/56"),),
-        subnets=(Subnet("subnet-0b000000000000001", VPC, ACCOUNT, REGION, "10.0.0.0/16",
-                        "us-east-1a", "use1-az1"),),
+        subnets=(
+            Subnet(
+                "subnet-0b000000000000001",
+                VPC,
+                ACCOUNT,
+                REGION,
+                "10.0.0.0/16",
+                "us-east-1a",
+                "use1-az1",
+            ),
+        ),
         internet_gateways=(InternetGateway("igw-0b000000000000001", ACCOUNT, REGION, VPC),),
-        groups=tuple(groups.values()), rules=tuple(rules), prefix_lists=(office,),
-        interfaces=tuple(enis), instances=tuple(instances))
+        groups=tuple(groups.values()),
+        rules=tuple(rules),
+        prefix_lists=(office,),
+        interfaces=tuple(enis),
+        instances=tuple(instances),
+    )
 
 
-def write_log(path: Path, snap: Snapshot, tiers: dict[str, int], office_entries: int,
-              records: int) -> None:
+def write_log(
+    path: Path, snap: Snapshot, tiers: dict[str, int], office_entries: int, records: int
+) -> None:
     """10M realistic records with DuckDB (seconds, not minutes)."""
     first = {}
     at = 0
@@ -148,13 +202,13 @@ def write_log(path: Path, snap: Snapshot, tiers: dict[str, int], office_entries:
         FROM range({records}) t(i)
       ), shaped AS (
         SELECT i, back, w, h, c, h % 100 AS kind,
-          CASE WHEN h % 100 < 45 THEN {first['web']} + (h >> 8) % {tiers['web']}
-               WHEN h % 100 < 70 THEN {first['db']} + (h >> 8) % {tiers['db']}
-               WHEN h % 100 < 80 THEN {first['admin']} + (h >> 8) % {tiers['admin']}
+          CASE WHEN h % 100 < 45 THEN {first["web"]} + (h >> 8) % {tiers["web"]}
+               WHEN h % 100 < 70 THEN {first["db"]} + (h >> 8) % {tiers["db"]}
+               WHEN h % 100 < 80 THEN {first["admin"]} + (h >> 8) % {tiers["admin"]}
                ELSE (h >> 8) % {at} END AS target,
           CASE WHEN h % 100 < 45 THEN
                  '203.0.' || ((h >> 16) % 200)::VARCHAR || '.' || ((h >> 24) % 250 + 1)::VARCHAR
-               WHEN h % 100 < 70 THEN '10.0.16.' || (10 + (h >> 16) % {tiers['app']})::VARCHAR
+               WHEN h % 100 < 70 THEN '10.0.16.' || (10 + (h >> 16) % {tiers["app"]})::VARCHAR
                WHEN h % 100 < 80 THEN '198.51.' || (100 + (h >> 16) % {8 * office_entries}
                     // 256)::VARCHAR || '.' || ((h >> 16) % {8 * office_entries} % 256)::VARCHAR
                ELSE '52.94.' || ((h >> 16) % 8)::VARCHAR || '.' || ((h >> 24) % 250)::VARCHAR
@@ -218,8 +272,9 @@ def run_case(name: str, records: int) -> dict:
         sample_log = Path(tmp) / "sample.log"
         sample_log.write_text("".join(sample))
         check = analyze(snap, [sample_log])
-        agree = {u.rule.rule_id: [u.records, u.packets, u.bytes, u.most_specific]
-                 for u in check.used} == loop.rules
+        agree = {
+            u.rule.rule_id: [u.records, u.packets, u.bytes, u.most_specific] for u in check.used
+        } == loop.rules
 
         seconds = float("inf")
         for _ in range(REPEAT):
@@ -250,10 +305,10 @@ def run_case(name: str, records: int) -> dict:
         "distinct_flows_note": "DuckDB aggregates identical flows before matching",
         "generated_seconds": round(generated, 1),
         "cores": os.cpu_count(),
-        "note": "baseline = per-record Python loop (stockade.analysis.flowlog_loop) on the "
-                "first 200k records of the same file, extrapolated; stockade = flowlogs "
-                "analyze end to end on the whole file (parse, aggregate, match, report); "
-                f"best of {REPEAT} runs each",
+        "note": "baseline = per-record Python loop (stockade.analysis.flowlog_reference) on the "
+        "first 200k records of the same file, extrapolated; stockade = flowlogs "
+        "analyze end to end on the whole file (parse, aggregate, match, report); "
+        f"best of {REPEAT} runs each",
     }
 
 

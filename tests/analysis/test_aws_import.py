@@ -7,10 +7,10 @@ import shutil
 
 import pytest
 
-from stockade.analysis.aws_fields import ImportProblem
 from stockade.analysis.aws_import import import_directory, load_directory
 from stockade.domain.instance import InstanceState
 from stockade.domain.security_group import PeerKind
+from stockade.shapes.fields import ImportProblem
 from stockade.store.sql import SqlStore
 
 from .conftest import ENI, INSTANCE, MAIN, MAIN_DIR, PEER, SG, edit_json, rule_id, snapshot_of

@@ -14,8 +14,8 @@ import json
 
 import pytest
 
-from stockade.analysis.aws_fields import ImportProblem
 from stockade.analysis.aws_import import import_directory
+from stockade.shapes.fields import ImportProblem
 from stockade.store.sql import SqlStore
 
 from .conftest import MAIN_DIR, edit_json

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from stockade.analysis.flowlog_format import DEFAULT_FIELDS, FlowLogProblem, detect
-from stockade.analysis.flowlog_loop import analyze_lines
 from stockade.analysis.flowlog_reader import flow_batches
+from stockade.analysis.flowlog_reference import analyze_lines
 from stockade.analysis.flowlog_report import build_report
 from stockade.analysis.flowlog_usage import FlowUsage
 from stockade.analysis.flowlogs import analyze, merge_snapshots
@@ -20,9 +20,25 @@ from stockade.analysis.flowlogs import analyze, merge_snapshots
 from .conftest import ENI, FIXTURES, MAIN, PEER, rule_id, snapshot_of
 
 LOGS = Path(__file__).parent / "fixtures" / "flowlogs"
-CUSTOM = ("version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport",
-          "protocol", "packets", "bytes", "start", "end", "action", "log-status", "tcp-flags",
-          "flow-direction", "vpc-id")
+CUSTOM = (
+    "version",
+    "account-id",
+    "interface-id",
+    "srcaddr",
+    "dstaddr",
+    "srcport",
+    "dstport",
+    "protocol",
+    "packets",
+    "bytes",
+    "start",
+    "end",
+    "action",
+    "log-status",
+    "tcp-flags",
+    "flow-direction",
+    "vpc-id",
+)
 
 
 @pytest.fixture
@@ -31,8 +47,7 @@ def world(store):
 
 
 def _usage(report) -> dict[str, list[int]]:
-    return {u.rule.rule_id: [u.records, u.packets, u.bytes, u.most_specific]
-            for u in report.used}
+    return {u.rule.rule_id: [u.records, u.packets, u.bytes, u.most_specific] for u in report.used}
 
 
 def test_default_format(world):
@@ -59,9 +74,19 @@ def test_default_format(world):
 
 def _random_lines(snap, n: int, seed: int, custom: bool) -> list[str]:
     rng = random.Random(seed)
-    remotes = {4: ["198.51.100.7", "203.0.113.9", "10.0.1.10", "10.0.2.20", "52.216.1.1",
-                   "192.0.2.5", "10.0.9.9", "10.1.1.10"],
-               6: ["2001:db8:aaaa::1", "2001:db8:ffff::5", "2001:db8:1234:5601::10"]}
+    remotes = {
+        4: [
+            "198.51.100.7",
+            "203.0.113.9",
+            "10.0.1.10",
+            "10.0.2.20",
+            "52.216.1.1",
+            "192.0.2.5",
+            "10.0.9.9",
+            "10.1.1.10",
+        ],
+        6: ["2001:db8:aaaa::1", "2001:db8:ffff::5", "2001:db8:1234:5601::10"],
+    }
     lines = []
     for i in range(n):
         eni = rng.choice(snap.interfaces)
@@ -77,9 +102,22 @@ def _random_lines(snap, n: int, seed: int, custom: bool) -> list[str]:
         if proto not in (6, 17):
             sport = dport = 0
         action = "REJECT" if rng.random() < 0.15 else "ACCEPT"
-        fields = ["2", "111122223333", eni.eni_id, src, dst, str(sport), str(dport), str(proto),
-                  str(rng.randint(1, 20)), str(rng.randint(40, 9000)), str(1700000000 + i),
-                  str(1700000060 + i), action, "OK"]
+        fields = [
+            "2",
+            "111122223333",
+            eni.eni_id,
+            src,
+            dst,
+            str(sport),
+            str(dport),
+            str(proto),
+            str(rng.randint(1, 20)),
+            str(rng.randint(40, 9000)),
+            str(1700000000 + i),
+            str(1700000060 + i),
+            action,
+            "OK",
+        ]
         if custom:
             flags = rng.choice(["-", "0", "2", "18", "3", "19"]) if proto == 6 else "-"
             direction = rng.choice(["-", "ingress" if inbound else "egress"])
@@ -101,7 +139,10 @@ def test_vectorised_path_equals_the_per_record_loop(world, tmp_path, custom):
     assert {u.rule.rule_id: [u.first, u.last] for u in report.used} == loop.seen
     t = report.totals
     assert (t["requests_credited"], t["replies"], t["unexplained"]) == (
-        loop.requests, loop.replies, loop.unexplained)
+        loop.requests,
+        loop.replies,
+        loop.unexplained,
+    )
     assert t["records"] == loop.records and t["rejected"] == loop.rejected
 
 
@@ -118,8 +159,10 @@ def test_batches_accumulate_like_one(world, tmp_path):
 def test_custom_format_header_gzip_flags_and_packet_addresses(world, tmp_path):
     """An S3 file: header line, gzip without a .gz name, tcp-flags, flow-direction and
     pkt-srcaddr (the original client behind a middlebox)."""
-    header = "version interface-id srcaddr dstaddr pkt-srcaddr srcport dstport protocol " \
-             "tcp-flags flow-direction action log-status start end packets bytes"
+    header = (
+        "version interface-id srcaddr dstaddr pkt-srcaddr srcport dstport protocol "
+        "tcp-flags flow-direction action log-status start end packets bytes"
+    )
     rows = [
         # a SYN to 443 from a client seen behind 10.0.1.99: credited, client as source
         f"5 {ENI['web1']} 10.0.1.99 10.0.1.10 198.51.100.77 40000 443 6 2 ingress ACCEPT OK "
@@ -145,28 +188,39 @@ def test_stockade_data_plane_logs(world, tmp_path):
 
     assert tuple(HEADER.split()) == DEFAULT_FIELDS
     path = tmp_path / "vpc-0a1b2c3d4e5f60001.log"
-    path.write_text(HEADER + "\n" + f"2 111122223333 {ENI['db1']} 10.0.1.10 "
-                    "10.0.2.20 43210 5432 6 1 60 1700000000 1700000000 ACCEPT OK\n")
+    path.write_text(
+        HEADER + "\n" + f"2 111122223333 {ENI['db1']} 10.0.1.10 "
+        "10.0.2.20 43210 5432 6 1 60 1700000000 1700000000 ACCEPT OK\n"
+    )
     report = analyze(world, [path])
     assert [u.rule.rule_id for u in report.used] == [rule_id(0x13), rule_id(0x14)]
 
 
 def test_unexplained_accepts_are_reported(world, tmp_path):
     path = tmp_path / "f.log"
-    path.write_text(f"2 111122223333 {ENI['db1']} 10.0.1.10 10.0.2.20 43210 3306 6 1 60 "
-                    "1700000000 1700000060 ACCEPT OK\n")
+    path.write_text(
+        f"2 111122223333 {ENI['db1']} 10.0.1.10 10.0.2.20 43210 3306 6 1 60 "
+        "1700000000 1700000060 ACCEPT OK\n"
+    )
     report = analyze(world, [path])
     assert report.totals["unexplained"] == 1
     assert report.unexplained[0]["dstport"] == 3306
 
 
-@pytest.mark.parametrize("content, message", [
-    ("2 1 eni-0a1b2c3d4e5f66001 1.2.3.4\n", "line 1 has 4 fields, the default (version 2) "
-                                           "format 14"),
-    ("version srcaddr dstaddr\n1 2 3\n", "the format lacks interface-id"),
-    ("2 111122223333 eni-0a1b2c3d4e5f66001 1.2.3.4 10.0.1.10 x 22 6 1 1 1 1 ACCEPT OK\n",
-     "bad.log"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (
+            "2 1 eni-0a1b2c3d4e5f66001 1.2.3.4\n",
+            "line 1 has 4 fields, the default (version 2) format 14",
+        ),
+        ("version srcaddr dstaddr\n1 2 3\n", "the format lacks interface-id"),
+        (
+            "2 111122223333 eni-0a1b2c3d4e5f66001 1.2.3.4 10.0.1.10 x 22 6 1 1 1 1 ACCEPT OK\n",
+            "bad.log",
+        ),
+    ],
+)
 def test_bad_files_get_one_line(world, tmp_path, content, message):
     path = tmp_path / "bad.log"
     path.write_text(content)
@@ -180,20 +234,28 @@ def test_cli_analyze(cli, tmp_path):
     human = cli("flowlogs", "analyze", LOGS / "v2-default.log").stdout
     assert "Rules used (12)" in human and "Suggested tightenings" in human
     assert "eni-0ffffffffffffffff" in human
-    data = json.loads(cli("flowlogs", "analyze", LOGS, "--json", "--flows",
-                          tmp_path / "flows.jsonl").stdout)
+    data = json.loads(
+        cli("flowlogs", "analyze", LOGS, "--json", "--flows", tmp_path / "flows.jsonl").stdout
+    )
     assert data["totals"]["requests_credited"] == 7 and data["rules_unused"]
     flows = [json.loads(line) for line in (tmp_path / "flows.jsonl").read_text().splitlines()]
-    first = next(f for f in flows if f["dstport"] == 443 and f["role"] == "request"
-                 and ":" not in f["src"])
+    first = next(
+        f for f in flows if f["dstport"] == 443 and f["role"] == "request" and ":" not in f["src"]
+    )
     assert first["most_specific"] == rule_id(5) and rule_id(8) in first["rules"]
-    assert cli("flowlogs", "analyze", tmp_path / "missing.log", code=1).stderr.startswith(
-        "error:")
+    assert cli("flowlogs", "analyze", tmp_path / "missing.log", code=1).stderr.startswith("error:")
     custom = tmp_path / "cw.log"
     custom.write_text(f"{ENI['db1']} 10.0.1.10 10.0.2.20 5432 6 ACCEPT\n")
-    out = json.loads(cli("flowlogs", "analyze", custom, "--json", "--format",
-                         "${interface-id} ${srcaddr} ${dstaddr} ${dstport} ${protocol} "
-                         "${action}").stdout)
+    out = json.loads(
+        cli(
+            "flowlogs",
+            "analyze",
+            custom,
+            "--json",
+            "--format",
+            "${interface-id} ${srcaddr} ${dstaddr} ${dstport} ${protocol} ${action}",
+        ).stdout
+    )
     assert out["totals"]["requests_credited"] == 1
 
 
@@ -203,8 +265,10 @@ def test_files_of_different_formats_together(world, tmp_path):
     zipped = tmp_path / "b.log.gz"
     with gzip.open(zipped, "wt") as f:
         f.write(" ".join(CUSTOM) + "\n")
-        f.write(f"5 111122223333 {ENI['db1']} 10.0.1.10 10.0.2.20 43210 5432 6 1 60 1700000000 "
-                "1700000060 ACCEPT OK 2 ingress vpc-0a1b2c3d4e5f60001\n")
+        f.write(
+            f"5 111122223333 {ENI['db1']} 10.0.1.10 10.0.2.20 43210 5432 6 1 60 1700000000 "
+            "1700000060 ACCEPT OK 2 ingress vpc-0a1b2c3d4e5f60001\n"
+        )
     both = analyze(world, [plain, zipped])
     alone = analyze(world, [plain])
     assert both.totals["records"] == alone.totals["records"] + 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
@@ -388,19 +387,10 @@ def test_generated_source_is_readable() -> None:
     assert "'<ipPermissions>'" in source and "'<groups>'" in source
 
 
-def test_describe_2500_groups_serializes_fast() -> None:
-    """2,500 groups x 3 rules: the hot path of the 150 ms end-to-end budget."""
-    # fresh string objects each run, as rows read from the store would be
-    raw = json.dumps({"SecurityGroups": [group(i) for i in range(2500)]})
-    serialize_response("DescribeSecurityGroups", json.loads(raw), "warm-up")
-    best = float("inf")
-    for _ in range(5):
-        data = json.loads(raw)
-        start = time.perf_counter()
-        body = serialize_response("DescribeSecurityGroups", data, "r")
-        best = min(best, time.perf_counter() - start)
-    print(
-        f"\nserialize DescribeSecurityGroups 2500 groups x 3 rules: {best * 1000:.1f} ms, "
-        f"{len(body) / 1e6:.2f} MB"
-    )
-    assert best < 0.1
+def test_describe_2500_groups_serializes_whole() -> None:
+    """2,500 groups x 3 rules come out whole (their speed is measured in bench/api.py:
+    describe_security_groups_2500_server_side)."""
+    data = json.loads(json.dumps({"SecurityGroups": [group(i) for i in range(2500)]}))
+    body = serialize_response("DescribeSecurityGroups", data, "r")
+    text = body.decode() if isinstance(body, bytes) else body
+    assert all(f"<groupId>sg-{i:017x}</groupId>" in text for i in range(2500))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from stockade.dataplane import netns
+from stockade.dataplane import netns, nft
 from stockade.dataplane.agent import Agent
 from stockade.dataplane.names import World
 from stockade.domain.quotas import Quotas
@@ -30,7 +30,7 @@ _usable: tuple[bool, str] | None = None
 def kernel() -> None:
     global _usable
     if _usable is None:
-        _usable = netns.usable()
+        _usable = nft.usable()
     ok, why = _usable
     if not ok:
         pytest.skip(f"needs root and nftables in network namespaces: {why}")

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from policy.conftest import World, seed_snapshot
 
 from stockade.dataplane.compile import compile_vpc
-from stockade.dataplane.decompose import Box, decompose, paint
+from stockade.dataplane.decompose import Box, decompose
 from stockade.dataplane.delta import delta_steps, render_delta
-from stockade.dataplane.evaluate import Packet, evaluate
+from stockade.dataplane.evaluate import Packet, evaluate, table_of
 from stockade.dataplane.names import IGW_LINK
 from stockade.dataplane.plan import plan_world
 from stockade.dataplane.render import address_range, render_full
@@ -133,11 +133,6 @@ def test_decompose_is_disjoint_and_labels_each_point_with_the_first_rule(items):
         assert owner.get((a, s)) == (min(covering) if covering else None)
 
 
-def test_paint_merges_touching_runs_of_one_label():
-    assert paint([(0, 4, 1), (5, 9, 1), (3, 6, 0)]) == [(0, 2, 1), (3, 6, 0), (7, 9, 1)]
-    assert paint([(0, 4, 2), (5, 9, 2)]) == [(0, 9, 2)]
-
-
 # -- the compiled rules against the policy engine --------------------------------------------
 
 
@@ -146,13 +141,13 @@ def test_paint_merges_touching_runs_of_one_label():
 @given(st.data())
 def test_the_compiled_rules_decide_as_the_policy_engine(data):
     snapshot = data.draw(worlds()).snapshot()
-    rulesets = _rulesets(snapshot)
+    tables = {vpc: table_of(ruleset) for vpc, ruleset in _rulesets(snapshot).items()}
     for _ in range(10):
         _src, _dst, flow = data.draw(probes(snapshot))
         decision = decide(snapshot, flow)
         if not only_security_groups_decide(decision):
             continue
-        outcomes = [evaluate(rulesets[vpc], packet) for vpc, packet in passes(snapshot, decision)]
+        outcomes = [evaluate(tables[vpc], packet) for vpc, packet in passes(snapshot, decision)]
         accepted = all(o.accepted for o in outcomes)
         assert accepted == decision.allowed, (flow, explain(decision), outcomes)
 
@@ -161,11 +156,12 @@ def test_an_unknown_port_is_dropped_and_the_gateway_link_passes_egress():
     snapshot, ids = seed_snapshot()
     (ruleset,) = _rulesets(snapshot).values()
     packet = Packet("stkdeadbeef0000", IGW_LINK, "10.0.1.10", "203.0.113.10", 6, 22)
-    assert not evaluate(ruleset, packet).accepted  # a port the table does not know
+    table = table_of(ruleset)
+    assert not evaluate(table, packet).accepted  # a port the table does not know
     web = snapshot.instance_by_id[ids["web"]].primary_eni_id
     from stockade.dataplane.names import World as Names
     spoofed = Packet(Names.port(web), IGW_LINK, "10.0.1.99", "203.0.113.10", 6, 22)
-    assert evaluate(ruleset, spoofed).stage == "spoof"
+    assert evaluate(table, spoofed).stage == "spoof"
 
 
 # -- incremental updates -----------------------------------------------------------------------

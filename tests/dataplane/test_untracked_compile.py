@@ -13,7 +13,7 @@ from policy.conftest import World
 
 from stockade.dataplane.compile import assemble, compile_group, compile_vpc
 from stockade.dataplane.delta import render_delta
-from stockade.dataplane.evaluate import Packet, evaluate, reply, untracked
+from stockade.dataplane.evaluate import Packet, evaluate, reply, table_of, untracked
 from stockade.dataplane.names import IGW_LINK
 from stockade.dataplane.names import World as Names
 from stockade.dataplane.plan import plan_world
@@ -53,6 +53,7 @@ def _untracked_at(snapshot, eni_id: str, direction: Direction, packet: Packet, p
 def test_the_notrack_sets_leave_untracked_what_the_engine_says_at_every_interface(data):
     snapshot = data.draw(worlds()).snapshot()
     rulesets = _rulesets(snapshot)
+    tables = {vpc: table_of(ruleset) for vpc, ruleset in rulesets.items()}
     for _ in range(10):
         _src, _dst, flow = data.draw(probes(snapshot))
         decision = decide(snapshot, flow)
@@ -62,7 +63,7 @@ def test_the_notrack_sets_leave_untracked_what_the_engine_says_at_every_interfac
         for vpc, packet in passes(snapshot, decision):
             sport = data.draw(st.sampled_from([*PORTS, 0, 50000, 65535]))
             packet = dataclasses.replace(packet, sport=sport)
-            ruleset = rulesets[vpc]
+            ruleset, table = rulesets[vpc], tables[vpc]
             # the instance interfaces this router sees the packet cross, and their direction
             sides = [
                 (ruleset.eni_of(ifname), direction)
@@ -79,14 +80,14 @@ def test_the_notrack_sets_leave_untracked_what_the_engine_says_at_every_interfac
                 _untracked_at(snapshot, eni, Direction(_other(d)), packet, sport)
                 for eni, d in sides
             )
-            got = untracked(ruleset, packet)
+            got = untracked(table, packet)
             assert got == (as_request or as_reply), (flow, packet, sides)
-            assert untracked(ruleset, reply(packet)) == got  # never half a flow
+            assert untracked(table, reply(packet)) == got  # never half a flow
             if decision.allowed:  # the analyzer's verdict names the same interfaces
                 assert as_request == all(eni in verdict.untracked_at for eni, _ in sides)
             if got:  # untracked packets pass by the rules alone, both ways
-                assert evaluate(ruleset, packet).accepted
-                assert evaluate(ruleset, reply(packet)).accepted
+                assert evaluate(table, packet).accepted
+                assert evaluate(table, reply(packet)).accepted
 
 
 def _other(direction: Direction) -> str:
@@ -112,10 +113,11 @@ def test_the_sets_name_the_private_and_the_public_address():
     assert "nt_eg_4 {" not in text.split("chain ")[-1]  # no outbound flow is untracked
     port = Names.port(w.eni_of(_instance))
     inbound = Packet(IGW_LINK, port, "203.0.113.10", "10.0.1.10", 6, 22, sport=40000)
-    assert untracked(ruleset, inbound) and untracked(ruleset, reply(inbound))
-    assert not untracked(ruleset, dataclasses.replace(inbound, service=23))
+    table = table_of(ruleset)
+    assert untracked(table, inbound) and untracked(table, reply(inbound))
+    assert not untracked(table, dataclasses.replace(inbound, service=23))
     icmp = Packet(IGW_LINK, port, "203.0.113.10", "10.0.1.10", 1, 8 << 8)
-    assert not untracked(ruleset, icmp)  # ICMP is always tracked
+    assert not untracked(table, icmp)  # ICMP is always tracked
 
 
 def test_a_widened_rule_replaces_its_elements_deleting_first():

@@ -55,6 +55,22 @@ def test_ranges_merge_across_rules_and_all_traffic_is_critical(world):
     assert "192.0.2.0/24" in udp.sources and "10.1.0.0/16" not in udp.sources
 
 
+def test_adjacent_and_overlapping_ranges_join_and_a_gap_keeps_them_apart(world):
+    vpc = world.vpc()
+    g = world.group(vpc, "ports")
+    a = world.rule(g, "in", "tcp", 1000, 2000, "0.0.0.0/0")
+    b = world.rule(g, "in", "tcp", 2001, 3000, "198.51.100.0/24")  # adjacent: joins
+    c = world.rule(g, "in", "tcp", 2500, 2600, "203.0.113.0/24")  # inside: joins, ends no later
+    d = world.rule(g, "in", "tcp", 3002, 3002, "0.0.0.0/0")  # one port apart: its own range
+    world.instance(vpc, [g], "10.0.1.5", public_ip="198.51.100.40")
+    (finding,) = exposure(world.snapshot())
+    assert _ranges(finding) == [("tcp", 1000, 3000, 4, True), ("tcp", 3002, 3002, 4, True)]
+    joined, alone = finding.open_ranges
+    assert {r.rule_id for r in joined.rules} == {a, b, c}
+    assert joined.sources == ("0.0.0.0/0", "198.51.100.0/24", "203.0.113.0/24")
+    assert {r.rule_id for r in alone.rules} == {d}
+
+
 def test_without_a_public_path_ranges_would_be_exposed(world):
     vpc = world.vpc(igw=False)
     g = world.group(vpc, "open")

@@ -1,10 +1,7 @@
 """One table of topology rules: every case reached, both evaluators implement every check
-and agree case by case; and the policy package has no import cycle (decision ↔ explain)."""
+and agree case by case. (No import cycle: tests/test_imports.py.)"""
 
 from __future__ import annotations
-
-import ast
-from pathlib import Path
 
 from stockade.policy import bulk_path, path, path_checks
 from stockade.policy.bulk import FlowBatch, decide_many
@@ -57,35 +54,3 @@ def test_each_case_is_reached_and_bulk_agrees(world):
     for family in (4, 6):
         batch = FlowBatch.from_flows([f for f, _ in expected.values() if f.family == family])
         assert_agree(snapshot, batch, decide_many(snapshot, batch))
-
-
-def _imports(module: Path, package: str) -> set[str]:
-    """Every ``stockade.policy`` module a file imports, at any level of the file."""
-    out = set()
-    for node in ast.walk(ast.parse(module.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(package):
-            out.add(node.module)
-        elif isinstance(node, ast.Import):
-            out.update(a.name for a in node.names if a.name.startswith(package))
-    return out
-
-
-def test_the_policy_package_has_no_import_cycle():
-    """decision imported explain (lazily) and explain imported decision: explain is a view
-    of a decision now, and no module of the package can reach itself again."""
-    root = Path(path.__file__).parent
-    graph = {
-        f"stockade.policy.{p.stem}": _imports(p, "stockade.policy.")
-        for p in root.glob("*.py")
-        if p.stem != "__init__"
-    }
-    assert "stockade.policy.explain" not in graph["stockade.policy.decision"]
-
-    def reaches(start: str, target: str, seen: set[str]) -> bool:
-        for nxt in graph.get(start, ()):
-            if nxt == target or (nxt not in seen and reaches(nxt, target, seen | {nxt})):
-                return True
-        return False
-
-    cyclic = sorted(m for m in graph if reaches(m, m, {m}))
-    assert cyclic == []

@@ -19,17 +19,14 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
-from stockade.analysis.aws_fields import ImportProblem, Node
+from stockade.analysis.aws_state import ScopeState
 from stockade.domain import text
 from stockade.domain.addresses import check_private_ip, check_subnet_conflict, check_subnet_in_vpc
 from stockade.domain.network import Subnet
 from stockade.domain.quotas import MAX_GROUPS_PER_INTERFACE
+from stockade.shapes.fields import ImportProblem, Node
 from stockade.store.mapping import name_key
-
-if TYPE_CHECKING:
-    from stockade.analysis.aws_import import ScopeState
 
 
 def check_state(state: ScopeState, where: str) -> None:

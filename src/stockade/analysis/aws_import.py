@@ -13,49 +13,23 @@ for all scopes, so an import is all or nothing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from stockade.analysis import aws_groups, aws_instances, aws_network
 from stockade.analysis.aws_consistency import check_state
-from stockade.analysis.aws_fields import ImportProblem, Node
 from stockade.analysis.aws_layout import KINDS, Bundle, read_layout
-from stockade.analysis.aws_network import Parsed
+from stockade.analysis.aws_state import ScopeState
 from stockade.domain.errors import AwsError
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.prefix_list import PrefixList
 from stockade.domain.scope import REGIONS, Scope
-from stockade.domain.security_group import SecurityGroupRule
+from stockade.shapes.fields import ImportProblem, Node
 from stockade.store.batching import chunks
 from stockade.store.repository import Store
 
 _ARN_RE = re.compile(r"^arn:aws[a-z-]*:ec2:([a-z0-9-]+):([0-9]{12}|aws):")
 _ZONE_RE = re.compile(r"^([a-z]{2}(?:-gov)?-[a-z]+-[0-9]+)")
-
-
-@dataclass
-class ScopeState:
-    """Everything parsed for one (account, region), ready to write."""
-
-    scope: Scope
-    vpcs: list[Parsed] = field(default_factory=list)
-    subnets: list[Parsed] = field(default_factory=list)
-    internet_gateways: list[Parsed] = field(default_factory=list)
-    prefix_lists: list[Parsed] = field(default_factory=list)
-    groups: list[aws_groups.ParsedGroup] = field(default_factory=list)
-    rules: list[SecurityGroupRule] = field(default_factory=list)
-    rule_tags: dict[str, dict[str, str]] = field(default_factory=dict)
-    interfaces: list[Parsed] = field(default_factory=list)
-    instances: list[Parsed] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "vpcs": len(self.vpcs), "subnets": len(self.subnets),
-            "internet_gateways": len(self.internet_gateways),
-            "prefix_lists": len(self.prefix_lists), "security_groups": len(self.groups),
-            "rules": len(self.rules), "network_interfaces": len(self.interfaces),
-            "instances": len(self.instances),
-        }
 
 
 @dataclass

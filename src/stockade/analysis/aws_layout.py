@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stockade.analysis.aws_fields import ImportProblem, Node
+from stockade.shapes.fields import ImportProblem, Node
 
 ACCOUNT_RE = re.compile(r"^[0-9]{12}\Z")
 REGION_RE = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]+\Z")

@@ -12,7 +12,9 @@ entries of a cell is worked out only for the cells flows actually hit.
 Flow-log ICMP records carry no type or code (their ports are 0), so ICMP entries are
 widened to the whole protocol: every ICMP rule that could have matched is credited.
 IPv6 addresses are replaced by their rank among all IPv6 entry boundaries, as in
-:mod:`stockade.policy.tables`, so both families use 64-bit keys.
+:mod:`stockade.policy.tables`, so both families use 64-bit keys. The cuts, the most
+specific entry of each cell and the entries of a cell come from
+:mod:`stockade.policy.paint` (inclusive bounds; the label painted is the specificity rank).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ import numpy as np
 from stockade.domain.state import Snapshot
 from stockade.policy.addressing import SPACE
 from stockade.policy.effective import Direction, EffectiveEntry, effective_policies
-from stockade.policy.tables import int_to_bytes16, service_range, to_bytes16
+from stockade.policy.paint import Rect, covering, paint, segment_starts
+from stockade.policy.tables import SERVICE_SPACE, int_to_bytes16, service_range, to_bytes16
 
 INGRESS, EGRESS = 0, 1
 _U64 = np.uint64
@@ -47,45 +50,37 @@ def specificity(entry: EffectiveEntry) -> tuple:
 
 @dataclass
 class Table:
-    """One (group set, direction, family): its entries and their cuts."""
+    """One (group set, direction, family): its entries and their cuts.
+
+    ``spans`` are the entries as rectangles in *cut-index* space (inclusive, as every
+    rectangle of :mod:`stockade.policy.paint`): entry ``k`` covers the cells
+    ``(i, j)`` with ``s_lo <= i <= s_hi`` and ``a_lo <= j <= a_hi``.
+    """
 
     entries: tuple[EffectiveEntry, ...]
     family: int
     s_cuts: list[int] = field(default_factory=list)
     a_cuts: list[int] = field(default_factory=list)  # addresses (IPv6: ranks, after build)
-    spans: list[tuple[int, int, int, int]] = field(default_factory=list)  # i0, i1, j0, j1
+    spans: list[Rect] = field(default_factory=list)
 
     def cut(self) -> None:
-        space = SPACE[self.family]
-        s_points, a_points = {0}, {0}
-        for e in self.entries:
-            s_lo, s_hi = flow_service_range(e)
-            _, lo, hi = e.bounds
-            s_points.add(s_lo)
-            if s_hi + 1 < (1 << 24):
-                s_points.add(s_hi + 1)
-            a_points.add(lo)
-            if hi + 1 < space:
-                a_points.add(hi + 1)
-        self.s_cuts, self.a_cuts = sorted(s_points), sorted(a_points)
+        services = [flow_service_range(e) for e in self.entries]
+        addresses = [e.bounds[1:] for e in self.entries]
+        self.s_cuts = segment_starts(services, SERVICE_SPACE)
+        self.a_cuts = segment_starts(addresses, SPACE[self.family])
 
     def index(self, rank: dict[int, int] | None) -> None:
-        """Segment spans of every entry (after IPv6 addresses became ranks)."""
-        if rank is not None:
-            self.a_cuts = [rank[a] for a in self.a_cuts]
+        """Cell spans of every entry (after IPv6 addresses became ranks)."""
         s_at = {v: i for i, v in enumerate(self.s_cuts)}
         a_at = {v: i for i, v in enumerate(self.a_cuts)}
         n_s, n_a = len(self.s_cuts), len(self.a_cuts)
-        space = SPACE[self.family]
-        for e in self.entries:
+        for k, e in enumerate(self.entries):
             s_lo, s_hi = flow_service_range(e)
             _, lo, hi = e.bounds
-            if rank is not None:
-                lo, hi_end = rank[lo], (rank[hi + 1] if hi + 1 < space else None)
-            else:
-                hi_end = hi + 1 if hi + 1 < space else None
-            self.spans.append((s_at[s_lo], s_at.get(s_hi + 1, n_s), a_at[lo],
-                               n_a if hi_end is None else a_at[hi_end]))
+            self.spans.append(Rect(s_at[s_lo], s_at.get(s_hi + 1, n_s) - 1,
+                                   a_at[lo], a_at.get(hi + 1, n_a) - 1, k))
+        if rank is not None:
+            self.a_cuts = [rank[a] for a in self.a_cuts]
 
 
 class CellIndex:
@@ -132,17 +127,16 @@ class CellIndex:
             n_a.append(len(t.a_cuts))
             shape = (len(t.s_cuts), len(t.a_cuts))
             cell_base.append(cell_base[-1] + shape[0] * shape[1])
-            filled = np.zeros(shape, bool)
+            # Paint by specificity rank: the lowest label (most specific) wins a cell; among
+            # equally specific entries the later one, as the order below breaks ties.
+            order = sorted(range(len(t.entries)),
+                           key=lambda k: (specificity(t.entries[k]), -k))
             label = np.full(shape, -1, np.int32)
+            ranked = [Rect(*t.spans[k][:4], r) for r, k in enumerate(order)]
+            _fill(label, ranked, np.array(order, np.int32))
             flagged = np.zeros(shape, bool)
-            order = sorted(range(len(t.entries)), key=lambda k: specificity(t.entries[k]),
-                           reverse=True)  # least specific first: the most specific paints last
-            for k in order:
-                i0, i1, j0, j1 = t.spans[k]
-                filled[i0:i1, j0:j1] = True
-                label[i0:i1, j0:j1] = k
-                if wide(t.entries[k]):
-                    flagged[i0:i1, j0:j1] = True
+            _fill(flagged, [r for r in t.spans if wide(t.entries[r.label])], None)
+            filled = label >= 0
             nonempty.append(filled.ravel())
             best.append(label.ravel())
             broad.append(flagged.ravel())
@@ -188,9 +182,7 @@ class CellIndex:
         """Indices (in its table) of every entry matching the flows of a cell."""
         if cell not in self._members:
             table, i, j = self.locate(cell)
-            self._members[cell] = tuple(
-                k for k, (i0, i1, j0, j1) in enumerate(table.spans)
-                if i0 <= i < i1 and j0 <= j < j1)
+            self._members[cell] = covering(table.spans, i, j)
         return self._members[cell]
 
     def entries(self, cell: int) -> tuple[EffectiveEntry, ...]:
@@ -200,3 +192,25 @@ class CellIndex:
     def most_specific(self, cell: int) -> EffectiveEntry | None:
         k = int(self.best[cell])
         return None if k < 0 else self.locate(cell)[0].entries[k]
+
+
+def _fill(grid: np.ndarray, rects: list[Rect], value_of: np.ndarray | None) -> None:
+    """Paint rectangles (in cut-index space) onto a freshly filled grid of cells: each
+    covered cell gets ``value_of[label]`` of the lowest label covering it (``value_of``
+    None: ``True``), the others keep the fill; one NumPy write per painted row."""
+    if not rects:
+        return
+    width, blank = grid.shape[1], grid.flat[0]
+    for row in paint(rects):
+        values, lengths, end = [], [], 0
+        for first, last, label in row.runs:
+            if first > end:
+                values.append(blank)
+                lengths.append(first - end)
+            values.append(True if value_of is None else value_of[label])
+            lengths.append(last + 1 - first)
+            end = last + 1
+        if end < width:
+            values.append(blank)
+            lengths.append(width - end)
+        grid[row.s_lo : row.s_hi + 1] = np.repeat(np.array(values, grid.dtype), lengths)

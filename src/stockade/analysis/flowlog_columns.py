@@ -55,8 +55,11 @@ class AddressIds:
 
         def lookup(values: list) -> np.ndarray:
             found = [ids.get(v) for v in values]
-            return np.array([f if f is not None else self.id_of(v)
-                             for f, v in zip(found, values, strict=True)] or [-1], np.int64)
+            return np.array(
+                [f if f is not None else self.id_of(v) for f, v in zip(found, values, strict=True)]
+                or [-1],
+                np.int64,
+            )
 
         return encode_many(column, lookup)
 
@@ -86,8 +89,9 @@ def _parse(text: str) -> tuple[int, int, str] | None:
 
 def encode(column: pa.Array, id_of: Callable[[str], int]) -> np.ndarray:
     """Map a text column through ``id_of`` (called once per distinct value)."""
-    return encode_many(column, lambda values: np.array([id_of(v) for v in values] or [-1],
-                                                       np.int64))
+    return encode_many(
+        column, lambda values: np.array([id_of(v) for v in values] or [-1], np.int64)
+    )
 
 
 def encode_many(column: pa.Array, lookup: Callable[[list], np.ndarray]) -> np.ndarray:
@@ -96,13 +100,13 @@ def encode_many(column: pa.Array, lookup: Callable[[list], np.ndarray]) -> np.nd
         column = column.combine_chunks()
     encoded = column.dictionary_encode()
     table = lookup(encoded.dictionary.to_pylist())
-    indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+    indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     return np.where(indices >= 0, table[np.maximum(indices, 0)], -1)
 
 
 def ints(column: pa.Array, missing: int) -> np.ndarray:
     """An integer column as int64, nulls replaced by ``missing``."""
-    return pc.fill_null(column, missing).to_numpy(zero_copy_only=False).astype(np.int64)
+    return column.fill_null(missing).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 @dataclass
@@ -130,25 +134,34 @@ class FlowColumns:
     last: np.ndarray
 
 
-def columns(batch: pa.RecordBatch, addresses: AddressIds, eni_index: dict[str, int],
-            interface_ids: dict[str, int]) -> FlowColumns:
+def columns(
+    batch: pa.RecordBatch,
+    addresses: AddressIds,
+    eni_index: dict[str, int],
+    interface_ids: dict[str, int],
+) -> FlowColumns:
     def text_id(value: str) -> int:
         return interface_ids.setdefault(value, len(interface_ids))
 
     interface_text = encode(batch.column("interface_id"), text_id)
     names = {i: t for t, i in interface_ids.items()}
-    known = np.array([eni_index.get(names[i], -1) for i in range(len(names))] or [-1],
-                     np.int64)
+    known = np.array([eni_index.get(names[i], -1) for i in range(len(names))] or [-1], np.int64)
     eni = np.where(interface_text >= 0, known[np.maximum(interface_text, 0)], -1)
     src_col, dst_col = batch.column("src"), batch.column("dst")
     src, dst = addresses.encode(src_col), addresses.encode(dst_col)
     raw_src_col, raw_dst_col = batch.column("raw_src"), batch.column("raw_dst")
     # Without pkt-* fields the raw columns are all null: the packet's addresses are the
     # record's, so reuse their ids instead of encoding the same strings twice.
-    raw_src = src if raw_src_col.null_count == len(raw_src_col) else addresses.encode(
-        pc.coalesce(raw_src_col, src_col))
-    raw_dst = dst if raw_dst_col.null_count == len(raw_dst_col) else addresses.encode(
-        pc.coalesce(raw_dst_col, dst_col))
+    raw_src = (
+        src
+        if raw_src_col.null_count == len(raw_src_col)
+        else addresses.encode(pc.coalesce(raw_src_col, src_col))
+    )
+    raw_dst = (
+        dst
+        if raw_dst_col.null_count == len(raw_dst_col)
+        else addresses.encode(pc.coalesce(raw_dst_col, dst_col))
+    )
     action = ints(batch.column("action"), 0)  # 1 ACCEPT, 2 REJECT (see flowlog_reader)
     status = ints(batch.column("log_status"), 1)  # 1 OK, 2 NODATA/SKIPDATA
     return FlowColumns(

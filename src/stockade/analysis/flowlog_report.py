@@ -47,9 +47,15 @@ class RuleUsage:
     more_ports: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {**rule_dict(self.rule, self.group_name), "records": self.records,
-                "packets": self.packets, "bytes": self.bytes, "first_seen": _time(self.first),
-                "last_seen": _time(self.last), "most_specific_records": self.most_specific}
+        return {
+            **rule_dict(self.rule, self.group_name),
+            "records": self.records,
+            "packets": self.packets,
+            "bytes": self.bytes,
+            "first_seen": _time(self.first),
+            "last_seen": _time(self.last),
+            "most_specific_records": self.most_specific,
+        }
 
 
 @dataclass(frozen=True)
@@ -61,9 +67,12 @@ class Tightening:
     text: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {**rule_dict(self.rule, self.group_name), "suggested_sources": list(self.sources),
-                "suggested_ports": [{"from": a, "to": b} for a, b in self.ports],
-                "text": self.text}
+        return {
+            **rule_dict(self.rule, self.group_name),
+            "suggested_sources": list(self.sources),
+            "suggested_ports": [{"from": a, "to": b} for a, b in self.ports],
+            "text": self.text,
+        }
 
 
 @dataclass
@@ -80,12 +89,15 @@ class FlowLogReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "files": self.files, "totals": self.totals, "interfaces": self.interfaces,
+            "files": self.files,
+            "totals": self.totals,
+            "interfaces": self.interfaces,
             "rules_used": [u.to_dict() for u in self.used],
             "rules_unused": [rule_dict(r, n) for r, n in self.unused],
             "rules_not_observed": [rule_dict(r, n) for r, n in self.not_observed],
             "tightenings": [t.to_dict() for t in self.tightenings],
-            "unexplained_sample": self.unexplained, "caveats": list(self.caveats),
+            "unexplained_sample": self.unexplained,
+            "caveats": list(self.caveats),
         }
 
 
@@ -96,9 +108,13 @@ def rule_text(rule: SecurityGroupRule) -> str:
 
 
 def rule_dict(rule: SecurityGroupRule, group_name: str | None) -> dict[str, Any]:
-    return {"security_group_rule_id": rule.rule_id, "security_group_id": rule.group_id,
-            "security_group_name": group_name, "rule": rule_text(rule),
-            "description": rule.description}
+    return {
+        "security_group_rule_id": rule.rule_id,
+        "security_group_id": rule.group_id,
+        "security_group_name": group_name,
+        "rule": rule_text(rule),
+        "description": rule.description,
+    }
 
 
 def _time(value: int | None) -> str | None:
@@ -129,7 +145,8 @@ def build_report(usage: FlowUsage, files: Iterable[str]) -> FlowLogReport:
             by_rule[best.rule_id].most_specific += stats.records
     observed_enis = {usage.index.eni_ids[i] for i in usage.observed}
     observed_groups = {g for e in observed_enis for g in snap.interface_by_id[e].group_ids}
-    unused, not_observed = [], []
+    unused: list[tuple[SecurityGroupRule, str | None]] = []
+    not_observed: list[tuple[SecurityGroupRule, str | None]] = []
     for rule in snap.rules:
         if rule.rule_id in by_rule:
             continue
@@ -140,29 +157,56 @@ def build_report(usage: FlowUsage, files: Iterable[str]) -> FlowLogReport:
     unknown_names = {i: n for n, i in usage.interface_ids.items()}
     return FlowLogReport(
         files=list(files),
-        totals={"records": t.records, "accepted": t.accepted, "rejected": t.rejected,
-                "no_data": t.no_data, "requests_credited": t.requests, "replies": t.replies,
-                "unexplained": t.unexplained, "unknown_direction": t.unknown_direction,
-                "unknown_interface": t.unknown_interface,
-                "window": {"start": _time(t.first), "end": _time(t.last)},
-                "invalid_addresses": usage.addresses.invalid},
-        interfaces={"observed": sorted(observed_enis),
-                    "unknown": {unknown_names[i]: n for i, n in sorted(usage.unknown.items())}},
-        used=used, unused=unused, not_observed=not_observed,
-        tightenings=[t for u in used if (t := _tighten(u)) is not None],
-        unexplained=[{"interface_id": usage.index.eni_ids[k[0]],
-                      "direction": "ingress" if k[1] == 0 else "egress",
-                      "src": texts[k[2]], "dst": texts[k[3]], "srcport": k[4],
-                      "dstport": k[5], "protocol": k[6], "records": n}
-                     for k, n in usage.unexplained.items()],
+        totals={
+            "records": t.records,
+            "accepted": t.accepted,
+            "rejected": t.rejected,
+            "no_data": t.no_data,
+            "requests_credited": t.requests,
+            "replies": t.replies,
+            "unexplained": t.unexplained,
+            "unknown_direction": t.unknown_direction,
+            "unknown_interface": t.unknown_interface,
+            "window": {"start": _time(t.first), "end": _time(t.last)},
+            "invalid_addresses": usage.addresses.invalid,
+        },
+        interfaces={
+            "observed": sorted(observed_enis),
+            "unknown": {unknown_names[i]: n for i, n in sorted(usage.unknown.items())},
+        },
+        used=used,
+        unused=unused,
+        not_observed=not_observed,
+        tightenings=[found for u in used if (found := _tighten(u)) is not None],
+        unexplained=[
+            {
+                "interface_id": usage.index.eni_ids[k[0]],
+                "direction": "ingress" if k[1] == 0 else "egress",
+                "src": texts[k[2]],
+                "dst": texts[k[3]],
+                "srcport": k[4],
+                "dstport": k[5],
+                "protocol": k[6],
+                "records": n,
+            }
+            for k, n in usage.unexplained.items()
+        ],
     )
 
 
-def _edge(pick: Callable[[int, int], int], current: int | None,
-          new: int | None) -> int | None:
+def _edge(pick: Callable[[int, int], int], current: int | None, new: int | None) -> int | None:
     if new is None:
         return current
     return new if current is None else pick(current, new)
+
+
+def _collapsed(addresses: Iterable[str], version: int) -> tuple[str, ...]:
+    """The fewest CIDRs covering ``addresses`` (all of one family: the rule's)."""
+    if version == 4:
+        hosts4 = (ipaddress.IPv4Network(a) for a in addresses)
+        return tuple(str(n) for n in ipaddress.collapse_addresses(hosts4))
+    hosts6 = (ipaddress.IPv6Network(a) for a in addresses)
+    return tuple(str(n) for n in ipaddress.collapse_addresses(hosts6))
 
 
 def _tighten(u: RuleUsage) -> Tightening | None:
@@ -175,11 +219,12 @@ def _tighten(u: RuleUsage) -> Tightening | None:
         network = ipaddress.ip_network(s.peer.value)
         limit = WIDE_PREFIX[network.version]
         if network.prefixlen < limit:
-            hosts = [ipaddress.ip_network(a) for a in u.sources]
-            sources = tuple(str(n) for n in ipaddress.collapse_addresses(hosts))
+            sources = _collapsed(u.sources, network.version)
             what = "destination" if s.is_egress else "source"
-            parts.append(f"{s.peer.value} → {', '.join(sources)} "
-                         f"({len(u.sources)} {what}{'s' if len(u.sources) > 1 else ''} seen)")
+            parts.append(
+                f"{s.peer.value} → {', '.join(sources)} "
+                f"({len(u.sources)} {what}{'s' if len(u.sources) > 1 else ''} seen)"
+            )
     span = (s.from_port, s.to_port)
     if s.protocol in ("tcp", "udp") and span[1] > span[0] and u.ports and not u.more_ports:
         ports = tuple(merge((p, p) for p in u.ports))
@@ -188,5 +233,10 @@ def _tighten(u: RuleUsage) -> Tightening | None:
             parts.append(f"ports {span[0]}-{span[1]} → {shown}")
     if not parts:
         return None
-    return Tightening(u.rule, u.group_name, sources, ports,
-                      f"{u.rule.rule_id} ({rule_text(u.rule)}): " + "; ".join(parts))
+    return Tightening(
+        u.rule,
+        u.group_name,
+        sources,
+        ports,
+        f"{u.rule.rule_id} ({rule_text(u.rule)}): " + "; ".join(parts),
+    )

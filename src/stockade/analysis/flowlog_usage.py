@@ -95,8 +95,7 @@ WIDE_PREFIX = {4: 24, 6: 64}
 def tightening_candidate(entry: EffectiveEntry) -> bool:
     """Rules worth narrowing: a wide CIDR, or a port range wider than one port."""
     prefix = int(entry.cidr.rsplit("/", 1)[1])
-    wide_cidr = (entry.peer.kind in ("cidr-ipv4", "cidr-ipv6")
-                 and prefix < WIDE_PREFIX[entry.family])
+    wide_cidr = entry.peer.kind in ("cidr-ipv4", "cidr-ipv6") and prefix < WIDE_PREFIX[entry.family]
     wide_ports = entry.protocol in ("tcp", "udp") and entry.to_port > entry.from_port
     return wide_cidr or wide_ports or entry.protocol == "-1"
 
@@ -104,8 +103,9 @@ def tightening_candidate(entry: EffectiveEntry) -> bool:
 class FlowUsage:
     """Feed it batches; it keeps per-cell statistics (memory ~ cells hit, not flows)."""
 
-    def __init__(self, snapshot: Snapshot,
-                 on_flow: Callable[[FlowMatch], None] | None = None) -> None:
+    def __init__(
+        self, snapshot: Snapshot, on_flow: Callable[[FlowMatch], object] | None = None
+    ) -> None:
         self.snapshot = snapshot
         self.index = CellIndex(snapshot, tightening_candidate)
         self.addresses = AddressIds()
@@ -117,8 +117,10 @@ class FlowUsage:
         self.unexplained: dict[tuple, int] = {}  # a sample of unexplained flows
         self.on_flow = on_flow
         # Cells whose distinct sources / ports already exceed CAP: no need to look again.
-        self._full = {"sources": np.zeros(self.index.cells + 1, bool),
-                      "ports": np.zeros(self.index.cells + 1, bool)}
+        self._full = {
+            "sources": np.zeros(self.index.cells + 1, bool),
+            "ports": np.zeros(self.index.cells + 1, bool),
+        }
         own = []
         for i, eni_id in enumerate(self.index.eni_ids):
             eni = snapshot.interface_by_id[eni_id]
@@ -163,8 +165,9 @@ class FlowUsage:
         rows &= (fam_src > 0) & (fam_src == fam_dst)
         local_dst = self._is_local(c.eni, c.raw_dst)
         local_src = self._is_local(c.eni, c.raw_src)
-        direction = np.where(c.direction >= 0, c.direction,
-                             np.where(local_dst, 0, np.where(local_src, 1, -1)))
+        direction = np.where(
+            c.direction >= 0, c.direction, np.where(local_dst, 0, np.where(local_src, 1, -1))
+        )
         lost = rows & (direction < 0)
         self.totals.unknown_direction += int(c.records[lost].sum())
         rows &= direction >= 0
@@ -207,15 +210,18 @@ class FlowUsage:
         self._sample(c, idx[unexplained], d[unexplained])
         self._credit(c, idx[credited], cell_a[credited], remote[credited])
         if self.on_flow is not None:
-            self._report_flows(c, idx, d, cell_a, credited, reply)
+            self._report_flows(self.on_flow, c, idx, d, cell_a, credited, reply)
 
-    def _credit(self, c: FlowColumns, rows: np.ndarray, cells: np.ndarray,
-                remote: np.ndarray) -> None:
+    def _credit(
+        self, c: FlowColumns, rows: np.ndarray, cells: np.ndarray, remote: np.ndarray
+    ) -> None:
         if not len(rows):
             return
         uniq, inverse = np.unique(cells, return_inverse=True)
-        sums = [np.bincount(inverse, weights=w[rows], minlength=len(uniq))
-                for w in (c.records, c.packets, c.bytes)]
+        sums = [
+            np.bincount(inverse, weights=w[rows], minlength=len(uniq))
+            for w in (c.records, c.packets, c.bytes)
+        ]
         first = np.full(len(uniq), np.iinfo(np.int64).max)
         last = np.full(len(uniq), -1)
         times_f, times_l = c.first[rows], c.last[rows]
@@ -246,8 +252,9 @@ class FlowUsage:
         starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
         rank = np.arange(len(keys)) - np.repeat(starts, np.diff(np.r_[starts, len(keys)]))
         keep = rank <= CAP
-        for cell, value in zip(owner[keep].tolist(),
-                               (keys[keep] & _U64(0xFFFFFFFF)).tolist(), strict=True):
+        for cell, value in zip(
+            owner[keep].tolist(), (keys[keep] & _U64(0xFFFFFFFF)).tolist(), strict=True
+        ):
             s = self.cells[cell]
             bucket = s.sources if what == "sources" else s.ports
             if len(bucket) < CAP:
@@ -263,23 +270,48 @@ class FlowUsage:
         for row, direction in zip(rows[:50].tolist(), d[:50].tolist(), strict=True):
             if len(self.unexplained) >= 20:
                 return
-            key = (int(c.eni[row]), direction, int(c.src[row]), int(c.dst[row]),
-                   int(c.srcport[row]), int(c.dstport[row]), int(c.protocol[row]))
+            key = (
+                int(c.eni[row]),
+                direction,
+                int(c.src[row]),
+                int(c.dst[row]),
+                int(c.srcport[row]),
+                int(c.dstport[row]),
+                int(c.protocol[row]),
+            )
             self.unexplained[key] = self.unexplained.get(key, 0) + int(c.records[row])
 
-    def _report_flows(self, c: FlowColumns, idx: np.ndarray, d: np.ndarray,
-                      cell_a: np.ndarray, credited: np.ndarray, reply: np.ndarray) -> None:
+    def _report_flows(
+        self,
+        on_flow: Callable[[FlowMatch], object],
+        c: FlowColumns,
+        idx: np.ndarray,
+        d: np.ndarray,
+        cell_a: np.ndarray,
+        credited: np.ndarray,
+        reply: np.ndarray,
+    ) -> None:
         texts = self.addresses.texts
         for k, row in enumerate(idx.tolist()):
             role = "request" if credited[k] else "reply" if reply[k] else "unexplained"
             entries = self.index.entries(int(cell_a[k])) if credited[k] else ()
             best = self.index.most_specific(int(cell_a[k])) if credited[k] else None
-            self.on_flow(FlowMatch(  # type: ignore[misc]
-                self.index.eni_ids[int(c.eni[row])], "ingress" if d[k] == 0 else "egress",
-                role, texts[int(c.src[row])], texts[int(c.dst[row])], int(c.srcport[row]),
-                int(c.dstport[row]), int(c.protocol[row]), int(c.records[row]),
-                int(c.packets[row]), int(c.bytes[row]),
-                int(c.first[row]) if c.first[row] >= 0 else None,
-                int(c.last[row]) if c.last[row] >= 0 else None,
-                tuple(dict.fromkeys(e.rule_id for e in entries)),
-                best.rule_id if best else None))
+            on_flow(
+                FlowMatch(
+                    self.index.eni_ids[int(c.eni[row])],
+                    "ingress" if d[k] == 0 else "egress",
+                    role,
+                    texts[int(c.src[row])],
+                    texts[int(c.dst[row])],
+                    int(c.srcport[row]),
+                    int(c.dstport[row]),
+                    int(c.protocol[row]),
+                    int(c.records[row]),
+                    int(c.packets[row]),
+                    int(c.bytes[row]),
+                    int(c.first[row]) if c.first[row] >= 0 else None,
+                    int(c.last[row]) if c.last[row] >= 0 else None,
+                    tuple(dict.fromkeys(e.rule_id for e in entries)),
+                    best.rule_id if best else None,
+                )
+            )

@@ -20,9 +20,13 @@ from stockade.analysis.flowlog_usage import FlowMatch, FlowUsage
 from stockade.domain.state import Snapshot
 
 
-def analyze(snapshot: Snapshot, paths: Sequence[Path], log_format: str | None = None,
-            on_flow: Callable[[FlowMatch], None] | None = None,
-            threads: int | None = None) -> FlowLogReport:
+def analyze(
+    snapshot: Snapshot,
+    paths: Sequence[Path],
+    log_format: str | None = None,
+    on_flow: Callable[[FlowMatch], object] | None = None,
+    threads: int | None = None,
+) -> FlowLogReport:
     fields = parse_format(log_format) if log_format else None
     formats = [detect(path, fields) for path in paths]
     usage = FlowUsage(snapshot, on_flow)
@@ -47,9 +51,12 @@ def merge_snapshots(snapshots: Sequence[Snapshot]) -> Snapshot:
 
     return Snapshot(
         revision=max(s.revision for s in snapshots),
-        vpcs=union("vpcs", "vpc_id"), subnets=union("subnets", "subnet_id"),
+        vpcs=union("vpcs", "vpc_id"),
+        subnets=union("subnets", "subnet_id"),
         internet_gateways=union("internet_gateways", "igw_id"),
-        groups=union("groups", "group_id"), rules=union("rules", "rule_id"),
+        groups=union("groups", "group_id"),
+        rules=union("rules", "rule_id"),
         prefix_lists=union("prefix_lists", "prefix_list_id"),
-        interfaces=union("interfaces", "eni_id"), instances=union("instances", "instance_id"),
+        interfaces=union("interfaces", "eni_id"),
+        instances=union("instances", "instance_id"),
     )

@@ -67,12 +67,17 @@ def parse_source(snapshot: Snapshot, text: str) -> Source:
     try:
         network = ipaddress.ip_network(text, strict=False)
     except ValueError:
-        named = [i.instance_id for i in snapshot.instances
-                 if dict(i.tags).get("Name") == text and i.state.value != "terminated"]
+        named = [
+            i.instance_id
+            for i in snapshot.instances
+            if dict(i.tags).get("Name") == text and i.state.value != "terminated"
+        ]
         if len(named) == 1:
             return Source(text, "interface", {}, endpoint=named[0])
-        raise ValueError(f"{text!r} is not 'internet', a CIDR, an instance or interface id, "
-                         f"or a unique instance Name ({len(named)} match)") from None
+        raise ValueError(
+            f"{text!r} is not 'internet', a CIDR, an instance or interface id, "
+            f"or a unique instance Name ({len(named)} match)"
+        ) from None
     span = (int(network.network_address), int(network.broadcast_address))
     return Source(text, "cidr", {network.version: [span]}, network=str(network))
 
@@ -100,8 +105,9 @@ def parse_ports(items: Sequence[str]) -> list[Interval] | None:
                     raise ValueError(f"bad port range {raw!r}")
                 out.append(service_interval(protocol, a, b))
             else:
-                raise ValueError(f"bad port {raw!r}: use 22, tcp/80-443, udp/53, icmp, "
-                                 "proto/47 or all")
+                raise ValueError(
+                    f"bad port {raw!r}: use 22, tcp/80-443, udp/53, icmp, proto/47 or all"
+                )
     return merge(out)
 
 
@@ -115,10 +121,13 @@ class ReachRange:
     sources: tuple[str, ...]  # the inbound blocks (within the source set) that admit it
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.service.to_dict(), "address_family": f"IPv{self.family}",
-                "sources": list(self.sources),
-                "ingress_rules": [r.to_dict() for r in self.ingress_rules],
-                "egress_rules": [r.to_dict() for r in self.egress_rules]}
+        return {
+            **self.service.to_dict(),
+            "address_family": f"IPv{self.family}",
+            "sources": list(self.sources),
+            "ingress_rules": [r.to_dict() for r in self.ingress_rules],
+            "egress_rules": [r.to_dict() for r in self.egress_rules],
+        }
 
 
 @dataclass(frozen=True)
@@ -143,19 +152,25 @@ class ReachResult:
         return merge(r.interval for r in self.ranges)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "network_interface_id": self.eni_id,
-                "instance_id": self.instance_id, "address_family": f"IPv{self.family}",
-                "reachable": self.reachable, "path": self.path,
-                "blockers": [b.to_dict() for b in self.blockers],
-                "ranges": [r.to_dict() for r in self.ranges]}
+        return {
+            "source": self.source,
+            "network_interface_id": self.eni_id,
+            "instance_id": self.instance_id,
+            "address_family": f"IPv{self.family}",
+            "reachable": self.reachable,
+            "path": self.path,
+            "blockers": [b.to_dict() for b in self.blockers],
+            "ranges": [r.to_dict() for r in self.ranges],
+        }
 
 
 def destinations(snapshot: Snapshot, given: str | None, source: Source) -> list[NetworkInterface]:
     """The interfaces to examine: the named instance's (or interface), else every one."""
     if given is None:
         mine = _source_interfaces(snapshot, source)
-        return [e for e in sorted(snapshot.interfaces, key=lambda e: e.eni_id)
-                if e.eni_id not in mine]
+        return [
+            e for e in sorted(snapshot.interfaces, key=lambda e: e.eni_id) if e.eni_id not in mine
+        ]
     if given.startswith("eni-"):
         eni = snapshot.interface_by_id.get(given)
         if eni is None:
@@ -179,8 +194,12 @@ def _source_interfaces(snapshot: Snapshot, source: Source) -> set[str]:
     return {e.eni_id for e in snapshot.interfaces_of(source.endpoint)}
 
 
-def reach(snapshot: Snapshot, source: Source, destination: str | None = None,
-          ports: list[Interval] | None = None) -> list[ReachResult]:
+def reach(
+    snapshot: Snapshot,
+    source: Source,
+    destination: str | None = None,
+    ports: list[Interval] | None = None,
+) -> list[ReachResult]:
     """Every (destination interface, family) with what the source can reach on it."""
     names = {g.group_id: g.name for g in snapshot.groups}
     out = []
@@ -193,46 +212,60 @@ def reach(snapshot: Snapshot, source: Source, destination: str | None = None,
     return sorted(out, key=lambda r: (not r.reachable, r.eni_id, r.family))
 
 
-def _one(snapshot: Snapshot, source: Source, eni: NetworkInterface, family: int,
-         ports: list[Interval] | None, names: dict[str, str]) -> ReachResult | None:
+def _one(
+    snapshot: Snapshot,
+    source: Source,
+    eni: NetworkInterface,
+    family: int,
+    ports: list[Interval] | None,
+    names: dict[str, str],
+) -> ReachResult | None:
     policy = effective_policy(snapshot, eni.eni_id)
     assert policy is not None
     if family == 6 and not eni.ipv6_addresses:
         return None  # nothing can reach an interface over a family it has no address of
     egress: list[EffectiveEntry] | None = None
+    ingress: Sequence[EffectiveEntry | None]  # None: everything is allowed in
     if source.kind == "interface":
-        path = route(snapshot, Flow(source.endpoint or "", eni.eni_id, "tcp", 0,
-                                    address_family=family))
+        path = route(
+            snapshot, Flow(source.endpoint or "", eni.eni_id, "tcp", 0, address_family=family)
+        )
         if path.kind is PathKind.HOST_LOCAL:
             ingress = [None]  # no group applies on the host itself
         else:
             ingress = _containing(policy.ingress, family, path.ingress_remote)
             src = path.source_eni
             src_policy = effective_policy(snapshot, src.eni_id) if src else None
-            egress = (_containing(src_policy.egress, family, path.egress_remote)
-                      if src_policy else [])
+            egress = (
+                _containing(src_policy.egress, family, path.egress_remote) if src_policy else []
+            )
         blockers = path.blockers
         kind = str(path.kind)
     else:
         space = source.cidrs.get(family)
         if space is None:
             return None
-        ingress = [e for e in policy.ingress
-                   if e.family == family and intersect([e.bounds[1:]], space)]
+        ingress = [
+            e for e in policy.ingress if e.family == family and intersect([e.bounds[1:]], space)
+        ]
         blockers, kind = _external_path(snapshot, source, eni, family)
     allowed = _union(ingress)
     if egress is not None:
         allowed = intersect(allowed, _union(egress))
     if ports is not None:
         allowed = intersect(allowed, ports)
-    ranges = [_range(family, piece, span, ingress, egress or [], names)
-              for span, piece in service_pieces(allowed)]
-    return ReachResult(source.given, eni.eni_id, eni.instance_id, family, kind,
-                       tuple(blockers), tuple(ranges))
+    ranges = [
+        _range(family, piece, span, ingress, egress or [], names)
+        for span, piece in service_pieces(allowed)
+    ]
+    return ReachResult(
+        source.given, eni.eni_id, eni.instance_id, family, kind, tuple(blockers), tuple(ranges)
+    )
 
 
-def _external_path(snapshot: Snapshot, source: Source, eni: NetworkInterface,
-                   family: int) -> tuple[tuple[Blocker, ...], str]:
+def _external_path(
+    snapshot: Snapshot, source: Source, eni: NetworkInterface, family: int
+) -> tuple[tuple[Blocker, ...], str]:
     """Path blockers for external sources: from the internet, or a CIDR (inside the
     destination's VPC: the local route, only the instance state can block it)."""
     vpc = snapshot.vpc_by_id.get(eni.vpc_id)
@@ -251,30 +284,39 @@ def _first(source: Source, family: int) -> str:
     return address_text(family, lo + 1 if hi > lo + 1 else lo)
 
 
-def _containing(entries: Sequence[EffectiveEntry], family: int,
-                address: int | None) -> list[EffectiveEntry]:
+def _containing(
+    entries: Sequence[EffectiveEntry], family: int, address: int | None
+) -> list[EffectiveEntry]:
     if address is None:
         return []
     return [e for e in entries if address_matches(e, family, address)]
 
 
 def _union(entries: Sequence[EffectiveEntry | None]) -> list[Interval]:
-    return merge(ALL_SERVICES if e is None else service_interval(e.protocol, e.from_port,
-                                                                  e.to_port)
-                 for e in entries)
+    return merge(
+        ALL_SERVICES if e is None else service_interval(e.protocol, e.from_port, e.to_port)
+        for e in entries
+    )
 
 
-def _range(family: int, piece: ServiceRange, span: Interval,
-           ingress: Sequence[EffectiveEntry | None], egress: Sequence[EffectiveEntry],
-           names: dict[str, str]) -> ReachRange:
+def _range(
+    family: int,
+    piece: ServiceRange,
+    span: Interval,
+    ingress: Sequence[EffectiveEntry | None],
+    egress: Sequence[EffectiveEntry],
+    names: dict[str, str],
+) -> ReachRange:
     def refs(entries: Sequence[EffectiveEntry | None]) -> tuple[RuleRef, ...]:
         out: dict[tuple[str, str], RuleRef] = {}
         for e in entries:
-            if e is not None and intersect([service_interval(e.protocol, e.from_port,
-                                                             e.to_port)], [span]):
+            if e is not None and intersect(
+                [service_interval(e.protocol, e.from_port, e.to_port)], [span]
+            ):
                 out.setdefault((e.rule_id, e.cidr), RuleRef.of(e, names.get(e.group_id)))
         return tuple(out.values())
 
     inbound = refs(ingress)
-    return ReachRange(family, piece, span, inbound, refs(egress),
-                      tuple(sorted({r.matched for r in inbound})))
+    return ReachRange(
+        family, piece, span, inbound, refs(egress), tuple(sorted({r.matched for r in inbound}))
+    )

@@ -33,8 +33,8 @@ def import_aws(
 
     Everything is checked first and written in one transaction: a bad file changes nothing.
     """
-    from stockade.analysis.aws_fields import ImportProblem
     from stockade.analysis.aws_import import import_directory
+    from stockade.shapes.fields import ImportProblem
 
     store = open_store(db)
     try:

@@ -19,6 +19,14 @@ from typing import Annotated
 
 import typer
 
+from stockade.cli import dataplane_status
+from stockade.cli.dataplane_options import (
+    DirOpt,
+    IntervalOpt,
+    check_interval,
+    current_world,
+    state_dir_of,
+)
 from stockade.cli.options import console, default_db, fail
 
 log = logging.getLogger("stockade.dataplane")
@@ -27,50 +35,14 @@ dataplane_app = typer.Typer(
     help="The Linux data plane: namespaces and nftables (root).", no_args_is_help=True
 )
 
-DirOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--dir",
-        help="Data-plane state directory (flow logs, last hits); env STOCKADE_DATAPLANE_DIR.",
-    ),
-]
-IntervalOpt = Annotated[
-    int,
-    typer.Option(
-        "--max-aggregation-interval",
-        help="Seconds summed into one flow-log record per flow: 600 (default) or 60, as AWS.",
-    ),
-]
-
-
-def _world():
-    from stockade.dataplane.names import World, default_prefix
-
-    return World(default_prefix())
-
-
-def _state_dir(given: Path | None) -> Path:
-    from stockade.dataplane.names import default_state_dir
-
-    return given or default_state_dir()
-
-
-def check_interval(seconds: int) -> None:
-    """``--max-aggregation-interval``: 60 or 600, else a one-line error (AWS's wording)."""
-    from stockade.dataplane.flowlog_window import check_interval as check
-
-    try:
-        check(seconds)
-    except ValueError as exc:
-        raise fail(f"--max-aggregation-interval: {exc}") from None
-
-
 def register(app: typer.Typer) -> None:
     """Add the data-plane commands to the top-level app."""
     from stockade.cli import flowlogs
 
     app.command("exec", context_settings={"allow_interspersed_args": False})(exec_command)
     app.command("down")(down_command)
+    dataplane_app.command("status")(dataplane_status.status_command)
+    dataplane_app.command("verify")(dataplane_status.verify_command)
     app.add_typer(dataplane_app, name="dataplane")
     # `stockade flowlogs [--eni ID] [--follow]` shows the records; subcommands still work.
     flowlogs.app.info.no_args_is_help = False
@@ -99,7 +71,7 @@ def start_dataplane(
     if mode == "off":
         log.info("data plane: off (--dataplane off)")
         return DataPlaneOff("--dataplane off")
-    from stockade.dataplane.netns import usable
+    from stockade.dataplane.nft import usable
 
     ok, why = usable()
     if not ok:
@@ -107,7 +79,7 @@ def start_dataplane(
             raise fail(f"--dataplane on, but the data plane cannot run: {why}")
         log.info("data plane: off (%s); the API and analyzer work without it", why)
         return DataPlaneOff(why)
-    world, directory = _world(), _state_dir(state_dir)
+    world, directory = current_world(), state_dir_of(state_dir)
     process = AgentProcess.for_store(db, world, directory, verbose, interval)
     try:
         process.start()
@@ -167,12 +139,12 @@ def run_command(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    from stockade.dataplane.netns import usable
+    from stockade.dataplane.nft import usable
 
     ok, why = usable()
     if not ok:
         raise fail(f"the data plane cannot run: {why}")
-    world, directory = _world(), _state_dir(state_dir)
+    world, directory = current_world(), state_dir_of(state_dir)
     store = SqlStore.open(db or default_db())
     try:
         try:
@@ -203,90 +175,6 @@ def run_command(
         store.close()
 
 
-@dataplane_app.command("status")
-def status_command(state_dir: DirOpt = None) -> None:
-    """Who holds the world (the agent's pid and store), what it last reported, and the
-    world's namespaces (VPC routers, instances, hosts)."""
-    from stockade.dataplane import netns
-    from stockade.dataplane.ownership import holder
-    from stockade.dataplane.status import read_status, status_path
-
-    world = _world()
-    held = holder(world)
-    if held is None:
-        console.print(f"world {world.prefix}: no agent running")
-    else:
-        console.print(held.describe(world), highlight=False)
-        published = read_status(status_path(_state_dir(state_dir), world)) or {}
-        if published.get("pid") == held.pid:
-            last = published.get("last_batch_seconds")
-            console.print(
-                f"revision {published.get('revision')}, "
-                f"{published.get('batches')} batches, last batch "
-                f"{'-' if last is None else f'{last * 1000:.1f} ms'}, "
-                f"{published.get('vpc_routers')} VPC routers",
-                highlight=False,
-            )
-            console.print(_check_line(published), highlight=False)
-            for repair in published.get("recent_repairs") or []:
-                console.print(f"  repaired {_when(repair['time'])}: {repair['drift']}",
-                              highlight=False)
-    names = netns.listed(world.prefix)
-    if not names:
-        console.print("no data-plane namespaces (the agent has not run, or `stockade down`)")
-    for name in names:
-        console.print(name)
-
-
-def _when(stamp: float | None) -> str:
-    if stamp is None:
-        return "never"
-    return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _check_line(published: dict) -> str:
-    return (f"drift checks: {published.get('checks', 0)}, last {_when(published.get('last_check'))}"
-            f", {published.get('repairs', 0)} repaired")
-
-
-@dataplane_app.command("verify")
-def verify_command(
-    state_dir: DirOpt = None,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the check.")] = 10.0,
-) -> None:
-    """Check the kernel against what the running agent applied (tables and their
-    generation, namespaces, links, addresses, routes) now; drift is repaired and listed."""
-    import signal
-
-    from stockade.dataplane.ownership import holder
-    from stockade.dataplane.status import read_status, status_path
-
-    world = _world()
-    held = holder(world)
-    if held is None:
-        raise fail(f"world {world.prefix}: no agent running (start `stockade serve` or "
-                   "`stockade dataplane run`)")
-    path = status_path(_state_dir(state_dir), world)
-    before = (read_status(path) or {}).get("checks", 0)
-    asked = time.time()
-    os.kill(held.pid, signal.SIGUSR1)
-    deadline = time.monotonic() + timeout
-    while True:
-        published = read_status(path) or {}
-        if published.get("pid") == held.pid and published.get("checks", 0) > before and \
-                (published.get("last_check") or 0) >= asked:
-            break
-        if time.monotonic() > deadline:
-            raise fail(f"the agent (pid {held.pid}) did not report a check within {timeout:g} s")
-        time.sleep(0.05)
-    repaired = [r for r in published.get("recent_repairs") or [] if r["time"] >= asked]
-    if not repaired:
-        console.print(f"world {world.prefix}: no drift", highlight=False)
-    for repair in repaired:
-        console.print(f"repaired: {repair['drift']}", highlight=False)
-    console.print(_check_line(published), highlight=False)
-
-
 # -- exec and down -----------------------------------------------------------------------------
 
 
@@ -308,7 +196,7 @@ def exec_command(
     ``stockade exec i-0abc… -- curl -m 2 http://10.0.1.5``."""
     from stockade.dataplane import netns
 
-    world = _world()
+    world = current_world()
     if "--" in args:  # the separator may reach us (options stop at the first argument)
         args = args[: args.index("--")] + args[args.index("--") + 1 :]
     if from_ip is None:
@@ -350,7 +238,7 @@ def down_command(
     as this world's; refused while an agent holds the world, unless --force."""
     from stockade.dataplane.ownership import holder, remove_world
 
-    world = _world()
+    world = current_world()
     held = holder(world)
     if held is not None and not force:
         raise fail(f"{held.describe(world)}: stop it first (or --force)")
@@ -386,7 +274,7 @@ def flowlogs_command(
         return
     from stockade.dataplane.flowlog import HEADER, read_records
 
-    directory = _state_dir(state_dir)
+    directory = state_dir_of(state_dir)
     fields = HEADER.split()
     if not json_output:
         typer.echo(HEADER)
@@ -408,13 +296,13 @@ def flowlogs_command(
 def print_rule_hits(rule_ids: list[str]) -> None:
     """A small section under ``sg show``: connections each rule allowed on this machine and
     when it last did (AWS has neither). Prints nothing without data-plane data."""
-    if os.geteuid() != 0 and not _state_dir(None).exists():
+    if os.geteuid() != 0 and not state_dir_of(None).exists():
         return
     from stockade.cli import render
     from stockade.dataplane.counters import rule_hits
 
     try:
-        hits = rule_hits(_world(), _state_dir(None), rule_ids)
+        hits = rule_hits(current_world(), state_dir_of(None), rule_ids)
     except Exception:  # a best-effort extra: never break `sg show`
         return
     if not hits:

@@ -1,9 +1,10 @@
 """Entry point: ``stockade <group> <command>``; ``stockade --help`` lists everything."""
 
-import errno
-from typing import Annotated, Any
+from __future__ import annotations
 
-import click
+import errno
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
 from typer.core import TyperGroup
 
@@ -23,13 +24,18 @@ from stockade.cli import (
 )
 from stockade.cli.options import console, fail
 
+if TYPE_CHECKING:
+    # The context TyperGroup.invoke is declared with: typer vendors its own click (a
+    # separate ``click`` package, if installed at all, has a different Context class).
+    from typer._click import Context
+
 
 class _OneLineErrors(TyperGroup):
     """Failures of the user's machine or files end as one line and exit status 1, for
     every command: a damaged, read-only or unreachable store (:class:`StoreError`), a full
     disk or an unreadable file (:class:`OSError`)."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Context) -> Any:
         from stockade.store.failures import StoreError
 
         try:
@@ -80,8 +86,10 @@ def demo(
     ] = None,
     packets: Annotated[
         bool,
-        typer.Option("--packets/--no-packets",
-                     help="As root: also realise the seed and probe it with real packets."),
+        typer.Option(
+            "--packets/--no-packets",
+            help="As root: also realise the seed and probe it with real packets.",
+        ),
     ] = True,
 ) -> None:
     """Build the seed scenario in a throwaway store and show it (as root: on real packets)."""

@@ -26,6 +26,7 @@ from rich.console import Console
 from stockade.domain.errors import AwsError
 from stockade.domain.quotas import Quotas
 from stockade.domain.scope import DEFAULT_ACCOUNT, DEFAULT_REGION, Scope
+from stockade.shapes.fields import ImportProblem
 
 if TYPE_CHECKING:  # the contract only: either implementation is imported when chosen
     from stockade.service.contracts import Services
@@ -165,7 +166,7 @@ _SHARED = [
 def fail(message: str) -> typer.Exit:
     """Print a one-line error and return the exit to raise (the message is shown as
     text: its brackets are not markup and its control characters are escaped)."""
-    from stockade.cli.render import safe
+    from stockade.view.tables import safe
 
     err_console.print(f"[red]error:[/red] {safe(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(1)
@@ -202,6 +203,8 @@ def command(app: typer.Typer, name: str, **kwargs: Any) -> Callable:
                 return fn(cli, *args, **params)
             except AwsError as exc:
                 raise fail(f"{exc.code}: {exc.message}") from None
+            except ImportProblem as exc:  # a server's answer the reader cannot take
+                raise fail(f"unreadable answer from the server: {exc}") from None
 
         run.__signature__ = sig.replace(parameters=own + _SHARED)  # type: ignore[attr-defined]
         run.__annotations__ = {p.name: p.annotation for p in own + _SHARED}

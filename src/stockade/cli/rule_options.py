@@ -36,6 +36,8 @@ def build_permission(
     prefix_lists: list[str],
     description: str | None,
 ) -> IpPermission:
+    from_port: int | None
+    to_port: int | None
     if service:
         svc = well_known_ports.lookup(service)
         protocol, from_port, to_port = svc.protocol, svc.from_port, svc.to_port

@@ -60,7 +60,7 @@ def serve(
     from stockade.api.app import configure_logging, create_app, uvicorn_config, warm_up
     from stockade.api.auth import AuthConfig
     from stockade.api.edge import OriginPolicy
-    from stockade.cli.dataplane import check_interval
+    from stockade.cli.dataplane_options import check_interval
     from stockade.store.sql import SqlStore
 
     check_interval(interval)  # before anything starts

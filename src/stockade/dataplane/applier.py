@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from stockade.dataplane.delta import delta_steps
+from stockade.dataplane.delta import delta_transactions
 from stockade.dataplane.names import GUARD_TABLE, TABLE
 from stockade.dataplane.nft import Nft, NftError
 from stockade.dataplane.render import render_full
@@ -55,13 +55,13 @@ class Applier:
             self._rewrite(text)
             self.current = new
             return Applied("full", time.perf_counter() - started, len(text))
-        steps = delta_steps(self.current, new)
+        steps = [step.render() for step in delta_transactions(self.current, new)]
         if not steps:
             self.current = new
             return Applied("unchanged", time.perf_counter() - started, 0)
         text = "".join(steps)
         try:
-            for step in steps:  # prepare, then switch (see delta.py)
+            for step in steps:  # prepare, switch, retire: one transaction each (delta.py)
                 self._run(step)
             mode = "delta"
         except NftError as exc:

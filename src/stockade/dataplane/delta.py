@@ -1,14 +1,15 @@
-"""The nft commands that turn one ruleset into another, as one transaction.
+"""The nftables transactions that turn one ruleset into another.
 
 Pure. Only what differs is sent: member-set elements when membership changes, a new
 group chain when a group's rules change (chains are named after their content), the port
 chains that jump to it, dispatch and anti-spoof elements when interfaces come and go. The
-order matters because the kernel checks references as it goes: new objects are declared
-first, then filled, then referenced; what is no longer used is removed last, after
-nothing points at it.
+order *within* a transaction matters because the kernel checks references as it goes; the
+typed :class:`~stockade.dataplane.nftables.Transaction` orders itself (declare, delete
+elements, flush, fill, delete chains, delete sets and objects). What this module decides
+is which transaction each operation goes in.
 
-Changes without a window: when new group chains are needed the difference is sent as two
-transactions (:func:`delta_steps`). The first *prepares* — new chains with their interval
+Changes without a window: when new group chains are needed the difference is sent as three
+transactions (:func:`delta_transactions`). The first *prepares* — new chains with their interval
 maps, new sets and objects, added member elements — and touches nothing a packet reaches
 except by adding elements; the second *switches* — refills the port chains (plain jumps,
 no maps) to the new group chains; the third *retires* the old chains, rule chains, sets
@@ -26,30 +27,23 @@ the predicted ruleset (:mod:`stockade.dataplane.applier`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from stockade.dataplane.nftables import Chain, Element, Transaction
 from stockade.dataplane.render import (
-    T,
+    VPC_TABLE,
     fixed_elements,
     group_chain_body,
-    port_chain_body,
+    member_elements,
+    member_set,
+    port_chain,
     rule_chain_body,
-    set_type,
-    timeout_body,
+    rules,
+    timeout_object,
 )
 from stockade.dataplane.ruleset import PortRules, Ruleset
 from stockade.dataplane.untracked import untracked_elements
 from stockade.policy import Direction
-
-
-def _element_diff(name: str, old: set[str], new: set[str], adds: list[str], dels: list[str]):
-    if new - old:
-        adds.append(f"add element {T} {name} {{ {', '.join(sorted(new - old))} }}")
-    if old - new:
-        dels.append(f"delete element {T} {name} {{ {', '.join(sorted(old - new))} }}")
-
-
-def _fill(chain: str, body: list[str], fresh: bool) -> list[str]:
-    out = [] if fresh else [f"flush chain {T} {chain}"]
-    return out + [f"add rule {T} {chain} {line}" for line in body]
 
 
 def render_delta(old: Ruleset, new: Ruleset) -> str:
@@ -59,116 +53,139 @@ def render_delta(old: Ruleset, new: Ruleset) -> str:
 
 
 def delta_steps(old: Ruleset, new: Ruleset) -> list[str]:
+    """The transactions taking the kernel from ``old`` to ``new`` as nft text, in order."""
+    return [step.render() for step in delta_transactions(old, new)]
+
+
+def delta_transactions(old: Ruleset, new: Ruleset) -> list[Transaction]:
     """The transactions taking the kernel from ``old`` to ``new``, in order: none when they
-    are the same, one when nothing new is jumped to, else *prepare* then *switch*."""
-    declare: list[str] = []
-    fill: list[str] = []
-    link: list[str] = []
-    unlink: list[str] = []
-    remove: list[str] = []  # what nothing jumps to any more: retired after the switch
-    retire_groups: list[str] = []
-    remove_ports: list[str] = []
+    are the same; *prepare*, *switch*, *retire* when new group chains are jumped to; the
+    first two merged when only old group chains retire; else one."""
+    prepare, switch, retire = (Transaction(VPC_TABLE) for _ in range(3))
+    _objects(old, new, prepare, switch, retire)
+    new_groups, old_groups = _group_chains(old, new, prepare, retire)
+    _port_chains(old, new, prepare, switch)
+    _fixed_elements(old, new, switch)
+    _untracked_elements(old, new, switch)
+    if new_groups:
+        steps = [prepare, switch, retire]
+    elif old_groups:
+        steps = [prepare + switch, retire]
+    else:
+        steps = [prepare + switch + retire]
+    return [step for step in steps if step]
 
+
+def _objects(
+    old: Ruleset, new: Ruleset, prepare: Transaction, switch: Transaction, retire: Transaction
+) -> None:
+    """Timeouts and member sets: new ones and added members before anything uses them;
+    removed members with the switch; what nothing uses any more once it retires."""
     for name in sorted(new.timeouts.keys() - old.timeouts.keys()):
-        declare.append(f"add ct timeout {T} {name} {{ {timeout_body(new.timeouts[name])} }}")
+        prepare.add(timeout_object(new.timeouts[name]))
     for name in sorted(old.timeouts.keys() - new.timeouts.keys()):
-        remove.append(f"delete ct timeout {T} {name}")
-
+        retire.delete(timeout_object(old.timeouts[name]))
     for name, member in sorted(new.members.items()):
         before = old.members.get(name)
         if before is None:
-            declare.append(f"add set {T} {name} {{ type {set_type(member)}; }}")
-        _element_diff(name, set(before.addresses) if before else set(), set(member.addresses),
-                      fill, unlink)
+            prepare.add(member_set(member))
+        had = before.addresses if before else frozenset()
+        prepare.add(*(member_elements(name, member.addresses - had)))
+        switch.delete(*(member_elements(name, had - member.addresses)))
     for name in sorted(old.members.keys() - new.members.keys()):
-        remove.append(f"delete set {T} {name}")
+        retire.delete(member_set(old.members[name]))
 
+
+def _group_chains(
+    old: Ruleset, new: Ruleset, prepare: Transaction, retire: Transaction
+) -> tuple[bool, bool]:
+    """New rule and group chains, built while nothing jumps to them; old ones flushed and
+    deleted once the port chains jump elsewhere (a name is its content: a name both sides
+    know needs nothing). Whether there are new group chains, and old ones."""
     for name in sorted(new.rules.keys() - old.rules.keys()):
-        declare.append(f"add chain {T} {name}")
-        declare += _fill(name, rule_chain_body(new.rules[name]), fresh=True)
+        prepare.add(Chain(name), *rules(name, rule_chain_body(new.rules[name])))
     for name in sorted(old.rules.keys() - new.rules.keys()):
-        remove += [f"flush chain {T} {name}", f"delete chain {T} {name}"]
+        retire.flush(Chain(name)).delete(Chain(name))
+    added = sorted(new.groups.keys() - old.groups.keys())
+    for name in added:
+        prepare.add(Chain(name), *rules(name, group_chain_body(new.groups[name])))
+    removed = sorted(old.groups.keys() - new.groups.keys())
+    for name in removed:
+        retire.flush(Chain(name)).delete(Chain(name))
+    return bool(added), bool(removed)
 
-    for name, chain in sorted(new.groups.items()):
-        if name not in old.groups:  # a name is its content: a known name needs nothing
-            declare.append(f"add chain {T} {name}")
-            declare += _fill(name, group_chain_body(chain), fresh=True)
-    for name in sorted(old.groups.keys() - new.groups.keys()):
-        retire_groups.append(f"flush chain {T} {name}")
-        remove.append(f"delete chain {T} {name}")
 
+def _port_chains(old: Ruleset, new: Ruleset, prepare: Transaction, switch: Transaction) -> None:
+    """A new port's chains are declared in the prepare step; every port chain whose
+    targets changed is refilled in the switch; a removed port's go with the switch too."""
     retargeted = old.groups.keys() != new.groups.keys()
     for ifname, port in sorted(new.ports.items()):
         before = old.ports.get(ifname)
         if before is port and not retargeted:
             continue
-        for direction, chain in ((Direction.EGRESS, port.egress_chain),
-                                 (Direction.INGRESS, port.ingress_chain)):
-            if before is None:
-                declare.append(f"add chain {T} {chain}")
+        for direction in (Direction.EGRESS, Direction.INGRESS):
             targets = new.port_chain_targets(port, direction)
-            if before is None or _port_chain_changed(before, port) or \
-                    old.port_chain_targets(before, direction) != targets:
-                link += _fill(chain, port_chain_body(port, direction, targets),
-                              fresh=before is None)
+            if (
+                before is not None
+                and not _port_chain_changed(before, port)
+                and old.port_chain_targets(before, direction) == targets
+            ):
+                continue
+            chain, body = port_chain(port, direction, targets)
+            if before is None:
+                prepare.add(chain)
+            else:
+                switch.flush(chain)
+            switch.add(*body)
     for ifname in sorted(old.ports.keys() - new.ports.keys()):
         port = old.ports[ifname]
-        for chain in (port.egress_chain, port.ingress_chain):
-            unlink.append(f"flush chain {T} {chain}")
-            remove_ports.append(f"delete chain {T} {chain}")
+        for name in (port.egress_chain, port.ingress_chain):
+            switch.flush(Chain(name)).delete(Chain(name))
 
-    # Only the ports that differ (the rest would produce the same elements on both sides).
-    differ = {i for i in old.ports.keys() | new.ports.keys()
-              if old.ports.get(i) is not new.ports.get(i)
-              and old.ports.get(i) != new.ports.get(i)}
+
+def _fixed_elements(old: Ruleset, new: Ruleset, switch: Transaction) -> None:
+    """Dispatch, anti-spoof and NAT elements of the ports (and NAT entries) that differ;
+    the rest would give the same elements on both sides."""
+    differ = _differ(old.ports, new.ports)
     nat_differs = old.nat != new.nat
-    old_fixed = fixed_elements([old.ports[i] for i in differ if i in old.ports],
-                               old.nat if nat_differs else {})
-    new_fixed = fixed_elements([new.ports[i] for i in differ if i in new.ports],
-                               new.nat if nat_differs else {})
-    for name in new_fixed:
-        _element_diff(name, old_fixed[name], new_fixed[name], link, unlink)
-
-    # The notrack sets (nothing but the fixed chain refers to them): only the interfaces
-    # whose untracked services or addresses differ. They change with the switch, deletions
-    # first: a range that grows must not overlap its old self in an interval set.
-    moved = {i for i in old.untracked.keys() | new.untracked.keys()
-             if old.untracked.get(i) is not new.untracked.get(i)
-             and old.untracked.get(i) != new.untracked.get(i)}
-    old_nt = untracked_elements(old.untracked[i] for i in moved if i in old.untracked)
-    new_nt = untracked_elements(new.untracked[i] for i in moved if i in new.untracked)
-    nt_adds: list[str] = []
-    nt_dels: list[str] = []
-    for name in new_nt:
-        _element_diff(name, old_nt[name], new_nt[name], nt_adds, nt_dels)
-
-    # Element deletions of the fixed sets must run before the chains they point at go;
-    # old group chains are flushed before the rule chains they jump to are deleted.
-    prepare = declare + fill
-    switch = nt_dels + nt_adds + link + _ordered_unlink(unlink) + remove_ports
-    retire = retire_groups + _ordered_remove(remove)
-    if any(c.startswith(f"add chain {T} g_") for c in declare):
-        steps = [prepare, switch, retire]
-    elif retire_groups:
-        steps = [prepare + switch, retire]
-    else:
-        steps = [prepare + switch + retire]
-    return ["".join(f"{c}\n" for c in step) for step in steps if step]
+    before = fixed_elements(
+        [old.ports[i] for i in differ if i in old.ports], old.nat if nat_differs else {}
+    )
+    after = fixed_elements(
+        [new.ports[i] for i in differ if i in new.ports], new.nat if nat_differs else {}
+    )
+    _element_diff(before, after, switch)
 
 
-def _ordered_remove(remove: list[str]) -> list[str]:
-    """Rule chains after the group chains that jump to them were flushed (all of them are
-    flushed first), sets and timeouts after the chains that use them are gone."""
-    chains = [c for c in remove if " chain " in c]
-    return chains + [c for c in remove if " chain " not in c]
+def _untracked_elements(old: Ruleset, new: Ruleset, switch: Transaction) -> None:
+    """The notrack sets (nothing but the fixed chain refers to them), for the interfaces
+    whose untracked services or addresses differ; with the switch, deletions first (the
+    transaction's order): a range that grows must not overlap its old self."""
+    moved = _differ(old.untracked, new.untracked)
+    before = untracked_elements(old.untracked[i] for i in moved if i in old.untracked)
+    after = untracked_elements(new.untracked[i] for i in moved if i in new.untracked)
+    _element_diff(before, after, switch)
 
 
-def _ordered_unlink(unlink: list[str]) -> list[str]:
-    """Dispatch elements first (nothing may jump to a chain being flushed and deleted)."""
-    first = [c for c in unlink if c.startswith("delete element")]
-    return first + [c for c in unlink if not c.startswith("delete element")]
+def _differ(old: Mapping[str, object], new: Mapping[str, object]) -> set[str]:
+    return {
+        k
+        for k in old.keys() | new.keys()
+        if old.get(k) is not new.get(k) and old.get(k) != new.get(k)
+    }
+
+
+def _element_diff(
+    old: Mapping[str, set[Element]], new: Mapping[str, set[Element]], into: Transaction
+) -> None:
+    for name in new:
+        into.add(*(new[name] - old[name]))  # (each command sorts its elements)
+        into.delete(*(old[name] - new[name]))
 
 
 def _port_chain_changed(old: PortRules, new: PortRules) -> bool:
     return (old.group_ids, old.tcp_timeout, old.udp_timeout) != (
-        new.group_ids, new.tcp_timeout, new.udp_timeout)
+        new.group_ids,
+        new.tcp_timeout,
+        new.udp_timeout,
+    )

@@ -1,12 +1,16 @@
-"""A tiny packet evaluator over a compiled :class:`Ruleset`, for tests without root.
+"""A tiny packet evaluator over the nftables objects stockade emits, for tests without root.
 
-It walks the same structure the renderer turns into nft text — anti-spoofing, the egress
-base chain dispatching on the input port, the ingress base chain on the output port, group
-chains, lookups, member sets — for the first packet of a new connection, as the forward
-path of the VPC router sees it (after the gateway's destination NAT). Comparing it with
-:func:`stockade.policy.decide` on random worlds checks the compiler (decomposition,
-dispatch, the AND of both sides) without a kernel; the data-plane tests then check the
-kernel agrees with both. :func:`untracked` models the raw-priority ``notrack`` chain
+It runs a packet through the in-memory table (:class:`~stockade.dataplane.fake.FakeTable`)
+that the emitted objects build — the rendered full table, or an older one with the delta's
+transactions applied — reading each rule's text (:mod:`stockade.dataplane.nft_match`):
+the anti-spoofing chain, then the filter chains of the forward hook in priority order
+(``egress`` dispatching on the input port, ``ingress`` on the output port), through the
+port, group and rule chains they jump to, for the first packet of a new connection as the
+router's forward path sees it (after the gateway's destination NAT). Comparing it with
+:func:`stockade.policy.decide` on random worlds checks the compiler *and* the renderer
+(decomposition, dispatch, the AND of both sides, the text of every rule and element)
+without a kernel; the data-plane tests then check the kernel agrees with both.
+:func:`untracked` runs the raw-priority ``notrack`` chain
 (:mod:`stockade.dataplane.untracked`): an untracked packet is judged by the same rules as
 a first packet, whichever way it goes.
 """
@@ -16,9 +20,19 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from stockade.dataplane.names import IGW_LINK
-from stockade.dataplane.ruleset import Element, Kind, Lookup, PortUntracked, Ruleset
-from stockade.policy import Direction
+from stockade.dataplane import untracked as untracked_chain
+from stockade.dataplane.fake import FakeTable
+from stockade.dataplane.nft_match import (
+    Match,
+    Statement,
+    Value,
+    VMap,
+    key_parts,
+    matches,
+    parse_rule,
+)
+from stockade.dataplane.render import full_table
+from stockade.dataplane.ruleset import Ruleset
 
 
 @dataclass(frozen=True)
@@ -45,66 +59,148 @@ class Outcome:
     rule_ids: tuple[str, ...] = ()  # the rule credited on each side that accepted
 
 
-def evaluate(ruleset: Ruleset, packet: Packet) -> Outcome:
-    ports = ruleset.ports
-    if packet.iif in ports:
-        port = ports[packet.iif]
-        own = port.ipv4 if packet.family == 4 else port.ipv6
-        if ipaddress.ip_address(packet.src) not in {ipaddress.ip_address(a) for a in own}:
-            return Outcome(False, "spoof")
+def table_of(ruleset: Ruleset) -> FakeTable:
+    """The in-memory table the full rendering of ``ruleset`` builds."""
+    return FakeTable.of(*full_table(ruleset))
+
+
+#: The chain that drops what an instance port sends from an address not its own.
+SPOOF_CHAIN = "spoof"
+
+
+def evaluate(table: FakeTable, packet: Packet) -> Outcome:
+    """What the table does to the first packet of a connection, and which rules accept it
+    (the ``log prefix "A …"`` of each side's rule chain: what flow logs and hits count)."""
+    if _Walk(table, packet).base(SPOOF_CHAIN) == "drop":
+        return Outcome(False, "spoof")
     credited: list[str] = []
-    for direction, ifname, remote in (
-        (Direction.EGRESS, packet.iif, packet.dst),
-        (Direction.INGRESS, packet.oif, packet.src),
-    ):
-        if ifname in ports:
-            rule_id = _port_verdict(ruleset, ifname, direction, packet, remote)
-            if rule_id is None:
-                return Outcome(False, direction.value, tuple(credited))
-            credited.append(rule_id)
-        elif ifname != IGW_LINK:
-            return Outcome(False, direction.value, tuple(credited))
+    forward = sorted(
+        (c.hook.priority, name)
+        for name, c in table.chains.items()
+        if c.hook and c.hook.hook == "forward" and c.hook.type == "filter"
+    )
+    for _, name in forward:
+        walk = _Walk(table, packet)
+        verdict = walk.base(name)
+        if walk.accepted_by is not None and verdict == "accept":
+            credited.append(walk.accepted_by)
+        if verdict == "drop":
+            return Outcome(False, name, tuple(credited))
     return Outcome(True, "accepted", tuple(credited))
 
 
-def _port_verdict(
-    ruleset: Ruleset, ifname: str, direction: Direction, packet: Packet, remote: str
-) -> str | None:
-    """The rule that accepts the packet on this side, or ``None`` (rejected)."""
-    port = ruleset.ports[ifname]
-    address = ipaddress.ip_address(remote)
-    for name in ruleset.port_chain_targets(port, direction):
-        for lookup in ruleset.groups[name].lookups:
-            hit = _lookup(ruleset, lookup, packet, address)
-            if hit is not None:
-                return hit.rule_id
-    return None
+def untracked(table: FakeTable, packet: Packet) -> bool:
+    """Whether the ``notrack`` chain leaves this packet untracked (the raw chain runs
+    before the gateway's translation, but its sets hold both the private and the public
+    address, so either destination gives the same answer)."""
+    walk = _Walk(table, packet)
+    walk.base(untracked_chain.CHAIN.name)
+    return walk.notrack
 
 
-def _lookup(ruleset: Ruleset, lookup: Lookup, packet: Packet, address) -> Element | None:
-    if lookup.family != address.version:
+@dataclass
+class _Walk:
+    """One packet through one base chain and the chains it jumps to."""
+
+    table: FakeTable
+    packet: Packet
+    ct_state: str = "new"
+    notrack: bool = False
+    accepted_by: str | None = None
+    _log: str | None = None  # the prefix of the last ``log`` on the way
+
+    def base(self, name: str) -> str:
+        chain = self.table.chains[name]
+        verdict = self.chain(name)
+        return verdict if verdict is not None else (chain.hook.policy if chain.hook else "accept")
+
+    def chain(self, name: str, depth: int = 0) -> str | None:
+        """``accept`` / ``drop``, or ``None`` when the chain runs out (return)."""
+        if depth > 16:
+            raise RecursionError(f"jumps too deep at {name}")
+        for text in self.table.chains[name].rules:
+            done, verdict = self.rule(parse_rule(text), depth)
+            if done:
+                return verdict
         return None
-    if lookup.members is not None:
-        member_set = ruleset.members.get(lookup.members)
-        if member_set is None or str(address) not in member_set.addresses:
+
+    def rule(self, items, depth: int) -> tuple[bool, str | None]:
+        """(whether the chain ends here, its verdict)."""
+        for item in items:
+            if isinstance(item, Match):
+                if not self.match(item):
+                    return False, None
+                continue
+            if isinstance(item, VMap):
+                target = self.vmap(item)
+                if target is None:
+                    return False, None
+                item = Statement(*target.split(" ", 1)) if " " in target else Statement(target)
+            kind = item.kind
+            if kind == "log":
+                self._log = item.argument
+            elif kind == "notrack":
+                self.notrack = True
+            elif kind in ("accept", "drop"):
+                if kind == "accept" and self._log and self._log.startswith("A "):
+                    self.accepted_by = self._log.split()[2]
+                return True, kind
+            elif kind == "jump":
+                verdict = self.chain(item.argument, depth + 1)
+                return (True, verdict) if verdict is not None else (False, None)
+            elif kind == "goto":
+                return True, self.chain(item.argument, depth + 1)
+        return False, None
+
+    def match(self, match: Match) -> bool:
+        values = tuple(self.value_of(f) for f in match.selector)
+        if any(v is None for v in values):
+            return False  # the field is not in this packet (nft's implicit dependency)
+        if match.set_name is not None:
+            hit = any(
+                matches(key_parts(e.key), values) for e in self.table.elements(match.set_name)
+            )
+        else:
+            hit = any(matches(parts, values) for parts in match.anonymous)
+        return hit != match.negate
+
+    def vmap(self, vmap: VMap) -> str | None:
+        values = tuple(self.value_of(f) for f in vmap.selector)
+        if any(v is None for v in values):
             return None
-        if lookup.kind is Kind.ALL:
-            return lookup.elements[0]
-    if lookup.kind is Kind.PORT and packet.proto not in (6, 17):
-        return None
-    if lookup.kind is Kind.ICMP and packet.proto not in (1, 58):
-        return None
-    value = int(address)
-    for element in lookup.elements:
-        if lookup.members is None and not element.a_lo <= value <= element.a_hi:
-            continue
-        if lookup.kind is Kind.ALL:
-            return element
-        if element.proto != packet.proto:
-            continue
-        if lookup.kind is Kind.PROTO or element.s_lo <= packet.service <= element.s_hi:
-            return element
-    return None
+        if vmap.set_name is not None:
+            return next(
+                (
+                    e.value
+                    for e in self.table.elements(vmap.set_name)
+                    if matches(key_parts(e.key), values)
+                ),
+                None,
+            )
+        return next((verdict for parts, verdict in vmap.anonymous if matches(parts, values)), None)
+
+    def value_of(self, name: str) -> Value:
+        p = self.packet
+        ported, icmp = p.proto in (6, 17), p.proto in (1, 58)
+        family = p.family
+        values: dict[str, Value] = {
+            "iifname": p.iif,
+            "oifname": p.oif,
+            "meta l4proto": p.proto,
+            "meta nfproto": f"ipv{family}",
+            "ct state": self.ct_state,
+            "th dport": p.service if ported else None,
+            "th sport": p.sport if ported else None,
+            "@th,0,16": p.service if icmp else None,
+            "icmpv6 type": p.service >> 8 if p.proto == 58 else None,
+            "tcp flags & (syn | ack)": "syn" if p.proto == 6 else None,
+        }
+        if name in values:
+            return values[name]
+        ip, _, end = name.partition(" ")
+        if (ip, family) not in (("ip", 4), ("ip6", 6)) or end not in ("saddr", "daddr"):
+            return None
+        return ipaddress.ip_address(p.src if end == "saddr" else p.dst)
 
 
 def reply(packet: Packet) -> Packet:
@@ -112,53 +208,3 @@ def reply(packet: Packet) -> Packet:
     return Packet(
         packet.oif, packet.iif, packet.dst, packet.src, packet.proto, packet.sport, packet.service
     )
-
-
-def untracked(ruleset: Ruleset, packet: Packet) -> bool:
-    """Whether the ``notrack`` chain leaves this packet untracked: read as a request (its
-    destination port) or as a reply (its source port), every instance interface it crosses
-    leaves it untracked. The destination is the private one (after the gateway's
-    translation); the sets hold both, so either reading gives the same answer."""
-    if packet.proto not in (6, 17):
-        return False
-    hosts = {a for port in ruleset.untracked.values() for a in port.private}
-    src, dst = _canonical(packet.src), _canonical(packet.dst)
-    for here, there, port in (
-        (Direction.EGRESS, Direction.INGRESS, packet.service),
-        (Direction.INGRESS, Direction.EGRESS, packet.sport),
-    ):
-        if packet.iif in ruleset.ports:
-            sender = ruleset.untracked.get(packet.iif)
-            if _leaves(sender, here, src, packet, port) and (
-                dst not in hosts or _leaves_any(ruleset, there, dst, packet, port)
-            ):
-                return True
-        elif packet.iif == IGW_LINK and _leaves_any(ruleset, there, dst, packet, port):
-            return True
-    return False
-
-
-def _leaves_any(
-    ruleset: Ruleset, direction: Direction, address: str, packet: Packet, port: int
-) -> bool:
-    return any(_leaves(p, direction, address, packet, port) for p in ruleset.untracked.values())
-
-
-def _leaves(
-    port_untracked: PortUntracked | None,
-    direction: Direction,
-    address: str,
-    packet: Packet,
-    port: int,
-) -> bool:
-    """The interface is reached at ``address`` and leaves this service untracked."""
-    if port_untracked is None or address not in port_untracked.addresses:
-        return False
-    return any(
-        s.family == packet.family and s.proto == packet.proto and s.lo <= port <= s.hi
-        for s in port_untracked.services(direction)
-    )
-
-
-def _canonical(address: str) -> str:
-    return str(ipaddress.ip_address(address))

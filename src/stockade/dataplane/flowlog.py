@@ -49,7 +49,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from stockade.analysis.flowlog_format import DEFAULT_FIELDS
 from stockade.dataplane import ct_accounting, netns, nflog
 from stockade.dataplane.flowlog_flows import AcceptedFlows, Counted
 from stockade.dataplane.flowlog_window import (
@@ -62,6 +61,7 @@ from stockade.dataplane.flowlog_window import (
 )
 from stockade.dataplane.names import LOG_GROUP
 from stockade.dataplane.plan import PortPlan
+from stockade.domain.flow_log_fields import DEFAULT_FIELDS
 
 log = logging.getLogger(__name__)
 

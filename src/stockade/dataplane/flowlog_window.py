@@ -6,7 +6,8 @@ when the interval closes: 600 s by default, 60 s optionally (``MaxAggregationInt
 A flow alive across a boundary gets one record per interval; an interface with no traffic
 at all in an interval gets a ``NODATA`` record, and one whose records were lost (here: the
 kernel dropped log messages or conntrack events, ``ENOBUFS``) a ``SKIPDATA`` record. The
-fields are the analyzer's default (version 2) field list, so writer and reader agree.
+fields are the default (version 2) field list the analyzer reads too (one list, in
+:mod:`stockade.domain.flow_log_fields`), so writer and reader agree.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from stockade.analysis.flowlog_format import DEFAULT_FIELDS
+from stockade.domain.flow_log_fields import DEFAULT_FIELDS
 
 #: The header line of a flow-log file (the default format, as S3 delivers it).
 HEADER = " ".join(DEFAULT_FIELDS)

@@ -186,15 +186,3 @@ def sysctl(name: str, settings: dict[str, str]) -> None:
         for key, value in settings.items():
             with open(f"/proc/sys/net/{key.replace('.', '/')}", "w") as f:
                 f.write(value)
-
-
-def usable() -> tuple[bool, str]:
-    """Whether this process can build the simulated world, and why not if it cannot."""
-    if os.geteuid() != 0:
-        return False, "not running as root (namespaces and nftables need CAP_NET_ADMIN)"
-    from stockade.dataplane.nft import nft_available
-
-    ok, why = nft_available()
-    if not ok:
-        return False, why
-    return True, "root, network namespaces and nftables are available"

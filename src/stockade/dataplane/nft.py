@@ -187,3 +187,17 @@ def nft_available() -> tuple[bool, str]:
     finally:
         netns.remove(name)
     return True, "nftables usable"
+
+
+def usable() -> tuple[bool, str]:
+    """Whether this process can build the simulated world, and why not if it cannot.
+
+    It lives here, above :mod:`stockade.dataplane.netns`, because it needs both: namespaces
+    (a scratch one) and nftables.
+    """
+    if os.geteuid() != 0:
+        return False, "not running as root (namespaces and nftables need CAP_NET_ADMIN)"
+    ok, why = nft_available()
+    if not ok:
+        return False, why
+    return True, "root, network namespaces and nftables are available"

@@ -1,6 +1,8 @@
-"""Ruleset → nft text: the whole table (atomic replace) or the commands between two rulesets.
+"""Ruleset → nftables objects: the whole table (atomic replace), and the pieces the delta
+reuses (a group chain's rules, a port's chains, the fixed sets' elements).
 
-Pure. Both outputs are single ``nft -f`` transactions: the kernel applies all of it or
+Pure. The objects are :mod:`stockade.dataplane.nftables` types, which alone spell nft
+text; the full table is one ``nft -f`` transaction: the kernel applies all of it or
 none of it. Text is newline-separated with numeric protocols, ICMP values and addresses
 (nft 1.0.6's parser quirks and inconsistent symbolic names: reference §3.9).
 
@@ -41,8 +43,21 @@ from collections.abc import Iterable, Mapping
 
 from stockade.dataplane import untracked
 from stockade.dataplane.names import ACCEPT_MARK, GUARD_TABLE, IGW_LINK, LOG_GROUP, TABLE
-from stockade.dataplane.ruleset import (
+from stockade.dataplane.nftables import (
+    Chain,
+    CtTimeout,
     Element,
+    Hook,
+    Rule,
+    Set,
+    Table,
+    TableBlock,
+    Transaction,
+)
+from stockade.dataplane.ruleset import (
+    Element as Piece,
+)
+from stockade.dataplane.ruleset import (
     GroupChain,
     Kind,
     Lookup,
@@ -55,99 +70,100 @@ from stockade.dataplane.ruleset import (
 )
 from stockade.policy import Direction
 
-T = f"inet {TABLE}"
+#: The VPC router's table.
+VPC_TABLE = Table("inet", TABLE)
 #: Set by every accept of the last filter chain; the guard table forwards nothing else.
 MARK = f"meta mark set {ACCEPT_MARK:#x}"
 #: Bytes of each logged packet copied to the flow-log reader (IPv6 + TCP headers fit).
 SNAPLEN = 128
 
-_BASE_CHAINS = f"""\
-  chain spoof {{
-    type filter hook prerouting priority -310; policy accept;
-    iifname . ip saddr @spoof_v4 accept
-    iifname . ip6 saddr @spoof_v6 accept
-    iifname @ports ip6 saddr fe80::/10 meta l4proto 58 accept
-    iifname @ports counter drop
-  }}
-  chain nat_in {{
-    type nat hook prerouting priority -100; policy accept;
-    iifname "{IGW_LINK}" dnat ip to ip daddr map @nat_dst
-  }}
-  chain egress {{
-    type filter hook forward priority 0; policy accept;
-    ct state established,related accept
-    ct state invalid meta l4proto != {{ 1, 58 }} counter drop
-    iifname vmap @eg_dispatch
-    iifname "{IGW_LINK}" oifname "{IGW_LINK}" counter drop
-    iifname "{IGW_LINK}" accept
-    counter drop
-  }}
-  chain ingress {{
-    type filter hook forward priority 10; policy accept;
-    ct state established,related {MARK} accept
-    ct state invalid meta l4proto != {{ 1, 58 }} counter drop
-    oifname vmap @in_dispatch
-    oifname "{IGW_LINK}" {MARK} accept
-    counter drop
-  }}
-  chain nat_out {{
-    type nat hook postrouting priority 100; policy accept;
-    oifname "{IGW_LINK}" snat ip to ip saddr map @nat_src
-    oifname "{IGW_LINK}" meta nfproto ipv4 counter drop
-  }}
-  chain nat_in_untracked {{
-    type filter hook prerouting priority -150; policy accept;
-    iifname "{IGW_LINK}" ct state invalid meta l4proto 1 ip daddr set ip daddr map @nat_dst
-    iifname "{IGW_LINK}" ct state untracked ip daddr set ip daddr map @nat_dst
-  }}
-  chain nat_out_untracked {{
-    type filter hook postrouting priority 110; policy accept;
-    oifname "{IGW_LINK}" ct state {{ invalid, untracked }} meta nfproto ipv4 \
-      ip saddr set ip saddr map @nat_src accept
-    oifname "{IGW_LINK}" ct state {{ invalid, untracked }} meta nfproto ipv4 counter drop
-  }}
-  chain router {{
-    type filter hook input priority 0; policy drop;
-    iifname "lo" accept
-    meta l4proto 58 icmpv6 type {{ 133, 135, 136 }} accept
-  }}
-"""
+_IGW = f'"{IGW_LINK}"'
+#: The fixed chains (the same for every VPC), in the order they are declared.
+BASE_CHAINS: tuple[tuple[Chain, tuple[str, ...]], ...] = (
+    (
+        Chain("spoof", Hook("filter", "prerouting", -310)),
+        (
+            "iifname . ip saddr @spoof_v4 accept",
+            "iifname . ip6 saddr @spoof_v6 accept",
+            "iifname @ports ip6 saddr fe80::/10 meta l4proto 58 accept",
+            "iifname @ports counter drop",
+        ),
+    ),
+    (
+        Chain("nat_in", Hook("nat", "prerouting", -100)),
+        (f"iifname {_IGW} dnat ip to ip daddr map @nat_dst",),
+    ),
+    (
+        Chain("egress", Hook("filter", "forward", 0)),
+        (
+            "ct state established,related accept",
+            "ct state invalid meta l4proto != { 1, 58 } counter drop",
+            "iifname vmap @eg_dispatch",
+            f"iifname {_IGW} oifname {_IGW} counter drop",
+            f"iifname {_IGW} accept",
+            "counter drop",
+        ),
+    ),
+    (
+        Chain("ingress", Hook("filter", "forward", 10)),
+        (
+            f"ct state established,related {MARK} accept",
+            "ct state invalid meta l4proto != { 1, 58 } counter drop",
+            "oifname vmap @in_dispatch",
+            f"oifname {_IGW} {MARK} accept",
+            "counter drop",
+        ),
+    ),
+    (
+        Chain("nat_out", Hook("nat", "postrouting", 100)),
+        (
+            f"oifname {_IGW} snat ip to ip saddr map @nat_src",
+            f"oifname {_IGW} meta nfproto ipv4 counter drop",
+        ),
+    ),
+    (
+        Chain("nat_in_untracked", Hook("filter", "prerouting", -150)),
+        (
+            f"iifname {_IGW} ct state invalid meta l4proto 1 ip daddr set ip daddr map @nat_dst",
+            f"iifname {_IGW} ct state untracked ip daddr set ip daddr map @nat_dst",
+        ),
+    ),
+    (
+        Chain("nat_out_untracked", Hook("filter", "postrouting", 110)),
+        (
+            # (the seven spaces are the golden files' spelling, once a continued line)
+            f"oifname {_IGW} ct state {{ invalid, untracked }} meta nfproto ipv4 "
+            "      ip saddr set ip saddr map @nat_src accept",
+            f"oifname {_IGW} ct state {{ invalid, untracked }} meta nfproto ipv4 counter drop",
+        ),
+    ),
+    (
+        Chain("router", Hook("filter", "input", 0, "drop")),
+        (
+            'iifname "lo" accept',
+            "meta l4proto 58 icmpv6 type { 133, 135, 136 } accept",
+        ),
+    ),
+)
 
+_GUARD_BLOCK = TableBlock(
+    Table("inet", GUARD_TABLE),
+    (Chain("forward", Hook("filter", "forward", 100, "drop")),),
+    {"forward": (f"meta mark {ACCEPT_MARK:#x} accept",)},
+)
 #: The guard: while the VPC table is missing, nothing is forwarded (fail closed).
-GUARD = f"""\
-add table inet {GUARD_TABLE}
-delete table inet {GUARD_TABLE}
-table inet {GUARD_TABLE} {{
-  chain forward {{
-    type filter hook forward priority 100; policy drop;
-    meta mark {ACCEPT_MARK:#x} accept
-  }}
-}}
-"""
+GUARD = _GUARD_BLOCK.replacement()
 
-_FIXED_SETS = """\
-  set ports {
-    type ifname
-  }
-  set spoof_v4 {
-    type ifname . ipv4_addr
-  }
-  set spoof_v6 {
-    type ifname . ipv6_addr
-  }
-  map eg_dispatch {
-    type ifname : verdict
-  }
-  map in_dispatch {
-    type ifname : verdict
-  }
-  map nat_dst {
-    type ipv4_addr : ipv4_addr
-  }
-  map nat_src {
-    type ipv4_addr : ipv4_addr
-  }
-"""
+#: The fixed sets and maps, filled per interface and NAT entry (:func:`fixed_elements`).
+FIXED_SETS = (
+    Set("ports", "ifname"),
+    Set("spoof_v4", "ifname . ipv4_addr"),
+    Set("spoof_v6", "ifname . ipv6_addr"),
+    Set("eg_dispatch", "ifname", "verdict"),
+    Set("in_dispatch", "ifname", "verdict"),
+    Set("nat_dst", "ipv4_addr", "ipv4_addr"),
+    Set("nat_src", "ipv4_addr", "ipv4_addr"),
+)
 
 
 # -- pieces --------------------------------------------------------------------------------------
@@ -169,7 +185,7 @@ def _service(lo: int, hi: int) -> str:
     return str(lo) if lo == hi else f"{lo}-{hi}"
 
 
-def _key(lookup: Lookup, element: Element) -> str:
+def _key(lookup: Lookup, element: Piece) -> str:
     parts = [] if lookup.members else [address_range(lookup.family, element.a_lo, element.a_hi)]
     if lookup.kind is Kind.ALL:
         return parts[0] if parts else ""
@@ -237,87 +253,86 @@ def _reject_body(tag: str) -> list[str]:
     return [f'counter log prefix "R {tag}" group {LOG_GROUP} snaplen {SNAPLEN} drop']
 
 
-def timeout_body(timeout: Timeout) -> str:
-    policy = ", ".join(f"{state}: {seconds}" for state, seconds in timeout.policy)
-    return f"protocol {timeout.protocol}; l3proto inet; policy = {{ {policy} }};"
+def timeout_object(timeout: Timeout) -> CtTimeout:
+    return CtTimeout(timeout.name, timeout.protocol, timeout.policy)
 
 
-def set_type(member: MemberSet) -> str:
-    return "ipv4_addr" if member.family == 4 else "ipv6_addr"
+def member_set(member: MemberSet) -> Set:
+    return Set(member.name, "ipv4_addr" if member.family == 4 else "ipv6_addr")
 
 
-def _elements(items: Iterable[str]) -> str:
-    return ", ".join(sorted(items))
+def member_elements(name: str, addresses: Iterable[str]) -> set[Element]:
+    return {Element(name, address) for address in addresses}
 
 
-def spoof_elements(port: PortRules) -> tuple[list[str], list[str]]:
-    v4 = [f'"{port.ifname}" . {a}' for a in port.ipv4]
-    v6 = [f'"{port.ifname}" . {a}' for a in port.ipv6]
-    return v4, v6
+def rules(chain: str, body: Iterable[str]) -> list[Rule]:
+    return [Rule(chain, text) for text in body]
 
 
-def dispatch_elements(port: PortRules) -> tuple[str, str]:
-    return (f'"{port.ifname}" : jump {port.egress_chain}',
-            f'"{port.ifname}" : jump {port.ingress_chain}')
+def fixed_elements(ports: Iterable[PortRules], nat: Mapping[str, str]) -> dict[str, set[Element]]:
+    """The elements the given ports and NAT entries put in the fixed sets, by set name."""
+    out: dict[str, set[Element]] = {s.name: set() for s in FIXED_SETS}
+    for port in ports:
+        name = f'"{port.ifname}"'
+        out["ports"].add(Element("ports", name))
+        out["spoof_v4"].update(Element("spoof_v4", f"{name} . {a}") for a in port.ipv4)
+        out["spoof_v6"].update(Element("spoof_v6", f"{name} . {a}") for a in port.ipv6)
+        out["eg_dispatch"].add(Element("eg_dispatch", name, f"jump {port.egress_chain}"))
+        out["in_dispatch"].add(Element("in_dispatch", name, f"jump {port.ingress_chain}"))
+    out["nat_dst"] = {Element("nat_dst", pub, priv) for priv, pub in nat.items()}
+    out["nat_src"] = {Element("nat_src", priv, pub) for priv, pub in nat.items()}
+    return out
+
+
+def port_chain(
+    port: PortRules, direction: Direction, targets: Iterable[str]
+) -> tuple[Chain, list[Rule]]:
+    """A port's chain of one direction, jumping to the group chains ``targets``."""
+    name = port_chain_name(port, direction)
+    return Chain(name), rules(name, port_chain_body(port, direction, targets))
+
+
+def port_chain_name(port: PortRules, direction: Direction) -> str:
+    return port.ingress_chain if direction is Direction.INGRESS else port.egress_chain
 
 
 # -- the whole table ---------------------------------------------------------------------------
 
 
-def _chain_block(name: str, body: list[str]) -> str:
-    inner = "".join(f"    {line}\n" for line in body)
-    return f"  chain {name} {{\n{inner}  }}\n"
+def full_table(ruleset: Ruleset) -> tuple[TableBlock, Transaction]:
+    """The table as one block, and the transaction filling its fixed sets after it."""
+    declarations: list[CtTimeout | Set | Chain] = [
+        timeout_object(t) for t in sorted(ruleset.timeouts.values(), key=lambda t: t.name)
+    ]
+    declarations += [*FIXED_SETS, *untracked.SETS]
+    members: dict[str, frozenset[str]] = {}
+    for member in sorted(ruleset.members.values(), key=lambda m: m.name):
+        declarations.append(member_set(member))
+        members[member.name] = member.addresses
+    bodies: dict[str, list[str]] = {f"reject_{tag}": _reject_body(tag) for tag in ("eg", "in")}
+    bodies.update((name, rule_chain_body(ruleset.rules[name])) for name in sorted(ruleset.rules))
+    bodies.update((name, group_chain_body(ruleset.groups[name])) for name in sorted(ruleset.groups))
+    for ifname in sorted(ruleset.ports):
+        port = ruleset.ports[ifname]
+        for direction in (Direction.EGRESS, Direction.INGRESS):
+            targets = ruleset.port_chain_targets(port, direction)
+            bodies[port_chain_name(port, direction)] = port_chain_body(port, direction, targets)
+    declarations += [Chain(name) for name in bodies]  # then the base chains, last
+    fixed = [*BASE_CHAINS, (untracked.CHAIN, untracked.RULES)]
+    declarations += [chain for chain, _ in fixed]
+    bodies.update((chain.name, list(body)) for chain, body in fixed)
+    block = TableBlock(VPC_TABLE, tuple(declarations), bodies, members)
+    fill = Transaction(VPC_TABLE)
+    elements = {
+        **fixed_elements(ruleset.ports.values(), ruleset.nat),
+        **untracked.untracked_elements(ruleset.untracked.values()),
+    }
+    for items in elements.values():
+        fill.add(*items)  # (the command sorts them)
+    return block, fill
 
 
 def render_full(ruleset: Ruleset) -> str:
     """The table, replacing whatever is there in one transaction (add, delete, define)."""
-    out = [GUARD, f"add table {T}\n", f"delete table {T}\n", f"table {T} {{\n"]
-    for timeout in sorted(ruleset.timeouts.values(), key=lambda t: t.name):
-        out.append(f"  ct timeout {timeout.name} {{\n    {timeout_body(timeout)}\n  }}\n")
-    out.append(_FIXED_SETS)
-    out.append(untracked.SETS)
-    for member in sorted(ruleset.members.values(), key=lambda m: m.name):
-        elements = (f"\n    elements = {{ {_elements(member.addresses)} }}"
-                    if member.addresses else "")
-        out.append(f"  set {member.name} {{\n    type {set_type(member)}{elements}\n  }}\n")
-    for tag in ("eg", "in"):
-        out.append(_chain_block(f"reject_{tag}", _reject_body(tag)))
-    for name in sorted(ruleset.rules):
-        out.append(_chain_block(name, rule_chain_body(ruleset.rules[name])))
-    for name in sorted(ruleset.groups):
-        out.append(_chain_block(name, group_chain_body(ruleset.groups[name])))
-    for ifname in sorted(ruleset.ports):
-        port = ruleset.ports[ifname]
-        for direction, chain in ((Direction.EGRESS, port.egress_chain),
-                                 (Direction.INGRESS, port.ingress_chain)):
-            body = port_chain_body(port, direction, ruleset.port_chain_targets(port, direction))
-            out.append(_chain_block(chain, body))
-    out.append(_BASE_CHAINS)
-    out.append(untracked.CHAIN)
-    out.append("}\n")
-    out.extend(_fill_fixed_sets(ruleset))
-    return "".join(out)
-
-
-def fixed_elements(ports: Iterable[PortRules], nat: Mapping[str, str]) -> dict[str, set[str]]:
-    """The elements the given ports and NAT entries put in the fixed sets, by set name."""
-    out: dict[str, set[str]] = {k: set() for k in
-                                ("ports", "spoof_v4", "spoof_v6", "eg_dispatch", "in_dispatch")}
-    for port in ports:
-        v4, v6 = spoof_elements(port)
-        eg, ing = dispatch_elements(port)
-        out["ports"].add(f'"{port.ifname}"')
-        out["spoof_v4"].update(v4)
-        out["spoof_v6"].update(v6)
-        out["eg_dispatch"].add(eg)
-        out["in_dispatch"].add(ing)
-    out["nat_dst"] = {f"{pub} : {priv}" for priv, pub in nat.items()}
-    out["nat_src"] = {f"{priv} : {pub}" for priv, pub in nat.items()}
-    return out
-
-
-def _fill_fixed_sets(ruleset: Ruleset) -> list[str]:
-    elements = {**fixed_elements(ruleset.ports.values(), ruleset.nat),
-                **untracked.untracked_elements(ruleset.untracked.values())}
-    return [f"add element {T} {name} {{ {_elements(items)} }}\n"
-            for name, items in elements.items() if items]
+    block, fill = full_table(ruleset)
+    return GUARD + block.replacement() + fill.render()

@@ -44,6 +44,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
 from stockade.dataplane.names import IGW_LINK
+from stockade.dataplane.nftables import Chain, Element, Hook, Set
 from stockade.dataplane.ruleset import GroupChain, PortRules, PortUntracked, UntrackedService
 from stockade.policy import Direction, EffectiveEntry
 from stockade.policy.flow import PORTED
@@ -129,17 +130,14 @@ def _canonical(address: str) -> str:
     return str(ipaddress.ip_address(address))
 
 
-# -- nft text ----------------------------------------------------------------------------------
+# -- nft objects ----------------------------------------------------------------------------------
 
-SETS = "".join(
-    f"  set nt_{name}_{family} {{\n    type {addr} . inet_proto . inet_service\n"
-    "    flags interval\n  }\n"
+#: The sets the ``notrack`` chain looks packets up in (:func:`untracked_elements`).
+SETS = tuple(
+    Set(f"nt_{name}_{family}", f"{addr} . inet_proto . inet_service", flags=("interval",))
     for family, addr in ((4, "ipv4_addr"), (6, "ipv6_addr"))
     for name in ("eg", "in")
-) + "".join(
-    f"  set nt_hosts_{family} {{\n    type {addr}\n  }}\n"
-    for family, addr in ((4, "ipv4_addr"), (6, "ipv6_addr"))
-)
+) + tuple(Set(f"nt_hosts_{family}", addr) for family, addr in ((4, "ipv4_addr"), (6, "ipv6_addr")))
 
 
 def _chain_rules() -> list[str]:
@@ -157,11 +155,8 @@ def _chain_rules() -> list[str]:
     return lines
 
 
-CHAIN = (
-    "  chain skip_conntrack {\n    type filter hook prerouting priority -300; policy accept;\n"
-    + "".join(f"    {line}\n" for line in _chain_rules())
-    + "  }\n"
-)
+CHAIN = Chain("skip_conntrack", Hook("filter", "prerouting", -300))
+RULES = tuple(_chain_rules())
 
 
 #: Start of the first line of every rule chain (which then accepts). Every packet of an
@@ -175,21 +170,22 @@ def _service(s: UntrackedService) -> str:
     return f"{s.proto} . {s.lo}" if s.lo == s.hi else f"{s.proto} . {s.lo}-{s.hi}"
 
 
-def untracked_elements(ports: Iterable[PortUntracked]) -> dict[str, set[str]]:
+def untracked_elements(ports: Iterable[PortUntracked]) -> dict[str, set[Element]]:
     """The elements the given interfaces put in the ``notrack`` sets, by set name."""
-    out: dict[str, set[str]] = {
+    out: dict[str, set[Element]] = {
         f"nt_{name}_{family}": set() for name in ("eg", "in", "hosts") for family in (4, 6)
     }
     for port in ports:
         for address in port.private:
-            out[f"nt_hosts_{_family(address)}"].add(address)
-        for direction, name in ((Direction.EGRESS, "eg"), (Direction.INGRESS, "in")):
+            name = f"nt_hosts_{_family(address)}"
+            out[name].add(Element(name, address))
+        for direction, tag in ((Direction.EGRESS, "eg"), (Direction.INGRESS, "in")):
             for address in port.addresses:
-                family = _family(address)
-                out[f"nt_{name}_{family}"].update(
-                    f"{address} . {_service(s)}"
+                name = f"nt_{tag}_{_family(address)}"
+                out[name].update(
+                    Element(name, f"{address} . {_service(s)}")
                     for s in port.services(direction)
-                    if s.family == family
+                    if s.family == _family(address)
                 )
     return out
 

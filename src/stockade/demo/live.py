@@ -21,7 +21,6 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from stockade.cli import render
 from stockade.demo.checks import SEED_CHECKS, SeedCheck, because
 from stockade.demo.seed import MY_COMPUTER, OUTSIDER, Seed, build_seed
 from stockade.domain.permissions import IpPermission
@@ -30,6 +29,7 @@ from stockade.domain.scope import Scope
 from stockade.policy import Flow, decide
 from stockade.service.context import ServiceContext
 from stockade.store.sql import SqlStore
+from stockade.view import tables
 
 PREFIX = "stkdemo-"
 TIMEOUT = 0.5
@@ -42,9 +42,9 @@ CHECKS = SEED_CHECKS + (
 
 def run_live_demo(console: Console) -> bool:
     """Run the data-plane demo; ``False`` (having said why) when this machine cannot."""
-    from stockade.dataplane import netns
+    from stockade.dataplane import nft
 
-    ok, why = netns.usable()
+    ok, why = nft.usable()
     if not ok:
         console.print(f"[yellow]The data-plane demo needs root and nftables: {why}.[/] "
                       "Showing what the analyzer says instead.\n")
@@ -105,7 +105,7 @@ def _probe_and_compare(console: Console, agent, seed: Seed, api) -> None:
         console.print("\nListening inside the instances: web tcp/22 and tcp/80 (nothing on "
                       "tcp/8080), ntp tcp/22 and tcp/123.")
         rows = _run_checks(agent, seed, CHECKS, listeners)
-        table = render.table("The analyzer beside real packets", "Check", "Analyzer",
+        table = tables.table("The analyzer beside real packets", "Check", "Analyzer",
                              "Real packets", "Agree")
         for label, decision, outcome in rows:
             table.add_row(label, *_cells(decision, outcome))
@@ -159,7 +159,7 @@ def _live_change(console: Console, agent, seed: Seed, api, listeners) -> None:
     returned = time.perf_counter()
     agent.wait_for(agent.store.revision())
     applied = time.perf_counter()
-    table = render.table("After the change", "Check", "Analyzer", "Real packets", "Agree")
+    table = tables.table("After the change", "Check", "Analyzer", "Real packets", "Agree")
     for label, decision, outcome in _run_checks(agent, seed, check, listeners):
         table.add_row(f"{label} (rule added)", *_cells(decision, outcome))
         console.print(f"  analyzer: {escape(because(decision))}", highlight=False)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from rich.console import Console
 
-from stockade.cli import render
 from stockade.demo.checks import because, run_checks
 from stockade.demo.seed import Seed, build_seed
 from stockade.domain.quotas import Quotas
@@ -16,6 +15,7 @@ from stockade.service.context import ServiceContext
 from stockade.service.groups import GroupService
 from stockade.service.instances import InstanceService
 from stockade.store.sql import SqlStore
+from stockade.view import tables
 
 
 def run_demo(console: Console, db: str | None = None) -> Seed:
@@ -41,7 +41,7 @@ def _show(console: Console, ctx: ServiceContext, seed: Seed, kept: str | None) -
     )
     details = [d for d in GroupService(ctx).describe() if d.group.vpc_id == seed.vpc_id]
     names = {d.group.group_id: d.group.name for d in details}
-    rules = render.table(
+    rules = tables.table(
         "Security group rules",
         "Group",
         "Direction",
@@ -54,15 +54,15 @@ def _show(console: Console, ctx: ServiceContext, seed: Seed, kept: str | None) -
     for d in details:
         for rule in sorted(d.rules, key=lambda r: r.is_egress):
             direction = "outbound" if rule.is_egress else "inbound"
-            rules.add_row(d.group.name, direction, *render.rule_cells(rule, names))
+            rules.add_row(d.group.name, direction, *tables.rule_cells(rule, names))
     console.print()
     console.print(rules)
     instances = [i for i in InstanceService(ctx).describe() if i.instance.vpc_id == seed.vpc_id]
-    t = render.table("Instances", "Name", "Instance id", "Private IP", "Public IP", "Groups")
+    t = tables.table("Instances", "Name", "Instance id", "Private IP", "Public IP", "Groups")
     for i in instances:
         p = i.primary
         t.add_row(
-            render.name_tag(i.instance.tags),
+            tables.name_tag(i.instance.tags),
             i.instance.instance_id,
             p.private_ip if p else "",
             (p.public_ip or "-") if p else "",
@@ -82,11 +82,11 @@ def _print_checks(console: Console, ctx: ServiceContext, seed: Seed) -> None:
     """The analyzer's verdict on each seed check, with the deciding rule or the fix."""
     with ctx.read() as tx:
         snapshot = tx.snapshot()
-    t = render.table("The analyzer's verdicts", "Check", "Verdict", "Because")
+    t = tables.table("The analyzer's verdicts", "Check", "Verdict", "Because")
     for check, decision in run_checks(snapshot, seed):
         verdict = decision.verdict.value
         colour = "green" if decision.allowed else "red"
         mark = "" if verdict == check.expected else " (UNEXPECTED)"
-        t.add_row(check.label, render.styled(verdict, colour) + mark, because(decision))
+        t.add_row(check.label, tables.styled(verdict, colour) + mark, because(decision))
     console.print()
     console.print(t)

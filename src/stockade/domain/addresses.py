@@ -120,6 +120,6 @@ def is_public(network: Network) -> bool:
     Documentation ranges count as public: they are stockade's stand-in internet. This is
     the one definition of "the internet" (exposure, audit, path, reachability).
     """
-    if network.version == 6:
-        return network.overlaps(INTERNET_V6)  # type: ignore[arg-type]
-    return not any(network.subnet_of(r) for r in NOT_INTERNET_V4)  # type: ignore[arg-type]
+    if isinstance(network, IPv6Network):
+        return network.overlaps(INTERNET_V6)
+    return not any(network.subnet_of(r) for r in NOT_INTERNET_V4)

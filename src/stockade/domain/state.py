@@ -28,7 +28,8 @@ class Snapshot:
     prefix_lists: tuple[PrefixList, ...] = ()
     interfaces: tuple[NetworkInterface, ...] = ()
     instances: tuple[Instance, ...] = ()
-    _cache: dict = field(default_factory=dict, init=False, compare=False, repr=False)
+    #: derived values memoised by :mod:`stockade.policy.cache`, keyed by name
+    _cache: dict[str, object] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @cached_property
     def vpc_by_id(self) -> Mapping[str, Vpc]:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from stockade.domain import protocols
 from stockade.domain.state import Snapshot
@@ -26,7 +27,7 @@ from stockade.policy.compile import EGRESS, INGRESS, CompiledPolicy, compile_pol
 from stockade.policy.effective import EffectiveEntry
 from stockade.policy.flow import Flow
 from stockade.policy.reasons import Reason
-from stockade.policy.tables import packet_service
+from stockade.policy.tables import FamilyTables, packet_service
 
 _U64 = np.uint64
 _MASK64 = (1 << 64) - 1
@@ -51,16 +52,40 @@ class FlowBatch:
         return len(self.family)
 
     @classmethod
-    def ipv4(cls, src, dst, protocol, port=None, icmp_type=None, icmp_code=None) -> FlowBatch:
+    def ipv4(
+        cls,
+        src: ArrayLike,
+        dst: ArrayLike,
+        protocol: ArrayLike,
+        port: ArrayLike | None = None,
+        icmp_type: ArrayLike | None = None,
+        icmp_code: ArrayLike | None = None,
+    ) -> FlowBatch:
         """From IPv4 addresses as integers (e.g. ``uint32`` arrays)."""
-        src = np.asarray(src, _U64)
-        zero = np.zeros(len(src), _U64)
-        return cls._make(np.full(len(src), 4, np.uint8), zero, src, zero,
-                         np.asarray(dst, _U64), protocol, port, icmp_type, icmp_code)
+        sources = np.asarray(src, _U64)
+        zero = np.zeros(len(sources), _U64)
+        return cls._make(
+            np.full(len(sources), 4, np.uint8),
+            zero,
+            sources,
+            zero,
+            np.asarray(dst, _U64),
+            protocol,
+            port,
+            icmp_type,
+            icmp_code,
+        )
 
     @classmethod
-    def from_strings(cls, src: Sequence[str], dst: Sequence[str], protocol, port=None,
-                     icmp_type=None, icmp_code=None) -> FlowBatch:
+    def from_strings(
+        cls,
+        src: Sequence[str],
+        dst: Sequence[str],
+        protocol: ArrayLike,
+        port: ArrayLike | None = None,
+        icmp_type: ArrayLike | None = None,
+        icmp_code: ArrayLike | None = None,
+    ) -> FlowBatch:
         """From address texts (either family, one family per flow)."""
         s = [ipaddress.ip_address(a) for a in src]
         d = [ipaddress.ip_address(a) for a in dst]
@@ -68,29 +93,49 @@ class FlowBatch:
             raise ValueError("a flow's source and destination must be of the same family")
         return cls._make(
             np.array([a.version for a in s], np.uint8),
-            *_halves(s), *_halves(d),
-            protocol, port, icmp_type, icmp_code,
+            *_halves(s),
+            *_halves(d),
+            protocol,
+            port,
+            icmp_type,
+            icmp_code,
         )
 
     @classmethod
     def from_flows(cls, flows: Sequence[Flow]) -> FlowBatch:
         """From address-to-address flows with a concrete protocol (not ``-1``)."""
-        numbers = []
+        numbers: list[int] = []
         for flow in flows:
-            if flow.is_all_traffic:
+            number = flow.protocol_number  # None for all traffic (-1)
+            if number is None:
                 raise ValueError("decide_many decides packets: give a concrete protocol")
-            numbers.append(flow.protocol_number)
+            numbers.append(number)
         return cls.from_strings(
-            [f.source for f in flows], [f.destination for f in flows], numbers,
-            [f.port or 0 for f in flows], [f.icmp_type or 0 for f in flows],
+            [f.source for f in flows],
+            [f.destination for f in flows],
+            numbers,
+            [f.port or 0 for f in flows],
+            [f.icmp_type or 0 for f in flows],
             [f.icmp_code or 0 for f in flows],
         )
 
     @classmethod
-    def _make(cls, family, s_hi, s_lo, d_hi, d_lo, protocol, port, icmp_type, icmp_code):
+    def _make(
+        cls,
+        family: np.ndarray,
+        s_hi: np.ndarray,
+        s_lo: np.ndarray,
+        d_hi: np.ndarray,
+        d_lo: np.ndarray,
+        protocol: ArrayLike,
+        port: ArrayLike | None,
+        icmp_type: ArrayLike | None,
+        icmp_code: ArrayLike | None,
+    ) -> FlowBatch:
         n = len(family)
 
-        def column(values, dtype):
+        def column(values: ArrayLike | None, dtype: DTypeLike) -> np.ndarray:
+            """One column of ``n`` values: absent means zeros, a scalar is repeated."""
             if values is None:
                 return np.zeros(n, dtype)
             out = np.asarray(values)
@@ -98,9 +143,17 @@ class FlowBatch:
                 out = np.full(n, out)
             return out.astype(dtype)
 
-        return cls(family, s_hi, s_lo, d_hi, d_lo, column(protocol, np.uint8),
-                   column(port, np.uint16), column(icmp_type, np.uint8),
-                   column(icmp_code, np.uint8))
+        return cls(
+            family,
+            s_hi,
+            s_lo,
+            d_hi,
+            d_lo,
+            column(protocol, np.uint8),
+            column(port, np.uint16),
+            column(icmp_type, np.uint8),
+            column(icmp_code, np.uint8),
+        )
 
     def flow(self, i: int) -> Flow:
         """Row ``i`` as a :class:`Flow` (what ``decide`` would be asked)."""
@@ -111,15 +164,24 @@ class FlowBatch:
         if protocol in ("tcp", "udp"):
             return Flow(src, dst, protocol, port=int(self.port[i]))
         if protocol in ("icmp", "icmpv6"):
-            return Flow(src, dst, protocol, icmp_type=int(self.icmp_type[i]),
-                        icmp_code=int(self.icmp_code[i]))
+            return Flow(
+                src,
+                dst,
+                protocol,
+                icmp_type=int(self.icmp_type[i]),
+                icmp_code=int(self.icmp_code[i]),
+            )
         return Flow(src, dst, protocol)
 
 
-def _halves(addresses: list) -> tuple[np.ndarray, np.ndarray]:
+def _halves(
+    addresses: Sequence[ipaddress.IPv4Address | ipaddress.IPv6Address],
+) -> tuple[np.ndarray, np.ndarray]:
     values = [int(a) for a in addresses]
-    return (np.array([v >> 64 for v in values], _U64),
-            np.array([v & _MASK64 for v in values], _U64))
+    return (
+        np.array([v >> 64 for v in values], _U64),
+        np.array([v & _MASK64 for v in values], _U64),
+    )
 
 
 def _text(family: int, hi: int, lo: int) -> str:
@@ -144,15 +206,18 @@ class BulkDecisions:
 
     def rules(self, i: int) -> tuple[EffectiveEntry | None, EffectiveEntry | None]:
         """The deciding (egress, ingress) entries of flow ``i``."""
-        return (self.compiled.entry(int(self.egress_rule[i])),
-                self.compiled.entry(int(self.ingress_rule[i])))
+        return (
+            self.compiled.entry(int(self.egress_rule[i])),
+            self.compiled.entry(int(self.ingress_rule[i])),
+        )
 
     def reason(self, i: int) -> Reason:
         return Reason(int(self.reasons[i]))
 
 
-def decide_many(policy: Snapshot | CompiledPolicy, batch: FlowBatch,
-                chunk: int = CHUNK) -> BulkDecisions:
+def decide_many(
+    policy: Snapshot | CompiledPolicy, batch: FlowBatch, chunk: int = CHUNK
+) -> BulkDecisions:
     """Decide every flow of ``batch``; a snapshot is compiled (and cached) first."""
     compiled = policy if isinstance(policy, CompiledPolicy) else compile_policy(policy)
     n = len(batch)
@@ -167,13 +232,19 @@ def decide_many(policy: Snapshot | CompiledPolicy, batch: FlowBatch,
             continue
         index = None if rows.all() else np.flatnonzero(rows)
         for start in range(0, n if index is None else len(index), chunk):
-            part = slice(start, start + chunk) if index is None else index[start:start + chunk]
+            part = slice(start, start + chunk) if index is None else index[start : start + chunk]
             out = _decide_chunk(compiled, family, batch, service, part)
             allowed[part], egress[part], ingress[part], reasons[part] = out
     return BulkDecisions(allowed, egress, ingress, reasons, compiled)
 
 
-def _decide_chunk(compiled: CompiledPolicy, family: int, batch: FlowBatch, service, part):
+def _decide_chunk(
+    compiled: CompiledPolicy,
+    family: int,
+    batch: FlowBatch,
+    service: np.ndarray,
+    part: slice | np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     s_hi, s_lo = batch.src_hi[part], batch.src_lo[part]
     d_hi, d_lo = batch.dst_hi[part], batch.dst_lo[part]
     svc = service[part]
@@ -182,14 +253,33 @@ def _decide_chunk(compiled: CompiledPolicy, family: int, batch: FlowBatch, servi
     f = 0 if family == 4 else 1
     reasons = path.reasons
     egress = _side(compiled, tables, f, EGRESS, path.src, path.check_egress, svc, d_hi, d_lo)
-    ingress = _side(compiled, tables, f, INGRESS, path.dst, path.check_ingress, svc,
-                    path.ingress_hi, path.ingress_lo)
+    ingress = _side(
+        compiled,
+        tables,
+        f,
+        INGRESS,
+        path.dst,
+        path.check_ingress,
+        svc,
+        path.ingress_hi,
+        path.ingress_lo,
+    )
     reasons[path.check_egress & (egress < 0)] |= _U64(Reason.EGRESS_DENIED.value)
     reasons[path.check_ingress & (ingress < 0)] |= _U64(Reason.INGRESS_DENIED.value)
     return reasons == 0, egress, ingress, reasons
 
 
-def _side(compiled, tables, f, direction, eni, check, svc, hi, lo):
+def _side(
+    compiled: CompiledPolicy,
+    tables: FamilyTables,
+    f: int,
+    direction: int,
+    eni: np.ndarray,
+    check: np.ndarray,
+    svc: np.ndarray,
+    hi: np.ndarray,
+    lo: np.ndarray,
+) -> np.ndarray:
     """Global index of the lowest matching entry where ``check`` holds, else -1."""
     out = np.full(len(eni), -1, np.int64)
     if not check.any():

@@ -99,7 +99,10 @@ def build_topology(snapshot: Snapshot, eni_ids: tuple[str, ...]) -> Topology:
         v6_owner=np.array([o for _, o, _ in v6], np.int64),
         v6_public=np.array([p for _, _, p in v6], bool),
         vpc=np.array([vpc_index[e.vpc_id] for e in enis], np.int64),
-        instance=np.array([instance_index.get(e.instance_id, -1) for e in enis], np.int64),
+        instance=np.array(
+            [instance_index.get(e.instance_id, -1) if e.instance_id else -1 for e in enis],
+            np.int64,
+        ),
         state=np.array([end_state(snapshot, e) for e in enis], np.uint8),
         private4=np.array([_v4(e.private_ip) for e in enis], _U64),
         public4=np.array([_v4(e.public_ip) if e.public_ip else 0 for e in enis], _U64),
@@ -130,7 +133,9 @@ class RouteArrays:
     ingress_lo: np.ndarray
 
 
-def owners(topo: Topology, family: int, hi: np.ndarray, lo: np.ndarray):
+def owners(
+    topo: Topology, family: int, hi: np.ndarray, lo: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Interface index holding each address (-1: external) and its "public" flag."""
     if family == 4:
         keys, owner, public, query = topo.v4_keys, topo.v4_owner, topo.v4_public, lo
@@ -144,7 +149,14 @@ def owners(topo: Topology, family: int, hi: np.ndarray, lo: np.ndarray):
     return np.where(hit, owner[i], -1), hit & public[i]
 
 
-def route_many(topo: Topology, family: int, s_hi, s_lo, d_hi, d_lo) -> RouteArrays:
+def route_many(
+    topo: Topology,
+    family: int,
+    s_hi: np.ndarray,
+    s_lo: np.ndarray,
+    d_hi: np.ndarray,
+    d_lo: np.ndarray,
+) -> RouteArrays:
     """Vectorised ``path.route`` for address-given flows of one family."""
     e1, pub1 = owners(topo, family, s_hi, s_lo)
     e2, pub2 = owners(topo, family, d_hi, d_lo)
@@ -193,11 +205,11 @@ class _Flows:
 
     @property
     def vpc1(self) -> np.ndarray:
-        return self.topo.vpc[self.i1]
+        return self.topo.vpc.take(self.i1)
 
     @property
     def vpc2(self) -> np.ndarray:
-        return self.topo.vpc[self.i2]
+        return self.topo.vpc.take(self.i2)
 
 
 def _cases(f: _Flows, has1: np.ndarray, has2: np.ndarray) -> dict[Case, np.ndarray]:
@@ -238,7 +250,7 @@ def _source_public(f: _Flows) -> np.ndarray:
     return f.topo.has_public4[f.i1] if f.family == 4 else f.pub1
 
 
-def _special(f: _Flows, values: np.ndarray, ranges) -> np.ndarray:
+def _special(f: _Flows, values: np.ndarray, ranges: tuple[tuple[int, int], ...]) -> np.ndarray:
     if f.family != 4:
         return np.zeros(len(values), bool)
     return _in_any(values, ranges)
@@ -268,12 +280,17 @@ def _in_any(values: np.ndarray, ranges: tuple[tuple[int, int], ...]) -> np.ndarr
     return out
 
 
-def _in_vpc(topo: Topology, family: int, vpc: np.ndarray, hi: np.ndarray, lo: np.ndarray):
+def _in_vpc(
+    topo: Topology, family: int, vpc: np.ndarray, hi: np.ndarray, lo: np.ndarray
+) -> np.ndarray:
     """Whether each address lies inside the given VPC's CIDR of its family."""
+    inside: np.ndarray
     if family == 4:
         bounds = topo.cidr4[vpc]
-        return topo.has_cidr4[vpc] & (lo >= bounds[:, 0]) & (lo <= bounds[:, 1])
+        inside = topo.has_cidr4[vpc] & (lo >= bounds[:, 0]) & (lo <= bounds[:, 1])
+        return inside
     b = topo.cidr6[vpc]
     above = (hi > b[:, 0]) | ((hi == b[:, 0]) & (lo >= b[:, 1]))
     below = (hi < b[:, 2]) | ((hi == b[:, 2]) & (lo <= b[:, 3]))
-    return topo.has_cidr6[vpc] & above & below
+    inside = topo.has_cidr6[vpc] & above & below
+    return inside

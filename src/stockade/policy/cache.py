@@ -9,7 +9,7 @@ snapshot starts with an empty cache). Keys are prefixed so other packages can sh
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from stockade.domain.state import Snapshot
 
@@ -23,7 +23,8 @@ def cached(snapshot: Snapshot, key: str, build: Callable[[], T]) -> T:
     store = snapshot._cache
     if full not in store:
         store[full] = build()
-    return store[full]
+    # The key names what was built: every caller of one key passes the same ``build``.
+    return cast(T, store[full])
 
 
 def peek(snapshot: Snapshot, key: str) -> object | None:

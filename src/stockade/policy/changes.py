@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from stockade.domain.security_group import PeerKind
+from stockade.domain.security_group import PeerKind, RuleSpec
 from stockade.domain.state import Snapshot
 from stockade.policy.effective import member_addresses, policy_of
 
@@ -87,16 +87,16 @@ def _differing(a: Mapping[str, object], b: Mapping[str, object]) -> set[str]:
     return {key for key in a.keys() | b.keys() if a.get(key) != b.get(key)}
 
 
-def _rule_sets(snapshot: Snapshot) -> dict[str, frozenset]:
+def _rule_sets(snapshot: Snapshot) -> dict[str, frozenset[tuple[str, RuleSpec]]]:
     return {
         group_id: frozenset((r.rule_id, r.spec) for r in rules)
         for group_id, rules in snapshot.rules_by_group.items()
     }
 
 
-def _member_sets(snapshot: Snapshot) -> dict[str, frozenset]:
+def _member_sets(snapshot: Snapshot) -> dict[str, frozenset[tuple[str, str]]]:
     known = set(snapshot.group_by_id)
-    out: dict[str, frozenset] = {
+    out: dict[str, frozenset[tuple[str, str]]] = {
         group_id: frozenset(pairs) for group_id, pairs in member_addresses(snapshot).items()
     }
     # A known group without members and an unknown one resolve differently (stale).
@@ -105,6 +105,5 @@ def _member_sets(snapshot: Snapshot) -> dict[str, frozenset]:
     return out
 
 
-def _prefix_list_sets(snapshot: Snapshot) -> dict[str, frozenset]:
+def _prefix_list_sets(snapshot: Snapshot) -> dict[str, frozenset[str]]:
     return {p.prefix_list_id: frozenset(e.cidr for e in p.entries) for p in snapshot.prefix_lists}
-

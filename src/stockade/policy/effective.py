@@ -122,8 +122,10 @@ def effective_policy(snapshot: Snapshot, eni_id: str) -> EffectivePolicy | None:
 def policy_of(snapshot: Snapshot, eni: NetworkInterface) -> EffectivePolicy:
     """Compute one interface's policy (group resolutions are shared per snapshot)."""
     known = peek(snapshot, "effective.all")
-    if isinstance(known, dict) and eni.eni_id in known:
-        return known[eni.eni_id]
+    if isinstance(known, dict):
+        policy = known.get(eni.eni_id)
+        if isinstance(policy, EffectivePolicy):
+            return policy
     group_ids = tuple(sorted(set(eni.group_ids)))
     ingress: list[EffectiveEntry] = []
     egress: list[EffectiveEntry] = []
@@ -186,8 +188,15 @@ def _entry(
 ) -> EffectiveEntry:
     spec = rule.spec
     return EffectiveEntry(
-        rule.rule_id, rule.group_id, direction, spec.protocol, spec.from_port, spec.to_port,
-        spec.peer, cidr, via,
+        rule.rule_id,
+        rule.group_id,
+        direction,
+        spec.protocol,
+        spec.from_port,
+        spec.to_port,
+        spec.peer,
+        cidr,
+        via,
     )
 
 

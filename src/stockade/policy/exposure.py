@@ -32,6 +32,9 @@ from stockade.policy.effective import EffectiveEntry, effective_policies
 from stockade.policy.flow import ICMP, PORTED
 from stockade.policy.interface_reach import internet_reach
 
+#: An entry's ports (ICMP: types) as an inclusive range; None where the protocol has none.
+_Span = tuple[int, int] | None
+
 
 @dataclass(frozen=True)
 class OpenPortRange:
@@ -117,12 +120,14 @@ def exposure(snapshot: Snapshot, vpc_id: str | None = None) -> tuple[ExposureFin
     return tuple(sorted(findings, key=lambda f: (not f.exposed, f.eni_id)))
 
 
-def _finding(snapshot: Snapshot, eni: NetworkInterface, entries: list) -> ExposureFinding:
+def _finding(
+    snapshot: Snapshot, eni: NetworkInterface, entries: list[EffectiveEntry]
+) -> ExposureFinding:
     reachable, why = _internet_path(snapshot, eni)
     ranges: list[OpenPortRange] = []
     for (family, protocol), items in sorted(_by_protocol(entries).items()):
         for begin, end, contributors in _merge(items):
-            rules = {}
+            rules: dict[str, RuleRef] = {}
             for entry in contributors:
                 group = snapshot.group_by_id.get(entry.group_id)
                 rules.setdefault(entry.rule_id, RuleRef.of(entry, group.name if group else None))
@@ -139,22 +144,19 @@ def _finding(snapshot: Snapshot, eni: NetworkInterface, entries: list) -> Exposu
             )
     exposed = any(r.exposed for r in ranges)
     gateway = snapshot.internet_gateway_for(eni.vpc_id)
-    path = (
+    path: list[dict[str, str | None]] = [
         {
             "componentId": gateway.igw_id if gateway else None,
             "componentType": "AWS::EC2::InternetGateway",
-        },
-        *(
-            {"componentId": g, "componentType": "AWS::EC2::SecurityGroup"}
-            for g in sorted(set(eni.group_ids))
-        ),
-        {"componentId": eni.eni_id, "componentType": "AWS::EC2::NetworkInterface"},
-        *(
-            [{"componentId": eni.instance_id, "componentType": "AWS::EC2::Instance"}]
-            if eni.instance_id
-            else []
-        ),
+        }
+    ]
+    path.extend(
+        {"componentId": g, "componentType": "AWS::EC2::SecurityGroup"}
+        for g in sorted(set(eni.group_ids))
     )
+    path.append({"componentId": eni.eni_id, "componentType": "AWS::EC2::NetworkInterface"})
+    if eni.instance_id:
+        path.append({"componentId": eni.instance_id, "componentType": "AWS::EC2::Instance"})
     return ExposureFinding(
         eni.eni_id,
         eni.instance_id,
@@ -164,50 +166,61 @@ def _finding(snapshot: Snapshot, eni: NetworkInterface, entries: list) -> Exposu
         _severity(ranges, exposed),
         tuple(ranges),
         tuple(why),
-        path,
+        tuple(path),
     )
 
 
-def _internet_path(snapshot: Snapshot, eni: NetworkInterface) -> tuple[dict[int, bool], list]:
+def _internet_path(snapshot: Snapshot, eni: NetworkInterface) -> tuple[dict[int, bool], list[str]]:
     """Per family, whether the internet can reach the interface; and why not."""
     reach = {family: internet_reach(snapshot, eni, family) for family in (4, 6)}
     why = list(dict.fromkeys(w for r in reach.values() for w in r.why_not))
     return {family: r.reachable for family, r in reach.items()}, why
 
 
-def _by_protocol(entries: list[EffectiveEntry]) -> dict[tuple[int, str], list]:
-    """Intervals per (family, protocol); all-traffic rules open TCP and UDP entirely too."""
-    out: dict[tuple[int, str], list] = {}
+def _by_protocol(
+    entries: list[EffectiveEntry],
+) -> dict[tuple[int, str], list[tuple[_Span, EffectiveEntry]]]:
+    """Intervals per (family, protocol); all-traffic rules open TCP and UDP entirely too.
+
+    Within one (family, protocol) either every entry has a span or none does."""
+    out: dict[tuple[int, str], list[tuple[_Span, EffectiveEntry]]] = {}
     for entry in entries:
         family = entry.family
+        span: _Span
         if entry.protocol == "-1":
             for name in ("-1", "tcp", "udp"):
-                span = (None, None) if name == "-1" else (0, 65535)
-                out.setdefault((family, name), []).append((*span, entry))
+                span = None if name == "-1" else (0, 65535)
+                out.setdefault((family, name), []).append((span, entry))
         elif entry.protocol in PORTED:
-            out.setdefault((family, entry.protocol), []).append(
-                (entry.from_port, entry.to_port, entry)
-            )
+            span = (entry.from_port, entry.to_port)
+            out.setdefault((family, entry.protocol), []).append((span, entry))
         elif entry.protocol in ICMP:
             span = (0, 255) if entry.from_port == -1 else (entry.from_port, entry.from_port)
-            out.setdefault((family, entry.protocol), []).append((*span, entry))
+            out.setdefault((family, entry.protocol), []).append((span, entry))
         else:
-            out.setdefault((family, entry.protocol), []).append((None, None, entry))
+            out.setdefault((family, entry.protocol), []).append((None, entry))
     return out
 
 
-def _merge(items: list) -> list[tuple[int | None, int | None, list[EffectiveEntry]]]:
+def _merge(
+    items: list[tuple[_Span, EffectiveEntry]],
+) -> list[tuple[int | None, int | None, list[EffectiveEntry]]]:
     """Maximal ranges (overlapping or adjacent intervals joined), with their entries."""
-    if items[0][0] is None:
-        return [(None, None, [e for _, _, e in items])]
-    merged: list[list] = []
-    for begin, end, entry in sorted(items, key=lambda x: (x[0], x[1])):
-        if merged and begin <= merged[-1][1] + 1:
-            merged[-1][1] = max(merged[-1][1], end)
-            merged[-1][2].append(entry)
+    spans = [(span, entry) for span, entry in items if span is not None]
+    if not spans:  # a protocol without ports: one range holding every entry
+        return [(None, None, [entry for _, entry in items])]
+    merged: list[tuple[int | None, int | None, list[EffectiveEntry]]] = []
+    last_end = -2
+    for (begin, end), entry in sorted(spans, key=lambda item: item[0]):
+        if merged and begin <= last_end + 1:
+            first, _, joined = merged[-1]
+            joined.append(entry)
+            last_end = max(last_end, end)
+            merged[-1] = (first, last_end, joined)
         else:
-            merged.append([begin, end, [entry]])
-    return [(b, e, entries) for b, e, entries in merged]
+            merged.append((begin, end, [entry]))
+            last_end = end
+    return merged
 
 
 def _severity(ranges: list[OpenPortRange], exposed: bool) -> str:

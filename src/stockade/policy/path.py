@@ -118,25 +118,25 @@ def _locate(snapshot: Snapshot, text: str, role: Role, out: list[Blocker]) -> En
             )
         return end
     if text.startswith("eni-"):
-        eni = snapshot.interface_by_id.get(text)
-        if eni is None:
+        named = snapshot.interface_by_id.get(text)
+        if named is None:
             out.append(_not_found(role, text, "InvalidNetworkInterfaceID.NotFound", "interface"))
             return End(text, kind=EndKind.MISSING)
-        return End(text, eni, _instance_of(snapshot, eni), kind=EndKind.BY_ID)
+        return End(text, named, _instance_of(snapshot, named), kind=EndKind.BY_ID)
     instance = snapshot.instance_by_id.get(text)
     if instance is None:
         out.append(_not_found(role, text, "InvalidInstanceID.NotFound", "instance"))
         return End(text, kind=EndKind.MISSING)
-    eni = snapshot.interface_by_id.get(instance.primary_eni_id)
-    if eni is None:
+    primary = snapshot.interface_by_id.get(instance.primary_eni_id)
+    if primary is None:
         attached = snapshot.interfaces_of(instance.instance_id)
-        eni = attached[0] if attached else None
-    if eni is None:
+        primary = attached[0] if attached else None
+    if primary is None:
         problem = EndProblem.NOT_ATTACHED if instance.is_running else EndProblem.NOT_RUNNING
         message = f"instance {text} is {instance.state} and has no network interface"
         out.append(blocker(END_REASON[role, problem], text, "instance", message))
         return End(text, instance=instance, kind=EndKind.MISSING)
-    return End(text, eni, instance, kind=EndKind.BY_ID)
+    return End(text, primary, instance, kind=EndKind.BY_ID)
 
 
 def _instance_of(snapshot: Snapshot, eni: NetworkInterface) -> Instance | None:
@@ -158,7 +158,9 @@ def _state_blockers(snapshot: Snapshot, eni: NetworkInterface, role: Role) -> li
     return [blocker(reason, eni.instance_id, "instance", message, remedy=remedy)]
 
 
-def _pick_address(end: End, family: int, prefer_public: bool, role: Role, out: list) -> None:
+def _pick_address(
+    end: End, family: int, prefer_public: bool, role: Role, out: list[Blocker]
+) -> None:
     """Choose the address of an end named by id: public when the other end is external."""
     eni = end.eni
     assert eni is not None

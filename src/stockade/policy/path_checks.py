@@ -157,7 +157,12 @@ def _destination_public(leg: Leg) -> Blocker | None:
 
 
 def _special_range(
-    check: Check, ranges, which: str, at: NetworkInterface, value: int, leg: Leg
+    check: Check,
+    ranges: tuple[tuple[int, int], ...],
+    which: str,
+    at: NetworkInterface,
+    value: int,
+    leg: Leg,
 ) -> Blocker | None:
     """IPv4 private (RFC 1918) or shared (RFC 6598) addresses never cross a gateway."""
     if leg.family != 4 or not in_ranges(value, ranges):

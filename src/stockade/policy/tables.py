@@ -7,13 +7,15 @@ direction's rules are a union of rectangles, and the question "allowed, and by w
 rule?" is "which rectangles contain the point, and which has the lowest index?".
 
 The compiled form (reference analysis-and-audit.md §5.3) cuts the service axis into
-elementary segments (*rows*) at every rule boundary and, per row, the address axis into
-runs labelled with the lowest matching entry (or -1). All rows of all tables are packed
-into one sorted array ``row << 32 | address_start``. A lookup for millions of packets is
-one ``np.searchsorted`` over the (small) row starts, then a branch-free binary search
-bounded to the packet's row, vectorised over all packets: a few NumPy passes, whatever
-the number of rules. All-traffic rules live in a separate address-only layer (they would
-otherwise repeat in every row); measured choices are in bench/decide.py.
+*rows* — services painted alike — and, per row, the address axis into runs labelled with
+the lowest matching entry (or -1); the cutting is :func:`stockade.policy.paint.paint`'s
+(inclusive bounds, lowest label wins), shared with the data plane and the flow-log cells.
+All rows of all tables are packed into one sorted array ``row << 32 | address_start``.
+A lookup for millions of packets is one ``np.searchsorted`` over the (small) row starts,
+then a branch-free binary search bounded to the packet's row, vectorised over all
+packets: a few NumPy passes, whatever the number of rules. All-traffic rules live in a
+separate address-only layer (they would otherwise repeat in every row); measured choices
+are in bench/decide.py.
 
 IPv6 addresses do not fit in 32 bits, so they are first replaced by their *rank* among all
 IPv6 rule boundaries (one more ``searchsorted`` over 16-byte keys); the tables then work
@@ -24,6 +26,7 @@ Tables are shared between interfaces with the same set of groups (same entries).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +34,7 @@ import numpy as np
 from stockade.domain import protocols
 from stockade.policy.addressing import SPACE
 from stockade.policy.effective import EffectiveEntry
+from stockade.policy.paint import Rect, Run, paint, paint_runs, segment_starts
 
 SERVICE_SPACE = 1 << 24
 _TCP, _UDP, _ICMP, _ICMP6 = 6, 17, 1, 58
@@ -154,57 +158,58 @@ class TableBuilder:
 
     def __init__(self, family: int) -> None:
         self.family = family
-        self._atoms: list[list[tuple[int, int, int, int, int]]] = []
+        self._rects: list[list[Rect]] = []
         self._ids: dict[object, int] = {}
 
     def add(self, key: object, entries: tuple[EffectiveEntry, ...]) -> int:
         """Register the table of ``entries`` (this family's only); returns its table id."""
         if key in self._ids:
             return self._ids[key]
-        atoms = []
+        rects = []
         for label, entry in enumerate(entries):
             family, lo, hi = entry.bounds
             if family == self.family:
                 s_lo, s_hi = service_range(entry.protocol, entry.from_port, entry.to_port)
-                atoms.append((s_lo, s_hi, lo, hi + 1, label))
-        self._ids[key] = len(self._atoms)
-        self._atoms.append(atoms)
+                rects.append(Rect(s_lo, s_hi, lo, hi, label))
+        self._ids[key] = len(self._rects)
+        self._rects.append(rects)
         return self._ids[key]
 
     def build(self) -> FamilyTables:
         boundaries = None
         space = SPACE[self.family]
-        atom_sets = self._atoms
+        rect_sets = self._rects
         if self.family == 6:
-            points = {0}
-            for atoms in atom_sets:
-                for a in atoms:
-                    points.add(a[2])
-                    if a[3] < space:
-                        points.add(a[3])
-            ordered = sorted(points)
+            ordered = segment_starts(((r.a_lo, r.a_hi) for t in rect_sets for r in t), space)
             rank = {p: i for i, p in enumerate(ordered)}
+            rank[space] = len(ordered)
+            rect_sets = [
+                [r._replace(a_lo=rank[r.a_lo], a_hi=rank[r.a_hi + 1] - 1) for r in t]
+                for t in rect_sets
+            ]
             space = len(ordered)
-            rank[SPACE[6]] = space
-            atom_sets = [[(a, b, rank[c], rank[d], e) for a, b, c, d, e in t] for t in atom_sets]
             boundaries = int_to_bytes16(ordered)
-        wide = [[a for a in t if a[0] == 0 and a[1] == SERVICE_SPACE - 1] for t in atom_sets]
-        narrow = [[a for a in t if not (a[0] == 0 and a[1] == SERVICE_SPACE - 1)]
-                  for t in atom_sets]
+        wide = [[r for r in t if _all_services(r)] for t in rect_sets]
+        narrow = [[r for r in t if not _all_services(r)] for t in rect_sets]
         return FamilyTables(_pack(narrow, space, True), _pack(wide, space, False), boundaries)
 
 
-def _pack(atom_sets: list[list[tuple[int, int, int, int, int]]], space: int, by_service: bool):
+def _all_services(rect: Rect) -> bool:
+    return rect.s_lo == 0 and rect.s_hi == SERVICE_SPACE - 1
+
+
+def _pack(rect_sets: list[list[Rect]], space: int, by_service: bool) -> Layer:
     """Pack tables into one :class:`Layer` (``by_service``: 2-D, else address only)."""
     service_keys: list[np.ndarray] = []
     keys: list[np.ndarray] = []
     labels: list[np.ndarray] = []
     lengths: list[int] = []
-    for table_id, atoms in enumerate(atom_sets or [[]]):
+    for table_id, rects in enumerate(rect_sets or [[]]):
         if by_service:
-            rows, runs = _table(atoms, space)
+            rows, runs = _table(rects, space)
         else:
-            rows, runs = np.zeros(1, np.uint64), [_paint_atoms(atoms, space)]
+            rows = np.zeros(1, np.uint64)
+            runs = [_address_runs(paint_runs((r.a_lo, r.a_hi, r.label) for r in rects), space)]
         service_keys.append((np.uint64(table_id) << np.uint64(24)) | rows)
         for run_starts, run_labels in runs:
             keys.append((np.uint64(len(lengths)) << np.uint64(32)) | run_starts)
@@ -214,54 +219,44 @@ def _pack(atom_sets: list[list[tuple[int, int, int, int, int]]], space: int, by_
     keys.append(np.full(1 << steps, np.iinfo(np.uint64).max, np.uint64))
     row_begin = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
     return Layer(np.concatenate(service_keys) if by_service else None, row_begin,
-                 np.concatenate(keys), np.concatenate(labels), steps, not any(atom_sets))
-
-
-def _paint_atoms(atoms, space: int) -> tuple[np.ndarray, np.ndarray]:
-    atoms = sorted(atoms, key=lambda a: -a[4])
-    return _paint(np.array([a[2] for a in atoms], np.int64),
-                  np.array([a[3] for a in atoms], np.int64),
-                  np.array([a[4] for a in atoms], np.int32), space)
+                 np.concatenate(keys), np.concatenate(labels), steps, not any(rect_sets))
 
 
 def _table(
-    atoms: list[tuple[int, int, int, int, int]], space: int
+    rects: list[Rect], space: int
 ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
-    """Rows (service starts) and, per row, the labelled address runs of one table."""
-    if not atoms:
-        return np.zeros(1, np.uint64), [(np.zeros(1, np.uint64), np.full(1, -1, np.int32))]
-    # Paint highest label first so the lowest label covering a segment wins.
-    atoms = sorted(atoms, key=lambda a: -a[4])
-    arr = np.array([a[:2] for a in atoms], dtype=np.int64)
-    s_lo, s_hi = arr[:, 0], arr[:, 1]
-    a_lo = np.array([a[2] for a in atoms], dtype=np.int64)
-    a_hi = np.array([a[3] for a in atoms], dtype=np.int64)
-    label = np.array([a[4] for a in atoms], dtype=np.int32)
-    cuts = np.unique(np.concatenate(([0], s_lo, s_hi[s_hi + 1 < SERVICE_SPACE] + 1)))
+    """Rows (service starts, from 0) and, per row, the labelled address runs of one table;
+    the services no rule covers are rows of a single unlabelled run."""
+    empty = _address_runs((), space)
+    starts: list[int] = []
     runs: list[tuple[np.ndarray, np.ndarray]] = []
-    seen: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
-    for start in cuts:
-        active = np.flatnonzero((s_lo <= start) & (s_hi >= start))
-        signature = active.tobytes()
-        if signature not in seen:
-            seen[signature] = _paint(a_lo[active], a_hi[active], label[active], space)
-        runs.append(seen[signature])
-    return cuts.astype(np.uint64), runs
+    next_service = 0
+    for row in paint(rects):
+        if row.s_lo > next_service:
+            starts.append(next_service)
+            runs.append(empty)
+        starts.append(row.s_lo)
+        runs.append(_address_runs(row.runs, space))
+        next_service = row.s_hi + 1
+    if next_service < SERVICE_SPACE or not starts:
+        starts.append(next_service if starts else 0)
+        runs.append(empty)
+    return np.array(starts, np.uint64), runs
 
 
-def _paint(
-    lo: np.ndarray, hi: np.ndarray, label: np.ndarray, space: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Address runs ``[start, next start)`` labelled with the lowest covering label."""
-    if len(label) == 0:
-        return np.zeros(1, np.uint64), np.full(1, -1, np.int32)
-    points = sorted({0, *lo.tolist(), *(h for h in hi.tolist() if h < space)})
-    index = {p: i for i, p in enumerate(points)}
-    segment = np.full(len(points), -1, np.int32)
-    for first, end, lab in zip(lo.tolist(), hi.tolist(), label.tolist(), strict=True):
-        segment[index[first]: index.get(end, len(points))] = lab
-    keep = np.ones(len(points), bool)
-    keep[1:] = segment[1:] != segment[:-1]
-    starts = np.array(points, dtype=np.uint64)[keep]
-    return starts, segment[keep]
-
+def _address_runs(painted: Sequence[Run], space: int) -> tuple[np.ndarray, np.ndarray]:
+    """Painted runs as a row: run starts from address 0 and their labels, gaps ``-1``."""
+    starts: list[int] = []
+    labels: list[int] = []
+    end = 0
+    for first, last, label in painted:
+        if first > end:
+            starts.append(end)
+            labels.append(-1)
+        starts.append(first)
+        labels.append(label)
+        end = last + 1
+    if not starts or end < space:
+        starts.append(end)
+        labels.append(-1)
+    return np.array(starts, np.uint64), np.array(labels, np.int32)

@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import boto3  # type: ignore[import-untyped]
-from botocore.config import Config  # type: ignore[import-untyped]
-from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from stockade.domain.errors import CODES, AwsError
+from stockade.shapes.fields import Node, Origin, answer
 
 
 def make_client(endpoint: str, account: str, region: str) -> Any:
@@ -41,6 +42,15 @@ class Remote:
 
     def __init__(self, client: Any, account: str, region: str) -> None:
         self.client, self.account, self.region = client, account, region
+
+    @property
+    def origin(self) -> Origin:
+        return Origin(self.region, self.account)
+
+    def read(self, shape: Any, operation: str) -> Node:
+        """A shape of ``operation``'s answer, for the lenient readers in
+        :mod:`stockade.shapes` (one reader for the import and the client)."""
+        return answer(shape, f"the {operation} answer")
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
         """``client.<operation>(**params)`` with ``None`` parameters left out."""

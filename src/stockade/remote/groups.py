@@ -8,7 +8,6 @@ from typing import Any
 from stockade.domain.permissions import IpPermission
 from stockade.domain.security_group import PeerKind, SecurityGroup, SecurityGroupRule
 from stockade.domain.tags import Tags
-from stockade.remote import convert
 from stockade.remote.client import Remote
 from stockade.service.contracts import (
     GroupDetail,
@@ -18,10 +17,52 @@ from stockade.service.contracts import (
     StaleGroup,
     pick_by_name,
 )
+from stockade.shapes import read_groups, tag_list
 
 
 def _group_filter(group_ids: Iterable[str]) -> list[dict[str, Any]]:
     return [{"Name": "group-id", "Values": list(group_ids)}]
+
+
+def _group(remote: Remote, shape: dict[str, Any]) -> SecurityGroup:
+    return read_groups.security_group(remote.read(shape, "describe_security_groups"), remote.origin)
+
+
+def _rule(remote: Remote, shape: dict[str, Any], operation: str) -> SecurityGroupRule:
+    return read_groups.security_group_rule(remote.read(shape, operation), remote.origin)
+
+
+def permission_params(perm: IpPermission) -> dict[str, Any]:
+    """A domain IpPermission as boto3's ``IpPermissions`` element (a description given as
+    ``""`` is sent: it clears one)."""
+
+    def described(key: str, value: Any, desc: str | None) -> dict[str, Any]:
+        return {key: value, **({"Description": desc} if desc is not None else {})}
+
+    out: dict[str, Any] = {"IpProtocol": perm.ip_protocol}
+    if perm.from_port is not None:
+        out["FromPort"] = perm.from_port
+    if perm.to_port is not None:
+        out["ToPort"] = perm.to_port
+    out["IpRanges"] = [described("CidrIp", c, d) for c, d in perm.ip_ranges]
+    out["Ipv6Ranges"] = [described("CidrIpv6", c, d) for c, d in perm.ipv6_ranges]
+    out["PrefixListIds"] = [described("PrefixListId", p, d) for p, d in perm.prefix_list_ids]
+    out["UserIdGroupPairs"] = [
+        {
+            k: v
+            for k, v in (
+                ("GroupId", g.group_id),
+                ("GroupName", g.group_name),
+                ("UserId", g.user_id),
+                ("VpcId", g.vpc_id),
+                ("VpcPeeringConnectionId", g.vpc_peering_connection_id),
+                ("Description", g.description),
+            )
+            if v is not None
+        }
+        for g in perm.groups
+    ]
+    return out
 
 
 class RemoteGroupService(Remote):
@@ -35,16 +76,13 @@ class RemoteGroupService(Remote):
         for shape in self.pages(
             "describe_security_group_rules", "SecurityGroupRules", Filters=filters
         ):
-            rule = convert.security_group_rule(shape)
+            rule = _rule(self, shape, "describe_security_group_rules")
             out.setdefault(rule.group_id, []).append(rule)
         return out
 
     def _details(self, shapes: list[dict[str, Any]], all_groups: bool) -> list[GroupDetail]:
         rules = self._rules(None if all_groups else [s["GroupId"] for s in shapes])
-        return [
-            GroupDetail(convert.security_group(s, self.region), tuple(rules.get(s["GroupId"], ())))
-            for s in shapes
-        ]
+        return [GroupDetail(_group(self, s), tuple(rules.get(s["GroupId"], ()))) for s in shapes]
 
     def create(
         self,
@@ -53,7 +91,7 @@ class RemoteGroupService(Remote):
         vpc_id: str | None = None,
         tags: Tags = (),
     ) -> GroupDetail:
-        specs = [{"ResourceType": "security-group", "Tags": convert.tag_list(tags)}]
+        specs = [{"ResourceType": "security-group", "Tags": tag_list(tags)}]
         created = self.call(
             "create_security_group",
             GroupName=name,
@@ -94,7 +132,7 @@ class RemoteGroupService(Remote):
             return self.get(name_or_id)
         filters = [{"Name": "vpc-id", "Values": [vpc_id]}] if vpc_id else None
         shapes = self.pages("describe_security_groups", "SecurityGroups", Filters=filters)
-        groups: list[SecurityGroup] = [convert.security_group(s, self.region) for s in shapes]
+        groups: list[SecurityGroup] = [_group(self, s) for s in shapes]
         return self.get(pick_by_name(groups, name_or_id, vpc_id).group_id)
 
     def references(self, group_ids: Sequence[str]) -> list[GroupReference]:
@@ -151,15 +189,15 @@ class RemoteRuleService(Remote):
         tags: Tags = (),
     ) -> list[SecurityGroupRule]:
         operation = "authorize_security_group_" + ("egress" if egress else "ingress")
-        specs = [{"ResourceType": "security-group-rule", "Tags": convert.tag_list(tags)}]
+        specs = [{"ResourceType": "security-group-rule", "Tags": tag_list(tags)}]
         result = self.call(
             operation,
             GroupId=group_id,
             GroupName=group_name,
-            IpPermissions=[convert.permission_params(p) for p in perms],
+            IpPermissions=[permission_params(p) for p in perms],
             TagSpecifications=specs if tags else None,
         )
-        return [convert.security_group_rule(r) for r in result.get("SecurityGroupRules", [])]
+        return [_rule(self, r, operation) for r in result.get("SecurityGroupRules", [])]
 
     def revoke(
         self,
@@ -174,13 +212,16 @@ class RemoteRuleService(Remote):
             operation,
             GroupId=group_id,
             GroupName=group_name,
-            IpPermissions=[convert.permission_params(p) for p in perms] or None,
+            IpPermissions=[permission_params(p) for p in perms] or None,
             SecurityGroupRuleIds=list(rule_ids) or None,
         )
         revoked = tuple(
-            convert.security_group_rule(r) for r in result.get("RevokedSecurityGroupRules", [])
+            _rule(self, r, operation) for r in result.get("RevokedSecurityGroupRules", [])
         )
-        unknown = tuple(convert.permission(p) for p in result.get("UnknownIpPermissions", []))
+        unknown = tuple(
+            read_groups.ip_permission(self.read(p, operation))
+            for p in result.get("UnknownIpPermissions", [])
+        )
         return RevokeResult(revoked, unknown)
 
     def modify(self, group_id: str, updates: Sequence[RuleUpdate]) -> None:
@@ -217,7 +258,7 @@ class RemoteRuleService(Remote):
             operation,
             GroupId=group_id,
             GroupName=group_name,
-            IpPermissions=[convert.permission_params(p) for p in perms] or None,
+            IpPermissions=[permission_params(p) for p in perms] or None,
             SecurityGroupRuleDescriptions=[
                 {"SecurityGroupRuleId": rid, **({"Description": d} if d is not None else {})}
                 for rid, d in descriptions
@@ -234,4 +275,4 @@ class RemoteRuleService(Remote):
             SecurityGroupRuleIds=list(rule_ids) or None,
             Filters=_group_filter(group_ids) if group_ids and not rule_ids else None,
         )
-        return [convert.security_group_rule(s) for s in shapes]
+        return [_rule(self, s, "describe_security_group_rules") for s in shapes]

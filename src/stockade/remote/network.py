@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.tags import Tags
-from stockade.remote import convert
 from stockade.remote.client import Remote
+from stockade.shapes import read_network, tag_list
 
 
 def _specs(kind: str, tags: Tags) -> list[dict] | None:
-    return [{"ResourceType": kind, "Tags": convert.tag_list(tags)}] if tags else None
+    return [{"ResourceType": kind, "Tags": tag_list(tags)}] if tags else None
 
 
 class RemoteNetworkService(Remote):
@@ -29,14 +29,16 @@ class RemoteNetworkService(Remote):
             InstanceTenancy=instance_tenancy,
             TagSpecifications=_specs("vpc", tags),
         )["Vpc"]
-        return convert.vpc(shape, self.region)
+        return read_network.vpc(self.read(shape, "create_vpc"), self.origin)
 
     def create_default_vpc(self) -> Vpc:
-        return convert.vpc(self.call("create_default_vpc")["Vpc"], self.region)
+        shape = self.call("create_default_vpc")["Vpc"]
+        return read_network.vpc(self.read(shape, "create_default_vpc"), self.origin)
 
     def list_vpcs(self, vpc_ids: list[str] | None = None) -> list[Vpc]:
         return [
-            convert.vpc(v, self.region) for v in self.pages("describe_vpcs", "Vpcs", VpcIds=vpc_ids)
+            read_network.vpc(self.read(v, "describe_vpcs"), self.origin)
+            for v in self.pages("describe_vpcs", "Vpcs", VpcIds=vpc_ids)
         ]
 
     def get_vpc(self, vpc_id: str) -> Vpc:
@@ -65,11 +67,11 @@ class RemoteNetworkService(Remote):
             Ipv6CidrBlock=ipv6_cidr_block,
             TagSpecifications=_specs("subnet", tags),
         )["Subnet"]
-        return convert.subnet(shape, self.region)
+        return read_network.subnet(self.read(shape, "create_subnet"), self.origin)
 
     def list_subnets(self, subnet_ids: list[str] | None = None) -> list[Subnet]:
         items = self.pages("describe_subnets", "Subnets", SubnetIds=subnet_ids)
-        return [convert.subnet(s, self.region) for s in items]
+        return [read_network.subnet(self.read(s, "describe_subnets"), self.origin) for s in items]
 
     def available_ip_counts(self, subnet_ids: list[str] | None = None) -> dict[str, int]:
         items = self.pages("describe_subnets", "Subnets", SubnetIds=subnet_ids)
@@ -96,13 +98,18 @@ class RemoteNetworkService(Remote):
         shape = self.call(
             "create_internet_gateway", TagSpecifications=_specs("internet-gateway", tags)
         )["InternetGateway"]
-        return convert.internet_gateway(shape, self.region)
+        return read_network.internet_gateway(
+            self.read(shape, "create_internet_gateway"), self.origin
+        )
 
     def list_internet_gateways(self, igw_ids: list[str] | None = None) -> list[InternetGateway]:
         items = self.pages(
             "describe_internet_gateways", "InternetGateways", InternetGatewayIds=igw_ids
         )
-        return [convert.internet_gateway(g, self.region) for g in items]
+        return [
+            read_network.internet_gateway(self.read(g, "describe_internet_gateways"), self.origin)
+            for g in items
+        ]
 
     def attach_internet_gateway(self, igw_id: str, vpc_id: str) -> None:
         self.call("attach_internet_gateway", InternetGatewayId=igw_id, VpcId=vpc_id)

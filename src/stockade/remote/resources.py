@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from stockade.domain.instance import InstanceState
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
 from stockade.domain.tags import Tags
-from stockade.remote import convert
 from stockade.remote.client import Remote
 from stockade.service.contracts import (
     Entry,
@@ -19,6 +17,7 @@ from stockade.service.contracts import (
     StateChange,
     TrackingRequest,
 )
+from stockade.shapes import read_instances, read_network, tag_list
 
 
 def _entries(values: Sequence[Entry]) -> list[dict[str, str]] | None:
@@ -27,7 +26,7 @@ def _entries(values: Sequence[Entry]) -> list[dict[str, str]] | None:
 
 
 def _specs(kind: str, tags: Tags) -> list[dict[str, Any]]:
-    return [{"ResourceType": kind, "Tags": convert.tag_list(tags)}] if tags else []
+    return [{"ResourceType": kind, "Tags": tag_list(tags)}] if tags else []
 
 
 def _tracking(t: TrackingRequest | None) -> dict[str, int] | None:
@@ -48,7 +47,10 @@ class RemotePrefixListService(Remote):
         entries = self.pages(
             "get_managed_prefix_list_entries", "Entries", PrefixListId=shape["PrefixListId"]
         )
-        return convert.prefix_list(shape, self.region, list(entries))
+        listed = self.read({"Entries": list(entries)}, "get_managed_prefix_list_entries")
+        return read_network.prefix_list(
+            self.read(shape, "describe_managed_prefix_lists"), self.origin, listed
+        )
 
     def create(
         self,
@@ -83,7 +85,8 @@ class RemotePrefixListService(Remote):
             PrefixListId=prefix_list_id,
             TargetVersion=version,
         )
-        return [convert.prefix_list_entry(e) for e in shapes]
+        listed = self.read({"Entries": list(shapes)}, "get_managed_prefix_list_entries")
+        return list(read_network.prefix_list_entries(listed, None))
 
     def modify(
         self,
@@ -107,7 +110,8 @@ class RemotePrefixListService(Remote):
 
     def delete(self, prefix_list_id: str) -> PrefixList:
         shape = self.call("delete_managed_prefix_list", PrefixListId=prefix_list_id)
-        return convert.prefix_list(shape["PrefixList"], self.region, [])
+        answer = self.read(shape["PrefixList"], "delete_managed_prefix_list")
+        return read_network.prefix_list(answer, self.origin, None)
 
 
 class RemoteInterfaceService(Remote):
@@ -133,7 +137,9 @@ class RemoteInterfaceService(Remote):
             Ipv6AddressCount=ipv6_count,
             TagSpecifications=_specs("network-interface", tags) or None,
         )["NetworkInterface"]
-        return convert.network_interface(shape, self.region)
+        return read_instances.network_interface(
+            self.read(shape, "create_network_interface"), self.origin
+        )
 
     def describe(self, eni_ids: Sequence[str] = ()) -> list[NetworkInterface]:
         shapes = self.pages(
@@ -141,7 +147,12 @@ class RemoteInterfaceService(Remote):
             "NetworkInterfaces",
             NetworkInterfaceIds=list(eni_ids) or None,
         )
-        return [convert.network_interface(s, self.region) for s in shapes]
+        return [
+            read_instances.network_interface(
+                self.read(s, "describe_network_interfaces"), self.origin
+            )
+            for s in shapes
+        ]
 
     def delete(self, eni_id: str) -> None:
         self.call("delete_network_interface", NetworkInterfaceId=eni_id)
@@ -182,19 +193,10 @@ class RemoteInstanceService(Remote):
     def _details(self, reservations: list[dict[str, Any]]) -> list[InstanceDetail]:
         out = []
         for reservation in reservations:
-            for shape in reservation["Instances"]:
-                inst = convert.instance(
-                    shape, self.region, reservation["ReservationId"], reservation["OwnerId"]
-                )
-                zone = inst.availability_zone
-                enis = tuple(
-                    replace(
-                        convert.network_interface(e, self.region, zone),
-                        instance_id=inst.instance_id,
-                    )
-                    for e in shape.get("NetworkInterfaces", [])
-                )
-                out.append(InstanceDetail(inst, enis))
+            node = self.read(reservation, "describe_instances")
+            for shape in node.items("Instances"):
+                inst, enis = read_instances.instance(shape, node, self.origin)
+                out.append(InstanceDetail(inst, tuple(eni for eni, _ in enis)))
         return out
 
     def run(self, request: LaunchRequest) -> list[InstanceDetail]:
@@ -292,7 +294,7 @@ class RemoteTagService(Remote):
     """:class:`stockade.service.tags.TagService`, over the EC2 API."""
 
     def create_tags(self, resource_ids: Sequence[str], tags: Tags) -> None:
-        self.call("create_tags", Resources=list(resource_ids), Tags=convert.tag_list(tags))
+        self.call("create_tags", Resources=list(resource_ids), Tags=tag_list(tags))
 
     def delete_tags(
         self, resource_ids: Sequence[str], tags: Sequence[tuple[str, str | None]] = ()

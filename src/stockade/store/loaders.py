@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, ColumnElement, Connection, Row, Select, Table, select
+from sqlalchemy import Column, ColumnElement, Connection, Select, Table, select
 
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
@@ -27,6 +27,7 @@ from stockade.domain.tags import Tags
 from stockade.store import mapping
 from stockade.store import schema as s
 from stockade.store.batching import chunks
+from stockade.store.mapping import AnyRow
 
 T = TypeVar("T")
 Where = ColumnElement[bool]
@@ -55,7 +56,7 @@ def _parts(where: Wheres) -> Sequence[Where]:
     return where if isinstance(where, list | tuple) else (where,)
 
 
-def _in_order(parts: list[list[Row[Any]]]) -> list[Row[Any]]:
+def _in_order(parts: list[Sequence[AnyRow]]) -> Sequence[AnyRow]:
     """Rows of several queries (each ordered by ``seq``) as one list ordered by ``seq``."""
     if len(parts) == 1:
         return parts[0]
@@ -80,9 +81,10 @@ def _load(
     conn: Connection,
     table: Table,
     where: Wheres,
-    build: Callable[[Row[Any], mapping.TagIndex], T],
+    build: Callable[[AnyRow, mapping.TagIndex], T],
 ) -> list[T]:
-    found, tags = [], {}
+    found: list[Sequence[AnyRow]] = []
+    tags: dict[str, Tags] = {}
     for part in _parts(where):
         rows = conn.execute(select(table).where(part).order_by(table.c.seq)).all()
         if rows:
@@ -112,7 +114,8 @@ def load_groups(conn: Connection, where: Wheres) -> list[SecurityGroup]:
 def load_rules(conn: Connection, where: Wheres) -> list[SecurityGroupRule]:
     r = s.sg_rules
     columns = [r.c[name] for name in mapping.RULE_COLUMNS]
-    found, tags = [], {}
+    found: list[Sequence[AnyRow]] = []
+    tags: dict[str, Tags] = {}
     for part in _parts(where):
         rows = conn.execute(select(*columns, r.c.seq).where(part).order_by(r.c.seq)).all()
         if rows:
@@ -138,7 +141,7 @@ def load_prefix_lists(conn: Connection, where: Where) -> list[PrefixList]:
             ple.c.prefix_list_id.in_(ids_where(pl, where)), ple.c.last_version.is_(None)
         )
     ).all()
-    by_list: dict[str, list[Row[Any]]] = {}
+    by_list: dict[str, list[AnyRow]] = {}
     for entry in entry_rows:
         by_list.setdefault(entry.prefix_list_id, []).append(entry)
     tags = tags_where(conn, pl, where)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from sqlalchemy import Row
+if TYPE_CHECKING:
+    from sqlalchemy import Row
 
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import ConnectionTracking, NetworkInterface
@@ -30,11 +31,15 @@ from stockade.domain.tags import Tags
 
 Values = dict[str, Any]
 TagIndex = Mapping[str, Tags]
+#: A result row of any width. SQLAlchemy 2.1 types a row by its columns (``Row[Any]`` is a
+#: one-column row); these rows come from ``select(table)`` or a few named columns. A string,
+#: so it is never evaluated at run time.
+AnyRow: TypeAlias = "Row[*tuple[Any, ...]]"
 
 NO_TAGS: Tags = ()
 
 
-def tag_index(rows: Iterable[Row[Any]]) -> dict[str, Tags]:
+def tag_index(rows: Iterable[AnyRow]) -> dict[str, Tags]:
     """Group (resource_id, key, value) rows into each resource's tags, sorted by key."""
     grouped: dict[str, list[tuple[str, str]]] = {}
     for resource_id, key, value in rows:
@@ -56,7 +61,7 @@ def _values(obj: object, columns: tuple[tuple[str, str], ...]) -> Values:
     return {column: getattr(obj, name) for name, column in columns}
 
 
-def _fields(row: Row[Any], columns: tuple[tuple[str, str], ...]) -> Values:
+def _fields(row: AnyRow, columns: tuple[tuple[str, str], ...]) -> Values:
     values = row._mapping
     return {name: values[column] for name, column in columns}
 
@@ -78,7 +83,7 @@ def vpc_values(vpc: Vpc) -> Values:
     return _values(vpc, _VPC)
 
 
-def vpc_from(row: Row[Any], tags: TagIndex) -> Vpc:
+def vpc_from(row: AnyRow, tags: TagIndex) -> Vpc:
     return Vpc(**_fields(row, _VPC), tags=tags.get(row.vpc_id, NO_TAGS))
 
 
@@ -86,7 +91,7 @@ def subnet_values(subnet: Subnet) -> Values:
     return _values(subnet, _SUBNET)
 
 
-def subnet_from(row: Row[Any], tags: TagIndex) -> Subnet:
+def subnet_from(row: AnyRow, tags: TagIndex) -> Subnet:
     return Subnet(**_fields(row, _SUBNET), tags=tags.get(row.subnet_id, NO_TAGS))
 
 
@@ -94,7 +99,7 @@ def igw_values(igw: InternetGateway) -> Values:
     return _values(igw, _IGW)
 
 
-def igw_from(row: Row[Any], tags: TagIndex) -> InternetGateway:
+def igw_from(row: AnyRow, tags: TagIndex) -> InternetGateway:
     return InternetGateway(**_fields(row, _IGW), tags=tags.get(row.igw_id, NO_TAGS))
 
 
@@ -110,7 +115,7 @@ def name_key(name: str) -> str:
     return name.lower()
 
 
-def group_from(row: Row[Any], tags: TagIndex) -> SecurityGroup:
+def group_from(row: AnyRow, tags: TagIndex) -> SecurityGroup:
     return SecurityGroup(**_fields(row, _GROUP), tags=tags.get(row.group_id, NO_TAGS))
 
 
@@ -193,13 +198,13 @@ def prefix_list_values(pl: PrefixList) -> Values:
     return _values(pl, _PREFIX_LIST)
 
 
-def entries_from(rows: Iterable[Row[Any]]) -> tuple[PrefixListEntry, ...]:
+def entries_from(rows: Iterable[AnyRow]) -> tuple[PrefixListEntry, ...]:
     """Entries in their canonical (sorted) order, whatever order they were written in."""
     return tuple(sorted(PrefixListEntry(r.cidr, r.description) for r in rows))
 
 
 def prefix_list_from(
-    row: Row[Any], entries: tuple[PrefixListEntry, ...], tags: TagIndex
+    row: AnyRow, entries: tuple[PrefixListEntry, ...], tags: TagIndex
 ) -> PrefixList:
     return PrefixList(
         **_fields(row, _PREFIX_LIST),
@@ -217,7 +222,7 @@ def interface_values(eni: NetworkInterface) -> Values:
 
 
 def interface_from(
-    row: Row[Any],
+    row: AnyRow,
     group_ids: Sequence[str],
     ipv6_addresses: Sequence[str],
     tags: TagIndex,
@@ -235,7 +240,7 @@ def instance_values(instance: Instance) -> Values:
     return {**_values(instance, _INSTANCE), "state": instance.state.value}
 
 
-def instance_from(row: Row[Any], tags: TagIndex) -> Instance:
+def instance_from(row: AnyRow, tags: TagIndex) -> Instance:
     return Instance(
         **_fields(row, _INSTANCE),
         state=InstanceState(row.state),

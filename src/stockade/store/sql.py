@@ -30,17 +30,23 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, select, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import Connection, Engine, bindparam, select, text
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import StaticPool
 
 from stockade.domain.scope import Scope
 from stockade.store import migrations
 from stockade.store import schema as s
+from stockade.store.engines import (
+    SQLITE_BEGIN,
+    SQLITE_BUSY_TIMEOUT_S,
+    database_url,
+    is_memory,
+    postgres_engine,
+    sqlite_engine,
+)
 from stockade.store.failures import StoreError, kind_of, schema_is_current, store_error
 from stockade.store.failures import read_only as read_only_error
 from stockade.store.group_commit import CommitStats, GroupCommit
@@ -49,12 +55,8 @@ from stockade.store.transaction import SqlTransaction
 
 log = logging.getLogger(__name__)
 
-#: How long a SQLite writer waits for the lock before giving up ("database is locked").
-SQLITE_BUSY_TIMEOUT_S = 30.0
 #: How often :meth:`SqlStore.wait_for_change` polls for commits made by other processes.
 POLL_INTERVAL_S = 0.05
-#: Execution option read by the SQLite ``begin`` hook: "DEFERRED" or "IMMEDIATE".
-_SQLITE_BEGIN = "stockade_sqlite_begin"
 #: Arbitrary key of the PostgreSQL advisory lock that serialises migrations.
 _PG_MIGRATION_LOCK = 0x57_0C_CA_DE
 #: A writer's first statement: read (and, on PostgreSQL, lock) the revision row.
@@ -80,76 +82,6 @@ _CHANGES_SINCE = (
 Subscriber = Callable[[Change], None]
 
 
-def database_url(url_or_path: str, read_only: bool = False, immutable: bool = False) -> URL:
-    """A SQLAlchemy URL: a plain path means SQLite; ``postgresql://`` means psycopg 3.
-
-    ``read_only`` opens a SQLite file with ``mode=ro`` (nothing can be written through
-    it); ``immutable`` also tells SQLite that no one writes the file, for a WAL database
-    in a directory where its ``-shm`` file cannot be created (a read-only mount).
-    """
-    if "://" not in url_or_path:
-        path = str(Path(url_or_path).expanduser().resolve())
-        if not read_only:
-            return URL.create("sqlite", database=path)
-        query = {"mode": "ro", "uri": "true", **({"immutable": "1"} if immutable else {})}
-        return URL.create("sqlite", database="file:" + quote(path), query=query)
-    url = make_url(url_or_path)
-    if url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")
-    return url
-
-
-def _is_memory(url: URL) -> bool:
-    return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
-
-
-def _sqlite_engine(url: URL) -> Engine:
-    read_only = url.query.get("mode") == "ro"
-    if _is_memory(url):
-        # One shared connection (a new one would be a new, empty database).
-        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
-    else:
-        if not read_only:
-            Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url,
-            # The group committer's connection is used by whichever thread holds its turn.
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
-            pool_size=8,
-            max_overflow=24,
-        )
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module doc)
-        cursor = dbapi_connection.cursor()
-        try:
-            # busy_timeout first: switching to WAL may itself have to wait for a lock.
-            cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
-            if not read_only:  # a read-only file keeps the journal mode it was written with
-                cursor.execute("PRAGMA journal_mode = WAL")
-                cursor.execute("PRAGMA synchronous = FULL")
-            cursor.execute("PRAGMA foreign_keys = ON")
-        finally:
-            cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        mode = conn.get_execution_options().get(_SQLITE_BEGIN, "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
-
-    return engine
-
-
-def _postgres_engine(url: URL) -> Engine:
-    try:
-        return create_engine(url, isolation_level="READ COMMITTED", pool_pre_ping=True)
-    except ModuleNotFoundError as exc:
-        raise RuntimeError(
-            f"PostgreSQL support needs the {exc.name} driver: pip install 'stockade[postgres]'"
-        ) from exc
-
-
 class SqlStore:
     """The store: opens transactions, tracks the revision, notifies local subscribers."""
 
@@ -157,7 +89,7 @@ class SqlStore:
         """Use :meth:`open`; this wraps an engine already configured by it."""
         self._engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
-        self._memory = self._sqlite and _is_memory(engine.url)
+        self._memory = self._sqlite and is_memory(engine.url)
         self._pid = os.getpid()
         self._local = threading.local()
         # In-memory SQLite is one shared connection: one transaction at a time.
@@ -207,9 +139,9 @@ class SqlStore:
         if backend == "sqlite":
             if read_only and not Path(url_or_path).expanduser().is_file():
                 raise StoreError("missing", f"no stockade store at {url_or_path}")
-            engine = _sqlite_engine(url)
+            engine = sqlite_engine(url)
         elif backend == "postgresql":
-            engine = _postgres_engine(url)
+            engine = postgres_engine(url)
         else:
             raise ValueError(f"unsupported database {backend!r}: use SQLite or PostgreSQL")
         store = cls(engine)
@@ -303,7 +235,7 @@ class SqlStore:
     def _writer_connection(self) -> Connection:
         """The group committer's own connection: every transaction on it is a writer's."""
         conn = self._engine.connect()
-        conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
+        conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
         return conn
 
     def _announce_batch(self, changes: list[Change]) -> None:
@@ -347,7 +279,7 @@ class SqlStore:
         try:
             with self._failures_as_store_errors(), self._engine.connect() as conn:
                 if self._sqlite:
-                    conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE" if write else "DEFERRED"})
+                    conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE" if write else "DEFERRED"})
                 elif not write:
                     conn.execution_options(
                         isolation_level="REPEATABLE READ", postgresql_readonly=True
@@ -465,7 +397,7 @@ class SqlStore:
                 if schema_is_current(conn, self.name):
                     return
             if self._sqlite:
-                conn.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
+                conn.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
             with conn.begin():
                 if not self._sqlite:
                     conn.execute(

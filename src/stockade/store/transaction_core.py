@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, delete, insert, select, update
 
 from stockade.domain.scope import Scope
 from stockade.store import schema as s
 from stockade.store.batching import chunks
 from stockade.store.loaders import ID_COLUMN, Where
+from stockade.store.mapping import AnyRow
 from stockade.store.repository import Change
 
 _T = s.tags
@@ -46,10 +47,10 @@ def with_tags(table: Table, *columns: Any) -> Select[Any]:
     )
 
 
-def rows_with_tags(rows: Sequence[Row[Any]], key: str) -> tuple[list[Row[Any]], dict[str, Any]]:
+def rows_with_tags(rows: Sequence[AnyRow], key: str) -> tuple[list[AnyRow], dict[str, Any]]:
     """Split joined rows (see :func:`with_tags`) into one row per object, in order, and
     each object's tags (sorted by key, as :func:`mapping.tag_index` returns them)."""
-    firsts: dict[str, Row[Any]] = {}
+    firsts: dict[str, AnyRow] = {}
     pairs: dict[str, list[tuple[str, str]]] = {}
     for row in rows:
         rid = row._mapping[key]
@@ -257,4 +258,4 @@ class TransactionCore:
             .where(self._in_scope(_T))
             .order_by(_T.c.resource_id, _T.c.key)
         )
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [tuple(row) for row in rows]

@@ -10,73 +10,21 @@ and ``service/``; filters and pagination use :mod:`stockade.api.filters` and
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from stockade.api.actions import (  # noqa: F401 - importing a family registers its handlers
+    groups,
+    instances,
+    interfaces,
+    network,
+    prefix_lists,
+    regions,
+    rules,
+    tags,
+)
+from stockade.api.actions.registry import ACTIONS, Call, Handler, action
 
-from stockade.service.bundle import Services
-
-Handler = Callable[["Call"], dict[str, Any] | None]
-
-#: action name -> handler, filled by the ``@action`` decorators of the family modules.
-ACTIONS: dict[str, Handler] = {}
-
-
-@dataclass(frozen=True)
-class Call:
-    """One request as a handler sees it."""
-
-    action: str
-    params: dict[str, Any]
-    services: Services
-    request_id: str
-
-    @property
-    def region(self) -> str:
-        return self.services.region
-
-    @property
-    def account(self) -> str:
-        return self.services.account
-
-    def get(self, name: str, default: Any = None) -> Any:
-        return self.params.get(name, default)
-
-
-def action(name: str) -> Callable[[Handler], Handler]:
-    """Register a handler for the EC2 action ``name``."""
-
-    def register(handler: Handler) -> Handler:
-        if name in ACTIONS:  # pragma: no cover - a programming error
-            raise ValueError(f"action {name} registered twice")
-        ACTIONS[name] = handler
-        return handler
-
-    return register
+__all__ = ["ACTIONS", "Call", "Handler", "action", "handler_for"]
 
 
 def handler_for(name: str) -> Handler | None:
-    _load()
+    """The handler of the EC2 action ``name``, if stockade implements it."""
     return ACTIONS.get(name)
-
-
-_loaded = False
-
-
-def _load() -> None:
-    """Import the family modules (their decorators fill :data:`ACTIONS`)."""
-    global _loaded
-    if _loaded:
-        return
-    from stockade.api.actions import (  # noqa: F401
-        groups,
-        instances,
-        interfaces,
-        network,
-        prefix_lists,
-        regions,
-        rules,
-        tags,
-    )
-
-    _loaded = True

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from stockade.api.actions import Call
+from stockade.api.actions.registry import Call
 from stockade.domain.errors import AwsError, invalid_combination, invalid_parameter_value
 from stockade.domain.permissions import GroupPair, IpPermission
 from stockade.service.contracts import TrackingRequest

@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 from stockade.api import pagination
-from stockade.api.actions import Call
+from stockade.api.actions.registry import Call
 from stockade.api.filters import FilterSet, filters_for, tag_candidates
 
 #: filter name -> a dotted path of literal shape keys, or a function of the shape.

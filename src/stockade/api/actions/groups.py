@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from stockade.api.actions import Call, action
 from stockade.api.actions.common import tag_specs
 from stockade.api.actions.describe import filters, page, select, with_token
+from stockade.api.actions.registry import Call, action
 from stockade.domain import ids
 from stockade.shapes import groups as shapes
 from stockade.shapes import tag_list

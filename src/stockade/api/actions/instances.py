@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from stockade.api.actions import Call, action
 from stockade.api.actions.common import reject_unsupported, tag_specs, tracking
 from stockade.api.actions.describe import page, select, with_token
+from stockade.api.actions.registry import Call, action
 from stockade.domain.errors import AwsError, invalid_combination
 from stockade.service.contracts import InstanceDetail, InterfaceSpec, LaunchRequest, StateChange
 from stockade.shapes import instances as shapes

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from stockade.api.actions import Call, action
 from stockade.api.actions.common import (
     attribute_value,
     reject_unsupported,
@@ -13,6 +12,7 @@ from stockade.api.actions.common import (
     tracking,
 )
 from stockade.api.actions.describe import page, select, with_token
+from stockade.api.actions.registry import Call, action
 from stockade.domain.errors import invalid_combination
 from stockade.domain.interface import NetworkInterface
 from stockade.shapes import instances as shapes

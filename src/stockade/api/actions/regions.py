@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from stockade.api.actions import Call, action
 from stockade.api.actions.describe import select
+from stockade.api.actions.registry import Call, action
 from stockade.domain.errors import invalid_parameter_value
 from stockade.domain.scope import REGIONS, availability_zones
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from stockade.api.actions import Call, action
 from stockade.api.actions.common import tag_pairs
 from stockade.api.actions.describe import page, select, with_token
+from stockade.api.actions.registry import Call, action
 from stockade.domain import ids
 
 

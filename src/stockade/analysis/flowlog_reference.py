@@ -1,11 +1,15 @@
-"""The same rule-usage analysis as a plain per-record Python loop.
+"""Reference implementation (not used by ``stockade``): flow-log rule usage as a plain
+per-record Python loop.
 
-Two jobs: it is the *oracle* the tests hold the vectorised path to (same credits, same
-most-specific rule, same request/reply split, record by record), and the *baseline* the
-benchmark compares against — the way such tools are usually written (parse a line, find
-the interface, test every rule, update counters), like the AWS sample that matches one row
-at a time. It follows :mod:`stockade.analysis.flowlog_usage`'s rules exactly, but shares
-none of its code beyond the effective policies and the specificity order.
+Nothing in the product calls this module; ``stockade flowlogs analyze`` runs the vectorised
+path (:mod:`stockade.analysis.flowlogs`). It has two jobs, which is why it ships in the
+package rather than under ``tests/``: it is the *oracle* the tests hold the vectorised path
+to (same credits, same most-specific rule, same request/reply split, record by record), and
+the *baseline* ``bench/flowlogs.py`` measures against — the way such tools are usually
+written (parse a line, find the interface, test every rule, update counters), like the AWS
+sample that matches one row at a time. It follows :mod:`stockade.analysis.flowlog_usage`'s
+rules exactly, but shares none of its code beyond the effective policies and the
+specificity order, so a slip in either shows up as a disagreement.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from stockade.analysis.flowlog_cells import flow_service_range, specificity
-from stockade.analysis.flowlog_format import DEFAULT_FIELDS
+from stockade.domain.flow_log_fields import DEFAULT_FIELDS
 from stockade.domain.state import Snapshot
 from stockade.policy.effective import effective_policies
 
@@ -41,8 +45,11 @@ def prepare(snapshot: Snapshot) -> dict[str, tuple]:
     out = {}
     for eni_id, policy in effective_policies(snapshot).items():
         eni = snapshot.interface_by_id[eni_id]
-        own = {str(ipaddress.ip_address(a)) for a in
-               (eni.private_ip, eni.public_ip, *eni.ipv6_addresses) if a}
+        own = {
+            str(ipaddress.ip_address(a))
+            for a in (eni.private_ip, eni.public_ip, *eni.ipv6_addresses)
+            if a
+        }
         sides = []
         for entries in (policy.ingress, policy.egress):
             rows = []
@@ -55,9 +62,12 @@ def prepare(snapshot: Snapshot) -> dict[str, tuple]:
     return out
 
 
-def analyze_lines(snapshot: Snapshot, lines: Iterable[str],
-                  fields: tuple[str, ...] = DEFAULT_FIELDS,
-                  prepared: dict[str, tuple] | None = None) -> LoopResult:
+def analyze_lines(
+    snapshot: Snapshot,
+    lines: Iterable[str],
+    fields: tuple[str, ...] = DEFAULT_FIELDS,
+    prepared: dict[str, tuple] | None = None,
+) -> LoopResult:
     interfaces = prepared if prepared is not None else prepare(snapshot)
     at = {name: i for i, name in enumerate(fields)}
     i_eni, i_src, i_dst = at["interface-id"], at["srcaddr"], at["dstaddr"]
@@ -84,8 +94,11 @@ def analyze_lines(snapshot: Snapshot, lines: Iterable[str],
         src, dst = ipaddress.ip_address(v[i_src]), ipaddress.ip_address(v[i_dst])
         if src.version != dst.version:
             continue
-        direction = v[i_dir] if i_dir is not None and v[i_dir] != "-" else (
-            "ingress" if str(dst) in own else "egress" if str(src) in own else None)
+        direction = (
+            v[i_dir]
+            if i_dir is not None and v[i_dir] != "-"
+            else ("ingress" if str(dst) in own else "egress" if str(src) in own else None)
+        )
         if direction is None:
             continue
         remote = int(src) if direction == "ingress" else int(dst)
@@ -99,10 +112,20 @@ def analyze_lines(snapshot: Snapshot, lines: Iterable[str],
         service_a = (proto << 16) | (dport if ported else 0)
         service_b = (proto << 16) | (max(sport, 0) if ported else 0)
         mine, other = (ingress, egress) if direction == "ingress" else (egress, ingress)
-        match_a = [e for e in mine if e[0] == family and e[1] <= remote <= e[2]
-                   and e[3] <= service_a <= e[4]]
-        match_b = [e for e in other if e[0] == family and e[1] <= remote <= e[2]
-                   and e[3] <= service_b <= e[4]] if sport >= 0 or not ported else []
+        match_a = [
+            e
+            for e in mine
+            if e[0] == family and e[1] <= remote <= e[2] and e[3] <= service_a <= e[4]
+        ]
+        match_b = (
+            [
+                e
+                for e in other
+                if e[0] == family and e[1] <= remote <= e[2] and e[3] <= service_b <= e[4]
+            ]
+            if sport >= 0 or not ported
+            else []
+        )
         flags = int(v[i_flags]) if i_flags is not None and v[i_flags] != "-" else -1
         if proto == 6 and flags >= 0 and flags & 18:
             request, reply = bool(flags & 2 and not flags & 16), bool(flags & 16)
@@ -124,7 +147,8 @@ def analyze_lines(snapshot: Snapshot, lines: Iterable[str],
                     seen = result.seen.setdefault(rule_id, [start, end])
                     seen[0], seen[1] = min(seen[0], start), max(seen[1], end)
                 result.sources.setdefault(rule_id, set()).add(
-                    str(dst if direction == "egress" else src))
+                    str(dst if direction == "egress" else src)
+                )
                 result.ports.setdefault(rule_id, set()).add(dport)
             best = min(match_a, key=lambda e: e[6])
             result.rules[best[5]][3] += 1

@@ -1,27 +1,43 @@
-"""Reading fields of AWS JSON with a path, so a bad input names the file and the field.
+"""Reading fields of EC2 shapes with a path, so a bad input names the file and the field.
 
 The import promises one clear line per problem ("``sg.json: SecurityGroups[3].IpPermissions[0]
 .FromPort: expected an integer, got 'x'``"), never a traceback or a half-imported state.
 :class:`Node` wraps a JSON value with its file and path; its accessors check types and raise
 :class:`ImportProblem` with that location.
+
+A node is *strict* (an import: files a person captured, checked field by field) or
+*lenient* (the remote client: a server's answer, taken as sent). Both read with the same
+code (:mod:`stockade.shapes.read_network` and its siblings); the mode decides only whether
+domain validators run on values (:meth:`Node.canonical`) — a missing required field or a
+wrong type is a located problem either way, and absent optional fields get the same
+defaults.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from stockade.domain import ids
+from stockade.domain.addresses import canonical_cidr
 from stockade.domain.errors import AwsError
+from stockade.domain.tags import Tags
 
 
 class ImportProblem(Exception):
-    """Bad or partial input: the message names the file and the field."""
+    """Bad or partial input (a file to import, or a server's answer): the message names the
+    file (or the answer) and the field."""
 
     def __init__(self, file: str, field: str, problem: str) -> None:
         self.file, self.field, self.problem = file, field, problem
         where = f"{file}: {field}" if field else file
         super().__init__(f"{where}: {problem}")
+
+
+def answer(shape: Any, what: str) -> Node:
+    """A server's answer (what boto3 returned for ``what``), read leniently."""
+    return Node(shape, what, "", strict=False)
 
 
 def _shown(value: Any, limit: int = 60) -> str:
@@ -30,17 +46,23 @@ def _shown(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit] + f"… ({len(text)} characters)"
 
 
-_TYPE_WORDS = {str: "a string", int: "an integer", bool: "a boolean", list: "a list",
-               dict: "an object"}
+_TYPE_WORDS = {
+    str: "a string",
+    int: "an integer",
+    bool: "a boolean",
+    list: "a list",
+    dict: "an object",
+}
 
 
 @dataclass(frozen=True)
 class Node:
-    """A JSON value at ``path`` in ``file``."""
+    """A JSON value at ``path`` in ``file``; ``strict`` passes to every node read from it."""
 
     value: Any
     file: str
     path: str = ""
+    strict: bool = True
 
     def problem(self, message: str, key: str | None = None) -> ImportProblem:
         return ImportProblem(self.file, self._join(key) if key else self.path, message)
@@ -51,7 +73,7 @@ class Node:
         return f"{self.path}.{key}" if self.path else key
 
     def child(self, key: str) -> Node:
-        return Node(self.value.get(key), self.file, self._join(key))
+        return Node(self.value.get(key), self.file, self._join(key), self.strict)
 
     def has(self, key: str) -> bool:
         return isinstance(self.value, dict) and self.value.get(key) is not None
@@ -98,17 +120,23 @@ class Node:
         """The elements of a list field (absent = empty unless ``required``)."""
         values = self._typed(key, list, required) or []
         for i, value in enumerate(values):
-            node = Node(value, self.file, f"{self._join(key)}[{i}]")
+            node = Node(value, self.file, f"{self._join(key)}[{i}]", self.strict)
             if not isinstance(value, dict):
                 raise node.problem("expected an object")
             yield node
 
-    def tags(self, key: str = "Tags") -> dict[str, str]:
-        """``[{"Key": k, "Value": v}, …]`` as a dict (EC2 tags are case-sensitive)."""
-        out: dict[str, str] = {}
-        for tag in self.items(key):
-            out[tag.text("Key")] = tag.opt_text("Value") or ""
-        return out
+    def tags(self, key: str = "Tags") -> Tags:
+        """``[{"Key": k, "Value": v}, …]`` as domain tags, in the order given (EC2 tags are
+        case-sensitive; an absent value is the empty string, as in EC2)."""
+        return tuple((tag.text("Key"), tag.opt_text("Value") or "") for tag in self.items(key))
+
+    def canonical(self, key: str, check: Callable[..., Any], value: Any, *args: Any) -> Any:
+        """``check(value, *args)`` (a domain validator returning the canonical form), located
+        at ``key`` — when strict. A lenient node takes the value as the server sent it: the
+        client must not second-guess the server it talks to."""
+        if not self.strict:
+            return value
+        return self.checked(key, check, value, *args)
 
     def checked(self, key: str, check: Any, *args: Any) -> Any:
         """Run a domain validator on a field, turning its AWS error into a located problem."""
@@ -118,3 +146,37 @@ class Node:
             raise self.problem(exc.message, key) from None
         except ValueError as exc:
             raise self.problem(str(exc), key) from None
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where shapes come from: their region (shapes do not say it) and the account reading
+    them.
+
+    Strict (an import) reads one account's files, whose owners ``scope_of`` already found
+    to agree, so every object is the account's. Lenient (a server's answer) takes the owner
+    the shape names, falling back to the account.
+    """
+
+    region: str
+    account: str
+
+
+def owner(node: Node, origin: Origin, key: str = "OwnerId") -> str:
+    if node.strict:
+        return origin.account
+    return node.opt_text(key) or origin.account
+
+
+def resource_id(node: Node, key: str, kind: str) -> str:
+    """A required id field of one kind (``vpc``, ``sg``…)."""
+    return node.canonical(key, _checked_id, node.text(key), kind)
+
+
+def _checked_id(value: str, kind: str) -> str:
+    return ids.check(kind, value)
+
+
+def cidr(node: Node, key: str, family: int | None) -> str:
+    """A required CIDR field, canonical."""
+    return node.canonical(key, canonical_cidr, node.text(key), family)

@@ -1,0 +1,36 @@
+"""What an import has parsed for one (account, region), before it is checked and written:
+shared by the import (``aws_import.py``) and its cross-file checks (``aws_consistency.py``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from stockade.analysis import aws_groups
+from stockade.analysis.aws_network import Parsed
+from stockade.domain.scope import Scope
+from stockade.domain.security_group import SecurityGroupRule
+
+
+@dataclass
+class ScopeState:
+    """Everything parsed for one (account, region), ready to write."""
+
+    scope: Scope
+    vpcs: list[Parsed] = field(default_factory=list)
+    subnets: list[Parsed] = field(default_factory=list)
+    internet_gateways: list[Parsed] = field(default_factory=list)
+    prefix_lists: list[Parsed] = field(default_factory=list)
+    groups: list[aws_groups.ParsedGroup] = field(default_factory=list)
+    rules: list[SecurityGroupRule] = field(default_factory=list)
+    rule_tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    interfaces: list[Parsed] = field(default_factory=list)
+    instances: list[Parsed] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "vpcs": len(self.vpcs), "subnets": len(self.subnets),
+            "internet_gateways": len(self.internet_gateways),
+            "prefix_lists": len(self.prefix_lists), "security_groups": len(self.groups),
+            "rules": len(self.rules), "network_interfaces": len(self.interfaces),
+            "instances": len(self.instances),
+        }

@@ -1,0 +1,90 @@
+"""Engines for the store: a path or URL to a SQLAlchemy engine set up as ``sql.py``'s
+docstring says (SQLite: WAL, ``synchronous=FULL``, busy timeout, ``BEGIN IMMEDIATE`` for
+writers through a ``begin`` hook; read-only and immutable opens; PostgreSQL: psycopg)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import StaticPool
+
+#: How long a SQLite writer waits for the lock before giving up ("database is locked").
+SQLITE_BUSY_TIMEOUT_S = 30.0
+#: Execution option read by the SQLite ``begin`` hook: "DEFERRED" or "IMMEDIATE".
+SQLITE_BEGIN = "stockade_sqlite_begin"
+
+
+def database_url(url_or_path: str, read_only: bool = False, immutable: bool = False) -> URL:
+    """A SQLAlchemy URL: a plain path means SQLite; ``postgresql://`` means psycopg 3.
+
+    ``read_only`` opens a SQLite file with ``mode=ro`` (nothing can be written through
+    it); ``immutable`` also tells SQLite that no one writes the file, for a WAL database
+    in a directory where its ``-shm`` file cannot be created (a read-only mount).
+    """
+    if "://" not in url_or_path:
+        path = str(Path(url_or_path).expanduser().resolve())
+        if not read_only:
+            return URL.create("sqlite", database=path)
+        query = {"mode": "ro", "uri": "true", **({"immutable": "1"} if immutable else {})}
+        return URL.create("sqlite", database="file:" + quote(path), query=query)
+    url = make_url(url_or_path)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def is_memory(url: URL) -> bool:
+    return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+
+
+def sqlite_engine(url: URL) -> Engine:
+    read_only = url.query.get("mode") == "ro"
+    if is_memory(url):
+        # One shared connection (a new one would be a new, empty database).
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        if not read_only:
+            Path(url.database or "").parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            # The group committer's connection is used by whichever thread holds its turn.
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+            pool_size=8,
+            max_overflow=24,
+        )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (see module doc)
+        cursor = dbapi_connection.cursor()
+        try:
+            # busy_timeout first: switching to WAL may itself have to wait for a lock.
+            cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+            if not read_only:  # a read-only file keeps the journal mode it was written with
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute("PRAGMA synchronous = FULL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def postgres_engine(url: URL) -> Engine:
+    try:
+        return create_engine(url, isolation_level="READ COMMITTED", pool_pre_ping=True)
+    except ModuleNotFoundError as exc:
+        raise RuntimeError(
+            f"PostgreSQL support needs the {exc.name} driver: pip install 'stockade[postgres]'"
+        ) from exc
+
+
