@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
@@ -37,9 +37,6 @@ from stockade.domain.prefix_list import PrefixList, PrefixListEntry
 from stockade.domain.scope import Scope
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
 from stockade.domain.state import Snapshot
-
-if TYPE_CHECKING:  # the store's own module loads SQLAlchemy; callers of the contract need not
-    from stockade.store.group_commit import CommitStats
 
 
 @dataclass(frozen=True)
@@ -174,6 +171,16 @@ class Transaction(Protocol):
         """Record resources changed by this transaction (for the change log)."""
 
 
+class CommitCounts(Protocol):
+    """How many commits carried how many write calls (``group_commit.CommitStats``; named
+    here by shape, as group_commit imports this module)."""
+
+    @property
+    def commits(self) -> int: ...
+    @property
+    def calls(self) -> int: ...
+
+
 class StoreUrl(Protocol):
     """Where a store lives, as a URL that can be shown without its password."""
 
@@ -211,7 +218,7 @@ class Store(Protocol):
         """Call ``callback(change)`` after each commit through this object; returns an
         unsubscribe function."""
 
-    def commit_stats(self) -> CommitStats | None:
+    def commit_stats(self) -> CommitCounts | None:
         """How many commits carried how many write calls (``None``: no group commit)."""
 
     def close(self) -> None:
