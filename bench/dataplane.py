@@ -77,7 +77,7 @@ from stockade.domain.state import Snapshot
 from stockade.policy.effective import group_entries
 from stockade.service.bundle import Services
 from stockade.service.context import ServiceContext
-from stockade.service.instances import LaunchRequest
+from stockade.service.contracts import LaunchRequest
 from stockade.store.sql import SqlStore
 
 ACCOUNT, REGION = "123456789012", "us-east-1"

@@ -9,7 +9,7 @@ from stockade.demo.seed import build_seed
 from stockade.domain.permissions import GroupPair, IpPermission
 from stockade.domain.scope import Scope
 from stockade.service.bundle import Services
-from stockade.service.instances import LaunchRequest
+from stockade.service.contracts import LaunchRequest
 
 
 def _canonical(snapshot):

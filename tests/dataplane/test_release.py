@@ -37,7 +37,7 @@ from stockade.domain.interface import NetworkInterface
 from stockade.domain.permissions import IpPermission
 from stockade.service.bundle import Services
 from stockade.service.context import ServiceContext
-from stockade.service.instances import LaunchRequest
+from stockade.service.contracts import LaunchRequest
 from stockade.store.sql import SqlStore
 
 from .echo import EchoServer

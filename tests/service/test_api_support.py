@@ -7,8 +7,9 @@ from helpers import tcp
 from stockade.domain.scope import Scope
 from stockade.service.bundle import Services
 from stockade.service.context import ServiceContext
+from stockade.service.contracts import LaunchRequest
 from stockade.service.groups import GroupService
-from stockade.service.instances import InstanceService, LaunchRequest
+from stockade.service.instances import InstanceService
 from stockade.service.interfaces import InterfaceService
 from stockade.service.network import NetworkService
 from stockade.service.rules import RuleService

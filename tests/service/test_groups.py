@@ -7,8 +7,9 @@ from helpers import tcp
 
 from stockade.domain.quotas import Quotas
 from stockade.domain.security_group import PeerKind
+from stockade.service.contracts import LaunchRequest
 from stockade.service.groups import GroupService
-from stockade.service.instances import InstanceService, LaunchRequest
+from stockade.service.instances import InstanceService
 from stockade.service.network import NetworkService
 from stockade.service.rules import RuleService
 

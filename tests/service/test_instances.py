@@ -9,9 +9,10 @@ import pytest
 from stockade.domain.instance import InstanceState
 from stockade.domain.quotas import Quotas
 from stockade.service.context import ServiceContext
+from stockade.service.contracts import InterfaceSpec, LaunchRequest, TrackingRequest
 from stockade.service.groups import GroupService
-from stockade.service.instances import InstanceService, InterfaceSpec, LaunchRequest
-from stockade.service.interfaces import InterfaceService, TrackingRequest
+from stockade.service.instances import InstanceService
+from stockade.service.interfaces import InterfaceService
 from stockade.service.network import NetworkService
 
 

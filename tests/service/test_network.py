@@ -6,8 +6,9 @@ import pytest
 
 from stockade.domain.scope import Scope
 from stockade.service.context import ServiceContext
+from stockade.service.contracts import LaunchRequest
 from stockade.service.groups import GroupService
-from stockade.service.instances import InstanceService, LaunchRequest
+from stockade.service.instances import InstanceService
 from stockade.service.network import NetworkService
 
 

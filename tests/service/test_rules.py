@@ -8,10 +8,11 @@ from helpers import perm, tcp
 from stockade.domain.permissions import GroupPair, IpPermission
 from stockade.domain.quotas import Quotas
 from stockade.service.context import ServiceContext
+from stockade.service.contracts import RuleUpdate
 from stockade.service.groups import GroupService
 from stockade.service.network import NetworkService
 from stockade.service.prefix_lists import PrefixListService
-from stockade.service.rules import RuleService, RuleUpdate
+from stockade.service.rules import RuleService
 
 
 @pytest.fixture

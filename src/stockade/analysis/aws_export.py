@@ -21,7 +21,7 @@ from stockade.domain.state import Snapshot
 from stockade.shapes import groups as group_shapes
 from stockade.shapes import instances as instance_shapes
 from stockade.shapes import network as network_shapes
-from stockade.store.sql import SqlStore
+from stockade.store.repository import Store
 
 #: file name -> top-level key, in the order they are written
 FILES = {
@@ -36,7 +36,7 @@ FILES = {
 }
 
 
-def export_store(store: SqlStore, root: Path, scopes: Iterable[Scope] | None = None) -> list[Path]:
+def export_store(store: Store, root: Path, scopes: Iterable[Scope] | None = None) -> list[Path]:
     """Write every scope (or the given ones) under ``root``; returns the files written."""
     written: list[Path] = []
     for scope in scopes if scopes is not None else store.scopes():

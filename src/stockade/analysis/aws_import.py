@@ -26,7 +26,7 @@ from stockade.domain.prefix_list import PrefixList
 from stockade.domain.scope import REGIONS, Scope
 from stockade.shapes.fields import ImportProblem, Node
 from stockade.store.batching import chunks
-from stockade.store.sql import SqlStore
+from stockade.store.repository import Store
 
 _ARN_RE = re.compile(r"^arn:aws[a-z-]*:ec2:([a-z0-9-]+):([0-9]{12}|aws):")
 _ZONE_RE = re.compile(r"^([a-z]{2}(?:-gov)?-[a-z]+-[0-9]+)")
@@ -45,7 +45,7 @@ class ImportReport:
         }
 
 
-def import_directory(store: SqlStore, root: Path) -> ImportReport:
+def import_directory(store: Store, root: Path) -> ImportReport:
     """Parse and check everything under ``root``, then write it in one transaction."""
     states, warnings = load_directory(root)
     write_states(store, states)
@@ -174,7 +174,7 @@ def _parse_scope(scope: Scope, bundles: list[Bundle], warn: list[str]) -> ScopeS
 # -- writing -------------------------------------------------------------------------------
 
 
-def write_states(store: SqlStore, states: list[ScopeState]) -> None:
+def write_states(store: Store, states: list[ScopeState]) -> None:
     """One transaction for every scope: all of it lands, or none of it."""
     if not states:
         return

@@ -33,7 +33,7 @@ from stockade.api.http_deadlines import deadline_protocol
 from stockade.api.serialize import CONTENT_TYPE, serialize_error
 from stockade.domain.errors import AwsError
 from stockade.domain.quotas import Quotas
-from stockade.store.sql import SqlStore
+from stockade.store.repository import Store
 
 log = logging.getLogger("stockade.api")
 
@@ -43,7 +43,7 @@ WORKERS = 24
 
 
 def create_app(
-    store: SqlStore,
+    store: Store,
     auth: AuthConfig | None = None,
     quotas: Quotas | None = None,
     workers: int = WORKERS,

@@ -21,7 +21,7 @@ from stockade.domain.errors import AwsError, dry_run
 from stockade.domain.quotas import Quotas
 from stockade.service.bundle import Services
 from stockade.service.context import ServiceContext
-from stockade.store.sql import SqlStore
+from stockade.store.repository import Store
 
 log = logging.getLogger("stockade.api")
 
@@ -32,7 +32,7 @@ INTERNAL_ERROR = "We encountered an internal error. Please try again."
 class Server:
     """What every request shares: the store, the auth configuration and the quotas."""
 
-    store: SqlStore
+    store: Store
     auth: AuthConfig = field(default_factory=AuthConfig)
     quotas: Quotas = field(default_factory=Quotas)
 
@@ -73,9 +73,9 @@ def handle(server: Server, request: RawRequest) -> Outcome:
             outcome.status, outcome.body = serialize_error(error, request_id)
     except Exception:
         log.exception("internal error in %s (request %s)", outcome.action, request_id)
-        error = AwsError("InternalError", INTERNAL_ERROR)
-        outcome.error_code = error.code
-        outcome.status, outcome.body = serialize_error(error, request_id)
+        internal = AwsError("InternalError", INTERNAL_ERROR)
+        outcome.error_code = internal.code
+        outcome.status, outcome.body = serialize_error(internal, request_id)
     return outcome
 
 

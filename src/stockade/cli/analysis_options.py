@@ -21,6 +21,7 @@ from stockade.cli.options import default_db, fail
 if TYPE_CHECKING:  # imported lazily: every `stockade` command loads this module
     from stockade.domain.scope import Scope
     from stockade.domain.state import Snapshot
+    from stockade.store.repository import Store
     from stockade.store.sql import SqlStore
 
 AccountOpt = Annotated[
@@ -37,7 +38,7 @@ def open_store(db: str | None, *, read_only: bool = False) -> SqlStore:
 
 
 def select_scopes(
-    store: SqlStore, account: str | None, region: str | None, required: bool = True
+    store: Store, account: str | None, region: str | None, required: bool = True
 ) -> list[Scope]:
     """The scopes to analyse: those the store holds, filtered by the options given (an empty
     selection is an error unless not ``required``)."""

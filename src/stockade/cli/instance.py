@@ -13,7 +13,7 @@ from stockade.domain.tags import check_tags
 from stockade.shapes import instances as shapes
 
 if TYPE_CHECKING:  # the services load the store: imported when a command runs, not at start-up
-    from stockade.service.instances import InstanceDetail, StateChange
+    from stockade.service.contracts import InstanceDetail, StateChange
 
 app = typer.Typer(help="Instances: run, stop, start, terminate, set groups.", no_args_is_help=True)
 
@@ -90,7 +90,7 @@ def run(
     instance_type: Annotated[str, typer.Option("--type")] = "t3.micro",
 ) -> None:
     """Launch instances (groups default to the VPC's default group)."""
-    from stockade.service.instances import LaunchRequest
+    from stockade.service.contracts import LaunchRequest
 
     vpc_id = None
     if subnet:

@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import platformdirs
 import typer
@@ -27,6 +27,9 @@ from stockade.domain.errors import AwsError
 from stockade.domain.quotas import Quotas
 from stockade.domain.scope import DEFAULT_ACCOUNT, DEFAULT_REGION, Scope
 from stockade.shapes.fields import ImportProblem
+
+if TYPE_CHECKING:  # the contract only: either implementation is imported when chosen
+    from stockade.service.contracts import Services
 
 console = Console()
 err_console = Console(stderr=True)
@@ -97,7 +100,7 @@ class Cli:
         return ServiceContext(self.store, Scope(self.account, self.region), quotas_from_env())
 
     @functools.cached_property
-    def services(self):
+    def services(self) -> "Services":
         """The service families (``.groups``, ``.rules``, ``.network``...), local or remote."""
         if self.endpoint:
             from stockade.remote import RemoteServices

@@ -12,7 +12,7 @@ from stockade.domain.tags import check_tags
 from stockade.shapes import groups as shapes
 
 if TYPE_CHECKING:  # the services load the store: imported when a command runs, not at start-up
-    from stockade.service.groups import GroupDetail
+    from stockade.service.contracts import GroupDetail
 
 app = typer.Typer(
     help="Security groups: create, inspect, allow and revoke traffic.", no_args_is_help=True

@@ -42,7 +42,7 @@ from stockade.dataplane.plan import PortPlan
 from stockade.dataplane.reconcile import Batch, Reconciler
 from stockade.dataplane.status import status_path, write_status
 from stockade.domain.scope import Scope
-from stockade.store.sql import SqlStore
+from stockade.store.repository import Store
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class Agent:
 
     def __init__(
         self,
-        store: SqlStore,
+        store: Store,
         world: World | None = None,
         state_dir: str | Path | None = None,
         realize: Callable[[PortPlan], bool] | None = None,

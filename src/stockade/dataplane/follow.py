@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from stockade.domain.scope import Scope
 from stockade.domain.state import Snapshot
-from stockade.store.sql import SqlStore
+from stockade.store.repository import Store
 
 #: Resource kinds a change can be patched in for (others force a full read).
 _PATCHABLE = ("sg-", "sgr-", "eni-", "i-")
@@ -39,7 +39,7 @@ class Refresh:
 class Follower:
     """Keeps one snapshot per scope in step with the store."""
 
-    def __init__(self, store: SqlStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.snapshots: dict[Scope, Snapshot] = {}
         self._read_at: dict[Scope, float] = {}

@@ -15,13 +15,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from stockade.domain.permissions import GroupPair, IpPermission
 from stockade.domain.tags import check_tags
+from stockade.service import contracts
 from stockade.service.bundle import Services
 from stockade.service.context import ServiceContext
-from stockade.service.instances import LaunchRequest
+from stockade.service.contracts import LaunchRequest
 
 MY_COMPUTER = "203.0.113.10"  # the user's own computer: may SSH to web
 OUTSIDER = "198.51.100.7"  # somebody else on the internet: may not
@@ -47,11 +47,11 @@ def _tcp(port: int, cidr: str | None = None, groups: tuple[str, ...] = (), desc:
     )
 
 
-def build_seed(ctx: ServiceContext | Any) -> Seed:
-    """Build the seed through the local services of ``ctx`` — or through any object with
-    the same service attributes, such as :class:`stockade.remote.RemoteServices` (the
-    data-plane demo builds it through the EC2 API that way)."""
-    services = Services(ctx) if isinstance(ctx, ServiceContext) else ctx
+def build_seed(ctx: ServiceContext | contracts.Services) -> Seed:
+    """Build the seed through the local services of ``ctx`` — or through any services
+    keeping the contract, such as :class:`stockade.remote.RemoteServices` (the data-plane
+    demo builds it through the EC2 API that way)."""
+    services: contracts.Services = Services(ctx) if isinstance(ctx, ServiceContext) else ctx
     net, groups, rules = services.network, services.groups, services.rules
     vpc = net.create_vpc("10.0.0.0/16", tags=check_tags([("Name", "seed")]))
     subnet = net.create_subnet(vpc.vpc_id, "10.0.1.0/24", tags=check_tags([("Name", "public")]))

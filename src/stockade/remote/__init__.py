@@ -1,17 +1,19 @@
 """The services, through a running ``stockade serve`` instead of the local store.
 
-:class:`RemoteServices` has the attributes of :class:`stockade.service.bundle.Services`;
-each remote service has the same method signatures as its local twin and returns the same
-domain objects, built back from the EC2 shapes a boto3 client receives. The CLI picks one or
-the other with ``--endpoint``; everything above the services is unchanged.
+:class:`RemoteServices` satisfies :class:`stockade.service.contracts.Services`, as the local
+:class:`stockade.service.bundle.Services` does (checked by mypy below): each remote service
+has the same method signatures as its local twin and returns the same domain objects, built
+back from the EC2 shapes a boto3 client receives. The CLI picks one or the other with
+``--endpoint``; everything above the services is unchanged. Nothing here loads the store
+(SQLAlchemy): the request and result types come from the pure ``service.contracts``.
 """
 
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from stockade.remote.client import make_client
+from stockade.remote.client import Remote, make_client
 from stockade.remote.groups import RemoteGroupService, RemoteRuleService
 from stockade.remote.network import RemoteNetworkService
 from stockade.remote.resources import (
@@ -20,6 +22,11 @@ from stockade.remote.resources import (
     RemotePrefixListService,
     RemoteTagService,
 )
+
+if TYPE_CHECKING:
+    from stockade.service import contracts
+
+_R = TypeVar("_R", bound=Remote)
 
 
 class RemoteServices:
@@ -32,7 +39,7 @@ class RemoteServices:
     def client(self) -> Any:
         return make_client(self.endpoint, self.account, self.region)
 
-    def _make(self, cls: type) -> Any:
+    def _make(self, cls: type[_R]) -> _R:
         return cls(self.client, self.account, self.region)
 
     @cached_property
@@ -62,3 +69,10 @@ class RemoteServices:
     @cached_property
     def tags(self) -> RemoteTagService:
         return self._make(RemoteTagService)
+
+
+if TYPE_CHECKING:
+
+    def _satisfies_contract(services: RemoteServices) -> contracts.Services:
+        """Never called: mypy checks here that the remote services keep the contract."""
+        return services

@@ -9,8 +9,14 @@ from stockade.domain.permissions import IpPermission
 from stockade.domain.security_group import PeerKind, SecurityGroup, SecurityGroupRule
 from stockade.domain.tags import Tags
 from stockade.remote.client import Remote
-from stockade.service.groups import GroupDetail, GroupReference, StaleGroup, pick_by_name
-from stockade.service.rules import RevokeResult, RuleUpdate
+from stockade.service.contracts import (
+    GroupDetail,
+    GroupReference,
+    RevokeResult,
+    RuleUpdate,
+    StaleGroup,
+    pick_by_name,
+)
 from stockade.shapes import read_groups, tag_list
 
 

@@ -10,11 +10,14 @@ from stockade.domain.interface import NetworkInterface
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
 from stockade.domain.tags import Tags
 from stockade.remote.client import Remote
-from stockade.service.instances import InstanceDetail, LaunchRequest, StateChange
-from stockade.service.interfaces import TrackingRequest
+from stockade.service.contracts import (
+    Entry,
+    InstanceDetail,
+    LaunchRequest,
+    StateChange,
+    TrackingRequest,
+)
 from stockade.shapes import read_instances, read_network, tag_list
-
-Entry = tuple[str, str | None]
 
 
 def _entries(values: Sequence[Entry]) -> list[dict[str, str]] | None:

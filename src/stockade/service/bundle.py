@@ -1,15 +1,18 @@
 """Every service of one scope, behind one object.
 
 The API builds one :class:`Services` per request (one scope per request); the CLI builds one
-per command, or swaps in :class:`stockade.remote.RemoteServices`, which has the same
-attributes and method signatures but talks to a running server. Services are created on
-first use, so a call that needs one family costs only that family.
+per command, or swaps in :class:`stockade.remote.RemoteServices`, which talks to a running
+server instead; both satisfy :class:`stockade.service.contracts.Services` (checked by mypy
+below). Services are created on first use, so a call that needs one family costs only that
+family.
 """
 
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
+from stockade.service import contracts
 from stockade.service.context import ServiceContext
 from stockade.service.groups import GroupService
 from stockade.service.instances import InstanceService
@@ -61,3 +64,10 @@ class Services:
     @cached_property
     def tags(self) -> TagService:
         return TagService(self.ctx)
+
+
+if TYPE_CHECKING:
+
+    def _satisfies_contract(services: Services) -> contracts.Services:
+        """Never called: mypy checks here that the local services keep the contract."""
+        return services

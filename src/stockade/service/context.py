@@ -18,27 +18,26 @@ from dataclasses import dataclass, field
 from stockade.domain.quotas import Quotas
 from stockade.domain.scope import Scope
 from stockade.service.defaults import create_default_vpc
-from stockade.store.repository import Transaction
-from stockade.store.sql import SqlStore
+from stockade.store.repository import Store, Transaction
 
 #: store -> scopes known to be initialised (a monotonic fact; see the module docstring)
-_initialized: weakref.WeakKeyDictionary[SqlStore, set[Scope]] = weakref.WeakKeyDictionary()
+_initialized: weakref.WeakKeyDictionary[Store, set[Scope]] = weakref.WeakKeyDictionary()
 _initialized_lock = threading.Lock()
 
 
-def _known(store: SqlStore, scope: Scope) -> bool:
+def _known(store: Store, scope: Scope) -> bool:
     with _initialized_lock:
         return scope in _initialized.get(store, ())
 
 
-def _remember(store: SqlStore, scope: Scope) -> None:
+def _remember(store: Store, scope: Scope) -> None:
     with _initialized_lock:
         _initialized.setdefault(store, set()).add(scope)
 
 
 @dataclass(frozen=True)
 class ServiceContext:
-    store: SqlStore
+    store: Store
     scope: Scope = field(default_factory=Scope)
     quotas: Quotas = field(default_factory=Quotas)
 

@@ -6,7 +6,7 @@ Rule changes live in ``rules.py``; both are the only code that writes groups.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from stockade.domain import errors, ids, text
 from stockade.domain.security_group import (
@@ -18,37 +18,10 @@ from stockade.domain.security_group import (
 from stockade.domain.tags import Tags
 from stockade.service import lookups
 from stockade.service.context import ServiceContext
+from stockade.service.contracts import GroupDetail, GroupReference, StaleGroup, pick_by_name
 from stockade.service.defaults import default_egress_specs, new_rules
 from stockade.service.tags import tag_new
 from stockade.store.repository import Transaction
-
-
-@dataclass(frozen=True)
-class GroupDetail:
-    """A group with its rules, as DescribeSecurityGroups shows it."""
-
-    group: SecurityGroup
-    rules: tuple[SecurityGroupRule, ...]
-
-    @property
-    def ingress(self) -> list[SecurityGroupRule]:
-        return [r for r in self.rules if not r.is_egress]
-
-    @property
-    def egress(self) -> list[SecurityGroupRule]:
-        return [r for r in self.rules if r.is_egress]
-
-
-@dataclass(frozen=True)
-class StaleGroup:
-    group: SecurityGroup
-    stale_rules: tuple[SecurityGroupRule, ...]
-
-
-@dataclass(frozen=True)
-class GroupReference:
-    group_id: str
-    referencing_vpc_id: str
 
 
 def details(
@@ -62,24 +35,6 @@ def details(
         if rule.group_id in by_group:
             by_group[rule.group_id].append(rule)
     return [GroupDetail(g, tuple(by_group[g.group_id])) for g in groups]
-
-
-def pick_by_name(
-    groups: Sequence[SecurityGroup], name: str, vpc_id: str | None = None
-) -> SecurityGroup:
-    """The one group called ``name`` (case-insensitively, as AWS compares names) among
-    ``groups`` (those of ``vpc_id``, if given); shared with the remote service."""
-    matches = [g for g in groups if g.name.lower() == name.lower()]
-    if len(matches) > 1:
-        raise errors.invalid_parameter_value(
-            f"The security group name '{name}' is used in several VPCs; give the group id or a VPC"
-        )
-    if not matches:
-        where = f" in VPC '{vpc_id}'" if vpc_id else ""
-        raise errors.error(
-            "InvalidGroup.NotFound", f"The security group '{name}' does not exist{where}"
-        )
-    return matches[0]
 
 
 class GroupService:

@@ -7,83 +7,27 @@ report AWS's transitional state (pending, stopping, shutting-down) as EC2 does.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from stockade.domain import errors, ids
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import Subnet
-from stockade.domain.tags import Tags
 from stockade.service import lookups
 from stockade.service.context import ServiceContext
+from stockade.service.contracts import InstanceDetail, InterfaceSpec, LaunchRequest, StateChange
 from stockade.service.interfaces import (
-    TrackingRequest,
     attached,
     check_group_set,
     detached,
     new_interface,
     with_public_ip,
 )
-from stockade.service.tags import apply_tags
+from stockade.service.tags import apply_tags, tag_new
 from stockade.store.repository import Transaction
 
 MAX_INSTANCES_PER_CALL = 1000
-
-
-@dataclass(frozen=True)
-class InterfaceSpec:
-    """One ``NetworkInterface.N`` of RunInstances."""
-
-    device_index: int | None = 0
-    subnet_id: str | None = None
-    group_ids: tuple[str, ...] = ()
-    associate_public_ip: bool | None = None
-    private_ip: str | None = None
-    network_interface_id: str | None = None
-    ipv6_count: int | None = None
-    tracking: TrackingRequest | None = None
-    description: str | None = None
-
-
-@dataclass(frozen=True)
-class LaunchRequest:
-    image_id: str = "ami-00000000000000000"
-    instance_type: str = "t3.micro"
-    min_count: int = 1
-    max_count: int = 1
-    subnet_id: str | None = None
-    group_ids: tuple[str, ...] = ()
-    group_names: tuple[str, ...] = ()
-    interfaces: tuple[InterfaceSpec, ...] = ()
-    associate_public_ip: bool | None = None
-    private_ip: str | None = None
-    key_name: str | None = None
-    tags: Tags = ()
-    interface_tags: Tags = ()
-    tracking: TrackingRequest | None = None
-
-
-@dataclass(frozen=True)
-class InstanceDetail:
-    instance: Instance
-    interfaces: tuple[NetworkInterface, ...] = field(default_factory=tuple)
-
-    @property
-    def group_ids(self) -> tuple[str, ...]:
-        primary = self.primary
-        return primary.group_ids if primary else ()
-
-    @property
-    def primary(self) -> NetworkInterface | None:
-        return next((e for e in self.interfaces if e.device_index == 0), None)
-
-
-@dataclass(frozen=True)
-class StateChange:
-    instance_id: str
-    previous: InstanceState
-    current: InstanceState
 
 
 def _detail(tx: Transaction, instance: Instance) -> InstanceDetail:
@@ -123,9 +67,7 @@ class InstanceService:
         with self.ctx.write() as tx:
             specs = self._interface_specs(tx, r)
             reservation_id = "r-" + ids.new_id("i").split("-", 1)[1]  # one per call, as in EC2
-            launched = [
-                self._launch_one(tx, r, specs, reservation_id) for _ in range(r.max_count)
-            ]
+            launched = [self._launch_one(tx, r, specs, reservation_id) for _ in range(r.max_count)]
             return [_detail(tx, i) for i in launched]
 
     def _interface_specs(self, tx: Transaction, r: LaunchRequest) -> list[InterfaceSpec]:
@@ -210,10 +152,10 @@ class InstanceService:
             key_name=r.key_name,
         )
         tx.put_instance(instance)
-        apply_tags(tx, instance_id, r.tags)
-        for eni in enis:
+        instance = replace(instance, tags=tag_new(tx, [instance_id], r.tags))
+        for eni in enis:  # an existing interface keeps its tags: merge
             apply_tags(tx, eni.eni_id, r.interface_tags)
-        return tx.get_instance(instance_id)  # type: ignore[return-value]
+        return instance
 
     def describe(self, instance_ids: Sequence[str] = ()) -> list[InstanceDetail]:
         with self.ctx.read() as tx:

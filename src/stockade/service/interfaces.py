@@ -4,7 +4,7 @@ connection-tracking timeouts live here, used by instance calls too."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from stockade.domain import errors, ids, text
 from stockade.domain.addresses import check_private_ip
@@ -14,40 +14,9 @@ from stockade.domain.quotas import Quotas
 from stockade.domain.tags import Tags
 from stockade.service import addressing, lookups
 from stockade.service.context import ServiceContext
-from stockade.service.tags import apply_tags
+from stockade.service.contracts import TrackingRequest
+from stockade.service.tags import tag_new
 from stockade.store.repository import Transaction
-
-#: (min, max) per ConnectionTrackingSpecification member, in seconds
-_CT_LIMITS = {
-    "TcpEstablishedTimeout": (60, 432000),
-    "UdpStreamTimeout": (60, 180),
-    "UdpTimeout": (30, 60),
-}
-
-
-@dataclass(frozen=True)
-class TrackingRequest:
-    """A ConnectionTrackingSpecification as given (members left out keep their value)."""
-
-    tcp_established_timeout: int | None = None
-    udp_stream_timeout: int | None = None
-    udp_timeout: int | None = None
-
-    def applied_to(self, base: ConnectionTracking) -> ConnectionTracking:
-        values = {
-            "TcpEstablishedTimeout": self.tcp_established_timeout,
-            "UdpStreamTimeout": self.udp_stream_timeout,
-            "UdpTimeout": self.udp_timeout,
-        }
-        for name, value in values.items():
-            low, high = _CT_LIMITS[name]
-            if value is not None and not low <= value <= high:
-                raise errors.invalid_value(name, value, f"It must be between {low} and {high}.")
-        return ConnectionTracking(
-            self.tcp_established_timeout or base.tcp_established_timeout,
-            self.udp_stream_timeout or base.udp_stream_timeout,
-            self.udp_timeout or base.udp_timeout,
-        )
 
 
 def check_group_set(
@@ -177,8 +146,7 @@ class InterfaceService:
                 quotas=self.ctx.quotas,
             )
             tx.put_interface(eni)
-            apply_tags(tx, eni.eni_id, tags)
-            return tx.get_interface(eni.eni_id)  # type: ignore[return-value]
+            return replace(eni, tags=tag_new(tx, [eni.eni_id], tags))
 
     def describe(self, eni_ids: Sequence[str] = ()) -> list[NetworkInterface]:
         with self.ctx.read() as tx:
@@ -275,4 +243,4 @@ class InterfaceService:
             if source_dest_check is not None:
                 eni = replace(eni, source_dest_check=source_dest_check)
             tx.put_interface(eni)
-            return tx.get_interface(eni_id)  # type: ignore[return-value]
+            return eni

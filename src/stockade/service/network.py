@@ -18,7 +18,7 @@ from stockade.service.defaults import (
     default_egress_specs,
     new_rules,
 )
-from stockade.service.tags import apply_tags
+from stockade.service.tags import tag_new
 from stockade.store.repository import Transaction
 
 
@@ -62,8 +62,7 @@ class NetworkService:
             )
             tx.put_vpc(vpc)
             create_default_group(tx, vpc)
-            apply_tags(tx, vpc.vpc_id, tags)
-            return tx.get_vpc(vpc.vpc_id)  # type: ignore[return-value]
+            return replace(vpc, tags=tag_new(tx, [vpc.vpc_id], tags))
 
     def create_default_vpc(self) -> Vpc:
         with self.ctx.write() as tx:
@@ -121,7 +120,7 @@ class NetworkService:
                 egress = [r.spec for r in tx.rules_of([group.group_id]) if r.spec.is_egress]
                 if egress == v4_default:
                     tx.put_rules(new_rules(group, default_egress_specs(True)[1:]))
-            return tx.get_vpc(vpc_id)  # type: ignore[return-value]
+            return vpc
 
     # -- subnets ---------------------------------------------------------------------------
     def create_subnet(
@@ -159,8 +158,7 @@ class NetworkService:
                 ipv6_cidr_block=ipv6,
             )
             tx.put_subnet(subnet)
-            apply_tags(tx, subnet.subnet_id, tags)
-            return tx.get_subnet(subnet.subnet_id)  # type: ignore[return-value]
+            return replace(subnet, tags=tag_new(tx, [subnet.subnet_id], tags))
 
     def list_subnets(self, subnet_ids: list[str] | None = None) -> list[Subnet]:
         with self.ctx.read() as tx:
@@ -215,8 +213,7 @@ class NetworkService:
         with self.ctx.write() as tx:
             igw = InternetGateway(ids.new_id("igw"), tx.scope.account, tx.scope.region)
             tx.put_internet_gateway(igw)
-            apply_tags(tx, igw.igw_id, tags)
-            return tx.get_internet_gateway(igw.igw_id)  # type: ignore[return-value]
+            return replace(igw, tags=tag_new(tx, [igw.igw_id], tags))
 
     def list_internet_gateways(self, igw_ids: list[str] | None = None) -> list[InternetGateway]:
         with self.ctx.read() as tx:

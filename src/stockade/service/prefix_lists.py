@@ -16,10 +16,9 @@ from stockade.domain.quotas import check_rule_quota
 from stockade.domain.tags import Tags
 from stockade.service import lookups
 from stockade.service.context import ServiceContext
-from stockade.service.tags import apply_tags
+from stockade.service.contracts import Entry
+from stockade.service.tags import tag_new
 from stockade.store.repository import Transaction
-
-Entry = tuple[str, str | None]  # (cidr, description)
 
 
 def _entries(values: Sequence[Entry], family: str) -> dict[str, PrefixListEntry]:
@@ -83,8 +82,7 @@ class PrefixListService:
                 tuple(sorted(checked.values())),
             )
             tx.put_prefix_list(pl)
-            apply_tags(tx, pl.prefix_list_id, tags)
-            return tx.get_prefix_list(pl.prefix_list_id)  # type: ignore[return-value]
+            return replace(pl, tags=tag_new(tx, [pl.prefix_list_id], tags))
 
     def describe(self, prefix_list_ids: Sequence[str] = ()) -> list[PrefixList]:
         with self.ctx.read() as tx:
@@ -132,7 +130,7 @@ class PrefixListService:
             if add or remove:
                 pl = self._change_entries(pl, add, remove)
             tx.put_prefix_list(pl)
-            return tx.get_prefix_list(prefix_list_id)  # type: ignore[return-value]
+            return pl
 
     def _resize(self, tx: Transaction, pl: PrefixList, max_entries: int) -> PrefixList:
         if max_entries < len(pl.entries):

@@ -7,7 +7,7 @@ quotas) and only then writes, inside one transaction: a rejected call changes no
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from stockade.domain import errors, ids, permissions, protocols, text
 from stockade.domain.addresses import canonical_cidr
@@ -23,32 +23,10 @@ from stockade.domain.security_group import (
 from stockade.domain.tags import Tags
 from stockade.service import lookups
 from stockade.service.context import ServiceContext
+from stockade.service.contracts import RevokeResult, RuleUpdate
 from stockade.service.peers import PeerResolver, weight_function
 from stockade.service.tags import tag_new
 from stockade.store.repository import Transaction
-
-
-@dataclass(frozen=True)
-class RevokeResult:
-    revoked: tuple[SecurityGroupRule, ...]
-    #: permissions that matched nothing (default VPC only; elsewhere that is an error)
-    unknown: tuple[IpPermission, ...] = ()
-
-
-@dataclass(frozen=True)
-class RuleUpdate:
-    """One ``SecurityGroupRule.N`` of ModifySecurityGroupRules: the rule's new definition."""
-
-    rule_id: str
-    ip_protocol: str | None
-    from_port: int | None = None
-    to_port: int | None = None
-    cidr_ipv4: str | None = None
-    cidr_ipv6: str | None = None
-    prefix_list_id: str | None = None
-    referenced_group_id: str | None = None
-    description: str | None = None
-
 
 _NEW_LABEL = {
     PeerKind.CIDR_V4: "an IPv4 CIDR",
@@ -153,9 +131,9 @@ class RuleService:
             group = self._group(tx, group_id, group_name, egress)
             rules = tx.rules_of([group.group_id])
             if rule_ids:
-                revoked = [_rule_of(tx, group, rid, egress) for rid in dict.fromkeys(rule_ids)]
-                tx.delete_rules(r.rule_id for r in revoked)
-                return RevokeResult(tuple(revoked))
+                by_id = [_rule_of(tx, group, rid, egress) for rid in dict.fromkeys(rule_ids)]
+                tx.delete_rules(r.rule_id for r in by_id)
+                return RevokeResult(tuple(by_id))
             if not perms:
                 raise errors.missing_parameter("IpPermissions")
             by_spec = {r.spec: r for r in rules}
@@ -231,10 +209,10 @@ class RuleService:
                         )
                 by_spec = {r.spec: r for r in tx.rules_of([group.group_id])}
                 for item in _expand(tx, group, perms, egress, strict=False):
-                    rule = by_spec.get(item.spec)
-                    if rule is None:
+                    matched = by_spec.get(item.spec)
+                    if matched is None:
                         raise errors.permission_not_found()
-                    updated.append(replace(rule, description=item.description))
+                    updated.append(replace(matched, description=item.description))
             tx.put_rules(updated)
 
     def describe(

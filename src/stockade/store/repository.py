@@ -12,7 +12,8 @@ All getters take ids and return frozen domain objects with their tags filled in;
 domain objects (``put`` = insert or replace). ``put_*`` ignores the objects' ``tags``
 field: tags are written only through ``set_tags`` and read back into every getter.
 
-The concrete implementation is :class:`stockade.store.sql.SqlStore`::
+Callers hold a :class:`Store` (the protocol below); only the code that opens one names
+the concrete implementation, :class:`stockade.store.sql.SqlStore`::
 
     store = SqlStore.open("sqlite:///path/to/stockade.db")   # or a postgresql+psycopg:// URL
     with store.write(scope) as tx: ...          # BEGIN IMMEDIATE ... COMMIT (or ROLLBACK)
@@ -24,7 +25,8 @@ The concrete implementation is :class:`stockade.store.sql.SqlStore`::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -167,3 +169,57 @@ class Transaction(Protocol):
 
     def touch(self, *resource_ids: str) -> None:
         """Record resources changed by this transaction (for the change log)."""
+
+
+class CommitCounts(Protocol):
+    """How many commits carried how many write calls (``group_commit.CommitStats``; named
+    here by shape, as group_commit imports this module)."""
+
+    @property
+    def commits(self) -> int: ...
+    @property
+    def calls(self) -> int: ...
+
+
+class StoreUrl(Protocol):
+    """Where a store lives, as a URL that can be shown without its password."""
+
+    def render_as_string(self, hide_password: bool = True) -> str: ...
+
+
+class Store(Protocol):
+    """What a caller needs from an open store: transactions, the revision and the change
+    log. Everything but :meth:`SqlStore.open` is here, so the API server, the service
+    context, the data-plane agent and the importer/exporter take any store."""
+
+    @property
+    def url(self) -> StoreUrl: ...
+
+    def write(self, scope: Scope) -> AbstractContextManager[Transaction]:
+        """A serialised read-write transaction; commits on success, rolls back on error."""
+
+    def read(self, scope: Scope) -> AbstractContextManager[Transaction]:
+        """A consistent read-only view; never bumps the revision."""
+
+    def revision(self) -> int:
+        """The revision of the last committed write (0 for a new store)."""
+
+    def scopes(self) -> list[Scope]:
+        """Every (account, region) holding state, sorted."""
+
+    def changes_since(self, revision: int) -> list[Change]:
+        """Every committed change after ``revision``, oldest first (from any process)."""
+
+    def wait_for_change(self, revision: int, timeout: float) -> int:
+        """Block until the revision passes ``revision`` or ``timeout`` seconds elapse;
+        returns the current revision."""
+
+    def subscribe(self, callback: Callable[[Change], None]) -> Callable[[], None]:
+        """Call ``callback(change)`` after each commit through this object; returns an
+        unsubscribe function."""
+
+    def commit_stats(self) -> CommitCounts | None:
+        """How many commits carried how many write calls (``None``: no group commit)."""
+
+    def close(self) -> None:
+        """Release the store's connections; the object cannot be used afterwards."""

@@ -12,7 +12,7 @@ from typing import Any
 from stockade.api.actions.registry import Call
 from stockade.domain.errors import AwsError, invalid_combination, invalid_parameter_value
 from stockade.domain.permissions import GroupPair, IpPermission
-from stockade.service.interfaces import TrackingRequest
+from stockade.service.contracts import TrackingRequest
 
 #: (key, value) pairs as the request gave them; the services validate them.
 RawTags = tuple[tuple[str, str | None], ...]

@@ -9,7 +9,7 @@ from stockade.api.actions.common import reject_unsupported, tag_specs, tracking
 from stockade.api.actions.describe import page, select, with_token
 from stockade.api.actions.registry import Call, action
 from stockade.domain.errors import AwsError, invalid_combination
-from stockade.service.instances import InstanceDetail, InterfaceSpec, LaunchRequest, StateChange
+from stockade.service.contracts import InstanceDetail, InterfaceSpec, LaunchRequest, StateChange
 from stockade.shapes import instances as shapes
 
 _ALIASES: dict[str, Any] = {

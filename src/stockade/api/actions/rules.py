@@ -8,7 +8,7 @@ from stockade.api.actions.common import ip_permissions, tag_specs
 from stockade.api.actions.describe import filters, page, select, with_token
 from stockade.api.actions.registry import Call, action
 from stockade.api.filters import wildcard_regex
-from stockade.service.rules import RuleUpdate
+from stockade.service.contracts import RuleUpdate
 from stockade.shapes import groups as shapes
 
 

@@ -1,0 +1,376 @@
+"""What the services take and return, and the calls every implementation offers.
+
+Two implementations answer these calls: the local services (``service/``, over a store)
+and the remote ones (``remote/``, over a running server's EC2 API); the CLI and the demos
+use either through :class:`Services`. This module is their shared contract, so it imports
+only ``domain/``: a boto3 client of a server never loads the store (SQLAlchemy) just to
+name a ``LaunchRequest``. mypy checks that both implementations satisfy the protocols.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from stockade.domain import errors
+from stockade.domain.instance import Instance, InstanceState
+from stockade.domain.interface import ConnectionTracking, NetworkInterface
+from stockade.domain.network import InternetGateway, Subnet, Vpc
+from stockade.domain.permissions import IpPermission
+from stockade.domain.prefix_list import PrefixList, PrefixListEntry
+from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
+from stockade.domain.tags import Tags
+
+#: One prefix-list entry as given: (cidr, description)
+Entry = tuple[str, str | None]
+
+#: (min, max) per ConnectionTrackingSpecification member, in seconds
+_CT_LIMITS = {
+    "TcpEstablishedTimeout": (60, 432000),
+    "UdpStreamTimeout": (60, 180),
+    "UdpTimeout": (30, 60),
+}
+
+
+# -- requests ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TrackingRequest:
+    """A ConnectionTrackingSpecification as given (members left out keep their value)."""
+
+    tcp_established_timeout: int | None = None
+    udp_stream_timeout: int | None = None
+    udp_timeout: int | None = None
+
+    def applied_to(self, base: ConnectionTracking) -> ConnectionTracking:
+        values = {
+            "TcpEstablishedTimeout": self.tcp_established_timeout,
+            "UdpStreamTimeout": self.udp_stream_timeout,
+            "UdpTimeout": self.udp_timeout,
+        }
+        for name, value in values.items():
+            low, high = _CT_LIMITS[name]
+            if value is not None and not low <= value <= high:
+                raise errors.invalid_value(name, value, f"It must be between {low} and {high}.")
+        return ConnectionTracking(
+            self.tcp_established_timeout or base.tcp_established_timeout,
+            self.udp_stream_timeout or base.udp_stream_timeout,
+            self.udp_timeout or base.udp_timeout,
+        )
+
+
+@dataclass(frozen=True)
+class InterfaceSpec:
+    """One ``NetworkInterface.N`` of RunInstances."""
+
+    device_index: int | None = 0
+    subnet_id: str | None = None
+    group_ids: tuple[str, ...] = ()
+    associate_public_ip: bool | None = None
+    private_ip: str | None = None
+    network_interface_id: str | None = None
+    ipv6_count: int | None = None
+    tracking: TrackingRequest | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class LaunchRequest:
+    image_id: str = "ami-00000000000000000"
+    instance_type: str = "t3.micro"
+    min_count: int = 1
+    max_count: int = 1
+    subnet_id: str | None = None
+    group_ids: tuple[str, ...] = ()
+    group_names: tuple[str, ...] = ()
+    interfaces: tuple[InterfaceSpec, ...] = ()
+    associate_public_ip: bool | None = None
+    private_ip: str | None = None
+    key_name: str | None = None
+    tags: Tags = ()
+    interface_tags: Tags = ()
+    tracking: TrackingRequest | None = None
+
+
+@dataclass(frozen=True)
+class RuleUpdate:
+    """One ``SecurityGroupRule.N`` of ModifySecurityGroupRules: the rule's new definition."""
+
+    rule_id: str
+    ip_protocol: str | None
+    from_port: int | None = None
+    to_port: int | None = None
+    cidr_ipv4: str | None = None
+    cidr_ipv6: str | None = None
+    prefix_list_id: str | None = None
+    referenced_group_id: str | None = None
+    description: str | None = None
+
+
+# -- results -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GroupDetail:
+    """A group with its rules, as DescribeSecurityGroups shows it."""
+
+    group: SecurityGroup
+    rules: tuple[SecurityGroupRule, ...]
+
+    @property
+    def ingress(self) -> list[SecurityGroupRule]:
+        return [r for r in self.rules if not r.is_egress]
+
+    @property
+    def egress(self) -> list[SecurityGroupRule]:
+        return [r for r in self.rules if r.is_egress]
+
+
+@dataclass(frozen=True)
+class StaleGroup:
+    group: SecurityGroup
+    stale_rules: tuple[SecurityGroupRule, ...]
+
+
+@dataclass(frozen=True)
+class GroupReference:
+    group_id: str
+    referencing_vpc_id: str
+
+
+@dataclass(frozen=True)
+class RevokeResult:
+    revoked: tuple[SecurityGroupRule, ...]
+    #: permissions that matched nothing (default VPC only; elsewhere that is an error)
+    unknown: tuple[IpPermission, ...] = ()
+
+
+@dataclass(frozen=True)
+class InstanceDetail:
+    instance: Instance
+    interfaces: tuple[NetworkInterface, ...] = field(default_factory=tuple)
+
+    @property
+    def group_ids(self) -> tuple[str, ...]:
+        primary = self.primary
+        return primary.group_ids if primary else ()
+
+    @property
+    def primary(self) -> NetworkInterface | None:
+        return next((e for e in self.interfaces if e.device_index == 0), None)
+
+
+@dataclass(frozen=True)
+class StateChange:
+    instance_id: str
+    previous: InstanceState
+    current: InstanceState
+
+
+def pick_by_name(
+    groups: Sequence[SecurityGroup], name: str, vpc_id: str | None = None
+) -> SecurityGroup:
+    """The one group called ``name`` (case-insensitively, as AWS compares names) among
+    ``groups`` (those of ``vpc_id``, if given). Part of the contract: both implementations
+    resolve a group name this way."""
+    matches = [g for g in groups if g.name.lower() == name.lower()]
+    if len(matches) > 1:
+        raise errors.invalid_parameter_value(
+            f"The security group name '{name}' is used in several VPCs; give the group id or a VPC"
+        )
+    if not matches:
+        where = f" in VPC '{vpc_id}'" if vpc_id else ""
+        raise errors.error(
+            "InvalidGroup.NotFound", f"The security group '{name}' does not exist{where}"
+        )
+    return matches[0]
+
+
+# -- the calls -----------------------------------------------------------------------------
+class NetworkCalls(Protocol):
+    """VPCs, subnets and internet gateways."""
+
+    def create_vpc(
+        self,
+        cidr_block: str | None,
+        amazon_provided_ipv6: bool = False,
+        instance_tenancy: str = "default",
+        tags: Tags = (),
+    ) -> Vpc: ...
+    def create_default_vpc(self) -> Vpc: ...
+    def list_vpcs(self, vpc_ids: list[str] | None = None) -> list[Vpc]: ...
+    def get_vpc(self, vpc_id: str) -> Vpc: ...
+    def delete_vpc(self, vpc_id: str) -> None: ...
+    def associate_ipv6_block(self, vpc_id: str) -> Vpc: ...
+    def create_subnet(
+        self,
+        vpc_id: str,
+        cidr_block: str | None,
+        availability_zone: str | None = None,
+        ipv6_cidr_block: str | None = None,
+        tags: Tags = (),
+    ) -> Subnet: ...
+    def list_subnets(self, subnet_ids: list[str] | None = None) -> list[Subnet]: ...
+    def available_ip_counts(self, subnet_ids: list[str] | None = None) -> dict[str, int]: ...
+    def delete_subnet(self, subnet_id: str) -> None: ...
+    def modify_subnet_attribute(
+        self,
+        subnet_id: str,
+        map_public_ip_on_launch: bool | None = None,
+        assign_ipv6_address_on_creation: bool | None = None,
+    ) -> Subnet: ...
+    def create_internet_gateway(self, tags: Tags = ()) -> InternetGateway: ...
+    def list_internet_gateways(self, igw_ids: list[str] | None = None) -> list[InternetGateway]: ...
+    def attach_internet_gateway(self, igw_id: str, vpc_id: str) -> None: ...
+    def detach_internet_gateway(self, igw_id: str, vpc_id: str) -> None: ...
+    def delete_internet_gateway(self, igw_id: str) -> None: ...
+
+
+class GroupCalls(Protocol):
+    """Security groups and who references them."""
+
+    def create(
+        self,
+        name: str | None,
+        description: str | None,
+        vpc_id: str | None = None,
+        tags: Tags = (),
+    ) -> GroupDetail: ...
+    def delete(self, group_id: str | None = None, group_name: str | None = None) -> str: ...
+    def describe(
+        self, group_ids: Sequence[str] = (), group_names: Sequence[str] = ()
+    ) -> list[GroupDetail]: ...
+    def names(self, group_ids: Sequence[str] | None = None) -> dict[str, str]: ...
+    def get(self, group_id: str) -> GroupDetail: ...
+    def find(self, name_or_id: str, vpc_id: str | None = None) -> GroupDetail: ...
+    def references(self, group_ids: Sequence[str]) -> list[GroupReference]: ...
+    def stale(self, vpc_id: str) -> list[StaleGroup]: ...
+
+
+class RuleCalls(Protocol):
+    """Security group rules."""
+
+    def authorize(
+        self,
+        group_id: str | None,
+        perms: Sequence[IpPermission],
+        egress: bool = False,
+        group_name: str | None = None,
+        tags: Tags = (),
+    ) -> list[SecurityGroupRule]: ...
+    def revoke(
+        self,
+        group_id: str | None,
+        perms: Sequence[IpPermission] = (),
+        rule_ids: Sequence[str] = (),
+        egress: bool = False,
+        group_name: str | None = None,
+    ) -> RevokeResult: ...
+    def modify(self, group_id: str, updates: Sequence[RuleUpdate]) -> None: ...
+    def update_descriptions(
+        self,
+        group_id: str | None,
+        egress: bool,
+        perms: Sequence[IpPermission] = (),
+        descriptions: Sequence[tuple[str, str | None]] = (),
+        group_name: str | None = None,
+    ) -> None: ...
+    def describe(
+        self, rule_ids: Sequence[str] = (), group_ids: Sequence[str] = ()
+    ) -> list[SecurityGroupRule]: ...
+
+
+class PrefixListCalls(Protocol):
+    """Customer-managed prefix lists."""
+
+    def create(
+        self,
+        name: str | None,
+        max_entries: int | None,
+        address_family: str | None,
+        entries: Sequence[Entry] = (),
+        tags: Tags = (),
+    ) -> PrefixList: ...
+    def describe(self, prefix_list_ids: Sequence[str] = ()) -> list[PrefixList]: ...
+    def entries(self, prefix_list_id: str, version: int | None = None) -> list[PrefixListEntry]: ...
+    def modify(
+        self,
+        prefix_list_id: str,
+        current_version: int | None = None,
+        name: str | None = None,
+        add: Sequence[Entry] = (),
+        remove: Sequence[str] = (),
+        max_entries: int | None = None,
+    ) -> PrefixList: ...
+    def delete(self, prefix_list_id: str) -> PrefixList: ...
+
+
+class InterfaceCalls(Protocol):
+    """Network interfaces."""
+
+    def create(
+        self,
+        subnet_id: str,
+        group_ids: Sequence[str] = (),
+        private_ip: str | None = None,
+        description: str | None = None,
+        tracking: TrackingRequest | None = None,
+        ipv6_count: int | None = None,
+        tags: Tags = (),
+    ) -> NetworkInterface: ...
+    def describe(self, eni_ids: Sequence[str] = ()) -> list[NetworkInterface]: ...
+    def delete(self, eni_id: str) -> None: ...
+    def attach(self, eni_id: str, instance_id: str, device_index: int | None) -> str: ...
+    def detach(self, attachment_id: str) -> None: ...
+    def modify_attribute(
+        self,
+        eni_id: str,
+        group_ids: Sequence[str] | None = None,
+        tracking: TrackingRequest | None = None,
+        description: str | None = None,
+        source_dest_check: bool | None = None,
+    ) -> NetworkInterface: ...
+
+
+class InstanceCalls(Protocol):
+    """Instances and their lifecycle."""
+
+    def run(self, request: LaunchRequest) -> list[InstanceDetail]: ...
+    def describe(self, instance_ids: Sequence[str] = ()) -> list[InstanceDetail]: ...
+    def get(self, instance_id: str) -> InstanceDetail: ...
+    def start(self, instance_ids: Sequence[str]) -> list[StateChange]: ...
+    def stop(self, instance_ids: Sequence[str]) -> list[StateChange]: ...
+    def terminate(self, instance_ids: Sequence[str]) -> list[StateChange]: ...
+    def modify_groups(self, instance_id: str, group_ids: Sequence[str]) -> InstanceDetail: ...
+
+
+class TagCalls(Protocol):
+    """Tags on any resource."""
+
+    def create_tags(self, resource_ids: Sequence[str], tags: Tags) -> None: ...
+    def delete_tags(
+        self, resource_ids: Sequence[str], tags: Sequence[tuple[str, str | None]] = ()
+    ) -> None: ...
+    def list_tags(self) -> list[tuple[str, str, str]]: ...
+
+
+class Services(Protocol):
+    """Every service family of one (account, region): the local
+    :class:`stockade.service.bundle.Services` or :class:`stockade.remote.RemoteServices`."""
+
+    @property
+    def account(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def network(self) -> NetworkCalls: ...
+    @property
+    def groups(self) -> GroupCalls: ...
+    @property
+    def rules(self) -> RuleCalls: ...
+    @property
+    def prefix_lists(self) -> PrefixListCalls: ...
+    @property
+    def interfaces(self) -> InterfaceCalls: ...
+    @property
+    def instances(self) -> InstanceCalls: ...
+    @property
+    def tags(self) -> TagCalls: ...
