@@ -117,8 +117,15 @@ class CellIndex:
         self._members: dict[int, tuple[int, ...]] = {}
 
     def _pack(self, wide) -> None:
-        s_keys, a_keys, s_base, a_base, n_a, cell_base = [], [], [], [], [], [0]
-        nonempty, best, broad = [], [], []
+        s_keys: list[np.ndarray] = []  # per table: its service cuts, keyed by table
+        a_keys: list[np.ndarray] = []  # per table: its address cuts, keyed by table
+        s_base: list[int] = []
+        a_base: list[int] = []
+        n_a: list[int] = []
+        cell_base = [0]
+        nonempty: list[np.ndarray] = []
+        best: list[np.ndarray] = []
+        broad: list[np.ndarray] = []
         for t_id, t in enumerate(self.tables):
             s_base.append(sum(len(k) for k in s_keys))
             a_base.append(sum(len(k) for k in a_keys))

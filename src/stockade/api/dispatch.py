@@ -73,9 +73,9 @@ def handle(server: Server, request: RawRequest) -> Outcome:
             outcome.status, outcome.body = serialize_error(error, request_id)
     except Exception:
         log.exception("internal error in %s (request %s)", outcome.action, request_id)
-        error = AwsError("InternalError", INTERNAL_ERROR)
-        outcome.error_code = error.code
-        outcome.status, outcome.body = serialize_error(error, request_id)
+        internal = AwsError("InternalError", INTERNAL_ERROR)
+        outcome.error_code = internal.code
+        outcome.status, outcome.body = serialize_error(internal, request_id)
     return outcome
 
 

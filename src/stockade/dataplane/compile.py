@@ -189,9 +189,9 @@ def assemble(
         if cached is not None and cached[0] == plan_port:
             ports[plan_port.ifname] = cached[1]
             continue
-        ports[plan_port.ifname] = rules = port_rules(plan_port)
+        ports[plan_port.ifname] = compiled = port_rules(plan_port)
         if ports_cache is not None:
-            ports_cache[plan_port.eni_id] = (plan_port, rules)
+            ports_cache[plan_port.eni_id] = (plan_port, compiled)
     groups: dict[str, GroupChain] = {}
     for group_id in sorted({g for p in plan.ports for g in p.group_ids}):
         for chain in chains[group_id]:

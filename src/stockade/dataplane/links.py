@@ -53,6 +53,15 @@ def index(ipr: Rtnl, ifname: str) -> int | None:
     return found[0] if found else None
 
 
+def loopback_up(ipr: Rtnl) -> None:
+    """Bring up ``lo``, which every namespace has from birth (down): without it nothing in
+    the namespace can reach its own addresses."""
+    idx = index(ipr, "lo")
+    if idx is None:
+        raise LookupError("namespace has no loopback interface")
+    set_up(ipr, idx, True)
+
+
 def ignore(codes: tuple[int, ...], fn, *args, **kwargs) -> None:
     """Call a netlink operation, tolerating the given errnos (idempotent steps)."""
     try:

@@ -77,7 +77,7 @@ class Topology:
         if fresh:
             netns.sysctl(name, links.ROUTER)
         ipr = self.ipr(name)
-        links.set_up(ipr, links.index(ipr, "lo"), True)
+        links.loopback_up(ipr)
         # Nothing leaves the world: what no route claims is dropped without an answer
         # (AWS's router does not send "unreachable"), including unknown VPC addresses.
         for dst in ("0.0.0.0/0", "::/0", plan.cidr4, *([plan.cidr6] if plan.cidr6 else [])):
@@ -85,9 +85,10 @@ class Topology:
         return name
 
     def sync(self, old: VpcPlan | None, new: VpcPlan, rehomed: Iterable[str] = (),
-             rules: Callable[[], None] = lambda: None) -> None:
+             rules: Callable[[], object] = lambda: None) -> None:
         """Make one VPC's router, ports and gateway link match ``new``; call ``rules`` (which
-        puts the VPC's new ruleset in force) once, at the one safe moment in between.
+        puts the VPC's new ruleset in force; what it returns is ignored) once, at the one safe
+        moment in between.
 
         In order: the links that go or change are deleted; the tracked flows of the
         ``rehomed`` addresses (those that left or arrived at an interface,
@@ -275,7 +276,7 @@ class Topology:
             links.add_neighbour(outer, idx, address, port.mac)
 
         inner = self.ipr(self.world.instance(port.instance_id))
-        links.set_up(inner, links.index(inner, "lo"), True)
+        links.loopback_up(inner)
         dev = links.index(inner, port.device)
         assert dev is not None, port.device
         router_mac = mac_for(port.ifname)

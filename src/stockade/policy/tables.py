@@ -107,7 +107,8 @@ class Layer:
             self.keys.take(candidate, out=seen)
             np.less_equal(seen, key, out=fits)
             np.add(base, 1 << power, out=base, where=fits)
-        return self.labels[base]
+        found: np.ndarray = self.labels[base]  # an array index gives an array, not a scalar
+        return found
 
 
 @dataclass(frozen=True)

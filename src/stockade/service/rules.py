@@ -153,9 +153,9 @@ class RuleService:
             group = self._group(tx, group_id, group_name, egress)
             rules = tx.rules_of([group.group_id])
             if rule_ids:
-                revoked = [_rule_of(tx, group, rid, egress) for rid in dict.fromkeys(rule_ids)]
-                tx.delete_rules(r.rule_id for r in revoked)
-                return RevokeResult(tuple(revoked))
+                by_id = [_rule_of(tx, group, rid, egress) for rid in dict.fromkeys(rule_ids)]
+                tx.delete_rules(r.rule_id for r in by_id)
+                return RevokeResult(tuple(by_id))
             if not perms:
                 raise errors.missing_parameter("IpPermissions")
             by_spec = {r.spec: r for r in rules}
@@ -231,10 +231,10 @@ class RuleService:
                         )
                 by_spec = {r.spec: r for r in tx.rules_of([group.group_id])}
                 for item in _expand(tx, group, perms, egress, strict=False):
-                    rule = by_spec.get(item.spec)
-                    if rule is None:
+                    existing = by_spec.get(item.spec)
+                    if existing is None:
                         raise errors.permission_not_found()
-                    updated.append(replace(rule, description=item.description))
+                    updated.append(replace(existing, description=item.description))
             tx.put_rules(updated)
 
     def describe(
