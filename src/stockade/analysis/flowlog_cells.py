@@ -77,8 +77,11 @@ class Table:
         for k, e in enumerate(self.entries):
             s_lo, s_hi = flow_service_range(e)
             _, lo, hi = e.bounds
-            self.spans.append(Rect(s_at[s_lo], s_at.get(s_hi + 1, n_s) - 1,
-                                   a_at[lo], a_at.get(hi + 1, n_a) - 1, k))
+            self.spans.append(
+                Rect(
+                    s_at[s_lo], s_at.get(s_hi + 1, n_s) - 1, a_at[lo], a_at.get(hi + 1, n_a) - 1, k
+                )
+            )
         if rank is not None:
             self.a_cuts = [rank[a] for a in self.a_cuts]
 
@@ -86,8 +89,9 @@ class Table:
 class CellIndex:
     """All tables of a snapshot, packed for vectorised cell lookups."""
 
-    def __init__(self, snapshot: Snapshot,
-                 wide: Callable[[EffectiveEntry], bool] = lambda e: False) -> None:
+    def __init__(
+        self, snapshot: Snapshot, wide: Callable[[EffectiveEntry], bool] = lambda e: False
+    ) -> None:
         policies = effective_policies(snapshot)
         self.eni_ids = tuple(sorted(policies))
         self.eni_index = {e: i for i, e in enumerate(self.eni_ids)}
@@ -100,8 +104,7 @@ class CellIndex:
                 for f, family in ((0, 4), (1, 6)):
                     key = (d, policy.group_ids, family)
                     if key not in known:
-                        entries = tuple(e for e in policy.entries(direction)
-                                        if e.family == family)
+                        entries = tuple(e for e in policy.entries(direction) if e.family == family)
                         known[key] = len(self.tables)
                         self.tables.append(Table(entries, family))
                     self.table_of[i, d, f] = known[key]
@@ -117,8 +120,15 @@ class CellIndex:
         self._members: dict[int, tuple[int, ...]] = {}
 
     def _pack(self, wide) -> None:
-        s_keys, a_keys, s_base, a_base, n_a, cell_base = [], [], [], [], [], [0]
-        nonempty, best, broad = [], [], []
+        s_keys: list[np.ndarray] = []  # per table: its service cuts, keyed by table
+        a_keys: list[np.ndarray] = []  # per table: its address cuts, keyed by table
+        s_base: list[int] = []
+        a_base: list[int] = []
+        n_a: list[int] = []
+        cell_base = [0]
+        nonempty: list[np.ndarray] = []
+        best: list[np.ndarray] = []
+        broad: list[np.ndarray] = []
         for t_id, t in enumerate(self.tables):
             s_base.append(sum(len(k) for k in s_keys))
             a_base.append(sum(len(k) for k in a_keys))
@@ -129,8 +139,7 @@ class CellIndex:
             cell_base.append(cell_base[-1] + shape[0] * shape[1])
             # Paint by specificity rank: the lowest label (most specific) wins a cell; among
             # equally specific entries the later one, as the order below breaks ties.
-            order = sorted(range(len(t.entries)),
-                           key=lambda k: (specificity(t.entries[k]), -k))
+            order = sorted(range(len(t.entries)), key=lambda k: (specificity(t.entries[k]), -k))
             label = np.full(shape, -1, np.int32)
             ranked = [Rect(*t.spans[k][:4], r) for r, k in enumerate(order)]
             _fill(label, ranked, np.array(order, np.int32))
@@ -169,8 +178,9 @@ class CellIndex:
         gs = np.searchsorted(self.s_keys, (t << _U64(24)) | service[ok], "right") - 1
         ga = np.searchsorted(self.a_keys, (t << _U64(32)) | coord[ok], "right") - 1
         ti = table[ok]
-        out[ok] = (self.cell_base[ti] + (gs - self.s_base[ti]) * self.n_a[ti]
-                   + (ga - self.a_base[ti]))
+        out[ok] = (
+            self.cell_base[ti] + (gs - self.s_base[ti]) * self.n_a[ti] + (ga - self.a_base[ti])
+        )
         return out
 
     def locate(self, cell: int) -> tuple[Table, int, int]:

@@ -180,6 +180,7 @@ def compile_filters(
     """
     if not filters:
         return FilterSet(())
+    items: list[Mapping[str, Any]]  # request filters as parsed: names and values unchecked
     if isinstance(filters, Mapping):
         items = [{"Name": name, "Values": list(values)} for name, values in filters.items()]
     else:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
@@ -28,6 +28,13 @@ HEAD_TIMEOUT = 10.0
 MAX_HEAD_BYTES = 64 * 1024
 
 
+class _Cycle(Protocol):
+    """What this module reads of a uvicorn request-response cycle (httptools' and h11's
+    ``RequestResponseCycle`` both have it)."""
+
+    response_complete: bool
+
+
 def deadline_protocol(
     head_timeout: float = HEAD_TIMEOUT, max_head_bytes: int = MAX_HEAD_BYTES
 ) -> type[asyncio.Protocol]:
@@ -37,7 +44,7 @@ def deadline_protocol(
     class HeadDeadlineProtocol(base):  # type: ignore[misc, valid-type]
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
-            self._seen_cycle: object | None = None
+            self._seen_cycle: _Cycle | None = None
             self._head_bytes = 0
             self._head_timer: asyncio.TimerHandle | None = None
             self._arm_head_timer()
@@ -49,7 +56,7 @@ def deadline_protocol(
         def data_received(self, data: bytes) -> None:
             awaiting_head = self._head_timer is not None
             super().data_received(data)
-            cycle = self.cycle
+            cycle: _Cycle | None = self.cycle
             if cycle is not None and cycle is not self._seen_cycle:  # a head is complete
                 self._seen_cycle = cycle
                 self._cancel_head_timer()

@@ -12,7 +12,7 @@ import threading
 from functools import cache
 
 from botocore.loaders import Loader
-from botocore.model import OperationModel, ServiceModel, Shape
+from botocore.model import OperationModel, ServiceModel, StructureShape
 
 from stockade.domain.errors import AwsError
 
@@ -51,12 +51,12 @@ def operation_model(action: str) -> OperationModel:
     return service_model().operation_model(action)
 
 
-def input_shape(action: str) -> Shape | None:
+def input_shape(action: str) -> StructureShape | None:
     """The request shape of ``action`` (``None`` for actions without parameters)."""
     return operation_model(action).input_shape
 
 
-def output_shape(action: str) -> Shape | None:
+def output_shape(action: str) -> StructureShape | None:
     """The response shape of ``action`` (``None`` for actions that answer only ``return``)."""
     return operation_model(action).output_shape
 

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from botocore.model import Shape
+from botocore.model import ListShape, Shape, StructureShape
 
 from stockade.api.model import operation_model
 from stockade.domain.errors import AwsError, invalid_value, missing_parameter
@@ -234,7 +234,7 @@ def _build_plan(shape: Shape) -> Any:
     known = _shape_plans.get(shape.name)
     if known is not None:
         return known
-    if shape.type_name == "structure":
+    if isinstance(shape, StructureShape):  # botocore's class for every "structure"
         struct = _StructPlan({}, [])
         _shape_plans[shape.name] = struct  # before members, so recursive shapes terminate
         for member_name, member_shape in shape.members.items():
@@ -243,8 +243,8 @@ def _build_plan(shape: Shape) -> Any:
             if member_name in shape.required_members:
                 struct.required.append((wire, member_name))
         return struct
-    if shape.type_name == "list":
-        plan: Any = _ListPlan(_build_plan(shape.member))  # type: ignore[attr-defined]
+    if isinstance(shape, ListShape):  # botocore's class for every "list"
+        plan: Any = _ListPlan(_build_plan(shape.member))
     else:  # maps do not occur in EC2 inputs; anything new is parsed as text-less scalar
         plan = _ScalarPlan(shape.type_name)
     _shape_plans[shape.name] = plan

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from botocore.model import Shape
+from botocore.model import ListShape, Shape, StructureShape
 
 from stockade.api.model import EC2_NAMESPACE, operation_model
 from stockade.domain.errors import AwsError
@@ -164,10 +164,12 @@ def _function_for(shape: Shape) -> str:
         raise TypeError(f"unsupported output shape {shape.name} ({shape.type_name}, flattened)")
     name = f"_w{len(_function_names)}"
     _function_names[shape.name] = name  # before the body, so recursive shapes terminate
-    if shape.type_name == "structure":
+    if isinstance(shape, StructureShape):  # botocore's class for every "structure"
         source = _structure_source(name, shape)
-    else:
+    elif isinstance(shape, ListShape):
         source = _list_source(name, shape)
+    else:
+        raise TypeError(f"no writer for scalar shape {shape.name} ({shape.type_name})")
     _sources[shape.name] = source
     exec(compile(source, f"<stockade-serializer {shape.name}>", "exec"), _namespace)
     return name
@@ -177,7 +179,7 @@ def _is_nested(shape: Shape) -> bool:
     return shape.type_name in ("structure", "list")
 
 
-def _scalar_lines(shape: Shape, source: str, indent: str) -> tuple[list[str], str]:
+def _scalar_lines(shape: StructureShape, source: str, indent: str) -> tuple[list[str], str]:
     """Lines binding each scalar member of ``shape`` (read from dict ``source``) and one
     expression concatenating their elements, ``None`` members contributing ``''``."""
     lines, pieces = [f"{indent}g = {source}.get"], []
@@ -193,7 +195,7 @@ def _scalar_lines(shape: Shape, source: str, indent: str) -> tuple[list[str], st
     return lines, " + ".join(pieces)
 
 
-def _structure_source(name: str, shape: Shape) -> str:
+def _structure_source(name: str, shape: StructureShape) -> str:
     """``def _wN(v, a, o='', c='')``: write struct ``v`` wrapped in the tags ``o``/``c``.
 
     All scalar members go out in one ``append`` (scalars first, then nested members: element
@@ -219,13 +221,13 @@ def _structure_source(name: str, shape: Shape) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _list_source(name: str, shape: Shape) -> str:
+def _list_source(name: str, shape: ListShape) -> str:
     """``def _wN(x, a)``: write the items of list ``x`` (the caller writes the wrapper)."""
-    member = shape.member  # type: ignore[attr-defined]
+    member = shape.member
     item = str(member.serialization.get("name", "member"))
     open_tag, close_tag = f"<{item}>", f"</{item}>"
     lines = [f"def {name}(x, a):", "    for i in x:"]
-    if member.type_name == "structure" and not any(
+    if isinstance(member, StructureShape) and not any(
         _is_nested(m) for m in member.members.values()
     ):  # a flat struct (IpRange, Tag, ...): one append per item, no call
         bind, scalars = _scalar_lines(member, "i", "        ")

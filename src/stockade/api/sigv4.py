@@ -83,6 +83,12 @@ def header_map(headers: Headers) -> dict[str, list[str]]:
     return result
 
 
+def _first(hmap: dict[str, list[str]], name: str) -> str | None:
+    """A header's first value, or ``None`` when it is absent (later repeats are ignored)."""
+    values = hmap.get(name)
+    return values[0] if values else None
+
+
 def _header_text(value: object) -> str:
     """ASGI gives raw header bytes; HTTP header text is Latin-1."""
     return value.decode("latin-1") if isinstance(value, bytes) else str(value)
@@ -109,7 +115,7 @@ def parse_auth(headers: Headers, query_string: str | bytes = "") -> RequestAuth:
     try:
         hmap = header_map(headers)
         authorization = hmap.get("authorization")
-        token = (hmap.get("x-amz-security-token") or [None])[0]
+        token = _first(hmap, "x-amz-security-token")
         if authorization:
             return _parse_header(authorization[0], hmap, token)
         query = {unquote(k): unquote(v) for k, v in _query_pairs(query_string)}
@@ -131,7 +137,7 @@ def _parse_header(value: str, hmap: dict[str, list[str]], token: str | None) -> 
             fields[key] = field.strip()
     if not {"Credential", "SignedHeaders", "Signature"} <= fields.keys():
         raise _failure("incomplete authorization header")
-    amz_date = (hmap.get("x-amz-date") or [None])[0]
+    amz_date = _first(hmap, "x-amz-date")
     if amz_date is None and hmap.get("date"):
         amz_date = _from_http_date(hmap["date"][0])
     return _auth(
@@ -329,7 +335,7 @@ def _payload_hash(hmap: dict[str, list[str]], body: bytes) -> str:
     is refused for a non-empty body: EC2 parameters live in the body, so they must be signed.
     """
     actual = hashlib.sha256(body).hexdigest()
-    declared = (hmap.get("x-amz-content-sha256") or [None])[0]
+    declared = _first(hmap, "x-amz-content-sha256")
     if declared is None:
         return actual
     if declared == _UNSIGNED_PAYLOAD and not body:

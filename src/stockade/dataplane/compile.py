@@ -88,7 +88,7 @@ def _lookups(entries: Sequence[EffectiveEntry]) -> tuple[Lookup, ...]:
             items = by_cidr.get((kind, family))
             if items:
                 out.append(Lookup(kind, family, None, _elements(items, entries, by_address=True)))
-    for (group_id, family, kind) in sorted(by_ref, key=lambda k: (k[0], k[1], k[2].value)):
+    for group_id, family, kind in sorted(by_ref, key=lambda k: (k[0], k[1], k[2].value)):
         if kind is not Kind.ALL and (group_id, family, Kind.ALL) in by_ref:
             continue  # all traffic from the group is allowed already
         items = by_ref[(group_id, family, kind)]
@@ -160,8 +160,7 @@ class MemberIndex:
 
     def members(self, snapshot: Snapshot, group_id: str, family: int) -> frozenset[str]:
         enis = {e.eni_id: e for e in snapshot.members_by_group.get(group_id, ())}
-        return frozenset(a for eni in enis.values() for f, a in self.addresses(eni)
-                         if f == family)
+        return frozenset(a for eni in enis.values() for f, a in self.addresses(eni) if f == family)
 
     def member_set(self, snapshot: Snapshot, name: str) -> MemberSet:
         group_id, family = member_set_key(name)
@@ -189,9 +188,9 @@ def assemble(
         if cached is not None and cached[0] == plan_port:
             ports[plan_port.ifname] = cached[1]
             continue
-        ports[plan_port.ifname] = rules = port_rules(plan_port)
+        ports[plan_port.ifname] = compiled = port_rules(plan_port)
         if ports_cache is not None:
-            ports_cache[plan_port.eni_id] = (plan_port, rules)
+            ports_cache[plan_port.eni_id] = (plan_port, compiled)
     groups: dict[str, GroupChain] = {}
     for group_id in sorted({g for p in plan.ports for g in p.group_ids}):
         for chain in chains[group_id]:

@@ -46,7 +46,7 @@ from pyroute2.netlink.nfnetlink.nfctsocket import (
 from stockade.dataplane import netns
 
 _COUNT = "/proc/sys/net/netfilter/nf_conntrack_count"  # of the reading thread's namespace
-_IP_ATTR = {socket.AF_INET: "CTA_IP_V4", socket.AF_INET6: "CTA_IP_V6"}
+_IP_ATTR: dict[int, str] = {socket.AF_INET: "CTA_IP_V4", socket.AF_INET6: "CTA_IP_V6"}
 #: Up to this many entries per address, decoding the whole table once beats four walks.
 DECODE_LIMIT = 250
 _FILTERS = [

@@ -19,6 +19,7 @@ A refused transaction changes nothing (it is applied to a copy). The packet eval
 
 from __future__ import annotations
 
+import builtins
 import copy
 import re
 from dataclasses import dataclass, field
@@ -54,8 +55,10 @@ class FakeChain:
 
 @dataclass
 class FakeSet:
+    """A set and its elements (``builtins.set``: the field ``set`` shadows it in this body)."""
+
     set: Set
-    elements: set[Element] = field(default_factory=set)
+    elements: builtins.set[Element] = field(default_factory=builtins.set)
 
 
 @dataclass

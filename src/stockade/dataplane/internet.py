@@ -53,7 +53,7 @@ class Internet:
         ipr = getattr(self._local, "ipr", None)
         if ipr is None:
             ipr = self._local.ipr = netns.iproute(self.name)
-            links.set_up(ipr, links.index(ipr, "lo"), True)
+            links.loopback_up(ipr)
             for dst in ("0.0.0.0/0", "::/0"):
                 links.add_route(ipr, dst, kind="blackhole")
         return ipr
@@ -202,7 +202,7 @@ class Internet:
         with netns.iproute(name) as inner_ipr:
             inner = links.index(inner_ipr, "eth0")
             assert inner is not None
-            links.set_up(inner_ipr, links.index(inner_ipr, "lo"), True)
+            links.loopback_up(inner_ipr)
             links.add_address(
                 inner_ipr, inner, address, 128 if ":" in address else 32, on_link=True
             )

@@ -53,6 +53,15 @@ def index(ipr: Rtnl, ifname: str) -> int | None:
     return found[0] if found else None
 
 
+def loopback_up(ipr: Rtnl) -> None:
+    """Bring up ``lo``, which every namespace has from birth (down): without it nothing in
+    the namespace can reach its own addresses."""
+    idx = index(ipr, "lo")
+    if idx is None:
+        raise LookupError("namespace has no loopback interface")
+    set_up(ipr, idx, True)
+
+
 def ignore(codes: tuple[int, ...], fn, *args, **kwargs) -> None:
     """Call a netlink operation, tolerating the given errnos (idempotent steps)."""
     try:
@@ -65,12 +74,18 @@ def ignore(codes: tuple[int, ...], fn, *args, **kwargs) -> None:
 def add_address(ipr: Rtnl, idx: int, address: str, prefixlen: int, on_link: bool) -> None:
     """Add an address; ``on_link=False`` suppresses the prefix route (see module doc)."""
     flags = IFA_F_NODAD | (0 if on_link else IFA_F_NOPREFIXROUTE)
-    ignore((EEXIST,), ipr.addr, "add", index=idx, address=address, prefixlen=prefixlen,
-           flags=flags)
+    ignore((EEXIST,), ipr.addr, "add", index=idx, address=address, prefixlen=prefixlen, flags=flags)
 
 
-def add_route(ipr: Rtnl, dst: str, idx: int | None = None, gateway: str | None = None,
-              table: int | None = None, kind: str | None = None, onlink: bool = False) -> None:
+def add_route(
+    ipr: Rtnl,
+    dst: str,
+    idx: int | None = None,
+    gateway: str | None = None,
+    table: int | None = None,
+    kind: str | None = None,
+    onlink: bool = False,
+) -> None:
     """Add (or replace) a route; ``kind='blackhole'`` drops silently."""
     spec: dict = {"dst": dst, "family": family(dst.split("/")[0])}
     if idx is not None:
@@ -89,8 +104,9 @@ def add_route(ipr: Rtnl, dst: str, idx: int | None = None, gateway: str | None =
 
 
 def add_neighbour(ipr: Rtnl, idx: int, address: str, mac: str) -> None:
-    ipr.neigh("replace", dst=address, lladdr=mac, ifindex=idx, state=NUD_PERMANENT,
-              family=family(address))
+    ipr.neigh(
+        "replace", dst=address, lladdr=mac, ifindex=idx, state=NUD_PERMANENT, family=family(address)
+    )
 
 
 def set_up(ipr: Rtnl, idx: int, up: bool) -> None:

@@ -110,6 +110,7 @@ def _item(tokens: list[str], i: int, items: list[Item]) -> int:
     if word in ("dnat", "snat"):
         items.append(Statement("nat"))
         return len(tokens)
+    selector: tuple[str, ...]
     if word == "tcp" and tokens[i + 1 : i + 6] == ["flags", "&", "(syn", "|", "ack)"]:
         selector, i = ("tcp flags & (syn | ack)",), i + 6
     else:

@@ -75,7 +75,9 @@ class AgentProcess:
         self.world = world
         self.status_file = status_path(state_dir, world)
         self._guard = threading.Lock()
-        self._state, self._pid, self._reason = "starting", None, None
+        self._state = "starting"
+        self._pid: int | None = None
+        self._reason: str | None = None
         self._stopping = threading.Event()
         self._settled = threading.Event()  # the first child is running, refused or died
         self._thread: threading.Thread | None = None

@@ -77,17 +77,23 @@ class Topology:
         if fresh:
             netns.sysctl(name, links.ROUTER)
         ipr = self.ipr(name)
-        links.set_up(ipr, links.index(ipr, "lo"), True)
+        links.loopback_up(ipr)
         # Nothing leaves the world: what no route claims is dropped without an answer
         # (AWS's router does not send "unreachable"), including unknown VPC addresses.
         for dst in ("0.0.0.0/0", "::/0", plan.cidr4, *([plan.cidr6] if plan.cidr6 else [])):
             links.add_route(ipr, dst, kind="blackhole")
         return name
 
-    def sync(self, old: VpcPlan | None, new: VpcPlan, rehomed: Iterable[str] = (),
-             rules: Callable[[], None] = lambda: None) -> None:
+    def sync(
+        self,
+        old: VpcPlan | None,
+        new: VpcPlan,
+        rehomed: Iterable[str] = (),
+        rules: Callable[[], object] = lambda: None,
+    ) -> None:
         """Make one VPC's router, ports and gateway link match ``new``; call ``rules`` (which
-        puts the VPC's new ruleset in force) once, at the one safe moment in between.
+        puts the VPC's new ruleset in force; what it returns is ignored) once, at the one safe
+        moment in between.
 
         In order: the links that go or change are deleted; the tracked flows of the
         ``rehomed`` addresses (those that left or arrived at an interface,
@@ -120,8 +126,9 @@ class Topology:
                 continue
             self._delete_link(ipr, port.ifname)
             fresh.append(port)
-        arriving = {a for p in fresh if p.eni_id not in before
-                    for a in (*p.addresses, p.public_ip) if a}
+        arriving = {
+            a for p in fresh if p.eni_id not in before for a in (*p.addresses, p.public_ip) if a
+        }
         self._forget_flows(router, {*rehomed, *arriving})
         rules()
         for port in fresh:
@@ -132,8 +139,9 @@ class Topology:
         for instance_id in gone:
             self._remove_ns(self.world.instance(instance_id))
 
-    def remove_vpc(self, vpc_id: str, instance_ids: Iterable[str] = (),
-                   released: Iterable[str] = ()) -> None:
+    def remove_vpc(
+        self, vpc_id: str, instance_ids: Iterable[str] = (), released: Iterable[str] = ()
+    ) -> None:
         """Remove a VPC's router (its ports, gateway link and tracked flows go with it) and
         instances; the internet forgets the flows of its ``released`` addresses."""
         self.internet.drop_vpc(vpc_id)
@@ -177,8 +185,12 @@ class Topology:
             return [f"router namespace {router} is missing"]
         ipr = self.ipr(router)
         present = {link.get("IFLA_IFNAME"): link for link in ipr.get_links()}
-        routes = {f"{r.get('RTA_DST')}/{r['dst_len']}" for fam in (socket.AF_INET, socket.AF_INET6)
-                  for r in ipr.get_routes(family=fam) if r.get("RTA_DST")}
+        routes = {
+            f"{r.get('RTA_DST')}/{r['dst_len']}"
+            for fam in (socket.AF_INET, socket.AF_INET6)
+            for r in ipr.get_routes(family=fam)
+            if r.get("RTA_DST")
+        }
         found = []
         for port in plan.ports:
             link = present.get(port.ifname)
@@ -207,8 +219,12 @@ class Topology:
             if namespace is not None:
                 forgotten = conntrack.forget(namespace, addresses)
                 if forgotten:
-                    log.debug("%s: forgot %d tracked flows of %s", namespace, forgotten,
-                              ", ".join(sorted(addresses)))
+                    log.debug(
+                        "%s: forgot %d tracked flows of %s",
+                        namespace,
+                        forgotten,
+                        ", ".join(sorted(addresses)),
+                    )
 
     # -- ports -----------------------------------------------------------------------------
 
@@ -275,7 +291,7 @@ class Topology:
             links.add_neighbour(outer, idx, address, port.mac)
 
         inner = self.ipr(self.world.instance(port.instance_id))
-        links.set_up(inner, links.index(inner, "lo"), True)
+        links.loopback_up(inner)
         dev = links.index(inner, port.device)
         assert dev is not None, port.device
         router_mac = mac_for(port.ifname)

@@ -10,7 +10,11 @@ MAX_TAGS_PER_RESOURCE = 50
 MAX_KEY_LENGTH = 128  # the docs say 128, the model text 127; AWS accepts 128
 MAX_VALUE_LENGTH = 256
 
+#: Checked tags: what a resource carries.
 Tags = tuple[tuple[str, str], ...]
+#: (key, value) pairs as a request gave them (a missing value is ``None``); the services
+#: take these and check them with :func:`check_tags`.
+RawTags = tuple[tuple[str, str | None], ...]
 
 
 def check_tags(pairs: Iterable[tuple[str, str | None]]) -> Tags:

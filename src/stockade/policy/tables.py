@@ -107,7 +107,8 @@ class Layer:
             self.keys.take(candidate, out=seen)
             np.less_equal(seen, key, out=fits)
             np.add(base, 1 << power, out=base, where=fits)
-        return self.labels[base]
+        found: np.ndarray = self.labels[base]  # an array index gives an array, not a scalar
+        return found
 
 
 @dataclass(frozen=True)
@@ -130,9 +131,7 @@ class FamilyTables:
         if self.wide.empty:
             return narrow
         wide = self.wide.lookup(tables, service, coord)
-        return np.where(
-            (narrow < 0) | ((wide >= 0) & (wide < narrow)), wide, narrow
-        )
+        return np.where((narrow < 0) | ((wide >= 0) & (wide < narrow)), wide, narrow)
 
     def rank(self, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
         """IPv6 addresses (two uint64 halves) → their rank coordinate."""
@@ -218,13 +217,17 @@ def _pack(rect_sets: list[list[Rect]], space: int, by_service: bool) -> Layer:
     steps = (max(lengths) - 1).bit_length()
     keys.append(np.full(1 << steps, np.iinfo(np.uint64).max, np.uint64))
     row_begin = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
-    return Layer(np.concatenate(service_keys) if by_service else None, row_begin,
-                 np.concatenate(keys), np.concatenate(labels), steps, not any(rect_sets))
+    return Layer(
+        np.concatenate(service_keys) if by_service else None,
+        row_begin,
+        np.concatenate(keys),
+        np.concatenate(labels),
+        steps,
+        not any(rect_sets),
+    )
 
 
-def _table(
-    rects: list[Rect], space: int
-) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+def _table(rects: list[Rect], space: int) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
     """Rows (service starts, from 0) and, per row, the labelled address runs of one table;
     the services no rule covers are rows of a single unlabelled run."""
     empty = _address_runs((), space)

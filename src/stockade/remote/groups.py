@@ -7,7 +7,7 @@ from typing import Any
 
 from stockade.domain.permissions import IpPermission
 from stockade.domain.security_group import PeerKind, SecurityGroup, SecurityGroupRule
-from stockade.domain.tags import Tags
+from stockade.domain.tags import RawTags
 from stockade.remote.client import Remote
 from stockade.service.contracts import (
     GroupDetail,
@@ -89,7 +89,7 @@ class RemoteGroupService(Remote):
         name: str | None,
         description: str | None,
         vpc_id: str | None = None,
-        tags: Tags = (),
+        tags: RawTags = (),
     ) -> GroupDetail:
         specs = [{"ResourceType": "security-group", "Tags": tag_list(tags)}]
         created = self.call(
@@ -186,7 +186,7 @@ class RemoteRuleService(Remote):
         perms: Sequence[IpPermission],
         egress: bool = False,
         group_name: str | None = None,
-        tags: Tags = (),
+        tags: RawTags = (),
     ) -> list[SecurityGroupRule]:
         operation = "authorize_security_group_" + ("egress" if egress else "ingress")
         specs = [{"ResourceType": "security-group-rule", "Tags": tag_list(tags)}]

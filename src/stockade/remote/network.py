@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from stockade.domain.network import InternetGateway, Subnet, Vpc
-from stockade.domain.tags import Tags
+from stockade.domain.tags import RawTags
 from stockade.remote.client import Remote
 from stockade.shapes import read_network, tag_list
 
 
-def _specs(kind: str, tags: Tags) -> list[dict] | None:
+def _specs(kind: str, tags: RawTags) -> list[dict] | None:
     return [{"ResourceType": kind, "Tags": tag_list(tags)}] if tags else None
 
 
@@ -20,7 +20,7 @@ class RemoteNetworkService(Remote):
         cidr_block: str | None,
         amazon_provided_ipv6: bool = False,
         instance_tenancy: str = "default",
-        tags: Tags = (),
+        tags: RawTags = (),
     ) -> Vpc:
         shape = self.call(
             "create_vpc",
@@ -57,7 +57,7 @@ class RemoteNetworkService(Remote):
         cidr_block: str | None,
         availability_zone: str | None = None,
         ipv6_cidr_block: str | None = None,
-        tags: Tags = (),
+        tags: RawTags = (),
     ) -> Subnet:
         shape = self.call(
             "create_subnet",
@@ -94,7 +94,7 @@ class RemoteNetworkService(Remote):
                 self.call("modify_subnet_attribute", SubnetId=subnet_id, **{name: {"Value": value}})
         return self.list_subnets([subnet_id])[0]
 
-    def create_internet_gateway(self, tags: Tags = ()) -> InternetGateway:
+    def create_internet_gateway(self, tags: RawTags = ()) -> InternetGateway:
         shape = self.call(
             "create_internet_gateway", TagSpecifications=_specs("internet-gateway", tags)
         )["InternetGateway"]

@@ -8,7 +8,7 @@ from typing import Any
 from stockade.domain.instance import InstanceState
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
-from stockade.domain.tags import Tags
+from stockade.domain.tags import RawTags
 from stockade.remote.client import Remote
 from stockade.service.contracts import (
     Entry,
@@ -25,7 +25,7 @@ def _entries(values: Sequence[Entry]) -> list[dict[str, str]] | None:
     return items or None
 
 
-def _specs(kind: str, tags: Tags) -> list[dict[str, Any]]:
+def _specs(kind: str, tags: RawTags) -> list[dict[str, Any]]:
     return [{"ResourceType": kind, "Tags": tag_list(tags)}] if tags else []
 
 
@@ -58,7 +58,7 @@ class RemotePrefixListService(Remote):
         max_entries: int | None,
         address_family: str | None,
         entries: Sequence[Entry] = (),
-        tags: Tags = (),
+        tags: RawTags = (),
     ) -> PrefixList:
         shape = self.call(
             "create_managed_prefix_list",
@@ -125,7 +125,7 @@ class RemoteInterfaceService(Remote):
         description: str | None = None,
         tracking: TrackingRequest | None = None,
         ipv6_count: int | None = None,
-        tags: Tags = (),
+        tags: RawTags = (),
     ) -> NetworkInterface:
         shape = self.call(
             "create_network_interface",
@@ -293,7 +293,7 @@ class RemoteInstanceService(Remote):
 class RemoteTagService(Remote):
     """:class:`stockade.service.tags.TagService`, over the EC2 API."""
 
-    def create_tags(self, resource_ids: Sequence[str], tags: Tags) -> None:
+    def create_tags(self, resource_ids: Sequence[str], tags: RawTags) -> None:
         self.call("create_tags", Resources=list(resource_ids), Tags=tag_list(tags))
 
     def delete_tags(

@@ -20,7 +20,7 @@ from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.permissions import IpPermission
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
-from stockade.domain.tags import Tags
+from stockade.domain.tags import RawTags
 
 #: One prefix-list entry as given: (cidr, description)
 Entry = tuple[str, str | None]
@@ -87,8 +87,8 @@ class LaunchRequest:
     associate_public_ip: bool | None = None
     private_ip: str | None = None
     key_name: str | None = None
-    tags: Tags = ()
-    interface_tags: Tags = ()
+    tags: RawTags = ()
+    interface_tags: RawTags = ()
     tracking: TrackingRequest | None = None
 
 
@@ -193,7 +193,7 @@ class NetworkCalls(Protocol):
         cidr_block: str | None,
         amazon_provided_ipv6: bool = False,
         instance_tenancy: str = "default",
-        tags: Tags = (),
+        tags: RawTags = (),
     ) -> Vpc: ...
     def create_default_vpc(self) -> Vpc: ...
     def list_vpcs(self, vpc_ids: list[str] | None = None) -> list[Vpc]: ...
@@ -206,7 +206,7 @@ class NetworkCalls(Protocol):
         cidr_block: str | None,
         availability_zone: str | None = None,
         ipv6_cidr_block: str | None = None,
-        tags: Tags = (),
+        tags: RawTags = (),
     ) -> Subnet: ...
     def list_subnets(self, subnet_ids: list[str] | None = None) -> list[Subnet]: ...
     def available_ip_counts(self, subnet_ids: list[str] | None = None) -> dict[str, int]: ...
@@ -217,7 +217,7 @@ class NetworkCalls(Protocol):
         map_public_ip_on_launch: bool | None = None,
         assign_ipv6_address_on_creation: bool | None = None,
     ) -> Subnet: ...
-    def create_internet_gateway(self, tags: Tags = ()) -> InternetGateway: ...
+    def create_internet_gateway(self, tags: RawTags = ()) -> InternetGateway: ...
     def list_internet_gateways(self, igw_ids: list[str] | None = None) -> list[InternetGateway]: ...
     def attach_internet_gateway(self, igw_id: str, vpc_id: str) -> None: ...
     def detach_internet_gateway(self, igw_id: str, vpc_id: str) -> None: ...
@@ -232,7 +232,7 @@ class GroupCalls(Protocol):
         name: str | None,
         description: str | None,
         vpc_id: str | None = None,
-        tags: Tags = (),
+        tags: RawTags = (),
     ) -> GroupDetail: ...
     def delete(self, group_id: str | None = None, group_name: str | None = None) -> str: ...
     def describe(
@@ -254,7 +254,7 @@ class RuleCalls(Protocol):
         perms: Sequence[IpPermission],
         egress: bool = False,
         group_name: str | None = None,
-        tags: Tags = (),
+        tags: RawTags = (),
     ) -> list[SecurityGroupRule]: ...
     def revoke(
         self,
@@ -287,7 +287,7 @@ class PrefixListCalls(Protocol):
         max_entries: int | None,
         address_family: str | None,
         entries: Sequence[Entry] = (),
-        tags: Tags = (),
+        tags: RawTags = (),
     ) -> PrefixList: ...
     def describe(self, prefix_list_ids: Sequence[str] = ()) -> list[PrefixList]: ...
     def entries(self, prefix_list_id: str, version: int | None = None) -> list[PrefixListEntry]: ...
@@ -314,7 +314,7 @@ class InterfaceCalls(Protocol):
         description: str | None = None,
         tracking: TrackingRequest | None = None,
         ipv6_count: int | None = None,
-        tags: Tags = (),
+        tags: RawTags = (),
     ) -> NetworkInterface: ...
     def describe(self, eni_ids: Sequence[str] = ()) -> list[NetworkInterface]: ...
     def delete(self, eni_id: str) -> None: ...
@@ -345,7 +345,7 @@ class InstanceCalls(Protocol):
 class TagCalls(Protocol):
     """Tags on any resource."""
 
-    def create_tags(self, resource_ids: Sequence[str], tags: Tags) -> None: ...
+    def create_tags(self, resource_ids: Sequence[str], tags: RawTags) -> None: ...
     def delete_tags(
         self, resource_ids: Sequence[str], tags: Sequence[tuple[str, str | None]] = ()
     ) -> None: ...

@@ -15,7 +15,7 @@ from stockade.domain.security_group import (
     SecurityGroup,
     SecurityGroupRule,
 )
-from stockade.domain.tags import Tags
+from stockade.domain.tags import RawTags
 from stockade.service import lookups
 from stockade.service.context import ServiceContext
 from stockade.service.contracts import GroupDetail, GroupReference, StaleGroup, pick_by_name
@@ -46,7 +46,7 @@ class GroupService:
         name: str | None,
         description: str | None,
         vpc_id: str | None = None,
-        tags: Tags = (),
+        tags: RawTags = (),
     ) -> GroupDetail:
         """A new group with AWS's default outbound rule(s) and no inbound rules."""
         name = text.group_name(name)

@@ -11,7 +11,7 @@ from stockade.domain.addresses import check_private_ip
 from stockade.domain.interface import ConnectionTracking, NetworkInterface
 from stockade.domain.network import Subnet
 from stockade.domain.quotas import Quotas
-from stockade.domain.tags import Tags
+from stockade.domain.tags import RawTags
 from stockade.service import addressing, lookups
 from stockade.service.context import ServiceContext
 from stockade.service.contracts import TrackingRequest
@@ -130,7 +130,7 @@ class InterfaceService:
         description: str | None = None,
         tracking: TrackingRequest | None = None,
         ipv6_count: int | None = None,
-        tags: Tags = (),
+        tags: RawTags = (),
     ) -> NetworkInterface:
         with self.ctx.write() as tx:
             subnet = lookups.subnet(tx, subnet_id)

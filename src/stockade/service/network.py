@@ -9,7 +9,7 @@ from stockade.domain import errors, ids
 from stockade.domain.addresses import check_subnet_conflict, check_subnet_in_vpc, parse_cidr
 from stockade.domain.network import VPC_MAX_PREFIX, VPC_MIN_PREFIX, InternetGateway, Subnet, Vpc
 from stockade.domain.scope import availability_zones, check_availability_zone
-from stockade.domain.tags import Tags
+from stockade.domain.tags import RawTags
 from stockade.service import addressing, lookups
 from stockade.service.context import ServiceContext
 from stockade.service.defaults import (
@@ -41,7 +41,7 @@ class NetworkService:
         cidr_block: str | None,
         amazon_provided_ipv6: bool = False,
         instance_tenancy: str = "default",
-        tags: Tags = (),
+        tags: RawTags = (),
     ) -> Vpc:
         network = _ipv4_block(cidr_block, "CidrBlock", "InvalidVpc.Range")
         if instance_tenancy not in ("default", "dedicated"):
@@ -129,7 +129,7 @@ class NetworkService:
         cidr_block: str | None,
         availability_zone: str | None = None,
         ipv6_cidr_block: str | None = None,
-        tags: Tags = (),
+        tags: RawTags = (),
     ) -> Subnet:
         network = _ipv4_block(cidr_block, "CidrBlock", "InvalidSubnet.Range")
         with self.ctx.write() as tx:
@@ -209,7 +209,7 @@ class NetworkService:
             return subnet
 
     # -- internet gateways -------------------------------------------------------------------
-    def create_internet_gateway(self, tags: Tags = ()) -> InternetGateway:
+    def create_internet_gateway(self, tags: RawTags = ()) -> InternetGateway:
         with self.ctx.write() as tx:
             igw = InternetGateway(ids.new_id("igw"), tx.scope.account, tx.scope.region)
             tx.put_internet_gateway(igw)

@@ -13,7 +13,7 @@ from stockade.domain import errors, ids, text
 from stockade.domain.addresses import canonical_cidr
 from stockade.domain.prefix_list import FAMILIES, PrefixList, PrefixListEntry
 from stockade.domain.quotas import check_rule_quota
-from stockade.domain.tags import Tags
+from stockade.domain.tags import RawTags
 from stockade.service import lookups
 from stockade.service.context import ServiceContext
 from stockade.service.contracts import Entry
@@ -52,7 +52,7 @@ class PrefixListService:
         max_entries: int | None,
         address_family: str | None,
         entries: Sequence[Entry] = (),
-        tags: Tags = (),
+        tags: RawTags = (),
     ) -> PrefixList:
         name = text.prefix_list_name(name)
         max_entries = self._check_max_entries(max_entries)

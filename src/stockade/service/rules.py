@@ -20,7 +20,7 @@ from stockade.domain.security_group import (
     SecurityGroup,
     SecurityGroupRule,
 )
-from stockade.domain.tags import Tags
+from stockade.domain.tags import RawTags
 from stockade.service import lookups
 from stockade.service.context import ServiceContext
 from stockade.service.contracts import RevokeResult, RuleUpdate
@@ -89,7 +89,7 @@ class RuleService:
         perms: Sequence[IpPermission],
         egress: bool = False,
         group_name: str | None = None,
-        tags: Tags = (),
+        tags: RawTags = (),
     ) -> list[SecurityGroupRule]:
         """Add rules; any duplicate, bad value or quota breach rejects the whole call."""
         with self.ctx.write() as tx:

@@ -5,19 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from stockade.domain import errors, ids
-from stockade.domain.tags import Tags, check_tags, merged
+from stockade.domain.tags import RawTags, Tags, check_tags, merged
 from stockade.service import lookups
 from stockade.service.context import ServiceContext
 from stockade.store.repository import Transaction
 
 
-def apply_tags(tx: Transaction, resource_id: str, tags: Tags) -> None:
-    """Merge validated tags into a resource (used by TagSpecifications on create)."""
+def apply_tags(tx: Transaction, resource_id: str, tags: RawTags) -> None:
+    """Validate tags and merge them into a resource (TagSpecifications on create)."""
     if tags:
         tx.set_tags(resource_id, merged(tx.tags_of(resource_id), check_tags(tags)))
 
 
-def tag_new(tx: Transaction, resource_ids: Sequence[str], tags: Tags) -> Tags:
+def tag_new(tx: Transaction, resource_ids: Sequence[str], tags: RawTags) -> Tags:
     """Tag resources this transaction just created (so they have no tags yet); returns the
     tags as a getter would read them back (sorted by key), sparing the re-read."""
     checked = merged({}, check_tags(tags)) if tags else {}
@@ -50,7 +50,7 @@ class TagService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
 
-    def create_tags(self, resource_ids: Sequence[str], tags: Tags) -> None:
+    def create_tags(self, resource_ids: Sequence[str], tags: RawTags) -> None:
         if not resource_ids:
             raise errors.missing_parameter("ResourceId")
         checked = check_tags(tags)

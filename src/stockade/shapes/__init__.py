@@ -8,10 +8,10 @@ inverse, shapes back into domain objects, is ``read_network``, ``read_groups`` a
 
 from __future__ import annotations
 
-from stockade.domain.tags import Tags
+from stockade.domain.tags import RawTags
 
 
-def tag_list(tags: Tags) -> list[dict[str, str]]:
+def tag_list(tags: RawTags) -> list[dict[str, str]]:
     """``[{"Key": k, "Value": v}, …]``; a value left out (``None``) is the empty string, as in
     EC2."""
     return [{"Key": k, "Value": "" if v is None else v} for k, v in tags]

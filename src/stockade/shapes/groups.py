@@ -106,7 +106,7 @@ def stale_security_group(
     stale_rules = list(stale_rules)
 
     def perms(egress: bool) -> list[dict[str, Any]]:
-        out = []
+        out: list[dict[str, Any]] = []
         for perm in group(r for r in stale_rules if r.is_egress == egress):
             item = ip_permission(perm)
             out.append(

@@ -12,10 +12,8 @@ from typing import Any
 from stockade.api.actions.registry import Call
 from stockade.domain.errors import AwsError, invalid_combination, invalid_parameter_value
 from stockade.domain.permissions import GroupPair, IpPermission
+from stockade.domain.tags import RawTags
 from stockade.service.contracts import TrackingRequest
-
-#: (key, value) pairs as the request gave them; the services validate them.
-RawTags = tuple[tuple[str, str | None], ...]
 
 
 def tag_pairs(tags: Iterable[Mapping[str, Any]] | None) -> RawTags:
