@@ -87,10 +87,19 @@ SECONDS_PER_SAMPLE = 0.5
 
 def emit(case: str, unit: str, stockade: float, baseline: float, **details) -> None:
     ratio = stockade / baseline if baseline else None
-    print(json.dumps({"case": case, "unit": unit, "stockade": round(stockade, 4),
-                      "baseline": round(baseline, 4),
-                      "ratio": round(ratio, 3) if ratio is not None else None, **details}),
-          flush=True)
+    print(
+        json.dumps(
+            {
+                "case": case,
+                "unit": unit,
+                "stockade": round(stockade, 4),
+                "baseline": round(baseline, 4),
+                "ratio": round(ratio, 3) if ratio is not None else None,
+                **details,
+            }
+        ),
+        flush=True,
+    )
 
 
 # -- changes without a window, drift repair -------------------------------------------------------
@@ -106,9 +115,18 @@ def bench_changes_without_window() -> None:
     from stockade.dataplane.probe import NewFlowFlood
 
     snapshot, client, server, group_id = _world_with_rules(100)
-    toggled = dataclasses.replace(snapshot, rules=(*snapshot.rules, SecurityGroupRule(
-        "sgr-0000000000000cafe", group_id, ACCOUNT,
-        RuleSpec(False, "tcp", 5000, 5000, Peer(PeerKind.CIDR_V4, "0.0.0.0/0")))))
+    toggled = dataclasses.replace(
+        snapshot,
+        rules=(
+            *snapshot.rules,
+            SecurityGroupRule(
+                "sgr-0000000000000cafe",
+                group_id,
+                ACCOUNT,
+                RuleSpec(False, "tcp", 5000, 5000, Peer(PeerKind.CIDR_V4, "0.0.0.0/0")),
+            ),
+        ),
+    )
     (plan,) = plan_world(snapshot).values()
     rulesets = [compile_vpc(snapshot, plan), compile_vpc(toggled, plan)]
     moves = [delta_steps(rulesets[0], rulesets[1]), delta_steps(rulesets[1], rulesets[0])]
@@ -119,8 +137,12 @@ def bench_changes_without_window() -> None:
         reconciler.apply_snapshot(snapshot)
         router = world.router(plan.vpc_id)
         # the flood goes to udp/80: allowed by neither rule set, so open it in both
-        extra = SecurityGroupRule("sgr-0000000000000beef", group_id, ACCOUNT, RuleSpec(
-            False, "udp", 80, 80, Peer(PeerKind.CIDR_V4, "10.0.0.0/24")))
+        extra = SecurityGroupRule(
+            "sgr-0000000000000beef",
+            group_id,
+            ACCOUNT,
+            RuleSpec(False, "udp", 80, 80, Peer(PeerKind.CIDR_V4, "10.0.0.0/24")),
+        )
         snapshot = dataclasses.replace(snapshot, rules=(*snapshot.rules, extra))
         toggled = dataclasses.replace(toggled, rules=(*toggled.rules, extra))
         rulesets = [compile_vpc(snapshot, plan), compile_vpc(toggled, plan)]
@@ -141,8 +163,17 @@ def bench_changes_without_window() -> None:
         reconciler.close()
         netns.remove_all(world.prefix)
     (drops, changes, sent), (naive, naive_changes, naive_sent) = counts.values()
-    emit("allowed_drops_during_changes", "packets", drops, naive, target="0", changes=changes,
-         new_flows=sent, baseline_changes=naive_changes, baseline_new_flows=naive_sent)
+    emit(
+        "allowed_drops_during_changes",
+        "packets",
+        drops,
+        naive,
+        target="0",
+        changes=changes,
+        new_flows=sent,
+        baseline_changes=naive_changes,
+        baseline_new_flows=naive_sent,
+    )
 
 
 def bench_repair() -> None:
@@ -174,10 +205,22 @@ def bench_repair() -> None:
             netns.remove_all(PREFIX)
             store.close()
     samples.sort()
-    emit("repair_seconds_p50", "seconds", samples[len(samples) // 2], agent.check_interval,
-         target="p99 <= 1.0", repairs=len(samples))
-    emit("repair_seconds_p99", "seconds", samples[-1], agent.check_interval,
-         target="<= 1.0", repairs=len(samples))
+    emit(
+        "repair_seconds_p50",
+        "seconds",
+        samples[len(samples) // 2],
+        agent.check_interval,
+        target="p99 <= 1.0",
+        repairs=len(samples),
+    )
+    emit(
+        "repair_seconds_p99",
+        "seconds",
+        samples[-1],
+        agent.check_interval,
+        target="<= 1.0",
+        repairs=len(samples),
+    )
 
 
 def _wait_running(url: str, api_bench) -> None:
@@ -215,10 +258,16 @@ def bench_api_writes_with_dataplane() -> None:
             netns.remove_all(PREFIX)
     on, off = rates["on"], rates["off"]
     total_on, total_off = sum(on.values()), sum(off.values())
-    emit("api_writes_with_dataplane_on", "calls/s", total_on / len(on), total_off / len(off),
-         target="ratio >= 0.9", phases={k: round(v, 1) for k, v in on.items()},
-         baseline_phases={k: round(v, 1) for k, v in off.items()},
-         note="mean of the create/authorize phases' best of 2 runs; baseline: --dataplane off")
+    emit(
+        "api_writes_with_dataplane_on",
+        "calls/s",
+        total_on / len(on),
+        total_off / len(off),
+        target="ratio >= 0.9",
+        phases={k: round(v, 1) for k, v in on.items()},
+        baseline_phases={k: round(v, 1) for k, v in off.items()},
+        note="mean of the create/authorize phases' best of 2 runs; baseline: --dataplane off",
+    )
 
 
 # -- new-connection rate -------------------------------------------------------------------------
@@ -227,36 +276,94 @@ def bench_api_writes_with_dataplane() -> None:
 def _world_with_rules(count: int) -> tuple[Snapshot, str, str, str]:
     """Two instances; the server's group has ``count`` inbound rules, the match last."""
     vpc = Vpc("vpc-0000000000000b001", ACCOUNT, REGION, "10.0.0.0/16")
-    subnet = Subnet("subnet-000000000000b002", vpc.vpc_id, ACCOUNT, REGION, "10.0.0.0/24",
-                    "us-east-1a", "use1-az1")
-    server_g = SecurityGroup("sg-0000000000000b003", "server", "server", vpc.vpc_id, ACCOUNT,
-                             REGION)
-    client_g = SecurityGroup("sg-0000000000000b004", "client", "client", vpc.vpc_id, ACCOUNT,
-                             REGION)
-    rules = [SecurityGroupRule("sgr-0000000000000b005", client_g.group_id, ACCOUNT, RuleSpec(
-        True, "-1", -1, -1, Peer(PeerKind.CIDR_V4, "0.0.0.0/0")))]
+    subnet = Subnet(
+        "subnet-000000000000b002",
+        vpc.vpc_id,
+        ACCOUNT,
+        REGION,
+        "10.0.0.0/24",
+        "us-east-1a",
+        "use1-az1",
+    )
+    server_g = SecurityGroup(
+        "sg-0000000000000b003", "server", "server", vpc.vpc_id, ACCOUNT, REGION
+    )
+    client_g = SecurityGroup(
+        "sg-0000000000000b004", "client", "client", vpc.vpc_id, ACCOUNT, REGION
+    )
+    rules = [
+        SecurityGroupRule(
+            "sgr-0000000000000b005",
+            client_g.group_id,
+            ACCOUNT,
+            RuleSpec(True, "-1", -1, -1, Peer(PeerKind.CIDR_V4, "0.0.0.0/0")),
+        )
+    ]
     rng = random.Random(count)
     for k in range(count - 1):  # rules the probe never matches: other ports, other sources
         cidr = f"198.{rng.randrange(18, 20)}.{rng.randrange(256)}.{rng.randrange(256)}/32"
         port = 1024 + k % 60000
-        rules.append(SecurityGroupRule(f"sgr-{k:017x}", server_g.group_id, ACCOUNT, RuleSpec(
-            False, "tcp", port, port, Peer(PeerKind.CIDR_V4, cidr))))
-    rules.append(SecurityGroupRule("sgr-0000000000000bfff", server_g.group_id, ACCOUNT,
-                                   RuleSpec(False, "tcp", 80, 80,
-                                            Peer(PeerKind.CIDR_V4, "10.0.0.0/24"))))
+        rules.append(
+            SecurityGroupRule(
+                f"sgr-{k:017x}",
+                server_g.group_id,
+                ACCOUNT,
+                RuleSpec(False, "tcp", port, port, Peer(PeerKind.CIDR_V4, cidr)),
+            )
+        )
+    rules.append(
+        SecurityGroupRule(
+            "sgr-0000000000000bfff",
+            server_g.group_id,
+            ACCOUNT,
+            RuleSpec(False, "tcp", 80, 80, Peer(PeerKind.CIDR_V4, "10.0.0.0/24")),
+        )
+    )
     enis, instances = [], []
     for i, (group, ip) in enumerate(((client_g, "10.0.0.10"), (server_g, "10.0.0.20"))):
         instance_id, eni_id = f"i-00000000000000b1{i}", f"eni-0000000000000b2{i}"
-        enis.append(NetworkInterface(eni_id, ACCOUNT, REGION, vpc.vpc_id, subnet.subnet_id,
-                                     "us-east-1a", ip, f"02:00:00:00:0b:2{i}",
-                                     (group.group_id,), instance_id=instance_id,
-                                     device_index=0))
-        instances.append(Instance(instance_id, ACCOUNT, REGION, "r-0000000000000b30",
-                                  vpc.vpc_id, subnet.subnet_id, "us-east-1a", "ami-12345678",
-                                  "t3.micro", InstanceState.RUNNING, "2024-01-01T00:00:00Z",
-                                  eni_id))
-    snapshot = Snapshot(1, (vpc,), (subnet,), (), (server_g, client_g), tuple(rules), (),
-                        tuple(enis), tuple(instances))
+        enis.append(
+            NetworkInterface(
+                eni_id,
+                ACCOUNT,
+                REGION,
+                vpc.vpc_id,
+                subnet.subnet_id,
+                "us-east-1a",
+                ip,
+                f"02:00:00:00:0b:2{i}",
+                (group.group_id,),
+                instance_id=instance_id,
+                device_index=0,
+            )
+        )
+        instances.append(
+            Instance(
+                instance_id,
+                ACCOUNT,
+                REGION,
+                "r-0000000000000b30",
+                vpc.vpc_id,
+                subnet.subnet_id,
+                "us-east-1a",
+                "ami-12345678",
+                "t3.micro",
+                InstanceState.RUNNING,
+                "2024-01-01T00:00:00Z",
+                eni_id,
+            )
+        )
+    snapshot = Snapshot(
+        1,
+        (vpc,),
+        (subnet,),
+        (),
+        (server_g, client_g),
+        tuple(rules),
+        (),
+        tuple(enis),
+        tuple(instances),
+    )
     return snapshot, instances[0].instance_id, instances[1].instance_id, server_g.group_id
 
 
@@ -265,13 +372,14 @@ def _naive_lines(snapshot: Snapshot, group_id: str) -> list[str]:
     ingress, _egress, _ = group_entries(snapshot, group_id)
     out = []
     for entry in ingress:
-        out.append(f"ip saddr {entry.cidr} meta l4proto 6 th dport "
-                   f"{entry.from_port}-{entry.to_port} goto {rule_chain_name(entry.rule_id)}")
+        out.append(
+            f"ip saddr {entry.cidr} meta l4proto 6 th dport "
+            f"{entry.from_port}-{entry.to_port} goto {rule_chain_name(entry.rule_id)}"
+        )
     return out
 
 
-def _connection_rate(client_ns: str, server: socket.socket, address: str,
-                     seconds: float) -> float:
+def _connection_rate(client_ns: str, server: socket.socket, address: str, seconds: float) -> float:
     """Connections per second: connect, accept on the server socket, RST — one thread, so
     nothing but the kernel's path (and Python's fixed cost) varies between tables."""
     done, started = 0, time.perf_counter()
@@ -291,8 +399,9 @@ def _connection_rate(client_ns: str, server: socket.socket, address: str,
 
 
 def _flush_conntrack(namespace: str) -> None:
-    subprocess.run(["ip", "netns", "exec", namespace, "conntrack", "-F"], capture_output=True,
-                   check=False)
+    subprocess.run(
+        ["ip", "netns", "exec", namespace, "conntrack", "-F"], capture_output=True, check=False
+    )
 
 
 def bench_connection_rate(sizes=(1, 1000, 10000), rounds: int = 5) -> None:
@@ -304,14 +413,17 @@ def bench_connection_rate(sizes=(1, 1000, 10000), rounds: int = 5) -> None:
     elements: dict[int, int] = {}
     for size in sizes:
         match, *others = [r for r in largest.rules if r.group_id == group_id][::-1]
-        kept = [r for r in largest.rules if r.group_id != group_id] + others[::-1][:size - 1]
+        kept = [r for r in largest.rules if r.group_id != group_id] + others[::-1][: size - 1]
         snapshot = dataclasses.replace(largest, rules=(*kept, match))
         ingress, _egress = compile_group(snapshot, group_id)
         elements[size] = sum(len(lookup.elements) for lookup in ingress.lookups)
-        for name, lines in (("stockade", group_chain_body(ingress)),
-                            ("naive", _naive_lines(snapshot, group_id))):
+        for name, lines in (
+            ("stockade", group_chain_body(ingress)),
+            ("naive", _naive_lines(snapshot, group_id)),
+        ):
             bodies[(size, name)] = f"flush chain inet stk_vpc {chain}\n" + "".join(
-                f"add rule inet stk_vpc {chain} {line}\n" for line in lines)
+                f"add rule inet stk_vpc {chain} {line}\n" for line in lines
+            )
     world = World(PREFIX)
     reconciler = Reconciler(world)
     try:
@@ -327,20 +439,34 @@ def bench_connection_rate(sizes=(1, 1000, 10000), rounds: int = 5) -> None:
                 for key, body in bodies.items():
                     nft.run(body)
                     _flush_conntrack(router_ns)
-                    samples[key].append(_connection_rate(world.instance(client), listener,
-                                                         "10.0.0.20", SECONDS_PER_SAMPLE))
+                    samples[key].append(
+                        _connection_rate(
+                            world.instance(client), listener, "10.0.0.20", SECONDS_PER_SAMPLE
+                        )
+                    )
     finally:
         reconciler.close()
         netns.remove_all(world.prefix)
     rate = {key: statistics.median(values) for key, values in samples.items()}
     for size in sizes:
-        emit(f"new_connections_{size}_rules", "connections/s", rate[(size, "stockade")],
-             rate[(size, "naive")], rules_on_destination=size, nft_rules_naive=size,
-             set_elements_stockade=elements[size], rounds=rounds)
+        emit(
+            f"new_connections_{size}_rules",
+            "connections/s",
+            rate[(size, "stockade")],
+            rate[(size, "naive")],
+            rules_on_destination=size,
+            nft_rules_naive=size,
+            set_elements_stockade=elements[size],
+            rounds=rounds,
+        )
     low, high = min(sizes), max(sizes)
-    emit(f"flatness_{low}_to_{high}", f"rate({high})/rate({low})",
-         rate[(high, "stockade")] / rate[(low, "stockade")],
-         rate[(high, "naive")] / rate[(low, "naive")], target=">= 0.9 for stockade")
+    emit(
+        f"flatness_{low}_to_{high}",
+        f"rate({high})/rate({low})",
+        rate[(high, "stockade")] / rate[(low, "stockade")],
+        rate[(high, "naive")] / rate[(low, "naive")],
+        target=">= 0.9 for stockade",
+    )
 
 
 # -- convergence and full rebuild ---------------------------------------------------------------
@@ -356,22 +482,31 @@ def _populate(ctx: ServiceContext, instances: int, groups: int, rules: int) -> d
     pool = []
     for g in range(groups):
         gid = services.groups.create(f"pool-{g}", "bench", vpc.vpc_id).group.group_id
-        services.rules.authorize(gid, [IpPermission(
-            "tcp", 1000 + k, 1000 + k, ip_ranges=((f"198.18.{g}.{k}/32", None),))
-            for k in range(rules)])
+        services.rules.authorize(
+            gid,
+            [
+                IpPermission("tcp", 1000 + k, 1000 + k, ip_ranges=((f"198.18.{g}.{k}/32", None),))
+                for k in range(rules)
+            ],
+        )
         pool.append(gid)
     server_g = services.groups.create("server", "bench server", vpc.vpc_id).group.group_id
     client_g = services.groups.create("client", "bench client", vpc.vpc_id).group.group_id
     launched = 0
     while launched < instances - 2:
         batch = min(10, instances - 2 - launched)
-        services.instances.run(LaunchRequest(subnet_id=subnet.subnet_id, max_count=batch,
-                                             group_ids=tuple(rng.sample(pool, 5))))
+        services.instances.run(
+            LaunchRequest(
+                subnet_id=subnet.subnet_id, max_count=batch, group_ids=tuple(rng.sample(pool, 5))
+            )
+        )
         launched += batch
-    server = services.instances.run(LaunchRequest(
-        subnet_id=subnet.subnet_id, group_ids=(server_g, *rng.sample(pool, 4))))[0]
-    client = services.instances.run(LaunchRequest(
-        subnet_id=subnet.subnet_id, group_ids=(client_g, *rng.sample(pool, 4))))[0]
+    server = services.instances.run(
+        LaunchRequest(subnet_id=subnet.subnet_id, group_ids=(server_g, *rng.sample(pool, 4)))
+    )[0]
+    client = services.instances.run(
+        LaunchRequest(subnet_id=subnet.subnet_id, group_ids=(client_g, *rng.sample(pool, 4)))
+    )[0]
     return {"server": server, "client": client, "server_group": server_g}
 
 
@@ -402,12 +537,27 @@ def bench_convergence_and_rebuild() -> None:
             store.close()
     times.sort()
     p50, p99 = times[len(times) // 2], times[int(len(times) * 0.99) - 1]
-    details = {"instances": 1000, "groups_per_instance": 5, "rules_per_group": 60,
-               "changes": len(times), "namespaces": 2, "agent_start_seconds": round(first, 3)}
+    details = {
+        "instances": 1000,
+        "groups_per_instance": 5,
+        "rules_per_group": 60,
+        "changes": len(times),
+        "namespaces": 2,
+        "agent_start_seconds": round(first, 3),
+    }
     emit("convergence_p50", "seconds", p50, rebuild, target="<= 0.050", **details)
     emit("convergence_p99", "seconds", p99, rebuild, target="<= 0.250", **details)
-    emit("full_rebuild", "seconds", rebuild, baseline, target="<= 1.0", instances=1000,
-         groups_per_instance=5, rules_per_group=60, **sizes)
+    emit(
+        "full_rebuild",
+        "seconds",
+        rebuild,
+        baseline,
+        target="<= 1.0",
+        instances=1000,
+        groups_per_instance=5,
+        rules_per_group=60,
+        **sizes,
+    )
 
 
 def _convergence(store, ctx, made, world) -> tuple[list[float], float]:
@@ -430,12 +580,15 @@ def _convergence(store, ctx, made, world) -> tuple[list[float], float]:
             sink.bind(("0.0.0.0", port))
             sink.settimeout(3)
             stop = threading.Event()
-            sender = threading.Thread(target=_sender, args=(client_ns, server_ip, port, stop),
-                                      daemon=True)
+            sender = threading.Thread(
+                target=_sender, args=(client_ns, server_ip, port, stop), daemon=True
+            )
             sender.start()
             time.sleep(0.005)  # the flow is being tried (and dropped) before the change
-            rules.authorize(made["server_group"], [IpPermission(
-                "udp", port, port, ip_ranges=((f"{client_ip}/32", None),))])
+            rules.authorize(
+                made["server_group"],
+                [IpPermission("udp", port, port, ip_ranges=((f"{client_ip}/32", None),))],
+            )
             returned = time.perf_counter()
             sink.recv(16)
             times.append(time.perf_counter() - returned)
@@ -471,8 +624,11 @@ def _rebuild(store, world, made) -> tuple[float, float, dict]:
         started = time.perf_counter()
         nft.run(naive)
         baseline = time.perf_counter() - started
-    sizes = {"nft_text_bytes": len(text), "naive_text_bytes": len(naive),
-             "naive_rules": naive.count("accept")}
+    sizes = {
+        "nft_text_bytes": len(text),
+        "naive_text_bytes": len(naive),
+        "naive_rules": naive.count("accept"),
+    }
     return statistics.median(samples), baseline, sizes
 
 
@@ -486,8 +642,10 @@ def _naive_table(snapshot: Snapshot, ports) -> str:
         lines.append(f"  chain in_{port.ifname} {{")
         for entry in policy.ingress:
             if entry.protocol in ("tcp", "udp"):
-                lines.append(f"    ip saddr {entry.cidr} meta l4proto {entry.protocol} th dport "
-                             f"{entry.from_port}-{entry.to_port} counter accept")
+                lines.append(
+                    f"    ip saddr {entry.cidr} meta l4proto {entry.protocol} th dport "
+                    f"{entry.from_port}-{entry.to_port} counter accept"
+                )
             else:
                 lines.append(f"    ip saddr {entry.cidr} counter accept")
         lines.append("    drop\n  }")

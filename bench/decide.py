@@ -61,45 +61,97 @@ def random_rule(rng: random.Random) -> tuple[str, int, int, str]:
 
 def build(rules_per_direction: int, seed: int) -> tuple[Snapshot, list]:
     rng = random.Random(seed)
-    vpc = Vpc(vpc_id="vpc-00000000000000001", owner_id=ACCOUNT, region=REGION,
-              cidr_block=VPC_CIDR)
-    subnet = Subnet(subnet_id="subnet-00000000000000001", vpc_id=vpc.vpc_id, owner_id=ACCOUNT,
-                    region=REGION, cidr_block=VPC_CIDR, availability_zone="us-east-1a",
-                    availability_zone_id="use1-az1")
-    igw = InternetGateway(igw_id="igw-00000000000000001", owner_id=ACCOUNT, region=REGION,
-                          vpc_id=vpc.vpc_id)
+    vpc = Vpc(vpc_id="vpc-00000000000000001", owner_id=ACCOUNT, region=REGION, cidr_block=VPC_CIDR)
+    subnet = Subnet(
+        subnet_id="subnet-00000000000000001",
+        vpc_id=vpc.vpc_id,
+        owner_id=ACCOUNT,
+        region=REGION,
+        cidr_block=VPC_CIDR,
+        availability_zone="us-east-1a",
+        availability_zone_id="use1-az1",
+    )
+    igw = InternetGateway(
+        igw_id="igw-00000000000000001", owner_id=ACCOUNT, region=REGION, vpc_id=vpc.vpc_id
+    )
     groups, rules, enis, instances, hosts = [], [], [], [], []
     serial = 0
     for k in range(INTERFACES):
         group_id = f"sg-{k + 1:017x}"
-        groups.append(SecurityGroup(group_id=group_id, name=f"g{k}", description="bench",
-                                    vpc_id=vpc.vpc_id, owner_id=ACCOUNT, region=REGION))
+        groups.append(
+            SecurityGroup(
+                group_id=group_id,
+                name=f"g{k}",
+                description="bench",
+                vpc_id=vpc.vpc_id,
+                owner_id=ACCOUNT,
+                region=REGION,
+            )
+        )
         table = {True: [], False: []}
         for egress in (False, True):
             for _ in range(rules_per_direction):
                 proto, lo, hi, cidr = random_rule(rng)
                 serial += 1
                 spec = RuleSpec(egress, proto, lo, hi, Peer(PeerKind.CIDR_V4, cidr))
-                rules.append(SecurityGroupRule(rule_id=f"sgr-{serial:017x}", group_id=group_id,
-                                               owner_id=ACCOUNT, spec=spec))
+                rules.append(
+                    SecurityGroupRule(
+                        rule_id=f"sgr-{serial:017x}", group_id=group_id, owner_id=ACCOUNT, spec=spec
+                    )
+                )
                 table[egress].append((proto, lo, hi, cidr))
         private, public = f"10.0.{k // 250}.{k % 250 + 4}", f"198.51.100.{k + 10}"
         eni_id, instance_id = f"eni-{k + 1:017x}", f"i-{k + 1:017x}"
-        enis.append(NetworkInterface(
-            eni_id=eni_id, owner_id=ACCOUNT, region=REGION, vpc_id=vpc.vpc_id,
-            subnet_id=subnet.subnet_id, availability_zone="us-east-1a", private_ip=private,
-            mac_address="02:00:00:00:00:01", group_ids=(group_id,), public_ip=public,
-            instance_id=instance_id, device_index=0))
-        instances.append(Instance(
-            instance_id=instance_id, owner_id=ACCOUNT, region=REGION, reservation_id="r-1",
-            vpc_id=vpc.vpc_id, subnet_id=subnet.subnet_id, availability_zone="us-east-1a",
-            image_id="ami-1", instance_type="t3.micro", state=InstanceState.RUNNING,
-            launch_time="2024-01-01T00:00:00Z", primary_eni_id=eni_id))
-        hosts.append((int(ipaddress.IPv4Address(private)), int(ipaddress.IPv4Address(public)),
-                      table[False], table[True]))
-    snapshot = Snapshot(revision=1, vpcs=(vpc,), subnets=(subnet,), internet_gateways=(igw,),
-                        groups=tuple(groups), rules=tuple(rules), interfaces=tuple(enis),
-                        instances=tuple(instances))
+        enis.append(
+            NetworkInterface(
+                eni_id=eni_id,
+                owner_id=ACCOUNT,
+                region=REGION,
+                vpc_id=vpc.vpc_id,
+                subnet_id=subnet.subnet_id,
+                availability_zone="us-east-1a",
+                private_ip=private,
+                mac_address="02:00:00:00:00:01",
+                group_ids=(group_id,),
+                public_ip=public,
+                instance_id=instance_id,
+                device_index=0,
+            )
+        )
+        instances.append(
+            Instance(
+                instance_id=instance_id,
+                owner_id=ACCOUNT,
+                region=REGION,
+                reservation_id="r-1",
+                vpc_id=vpc.vpc_id,
+                subnet_id=subnet.subnet_id,
+                availability_zone="us-east-1a",
+                image_id="ami-1",
+                instance_type="t3.micro",
+                state=InstanceState.RUNNING,
+                launch_time="2024-01-01T00:00:00Z",
+                primary_eni_id=eni_id,
+            )
+        )
+        hosts.append(
+            (
+                int(ipaddress.IPv4Address(private)),
+                int(ipaddress.IPv4Address(public)),
+                table[False],
+                table[True],
+            )
+        )
+    snapshot = Snapshot(
+        revision=1,
+        vpcs=(vpc,),
+        subnets=(subnet,),
+        internet_gateways=(igw,),
+        groups=tuple(groups),
+        rules=tuple(rules),
+        interfaces=tuple(enis),
+        instances=tuple(instances),
+    )
     return snapshot, hosts
 
 
@@ -126,14 +178,20 @@ def _aimed(rng: np.random.Generator, rules: dict, host: np.ndarray):
     pick = rng.integers(0, rules["proto"].shape[1], n)
     proto, lo, hi = (rules[k][host, pick] for k in ("proto", "lo", "hi"))
     remote = rules["first"][host, pick] + (rng.random(n) * rules["size"][host, pick]).astype(
-        np.int64)
+        np.int64
+    )
     port = lo + (rng.random(n) * (hi - lo + 1)).astype(np.int64)
     any_port = rng.integers(0, 65536, n)
     icmp_type = np.where(lo == -1, rng.integers(0, 256, n), lo)
     is_icmp, is_all = proto == 1, proto == -1
     port = np.where(is_all, any_port, np.where(is_icmp, 0, port))
-    return (remote, np.where(is_all, 6, proto), port, np.where(is_icmp, icmp_type, 0),
-            np.where(is_icmp, rng.integers(0, 16, n), 0))
+    return (
+        remote,
+        np.where(is_all, 6, proto),
+        port,
+        np.where(is_icmp, icmp_type, 0),
+        np.where(is_icmp, rng.integers(0, 16, n), 0),
+    )
 
 
 def flows(hosts: list, count: int, seed: int, internal: bool = False) -> FlowBatch:
@@ -151,8 +209,9 @@ def flows(hosts: list, count: int, seed: int, internal: bool = False) -> FlowBat
     random_port = rng.integers(0, 65536, count)
     inbound, outbound = roll < 0.4, (roll >= 0.4) & (roll < 0.8)
     internal_flow = roll >= 0.8
-    aimed_cols = [np.where(inbound | internal_flow, a, b)
-                  for a, b in zip(aimed_in, aimed_out, strict=True)]
+    aimed_cols = [
+        np.where(inbound | internal_flow, a, b) for a, b in zip(aimed_in, aimed_out, strict=True)
+    ]
     remote = np.where(aim | internal_flow, aimed_cols[0], random_remote)
     proto = np.where(aim | internal_flow, aimed_cols[1], random_proto)
     port = np.where(aim | internal_flow, aimed_cols[2], random_port)
@@ -160,19 +219,28 @@ def flows(hosts: list, count: int, seed: int, internal: bool = False) -> FlowBat
     icmp_code = np.where(aim | internal_flow, aimed_cols[4], 0)
     src = np.where(inbound, remote, private[src_host])
     dst = np.where(inbound, public[dst_host], np.where(outbound, remote, private[dst_host]))
-    return FlowBatch.ipv4(src.astype(np.uint64), dst.astype(np.uint64), proto, port,
-                          icmp_type, icmp_code)
+    return FlowBatch.ipv4(
+        src.astype(np.uint64), dst.astype(np.uint64), proto, port, icmp_type, icmp_code
+    )
 
 
 # --- the baseline: a straightforward per-rule loop -----------------------------------------
+
 
 def baseline_rules(rules: list) -> list[tuple[int, int, int, int, int]]:
     """One direction's rules as plain int tuples (proto, from, to, first, last)."""
     out = []
     for proto, lo, hi, cidr in rules:
         net = ipaddress.IPv4Network(cidr)
-        out.append((-1 if proto == "-1" else NUMBER[proto], lo, hi,
-                    int(net.network_address), int(net.broadcast_address)))
+        out.append(
+            (
+                -1 if proto == "-1" else NUMBER[proto],
+                lo,
+                hi,
+                int(net.network_address),
+                int(net.broadcast_address),
+            )
+        )
     return out
 
 
@@ -198,11 +266,24 @@ def baseline(hosts: list, batch: FlowBatch, count: int) -> tuple[list[bool], flo
     public_of = {h[0]: h[1] for h in hosts}
     vpc = ipaddress.IPv4Network(VPC_CIDR)
     vpc_lo, vpc_hi = int(vpc.network_address), int(vpc.broadcast_address)
-    rfc1918 = [(int(n.network_address), int(n.broadcast_address)) for n in map(
-        ipaddress.IPv4Network, ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"))]
-    rows = [(int(batch.src_lo[i]), int(batch.dst_lo[i]), int(batch.protocol[i]),
-             int(batch.port[i]), int(batch.icmp_type[i]), int(batch.icmp_code[i]))
-            for i in range(count)]
+    rfc1918 = [
+        (int(n.network_address), int(n.broadcast_address))
+        for n in map(
+            ipaddress.IPv4Network,
+            ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"),
+        )
+    ]
+    rows = [
+        (
+            int(batch.src_lo[i]),
+            int(batch.dst_lo[i]),
+            int(batch.protocol[i]),
+            int(batch.port[i]),
+            int(batch.icmp_type[i]),
+            int(batch.icmp_code[i]),
+        )
+        for i in range(count)
+    ]
     verdicts = []
     start = time.perf_counter()
     for src, dst, proto, port, t, c in rows:
@@ -212,17 +293,24 @@ def baseline(hosts: list, batch: FlowBatch, count: int) -> tuple[list[bool], flo
         if s_host is not None and d_host is not None and s_host == d_host and not d_public:
             ok = True  # both ends on one instance: never leaves it
         elif s_host is not None and d_host is None:  # instance -> internet
-            ok = (not vpc_lo <= dst <= vpc_hi and not any(a <= dst <= b for a, b in rfc1918)
-                  and matches(private[s_host][1], proto, port, t, c, dst))
+            ok = (
+                not vpc_lo <= dst <= vpc_hi
+                and not any(a <= dst <= b for a, b in rfc1918)
+                and matches(private[s_host][1], proto, port, t, c, dst)
+            )
         elif s_host is not None:  # instance -> instance (private, or public via the gateway)
             seen_as = public_of[s_host] if d_public else s_host
-            ok = (matches(private[s_host][1], proto, port, t, c, dst)
-                  and matches(private[d_host][0], proto, port, t, c, seen_as))
+            ok = matches(private[s_host][1], proto, port, t, c, dst) and matches(
+                private[d_host][0], proto, port, t, c, seen_as
+            )
         else:  # internet -> instance: its public IP only
-            ok = (d_host is not None and d_public
-                  and not any(a <= src <= b for a, b in rfc1918)
-                  and not vpc_lo <= src <= vpc_hi
-                  and matches(private[d_host][0], proto, port, t, c, src))
+            ok = (
+                d_host is not None
+                and d_public
+                and not any(a <= src <= b for a, b in rfc1918)
+                and not vpc_lo <= src <= vpc_hi
+                and matches(private[d_host][0], proto, port, t, c, src)
+            )
         verdicts.append(ok)
     return verdicts, time.perf_counter() - start
 
@@ -247,15 +335,16 @@ def run_case(rules: int, count: int, seed: int, internal: bool = False) -> dict:
         raise SystemExit(f"baseline and decide_many disagree at {rules} rules")
     ours, theirs = count / best, sample / base_s
     return {
-        "case": f"decide_many/{rules}-rules-per-interface" + ("/instance-to-instance"
-                                                              if internal else ""),
+        "case": f"decide_many/{rules}-rules-per-interface"
+        + ("/instance-to-instance" if internal else ""),
         "unit": "decisions/s",
         "stockade": round(ours),
         "baseline": round(theirs),
         "ratio": round(ours / theirs, 1),
         "flows": count,
-        "mix": "both sides checked on every flow" if internal else
-        "40% internet->instance, 40% instance->internet, 20% instance->instance",
+        "mix": "both sides checked on every flow"
+        if internal
+        else "40% internet->instance, 40% instance->internet, 20% instance->instance",
         "baseline_flows": sample,
         "allowed_share": round(float(result.allowed.mean()), 3),
         "interfaces": INTERFACES,

@@ -39,43 +39,98 @@ def rule_id(group: str, n: int) -> str:
     return f"sgr-{group[-14:]}{n:03x}"
 
 
-def world(groups: dict[str, list[tuple]], *, public: bool = True, gateway: bool = True,
-          attached: dict[str, list[str]] | None = None,
-          prefix_lists: dict[str, list[str]] | None = None,
-          state: InstanceState = InstanceState.RUNNING) -> Snapshot:
+def world(
+    groups: dict[str, list[tuple]],
+    *,
+    public: bool = True,
+    gateway: bool = True,
+    attached: dict[str, list[str]] | None = None,
+    prefix_lists: dict[str, list[str]] | None = None,
+    state: InstanceState = InstanceState.RUNNING,
+) -> Snapshot:
     """``groups``: id -> [(egress, protocol, from, to, peer), …]. ``attached``: instance
     name -> group ids (default: one instance carrying every group), each in ``state``."""
     sgs, rules = [], []
     for gid, specs in groups.items():
-        sgs.append(SecurityGroup(gid, gid.removeprefix("sg-"), gid, VPC, SCOPE.account,
-                                 SCOPE.region))
+        sgs.append(
+            SecurityGroup(gid, gid.removeprefix("sg-"), gid, VPC, SCOPE.account, SCOPE.region)
+        )
         for n, (egress, proto, lo, hi, target) in enumerate(specs):
-            rules.append(SecurityGroupRule(rule_id(gid, n), gid, SCOPE.account,
-                                           RuleSpec(egress, proto, lo, hi, peer(target)),
-                                           description=f"rule {n}"))
+            rules.append(
+                SecurityGroupRule(
+                    rule_id(gid, n),
+                    gid,
+                    SCOPE.account,
+                    RuleSpec(egress, proto, lo, hi, peer(target)),
+                    description=f"rule {n}",
+                )
+            )
     attached = attached if attached is not None else {"a": list(groups)}
     enis, instances = [], []
     for n, (name, gids) in enumerate(sorted(attached.items()), start=1):
         eni_id, instance_id = f"eni-{n:017x}", f"i-{n:017x}"
-        enis.append(NetworkInterface(
-            eni_id, SCOPE.account, SCOPE.region, VPC, SUBNET, "us-east-1a", f"10.0.0.{10 + n}",
-            f"0e:00:00:00:00:{n:02x}", tuple(gids),
-            ipv6_addresses=(f"2001:db8:1:1::{n:x}",),
-            public_ip=f"203.0.113.{n}" if public else None, instance_id=instance_id,
-            device_index=0))
-        instances.append(Instance(instance_id, SCOPE.account, SCOPE.region, "r-0", VPC, SUBNET,
-                                  "us-east-1a", "ami-0", "t3.micro", state,
-                                  "2024-01-01T00:00:00+00:00", eni_id,
-                                  tags=(("Name", name),)))
+        enis.append(
+            NetworkInterface(
+                eni_id,
+                SCOPE.account,
+                SCOPE.region,
+                VPC,
+                SUBNET,
+                "us-east-1a",
+                f"10.0.0.{10 + n}",
+                f"0e:00:00:00:00:{n:02x}",
+                tuple(gids),
+                ipv6_addresses=(f"2001:db8:1:1::{n:x}",),
+                public_ip=f"203.0.113.{n}" if public else None,
+                instance_id=instance_id,
+                device_index=0,
+            )
+        )
+        instances.append(
+            Instance(
+                instance_id,
+                SCOPE.account,
+                SCOPE.region,
+                "r-0",
+                VPC,
+                SUBNET,
+                "us-east-1a",
+                "ami-0",
+                "t3.micro",
+                state,
+                "2024-01-01T00:00:00+00:00",
+                eni_id,
+                tags=(("Name", name),),
+            )
+        )
     lists = tuple(
-        PrefixList(pl, pl, "IPv6" if ":" in cidrs[0] else "IPv4", 10, 1, SCOPE.account,
-                   SCOPE.region, tuple(PrefixListEntry(c) for c in cidrs))
-        for pl, cidrs in (prefix_lists or {}).items())
+        PrefixList(
+            pl,
+            pl,
+            "IPv6" if ":" in cidrs[0] else "IPv4",
+            10,
+            1,
+            SCOPE.account,
+            SCOPE.region,
+            tuple(PrefixListEntry(c) for c in cidrs),
+        )
+        for pl, cidrs in (prefix_lists or {}).items()
+    )
     return Snapshot(
         vpcs=(Vpc(VPC, SCOPE.account, SCOPE.region, "10.0.0.0/16", "2001:db8:1::/56"),),
-        subnets=(Subnet(SUBNET, VPC, SCOPE.account, SCOPE.region, "10.0.0.0/24", "us-east-1a",
-                        "use1-az1"),),
-        internet_gateways=(InternetGateway("igw-0000000000000000a", SCOPE.account,
-                                           SCOPE.region, VPC),) if gateway else (),
-        groups=tuple(sgs), rules=tuple(rules), prefix_lists=lists, interfaces=tuple(enis),
-        instances=tuple(instances))
+        subnets=(
+            Subnet(
+                SUBNET, VPC, SCOPE.account, SCOPE.region, "10.0.0.0/24", "us-east-1a", "use1-az1"
+            ),
+        ),
+        internet_gateways=(
+            InternetGateway("igw-0000000000000000a", SCOPE.account, SCOPE.region, VPC),
+        )
+        if gateway
+        else (),
+        groups=tuple(sgs),
+        rules=tuple(rules),
+        prefix_lists=lists,
+        interfaces=tuple(enis),
+        instances=tuple(instances),
+    )

@@ -22,13 +22,31 @@ PEER = Scope("444455556666", "us-east-1")
 MAIN_DIR = FIXTURES / MAIN.account / MAIN.region
 
 # Ids in the fixture (see fixtures/aws/111122223333/us-east-1/*.json).
-SG = {name: f"sg-0a1b2c3d4e5f6300{i}" for i, name in enumerate(
-    ["default", "web", "web-old", "db", "admin", "unused-tools", "partner", "default2",
-     "internal"], start=1)}
-ENI = {name: f"eni-0a1b2c3d4e5f6600{i}" for i, name in enumerate(
-    ["web1", "db1", "legacy", "lambda", "spare", "int1"], start=1)}
-INSTANCE = {name: f"i-0a1b2c3d4e5f6800{i}" for i, name in enumerate(
-    ["web1", "db1", "legacy", "int1", "gone"], start=1)}
+SG = {
+    name: f"sg-0a1b2c3d4e5f6300{i}"
+    for i, name in enumerate(
+        [
+            "default",
+            "web",
+            "web-old",
+            "db",
+            "admin",
+            "unused-tools",
+            "partner",
+            "default2",
+            "internal",
+        ],
+        start=1,
+    )
+}
+ENI = {
+    name: f"eni-0a1b2c3d4e5f6600{i}"
+    for i, name in enumerate(["web1", "db1", "legacy", "lambda", "spare", "int1"], start=1)
+}
+INSTANCE = {
+    name: f"i-0a1b2c3d4e5f6800{i}"
+    for i, name in enumerate(["web1", "db1", "legacy", "int1", "gone"], start=1)
+}
 
 
 def rule_id(n: int) -> str:

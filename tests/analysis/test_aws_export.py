@@ -47,10 +47,22 @@ def test_export_writes_what_describe_prints(store, tmp_path):
             for p in group[key]:
                 for kind in ("IpRanges", "Ipv6Ranges", "PrefixListIds", "UserIdGroupPairs"):
                     for peer in p[kind]:
-                        value = peer.get("CidrIp") or peer.get("CidrIpv6") or peer.get(
-                            "PrefixListId") or peer.get("GroupId")
-                        out.add((key, p["IpProtocol"], p.get("FromPort"), p.get("ToPort"),
-                                 value, peer.get("Description")))
+                        value = (
+                            peer.get("CidrIp")
+                            or peer.get("CidrIpv6")
+                            or peer.get("PrefixListId")
+                            or peer.get("GroupId")
+                        )
+                        out.add(
+                            (
+                                key,
+                                p["IpProtocol"],
+                                p.get("FromPort"),
+                                p.get("ToPort"),
+                                value,
+                                peer.get("Description"),
+                            )
+                        )
         return out
 
     assert {g["GroupId"]: perms(g) for g in groups} == {g["GroupId"]: perms(g) for g in original}
@@ -66,5 +78,6 @@ def test_cli_export_then_import(cli, tmp_path):
     first = comparable(snapshot_of(SqlStore.open(str(tmp_path / "cli.db"))))
     copy = comparable(snapshot_of(SqlStore.open(str(tmp_path / "copy.db"))))
     # the copy lacks the peer account, whose group the first snapshot carries as foreign
-    assert copy == dataclasses.replace(first, groups=tuple(
-        g for g in first.groups if g.owner_id == MAIN.account))
+    assert copy == dataclasses.replace(
+        first, groups=tuple(g for g in first.groups if g.owner_id == MAIN.account)
+    )

@@ -20,8 +20,9 @@ def test_everything_is_imported_with_ids_kept(store):
     assert store.scopes() == [MAIN, PEER]
     snap = snapshot_of(store)
     assert {g.group_id for g in snap.groups if g.owner_id == MAIN.account} == set(SG.values())
-    assert len(snap.rules) == 38 and all(r.rule_id.startswith("sgr-0a1b2c3d4e5f7")
-                                         for r in snap.rules)
+    assert len(snap.rules) == 38 and all(
+        r.rule_id.startswith("sgr-0a1b2c3d4e5f7") for r in snap.rules
+    )
     assert {e.eni_id for e in snap.interfaces} == set(ENI.values())
     # the terminated instance has no interfaces and is skipped
     assert {i.instance_id for i in snap.instances} == set(INSTANCE.values()) - {INSTANCE["gone"]}
@@ -42,7 +43,10 @@ def test_ipv6_prefix_lists_and_references_are_kept(snap):
     # a reference to another account's group (a peered VPC) stays, with its owner
     partner = by_id[rule_id(0x17)].spec.peer
     assert (partner.kind, partner.value, partner.owner_id) == (
-        PeerKind.GROUP, "sg-0b0b0b0b0b0b0b0b1", "444455556666")
+        PeerKind.GROUP,
+        "sg-0b0b0b0b0b0b0b0b1",
+        "444455556666",
+    )
     unknown = by_id[rule_id(0x20)].spec.peer
     assert (unknown.value, unknown.owner_id) == ("sg-0c0c0c0c0c0c0c0c0", "777788889999")
     stale = by_id[rule_id(0x1F)].spec.peer
@@ -85,7 +89,8 @@ def test_groups_without_a_rules_file_get_stable_derived_ids(tmp_path, copy_fixtu
     ids = [r.rule_id for r in first[0].rules]
     assert ids == [r.rule_id for r in again[0].rules] and len(set(ids)) == 38
     assert {r.spec for r in first[0].rules} == {
-        r.spec for r in load_directory(MAIN_DIR)[0][0].rules}
+        r.spec for r in load_directory(MAIN_DIR)[0][0].rules
+    }
 
 
 def _problem(root) -> str:
@@ -98,21 +103,32 @@ def _problem(root) -> str:
 
 def test_bad_field_names_file_and_field(copy_fixtures):
     root = copy_fixtures(MAIN_DIR)
-    edit_json(root / "security-groups.json",
-              lambda d: d["SecurityGroups"][1]["IpPermissions"][0].update(FromPort="443"))
+    edit_json(
+        root / "security-groups.json",
+        lambda d: d["SecurityGroups"][1]["IpPermissions"][0].update(FromPort="443"),
+    )
     message = _problem(root)
     assert "security-groups.json" in message
     assert "SecurityGroups[1].IpPermissions[0].FromPort" in message and "integer" in message
 
 
-@pytest.mark.parametrize("breakage, expected", [
-    (lambda d: d["SecurityGroups"][0].pop("GroupId"), "SecurityGroups[0].GroupId: missing"),
-    (lambda d: d["SecurityGroups"][1]["IpPermissions"][0]["IpRanges"][0].update(
-        CidrIp="300.0.0.0/0"), "CidrIp: CIDR block 300.0.0.0/0 is malformed"),
-    (lambda d: d["SecurityGroups"][1]["IpPermissions"][0].update(IpProtocol="bogus"),
-     "IpProtocol: Invalid value 'bogus' for IP protocol"),
-    (lambda d: d.update(NextToken="abc"), "NextToken: present: this is one page"),
-])
+@pytest.mark.parametrize(
+    "breakage, expected",
+    [
+        (lambda d: d["SecurityGroups"][0].pop("GroupId"), "SecurityGroups[0].GroupId: missing"),
+        (
+            lambda d: d["SecurityGroups"][1]["IpPermissions"][0]["IpRanges"][0].update(
+                CidrIp="300.0.0.0/0"
+            ),
+            "CidrIp: CIDR block 300.0.0.0/0 is malformed",
+        ),
+        (
+            lambda d: d["SecurityGroups"][1]["IpPermissions"][0].update(IpProtocol="bogus"),
+            "IpProtocol: Invalid value 'bogus' for IP protocol",
+        ),
+        (lambda d: d.update(NextToken="abc"), "NextToken: present: this is one page"),
+    ],
+)
 def test_broken_groups_output(copy_fixtures, breakage, expected):
     root = copy_fixtures(MAIN_DIR)
     edit_json(root / "security-groups.json", breakage)
@@ -128,9 +144,12 @@ def test_rules_output_must_agree_with_groups_output(copy_fixtures):
 
 def test_references_between_files_must_resolve(copy_fixtures):
     root = copy_fixtures(MAIN_DIR)
-    edit_json(root / "network-interfaces.json",
-              lambda d: d["NetworkInterfaces"][0]["Groups"].append(
-                  {"GroupId": "sg-0123456789abcdef0", "GroupName": "gone"}))
+    edit_json(
+        root / "network-interfaces.json",
+        lambda d: d["NetworkInterfaces"][0]["Groups"].append(
+            {"GroupId": "sg-0123456789abcdef0", "GroupName": "gone"}
+        ),
+    )
     message = _problem(root)
     assert "network-interfaces.json: NetworkInterfaces[0].Groups" in message
     assert "sg-0123456789abcdef0 is in no describe-security-groups output" in message

@@ -17,8 +17,10 @@ from stockade.analysis.intervals import (
 )
 
 SPACE = 24
-intervals = st.lists(st.tuples(st.integers(0, SPACE - 1), st.integers(0, SPACE - 1)).map(
-    lambda t: (min(t), max(t))), max_size=6)
+intervals = st.lists(
+    st.tuples(st.integers(0, SPACE - 1), st.integers(0, SPACE - 1)).map(lambda t: (min(t), max(t))),
+    max_size=6,
+)
 
 
 def points(ivs) -> set[int]:
@@ -34,11 +36,18 @@ def test_set_operations(a, b):
 
 
 def rects(n):
-    corner = st.tuples(st.integers(0, 11), st.integers(0, 11), st.integers(0, 11),
-                       st.integers(0, 11))
-    return st.lists(corner.map(lambda c: Rect(min(c[0], c[1]), max(c[0], c[1]),
-                                              min(c[2], c[3]), max(c[2], c[3]), 4, None)),
-                    min_size=n, max_size=6)
+    corner = st.tuples(
+        st.integers(0, 11), st.integers(0, 11), st.integers(0, 11), st.integers(0, 11)
+    )
+    return st.lists(
+        corner.map(
+            lambda c: Rect(
+                min(c[0], c[1]), max(c[0], c[1]), min(c[2], c[3]), max(c[2], c[3]), 4, None
+            )
+        ),
+        min_size=n,
+        max_size=6,
+    )
 
 
 def cells(r: Rect) -> set[tuple[int, int]]:
@@ -58,9 +67,13 @@ def test_rect_covered_is_exact(targets, others):
 def test_covered_segments(rs):
     space = [(2, 9)]
     got = points(iv for iv, _ in covered_segments(rs, space))
-    want = {s for s in range(12)
-            if all(any(r.s_lo <= s <= r.s_hi and r.a_lo <= a <= r.a_hi for r in rs)
-                   for a in range(2, 10))}
+    want = {
+        s
+        for s in range(12)
+        if all(
+            any(r.s_lo <= s <= r.s_hi and r.a_lo <= a <= r.a_hi for r in rs) for a in range(2, 10)
+        )
+    }
     assert got == want
 
 

@@ -43,11 +43,15 @@ def test_internet_ranges_agree_with_the_policy_engines_exposure(snap):
         for opened in finding.open_ranges:
             eni = snap.interface_by_id[finding.eni_id]
             if opened.protocol not in ("tcp", "udp") or (
-                    opened.address_family == 6 and not eni.ipv6_addresses):
+                opened.address_family == 6 and not eni.ipv6_addresses
+            ):
                 continue  # reach skips a family the interface has no address of
             ours = results[(finding.eni_id, opened.address_family)]
-            spans = [(r.service.from_port, r.service.to_port) for r in ours.ranges
-                     if r.service.protocol == opened.protocol]
+            spans = [
+                (r.service.from_port, r.service.to_port)
+                for r in ours.ranges
+                if r.service.protocol == opened.protocol
+            ]
             assert (opened.begin, opened.end) in spans
             compared += 1
     assert compared  # the fixture has internet-open TCP/UDP ranges: the loop ran
@@ -65,9 +69,13 @@ def test_from_an_instance_intersects_both_sides(snap):
 
 def test_egress_rules_limit_what_an_instance_reaches():
     web, db = group_id("web"), group_id("db")
-    snap = world({web: [(True, "tcp", 5432, 5432, "10.0.0.0/16")],
-                  db: [(False, "tcp", 0, 65535, "10.0.0.0/16")]},
-                 attached={"a": [web], "b": [db]})
+    snap = world(
+        {
+            web: [(True, "tcp", 5432, 5432, "10.0.0.0/16")],
+            db: [(False, "tcp", 0, 65535, "10.0.0.0/16")],
+        },
+        attached={"a": [web], "b": [db]},
+    )
     results = reach(snap, parse_source(snap, "a"), "b")
     assert _ranges(results[0]) == ["tcp/5432"]
 
@@ -76,7 +84,9 @@ def test_from_a_cidr_and_port_filters(snap):
     results = reach(snap, parse_source(snap, "10.0.0.0/16"), ports=parse_ports(["tcp/5432"]))
     # legacy's default group admits its own address (in the CIDR), but it is stopped
     assert [(r.eni_id, _ranges(r), r.reachable) for r in results] == [
-        (ENI["db1"], ["tcp/5432"], True), (ENI["legacy"], ["tcp/5432"], False)]
+        (ENI["db1"], ["tcp/5432"], True),
+        (ENI["legacy"], ["tcp/5432"], False),
+    ]
     assert results[0].path == "vpc-local" and results[1].blockers[0].code == "BAD_STATE"
     outside = reach(snap, parse_source(snap, "198.51.100.0/24"), INSTANCE["db1"])
     assert outside[0].path == "internet" and outside[0].blockers
@@ -93,9 +103,12 @@ def test_diff_opens_and_closes(snap):
     low_ports = {rule_id(8), rule_id(0xF)}  # tcp 0-1024 from 0.0.0.0/0 on web and web-old
     kept = [r for r in snap.rules if r.rule_id not in low_ports]
     https = next(r for r in snap.rules if r.rule_id == rule_id(5))
-    redis = dataclasses.replace(https, rule_id="sgr-00000000000000001", group_id=SG["db"],
-                                spec=dataclasses.replace(https.spec, from_port=6379,
-                                                         to_port=6379))
+    redis = dataclasses.replace(
+        https,
+        rule_id="sgr-00000000000000001",
+        group_id=SG["db"],
+        spec=dataclasses.replace(https.spec, from_port=6379, to_port=6379),
+    )
     after = reach(dataclasses.replace(snap, rules=(*kept, redis)), source)
     changes = {(c.eni_id, c.family): c for c in reach_diff(before, after)}
     web = changes[(ENI["web1"], 4)]
@@ -110,17 +123,35 @@ def test_cli_reach_and_diff(cli, tmp_path, monkeypatch):
     cli("import", "aws", FIXTURES)
     table = cli("reach", "--from", "internet", "--to", INSTANCE["web1"]).stdout
     assert "tcp/0-1024" in table and "sgr-0a1b2c3d4e5f70008" in table
-    data = json.loads(cli("reach", "--from", INSTANCE["web1"], "--to", "db1", "--json",
-                          "--port", "tcp/5432").stdout)
+    data = json.loads(
+        cli(
+            "reach", "--from", INSTANCE["web1"], "--to", "db1", "--json", "--port", "tcp/5432"
+        ).stdout
+    )
     assert [r["text"] for r in data[0]["ranges"]] == ["tcp/5432"]
     # a changed copy: db opens 6379 to the internet
     cli("import", "aws", FIXTURES, "--db", tmp_path / "after.db")
-    cli("sg", "allow", SG["db"], "--port", "6379", "--cidr", "0.0.0.0/0", "--db",
-        tmp_path / "after.db", "--account", MAIN.account, "--region", MAIN.region)
-    diff = json.loads(cli("reach", "--from", "internet", "--diff", tmp_path / "after.db",
-                          "--json").stdout)
-    assert [(c["network_interface_id"], [d["text"] for d in c["would_open"]]) for c in diff] \
-        == [(ENI["db1"], ["tcp/6379"])]
+    cli(
+        "sg",
+        "allow",
+        SG["db"],
+        "--port",
+        "6379",
+        "--cidr",
+        "0.0.0.0/0",
+        "--db",
+        tmp_path / "after.db",
+        "--account",
+        MAIN.account,
+        "--region",
+        MAIN.region,
+    )
+    diff = json.loads(
+        cli("reach", "--from", "internet", "--diff", tmp_path / "after.db", "--json").stdout
+    )
+    assert [(c["network_interface_id"], [d["text"] for d in c["would_open"]]) for c in diff] == [
+        (ENI["db1"], ["tcp/6379"])
+    ]
     # Regression: STOCKADE_ACCOUNT/STOCKADE_REGION used to narrow only the --db side, so
     # another account's scope in the --diff store showed up as openings.
     other = ("--db", tmp_path / "after.db", "--account", "999999999999")
@@ -128,8 +159,9 @@ def test_cli_reach_and_diff(cli, tmp_path, monkeypatch):
     cli("instance", "run", "--name", "elsewhere", *other)
     monkeypatch.setenv("STOCKADE_ACCOUNT", MAIN.account)
     monkeypatch.setenv("STOCKADE_REGION", MAIN.region)
-    narrowed = json.loads(cli("reach", "--from", "internet", "--diff", tmp_path / "after.db",
-                              "--json").stdout)
+    narrowed = json.loads(
+        cli("reach", "--from", "internet", "--diff", tmp_path / "after.db", "--json").stdout
+    )
     assert [c["network_interface_id"] for c in narrowed] == [ENI["db1"]]
     assert "no change" in cli("reach", "--from", "internet", "--diff", tmp_path / "cli.db").stdout
     cli("reach", "--from", "i-0123456789abcdef0", code=1)

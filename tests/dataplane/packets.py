@@ -18,7 +18,8 @@ _SG_CODES = {"ENI_SG_RULES_MISMATCH"}
 def only_security_groups_decide(decision: Decision) -> bool:
     """No blocker other than a security group: the router alone must reproduce it."""
     return all(b.code in _SG_CODES for b in decision.blockers) and (
-        decision.path in ROUTER_FILTERED)
+        decision.path in ROUTER_FILTERED
+    )
 
 
 def service_of(flow: Flow) -> tuple[int, int]:
@@ -37,18 +38,44 @@ def passes(snapshot, decision: Decision) -> list[tuple[str, Packet]]:
     dst_eni = snapshot.interface_by_id.get(dst.eni_id) if dst.eni_id else None
     sent = decision.egress.remote if decision.egress else None  # what the source addressed
     if decision.path is PathKind.VPC_LOCAL:
-        return [(src_eni.vpc_id, Packet(World.port(src_eni.eni_id), World.port(dst_eni.eni_id),
-                                        _own(src_eni, src.address), dst.address, proto,
-                                        service))]
+        return [
+            (
+                src_eni.vpc_id,
+                Packet(
+                    World.port(src_eni.eni_id),
+                    World.port(dst_eni.eni_id),
+                    _own(src_eni, src.address),
+                    dst.address,
+                    proto,
+                    service,
+                ),
+            )
+        ]
     out: list[tuple[str, Packet]] = []
     private_dst = _private(dst_eni, dst.address) if dst_eni else dst.address
     if src_eni is not None:
-        out.append((src_eni.vpc_id, Packet(World.port(src_eni.eni_id), IGW_LINK,
-                                           _own(src_eni, src.address), sent or dst.address,
-                                           proto, service)))
+        out.append(
+            (
+                src_eni.vpc_id,
+                Packet(
+                    World.port(src_eni.eni_id),
+                    IGW_LINK,
+                    _own(src_eni, src.address),
+                    sent or dst.address,
+                    proto,
+                    service,
+                ),
+            )
+        )
     if dst_eni is not None:
-        out.append((dst_eni.vpc_id, Packet(IGW_LINK, World.port(dst_eni.eni_id), src.address,
-                                           private_dst, proto, service)))
+        out.append(
+            (
+                dst_eni.vpc_id,
+                Packet(
+                    IGW_LINK, World.port(dst_eni.eni_id), src.address, private_dst, proto, service
+                ),
+            )
+        )
     return out
 
 

@@ -17,15 +17,32 @@ from policy.conftest import World
 from stockade.domain.instance import InstanceState
 from stockade.policy import Flow
 
-VPCS = [("10.0.0.0/16", "2001:db8:0:1::/64"), ("10.1.0.0/16", "2001:db8:0:2::/64"),
-        ("10.0.0.0/16", None)]
+VPCS = [
+    ("10.0.0.0/16", "2001:db8:0:1::/64"),
+    ("10.1.0.0/16", "2001:db8:0:2::/64"),
+    ("10.0.0.0/16", None),
+]
 PUBLIC = ["192.0.2.10", "192.0.2.11", "198.51.100.130", "203.0.113.140"]
 HOSTS_V4 = ["203.0.113.10", "198.51.100.7"]
 HOSTS_V6 = ["2001:db8:ff00::10", "2001:db8:ff00::7"]
-V4_PEERS = ["0.0.0.0/0", "10.0.0.0/16", "10.0.0.0/24", "10.0.0.5/32", "10.1.0.0/16",
-            "203.0.113.0/24", "203.0.113.10/32", "198.51.100.0/24", "192.0.2.0/24"]
-V6_PEERS = ["::/0", "2001:db8::/32", "2001:db8:0:1::/64", "2001:db8:0:1::5/128",
-            "2001:db8:ff00::/48"]
+V4_PEERS = [
+    "0.0.0.0/0",
+    "10.0.0.0/16",
+    "10.0.0.0/24",
+    "10.0.0.5/32",
+    "10.1.0.0/16",
+    "203.0.113.0/24",
+    "203.0.113.10/32",
+    "198.51.100.0/24",
+    "192.0.2.0/24",
+]
+V6_PEERS = [
+    "::/0",
+    "2001:db8::/32",
+    "2001:db8:0:1::/64",
+    "2001:db8:0:1::5/128",
+    "2001:db8:ff00::/48",
+]
 PORTS = [22, 80, 123, 443, 8080]
 #: ICMP (type, code) probes: queries conntrack tracks, and "errors" it calls invalid.
 ICMP4 = [(8, 0), (13, 0), (0, 0), (3, 4), (11, 0)]
@@ -38,8 +55,7 @@ PROTOCOLS = ["tcp", "udp", "icmp", "icmpv6", "-1", str(OTHER)]
 def rule_args(draw, groups: list[str], lists: list[str]):
     protocol = draw(st.sampled_from(PROTOCOLS))
     if protocol in ("tcp", "udp"):
-        a, b = sorted(draw(st.lists(st.sampled_from(PORTS + [0, 65535]), min_size=2,
-                                    max_size=2)))
+        a, b = sorted(draw(st.lists(st.sampled_from(PORTS + [0, 65535]), min_size=2, max_size=2)))
         ports = (a, b) if draw(st.booleans()) else (a, a)
     elif protocol in ("icmp", "icmpv6"):
         pool = ICMP4 if protocol == "icmp" else ICMP6
@@ -55,18 +71,21 @@ def rule_args(draw, groups: list[str], lists: list[str]):
 @st.composite
 def worlds(draw, max_instances: int = 4) -> World:
     w = World()
-    specs = draw(st.lists(st.sampled_from(range(len(VPCS))), min_size=1, max_size=2,
-                          unique=True))
+    specs = draw(st.lists(st.sampled_from(range(len(VPCS))), min_size=1, max_size=2, unique=True))
     vpcs = []
     for i in specs:
         cidr, v6 = VPCS[i]
         vpcs.append((w.vpc(cidr, v6, igw=draw(st.booleans()) or len(specs) == 1), cidr, v6))
-    lists = [w.prefix_list(draw(st.lists(st.sampled_from(V4_PEERS), min_size=1, max_size=3,
-                                         unique=True)))
-             for _ in range(draw(st.integers(0, 1)))]
-    groups = [w.group(draw(st.sampled_from(vpcs))[0], f"g{i}",
-                      egress_all=draw(st.integers(0, 3)) > 0)
-              for i in range(draw(st.integers(1, 3)))]
+    lists = [
+        w.prefix_list(
+            draw(st.lists(st.sampled_from(V4_PEERS), min_size=1, max_size=3, unique=True))
+        )
+        for _ in range(draw(st.integers(0, 1)))
+    ]
+    groups = [
+        w.group(draw(st.sampled_from(vpcs))[0], f"g{i}", egress_all=draw(st.integers(0, 3)) > 0)
+        for i in range(draw(st.integers(1, 3)))
+    ]
     for group_id in groups:
         for _ in range(draw(st.integers(1, 6))):
             w.rule(group_id, *draw(rule_args(groups, lists)))
@@ -116,8 +135,9 @@ def probes(draw, snapshot) -> tuple[Target, Target, Flow]:
     if src.instance_id is not None and family == 4:
         eni = next(e for e in snapshot.interfaces if e.instance_id == src.instance_id)
         src = Target(eni.private_ip, src.instance_id)  # an instance sends from its own
-    others = [t for t in pool if t.instance_id != src.instance_id and
-              (t.instance_id or src.instance_id)]
+    others = [
+        t for t in pool if t.instance_id != src.instance_id and (t.instance_id or src.instance_id)
+    ]
     if not others:  # a host and no instance address of this family: send to a host
         src = draw(st.sampled_from([t for t in pool if t.instance_id]))
         others = [t for t in pool if not t.instance_id]

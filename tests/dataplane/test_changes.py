@@ -46,9 +46,11 @@ def _world() -> tuple[Builder, str, str, dict[str, str]]:
     web = w.group(vpc, "web")
     w.rule(web, "in", "tcp", 80, 80, "10.0.0.5/32")
     w.rule(web, "in", "udp", 53, 53, client)
-    ids = {"client": w.instance(vpc, [client], "10.0.0.5"),
-           "web": w.instance(vpc, [web], "10.0.0.6"),
-           "other": w.instance(vpc, [client], "10.0.0.7")}
+    ids = {
+        "client": w.instance(vpc, [client], "10.0.0.5"),
+        "web": w.instance(vpc, [web], "10.0.0.6"),
+        "other": w.instance(vpc, [client], "10.0.0.7"),
+    }
     return w, vpc, web, ids
 
 
@@ -59,9 +61,10 @@ class _Prober:
         self.client, self.web_ip = client, web_ip
         self.outcomes: dict[str, dict[str, int]] = {"allowed": {}, "blocked": {}}
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._loop, args=(kind, port, count),
-                                          daemon=True)
-                         for kind, port, count in (("allowed", 80, 8), ("blocked", 81, 4))]
+        self._threads = [
+            threading.Thread(target=self._loop, args=(kind, port, count), daemon=True)
+            for kind, port, count in (("allowed", 80, 8), ("blocked", 81, 4))
+        ]
 
     def _loop(self, kind: str, port: int, count: int) -> None:
         tally = self.outcomes[kind]
@@ -90,15 +93,25 @@ def _toggled(change: str):
         other = w.snapshot()
     elif change == "membership":  # another instance leaves the referenced group
         loner = w.group(vpc, "loner")
-        other = dataclasses.replace(w.snapshot(), interfaces=tuple(
-            dataclasses.replace(e, group_ids=(loner,)) if e.instance_id == ids["other"] else e
-            for e in w.snapshot().interfaces))
+        other = dataclasses.replace(
+            w.snapshot(),
+            interfaces=tuple(
+                dataclasses.replace(e, group_ids=(loner,)) if e.instance_id == ids["other"] else e
+                for e in w.snapshot().interfaces
+            ),
+        )
     else:  # web's interface gets a second group
         extra = w.group(vpc, "extra")
         w.rule(extra, "in", "tcp", 443, 443, "10.0.0.0/16")
-        other = dataclasses.replace(w.snapshot(), interfaces=tuple(
-            dataclasses.replace(e, group_ids=(*e.group_ids, extra))
-            if e.instance_id == ids["web"] else e for e in w.snapshot().interfaces))
+        other = dataclasses.replace(
+            w.snapshot(),
+            interfaces=tuple(
+                dataclasses.replace(e, group_ids=(*e.group_ids, extra))
+                if e.instance_id == ids["web"]
+                else e
+                for e in w.snapshot().interfaces
+            ),
+        )
     return vpc, ids, base, dataclasses.replace(other, revision=2)
 
 
@@ -149,16 +162,24 @@ def test_rule_changes_through_the_agent_never_reject_an_allowed_new_flow(ctx, ag
     both rule sets allow arrive at web's public address: the router rejects none of them."""
     seed = build_seed(ctx)
     rules = RuleService(ctx)
-    rules.authorize(seed.groups["web"], [IpPermission(  # the flood's port, from one address
-        "udp", 5353, 5353, ip_ranges=((f"{OUTSIDER}/32", None),))])
+    rules.authorize(
+        seed.groups["web"],
+        [
+            IpPermission(  # the flood's port, from one address
+                "udp", 5353, 5353, ip_ranges=((f"{OUTSIDER}/32", None),)
+            )
+        ],
+    )
     settle(agent)
     web = primary_eni(snapshot_of(agent), seed.instances["web"])
     router = agent.world.router(seed.vpc_id)
     perm = IpPermission("tcp", 5000, 5000, ip_ranges=(("0.0.0.0/0", None),))
     rejected_before = rejected_packets(router)
     changes, started = 0, time.monotonic()
-    with agent.topology.internet.host(OUTSIDER) as outsider, \
-            NewFlowFlood(outsider, web.public_ip, 5353) as flood:
+    with (
+        agent.topology.internet.host(OUTSIDER) as outsider,
+        NewFlowFlood(outsider, web.public_ip, 5353) as flood,
+    ):
         while changes < CHANGES and time.monotonic() - started < 60:
             rules.authorize(seed.groups["web"], [perm])
             rules.revoke(seed.groups["web"], [perm])

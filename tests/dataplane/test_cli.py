@@ -62,10 +62,12 @@ def test_flowlogs_and_hits_show_what_the_kernel_saw(cli, ctx, agent):
     lines = cli("flowlogs", "--eni", web.eni_id, "--json").stdout.splitlines()
     records = [json.loads(line) for line in lines]
     (request,) = [r for r in records if r["srcaddr"] == MY_COMPUTER]
-    assert {(r["srcaddr"], r["dstaddr"], r["srcport"], r["dstport"], r["action"])
-            for r in records} == {  # the connection, and its replies: one record each
+    assert {
+        (r["srcaddr"], r["dstaddr"], r["srcport"], r["dstport"], r["action"]) for r in records
+    } == {  # the connection, and its replies: one record each
         (MY_COMPUTER, web.private_ip, request["srcport"], "22", "ACCEPT"),
-        (web.private_ip, MY_COMPUTER, "22", request["srcport"], "ACCEPT")}
+        (web.private_ip, MY_COMPUTER, "22", request["srcport"], "ACCEPT"),
+    }
     assert records[0]["interface-id"] == web.eni_id and records[0]["version"] == "2"
     shown = cli("sg", "show", "web", "--vpc", seed.vpc_id).stdout
     assert "Data plane hits" in shown

@@ -62,8 +62,7 @@ def kitchen_sink() -> World:
     w.rule(db, "in", "tcp", 5432, 5432, app)
     w.rule(db, "in", "-1", None, None, db)
     w.rule(db, "out", "udp", 123, 123, "0.0.0.0/0")
-    web = w.instance(vpc, [app], "10.0.1.10", public_ip="192.0.2.10",
-                     ipv6=["2001:db8:0:1::10"])
+    web = w.instance(vpc, [app], "10.0.1.10", public_ip="192.0.2.10", ipv6=["2001:db8:0:1::10"])
     w.instance(vpc, [app, db], "10.0.1.11", ipv6=["2001:db8:0:1::11"])
     w.instance(vpc, [db], "10.0.1.12", state="stopped")
     w.interface(vpc, [db], "10.0.1.13", instance_id=web, device_index=1)
@@ -95,13 +94,16 @@ def test_stopped_instance_keeps_its_port_down_and_unattached_interfaces_have_non
     assert plan.ports[0].gateway4 == "10.0.0.1"  # the subnet's base + 1, AWS's VPC router
 
 
-@pytest.mark.parametrize(("family", "lo", "hi", "text"), [
-    (4, 0, 2**32 - 1, "0.0.0.0/0"),
-    (4, 167772160, 167772160 + 255, "10.0.0.0/24"),
-    (4, 167772161, 167772165, "10.0.0.1-10.0.0.5"),
-    (4, 167772161, 167772161, "10.0.0.1"),
-    (6, 0, 2**128 - 1, "::/0"),
-])
+@pytest.mark.parametrize(
+    ("family", "lo", "hi", "text"),
+    [
+        (4, 0, 2**32 - 1, "0.0.0.0/0"),
+        (4, 167772160, 167772160 + 255, "10.0.0.0/24"),
+        (4, 167772161, 167772165, "10.0.0.1-10.0.0.5"),
+        (4, 167772161, 167772161, "10.0.0.1"),
+        (6, 0, 2**128 - 1, "::/0"),
+    ],
+)
 def test_address_ranges_use_prefixes_when_aligned(family, lo, hi, text):
     assert address_range(family, lo, hi) == text
 
@@ -111,7 +113,10 @@ def test_address_ranges_use_prefixes_when_aligned(family, lo, hi, text):
 boxes = st.lists(
     st.builds(
         lambda label, a, b, s, t: Box(label, min(a, b), max(a, b), min(s, t), max(s, t)),
-        st.integers(0, 6), st.integers(0, 15), st.integers(0, 15), st.integers(0, 7),
+        st.integers(0, 6),
+        st.integers(0, 15),
+        st.integers(0, 15),
+        st.integers(0, 7),
         st.integers(0, 7),
     ),
     max_size=8,
@@ -124,8 +129,9 @@ def test_decompose_is_disjoint_and_labels_each_point_with_the_first_rule(items):
     pieces = decompose(items)
     owner = {}
     for piece in pieces:
-        for point in itertools.product(range(piece.a_lo, piece.a_hi + 1),
-                                       range(piece.s_lo, piece.s_hi + 1)):
+        for point in itertools.product(
+            range(piece.a_lo, piece.a_hi + 1), range(piece.s_lo, piece.s_hi + 1)
+        ):
             assert point not in owner, "pieces overlap"
             owner[point] = piece.label
     for a, s in itertools.product(range(16), range(8)):
@@ -136,8 +142,11 @@ def test_decompose_is_disjoint_and_labels_each_point_with_the_first_rule(items):
 # -- the compiled rules against the policy engine --------------------------------------------
 
 
-@settings(max_examples=400, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(st.data())
 def test_the_compiled_rules_decide_as_the_policy_engine(data):
     snapshot = data.draw(worlds()).snapshot()
@@ -160,6 +169,7 @@ def test_an_unknown_port_is_dropped_and_the_gateway_link_passes_egress():
     assert not evaluate(table, packet).accepted  # a port the table does not know
     web = snapshot.instance_by_id[ids["web"]].primary_eni_id
     from stockade.dataplane.names import World as Names
+
     spoofed = Packet(Names.port(web), IGW_LINK, "10.0.1.99", "203.0.113.10", 6, 22)
     assert evaluate(table, spoofed).stage == "spoof"
 
@@ -204,8 +214,9 @@ def test_a_changed_rule_builds_a_new_group_chain_before_switching_to_it():
     (after,) = _rulesets(w.snapshot()).values()
     old_chain = before.group_chain(a, Direction.INGRESS)
     new_chain = after.group_chain(a, Direction.INGRESS)
-    assert old_chain != new_chain and after.group_chain(b, Direction.INGRESS) == \
-        before.group_chain(b, Direction.INGRESS)
+    assert old_chain != new_chain and after.group_chain(b, Direction.INGRESS) == before.group_chain(
+        b, Direction.INGRESS
+    )
     prepare, switch, retire = (step.splitlines() for step in delta_steps(before, after))
     # the new chain and its maps are committed while nothing jumps to them...
     assert f"add chain inet stk_vpc {new_chain}" in prepare
@@ -214,11 +225,14 @@ def test_a_changed_rule_builds_a_new_group_chain_before_switching_to_it():
     # ...then the port's ingress chain switches to it...
     port = next(iter(after.ports.values()))
     assert [c for c in switch if c.startswith(("flush", "delete"))] == [
-        f"flush chain inet stk_vpc {port.ingress_chain}"]
+        f"flush chain inet stk_vpc {port.ingress_chain}"
+    ]
     assert f"add rule inet stk_vpc {port.ingress_chain} jump {new_chain}" in switch
     # ...and only then does the old chain go
-    assert retire == [f"flush chain inet stk_vpc {old_chain}",
-                      f"delete chain inet stk_vpc {old_chain}"]
+    assert retire == [
+        f"flush chain inet stk_vpc {old_chain}",
+        f"delete chain inet stk_vpc {old_chain}",
+    ]
 
 
 def test_a_membership_change_is_one_transaction():
@@ -234,8 +248,11 @@ def test_a_membership_change_is_one_transaction():
     assert len(delta_steps(before, after)) == 1
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(worlds())
 def test_member_sets_hold_what_the_engine_resolves_references_to(w):
     from stockade.dataplane.compile import MemberIndex
@@ -244,8 +261,10 @@ def test_member_sets_hold_what_the_engine_resolves_references_to(w):
     snapshot = w.snapshot()
     index = MemberIndex()
     for group in snapshot.groups:
-        resolved = {cidr.split("/")[0] for _eni, cidr in
-                    member_addresses(snapshot).get(group.group_id, ())}
+        resolved = {
+            cidr.split("/")[0] for _eni, cidr in member_addresses(snapshot).get(group.group_id, ())
+        }
         mine = index.members(snapshot, group.group_id, 4) | index.members(
-            snapshot, group.group_id, 6)
+            snapshot, group.group_id, 6
+        )
         assert mine == resolved

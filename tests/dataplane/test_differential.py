@@ -65,8 +65,9 @@ def _forget_connections(world: World, snapshot) -> None:
     for vpc in snapshot.vpcs:
         name = world.router(vpc.vpc_id)
         if netns.exists(name):
-            subprocess.run(["ip", "netns", "exec", name, "conntrack", "-F"],
-                           capture_output=True, check=False)
+            subprocess.run(
+                ["ip", "netns", "exec", name, "conntrack", "-F"], capture_output=True, check=False
+            )
 
 
 def describe(snapshot) -> str:
@@ -77,19 +78,29 @@ def describe(snapshot) -> str:
         lines.append(f"{vpc.vpc_id} {vpc.cidr_block} {vpc.ipv6_cidr_block or ''} {igw}")
     for rule in snapshot.rules:
         spec = rule.spec
-        lines.append(f"  {rule.group_id} {'out' if spec.is_egress else 'in'} {spec.protocol} "
-                     f"{spec.from_port}..{spec.to_port} {spec.peer.value} ({rule.rule_id})")
+        lines.append(
+            f"  {rule.group_id} {'out' if spec.is_egress else 'in'} {spec.protocol} "
+            f"{spec.from_port}..{spec.to_port} {spec.peer.value} ({rule.rule_id})"
+        )
     for eni in snapshot.interfaces:
         state = snapshot.instance_by_id[eni.instance_id].state
-        lines.append(f"  {eni.instance_id} {eni.vpc_id} {eni.private_ip} {eni.public_ip} "
-                     f"{eni.ipv6_addresses} {eni.group_ids} {state}")
+        lines.append(
+            f"  {eni.instance_id} {eni.vpc_id} {eni.private_ip} {eni.public_ip} "
+            f"{eni.ipv6_addresses} {eni.group_ids} {state}"
+        )
     return "\n".join(lines)
 
 
-@settings(max_examples=EXAMPLES, deadline=None,
-          phases=[Phase.explicit, Phase.reuse, Phase.generate],
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 @given(st.data())
 def test_real_packets_agree_with_the_policy_engine(kernel, data):
     snapshot = data.draw(worlds()).snapshot()
@@ -102,14 +113,18 @@ def test_real_packets_agree_with_the_policy_engine(kernel, data):
         reconciler.topology.internet.ensure()
         hosts = [reconciler.topology.internet.add_host(a) for a in HOSTS_V4 + HOSTS_V6]
         instances = [world.instance(i.instance_id) for i in snapshot.instances]
-        listen_all(listeners, instances + hosts, tcp=[p for p in PORTS if p != 8080],
-                   udp=[53, 123], raw=[1, 58, OTHER])
+        listen_all(
+            listeners,
+            instances + hosts,
+            tcp=[p for p in PORTS if p != 8080],
+            udp=[53, 123],
+            raw=[1, 58, OTHER],
+        )
         listeners.start()
         real = [""] * len(cases)
         for batch in _rounds(cases):
             _forget_connections(world, snapshot)
-            outcomes = run([_probe(world, cases[i][0], cases[i][2]) for i in batch], 0.5,
-                           listeners)
+            outcomes = run([_probe(world, cases[i][0], cases[i][2]) for i in batch], 0.5, listeners)
             for i, outcome in zip(batch, outcomes, strict=True):
                 real[i] = outcome
         mismatches = []
@@ -122,9 +137,11 @@ def test_real_packets_agree_with_the_policy_engine(kernel, data):
                 _forget_connections(world, snapshot)
                 outcome = run([_probe(world, src, flow)], 1.5, listeners)[0]
             if decision.allowed != (outcome in ALLOWED):
-                mismatches.append(f"{flow.source} -> {flow.destination} {flow.service()}: "
-                                  f"kernel {outcome}, engine {decision.verdict}\n"
-                                  f"{explain(decision)}")
+                mismatches.append(
+                    f"{flow.source} -> {flow.destination} {flow.service()}: "
+                    f"kernel {outcome}, engine {decision.verdict}\n"
+                    f"{explain(decision)}"
+                )
         assert not mismatches, "\n\n".join(mismatches) + "\n\nin:\n" + describe(snapshot)
     finally:
         listeners.close()

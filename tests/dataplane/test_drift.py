@@ -27,8 +27,9 @@ REPAIR_WITHIN = 5.0
 
 @pytest.fixture
 def seeded(store, ctx, world, tmp_path):
-    agent = Agent(store, world, state_dir=tmp_path / "dp", check_interval=0.5,
-                  topology_interval=60).start()  # topology checks only when asked
+    agent = Agent(
+        store, world, state_dir=tmp_path / "dp", check_interval=0.5, topology_interval=60
+    ).start()  # topology checks only when asked
     try:
         seed = build_seed(ctx)
         settle(agent)
@@ -55,11 +56,17 @@ def _ssh_outcomes(agent, seed) -> tuple[str, str]:
     """web:22 from the allowed computer and from an outsider (blocked)."""
     web = primary_eni(snapshot_of(agent), seed.instances["web"])
     internet = agent.topology.internet
-    with Listeners() as listeners, internet.host(MY_COMPUTER) as mine, \
-            internet.host(OUTSIDER) as outsider:
+    with (
+        Listeners() as listeners,
+        internet.host(MY_COMPUTER) as mine,
+        internet.host(OUTSIDER) as outsider,
+    ):
         listeners.tcp(agent.world.instance(seed.instances["web"]), 22)
-        allowed, blocked = run([Probe(mine, web.public_ip, "tcp", 22),
-                                Probe(outsider, web.public_ip, "tcp", 22)], TIMEOUT, listeners)
+        allowed, blocked = run(
+            [Probe(mine, web.public_ip, "tcp", 22), Probe(outsider, web.public_ip, "tcp", 22)],
+            TIMEOUT,
+            listeners,
+        )
     return allowed, blocked
 
 
@@ -91,12 +98,14 @@ def test_rules_changed_behind_the_agents_back_are_rewritten(seeded):
     agent, seed = seeded
     router = agent.world.router(seed.vpc_id)
     with Nft(router) as nft:  # someone opens the whole table
-        nft.run(f"flush chain inet {TABLE} ingress\nflush chain inet {TABLE} egress\n"
-                f"delete table inet {GUARD_TABLE}\n")
-    _wait_for(lambda: GUARD_TABLE in _tables(router) and agent.repair_count >= 1,
-              REPAIR_WITHIN)
-    assert any("changed by someone else" in line or "is missing" in line
-               for _t, line in agent.repairs)
+        nft.run(
+            f"flush chain inet {TABLE} ingress\nflush chain inet {TABLE} egress\n"
+            f"delete table inet {GUARD_TABLE}\n"
+        )
+    _wait_for(lambda: GUARD_TABLE in _tables(router) and agent.repair_count >= 1, REPAIR_WITHIN)
+    assert any(
+        "changed by someone else" in line or "is missing" in line for _t, line in agent.repairs
+    )
     assert _ssh_outcomes(agent, seed) == ("connected", "timeout")
 
 

@@ -40,9 +40,11 @@ def _open_world() -> tuple[Builder, str, dict[str, str]]:
     w.rule(group, "in", "-1", None, None, "0.0.0.0/0")
     w.rule(group, "in", "-1", None, None, "::/0")
     w.rule(group, "out", "-1", None, None, "::/0")
-    ids = {"a": w.instance(vpc, [group], "10.0.0.5", ipv6=["2001:db8:0:1::5"]),
-           "b": w.instance(vpc, [group], "10.0.0.6", ipv6=["2001:db8:0:1::6"]),
-           "c": w.instance(vpc, [group], "10.0.0.7", ipv6=["2001:db8:0:1::7"])}
+    ids = {
+        "a": w.instance(vpc, [group], "10.0.0.5", ipv6=["2001:db8:0:1::5"]),
+        "b": w.instance(vpc, [group], "10.0.0.6", ipv6=["2001:db8:0:1::6"]),
+        "c": w.instance(vpc, [group], "10.0.0.7", ipv6=["2001:db8:0:1::7"]),
+    }
     return w, vpc, ids
 
 
@@ -61,7 +63,7 @@ def _table(namespace: str) -> dict:
         data = nft.query("list table inet stk_vpc")["nftables"]
     out = []
     for item in data:
-        (kind, body), = item.items()
+        ((kind, body),) = item.items()
         if kind == "metainfo":
             continue
         body = _canonical(body)
@@ -100,12 +102,28 @@ def test_an_instance_can_send_only_from_its_own_addresses(world, realised):
             "203.0.113.50": "timeout",  # an internet address
         }
         v4 = [Probe(a, "10.0.0.6", "tcp", 80, source=s) for s in cases]
-        v6 = [Probe(a, "2001:db8:0:1::6", "tcp", 80, source=s)
-              for s in ("2001:db8:0:1::5", "2001:db8:0:1::99")]
+        v6 = [
+            Probe(a, "2001:db8:0:1::6", "tcp", 80, source=s)
+            for s in ("2001:db8:0:1::5", "2001:db8:0:1::99")
+        ]
         outcomes = run(v4 + v6, TIMEOUT, listeners)
     assert outcomes == [*cases.values(), "connected", "timeout"]
-    out = subprocess.run(["ip", "netns", "exec", world.router(vpc), "nft", "list", "chain",
-                          "inet", "stk_vpc", "spoof"], capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            world.router(vpc),
+            "nft",
+            "list",
+            "chain",
+            "inet",
+            "stk_vpc",
+            "spoof",
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout
     assert "counter packets 0 " not in out  # the spoofed packets were counted and dropped
 
 
@@ -115,15 +133,18 @@ def test_a_refused_apply_leaves_the_previous_rules_in_force(world, realised):
     router = realised.routers[vpc]
     before = _table(world.router(vpc))
     good = router.applier.current
-    broken = dataclasses.replace(good, members={
-        **good.members, "m_bad_4": MemberSet("m_bad_4", 4, frozenset({"10.0.0.300"}))})
+    broken = dataclasses.replace(
+        good,
+        members={**good.members, "m_bad_4": MemberSet("m_bad_4", 4, frozenset({"10.0.0.300"}))},
+    )
     with pytest.raises(NftError):
         router.applier.apply(broken)
     assert _table(world.router(vpc)) == before  # nothing of it was applied
     with Listeners() as listeners:
         listeners.tcp(world.instance(ids["b"]), 80)
-        assert run([Probe(world.instance(ids["a"]), "10.0.0.6", "tcp", 80)], TIMEOUT,
-                   listeners) == ["connected"]
+        assert run(
+            [Probe(world.instance(ids["a"]), "10.0.0.6", "tcp", 80)], TIMEOUT, listeners
+        ) == ["connected"]
     assert router.applier.current is None  # unknown now: the next apply rewrites it all
     assert router.applier.apply(good).mode == "full"
 
@@ -135,8 +156,10 @@ def test_a_refused_difference_falls_back_to_a_full_rewrite(world, realised):
     port = next(p for p in realised.routers[vpc].plan.ports if p.instance_id == ids["b"])
     with Nft(namespace) as nft:  # the kernel drifts behind the applier's back
         nft.run(f'delete element inet stk_vpc spoof_v4 {{ "{port.ifname}" . 10.0.0.6 }}\n')
-    gone = dataclasses.replace(w.snapshot(), instances=tuple(
-        i for i in w.snapshot().instances if i.instance_id != ids["b"]))
+    gone = dataclasses.replace(
+        w.snapshot(),
+        instances=tuple(i for i in w.snapshot().instances if i.instance_id != ids["b"]),
+    )
     batch = realised.apply_snapshot(gone)
     assert batch.applied[vpc].mode == "full-after-error"
     expected = compile_vpc(gone, plan_world(gone)[vpc])
@@ -174,19 +197,29 @@ def test_idle_timeouts_follow_the_interface_settings(world, realised):
     custom = w.instance(vpc, [group], "10.0.0.5")
     default = w.instance(vpc, [group], "10.0.0.6")
     snapshot = w.snapshot()
-    tracking = ConnectionTracking(tcp_established_timeout=3600, udp_stream_timeout=120,
-                                  udp_timeout=45)
-    snapshot = dataclasses.replace(snapshot, interfaces=tuple(
-        dataclasses.replace(e, connection_tracking=tracking) if e.instance_id == custom else e
-        for e in snapshot.interfaces))
+    tracking = ConnectionTracking(
+        tcp_established_timeout=3600, udp_stream_timeout=120, udp_timeout=45
+    )
+    snapshot = dataclasses.replace(
+        snapshot,
+        interfaces=tuple(
+            dataclasses.replace(e, connection_tracking=tracking) if e.instance_id == custom else e
+            for e in snapshot.interfaces
+        ),
+    )
     realised.apply_snapshot(snapshot)
     # Servers that keep their connections open: a listener that closed at once would move
     # the entry to CLOSE_WAIT (60 s) before it is read under load.
-    with (Listeners() as listeners, EchoServer(world.instance(custom), 22),
-          EchoServer(world.instance(default), 22)):
-        probes = [Probe(world.instance(default), "10.0.0.5", "tcp", 22),
-                  Probe(world.instance(default), "10.0.0.5", "udp", 9),
-                  Probe(world.instance(custom), "10.0.0.6", "tcp", 22)]
+    with (
+        Listeners() as listeners,
+        EchoServer(world.instance(custom), 22),
+        EchoServer(world.instance(default), 22),
+    ):
+        probes = [
+            Probe(world.instance(default), "10.0.0.5", "tcp", 22),
+            Probe(world.instance(default), "10.0.0.5", "udp", 9),
+            Probe(world.instance(custom), "10.0.0.6", "tcp", 22),
+        ]
         assert run(probes, TIMEOUT, listeners, keep_open=True)[0] == "connected"
         router = world.router(vpc)
         tcp = {f[5]: int(f[2]) for f in conntrack(router, "tcp")}  # dst=… → seconds left
@@ -198,9 +231,16 @@ def test_idle_timeouts_follow_the_interface_settings(world, realised):
     assert udp and all(30 < s <= 45 for s in udp)  # one datagram, no answer: UdpTimeout
 
 
-@settings(max_examples=12, deadline=None, phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=12,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 @given(st.data())
 def test_incremental_commands_reach_the_state_a_full_rewrite_would(kernel, world, data):
     w = data.draw(worlds())

@@ -34,17 +34,35 @@ def test_patched_snapshots_equal_full_reads(store, ctx):
     groups = list(seed.groups.values())
     instances = list(seed.instances.values())
     actions = [
-        lambda: services.rules.authorize(rng.choice(groups), [IpPermission(
-            "tcp", p := rng.randrange(1, 60000), p, ip_ranges=(("198.51.100.0/24", None),))]),
-        lambda: services.rules.authorize(rng.choice(groups), [IpPermission(
-            "udp", p := rng.randrange(1, 60000), p,
-            groups=(GroupPair(group_id=rng.choice(groups)),))]),
-        lambda: services.instances.modify_groups(rng.choice(instances),
-                                                 rng.sample(groups, rng.randint(1, 3))),
+        lambda: services.rules.authorize(
+            rng.choice(groups),
+            [
+                IpPermission(
+                    "tcp", p := rng.randrange(1, 60000), p, ip_ranges=(("198.51.100.0/24", None),)
+                )
+            ],
+        ),
+        lambda: services.rules.authorize(
+            rng.choice(groups),
+            [
+                IpPermission(
+                    "udp",
+                    p := rng.randrange(1, 60000),
+                    p,
+                    groups=(GroupPair(group_id=rng.choice(groups)),),
+                )
+            ],
+        ),
+        lambda: services.instances.modify_groups(
+            rng.choice(instances), rng.sample(groups, rng.randint(1, 3))
+        ),
         lambda: services.instances.stop([rng.choice(instances)]),
         lambda: services.instances.start([rng.choice(instances)]),
-        lambda: instances.append(services.instances.run(LaunchRequest(
-            subnet_id=seed.subnet_id, group_ids=(rng.choice(groups),)))[0].instance.instance_id),
+        lambda: instances.append(
+            services.instances.run(
+                LaunchRequest(subnet_id=seed.subnet_id, group_ids=(rng.choice(groups),))
+            )[0].instance.instance_id
+        ),
         lambda: services.groups.create(f"extra-{rng.random()}", "x", seed.vpc_id),
     ]
     patched = 0

@@ -40,26 +40,56 @@ def test_the_seed_checks_on_real_packets(agent, seeded):
     internet = agent.topology.internet
     with internet.host(MY_COMPUTER) as mine, internet.host(OUTSIDER) as outsider:
         cases = [  # (probe, expected outcome, the flow as the analyzer sees it)
-            (Probe(mine, web.public_ip, "tcp", 22), "connected",
-             Flow(MY_COMPUTER, web.public_ip, "tcp", 22)),
-            (Probe(outsider, web.public_ip, "tcp", 22), "timeout",
-             Flow(OUTSIDER, web.public_ip, "tcp", 22)),
-            (Probe(outsider, web.public_ip, "tcp", 80), "connected",
-             Flow(OUTSIDER, web.public_ip, "tcp", 80)),
-            (Probe(mine, web.public_ip, "tcp", 80), "connected",
-             Flow(MY_COMPUTER, web.public_ip, "tcp", 80)),
-            (Probe(ns["A"], web.private_ip, "tcp", 80), "connected",
-             Flow(seed.instances["A"], web.private_ip, "tcp", 80)),
-            (Probe(mine, web.public_ip, "tcp", 8080), "refused",
-             Flow(MY_COMPUTER, web.public_ip, "tcp", 8080)),
-            (Probe(ns["A"], ntp.private_ip, "tcp", 123), "connected",
-             Flow(seed.instances["A"], ntp.private_ip, "tcp", 123)),
-            (Probe(ns["B"], ntp.private_ip, "tcp", 123), "connected",
-             Flow(seed.instances["B"], ntp.private_ip, "tcp", 123)),
-            (Probe(ns["C"], ntp.private_ip, "tcp", 123), "timeout",
-             Flow(seed.instances["C"], ntp.private_ip, "tcp", 123)),
-            (Probe(ns["A"], web.private_ip, "tcp", 22), "timeout",
-             Flow(seed.instances["A"], web.private_ip, "tcp", 22)),
+            (
+                Probe(mine, web.public_ip, "tcp", 22),
+                "connected",
+                Flow(MY_COMPUTER, web.public_ip, "tcp", 22),
+            ),
+            (
+                Probe(outsider, web.public_ip, "tcp", 22),
+                "timeout",
+                Flow(OUTSIDER, web.public_ip, "tcp", 22),
+            ),
+            (
+                Probe(outsider, web.public_ip, "tcp", 80),
+                "connected",
+                Flow(OUTSIDER, web.public_ip, "tcp", 80),
+            ),
+            (
+                Probe(mine, web.public_ip, "tcp", 80),
+                "connected",
+                Flow(MY_COMPUTER, web.public_ip, "tcp", 80),
+            ),
+            (
+                Probe(ns["A"], web.private_ip, "tcp", 80),
+                "connected",
+                Flow(seed.instances["A"], web.private_ip, "tcp", 80),
+            ),
+            (
+                Probe(mine, web.public_ip, "tcp", 8080),
+                "refused",
+                Flow(MY_COMPUTER, web.public_ip, "tcp", 8080),
+            ),
+            (
+                Probe(ns["A"], ntp.private_ip, "tcp", 123),
+                "connected",
+                Flow(seed.instances["A"], ntp.private_ip, "tcp", 123),
+            ),
+            (
+                Probe(ns["B"], ntp.private_ip, "tcp", 123),
+                "connected",
+                Flow(seed.instances["B"], ntp.private_ip, "tcp", 123),
+            ),
+            (
+                Probe(ns["C"], ntp.private_ip, "tcp", 123),
+                "timeout",
+                Flow(seed.instances["C"], ntp.private_ip, "tcp", 123),
+            ),
+            (
+                Probe(ns["A"], web.private_ip, "tcp", 22),
+                "timeout",
+                Flow(seed.instances["A"], web.private_ip, "tcp", 22),
+            ),
         ]
         outcomes = run([c[0] for c in cases], TIMEOUT, listeners)
     for (probe, expected, flow), outcome in zip(cases, outcomes, strict=True):
@@ -73,11 +103,16 @@ def test_a_rule_changed_live_applies_to_new_connections(ctx, agent, seeded):
     rules = RuleService(ctx)
     with agent.topology.internet.host(OUTSIDER) as outsider:
         assert run([Probe(outsider, web.public_ip, "tcp", 22)], TIMEOUT, listeners) == ["timeout"]
-        added = rules.authorize(seed.groups["web"], [IpPermission(
-            "tcp", 22, 22, ip_ranges=((f"{OUTSIDER}/32", "the outsider, for a while"),))])
+        added = rules.authorize(
+            seed.groups["web"],
+            [
+                IpPermission(
+                    "tcp", 22, 22, ip_ranges=((f"{OUTSIDER}/32", "the outsider, for a while"),)
+                )
+            ],
+        )
         settle(agent)
-        assert run([Probe(outsider, web.public_ip, "tcp", 22)], TIMEOUT, listeners) == [
-            "connected"]
+        assert run([Probe(outsider, web.public_ip, "tcp", 22)], TIMEOUT, listeners) == ["connected"]
         rules.revoke(seed.groups["web"], rule_ids=[added[0].rule_id])
         settle(agent)
         assert run([Probe(outsider, web.public_ip, "tcp", 22)], TIMEOUT, listeners) == ["timeout"]
@@ -93,8 +128,10 @@ def test_a_reference_follows_its_members(ctx, agent, seeded):
     settle(agent)  # C is a member of group-2 now: one element in a set, no chain rewritten
     assert agent.last.applied[seed.vpc_id].mode == "delta"
     assert run([Probe(c, ntp, "tcp", 123)], TIMEOUT, listeners) == ["connected"]
-    RuleService(ctx).revoke(seed.groups["group-1"], [IpPermission(
-        "tcp", 123, 123, groups=(GroupPair(group_id=seed.groups["group-2"]),))])
+    RuleService(ctx).revoke(
+        seed.groups["group-1"],
+        [IpPermission("tcp", 123, 123, groups=(GroupPair(group_id=seed.groups["group-2"]),))],
+    )
     settle(agent)
     assert run([Probe(c, ntp, "tcp", 123)], TIMEOUT, listeners) == ["timeout"]
 

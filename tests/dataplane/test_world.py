@@ -246,8 +246,9 @@ def test_dataplane_verify_asks_the_agent_for_a_check_and_lists_what_it_repaired(
 ):
     import signal
 
-    agent = Agent(store, world, state_dir=Path(os.environ["STOCKADE_DATAPLANE_DIR"]),
-                  topology_interval=600).start()
+    agent = Agent(
+        store, world, state_dir=Path(os.environ["STOCKADE_DATAPLANE_DIR"]), topology_interval=600
+    ).start()
     # what `stockade dataplane run` installs; here the agent runs in this very process
     previous = signal.signal(signal.SIGUSR1, lambda *_: agent.request_check())
     try:

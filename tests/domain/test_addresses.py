@@ -245,9 +245,12 @@ def test_ipv4_text_is_rejected_where_ipv6_is_expected(n, prefix):
 
 
 @FAST
-@given(st.one_of(v4_ints.map(dotted), st.tuples(v6_ints, st.sampled_from(V6_STYLES)).map(
-    lambda t: v6_text(*t)
-)))
+@given(
+    st.one_of(
+        v4_ints.map(dotted),
+        st.tuples(v6_ints, st.sampled_from(V6_STYLES)).map(lambda t: v6_text(*t)),
+    )
+)
 def test_bare_addresses_without_prefix_are_malformed(address):
     assert_malformed(address)
 

@@ -51,17 +51,40 @@ def test_every_factory_builds_a_catalogued_client_error(make):
 
 
 def test_the_factories_listed_here_still_exist():
-    public = {n for n, v in vars(errors).items()
-              if callable(v) and not n.startswith("_") and getattr(v, "__module__", "") ==
-              errors.__name__ and n != "AwsError"}
+    public = {
+        n
+        for n, v in vars(errors).items()
+        if callable(v)
+        and not n.startswith("_")
+        and getattr(v, "__module__", "") == errors.__name__
+        and n != "AwsError"
+    }
     covered = {
-        "error", "missing_parameter", "invalid_value", "invalid_parameter_value",
-        "invalid_combination", "dry_run", "malformed_id", "not_found", "group_not_found_in_vpc",
-        "different_networks", "group_duplicate", "group_reserved", "cannot_delete_default",
-        "dependency_violation", "permission_duplicate", "permission_not_found",
-        "permission_malformed", "rules_limit", "groups_limit", "groups_per_interface_limit",
-        "vpc_id_not_specified", "vpc_group_by_name", "incorrect_instance_state",
-        "different_networks_at_launch", "multiple_interfaces",
+        "error",
+        "missing_parameter",
+        "invalid_value",
+        "invalid_parameter_value",
+        "invalid_combination",
+        "dry_run",
+        "malformed_id",
+        "not_found",
+        "group_not_found_in_vpc",
+        "different_networks",
+        "group_duplicate",
+        "group_reserved",
+        "cannot_delete_default",
+        "dependency_violation",
+        "permission_duplicate",
+        "permission_not_found",
+        "permission_malformed",
+        "rules_limit",
+        "groups_limit",
+        "groups_per_interface_limit",
+        "vpc_id_not_specified",
+        "vpc_group_by_name",
+        "incorrect_instance_state",
+        "different_networks_at_launch",
+        "multiple_interfaces",
     }
     assert covered <= public, covered - public
 
@@ -107,19 +130,42 @@ def test_all_other_codes_are_client_errors():
     "code",
     [
         # the reference §4.14 catalogue (legacy variants excluded) and §4/§5.3
-        "InvalidGroup.NotFound", "InvalidGroupId.Malformed", "InvalidGroup.Duplicate",
-        "InvalidGroup.Reserved", "CannotDelete", "DependencyViolation",
-        "InvalidPermission.Duplicate", "InvalidPermission.NotFound",
-        "InvalidPermission.Malformed", "InvalidParameterValue", "InvalidParameterCombination",
-        "InvalidParameter", "MissingParameter", "RulesPerSecurityGroupLimitExceeded",
-        "SecurityGroupLimitExceeded", "SecurityGroupsPerInterfaceLimitExceeded",
-        "SecurityGroupsPerInstanceLimitExceeded", "InvalidSecurityGroupRuleId.NotFound",
-        "InvalidSecurityGroupRuleId.Malformed", "InvalidVpcID.NotFound", "VPCIdNotSpecified",
-        "InvalidPrefixListId.NotFound", "InvalidPrefixListId.Malformed",
-        "InvalidNetworkInterfaceID.NotFound", "InvalidNetworkInterfaceId.Malformed",
-        "InvalidInstanceID", "DryRunOperation", "UnauthorizedOperation", "AuthFailure",
-        "InvalidAction", "UnknownParameter", "MissingAction", "RequestLimitExceeded",
-        "InternalError", "Unavailable", "TagLimitExceeded",
+        "InvalidGroup.NotFound",
+        "InvalidGroupId.Malformed",
+        "InvalidGroup.Duplicate",
+        "InvalidGroup.Reserved",
+        "CannotDelete",
+        "DependencyViolation",
+        "InvalidPermission.Duplicate",
+        "InvalidPermission.NotFound",
+        "InvalidPermission.Malformed",
+        "InvalidParameterValue",
+        "InvalidParameterCombination",
+        "InvalidParameter",
+        "MissingParameter",
+        "RulesPerSecurityGroupLimitExceeded",
+        "SecurityGroupLimitExceeded",
+        "SecurityGroupsPerInterfaceLimitExceeded",
+        "SecurityGroupsPerInstanceLimitExceeded",
+        "InvalidSecurityGroupRuleId.NotFound",
+        "InvalidSecurityGroupRuleId.Malformed",
+        "InvalidVpcID.NotFound",
+        "VPCIdNotSpecified",
+        "InvalidPrefixListId.NotFound",
+        "InvalidPrefixListId.Malformed",
+        "InvalidNetworkInterfaceID.NotFound",
+        "InvalidNetworkInterfaceId.Malformed",
+        "InvalidInstanceID",
+        "DryRunOperation",
+        "UnauthorizedOperation",
+        "AuthFailure",
+        "InvalidAction",
+        "UnknownParameter",
+        "MissingAction",
+        "RequestLimitExceeded",
+        "InternalError",
+        "Unavailable",
+        "TagLimitExceeded",
     ],
 )
 def test_reference_codes_are_catalogued(code):
@@ -153,48 +199,104 @@ def test_aws_error_survives_reraise_through_context_managers():
 @pytest.mark.parametrize(
     ("err", "code", "message"),
     [
-        (errors.dry_run(), "DryRunOperation",
-         "Request would have succeeded, but DryRun flag is set."),
-        (errors.malformed_id("sg", "web"), "InvalidGroupId.Malformed",
-         'Invalid id: "web" (expecting "sg-...")'),
-        (errors.not_found("sg", "sg-nope"), "InvalidGroup.NotFound",
-         "The security group 'sg-nope' does not exist"),
-        (errors.group_not_found_in_vpc("web", "vpc-1", default=True), "InvalidGroup.NotFound",
-         "The security group 'web' does not exist in default VPC 'vpc-1'"),
-        (errors.group_not_found_in_vpc("sg-1", "vpc-1"), "InvalidGroup.NotFound",
-         "The security group 'sg-1' does not exist in VPC 'vpc-1'"),
-        (errors.different_networks(), "InvalidGroup.NotFound",
-         "You have specified two resources that belong to different networks."),
-        (errors.group_duplicate("web", "vpc-1"), "InvalidGroup.Duplicate",
-         "The security group 'web' already exists for VPC 'vpc-1'"),
-        (errors.cannot_delete_default("sg-51530134"), "CannotDelete",
-         'the specified group: "sg-51530134" name: "default" cannot be deleted by a user'),
-        (errors.dependency_violation("sg-1"), "DependencyViolation",
-         "resource sg-1 has a dependent object"),
-        (errors.permission_duplicate("sg-8b3b99f3", "tcp", 0, 65535),
-         "InvalidPermission.Duplicate",
-         'the specified rule "peer: sg-8b3b99f3, TCP, from port: 0, to port: 65535, ALLOW" '
-         "already exists"),
-        (errors.permission_not_found(), "InvalidPermission.NotFound",
-         "The specified rule does not exist in this security group."),
-        (errors.rules_limit(), "RulesPerSecurityGroupLimitExceeded",
-         "The maximum number of rules per security group has been reached."),
-        (errors.groups_limit("vpc-1"), "SecurityGroupLimitExceeded",
-         "The maximum number of security groups for VPC 'vpc-1' has been reached."),
-        (errors.groups_per_interface_limit(), "SecurityGroupsPerInterfaceLimitExceeded",
-         "The maximum number of security groups per interface has been reached."),
-        (errors.groups_per_interface_limit(instance_call=True),
-         "SecurityGroupsPerInstanceLimitExceeded", None),
-        (errors.vpc_group_by_name("web"), "InvalidParameterValue",
-         "Invalid value 'web' for groupName. You may not reference Amazon VPC security groups "
-         "by name. Please use the corresponding id for this operation."),
-        (errors.different_networks_at_launch("sg-1", "subnet-1"), "InvalidParameter",
-         "Security group sg-1 and subnet subnet-1 belong to different networks."),
-        (errors.interface_in_use("eni-1"), "InvalidNetworkInterface.InUse",
-         "Interface: [eni-1] in use."),
-        (errors.multiple_interfaces("i-1"), "InvalidInstanceID",
-         "There are multiple interfaces attached to instance 'i-1'. Please specify an "
-         "interface ID for the operation instead."),
+        (
+            errors.dry_run(),
+            "DryRunOperation",
+            "Request would have succeeded, but DryRun flag is set.",
+        ),
+        (
+            errors.malformed_id("sg", "web"),
+            "InvalidGroupId.Malformed",
+            'Invalid id: "web" (expecting "sg-...")',
+        ),
+        (
+            errors.not_found("sg", "sg-nope"),
+            "InvalidGroup.NotFound",
+            "The security group 'sg-nope' does not exist",
+        ),
+        (
+            errors.group_not_found_in_vpc("web", "vpc-1", default=True),
+            "InvalidGroup.NotFound",
+            "The security group 'web' does not exist in default VPC 'vpc-1'",
+        ),
+        (
+            errors.group_not_found_in_vpc("sg-1", "vpc-1"),
+            "InvalidGroup.NotFound",
+            "The security group 'sg-1' does not exist in VPC 'vpc-1'",
+        ),
+        (
+            errors.different_networks(),
+            "InvalidGroup.NotFound",
+            "You have specified two resources that belong to different networks.",
+        ),
+        (
+            errors.group_duplicate("web", "vpc-1"),
+            "InvalidGroup.Duplicate",
+            "The security group 'web' already exists for VPC 'vpc-1'",
+        ),
+        (
+            errors.cannot_delete_default("sg-51530134"),
+            "CannotDelete",
+            'the specified group: "sg-51530134" name: "default" cannot be deleted by a user',
+        ),
+        (
+            errors.dependency_violation("sg-1"),
+            "DependencyViolation",
+            "resource sg-1 has a dependent object",
+        ),
+        (
+            errors.permission_duplicate("sg-8b3b99f3", "tcp", 0, 65535),
+            "InvalidPermission.Duplicate",
+            'the specified rule "peer: sg-8b3b99f3, TCP, from port: 0, to port: 65535, ALLOW" '
+            "already exists",
+        ),
+        (
+            errors.permission_not_found(),
+            "InvalidPermission.NotFound",
+            "The specified rule does not exist in this security group.",
+        ),
+        (
+            errors.rules_limit(),
+            "RulesPerSecurityGroupLimitExceeded",
+            "The maximum number of rules per security group has been reached.",
+        ),
+        (
+            errors.groups_limit("vpc-1"),
+            "SecurityGroupLimitExceeded",
+            "The maximum number of security groups for VPC 'vpc-1' has been reached.",
+        ),
+        (
+            errors.groups_per_interface_limit(),
+            "SecurityGroupsPerInterfaceLimitExceeded",
+            "The maximum number of security groups per interface has been reached.",
+        ),
+        (
+            errors.groups_per_interface_limit(instance_call=True),
+            "SecurityGroupsPerInstanceLimitExceeded",
+            None,
+        ),
+        (
+            errors.vpc_group_by_name("web"),
+            "InvalidParameterValue",
+            "Invalid value 'web' for groupName. You may not reference Amazon VPC security groups "
+            "by name. Please use the corresponding id for this operation.",
+        ),
+        (
+            errors.different_networks_at_launch("sg-1", "subnet-1"),
+            "InvalidParameter",
+            "Security group sg-1 and subnet subnet-1 belong to different networks.",
+        ),
+        (
+            errors.interface_in_use("eni-1"),
+            "InvalidNetworkInterface.InUse",
+            "Interface: [eni-1] in use.",
+        ),
+        (
+            errors.multiple_interfaces("i-1"),
+            "InvalidInstanceID",
+            "There are multiple interfaces attached to instance 'i-1'. Please specify an "
+            "interface ID for the operation instead.",
+        ),
     ],
 )
 def test_real_aws_wording(err, code, message):

@@ -134,12 +134,18 @@ def test_check_rejects_another_kinds_id(prefix):
 @pytest.mark.parametrize(
     ("resource_id", "arn"),
     [
-        ("sg-0123456789abcdef0",
-         "arn:aws:ec2:us-east-1:123456789012:security-group/sg-0123456789abcdef0"),
-        ("sgr-048f09a719247dce7",
-         "arn:aws:ec2:us-east-1:123456789012:security-group-rule/sgr-048f09a719247dce7"),
-        ("pl-0123456789abcdef0",
-         "arn:aws:ec2:us-east-1:123456789012:prefix-list/pl-0123456789abcdef0"),
+        (
+            "sg-0123456789abcdef0",
+            "arn:aws:ec2:us-east-1:123456789012:security-group/sg-0123456789abcdef0",
+        ),
+        (
+            "sgr-048f09a719247dce7",
+            "arn:aws:ec2:us-east-1:123456789012:security-group-rule/sgr-048f09a719247dce7",
+        ),
+        (
+            "pl-0123456789abcdef0",
+            "arn:aws:ec2:us-east-1:123456789012:prefix-list/pl-0123456789abcdef0",
+        ),
         ("vpc-1a2b3c4d", "arn:aws:ec2:us-east-1:123456789012:vpc/vpc-1a2b3c4d"),
         ("subnet-1a2b3c4d", "arn:aws:ec2:us-east-1:123456789012:subnet/subnet-1a2b3c4d"),
         ("eni-1a2b3c4d", "arn:aws:ec2:us-east-1:123456789012:network-interface/eni-1a2b3c4d"),

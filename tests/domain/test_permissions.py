@@ -72,9 +72,13 @@ def test_entries_differing_only_in_description_are_duplicates():
     assert_duplicate(
         [
             IpPermission(
-                "tcp", 443, 443,
-                groups=(GroupPair(group_id=SG_A, description="a"),
-                        GroupPair(group_id=SG_A, description="b")),
+                "tcp",
+                443,
+                443,
+                groups=(
+                    GroupPair(group_id=SG_A, description="a"),
+                    GroupPair(group_id=SG_A, description="b"),
+                ),
             )
         ]
     )
@@ -90,7 +94,9 @@ def test_non_canonical_forms_of_one_cidr_are_duplicates():
     assert_duplicate(
         [
             IpPermission(
-                "udp", 53, 53,
+                "udp",
+                53,
+                53,
                 ipv6_ranges=(("2001:DB8::1/64", None), ("2001:0db8:0:0::/64", None)),
             )
         ]
@@ -134,27 +140,38 @@ def test_all_traffic_with_and_without_ports_are_duplicates():
 
 
 def test_same_prefix_list_twice_is_a_duplicate():
-    assert_duplicate(
-        [IpPermission("tcp", 80, 80, prefix_list_ids=((PL_A, "x"), (PL_A, "y")))]
-    )
+    assert_duplicate([IpPermission("tcp", 80, 80, prefix_list_ids=((PL_A, "x"), (PL_A, "y")))])
 
 
 @pytest.mark.parametrize(
     "perms",
     [
         # different ports
-        [IpPermission("tcp", 22, 22, ip_ranges=(("10.0.0.0/16", None),)),
-         IpPermission("tcp", 22, 23, ip_ranges=(("10.0.0.0/16", None),))],
+        [
+            IpPermission("tcp", 22, 22, ip_ranges=(("10.0.0.0/16", None),)),
+            IpPermission("tcp", 22, 23, ip_ranges=(("10.0.0.0/16", None),)),
+        ],
         # different protocols
-        [IpPermission("tcp", 53, 53, ip_ranges=(("10.0.0.0/16", None),)),
-         IpPermission("udp", 53, 53, ip_ranges=(("10.0.0.0/16", None),))],
+        [
+            IpPermission("tcp", 53, 53, ip_ranges=(("10.0.0.0/16", None),)),
+            IpPermission("udp", 53, 53, ip_ranges=(("10.0.0.0/16", None),)),
+        ],
         # different prefix lengths
         [IpPermission("tcp", 22, 22, ip_ranges=(("10.0.0.0/16", None), ("10.0.0.0/17", None)))],
         # ipv4 all vs ipv6 all
         [IpPermission("-1", ip_ranges=(("0.0.0.0/0", None),), ipv6_ranges=(("::/0", None),))],
         # the same group owned by two accounts is two peers (identity includes the owner)
-        [IpPermission("tcp", 22, 22, groups=(GroupPair(group_id=SG_A, user_id=ACCOUNT),
-                                             GroupPair(group_id=SG_A, user_id="210987654321")))],
+        [
+            IpPermission(
+                "tcp",
+                22,
+                22,
+                groups=(
+                    GroupPair(group_id=SG_A, user_id=ACCOUNT),
+                    GroupPair(group_id=SG_A, user_id="210987654321"),
+                ),
+            )
+        ],
         # two prefix lists
         [IpPermission("tcp", 22, 22, prefix_list_ids=((PL_A, None), (PL_B, None)))],
     ],
@@ -169,7 +186,9 @@ def test_distinct_rules_are_not_duplicates(perms):
 
 def test_expansion_one_rule_per_peer_each_with_its_own_description():
     perm = IpPermission(
-        "TCP", 22, 22,
+        "TCP",
+        22,
+        22,
         ip_ranges=(("10.0.0.5/16", "ssh"), ("192.0.2.0/24", None)),
         ipv6_ranges=(("2001:DB8::/32", "v6"),),
         prefix_list_ids=(("pl-1234abcd", "pl desc"),),
@@ -212,8 +231,12 @@ def test_resolver_errors_propagate():
         raise AwsError("InvalidGroup.NotFound", f"The security group '{pair.group_id}' is gone")
 
     with pytest.raises(AwsError) as info:
-        expand([IpPermission("tcp", 1, 1, groups=(GroupPair(group_id=SG_B),))], False, missing,
-               resolve_pl)
+        expand(
+            [IpPermission("tcp", 1, 1, groups=(GroupPair(group_id=SG_B),))],
+            False,
+            missing,
+            resolve_pl,
+        )
     assert info.value.code == "InvalidGroup.NotFound"
 
 
@@ -237,20 +260,32 @@ def test_bad_cidrs_in_a_permission(perm):
 @pytest.mark.parametrize(
     ("perm", "code"),
     [
-        (IpPermission("tcp", None, None, ip_ranges=(("10.0.0.0/8", None),)),
-         "InvalidParameterValue"),
-        (IpPermission("tcp", -1, -1, ip_ranges=(("10.0.0.0/8", None),)),
-         "InvalidPermission.Malformed"),
-        (IpPermission("icmp", -1, 3, ip_ranges=(("10.0.0.0/8", None),)),
-         "InvalidPermission.Malformed"),
+        (
+            IpPermission("tcp", None, None, ip_ranges=(("10.0.0.0/8", None),)),
+            "InvalidParameterValue",
+        ),
+        (
+            IpPermission("tcp", -1, -1, ip_ranges=(("10.0.0.0/8", None),)),
+            "InvalidPermission.Malformed",
+        ),
+        (
+            IpPermission("icmp", -1, 3, ip_ranges=(("10.0.0.0/8", None),)),
+            "InvalidPermission.Malformed",
+        ),
         (IpPermission("bogus", 1, 1, ip_ranges=(("10.0.0.0/8", None),)), "InvalidParameterValue"),
         (IpPermission(None, 1, 1, ip_ranges=(("10.0.0.0/8", None),)), "MissingParameter"),
-        (IpPermission("tcp", 1, 1, ip_ranges=(("10.0.0.0/8", "caf\u00e9"),)),
-         "InvalidParameterValue"),
-        (IpPermission("tcp", 1, 1, ip_ranges=(("10.0.0.0/8", "x" * 256),)),
-         "InvalidParameterValue"),
-        (IpPermission("tcp", 1, 1, groups=(GroupPair(group_id=SG_A, description="<b>"),)),
-         "InvalidParameterValue"),
+        (
+            IpPermission("tcp", 1, 1, ip_ranges=(("10.0.0.0/8", "caf\u00e9"),)),
+            "InvalidParameterValue",
+        ),
+        (
+            IpPermission("tcp", 1, 1, ip_ranges=(("10.0.0.0/8", "x" * 256),)),
+            "InvalidParameterValue",
+        ),
+        (
+            IpPermission("tcp", 1, 1, groups=(GroupPair(group_id=SG_A, description="<b>"),)),
+            "InvalidParameterValue",
+        ),
     ],
 )
 def test_invalid_permissions(perm, code):
@@ -349,8 +384,9 @@ def test_expansion_count_is_k_plus_m_plus_p_plus_g(v4, v6, pls, sgs, pp, data):
     ip_ranges = tuple((f"{dotted(n << 8)}/24", data.draw(descriptions)) for n in v4)
     ipv6_ranges = tuple((f"2001:db8:{n:x}::/48", data.draw(descriptions)) for n in v6)
     prefix_lists = tuple((f"pl-{n:08x}", data.draw(descriptions)) for n in pls)
-    groups = tuple(GroupPair(group_id=f"sg-{n:08x}", description=data.draw(descriptions))
-                   for n in sgs)
+    groups = tuple(
+        GroupPair(group_id=f"sg-{n:08x}", description=data.draw(descriptions)) for n in sgs
+    )
     perm = IpPermission(proto, f, t, ip_ranges, ipv6_ranges, prefix_lists, groups)
     if not (v4 or v6 or pls or sgs):
         with pytest.raises(AwsError):
@@ -363,8 +399,12 @@ def test_expansion_count_is_k_plus_m_plus_p_plus_g(v4, v6, pls, sgs, pp, data):
     ]
     assert [r.description for r in out] == wanted
     kinds = [r.spec.peer.kind for r in out]
-    assert kinds == ([PeerKind.CIDR_V4] * len(v4) + [PeerKind.CIDR_V6] * len(v6)
-                     + [PeerKind.PREFIX_LIST] * len(pls) + [PeerKind.GROUP] * len(sgs))
+    assert kinds == (
+        [PeerKind.CIDR_V4] * len(v4)
+        + [PeerKind.CIDR_V6] * len(v6)
+        + [PeerKind.PREFIX_LIST] * len(pls)
+        + [PeerKind.GROUP] * len(sgs)
+    )
     assert len({r.spec.protocol for r in out}) == 1
 
 
@@ -379,18 +419,30 @@ def stored(expanded, group_id=SG_B):
 
 
 def test_group_collects_by_protocol_and_ports_in_first_seen_order():
-    rules = stored(run([
-        IpPermission("udp", 53, 53, ip_ranges=(("10.0.0.0/8", "dns"),)),
-        IpPermission("tcp", 22, 22, ip_ranges=(("10.0.0.0/16", "a"),),
-                     groups=(GroupPair(group_id=SG_A, description="g"),)),
-        IpPermission("udp", 53, 53, ipv6_ranges=(("::/0", None),),
-                     prefix_list_ids=((PL_A, "p"),)),
-        IpPermission("tcp", 22, 23, ip_ranges=(("10.0.0.0/16", None),)),
-        IpPermission("6", 22, 22, ip_ranges=(("192.0.2.0/24", "b"),)),
-    ]))
+    rules = stored(
+        run(
+            [
+                IpPermission("udp", 53, 53, ip_ranges=(("10.0.0.0/8", "dns"),)),
+                IpPermission(
+                    "tcp",
+                    22,
+                    22,
+                    ip_ranges=(("10.0.0.0/16", "a"),),
+                    groups=(GroupPair(group_id=SG_A, description="g"),),
+                ),
+                IpPermission(
+                    "udp", 53, 53, ipv6_ranges=(("::/0", None),), prefix_list_ids=((PL_A, "p"),)
+                ),
+                IpPermission("tcp", 22, 23, ip_ranges=(("10.0.0.0/16", None),)),
+                IpPermission("6", 22, 22, ip_ranges=(("192.0.2.0/24", "b"),)),
+            ]
+        )
+    )
     grouped = group(rules)
     assert [(g.ip_protocol, g.from_port, g.to_port) for g in grouped] == [
-        ("udp", 53, 53), ("tcp", 22, 22), ("tcp", 22, 23)
+        ("udp", 53, 53),
+        ("tcp", 22, 22),
+        ("tcp", 22, 23),
     ]
     udp, ssh, ssh_range = grouped
     assert udp.ip_ranges == [("10.0.0.0/8", "dns")]
@@ -414,8 +466,10 @@ def test_all_traffic_groups_with_minus_one_ports():
 def regroup_to_pairs(grouped, egress):
     out = []
     for g in grouped:
+
         def spec(peer, g=g):
             return RuleSpec(egress, g.ip_protocol, g.from_port, g.to_port, peer)
+
         out += [(spec(Peer(PeerKind.CIDR_V4, c)), d) for c, d in g.ip_ranges]
         out += [(spec(Peer(PeerKind.CIDR_V6, c)), d) for c, d in g.ipv6_ranges]
         out += [(spec(Peer(PeerKind.PREFIX_LIST, p)), d) for p, d in g.prefix_list_ids]
@@ -426,27 +480,45 @@ def regroup_to_pairs(grouped, egress):
 @st.composite
 def permission(draw):
     # small port pools so that several permissions share a (protocol, from, to) key
-    proto, f, t = draw(st.sampled_from([
-        ("tcp", 22, 22), ("tcp", 80, 80), ("tcp", 0, 65535), ("udp", 53, 53),
-        ("icmp", 8, -1), ("icmpv6", None, None), ("-1", None, None), ("47", 1, 2),
-    ]))
+    proto, f, t = draw(
+        st.sampled_from(
+            [
+                ("tcp", 22, 22),
+                ("tcp", 80, 80),
+                ("tcp", 0, 65535),
+                ("udp", 53, 53),
+                ("icmp", 8, -1),
+                ("icmpv6", None, None),
+                ("-1", None, None),
+                ("47", 1, 2),
+            ]
+        )
+    )
     proto = draw(st.sampled_from(PROTOCOL_ALIASES[proto]))
     v4 = st.tuples(st.integers(0, 255), st.integers(0, 255)).map(
-        lambda t: f"10.{t[0]}.{t[1]}.0/24" if t[1] % 2 else f"10.{t[0]}.0.{t[1]}/16")
+        lambda t: f"10.{t[0]}.{t[1]}.0/24" if t[1] % 2 else f"10.{t[0]}.0.{t[1]}/16"
+    )
     v6 = st.integers(0, 255).map(lambda n: f"2001:DB8:{n:x}::{n:x}/48")
     peers = st.tuples(
         st.lists(st.tuples(v4, descriptions), max_size=3),
         st.lists(st.tuples(v6, descriptions), max_size=2),
-        st.lists(st.tuples(st.integers(0, 99).map(lambda n: f"pl-{n:08x}"), descriptions),
-                 max_size=1),
-        st.lists(st.builds(
-            GroupPair, group_id=st.integers(0, 99).map(lambda n: f"sg-{n:08x}"),
-            user_id=st.sampled_from([None, "210987654321"]), description=descriptions),
-            max_size=2),
+        st.lists(
+            st.tuples(st.integers(0, 99).map(lambda n: f"pl-{n:08x}"), descriptions), max_size=1
+        ),
+        st.lists(
+            st.builds(
+                GroupPair,
+                group_id=st.integers(0, 99).map(lambda n: f"sg-{n:08x}"),
+                user_id=st.sampled_from([None, "210987654321"]),
+                description=descriptions,
+            ),
+            max_size=2,
+        ),
     ).filter(lambda p: any(p))
     ip_ranges, ipv6_ranges, prefix_list_ids, groups = draw(peers)
-    return IpPermission(proto, f, t, tuple(ip_ranges), tuple(ipv6_ranges),
-                        tuple(prefix_list_ids), tuple(groups))
+    return IpPermission(
+        proto, f, t, tuple(ip_ranges), tuple(ipv6_ranges), tuple(prefix_list_ids), tuple(groups)
+    )
 
 
 @settings(max_examples=150, deadline=None)
@@ -466,6 +538,7 @@ def test_group_of_expand_round_trips_spec_and_description(perms, egress):
     assert len(pairs) == len(expanded)
     keys = [(g.ip_protocol, g.from_port, g.to_port) for g in grouped]
     assert len(keys) == len(set(keys))
-    first_seen = list(dict.fromkeys((r.spec.protocol, r.spec.from_port, r.spec.to_port)
-                                    for r in expanded))
+    first_seen = list(
+        dict.fromkeys((r.spec.protocol, r.spec.from_port, r.spec.to_port) for r in expanded)
+    )
     assert keys == first_seen

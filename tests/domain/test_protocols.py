@@ -64,9 +64,7 @@ def test_protocol_table(value, canonical):
     assert protocols.canonical_protocol(value) == canonical
 
 
-@pytest.mark.parametrize(
-    "number", [0, 2, 4, 27, 41, 47, 50, 51, 88, 89, 94, 103, 112, 132, 255]
-)
+@pytest.mark.parametrize("number", [0, 2, 4, 27, 41, 47, 50, 51, 88, 89, 94, 103, 112, 132, 255])
 def test_numbers_seen_coming_back_unchanged_from_aws(number):
     # reference §1.6: "Values seen coming back unchanged"
     assert protocols.canonical_protocol(str(number)) == str(number)
@@ -108,8 +106,21 @@ def test_negative_numbers_other_than_minus_one_are_rejected(n):
 
 @pytest.mark.parametrize(
     "name",
-    ["foo", "sctp", "gre", "icmp6", "ipv6-icmp", "tcp/udp", "1.0", "6.0", "0x06", "+6",
-     "-01", "\u00b2", "\u0666"],
+    [
+        "foo",
+        "sctp",
+        "gre",
+        "icmp6",
+        "ipv6-icmp",
+        "tcp/udp",
+        "1.0",
+        "6.0",
+        "0x06",
+        "+6",
+        "-01",
+        "\u00b2",
+        "\u0666",
+    ],
 )
 def test_unknown_names_are_rejected(name):
     err = raises("InvalidParameterValue", protocols.canonical_protocol, name)
@@ -133,7 +144,9 @@ def test_arbitrary_text_gives_a_canonical_protocol_or_an_aws_error(text):
         assert exc.code in {"InvalidParameterValue", "MissingParameter"}
     else:
         assert result in {"tcp", "udp", "icmp", "icmpv6", "-1"} or (
-            result.isdigit() and result == str(int(result)) and 0 <= int(result) <= 255
+            result.isdigit()
+            and result == str(int(result))
+            and 0 <= int(result) <= 255
             and result not in {"1", "6", "17", "58"}
         )
         # canonical forms are fixed points
@@ -304,8 +317,16 @@ def test_describe_ports(proto, f, t, text):
 
 @pytest.mark.parametrize(
     ("proto", "text"),
-    [("-1", "All"), ("tcp", "TCP"), ("udp", "UDP"), ("icmp", "ICMP"), ("icmpv6", "ICMPv6"),
-     ("47", "GRE (47)"), ("132", "SCTP (132)"), ("200", "Protocol 200")],
+    [
+        ("-1", "All"),
+        ("tcp", "TCP"),
+        ("udp", "UDP"),
+        ("icmp", "ICMP"),
+        ("icmpv6", "ICMPv6"),
+        ("47", "GRE (47)"),
+        ("132", "SCTP (132)"),
+        ("200", "Protocol 200"),
+    ],
 )
 def test_describe_protocol(proto, text):
     assert protocols.describe_protocol(proto) == text

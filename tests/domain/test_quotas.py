@@ -70,7 +70,10 @@ def test_prefix_list_counts_its_weight_in_both_families(egress):
 def test_directions_are_counted_separately():
     specs = [v4(1), v4(2), v4(3, True), v6(1, True), sg(1), pl("pl-aaaaaaaa", True)]
     assert rule_counts(specs, weight_of) == {
-        (False, 4): 3, (False, 6): 1, (True, 4): 11, (True, 6): 11,
+        (False, 4): 3,
+        (False, 6): 1,
+        (True, 4): 11,
+        (True, 6): 11,
     }
 
 
@@ -102,8 +105,12 @@ def test_sixty_ipv4_rules_fit_sixty_one_do_not():
 
 
 def test_sixty_per_family_per_direction_all_fit_together():
-    specs = ([v4(i) for i in range(60)] + [v6(i) for i in range(60)]
-             + [v4(i, True) for i in range(60)] + [v6(i, True) for i in range(60)])
+    specs = (
+        [v4(i) for i in range(60)]
+        + [v6(i) for i in range(60)]
+        + [v4(i, True) for i in range(60)]
+        + [v6(i, True) for i in range(60)]
+    )
     check_rule_quota(specs, weight_of, Quotas())
 
 
@@ -146,10 +153,18 @@ def independent_counts(specs):
 
 
 spec_strategy = st.tuples(
-    st.sampled_from(["v4", "v6", "sg", "pl"]), st.booleans(), st.integers(0, 5000),
+    st.sampled_from(["v4", "v6", "sg", "pl"]),
+    st.booleans(),
+    st.integers(0, 5000),
     st.sampled_from(sorted(WEIGHTS)),
-).map(lambda t: {"v4": lambda: v4(t[2], t[1]), "v6": lambda: v6(t[2], t[1]),
-                 "sg": lambda: sg(t[2], t[1]), "pl": lambda: pl(t[3], t[1])}[t[0]]())
+).map(
+    lambda t: {
+        "v4": lambda: v4(t[2], t[1]),
+        "v6": lambda: v6(t[2], t[1]),
+        "sg": lambda: sg(t[2], t[1]),
+        "pl": lambda: pl(t[3], t[1]),
+    }[t[0]]()
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -190,10 +205,19 @@ def test_groups_per_interface_can_be_raised_to_16_at_most():
         Quotas(groups_per_interface=17, rules_per_group=1)
 
 
-@pytest.mark.parametrize(("rules", "groups", "ok"), [
-    (100, 10, True), (101, 10, False), (1000, 1, True), (1001, 1, False), (60, 16, True),
-    (63, 16, False), (200, 5, True), (201, 5, False),
-])
+@pytest.mark.parametrize(
+    ("rules", "groups", "ok"),
+    [
+        (100, 10, True),
+        (101, 10, False),
+        (1000, 1, True),
+        (1001, 1, False),
+        (60, 16, True),
+        (63, 16, False),
+        (200, 5, True),
+        (201, 5, False),
+    ],
+)
 def test_rules_times_groups_is_capped_at_1000(rules, groups, ok):
     if ok:
         Quotas(rules_per_group=rules, groups_per_interface=groups)
@@ -211,8 +235,13 @@ def test_every_quota_must_be_at_least_one(name, value):
 
 def test_names_lists_every_field():
     assert Quotas.names() == [
-        "rules_per_group", "groups_per_interface", "groups_per_region", "vpcs_per_region",
-        "subnets_per_vpc", "interfaces_per_region", "prefix_lists_per_region",
+        "rules_per_group",
+        "groups_per_interface",
+        "groups_per_region",
+        "vpcs_per_region",
+        "subnets_per_vpc",
+        "interfaces_per_region",
+        "prefix_lists_per_region",
         "prefix_list_max_entries",
     ]
 

@@ -21,9 +21,18 @@ def test_twelve_digit_accounts(account):
 
 @pytest.mark.parametrize(
     "account",
-    ["12345678901", "1234567890123", "", "12345678901a", "abcdefghijkl", " 123456789012",
-     "123456789012 ", "123456789012\n", "1234-5678-9012",
-     "\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669\u0660\u0661\u0662"],
+    [
+        "12345678901",
+        "1234567890123",
+        "",
+        "12345678901a",
+        "abcdefghijkl",
+        " 123456789012",
+        "123456789012 ",
+        "123456789012\n",
+        "1234-5678-9012",
+        "\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669\u0660\u0661\u0662",
+    ],
 )
 def test_bad_accounts_are_rejected(account):
     # regression: "\d{12}$" accepted a trailing newline and non-ASCII digits

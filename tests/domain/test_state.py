@@ -28,8 +28,17 @@ SG_DEF, SG_WEB, SG_DB, SG_IDLE = "sg-00000001", "sg-00000002", "sg-00000003", "s
 
 def eni(eni_id, groups, instance=None, index=None, vpc=VPC1, ip="10.0.0.10"):
     return NetworkInterface(
-        eni_id, ACCT, REGION, vpc, "subnet-00000001", "us-east-1a", ip, "02:00:00:00:00:01",
-        tuple(groups), instance_id=instance, device_index=index,
+        eni_id,
+        ACCT,
+        REGION,
+        vpc,
+        "subnet-00000001",
+        "us-east-1a",
+        ip,
+        "02:00:00:00:00:01",
+        tuple(groups),
+        instance_id=instance,
+        device_index=index,
     )
 
 
@@ -53,32 +62,58 @@ IGW_DETACHED = InternetGateway("igw-00000002", ACCT, REGION, None)
 
 
 def instance(instance_id, primary):
-    return Instance(instance_id, ACCT, REGION, "r-00000001", VPC1, "subnet-00000001",
-                    "us-east-1a", "ami-12345678", "t3.micro", InstanceState.RUNNING,
-                    "2024-01-01T00:00:00Z", primary)
+    return Instance(
+        instance_id,
+        ACCT,
+        REGION,
+        "r-00000001",
+        VPC1,
+        "subnet-00000001",
+        "us-east-1a",
+        "ami-12345678",
+        "t3.micro",
+        InstanceState.RUNNING,
+        "2024-01-01T00:00:00Z",
+        primary,
+    )
 
 
 @pytest.fixture
 def snap():
     return Snapshot(
         revision=7,
-        vpcs=(Vpc(VPC1, ACCT, REGION, "10.0.0.0/16"),
-              Vpc(VPC2, ACCT, REGION, "172.31.0.0/16", is_default=True),
-              Vpc(VPC3, ACCT, REGION, "10.1.0.0/16", ipv6_cidr_block="2001:db8::/56")),
-        subnets=(Subnet("subnet-00000001", VPC1, ACCT, REGION, "10.0.0.0/24", "us-east-1a",
-                        "use1-az1"),),
+        vpcs=(
+            Vpc(VPC1, ACCT, REGION, "10.0.0.0/16"),
+            Vpc(VPC2, ACCT, REGION, "172.31.0.0/16", is_default=True),
+            Vpc(VPC3, ACCT, REGION, "10.1.0.0/16", ipv6_cidr_block="2001:db8::/56"),
+        ),
+        subnets=(
+            Subnet("subnet-00000001", VPC1, ACCT, REGION, "10.0.0.0/24", "us-east-1a", "use1-az1"),
+        ),
         internet_gateways=(IGW_DETACHED, IGW1),
-        groups=(SecurityGroup(SG_DEF, DEFAULT_GROUP_NAME, DEFAULT_GROUP_DESCRIPTION, VPC1, ACCT,
-                              REGION),
-                SecurityGroup(SG_WEB, "web", "web servers", VPC1, ACCT, REGION),
-                SecurityGroup(SG_DB, "db", "databases", VPC1, ACCT, REGION),
-                SecurityGroup(SG_IDLE, "idle", "unused", VPC1, ACCT, REGION)),
+        groups=(
+            SecurityGroup(
+                SG_DEF, DEFAULT_GROUP_NAME, DEFAULT_GROUP_DESCRIPTION, VPC1, ACCT, REGION
+            ),
+            SecurityGroup(SG_WEB, "web", "web servers", VPC1, ACCT, REGION),
+            SecurityGroup(SG_DB, "db", "databases", VPC1, ACCT, REGION),
+            SecurityGroup(SG_IDLE, "idle", "unused", VPC1, ACCT, REGION),
+        ),
         rules=(R1, R2, R3, R4, R5),
-        prefix_lists=(PrefixList("pl-00000001", "office", "IPv4", 10, 1, ACCT, REGION,
-                                 (PrefixListEntry("192.0.2.0/24"),)),),
+        prefix_lists=(
+            PrefixList(
+                "pl-00000001",
+                "office",
+                "IPv4",
+                10,
+                1,
+                ACCT,
+                REGION,
+                (PrefixListEntry("192.0.2.0/24"),),
+            ),
+        ),
         interfaces=(E_WEB1, E_DB, E_WEB0, E_FREE),
-        instances=(instance("i-00000001", "eni-00000001"), instance("i-00000002",
-                                                                     "eni-00000003")),
+        instances=(instance("i-00000001", "eni-00000001"), instance("i-00000002", "eni-00000003")),
     )
 
 
@@ -156,5 +191,9 @@ def test_rule_identity_excludes_description_and_tags():
     b = SecurityGroupRule("sgr-00000011", SG_WEB, ACCT, spec, "two", tags=(("k", "v"),))
     assert a.spec == b.spec and a.is_egress is False
     assert {f.name for f in dataclasses.fields(RuleSpec)} == {
-        "is_egress", "protocol", "from_port", "to_port", "peer"
+        "is_egress",
+        "protocol",
+        "from_port",
+        "to_port",
+        "peer",
     }

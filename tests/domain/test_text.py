@@ -10,13 +10,29 @@ from stockade.domain import text
 from stockade.domain.errors import AwsError
 
 FAST = settings(max_examples=200, deadline=None)
-ALLOWED = (
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-    " ._-:/()#,@[]+=&;{}!$*"
-)
+ALLOWED = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ._-:/()#,@[]+=&;{}!$*"
 PUNCTUATION = " ._-:/()#,@[]+=&;{}!$*"
-FORBIDDEN = ["<", ">", "%", "'", '"', "?", "^", "~", "|", "\\", "`", "\t", "\n", "\r", "\x00",
-             "\u00e9", "\u00a0", "\u2014", "\U0001f600"]
+FORBIDDEN = [
+    "<",
+    ">",
+    "%",
+    "'",
+    '"',
+    "?",
+    "^",
+    "~",
+    "|",
+    "\\",
+    "`",
+    "\t",
+    "\n",
+    "\r",
+    "\x00",
+    "\u00e9",
+    "\u00a0",
+    "\u2014",
+    "\U0001f600",
+]
 GROUP_DESC_CHARSET_MESSAGE = (
     "Invalid security group description. Valid descriptions are strings less than 256 "
     "characters from the following set:  a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*"
@@ -37,8 +53,21 @@ def raises(code, fn, *args):
 # --- GroupName --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["web", "a", "My Group", "x" * 255, PUNCTUATION.strip() + "a",
-                                  "my-sg-1", "ssg-", "s g-", "default2", "a&b"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "web",
+        "a",
+        "My Group",
+        "x" * 255,
+        PUNCTUATION.strip() + "a",
+        "my-sg-1",
+        "ssg-",
+        "s g-",
+        "default2",
+        "a&b",
+    ],
+)
 def test_valid_group_names(name):
     assert text.group_name(name) == name
 
@@ -95,8 +124,11 @@ def test_any_allowed_name_is_accepted_and_stored_without_trailing_spaces(name):
 
 
 @FAST
-@given(st.text(alphabet=ALLOWED, max_size=20), st.sampled_from(FORBIDDEN),
-       st.text(alphabet=ALLOWED, max_size=20))
+@given(
+    st.text(alphabet=ALLOWED, max_size=20),
+    st.sampled_from(FORBIDDEN),
+    st.text(alphabet=ALLOWED, max_size=20),
+)
 def test_any_name_with_a_forbidden_character_is_rejected(before, bad, after):
     raises("InvalidParameterValue", text.group_name, before + bad + after)
 
@@ -104,8 +136,17 @@ def test_any_name_with_a_forbidden_character_is_rejected(before, bad, after):
 # --- GroupDescription -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("desc", ["web servers", "default VPC security group", "x" * 255,
-                                  "a & b", PUNCTUATION, " leading and trailing "])
+@pytest.mark.parametrize(
+    "desc",
+    [
+        "web servers",
+        "default VPC security group",
+        "x" * 255,
+        "a & b",
+        PUNCTUATION,
+        " leading and trailing ",
+    ],
+)
 def test_valid_group_descriptions(desc):
     assert text.group_description(desc) == desc
 

@@ -70,9 +70,16 @@ def test_lookup_ignores_case_and_spacing(spelling):
 
 @pytest.mark.parametrize(
     ("spelling", "name"),
-    [("ms-sql", "MSSQL"), ("MS SQL", "MSSQL"), ("mysql aurora", "MYSQL/Aurora"),
-     ("Postgre SQL", "PostgreSQL"), ("DNS(TCP)", "DNS (TCP)"), ("winrm_https", "WinRM-HTTPS"),
-     ("CQLSH / Cassandra", "CQLSH / Cassandra"), ("All Traffic", "All traffic")],
+    [
+        ("ms-sql", "MSSQL"),
+        ("MS SQL", "MSSQL"),
+        ("mysql aurora", "MYSQL/Aurora"),
+        ("Postgre SQL", "PostgreSQL"),
+        ("DNS(TCP)", "DNS (TCP)"),
+        ("winrm_https", "WinRM-HTTPS"),
+        ("CQLSH / Cassandra", "CQLSH / Cassandra"),
+        ("All Traffic", "All traffic"),
+    ],
 )
 def test_lookup_spellings(spelling, name):
     assert lookup(spelling).name == name
@@ -130,7 +137,8 @@ def test_round_trip(service):
 def test_every_service_is_a_valid_canonical_rule(service):
     assert protocols.canonical_protocol(service.protocol) == service.protocol
     assert protocols.canonical_ports(service.protocol, service.from_port, service.to_port) == (
-        service.from_port, service.to_port
+        service.from_port,
+        service.to_port,
     )
 
 

@@ -50,22 +50,49 @@ class World:
 
     def vpc(self, cidr: str = "10.0.0.0/16", ipv6_cidr: str | None = None, igw: bool = True):
         vpc_id = self.new_id("vpc")
-        self.vpcs.append(Vpc(vpc_id=vpc_id, owner_id=ACCOUNT, region=REGION, cidr_block=cidr,
-                             ipv6_cidr_block=ipv6_cidr))
+        self.vpcs.append(
+            Vpc(
+                vpc_id=vpc_id,
+                owner_id=ACCOUNT,
+                region=REGION,
+                cidr_block=cidr,
+                ipv6_cidr_block=ipv6_cidr,
+            )
+        )
         subnet_id = self.new_id("subnet")
-        self.subnets.append(Subnet(subnet_id=subnet_id, vpc_id=vpc_id, owner_id=ACCOUNT,
-                                   region=REGION, cidr_block=cidr, availability_zone="us-east-1a",
-                                   availability_zone_id="use1-az1", ipv6_cidr_block=ipv6_cidr))
+        self.subnets.append(
+            Subnet(
+                subnet_id=subnet_id,
+                vpc_id=vpc_id,
+                owner_id=ACCOUNT,
+                region=REGION,
+                cidr_block=cidr,
+                availability_zone="us-east-1a",
+                availability_zone_id="use1-az1",
+                ipv6_cidr_block=ipv6_cidr,
+            )
+        )
         self._subnet_of[vpc_id] = subnet_id
         if igw:
-            self.gateways.append(InternetGateway(igw_id=self.new_id("igw"), owner_id=ACCOUNT,
-                                                 region=REGION, vpc_id=vpc_id))
+            self.gateways.append(
+                InternetGateway(
+                    igw_id=self.new_id("igw"), owner_id=ACCOUNT, region=REGION, vpc_id=vpc_id
+                )
+            )
         return vpc_id
 
     def group(self, vpc_id: str, name: str, egress_all: bool = True) -> str:
         group_id = self.new_id("sg")
-        self.groups.append(SecurityGroup(group_id=group_id, name=name, description=name,
-                                         vpc_id=vpc_id, owner_id=ACCOUNT, region=REGION))
+        self.groups.append(
+            SecurityGroup(
+                group_id=group_id,
+                name=name,
+                description=name,
+                vpc_id=vpc_id,
+                owner_id=ACCOUNT,
+                region=REGION,
+            )
+        )
         if egress_all:
             self.rule(group_id, "out", "-1", None, None, "0.0.0.0/0")
         return group_id
@@ -84,39 +111,79 @@ class World:
             p = Peer(PeerKind.CIDR_V4, canonical_cidr(peer, 4))
         rule_id = self.new_id("sgr")
         spec = RuleSpec(direction == "out", proto, lo, hi, p)
-        self.rules.append(SecurityGroupRule(rule_id=rule_id, group_id=group_id,
-                                            owner_id=ACCOUNT, spec=spec))
+        self.rules.append(
+            SecurityGroupRule(rule_id=rule_id, group_id=group_id, owner_id=ACCOUNT, spec=spec)
+        )
         return rule_id
 
     def prefix_list(self, cidrs, family: str = "IPv4") -> str:
         pl_id = self.new_id("pl")
         entries = tuple(PrefixListEntry(canonical_cidr(c)) for c in cidrs)
-        self.prefix_lists.append(PrefixList(prefix_list_id=pl_id, name=pl_id,
-                                            address_family=family, max_entries=max(1, len(cidrs)),
-                                            version=1, owner_id=ACCOUNT, region=REGION,
-                                            entries=entries))
+        self.prefix_lists.append(
+            PrefixList(
+                prefix_list_id=pl_id,
+                name=pl_id,
+                address_family=family,
+                max_entries=max(1, len(cidrs)),
+                version=1,
+                owner_id=ACCOUNT,
+                region=REGION,
+                entries=entries,
+            )
+        )
         return pl_id
 
-    def interface(self, vpc_id, group_ids, private_ip, public_ip=None, ipv6=(),
-                  instance_id=None, device_index=None) -> str:
+    def interface(
+        self,
+        vpc_id,
+        group_ids,
+        private_ip,
+        public_ip=None,
+        ipv6=(),
+        instance_id=None,
+        device_index=None,
+    ) -> str:
         eni_id = self.new_id("eni")
-        self.interfaces.append(NetworkInterface(
-            eni_id=eni_id, owner_id=ACCOUNT, region=REGION, vpc_id=vpc_id,
-            subnet_id=self._subnet_of[vpc_id], availability_zone="us-east-1a",
-            private_ip=private_ip, mac_address="02:00:00:00:00:01", group_ids=tuple(group_ids),
-            ipv6_addresses=tuple(ipv6), public_ip=public_ip, instance_id=instance_id,
-            device_index=device_index))
+        self.interfaces.append(
+            NetworkInterface(
+                eni_id=eni_id,
+                owner_id=ACCOUNT,
+                region=REGION,
+                vpc_id=vpc_id,
+                subnet_id=self._subnet_of[vpc_id],
+                availability_zone="us-east-1a",
+                private_ip=private_ip,
+                mac_address="02:00:00:00:00:01",
+                group_ids=tuple(group_ids),
+                ipv6_addresses=tuple(ipv6),
+                public_ip=public_ip,
+                instance_id=instance_id,
+                device_index=device_index,
+            )
+        )
         return eni_id
 
-    def instance(self, vpc_id, group_ids, private_ip, public_ip=None, ipv6=(),
-                 state=InstanceState.RUNNING) -> str:
+    def instance(
+        self, vpc_id, group_ids, private_ip, public_ip=None, ipv6=(), state=InstanceState.RUNNING
+    ) -> str:
         instance_id = self.new_id("i")
         eni_id = self.interface(vpc_id, group_ids, private_ip, public_ip, ipv6, instance_id, 0)
-        self.instances.append(Instance(
-            instance_id=instance_id, owner_id=ACCOUNT, region=REGION,
-            reservation_id=self.new_id("r"), vpc_id=vpc_id, subnet_id=self._subnet_of[vpc_id],
-            availability_zone="us-east-1a", image_id="ami-12345678", instance_type="t3.micro",
-            state=state, launch_time="2024-01-01T00:00:00Z", primary_eni_id=eni_id))
+        self.instances.append(
+            Instance(
+                instance_id=instance_id,
+                owner_id=ACCOUNT,
+                region=REGION,
+                reservation_id=self.new_id("r"),
+                vpc_id=vpc_id,
+                subnet_id=self._subnet_of[vpc_id],
+                availability_zone="us-east-1a",
+                image_id="ami-12345678",
+                instance_type="t3.micro",
+                state=state,
+                launch_time="2024-01-01T00:00:00Z",
+                primary_eni_id=eni_id,
+            )
+        )
         return instance_id
 
     def eni_of(self, instance_id: str) -> str:
@@ -124,10 +191,15 @@ class World:
 
     def snapshot(self) -> Snapshot:
         return Snapshot(
-            revision=1, vpcs=tuple(self.vpcs), subnets=tuple(self.subnets),
-            internet_gateways=tuple(self.gateways), groups=tuple(self.groups),
-            rules=tuple(self.rules), prefix_lists=tuple(self.prefix_lists),
-            interfaces=tuple(self.interfaces), instances=tuple(self.instances),
+            revision=1,
+            vpcs=tuple(self.vpcs),
+            subnets=tuple(self.subnets),
+            internet_gateways=tuple(self.gateways),
+            groups=tuple(self.groups),
+            rules=tuple(self.rules),
+            prefix_lists=tuple(self.prefix_lists),
+            interfaces=tuple(self.interfaces),
+            instances=tuple(self.instances),
         )
 
 

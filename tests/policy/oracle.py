@@ -23,11 +23,12 @@ from dataclasses import dataclass
 
 from stockade.domain import protocols
 
-PRIVATE_V4 = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12",
-                                                 "192.168.0.0/16")]
+PRIVATE_V4 = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
 SHARED_V4 = ipaddress.ip_network("100.64.0.0/10")
-DOCS = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",
-                                          "2001:db8::/32")]
+DOCS = [
+    ipaddress.ip_network(n)
+    for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+]
 
 
 @dataclass
@@ -47,6 +48,7 @@ def internet_address(address) -> bool:
 
 # --- security-group semantics -------------------------------------------------------------
 
+
 def peer_contains(snapshot, rule, remote) -> bool:
     peer = rule.spec.peer
     if peer.kind in ("cidr-ipv4", "cidr-ipv6"):
@@ -59,8 +61,11 @@ def peer_contains(snapshot, rule, remote) -> bool:
         nets = [ipaddress.ip_network(e.cidr) for e in plist.entries]
         return any(n.version == remote.version and remote in n for n in nets)
     members = [e for e in snapshot.interfaces if peer.value in e.group_ids]
-    return any(remote == ipaddress.ip_address(a)
-               for e in members for a in (e.private_ip, *e.ipv6_addresses))
+    return any(
+        remote == ipaddress.ip_address(a)
+        for e in members
+        for a in (e.private_ip, *e.ipv6_addresses)
+    )
 
 
 def service_allows(spec, protocol: str, port, icmp_type, icmp_code) -> bool:
@@ -81,9 +86,11 @@ def side(snapshot, eni, egress: bool, flow, remote) -> set[str]:
     rules = [r for r in snapshot.rules if r.group_id in groups and r.spec.is_egress == egress]
     near = [r for r in rules if peer_contains(snapshot, r, remote)]
     if flow.protocol != "-1":
-        return {r.rule_id for r in near
-                if service_allows(r.spec, flow.protocol, flow.port, flow.icmp_type,
-                                  flow.icmp_code)}
+        return {
+            r.rule_id
+            for r in near
+            if service_allows(r.spec, flow.protocol, flow.port, flow.icmp_type, flow.icmp_code)
+        }
     every = {r.rule_id for r in near if r.spec.protocol == "-1"}
     if every:
         return every
@@ -98,16 +105,22 @@ def all_traffic_allowed(rules) -> bool:
             points = {0, 65535}
             for s in mine:
                 points |= {s.from_port, s.to_port, s.from_port - 1, s.to_port + 1}
-            if not all(any(service_allows(s, name, p, 0, 0) for s in mine)
-                       for p in points if 0 <= p <= 65535):
+            if not all(
+                any(service_allows(s, name, p, 0, 0) for s in mine)
+                for p in points
+                if 0 <= p <= 65535
+            ):
                 return False
         elif name in ("icmp", "icmpv6"):
             values = {0, 255}
             for s in mine:
                 values |= {s.from_port, s.to_port, s.from_port + 1, s.to_port + 1}
             values = {v for v in values if 0 <= v <= 255}
-            if not all(any(service_allows(s, name, None, t, c) for s in mine)
-                       for t in values for c in values):
+            if not all(
+                any(service_allows(s, name, None, t, c) for s in mine)
+                for t in values
+                for c in values
+            ):
                 return False
         elif not mine:
             return False
@@ -115,6 +128,7 @@ def all_traffic_allowed(rules) -> bool:
 
 
 # --- topology -----------------------------------------------------------------------------
+
 
 def owner(snapshot, address):
     """(interface, "public"|"private") holding an address: public IPs first, then private
@@ -149,15 +163,19 @@ def oracle(snapshot, flow) -> Expected:
     if k1 == "id":
         s, k1 = _by_id(e1, family, prefer_public=e2 is None, role="SOURCE", reasons=reasons)
     if k2 == "id":
-        d, k2 = _by_id(e2, family, prefer_public=e1 is None, role="DESTINATION",
-                       reasons=reasons)
+        d, k2 = _by_id(e2, family, prefer_public=e1 is None, role="DESTINATION", reasons=reasons)
     if s is None or d is None:
         return Expected(False, reasons, None, None)
     egress = ingress = None
     if e1 is None and e2 is None:
         reasons.add("NO_INTERFACE")
-    elif e1 is not None and e2 is not None and e1.instance_id and \
-            e1.instance_id == e2.instance_id and k2 == "private":
+    elif (
+        e1 is not None
+        and e2 is not None
+        and e1.instance_id
+        and e1.instance_id == e2.instance_id
+        and k2 == "private"
+    ):
         pass  # same instance: never leaves it
     elif e1 is None:
         if not (k2 == "public" if family == 4 else internet_address(d)):
@@ -184,7 +202,8 @@ def oracle(snapshot, flow) -> Expected:
         egress = side(snapshot, e1, True, flow, d)
     else:
         internet = (family == 4 and k2 == "public") or (
-            family == 6 and e1.vpc_id != e2.vpc_id and internet_address(d))
+            family == 6 and e1.vpc_id != e2.vpc_id and internet_address(d)
+        )
         if internet:
             _gateway(snapshot, e1, "SOURCE_VPC_NO_IGW", reasons)
             _gateway(snapshot, e2, "DESTINATION_VPC_NO_IGW", reasons)
@@ -230,8 +249,9 @@ def _locate(snapshot, text, role, reasons):
         return "missing", None, "missing"
     eni = next((e for e in snapshot.interfaces if e.eni_id == instance.primary_eni_id), None)
     if eni is None:
-        reasons.add(f"{role}_NOT_RUNNING" if instance.state != "running"
-                    else f"{role}_NOT_ATTACHED")
+        reasons.add(
+            f"{role}_NOT_RUNNING" if instance.state != "running" else f"{role}_NOT_ATTACHED"
+        )
         return "missing", None, "missing"
     return eni, None, "id"
 

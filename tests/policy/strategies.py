@@ -15,18 +15,46 @@ from stockade.policy.flow import Flow
 
 from .conftest import World
 
-V4_PEERS = ["0.0.0.0/0", "10.0.0.0/16", "10.0.1.0/24", "10.0.1.5/32", "10.1.0.0/16",
-            "203.0.113.0/24", "203.0.113.10/32", "198.51.100.0/24", "100.64.0.0/10",
-            "192.0.2.0/25", "8.0.0.0/7", "198.51.100.20/32"]
-V6_PEERS = ["::/0", "2001:db8::/32", "2001:db8:0:1::/64", "2001:db8:0:1::5/128", "fd00::/8",
-            "2001:db8:ffff::/48"]
+V4_PEERS = [
+    "0.0.0.0/0",
+    "10.0.0.0/16",
+    "10.0.1.0/24",
+    "10.0.1.5/32",
+    "10.1.0.0/16",
+    "203.0.113.0/24",
+    "203.0.113.10/32",
+    "198.51.100.0/24",
+    "100.64.0.0/10",
+    "192.0.2.0/25",
+    "8.0.0.0/7",
+    "198.51.100.20/32",
+]
+V6_PEERS = [
+    "::/0",
+    "2001:db8::/32",
+    "2001:db8:0:1::/64",
+    "2001:db8:0:1::5/128",
+    "fd00::/8",
+    "2001:db8:ffff::/48",
+]
 VPC_CIDRS = ["10.0.0.0/16", "10.1.0.0/16"]
-PRIVATE = {"10.0.0.0/16": ["10.0.1.5", "10.0.1.6", "10.0.2.7"],
-           "10.1.0.0/16": ["10.1.1.5", "10.1.2.6"]}
+PRIVATE = {
+    "10.0.0.0/16": ["10.0.1.5", "10.0.1.6", "10.0.2.7"],
+    "10.1.0.0/16": ["10.1.1.5", "10.1.2.6"],
+}
 V6_ADDRESSES = ["2001:db8:0:1::5", "2001:db8:0:1::6", "fd00::5", "2001:db8:ffff::9"]
 PUBLIC = ["198.51.100.20", "198.51.100.21", "203.0.113.10", "192.0.2.50"]
-EXTERNAL_V4 = ["203.0.113.10", "203.0.113.99", "198.51.100.7", "8.8.8.8", "10.0.1.99",
-               "10.9.9.9", "100.64.1.1", "192.0.2.1", "172.16.0.1"]
+EXTERNAL_V4 = [
+    "203.0.113.10",
+    "203.0.113.99",
+    "198.51.100.7",
+    "8.8.8.8",
+    "10.0.1.99",
+    "10.9.9.9",
+    "100.64.1.1",
+    "192.0.2.1",
+    "172.16.0.1",
+]
 EXTERNAL_V6 = ["2001:db8::1", "2001:db8:0:1::99", "fd00::99", "2001:db8:ffff::1"]
 PORTS = [0, 22, 53, 80, 123, 443, 1024, 65535]
 PROTOCOLS = ["tcp", "udp", "icmp", "icmpv6", "-1", "47", "132"]
@@ -70,13 +98,20 @@ def worlds(draw, max_interfaces: int = 5, simple: bool = False, refs: bool = Fal
     for _ in range(draw(st.integers(0, 2))):
         if draw(st.booleans()):
             pool = V4_PEERS + [f"{a}/32" for a in PRIVATE["10.0.0.0/16"]]
-            lists.append(w.prefix_list(draw(st.lists(st.sampled_from(pool), max_size=3,
-                                                     unique=True))))
+            lists.append(
+                w.prefix_list(draw(st.lists(st.sampled_from(pool), max_size=3, unique=True)))
+            )
         else:
-            lists.append(w.prefix_list(draw(st.lists(st.sampled_from(V6_PEERS), max_size=3,
-                                                     unique=True)), family="IPv6"))
-    groups = [w.group(draw(st.sampled_from(vpcs))[0], f"g{i}", egress_all=draw(st.booleans()))
-              for i in range(draw(st.integers(1, 4)))]
+            lists.append(
+                w.prefix_list(
+                    draw(st.lists(st.sampled_from(V6_PEERS), max_size=3, unique=True)),
+                    family="IPv6",
+                )
+            )
+    groups = [
+        w.group(draw(st.sampled_from(vpcs))[0], f"g{i}", egress_all=draw(st.booleans()))
+        for i in range(draw(st.integers(1, 4)))
+    ]
     for group_id in groups:
         for _ in range(draw(st.integers(0, 5))):
             w.rule(group_id, *draw(rules_for(groups, lists, refs)))
@@ -85,11 +120,17 @@ def worlds(draw, max_interfaces: int = 5, simple: bool = False, refs: bool = Fal
         vpc_id, cidr = draw(st.sampled_from(vpcs))
         mine = draw(st.lists(st.sampled_from(groups), min_size=1, max_size=3, unique=True))
         private = draw(st.sampled_from(PRIVATE[cidr]))
-        public = publics.pop(draw(st.integers(0, len(publics) - 1))) if (
-            publics and draw(st.booleans())) else None
+        public = (
+            publics.pop(draw(st.integers(0, len(publics) - 1)))
+            if (publics and draw(st.booleans()))
+            else None
+        )
         ipv6 = draw(st.lists(st.sampled_from(V6_ADDRESSES), max_size=2, unique=True))
-        how = "running" if simple else draw(
-            st.sampled_from(["running", "running", "stopped", "secondary", "unattached"]))
+        how = (
+            "running"
+            if simple
+            else draw(st.sampled_from(["running", "running", "stopped", "secondary", "unattached"]))
+        )
         instances = [i.instance_id for i in w.instances if i.vpc_id == vpc_id]
         if how == "secondary" and instances:
             instance_id = draw(st.sampled_from(instances))
@@ -116,8 +157,9 @@ def addresses_of(snapshot, family: int) -> list[str]:
 
 
 @st.composite
-def flows(draw, snapshot, ids_allowed: bool = True, all_traffic: bool = True,
-          internal: bool = False):
+def flows(
+    draw, snapshot, ids_allowed: bool = True, all_traffic: bool = True, internal: bool = False
+):
     """A random flow over the snapshot's endpoints (and a few unknown ones);
     ``internal``: between interface addresses only."""
     family = draw(st.sampled_from([4, 4, 6]))
@@ -137,10 +179,15 @@ def flows(draw, snapshot, ids_allowed: bool = True, all_traffic: bool = True,
     protocols = PROTOCOLS if all_traffic else [p for p in PROTOCOLS if p != "-1"]
     protocol = draw(st.sampled_from(protocols + ["tcp", "tcp", "udp", "icmp"]))
     given = {f for f in (_family(src), _family(dst)) if f}
-    return Flow(src, dst, protocol, port=draw(st.sampled_from(PORTS)),
-                icmp_type=draw(st.sampled_from([0, 3, 8, 128])),
-                icmp_code=draw(st.sampled_from([0, 4])),
-                address_family=None if given else family)
+    return Flow(
+        src,
+        dst,
+        protocol,
+        port=draw(st.sampled_from(PORTS)),
+        icmp_type=draw(st.sampled_from([0, 3, 8, 128])),
+        icmp_code=draw(st.sampled_from([0, 4])),
+        address_family=None if given else family,
+    )
 
 
 def _family(end: str) -> int | None:

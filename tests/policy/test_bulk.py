@@ -21,8 +21,11 @@ from stockade.policy.flow import Flow
 from .conftest import World
 from .strategies import flows, worlds
 
-SETTINGS = settings(max_examples=400, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def expected_entry(compiled, side, direction) -> int:
@@ -51,8 +54,13 @@ def assert_agree(snapshot, batch, result, originals=None) -> None:
 def test_decide_many_agrees_with_decide(data, simple, refs):
     snapshot = data.draw(worlds(simple=simple, refs=refs)).snapshot()
     internal = data.draw(st.booleans())
-    chosen = data.draw(st.lists(flows(snapshot, ids_allowed=False, all_traffic=False,
-                                      internal=internal), min_size=1, max_size=25))
+    chosen = data.draw(
+        st.lists(
+            flows(snapshot, ids_allowed=False, all_traffic=False, internal=internal),
+            min_size=1,
+            max_size=25,
+        )
+    )
     batch = FlowBatch.from_flows(chosen)
     result = decide_many(snapshot, batch, chunk=data.draw(st.sampled_from([1, 3, 4096])))
     assert_agree(snapshot, batch, result, chosen)
@@ -60,8 +68,11 @@ def test_decide_many_agrees_with_decide(data, simple, refs):
 
 def _random_cidr(rng: random.Random, family: int) -> str:
     bits = 32 if family == 4 else 128
-    prefix = rng.choice([0, 1, 8, 12, 16, 20, 24, 28, 31, bits, bits]) if family == 4 else \
-        rng.choice([0, 16, 32, 48, 64, 96, 120, 127, 128])
+    prefix = (
+        rng.choice([0, 1, 8, 12, 16, 20, 24, 28, 31, bits, bits])
+        if family == 4
+        else rng.choice([0, 16, 32, 48, 64, 96, 120, 127, 128])
+    )
     base = rng.getrandbits(bits)
     network = (base >> (bits - prefix) << (bits - prefix)) if prefix else 0
     address = ipaddress.IPv6Address(network) if family == 6 else ipaddress.IPv4Address(network)
@@ -103,16 +114,28 @@ def test_large_random_rule_sets(seed, count):
     for _ in range(200):
         cidr = rng.choice(cidrs)
         family = 6 if ":" in cidr else 4
-        remote = _inside(rng, cidr) if rng.random() < 0.8 else (
-            "203.0.113.77" if family == 4 else "2001:db8:77::1")
+        remote = (
+            _inside(rng, cidr)
+            if rng.random() < 0.8
+            else ("203.0.113.77" if family == 4 else "2001:db8:77::1")
+        )
         mine = "198.51.100.20" if family == 4 else "2001:db8:0:1::5"
-        if remote in (mine, "10.0.1.5", "2001:db8:0:1::5") or ipaddress.ip_address(remote) in \
-                ipaddress.ip_network("10.0.0.0/16" if family == 4 else "2001:db8:0:1::/64"):
+        if remote in (mine, "10.0.1.5", "2001:db8:0:1::5") or ipaddress.ip_address(
+            remote
+        ) in ipaddress.ip_network("10.0.0.0/16" if family == 4 else "2001:db8:0:1::/64"):
             continue
         protocol = rng.choice(["tcp", "udp", "icmp", "icmpv6", "47", "132"])
         src, dst = (remote, mine) if rng.random() < 0.5 else (mine, remote)
-        chosen.append(Flow(src, dst, protocol, port=rng.choice([0, 22, 80, 443, 1000, 65535]),
-                           icmp_type=rng.choice([0, 3, 8, 128]), icmp_code=rng.choice([0, 4])))
+        chosen.append(
+            Flow(
+                src,
+                dst,
+                protocol,
+                port=rng.choice([0, 22, 80, 443, 1000, 65535]),
+                icmp_type=rng.choice([0, 3, 8, 128]),
+                icmp_code=rng.choice([0, 4]),
+            )
+        )
     batch = FlowBatch.from_flows(chosen)
     assert_agree(snapshot, batch, decide_many(snapshot, batch), chosen)
 

@@ -25,8 +25,11 @@ from stockade.policy.reasons import Reason, names
 from .oracle import oracle
 from .strategies import flows, worlds
 
-SETTINGS = settings(max_examples=600, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=600,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def _rule_ids(side):
@@ -82,10 +85,18 @@ def test_the_suggested_rules_lift_exactly_their_blockers(data):
     for n, rule in enumerate(suggestions):
         assert rule.cidr.endswith("/32") or rule.cidr.endswith("/128")
         kind = PeerKind.CIDR_V6 if ":" in rule.cidr else PeerKind.CIDR_V4
-        spec = RuleSpec(rule.direction is Direction.EGRESS, rule.protocol, rule.from_port,
-                        rule.to_port, Peer(kind, rule.cidr))
-        added.append(SecurityGroupRule(rule_id=f"sgr-{n:017x}", group_id=rule.group_id,
-                                       owner_id="123456789012", spec=spec))
+        spec = RuleSpec(
+            rule.direction is Direction.EGRESS,
+            rule.protocol,
+            rule.from_port,
+            rule.to_port,
+            Peer(kind, rule.cidr),
+        )
+        added.append(
+            SecurityGroupRule(
+                rule_id=f"sgr-{n:017x}", group_id=rule.group_id, owner_id="123456789012", spec=spec
+            )
+        )
     fixed = decide(replace(snapshot, rules=snapshot.rules + tuple(added)), flow)
     assert not fixed.reasons & (Reason.EGRESS_DENIED | Reason.INGRESS_DENIED)
     assert fixed.reasons == decision.reasons & ~(Reason.EGRESS_DENIED | Reason.INGRESS_DENIED)

@@ -23,8 +23,9 @@ def test_union_of_groups_with_resolved_peers(world):
     ssh = world.rule(admin, "in", "tcp", 22, 22, office)
     mesh = world.rule(web, "in", "-1", None, None, peers)
     stale = world.rule(admin, "in", "tcp", 443, 443, "sg-0000000000000dead")
-    member = world.instance(vpc, [peers], "10.0.1.7", public_ip="198.51.100.77",
-                            ipv6=["2001:db8:0:1::7"])
+    member = world.instance(
+        vpc, [peers], "10.0.1.7", public_ip="198.51.100.77", ipv6=["2001:db8:0:1::7"]
+    )
     host = world.instance(vpc, [web, admin, web], "10.0.1.5")
     snapshot = world.snapshot()
     policy = effective_policy(snapshot, world.eni_of(host))
@@ -38,10 +39,12 @@ def test_union_of_groups_with_resolved_peers(world):
         (mesh, "10.0.1.7/32", world.eni_of(member)),
         (mesh, "2001:db8:0:1::7/128", world.eni_of(member)),
     }
-    assert all(e.group_id in (web, admin) and e.direction is Direction.INGRESS
-               for e in policy.ingress)
+    assert all(
+        e.group_id in (web, admin) and e.direction is Direction.INGRESS for e in policy.ingress
+    )
     assert {e.rule_id for e in policy.egress} == {
-        r.rule_id for r in snapshot.rules if r.is_egress and r.group_id in (web, admin)}
+        r.rule_id for r in snapshot.rules if r.is_egress and r.group_id in (web, admin)
+    }
     (unresolved,) = policy.unresolved
     assert unresolved.rule_id == stale and "stale" in unresolved.reason
     assert effective_policy(snapshot, "eni-00000000000000fff") is None
@@ -51,8 +54,21 @@ def test_union_of_groups_with_resolved_peers(world):
 @st.composite
 def mutation(draw, w):
     """Change a World in one of the ways that can (or cannot) alter effective policies."""
-    kind = draw(st.sampled_from(["add-rule", "drop-rule", "groups", "address", "prefix-list",
-                                 "add-eni", "drop-eni", "describe", "drop-group"]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "add-rule",
+                "drop-rule",
+                "groups",
+                "address",
+                "prefix-list",
+                "add-eni",
+                "drop-eni",
+                "describe",
+                "drop-group",
+            ]
+        )
+    )
     groups = [g.group_id for g in w.groups]
     if kind == "add-rule":
         lists = [p.prefix_list_id for p in w.prefix_lists]
@@ -70,14 +86,18 @@ def mutation(draw, w):
             w.interfaces[i] = replace(eni, group_ids=tuple(chosen))
         else:
             w.interfaces[i] = replace(
-                eni, private_ip=draw(st.sampled_from(PRIVATE["10.0.0.0/16"])),
-                ipv6_addresses=tuple(draw(st.lists(st.sampled_from(V6_ADDRESSES),
-                                                   max_size=2, unique=True))))
+                eni,
+                private_ip=draw(st.sampled_from(PRIVATE["10.0.0.0/16"])),
+                ipv6_addresses=tuple(
+                    draw(st.lists(st.sampled_from(V6_ADDRESSES), max_size=2, unique=True))
+                ),
+            )
     elif kind == "prefix-list" and w.prefix_lists:
         i = draw(st.integers(0, len(w.prefix_lists) - 1))
         entries = draw(st.lists(st.sampled_from(V4_PEERS), max_size=3, unique=True))
-        w.prefix_lists[i] = replace(w.prefix_lists[i], version=2,
-                                    entries=tuple(PrefixListEntry(c) for c in entries))
+        w.prefix_lists[i] = replace(
+            w.prefix_lists[i], version=2, entries=tuple(PrefixListEntry(c) for c in entries)
+        )
     elif kind == "add-eni":
         vpc = w.vpcs[0]
         w.interface(vpc.vpc_id, [draw(st.sampled_from(groups))], "10.0.9.9")
@@ -88,8 +108,11 @@ def mutation(draw, w):
     return kind
 
 
-@settings(max_examples=300, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(st.data())
 def test_policy_delta_is_exactly_the_interfaces_whose_policy_changed(data):
     w = data.draw(worlds(max_interfaces=6))
@@ -128,8 +151,9 @@ def test_replace_starts_a_fresh_cache(seed):
     snapshot, ids = seed
     before = effective_policies(snapshot)
     web_eni = snapshot.instance_by_id[ids["web"]].primary_eni_id
-    fewer = replace(snapshot, rules=tuple(r for r in snapshot.rules
-                                          if r.rule_id != ids["rule-ssh"]))
+    fewer = replace(
+        snapshot, rules=tuple(r for r in snapshot.rules if r.rule_id != ids["rule-ssh"])
+    )
     assert fewer._cache is not snapshot._cache
     after = effective_policy(fewer, web_eni)
     assert ids["rule-ssh"] not in {e.rule_id for e in after.ingress}

@@ -23,7 +23,8 @@ def test_flow_validation_and_canonical_protocols():
     assert Flow("203.0.113.1", "i-1", "6", 22).protocol == "tcp"
     assert Flow("203.0.113.1", "i-1", "ICMP", 8).icmp_type == 8  # the port is the type
     assert Flow("203.0.113.1", "i-1", "icmp", icmp_type=3, icmp_code=4).service() == (
-        "icmp type 3 code 4")
+        "icmp type 3 code 4"
+    )
     assert Flow("203.0.113.1", "i-1", "47").service() == "protocol 47"
     assert Flow("i-1", "i-2", "-1", address_family=6).family == 6
     with pytest.raises(ValueError):
@@ -48,12 +49,17 @@ def two_vpcs(world):
     names = {
         "public": world.instance(one, [g1], "10.0.1.5", public_ip="198.51.100.50"),
         "private": world.instance(one, [g1], "10.0.1.6"),
-        "stopped": world.instance(one, [g1], "10.0.1.7", "198.51.100.51",
-                                  state=InstanceState.STOPPED),
+        "stopped": world.instance(
+            one, [g1], "10.0.1.7", "198.51.100.51", state=InstanceState.STOPPED
+        ),
         "isolated": world.instance(two, [g2], "10.1.1.5", public_ip="198.51.100.52"),
         "loose": world.interface(one, [g1], "10.0.1.9", public_ip="198.51.100.53"),
-        "closed": world.instance(one, [world.group(one, "closed", egress_all=False)],
-                                 "10.0.1.10", public_ip="198.51.100.54"),
+        "closed": world.instance(
+            one,
+            [world.group(one, "closed", egress_all=False)],
+            "10.0.1.10",
+            public_ip="198.51.100.54",
+        ),
     }
     return world.snapshot(), names
 
@@ -61,29 +67,39 @@ def two_vpcs(world):
 def test_topology_blockers(two_vpcs):
     snapshot, n = two_vpcs
     assert codes(decide(snapshot, Flow("203.0.113.1", n["private"], "tcp", 22))) == [
-        "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS"]
+        "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS"
+    ]
     assert codes(decide(snapshot, Flow("203.0.113.1", "10.0.1.5", "tcp", 22))) == [
-        "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS"]
-    assert codes(decide(snapshot, Flow("203.0.113.1", n["stopped"], "tcp", 22))) == [
-        "BAD_STATE"]
+        "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS"
+    ]
+    assert codes(decide(snapshot, Flow("203.0.113.1", n["stopped"], "tcp", 22))) == ["BAD_STATE"]
     assert codes(decide(snapshot, Flow("203.0.113.1", n["loose"], "tcp", 22))) == [
-        "BAD_STATE_ATTACHMENT"]
+        "BAD_STATE_ATTACHMENT"
+    ]
     assert codes(decide(snapshot, Flow("203.0.113.1", n["isolated"], "tcp", 22))) == [
-        "NO_ROUTE_TO_DESTINATION"]
+        "NO_ROUTE_TO_DESTINATION"
+    ]
     across = decide(snapshot, Flow(n["public"], n["isolated"], "tcp", 22))
     assert codes(across) == ["NO_ROUTE_TO_DESTINATION"] and "nothing connects" in explain(across)
     assert codes(decide(snapshot, Flow(n["private"], "8.8.8.8", "tcp", 443))) == [
-        "IGW_PUBLIC_IP_ASSOCIATION_FOR_EGRESS"]
+        "IGW_PUBLIC_IP_ASSOCIATION_FOR_EGRESS"
+    ]
     assert codes(decide(snapshot, Flow(n["public"], "10.0.9.9", "tcp", 443))) == [
-        "UNKNOWN_DESTINATION"]
+        "UNKNOWN_DESTINATION"
+    ]
     assert codes(decide(snapshot, Flow(n["public"], "192.168.1.1", "tcp", 443))) == [
-        "IGW_DESTINATION_ADDRESS_NOT_IN_RFC1918_EGRESS"]
+        "IGW_DESTINATION_ADDRESS_NOT_IN_RFC1918_EGRESS"
+    ]
     assert codes(decide(snapshot, Flow("10.9.9.9", n["public"], "tcp", 22))) == [
-        "IGW_SOURCE_ADDRESS_NOT_IN_RFC1918_INGRESS"]
+        "IGW_SOURCE_ADDRESS_NOT_IN_RFC1918_INGRESS"
+    ]
     assert codes(decide(snapshot, Flow("203.0.113.1", "198.51.100.99", "tcp", 22))) == [
-        "UNKNOWN_DESTINATION"]
-    assert codes(decide(snapshot, Flow("203.0.113.1", n["public"], "tcp", 22,
-                                       address_family=None))) == []
+        "UNKNOWN_DESTINATION"
+    ]
+    assert (
+        codes(decide(snapshot, Flow("203.0.113.1", n["public"], "tcp", 22, address_family=None)))
+        == []
+    )
 
 
 def test_unknown_endpoints_are_explained(two_vpcs):
@@ -123,29 +139,53 @@ def test_all_traffic_flows(world):
     assert decide(snapshot, Flow(a, c, "-1")).allowed
     denied = decide(snapshot, Flow(b, c, "-1"))
     assert not denied.allowed
-    assert denied.blockers[0].suggestion.text().startswith(
-        "add inbound all traffic from 10.0.1.6/32 to sg-")
+    assert (
+        denied.blockers[0]
+        .suggestion.text()
+        .startswith("add inbound all traffic from 10.0.1.6/32 to sg-")
+    )
     assert decide(snapshot, Flow(b, c, "tcp", 5)).allowed
 
 
 def _entry(protocol, lo, hi):
     from stockade.domain.security_group import Peer, PeerKind
 
-    return EffectiveEntry("sgr-1", "sg-1", Direction.INGRESS, protocol, lo, hi,
-                          Peer(PeerKind.CIDR_V4, "0.0.0.0/0"), "0.0.0.0/0")
+    return EffectiveEntry(
+        "sgr-1",
+        "sg-1",
+        Direction.INGRESS,
+        protocol,
+        lo,
+        hi,
+        Peer(PeerKind.CIDR_V4, "0.0.0.0/0"),
+        "0.0.0.0/0",
+    )
 
 
 def test_all_traffic_coverage_by_a_union_of_rules():
     every = [_entry(str(p), -1, -1) for p in range(256) if p not in (1, 6, 17, 58)]
-    full = every + [_entry("tcp", 0, 30000), _entry("tcp", 30001, 65535),
-                    _entry("udp", 0, 65535), _entry("icmp", -1, -1), _entry("icmpv6", -1, -1)]
+    full = every + [
+        _entry("tcp", 0, 30000),
+        _entry("tcp", 30001, 65535),
+        _entry("udp", 0, 65535),
+        _entry("icmp", -1, -1),
+        _entry("icmpv6", -1, -1),
+    ]
     assert covers_all_traffic(full)
     assert not covers_all_traffic(full[:-1])
-    gap = every + [_entry("tcp", 0, 30000), _entry("tcp", 30002, 65535),
-                   _entry("udp", 0, 65535), _entry("icmp", -1, -1), _entry("icmpv6", -1, -1)]
+    gap = every + [
+        _entry("tcp", 0, 30000),
+        _entry("tcp", 30002, 65535),
+        _entry("udp", 0, 65535),
+        _entry("icmp", -1, -1),
+        _entry("icmpv6", -1, -1),
+    ]
     assert not covers_all_traffic(gap)
-    by_type = every + [_entry("tcp", 0, 65535), _entry("udp", 0, 65535),
-                       _entry("icmpv6", -1, -1)] + [_entry("icmp", t, -1) for t in range(256)]
+    by_type = (
+        every
+        + [_entry("tcp", 0, 65535), _entry("udp", 0, 65535), _entry("icmpv6", -1, -1)]
+        + [_entry("icmp", t, -1) for t in range(256)]
+    )
     assert covers_all_traffic(by_type)
 
 

@@ -20,7 +20,12 @@ def test_ssh_from_the_allowed_address_is_allowed_by_the_ssh_rule(seed):
     (rule,) = decision.ingress.rules
     assert (rule.rule_id, rule.group_id, rule.group_name) == (ids["rule-ssh"], ids["sg-web"], "web")
     assert (rule.direction, rule.protocol, rule.from_port, rule.to_port, rule.peer) == (
-        "ingress", "tcp", 22, 22, "203.0.113.10/32")
+        "ingress",
+        "tcp",
+        22,
+        22,
+        "203.0.113.10/32",
+    )
     data = decision.to_dict()
     assert data["verdict"] == "allowed"
     assert data["allowed_by"][0]["security_group_rule_id"] == ids["rule-ssh"]
@@ -38,10 +43,20 @@ def test_ssh_from_elsewhere_is_denied_with_explanation_and_fix(seed):
     assert blocker.component_id == snapshot.instance_by_id[ids["web"]].primary_eni_id
     fix = blocker.suggestion
     assert (fix.direction, fix.protocol, fix.from_port, fix.to_port, fix.cidr, fix.group_id) == (
-        "ingress", "tcp", 22, 22, "198.51.100.7/32", ids["sg-web"])
+        "ingress",
+        "tcp",
+        22,
+        22,
+        "198.51.100.7/32",
+        ids["sg-web"],
+    )
     assert fix.text() == f"add inbound tcp/22 from 198.51.100.7/32 to {ids['sg-web']} (web)"
-    assert fix.ip_permission() == {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
-                                   "IpRanges": [{"CidrIp": "198.51.100.7/32"}]}
+    assert fix.ip_permission() == {
+        "IpProtocol": "tcp",
+        "FromPort": 22,
+        "ToPort": 22,
+        "IpRanges": [{"CidrIp": "198.51.100.7/32"}],
+    }
     data = json.loads(json.dumps(decision.to_dict()))
     assert data["verdict"] == "denied"
     assert data["blockers"][0]["explanation_code"] == "ENI_SG_RULES_MISMATCH"
@@ -77,7 +92,8 @@ def test_group_references_on_ntp(seed):
     (blocker,) = denied.blockers
     assert blocker.code == "ENI_SG_RULES_MISMATCH" and blocker.direction == "ingress"
     assert blocker.suggestion.text() == (
-        f"add inbound tcp/123 from 10.0.2.3/32 to {ids['sg-1']} (sg-1)")
+        f"add inbound tcp/123 from 10.0.2.3/32 to {ids['sg-1']} (sg-1)"
+    )
 
 
 def test_a_reference_never_matches_a_public_ip(world):

@@ -30,19 +30,28 @@ class AuditConfig:
     wide_prefix_v6: int = 48
 
 
-def audit(snapshots: Sequence[tuple[Scope, Snapshot]],
-          config: AuditConfig = AuditConfig()) -> list[Finding]:
+def audit(
+    snapshots: Sequence[tuple[Scope, Snapshot]], config: AuditConfig = AuditConfig()
+) -> list[Finding]:
     # Groups some *other* group's rule references (a self-reference does not make a group
     # used, nor does it change what removing the group from interfaces would mean elsewhere).
     referenced = {
-        r.spec.peer.value for _, snap in snapshots for r in snap.rules
+        r.spec.peer.value
+        for _, snap in snapshots
+        for r in snap.rules
         if r.spec.peer.kind is PeerKind.GROUP and r.spec.peer.value != r.group_id
     }
     known = {g.group_id for _, snap in snapshots for g in snap.groups}
     out: list[Finding] = []
     for scope, snapshot in snapshots:
-        out += internet_findings(snapshot, scope, config.admin_ports, config.risky_ports,
-                                 config.wide_prefix_v4, config.wide_prefix_v6)
+        out += internet_findings(
+            snapshot,
+            scope,
+            config.admin_ports,
+            config.risky_ports,
+            config.wide_prefix_v4,
+            config.wide_prefix_v6,
+        )
         out += hygiene_findings(snapshot, scope, config.max_rules, referenced, known)
         out += redundancy_findings(snapshot, scope, referenced)
     return sort_findings(out)

@@ -63,29 +63,37 @@ def write_json(path: Path, data: Any) -> Path:
 
 def documents(snapshot: Snapshot, scope: Scope) -> dict[str, dict[str, Any]]:
     """File name -> JSON document, for one scope's snapshot (pure)."""
-    groups = [g for g in snapshot.groups
-              if (g.owner_id, g.region) == (scope.account, scope.region)]
+    groups = [g for g in snapshot.groups if (g.owner_id, g.region) == (scope.account, scope.region)]
     names = {g.group_id: g.name for g in snapshot.groups}
     rules = snapshot.rules_by_group
     out: dict[str, list[Any]] = {
         "Vpcs": [network_shapes.vpc(v) for v in snapshot.vpcs],
-        "Subnets": [network_shapes.subnet(s, _available(snapshot, s.subnet_id, s.cidr_block))
-                    for s in snapshot.subnets],
-        "InternetGateways": [network_shapes.internet_gateway(g)
-                             for g in snapshot.internet_gateways],
+        "Subnets": [
+            network_shapes.subnet(s, _available(snapshot, s.subnet_id, s.cidr_block))
+            for s in snapshot.subnets
+        ],
+        "InternetGateways": [
+            network_shapes.internet_gateway(g) for g in snapshot.internet_gateways
+        ],
         "PrefixLists": [network_shapes.prefix_list(p) for p in snapshot.prefix_lists],
-        "SecurityGroups": [group_shapes.security_group(g, rules.get(g.group_id, ()))
-                           for g in groups],
-        "SecurityGroupRules": [group_shapes.security_group_rule(r, scope.region)
-                               for g in groups for r in rules.get(g.group_id, ())],
-        "NetworkInterfaces": [instance_shapes.network_interface(e, names)
-                              for e in snapshot.interfaces],
+        "SecurityGroups": [
+            group_shapes.security_group(g, rules.get(g.group_id, ())) for g in groups
+        ],
+        "SecurityGroupRules": [
+            group_shapes.security_group_rule(r, scope.region)
+            for g in groups
+            for r in rules.get(g.group_id, ())
+        ],
+        "NetworkInterfaces": [
+            instance_shapes.network_interface(e, names) for e in snapshot.interfaces
+        ],
         "Reservations": _reservations(snapshot, names),
     }
     docs = {name: {key: out[key]} for name, key in FILES.items()}
     for plist in snapshot.prefix_lists:
         docs[f"{plist.prefix_list_id}.json"] = {
-            "Entries": network_shapes.prefix_list_entries(plist)}
+            "Entries": network_shapes.prefix_list_entries(plist)
+        }
     return docs
 
 
@@ -103,8 +111,9 @@ def _reservations(snapshot: Snapshot, names: dict[str, str]) -> list[dict[str, A
     out = []
     for reservation_id, members in grouped.items():
         shaped = [
-            instance_shapes.instance(i, snapshot.interfaces_of(i.instance_id), names,
-                                     launch_index=n)
+            instance_shapes.instance(
+                i, snapshot.interfaces_of(i.instance_id), names, launch_index=n
+            )
             for n, i in enumerate(members)
         ]
         out.append(instance_shapes.reservation(reservation_id, members[0].owner_id, shaped))

@@ -39,8 +39,9 @@ class ImportReport:
 
     def to_dict(self) -> dict:
         return {
-            "imported": [{"account": s.account, "region": s.region, **counts}
-                         for s, counts in self.scopes],
+            "imported": [
+                {"account": s.account, "region": s.region, **counts} for s, counts in self.scopes
+            ],
             "warnings": self.warnings,
         }
 
@@ -69,30 +70,39 @@ def load_directory(root: Path) -> tuple[list[ScopeState], list[str]]:
 def scope_of(bundle: Bundle) -> Scope:
     """The scope a directory holds: from its path, else from what its files say."""
     accounts, regions = _evidence(bundle)
-    account = _one(bundle, "account", bundle.account, accounts,
-                   "put the files under DIR/ACCOUNT/[REGION/]")
-    region = _one(bundle, "region", bundle.region, regions,
-                  "put the files under DIR/[ACCOUNT/]REGION/")
+    account = _one(
+        bundle, "account", bundle.account, accounts, "put the files under DIR/ACCOUNT/[REGION/]"
+    )
+    region = _one(
+        bundle, "region", bundle.region, regions, "put the files under DIR/[ACCOUNT/]REGION/"
+    )
     try:
         return Scope(account, region)
     except AwsError as exc:
-        known = "" if region in REGIONS else (
-            f" (the domain knows {len(REGIONS)} regions: stockade.domain.scope.REGIONS)")
+        known = (
+            ""
+            if region in REGIONS
+            else (f" (the domain knows {len(REGIONS)} regions: stockade.domain.scope.REGIONS)")
+        )
         raise ImportProblem(bundle.directory, "", exc.message + known) from None
 
 
 def _one(bundle: Bundle, what: str, given: str | None, seen: set[str], hint: str) -> str:
     if given is not None:
         if seen and given not in seen:
-            raise ImportProblem(bundle.directory, "", f"the path says {what} {given} but the "
-                                f"files say {', '.join(sorted(seen))}")
+            raise ImportProblem(
+                bundle.directory,
+                "",
+                f"the path says {what} {given} but the files say {', '.join(sorted(seen))}",
+            )
         return given
     if len(seen) == 1:
         return next(iter(seen))
     if not seen:
         raise ImportProblem(bundle.directory, "", f"cannot tell the {what}: {hint}")
-    raise ImportProblem(bundle.directory, "", f"files of several {what}s "
-                        f"({', '.join(sorted(seen))}): {hint}")
+    raise ImportProblem(
+        bundle.directory, "", f"files of several {what}s ({', '.join(sorted(seen))}): {hint}"
+    )
 
 
 def _evidence(bundle: Bundle) -> tuple[set[str], set[str]]:
@@ -116,9 +126,14 @@ def _evidence(bundle: Bundle) -> tuple[set[str], set[str]]:
         if match:
             regions.add(match.group(1))
 
-    for key, arn_key in (("Vpcs", None), ("Subnets", "SubnetArn"),
-                         ("SecurityGroups", "SecurityGroupArn"), ("NetworkInterfaces", None),
-                         ("InternetGateways", None), ("PrefixLists", "PrefixListArn")):
+    for key, arn_key in (
+        ("Vpcs", None),
+        ("Subnets", "SubnetArn"),
+        ("SecurityGroups", "SecurityGroupArn"),
+        ("NetworkInterfaces", None),
+        ("InternetGateways", None),
+        ("PrefixLists", "PrefixListArn"),
+    ):
         for doc in bundle.of(KINDS[key]):
             for item in doc.items(key):
                 owner(item)
@@ -151,18 +166,14 @@ def _parse_scope(scope: Scope, bundles: list[Bundle], warn: list[str]) -> ScopeS
     state = ScopeState(scope)
     state.vpcs = aws_network.parse_vpcs(docs("vpcs"), scope, warn)
     state.subnets = aws_network.parse_subnets(docs("subnets"), scope, warn)
-    state.internet_gateways = aws_network.parse_internet_gateways(docs("internet_gateways"),
-                                                                  scope)
-    state.prefix_lists = aws_network.parse_prefix_lists(docs("prefix_lists"), entries, scope,
-                                                        warn)
+    state.internet_gateways = aws_network.parse_internet_gateways(docs("internet_gateways"), scope)
+    state.prefix_lists = aws_network.parse_prefix_lists(docs("prefix_lists"), entries, scope, warn)
     state.groups = aws_groups.parse_groups(docs("groups"), scope)
     rule_docs = docs("rules")
     parsed_rules = aws_groups.parse_rules(rule_docs, scope)
-    state.rules, state.rule_tags = aws_groups.combine(state.groups, parsed_rules,
-                                                      bool(rule_docs))
+    state.rules, state.rule_tags = aws_groups.combine(state.groups, parsed_rules, bool(rule_docs))
     described = aws_instances.parse_interfaces(docs("interfaces"), scope)
-    state.instances, from_instances = aws_instances.parse_instances(docs("instances"), scope,
-                                                                    warn)
+    state.instances, from_instances = aws_instances.parse_instances(docs("instances"), scope, warn)
     known = {p.obj.eni_id for p in described}
     state.interfaces = described + [p for p in from_instances if p.obj.eni_id not in known]
     for p in state.interfaces:
@@ -183,14 +194,16 @@ def write_states(store: Store, states: list[ScopeState]) -> None:
             tx.scope = state.scope  # the transaction's scope decides tags and partitions
             if tx.is_initialized() or tx.list_vpcs() or tx.list_groups():
                 raise ImportProblem(
-                    f"{state.scope.account}/{state.scope.region}", "",
+                    f"{state.scope.account}/{state.scope.region}",
+                    "",
                     "the store already holds this account and region: import into a fresh "
                     "database (--db NEW.db)",
                 )
             tx.mark_initialized()
             tagged: list[tuple[str, dict[str, str]]] = []
             for kind, put in (
-                (state.vpcs, tx.put_vpc), (state.subnets, tx.put_subnet),
+                (state.vpcs, tx.put_vpc),
+                (state.subnets, tx.put_subnet),
                 (state.internet_gateways, tx.put_internet_gateway),
                 (state.prefix_lists, tx.put_prefix_list),
             ):

@@ -38,10 +38,25 @@ KINDS = {
 }
 #: outputs of other describe calls that carry nothing security groups need
 IGNORED = {
-    "AvailabilityZones", "DhcpOptions", "InstanceStatuses", "PlacementGroups", "Tags",
-    "RouteTables", "NetworkAcls", "NatGateways", "VpcEndpoints", "VpcPeeringConnections",
-    "Addresses", "TransitGateways", "TransitGatewayAttachments", "CustomerGateways",
-    "VpnConnections", "VpnGateways", "LoadBalancers", "TargetGroups", "Listeners",
+    "AvailabilityZones",
+    "DhcpOptions",
+    "InstanceStatuses",
+    "PlacementGroups",
+    "Tags",
+    "RouteTables",
+    "NetworkAcls",
+    "NatGateways",
+    "VpcEndpoints",
+    "VpcPeeringConnections",
+    "Addresses",
+    "TransitGateways",
+    "TransitGatewayAttachments",
+    "CustomerGateways",
+    "VpnConnections",
+    "VpnGateways",
+    "LoadBalancers",
+    "TargetGroups",
+    "Listeners",
 }
 
 
@@ -100,8 +115,11 @@ def _bundle_for(root: Path, directory: Path) -> Bundle:
         elif REGION_RE.match(level) and i == len(levels) - 1 and bundle.region is None:
             bundle.region = level
         else:
-            expected = "an account id (12 digits) or a region" if len(levels) == 1 else (
-                "an account id (12 digits)" if i == 0 else "a region (e.g. us-east-1)")
+            expected = (
+                "an account id (12 digits) or a region"
+                if len(levels) == 1
+                else ("an account id (12 digits)" if i == 0 else "a region (e.g. us-east-1)")
+            )
             raise ImportProblem(shown, "", f"directory '{level}' is not {expected}")
     return bundle
 
@@ -114,16 +132,21 @@ def _add_file(bundle: Bundle, path: Path, shown: str) -> None:
     except json.JSONDecodeError as exc:
         raise ImportProblem(shown, "", f"not valid JSON (line {exc.lineno}: {exc.msg})") from None
     except ValueError:  # Python refuses integers of more than 4,300 digits
-        raise ImportProblem(shown, "", "holds an integer too large to be any AWS value "
-                            "(thousands of digits)") from None
+        raise ImportProblem(
+            shown, "", "holds an integer too large to be any AWS value (thousands of digits)"
+        ) from None
     except RecursionError:
-        raise ImportProblem(shown, "", "nested too deeply to be AWS CLI output (arrays or "
-                            "objects hundreds of levels deep)") from None
+        raise ImportProblem(
+            shown,
+            "",
+            "nested too deeply to be AWS CLI output (arrays or objects hundreds of levels deep)",
+        ) from None
     if not isinstance(data, dict):
         raise ImportProblem(shown, "", "expected a JSON object (the output of aws ec2 describe-…)")
     if data.get("NextToken"):
         raise ImportProblem(
-            shown, "NextToken",
+            shown,
+            "NextToken",
             "present: this is one page of several; save the complete output (let the CLI "
             "paginate: no --max-items / --no-paginate)",
         )
@@ -147,7 +170,9 @@ def _add_file(bundle: Bundle, path: Path, shown: str) -> None:
         stem = path.stem
         if not PREFIX_LIST_FILE_RE.match(stem):
             raise ImportProblem(
-                shown, key, "get-managed-prefix-list-entries output carries no list id: name "
+                shown,
+                key,
+                "get-managed-prefix-list-entries output carries no list id: name "
                 "the file after its list (pl-….json)",
             )
         if stem in bundle.entries:

@@ -28,9 +28,12 @@ class ScopeState:
 
     def counts(self) -> dict[str, int]:
         return {
-            "vpcs": len(self.vpcs), "subnets": len(self.subnets),
+            "vpcs": len(self.vpcs),
+            "subnets": len(self.subnets),
             "internet_gateways": len(self.internet_gateways),
-            "prefix_lists": len(self.prefix_lists), "security_groups": len(self.groups),
-            "rules": len(self.rules), "network_interfaces": len(self.interfaces),
+            "prefix_lists": len(self.prefix_lists),
+            "security_groups": len(self.groups),
+            "rules": len(self.rules),
+            "network_interfaces": len(self.interfaces),
             "instances": len(self.instances),
         }

@@ -68,16 +68,23 @@ def internet_openings(entries: Iterable[EffectiveEntry]) -> Openings:
     return out
 
 
-def internet_findings(snapshot: Snapshot, scope: Scope, admin: Sequence[PortSpec],
-                      risky: Sequence[PortSpec], wide_v4: int, wide_v6: int) -> list[Finding]:
+def internet_findings(
+    snapshot: Snapshot,
+    scope: Scope,
+    admin: Sequence[PortSpec],
+    risky: Sequence[PortSpec],
+    wide_v4: int,
+    wide_v6: int,
+) -> list[Finding]:
     names = {g.group_id: g.name for g in snapshot.groups}
     out: list[Finding] = []
     by_group: dict[str, Openings] = {}
     for group in _in_scope(snapshot, scope):
         ingress = group_entries(snapshot, group.group_id)[0]
         openings = by_group[group.group_id] = internet_openings(ingress)
-        subject = Subject(group.group_id, "security-group", group.vpc_id,
-                          f"{group.group_id} ({group.name})")
+        subject = Subject(
+            group.group_id, "security-group", group.vpc_id, f"{group.group_id} ({group.name})"
+        )
 
         def grade(family: int, gid: str = group.group_id) -> tuple[Severity, str]:
             return group_grade(snapshot, gid, family)
@@ -104,8 +111,9 @@ def internet_findings(snapshot: Snapshot, scope: Scope, admin: Sequence[PortSpec
     return out
 
 
-def _combined_only(ingress: Sequence[EffectiveEntry], group_ids: Sequence[str],
-                   by_group: dict[str, Openings]) -> Openings:
+def _combined_only(
+    ingress: Sequence[EffectiveEntry], group_ids: Sequence[str], by_group: dict[str, Openings]
+) -> Openings:
     """What the groups open together that none of them (checked alone) opens."""
     alone: dict[int, list[Interval]] = {}
     for gid in group_ids:
@@ -146,9 +154,16 @@ def _hit(openings: Openings, target: Interval) -> dict[int, tuple[list[Interval]
     return out
 
 
-def _port_findings(scope: Scope, subject: Subject, openings: Openings,
-                   admin: Sequence[PortSpec], risky: Sequence[PortSpec], names: dict[str, str],
-                   grade: Grader, note: str) -> list[Finding]:
+def _port_findings(
+    scope: Scope,
+    subject: Subject,
+    openings: Openings,
+    admin: Sequence[PortSpec],
+    risky: Sequence[PortSpec],
+    names: dict[str, str],
+    grade: Grader,
+    note: str,
+) -> list[Finding]:
     out: list[Finding] = []
     if not openings:
         return out
@@ -160,12 +175,22 @@ def _port_findings(scope: Scope, subject: Subject, openings: Openings,
         rects = [r for f in families for r in hits[f][1]]
         fam = ", ".join(FAMILY_NAME[f] for f in families)
         return Finding(
-            check, severity, f"{what} open to the internet ({fam}) on {subject.label}{note}",
-            subject.resource_id, subject.resource_type, scope.account, scope.region,
-            subject.vpc_id, tuple(sorted({r.entry.rule_id for r in rects})),
-            {"families": [FAMILY_NAME[f] for f in families], "exposure": why,
-             "open": [s.to_dict() for f in families for s in service_ranges(hits[f][0])],
-             "rules": _rule_refs(rects, names), **(extra or {})},
+            check,
+            severity,
+            f"{what} open to the internet ({fam}) on {subject.label}{note}",
+            subject.resource_id,
+            subject.resource_type,
+            scope.account,
+            scope.region,
+            subject.vpc_id,
+            tuple(sorted({r.entry.rule_id for r in rects})),
+            {
+                "families": [FAMILY_NAME[f] for f in families],
+                "exposure": why,
+                "open": [s.to_dict() for f in families for s in service_ranges(hits[f][0])],
+                "rules": _rule_refs(rects, names),
+                **(extra or {}),
+            },
         )
 
     for spec in admin:
@@ -196,33 +221,58 @@ def _port_findings(scope: Scope, subject: Subject, openings: Openings,
             old = risky_hits.get(family, ([], []))
             risky_hits[family] = (old[0] + parts, old[1] + rects)
     if risky_hits:
-        shown = ", ".join(services[:4]) + (f" and {len(services) - 4} more"
-                                             if len(services) > 4 else "")
-        out.append(finding("internet-risky-port", shown,
-                           {f: (merge(p), r) for f, (p, r) in risky_hits.items()},
-                           {"services": services}))
+        shown = ", ".join(services[:4]) + (
+            f" and {len(services) - 4} more" if len(services) > 4 else ""
+        )
+        out.append(
+            finding(
+                "internet-risky-port",
+                shown,
+                {f: (merge(p), r) for f, (p, r) in risky_hits.items()},
+                {"services": services},
+            )
+        )
     return out
 
 
-def _wide_cidrs(scope: Scope, subject: Subject, ingress: Sequence[EffectiveEntry],
-                wide_v4: int, wide_v6: int, names: dict[str, str],
-                grade: Grader) -> list[Finding]:
+def _wide_cidrs(
+    scope: Scope,
+    subject: Subject,
+    ingress: Sequence[EffectiveEntry],
+    wide_v4: int,
+    wide_v6: int,
+    names: dict[str, str],
+    grade: Grader,
+) -> list[Finding]:
     """Public blocks shorter than the threshold (but not the whole internet: other checks)."""
     limits = {4: wide_v4, 6: wide_v6}
-    wide = [e for e in ingress if is_public_cidr(e.cidr)
-            and 0 < int(e.cidr.rsplit("/", 1)[1]) < limits[e.family]]
+    wide = [
+        e
+        for e in ingress
+        if is_public_cidr(e.cidr) and 0 < int(e.cidr.rsplit("/", 1)[1]) < limits[e.family]
+    ]
     if not wide:
         return []
     families = sorted({e.family for e in wide})
     severity, why = max((grade(f) for f in families), key=lambda g: g[0])
     severity = min(severity, Severity.HIGH)
     cidrs = sorted({e.cidr for e in wide})
-    return [Finding(
-        "wide-public-cidr", severity,
-        f"wide public CIDR{'s' if len(cidrs) > 1 else ''} {', '.join(cidrs)} allowed inbound "
-        f"on {subject.label}",
-        subject.resource_id, subject.resource_type, scope.account, scope.region,
-        subject.vpc_id, tuple(sorted({e.rule_id for e in wide})),
-        {"cidrs": cidrs, "exposure": why,
-         "rules": [RuleRef.of(e, names.get(e.group_id)).to_dict() for e in wide]},
-    )]
+    return [
+        Finding(
+            "wide-public-cidr",
+            severity,
+            f"wide public CIDR{'s' if len(cidrs) > 1 else ''} {', '.join(cidrs)} allowed inbound "
+            f"on {subject.label}",
+            subject.resource_id,
+            subject.resource_type,
+            scope.account,
+            scope.region,
+            subject.vpc_id,
+            tuple(sorted({e.rule_id for e in wide})),
+            {
+                "cidrs": cidrs,
+                "exposure": why,
+                "rules": [RuleRef.of(e, names.get(e.group_id)).to_dict() for e in wide],
+            },
+        )
+    ]

@@ -18,9 +18,17 @@ from stockade.domain.flow_log_fields import DEFAULT_FIELDS, KNOWN_FIELDS
 
 REQUIRED = ("interface-id", "srcaddr", "dstaddr", "dstport", "protocol", "action")
 #: Column types given to DuckDB (everything else is text).
-INTEGER_FIELDS = {"srcport": "INTEGER", "dstport": "INTEGER", "protocol": "INTEGER",
-                  "packets": "BIGINT", "bytes": "BIGINT", "start": "BIGINT", "end": "BIGINT",
-                  "tcp-flags": "INTEGER", "version": "INTEGER"}
+INTEGER_FIELDS = {
+    "srcport": "INTEGER",
+    "dstport": "INTEGER",
+    "protocol": "INTEGER",
+    "packets": "BIGINT",
+    "bytes": "BIGINT",
+    "start": "BIGINT",
+    "end": "BIGINT",
+    "tcp-flags": "INTEGER",
+    "version": "INTEGER",
+}
 
 
 class FlowLogProblem(Exception):
@@ -76,9 +84,11 @@ def detect(path: Path, fields: tuple[str, ...] | None = None) -> FileFormat:
         raise FlowLogProblem(
             f"{path}: line 1 has {len(tokens)} fields, the "
             f"{'given' if fields else 'default (version 2)'} format {len(chosen)}; give the "
-            "format with --format, or keep the header line of S3 files")
+            "format with --format, or keep the header line of S3 files"
+        )
     missing = [f for f in REQUIRED if f not in chosen]
     if missing:
-        raise FlowLogProblem(f"{path}: the format lacks {', '.join(missing)}, needed to match "
-                             "flows to rules")
+        raise FlowLogProblem(
+            f"{path}: the format lacks {', '.join(missing)}, needed to match flows to rules"
+        )
     return FileFormat(path, chosen, header, compressed)

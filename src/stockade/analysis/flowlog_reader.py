@@ -21,9 +21,25 @@ import pyarrow as pa
 from stockade.analysis.flowlog_format import INTEGER_FIELDS, FileFormat, FlowLogProblem
 
 #: Columns of every aggregated row, in order.
-COLUMNS = ("interface_id", "raw_src", "raw_dst", "src", "dst", "srcport", "dstport",
-           "protocol", "tcp_flags", "flow_direction", "action", "log_status", "records",
-           "packets", "bytes", "first", "last")
+COLUMNS = (
+    "interface_id",
+    "raw_src",
+    "raw_dst",
+    "src",
+    "dst",
+    "srcport",
+    "dstport",
+    "protocol",
+    "tcp_flags",
+    "flow_direction",
+    "action",
+    "log_status",
+    "records",
+    "packets",
+    "bytes",
+    "first",
+    "last",
+)
 BATCH_ROWS = 1 << 19
 
 
@@ -35,8 +51,7 @@ def _scan(files: Sequence[FileFormat]) -> str:
     """One ``read_csv`` over files sharing a format, projected to the common columns."""
     fmt = files[0]
     columns = ", ".join(
-        f"{_quote(fmt.column(f))}: {_quote(INTEGER_FIELDS.get(f, 'VARCHAR'))}"
-        for f in fmt.fields
+        f"{_quote(fmt.column(f))}: {_quote(INTEGER_FIELDS.get(f, 'VARCHAR'))}" for f in fmt.fields
     )
     paths = ", ".join(_quote(str(f.path)) for f in files)
     source = (
@@ -52,8 +67,11 @@ def _scan(files: Sequence[FileFormat]) -> str:
     remote_dst = "COALESCE(pkt_dstaddr, dstaddr)" if fmt.has("pkt-dstaddr") else "dstaddr"
     # Without pkt-* fields the raw addresses are the same columns: NULL keeps them out of
     # the aggregation key (the matcher falls back to src/dst).
-    raw = ("srcaddr AS raw_src, dstaddr AS raw_dst" if fmt.has("pkt-srcaddr")
-           or fmt.has("pkt-dstaddr") else "NULL::VARCHAR AS raw_src, NULL::VARCHAR AS raw_dst")
+    raw = (
+        "srcaddr AS raw_src, dstaddr AS raw_dst"
+        if fmt.has("pkt-srcaddr") or fmt.has("pkt-dstaddr")
+        else "NULL::VARCHAR AS raw_src, NULL::VARCHAR AS raw_dst"
+    )
     return (
         f"SELECT interface_id, {raw}, "
         f"{remote_src} AS src, {remote_dst} AS dst, "
@@ -90,8 +108,9 @@ def aggregate_sql(formats: Sequence[FileFormat]) -> str:
     )
 
 
-def flow_batches(formats: Sequence[FileFormat], rows: int = BATCH_ROWS,
-                 threads: int | None = None) -> Iterator[pa.RecordBatch]:
+def flow_batches(
+    formats: Sequence[FileFormat], rows: int = BATCH_ROWS, threads: int | None = None
+) -> Iterator[pa.RecordBatch]:
     """Aggregated flows as Arrow batches (the columns of :data:`COLUMNS`)."""
     if not formats:
         return

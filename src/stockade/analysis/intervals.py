@@ -110,9 +110,13 @@ class Rect:
         return (self.s_hi - self.s_lo + 1) * (self.a_hi - self.a_lo + 1)
 
     def meets(self, other: Rect) -> bool:
-        return (self.family == other.family and self.s_lo <= other.s_hi
-                and other.s_lo <= self.s_hi and self.a_lo <= other.a_hi
-                and other.a_lo <= self.a_hi)
+        return (
+            self.family == other.family
+            and self.s_lo <= other.s_hi
+            and other.s_lo <= self.s_hi
+            and self.a_lo <= other.a_hi
+            and other.a_lo <= self.a_hi
+        )
 
 
 def rect_covered(target: Rect, others: Sequence[Rect]) -> bool:
@@ -185,8 +189,12 @@ class ServiceRange:
         return f"{self.protocol}/{self.from_port}-{self.to_port}"
 
     def to_dict(self) -> dict:
-        return {"protocol": self.protocol, "from_port": self.from_port, "to_port": self.to_port,
-                "text": self.text()}
+        return {
+            "protocol": self.protocol,
+            "from_port": self.from_port,
+            "to_port": self.to_port,
+            "text": self.text(),
+        }
 
 
 def service_pieces(intervals: Iterable[Interval]) -> list[tuple[Interval, ServiceRange]]:

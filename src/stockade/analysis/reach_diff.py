@@ -28,8 +28,13 @@ class Delta:
     rules: tuple[str, ...]  # the rules behind it (after for openings, before for closings)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "protocol": self.protocol, "from_port": self.from_port,
-                "to_port": self.to_port, "rules": list(self.rules)}
+        return {
+            "text": self.text,
+            "protocol": self.protocol,
+            "from_port": self.from_port,
+            "to_port": self.to_port,
+            "rules": list(self.rules),
+        }
 
 
 @dataclass(frozen=True)
@@ -46,9 +51,11 @@ class ReachChange:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "network_interface_id": self.eni_id, "instance_id": self.instance_id,
+            "network_interface_id": self.eni_id,
+            "instance_id": self.instance_id,
             "address_family": f"IPv{self.family}",
-            "reachable_before": self.reachable_before, "reachable_after": self.reachable_after,
+            "reachable_before": self.reachable_before,
+            "reachable_after": self.reachable_after,
             "opened": [d.to_dict() for d in self.opened],
             "closed": [d.to_dict() for d in self.closed],
             "would_open": [d.to_dict() for d in self.would_open],
@@ -74,23 +81,37 @@ def reach_diff(before: Sequence[ReachResult], after: Sequence[ReachResult]) -> l
             continue
         some = a or b
         assert some is not None
-        out.append(ReachChange(
-            some.eni_id, some.instance_id, some.family,
-            _deltas(opened, a), _deltas(closed, b), _deltas(would_open, a),
-            _deltas(would_close, b), bool(b and b.reachable), bool(a and a.reachable),
-        ))
+        out.append(
+            ReachChange(
+                some.eni_id,
+                some.instance_id,
+                some.family,
+                _deltas(opened, a),
+                _deltas(closed, b),
+                _deltas(would_open, a),
+                _deltas(would_close, b),
+                bool(b and b.reachable),
+                bool(a and a.reachable),
+            )
+        )
     return out
 
 
 def _deltas(intervals: list[Interval], result: ReachResult | None) -> tuple[Delta, ...]:
     out = []
     for (lo, hi), piece in service_pieces(intervals):
-        rules = sorted({ref.rule_id for r in (result.ranges if result else ())
-                        if r.interval[0] <= hi and lo <= r.interval[1]
-                        for ref in (*r.ingress_rules, *r.egress_rules)
-                        if _overlaps(ref, lo, hi)})
-        out.append(Delta(piece.text(), piece.protocol, piece.from_port, piece.to_port,
-                         tuple(rules)))
+        rules = sorted(
+            {
+                ref.rule_id
+                for r in (result.ranges if result else ())
+                if r.interval[0] <= hi and lo <= r.interval[1]
+                for ref in (*r.ingress_rules, *r.egress_rules)
+                if _overlaps(ref, lo, hi)
+            }
+        )
+        out.append(
+            Delta(piece.text(), piece.protocol, piece.from_port, piece.to_port, tuple(rules))
+        )
     return tuple(out)
 
 

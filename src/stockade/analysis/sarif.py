@@ -16,10 +16,20 @@ from stockade.analysis.findings import CHECKS, Finding, Severity
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
-_LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
-          Severity.LOW: "note", Severity.INFO: "note"}
-_SCORE = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5",
-          Severity.LOW: "3.0", Severity.INFO: "1.0"}
+_LEVEL = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+_SCORE = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "1.0",
+}
 
 
 def to_sarif(findings: Sequence[Finding]) -> dict[str, Any]:
@@ -32,8 +42,10 @@ def to_sarif(findings: Sequence[Finding]) -> dict[str, Any]:
             "fullDescription": {"text": check.help},
             "help": {"text": check.help},
             "defaultConfiguration": {"level": _LEVEL[check.default]},
-            "properties": {"tags": ["security", "aws", "security-group"],
-                           "security-severity": _SCORE[check.default]},
+            "properties": {
+                "tags": ["security", "aws", "security-group"],
+                "security-severity": _SCORE[check.default],
+            },
         }
         for check in CHECKS.values()
     ]
@@ -43,30 +55,46 @@ def to_sarif(findings: Sequence[Finding]) -> dict[str, Any]:
             "ruleIndex": ids.index(f.check),
             "level": _LEVEL[f.severity],
             "message": {"text": f.title},
-            "locations": [{
-                "logicalLocations": [{
-                    "name": f.resource_id,
-                    "fullyQualifiedName": f.arn,
-                    "kind": "resource",
-                }],
-            }],
+            "locations": [
+                {
+                    "logicalLocations": [
+                        {
+                            "name": f.resource_id,
+                            "fullyQualifiedName": f.arn,
+                            "kind": "resource",
+                        }
+                    ],
+                }
+            ],
             "partialFingerprints": {"stockadeFinding/v1": _fingerprint(f)},
-            "properties": {"severity": f.severity.label,
-                           "security-severity": _SCORE[f.severity],
-                           "ruleIds": list(f.rule_ids), "vpcId": f.vpc_id,
-                           "account": f.account, "region": f.region},
+            "properties": {
+                "severity": f.severity.label,
+                "security-severity": _SCORE[f.severity],
+                "ruleIds": list(f.rule_ids),
+                "vpcId": f.vpc_id,
+                "account": f.account,
+                "region": f.region,
+            },
         }
         for f in findings
     ]
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "stockade", "version": __version__,
-                                "semanticVersion": __version__, "rules": rules}},
-            "results": results,
-            "columnKind": "unicodeCodePoints",
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "stockade",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+                "columnKind": "unicodeCodePoints",
+            }
+        ],
     }
 
 

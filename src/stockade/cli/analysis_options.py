@@ -44,18 +44,22 @@ def select_scopes(
     selection is an error unless not ``required``)."""
     account = account or os.environ.get("STOCKADE_ACCOUNT")
     region = region or os.environ.get("STOCKADE_REGION")
-    held = [s for s in store.scopes()
-            if (account is None or s.account == account)
-            and (region is None or s.region == region)]
+    held = [
+        s
+        for s in store.scopes()
+        if (account is None or s.account == account) and (region is None or s.region == region)
+    ]
     if not held and required:
         which = "/".join(x for x in (account, region) if x) or "any account"
-        raise fail(f"the store holds no state for {which} "
-                   "(load some with: stockade import aws DIR)")
+        raise fail(
+            f"the store holds no state for {which} (load some with: stockade import aws DIR)"
+        )
     return held
 
 
-def load_snapshots(db: str | None, account: str | None, region: str | None,
-                   required: bool = True) -> list[tuple[Scope, Snapshot]]:
+def load_snapshots(
+    db: str | None, account: str | None, region: str | None, required: bool = True
+) -> list[tuple[Scope, Snapshot]]:
     """The snapshot of every selected scope of the store at ``db`` (closed afterwards)."""
     store = open_store(db, read_only=True)
     try:

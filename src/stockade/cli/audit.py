@@ -16,22 +16,32 @@ from stockade.cli.analysis_options import (
 )
 from stockade.cli.options import console, fail
 
-_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan",
-          "info": "dim"}
+_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
 
 def audit_command(
-    output_format: Annotated[str, typer.Option(
-        "--format", help="table, json or sarif (SARIF 2.1.0, for code scanning).")] = "table",
-    fail_on: Annotated[str | None, typer.Option(
-        "--fail-on", help="Exit 1 if a finding is at least this severe: "
-                          "critical, high, medium, low or info.")] = None,
-    risky_ports: Annotated[str | None, typer.Option(
-        "--risky-ports", help="Replace the high-risk port list: e.g. "
-                              "'tcp/1433-1434,udp/53,9200' (default: the auditors' union).")
+    output_format: Annotated[
+        str, typer.Option("--format", help="table, json or sarif (SARIF 2.1.0, for code scanning).")
+    ] = "table",
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 if a finding is at least this severe: "
+            "critical, high, medium, low or info.",
+        ),
     ] = None,
-    max_rules: Annotated[int, typer.Option("--max-rules",
-                                           help="Rules per group before it is too many.")] = 50,
+    risky_ports: Annotated[
+        str | None,
+        typer.Option(
+            "--risky-ports",
+            help="Replace the high-risk port list: e.g. "
+            "'tcp/1433-1434,udp/53,9200' (default: the auditors' union).",
+        ),
+    ] = None,
+    max_rules: Annotated[
+        int, typer.Option("--max-rules", help="Rules per group before it is too many.")
+    ] = 50,
     db: DbOpt = None,
     account: AccountOpt = None,
     region: RegionOpt = None,
@@ -55,18 +65,25 @@ def audit_command(
     if output_format == "sarif":
         typer.echo(json.dumps(to_sarif(findings), indent=2))
     elif output_format == "json":
-        typer.echo(json.dumps({
-            "scopes": [{"account": s.account, "region": s.region} for s, _ in snapshots],
-            "summary": summary(findings),
-            "findings": [f.to_dict() for f in findings],
-        }, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "scopes": [{"account": s.account, "region": s.region} for s, _ in snapshots],
+                    "summary": summary(findings),
+                    "findings": [f.to_dict() for f in findings],
+                },
+                indent=2,
+            )
+        )
     else:
         table = render.table(f"Findings ({len(findings)})", "Severity", "Check", "Finding")
         for f in findings:
-            table.add_row(render.styled(f.severity.label, _STYLE[f.severity.label]), f.check,
-                          f.title)
+            table.add_row(
+                render.styled(f.severity.label, _STYLE[f.severity.label]), f.check, f.title
+            )
         console.print(table)
-        console.print(", ".join(f"{n} {label}" for label, n in summary(findings).items()),
-                      highlight=False)
+        console.print(
+            ", ".join(f"{n} {label}" for label, n in summary(findings).items()), highlight=False
+        )
     if fails(findings, threshold):
         raise typer.Exit(1)

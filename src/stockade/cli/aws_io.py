@@ -12,20 +12,26 @@ from stockade.cli.analysis_options import AccountOpt, DbOpt, RegionOpt, open_sto
 from stockade.cli.options import console, err_console, fail
 from stockade.cli.render import safe
 
-import_app = typer.Typer(help="Load state from elsewhere (a real AWS account).",
-                         no_args_is_help=True)
-export_app = typer.Typer(help="Write stockade's state in another tool's format.",
-                         no_args_is_help=True)
+import_app = typer.Typer(
+    help="Load state from elsewhere (a real AWS account).", no_args_is_help=True
+)
+export_app = typer.Typer(
+    help="Write stockade's state in another tool's format.", no_args_is_help=True
+)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON summary.")]
 
 
 @import_app.command("aws")
 def import_aws(
-    directory: Annotated[Path, typer.Argument(
-        help="DIR/[ACCOUNT/][REGION/]*.json: unmodified `aws ec2 describe-*` output "
-             "(vpcs, subnets, security-groups, security-group-rules, network-interfaces, "
-             "instances, internet-gateways, managed-prefix-lists) and pl-….json entries.")],
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="DIR/[ACCOUNT/][REGION/]*.json: unmodified `aws ec2 describe-*` output "
+            "(vpcs, subnets, security-groups, security-group-rules, network-interfaces, "
+            "instances, internet-gateways, managed-prefix-lists) and pl-….json entries."
+        ),
+    ],
     db: DbOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
@@ -48,11 +54,13 @@ def import_aws(
     else:
         for scope, counts in report.scopes:
             shown = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if n)
-            console.print(f"imported {scope.account}/{scope.region}: {shown or 'nothing'}",
-                          highlight=False)
+            console.print(
+                f"imported {scope.account}/{scope.region}: {shown or 'nothing'}", highlight=False
+            )
     for warning in report.warnings:
-        err_console.print(f"[yellow]warning:[/yellow] {safe(warning)}", highlight=False,
-                          soft_wrap=True)
+        err_console.print(
+            f"[yellow]warning:[/yellow] {safe(warning)}", highlight=False, soft_wrap=True
+        )
 
 
 @export_app.command("aws")
@@ -71,5 +79,7 @@ def export_aws(
         written = export_store(store, directory, scopes)
     finally:
         store.close()
-    console.print(f"wrote {len(written)} files for {len(scopes)} account/region(s) under "
-                  f"{directory}", highlight=False)
+    console.print(
+        f"wrote {len(written)} files for {len(scopes)} account/region(s) under {directory}",
+        highlight=False,
+    )

@@ -74,8 +74,10 @@ def check(
         if decision.allowed:
             console.print(render.safe(explain_tracking(tracking)), highlight=False)
 
-    cli.emit({**decision.to_dict(), "explanation": explanation,
-              **tracking_fields(decision, tracking)}, human)
+    cli.emit(
+        {**decision.to_dict(), "explanation": explanation, **tracking_fields(decision, tracking)},
+        human,
+    )
 
 
 @command(app, "exposure")

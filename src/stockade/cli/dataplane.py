@@ -35,6 +35,7 @@ dataplane_app = typer.Typer(
     help="The Linux data plane: namespaces and nftables (root).", no_args_is_help=True
 )
 
+
 def register(app: typer.Typer) -> None:
     """Add the data-plane commands to the top-level app."""
     from stockade.cli import flowlogs

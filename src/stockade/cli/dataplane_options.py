@@ -46,5 +46,3 @@ def check_interval(seconds: int) -> None:
         check(seconds)
     except ValueError as exc:
         raise fail(f"--max-aggregation-interval: {exc}") from None
-
-

@@ -40,8 +40,9 @@ def status_command(state_dir: DirOpt = None) -> None:
             )
             console.print(_check_line(published), highlight=False)
             for repair in published.get("recent_repairs") or []:
-                console.print(f"  repaired {_when(repair['time'])}: {repair['drift']}",
-                              highlight=False)
+                console.print(
+                    f"  repaired {_when(repair['time'])}: {repair['drift']}", highlight=False
+                )
     names = netns.listed(world.prefix)
     if not names:
         console.print("no data-plane namespaces (the agent has not run, or `stockade down`)")
@@ -56,8 +57,10 @@ def _when(stamp: float | None) -> str:
 
 
 def _check_line(published: dict) -> str:
-    return (f"drift checks: {published.get('checks', 0)}, last {_when(published.get('last_check'))}"
-            f", {published.get('repairs', 0)} repaired")
+    return (
+        f"drift checks: {published.get('checks', 0)}, last {_when(published.get('last_check'))}"
+        f", {published.get('repairs', 0)} repaired"
+    )
 
 
 def verify_command(
@@ -74,8 +77,10 @@ def verify_command(
     world = current_world()
     held = holder(world)
     if held is None:
-        raise fail(f"world {world.prefix}: no agent running (start `stockade serve` or "
-                   "`stockade dataplane run`)")
+        raise fail(
+            f"world {world.prefix}: no agent running (start `stockade serve` or "
+            "`stockade dataplane run`)"
+        )
     if held.pid is None:  # its lock file names no pid: being written, or damaged
         raise fail(f"{held.describe(world)}: cannot ask it for a check")
     path = status_path(state_dir_of(state_dir), world)
@@ -85,8 +90,11 @@ def verify_command(
     deadline = time.monotonic() + timeout
     while True:
         published = read_status(path) or {}
-        if published.get("pid") == held.pid and published.get("checks", 0) > before and \
-                (published.get("last_check") or 0) >= asked:
+        if (
+            published.get("pid") == held.pid
+            and published.get("checks", 0) > before
+            and (published.get("last_check") or 0) >= asked
+        ):
             break
         if time.monotonic() > deadline:
             raise fail(f"the agent (pid {held.pid}) did not report a check within {timeout:g} s")
@@ -97,5 +105,3 @@ def verify_command(
     for repair in repaired:
         console.print(f"repaired: {repair['drift']}", highlight=False)
     console.print(_check_line(published), highlight=False)
-
-

@@ -6,6 +6,7 @@ import typer
 
 from stockade.cli import flowlogs_analyze
 
-app = typer.Typer(help="VPC Flow Logs: the records, and which rules their traffic used.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="VPC Flow Logs: the records, and which rules their traffic used.", no_args_is_help=True
+)
 app.command("analyze")(flowlogs_analyze.analyze_command)

@@ -20,16 +20,30 @@ if TYPE_CHECKING:  # imported lazily: every `stockade` command loads this module
 
 
 def reach_command(
-    source: Annotated[str, typer.Option(
-        "--from", help="internet, a CIDR, or an instance / interface id (or Name tag).")],
-    destination: Annotated[str | None, typer.Option(
-        "--to", help="An instance or interface (default: every interface).")] = None,
-    port: Annotated[list[str] | None, typer.Option(
-        "--port", help="Only these: 22, tcp/80-443, udp/53, icmp, proto/47, all "
-                       "(repeatable).")] = None,
-    diff: Annotated[str | None, typer.Option(
-        "--diff", help="Another store (the changed state): show what it opens and closes "
-                       "compared with --db.")] = None,
+    source: Annotated[
+        str,
+        typer.Option(
+            "--from", help="internet, a CIDR, or an instance / interface id (or Name tag)."
+        ),
+    ],
+    destination: Annotated[
+        str | None,
+        typer.Option("--to", help="An instance or interface (default: every interface)."),
+    ] = None,
+    port: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--port", help="Only these: 22, tcp/80-443, udp/53, icmp, proto/47, all (repeatable)."
+        ),
+    ] = None,
+    diff: Annotated[
+        str | None,
+        typer.Option(
+            "--diff",
+            help="Another store (the changed state): show what it opens and closes "
+            "compared with --db.",
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     db: DbOpt = None,
     account: AccountOpt = None,
@@ -51,10 +65,8 @@ def reach_command(
         else:
             _print_results(source, results)
         return
-    after = dict(_answers(diff, account, region, source, destination, ports,
-                          allow_missing=True))
-    changes = [c for scope, found in before
-               for c in reach_diff(found, after.pop(scope, []))]
+    after = dict(_answers(diff, account, region, source, destination, ports, allow_missing=True))
+    changes = [c for scope, found in before for c in reach_diff(found, after.pop(scope, []))]
     changes += [c for found in after.values() for c in reach_diff([], found)]
     if json_output:
         typer.echo(json.dumps([c.to_dict() for c in changes], indent=2))
@@ -62,9 +74,15 @@ def reach_command(
         _print_changes(source, changes)
 
 
-def _answers(db: str | None, account: str | None, region: str | None, source: str,
-             destination: str | None, ports: list[tuple[int, int]] | None,
-             allow_missing: bool = False) -> list[tuple[Scope, list[ReachResult]]]:
+def _answers(
+    db: str | None,
+    account: str | None,
+    region: str | None,
+    source: str,
+    destination: str | None,
+    ports: list[tuple[int, int]] | None,
+    allow_missing: bool = False,
+) -> list[tuple[Scope, list[ReachResult]]]:
     """Reach in every selected scope that knows the endpoints named."""
     from stockade.analysis.reach import parse_source, reach
 
@@ -73,14 +91,16 @@ def _answers(db: str | None, account: str | None, region: str | None, source: st
         if not _knows(snapshot, source, destination):
             continue
         try:
-            out.append((scope, reach(snapshot, parse_source(snapshot, source), destination,
-                                     ports)))
+            out.append((scope, reach(snapshot, parse_source(snapshot, source), destination, ports)))
         except ValueError as exc:
             problems.append(str(exc))
     if not out and not allow_missing:
-        raise fail(problems[0] if problems else
-                   f"no imported account/region holds {source}"
-                   + (f" and {destination}" if destination else ""))
+        raise fail(
+            problems[0]
+            if problems
+            else f"no imported account/region holds {source}"
+            + (f" and {destination}" if destination else "")
+        )
     return out
 
 
@@ -98,13 +118,21 @@ def _where(result: ReachResult | ReachChange) -> str:
 
 
 def _print_results(source: str, results: list[ReachResult]) -> None:
-    table = render.table(f"Reachable from {source}", "Destination", "IP", "Open",
-                         "Ports", "Inbound rule ID", "Outbound rule ID")
+    table = render.table(
+        f"Reachable from {source}",
+        "Destination",
+        "IP",
+        "Open",
+        "Ports",
+        "Inbound rule ID",
+        "Outbound rule ID",
+    )
     for r in results:
         state = "yes" if not r.blockers else "no: " + ", ".join(b.code for b in r.blockers)
         for i, rng in enumerate(r.ranges or [None]):
             table.add_row(
-                _where(r) if i == 0 else "", f"v{r.family}" if i == 0 else "",
+                _where(r) if i == 0 else "",
+                f"v{r.family}" if i == 0 else "",
                 state if i == 0 else "",
                 rng.service.text() if rng else "nothing",
                 "\n".join(dict.fromkeys(x.rule_id for x in rng.ingress_rules)) if rng else "",
@@ -113,23 +141,39 @@ def _print_results(source: str, results: list[ReachResult]) -> None:
     console.print(table)
     for r in results:
         for b in r.blockers:
-            console.print(f"{render.safe(_where(r))} (IPv{r.family}): {b.code}: "
-                          f"{render.safe(b.message)}",
-                          highlight=False)
+            console.print(
+                f"{render.safe(_where(r))} (IPv{r.family}): {b.code}: {render.safe(b.message)}",
+                highlight=False,
+            )
 
 
 def _print_changes(source: str, changes: list[ReachChange]) -> None:
     if not changes:
         console.print(f"no change in what {source} can reach")
         return
-    table = render.table(f"What the change opens and closes (from {source})", "Destination",
-                         "IP", "Change", "Ports", "Rule ID")
+    table = render.table(
+        f"What the change opens and closes (from {source})",
+        "Destination",
+        "IP",
+        "Change",
+        "Ports",
+        "Rule ID",
+    )
     for c in changes:
         first = True
-        for label, deltas in (("opens", c.opened), ("closes", c.closed),
-                              ("would open", c.would_open), ("would close", c.would_close)):
+        for label, deltas in (
+            ("opens", c.opened),
+            ("closes", c.closed),
+            ("would open", c.would_open),
+            ("would close", c.would_close),
+        ):
             for d in deltas:
-                table.add_row(_where(c) if first else "", f"v{c.family}" if first else "",
-                              label, d.text, "\n".join(d.rules))
+                table.add_row(
+                    _where(c) if first else "",
+                    f"v{c.family}" if first else "",
+                    label,
+                    d.text,
+                    "\n".join(d.rules),
+                )
                 first = False
     console.print(table)

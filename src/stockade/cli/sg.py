@@ -123,9 +123,7 @@ def _permission(
     """The options of ``allow``/``revoke`` as one permission (source groups resolved in the
     target's VPC)."""
     peers = [_resolve(cli, g, target.group.vpc_id).group.group_id for g in source_group or []]
-    return build_permission(
-        proto, port, service, cidr or [], peers, prefix_list or [], description
-    )
+    return build_permission(proto, port, service, cidr or [], peers, prefix_list or [], description)
 
 
 @command(app, "allow")

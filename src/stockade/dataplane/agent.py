@@ -131,8 +131,11 @@ class Agent:
         try:
             while not self._stop.is_set():
                 try:
-                    wait = 0.0 if self._check_now.is_set() else \
-                        max(0.0, min(0.5, self._next_check - time.monotonic()))
+                    wait = (
+                        0.0
+                        if self._check_now.is_set()
+                        else max(0.0, min(0.5, self._next_check - time.monotonic()))
+                    )
                     if self.step(timeout=wait) is None and self._status_due():
                         self.publish()
                     if self._check_now.is_set() or time.monotonic() >= self._next_check:

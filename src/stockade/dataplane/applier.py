@@ -73,8 +73,11 @@ class Applier:
             self.pending = retire
             mode = "delta"
         except NftError as exc:
-            log.warning("incremental update of %s refused (%s); rewriting the whole table",
-                        self.namespace, _first_line(exc))
+            log.warning(
+                "incremental update of %s refused (%s); rewriting the whole table",
+                self.namespace,
+                _first_line(exc),
+            )
             text = render_full(new)
             self.pending = None
             self._rewrite(text)
@@ -111,8 +114,10 @@ class Applier:
             return [f"table {', '.join(sorted(missing))} is missing"]
         generation = self.nft.generation()
         if self.generation is not None and generation != self.generation:
-            return [f"the ruleset was changed by someone else (generation {self.generation} "
-                    f"-> {generation})"]
+            return [
+                f"the ruleset was changed by someone else (generation {self.generation} "
+                f"-> {generation})"
+            ]
         return []
 
     def repair(self) -> Applied | None:

@@ -60,8 +60,11 @@ class Follower:
         ids = set(resource_ids)
         old = self.snapshots.get(scope)
         stale = time.monotonic() - self._read_at.get(scope, 0.0) > RESYNC_SECONDS
-        if old is None or stale or len(ids) > MAX_PATCH or not all(
-            i.startswith(_PATCHABLE) for i in ids
+        if (
+            old is None
+            or stale
+            or len(ids) > MAX_PATCH
+            or not all(i.startswith(_PATCHABLE) for i in ids)
         ):
             return self.full(scope)
         groups = {i for i in ids if i.startswith("sg-")}

@@ -86,7 +86,7 @@ def parse(data: bytes) -> Iterator[Logged]:
         if length < 16:
             break
         if kind == MSG_PACKET:
-            logged = _packet(data[offset + 20: offset + length])
+            logged = _packet(data[offset + 20 : offset + length])
             if logged is not None:
                 yield logged
         offset += (length + 3) & ~3
@@ -99,7 +99,7 @@ def _packet(body: bytes) -> Logged | None:
         length, kind = struct.unpack_from("=HH", body, pos)
         if length < 4:
             break
-        attrs[kind & 0x3FFF] = body[pos + 4: pos + length]
+        attrs[kind & 0x3FFF] = body[pos + 4 : pos + length]
         pos += (length + 3) & ~3
     payload = attrs.get(_PAYLOAD)
     if not payload:
@@ -115,14 +115,18 @@ def _decode(prefix: str, indev: int, outdev: int, packet: bytes) -> Logged | Non
     if version == 4 and len(packet) >= 20:
         ihl = (packet[0] & 0x0F) * 4
         length, proto = struct.unpack_from("!H", packet, 2)[0], packet[9]
-        src, dst = (str(ipaddress.IPv4Address(packet[12:16])),
-                    str(ipaddress.IPv4Address(packet[16:20])))
+        src, dst = (
+            str(ipaddress.IPv4Address(packet[12:16])),
+            str(ipaddress.IPv4Address(packet[16:20])),
+        )
         l4 = packet[ihl:]
     elif version == 6 and len(packet) >= 40:
         length = struct.unpack_from("!H", packet, 4)[0] + 40
         proto = packet[6]
-        src, dst = (str(ipaddress.IPv6Address(packet[8:24])),
-                    str(ipaddress.IPv6Address(packet[24:40])))
+        src, dst = (
+            str(ipaddress.IPv6Address(packet[8:24])),
+            str(ipaddress.IPv6Address(packet[24:40])),
+        )
         l4 = packet[40:]
     else:
         return None

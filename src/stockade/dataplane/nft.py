@@ -119,8 +119,9 @@ class Nft:
             if self._gen_socket is None:
                 with netns.entered(self.namespace):
                     self._gen_socket = NFTSocket()
-            (msg,) = self._gen_socket.request_get(nft_gen_msg(), NFT_MSG_GETGEN,
-                                                  msg_flags=NLM_F_REQUEST)
+            (msg,) = self._gen_socket.request_get(
+                nft_gen_msg(), NFT_MSG_GETGEN, msg_flags=NLM_F_REQUEST
+            )
             return int(msg.get_attr("NFTA_GEN_ID"))
 
     def tables(self) -> set[str]:

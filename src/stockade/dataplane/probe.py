@@ -209,8 +209,9 @@ class Probe:
             header = struct.pack("!BBHHH", icmp_type, code, 0, ident, 1)
             packet = header + self._token
             if proto == 1:  # the kernel computes ICMPv6 checksums itself
-                packet = header[:2] + struct.pack("!H", _checksum(packet)) + header[4:] + \
-                    self._token
+                packet = (
+                    header[:2] + struct.pack("!H", _checksum(packet)) + header[4:] + self._token
+                )
         else:
             packet = self._token
         try:
@@ -247,8 +248,7 @@ class Probe:
     def close(self) -> None:
         if self._sock is not None:
             if self.protocol == "tcp":
-                self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                      struct.pack("ii", 1, 0))
+                self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self._sock.close()
             self._sock = None
 
@@ -263,8 +263,12 @@ def _classify(code: int) -> str:
     return f"error {errno.errorcode.get(code, code)}"
 
 
-def run(probes: Sequence[Probe], timeout: float = 0.5, listeners: Listeners | None = None,
-        keep_open: bool = False) -> list[str]:
+def run(
+    probes: Sequence[Probe],
+    timeout: float = 0.5,
+    listeners: Listeners | None = None,
+    keep_open: bool = False,
+) -> list[str]:
     """Start every probe, wait until each has an outcome or ``timeout`` passes."""
     seen = listeners.seen if listeners is not None else set()
     try:
@@ -287,14 +291,25 @@ def run(probes: Sequence[Probe], timeout: float = 0.5, listeners: Listeners | No
                 probe.close()
 
 
-def probe_one(namespace: str, destination: str, protocol: str = "tcp", port: int = 0,
-              timeout: float = 0.5, listeners: Listeners | None = None,
-              source: str | None = None) -> str:
+def probe_one(
+    namespace: str,
+    destination: str,
+    protocol: str = "tcp",
+    port: int = 0,
+    timeout: float = 0.5,
+    listeners: Listeners | None = None,
+    source: str | None = None,
+) -> str:
     return run([Probe(namespace, destination, protocol, port, source)], timeout, listeners)[0]
 
 
-def listen_all(listeners: Listeners, namespaces: Iterable[str], tcp: Iterable[int] = (),
-               udp: Iterable[int] = (), raw: Iterable[int] = ()) -> None:
+def listen_all(
+    listeners: Listeners,
+    namespaces: Iterable[str],
+    tcp: Iterable[int] = (),
+    udp: Iterable[int] = (),
+    raw: Iterable[int] = (),
+) -> None:
     """Open the same listeners in several namespaces (dual-stack TCP/UDP, raw per family)."""
     for name in namespaces:
         for port in tcp:
@@ -303,7 +318,8 @@ def listen_all(listeners: Listeners, namespaces: Iterable[str], tcp: Iterable[in
             listeners.udp(name, port)
         for proto in raw:
             fams = {1: (socket.AF_INET,), 58: (socket.AF_INET6,)}.get(
-                proto, (socket.AF_INET, socket.AF_INET6))
+                proto, (socket.AF_INET, socket.AF_INET6)
+            )
             for fam in fams:
                 listeners.raw(name, fam, proto)
 
@@ -336,4 +352,3 @@ class NewFlowFlood:
         self._stop.set()
         self._thread.join(timeout=10)
         self._sock.close()
-

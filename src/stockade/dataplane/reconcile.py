@@ -84,8 +84,9 @@ class Reconciler:
         """Make the kernel match ``snapshot`` (everything may have changed), retirements
         included."""
         batch = Batch(snapshot.revision, 0.0)
-        self.apply(scope or Scope(), Refresh(snapshot, True, frozenset(), frozenset(),
-                                              frozenset()), batch)
+        self.apply(
+            scope or Scope(), Refresh(snapshot, True, frozenset(), frozenset(), frozenset()), batch
+        )
         self.settle()
         return batch
 
@@ -97,8 +98,11 @@ class Reconciler:
             try:
                 router.applier.settle()
             except NftError as exc:
-                log.warning("retiring old chains in %s refused (%s); the next apply rewrites "
-                            "the table", router.applier.namespace, exc)
+                log.warning(
+                    "retiring old chains in %s refused (%s); the next apply rewrites the table",
+                    router.applier.namespace,
+                    exc,
+                )
 
     def forget_kernel(self) -> None:
         """Assume nothing about the kernel: the next apply of each VPC is a full rewrite."""
@@ -171,8 +175,9 @@ class Reconciler:
         for vpc_id, plan in plans.items():
             router = self.routers.get(vpc_id)
             old = router.plan if router else None
-            ruleset = assemble(snapshot, plan, self._chains, self._members, self._port_rules,
-                               self._untracked)
+            ruleset = assemble(
+                snapshot, plan, self._chains, self._members, self._port_rules, self._untracked
+            )
 
             def rules(vpc_id=vpc_id, plan=plan, ruleset=ruleset) -> None:
                 # A new router holds no port yet, should the links fail to come (a retry).
@@ -180,8 +185,12 @@ class Reconciler:
                 batch.applied[vpc_id] = router.applier.apply(ruleset)
 
             # The rules go in between the links that go and those that come (Topology.sync).
-            self.topology.sync(self._topology_plan(old) if old else None,
-                               self._topology_plan(plan), addresses_rehomed(old, plan), rules)
+            self.topology.sync(
+                self._topology_plan(old) if old else None,
+                self._topology_plan(plan),
+                addresses_rehomed(old, plan),
+                rules,
+            )
             self.routers[vpc_id].plan = plan  # only now: a failed sync is retried from `old`
 
     def _router(self, scope: Scope, plan: VpcPlan) -> Router:
@@ -189,13 +198,17 @@ class Reconciler:
         router = Router(scope, plan, Applier(namespace))
         if self.state_dir is not None:
             router.reader = FlowLogReader(
-                namespace, plan.vpc_id, self.state_dir,
+                namespace,
+                plan.vpc_id,
+                self.state_dir,
                 lambda ifname: self._interface(plan.vpc_id, ifname),
                 lambda: router.plan.ports,
-                self.flowlog_interval)
+                self.flowlog_interval,
+            )
             router.reader.start()
-            router.applier.before_rewrite = carry_over(router.applier.nft, self.state_dir,
-                                                       plan.vpc_id)
+            router.applier.before_rewrite = carry_over(
+                router.applier.nft, self.state_dir, plan.vpc_id
+            )
         self.routers[plan.vpc_id] = router
         return router
 
@@ -210,8 +223,7 @@ class Reconciler:
         if router.reader is not None:
             router.reader.stop()
         router.applier.close()
-        self.topology.remove_vpc(vpc_id, router.plan.instances,
-                                 addresses_left(router.plan, None))
+        self.topology.remove_vpc(vpc_id, router.plan.instances, addresses_left(router.plan, None))
 
     def _topology_plan(self, plan: VpcPlan) -> VpcPlan:
         if self.realize is None:
@@ -229,12 +241,14 @@ class Reconciler:
         for rule in snapshot.rules:
             if rule.spec.peer.kind is PeerKind.GROUP:
                 referencing.setdefault(rule.spec.peer.value, set()).add(rule.group_id)
-        nonempty = {(g, f) for g in referencing for f in (4, 6)
-                    if self._members.members(snapshot, g, f)}
+        nonempty = {
+            (g, f) for g in referencing for f in (4, 6) if self._members.members(snapshot, g, f)
+        }
         previous = self._nonempty.get(scope)
         if refresh.full or previous is None:
             dirty = {g.group_id for g in snapshot.groups} | {
-                g for g in self._chains if g not in snapshot.group_by_id}
+                g for g in self._chains if g not in snapshot.group_by_id
+            }
         else:
             dirty = set(refresh.groups)
             for group_id, _family in previous ^ nonempty:

@@ -89,8 +89,9 @@ class GroupChain:
         for lookup in self.lookups:
             digest.update(f"{lookup.kind}|{lookup.family}|{lookup.members}|".encode())
             for e in lookup.elements:
-                digest.update(f"{e.a_lo},{e.a_hi},{e.proto},{e.s_lo},{e.s_hi},{e.rule_id};"
-                              .encode())
+                digest.update(
+                    f"{e.a_lo},{e.a_hi},{e.proto},{e.s_lo},{e.s_hi},{e.rule_id};".encode()
+                )
         return digest.hexdigest()
 
     @cached_property
@@ -222,8 +223,9 @@ class Ruleset:
 
     def port_chain_targets(self, port: PortRules, direction: Direction) -> tuple[str, ...]:
         """The group chains a port's chain jumps to, in order."""
-        return tuple(name for g in port.group_ids
-                     if (name := self.group_chain(g, direction)) is not None)
+        return tuple(
+            name for g in port.group_ids if (name := self.group_chain(g, direction)) is not None
+        )
 
 
 def group_chain_name(group_id: str, direction: Direction) -> str:

@@ -35,8 +35,13 @@ PREFIX = "stkdemo-"
 TIMEOUT = 0.5
 #: The seed checks, and one more: allowed, but nothing listens (the kernel refuses).
 CHECKS = SEED_CHECKS + (
-    SeedCheck(f"{MY_COMPUTER} -> web:8080 (allowed, nothing listening)", MY_COMPUTER, "web",
-              8080, "allowed"),
+    SeedCheck(
+        f"{MY_COMPUTER} -> web:8080 (allowed, nothing listening)",
+        MY_COMPUTER,
+        "web",
+        8080,
+        "allowed",
+    ),
 )
 
 
@@ -46,8 +51,10 @@ def run_live_demo(console: Console) -> bool:
 
     ok, why = nft.usable()
     if not ok:
-        console.print(f"[yellow]The data-plane demo needs root and nftables: {why}.[/] "
-                      "Showing what the analyzer says instead.\n")
+        console.print(
+            f"[yellow]The data-plane demo needs root and nftables: {why}.[/] "
+            "Showing what the analyzer says instead.\n"
+        )
         return False
     from stockade.api.app import create_app, serving
     from stockade.dataplane.agent import Agent
@@ -58,8 +65,10 @@ def run_live_demo(console: Console) -> bool:
     world = World(os.environ.get("STOCKADE_DEMO_PREFIX") or PREFIX)
     running = holder(world)
     if running is not None:  # another demo is using the world: leave it alone
-        console.print(f"[yellow]Another data-plane demo is running ({running.describe(world)})."
-                      "[/] Showing what the analyzer says instead.\n")
+        console.print(
+            f"[yellow]Another data-plane demo is running ({running.describe(world)})."
+            "[/] Showing what the analyzer says instead.\n"
+        )
         return False
     remove_world(world)  # what a previous demo killed half-way left behind
     with tempfile.TemporaryDirectory(prefix="stockade-demo-") as tmp:
@@ -71,13 +80,17 @@ def run_live_demo(console: Console) -> bool:
                 scope = Scope()
                 api = RemoteServices(endpoint, scope.account, scope.region)
                 console.rule("[bold]stockade demo: the seed scenario on real packets")
-                console.print(f"EC2 API on {endpoint} (boto3); the data plane follows the "
-                              f"same store (namespaces {PREFIX}*).")
+                console.print(
+                    f"EC2 API on {endpoint} (boto3); the data plane follows the "
+                    f"same store (namespaces {PREFIX}*)."
+                )
                 started = time.perf_counter()
                 seed = build_seed(api)
                 agent.wait_for(store.revision())
-                console.print(f"Seed built through the API and realised in "
-                              f"{time.perf_counter() - started:.2f} s.")
+                console.print(
+                    f"Seed built through the API and realised in "
+                    f"{time.perf_counter() - started:.2f} s."
+                )
                 from stockade.demo.show import _show
 
                 _show(console, ServiceContext(store, scope, Quotas()), seed, None)
@@ -102,11 +115,14 @@ def _probe_and_compare(console: Console, agent, seed: Seed, api) -> None:
             listeners.tcp(web_ns, port)
         for port in (22, 123):
             listeners.tcp(ntp_ns, port)
-        console.print("\nListening inside the instances: web tcp/22 and tcp/80 (nothing on "
-                      "tcp/8080), ntp tcp/22 and tcp/123.")
+        console.print(
+            "\nListening inside the instances: web tcp/22 and tcp/80 (nothing on "
+            "tcp/8080), ntp tcp/22 and tcp/123."
+        )
         rows = _run_checks(agent, seed, CHECKS, listeners)
-        table = tables.table("The analyzer beside real packets", "Check", "Analyzer",
-                             "Real packets", "Agree")
+        table = tables.table(
+            "The analyzer beside real packets", "Check", "Analyzer", "Real packets", "Agree"
+        )
         for label, decision, outcome in rows:
             table.add_row(label, *_cells(decision, outcome))
         console.print()
@@ -151,11 +167,19 @@ def _cells(decision, outcome: str) -> tuple[str, str, str]:
 def _live_change(console: Console, agent, seed: Seed, api, listeners) -> None:
     """Authorize SSH from the outsider through the API, show it, revoke it, show it."""
     check = (SeedCheck(f"{OUTSIDER} -> web:22", OUTSIDER, "web", 22, "allowed"),)
-    console.print(f"\n[bold]A rule changed live[/]: authorize tcp/22 from {OUTSIDER}/32 on "
-                  "web, through the API ...")
+    console.print(
+        f"\n[bold]A rule changed live[/]: authorize tcp/22 from {OUTSIDER}/32 on "
+        "web, through the API ..."
+    )
     started = time.perf_counter()
-    added = api.rules.authorize(seed.groups["web"], [IpPermission(
-        "tcp", 22, 22, ip_ranges=((f"{OUTSIDER}/32", "demo: the outsider, briefly"),))])
+    added = api.rules.authorize(
+        seed.groups["web"],
+        [
+            IpPermission(
+                "tcp", 22, 22, ip_ranges=((f"{OUTSIDER}/32", "demo: the outsider, briefly"),)
+            )
+        ],
+    )
     returned = time.perf_counter()
     agent.wait_for(agent.store.revision())
     applied = time.perf_counter()
@@ -163,9 +187,11 @@ def _live_change(console: Console, agent, seed: Seed, api, listeners) -> None:
     for label, decision, outcome in _run_checks(agent, seed, check, listeners):
         table.add_row(f"{label} (rule added)", *_cells(decision, outcome))
         console.print(f"  analyzer: {escape(because(decision))}", highlight=False)
-    console.print(f"API call {1000 * (returned - started):.0f} ms; in the kernel "
-                  f"{1000 * (applied - returned):.0f} ms after the call returned "
-                  f"(batch {agent.last.applied.get(seed.vpc_id).mode}).")
+    console.print(
+        f"API call {1000 * (returned - started):.0f} ms; in the kernel "
+        f"{1000 * (applied - returned):.0f} ms after the call returned "
+        f"(batch {agent.last.applied.get(seed.vpc_id).mode})."
+    )
     api.rules.revoke(seed.groups["web"], rule_ids=[added[0].rule_id])
     agent.wait_for(agent.store.revision())
     for label, decision, outcome in _run_checks(agent, seed, check, listeners):
@@ -179,8 +205,10 @@ def _flow_log_excerpt(console: Console, state_dir: Path) -> None:
     records = [r for r in read_records(state_dir) if r[-1] == "OK"]  # not NODATA
     if not records:
         return
-    console.print(f"\n[bold]VPC Flow Logs[/] (v2, written by the data plane; "
-                  f"{len(records)} records, the last 8):")
+    console.print(
+        f"\n[bold]VPC Flow Logs[/] (v2, written by the data plane; "
+        f"{len(records)} records, the last 8):"
+    )
     console.print(HEADER, highlight=False, soft_wrap=True)
     for record in records[-8:]:
         console.print(" ".join(record), highlight=False, soft_wrap=True)

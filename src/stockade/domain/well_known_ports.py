@@ -61,9 +61,17 @@ SERVICES: tuple[Service, ...] = (
 )
 
 #: extra spellings people use
-_ALIASES = {"mysql": "MYSQL/Aurora", "aurora": "MYSQL/Aurora", "postgres": "PostgreSQL",
-            "cassandra": "CQLSH / Cassandra", "oracle": "Oracle-RDS", "winrm": "WinRM-HTTP",
-            "dns": "DNS (UDP)", "all": "All traffic", "icmp": "All ICMP - IPv4"}
+_ALIASES = {
+    "mysql": "MYSQL/Aurora",
+    "aurora": "MYSQL/Aurora",
+    "postgres": "PostgreSQL",
+    "cassandra": "CQLSH / Cassandra",
+    "oracle": "Oracle-RDS",
+    "winrm": "WinRM-HTTP",
+    "dns": "DNS (UDP)",
+    "all": "All traffic",
+    "icmp": "All ICMP - IPv4",
+}
 
 
 def _key(name: str) -> str:
@@ -91,5 +99,9 @@ def name_for(protocol: str, from_port: int, to_port: int) -> str:
             continue
         if (s.protocol, s.from_port, s.to_port) == (protocol, from_port, to_port):
             return s.name
-    return {"tcp": "Custom TCP", "udp": "Custom UDP", "icmp": "Custom ICMP - IPv4",
-            "icmpv6": "Custom ICMP - IPv6"}.get(protocol, "Custom protocol")
+    return {
+        "tcp": "Custom TCP",
+        "udp": "Custom UDP",
+        "icmp": "Custom ICMP - IPv4",
+        "icmpv6": "Custom ICMP - IPv6",
+    }.get(protocol, "Custom protocol")

@@ -23,7 +23,7 @@ from stockade.policy.decision import (
     Verdict,
 )
 from stockade.policy.effective import Direction, policy_of
-from stockade.policy.flow import ICMP, PORTED, Flow
+from stockade.policy.flow import Flow
 from stockade.policy.match import matching_entries
 from stockade.policy.path import route
 from stockade.policy.reasons import CODE, Reason
@@ -41,28 +41,55 @@ def decide(snapshot: Snapshot, flow: Flow) -> Decision:
     egress = ingress = None
     notes = list(path.notes)
     if path.kind is PathKind.HOST_LOCAL:
-        notes.append("both ends are on one instance: the traffic never leaves it, so no "
-                     "security group applies")
+        notes.append(
+            "both ends are on one instance: the traffic never leaves it, so no "
+            "security group applies"
+        )
     else:
         if path.source_eni is not None and path.egress_remote is not None:
-            egress = evaluate(snapshot, path.source_eni, Direction.EGRESS, flow, path.family,
-                              path.egress_remote)
+            egress = evaluate(
+                snapshot, path.source_eni, Direction.EGRESS, flow, path.family, path.egress_remote
+            )
             if not egress.allowed:
-                blockers.append(_mismatch(snapshot, path.source_eni, egress, flow, path.family,
-                                          path.egress_remote))
+                blockers.append(
+                    _mismatch(
+                        snapshot, path.source_eni, egress, flow, path.family, path.egress_remote
+                    )
+                )
         if path.destination_eni is not None and path.ingress_remote is not None:
-            ingress = evaluate(snapshot, path.destination_eni, Direction.INGRESS, flow,
-                               path.family, path.ingress_remote)
+            ingress = evaluate(
+                snapshot,
+                path.destination_eni,
+                Direction.INGRESS,
+                flow,
+                path.family,
+                path.ingress_remote,
+            )
             if not ingress.allowed:
                 blockers.append(
-                    _mismatch(snapshot, path.destination_eni, ingress, flow, path.family,
-                              path.ingress_remote)
+                    _mismatch(
+                        snapshot,
+                        path.destination_eni,
+                        ingress,
+                        flow,
+                        path.family,
+                        path.ingress_remote,
+                    )
                 )
     verdict = Verdict.DENIED if blockers else Verdict.ALLOWED
     if verdict is Verdict.ALLOWED and path.kind is not PathKind.HOST_LOCAL:
         notes.append(STATEFUL_NOTE)
-    return Decision(flow, verdict, path.kind, path.source, path.destination, egress, ingress,
-                    tuple(blockers), tuple(notes))
+    return Decision(
+        flow,
+        verdict,
+        path.kind,
+        path.source,
+        path.destination,
+        egress,
+        ingress,
+        tuple(blockers),
+        tuple(notes),
+    )
 
 
 def evaluate(
@@ -82,25 +109,38 @@ def evaluate(
         entry = entries[i]
         if entry.rule_id not in rules:
             rules[entry.rule_id] = RuleRef.of(entry, _group_name(snapshot, entry.group_id))
-    return SideEvaluation(direction, eni.eni_id, policy.group_ids, address_text(family, remote),
-                          bool(hits), tuple(rules.values()), hits[0] if hits else None)
+    return SideEvaluation(
+        direction,
+        eni.eni_id,
+        policy.group_ids,
+        address_text(family, remote),
+        bool(hits),
+        tuple(rules.values()),
+        hits[0] if hits else None,
+    )
 
 
 def suggest(
-    snapshot: Snapshot, eni: NetworkInterface, direction: Direction, flow: Flow, family: int,
+    snapshot: Snapshot,
+    eni: NetworkInterface,
+    direction: Direction,
+    flow: Flow,
+    family: int,
     remote: int,
 ) -> SuggestedRule:
     """The smallest rule that allows ``flow`` on this side: exactly this service, one host."""
-    if flow.protocol in PORTED:
-        from_port, to_port = flow.port, flow.port
-    elif flow.protocol in ICMP:
-        from_port, to_port = flow.icmp_type, flow.icmp_code
-    else:
-        from_port, to_port = -1, -1
+    from_port, to_port = flow.rule_ports
     group_id = eni.group_ids[0] if eni.group_ids else None
     name = _group_name(snapshot, group_id) if group_id else None
-    return SuggestedRule(direction, group_id, name, flow.protocol, from_port, to_port,  # type: ignore[arg-type]
-                         host_cidr(family, remote))
+    return SuggestedRule(
+        direction,
+        group_id,
+        name,
+        flow.protocol,
+        from_port,
+        to_port,
+        host_cidr(family, remote),
+    )
 
 
 def _mismatch(
@@ -120,8 +160,9 @@ def _mismatch(
         f"{preposition} {side.remote}"
     )
     suggestion = suggest(snapshot, eni, direction, flow, family, remote)
-    return Blocker(CODE[reason], reason, eni.eni_id, "network-interface", message, direction,
-                   suggestion)
+    return Blocker(
+        CODE[reason], reason, eni.eni_id, "network-interface", message, direction, suggestion
+    )
 
 
 def _group_name(snapshot: Snapshot, group_id: str) -> str | None:

@@ -81,6 +81,16 @@ class Flow:
         return self.source_family or self.destination_family or self.address_family or 4
 
     @property
+    def rule_ports(self) -> tuple[int, int]:
+        """``(from, to)`` of a rule for exactly this flow's service: the port twice, the ICMP
+        type and code, or ``-1, -1`` (validation on creation guarantees the values)."""
+        if self.protocol in PORTED and self.port is not None:
+            return self.port, self.port
+        if self.protocol in ICMP and self.icmp_type is not None:
+            return self.icmp_type, self.icmp_code or 0
+        return -1, -1
+
+    @property
     def protocol_number(self) -> int | None:
         """IANA protocol number; ``None`` for ``-1`` (all traffic)."""
         return protocols.protocol_number(self.protocol)

@@ -23,9 +23,7 @@ from stockade.policy.flow import ICMP, PORTED, Flow
 ALL = protocols.ALL
 
 
-def service_matches(
-    rule_protocol: str, from_port: int, to_port: int, flow: Flow
-) -> bool:
+def service_matches(rule_protocol: str, from_port: int, to_port: int, flow: Flow) -> bool:
     """The protocol / port / ICMP part of a rule against a (concrete-protocol) flow."""
     if rule_protocol == ALL:
         return True

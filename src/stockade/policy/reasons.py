@@ -68,8 +68,7 @@ CODE: dict[Reason, str] = {
 #: What each explanation code means (after AWS's Reachability Analyzer documentation).
 MEANING: dict[str, str] = {
     "BAD_STATE": "This component is not in a functional state.",
-    "BAD_STATE_ATTACHMENT": "The attachment between these components is not in a functional "
-    "state.",
+    "BAD_STATE_ATTACHMENT": "The attachment between these components is not in a functional state.",
     "ENI_ADDRESS_RESTRICTION": "The network interface has no address of the flow's family.",
     "UNKNOWN_DESTINATION": "The path can't be extended because nothing is known about the "
     "destination.",

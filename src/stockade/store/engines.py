@@ -86,5 +86,3 @@ def postgres_engine(url: URL) -> Engine:
         raise RuntimeError(
             f"PostgreSQL support needs the {exc.name} driver: pip install 'stockade[postgres]'"
         ) from exc
-
-
