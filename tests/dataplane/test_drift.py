@@ -134,3 +134,20 @@ def test_no_drift_no_repair(seeded):
     checks = agent.checks
     _wait_for(lambda: agent.checks >= checks + 2, REPAIR_WITHIN)
     assert agent.repair_count == 0 and agent.last_check is not None
+
+
+def test_the_drift_probes_read_the_routers_namespace_from_any_thread(seeded):
+    """pyroute2 0.9 binds a socket's netlink connection to the thread using it: a check
+    from a thread other than the one that opened the socket read the *root* namespace's
+    nftables (no tables: every check "repaired" a missing table, ~1 s a time)."""
+    import threading
+
+    agent, seed = seeded
+    nft = agent.routers[seed.vpc_id].applier.nft
+    here = (nft.tables(), nft.generation())
+    there: dict[str, object] = {}
+    thread = threading.Thread(target=lambda: there.update(seen=(nft.tables(), nft.generation())))
+    thread.start()
+    thread.join()
+    assert {TABLE, GUARD_TABLE} <= here[0]
+    assert there["seen"] == here
