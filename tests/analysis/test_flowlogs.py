@@ -20,25 +20,7 @@ from stockade.analysis.flowlogs import analyze, merge_snapshots
 from .conftest import ENI, FIXTURES, MAIN, PEER, rule_id, snapshot_of
 
 LOGS = Path(__file__).parent / "fixtures" / "flowlogs"
-CUSTOM = (
-    "version",
-    "account-id",
-    "interface-id",
-    "srcaddr",
-    "dstaddr",
-    "srcport",
-    "dstport",
-    "protocol",
-    "packets",
-    "bytes",
-    "start",
-    "end",
-    "action",
-    "log-status",
-    "tcp-flags",
-    "flow-direction",
-    "vpc-id",
-)
+CUSTOM = (*DEFAULT_FIELDS, "tcp-flags", "flow-direction", "vpc-id")
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import pytest
 from stockade.dataplane import netns, nft
 from stockade.dataplane.agent import Agent
 from stockade.dataplane.names import World
+from stockade.dataplane.reconcile import Reconciler
 from stockade.domain.quotas import Quotas
 from stockade.domain.scope import Scope
 from stockade.service.context import ServiceContext
@@ -43,6 +44,16 @@ def world(kernel) -> Iterator[World]:
         yield names
     finally:
         netns.remove_all(names.prefix)
+
+
+@pytest.fixture
+def realised(world: World) -> Iterator[Reconciler]:
+    """A reconciler on the test's world, fed snapshots directly (no store, no agent)."""
+    reconciler = Reconciler(world)
+    try:
+        yield reconciler
+    finally:
+        reconciler.close()
 
 
 @pytest.fixture

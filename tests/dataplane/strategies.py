@@ -9,6 +9,7 @@ references and prefix lists are drawn as freely as the policy tests draw them.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
@@ -152,3 +153,22 @@ def probes(draw, snapshot) -> tuple[Target, Target, Flow]:
     else:
         flow = Flow(src.address, dst.address, protocol, port=draw(st.sampled_from(PORTS)))
     return src, dst, flow
+
+
+@st.composite
+def changed_worlds(draw):
+    """A random world's snapshot before and after a change: some rules dropped, up to four
+    added, and maybe an interface moved to another group."""
+    w = draw(worlds())
+    before = w.snapshot()
+    groups = [g.group_id for g in before.groups]
+    keep = draw(st.lists(st.booleans(), min_size=len(w.rules), max_size=len(w.rules)))
+    w.rules = [r for r, k in zip(w.rules, keep, strict=True) if k]
+    for _ in range(draw(st.integers(0, 4))):
+        w.rule(draw(st.sampled_from(groups)), *draw(rule_args(groups, [])))
+    after = w.snapshot()
+    if draw(st.booleans()):  # and move an interface to other groups
+        eni = after.interfaces[0]
+        moved = dataclasses.replace(eni, group_ids=(draw(st.sampled_from(groups)),))
+        after = dataclasses.replace(after, interfaces=(moved, *after.interfaces[1:]))
+    return before, after

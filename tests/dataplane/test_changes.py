@@ -14,7 +14,6 @@ from policy.conftest import World as Builder
 
 from stockade.dataplane.counters import rejected_packets
 from stockade.dataplane.probe import Listeners, NewFlowFlood, Probe, run
-from stockade.dataplane.reconcile import Reconciler
 from stockade.demo.seed import OUTSIDER, build_seed
 from stockade.domain.permissions import IpPermission
 from stockade.service.rules import RuleService
@@ -27,15 +26,6 @@ FLOOD_SECONDS = 4.0
 #: Long enough for a loaded machine: these probes check that no allowed connection fails and
 #: no blocked one opens; a single dropped packet is what the reject counters catch.
 PROBE_TIMEOUT = 2.0
-
-
-@pytest.fixture
-def realised(world):
-    reconciler = Reconciler(world)
-    try:
-        yield reconciler
-    finally:
-        reconciler.close()
 
 
 def _world() -> tuple[Builder, str, str, dict[str, str]]:

@@ -19,13 +19,12 @@ from stockade.dataplane.delta import render_delta
 from stockade.dataplane.nft import Nft, NftError
 from stockade.dataplane.plan import plan_world
 from stockade.dataplane.probe import Listeners, Probe, run
-from stockade.dataplane.reconcile import Reconciler
 from stockade.dataplane.render import render_full
 from stockade.dataplane.ruleset import MemberSet
 from stockade.domain.interface import ConnectionTracking
 
 from .echo import EchoServer, connect, conntrack
-from .strategies import rule_args, worlds
+from .strategies import changed_worlds
 
 pytestmark = pytest.mark.root
 TIMEOUT = 0.4
@@ -46,15 +45,6 @@ def _open_world() -> tuple[Builder, str, dict[str, str]]:
         "c": w.instance(vpc, [group], "10.0.0.7", ipv6=["2001:db8:0:1::7"]),
     }
     return w, vpc, ids
-
-
-@pytest.fixture
-def realised(world):
-    reconciler = Reconciler(world)
-    try:
-        yield reconciler
-    finally:
-        reconciler.close()
 
 
 def _table(namespace: str) -> dict:
@@ -243,18 +233,7 @@ def test_idle_timeouts_follow_the_interface_settings(world, realised):
 )
 @given(st.data())
 def test_incremental_commands_reach_the_state_a_full_rewrite_would(kernel, world, data):
-    w = data.draw(worlds())
-    before = w.snapshot()
-    groups = [g.group_id for g in before.groups]
-    keep = data.draw(st.lists(st.booleans(), min_size=len(w.rules), max_size=len(w.rules)))
-    w.rules = [r for r, k in zip(w.rules, keep, strict=True) if k]
-    for _ in range(data.draw(st.integers(0, 4))):
-        w.rule(data.draw(st.sampled_from(groups)), *data.draw(rule_args(groups, [])))
-    after = w.snapshot()
-    if data.draw(st.booleans()):  # and move an interface to other groups
-        eni = after.interfaces[0]
-        moved = dataclasses.replace(eni, group_ids=(data.draw(st.sampled_from(groups)),))
-        after = dataclasses.replace(after, interfaces=(moved, *after.interfaces[1:]))
+    before, after = data.draw(changed_worlds())
     old_plans, new_plans = plan_world(before), plan_world(after)
     for vpc, plan in new_plans.items():
         if vpc not in old_plans:

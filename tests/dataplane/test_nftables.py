@@ -35,7 +35,7 @@ from stockade.policy import decide
 from stockade.policy.explain import explain
 
 from .packets import only_security_groups_decide, passes
-from .strategies import probes, rule_args, worlds
+from .strategies import changed_worlds, probes
 
 T = Table("inet", "stkt")
 
@@ -161,18 +161,7 @@ def test_the_evaluator_reads_the_emitted_rules_not_the_ruleset():
 )
 @given(st.data())
 def test_the_delta_turns_the_old_table_into_the_new_one_dropping_nothing_both_allow(data):
-    w = data.draw(worlds())
-    before = w.snapshot()
-    groups = [g.group_id for g in before.groups]
-    keep = data.draw(st.lists(st.booleans(), min_size=len(w.rules), max_size=len(w.rules)))
-    w.rules = [r for r, k in zip(w.rules, keep, strict=True) if k]
-    for _ in range(data.draw(st.integers(0, 4))):
-        w.rule(data.draw(st.sampled_from(groups)), *data.draw(rule_args(groups, [])))
-    after = w.snapshot()
-    if data.draw(st.booleans()):  # and move an interface to other groups
-        eni = after.interfaces[0]
-        moved = dataclasses.replace(eni, group_ids=(data.draw(st.sampled_from(groups)),))
-        after = dataclasses.replace(after, interfaces=(moved, *after.interfaces[1:]))
+    before, after = data.draw(changed_worlds())
     old_plans, new_plans = plan_world(before), plan_world(after)
     flows = [data.draw(probes(after)) for _ in range(6)]
     for vpc, plan in new_plans.items():

@@ -12,7 +12,6 @@ from policy.conftest import World as Builder
 
 from stockade.dataplane.counters import kernel_counters
 from stockade.dataplane.probe import Listeners, Probe, run
-from stockade.dataplane.reconcile import Reconciler
 
 from .echo import EchoServer, connect, conntrack
 
@@ -21,15 +20,6 @@ HOST = "203.0.113.10"
 HOST_V6 = "2001:db8:ff00::10"
 PUBLIC = "192.0.2.10"
 CUT = 1.0  # seconds of silence that prove a connection is cut (TCP retransmits in 0.2 s)
-
-
-@pytest.fixture
-def realised(world):
-    reconciler = Reconciler(world)
-    try:
-        yield reconciler
-    finally:
-        reconciler.close()
 
 
 def _echoes(client: socket.socket, data: bytes) -> bool:
