@@ -399,3 +399,32 @@ def test_a_terminated_agent_writes_its_pending_records(world, store, ctx, tmp_pa
     records = [r for r in _records(state) if r["interface-id"] in enis]
     assert {r["interface-id"] for r in records} == enis
     assert {r["log-status"] for r in records} == {"NODATA"}
+
+
+def test_a_burst_of_sigterms_stops_the_agent(world, store, ctx, tmp_path):
+    """Seen once under load: an agent whose server was SIGKILLed got SIGTERM (its parent-death
+    signal) and never stopped — the handler called ``Event.set()`` while the main thread
+    was inside that Event's ``wait()``, holding its lock. Signals landing anywhere in the
+    wait loop must stop it."""
+    build_seed(ctx)
+    log = tmp_path / "agent.log"
+    command = [sys.executable, "-m", "stockade.cli.main", "dataplane", "run"]
+    options = ["--db", str(store.url.database), "--dir", str(tmp_path / "dp")]
+    env = {**os.environ, "STOCKADE_DATAPLANE_PREFIX": world.prefix}
+    with log.open("w") as err:
+        agent = subprocess.Popen([*command, *options], env=env, stderr=err)
+    try:
+        deadline = time.monotonic() + 30
+        while "data plane: on" not in log.read_text():
+            assert agent.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        for _ in range(200):  # land in every part of the loop, many times
+            if agent.poll() is not None:
+                break
+            agent.send_signal(signal.SIGTERM)
+            time.sleep(0.0005)
+        assert agent.wait(timeout=30) == 0, log.read_text()
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+            agent.wait()

@@ -125,15 +125,17 @@ def run_command(
     SIGTERM (either writes the flow logs' current interval). Exits 3 when another agent
     holds the world."""
     import signal
-    import threading
 
     from stockade.dataplane.agent import Agent, WorldHeld
     from stockade.dataplane.supervisor import EXIT_WORLD_HELD, follow_parent
     from stockade.store.sql import SqlStore
 
     check_interval(interval)
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    # A plain list, not a threading.Event: a handler that calls Event.set() can interrupt
+    # the main thread inside that very Event's wait(), holding its lock, and deadlock (seen:
+    # an agent whose server was SIGKILLed never stopped). Appending takes no lock.
+    stopping: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, _frame: stopping.append(signum))
     if parent_pid is not None and not follow_parent(parent_pid):
         return  # the server that started us is already gone
     logging.basicConfig(
@@ -166,8 +168,8 @@ def run_command(
             interval,
         )
         try:
-            while not stopping.wait(1.0):
-                pass
+            while not stopping:
+                time.sleep(0.2)
         except KeyboardInterrupt:
             pass
         finally:
