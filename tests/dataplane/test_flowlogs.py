@@ -9,6 +9,7 @@ FIN and ACKs), and their IP lengths are what AWS's ``bytes`` counts.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import signal
@@ -371,14 +372,10 @@ def test_hit_counters_survive_a_full_rewrite(world, tmp_path):
         assert connections() == 3
 
 
-def test_a_terminated_agent_writes_its_pending_records(world, store, ctx, tmp_path):
-    """``stockade dataplane run`` stopped by SIGTERM closes the interval: every interface
-    of the realised VPC has its record (NODATA here: nothing was sent)."""
-    seed = build_seed(ctx)
-    with store.read(Scope()) as tx:
-        snapshot = tx.snapshot()
-    enis = {i.eni_id for i in snapshot.interfaces if i.vpc_id == seed.vpc_id and i.instance_id}
-    state, log = tmp_path / "dp", tmp_path / "agent.log"
+@contextlib.contextmanager
+def _agent_process(world, store, state: Path, log: Path) -> Iterator[subprocess.Popen]:
+    """``stockade dataplane run`` on the test's world and store, once it says it is on;
+    killed at the end if the test did not stop it."""
     command = [sys.executable, "-m", "stockade.cli.main", "dataplane", "run"]
     options = ["--db", str(store.url.database), "--dir", str(state)]
     env = {**os.environ, "STOCKADE_DATAPLANE_PREFIX": world.prefix}
@@ -389,13 +386,25 @@ def test_a_terminated_agent_writes_its_pending_records(world, store, ctx, tmp_pa
         while "data plane: on" not in log.read_text():
             assert agent.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)
-        assert not _records(state)  # a 600 s interval: nothing written yet
-        agent.send_signal(signal.SIGTERM)
-        assert agent.wait(timeout=30) == 0, log.read_text()
+        yield agent
     finally:
         if agent.poll() is None:
             agent.kill()
             agent.wait()
+
+
+def test_a_terminated_agent_writes_its_pending_records(world, store, ctx, tmp_path):
+    """``stockade dataplane run`` stopped by SIGTERM closes the interval: every interface
+    of the realised VPC has its record (NODATA here: nothing was sent)."""
+    seed = build_seed(ctx)
+    with store.read(Scope()) as tx:
+        snapshot = tx.snapshot()
+    enis = {i.eni_id for i in snapshot.interfaces if i.vpc_id == seed.vpc_id and i.instance_id}
+    state, log = tmp_path / "dp", tmp_path / "agent.log"
+    with _agent_process(world, store, state, log) as agent:
+        assert not _records(state)  # a 600 s interval: nothing written yet
+        agent.send_signal(signal.SIGTERM)
+        assert agent.wait(timeout=30) == 0, log.read_text()
     records = [r for r in _records(state) if r["interface-id"] in enis]
     assert {r["interface-id"] for r in records} == enis
     assert {r["log-status"] for r in records} == {"NODATA"}
@@ -408,23 +417,10 @@ def test_a_burst_of_sigterms_stops_the_agent(world, store, ctx, tmp_path):
     wait loop must stop it."""
     build_seed(ctx)
     log = tmp_path / "agent.log"
-    command = [sys.executable, "-m", "stockade.cli.main", "dataplane", "run"]
-    options = ["--db", str(store.url.database), "--dir", str(tmp_path / "dp")]
-    env = {**os.environ, "STOCKADE_DATAPLANE_PREFIX": world.prefix}
-    with log.open("w") as err:
-        agent = subprocess.Popen([*command, *options], env=env, stderr=err)
-    try:
-        deadline = time.monotonic() + 30
-        while "data plane: on" not in log.read_text():
-            assert agent.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
+    with _agent_process(world, store, tmp_path / "dp", log) as agent:
         for _ in range(200):  # land in every part of the loop, many times
             if agent.poll() is not None:
                 break
             agent.send_signal(signal.SIGTERM)
             time.sleep(0.0005)
         assert agent.wait(timeout=30) == 0, log.read_text()
-    finally:
-        if agent.poll() is None:
-            agent.kill()
-            agent.wait()
