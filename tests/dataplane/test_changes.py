@@ -178,3 +178,15 @@ def test_rule_changes_through_the_agent_never_reject_an_allowed_new_flow(ctx, ag
     assert changes >= 100 and flood.sent >= 10_000, (changes, flood.sent)
     assert agent.batches > 10  # the changes reached the kernel in many batches
     assert rejected_packets(router) - rejected_before == 0
+
+
+def test_the_per_interface_caches_forget_interfaces_that_are_gone(world, realised):
+    w, vpc, _web, ids = _world()
+    realised.apply_snapshot(w.snapshot())
+    assert len(realised._port_rules) == len(realised._untracked) == 3
+    w.instances = [i for i in w.instances if i.instance_id != ids["other"]]
+    w.interfaces = [e for e in w.interfaces if e.instance_id != ids["other"]]
+    realised.apply_snapshot(dataclasses.replace(w.snapshot(), revision=2))
+    kept = {p.eni_id for p in realised.routers[vpc].plan.ports}
+    assert set(realised._port_rules) == kept and len(kept) == 2
+    assert len(realised._untracked) == 2

@@ -192,6 +192,17 @@ class Reconciler:
                 rules,
             )
             self.routers[vpc_id].plan = plan  # only now: a failed sync is retried from `old`
+        self._forget_gone_ports()
+
+    def _forget_gone_ports(self) -> None:
+        """Drop the per-interface caches' entries of interfaces no router has any more: a
+        long-running agent would otherwise keep every interface it ever saw."""
+        ports = [p for r in self.routers.values() for p in r.plan.ports]
+        enis, ifnames = {p.eni_id for p in ports}, {p.ifname for p in ports}
+        for eni_id in self._port_rules.keys() - enis:
+            del self._port_rules[eni_id]
+        for ifname in self._untracked.keys() - ifnames:
+            del self._untracked[ifname]
 
     def _router(self, scope: Scope, plan: VpcPlan) -> Router:
         namespace = self.world.router(plan.vpc_id)
