@@ -101,6 +101,21 @@ CODES: frozenset[str] = frozenset(
         "SignatureDoesNotMatch",
         "RequestEntityTooLarge",
         "RequestTimeout",
+        # route tables, gateways, Elastic IPs, peering, network ACLs
+        "InvalidRouteTableId.Malformed",
+        "InvalidRouteTableID.NotFound",
+        "InvalidAssociationID.Malformed",
+        "InvalidAssociationID.NotFound",
+        "InvalidNatGatewayID.Malformed",
+        "NatGatewayNotFound",
+        "InvalidEgressOnlyInternetGatewayId.Malformed",
+        "InvalidEgressOnlyInternetGatewayId.NotFound",
+        "InvalidAllocationID.Malformed",
+        "InvalidAllocationID.NotFound",
+        "InvalidVpcPeeringConnectionId.Malformed",
+        "InvalidVpcPeeringConnectionID.NotFound",
+        "InvalidNetworkAclId.Malformed",
+        "InvalidNetworkAclID.NotFound",
     }
 )
 
@@ -182,6 +197,35 @@ _ID_ERRORS: dict[str, tuple[str, str, str]] = {
         "InvalidInternetGatewayId.Malformed",
         "InvalidInternetGatewayID.NotFound",
         "internetGateway",
+    ),
+    "rtb": ("InvalidRouteTableId.Malformed", "InvalidRouteTableID.NotFound", "routeTable"),
+    "rtbassoc": (
+        "InvalidAssociationID.Malformed",
+        "InvalidAssociationID.NotFound",
+        "association",
+    ),
+    "nat": ("InvalidNatGatewayID.Malformed", "NatGatewayNotFound", "natGateway"),
+    "eigw": (
+        "InvalidEgressOnlyInternetGatewayId.Malformed",
+        "InvalidEgressOnlyInternetGatewayId.NotFound",
+        "egressOnlyInternetGateway",
+    ),
+    "eipalloc": ("InvalidAllocationID.Malformed", "InvalidAllocationID.NotFound", "allocation"),
+    "eipassoc": (
+        "InvalidAssociationID.Malformed",
+        "InvalidAssociationID.NotFound",
+        "association",
+    ),
+    "pcx": (
+        "InvalidVpcPeeringConnectionId.Malformed",
+        "InvalidVpcPeeringConnectionID.NotFound",
+        "vpcPeeringConnection",
+    ),
+    "acl": ("InvalidNetworkAclId.Malformed", "InvalidNetworkAclID.NotFound", "networkAcl"),
+    "aclassoc": (
+        "InvalidAssociationID.Malformed",
+        "InvalidAssociationID.NotFound",
+        "association",
     ),
 }
 

@@ -12,7 +12,31 @@ import secrets
 
 from stockade.domain import errors
 
-PREFIXES = ("sg", "sgr", "vpc", "subnet", "eni", "i", "pl", "igw", "r")
+PREFIXES = (
+    "sg",
+    "sgr",
+    "vpc",
+    "subnet",
+    "eni",
+    "i",
+    "pl",
+    "igw",
+    "r",
+    "rtb",
+    "rtbassoc",
+    "nat",
+    "eigw",
+    "eipalloc",
+    "eipassoc",
+    "pcx",
+    "acl",
+    "aclassoc",
+    "nip",
+    "nia",
+    "vgw",
+    "tgw",
+    "vpce",
+)
 
 _ID_RE = {p: re.compile(rf"^{p}-(?:[0-9a-f]{{8}}|[0-9a-f]{{17}})\Z") for p in PREFIXES}
 
@@ -26,6 +50,14 @@ _ARN_TYPE = {
     "i": "instance",
     "pl": "prefix-list",
     "igw": "internet-gateway",
+    "rtb": "route-table",
+    "nat": "natgateway",
+    "eigw": "egress-only-internet-gateway",
+    "eipalloc": "elastic-ip",
+    "pcx": "vpc-peering-connection",
+    "acl": "network-acl",
+    "nip": "network-insights-path",
+    "nia": "network-insights-analysis",
 }
 
 

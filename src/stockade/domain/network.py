@@ -23,6 +23,11 @@ class Vpc:
     state: str = "available"
     instance_tenancy: str = "default"
     dhcp_options_id: str = "default"
+    #: VPC attributes (DescribeVpcAttribute/ModifyVpcAttribute); hostnames default to true
+    #: only in a default VPC, which the service sets when it makes one
+    enable_dns_support: bool = True
+    enable_dns_hostnames: bool = False
+    enable_network_address_usage_metrics: bool = False
     tags: Tags = ()
 
     @property

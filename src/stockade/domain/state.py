@@ -10,10 +10,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from stockade.domain.elastic_ip import ElasticIp
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
+from stockade.domain.peering import VpcPeeringConnection
 from stockade.domain.prefix_list import PrefixList
+from stockade.domain.routing import EgressOnlyInternetGateway, NatGateway, RouteTable
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
 
 
@@ -28,6 +31,13 @@ class Snapshot:
     prefix_lists: tuple[PrefixList, ...] = ()
     interfaces: tuple[NetworkInterface, ...] = ()
     instances: tuple[Instance, ...] = ()
+    route_tables: tuple[RouteTable, ...] = ()
+    nat_gateways: tuple[NatGateway, ...] = ()
+    egress_only_internet_gateways: tuple[EgressOnlyInternetGateway, ...] = ()
+    elastic_ips: tuple[ElasticIp, ...] = ()
+    #: peerings with a side in this scope; a merged snapshot (:meth:`merged`) also holds
+    #: the other side's resources, which is what a flow across a peering needs
+    peerings: tuple[VpcPeeringConnection, ...] = ()
     #: derived values memoised by :mod:`stockade.policy.cache`, keyed by name
     _cache: dict[str, object] = field(default_factory=dict, init=False, compare=False, repr=False)
 
@@ -66,6 +76,74 @@ class Snapshot:
             for gid in eni.group_ids:
                 out.setdefault(gid, []).append(eni)
         return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def subnet_by_id(self) -> Mapping[str, Subnet]:
+        return {s.subnet_id: s for s in self.subnets}
+
+    @cached_property
+    def route_table_by_id(self) -> Mapping[str, RouteTable]:
+        return {t.route_table_id: t for t in self.route_tables}
+
+    @cached_property
+    def main_route_table_by_vpc(self) -> Mapping[str, RouteTable]:
+        return {t.vpc_id: t for t in self.route_tables if t.is_main}
+
+    @cached_property
+    def route_table_by_subnet(self) -> Mapping[str, RouteTable]:
+        """Each subnet's table: its explicit association, else its VPC's main table."""
+        explicit = {s: t for t in self.route_tables for s in t.subnet_ids}
+        out: dict[str, RouteTable] = {}
+        for subnet in self.subnets:
+            table = explicit.get(subnet.subnet_id) or self.main_route_table_by_vpc.get(
+                subnet.vpc_id
+            )
+            if table is not None:
+                out[subnet.subnet_id] = table
+        return out
+
+    @cached_property
+    def nat_gateway_by_id(self) -> Mapping[str, NatGateway]:
+        return {n.nat_gateway_id: n for n in self.nat_gateways}
+
+    @cached_property
+    def peering_by_id(self) -> Mapping[str, VpcPeeringConnection]:
+        return {p.vpc_peering_connection_id: p for p in self.peerings}
+
+    def merged(self, *others: Snapshot) -> Snapshot:
+        """This snapshot with other scopes' resources added (ids are unique across scopes).
+
+        A flow over a peering between two accounts crosses two scopes; the policy engine
+        and the data plane evaluate it over the merge. Resources seen from both scopes (a
+        peering) appear once.
+        """
+        parts = (self, *others)
+
+        def union(name: str, key: str) -> tuple:  # type: ignore[type-arg]
+            seen: dict[str, object] = {}
+            for part in parts:
+                for item in getattr(part, name):
+                    seen.setdefault(getattr(item, key), item)
+            return tuple(seen.values())
+
+        return Snapshot(
+            revision=max(p.revision for p in parts),
+            vpcs=union("vpcs", "vpc_id"),
+            subnets=union("subnets", "subnet_id"),
+            internet_gateways=union("internet_gateways", "igw_id"),
+            groups=union("groups", "group_id"),
+            rules=union("rules", "rule_id"),
+            prefix_lists=union("prefix_lists", "prefix_list_id"),
+            interfaces=union("interfaces", "eni_id"),
+            instances=union("instances", "instance_id"),
+            route_tables=union("route_tables", "route_table_id"),
+            nat_gateways=union("nat_gateways", "nat_gateway_id"),
+            egress_only_internet_gateways=union(
+                "egress_only_internet_gateways", "egress_only_internet_gateway_id"
+            ),
+            elastic_ips=union("elastic_ips", "allocation_id"),
+            peerings=union("peerings", "vpc_peering_connection_id"),
+        )
 
     def internet_gateway_for(self, vpc_id: str) -> InternetGateway | None:
         return next((g for g in self.internet_gateways if g.vpc_id == vpc_id), None)
