@@ -16,7 +16,15 @@ from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.peering import VpcPeeringConnection
 from stockade.domain.prefix_list import PrefixList
-from stockade.domain.routing import EgressOnlyInternetGateway, NatGateway, RouteTable
+from stockade.domain.routing import (
+    LOCAL,
+    EgressOnlyInternetGateway,
+    NatGateway,
+    Route,
+    RouteOrigin,
+    RouteTable,
+    RouteTableAssociation,
+)
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
 
 
@@ -91,16 +99,51 @@ class Snapshot:
 
     @cached_property
     def route_table_by_subnet(self) -> Mapping[str, RouteTable]:
-        """Each subnet's table: its explicit association, else its VPC's main table."""
+        """Each subnet's table: its explicit association, else its VPC's main table.
+
+        A VPC without a main table in the snapshot (state built by hand, or imported from a
+        document without route tables) gets :meth:`implied_main_table`, so every subnet has
+        exactly one table — as in AWS.
+        """
         explicit = {s: t for t in self.route_tables for s in t.subnet_ids}
         out: dict[str, RouteTable] = {}
         for subnet in self.subnets:
-            table = explicit.get(subnet.subnet_id) or self.main_route_table_by_vpc.get(
-                subnet.vpc_id
-            )
+            table = explicit.get(subnet.subnet_id) or self.main_route_table_for(subnet.vpc_id)
             if table is not None:
                 out[subnet.subnet_id] = table
         return out
+
+    def main_route_table_for(self, vpc_id: str) -> RouteTable | None:
+        """The VPC's main table: the real one, else the one implied (``None``: no such VPC)."""
+        table = self.main_route_table_by_vpc.get(vpc_id)
+        if table is not None:
+            return table
+        vpc = self.vpc_by_id.get(vpc_id)
+        return None if vpc is None else self.implied_main_table(vpc)
+
+    def implied_main_table(self, vpc: Vpc) -> RouteTable:
+        """The main table of a VPC whose snapshot holds none (id ``""``: no table exists).
+
+        Local routes for its blocks and, when an internet gateway is attached, ``0.0.0.0/0``
+        and ``::/0`` to it — what state made before route tables existed meant ("a gateway
+        attached is routed"). Real stores and AWS imports always carry real tables.
+        """
+        routes = [Route(vpc.cidr_block, LOCAL, RouteOrigin.CREATE_ROUTE_TABLE)]
+        if vpc.ipv6_cidr_block:
+            routes.append(Route(vpc.ipv6_cidr_block, LOCAL, RouteOrigin.CREATE_ROUTE_TABLE))
+        gateway = self.internet_gateway_for(vpc.vpc_id)
+        if gateway is not None:
+            routes.append(Route("0.0.0.0/0", gateway.igw_id))
+            if vpc.ipv6_cidr_block:
+                routes.append(Route("::/0", gateway.igw_id))
+        return RouteTable(
+            route_table_id="",
+            vpc_id=vpc.vpc_id,
+            owner_id=vpc.owner_id,
+            region=vpc.region,
+            routes=tuple(routes),
+            associations=(RouteTableAssociation("", main=True),),
+        )
 
     @cached_property
     def nat_gateway_by_id(self) -> Mapping[str, NatGateway]:
