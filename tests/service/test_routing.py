@@ -109,9 +109,9 @@ def test_route_errors(svc, vpc, rejected):
     other = svc.network.create_vpc("10.9.0.0/16")
     igw = svc.network.create_internet_gateway()
     svc.network.attach_internet_gateway(igw.igw_id, other.vpc_id)
-    svc.route_tables.create_route(
-        rtb, RouteRequest("203.0.113.0/24", nat_gateway_id="nat-" + "0" * 17)
-    )
+    subnet = svc.network.create_subnet(vpc.vpc_id, "10.0.1.0/24")
+    eni = svc.interfaces.create(subnet.subnet_id).eni_id
+    svc.route_tables.create_route(rtb, RouteRequest("203.0.113.0/24", network_interface_id=eni))
     create, replace_, delete = (
         svc.route_tables.create_route,
         svc.route_tables.replace_route,
@@ -121,12 +121,12 @@ def test_route_errors(svc, vpc, rejected):
         (
             "RouteAlreadyExists",
             create,
-            RouteRequest("203.0.113.0/24", nat_gateway_id="nat-" + "1" * 17),
+            RouteRequest("203.0.113.0/24", network_interface_id=eni),
         ),
         (
             "RouteAlreadyExists",
             create,
-            RouteRequest("10.0.0.0/16", nat_gateway_id="nat-" + "1" * 17),
+            RouteRequest("10.0.0.0/16", network_interface_id=eni),
         ),
         ("InvalidParameterValue", create, RouteRequest("10.0.0.0/33", gateway_id=igw.igw_id)),
         ("InvalidParameterValue", create, RouteRequest("::/0", gateway_id=igw.igw_id)),
@@ -135,7 +135,7 @@ def test_route_errors(svc, vpc, rejected):
         (
             "InvalidParameterValue",
             create,
-            RouteRequest("10.0.4.0/24", nat_gateway_id="nat-" + "1" * 17),
+            RouteRequest("10.0.4.0/24", network_interface_id=eni),  # not a whole subnet
         ),
         (
             "InvalidParameterValue",
@@ -249,22 +249,17 @@ def test_prefix_list_destinations(svc, vpc, rejected):
 def test_route_quota_counts_each_family(store, svc, vpc, rejected):
     small = Services(ServiceContext(store, svc.ctx.scope, Quotas(routes_per_table=2)))
     rtb = small.route_tables.create(vpc.vpc_id).table.route_table_id
-    nat = "nat-" + "1" * 17
-    small.route_tables.create_route(rtb, RouteRequest("192.0.2.0/24", nat_gateway_id=nat))
-    small.route_tables.create_route(rtb, RouteRequest("198.51.100.0/24", nat_gateway_id=nat))
+    eni = svc.interfaces.create(svc.network.create_subnet(vpc.vpc_id, "10.0.1.0/24").subnet_id)
+    via = {"network_interface_id": eni.eni_id}
+    small.route_tables.create_route(rtb, RouteRequest("192.0.2.0/24", **via))
+    small.route_tables.create_route(rtb, RouteRequest("198.51.100.0/24", **via))
     rejected(
         "RouteLimitExceeded",
         small.route_tables.create_route,
         rtb,
-        RouteRequest("203.0.113.0/24", nat_gateway_id=nat),
+        RouteRequest("203.0.113.0/24", **via),
     )
-    small.route_tables.create_route(
-        rtb,
-        RouteRequest(
-            destination_ipv6_cidr_block="2001:db8::/32",
-            egress_only_internet_gateway_id="eigw-" + "1" * 17,
-        ),
-    )
+    small.route_tables.create_route(rtb, RouteRequest.of("2001:db8::/32", eni.eni_id))
 
 
 def test_route_table_quota_counts_the_main_table(store, svc, vpc, rejected):

@@ -401,6 +401,38 @@ class RouteRequest:
     vpc_endpoint_id: str | None = None
     local_target: bool = False
 
+    @classmethod
+    def of(cls, destination: str, target: str | None = None) -> RouteRequest:
+        """A request from a destination (CIDR of either family, or ``pl-…``) and a target
+        named by its id alone (``igw-…``, ``nat-…``, ``i-…``, ``local``…), as the CLI
+        takes them; a target of no known kind goes to ``GatewayId`` (AWS then says why)."""
+        if destination.startswith("pl-"):
+            where: dict[str, str] = {"destination_prefix_list_id": destination}
+        elif ":" in destination:
+            where = {"destination_ipv6_cidr_block": destination}
+        else:
+            where = {"destination_cidr_block": destination}
+        if target is None:
+            return cls(**where)
+        if target == "local":
+            return cls(**where, local_target=True)
+        field_name = _TARGET_FIELDS.get(target.split("-", 1)[0], "gateway_id")
+        return cls(**where, **{field_name: target})
+
+
+#: target id prefix -> the RouteRequest field that carries it
+_TARGET_FIELDS = {
+    "igw": "gateway_id",
+    "vgw": "gateway_id",
+    "nat": "nat_gateway_id",
+    "eni": "network_interface_id",
+    "i": "instance_id",
+    "pcx": "vpc_peering_connection_id",
+    "eigw": "egress_only_internet_gateway_id",
+    "tgw": "transit_gateway_id",
+    "vpce": "vpc_endpoint_id",
+}
+
 
 @dataclass(frozen=True)
 class RouteTableDetail:
