@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from stockade.domain import errors
 from stockade.domain.instance import Instance, InstanceState
@@ -407,7 +407,7 @@ class RouteRequest:
         named by its id alone (``igw-…``, ``nat-…``, ``i-…``, ``local``…), as the CLI
         takes them; a target of no known kind goes to ``GatewayId`` (AWS then says why)."""
         if destination.startswith("pl-"):
-            where: dict[str, str] = {"destination_prefix_list_id": destination}
+            where: dict[str, Any] = {"destination_prefix_list_id": destination}
         elif ":" in destination:
             where = {"destination_ipv6_cidr_block": destination}
         else:
@@ -416,8 +416,8 @@ class RouteRequest:
             return cls(**where)
         if target == "local":
             return cls(**where, local_target=True)
-        field_name = _TARGET_FIELDS.get(target.split("-", 1)[0], "gateway_id")
-        return cls(**where, **{field_name: target})
+        where[_TARGET_FIELDS.get(target.split("-", 1)[0], "gateway_id")] = target
+        return cls(**where)
 
 
 #: target id prefix -> the RouteRequest field that carries it

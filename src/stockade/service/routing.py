@@ -9,6 +9,7 @@ before the one ``put_route_table``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from ipaddress import ip_network
 
@@ -89,7 +90,7 @@ class RouteTableService:
                 )
             tx.delete_route_table(table.route_table_id)
 
-    def describe(self, route_table_ids: list[str] | tuple[str, ...] = ()) -> list[RouteTableDetail]:
+    def describe(self, route_table_ids: Sequence[str] = ()) -> list[RouteTableDetail]:
         with self.ctx.read() as tx:
             if route_table_ids:
                 tables = [lookups.route_table(tx, t) for t in route_table_ids]

@@ -98,12 +98,14 @@ def _main_tables_for_existing_vpcs(conn: sa.Connection) -> None:
     ).all()
     if not vpcs:
         return
-    gateways = dict(
+    gateways: dict[str, str] = dict(
         conn.execute(
             sa.text("SELECT vpc_id, igw_id FROM internet_gateways WHERE vpc_id IS NOT NULL")
         ).all()
     )
-    next_seq = conn.execute(sa.text("SELECT next_seq FROM store_revision WHERE id = 1")).scalar()
+    next_seq = int(
+        conn.execute(sa.text("SELECT next_seq FROM store_revision WHERE id = 1")).scalar_one()
+    )
     tables, routes, associations = [], [], []
     for offset, (vpc_id, account, region, cidr, ipv6) in enumerate(vpcs):
         rtb = _new_id("rtb")
