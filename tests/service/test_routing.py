@@ -346,3 +346,32 @@ def test_snapshot_carries_route_tables(svc, vpc, store):
         snapshot = tx.snapshot()
     assert snapshot.route_table_by_subnet[subnet.subnet_id].route_table_id == rtb
     assert snapshot.main_route_table_by_vpc[vpc.vpc_id].route_table_id != rtb
+
+
+def test_the_data_plane_follower_sees_every_route_change(svc, vpc, store):
+    """Each route-table write names the table in the change log, so a follower (which
+    re-reads the snapshot for ids it cannot patch) holds the tables a full read holds."""
+    from stockade.dataplane.follow import Follower
+
+    follower = Follower(store)
+    follower.full(svc.ctx.scope)
+    subnet = svc.network.create_subnet(vpc.vpc_id, "10.0.1.0/24")
+    eni = svc.interfaces.create(subnet.subnet_id).eni_id
+    rtb = svc.route_tables.create(vpc.vpc_id).table.route_table_id
+    main_assoc = _main(svc, vpc.vpc_id).table.associations[0].association_id
+    steps = [
+        lambda: svc.route_tables.create_route(rtb, RouteRequest.of("192.0.2.0/24", eni)),
+        lambda: svc.route_tables.associate(rtb, subnet.subnet_id),
+        lambda: svc.route_tables.replace_route(rtb, RouteRequest.of("192.0.2.0/24", eni)),
+        lambda: svc.route_tables.replace_association(main_assoc, rtb),
+        lambda: (svc.interfaces.delete(eni), svc.network.delete_subnet(subnet.subnet_id)),
+        lambda: svc.route_tables.delete_route(rtb, RouteRequest.of("192.0.2.0/24")),
+    ]
+    for step in steps:
+        revision = store.revision()
+        step()
+        ids = [i for change in store.changes_since(revision) for i in change.resource_ids]
+        assert any(i.startswith("rtb-") for i in ids)
+        refreshed = follower.refresh(svc.ctx.scope, ids, store.revision()).snapshot
+        with store.read(svc.ctx.scope) as tx:
+            assert refreshed.route_tables == tx.snapshot().route_tables
