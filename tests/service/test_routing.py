@@ -202,6 +202,12 @@ def test_route_errors(svc, vpc, rejected):
         rejected(code, fn, rtb, request)
     rejected("InvalidRouteTableID.NotFound", create, "rtb-" + "1" * 17, cases[-1][2])
     rejected("InvalidRouteTableId.Malformed", create, "rtb-nope", cases[-1][2])
+    foreign_subnet = svc.network.create_subnet(other.vpc_id, "10.9.1.0/24")
+    foreign_eni = svc.interfaces.create(foreign_subnet.subnet_id).eni_id
+    error = rejected(
+        "InvalidParameterValue", create, rtb, RouteRequest.of("192.0.2.0/24", foreign_eni)
+    )
+    assert error.message.endswith(f"interface {foreign_eni} belong to different networks")
     # the gateway of another VPC: AWS's message
     error = rejected(
         "InvalidParameterValue", create, rtb, RouteRequest("0.0.0.0/0", gateway_id=igw.igw_id)

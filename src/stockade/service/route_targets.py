@@ -126,13 +126,17 @@ def resolve(
             raise errors.multiple_interfaces(target_id)
         _same_network(enis[0].vpc_id, vpc_id, route_table_id, "instance", target_id)
         return enis[0].eni_id, instance.instance_id
-    lookup = TARGETS[kind][0]
-    found = lookup(tx, target_id)
-    if isinstance(found, InternetGateway):
-        _same_network(found.vpc_id, vpc_id, route_table_id, "network gateway", target_id)
-    if isinstance(found, NetworkInterface):
-        _same_network(found.vpc_id, vpc_id, route_table_id, "interface", target_id)
+    found = TARGETS[kind][0](tx, target_id)
+    # A target that belongs to a VPC (a gateway attached to one, an interface, a NAT
+    # gateway) must belong to this one; a detached internet gateway belongs to none.
+    if hasattr(found, "vpc_id"):
+        noun = _NOUNS.get(kind, "target")
+        _same_network(found.vpc_id, vpc_id, route_table_id, noun, target_id)
     return target_id, None
+
+
+#: How AWS's "belong to different networks" message names each kind of target.
+_NOUNS = {"igw": "network gateway", "eni": "interface", "nat": "NAT gateway"}
 
 
 def _same_network(
