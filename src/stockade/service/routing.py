@@ -329,8 +329,9 @@ def _route(
         target, instance_id = _target(tx, table, field, value, destination)
     vpc = lookups.vpc(tx, table.vpc_id)
     if not destination.startswith("pl-"):
-        subnets = [s.cidr_block for s in tx.list_subnets(table.vpc_id)]
-        subnets += [s.ipv6_cidr_block for s in tx.list_subnets(table.vpc_id) if s.ipv6_cidr_block]
+        subnets = [
+            b for s in tx.list_subnets(table.vpc_id) for b in (s.cidr_block, s.ipv6_cidr_block) if b
+        ]
         blocks = [b for b in (vpc.cidr_block, vpc.ipv6_cidr_block) if b]
         check_inside_vpc(destination, target, blocks, subnets)
     elif target == LOCAL:
