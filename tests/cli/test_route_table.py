@@ -91,3 +91,20 @@ def test_errors_are_one_line_with_the_aws_code(run, vpc):  # noqa: F811
         assert result.exit_code == 1
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and code in lines[0], result.output
+
+
+def test_vpc_create_with_internet_gateway_routes_the_main_table_to_it(run, vpc):  # noqa: F811
+    [main] = [
+        t
+        for t in js(run("route-table", "list", "--json"))
+        if t["VpcId"] == vpc and any(a["Main"] for a in t["Associations"])
+    ]
+    defaults = [r for r in main["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
+    assert defaults == [
+        {
+            "DestinationCidrBlock": "0.0.0.0/0",
+            "GatewayId": _igw(run, vpc),
+            "Origin": "CreateRoute",
+            "State": "active",
+        }
+    ]
