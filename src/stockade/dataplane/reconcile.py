@@ -108,6 +108,7 @@ class Reconciler:
         """Assume nothing about the kernel: the next apply of each VPC is a full rewrite."""
         for router in self.routers.values():
             router.applier.current = None
+        self.topology.forget_routing()
 
     def verify(self, topology: bool = True) -> list[str]:
         """Compare the kernel with what was applied and repair what drifted.
@@ -141,6 +142,8 @@ class Reconciler:
         plan = self._topology_plan(router.plan)
         if netns.exists(namespace):
             self.topology.sync(None, plan, (), router.applier.repair)
+            self.topology.forget_routing()
+            self._route({vpc_id: router.plan})
             return
         # The namespace went, and with it the links; our sockets still hold the old one.
         self._remove(vpc_id)
@@ -152,6 +155,8 @@ class Reconciler:
                 fresh.applier.apply(desired)
 
         self.topology.sync(None, plan, (), rules)
+        self.topology.forget_routing()
+        self._route({vpc_id: router.plan})
 
     def prune(self) -> None:
         self.topology.prune(self._topology_plan(r.plan) for r in self.routers.values())
@@ -193,6 +198,17 @@ class Reconciler:
             )
             self.routers[vpc_id].plan = plan  # only now: a failed sync is retried from `old`
         self._forget_gone_ports()
+        self._route(plans)
+
+    def _route(self, plans: dict[str, VpcPlan]) -> None:
+        """Peering links, then the policy routing of the VPCs just planned — of every VPC
+        when a peering link came or went (a route over it is a blackhole until it exists)."""
+        if self.topology.sync_peerings(r.plan for r in self.routers.values()):
+            plans = {v: r.plan for v, r in self.routers.items()}
+        for vpc_id in plans:
+            router = self.routers.get(vpc_id)
+            if router is not None:
+                self.topology.sync_routes(router.plan)
 
     def _forget_gone_ports(self) -> None:
         """Drop the per-interface caches' entries of interfaces no router has any more: a
