@@ -15,9 +15,10 @@ which only knows the VPC's own interfaces: nothing transits the VPC.
 
 - ``local`` → :attr:`Hop.LOCAL` (a *throw*: on to the main table's host routes);
 - an attached internet gateway → :attr:`Hop.INTERNET` (the gateway link; IPv4 1:1 NAT);
-- an available NAT gateway whose own subnet routes the destination to an attached
-  internet gateway → :attr:`Hop.NAT` (the gateway link, with the NAT gateway's *realm*:
-  nftables source-NATs what a realm's route carries to that gateway's public IP);
+- an available NAT gateway with a public IP → :attr:`Hop.NAT` for the parts of the
+  destination its own subnet routes to the attached internet gateway (the gateway link,
+  with the NAT gateway's *realm*: nftables source-NATs what a realm's route carries to that
+  gateway's public IP), :attr:`Hop.DROP` for the rest;
 - an egress-only gateway of this VPC (IPv6) → :attr:`Hop.EGRESS_ONLY` (the gateway link;
   nftables admits from it only replies);
 - an active peering → :attr:`Hop.PEERING` over the peering link, and only for the part of
@@ -42,7 +43,6 @@ from stockade.domain.routing import (
     RouteTable,
     TargetKind,
     route_state,
-    select_route,
 )
 from stockade.domain.state import Snapshot
 
@@ -225,7 +225,7 @@ class _Resolver:
         if kind is TargetKind.EGRESS_ONLY_INTERNET_GATEWAY:
             return [KernelRoute(destination, Hop.EGRESS_ONLY)] if family == 6 else drop
         if kind is TargetKind.NAT_GATEWAY:
-            return self._nat(route.target, destination) if family == 4 else drop
+            return self._nat(route.target, destination, routes) if family == 4 else drop
         if kind is TargetKind.PEERING:
             return self._peering(route, destination, routes)
         if kind in (TargetKind.NETWORK_INTERFACE, TargetKind.INSTANCE):
@@ -255,29 +255,35 @@ class _Resolver:
             return route.target in self.ports
         return False
 
-    def _nat(self, nat_id: str, destination: str) -> list[KernelRoute]:
-        """Through the NAT gateway: only when it has a public IP and its own subnet routes
-        the destination (as a whole) to the attached internet gateway — otherwise AWS's NAT
-        path fails, and so does ours."""
+    def _nat(self, nat_id: str, destination: str, routes: list[Route]) -> list[KernelRoute]:
+        """Through the NAT gateway — for the parts of ``destination`` its own subnet routes
+        to the attached internet gateway; the other parts are dropped (AWS's NAT path fails
+        there too), and so is everything when the gateway has no public IP."""
         nat = self.snapshot.nat_gateway_by_id[nat_id]
         table = self.snapshot.route_table_by_subnet.get(nat.subnet_id)
-        network = ipaddress.ip_network(destination)
-        onward = select_route(
-            table.routes if table else (),
-            str(network.network_address),
-            {p.prefix_list_id: [e.cidr for e in p.entries] for p in self.snapshot.prefix_lists},
-        )
-        if (
-            not nat.public_ip
-            or onward is None
-            or onward.kind is not TargetKind.INTERNET_GATEWAY
-            or onward.target != self.igw
-            or onward.is_prefix_list
-            or ipaddress.ip_network(onward.destination).prefixlen > network.prefixlen
-        ):
+        net = ipaddress.ip_network(destination)
+        if not nat.public_ip or table is None:
             return [KernelRoute(destination, Hop.DROP)]
         realm = self.realms.setdefault(nat.public_ip, self._realm_of[nat_id])
-        return [KernelRoute(destination, Hop.NAT, realm=realm)]
+        onward = [r for r in table.routes if not r.is_prefix_list]
+
+        def through(piece, covering: Route | None) -> KernelRoute:
+            out = covering is not None and covering.target == self.igw
+            hop = Hop.NAT if out else Hop.DROP
+            return KernelRoute(str(piece), hop, realm=realm if out else 0)
+
+        covering = [r for r in onward if _contains(ipaddress.ip_network(r.destination), net)]
+        best = max(
+            covering, key=lambda r: ipaddress.ip_network(r.destination).prefixlen, default=None
+        )
+        out = [through(net, best)]
+        for route in onward:  # the NAT subnet's routes inside the destination: their own say
+            piece = ipaddress.ip_network(route.destination)
+            if piece.version != net.version or piece.prefixlen <= net.prefixlen:
+                continue
+            if piece.subnet_of(net) and not _claimed_between(routes, net, piece):
+                out.append(through(piece, route))
+        return out
 
     def _peering(self, route: Route, destination: str, routes: list[Route]) -> list[KernelRoute]:
         """Over the peering link, the part of ``destination`` inside the peer's blocks; the
@@ -309,6 +315,10 @@ class _Resolver:
         if not any(r.destination == destination for r in out):
             out.append(KernelRoute(destination, Hop.DROP))
         return out
+
+
+def _contains(outer, inner) -> bool:
+    return outer.version == inner.version and inner.subnet_of(outer)
 
 
 def _claimed_between(routes: list[Route], outer, piece) -> bool:
