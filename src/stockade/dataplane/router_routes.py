@@ -85,11 +85,12 @@ class RouterRoutes:
         """What of the router's routing differs from ``plan`` in the kernel (one line each);
         a finding makes the next sync read the kernel back."""
         routes, rules = read(ipr)
+        wanted = desired(ipr, plan)
         found = []
-        for (table, dst), spec in sorted(desired(ipr, plan).items()):
+        for (table, dst), spec in sorted(wanted.items()):
             if routes.get((table, dst)) != spec:
                 found.append(f"route {dst} of routing table {table} is missing or changed")
-        for table, dst in sorted(routes.keys() - desired(ipr, plan).keys()):
+        for table, dst in sorted(routes.keys() - wanted.keys()):
             found.append(f"route {dst} in routing table {table} is not planned")
         for source, table in sorted(set(plan.sources) ^ rules):
             what = "missing" if (source, table) in plan.sources else "not planned"
