@@ -19,6 +19,7 @@ from stockade.dataplane.reconcile import Reconciler
 from stockade.dataplane.routing import Hop
 from stockade.domain.peering import PeeringStatus
 from stockade.domain.scope import Scope
+from stockade.policy import Flow, decide
 
 from .echo import EchoServer, connect
 from .routed import Routed
@@ -67,7 +68,15 @@ def _both_ways(realised: Reconciler, w: Routed, instance: str, public_ip: str, h
 
 def test_a_public_subnet_reaches_the_internet_and_a_private_one_does_not(realised):
     w, ids = _public_private()
-    realised.apply_snapshot(w.snapshot())
+    snapshot = w.snapshot()
+    realised.apply_snapshot(snapshot)
+    # The policy engine's verdict for the public instance (its verdicts on routes are being
+    # extended separately; the private instance's belongs here once they are).
+    for flow in (
+        Flow("10.0.1.10", HOST, "tcp", port=80),
+        Flow(HOST, "198.51.100.20", "tcp", port=80),
+    ):
+        assert decide(snapshot, flow).allowed, flow
     with realised.topology.internet.host(HOST) as host:
         assert _both_ways(realised, w, ids["web"], "198.51.100.20", host) == ["connected"] * 2
         # A public IP in a private subnet: neither direction (the reply has no route out).
@@ -322,3 +331,36 @@ def test_routes_rules_and_peering_links_removed_behind_our_back_are_repaired(rea
     assert any("peering link" in line for line in found), found
     assert realised.verify() == []
     assert _peer_probe(realised, ids) == ["connected", "connected"]
+
+
+def test_after_a_restart_the_routing_is_read_back_and_what_went_meanwhile_is_removed(world):
+    w, ids = _peered()
+    first = Reconciler(world)
+    try:
+        _apply_scopes(first, w, ids)
+    finally:
+        first.close()
+    # While no agent ran: B got its own table for its subnet, and the peering went.
+    w.peerings.clear()
+    w.table(ids["b_vpc"], {"0.0.0.0/0": w.igw(ids["b_vpc"])}, [ids["b_subnet"]])
+    second = Reconciler(world)
+    try:
+        _apply_scopes(second, w, ids)
+        assert second.verify() == []
+        router_b = world.router(ids["b_vpc"])
+        with netns.iproute(router_b) as ipr:
+            assert links.index(ipr, World.peering(ids["pcx"])) is None
+            tables = {r.get("FRA_TABLE") for r in ipr.get_rules(family=socket.AF_INET)} - {
+                253,
+                254,
+                255,
+            }
+        (table,) = second.routers[ids["b_vpc"]].plan.routing.tables
+        assert tables == {table.number}  # the old main table's rule went
+        assert _peer_probe(second, ids) == ["timeout", "timeout"]
+        with second.topology.internet.host(HOST) as host, Listeners() as listeners:
+            listeners.tcp(host, 80)
+            b = world.instance(ids["b"])
+            assert run([Probe(b, HOST, "tcp", 80)], TIMEOUT, listeners) == ["connected"]
+    finally:
+        second.close()
