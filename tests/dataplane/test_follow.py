@@ -82,3 +82,18 @@ def test_patched_snapshots_equal_full_reads(store, ctx):
             full = tx.snapshot()
         assert _canonical(refresh.snapshot) == _canonical(full)
     assert patched > 20  # most changes were patched in, not re-read
+
+
+def test_a_routing_only_change_is_read_in_full_but_changes_no_group(store):
+    """Route tables, NAT and egress-only gateways are the routers' business: the snapshot is
+    read again, and the refresh names no group, interface or instance (nothing to
+    recompile); anything else with them, or a peering, is a full refresh as before."""
+    follower = Follower(store)
+    scope = Scope()
+    first = follower.full(scope).snapshot
+    routing = follower.refresh(scope, ["rtb-0123456789abcdef0", "nat-0123456789abcdef0"], 2)
+    assert not routing.full
+    assert (routing.groups, routing.interfaces, routing.instances) == (frozenset(),) * 3
+    assert routing.snapshot is not first and routing.snapshot == first
+    assert follower.refresh(scope, ["rtb-0123456789abcdef0", "vpc-0123456789abcdef0"], 3).full
+    assert follower.refresh(scope, ["pcx-0123456789abcdef0"], 4).full

@@ -7,6 +7,12 @@ groups (with their rules), interfaces, instances — and patches the previous sn
 Unchanged resources keep their *objects*, which lets the agent recognise them by identity.
 Anything else (VPCs, subnets, gateways, prefix lists, large batches) triggers a full read,
 and so does a periodic resync, so a patching mistake could never persist.
+
+A change touching only routing (route tables, their associations, NAT and egress-only
+gateways) is also read in full, but reported as changing no group, interface or instance:
+routes are the routers' business, so the reconciler recompiles nothing and sends no nft
+transaction — only the routes (a route change converges in milliseconds). A peering is
+not among them: it changes what group references across it mean.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from stockade.store.repository import Store
 
 #: Resource kinds a change can be patched in for (others force a full read).
 _PATCHABLE = ("sg-", "sgr-", "eni-", "i-")
+#: Resource kinds that change routing only (read in full, but no security group changed).
+_ROUTING = ("rtb-", "rtbassoc-", "nat-", "eigw-")
 #: Above this many touched resources one full read is cheaper than many small ones.
 MAX_PATCH = 64
 #: A full read at least this often, whatever happens.
@@ -60,6 +68,11 @@ class Follower:
         ids = set(resource_ids)
         old = self.snapshots.get(scope)
         stale = time.monotonic() - self._read_at.get(scope, 0.0) > RESYNC_SECONDS
+        if old is not None and not stale and ids and all(i.startswith(_ROUTING) for i in ids):
+            with self.store.read(scope) as tx:
+                snapshot = tx.snapshot()
+            self.snapshots[scope] = snapshot  # (not a resync: the read time stays)
+            return Refresh(snapshot, False, frozenset(), frozenset(), frozenset())
         if (
             old is None
             or stale
