@@ -17,7 +17,7 @@ from pathlib import Path
 
 from stockade.dataplane import netns
 from stockade.dataplane.applier import Applied, Applier
-from stockade.dataplane.compile import MemberIndex, assemble, compile_group
+from stockade.dataplane.compile import MemberIndex, assemble, compile_group, edges_of
 from stockade.dataplane.counters import carry_over
 from stockade.dataplane.flowlog import FlowLogReader
 from stockade.dataplane.flowlog_window import DEFAULT_INTERVAL
@@ -173,18 +173,25 @@ class Reconciler:
         """Apply one scope's refreshed snapshot; record what each VPC's apply did."""
         snapshot = refresh.snapshot
         plans = plan_world(snapshot, self._plan_cache)
-        self._recompile(scope, snapshot, refresh, plans)
+        same_rules = self._same_rules(refresh, plans)
+        if same_rules != plans.keys():
+            self._recompile(scope, snapshot, refresh, plans)
         for vpc_id in [v for v, r in self.routers.items() if r.scope == scope]:
             if vpc_id not in plans:
                 self._remove(vpc_id)
         for vpc_id, plan in plans.items():
             router = self.routers.get(vpc_id)
             old = router.plan if router else None
-            ruleset = assemble(
-                snapshot, plan, self._chains, self._members, self._port_rules, self._untracked
-            )
+
+            ruleset = None  # a routing change: the table as it is stays right
+            if vpc_id not in same_rules:
+                ruleset = assemble(
+                    snapshot, plan, self._chains, self._members, self._port_rules, self._untracked
+                )
 
             def rules(vpc_id=vpc_id, plan=plan, ruleset=ruleset) -> None:
+                if ruleset is None:
+                    return
                 # A new router holds no port yet, should the links fail to come (a retry).
                 router = self.routers.get(vpc_id) or self._router(scope, replace(plan, ports=()))
                 batch.applied[vpc_id] = router.applier.apply(ruleset)
@@ -199,6 +206,23 @@ class Reconciler:
             self.routers[vpc_id].plan = plan  # only now: a failed sync is retried from `old`
         self._forget_gone_ports()
         self._route(plans)
+
+    def _same_rules(self, refresh: Refresh, plans: dict[str, VpcPlan]) -> set[str]:
+        """The VPCs whose ruleset cannot have changed: no group, interface or instance was
+        re-read (a routing-only change, :mod:`stockade.dataplane.follow`) and what the
+        table holds beyond the groups — ports, 1:1 NAT, edges — is the same, on a table in
+        a known state. Their apply skips compiling and nftables altogether."""
+        if refresh.full or refresh.groups or refresh.interfaces or refresh.instances:
+            return set()
+        out = set()
+        for vpc_id, plan in plans.items():
+            router = self.routers.get(vpc_id)
+            if router is None or router.applier.current is None:
+                continue
+            old = router.plan
+            if old.ports == plan.ports and old.nat == plan.nat and edges_of(old) == edges_of(plan):
+                out.add(vpc_id)
+        return out
 
     def _route(self, plans: dict[str, VpcPlan]) -> None:
         """Peering links, then the policy routing of the VPCs just planned — of every VPC
