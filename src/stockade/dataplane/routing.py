@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from stockade.dataplane.names import World
+from stockade.domain.peering import VpcPeeringConnection
 from stockade.domain.routing import (
     Route,
     RouteState,
@@ -202,7 +203,24 @@ class _Resolver:
         return tuple(sorted(out.values()))
 
     def peer_links(self) -> tuple[PeerLink, ...]:
+        """Every active peering of the VPC, routed to or not: the link is there, as AWS's
+        peering is (a side without a route back still receives what the other sends)."""
+        for peering in self.snapshot.peerings:
+            peer = peering.peer_of(self.vpc_id)
+            if peering.is_active and peer is not None:
+                self._link(peering)
         return tuple(sorted(self._peerings.values()))
+
+    def _link(self, peering: VpcPeeringConnection) -> str:
+        pcx = peering.vpc_peering_connection_id
+        link = self._peerings.get(pcx)
+        if link is None:
+            peer = peering.peer_of(self.vpc_id)
+            assert peer is not None
+            link = self._peerings[pcx] = PeerLink(
+                pcx, peer.vpc_id, World.peering(pcx), peering.requester.vpc_id == self.vpc_id
+            )
+        return link.ifname
 
     # -- one route -------------------------------------------------------------------------
 
@@ -295,13 +313,7 @@ class _Resolver:
         blocks = list(peer.cidr_blocks) + list(peer.ipv6_cidr_blocks)
         if peer_vpc is not None:  # the peer's current blocks, when this snapshot holds them
             blocks = [peer_vpc.cidr_block, peer_vpc.ipv6_cidr_block or ""]
-        link = World.peering(peering.vpc_peering_connection_id)
-        self._peerings[peering.vpc_peering_connection_id] = PeerLink(
-            peering.vpc_peering_connection_id,
-            peer.vpc_id,
-            link,
-            peering.requester.vpc_id == self.vpc_id,
-        )
+        link = self._link(peering)
         net = ipaddress.ip_network(destination)
         out: list[KernelRoute] = []
         for block in filter(None, blocks):
