@@ -15,7 +15,7 @@ import pytest
 from stockade.dataplane import links, netns
 from stockade.dataplane.follow import Refresh
 from stockade.dataplane.names import World
-from stockade.dataplane.probe import Listeners, Probe, run
+from stockade.dataplane.probe import Listeners, Probe, open_socket, run
 from stockade.dataplane.reconcile import Batch, Reconciler
 from stockade.dataplane.routing import Hop
 from stockade.domain.peering import PeeringStatus
@@ -195,6 +195,29 @@ def test_a_nat_gateway_carries_a_private_subnet_out_under_its_own_address(realis
             assert run([Probe(host, "198.51.100.50", "tcp", 8080)], TIMEOUT, listeners) == [
                 "timeout"
             ]
+
+
+def test_a_nat_gateway_translates_source_ports_into_1024_to_65535(realised):
+    w, ids = _nat_world()
+    realised.apply_snapshot(w.snapshot())
+    app = realised.world.instance(ids["app"])
+    with realised.topology.internet.host(HOST) as host:
+        server = open_socket(host, socket.AF_INET, socket.SOCK_STREAM)
+        client = open_socket(app, socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            server.bind((HOST, 8080))
+            server.listen(1)
+            server.settimeout(TIMEOUT)
+            client.settimeout(TIMEOUT)
+            client.bind(("10.0.2.20", 999))  # a privileged source port
+            client.connect((HOST, 8080))
+            conn, (address, port) = server.accept()
+            conn.close()
+        finally:
+            client.close()
+            server.close()
+    assert address == "198.51.100.50"
+    assert 1024 <= port <= 65535
 
 
 def test_the_nat_path_fails_when_the_nat_gateways_subnet_has_no_internet_route(realised):

@@ -26,7 +26,8 @@ The fixed part of the table (base chains) is the same for every VPC:
   packets (the kernel fixes the TCP/UDP checksum, which does);
 - the NAT gateways (``nat_out``): what a route to a NAT gateway carries (its kernel route
   has the gateway's *realm*, :mod:`stockade.dataplane.routing`) leaves the gateway link
-  with that gateway's public IPv4 as source (``natgw``: realm → address). A route change
+  with that gateway's public IPv4 as source (``natgw``: realm → address; TCP and UDP
+  source ports 1024–65535, as AWS's NAT gateway). A route change
   does not touch the table; only NAT gateways coming or going do;
 - peering links (``peer_links``) are crossed like the gateway link: the sending side's
   egress rules and the receiving side's ingress rules decide; a VPC with an egress-only
@@ -83,6 +84,8 @@ from stockade.policy import Direction
 VPC_TABLE = Table("inet", TABLE)
 #: Set by every accept of the last filter chain; the guard table forwards nothing else.
 MARK = f"meta mark set {ACCEPT_MARK:#x}"
+#: The source ports a NAT gateway translates TCP and UDP to (AWS's).
+NAT_GATEWAY_PORTS = "1024-65535"
 #: Bytes of each logged packet copied to the flow-log reader (IPv6 + TCP headers fit).
 SNAPLEN = 128
 
@@ -129,6 +132,8 @@ BASE_CHAINS: tuple[tuple[Chain, tuple[str, ...]], ...] = (
     (
         Chain("nat_out", Hook("nat", "postrouting", 100)),
         (
+            f"oifname {_IGW} meta nfproto ipv4 meta rtclassid != 0 meta l4proto {{ 6, 17 }} "
+            f"snat ip to meta rtclassid map @natgw:{NAT_GATEWAY_PORTS}",
             f"oifname {_IGW} meta nfproto ipv4 meta rtclassid != 0 "
             "snat ip to meta rtclassid map @natgw",
             f"oifname {_IGW} snat ip to ip saddr map @nat_src",
