@@ -411,3 +411,37 @@ def test_after_a_restart_the_routing_is_read_back_and_what_went_meanwhile_is_rem
             assert run([Probe(b, HOST, "tcp", 80)], TIMEOUT, listeners) == ["connected"]
     finally:
         second.close()
+
+
+def test_ipv6_crosses_an_active_peering_where_both_sides_route_it(realised):
+    w = Routed()
+    a = w.vpc("10.0.0.0/16", "2001:db8:a::/56", igw=False)
+    b = w.vpc("10.1.0.0/16", "2001:db8:b::/56", igw=False)
+    pcx = w.peering(a, b)
+    w.subnet(a, "10.0.1.0/24", "2001:db8:a::/64")
+    x = w.instance(a, [_open(w, a)], "10.0.1.10", ipv6=["2001:db8:a::10"])
+    w.subnet(b, "10.1.1.0/24", "2001:db8:b::/64")
+    y = w.instance(b, [_open(w, b)], "10.1.1.10", ipv6=["2001:db8:b::10"])
+    w.table(a, {"2001:db8:b::/56": pcx}, main=True)
+    rtb_b = w.table(b, {"2001:db8:a::/56": pcx}, main=True)
+    realised.apply_snapshot(w.snapshot())
+    ns_x, ns_y = realised.world.instance(x), realised.world.instance(y)
+
+    def probes() -> list[str]:
+        with Listeners() as listeners:
+            listeners.tcp(ns_x, 443)
+            listeners.tcp(ns_y, 443)
+            return run(
+                [
+                    Probe(ns_x, "2001:db8:b::10", "tcp", 443),
+                    Probe(ns_y, "2001:db8:a::10", "tcp", 443),
+                    Probe(ns_x, "10.1.1.10", "tcp", 443),  # IPv4 is not routed to the peer
+                ],
+                TIMEOUT,
+                listeners,
+            )
+
+    assert probes() == ["connected", "connected", "timeout"]
+    w.routes(rtb_b, {})  # B no longer routes A's block back
+    realised.apply_snapshot(w.snapshot())
+    assert probes() == ["timeout", "timeout", "timeout"]
