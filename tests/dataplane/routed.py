@@ -164,4 +164,5 @@ class Routed(Builder):
             instances=tuple(i for i in snap.instances if i.vpc_id == vpc_id),
             route_tables=tuple(t for t in snap.route_tables if t.vpc_id == vpc_id),
             nat_gateways=tuple(n for n in snap.nat_gateways if n.vpc_id == vpc_id),
+            peerings=tuple(p for p in snap.peerings if p.side_of(vpc_id) is not None),
         )

@@ -445,3 +445,21 @@ def test_ipv6_crosses_an_active_peering_where_both_sides_route_it(realised):
     w.routes(rtb_b, {})  # B no longer routes A's block back
     realised.apply_snapshot(w.snapshot())
     assert probes() == ["timeout", "timeout", "timeout"]
+
+
+def test_a_group_reference_across_a_peering_between_accounts_resolves_over_the_merge(realised):
+    """A's database admits B's application group by reference; A and B are two accounts'
+    scopes. Compiled over A's snapshot alone the reference matches nothing; over A merged
+    with B (``Follower.context``) it matches B's instance."""
+    w, ids = _peered()
+    (a_group,) = [g.group_id for g in w.groups if g.vpc_id == ids["a_vpc"]]
+    (b_group,) = [g.group_id for g in w.groups if g.vpc_id == ids["b_vpc"]]
+    w.rules = [r for r in w.rules if r.group_id != a_group or r.spec.is_egress]
+    w.rule(a_group, "in", "tcp", 5432, 5432, b_group)
+    a_scope, b_scope = Scope("111111111111"), Scope("222222222222")
+    a_snap, b_snap = w.scope_of(ids["a_vpc"]), w.scope_of(ids["b_vpc"])
+    realised.apply_snapshot(a_snap, a_scope)
+    realised.apply_snapshot(b_snap, b_scope)
+    assert _peer_probe(realised, ids) == ["connected", "timeout"]
+    realised.apply_snapshot(a_snap, a_scope, a_snap.merged(b_snap))
+    assert _peer_probe(realised, ids) == ["connected", "connected"]

@@ -80,12 +80,17 @@ class Reconciler:
         self._port_rules: dict[str, tuple[PortPlan, PortRules]] = {}
         self._untracked: dict[str, tuple] = {}
 
-    def apply_snapshot(self, snapshot: Snapshot, scope: Scope | None = None) -> Batch:
+    def apply_snapshot(
+        self, snapshot: Snapshot, scope: Scope | None = None, context: Snapshot | None = None
+    ) -> Batch:
         """Make the kernel match ``snapshot`` (everything may have changed), retirements
-        included."""
+        included; ``context`` as for :meth:`apply`."""
         batch = Batch(snapshot.revision, 0.0)
         self.apply(
-            scope or Scope(), Refresh(snapshot, True, frozenset(), frozenset(), frozenset()), batch
+            scope or Scope(),
+            Refresh(snapshot, True, frozenset(), frozenset(), frozenset()),
+            batch,
+            context,
         )
         self.settle()
         return batch
@@ -169,10 +174,17 @@ class Reconciler:
             router.applier.close()
         self.topology.close()
 
-    def apply(self, scope: Scope, refresh: Refresh, batch: Batch) -> None:
-        """Apply one scope's refreshed snapshot; record what each VPC's apply did."""
-        snapshot = refresh.snapshot
-        plans = plan_world(snapshot, self._plan_cache)
+    def apply(
+        self, scope: Scope, refresh: Refresh, batch: Batch, context: Snapshot | None = None
+    ) -> None:
+        """Apply one scope's refreshed snapshot; record what each VPC's apply did.
+
+        The scope's VPCs are planned from its own snapshot; their rules are compiled over
+        ``context`` when given — the snapshot merged with the scopes it is peered with
+        (``Follower.context``), so a group reference across a peering resolves to the
+        peer's members."""
+        plans = plan_world(refresh.snapshot, self._plan_cache)
+        snapshot = context or refresh.snapshot
         same_rules = self._same_rules(refresh, plans)
         if same_rules != plans.keys():
             self._recompile(scope, snapshot, refresh, plans)
