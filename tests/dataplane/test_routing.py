@@ -463,3 +463,36 @@ def test_a_group_reference_across_a_peering_between_accounts_resolves_over_the_m
     assert _peer_probe(realised, ids) == ["connected", "timeout"]
     realised.apply_snapshot(a_snap, a_scope, a_snap.merged(b_snap))
     assert _peer_probe(realised, ids) == ["connected", "connected"]
+
+
+def test_a_route_to_a_middlebox_takes_other_subnets_traffic_but_never_a_subnets_own(realised):
+    """A subnet's table sends its own block and another subnet's to an appliance's interface
+    (AWS's more specific routing): between two instances of the subnet nothing changes
+    (layer 2, no route table); towards the other subnet the packets go to the appliance,
+    which here forwards nothing — so they are lost."""
+    w = Routed()
+    vpc = w.vpc("10.0.0.0/16")
+    group = _open(w, vpc)
+    inside = w.subnet(vpc, "10.0.1.0/24")
+    x = w.instance(vpc, [group], "10.0.1.10")
+    y = w.instance(vpc, [group], "10.0.1.11")
+    w.subnet(vpc, "10.0.2.0/24")
+    z = w.instance(vpc, [group], "10.0.2.10")
+    w.subnet(vpc, "10.0.3.0/24")
+    appliance = w.eni_of(w.instance(vpc, [group], "10.0.3.10"))
+    w.table(vpc, {}, main=True)
+    w.table(vpc, {"10.0.1.0/24": appliance, "10.0.2.0/24": appliance}, [inside])
+    realised.apply_snapshot(w.snapshot())
+    ns = {k: realised.world.instance(v) for k, v in {"x": x, "y": y, "z": z}.items()}
+    with Listeners() as listeners:
+        for name in ns.values():
+            listeners.tcp(name, 22)
+        assert run(
+            [
+                Probe(ns["x"], "10.0.1.11", "tcp", 22),  # same subnet: layer 2
+                Probe(ns["x"], "10.0.2.10", "tcp", 22),  # to the appliance, lost there
+                Probe(ns["z"], "10.0.1.10", "tcp", 22),  # arrives; x's reply is lost
+            ],
+            TIMEOUT,
+            listeners,
+        ) == ["connected", "timeout", "timeout"]

@@ -1,9 +1,12 @@
 """A VPC router's policy routing, kept equal to its plan (:mod:`~stockade.dataplane.routing`).
 
 Each route table is one kernel routing table, and each subnet block one rule ``from
-<block> lookup <table>`` (priority :data:`~stockade.dataplane.routing.RULE_PRIORITY`). A
-packet from no subnet (the internet, a peer VPC) finds no rule and so only the main table,
-which knows the VPC's own interfaces and drops the rest (``Topology.ensure_router``).
+<block> lookup <table>`` (priority :data:`~stockade.dataplane.routing.RULE_PRIORITY`), after
+one ``from <block> to <block> lookup main``: traffic between two interfaces of one subnet
+never consults a route table (AWS: it is layer 2), even one routing the subnet's own block
+to a middlebox. A packet from no subnet (the internet, a peer VPC) finds no rule and so
+only the main table, which knows the VPC's own interfaces and drops the rest
+(``Topology.ensure_router``).
 
 What was installed is remembered per router, so a change sends only the routes and rules
 that differ — a route change is one rtnetlink message, no nftables run. After a restart, a
@@ -32,12 +35,20 @@ RTNH_F_ONLINK = 4
 #: (table, destination) → (type, output link index, gateway, realm)
 Key = tuple[int, str]
 Spec = tuple[int, int, str, int]
+#: (source block, destination block or "", table)
+RuleKey = tuple[str, str, int]
+MAIN_TABLE = 254
 
 
 @dataclass
 class _Installed:
     routes: dict[Key, Spec]
-    rules: set[tuple[str, int]]
+    rules: set[RuleKey]
+
+
+def planned_rules(plan: RoutingPlan) -> set[RuleKey]:
+    """Each subnet block to its table, and within itself to the main table."""
+    return {(s, "", t) for s, t in plan.sources} | {(s, s, MAIN_TABLE) for s, _ in plan.sources}
 
 
 def peer_gateway(requester: bool, family: int) -> str:
@@ -60,7 +71,7 @@ class RouterRoutes:
     def sync(self, ipr: Rtnl, namespace: str, plan: RoutingPlan) -> int:
         """Make the router's rules and tables match ``plan``; the messages sent."""
         wanted = desired(ipr, plan)
-        rules = set(plan.sources)
+        rules = planned_rules(plan)
         installed = self._installed.get(namespace)
         if installed is None:
             installed = _Installed(*read(ipr))
@@ -72,11 +83,11 @@ class RouterRoutes:
         for key in installed.routes.keys() - wanted.keys():
             _delete(ipr, key, installed.routes[key])
             sent += 1
-        for source, table in sorted(rules - installed.rules):
-            _rule(ipr, "add", source, table)
+        for rule in sorted(rules - installed.rules):
+            _rule(ipr, "add", rule)
             sent += 1
-        for source, table in sorted(installed.rules - rules):
-            _rule(ipr, "del", source, table)
+        for rule in sorted(installed.rules - rules):
+            _rule(ipr, "del", rule)
             sent += 1
         self._installed[namespace] = _Installed(wanted, rules)
         return sent
@@ -92,9 +103,11 @@ class RouterRoutes:
                 found.append(f"route {dst} of routing table {table} is missing or changed")
         for table, dst in sorted(routes.keys() - wanted.keys()):
             found.append(f"route {dst} in routing table {table} is not planned")
-        for source, table in sorted(set(plan.sources) ^ rules):
-            what = "missing" if (source, table) in plan.sources else "not planned"
-            found.append(f"rule from {source} lookup {table} is {what}")
+        planned = planned_rules(plan)
+        for source, destination, table in sorted(planned ^ rules):
+            what = "missing" if (source, destination, table) in planned else "not planned"
+            to = f" to {destination}" if destination else ""
+            found.append(f"rule from {source}{to} lookup {table} is {what}")
         if found:
             self.forget(namespace)
         return found
@@ -160,30 +173,36 @@ def _delete(ipr: Rtnl, key: Key, spec: Spec) -> None:
     )
 
 
-def _priority(length: int) -> int:
-    """Longer source prefixes first: rules of one priority are tried in the order they
-    were added, and hand-built (or imported) subnets may nest."""
-    return RULE_PRIORITY + 128 - length
+def _priority(rule: RuleKey) -> int:
+    """Within-subnet rules first; then longer source prefixes first (rules of one priority
+    are tried in the order they were added, and hand-built or imported subnets may nest)."""
+    source, destination, _table = rule
+    if destination:
+        return RULE_PRIORITY - 1
+    return RULE_PRIORITY + 128 - int(source.split("/")[1])
 
 
-def _rule(ipr: Rtnl, command: str, source: str, table: int) -> None:
+def _rule(ipr: Rtnl, command: str, rule: RuleKey) -> None:
+    source, destination, table = rule
     address, length = source.split("/")
+    spec: dict = {"src": address, "src_len": int(length), "table": table}
+    if destination:
+        dst, dst_len = destination.split("/")
+        spec.update(dst=dst, dst_len=int(dst_len))
     links.ignore(
         (links.EEXIST, links.ENOENT),
         ipr.rule,
         command,
-        src=address,
-        src_len=int(length),
-        table=table,
-        priority=_priority(int(length)),
+        priority=_priority(rule),
         family=_family(address),
+        **spec,
     )
 
 
-def read(ipr: Rtnl) -> tuple[dict[Key, Spec], set[tuple[str, int]]]:
+def read(ipr: Rtnl) -> tuple[dict[Key, Spec], set[RuleKey]]:
     """The router's route-table routes and subnet rules as the kernel holds them."""
     routes: dict[Key, Spec] = {}
-    rules: set[tuple[str, int]] = set()
+    rules: set[RuleKey] = set()
     for family in (socket.AF_INET, socket.AF_INET6):
         for route in ipr.get_routes(family=family):
             table = route.get("RTA_TABLE") or route["table"]
@@ -198,10 +217,11 @@ def read(ipr: Rtnl) -> tuple[dict[Key, Spec], set[tuple[str, int]]]:
                 spec = (kind, 0, "", 0)
             routes[(table, dst)] = spec
         for rule in ipr.get_rules(family=family):
-            if not RULE_PRIORITY <= (rule.get("FRA_PRIORITY") or 0) <= _priority(0):
+            if not RULE_PRIORITY - 1 <= (rule.get("FRA_PRIORITY") or 0) <= RULE_PRIORITY + 128:
                 continue
-            src = rule.get("FRA_SRC") or _any(family)
-            rules.add((f"{src}/{rule['src_len']}", rule.get("FRA_TABLE") or rule["table"]))
+            src = f"{rule.get('FRA_SRC') or _any(family)}/{rule['src_len']}"
+            dst = f"{rule.get('FRA_DST')}/{rule['dst_len']}" if rule.get("FRA_DST") else ""
+            rules.add((src, dst, rule.get("FRA_TABLE") or rule["table"]))
     return routes, rules
 
 
