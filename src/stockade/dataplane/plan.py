@@ -152,7 +152,7 @@ def _routing(snapshot: Snapshot, vpc_id: str, ports: list[PortPlan]) -> RoutingP
     """The VPC's routing plan; the running ports are what a route to an interface reaches
     (a route made with ``InstanceId`` targets the instance's ``eni-`` too), and a
     hand-built subnet without an IPv6 block takes its interfaces' /64 (as the ports do)."""
-    blocks6 = {}
+    blocks6: dict[str, str] = {}
     for port in ports:
         if port.ipv6 and port.prefix6 is not None:
             net = ipaddress.IPv6Network(f"{port.ipv6[0]}/{port.prefix6}", strict=False)

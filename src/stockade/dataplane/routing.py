@@ -209,7 +209,7 @@ class _Resolver:
             peer = peering.peer_of(self.vpc_id)
             if peering.is_active and peer is not None:
                 self._link(peering)
-        return tuple(sorted(self._peerings.values()))
+        return tuple(sorted(self._peerings.values(), key=lambda link: link.peering_id))
 
     def _link(self, peering: VpcPeeringConnection) -> str:
         pcx = peering.vpc_peering_connection_id
@@ -249,7 +249,7 @@ class _Resolver:
         if kind in (TargetKind.NETWORK_INTERFACE, TargetKind.INSTANCE):
             port = self.ports.get(route.target)
             gateway = port and (port[1] if family == 4 else port[2])
-            if not gateway:
+            if port is None or not gateway:
                 return drop
             return [KernelRoute(destination, Hop.INTERFACE, port[0], gateway)]
         return drop
@@ -299,7 +299,7 @@ class _Resolver:
             piece = ipaddress.ip_network(route.destination)
             if piece.version != net.version or piece.prefixlen <= net.prefixlen:
                 continue
-            if piece.subnet_of(net) and not _claimed_between(routes, net, piece):
+            if piece.subnet_of(net) and not _claimed_between(routes, net, piece):  # type: ignore[arg-type]
                 out.append(through(piece, route))
         return out
 
