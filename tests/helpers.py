@@ -38,3 +38,19 @@ def empty_postgres_schema(url: str) -> None:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+def route_to_internet(services, vpc_id: str, igw_id: str) -> str:
+    """Route 0.0.0.0/0 (and ::/0 in an IPv6 VPC) from the VPC's main table to its attached
+    gateway — what makes a new VPC's subnets public — and return the table's id."""
+    from stockade.service.contracts import RouteRequest
+
+    [main] = [
+        d.table
+        for d in services.route_tables.describe()
+        if d.table.vpc_id == vpc_id and d.table.is_main
+    ]
+    ipv6 = any(r.family == 6 for r in main.routes)
+    for default in ("0.0.0.0/0", "::/0") if ipv6 else ("0.0.0.0/0",):
+        services.route_tables.create_route(main.route_table_id, RouteRequest.of(default, igw_id))
+    return main.route_table_id

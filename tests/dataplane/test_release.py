@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from helpers import route_to_internet
 from policy.conftest import World as Builder
 from pyroute2.conntrack import Conntrack
 from pyroute2.netlink.nfnetlink.nfctsocket import NFCTAttrTuple
@@ -211,6 +212,7 @@ def _vpc(ctx: ServiceContext) -> Vpc:
     subnet = net.create_subnet(vpc.vpc_id, "10.0.1.0/24")
     igw = net.create_internet_gateway()
     net.attach_internet_gateway(igw.igw_id, vpc.vpc_id)
+    route_to_internet(services, vpc.vpc_id, igw.igw_id)
     open_ = services.groups.create("open", "everything in", vpc.vpc_id).group.group_id
     # Two halves, not 0.0.0.0/0: with the default outbound rule, 0.0.0.0/0 would leave the
     # flows untracked (nothing to forget), and these tests are about tracked flows.

@@ -1,6 +1,8 @@
 """The seed scenario: a small, realistic VPC that every face of stockade is shown on.
 
-- a VPC 10.0.0.0/16 with a public subnet 10.0.1.0/24 and an attached internet gateway;
+- a VPC 10.0.0.0/16 with an attached internet gateway and a public subnet 10.0.1.0/24 (its
+  route table ``public`` routes 0.0.0.0/0 to the gateway; the main table only has the local
+  route);
 - group ``web``: inbound HTTP tcp/80 from 0.0.0.0/0, SSH tcp/22 from 203.0.113.10/32
   (the user's own computer) and tcp/8080 from 0.0.0.0/0 (allowed, but nothing listens there
   in the demo: refused, not timed out), default outbound; instance ``web`` carries it, with
@@ -21,7 +23,7 @@ from stockade.domain.tags import check_tags
 from stockade.service import contracts
 from stockade.service.bundle import Services
 from stockade.service.context import ServiceContext
-from stockade.service.contracts import LaunchRequest
+from stockade.service.contracts import LaunchRequest, RouteRequest
 
 MY_COMPUTER = "203.0.113.10"  # the user's own computer: may SSH to web
 OUTSIDER = "198.51.100.7"  # somebody else on the internet: may not
@@ -33,6 +35,7 @@ class Seed:
     vpc_id: str
     subnet_id: str
     igw_id: str
+    public_route_table_id: str
     groups: dict[str, str] = field(default_factory=dict)  # name -> sg id
     instances: dict[str, str] = field(default_factory=dict)  # Name tag -> instance id
 
@@ -58,7 +61,13 @@ def build_seed(ctx: ServiceContext | contracts.Services) -> Seed:
     net.modify_subnet_attribute(subnet.subnet_id, map_public_ip_on_launch=True)
     igw = net.create_internet_gateway(tags=check_tags([("Name", "seed-igw")]))
     net.attach_internet_gateway(igw.igw_id, vpc.vpc_id)
-    seed = Seed(vpc.vpc_id, subnet.subnet_id, igw.igw_id)
+    # A subnet is public because its route table sends 0.0.0.0/0 to the attached gateway
+    # (the VPC's main table keeps only the local route, as AWS makes it).
+    public = services.route_tables.create(vpc.vpc_id, tags=check_tags([("Name", "public")]))
+    rtb = public.table.route_table_id
+    services.route_tables.create_route(rtb, RouteRequest.of("0.0.0.0/0", igw.igw_id))
+    services.route_tables.associate(rtb, subnet_id=subnet.subnet_id)
+    seed = Seed(vpc.vpc_id, subnet.subnet_id, igw.igw_id, rtb)
 
     def group(name: str, description: str) -> str:
         gid = groups.create(name, description, vpc.vpc_id).group.group_id
