@@ -256,11 +256,7 @@ def entry(
         if value is None or value == "":
             raise errors.missing_parameter(name)
     assert rule_number is not None and egress is not None and action is not None
-    if not 1 <= rule_number <= MAX_RULE_NUMBER:
-        raise errors.invalid_parameter_value(
-            f"Invalid value '{rule_number}' for ruleNumber. It must be an integer between 1 "
-            f"and {MAX_RULE_NUMBER}."
-        )
+    check_rule_number(rule_number)
     if action not in (RuleAction.ALLOW.value, RuleAction.DENY.value):
         raise errors.invalid_parameter_value(
             f"Invalid value '{action}' for ruleAction. It must be 'allow' or 'deny'."
@@ -277,6 +273,17 @@ def entry(
     return NetworkAclEntry(
         rule_number, bool(egress), RuleAction(action), number, cidr, ports, icmp_type, icmp_code
     )
+
+
+def check_rule_number(rule_number: int) -> int:
+    """1–32766; the numbers above are AWS's (the ``*`` entries), never a client's
+    (``InvalidParameterValue``, [UNVERIFIED] AWS's code)."""
+    if not 1 <= rule_number <= MAX_RULE_NUMBER:
+        raise errors.invalid_parameter_value(
+            f"Invalid value '{rule_number}' for ruleNumber. It must be an integer between 1 "
+            f"and {MAX_RULE_NUMBER}."
+        )
+    return rule_number
 
 
 def canonical_protocol(value: str | int | None) -> str:
@@ -305,9 +312,9 @@ def _cidr(cidr_block: str | None, ipv6_cidr_block: str | None) -> str:
 
 
 def _ports(port_range: tuple[int | None, int | None] | None) -> tuple[int, int]:
-    if port_range is None or port_range[0] is None or port_range[1] is None:
+    low, high = port_range or (None, None)
+    if low is None or high is None:
         raise errors.missing_parameter("portRange")  # [UNVERIFIED] AWS's code
-    low, high = port_range
     for port in (low, high):
         if not 0 <= port <= 65535:
             raise errors.invalid_parameter_value(

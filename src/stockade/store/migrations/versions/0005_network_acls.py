@@ -91,7 +91,7 @@ def _new_id(prefix: str) -> str:
 
 
 def _default_entries(acl: str, ipv6: bool) -> list[dict[str, object]]:
-    rows = []
+    rows: list[dict[str, object]] = []
     for egress in (False, True):
         mine = [(100, "allow", "0.0.0.0/0"), (32767, "deny", "0.0.0.0/0")]
         if ipv6:
