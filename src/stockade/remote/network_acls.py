@@ -14,12 +14,8 @@ from stockade.shapes import read_network_acls, tag_list
 
 def _entry_params(request: NetworkAclEntryRequest) -> dict[str, Any]:
     """The CreateNetworkAclEntry / ReplaceNetworkAclEntry parameters of a request."""
-    ports = None
-    if request.port_from is not None or request.port_to is not None:
-        ports = {"From": request.port_from, "To": request.port_to}
-    icmp = None
-    if request.icmp_type is not None or request.icmp_code is not None:
-        icmp = {"Type": request.icmp_type, "Code": request.icmp_code}
+    ports = _given(From=request.port_from, To=request.port_to)
+    icmp = _given(Type=request.icmp_type, Code=request.icmp_code)
     return {
         "RuleNumber": request.rule_number,
         "Egress": request.egress,
@@ -30,6 +26,12 @@ def _entry_params(request: NetworkAclEntryRequest) -> dict[str, Any]:
         "PortRange": ports,
         "IcmpTypeCode": icmp,
     }
+
+
+def _given(**members: int | None) -> dict[str, int] | None:
+    """A structure of the members given (botocore refuses ``None`` members), or none."""
+    given = {k: v for k, v in members.items() if v is not None}
+    return given or None
 
 
 class RemoteNetworkAclService(Remote):
