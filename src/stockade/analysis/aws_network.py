@@ -173,17 +173,15 @@ def with_implied_network_acls(
             f"{where}: {', '.join(unexpected)} in no network ACL's associations: each "
             "joins its VPC's default ACL"
         )
-    for subnet in loose:
-        i = next(
-            (i for i, p in enumerate(out) if p.obj.is_default and p.obj.vpc_id == subnet.vpc_id),
-            None,
-        )
-        if i is None:  # a subnet of an undescribed VPC: the consistency check says so
-            continue
+    default_at = {p.obj.vpc_id: i for i, p in enumerate(out) if p.obj.is_default}
+    joining: dict[int, list[NetworkAclAssociation]] = {}
+    for subnet in loose:  # a subnet of an undescribed VPC is the consistency check's
+        if subnet.vpc_id in default_at:
+            joining.setdefault(default_at[subnet.vpc_id], []).append(
+                NetworkAclAssociation(ids.new_id("aclassoc"), subnet.subnet_id)
+            )
+    for i, added in joining.items():
         acl = out[i].obj
-        joined = (
-            *acl.associations,
-            NetworkAclAssociation(ids.new_id("aclassoc"), subnet.subnet_id),
-        )
-        out[i] = Parsed(replace(acl, associations=joined), out[i].tags, out[i].node)
+        joined = replace(acl, associations=(*acl.associations, *added))
+        out[i] = Parsed(joined, out[i].tags, out[i].node)
     return out
