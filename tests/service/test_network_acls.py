@@ -296,3 +296,15 @@ def test_the_data_plane_follower_sees_every_acl_change(svc, vpc, store):
         refreshed = follower.refresh(svc.ctx.scope, ids, store.revision()).snapshot
         with store.read(svc.ctx.scope) as tx:
             assert refreshed.network_acls == tx.snapshot().network_acls
+
+
+def test_a_vpc_left_without_its_default_acl_gets_one_with_its_next_subnet(svc, vpc, store):
+    """State written without ACLs (by hand, or by an older import) still gives every new
+    subnet an association AWS's way: the VPC's default ACL is made then."""
+    with store.write(svc.ctx.scope) as tx:
+        tx.delete_network_acl(_default(svc, vpc.vpc_id).network_acl_id)
+    subnet = svc.network.create_subnet(vpc.vpc_id, "10.0.1.0/24")
+    acl = _default(svc, vpc.vpc_id)
+    assert acl.subnet_ids == (subnet.subnet_id,) and len(acl.associations) == 1
+    second = svc.network.create_subnet(vpc.vpc_id, "10.0.2.0/24")
+    assert _default(svc, vpc.vpc_id).subnet_ids == (subnet.subnet_id, second.subnet_id)
