@@ -245,6 +245,8 @@ def test_names_lists_every_field():
         "prefix_list_max_entries",
         "route_tables_per_vpc",
         "routes_per_table",
+        "network_acls_per_vpc",
+        "network_acl_entries",
     ]
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from stockade.domain.instance import InstanceState
 from stockade.domain.interface import ConnectionTracking
+from stockade.domain.network_acl import NetworkAcl
 from stockade.domain.prefix_list import PrefixListEntry
 from stockade.domain.routing import RouteTable
 from stockade.domain.scope import Scope
@@ -69,6 +70,11 @@ def test_mapping_covers_every_domain_field() -> None:
             mapping.route_table_values,
             # child rows; region is a scope column; VGW propagation is not modelled
             {"routes", "associations", "region", "propagating_vgws"},
+        ),
+        (
+            NetworkAcl("acl-1", "vpc-1", scope.account, scope.region),
+            mapping.network_acl_values,
+            {"entries", "associations", "region"},  # child rows; region is a scope column
         ),
     ]
     for obj, values, special in cases:

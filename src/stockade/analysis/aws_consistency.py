@@ -36,6 +36,7 @@ def check_state(state: ScopeState, where: str) -> None:
     _check_interfaces(state)
     _check_names(state)
     _check_route_tables(state)
+    _check_network_acls(state)
 
 
 def _unique(items: Iterable[tuple[str, Node]], what: str) -> set[str]:
@@ -201,3 +202,37 @@ def _check_route_tables(state: ScopeState) -> None:
                     "Associations",
                 )
             associated[subnet_id] = table.route_table_id
+
+
+def _check_network_acls(state: ScopeState) -> None:
+    """Each ACL in a described VPC; one default ACL per VPC; a subnet associated with
+    exactly one ACL, of its own VPC."""
+    _unique(((p.obj.network_acl_id, p.node) for p in state.network_acls), "network ACL")
+    vpcs = {p.obj.vpc_id for p in state.vpcs}
+    vpc_of_subnet = {p.obj.subnet_id: p.obj.vpc_id for p in state.subnets}
+    defaults: dict[str, str] = {}
+    associated: dict[str, str] = {}
+    for p in state.network_acls:
+        acl = p.obj
+        _need(p.node, "VpcId", acl.vpc_id, vpcs, "describe-vpcs")
+        if acl.is_default:
+            if acl.vpc_id in defaults:
+                raise p.node.problem(
+                    f"{acl.vpc_id} has two default network ACLs ({defaults[acl.vpc_id]} and "
+                    f"{acl.network_acl_id})",
+                    "IsDefault",
+                )
+            defaults[acl.vpc_id] = acl.network_acl_id
+        for subnet_id in acl.subnet_ids:
+            _need(p.node, "Associations", subnet_id, vpc_of_subnet, "describe-subnets")
+            if vpc_of_subnet[subnet_id] != acl.vpc_id:
+                raise p.node.problem(
+                    f"{subnet_id} is in {vpc_of_subnet[subnet_id]}, not in {acl.vpc_id}",
+                    "Associations",
+                )
+            if subnet_id in associated:
+                raise p.node.problem(
+                    f"{subnet_id} is also associated with {associated[subnet_id]}",
+                    "Associations",
+                )
+            associated[subnet_id] = acl.network_acl_id

@@ -23,6 +23,7 @@ from stockade.service.route_targets import SnapshotView, usable_in
 from stockade.shapes import groups as group_shapes
 from stockade.shapes import instances as instance_shapes
 from stockade.shapes import network as network_shapes
+from stockade.shapes import network_acls as acl_shapes
 from stockade.shapes import routing as routing_shapes
 from stockade.store.repository import Store
 
@@ -37,6 +38,7 @@ FILES = {
     "network-interfaces.json": "NetworkInterfaces",
     "instances.json": "Reservations",
     "route-tables.json": "RouteTables",
+    "network-acls.json": "NetworkAcls",
 }
 
 
@@ -93,6 +95,7 @@ def documents(snapshot: Snapshot, scope: Scope) -> dict[str, dict[str, Any]]:
         ],
         "Reservations": _reservations(snapshot, names),
         "RouteTables": _route_tables(snapshot),
+        "NetworkAcls": [acl_shapes.network_acl(a) for a in snapshot.network_acls],
     }
     docs = {name: {key: out[key]} for name, key in FILES.items()}
     for plist in snapshot.prefix_lists:

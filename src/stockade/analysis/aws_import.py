@@ -134,6 +134,7 @@ def _evidence(bundle: Bundle) -> tuple[set[str], set[str]]:
         ("InternetGateways", None),
         ("PrefixLists", "PrefixListArn"),
         ("RouteTables", None),
+        ("NetworkAcls", None),
     ):
         for doc in bundle.of(KINDS[key]):
             for item in doc.items(key):
@@ -183,6 +184,10 @@ def _parse_scope(scope: Scope, bundles: list[Bundle], warn: list[str]) -> ScopeS
     state.route_tables += aws_network.implied_main_tables(
         state.vpcs, state.internet_gateways, state.route_tables, bundles[0].directory, warn
     )
+    state.network_acls = aws_network.parse_network_acls(docs("network_acls"), scope)
+    state.network_acls = aws_network.with_implied_network_acls(
+        state.vpcs, state.subnets, state.network_acls, bundles[0].directory, warn
+    )
     check_state(state, bundles[0].directory)
     return state
 
@@ -230,6 +235,9 @@ def write_states(store: Store, states: list[ScopeState]) -> None:
             for p in state.route_tables:
                 tx.put_route_table(p.obj)
                 tagged.append((p.obj.route_table_id, p.tags))
+            for p in state.network_acls:
+                tx.put_network_acl(p.obj)
+                tagged.append((p.obj.network_acl_id, p.tags))
             for resource_id, tags in tagged:
                 if tags:
                     tx.set_tags(resource_id, tags)

@@ -36,6 +36,7 @@ KINDS = {
     "PrefixLists": "prefix_lists",
     "Entries": "prefix_list_entries",
     "RouteTables": "route_tables",
+    "NetworkAcls": "network_acls",
 }
 #: outputs of other describe calls that carry nothing security groups need
 IGNORED = {
@@ -44,7 +45,6 @@ IGNORED = {
     "InstanceStatuses",
     "PlacementGroups",
     "Tags",
-    "NetworkAcls",
     "NatGateways",
     "VpcEndpoints",
     "VpcPeeringConnections",

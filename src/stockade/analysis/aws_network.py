@@ -1,5 +1,5 @@
-"""VPCs, subnets, internet gateways, managed prefix lists and route tables from ``aws ec2
-describe-*``.
+"""VPCs, subnets, internet gateways, managed prefix lists, route tables and network ACLs
+from ``aws ec2 describe-*``.
 
 Each parser turns the unmodified CLI output of one scope into frozen domain objects with
 their tags and source nodes; reading a shape is :mod:`stockade.shapes.read_network`'s
@@ -14,10 +14,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from stockade.domain import ids
+from stockade.domain.network_acl import NetworkAclAssociation
 from stockade.domain.routing import RouteTableAssociation
 from stockade.domain.scope import Scope
 from stockade.domain.state import Snapshot
-from stockade.shapes import read_network, read_routing
+from stockade.shapes import read_network, read_network_acls, read_routing
 from stockade.shapes.fields import ImportProblem, Node, Origin
 
 
@@ -130,4 +131,57 @@ def implied_main_tables(
             associations=(RouteTableAssociation(ids.new_id("rtbassoc"), main=True),),
         )
         out.append(Parsed(table, {}, Node({}, where)))
+    return out
+
+
+def parse_network_acls(documents: Iterable[Node], scope: Scope) -> list[Parsed]:
+    return [
+        parsed(read_network_acls.network_acl(a, origin(scope)), a)
+        for doc in documents
+        for a in doc.items("NetworkAcls")
+    ]
+
+
+def with_implied_network_acls(
+    vpcs: list[Parsed], subnets: list[Parsed], acls: list[Parsed], where: str, warn: list[str]
+) -> list[Parsed]:
+    """``acls`` made whole as AWS's are: every VPC has a default ACL and every subnet an
+    association. A VPC the output gives no default ACL (an export made before stockade
+    knew network ACLs, or without describe-network-acls) gets
+    :meth:`Snapshot.implied_default_acl`'s — AWS's default entries, which allow everything,
+    what such state meant, as the store migration gives existing VPCs; a subnet no ACL
+    holds joins its VPC's default ACL."""
+    out = list(acls)
+    with_default = {p.obj.vpc_id for p in acls if p.obj.is_default}
+    missing = [p.obj for p in vpcs if p.obj.vpc_id not in with_default]
+    if missing:
+        warn.append(
+            f"{where}: no default network ACL for {', '.join(v.vpc_id for v in missing)} (no "
+            "describe-network-acls output for it): each gets AWS's default entries, which "
+            "allow all traffic"
+        )
+        view = Snapshot(vpcs=tuple(missing))
+        for vpc in missing:
+            acl = replace(view.implied_default_acl(vpc), network_acl_id=ids.new_id("acl"))
+            out.append(Parsed(acl, {}, Node({}, where)))
+    held = {s for p in out for s in p.obj.subnet_ids}
+    loose = [p.obj for p in subnets if p.obj.subnet_id not in held]
+    implied = {v.vpc_id for v in missing}
+    unexpected = [s.subnet_id for s in loose if s.vpc_id not in implied]
+    if unexpected:
+        warn.append(
+            f"{where}: {', '.join(unexpected)} in no network ACL's associations: each "
+            "joins its VPC's default ACL"
+        )
+    default_at = {p.obj.vpc_id: i for i, p in enumerate(out) if p.obj.is_default}
+    joining: dict[int, list[NetworkAclAssociation]] = {}
+    for subnet in loose:  # a subnet of an undescribed VPC is the consistency check's
+        if subnet.vpc_id in default_at:
+            joining.setdefault(default_at[subnet.vpc_id], []).append(
+                NetworkAclAssociation(ids.new_id("aclassoc"), subnet.subnet_id)
+            )
+    for i, added in joining.items():
+        acl = out[i].obj
+        joined = replace(acl, associations=(*acl.associations, *added))
+        out[i] = Parsed(joined, out[i].tags, out[i].node)
     return out

@@ -26,6 +26,7 @@ class ScopeState:
     interfaces: list[Parsed] = field(default_factory=list)
     instances: list[Parsed] = field(default_factory=list)
     route_tables: list[Parsed] = field(default_factory=list)
+    network_acls: list[Parsed] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -38,4 +39,5 @@ class ScopeState:
             "network_interfaces": len(self.interfaces),
             "instances": len(self.instances),
             "route_tables": len(self.route_tables),
+            "network_acls": len(self.network_acls),
         }

@@ -11,6 +11,8 @@ from stockade.cli.options import console
 from stockade.domain.security_group import SecurityGroupRule
 from stockade.view.tables import (
     SafeTable,
+    acl_associations_table,
+    acl_entries_table,
     associations_table,
     name_tag,
     peer_text,
@@ -24,6 +26,8 @@ from stockade.view.tables import (
 
 __all__ = [
     "SafeTable",
+    "acl_associations_table",
+    "acl_entries_table",
     "associations_table",
     "name_tag",
     "peer_text",

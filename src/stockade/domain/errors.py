@@ -116,6 +116,10 @@ CODES: frozenset[str] = frozenset(
         "InvalidVpcPeeringConnectionID.NotFound",
         "InvalidNetworkAclId.Malformed",
         "InvalidNetworkAclID.NotFound",
+        "NetworkAclEntryAlreadyExists",
+        "InvalidNetworkAclEntry.NotFound",
+        "NetworkAclEntryLimitExceeded",
+        "NetworkAclLimitExceeded",
         # route tables (routes)
         "RouteAlreadyExists",
         "InvalidRoute.NotFound",

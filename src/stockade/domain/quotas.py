@@ -29,6 +29,8 @@ class Quotas:
     prefix_list_max_entries: int = 1000
     route_tables_per_vpc: int = 200  # the main table counts
     routes_per_table: int = 50  # static (non-local) routes, per address family
+    network_acls_per_vpc: int = 200  # the default ACL counts
+    network_acl_entries: int = 20  # per direction and address family, the * deny included
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -14,6 +14,7 @@ from stockade.domain.elastic_ip import ElasticIp
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
+from stockade.domain.network_acl import NetworkAcl, default_entries
 from stockade.domain.peering import VpcPeeringConnection
 from stockade.domain.prefix_list import PrefixList
 from stockade.domain.routing import (
@@ -46,6 +47,7 @@ class Snapshot:
     #: peerings with a side in this scope; a merged snapshot (:meth:`merged`) also holds
     #: the other side's resources, which is what a flow across a peering needs
     peerings: tuple[VpcPeeringConnection, ...] = ()
+    network_acls: tuple[NetworkAcl, ...] = ()
     #: derived values memoised by :mod:`stockade.policy.cache`, keyed by name
     _cache: dict[str, object] = field(default_factory=dict, init=False, compare=False, repr=False)
 
@@ -146,6 +148,43 @@ class Snapshot:
         )
 
     @cached_property
+    def network_acl_by_id(self) -> Mapping[str, NetworkAcl]:
+        return {a.network_acl_id: a for a in self.network_acls}
+
+    @cached_property
+    def network_acl_by_subnet(self) -> Mapping[str, NetworkAcl]:
+        """Each subnet's network ACL: its association, else its VPC's default ACL.
+
+        Every subnet has exactly one, as in AWS. A VPC with no ACL in the snapshot (state
+        built by hand, or imported from a document without network ACLs) gets
+        :meth:`implied_default_acl`, which allows everything — what such state meant.
+        """
+        explicit = {s: a for a in self.network_acls for s in a.subnet_ids}
+        defaults = {a.vpc_id: a for a in self.network_acls if a.is_default}
+        out: dict[str, NetworkAcl] = {}
+        for subnet in self.subnets:
+            acl = explicit.get(subnet.subnet_id) or defaults.get(subnet.vpc_id)
+            if acl is None:
+                vpc = self.vpc_by_id.get(subnet.vpc_id)
+                if vpc is None:
+                    continue
+                acl = defaults[vpc.vpc_id] = self.implied_default_acl(vpc)
+            out[subnet.subnet_id] = acl
+        return out
+
+    def implied_default_acl(self, vpc: Vpc) -> NetworkAcl:
+        """The default ACL of a VPC whose snapshot holds none (id ``""``: no ACL exists):
+        AWS's default entries, which allow all traffic both ways."""
+        return NetworkAcl(
+            network_acl_id="",
+            vpc_id=vpc.vpc_id,
+            owner_id=vpc.owner_id,
+            region=vpc.region,
+            is_default=True,
+            entries=default_entries(vpc.ipv6_cidr_block is not None),
+        )
+
+    @cached_property
     def nat_gateway_by_id(self) -> Mapping[str, NatGateway]:
         return {n.nat_gateway_id: n for n in self.nat_gateways}
 
@@ -186,6 +225,7 @@ class Snapshot:
             ),
             elastic_ips=union("elastic_ips", "allocation_id"),
             peerings=union("peerings", "vpc_peering_connection_id"),
+            network_acls=union("network_acls", "network_acl_id"),
         )
 
     def internet_gateway_for(self, vpc_id: str) -> InternetGateway | None:

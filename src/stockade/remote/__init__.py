@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from stockade.remote.client import Remote, make_client
 from stockade.remote.groups import RemoteGroupService, RemoteRuleService
 from stockade.remote.network import RemoteNetworkService
+from stockade.remote.network_acls import RemoteNetworkAclService
 from stockade.remote.resources import (
     RemoteInstanceService,
     RemoteInterfaceService,
@@ -74,6 +75,10 @@ class RemoteServices:
     @cached_property
     def route_tables(self) -> RemoteRouteTableService:
         return self._make(RemoteRouteTableService)
+
+    @cached_property
+    def network_acls(self) -> RemoteNetworkAclService:
+        return self._make(RemoteNetworkAclService)
 
 
 if TYPE_CHECKING:

@@ -18,6 +18,7 @@ from stockade.service.groups import GroupService
 from stockade.service.instances import InstanceService
 from stockade.service.interfaces import InterfaceService
 from stockade.service.network import NetworkService
+from stockade.service.network_acls import NetworkAclService
 from stockade.service.prefix_lists import PrefixListService
 from stockade.service.routing import RouteTableService
 from stockade.service.rules import RuleService
@@ -69,6 +70,10 @@ class Services:
     @cached_property
     def route_tables(self) -> RouteTableService:
         return RouteTableService(self.ctx)
+
+    @cached_property
+    def network_acls(self) -> NetworkAclService:
+        return NetworkAclService(self.ctx)
 
 
 if TYPE_CHECKING:

@@ -17,6 +17,7 @@ from stockade.domain import errors
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import ConnectionTracking, NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
+from stockade.domain.network_acl import NetworkAcl
 from stockade.domain.permissions import IpPermission
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
 from stockade.domain.routing import RouteState, RouteTable
@@ -377,6 +378,8 @@ class Services(Protocol):
     def tags(self) -> TagCalls: ...
     @property
     def route_tables(self) -> RouteTableCalls: ...
+    @property
+    def network_acls(self) -> NetworkAclCalls: ...
 
 
 # -- route tables --------------------------------------------------------------------------
@@ -457,3 +460,58 @@ class RouteTableCalls(Protocol):
     ) -> str: ...
     def disassociate(self, association_id: str) -> None: ...
     def replace_association(self, association_id: str, route_table_id: str) -> str: ...
+
+
+# -- network ACLs --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NetworkAclEntryRequest:
+    """CreateNetworkAclEntry / ReplaceNetworkAclEntry as given; the domain checks it
+    (``network_acl.entry``) with AWS's errors."""
+
+    rule_number: int | None
+    egress: bool | None
+    rule_action: str | None
+    protocol: str | None
+    cidr_block: str | None = None
+    ipv6_cidr_block: str | None = None
+    port_from: int | None = None
+    port_to: int | None = None
+    icmp_type: int | None = None
+    icmp_code: int | None = None
+
+    @property
+    def port_range(self) -> tuple[int | None, int | None] | None:
+        return (
+            None
+            if self.port_from is None and self.port_to is None
+            else (
+                self.port_from,
+                self.port_to,
+            )
+        )
+
+    @property
+    def icmp(self) -> tuple[int | None, int | None] | None:
+        return (
+            None
+            if self.icmp_type is None and self.icmp_code is None
+            else (
+                self.icmp_type,
+                self.icmp_code,
+            )
+        )
+
+
+class NetworkAclCalls(Protocol):
+    """Network ACLs, their entries and subnet associations."""
+
+    def create(self, vpc_id: str, tags: RawTags = ()) -> NetworkAcl: ...
+    def delete(self, network_acl_id: str) -> None: ...
+    def describe(self, network_acl_ids: Sequence[str] = ()) -> list[NetworkAcl]: ...
+    def get(self, network_acl_id: str) -> NetworkAcl: ...
+    def create_entry(self, network_acl_id: str, request: NetworkAclEntryRequest) -> None: ...
+    def replace_entry(self, network_acl_id: str, request: NetworkAclEntryRequest) -> None: ...
+    def delete_entry(
+        self, network_acl_id: str, rule_number: int | None, egress: bool | None
+    ) -> None: ...
+    def replace_association(self, association_id: str, network_acl_id: str) -> str: ...

@@ -1,5 +1,5 @@
-"""What AWS creates for you: the default VPC of a region, every VPC's default group and
-main route table."""
+"""What AWS creates for you: the default VPC of a region, every VPC's default group, main
+route table and default network ACL."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from stockade.domain.network import (
     Subnet,
     Vpc,
 )
+from stockade.domain.network_acl import NetworkAcl, NetworkAclAssociation, default_entries
 from stockade.domain.routing import Route, RouteTable, RouteTableAssociation, local_routes
 from stockade.domain.scope import availability_zones
 from stockade.domain.security_group import (
@@ -52,6 +53,7 @@ def create_default_vpc(tx: Transaction) -> Vpc:
     igw = InternetGateway(ids.new_id("igw"), scope.account, scope.region, vpc.vpc_id)
     tx.put_internet_gateway(igw)
     create_main_route_table(tx, vpc, (Route("0.0.0.0/0", igw.igw_id),))
+    create_default_network_acl(tx, vpc)  # associated with its default subnets
     return vpc
 
 
@@ -68,6 +70,26 @@ def create_main_route_table(tx: Transaction, vpc: Vpc, routes: tuple[Route, ...]
             associations=(RouteTableAssociation(ids.new_id("rtbassoc"), main=True),),
         )
     )
+
+
+def create_default_network_acl(tx: Transaction, vpc: Vpc) -> NetworkAcl:
+    """The VPC's default ACL (100 allow all and the ``*`` deny, both directions; the IPv6
+    pair too in a VPC with IPv6), associated with every subnet the VPC already has (the
+    default VPC's)."""
+    acl = NetworkAcl(
+        ids.new_id("acl"),
+        vpc.vpc_id,
+        vpc.owner_id,
+        vpc.region,
+        is_default=True,
+        entries=default_entries(vpc.ipv6_cidr_block is not None),
+        associations=tuple(
+            NetworkAclAssociation(ids.new_id("aclassoc"), s.subnet_id)
+            for s in tx.list_subnets(vpc.vpc_id)
+        ),
+    )
+    tx.put_network_acl(acl)
+    return acl
 
 
 def default_egress_specs(ipv6: bool) -> list[RuleSpec]:

@@ -11,6 +11,7 @@ from stockade.domain import errors, ids
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
+from stockade.domain.network_acl import NetworkAcl
 from stockade.domain.prefix_list import PrefixList
 from stockade.domain.routing import RouteTable
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
@@ -116,3 +117,12 @@ def route_table(tx: Transaction, route_table_id: str | None) -> RouteTable:
 def route_table_association(tx: Transaction, association_id: str | None) -> RouteTable:
     """The table holding a ``rtbassoc-`` association (``InvalidAssociationID.*``)."""
     return _fetch(tx, "rtbassoc", association_id, tx.route_table_by_association)
+
+
+def network_acl(tx: Transaction, network_acl_id: str | None) -> NetworkAcl:
+    return _fetch(tx, "acl", network_acl_id, tx.get_network_acl)
+
+
+def network_acl_association(tx: Transaction, association_id: str | None) -> NetworkAcl:
+    """The ACL holding an ``aclassoc-`` association (``InvalidAssociationID.*``)."""
+    return _fetch(tx, "aclassoc", association_id, tx.network_acl_by_association)

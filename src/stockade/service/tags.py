@@ -38,6 +38,7 @@ def require_resource(tx: Transaction, resource_id: str) -> None:
         "pl": lookups.prefix_list,
         "igw": lookups.internet_gateway,
         "rtb": lookups.route_table,
+        "acl": lookups.network_acl,
     }
     if kind == "sgr":
         lookups.rule(tx, resource_id)

@@ -21,6 +21,7 @@ from sqlalchemy import Column, ColumnElement, Connection, Select, Table, select
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
+from stockade.domain.network_acl import NetworkAcl, NetworkAclAssociation, NetworkAclEntry
 from stockade.domain.prefix_list import PrefixList
 from stockade.domain.routing import Route, RouteTable, RouteTableAssociation
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
@@ -46,6 +47,7 @@ ID_COLUMN = {
     s.network_interfaces.name: s.network_interfaces.c.eni_id,
     s.instances.name: s.instances.c.instance_id,
     s.route_tables.name: s.route_tables.c.route_table_id,
+    s.network_acls.name: s.network_acls.c.network_acl_id,
 }
 
 
@@ -206,6 +208,39 @@ def load_route_tables(conn: Connection, where: Where) -> list[RouteTable]:
             row,
             routes.get(row.route_table_id, ()),
             associations.get(row.route_table_id, ()),
+            tags,
+        )
+        for row in rows
+    ]
+
+
+def load_network_acls(conn: Connection, where: Where) -> list[NetworkAcl]:
+    """Network ACLs with their entries (by direction, then rule number) and associations."""
+    na, ne, nas = s.network_acls, s.network_acl_entries, s.network_acl_associations
+    rows = conn.execute(select(na).where(where).order_by(na.c.seq)).all()
+    if not rows:
+        return []
+    ids = ids_where(na, where)
+    entries: dict[str, list[NetworkAclEntry]] = {}
+    for row in conn.execute(
+        select(ne)
+        .where(ne.c.network_acl_id.in_(ids))
+        .order_by(ne.c.network_acl_id, ne.c.egress, ne.c.rule_number)
+    ):
+        entries.setdefault(row.network_acl_id, []).append(mapping.acl_entry_from(row))
+    associations: dict[str, list[NetworkAclAssociation]] = {}
+    for row in conn.execute(
+        select(nas)
+        .where(nas.c.network_acl_id.in_(ids))
+        .order_by(nas.c.network_acl_id, nas.c.position)
+    ):
+        associations.setdefault(row.network_acl_id, []).append(mapping.acl_association_from(row))
+    tags = tags_where(conn, na, where)
+    return [
+        mapping.network_acl_from(
+            row,
+            entries.get(row.network_acl_id, ()),
+            associations.get(row.network_acl_id, ()),
             tags,
         )
         for row in rows

@@ -19,6 +19,12 @@ if TYPE_CHECKING:
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import ConnectionTracking, NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
+from stockade.domain.network_acl import (
+    NetworkAcl,
+    NetworkAclAssociation,
+    NetworkAclEntry,
+    RuleAction,
+)
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
 from stockade.domain.routing import Route, RouteOrigin, RouteTable, RouteTableAssociation
 from stockade.domain.security_group import (
@@ -311,4 +317,82 @@ def route_table_from(
         routes=tuple(routes),
         associations=tuple(associations),
         tags=tags.get(row.route_table_id, NO_TAGS),
+    )
+
+
+# -- network ACLs ------------------------------------------------------------------------------
+
+
+def network_acl_values(acl: NetworkAcl) -> Values:
+    """Columns of the ACL row (entries and associations live in their own tables)."""
+    return {
+        "network_acl_id": acl.network_acl_id,
+        "vpc_id": acl.vpc_id,
+        "is_default": acl.is_default,
+    }
+
+
+def acl_entry_rows(acl: NetworkAcl) -> list[Values]:
+    return [
+        {
+            "network_acl_id": acl.network_acl_id,
+            "egress": e.egress,
+            "rule_number": e.rule_number,
+            "rule_action": e.action.value,
+            "protocol": e.protocol,
+            "cidr": e.cidr,
+            "port_from": e.port_range[0] if e.port_range else None,
+            "port_to": e.port_range[1] if e.port_range else None,
+            "icmp_type": e.icmp_type,
+            "icmp_code": e.icmp_code,
+        }
+        for e in acl.entries
+    ]
+
+
+def acl_association_rows(acl: NetworkAcl) -> list[Values]:
+    return [
+        {
+            "association_id": a.association_id,
+            "network_acl_id": acl.network_acl_id,
+            "position": i,
+            "subnet_id": a.subnet_id,
+        }
+        for i, a in enumerate(acl.associations)
+    ]
+
+
+def acl_entry_from(row: AnyRow) -> NetworkAclEntry:
+    ports = None if row.port_from is None else (row.port_from, row.port_to)
+    return NetworkAclEntry(
+        row.rule_number,
+        bool(row.egress),
+        RuleAction(row.rule_action),
+        row.protocol,
+        row.cidr,
+        ports,
+        row.icmp_type,
+        row.icmp_code,
+    )
+
+
+def acl_association_from(row: AnyRow) -> NetworkAclAssociation:
+    return NetworkAclAssociation(row.association_id, row.subnet_id)
+
+
+def network_acl_from(
+    row: AnyRow,
+    entries: Sequence[NetworkAclEntry],
+    associations: Sequence[NetworkAclAssociation],
+    tags: TagIndex,
+) -> NetworkAcl:
+    return NetworkAcl(
+        network_acl_id=row.network_acl_id,
+        vpc_id=row.vpc_id,
+        owner_id=row.account,
+        region=row.region,
+        is_default=bool(row.is_default),
+        entries=tuple(entries),
+        associations=tuple(associations),
+        tags=tags.get(row.network_acl_id, NO_TAGS),
     )

@@ -33,6 +33,7 @@ from typing import Protocol
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
+from stockade.domain.network_acl import NetworkAcl
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
 from stockade.domain.routing import RouteTable
 from stockade.domain.scope import Scope
@@ -168,6 +169,22 @@ class Transaction(Protocol):
         """Insert or replace a table with all its routes and associations."""
 
     def delete_route_table(self, route_table_id: str) -> None: ...
+
+    # -- network ACLs ---------------------------------------------------------------------
+    def get_network_acl(self, network_acl_id: str) -> NetworkAcl | None:
+        """With its entries and associations."""
+
+    def list_network_acls(self, vpc_id: str | None = None) -> list[NetworkAcl]: ...
+    def network_acl_by_association(self, association_id: str) -> NetworkAcl | None:
+        """The ACL of this scope holding the ``aclassoc-`` association; None if none."""
+
+    def network_acl_of_subnet(self, subnet_id: str) -> NetworkAcl | None:
+        """The ACL the subnet is associated with."""
+
+    def put_network_acl(self, acl: NetworkAcl) -> None:
+        """Insert or replace an ACL with all its entries and associations."""
+
+    def delete_network_acl(self, network_acl_id: str) -> None: ...
 
     # -- tags -------------------------------------------------------------------------------
     def tags_of(self, resource_id: str) -> dict[str, str]: ...

@@ -295,6 +295,55 @@ route_table_associations = Table(
     Column("gateway_id", String),
 )
 
+network_acls = Table(
+    "network_acls",
+    metadata,
+    Column("network_acl_id", String, primary_key=True),
+    *_scope_columns(),
+    Column("vpc_id", String, nullable=False, index=True),
+    Column("is_default", Boolean, nullable=False),
+    Index("ix_network_acls_scope", "account", "region", "seq"),
+)
+
+#: An ACL's entries, keyed as AWS keys them: (direction, rule number). Ports only for
+#: TCP/UDP, ICMP type/code only for ICMP; NULL otherwise.
+network_acl_entries = Table(
+    "network_acl_entries",
+    metadata,
+    Column(
+        "network_acl_id",
+        String,
+        ForeignKey("network_acls.network_acl_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("egress", Boolean, primary_key=True),
+    Column("rule_number", Integer, primary_key=True),
+    Column("rule_action", String, nullable=False),
+    Column("protocol", String, nullable=False),
+    Column("cidr", String, nullable=False),
+    Column("port_from", Integer),
+    Column("port_to", Integer),
+    Column("icmp_type", Integer),
+    Column("icmp_code", Integer),
+)
+
+#: Subnet associations by their own id (ReplaceNetworkAclAssociation names only that); a
+#: subnet has exactly one (the unique ``subnet_id``).
+network_acl_associations = Table(
+    "network_acl_associations",
+    metadata,
+    Column("association_id", String, primary_key=True),
+    Column(
+        "network_acl_id",
+        String,
+        ForeignKey("network_acls.network_acl_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("position", Integer, nullable=False),
+    Column("subnet_id", String, nullable=False, unique=True),
+)
+
 tags = Table(
     "tags",
     metadata,

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from stockade.domain import protocols, well_known_ports
+from stockade.domain.network_acl import NetworkAcl, NetworkAclEntry
 from stockade.domain.printable import escape_control
 from stockade.domain.routing import RouteState, RouteTable
 from stockade.domain.security_group import SecurityGroupRule
@@ -110,4 +111,44 @@ def associations_table(rtb: RouteTable) -> Table:
     t = table(f"Associations of {rtb.route_table_id}", "Association id", "Subnet id", "Main")
     for a in rtb.associations:
         t.add_row(a.association_id, a.subnet_id or a.gateway_id or "", "yes" if a.main else "")
+    return t
+
+
+def acl_entry_cells(e: NetworkAclEntry) -> list[str | Text]:
+    """Rule number (``*`` for the final deny), Type, Protocol, Port range, Source or
+    Destination, Allow/Deny: the console's columns for a network ACL entry."""
+    protocol = protocols.canonical_protocol(e.protocol)
+    if e.port_range is not None:
+        low, high = e.port_range
+    elif e.icmp_type is not None:
+        low, high = e.icmp_type, -1 if e.icmp_code is None else e.icmp_code
+    else:
+        low, high = -1, -1
+    verdict = styled("Allow", "green") if e.allows else styled("Deny", "red")
+    return [
+        "*" if e.is_default_deny else str(e.rule_number),
+        well_known_ports.name_for(protocol, low, high),
+        protocols.describe_protocol(protocol),
+        protocols.describe_ports(protocol, low, high),
+        e.cidr,
+        verdict,
+    ]
+
+
+def acl_entries_table(acl: NetworkAcl, egress: bool) -> Table:
+    """One direction of a network ACL as the console shows it: evaluation order (ascending
+    rule number), the ``*`` entries last."""
+    title = f"{'Outbound' if egress else 'Inbound'} rules of {acl.network_acl_id}"
+    peer = "Destination" if egress else "Source"
+    t = table(title, "Rule number", "Type", "Protocol", "Port range", peer, "Allow/Deny")
+    mine = sorted((e for e in acl.entries if e.egress == egress), key=lambda e: e.rule_number)
+    for e in mine:
+        t.add_row(*acl_entry_cells(e))
+    return t
+
+
+def acl_associations_table(acl: NetworkAcl) -> Table:
+    t = table(f"Subnet associations of {acl.network_acl_id}", "Association id", "Subnet id")
+    for a in acl.associations:
+        t.add_row(a.association_id, a.subnet_id)
     return t
