@@ -63,8 +63,9 @@ def build_seed(ctx: ServiceContext | contracts.Services) -> Seed:
     net.attach_internet_gateway(igw.igw_id, vpc.vpc_id)
     # A subnet is public because its route table sends 0.0.0.0/0 to the attached gateway
     # (the VPC's main table keeps only the local route, as AWS makes it).
-    public = services.route_tables.create(vpc.vpc_id, tags=check_tags([("Name", "public")]))
-    rtb = public.table.route_table_id
+    rtb = services.route_tables.create(
+        vpc.vpc_id, tags=check_tags([("Name", "public")])
+    ).table.route_table_id
     services.route_tables.create_route(rtb, RouteRequest.of("0.0.0.0/0", igw.igw_id))
     services.route_tables.associate(rtb, subnet_id=subnet.subnet_id)
     seed = Seed(vpc.vpc_id, subnet.subnet_id, igw.igw_id, rtb)
