@@ -50,6 +50,7 @@ from stockade.store.engines import (
 from stockade.store.failures import StoreError, kind_of, schema_is_current, store_error
 from stockade.store.failures import read_only as read_only_error
 from stockade.store.group_commit import CommitStats, GroupCommit
+from stockade.store.prepared import Prepared
 from stockade.store.repository import Change
 from stockade.store.transaction import SqlTransaction
 
@@ -60,7 +61,7 @@ POLL_INTERVAL_S = 0.05
 #: Arbitrary key of the PostgreSQL advisory lock that serialises migrations.
 _PG_MIGRATION_LOCK = 0x57_0C_CA_DE
 #: A writer's first statement: read (and, on PostgreSQL, lock) the revision row.
-_LOCK_REVISION = (
+_LOCK_REVISION = Prepared(
     select(s.store_revision.c.revision, s.store_revision.c.next_seq)
     .where(s.store_revision.c.id == s.REVISION_ROW_ID)
     .with_for_update()
@@ -212,7 +213,7 @@ class SqlStore:
     def _write_in(conn: Connection, scope: Scope) -> Generator[SqlTransaction, None, Change | None]:
         """Run one write call on ``conn`` (already in a transaction or savepoint): lock and
         read the revision, hand out the transaction, then record the call's change."""
-        rev = conn.execute(_LOCK_REVISION).one()
+        (rev,) = _LOCK_REVISION.rows(conn)
         tx = SqlTransaction(
             conn, scope, revision=rev.revision, writable=True, next_seq=rev.next_seq
         )
