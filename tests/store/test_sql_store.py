@@ -722,7 +722,7 @@ def test_sqlite_settings_and_begin_modes(store: SqlStore, scope: Scope) -> None:
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
-    statements = _count_selects(store)
+    statements = _trace_statements(store)
     with store.write(scope) as tx:
         tx.touch("x")
     with store.read(scope):
