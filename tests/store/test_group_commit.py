@@ -366,3 +366,23 @@ def test_stores_without_group_commit_never_write_without_waiting(
         assert file_store.nonblocking_writes_supported
     finally:
         file_store.close()
+
+
+def test_a_write_after_a_nonblocking_one_still_waits_for_another_process(
+    store: SqlStore, scope: Scope, db_path: Path
+) -> None:
+    """The zero busy timeout of a nonblocking write never leaks into a waiting one."""
+    group = _seed_group(store, scope)
+    with store.nonblocking_writes(), store.write(scope) as tx:
+        tx.put_rules([f.rule(group, 1)])
+    other = sqlite3.connect(str(db_path), isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    timer = threading.Timer(0.3, lambda: other.execute("ROLLBACK"))
+    timer.start()
+    try:
+        with store.write(scope) as tx:  # waits the 0.3 s for the lock, then writes
+            tx.put_rules([f.rule(group, 2)])
+    finally:
+        timer.join(DEADLINE_S)
+        other.close()
+    assert _ports(store, scope, group) == [1, 2]

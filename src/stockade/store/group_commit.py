@@ -137,6 +137,7 @@ class GroupCommit:
         self._busy = False  # a caller holds the turn
         self._queued = 0  # callers waiting for the turn
         self._connection: Connection | None = None
+        self._busy_timeout_s = turn_timeout_s  # SQLite's, on the connection (0: BEGIN never waits)
         self._batch: _Batch | None = None  # the open transaction
         self._ended: _Batch | None = None  # ended by the turn holder, to complete on leaving
         self._commits = 0
@@ -269,19 +270,17 @@ class GroupCommit:
     def _live_connection(self) -> Connection:
         if self._connection is None:
             self._connection = self._connect()
+            self._busy_timeout_s = self._turn_timeout_s  # as the engine sets it up
         return self._connection
 
     def _begin(self, wait: bool = True) -> _Batch:
         try:
             connection = self._live_connection()
-            if wait:
-                self._batch = _Batch(connection.begin())
-                return self._batch
-            _set_busy_timeout(connection, 0)
-            try:
-                self._batch = _Batch(connection.begin())
-            finally:
-                _set_busy_timeout(connection, self._turn_timeout_s)
+            busy_timeout_s = self._turn_timeout_s if wait else 0.0
+            if self._busy_timeout_s != busy_timeout_s:  # set only when it changes
+                _set_busy_timeout(connection, busy_timeout_s)
+                self._busy_timeout_s = busy_timeout_s
+            self._batch = _Batch(connection.begin())
         except OperationalError as exc:
             self._discard_connection()
             if not wait and getattr(exc.orig, "sqlite_errorcode", None) == _SQLITE_BUSY:
