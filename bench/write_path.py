@@ -169,9 +169,15 @@ def emit(layer: str, case: str, figures: dict[str, float]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--calls", type=int, default=CALLS)
+    parser.add_argument(
+        "--dir",
+        default=None,
+        help="where the store goes (a tmpfs such as /dev/shm shows the code's cost alone: "
+        "its fsync costs nothing)",
+    )
     args = parser.parse_args()
     calls = min(max(args.calls, 10), 5000)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         emit("commit", "durable_commit", {"p50_ms": round(durable_commit_ms(tmp), 3)})
         with SqlStore.open(str(Path(tmp) / "bench.db")) as store:
             counter = StatementCounter(store)
