@@ -20,6 +20,7 @@ driver's own trace, as ``bench/write_path.py`` does).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -83,8 +84,15 @@ class _Compiled:
     record: type[Record] | None  # None: the statement returns no rows
     results: tuple[Processor, ...]
     dbapi_error: type[Exception]
+    #: The common case -- positional, every value given, none converted -- as one C call.
+    plain: Callable[[Mapping[str, Any]], Sequence[Any]] | None = None
 
     def parameters(self, given: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        if self.plain is not None:
+            try:
+                return self.plain(given)
+            except KeyError:
+                pass  # a missing value: the general path below names it
         values = []
         for _name, key, default, required, process in self.binds:
             if key in given:
@@ -129,8 +137,19 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
         results = tuple(
             c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
         )
+    plain = None
+    if positional and binds and all(required and p is None for _, _, _, required, p in binds):
+        keys = [key for _, key, _, _, _ in binds]
+        pick = operator.itemgetter(*keys)
+        plain = pick if len(keys) > 1 else lambda given: (pick(given),)
     return _Compiled(
-        compiled.string, positional, tuple(binds), record, results, dialect.loaded_dbapi.Error
+        compiled.string,
+        positional,
+        tuple(binds),
+        record,
+        results,
+        dialect.loaded_dbapi.Error,
+        plain,
     )
 
 
