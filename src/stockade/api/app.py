@@ -2,9 +2,11 @@
 
 The app only moves bytes: :class:`stockade.api.edge.Edge` admits the request (origin,
 headers-only authentication, size, concurrency, deadline) and reads its body, then
-:func:`stockade.api.dispatch.handle` runs in a worker thread (the store is synchronous); the
-app writes the answer and logs one line per request. :func:`uvicorn_config` adds the
-connection-level bounds (request-head deadline, keep-alive, graceful-shutdown timeout).
+:func:`stockade.api.dispatch.handle` runs in a worker thread (the store is synchronous) --
+or, for a short write while no other request is in flight, on the event loop itself (see
+:func:`create_app`); the app writes the answer and logs one line per request.
+:func:`uvicorn_config` adds the connection-level bounds (request-head deadline,
+keep-alive, graceful-shutdown timeout).
 """
 
 from __future__ import annotations
@@ -27,13 +29,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from stockade.api.auth import AuthConfig, RawRequest
-from stockade.api.dispatch import Outcome, Server, handle
+from stockade.api.dispatch import Outcome, Server, handle, is_short_write
 from stockade.api.edge import Edge, EdgeLimits, OriginPolicy, Refused
 from stockade.api.http_deadlines import deadline_protocol
 from stockade.api.serialize import CONTENT_TYPE, serialize_error
 from stockade.domain.errors import AwsError
 from stockade.domain.quotas import Quotas
-from stockade.store.repository import Store
+from stockade.store.repository import Store, WouldBlock
 
 log = logging.getLogger("stockade.api")
 
@@ -60,6 +62,38 @@ def create_app(
     server = Server(store, auth or AuthConfig(), quotas or Quotas())
     edge = Edge(server.auth, origins, limits)
     limiter = anyio.CapacityLimiter(workers)
+    inline_writes = store.nonblocking_writes_supported
+    in_flight = 0  # requests between admission and answer (only the loop changes it)
+
+    async def run(raw: RawRequest) -> Outcome:
+        """Handle the request in a worker thread -- or on the loop, for a short write
+        (:data:`SHORT_WRITES`) when no other request is in flight and the write need not
+        wait (the group commit idle, no other process holding the database's lock).
+
+        Why: the hop to a worker thread and back is two thread wake-ups, ~0.2 ms on a busy
+        machine -- as much as the durable commit itself. On the loop the write costs its
+        CPU and its fsync (~0.3-0.5 ms), during which the loop waits; a request that
+        arrives meanwhile waits that long. Whenever others are in flight, the write goes
+        to a thread as before, so concurrent writers still share commits and a slow read
+        never waits for a write. One yield first lets requests that arrived together
+        with this one check in, so a burst is seen as one.
+        """
+        nonlocal in_flight
+        in_flight += 1
+        try:
+            if inline_writes and is_short_write(raw):
+                await anyio.sleep(0)
+                if in_flight == 1:
+                    try:
+                        with store.nonblocking_writes():
+                            outcome = handle(server, raw)
+                        outcome.on_loop = True
+                        return outcome
+                    except WouldBlock:
+                        pass  # nothing was done: run it where waiting is harmless
+            return await anyio.to_thread.run_sync(handle, server, raw, limiter=limiter)
+        finally:
+            in_flight -= 1
 
     async def ec2(request: Request) -> Response:
         started = time.perf_counter()
@@ -79,14 +113,15 @@ def create_app(
                 list(request.scope.get("headers", [])),
                 body,
             )
-            outcome = await anyio.to_thread.run_sync(handle, server, raw, limiter=limiter)
+            outcome = await run(raw)
         log.info(
-            "%s account=%s region=%s status=%d%s %.1fms",
+            "%s account=%s region=%s status=%d%s%s %.1fms",
             outcome.action,
             outcome.account,
             outcome.region,
             outcome.status,
             f" error={outcome.error_code}" if outcome.error_code else "",
+            " on-loop" if outcome.on_loop else "",
             (time.perf_counter() - started) * 1000,
         )
         return Response(

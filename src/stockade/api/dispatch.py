@@ -9,6 +9,7 @@ ASGI so it runs in a worker thread (the store is synchronous) and is easy to tes
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass, field
 
@@ -21,7 +22,7 @@ from stockade.domain.errors import AwsError, dry_run
 from stockade.domain.quotas import Quotas
 from stockade.service.bundle import Services
 from stockade.service.context import ServiceContext
-from stockade.store.repository import Store
+from stockade.store.repository import Store, WouldBlock
 
 log = logging.getLogger("stockade.api")
 
@@ -47,10 +48,42 @@ class Outcome:
     account: str = "-"
     region: str = "-"
     error_code: str | None = None
+    on_loop: bool = False  # run on the event loop rather than a worker thread
+
+
+#: Writes that touch a handful of rows (one group and its rules, or tags): short enough
+#: to run on the event loop when nothing else is in flight (see ``app.py``).
+SHORT_WRITES = frozenset(
+    {
+        "CreateSecurityGroup",
+        "DeleteSecurityGroup",
+        "AuthorizeSecurityGroupIngress",
+        "AuthorizeSecurityGroupEgress",
+        "RevokeSecurityGroupIngress",
+        "RevokeSecurityGroupEgress",
+        "ModifySecurityGroupRules",
+        "UpdateSecurityGroupRuleDescriptionsIngress",
+        "UpdateSecurityGroupRuleDescriptionsEgress",
+        "CreateTags",
+        "DeleteTags",
+    }
+)
+_ACTION = re.compile(rb"(?:^|&)Action=([A-Za-z]+)(?:&|$)")
+
+
+def is_short_write(request: RawRequest) -> bool:
+    """Whether the request names one of :data:`SHORT_WRITES`, judged by a glance at its
+    raw bytes (no parse: a request this cannot read is simply not run on the loop)."""
+    for source in (request.body, request.query_string):
+        found = _ACTION.search(source) if isinstance(source, bytes) else None
+        if found:
+            return found.group(1).decode() in SHORT_WRITES
+    return False
 
 
 def handle(server: Server, request: RawRequest) -> Outcome:
-    """Answer one request; never raises."""
+    """Answer one request; never raises, but for :class:`WouldBlock` (a write asked not
+    to wait would have had to, inside :meth:`Store.nonblocking_writes`: it did nothing)."""
     request_id = str(uuid.uuid4())
     outcome = Outcome(500, b"")
     is_sts = False
@@ -71,6 +104,8 @@ def handle(server: Server, request: RawRequest) -> Outcome:
             outcome.status, outcome.body = sts.sts_error_document(error, request_id)
         else:
             outcome.status, outcome.body = serialize_error(error, request_id)
+    except WouldBlock:
+        raise
     except Exception:
         log.exception("internal error in %s (request %s)", outcome.action, request_id)
         internal = AwsError("InternalError", INTERNAL_ERROR)

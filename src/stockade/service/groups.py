@@ -67,7 +67,8 @@ class GroupService:
             # [UNVERIFIED] ::/0 egress for groups created in an IPv6 VPC (reference §2.1).
             rules = new_rules(group, default_egress_specs(vpc.has_ipv6))
             tx.add_rules(group, rules)
-            group = replace(group, tags=tag_new(tx, [group.group_id], tags))
+            if tagged := tag_new(tx, [group.group_id], tags):
+                group = replace(group, tags=tagged)
             return GroupDetail(group, tuple(rules))
 
     def delete(self, group_id: str | None = None, group_name: str | None = None) -> str:

@@ -108,7 +108,7 @@ class RuleService:
             ]
             tx.add_rules(group, rules)
             tagged = tag_new(tx, [r.rule_id for r in rules], tags)
-            return [replace(r, tags=tagged) for r in rules]
+            return [replace(r, tags=tagged) for r in rules] if tagged else rules
 
     def revoke(
         self,

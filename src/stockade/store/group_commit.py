@@ -19,6 +19,11 @@ How (leader/follower, no extra thread, so an uncontended call pays no hand-off):
 * Every caller of a batch (also one whose own call was rejected: its answer may rest on
   its predecessors' uncommitted writes) returns only after the batch ended. A failed
   commit fails every successful caller of the batch (:class:`SharedCommitFailed`).
+* A caller that must not wait (``member(wait=False)``: the API server running a write on
+  its event loop) gets the turn only if nobody holds or wants it, and the database lock
+  only if no other process holds it (``BEGIN IMMEDIATE`` with a zero busy timeout);
+  otherwise it raises :class:`~stockade.store.repository.WouldBlock` having done nothing.
+  It commits its batch itself on leaving, so it never waits for another caller's work.
 
 Revisions and the change log need nothing special: each call runs its own bookkeeping
 statements in order on the same connection, so it sees its predecessors' uncommitted
@@ -34,8 +39,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, RootTransaction
+from sqlalchemy.exc import OperationalError
 
-from stockade.store.repository import Change
+from stockade.store.repository import Change, WouldBlock
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,17 @@ MAX_BATCH_CALLS = 32
 
 #: The savepoint of the call holding the turn (released before the next call takes it).
 _SAVEPOINT_NAME = "stockade_call"
+
+
+#: SQLite's "the database is locked" (another connection holds the write lock).
+_SQLITE_BUSY = 5
+
+
+def _set_busy_timeout(connection: Connection, seconds: float) -> None:
+    """SQLite's busy timeout on the driver's connection (how long BEGIN waits for a lock)."""
+    driver = connection.connection.driver_connection
+    assert driver is not None, "a checked-out connection holds its driver connection"
+    driver.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
 
 
 def _savepoint(connection: Connection, verb: str) -> None:
@@ -120,6 +137,7 @@ class GroupCommit:
         self._busy = False  # a caller holds the turn
         self._queued = 0  # callers waiting for the turn
         self._connection: Connection | None = None
+        self._busy_timeout_s = turn_timeout_s  # SQLite's, on the connection (0: BEGIN never waits)
         self._batch: _Batch | None = None  # the open transaction
         self._ended: _Batch | None = None  # ended by the turn holder, to complete on leaving
         self._commits = 0
@@ -136,15 +154,17 @@ class GroupCommit:
             return CommitStats(self._commits, self._calls)
 
     @contextmanager
-    def member(self) -> Iterator[Member]:
+    def member(self, *, wait: bool = True) -> Iterator[Member]:
         """Run one call's statements in the shared transaction; return once it is durable.
 
         Raises what the body raised (after rolling back only this call's work), or
-        :class:`SharedCommitFailed` if the batch could not be committed.
+        :class:`SharedCommitFailed` if the batch could not be committed. ``wait=False``:
+        raise :class:`WouldBlock` (before the body runs) instead of waiting for the turn
+        or for another process's lock, and commit on leaving whoever is queued.
         """
-        self._take_turn()
+        self._take_turn(wait)
         try:
-            batch = self._batch or self._begin()
+            batch = self._batch or self._begin(wait)
         except BaseException:
             self._leave()
             raise
@@ -163,7 +183,7 @@ class GroupCommit:
             yield member
         except BaseException:
             self._undo(batch, savepoint)
-            self._leave()
+            self._leave(commit=not wait)
             self._await(batch, own_failure=True)
             raise
         try:
@@ -175,7 +195,7 @@ class GroupCommit:
             batch.calls += 1
             if member.change is not None:
                 batch.changes.append(member.change)
-        self._leave()
+        self._leave(commit=not wait)
         self._await(batch)
 
     def close(self) -> None:
@@ -192,8 +212,10 @@ class GroupCommit:
 
     # -- turns ---------------------------------------------------------------------------------
 
-    def _take_turn(self) -> None:
+    def _take_turn(self, wait: bool = True) -> None:
         with self._lock:
+            if not wait and (self._busy or self._queued):
+                raise WouldBlock("another write call holds the writer connection")
             self._queued += 1
             try:
                 if not self._turn.wait_for(lambda: not self._busy, self._turn_timeout_s):
@@ -207,13 +229,14 @@ class GroupCommit:
             self._queued -= 1
             self._busy = True
 
-    def _leave(self) -> None:
+    def _leave(self, *, commit: bool = False) -> None:
         """Give up the turn: first commit the open batch if nobody queued would extend it
-        (or it is full); then, without the turn, complete whatever batch was ended."""
+        (or it is full, or ``commit`` says so); then, without the turn, complete whatever
+        batch was ended."""
         batch = self._batch
         if batch is not None:
             with self._lock:
-                commit_now = self._queued == 0 or batch.full()
+                commit_now = commit or self._queued == 0 or batch.full()
             if commit_now:
                 self._finish(batch, commit=True)
         ended, self._ended = self._ended, None
@@ -247,11 +270,22 @@ class GroupCommit:
     def _live_connection(self) -> Connection:
         if self._connection is None:
             self._connection = self._connect()
+            self._busy_timeout_s = self._turn_timeout_s  # as the engine sets it up
         return self._connection
 
-    def _begin(self) -> _Batch:
+    def _begin(self, wait: bool = True) -> _Batch:
         try:
-            self._batch = _Batch(self._live_connection().begin())
+            connection = self._live_connection()
+            busy_timeout_s = self._turn_timeout_s if wait else 0.0
+            if self._busy_timeout_s != busy_timeout_s:  # set only when it changes
+                _set_busy_timeout(connection, busy_timeout_s)
+                self._busy_timeout_s = busy_timeout_s
+            self._batch = _Batch(connection.begin())
+        except OperationalError as exc:
+            self._discard_connection()
+            if not wait and getattr(exc.orig, "sqlite_errorcode", None) == _SQLITE_BUSY:
+                raise WouldBlock("another process holds the database's write lock") from exc
+            raise
         except BaseException:  # e.g. the database stayed locked by another process
             self._discard_connection()
             raise

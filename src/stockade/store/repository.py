@@ -41,6 +41,11 @@ from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
 from stockade.domain.state import Snapshot
 
 
+class WouldBlock(RuntimeError):
+    """A write asked not to wait (:meth:`Store.nonblocking_writes`) would have had to: it
+    did nothing, and may be run again where waiting is harmless."""
+
+
 @dataclass(frozen=True)
 class Change:
     """One committed write transaction: its revision, scope and the resource ids it touched."""
@@ -228,6 +233,17 @@ class Store(Protocol):
 
     def write(self, scope: Scope) -> AbstractContextManager[Transaction]:
         """A serialised read-write transaction; commits on success, rolls back on error."""
+
+    @property
+    def nonblocking_writes_supported(self) -> bool:
+        """Whether :meth:`nonblocking_writes` can ever let a write through (else every
+        write in it raises :class:`WouldBlock`)."""
+
+    def nonblocking_writes(self) -> AbstractContextManager[None]:
+        """The first write transaction opened in this block, in this thread, raises
+        :class:`WouldBlock` -- having done nothing -- instead of waiting for another
+        writer; it commits before the block goes on. Later ones wait as usual (a call is
+        retried elsewhere only if it wrote nothing)."""
 
     def read(self, scope: Scope) -> AbstractContextManager[Transaction]:
         """A consistent read-only view; never bumps the revision."""

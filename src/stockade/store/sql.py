@@ -50,7 +50,8 @@ from stockade.store.engines import (
 from stockade.store.failures import StoreError, kind_of, schema_is_current, store_error
 from stockade.store.failures import read_only as read_only_error
 from stockade.store.group_commit import CommitStats, GroupCommit
-from stockade.store.repository import Change
+from stockade.store.prepared import Prepared
+from stockade.store.repository import Change, WouldBlock
 from stockade.store.transaction import SqlTransaction
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ POLL_INTERVAL_S = 0.05
 #: Arbitrary key of the PostgreSQL advisory lock that serialises migrations.
 _PG_MIGRATION_LOCK = 0x57_0C_CA_DE
 #: A writer's first statement: read (and, on PostgreSQL, lock) the revision row.
-_LOCK_REVISION = (
+_LOCK_REVISION = Prepared(
     select(s.store_revision.c.revision, s.store_revision.c.next_seq)
     .where(s.store_revision.c.id == s.REVISION_ROW_ID)
     .with_for_update()
@@ -183,7 +184,11 @@ class SqlStore:
         runs in a savepoint of a transaction shared with its neighbours and returns once
         the commit covering it is durable. Elsewhere it is one transaction per call.
         """
+        wait = not getattr(self._local, "nonblocking", False)
+        self._local.nonblocking = False  # only a call's first write may be retried
         if self._group is None:
+            if not wait:
+                raise WouldBlock("only a SQLite file's writes can be tried without waiting")
             with self._connection(write=True) as conn, conn.begin():
                 change = yield from self._write_in(conn, scope)
             if change is not None:
@@ -192,10 +197,26 @@ class SqlStore:
         group = self._writer_group()
         self._local.writing = True
         try:
-            with self._failures_as_store_errors(), group.member() as member:
+            with self._failures_as_store_errors(), group.member(wait=wait) as member:
                 member.change = yield from self._write_in(member.connection, scope)
         finally:
             self._local.writing = False
+
+    @property
+    def nonblocking_writes_supported(self) -> bool:
+        """Only a SQLite file's writes (the group commit) can be tried without waiting."""
+        return self._group is not None
+
+    @contextmanager
+    def nonblocking_writes(self) -> Iterator[None]:
+        """The first write in this block (this thread) raises :class:`WouldBlock`, having
+        done nothing, rather than wait for the writer connection or another process's
+        lock; see :meth:`stockade.store.repository.Store.nonblocking_writes`."""
+        self._local.nonblocking = True
+        try:
+            yield
+        finally:
+            self._local.nonblocking = False
 
     @contextmanager
     def _failures_as_store_errors(self) -> Iterator[None]:
@@ -212,7 +233,7 @@ class SqlStore:
     def _write_in(conn: Connection, scope: Scope) -> Generator[SqlTransaction, None, Change | None]:
         """Run one write call on ``conn`` (already in a transaction or savepoint): lock and
         read the revision, hand out the transaction, then record the call's change."""
-        rev = conn.execute(_LOCK_REVISION).one()
+        (rev,) = _LOCK_REVISION.rows(conn)
         tx = SqlTransaction(
             conn, scope, revision=rev.revision, writable=True, next_seq=rev.next_seq
         )

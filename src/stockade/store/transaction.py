@@ -31,14 +31,15 @@ from stockade.domain.security_group import PeerKind, SecurityGroup, SecurityGrou
 from stockade.domain.state import Snapshot
 from stockade.store import loaders, mapping, prefix_list_history
 from stockade.store import schema as s
+from stockade.store.prepared import Prepared
 from stockade.store.transaction_core import rows_with_tags, with_tags
 from stockade.store.transaction_network_acl import NetworkAclRepository
 from stockade.store.transaction_routing import RouteTableRepository
 
 # -- hot statements, built once -------------------------------------------------------------------
-# Built at import with bind parameters, so a call neither rebuilds nor re-hashes them: the
-# cache key of a statement object is memoised, and the compiled form comes from the
-# engine's compiled cache (keyed per dialect, so SQLite and PostgreSQL share these).
+# Built at import with bind parameters and run as prepared statements (``prepared.py``):
+# each compiles once per dialect (SQLite and PostgreSQL share the construct) and executes
+# as one driver call, sparing the 35-150 us SQLAlchemy spends per statement.
 
 _G, _R, _V = s.security_groups, s.sg_rules, s.vpcs
 
@@ -47,18 +48,20 @@ def _scoped(table: Table) -> Any:
     return (table.c.account == bindparam("account")) & (table.c.region == bindparam("region"))
 
 
-_GET_GROUP = with_tags(_G).where(_G.c.group_id == bindparam("id"))
-_GROUP_BY_NAME = with_tags(_G).where(
-    _G.c.vpc_id == bindparam("vpc_id"), _G.c.name_key == bindparam("name_key")
+_GET_GROUP = Prepared(with_tags(_G).where(_G.c.group_id == bindparam("id")))
+_GROUP_BY_NAME = Prepared(
+    with_tags(_G).where(_G.c.vpc_id == bindparam("vpc_id"), _G.c.name_key == bindparam("name_key"))
 )
-_COUNT_GROUPS = select(func.count()).select_from(_G).where(_scoped(_G))
-_GET_VPC = with_tags(_V).where(_V.c.vpc_id == bindparam("id"), _scoped(_V))
-_DEFAULT_VPC = with_tags(_V).where(_scoped(_V), _V.c.is_default.is_(True))
-_RULES_OF_GROUP = with_tags(_R, *(_R.c[name] for name in mapping.RULE_COLUMNS)).where(
-    _R.c.group_id == bindparam("group_id")
+_COUNT_GROUPS = Prepared(select(func.count()).select_from(_G).where(_scoped(_G)))
+_GET_VPC = Prepared(with_tags(_V).where(_V.c.vpc_id == bindparam("id"), _scoped(_V)))
+_DEFAULT_VPC = Prepared(with_tags(_V).where(_scoped(_V), _V.c.is_default.is_(True)))
+_RULES_OF_GROUP = Prepared(
+    with_tags(_R, *(_R.c[name] for name in mapping.RULE_COLUMNS)).where(
+        _R.c.group_id == bindparam("group_id")
+    )
 )
-_INSERT_GROUP = insert(_G)
-_INSERT_RULES = insert(_R)
+_INSERT_GROUP = Prepared(insert(_G))
+_INSERT_RULES = Prepared(insert(_R))
 
 
 def _one(found: list[Any]) -> Any:
@@ -131,7 +134,7 @@ class SqlTransaction(RouteTableRepository, NetworkAclRepository):
         return loaders.load_groups(self._c, wheres)
 
     def count_groups(self) -> int:
-        return self._c.scalar(_COUNT_GROUPS, self._scope_params()) or 0
+        return _COUNT_GROUPS.scalar(self._c, self._scope_params()) or 0
 
     def put_group(self, group: SecurityGroup) -> None:
         self._upsert(s.security_groups, [mapping.group_values(group)])
@@ -139,7 +142,7 @@ class SqlTransaction(RouteTableRepository, NetworkAclRepository):
     def add_group(self, group: SecurityGroup) -> None:
         """Insert a new group (a fresh id): no look-up for a row to replace."""
         conn = self._write(group.group_id)
-        conn.execute(_INSERT_GROUP, self._next_seqs([mapping.group_values(group)]))
+        _INSERT_GROUP.executemany(conn, self._next_seqs([mapping.group_values(group)]))
 
     def delete_group(self, group_id: str) -> None:
         r = s.sg_rules
@@ -163,7 +166,7 @@ class SqlTransaction(RouteTableRepository, NetworkAclRepository):
         if not ids:
             return []
         if len(ids) == 1:  # one group's rules (a bounded few): rows and tags in one query
-            found = self._c.execute(_RULES_OF_GROUP, {"group_id": ids[0]}).all()
+            found = _RULES_OF_GROUP.rows(self._c, {"group_id": ids[0]})
             rows, tags = rows_with_tags(found, "rule_id")
             return mapping.rules_from((row[:-2] for row in rows), tags)
         return loaders.load_rules(self._c, loaders.where_in(s.sg_rules.c.group_id, ids))
@@ -214,7 +217,7 @@ class SqlTransaction(RouteTableRepository, NetworkAclRepository):
         if not rows:
             return
         conn = self._write(group.group_id, *(row["rule_id"] for row in rows))
-        conn.execute(_INSERT_RULES, self._next_seqs(rows))
+        _INSERT_RULES.executemany(conn, self._next_seqs(rows))
 
     def delete_rules(self, rule_ids: Iterable[str]) -> None:
         ids = list(rule_ids)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Select, Table, bindparam, delete, insert, select, update
 
@@ -21,18 +21,21 @@ from stockade.domain.scope import Scope
 from stockade.store import schema as s
 from stockade.store.batching import chunks
 from stockade.store.loaders import ID_COLUMN, Where
-from stockade.store.mapping import AnyRow
+from stockade.store.prepared import Prepared
 from stockade.store.repository import Change
 
 _T = s.tags
 _TAG_KEY, _TAG_VALUE = "_tag_key", "_tag_value"
 
-_BUMP_REVISION = (
+_BUMP_REVISION = Prepared(
     update(s.store_revision)
     .where(s.store_revision.c.id == s.REVISION_ROW_ID)
     .values(revision=bindparam("new_revision"), next_seq=bindparam("new_next_seq"))
 )
-_LOG_CHANGE = insert(s.change_log)
+_LOG_CHANGE = Prepared(insert(s.change_log))
+
+#: a joined row: SQLAlchemy's ``Row`` or a prepared statement's ``Record``
+R = TypeVar("R", bound=Any)
 
 
 def with_tags(table: Table, *columns: Any) -> Select[Any]:
@@ -47,10 +50,11 @@ def with_tags(table: Table, *columns: Any) -> Select[Any]:
     )
 
 
-def rows_with_tags(rows: Sequence[AnyRow], key: str) -> tuple[list[AnyRow], dict[str, Any]]:
+def rows_with_tags(rows: Sequence[R], key: str) -> tuple[list[R], dict[str, Any]]:
     """Split joined rows (see :func:`with_tags`) into one row per object, in order, and
-    each object's tags (sorted by key, as :func:`mapping.tag_index` returns them)."""
-    firsts: dict[str, AnyRow] = {}
+    each object's tags (sorted by key, as :func:`mapping.tag_index` returns them). Rows are
+    SQLAlchemy's or the prepared statements' records: both answer ``_mapping``."""
+    firsts: dict[str, R] = {}
     pairs: dict[str, list[tuple[str, str]]] = {}
     for row in rows:
         rid = row._mapping[key]
@@ -116,11 +120,11 @@ class TransactionCore:
             return None
         revision = self._revision + 1
         ids = tuple(self._touched)
-        self._conn.execute(
-            _BUMP_REVISION, {"new_revision": revision, "new_next_seq": self._next_seq}
+        _BUMP_REVISION.execute(
+            self._conn, {"new_revision": revision, "new_next_seq": self._next_seq}
         )
-        self._conn.execute(
-            _LOG_CHANGE,
+        _LOG_CHANGE.execute(
+            self._conn,
             {
                 "revision": revision,
                 "account": self.scope.account,
@@ -149,13 +153,18 @@ class TransactionCore:
 
     def _get_joined(
         self,
-        stmt: Select[Any],
+        stmt: Select[Any] | Prepared,
         params: dict[str, Any],
         key: str,
         build: Any,
     ) -> Any:
         """The first object a :func:`with_tags` statement finds (None if none)."""
-        objects, tags = rows_with_tags(self._c.execute(stmt, params).all(), key)
+        found: Sequence[Any] = (
+            stmt.rows(self._c, params)
+            if isinstance(stmt, Prepared)
+            else self._c.execute(stmt, params).all()
+        )
+        objects, tags = rows_with_tags(found, key)
         return build(objects[0], tags) if objects else None
 
     def _next_seqs(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,0 +1,207 @@
+"""The write path in-process: statements and time per create/authorize call, by layer.
+
+Why: the server-side per-call target (create/authorize p50 <= 0.5 ms, durable) is spent in
+three places -- the store (SQL statements and the commit's fsync), the service, and the
+request layer (parse, authenticate, serialize). This script times each layer on its own,
+without HTTP, so a change to one shows up in its own figure:
+
+* ``store``: the service call (``Services.groups.create`` / ``Services.rules.authorize``
+  with three permissions, one a group reference) on a SQLite file store, durable;
+* ``request``: the same calls through :func:`stockade.api.dispatch.handle` (parse,
+  authenticate in open mode, service, serialize) -- the server's work minus HTTP/ASGI;
+* ``commit``: one durable SQLite commit on the same disk (the floor under any write).
+
+``cpu_p50_ms`` is the calling thread's CPU time: the call's work without the wait for the
+disk, steadier than the wall time on a shared machine. Each case also counts the SQL
+statements a call sends to the database (``BEGIN``/``COMMIT`` included: they are round
+trips too). Prints one JSON object per line; the machine may be
+shared, so every line carries the load average. Bounded: a few hundred calls per case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+
+from stockade.api.auth import RawRequest
+from stockade.api.dispatch import Server, handle
+from stockade.domain.permissions import GroupPair, IpPermission
+from stockade.service.bundle import Services
+from stockade.service.context import ServiceContext
+from stockade.store.sql import SqlStore
+
+CALLS = 300
+WARM_UP = 30
+
+
+class StatementCounter:
+    """Counts statements the store's engine sends (SQLAlchemy's and raw driver ones are
+    both seen: raw ones are counted by wrapping the writer's sqlite3 connection trace)."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.count = 0
+        event.listen(store._engine, "connect", self._on_connect)
+        store._engine.dispose()  # reconnect: every new connection is traced
+
+    def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.set_trace_callback(self._trace)
+
+    def _trace(self, _sql: str) -> None:
+        self.count += 1
+
+
+def _p50_ms(fn: Callable[[int], None], calls: int, counter: StatementCounter) -> dict[str, float]:
+    times, cpu = [], []
+    before = counter.count
+    for i in range(calls):
+        started, started_cpu = time.perf_counter(), time.thread_time()
+        fn(i)
+        cpu.append((time.thread_time() - started_cpu) * 1000)
+        times.append((time.perf_counter() - started) * 1000)
+    return {
+        "p50_ms": round(statistics.median(times), 3),
+        "p90_ms": round(statistics.quantiles(times, n=10)[-1], 3),
+        "cpu_p50_ms": round(statistics.median(cpu), 3),
+        "statements_per_call": round((counter.count - before) / calls, 2),
+    }
+
+
+def three_permissions(peer_id: str, i: int) -> list[IpPermission]:
+    return [
+        IpPermission("tcp", 5432, 5432, ip_ranges=((f"10.{i % 256}.0.0/16", None),)),
+        IpPermission("udp", 53, 53, ip_ranges=(("198.51.100.0/24", None), ("192.0.2.0/24", None))),
+        IpPermission("tcp", 8080, 8080, groups=(GroupPair(group_id=peer_id),)),
+    ]
+
+
+def _form(params: dict[str, str]) -> bytes:
+    return urllib.parse.urlencode({"Version": "2016-11-15", **params}).encode()
+
+
+def create_body(name: str) -> bytes:
+    return _form({"Action": "CreateSecurityGroup", "GroupName": name, "GroupDescription": "b"})
+
+
+def authorize_body(name: str, peer_id: str, i: int) -> bytes:
+    """Three permissions on the group ``name`` (default VPC), one a group reference."""
+    params = {"Action": "AuthorizeSecurityGroupIngress", "GroupName": name}
+    perms = [
+        ("tcp", 5432, {"IpRanges.1.CidrIp": f"10.{i % 256}.0.0/16"}),
+        ("udp", 53, {"IpRanges.1.CidrIp": "198.51.100.0/24", "IpRanges.2.CidrIp": "192.0.2.0/24"}),
+        ("tcp", 8080, {"Groups.1.GroupId": peer_id}),
+    ]
+    for n, (proto, port, peers) in enumerate(perms, 1):
+        params |= {
+            f"IpPermissions.{n}.IpProtocol": proto,
+            f"IpPermissions.{n}.FromPort": str(port),
+            f"IpPermissions.{n}.ToPort": str(port),
+        }
+        params |= {f"IpPermissions.{n}.{k}": v for k, v in peers.items()}
+    return _form(params)
+
+
+def request_cases(
+    server: Server, peer_id: str, tag: str, calls: int
+) -> dict[str, Callable[[int], None]]:
+    """Create and 3-permission authorize (by group name) as unsigned open-mode requests,
+    their bodies built before the clock starts."""
+    names = [f"{tag}-{i}" for i in range(calls)]
+    bodies = {
+        "create": [create_body(name) for name in names],
+        "authorize_3": [authorize_body(name, peer_id, i) for i, name in enumerate(names)],
+    }
+
+    def sender(case: str) -> Callable[[int], None]:
+        def send(i: int) -> None:
+            outcome = handle(server, RawRequest("POST", "/", b"", [], bodies[case][i]))
+            if outcome.status != 200:
+                raise RuntimeError(outcome.body[:300])
+
+        return send
+
+    return {case: sender(case) for case in bodies}
+
+
+def durable_commit_ms(directory: str, commits: int = 100) -> float:
+    conn = sqlite3.connect(str(Path(directory) / "probe.db"), isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("CREATE TABLE IF NOT EXISTS t (v INTEGER)")
+        times = []
+        for i in range(commits):
+            started = time.perf_counter()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO t VALUES (?)", (i,))
+            conn.execute("COMMIT")
+            times.append((time.perf_counter() - started) * 1000)
+        return statistics.median(times)
+    finally:
+        conn.close()
+
+
+def emit(layer: str, case: str, figures: dict[str, float]) -> None:
+    print(
+        json.dumps(
+            {
+                "layer": layer,
+                "case": case,
+                **figures,
+                "load_average": [round(x, 2) for x in os.getloadavg()],
+            }
+        ),
+        flush=True,
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--calls", type=int, default=CALLS)
+    parser.add_argument(
+        "--dir",
+        default=None,
+        help="where the store goes (a tmpfs such as /dev/shm shows the code's cost alone: "
+        "its fsync costs nothing)",
+    )
+    args = parser.parse_args()
+    calls = min(max(args.calls, 10), 5000)
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        emit("commit", "durable_commit", {"p50_ms": round(durable_commit_ms(tmp), 3)})
+        with SqlStore.open(str(Path(tmp) / "bench.db")) as store:
+            counter = StatementCounter(store)
+            services = Services(ServiceContext(store))
+            peer_id = services.groups.create("peer", "p").group.group_id
+            ids: list[str] = []
+
+            def create(i: int) -> None:
+                ids.append(services.groups.create(f"svc-{i}", "b").group.group_id)
+
+            for i in range(WARM_UP):  # first calls compile statements and fill caches
+                gid = services.groups.create(f"warm-{i}", "b").group.group_id
+                services.rules.authorize(gid, three_permissions(peer_id, i))
+
+            def authorize(i: int) -> None:
+                services.rules.authorize(ids[i], three_permissions(peer_id, i))
+
+            emit("store", "create", _p50_ms(create, calls, counter))
+            emit("store", "authorize_3", _p50_ms(authorize, calls, counter))
+            server = Server(store)
+            for case, fn in request_cases(server, peer_id, "req", calls).items():
+                emit("request", case, _p50_ms(fn, calls, counter))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""Prepared statements for the hot write path: a Core statement compiled once per dialect,
+then run on the driver's own cursor.
+
+Why: a create or authorize call is eight to ten small statements, and SQLAlchemy's
+execution path (compiled-cache lookup, parameter construction, execution context, events,
+result metadata) costs 35-150 us per statement -- several times what SQLite needs to run
+it. Here the statement is compiled once per dialect (the same Core construct serves SQLite
+and PostgreSQL, so there is no second copy of the SQL to keep in step), its bind and result
+processors are looked up once, and each execution is one driver call: the sqlite3 module
+keeps the prepared statement in its own cache, psycopg sends it as is.
+
+What is kept from SQLAlchemy: the dialect's type processing (a SQLite ``Boolean`` comes
+back as ``bool``, a ``DateTime`` is bound as SQLAlchemy stores it), and its exceptions --
+a driver error is raised as the :class:`sqlalchemy.exc.DBAPIError` subclass SQLAlchemy
+would raise, so :mod:`stockade.store.failures` still tells a full disk from a constraint.
+The statements run on the connection SQLAlchemy has in a transaction (or savepoint), so
+they are part of it; the SQL event hooks do not see them (count statements with the
+driver's own trace, as ``bench/write_path.py`` does).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
+
+Processor = Callable[[Any], Any] | None
+#: A bound parameter: its name in the SQL, the key a caller gives its value by, the value
+#: it has unless given, whether it must be given, and the dialect's conversion of the value.
+_Bind = tuple[str, str, Any, bool, Processor]
+
+
+class Record(tuple):
+    """A result row as the mapping functions read one: by position, slice, attribute or
+    ``_mapping`` (the parts of SQLAlchemy's ``Row`` that :mod:`stockade.store.mapping`
+    uses), without building SQLAlchemy's result machinery per statement."""
+
+    __slots__ = ()
+    _index: dict[str, int] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[self._index[name]]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def _mapping(self) -> _Columns:
+        return _Columns(self)
+
+
+class _Columns(Mapping[str, Any]):
+    """A record's values by column name (a view, as ``Row._mapping`` is)."""
+
+    __slots__ = ("_record",)
+
+    def __init__(self, record: Record) -> None:
+        self._record = record
+
+    def __getitem__(self, name: str) -> Any:
+        return self._record[self._record._index[name]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._record._index)
+
+    def __len__(self) -> int:
+        return len(self._record)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """One statement as one dialect runs it."""
+
+    sql: str
+    positional: bool
+    binds: tuple[_Bind, ...]
+    record: type[Record] | None  # None: the statement returns no rows
+    results: tuple[Processor, ...]
+    dbapi_error: type[Exception]
+    #: The common case -- positional, every value given, none converted -- as one C call.
+    plain: Callable[[Mapping[str, Any]], Sequence[Any]] | None = None
+
+    def parameters(self, given: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        if self.plain is not None:
+            try:
+                return self.plain(given)
+            except KeyError:
+                pass  # a missing value: the general path below names it
+        values = []
+        for _name, key, default, required, process in self.binds:
+            if key in given:
+                value = given[key]
+            elif required:
+                raise KeyError(f"the statement needs a value for {key!r}")
+            else:
+                value = default
+            values.append(value if process is None or value is None else process(value))
+        if self.positional:
+            return values
+        return dict(zip((bind[0] for bind in self.binds), values, strict=True))
+
+    def records(self, rows: Iterable[Sequence[Any]]) -> list[Record]:
+        assert self.record is not None
+        make, processors = self.record, self.results
+        if not any(processors):
+            return [make(row) for row in rows]
+        return [
+            make(
+                value if p is None or value is None else p(value)
+                for p, value in zip(processors, row, strict=True)
+            )
+            for row in rows
+        ]
+
+
+def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
+    assert isinstance(statement, ClauseElement)  # every Core statement is one
+    compiled = statement.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)
+    positional = compiled.positiontup is not None
+    names = compiled.positiontup if positional else list(compiled.binds)
+    binds = []
+    for name in names or ():
+        bind: BindParameter[Any] = compiled.binds[name]
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        binds.append((name, bind.key, bind.effective_value, bind.required, process))
+    record: type[Record] | None = None
+    results: tuple[Processor, ...] = ()
+    columns = getattr(statement, "selected_columns", None)
+    if columns is not None:
+        record = type("Record", (Record,), {"_index": {c.key: i for i, c in enumerate(columns)}})
+        results = tuple(
+            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
+        )
+    plain = None
+    if positional and binds and all(required and p is None for _, _, _, required, p in binds):
+        keys = [key for _, key, _, _, _ in binds]
+        pick = operator.itemgetter(*keys)
+        plain = pick if len(keys) > 1 else lambda given: (pick(given),)
+    return _Compiled(
+        compiled.string,
+        positional,
+        tuple(binds),
+        record,
+        results,
+        dialect.loaded_dbapi.Error,
+        plain,
+    )
+
+
+class Prepared:
+    """A Core statement run on the driver's cursor of an open connection (module doc).
+
+    Built once at import (module level), like any statement constant; each dialect it
+    meets compiles it once, on first use.
+    """
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._by_dialect: dict[tuple[type, str], _Compiled] = {}
+
+    def _for(self, dialect: Dialect) -> _Compiled:
+        key = (type(dialect), dialect.paramstyle)
+        found = self._by_dialect.get(key)
+        if found is None:  # a race compiles twice, harmlessly
+            found = self._by_dialect[key] = _compile(self.statement, dialect)
+        return found
+
+    def rows(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list[Record]:
+        """Run a SELECT; its rows."""
+        compiled = self._for(conn.dialect)
+        return compiled.records(_run(conn, compiled, params or {}, many=False))
+
+    def scalar(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
+        """The first column of the first row (None if no row)."""
+        found = self.rows(conn, params)
+        return found[0][0] if found else None
+
+    def execute(self, conn: Connection, params: Mapping[str, Any] | None = None) -> None:
+        """Run a statement that returns no rows."""
+        _run(conn, self._for(conn.dialect), params or {}, many=False)
+
+    def executemany(self, conn: Connection, params: Sequence[Mapping[str, Any]]) -> None:
+        """Run an INSERT/UPDATE once per parameter set (one driver call)."""
+        if params:
+            _run(conn, self._for(conn.dialect), params, many=True)
+
+
+def _run(conn: Connection, compiled: _Compiled, params: Any, *, many: bool) -> list[Any]:
+    driver = conn.connection.driver_connection
+    assert driver is not None, "a connection in a transaction holds its driver connection"
+    values = [compiled.parameters(p) for p in params] if many else compiled.parameters(params)
+    cursor = driver.cursor()
+    try:
+        if many:
+            cursor.executemany(compiled.sql, values)
+            return []
+        cursor.execute(compiled.sql, values)
+        return cursor.fetchall() if compiled.record is not None else []
+    except compiled.dbapi_error as exc:
+        raise DBAPIError.instance(
+            compiled.sql, values, exc, compiled.dbapi_error, dialect=conn.dialect, ismulti=many
+        ) from exc
+    finally:
+        cursor.close()
