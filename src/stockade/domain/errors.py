@@ -116,6 +116,9 @@ CODES: frozenset[str] = frozenset(
         "InvalidVpcPeeringConnectionID.NotFound",
         "InvalidNetworkAclId.Malformed",
         "InvalidNetworkAclID.NotFound",
+        # NAT gateways, Elastic IPs (gateways)
+        "NatGatewayLimitExceeded",
+        "InvalidAddress.NotFound",
     }
 )
 
