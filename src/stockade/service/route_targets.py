@@ -9,6 +9,7 @@ or a snapshot alike. Each family adds its own entries (gateways: ``nat``, ``eigw
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from ipaddress import ip_network
 from typing import Any, NamedTuple
 
 from stockade.domain import errors
@@ -57,11 +58,18 @@ TARGETS: dict[str, TargetRule] = {
 #: Targets that carry one address family only: NatGatewayId is "[IPv4 traffic only]",
 #: EgressOnlyInternetGatewayId IPv6 only.
 TARGET_FAMILY = {"nat": 4, "eigw": 6}
+#: The NAT64 well-known prefix, the one IPv6 destination a NAT gateway takes (DNS64 + NAT64)
+NAT64_PREFIX = ip_network("64:ff9b::/96")
 
 
 def check_family(route: Route) -> None:
-    """A route to a one-family target must have a destination of that family."""
+    """A route to a one-family target must have a destination of that family (a NAT
+    gateway also takes the NAT64 prefix)."""
     family = TARGET_FAMILY.get(route.target.split("-", 1)[0])
+    if route.kind.value == "nat" and not route.is_prefix_list:
+        destination = ip_network(route.destination)
+        if destination.version == 6 and destination.subnet_of(NAT64_PREFIX):  # type: ignore[arg-type]
+            return
     if family is not None and route.family is not None and route.family != family:
         parameter = "NatGatewayId" if family == 4 else "EgressOnlyInternetGatewayId"
         raise errors.invalid_parameter_value(
