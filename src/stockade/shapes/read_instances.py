@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import ConnectionTracking, NetworkInterface
-from stockade.shapes.fields import Node, Origin, owner, resource_id
+from stockade.shapes.fields import Node, Origin, owner, resource_id, timestamp
 
 
 @dataclass(frozen=True)
@@ -151,8 +150,4 @@ def _released_or(i: Node, key: str, kind: str, released: bool) -> str:
 
 
 def _launch_time(i: Node) -> str:
-    """ISO 8601 as JSON holds it; boto3 parses the wire's timestamp into a datetime."""
-    value = i.value.get("LaunchTime")
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    return i.opt_text("LaunchTime") or ""
+    return timestamp(i, "LaunchTime") or ""
