@@ -400,6 +400,14 @@ class GatewayCalls(Protocol):
     ) -> list[EgressOnlyInternetGateway]: ...
 
 
+#: DescribeVpcAttribute's attribute name -> the Vpc field holding it
+VPC_ATTRIBUTES = {
+    "enableDnsSupport": "enable_dns_support",
+    "enableDnsHostnames": "enable_dns_hostnames",
+    "enableNetworkAddressUsageMetrics": "enable_network_address_usage_metrics",
+}
+
+
 class VpcAttributeCalls(Protocol):
     """VPC attributes (one per call) and the account's attributes."""
 

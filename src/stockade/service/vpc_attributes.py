@@ -14,13 +14,7 @@ from stockade.domain import errors
 from stockade.domain.network import Vpc
 from stockade.service import lookups
 from stockade.service.context import ServiceContext
-
-#: API attribute name -> the Vpc field holding it
-VPC_ATTRIBUTES = {
-    "enableDnsSupport": "enable_dns_support",
-    "enableDnsHostnames": "enable_dns_hostnames",
-    "enableNetworkAddressUsageMetrics": "enable_network_address_usage_metrics",
-}
+from stockade.service.contracts import VPC_ATTRIBUTES
 
 #: The account attributes DescribeAccountAttributes answers, in AWS's documented order.
 ACCOUNT_ATTRIBUTES = (
