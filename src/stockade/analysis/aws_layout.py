@@ -35,6 +35,9 @@ KINDS = {
     "InternetGateways": "internet_gateways",
     "PrefixLists": "prefix_lists",
     "Entries": "prefix_list_entries",
+    "Addresses": "addresses",
+    "NatGateways": "nat_gateways",
+    "EgressOnlyInternetGateways": "egress_only_internet_gateways",
 }
 #: outputs of other describe calls that carry nothing security groups need
 IGNORED = {
@@ -45,10 +48,8 @@ IGNORED = {
     "Tags",
     "RouteTables",
     "NetworkAcls",
-    "NatGateways",
     "VpcEndpoints",
     "VpcPeeringConnections",
-    "Addresses",
     "TransitGateways",
     "TransitGatewayAttachments",
     "CustomerGateways",
