@@ -94,6 +94,18 @@ def test_elastic_ip_survives_stop_and_start(ec2):
     assert "AssociationId" not in address and "InstanceId" not in address
 
 
+def test_ansible_ec2_eip_allocates_with_domain_standard(ec2, rejected):
+    """amazon.aws.ec2_eip sends Domain=standard unless in_vpc is set; the address is a VPC
+    one, which it then associates by allocation id."""
+    allocated = ec2.allocate_address(Domain="standard")
+    assert allocated["Domain"] == "vpc" and allocated["AllocationId"].startswith("eipalloc-")
+    iid = _instance(ec2)["InstanceId"]
+    ec2.associate_address(AllocationId=allocated["AllocationId"], InstanceId=iid)
+    found = ec2.describe_addresses(Filters=[{"Name": "instance-id", "Values": [iid]}])
+    assert [a["PublicIp"] for a in found["Addresses"]] == [allocated["PublicIp"]]
+    rejected("InvalidParameterValue", ec2.allocate_address, Domain="classic")
+
+
 def test_elastic_ip_errors(ec2, vpc_id, rejected):
     alloc = ec2.allocate_address(Domain="vpc")["AllocationId"]
     first, second = _instance(ec2)["InstanceId"], _instance(ec2)["InstanceId"]
