@@ -14,6 +14,7 @@ from stockade.service.gateways import GatewayService
 from stockade.service.interfaces import InterfaceService
 from stockade.service.network import NetworkService
 from stockade.service.route_targets import TARGETS, check_family
+from stockade.service.tags import TagService
 from stockade.service.vpc_attributes import VpcAttributeService
 
 UNKNOWN_NAT = "nat-0123456789abcdef0"
@@ -324,3 +325,19 @@ def test_account_without_a_default_vpc(net, attrs):
     net.detach_internet_gateway(igw.igw_id, default.vpc_id)
     net.delete_vpc(default.vpc_id)
     assert attrs.describe_account_attributes(["default-vpc"]) == {"default-vpc": ["none"]}
+
+
+def test_gateways_and_addresses_take_tags(ctx, gw, public_vpc, rejected):
+    vpc, subnet = public_vpc
+    eip = AddressService(ctx).allocate()
+    nat = gw.create_nat_gateway(subnet.subnet_id, connectivity_type="private")
+    eigw = gw.create_egress_only_internet_gateway(vpc.vpc_id)
+    ids = [eip.allocation_id, nat.nat_gateway_id, eigw.egress_only_internet_gateway_id]
+    tags = TagService(ctx)
+    tags.create_tags(ids, [("team", "net")])
+    assert AddressService(ctx).describe()[0].tags == (("team", "net"),)
+    assert gw.describe_nat_gateways()[0].tags == (("team", "net"),)
+    assert gw.describe_egress_only_internet_gateways()[0].tags == (("team", "net"),)
+    tags.delete_tags(ids)
+    assert gw.describe_nat_gateways()[0].tags == ()
+    rejected("NatGatewayNotFound", tags.create_tags, [UNKNOWN_NAT], [("a", "b")])
