@@ -1,7 +1,7 @@
 """``stockade vpc attribute`` and ``stockade vpc modify``: a VPC's DNS and Network Address
 Usage settings (one attribute per EC2 call; ``modify`` makes one call per option given)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -34,7 +34,8 @@ def vpc_attribute(
     cli.emit({"VpcId": vpc_id, **{n: {"Value": v} for n, v in values.items()}}, human)
 
 
-def _flag(name: str, help_text: str):  # type: ignore[no-untyped-def]
+def _flag(name: str, help_text: str) -> Any:
+    """A ``--name/--no-name`` option that stays ``None`` when not given."""
     return typer.Option(f"--{name}/--no-{name}", help=help_text)
 
 
