@@ -407,3 +407,55 @@ def test_aws_cli_describes(aws, ec2, args):
 
     out = json.loads(aws("ec2", *args).stdout)
     assert isinstance(out, dict) and out
+
+
+# -- as route targets ---------------------------------------------------------------------------
+
+
+def test_routes_to_nat_and_egress_only_gateways_follow_their_state(ec2, rejected):
+    vpc = ec2.create_vpc(CidrBlock="10.6.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.6.1.0/24")["Subnet"]["SubnetId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnet, ConnectivityType="private")["NatGateway"]
+    eigw = ec2.create_egress_only_internet_gateway(VpcId=vpc)["EgressOnlyInternetGateway"]
+    nat_id, eigw_id = nat["NatGatewayId"], eigw["EgressOnlyInternetGatewayId"]
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat_id)
+    ec2.create_route(
+        RouteTableId=table, DestinationIpv6CidrBlock="::/0", EgressOnlyInternetGatewayId=eigw_id
+    )
+
+    def states() -> dict[str, str]:
+        [found] = ec2.describe_route_tables(RouteTableIds=[table])["RouteTables"]
+        return {
+            r.get("NatGatewayId") or r.get("EgressOnlyInternetGatewayId"): r["State"]
+            for r in found["Routes"]
+            if r.get("NatGatewayId") or r.get("EgressOnlyInternetGatewayId")
+        }
+
+    assert states() == {nat_id: "active", eigw_id: "active"}
+    rejected(  # a NAT gateway carries IPv4 only
+        "InvalidParameterValue",
+        ec2.create_route,
+        RouteTableId=table,
+        DestinationIpv6CidrBlock="2001:db8::/32",
+        NatGatewayId=nat_id,
+    )
+    rejected(
+        "NatGatewayNotFound",
+        ec2.create_route,
+        RouteTableId=table,
+        DestinationCidrBlock="192.0.2.0/24",
+        NatGatewayId="nat-0123456789abcdef0",
+    )
+    other = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    other_table = ec2.create_route_table(VpcId=other)["RouteTable"]["RouteTableId"]
+    rejected(  # a NAT gateway of another VPC
+        "InvalidParameterValue",
+        ec2.create_route,
+        RouteTableId=other_table,
+        DestinationCidrBlock="0.0.0.0/0",
+        NatGatewayId=nat_id,
+    )
+    ec2.delete_nat_gateway(NatGatewayId=nat_id)
+    ec2.delete_egress_only_internet_gateway(EgressOnlyInternetGatewayId=eigw_id)
+    assert states() == {nat_id: "blackhole", eigw_id: "blackhole"}  # kept, as AWS does

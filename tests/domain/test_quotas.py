@@ -245,6 +245,8 @@ def test_names_lists_every_field():
         "prefix_list_max_entries",
         "elastic_ips_per_region",
         "nat_gateways_per_zone",
+        "route_tables_per_vpc",
+        "routes_per_table",
     ]
 
 

@@ -18,20 +18,24 @@ def test_vpcs_of_an_older_store_take_the_default_attributes(tmp_path):
         config = migrations.alembic_config()
         config.attributes["connection"] = conn
         command.upgrade(config, "0001")
-        for vpc_id, default in (("vpc-0123456789abcdef0", True), ("vpc-0123456789abcdef1", False)):
+        for seq, vpc_id, default in (
+            (1, "vpc-0123456789abcdef0", True),
+            (2, "vpc-0123456789abcdef1", False),
+        ):
             conn.execute(
                 text(
                     "INSERT INTO vpcs (vpc_id, seq, account, region, cidr_block, is_default, "
                     "state, instance_tenancy, dhcp_options_id) VALUES (:id, 1, '123456789012', "
                     "'us-east-1', '172.31.0.0/16', :default, 'available', 'default', 'default')"
                 ),
-                {"id": vpc_id, "default": default},
+                {"id": vpc_id, "seq": seq, "default": default},
             )
     engine.dispose()
     store = SqlStore.open(str(tmp_path / "old.db"))  # upgrades to head
     try:
         with store.read(Scope("123456789012", "us-east-1")) as tx:
-            default, other = tx.list_vpcs()
+            vpcs = {v.vpc_id: v for v in tx.list_vpcs()}
+            default, other = vpcs["vpc-0123456789abcdef0"], vpcs["vpc-0123456789abcdef1"]
             assert (default.enable_dns_support, default.enable_dns_hostnames) == (True, True)
             assert (other.enable_dns_support, other.enable_dns_hostnames) == (True, False)
             assert not default.enable_network_address_usage_metrics

@@ -17,11 +17,14 @@ from typing import Any
 
 from stockade.analysis import aws_gateways
 from stockade.domain.network import RESERVED_ADDRESSES_PER_SUBNET
+from stockade.domain.routing import route_state
 from stockade.domain.scope import Scope
 from stockade.domain.state import Snapshot
+from stockade.service.route_targets import SnapshotView, usable_in
 from stockade.shapes import groups as group_shapes
 from stockade.shapes import instances as instance_shapes
 from stockade.shapes import network as network_shapes
+from stockade.shapes import routing as routing_shapes
 from stockade.store.repository import Store
 
 #: file name -> top-level key, in the order they are written
@@ -37,6 +40,7 @@ FILES = {
     "addresses.json": "Addresses",
     "nat-gateways.json": "NatGateways",
     "egress-only-internet-gateways.json": "EgressOnlyInternetGateways",
+    "route-tables.json": "RouteTables",
 }
 
 
@@ -94,6 +98,7 @@ def documents(snapshot: Snapshot, scope: Scope) -> dict[str, dict[str, Any]]:
         ],
         "Reservations": _reservations(snapshot, names, eips),
         **aws_gateways.documents(snapshot),
+        "RouteTables": _route_tables(snapshot),
     }
     docs = {name: {key: out[key]} for name, key in FILES.items()}
     for plist in snapshot.prefix_lists:
@@ -129,3 +134,12 @@ def _reservations(
         ]
         out.append(instance_shapes.reservation(reservation_id, members[0].owner_id, shaped))
     return out
+
+
+def _route_tables(snapshot: Snapshot) -> list[dict[str, Any]]:
+    """describe-route-tables, each route's state derived as the API derives it."""
+    usable = usable_in(SnapshotView(snapshot))
+    return [
+        routing_shapes.route_table(t, [route_state(r, t.vpc_id, usable) for r in t.routes])
+        for t in snapshot.route_tables
+    ]

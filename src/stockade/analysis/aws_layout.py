@@ -38,6 +38,7 @@ KINDS = {
     "Addresses": "addresses",
     "NatGateways": "nat_gateways",
     "EgressOnlyInternetGateways": "egress_only_internet_gateways",
+    "RouteTables": "route_tables",
 }
 #: outputs of other describe calls that carry nothing security groups need
 IGNORED = {
@@ -46,7 +47,6 @@ IGNORED = {
     "InstanceStatuses",
     "PlacementGroups",
     "Tags",
-    "RouteTables",
     "NetworkAcls",
     "VpcEndpoints",
     "VpcPeeringConnections",

@@ -28,6 +28,7 @@ class ScopeState:
     addresses: list[Parsed] = field(default_factory=list)
     nat_gateways: list[Parsed] = field(default_factory=list)
     egress_only_internet_gateways: list[Parsed] = field(default_factory=list)
+    route_tables: list[Parsed] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -42,4 +43,5 @@ class ScopeState:
             "elastic_ips": len(self.addresses),
             "nat_gateways": len(self.nat_gateways),
             "egress_only_internet_gateways": len(self.egress_only_internet_gateways),
+            "route_tables": len(self.route_tables),
         }

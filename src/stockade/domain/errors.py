@@ -119,6 +119,14 @@ CODES: frozenset[str] = frozenset(
         # NAT gateways, Elastic IPs (gateways)
         "NatGatewayLimitExceeded",
         "InvalidAddress.NotFound",
+        # route tables (routes)
+        "RouteAlreadyExists",
+        "InvalidRoute.NotFound",
+        "RouteLimitExceeded",
+        "RouteTableLimitExceeded",
+        "InvalidGatewayID.NotFound",
+        "InvalidTransitGatewayID.NotFound",
+        "InvalidVpcEndpointId.NotFound",
     }
 )
 

@@ -29,6 +29,8 @@ class Quotas:
     prefix_list_max_entries: int = 1000
     elastic_ips_per_region: int = 5
     nat_gateways_per_zone: int = 5
+    route_tables_per_vpc: int = 200  # the main table counts
+    routes_per_table: int = 50  # static (non-local) routes, per address family
 
     def __post_init__(self) -> None:
         for f in fields(self):

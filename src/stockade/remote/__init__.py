@@ -27,6 +27,7 @@ from stockade.remote.resources import (
     RemotePrefixListService,
     RemoteTagService,
 )
+from stockade.remote.routing import RemoteRouteTableService
 
 if TYPE_CHECKING:
     from stockade.service import contracts
@@ -86,6 +87,10 @@ class RemoteServices:
     @cached_property
     def vpc_attributes(self) -> RemoteVpcAttributeService:
         return self._make(RemoteVpcAttributeService)
+
+    @cached_property
+    def route_tables(self) -> RemoteRouteTableService:
+        return self._make(RemoteRouteTableService)
 
 
 if TYPE_CHECKING:

@@ -21,6 +21,7 @@ from stockade.service.instances import InstanceService
 from stockade.service.interfaces import InterfaceService
 from stockade.service.network import NetworkService
 from stockade.service.prefix_lists import PrefixListService
+from stockade.service.routing import RouteTableService
 from stockade.service.rules import RuleService
 from stockade.service.tags import TagService
 from stockade.service.vpc_attributes import VpcAttributeService
@@ -79,6 +80,10 @@ class Services:
     @cached_property
     def vpc_attributes(self) -> VpcAttributeService:
         return VpcAttributeService(self.ctx)
+
+    @cached_property
+    def route_tables(self) -> RouteTableService:
+        return RouteTableService(self.ctx)
 
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.prefix_list import PrefixList
-from stockade.domain.routing import EgressOnlyInternetGateway, NatGateway
+from stockade.domain.routing import EgressOnlyInternetGateway, NatGateway, RouteTable
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
 from stockade.store.repository import Transaction
 
@@ -120,3 +120,12 @@ def egress_only_internet_gateway(tx: Transaction, eigw_id: str | None) -> Egress
 
 def elastic_ip(tx: Transaction, allocation_id: str | None) -> ElasticIp:
     return _fetch(tx, "eipalloc", allocation_id, tx.get_elastic_ip)
+
+
+def route_table(tx: Transaction, route_table_id: str | None) -> RouteTable:
+    return _fetch(tx, "rtb", route_table_id, tx.get_route_table)
+
+
+def route_table_association(tx: Transaction, association_id: str | None) -> RouteTable:
+    """The table holding a ``rtbassoc-`` association (``InvalidAssociationID.*``)."""
+    return _fetch(tx, "rtbassoc", association_id, tx.route_table_by_association)

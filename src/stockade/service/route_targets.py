@@ -1,78 +1,186 @@
-"""Route targets: one table, id prefix → how to find the target and whether it forwards.
+"""What a route may point at: one table, target-id prefix -> (lookup, usable).
 
-CreateRoute/ReplaceRoute validate a target through :data:`TARGETS` (``lookup`` raises the
-target's NotFound/Malformed error); a route's ``active``/``blackhole`` state is derived
-through ``usable`` (see :func:`stockade.domain.routing.route_state`), from a transaction
-or a snapshot alike. Each family adds its own entries (gateways: ``nat``, ``eigw``).
+``lookup(tx, target_id)`` fetches the target or raises its kind's NotFound/Malformed
+error (CreateRoute, ReplaceRoute); ``usable(view, route, vpc_id)`` says whether the route
+can forward *now* — the source of the derived ``active``/``blackhole`` state
+(:func:`stockade.domain.routing.route_state`), so a detached gateway or a deleted
+interface shows as ``blackhole`` without anything being rewritten. The view is anything
+that answers the getters below: a store transaction (describe answers) or a snapshot
+(:class:`SnapshotView`).
+
+Each family adds its entries: NAT gateways (usable while ``available`` in the table's VPC)
+and egress-only gateways (while they exist, attached to the table's VPC) are the gateways
+family's; the peering entry only checks the id's form until that family is merged in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from ipaddress import ip_network
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import Protocol
 
-from stockade.domain import errors
-from stockade.domain.routing import EgressOnlyInternetGateway, NatGateway, Route
+from stockade.domain import errors, ids
+from stockade.domain.instance import InstanceState
+from stockade.domain.interface import NetworkInterface
+from stockade.domain.network import InternetGateway
+from stockade.domain.routing import (
+    LOCAL,
+    EgressOnlyInternetGateway,
+    NatGateway,
+    Route,
+    TargetUsable,
+)
+from stockade.domain.state import Snapshot
 from stockade.service import lookups
+from stockade.store.repository import Transaction
 
 
-class TargetRule(NamedTuple):
-    #: fetch-or-raise the target named by a route (``(tx, target_id) -> object``)
-    lookup: Callable[[Any, str], object]
-    #: whether the target forwards for a table of ``vpc_id``: ``(tx or snapshot, route, vpc_id)``
-    usable: Callable[[Any, Route, str], bool]
+class TargetView(Protocol):
+    """The getters route states are derived from (a transaction or a snapshot view)."""
+
+    def get_internet_gateway(self, igw_id: str) -> InternetGateway | None: ...
+    def get_interface(self, eni_id: str) -> NetworkInterface | None: ...
+    def get_nat_gateway(self, nat_gateway_id: str) -> NatGateway | None: ...
+    def get_egress_only_internet_gateway(
+        self, eigw_id: str
+    ) -> EgressOnlyInternetGateway | None: ...
 
 
-def _find(view: Any, getter: str, items: str, key: str, wanted: str) -> Any:
-    """A resource from a transaction (``get_*``) or a snapshot (its tuple), else None."""
-    if hasattr(view, getter):
-        return getattr(view, getter)(wanted)
-    found: Iterable[Any] = getattr(view, items)
-    return next((x for x in found if getattr(x, key) == wanted), None)
+class SnapshotView:
+    """A :class:`Snapshot` answering the getters of :class:`TargetView`."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        self._igws = {g.igw_id: g for g in snapshot.internet_gateways}
+        self._eigws = {
+            g.egress_only_internet_gateway_id: g for g in snapshot.egress_only_internet_gateways
+        }
+
+    def get_internet_gateway(self, igw_id: str) -> InternetGateway | None:
+        return self._igws.get(igw_id)
+
+    def get_interface(self, eni_id: str) -> NetworkInterface | None:
+        return self._snapshot.interface_by_id.get(eni_id)
+
+    def get_nat_gateway(self, nat_gateway_id: str) -> NatGateway | None:
+        return self._snapshot.nat_gateway_by_id.get(nat_gateway_id)
+
+    def get_egress_only_internet_gateway(self, eigw_id: str) -> EgressOnlyInternetGateway | None:
+        return self._eigws.get(eigw_id)
 
 
-def _nat_usable(view: Any, route: Route, vpc_id: str) -> bool:
-    nat: NatGateway | None = _find(
-        view, "get_nat_gateway", "nat_gateways", "nat_gateway_id", route.target
-    )
+Lookup = Callable[[Transaction, str], object]
+Usable = Callable[[TargetView, Route, str], bool]
+TargetRule = tuple[Lookup, Usable]
+
+
+def _igw_usable(view: TargetView, route: Route, vpc_id: str) -> bool:
+    """An internet gateway forwards while attached to the table's VPC."""
+    igw = view.get_internet_gateway(route.target)
+    return igw is not None and igw.vpc_id == vpc_id
+
+
+def _eni_usable(view: TargetView, route: Route, vpc_id: str) -> bool:
+    """An interface forwards while it exists in the VPC (and, for a route made with an
+    instance, while it is still that instance's)."""
+    eni = view.get_interface(route.target)
+    if eni is None or eni.vpc_id != vpc_id:
+        return False
+    return route.instance_id is None or eni.instance_id == route.instance_id
+
+
+def _nat_usable(view: TargetView, route: Route, vpc_id: str) -> bool:
+    """A NAT gateway forwards while ``available`` in the table's VPC (a deleted one leaves
+    its routes ``blackhole``)."""
+    nat = view.get_nat_gateway(route.target)
     return nat is not None and nat.vpc_id == vpc_id and nat.is_available
 
 
-def _eigw_usable(view: Any, route: Route, vpc_id: str) -> bool:
-    eigw: EgressOnlyInternetGateway | None = _find(
-        view,
-        "get_egress_only_internet_gateway",
-        "egress_only_internet_gateways",
-        "egress_only_internet_gateway_id",
-        route.target,
-    )
+def _eigw_usable(view: TargetView, route: Route, vpc_id: str) -> bool:
+    """An egress-only gateway forwards while it exists, attached to the table's VPC."""
+    eigw = view.get_egress_only_internet_gateway(route.target)
     return eigw is not None and eigw.vpc_id == vpc_id
 
 
+def _well_formed(prefix: str) -> Lookup:
+    """The lookup of a target family another branch owns: the id's form only."""
+
+    def lookup(tx: Transaction, target_id: str) -> object:
+        return ids.check(prefix, target_id)
+
+    return lookup
+
+
+def _never(view: TargetView, route: Route, vpc_id: str) -> bool:
+    """No gateway of this kind exists in this branch: nothing can forward through it."""
+    return False
+
+
 TARGETS: dict[str, TargetRule] = {
-    "nat": TargetRule(lookups.nat_gateway, _nat_usable),
-    "eigw": TargetRule(lookups.egress_only_internet_gateway, _eigw_usable),
+    "igw": (lookups.internet_gateway, _igw_usable),
+    "eni": (lookups.interface, _eni_usable),
+    "nat": (lookups.nat_gateway, _nat_usable),
+    "eigw": (lookups.egress_only_internet_gateway, _eigw_usable),
+    "pcx": (_well_formed("pcx"), _never),
 }
 
-#: Targets that carry one address family only: NatGatewayId is "[IPv4 traffic only]",
-#: EgressOnlyInternetGatewayId IPv6 only.
-TARGET_FAMILY = {"nat": 4, "eigw": 6}
-#: The NAT64 well-known prefix, the one IPv6 destination a NAT gateway takes (DNS64 + NAT64)
-NAT64_PREFIX = ip_network("64:ff9b::/96")
+
+def usable_in(view: TargetView) -> TargetUsable:
+    """:data:`TargetUsable` over a view: ``local`` always, other targets by their rule,
+    targets of kinds stockade does not model never."""
+
+    def usable(route: Route, vpc_id: str) -> bool:
+        if route.target == LOCAL:
+            return True
+        rule = TARGETS.get(route.target.split("-", 1)[0])
+        return rule is not None and rule[1](view, route, vpc_id)
+
+    return usable
 
 
-def check_family(route: Route) -> None:
-    """A route to a one-family target must have a destination of that family (a NAT
-    gateway also takes the NAT64 prefix)."""
-    family = TARGET_FAMILY.get(route.target.split("-", 1)[0])
-    if route.kind.value == "nat" and not route.is_prefix_list:
-        destination = ip_network(route.destination)
-        if destination.version == 6 and destination.subnet_of(NAT64_PREFIX):  # type: ignore[arg-type]
-            return
-    if family is not None and route.family is not None and route.family != family:
-        parameter = "NatGatewayId" if family == 4 else "EgressOnlyInternetGatewayId"
+def resolve(
+    tx: Transaction, vpc_id: str, route_table_id: str, kind: str, target_id: str
+) -> tuple[str, str | None]:
+    """The stored target of a route (and the instance it was made with) for the target
+    parameter given; NotFound, Malformed or "different networks" errors otherwise.
+
+    ``kind`` is the parameter's family (``igw``, ``eni``, ``i``, ``nat``, ``eigw``,
+    ``pcx``). An instance must have exactly one interface (``InvalidInstanceID``); the
+    route then targets that interface and remembers the instance.
+    """
+    if kind == "i":
+        instance = lookups.instance(tx, target_id)
+        enis = tx.list_interfaces(instance_id=instance.instance_id)
+        if instance.state is InstanceState.TERMINATED or not enis:
+            raise errors.error(
+                "IncorrectInstanceState",
+                f"The instance '{target_id}' is not in a state from which it can be routed to.",
+            )
+        if len(enis) != 1:
+            raise errors.multiple_interfaces(target_id)
+        _same_network(enis[0].vpc_id, vpc_id, route_table_id, "instance", target_id)
+        return enis[0].eni_id, instance.instance_id
+    found = TARGETS[kind][0](tx, target_id)
+    # A target that belongs to a VPC (a gateway attached to one, an interface, a NAT
+    # gateway) must belong to this one; a detached internet gateway belongs to none.
+    if hasattr(found, "vpc_id"):
+        noun = _NOUNS.get(kind, "target")
+        _same_network(found.vpc_id, vpc_id, route_table_id, noun, target_id)
+    return target_id, None
+
+
+#: How AWS's "belong to different networks" message names each kind of target.
+_NOUNS = {
+    "igw": "network gateway",
+    "eni": "interface",
+    "nat": "NAT gateway",
+    "eigw": "egress-only internet gateway",
+}
+
+
+def _same_network(
+    target_vpc: str | None, vpc_id: str, route_table_id: str, noun: str, target_id: str
+) -> None:
+    if target_vpc != vpc_id:
         raise errors.invalid_parameter_value(
-            f"The {parameter} {route.target} can route only IPv{family} destinations, "
-            f"not {route.destination}"
+            f"route table {route_table_id} and {noun} {target_id} belong to different networks"
         )

@@ -40,6 +40,7 @@ def require_resource(tx: Transaction, resource_id: str) -> None:
         "nat": lookups.nat_gateway,
         "eigw": lookups.egress_only_internet_gateway,
         "eipalloc": lookups.elastic_ip,
+        "rtb": lookups.route_table,
     }
     if kind == "sgr":
         lookups.rule(tx, resource_id)

@@ -5,7 +5,7 @@ thing after ``schema.py`` evolves. Existing VPCs take AWS's defaults: DNS suppor
 hostnames on only in a default VPC, Network Address Usage metrics off.
 
 Revision ID: 0003
-Revises: 0001 (the lead re-chains 0002 → 0003 → 0004 at merge)
+Revises: 0002 (route tables; 0004, peering, follows)
 Create Date: 2026-12-07
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
