@@ -6,6 +6,7 @@ import json
 
 import pytest
 from cli import test_cli as local  # the local-store CLI flows, reused unchanged
+from cli import test_gateways_cli as gateways_cli
 from typer.testing import CliRunner
 
 from stockade.cli.main import app
@@ -70,3 +71,21 @@ def test_option_and_account(run, endpoint, ec2, account):
 def test_unreachable_server_is_one_line(run):
     result = run("vpc", "list", "--endpoint", "http://127.0.0.1:9", ok=False)
     assert result.exit_code == 1 and "error: Unavailable:" in result.stderr
+
+
+@pytest.fixture
+def v6_vpc(run) -> str:
+    created = run("vpc", "create", "10.0.0.0/16", "--ipv6", "--internet-gateway", "--json")
+    return json.loads(created.stdout)["VpcId"]
+
+
+def test_elastic_ips(run, v6_vpc):
+    gateways_cli.test_elastic_ip_flow(run, v6_vpc)
+
+
+def test_nat_and_egress_only_gateways(run, v6_vpc):
+    gateways_cli.test_nat_and_egress_only_gateway_flow(run, v6_vpc)
+
+
+def test_vpc_attributes(run, v6_vpc):
+    gateways_cli.test_vpc_attribute_flow(run, v6_vpc)

@@ -243,6 +243,8 @@ def test_names_lists_every_field():
         "interfaces_per_region",
         "prefix_lists_per_region",
         "prefix_list_max_entries",
+        "elastic_ips_per_region",
+        "nat_gateways_per_zone",
         "route_tables_per_vpc",
         "routes_per_table",
         "network_acls_per_vpc",

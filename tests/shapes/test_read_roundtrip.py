@@ -16,12 +16,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from policy.strategies import worlds
 
-from stockade.domain.interface import ConnectionTracking
+from stockade.domain.elastic_ip import ElasticIp
+from stockade.domain.interface import ConnectionTracking, NetworkInterface
 from stockade.domain.prefix_list import PrefixListEntry
+from stockade.domain.routing import EgressOnlyInternetGateway, NatGateway, NatGatewayState
+from stockade.shapes import gateways as write_gateways
 from stockade.shapes import groups as write_groups
 from stockade.shapes import instances as write_instances
 from stockade.shapes import network as write_network
-from stockade.shapes import read_groups, read_instances, read_network
+from stockade.shapes import read_gateways, read_groups, read_instances, read_network
 from stockade.shapes.fields import Node, Origin
 
 MODES = [True, False]  # strict, lenient
@@ -166,3 +169,114 @@ def test_interface_and_instance_shapes_read_back(strict, w):
         # Inside an instance an interface has no TagSet (AWS lists them only on the
         # interface itself); everything else reads back.
         assert [eni for eni, _ in interfaces] == [_untracked(replace(e, tags=())) for e in mine]
+
+
+hex17 = st.text("0123456789abcdef", min_size=17, max_size=17)
+times = st.sampled_from(["2024-01-02T03:04:05.000Z", "2026-12-07T00:00:00.000Z"])
+
+
+@st.composite
+def elastic_ips(draw):
+    """An address: free, on an instance's interface, on a bare interface, or a NAT's."""
+    where = draw(st.sampled_from(["free", "instance", "interface", "nat"]))
+    associated = where != "free"
+    return ElasticIp(
+        allocation_id=f"eipalloc-{draw(hex17)}",
+        public_ip=draw(st.sampled_from(["192.0.2.7", "198.51.100.200", "203.0.113.129"])),
+        owner_id=draw(st.sampled_from(["111122223333", "444455556666"])),
+        region="us-east-1",
+        association_id=f"eipassoc-{draw(hex17)}" if associated else None,
+        network_interface_id=f"eni-{draw(hex17)}" if associated else None,
+        private_ip="10.0.1.9" if associated else None,
+        instance_id=f"i-{draw(hex17)}" if where == "instance" else None,
+        tags=draw(tag_lists),
+    )
+
+
+@st.composite
+def nat_gateways(draw):
+    public = draw(st.booleans())
+    state = draw(st.sampled_from(list(NatGatewayState)))
+    return NatGateway(
+        nat_gateway_id=f"nat-{draw(hex17)}",
+        vpc_id=f"vpc-{draw(hex17)}",
+        subnet_id=f"subnet-{draw(hex17)}",
+        owner_id="111122223333",
+        region="us-east-1",
+        private_ip="10.0.1.99",
+        create_time=draw(times),
+        connectivity_type="public" if public else "private",
+        state=state,
+        allocation_id=f"eipalloc-{draw(hex17)}" if public else None,
+        public_ip="198.51.100.201" if public else None,
+        network_interface_id=f"eni-{draw(hex17)}",
+        delete_time=draw(times) if state is NatGatewayState.DELETED else None,
+        tags=draw(tag_lists),
+    )
+
+
+@st.composite
+def egress_only_gateways(draw):
+    return EgressOnlyInternetGateway(
+        egress_only_internet_gateway_id=f"eigw-{draw(hex17)}",
+        owner_id="111122223333",
+        region="us-east-1",
+        vpc_id=draw(st.one_of(st.none(), hex17.map(lambda h: f"vpc-{h}"))),
+        tags=draw(tag_lists),
+    )
+
+
+@pytest.mark.parametrize("strict", MODES, ids=["strict", "lenient"])
+@ROUND_TRIP
+@given(
+    eips=st.lists(elastic_ips(), max_size=4),
+    nats=st.lists(nat_gateways(), max_size=3),
+    eigws=st.lists(egress_only_gateways(), max_size=2),
+)
+def test_gateway_shapes_read_back(strict, eips, nats, eigws):
+    for e in eips:
+        assert read_gateways.address(node(write_gateways.address(e), strict), origin_of(e)) == e
+    for n in nats:
+        shape = node(write_gateways.nat_gateway(n), strict)
+        assert read_gateways.nat_gateway(shape, origin_of(n)) == n
+    for g in eigws:
+        shape = node(write_gateways.egress_only_internet_gateway(g), strict)
+        assert read_gateways.egress_only_internet_gateway(shape, origin_of(g)) == g
+
+
+def test_a_nat_gateways_address_is_matched_by_its_interface():
+    nat = NatGateway(
+        "nat-0123456789abcdef0", "vpc-0123456789abcdef0", "subnet-0123456789abcdef0",
+        "111122223333", "us-east-1", "10.0.1.99", "2024-01-02T03:04:05.000Z",
+        allocation_id="eipalloc-0123456789abcdef0", public_ip="198.51.100.201",
+        network_interface_id="eni-0123456789abcdef0",
+    )  # fmt: skip
+    held = ElasticIp(
+        "eipalloc-0123456789abcdef0", "198.51.100.201", "111122223333", "us-east-1",
+        association_id="eipassoc-0123456789abcdef0", network_interface_id="eni-0123456789abcdef0",
+        private_ip="10.0.1.99", nat_gateway_id="nat-0123456789abcdef0",
+    )  # fmt: skip
+    read = read_gateways.address(node(write_gateways.address(held), True), origin_of(held))
+    assert read == replace(held, nat_gateway_id=None)  # the shape names only the interface
+    assert read_gateways.with_nat_gateways([read], [nat]) == [held]
+    deleted = replace(nat, state=NatGatewayState.DELETED)
+    assert read_gateways.with_nat_gateways([read], [deleted]) == [read]
+
+
+@pytest.mark.parametrize("strict", MODES, ids=["strict", "lenient"])
+def test_an_interface_with_an_elastic_ip_reads_back(strict):
+    eni = NetworkInterface(
+        "eni-0123456789abcdef0", "111122223333", "us-east-1", "vpc-0123456789abcdef0",
+        "subnet-0123456789abcdef0", "us-east-1a", "10.0.1.9", "02:00:00:00:00:01",
+        ("sg-0123456789abcdef0",), public_ip="198.51.100.201",
+    )  # fmt: skip
+    eip = ElasticIp(
+        "eipalloc-0123456789abcdef0", "198.51.100.201", "111122223333", "us-east-1",
+        association_id="eipassoc-0123456789abcdef0", network_interface_id=eni.eni_id,
+        private_ip="10.0.1.9",
+    )  # fmt: skip
+    shape = write_instances.network_interface(eni, {}, {eni.eni_id: eip})
+    assert shape["Association"]["IpOwnerId"] == "111122223333"
+    assert shape["Association"]["AllocationId"] == eip.allocation_id
+    # an Elastic IP says nothing about wanting an automatic address
+    assert read_instances.network_interface(node(shape, strict), origin_of(eni)) == eni

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from stockade.analysis import aws_gateways
 from stockade.domain.network import RESERVED_ADDRESSES_PER_SUBNET
 from stockade.domain.routing import route_state
 from stockade.domain.scope import Scope
@@ -37,6 +38,9 @@ FILES = {
     "security-group-rules.json": "SecurityGroupRules",
     "network-interfaces.json": "NetworkInterfaces",
     "instances.json": "Reservations",
+    "addresses.json": "Addresses",
+    "nat-gateways.json": "NatGateways",
+    "egress-only-internet-gateways.json": "EgressOnlyInternetGateways",
     "route-tables.json": "RouteTables",
     "network-acls.json": "NetworkAcls",
 }
@@ -71,6 +75,7 @@ def documents(snapshot: Snapshot, scope: Scope) -> dict[str, dict[str, Any]]:
     """File name -> JSON document, for one scope's snapshot (pure)."""
     groups = [g for g in snapshot.groups if (g.owner_id, g.region) == (scope.account, scope.region)]
     names = {g.group_id: g.name for g in snapshot.groups}
+    eips = {e.network_interface_id: e for e in snapshot.elastic_ips if e.network_interface_id}
     rules = snapshot.rules_by_group
     out: dict[str, list[Any]] = {
         "Vpcs": [network_shapes.vpc(v) for v in snapshot.vpcs],
@@ -91,9 +96,10 @@ def documents(snapshot: Snapshot, scope: Scope) -> dict[str, dict[str, Any]]:
             for r in rules.get(g.group_id, ())
         ],
         "NetworkInterfaces": [
-            instance_shapes.network_interface(e, names) for e in snapshot.interfaces
+            instance_shapes.network_interface(e, names, eips) for e in snapshot.interfaces
         ],
-        "Reservations": _reservations(snapshot, names),
+        "Reservations": _reservations(snapshot, names, eips),
+        **aws_gateways.documents(snapshot),
         "RouteTables": _route_tables(snapshot),
         "NetworkAcls": [acl_shapes.network_acl(a) for a in snapshot.network_acls],
     }
@@ -107,11 +113,16 @@ def documents(snapshot: Snapshot, scope: Scope) -> dict[str, dict[str, Any]]:
 
 def _available(snapshot: Snapshot, subnet_id: str, cidr: str) -> int:
     used = sum(1 for e in snapshot.interfaces if e.subnet_id == subnet_id)
+    used += sum(
+        1 for n in snapshot.nat_gateways if n.subnet_id == subnet_id and n.state.value != "deleted"
+    )
     size = ipaddress.ip_network(cidr).num_addresses
     return max(size - RESERVED_ADDRESSES_PER_SUBNET - used, 0)
 
 
-def _reservations(snapshot: Snapshot, names: dict[str, str]) -> list[dict[str, Any]]:
+def _reservations(
+    snapshot: Snapshot, names: dict[str, str], eips: instance_shapes.ElasticIps
+) -> list[dict[str, Any]]:
     """Instances grouped by reservation, in first-seen order, as describe-instances."""
     grouped: dict[str, list] = {}
     for instance in snapshot.instances:
@@ -120,7 +131,7 @@ def _reservations(snapshot: Snapshot, names: dict[str, str]) -> list[dict[str, A
     for reservation_id, members in grouped.items():
         shaped = [
             instance_shapes.instance(
-                i, snapshot.interfaces_of(i.instance_id), names, launch_index=n
+                i, snapshot.interfaces_of(i.instance_id), names, launch_index=n, eips=eips
             )
             for n, i in enumerate(members)
         ]

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from stockade.analysis import aws_groups, aws_instances, aws_network
+from stockade.analysis import aws_gateways, aws_groups, aws_instances, aws_network
 from stockade.analysis.aws_consistency import check_state
 from stockade.analysis.aws_layout import KINDS, Bundle, read_layout
 from stockade.analysis.aws_state import ScopeState
@@ -180,6 +180,11 @@ def _parse_scope(scope: Scope, bundles: list[Bundle], warn: list[str]) -> ScopeS
     state.interfaces = described + [p for p in from_instances if p.obj.eni_id not in known]
     for p in state.interfaces:
         warn.extend(aws_instances.interface_notes(p))
+    state.nat_gateways = aws_gateways.parse_nat_gateways(docs("nat_gateways"), scope)
+    state.egress_only_internet_gateways = aws_gateways.parse_egress_only_internet_gateways(
+        docs("egress_only_internet_gateways"), scope
+    )
+    state.addresses = aws_gateways.parse_addresses(docs("addresses"), state.nat_gateways, scope)
     state.route_tables = aws_network.parse_route_tables(docs("route_tables"), scope, warn)
     state.route_tables += aws_network.implied_main_tables(
         state.vpcs, state.internet_gateways, state.route_tables, bundles[0].directory, warn
@@ -189,6 +194,14 @@ def _parse_scope(scope: Scope, bundles: list[Bundle], warn: list[str]) -> ScopeS
         state.vpcs, state.subnets, state.network_acls, bundles[0].directory, warn
     )
     check_state(state, bundles[0].directory)
+    aws_gateways.check_references(
+        state.addresses,
+        state.nat_gateways,
+        state.egress_only_internet_gateways,
+        {p.obj.vpc_id for p in state.vpcs},
+        {p.obj.subnet_id: p.obj.vpc_id for p in state.subnets},
+        {p.obj.eni_id for p in state.interfaces},
+    )
     return state
 
 
@@ -232,6 +245,15 @@ def write_states(store: Store, states: list[ScopeState]) -> None:
             for p in state.instances:
                 tx.put_instance(p.obj)
                 tagged.append((p.obj.instance_id, p.tags))
+            for p in state.nat_gateways:
+                tx.put_nat_gateway(p.obj)
+                tagged.append((p.obj.nat_gateway_id, p.tags))
+            for p in state.egress_only_internet_gateways:
+                tx.put_egress_only_internet_gateway(p.obj)
+                tagged.append((p.obj.egress_only_internet_gateway_id, p.tags))
+            for p in state.addresses:
+                tx.put_elastic_ip(p.obj)
+                tagged.append((p.obj.allocation_id, p.tags))
             for p in state.route_tables:
                 tx.put_route_table(p.obj)
                 tagged.append((p.obj.route_table_id, p.tags))

@@ -25,6 +25,9 @@ class ScopeState:
     rule_tags: dict[str, dict[str, str]] = field(default_factory=dict)
     interfaces: list[Parsed] = field(default_factory=list)
     instances: list[Parsed] = field(default_factory=list)
+    addresses: list[Parsed] = field(default_factory=list)
+    nat_gateways: list[Parsed] = field(default_factory=list)
+    egress_only_internet_gateways: list[Parsed] = field(default_factory=list)
     route_tables: list[Parsed] = field(default_factory=list)
     network_acls: list[Parsed] = field(default_factory=list)
 
@@ -38,6 +41,9 @@ class ScopeState:
             "rules": len(self.rules),
             "network_interfaces": len(self.interfaces),
             "instances": len(self.instances),
+            "elastic_ips": len(self.addresses),
+            "nat_gateways": len(self.nat_gateways),
+            "egress_only_internet_gateways": len(self.egress_only_internet_gateways),
             "route_tables": len(self.route_tables),
             "network_acls": len(self.network_acls),
         }

@@ -10,6 +10,7 @@ from typer.core import TyperGroup
 
 from stockade import __version__
 from stockade.cli import (
+    address,
     audit,
     aws_io,
     check,
@@ -17,12 +18,14 @@ from stockade.cli import (
     flowlogs,
     instance,
     nacl,
+    nat_gateway,
     prefix_list,
     reach,
     route_table,
     serve,
     sg,
     vpc,
+    vpc_attributes,  # noqa: F401 - registers `vpc attribute` and `vpc modify`
 )
 from stockade.cli.options import console, fail
 
@@ -67,6 +70,9 @@ app = typer.Typer(
 app.add_typer(vpc.vpc_app, name="vpc")
 app.add_typer(vpc.subnet_app, name="subnet")
 app.add_typer(vpc.igw_app, name="igw")
+app.add_typer(address.app, name="address")
+app.add_typer(nat_gateway.nat_app, name="nat-gateway")
+app.add_typer(nat_gateway.eigw_app, name="egress-only-gateway")
 app.add_typer(sg.app, name="sg")
 app.add_typer(instance.app, name="instance")
 app.add_typer(prefix_list.app, name="prefix-list")

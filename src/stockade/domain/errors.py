@@ -120,6 +120,9 @@ CODES: frozenset[str] = frozenset(
         "InvalidNetworkAclEntry.NotFound",
         "NetworkAclEntryLimitExceeded",
         "NetworkAclLimitExceeded",
+        # NAT gateways, Elastic IPs (gateways)
+        "NatGatewayLimitExceeded",
+        "InvalidAddress.NotFound",
         # route tables (routes)
         "RouteAlreadyExists",
         "InvalidRoute.NotFound",

@@ -154,6 +154,8 @@ class NatGateway:
     public_ip: str | None = None
     network_interface_id: str | None = None
     delete_time: str | None = None
+    #: CreateNatGateway's idempotency token: a retry with it returns this gateway
+    client_token: str | None = None
     tags: Tags = ()
 
     @property

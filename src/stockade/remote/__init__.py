@@ -14,6 +14,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from stockade.remote.client import Remote, make_client
+from stockade.remote.gateways import (
+    RemoteAddressService,
+    RemoteGatewayService,
+    RemoteVpcAttributeService,
+)
 from stockade.remote.groups import RemoteGroupService, RemoteRuleService
 from stockade.remote.network import RemoteNetworkService
 from stockade.remote.network_acls import RemoteNetworkAclService
@@ -71,6 +76,18 @@ class RemoteServices:
     @cached_property
     def tags(self) -> RemoteTagService:
         return self._make(RemoteTagService)
+
+    @cached_property
+    def addresses(self) -> RemoteAddressService:
+        return self._make(RemoteAddressService)
+
+    @cached_property
+    def gateways(self) -> RemoteGatewayService:
+        return self._make(RemoteGatewayService)
+
+    @cached_property
+    def vpc_attributes(self) -> RemoteVpcAttributeService:
+        return self._make(RemoteVpcAttributeService)
 
     @cached_property
     def route_tables(self) -> RemoteRouteTableService:

@@ -13,7 +13,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from stockade.service import contracts
+from stockade.service.addresses import AddressService
 from stockade.service.context import ServiceContext
+from stockade.service.gateways import GatewayService
 from stockade.service.groups import GroupService
 from stockade.service.instances import InstanceService
 from stockade.service.interfaces import InterfaceService
@@ -23,6 +25,7 @@ from stockade.service.prefix_lists import PrefixListService
 from stockade.service.routing import RouteTableService
 from stockade.service.rules import RuleService
 from stockade.service.tags import TagService
+from stockade.service.vpc_attributes import VpcAttributeService
 
 
 class Services:
@@ -66,6 +69,18 @@ class Services:
     @cached_property
     def tags(self) -> TagService:
         return TagService(self.ctx)
+
+    @cached_property
+    def addresses(self) -> AddressService:
+        return AddressService(self.ctx)
+
+    @cached_property
+    def gateways(self) -> GatewayService:
+        return GatewayService(self.ctx)
+
+    @cached_property
+    def vpc_attributes(self) -> VpcAttributeService:
+        return VpcAttributeService(self.ctx)
 
     @cached_property
     def route_tables(self) -> RouteTableService:

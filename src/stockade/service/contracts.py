@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from stockade.domain import errors
+from stockade.domain.elastic_ip import ElasticIp
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import ConnectionTracking, NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.network_acl import NetworkAcl
 from stockade.domain.permissions import IpPermission
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
-from stockade.domain.routing import RouteState, RouteTable
+from stockade.domain.routing import EgressOnlyInternetGateway, NatGateway, RouteState, RouteTable
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
 from stockade.domain.tags import RawTags
 
@@ -354,6 +355,74 @@ class TagCalls(Protocol):
     def list_tags(self) -> list[tuple[str, str, str]]: ...
 
 
+# -- gateways: Elastic IPs, NAT and egress-only gateways, VPC and account attributes --------
+class AddressCalls(Protocol):
+    """Elastic IPs."""
+
+    def allocate(self, domain: str | None = None, tags: RawTags = ()) -> ElasticIp: ...
+    def associate(
+        self,
+        allocation_id: str | None,
+        instance_id: str | None = None,
+        eni_id: str | None = None,
+        private_ip: str | None = None,
+        allow_reassociation: bool | None = None,
+        public_ip: str | None = None,
+    ) -> ElasticIp: ...
+    def disassociate(
+        self, association_id: str | None = None, public_ip: str | None = None
+    ) -> None: ...
+    def release(self, allocation_id: str | None = None, public_ip: str | None = None) -> None: ...
+    def describe(
+        self, public_ips: Sequence[str] = (), allocation_ids: Sequence[str] = ()
+    ) -> list[ElasticIp]: ...
+
+
+class GatewayCalls(Protocol):
+    """NAT gateways and egress-only internet gateways."""
+
+    def create_nat_gateway(
+        self,
+        subnet_id: str | None,
+        allocation_id: str | None = None,
+        connectivity_type: str | None = None,
+        private_ip: str | None = None,
+        tags: RawTags = (),
+        client_token: str | None = None,
+    ) -> NatGateway: ...
+    def delete_nat_gateway(self, nat_gateway_id: str | None) -> str: ...
+    def describe_nat_gateways(self, nat_gateway_ids: Sequence[str] = ()) -> list[NatGateway]: ...
+    def create_egress_only_internet_gateway(
+        self, vpc_id: str | None, tags: RawTags = ()
+    ) -> EgressOnlyInternetGateway: ...
+    def delete_egress_only_internet_gateway(self, eigw_id: str | None) -> None: ...
+    def describe_egress_only_internet_gateways(
+        self, eigw_ids: Sequence[str] = ()
+    ) -> list[EgressOnlyInternetGateway]: ...
+
+
+#: DescribeVpcAttribute's attribute name -> the Vpc field holding it
+VPC_ATTRIBUTES = {
+    "enableDnsSupport": "enable_dns_support",
+    "enableDnsHostnames": "enable_dns_hostnames",
+    "enableNetworkAddressUsageMetrics": "enable_network_address_usage_metrics",
+}
+
+
+class VpcAttributeCalls(Protocol):
+    """VPC attributes (one per call) and the account's attributes."""
+
+    def describe_vpc_attribute(self, vpc_id: str | None, attribute: str | None) -> bool: ...
+    def modify_vpc_attribute(
+        self,
+        vpc_id: str | None,
+        enable_dns_support: bool | None = None,
+        enable_dns_hostnames: bool | None = None,
+        enable_network_address_usage_metrics: bool | None = None,
+    ) -> Vpc: ...
+    def describe_account_attributes(self, names: Sequence[str] = ()) -> dict[str, list[str]]: ...
+
+
 class Services(Protocol):
     """Every service family of one (account, region): the local
     :class:`stockade.service.bundle.Services` or :class:`stockade.remote.RemoteServices`."""
@@ -376,6 +445,12 @@ class Services(Protocol):
     def instances(self) -> InstanceCalls: ...
     @property
     def tags(self) -> TagCalls: ...
+    @property
+    def addresses(self) -> AddressCalls: ...
+    @property
+    def gateways(self) -> GatewayCalls: ...
+    @property
+    def vpc_attributes(self) -> VpcAttributeCalls: ...
     @property
     def route_tables(self) -> RouteTableCalls: ...
     @property

@@ -32,7 +32,14 @@ def create_default_vpc(tx: Transaction) -> Vpc:
     """172.31.0.0/16, one default /20 subnet per zone (public IPs on launch), an attached
     internet gateway and the default group: what every AWS account has per region."""
     scope = tx.scope
-    vpc = Vpc(ids.new_id("vpc"), scope.account, scope.region, DEFAULT_VPC_CIDR, is_default=True)
+    vpc = Vpc(
+        ids.new_id("vpc"),
+        scope.account,
+        scope.region,
+        DEFAULT_VPC_CIDR,
+        is_default=True,
+        enable_dns_hostnames=True,  # AWS: on in a default VPC only
+    )
     tx.put_vpc(vpc)
     create_default_group(tx, vpc)
     blocks = ipaddress.ip_network(DEFAULT_VPC_CIDR).subnets(new_prefix=DEFAULT_SUBNET_PREFIX)

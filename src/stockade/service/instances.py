@@ -15,6 +15,7 @@ from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import Subnet
 from stockade.service import lookups
+from stockade.service.addresses import free_elastic_ip, without_automatic_ip
 from stockade.service.context import ServiceContext
 from stockade.service.contracts import InstanceDetail, InterfaceSpec, LaunchRequest, StateChange
 from stockade.service.interfaces import (
@@ -211,7 +212,8 @@ def _stop(tx: Transaction, inst: Instance) -> StateChange:
         return StateChange(inst.instance_id, inst.state, inst.state)
     tx.put_instance(replace(inst, state=InstanceState.STOPPED))
     for eni in tx.list_interfaces(instance_id=inst.instance_id):
-        tx.put_interface(replace(eni, public_ip=None))  # AWS releases auto-assigned public IPs
+        # AWS releases auto-assigned public IPs; an Elastic IP stays associated
+        tx.put_interface(without_automatic_ip(tx, eni))
     return StateChange(inst.instance_id, inst.state, InstanceState.STOPPING)
 
 
@@ -231,6 +233,7 @@ def _terminate(tx: Transaction, inst: Instance) -> StateChange:
         return StateChange(inst.instance_id, inst.state, inst.state)
     tx.put_instance(replace(inst, state=InstanceState.TERMINATED))
     for eni in tx.list_interfaces(instance_id=inst.instance_id):
+        free_elastic_ip(tx, eni.eni_id)  # the allocation stays with the account
         if eni.delete_on_termination:
             tx.delete_interface(eni.eni_id)
         else:

@@ -13,6 +13,7 @@ from stockade.domain.network import Subnet
 from stockade.domain.quotas import Quotas
 from stockade.domain.tags import RawTags
 from stockade.service import addressing, lookups
+from stockade.service.addresses import elastic_ip_follows, free_elastic_ip
 from stockade.service.context import ServiceContext
 from stockade.service.contracts import TrackingRequest
 from stockade.service.tags import tag_new
@@ -162,6 +163,7 @@ class InterfaceService:
                     "InvalidNetworkInterface.InUse",
                     f"The network interface '{eni_id}' is currently in use.",
                 )
+            free_elastic_ip(tx, eni_id)
             tx.delete_interface(eni_id)
 
     def attach(self, eni_id: str, instance_id: str, device_index: int | None) -> str:
@@ -188,6 +190,7 @@ class InterfaceService:
                     f"index '{device_index}'."
                 )
             eni = attached(eni, instance_id, device_index)
+            eni = elastic_ip_follows(tx, eni, eni.public_ip)
             if instance.is_running and device_index == 0:
                 eni = with_public_ip(tx, eni)
             tx.put_interface(eni)
@@ -206,7 +209,7 @@ class InterfaceService:
                     "OperationNotPermitted",
                     "The network interface at device index 0 cannot be detached.",
                 )
-            tx.put_interface(detached(eni))
+            tx.put_interface(elastic_ip_follows(tx, detached(eni), eni.public_ip))
 
     def modify_attribute(
         self,

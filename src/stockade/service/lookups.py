@@ -8,12 +8,13 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from stockade.domain import errors, ids
+from stockade.domain.elastic_ip import ElasticIp
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.network_acl import NetworkAcl
 from stockade.domain.prefix_list import PrefixList
-from stockade.domain.routing import RouteTable
+from stockade.domain.routing import EgressOnlyInternetGateway, NatGateway, RouteTable
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
 from stockade.store.repository import Transaction
 
@@ -108,6 +109,18 @@ def rule(tx: Transaction, rule_id: str | None) -> SecurityGroupRule:
     if found is None or not _in_scope(tx, tx.get_group(found.group_id)):
         raise errors.not_found("sgr", rule_id or "")
     return found
+
+
+def nat_gateway(tx: Transaction, nat_gateway_id: str | None) -> NatGateway:
+    return _fetch(tx, "nat", nat_gateway_id, tx.get_nat_gateway)
+
+
+def egress_only_internet_gateway(tx: Transaction, eigw_id: str | None) -> EgressOnlyInternetGateway:
+    return _fetch(tx, "eigw", eigw_id, tx.get_egress_only_internet_gateway)
+
+
+def elastic_ip(tx: Transaction, allocation_id: str | None) -> ElasticIp:
+    return _fetch(tx, "eipalloc", allocation_id, tx.get_elastic_ip)
 
 
 def route_table(tx: Transaction, route_table_id: str | None) -> RouteTable:

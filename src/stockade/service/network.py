@@ -98,6 +98,7 @@ class NetworkService:
                 or any(not g.is_default for g in groups)
                 or tx.list_interfaces(vpc_id=vpc_id)
                 or any(g.vpc_id == vpc_id for g in tx.list_internet_gateways())
+                or tx.list_egress_only_internet_gateways(vpc_id=vpc_id)
             )
             if blocked:
                 raise errors.error(
@@ -194,7 +195,8 @@ class NetworkService:
     def delete_subnet(self, subnet_id: str) -> None:
         with self.ctx.write() as tx:
             lookups.subnet(tx, subnet_id)
-            if tx.list_interfaces(subnet_id=subnet_id):
+            live_nat = any(n.state != "deleted" for n in tx.list_nat_gateways(subnet_id=subnet_id))
+            if tx.list_interfaces(subnet_id=subnet_id) or live_nat:
                 raise errors.error(
                     "DependencyViolation",
                     f"The subnet '{subnet_id}' has dependencies and cannot be deleted.",

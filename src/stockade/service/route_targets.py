@@ -8,8 +8,9 @@ interface shows as ``blackhole`` without anything being rewritten. The view is a
 that answers the getters below: a store transaction (describe answers) or a snapshot
 (:class:`SnapshotView`).
 
-The NAT gateway, egress-only gateway and peering entries belong to their families; here
-they only check the id's form (the lead merges their real lookups in).
+Each family adds its entries: NAT gateways (usable while ``available`` in the table's VPC)
+and egress-only gateways (while they exist, attached to the table's VPC) are the gateways
+family's; the peering entry only checks the id's form until that family is merged in.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from stockade.domain import errors, ids
 from stockade.domain.instance import InstanceState
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway
-from stockade.domain.routing import LOCAL, Route, TargetUsable
+from stockade.domain.routing import (
+    LOCAL,
+    EgressOnlyInternetGateway,
+    NatGateway,
+    Route,
+    TargetUsable,
+)
 from stockade.domain.state import Snapshot
 from stockade.service import lookups
 from stockade.store.repository import Transaction
@@ -32,6 +39,10 @@ class TargetView(Protocol):
 
     def get_internet_gateway(self, igw_id: str) -> InternetGateway | None: ...
     def get_interface(self, eni_id: str) -> NetworkInterface | None: ...
+    def get_nat_gateway(self, nat_gateway_id: str) -> NatGateway | None: ...
+    def get_egress_only_internet_gateway(
+        self, eigw_id: str
+    ) -> EgressOnlyInternetGateway | None: ...
 
 
 class SnapshotView:
@@ -40,12 +51,21 @@ class SnapshotView:
     def __init__(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot
         self._igws = {g.igw_id: g for g in snapshot.internet_gateways}
+        self._eigws = {
+            g.egress_only_internet_gateway_id: g for g in snapshot.egress_only_internet_gateways
+        }
 
     def get_internet_gateway(self, igw_id: str) -> InternetGateway | None:
         return self._igws.get(igw_id)
 
     def get_interface(self, eni_id: str) -> NetworkInterface | None:
         return self._snapshot.interface_by_id.get(eni_id)
+
+    def get_nat_gateway(self, nat_gateway_id: str) -> NatGateway | None:
+        return self._snapshot.nat_gateway_by_id.get(nat_gateway_id)
+
+    def get_egress_only_internet_gateway(self, eigw_id: str) -> EgressOnlyInternetGateway | None:
+        return self._eigws.get(eigw_id)
 
 
 Lookup = Callable[[Transaction, str], object]
@@ -68,6 +88,19 @@ def _eni_usable(view: TargetView, route: Route, vpc_id: str) -> bool:
     return route.instance_id is None or eni.instance_id == route.instance_id
 
 
+def _nat_usable(view: TargetView, route: Route, vpc_id: str) -> bool:
+    """A NAT gateway forwards while ``available`` in the table's VPC (a deleted one leaves
+    its routes ``blackhole``)."""
+    nat = view.get_nat_gateway(route.target)
+    return nat is not None and nat.vpc_id == vpc_id and nat.is_available
+
+
+def _eigw_usable(view: TargetView, route: Route, vpc_id: str) -> bool:
+    """An egress-only gateway forwards while it exists, attached to the table's VPC."""
+    eigw = view.get_egress_only_internet_gateway(route.target)
+    return eigw is not None and eigw.vpc_id == vpc_id
+
+
 def _well_formed(prefix: str) -> Lookup:
     """The lookup of a target family another branch owns: the id's form only."""
 
@@ -85,8 +118,8 @@ def _never(view: TargetView, route: Route, vpc_id: str) -> bool:
 TARGETS: dict[str, TargetRule] = {
     "igw": (lookups.internet_gateway, _igw_usable),
     "eni": (lookups.interface, _eni_usable),
-    "nat": (_well_formed("nat"), _never),
-    "eigw": (_well_formed("eigw"), _never),
+    "nat": (lookups.nat_gateway, _nat_usable),
+    "eigw": (lookups.egress_only_internet_gateway, _eigw_usable),
     "pcx": (_well_formed("pcx"), _never),
 }
 
@@ -136,7 +169,12 @@ def resolve(
 
 
 #: How AWS's "belong to different networks" message names each kind of target.
-_NOUNS = {"igw": "network gateway", "eni": "interface", "nat": "NAT gateway"}
+_NOUNS = {
+    "igw": "network gateway",
+    "eni": "interface",
+    "nat": "NAT gateway",
+    "eigw": "egress-only internet gateway",
+}
 
 
 def _same_network(

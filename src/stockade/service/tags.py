@@ -37,6 +37,9 @@ def require_resource(tx: Transaction, resource_id: str) -> None:
         "i": lookups.instance,
         "pl": lookups.prefix_list,
         "igw": lookups.internet_gateway,
+        "nat": lookups.nat_gateway,
+        "eigw": lookups.egress_only_internet_gateway,
+        "eipalloc": lookups.elastic_ip,
         "rtb": lookups.route_table,
         "acl": lookups.network_acl,
     }

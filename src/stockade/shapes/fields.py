@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from stockade.domain import ids
@@ -175,6 +176,15 @@ def resource_id(node: Node, key: str, kind: str) -> str:
 
 def _checked_id(value: str, kind: str) -> str:
     return ids.check(kind, value)
+
+
+def timestamp(node: Node, key: str) -> str | None:
+    """An ISO 8601 time as JSON holds it (boto3 parses the wire's into a datetime, which
+    comes back in AWS's form, ``2026-01-02T03:04:05.000Z``); ``None`` when absent."""
+    value = node.value.get(key) if isinstance(node.value, dict) else None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return node.opt_text(key)
 
 
 def cidr(node: Node, key: str, family: int | None) -> str:

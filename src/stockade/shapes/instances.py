@@ -1,7 +1,8 @@
 """NetworkInterface, Instance and Reservation shapes.
 
 Group names are looked up by the caller (``names``: group id → name) because interfaces
-store only ids.
+store only ids; so are Elastic IPs (``eips``: interface id → its Elastic IP), whose
+``Association`` names the allocation and the account instead of ``amazon``.
 """
 
 from __future__ import annotations
@@ -9,9 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from stockade.domain.elastic_ip import ElasticIp
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import NetworkInterface
 from stockade.shapes import tag_list
+from stockade.shapes.gateways import interface_association
+
+#: interface id -> the Elastic IP associated with it
+ElasticIps = Mapping[str, ElasticIp]
+_NONE: ElasticIps = {}
 
 
 def _dns(ip: str, region: str) -> str:
@@ -30,9 +37,12 @@ def _groups(eni: NetworkInterface, names: Mapping[str, str]) -> list[dict[str, s
     return [{"GroupId": g, "GroupName": names.get(g, "")} for g in eni.group_ids]
 
 
-def _association(eni: NetworkInterface) -> dict[str, Any] | None:
+def _association(eni: NetworkInterface, eips: ElasticIps) -> dict[str, Any] | None:
     if not eni.public_ip:
         return None
+    eip = eips.get(eni.eni_id)
+    if eip is not None and eip.public_ip == eni.public_ip:
+        return interface_association(eip, _public_dns(eni.public_ip, eni.region))
     return {
         "IpOwnerId": "amazon",
         "PublicIp": eni.public_ip,
@@ -40,13 +50,13 @@ def _association(eni: NetworkInterface) -> dict[str, Any] | None:
     }
 
 
-def _private_ips(eni: NetworkInterface) -> list[dict[str, Any]]:
+def _private_ips(eni: NetworkInterface, eips: ElasticIps) -> list[dict[str, Any]]:
     item: dict[str, Any] = {
         "Primary": True,
         "PrivateIpAddress": eni.private_ip,
         "PrivateDnsName": _dns(eni.private_ip, eni.region),
     }
-    if (assoc := _association(eni)) is not None:
+    if (assoc := _association(eni, eips)) is not None:
         item["Association"] = assoc
     return [item]
 
@@ -60,7 +70,9 @@ def _tracking(eni: NetworkInterface) -> dict[str, int]:
     }
 
 
-def network_interface(eni: NetworkInterface, names: Mapping[str, str]) -> dict[str, Any]:
+def network_interface(
+    eni: NetworkInterface, names: Mapping[str, str], eips: ElasticIps = _NONE
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "NetworkInterfaceId": eni.eni_id,
         "AvailabilityZone": eni.availability_zone,
@@ -72,7 +84,7 @@ def network_interface(eni: NetworkInterface, names: Mapping[str, str]) -> dict[s
         "OwnerId": eni.owner_id,
         "PrivateDnsName": _dns(eni.private_ip, eni.region),
         "PrivateIpAddress": eni.private_ip,
-        "PrivateIpAddresses": _private_ips(eni),
+        "PrivateIpAddresses": _private_ips(eni, eips),
         "RequesterManaged": False,
         "SourceDestCheck": eni.source_dest_check,
         "Status": eni.status,
@@ -82,7 +94,7 @@ def network_interface(eni: NetworkInterface, names: Mapping[str, str]) -> dict[s
     }
     if eni.connection_tracking_set:
         out["ConnectionTrackingConfiguration"] = _tracking(eni)
-    if (assoc := _association(eni)) is not None:
+    if (assoc := _association(eni, eips)) is not None:
         out["Association"] = assoc
     if eni.instance_id:
         out["Attachment"] = {
@@ -97,7 +109,9 @@ def network_interface(eni: NetworkInterface, names: Mapping[str, str]) -> dict[s
     return out
 
 
-def instance_network_interface(eni: NetworkInterface, names: Mapping[str, str]) -> dict[str, Any]:
+def instance_network_interface(
+    eni: NetworkInterface, names: Mapping[str, str], eips: ElasticIps = _NONE
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "Attachment": {
             "AttachmentId": eni.attachment_id,
@@ -114,7 +128,7 @@ def instance_network_interface(eni: NetworkInterface, names: Mapping[str, str]) 
         "OwnerId": eni.owner_id,
         "PrivateDnsName": _dns(eni.private_ip, eni.region),
         "PrivateIpAddress": eni.private_ip,
-        "PrivateIpAddresses": _private_ips(eni),
+        "PrivateIpAddresses": _private_ips(eni, eips),
         "SourceDestCheck": eni.source_dest_check,
         "Status": eni.status,
         "SubnetId": eni.subnet_id,
@@ -123,7 +137,7 @@ def instance_network_interface(eni: NetworkInterface, names: Mapping[str, str]) 
     }
     if eni.connection_tracking_set:
         out["ConnectionTrackingConfiguration"] = _tracking(eni)
-    if (assoc := _association(eni)) is not None:
+    if (assoc := _association(eni, eips)) is not None:
         out["Association"] = assoc
     return out
 
@@ -134,6 +148,7 @@ def instance(
     names: Mapping[str, str],
     state_override: str | None = None,
     launch_index: int = 0,
+    eips: ElasticIps = _NONE,
 ) -> dict[str, Any]:
     primary = next((e for e in interfaces if e.device_index == 0), None)
     state = state_override or inst.state.value
@@ -153,7 +168,7 @@ def instance(
         "VirtualizationType": "hvm",
         "Monitoring": {"State": "disabled"},
         "SecurityGroups": _groups(primary, names) if primary else [],
-        "NetworkInterfaces": [instance_network_interface(e, names) for e in interfaces],
+        "NetworkInterfaces": [instance_network_interface(e, names, eips) for e in interfaces],
         "Tags": tag_list(inst.tags),
         "PrivateDnsName": "",
         "PublicDnsName": "",

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import ConnectionTracking, NetworkInterface
-from stockade.shapes.fields import Node, Origin, owner, resource_id
+from stockade.shapes.fields import Node, Origin, owner, resource_id, timestamp
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,9 @@ def network_interface(
         group_ids=tuple(resource_id(g, "GroupId", "sg") for g in e.items("Groups")),
         ipv6_addresses=tuple(_address(a, "Ipv6Address", 6) for a in e.items("Ipv6Addresses")),
         public_ip=public_ip,
-        associate_public_ip=public_ip is not None,
+        # an automatic address (owned by ``amazon``) says the interface wants one; an
+        # Elastic IP (owned by the account) says nothing about it
+        associate_public_ip=public_ip is not None and _automatic(association),
         instance_id=instance_id,
         device_index=attached.opt_integer("DeviceIndex") if attached else None,
         attachment_id=attached.opt_text("AttachmentId") if attached else None,
@@ -150,9 +151,9 @@ def _released_or(i: Node, key: str, kind: str, released: bool) -> str:
     return resource_id(i, key, kind)
 
 
+def _automatic(association: Node | None) -> bool:
+    return association is not None and (association.opt_text("IpOwnerId") or "amazon") == "amazon"
+
+
 def _launch_time(i: Node) -> str:
-    """ISO 8601 as JSON holds it; boto3 parses the wire's timestamp into a datetime."""
-    value = i.value.get("LaunchTime")
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    return i.opt_text("LaunchTime") or ""
+    return timestamp(i, "LaunchTime") or ""

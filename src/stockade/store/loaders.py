@@ -18,12 +18,19 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Column, ColumnElement, Connection, Select, Table, select
 
+from stockade.domain.elastic_ip import ElasticIp
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.network_acl import NetworkAcl, NetworkAclAssociation, NetworkAclEntry
 from stockade.domain.prefix_list import PrefixList
-from stockade.domain.routing import Route, RouteTable, RouteTableAssociation
+from stockade.domain.routing import (
+    EgressOnlyInternetGateway,
+    NatGateway,
+    Route,
+    RouteTable,
+    RouteTableAssociation,
+)
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
 from stockade.domain.tags import Tags
 from stockade.store import mapping
@@ -46,6 +53,11 @@ ID_COLUMN = {
     s.prefix_lists.name: s.prefix_lists.c.prefix_list_id,
     s.network_interfaces.name: s.network_interfaces.c.eni_id,
     s.instances.name: s.instances.c.instance_id,
+    s.nat_gateways.name: s.nat_gateways.c.nat_gateway_id,
+    s.egress_only_internet_gateways.name: (
+        s.egress_only_internet_gateways.c.egress_only_internet_gateway_id
+    ),
+    s.elastic_ips.name: s.elastic_ips.c.allocation_id,
     s.route_tables.name: s.route_tables.c.route_table_id,
     s.network_acls.name: s.network_acls.c.network_acl_id,
 }
@@ -109,6 +121,20 @@ def load_subnets(conn: Connection, where: Wheres) -> list[Subnet]:
 
 def load_internet_gateways(conn: Connection, where: Wheres) -> list[InternetGateway]:
     return _load(conn, s.internet_gateways, where, mapping.igw_from)
+
+
+def load_nat_gateways(conn: Connection, where: Wheres) -> list[NatGateway]:
+    return _load(conn, s.nat_gateways, where, mapping.nat_gateway_from)
+
+
+def load_egress_only_internet_gateways(
+    conn: Connection, where: Wheres
+) -> list[EgressOnlyInternetGateway]:
+    return _load(conn, s.egress_only_internet_gateways, where, mapping.eigw_from)
+
+
+def load_elastic_ips(conn: Connection, where: Wheres) -> list[ElasticIp]:
+    return _load(conn, s.elastic_ips, where, mapping.elastic_ip_from)
 
 
 def load_groups(conn: Connection, where: Wheres) -> list[SecurityGroup]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 if TYPE_CHECKING:
     from sqlalchemy import Row
 
+from stockade.domain.elastic_ip import ElasticIp
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import ConnectionTracking, NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
@@ -26,7 +27,15 @@ from stockade.domain.network_acl import (
     RuleAction,
 )
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
-from stockade.domain.routing import Route, RouteOrigin, RouteTable, RouteTableAssociation
+from stockade.domain.routing import (
+    EgressOnlyInternetGateway,
+    NatGateway,
+    NatGatewayState,
+    Route,
+    RouteOrigin,
+    RouteTable,
+    RouteTableAssociation,
+)
 from stockade.domain.security_group import (
     Peer,
     PeerKind,
@@ -73,11 +82,7 @@ def _fields(row: AnyRow, columns: tuple[tuple[str, str], ...]) -> Values:
     return {name: values[column] for name, column in columns}
 
 
-#: VPC attributes have no columns in this branch (the gateways migration adds them); until
-#: then they keep the domain's defaults.
-_VPC = _columns(
-    Vpc, "enable_dns_support", "enable_dns_hostnames", "enable_network_address_usage_metrics"
-)
+_VPC = _columns(Vpc)  # the VPC attributes included (columns from migration 0003)
 _SUBNET = _columns(Subnet)
 _IGW = _columns(InternetGateway)
 _GROUP = _columns(SecurityGroup)
@@ -85,6 +90,9 @@ _PREFIX_LIST = _columns(PrefixList, "entries")
 _INTERFACE = _columns(NetworkInterface, "group_ids", "ipv6_addresses", "connection_tracking")
 _TRACKING = _columns(ConnectionTracking)
 _INSTANCE = _columns(Instance, "state")
+_NAT = _columns(NatGateway, "state")
+_EIGW = _columns(EgressOnlyInternetGateway)
+_EIP = _columns(ElasticIp)
 
 
 # -- VPCs, subnets, gateways ---------------------------------------------------------------
@@ -112,6 +120,39 @@ def igw_values(igw: InternetGateway) -> Values:
 
 def igw_from(row: AnyRow, tags: TagIndex) -> InternetGateway:
     return InternetGateway(**_fields(row, _IGW), tags=tags.get(row.igw_id, NO_TAGS))
+
+
+# -- NAT gateways, egress-only gateways, Elastic IPs -------------------------------------------
+
+
+def nat_gateway_values(nat: NatGateway) -> Values:
+    return {**_values(nat, _NAT), "state": nat.state.value}
+
+
+def nat_gateway_from(row: AnyRow, tags: TagIndex) -> NatGateway:
+    return NatGateway(
+        **_fields(row, _NAT),
+        state=NatGatewayState(row.state),
+        tags=tags.get(row.nat_gateway_id, NO_TAGS),
+    )
+
+
+def eigw_values(eigw: EgressOnlyInternetGateway) -> Values:
+    return _values(eigw, _EIGW)
+
+
+def eigw_from(row: AnyRow, tags: TagIndex) -> EgressOnlyInternetGateway:
+    return EgressOnlyInternetGateway(
+        **_fields(row, _EIGW), tags=tags.get(row.egress_only_internet_gateway_id, NO_TAGS)
+    )
+
+
+def elastic_ip_values(eip: ElasticIp) -> Values:
+    return _values(eip, _EIP)
+
+
+def elastic_ip_from(row: AnyRow, tags: TagIndex) -> ElasticIp:
+    return ElasticIp(**_fields(row, _EIP), tags=tags.get(row.allocation_id, NO_TAGS))
 
 
 # -- security groups and rules ----------------------------------------------------------------

@@ -30,12 +30,13 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from stockade.domain.elastic_ip import ElasticIp
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.network_acl import NetworkAcl
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
-from stockade.domain.routing import RouteTable
+from stockade.domain.routing import EgressOnlyInternetGateway, NatGateway, RouteTable
 from stockade.domain.scope import Scope
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
 from stockade.domain.state import Snapshot
@@ -154,7 +155,8 @@ class Transaction(Protocol):
     def delete_interface(self, eni_id: str) -> None: ...
     def used_private_ips(self, subnet_id: str) -> set[str]: ...
     def used_public_ips(self) -> set[str]:
-        """Public IPv4s in use across every scope (one shared pool)."""
+        """Public IPv4s in use across every scope (one shared pool): on interfaces, or
+        allocated as Elastic IPs."""
 
     def count_interfaces(self) -> int: ...
 
@@ -162,6 +164,28 @@ class Transaction(Protocol):
     def list_instances(self, instance_ids: Sequence[str] | None = None) -> list[Instance]: ...
     def put_instance(self, instance: Instance) -> None: ...
 
+    # -- NAT gateways, egress-only internet gateways, Elastic IPs ----------------------------
+    def get_nat_gateway(self, nat_gateway_id: str) -> NatGateway | None: ...
+    def list_nat_gateways(
+        self, vpc_id: str | None = None, subnet_id: str | None = None
+    ) -> list[NatGateway]:
+        """This scope's NAT gateways, deleted ones included (AWS shows them for a while)."""
+
+    def put_nat_gateway(self, nat: NatGateway) -> None: ...
+
+    def get_egress_only_internet_gateway(
+        self, eigw_id: str
+    ) -> EgressOnlyInternetGateway | None: ...
+    def list_egress_only_internet_gateways(
+        self, vpc_id: str | None = None
+    ) -> list[EgressOnlyInternetGateway]: ...
+    def put_egress_only_internet_gateway(self, eigw: EgressOnlyInternetGateway) -> None: ...
+    def delete_egress_only_internet_gateway(self, eigw_id: str) -> None: ...
+
+    def get_elastic_ip(self, allocation_id: str) -> ElasticIp | None: ...
+    def list_elastic_ips(self) -> list[ElasticIp]: ...
+    def put_elastic_ip(self, eip: ElasticIp) -> None: ...
+    def delete_elastic_ip(self, allocation_id: str) -> None: ...
     # -- route tables ---------------------------------------------------------------------
     def get_route_table(self, route_table_id: str) -> RouteTable | None:
         """With its routes and associations."""

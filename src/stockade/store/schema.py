@@ -72,6 +72,9 @@ vpcs = Table(
     Column("state", String, nullable=False),
     Column("instance_tenancy", String, nullable=False),
     Column("dhcp_options_id", String, nullable=False),
+    Column("enable_dns_support", Boolean, nullable=False),
+    Column("enable_dns_hostnames", Boolean, nullable=False),
+    Column("enable_network_address_usage_metrics", Boolean, nullable=False),
     Index("ix_vpcs_scope", "account", "region", "seq"),
 )
 
@@ -99,6 +102,52 @@ internet_gateways = Table(
     *_scope_columns(),
     Column("vpc_id", String, index=True),
     Index("ix_internet_gateways_scope", "account", "region", "seq"),
+)
+
+nat_gateways = Table(
+    "nat_gateways",
+    metadata,
+    Column("nat_gateway_id", String, primary_key=True),
+    *_scope_columns(),
+    Column("vpc_id", String, nullable=False, index=True),
+    Column("subnet_id", String, nullable=False, index=True),
+    Column("private_ip", String, nullable=False),
+    Column("create_time", String, nullable=False),
+    Column("connectivity_type", String, nullable=False),
+    Column("state", String, nullable=False),
+    Column("allocation_id", String),
+    Column("public_ip", String),
+    Column("network_interface_id", String),
+    Column("delete_time", String),
+    Column("client_token", String),
+    Index("ix_nat_gateways_scope", "account", "region", "seq"),
+)
+
+egress_only_internet_gateways = Table(
+    "egress_only_internet_gateways",
+    metadata,
+    Column("egress_only_internet_gateway_id", String, primary_key=True),
+    *_scope_columns(),
+    Column("vpc_id", String, index=True),
+    Index("ix_egress_only_internet_gateways_scope", "account", "region", "seq"),
+)
+
+#: ``public_ip`` is unique across every scope: the public pool is shared, and an address
+#: is held by one allocation at a time.
+elastic_ips = Table(
+    "elastic_ips",
+    metadata,
+    Column("allocation_id", String, primary_key=True),
+    *_scope_columns(),
+    Column("public_ip", String, nullable=False, unique=True),
+    Column("domain", String, nullable=False),
+    Column("public_ipv4_pool", String, nullable=False),
+    Column("association_id", String, index=True),
+    Column("network_interface_id", String, index=True),
+    Column("private_ip", String),
+    Column("instance_id", String),
+    Column("nat_gateway_id", String),
+    Index("ix_elastic_ips_scope", "account", "region", "seq"),
 )
 
 security_groups = Table(

@@ -33,6 +33,7 @@ from stockade.store import loaders, mapping, prefix_list_history
 from stockade.store import schema as s
 from stockade.store.prepared import Prepared
 from stockade.store.transaction_core import rows_with_tags, with_tags
+from stockade.store.transaction_gateways import GatewayRepositories
 from stockade.store.transaction_network_acl import NetworkAclRepository
 from stockade.store.transaction_routing import RouteTableRepository
 
@@ -68,7 +69,7 @@ def _one(found: list[Any]) -> Any:
     return found[0] if found else None
 
 
-class SqlTransaction(RouteTableRepository, NetworkAclRepository):
+class SqlTransaction(GatewayRepositories, RouteTableRepository, NetworkAclRepository):
     """Repositories over one open database transaction (see the module docstring)."""
 
     # -- VPCs, subnets, gateways ---------------------------------------------------------------
@@ -319,16 +320,20 @@ class SqlTransaction(RouteTableRepository, NetworkAclRepository):
         self._delete(s.network_interfaces, eni_id, s.eni_groups, s.eni_ipv6_addresses)
 
     def used_private_ips(self, subnet_id: str) -> set[str]:
-        """Private addresses taken in the subnet: primary IPv4s and IPv6 addresses alike."""
+        """Private addresses taken in the subnet: primary IPv4s and IPv6 addresses alike,
+        and those NAT gateways hold."""
         t, ip6 = s.network_interfaces, s.eni_ipv6_addresses
         in_subnet = select(t.c.eni_id).where(t.c.subnet_id == subnet_id)
         used = set(self._c.scalars(select(t.c.private_ip).where(t.c.subnet_id == subnet_id)))
         used.update(self._c.scalars(select(ip6.c.address).where(ip6.c.eni_id.in_(in_subnet))))
-        return used
+        return used | self.nat_gateway_private_ips(subnet_id)
 
     def used_public_ips(self) -> set[str]:
+        """Public IPv4s interfaces carry and those allocated as Elastic IPs (held even while
+        unassociated), across every scope."""
         t = s.network_interfaces
-        return set(self._c.scalars(select(t.c.public_ip).where(t.c.public_ip.is_not(None))))
+        on_interfaces = self._c.scalars(select(t.c.public_ip).where(t.c.public_ip.is_not(None)))
+        return set(on_interfaces) | self.elastic_ip_public_ips()
 
     def count_interfaces(self) -> int:
         t = s.network_interfaces
@@ -375,6 +380,13 @@ class SqlTransaction(RouteTableRepository, NetworkAclRepository):
             prefix_lists=tuple(loaders.load_prefix_lists(c, self._in_scope(s.prefix_lists))),
             interfaces=tuple(loaders.load_interfaces(c, self._in_scope(s.network_interfaces))),
             instances=tuple(loaders.load_instances(c, self._in_scope(s.instances))),
+            nat_gateways=tuple(loaders.load_nat_gateways(c, self._in_scope(s.nat_gateways))),
+            egress_only_internet_gateways=tuple(
+                loaders.load_egress_only_internet_gateways(
+                    c, self._in_scope(s.egress_only_internet_gateways)
+                )
+            ),
+            elastic_ips=tuple(loaders.load_elastic_ips(c, self._in_scope(s.elastic_ips))),
             route_tables=tuple(loaders.load_route_tables(c, self._in_scope(s.route_tables))),
             network_acls=tuple(loaders.load_network_acls(c, self._in_scope(s.network_acls))),
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from stockade.api.actions.addresses import elastic_ips_by_interface
 from stockade.api.actions.common import reject_unsupported, tag_specs, tracking
 from stockade.api.actions.describe import page, select, with_token
 from stockade.api.actions.registry import Call, action
@@ -35,6 +36,8 @@ _ALIASES: dict[str, Any] = {
             ("primary", "Primary"),
             ("association.public-ip", "Association.PublicIp"),
             ("association.ip-owner-id", "Association.IpOwnerId"),
+            ("association.allocation-id", "Association.AllocationId"),
+            ("association.association-id", "Association.AssociationId"),
             ("association.public-dns-name", "Association.PublicDnsName"),
         )
     },
@@ -101,13 +104,14 @@ def describe_instances(call: Call) -> dict[str, Any]:
         )
     details = call.services.instances.describe(ids)
     names = _names(call, details)
+    eips = elastic_ips_by_interface(call, (e for d in details for e in d.interfaces))
     by_id = {d.instance.instance_id: d.instance for d in details}
     aliases = {
         **_ALIASES,
         "reservation-id": lambda s: [by_id[s["InstanceId"]].reservation_id],
         "owner-id": lambda s: [by_id[s["InstanceId"]].owner_id],
     }
-    all_shapes = [shapes.instance(d.instance, d.interfaces, names) for d in details]
+    all_shapes = [shapes.instance(d.instance, d.interfaces, names, eips=eips) for d in details]
     items, token = page(
         call, select(call, all_shapes, aliases), lambda s: s["InstanceId"], minimum=5, maximum=1000
     )

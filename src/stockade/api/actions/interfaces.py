@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from stockade.api.actions.addresses import elastic_ips_by_interface
 from stockade.api.actions.common import (
     attribute_value,
     reject_unsupported,
@@ -27,9 +28,11 @@ _ALIASES = {
 
 
 def interface_shapes(call: Call, enis: Sequence[NetworkInterface]) -> list[dict[str, Any]]:
-    """ENI shapes with their groups' names (interfaces store only group ids)."""
+    """ENI shapes with their groups' names (interfaces store only group ids) and their
+    Elastic IPs."""
     names = call.services.groups.names([g for e in enis for g in e.group_ids])
-    return [shapes.network_interface(e, names) for e in enis]
+    eips = elastic_ips_by_interface(call, enis)
+    return [shapes.network_interface(e, names, eips) for e in enis]
 
 
 @action("CreateNetworkInterface")
