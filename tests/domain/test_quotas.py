@@ -243,6 +243,8 @@ def test_names_lists_every_field():
         "interfaces_per_region",
         "prefix_lists_per_region",
         "prefix_list_max_entries",
+        "active_peerings_per_vpc",
+        "outstanding_peerings_per_account",
     ]
 
 

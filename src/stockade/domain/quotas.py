@@ -27,6 +27,8 @@ class Quotas:
     interfaces_per_region: int = 5000
     prefix_lists_per_region: int = 100
     prefix_list_max_entries: int = 1000
+    active_peerings_per_vpc: int = 50
+    outstanding_peerings_per_account: int = 25
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -18,6 +18,7 @@ from stockade.service.groups import GroupService
 from stockade.service.instances import InstanceService
 from stockade.service.interfaces import InterfaceService
 from stockade.service.network import NetworkService
+from stockade.service.peering import PeeringService
 from stockade.service.prefix_lists import PrefixListService
 from stockade.service.rules import RuleService
 from stockade.service.tags import TagService
@@ -64,6 +65,10 @@ class Services:
     @cached_property
     def tags(self) -> TagService:
         return TagService(self.ctx)
+
+    @cached_property
+    def peering(self) -> PeeringService:
+        return PeeringService(self.ctx)
 
 
 if TYPE_CHECKING:

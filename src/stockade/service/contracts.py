@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from stockade.domain import errors
+from stockade.domain.group_references import PeeredReference
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import ConnectionTracking, NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
+from stockade.domain.peering import VpcPeeringConnection
 from stockade.domain.permissions import IpPermission
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
@@ -110,10 +112,12 @@ class RuleUpdate:
 # -- results -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class GroupDetail:
-    """A group with its rules, as DescribeSecurityGroups shows it."""
+    """A group with its rules, as DescribeSecurityGroups shows it; ``referenced`` describes
+    the rules' references to groups of other VPCs (across a peering, live or stale)."""
 
     group: SecurityGroup
     rules: tuple[SecurityGroupRule, ...]
+    referenced: tuple[PeeredReference, ...] = ()
 
     @property
     def ingress(self) -> list[SecurityGroupRule]:
@@ -128,12 +132,15 @@ class GroupDetail:
 class StaleGroup:
     group: SecurityGroup
     stale_rules: tuple[SecurityGroupRule, ...]
+    #: what each stale rule's referenced group was reached through (by group id)
+    referenced: tuple[PeeredReference, ...] = ()
 
 
 @dataclass(frozen=True)
 class GroupReference:
     group_id: str
     referencing_vpc_id: str
+    vpc_peering_connection_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -374,3 +381,33 @@ class Services(Protocol):
     def instances(self) -> InstanceCalls: ...
     @property
     def tags(self) -> TagCalls: ...
+    @property
+    def peering(self) -> PeeringCalls: ...
+
+
+# -- VPC peering ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PeeringRequest:
+    """CreateVpcPeeringConnection as given (``None``: the caller's account / region)."""
+
+    vpc_id: str | None
+    peer_vpc_id: str | None
+    peer_owner_id: str | None = None
+    peer_region: str | None = None
+    tags: RawTags = ()
+
+
+class PeeringCalls(Protocol):
+    """VPC peering connections (both sides' owners see the same connection)."""
+
+    def create(self, request: PeeringRequest) -> VpcPeeringConnection: ...
+    def accept(self, pcx_id: str | None) -> VpcPeeringConnection: ...
+    def reject(self, pcx_id: str | None) -> VpcPeeringConnection: ...
+    def delete(self, pcx_id: str | None) -> VpcPeeringConnection: ...
+    def describe(self, pcx_ids: Sequence[str] = ()) -> list[VpcPeeringConnection]: ...
+    def modify_options(
+        self,
+        pcx_id: str | None,
+        requester_dns: bool | None = None,
+        accepter_dns: bool | None = None,
+    ) -> VpcPeeringConnection: ...

@@ -11,6 +11,7 @@ from stockade.domain import errors, ids
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
+from stockade.domain.peering import VpcPeeringConnection
 from stockade.domain.prefix_list import PrefixList
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
 from stockade.store.repository import Transaction
@@ -105,4 +106,13 @@ def rule(tx: Transaction, rule_id: str | None) -> SecurityGroupRule:
     found = tx.get_rule(rule_id)  # type: ignore[arg-type]
     if found is None or not _in_scope(tx, tx.get_group(found.group_id)):
         raise errors.not_found("sgr", rule_id or "")
+    return found
+
+
+def peering(tx: Transaction, pcx_id: str | None) -> VpcPeeringConnection:
+    """A peering with a side in the caller's scope (either owner sees it)."""
+    ids.check("pcx", pcx_id)
+    found = tx.get_peering(pcx_id)  # type: ignore[arg-type]
+    if found is None:
+        raise errors.not_found("pcx", pcx_id or "")
     return found

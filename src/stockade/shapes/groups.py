@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from stockade.domain import ids
+from stockade.domain.group_references import PeeredReference
 from stockade.domain.permissions import GroupedPermission, IpPermission, group
 from stockade.domain.security_group import PeerKind, SecurityGroup, SecurityGroupRule
 from stockade.shapes import tag_list
@@ -19,13 +20,39 @@ def _described(item: dict[str, Any], description: str | None) -> dict[str, Any]:
     return item
 
 
-def ip_permission(perm: GroupedPermission) -> dict[str, Any]:
+#: Referenced groups of other VPCs, by group id (what a pair crosses; see ``_pair``).
+Crossings = Mapping[str, PeeredReference]
+
+
+def _pair(gid: str, owner: str | None, crossing: PeeredReference | None) -> dict[str, Any]:
+    """A UserIdGroupPair; one reaching another VPC adds ``VpcId``,
+    ``VpcPeeringConnectionId`` and ``PeeringStatus``, and drops ``UserId`` (and has no
+    ``GroupName``) once the group is gone, as AWS shows them."""
+    if crossing is None:
+        return {"UserId": owner, "GroupId": gid}
+    pair: dict[str, Any] = {}
+    if crossing.owner_id is not None:
+        pair["UserId"] = crossing.owner_id
+    pair["GroupId"] = gid
+    if crossing.group_name is not None:
+        pair["GroupName"] = crossing.group_name
+    for key, value in (
+        ("VpcId", crossing.vpc_id),
+        ("VpcPeeringConnectionId", crossing.vpc_peering_connection_id),
+        ("PeeringStatus", crossing.peering_status),
+    ):
+        if value is not None:
+            pair[key] = value
+    return pair
+
+
+def ip_permission(perm: GroupedPermission, crossings: Crossings = {}) -> dict[str, Any]:  # noqa: B006
     """One grouped permission; ports are omitted for ``-1`` and other protocol numbers."""
     out: dict[str, Any] = {"IpProtocol": perm.ip_protocol}
     if perm.ip_protocol in _PORTED:
         out["FromPort"], out["ToPort"] = perm.from_port, perm.to_port
     out["UserIdGroupPairs"] = [
-        _described({"UserId": owner, "GroupId": gid}, desc) for gid, owner, desc in perm.groups
+        _described(_pair(gid, owner, crossings.get(gid)), desc) for gid, owner, desc in perm.groups
     ]
     out["IpRanges"] = [_described({"CidrIp": c}, d) for c, d in perm.ip_ranges]
     out["Ipv6Ranges"] = [_described({"CidrIpv6": c}, d) for c, d in perm.ipv6_ranges]
@@ -33,8 +60,14 @@ def ip_permission(perm: GroupedPermission) -> dict[str, Any]:
     return out
 
 
-def security_group(g: SecurityGroup, rules: Iterable[SecurityGroupRule]) -> dict[str, Any]:
+def security_group(
+    g: SecurityGroup,
+    rules: Iterable[SecurityGroupRule],
+    referenced: Iterable[PeeredReference] = (),
+) -> dict[str, Any]:
+    """A SecurityGroup; ``referenced`` details the rules' references to other VPCs."""
     rules = list(rules)
+    crossings = {r.group_id: r for r in referenced}
     return {
         "GroupId": g.group_id,
         "GroupName": g.name,
@@ -42,8 +75,12 @@ def security_group(g: SecurityGroup, rules: Iterable[SecurityGroupRule]) -> dict
         "OwnerId": g.owner_id,
         "VpcId": g.vpc_id,
         "SecurityGroupArn": ids.arn(g.region, g.owner_id, g.group_id),
-        "IpPermissions": [ip_permission(p) for p in group(r for r in rules if not r.is_egress)],
-        "IpPermissionsEgress": [ip_permission(p) for p in group(r for r in rules if r.is_egress)],
+        "IpPermissions": [
+            ip_permission(p, crossings) for p in group(r for r in rules if not r.is_egress)
+        ],
+        "IpPermissionsEgress": [
+            ip_permission(p, crossings) for p in group(r for r in rules if r.is_egress)
+        ],
         "Tags": tag_list(g.tags),
     }
 
@@ -99,16 +136,20 @@ def revoked_rule(rule: SecurityGroupRule) -> dict[str, Any]:
 
 
 def stale_security_group(
-    g: SecurityGroup, stale_rules: Iterable[SecurityGroupRule]
+    g: SecurityGroup,
+    stale_rules: Iterable[SecurityGroupRule],
+    referenced: Iterable[PeeredReference] = (),
 ) -> dict[str, Any]:
-    """A StaleSecurityGroup: the group and only its rules whose referenced group is gone or
-    lives in another VPC (stale permissions carry group pairs only)."""
+    """A StaleSecurityGroup: the group and only its rules whose reference is stale (the
+    group is gone, or no active peering reaches its VPC); stale permissions carry group
+    pairs only, each with the vanished path (``PeeringStatus`` ``deleted``)."""
     stale_rules = list(stale_rules)
+    crossings = {r.group_id: r for r in referenced}
 
     def perms(egress: bool) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for perm in group(r for r in stale_rules if r.is_egress == egress):
-            item = ip_permission(perm)
+            item = ip_permission(perm, crossings)
             out.append(
                 {
                     key: item[key]

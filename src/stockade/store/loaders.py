@@ -21,6 +21,7 @@ from sqlalchemy import Column, ColumnElement, Connection, Select, Table, select
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
+from stockade.domain.peering import VpcPeeringConnection
 from stockade.domain.prefix_list import PrefixList
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
 from stockade.domain.tags import Tags
@@ -44,6 +45,7 @@ ID_COLUMN = {
     s.prefix_lists.name: s.prefix_lists.c.prefix_list_id,
     s.network_interfaces.name: s.network_interfaces.c.eni_id,
     s.instances.name: s.instances.c.instance_id,
+    s.vpc_peering_connections.name: s.vpc_peering_connections.c.vpc_peering_connection_id,
 }
 
 
@@ -109,6 +111,10 @@ def load_internet_gateways(conn: Connection, where: Wheres) -> list[InternetGate
 
 def load_groups(conn: Connection, where: Wheres) -> list[SecurityGroup]:
     return _load(conn, s.security_groups, where, mapping.group_from)
+
+
+def load_peerings(conn: Connection, where: Wheres) -> list[VpcPeeringConnection]:
+    return _load(conn, s.vpc_peering_connections, where, mapping.peering_from)
 
 
 def load_rules(conn: Connection, where: Wheres) -> list[SecurityGroupRule]:

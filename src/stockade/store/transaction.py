@@ -29,7 +29,8 @@ from stockade.domain.security_group import PeerKind, SecurityGroup, SecurityGrou
 from stockade.domain.state import Snapshot
 from stockade.store import loaders, mapping, prefix_list_history
 from stockade.store import schema as s
-from stockade.store.transaction_core import TransactionCore, rows_with_tags, with_tags
+from stockade.store.transaction_core import rows_with_tags, with_tags
+from stockade.store.transaction_peering import PeeringTransaction
 
 # -- hot statements, built once -------------------------------------------------------------------
 # Built at import with bind parameters, so a call neither rebuilds nor re-hashes them: the
@@ -61,8 +62,9 @@ def _one(found: list[Any]) -> Any:
     return found[0] if found else None
 
 
-class SqlTransaction(TransactionCore):
-    """Repositories over one open database transaction (see the module docstring)."""
+class SqlTransaction(PeeringTransaction):
+    """Repositories over one open database transaction (see the module docstring); the
+    peering repository is in :mod:`stockade.store.transaction_peering`."""
 
     # -- VPCs, subnets, gateways ---------------------------------------------------------------
 
@@ -368,4 +370,5 @@ class SqlTransaction(TransactionCore):
             prefix_lists=tuple(loaders.load_prefix_lists(c, self._in_scope(s.prefix_lists))),
             interfaces=tuple(loaders.load_interfaces(c, self._in_scope(s.network_interfaces))),
             instances=tuple(loaders.load_instances(c, self._in_scope(s.instances))),
+            peerings=tuple(self.list_peerings()),
         )
