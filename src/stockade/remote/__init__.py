@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from stockade.remote.client import Remote, make_client
 from stockade.remote.groups import RemoteGroupService, RemoteRuleService
 from stockade.remote.network import RemoteNetworkService
+from stockade.remote.peering import RemotePeeringService
 from stockade.remote.resources import (
     RemoteInstanceService,
     RemoteInterfaceService,
@@ -69,6 +70,10 @@ class RemoteServices:
     @cached_property
     def tags(self) -> RemoteTagService:
         return self._make(RemoteTagService)
+
+    @cached_property
+    def peering(self) -> RemotePeeringService:
+        return self._make(RemotePeeringService)
 
 
 if TYPE_CHECKING:

@@ -82,7 +82,14 @@ class RemoteGroupService(Remote):
 
     def _details(self, shapes: list[dict[str, Any]], all_groups: bool) -> list[GroupDetail]:
         rules = self._rules(None if all_groups else [s["GroupId"] for s in shapes])
-        return [GroupDetail(_group(self, s), tuple(rules.get(s["GroupId"], ()))) for s in shapes]
+        return [
+            GroupDetail(
+                _group(self, s),
+                tuple(rules.get(s["GroupId"], ())),
+                read_groups.peered_references(self.read(s, "describe_security_groups")),
+            )
+            for s in shapes
+        ]
 
     def create(
         self,
@@ -138,7 +145,7 @@ class RemoteGroupService(Remote):
     def references(self, group_ids: Sequence[str]) -> list[GroupReference]:
         refs = self.call("describe_security_group_references", GroupId=list(group_ids))
         return [
-            GroupReference(r["GroupId"], r["ReferencingVpcId"])
+            GroupReference(r["GroupId"], r["ReferencingVpcId"], r.get("VpcPeeringConnectionId"))
             for r in refs.get("SecurityGroupReferenceSet", [])
         ]
 
@@ -173,7 +180,11 @@ class RemoteGroupService(Remote):
                 )
                 in wanted
             )
-            out.append(StaleGroup(detail.group, rules))
+            crossings = read_groups.peered_references(
+                self.read(shape, "describe_stale_security_groups"),
+                ("StaleIpPermissions", "StaleIpPermissionsEgress"),
+            )
+            out.append(StaleGroup(detail.group, rules, crossings))
         return out
 
 

@@ -115,7 +115,8 @@ class PeeringService:
             peering = VpcPeeringConnection(
                 vpc_peering_connection_id=ids.new_id("pcx"),
                 requester=requester,
-                accepter=accepter,
+                # the accepter's blocks are shown once it accepts (AWS's CLI examples)
+                accepter=replace(accepter, cidr_blocks=(), ipv6_cidr_blocks=()),
                 status=status,
                 status_message=status_message(status, peer.owner_id),
                 expiration_time=expires,

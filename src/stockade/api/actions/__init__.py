@@ -15,6 +15,7 @@ from stockade.api.actions import (  # noqa: F401 - importing a family registers 
     instances,
     interfaces,
     network,
+    peering,
     prefix_lists,
     regions,
     rules,
