@@ -6,6 +6,7 @@ import json
 
 import pytest
 from cli import test_cli as local  # the local-store CLI flows, reused unchanged
+from cli import test_peering_cli as local_peering
 from typer.testing import CliRunner
 
 from stockade.cli.main import app
@@ -70,3 +71,9 @@ def test_option_and_account(run, endpoint, ec2, account):
 def test_unreachable_server_is_one_line(run):
     result = run("vpc", "list", "--endpoint", "http://127.0.0.1:9", ok=False)
     assert result.exit_code == 1 and "error: Unavailable:" in result.stderr
+
+
+def test_peering_flows(run, account):
+    other = str(int(account) + 500000000000)  # apart from the conftest's accounts
+    local_peering.test_peering_between_two_accounts(run, account, other)
+    local_peering.test_reject_and_errors(run, other)
