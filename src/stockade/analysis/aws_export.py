@@ -15,12 +15,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from stockade.domain.group_references import crossings
 from stockade.domain.network import RESERVED_ADDRESSES_PER_SUBNET
 from stockade.domain.scope import Scope
 from stockade.domain.state import Snapshot
 from stockade.shapes import groups as group_shapes
 from stockade.shapes import instances as instance_shapes
 from stockade.shapes import network as network_shapes
+from stockade.shapes import peering as peering_shapes
 from stockade.store.repository import Store
 
 #: file name -> top-level key, in the order they are written
@@ -33,6 +35,7 @@ FILES = {
     "security-group-rules.json": "SecurityGroupRules",
     "network-interfaces.json": "NetworkInterfaces",
     "instances.json": "Reservations",
+    "vpc-peering-connections.json": "VpcPeeringConnections",
 }
 
 
@@ -77,7 +80,12 @@ def documents(snapshot: Snapshot, scope: Scope) -> dict[str, dict[str, Any]]:
         ],
         "PrefixLists": [network_shapes.prefix_list(p) for p in snapshot.prefix_lists],
         "SecurityGroups": [
-            group_shapes.security_group(g, rules.get(g.group_id, ())) for g in groups
+            group_shapes.security_group(
+                g,
+                rules.get(g.group_id, ()),
+                crossings(g, rules.get(g.group_id, ()), snapshot.group_by_id, snapshot.peerings),
+            )
+            for g in groups
         ],
         "SecurityGroupRules": [
             group_shapes.security_group_rule(r, scope.region)
@@ -88,6 +96,9 @@ def documents(snapshot: Snapshot, scope: Scope) -> dict[str, dict[str, Any]]:
             instance_shapes.network_interface(e, names) for e in snapshot.interfaces
         ],
         "Reservations": _reservations(snapshot, names),
+        "VpcPeeringConnections": [
+            peering_shapes.vpc_peering_connection(p) for p in snapshot.peerings
+        ],
     }
     docs = {name: {key: out[key]} for name, key in FILES.items()}
     for plist in snapshot.prefix_lists:

@@ -35,6 +35,7 @@ KINDS = {
     "InternetGateways": "internet_gateways",
     "PrefixLists": "prefix_lists",
     "Entries": "prefix_list_entries",
+    "VpcPeeringConnections": "peerings",
 }
 #: outputs of other describe calls that carry nothing security groups need
 IGNORED = {
@@ -47,7 +48,6 @@ IGNORED = {
     "NetworkAcls",
     "NatGateways",
     "VpcEndpoints",
-    "VpcPeeringConnections",
     "Addresses",
     "TransitGateways",
     "TransitGatewayAttachments",

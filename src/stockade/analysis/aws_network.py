@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stockade.domain.scope import Scope
-from stockade.shapes import read_network
+from stockade.shapes import read_network, read_peering
 from stockade.shapes.fields import ImportProblem, Node, Origin
 
 
@@ -89,4 +89,21 @@ def parse_prefix_lists(
                 f"{pl_id} is in no describe-managed-"
                 "prefix-lists output (its family and name are unknown)",
             )
+    return out
+
+
+def parse_peerings(documents: Iterable[Node], scope: Scope) -> list[Parsed]:
+    """Peerings with a side in ``scope``; the other side may be an account not imported (it
+    is kept, as AWS shows it). A peering of neither side is a located problem."""
+    out = []
+    for doc in documents:
+        for p in doc.items("VpcPeeringConnections"):
+            peering = read_peering.vpc_peering_connection(p, origin(scope))
+            sides = {(s.owner_id, s.region) for s in (peering.requester, peering.accepter)}
+            if (scope.account, scope.region) not in sides:
+                raise p.problem(
+                    f"neither side is account {scope.account} in {scope.region}: this file "
+                    "belongs to another account's directory"
+                )
+            out.append(parsed(peering, p))
     return out

@@ -14,11 +14,11 @@ no address) both ask :func:`reference_state`, so the API's answer and the verdic
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from stockade.domain.peering import VpcPeeringConnection, last_between
-from stockade.domain.security_group import SecurityGroup
+from stockade.domain.security_group import PeerKind, SecurityGroup, SecurityGroupRule
 
 
 @dataclass(frozen=True)
@@ -83,3 +83,24 @@ def peered_reference(
         group_name=target.name if target is not None else None,
         owner_id=target.owner_id if target is not None else None,
     )
+
+
+def crossings(
+    group: SecurityGroup,
+    rules: Iterable[SecurityGroupRule],
+    group_by_id: Mapping[str, SecurityGroup],
+    peerings: Sequence[VpcPeeringConnection],
+) -> tuple[PeeredReference, ...]:
+    """One :class:`PeeredReference` per group ``rules`` reference outside ``group``'s VPC
+    (or gone), from a snapshot's view: what a described group's pairs show."""
+    out: dict[str, PeeredReference] = {}
+    for rule in rules:
+        peer = rule.spec.peer
+        if peer.kind is not PeerKind.GROUP or peer.value in out:
+            continue
+        target = group_by_id.get(peer.value)
+        if target is not None and target.vpc_id == group.vpc_id:
+            continue
+        state = reference_state(group.vpc_id, target, peerings)
+        out[peer.value] = peered_reference(peer.value, target, state)
+    return tuple(out.values())

@@ -12,7 +12,7 @@ from stockade.domain import errors, ids, text
 from stockade.domain.group_references import (
     PeeredReference,
     ReferenceState,
-    peered_reference,
+    crossings,
     reference_state,
 )
 from stockade.domain.peering import VpcPeeringConnection
@@ -64,28 +64,28 @@ class _References:
             self.groups[group_id] = self.tx.get_group(group_id)
         return self.groups[group_id]
 
+    def peerings(self) -> list[VpcPeeringConnection]:
+        if self._peerings is None:
+            self._peerings = visible_peerings(self.tx)
+        return self._peerings
+
     def state(self, group: SecurityGroup, rule: SecurityGroupRule) -> ReferenceState:
         target = self.target(rule.spec.peer.value)
         if target is not None and target.vpc_id == group.vpc_id:
             return ReferenceState(True)
-        if self._peerings is None:
-            self._peerings = visible_peerings(self.tx)
-        return reference_state(group.vpc_id, target, self._peerings)
+        return reference_state(group.vpc_id, target, self.peerings())
 
     def crossing(
         self, group: SecurityGroup, rules: Sequence[SecurityGroupRule]
     ) -> tuple[PeeredReference, ...]:
         """One :class:`PeeredReference` per referenced group outside ``group``'s VPC."""
-        out: dict[str, PeeredReference] = {}
-        for rule in rules:
-            peer = rule.spec.peer
-            if peer.kind is not PeerKind.GROUP or peer.value in out:
-                continue
-            target = self.target(peer.value)
-            if target is not None and target.vpc_id == group.vpc_id:
-                continue
-            out[peer.value] = peered_reference(peer.value, target, self.state(group, rule))
-        return tuple(out.values())
+        referenced = {r.spec.peer.value for r in rules if r.spec.peer.kind is PeerKind.GROUP}
+        targets = {gid: t for gid in referenced if (t := self.target(gid)) is not None}
+        if len(targets) == len(referenced) and all(
+            t.vpc_id == group.vpc_id for t in targets.values()
+        ):
+            return ()  # every reference stays in the VPC: no peering to read
+        return crossings(group, rules, targets, self.peerings())
 
 
 class GroupService:

@@ -25,15 +25,13 @@ Crossings = Mapping[str, PeeredReference]
 
 
 def _pair(gid: str, owner: str | None, crossing: PeeredReference | None) -> dict[str, Any]:
-    """A UserIdGroupPair; one reaching another VPC adds ``VpcId``,
-    ``VpcPeeringConnectionId`` and ``PeeringStatus``, and drops ``UserId`` (and has no
-    ``GroupName``) once the group is gone, as AWS shows them."""
+    """A UserIdGroupPair; one reaching another VPC adds ``GroupName`` (while the group is
+    known), ``VpcId``, ``VpcPeeringConnectionId`` and ``PeeringStatus``, as AWS shows them.
+    ``UserId`` stays, from the rule: AWS drops it once the group is deleted, but a group
+    that is merely not in view (an account not imported) must keep its owner."""
+    pair: dict[str, Any] = {"UserId": owner, "GroupId": gid}
     if crossing is None:
-        return {"UserId": owner, "GroupId": gid}
-    pair: dict[str, Any] = {}
-    if crossing.owner_id is not None:
-        pair["UserId"] = crossing.owner_id
-    pair["GroupId"] = gid
+        return pair
     if crossing.group_name is not None:
         pair["GroupName"] = crossing.group_name
     for key, value in (
