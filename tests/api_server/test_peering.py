@@ -197,6 +197,23 @@ def test_references_across_the_peering_go_stale_and_come_back(
         "VpcPeeringConnectionId": pid,
         "PeeringStatus": "active",
     }
+
+    def referenced_info() -> dict:
+        rules = bob.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [db]}])
+        [info] = [
+            r["ReferencedGroupInfo"]
+            for r in rules["SecurityGroupRules"]
+            if "ReferencedGroupInfo" in r
+        ]
+        return info
+
+    assert referenced_info() == {
+        "GroupId": app,
+        "UserId": account,
+        "VpcId": a,
+        "VpcPeeringConnectionId": pid,
+        "PeeringStatus": "active",
+    }
     refs = ec2.describe_security_group_references(GroupId=[app])["SecurityGroupReferenceSet"]
     assert refs == [{"GroupId": app, "ReferencingVpcId": b, "VpcPeeringConnectionId": pid}]
     assert bob.describe_stale_security_groups(VpcId=b)["StaleSecurityGroupSet"] == []
@@ -217,6 +234,7 @@ def test_references_across_the_peering_go_stale_and_come_back(
         }
     ]
     assert stale["StaleIpPermissionsEgress"] == []
+    assert referenced_info()["PeeringStatus"] == "deleted"
     assert ec2.describe_security_group_references(GroupId=[app])["SecurityGroupReferenceSet"] == []
 
     again = bob.create_vpc_peering_connection(VpcId=b, PeerVpcId=a, PeerOwnerId=account)[

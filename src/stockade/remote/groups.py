@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from stockade.domain.group_references import PeeredReference
 from stockade.domain.permissions import IpPermission
 from stockade.domain.security_group import PeerKind, SecurityGroup, SecurityGroupRule
 from stockade.domain.tags import RawTags
@@ -148,6 +149,14 @@ class RemoteGroupService(Remote):
             GroupReference(r["GroupId"], r["ReferencingVpcId"], r.get("VpcPeeringConnectionId"))
             for r in refs.get("SecurityGroupReferenceSet", [])
         ]
+
+    def crossings(
+        self, rules: Sequence[SecurityGroupRule]
+    ) -> dict[str, tuple[PeeredReference, ...]]:
+        """Read off the rules' groups as the server describes them."""
+        group_ids = list(dict.fromkeys(r.group_id for r in rules))
+        details = self.describe(group_ids) if group_ids else []
+        return {d.group.group_id: d.referenced for d in details}
 
     def stale(self, vpc_id: str) -> list[StaleGroup]:
         """Stale permissions carry no rule ids, so the matching rules are looked up."""

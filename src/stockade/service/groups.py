@@ -179,6 +179,24 @@ class GroupService:
                 return details(tx, [lookups.group(tx, name_or_id)])[0]
             return details(tx, [pick_by_name(tx.list_groups(vpc_id=vpc_id), name_or_id, vpc_id)])[0]
 
+    def crossings(
+        self, rules: Sequence[SecurityGroupRule]
+    ) -> dict[str, tuple[PeeredReference, ...]]:
+        """What these rules' references to other VPCs cross (DescribeSecurityGroupRules'
+        ``ReferencedGroupInfo``), by the id of the rules' group."""
+        by_group: dict[str, list[SecurityGroupRule]] = {}
+        for rule in rules:
+            by_group.setdefault(rule.group_id, []).append(rule)
+        with self.ctx.read() as tx:
+            # the rules' groups, and most referenced ones (their VPC's), in one query
+            views = _References(tx, tx.list_groups(group_ids=list(by_group)))
+            out: dict[str, tuple[PeeredReference, ...]] = {}
+            for group_id, mine in by_group.items():
+                group = views.target(group_id)
+                if group is not None:
+                    out[group_id] = views.crossing(group, mine)
+            return out
+
     def references(self, group_ids: Sequence[str]) -> list[GroupReference]:
         """Other VPCs whose groups reference these groups across an active peering
         (DescribeSecurityGroupReferences): one item per (group, referencing VPC)."""

@@ -83,7 +83,11 @@ def security_group(
     }
 
 
-def security_group_rule(rule: SecurityGroupRule, region: str) -> dict[str, Any]:
+def security_group_rule(
+    rule: SecurityGroupRule, region: str, crossing: PeeredReference | None = None
+) -> dict[str, Any]:
+    """A SecurityGroupRule; ``crossing`` (a reference to another VPC's group) adds
+    ``VpcId``, ``VpcPeeringConnectionId`` and ``PeeringStatus`` to ``ReferencedGroupInfo``."""
     s = rule.spec
     out: dict[str, Any] = {
         "SecurityGroupRuleId": rule.rule_id,
@@ -102,7 +106,16 @@ def security_group_rule(rule: SecurityGroupRule, region: str) -> dict[str, Any]:
     elif kind is PeerKind.PREFIX_LIST:
         out["PrefixListId"] = s.peer.value
     else:
-        out["ReferencedGroupInfo"] = {"GroupId": s.peer.value, "UserId": s.peer.owner_id}
+        info = {"GroupId": s.peer.value, "UserId": s.peer.owner_id}
+        if crossing is not None:
+            for key, value in (
+                ("VpcId", crossing.vpc_id),
+                ("VpcPeeringConnectionId", crossing.vpc_peering_connection_id),
+                ("PeeringStatus", crossing.peering_status),
+            ):
+                if value is not None:
+                    info[key] = value
+        out["ReferencedGroupInfo"] = info
     if rule.description:
         out["Description"] = rule.description
     out["Tags"] = tag_list(rule.tags)
