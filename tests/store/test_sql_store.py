@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from stockade.domain.instance import InstanceState
 from stockade.domain.interface import ConnectionTracking
+from stockade.domain.peering import PeeringSide, PeeringStatus, VpcPeeringConnection
 from stockade.domain.prefix_list import PrefixListEntry
 from stockade.domain.scope import Scope
 from stockade.domain.security_group import Peer, PeerKind
@@ -46,7 +47,12 @@ def test_mapping_covers_every_domain_field() -> None:
     g = f.group(scope, "vpc-1")
     stored_elsewhere = {"tags", "owner_id"}  # tags table; owner_id is the account column
     cases = [
-        (f.vpc(scope), mapping.vpc_values, set()),
+        # the VPC attributes' columns come with the gateways' migration (0003)
+        (
+            f.vpc(scope),
+            mapping.vpc_values,
+            {"enable_dns_support", "enable_dns_hostnames", "enable_network_address_usage_metrics"},
+        ),
         (sn, mapping.subnet_values, set()),
         (f.igw(scope), mapping.igw_values, set()),
         (g, mapping.group_values, set()),
@@ -58,6 +64,7 @@ def test_mapping_covers_every_domain_field() -> None:
             {"group_ids", "ipv6_addresses", "connection_tracking"},
         ),
         (f.instance(scope, sn, "eni-1"), mapping.instance_values, set()),
+        (_peering(), mapping.peering_values, {"requester", "accepter"}),
     ]
     for obj, values, special in cases:
         names = {field.name for field in dataclasses.fields(obj)}
@@ -65,6 +72,27 @@ def test_mapping_covers_every_domain_field() -> None:
         assert not missing, f"{type(obj).__name__}: {missing} not stored"
     assert {fl.name for fl in dataclasses.fields(ConnectionTracking)} <= set(
         mapping.interface_values(f.interface(scope, sn, ()))
+    )
+    # each side's fields are columns prefixed by the side (owner/region: account columns)
+    sides = {"vpc_id", "cidr_blocks", "ipv6_cidr_blocks"}
+    assert {fl.name for fl in dataclasses.fields(PeeringSide)} == sides | {
+        "owner_id",
+        "region",
+        "allow_dns_resolution_from_remote_vpc",
+    }
+    row = mapping.peering_values(_peering())
+    for side in ("requester", "accepter"):
+        assert {f"{side}_{name}" for name in sides} | {f"{side}_allow_dns"} <= set(row)
+    assert {"accepter_account", "accepter_region", "account", "region"} <= set(row)
+
+
+def _peering() -> VpcPeeringConnection:
+    return VpcPeeringConnection(
+        "pcx-0123456789abcdef0",
+        PeeringSide("vpc-1", "111111111111", "us-east-1", ("10.1.0.0/16",)),
+        PeeringSide("vpc-2", "222222222222", "us-east-1"),
+        PeeringStatus.ACTIVE,
+        "Active",
     )
 
 
