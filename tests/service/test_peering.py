@@ -381,3 +381,32 @@ def test_a_stale_reference_matches_nothing_in_the_policy(store, alice, bob, peer
     assert source.startswith("10.2.1.")
     alice.peering.delete(pid)
     assert allowed_sources() == []
+
+
+def test_a_vpc_with_a_pending_or_active_peering_cannot_be_deleted(alice, bob, rejected):
+    a = alice.network.create_vpc("10.1.0.0/16").vpc_id
+    b = bob.network.create_vpc("10.2.0.0/16").vpc_id
+    pid = request(alice, a, b, BOB).vpc_peering_connection_id
+    rejected("DependencyViolation", bob.network.delete_vpc, b)  # pending holds the accepter
+    bob.peering.accept(pid)
+    rejected("DependencyViolation", alice.network.delete_vpc, a)
+    alice.peering.delete(pid)
+    alice.network.delete_vpc(a)
+    bob.network.delete_vpc(b)
+    assert [p.status for p in alice.peering.describe()] == [PeeringStatus.DELETED]
+
+
+def test_the_data_plane_follower_reads_peerings_on_a_pcx_change(store, alice):
+    from stockade.dataplane.follow import Follower
+
+    a = alice.network.create_vpc("10.1.0.0/16").vpc_id
+    b = alice.network.create_vpc("10.2.0.0/16").vpc_id
+    follower = Follower(store)
+    assert follower.full(Scope(ALICE)).snapshot.peerings == ()
+    pid = request(alice, a, b).vpc_peering_connection_id
+    [change] = store.changes_since(store.revision() - 1)
+    assert pid in change.resource_ids  # the change log names the peering
+    refresh = follower.refresh(Scope(ALICE), change.resource_ids, change.revision)
+    assert refresh.full and [p.vpc_peering_connection_id for p in refresh.snapshot.peerings] == [
+        pid
+    ]
