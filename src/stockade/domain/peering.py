@@ -112,6 +112,7 @@ def status_message(status: PeeringStatus, account: str) -> str:
 def blocks_overlap(a: PeeringSide, b: PeeringSide) -> bool:
     """Whether two sides' address blocks overlap (any IPv4 pair, or any IPv6 pair): such a
     request is created ``failed``, not refused."""
+
     def overlap(xs: tuple[str, ...], ys: tuple[str, ...]) -> bool:
         return any(ip_network(x).overlaps(ip_network(y)) for x in xs for y in ys)
 
