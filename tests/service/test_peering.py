@@ -20,7 +20,7 @@ from stockade.policy.effective import effective_policy
 from stockade.service.bundle import Services
 from stockade.service.context import ServiceContext
 from stockade.service.contracts import LaunchRequest, PeeringRequest
-from stockade.service.route_targets import TARGETS
+from stockade.service.route_targets import TARGETS, SnapshotView, resolve
 
 ALICE, BOB, CAROL = "111111111111", "222222222222", "333333333333"
 
@@ -241,23 +241,37 @@ def test_a_route_to_the_peering_forwards_only_while_it_is_active(store, alice, b
     b = bob.network.create_vpc("10.2.0.0/16").vpc_id
     c = alice.network.create_vpc("10.3.0.0/16").vpc_id
     pid = request(alice, a, b, BOB).vpc_peering_connection_id
-    rule = TARGETS["pcx"]
+    lookup, usable = TARGETS["pcx"]
     route = Route("10.2.0.0/16", pid)
 
-    def usable(vpc_id: str) -> tuple[bool, bool]:
+    def forwards(vpc_id: str) -> tuple[bool, bool]:
+        """As a describe derives it (a transaction) and as the policy does (a snapshot)."""
         with store.read(Scope(ALICE)) as tx:
-            assert rule.lookup(tx, pid).vpc_peering_connection_id == pid
-            return rule.usable(tx, route, vpc_id), rule.usable(tx.snapshot(), route, vpc_id)
+            assert lookup(tx, pid).vpc_peering_connection_id == pid
+            return usable(tx, route, vpc_id), usable(SnapshotView(tx.snapshot()), route, vpc_id)
 
-    assert usable(a) == (False, False)  # pending: blackhole
+    assert forwards(a) == (False, False)  # pending: blackhole
     bob.peering.accept(pid)
-    assert usable(a) == (True, True)
-    assert usable(c) == (False, False)  # not a side of this peering
+    assert forwards(a) == (True, True)
+    assert forwards(c) == (False, False)  # not a side of this peering
     alice.peering.delete(pid)
-    assert usable(a) == (False, False)
+    assert forwards(a) == (False, False)
     with store.read(Scope(CAROL)) as tx, pytest.raises(AwsError) as info:
-        rule.lookup(tx, pid)
+        lookup(tx, pid)
     assert info.value.code == "InvalidVpcPeeringConnectionID.NotFound"
+
+
+def test_a_route_target_peering_must_join_the_tables_vpc(store, alice, bob):
+    a = alice.network.create_vpc("10.1.0.0/16").vpc_id
+    b = bob.network.create_vpc("10.2.0.0/16").vpc_id
+    c = alice.network.create_vpc("10.3.0.0/16").vpc_id
+    pid = request(alice, a, b, BOB).vpc_peering_connection_id
+    with store.read(Scope(ALICE)) as tx:
+        assert resolve(tx, a, "rtb-0123456789abcdef0", "pcx", pid) == (pid, None)
+        with pytest.raises(AwsError) as info:
+            resolve(tx, c, "rtb-0123456789abcdef0", "pcx", pid)
+    assert info.value.code == "InvalidParameterValue"
+    assert "belong to different networks" in info.value.message
 
 
 # -- security-group references across the peering ------------------------------------------
