@@ -69,12 +69,12 @@ def changed_interfaces(old: Snapshot, new: Snapshot) -> frozenset[str]:
 
 def _changed_groups(old: Snapshot, new: Snapshot) -> set[str]:
     """Groups whose resolved entries may differ: own rules, or what their peers mean."""
-    changed = _differing(_rule_sets(old), _rule_sets(new))
-    moved_members = _differing(_member_sets(old), _member_sets(new))
     # A reference across VPCs is live only over an active peering (effective.py's
-    # ``reference_is_stale``): a referenced group appearing, going or a peering changing
-    # state may change what the reference means.
-    moved_members |= _differing(_group_vpcs(old), _group_vpcs(new))
+    # ``reference_is_stale``): a group (referencing or referenced) appearing or going, or
+    # a peering changing state, may change what a reference means.
+    moved_groups = _differing(_group_vpcs(old), _group_vpcs(new))
+    changed = _differing(_rule_sets(old), _rule_sets(new)) | moved_groups
+    moved_members = _differing(_member_sets(old), _member_sets(new)) | moved_groups
     peerings_moved = _active_pairs(old) != _active_pairs(new)
     moved_lists = _differing(_prefix_list_sets(old), _prefix_list_sets(new))
     if moved_members or moved_lists or peerings_moved:
