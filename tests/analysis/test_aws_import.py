@@ -9,6 +9,7 @@ import pytest
 
 from stockade.analysis.aws_import import import_directory, load_directory
 from stockade.domain.instance import InstanceState
+from stockade.domain.scope import Scope
 from stockade.domain.security_group import PeerKind
 from stockade.shapes.fields import ImportProblem
 from stockade.store.sql import SqlStore
@@ -197,3 +198,29 @@ def test_cli_import_prints_counts_and_warnings(cli):
 def test_cli_import_json(cli):
     data = json.loads(cli("import", "aws", MAIN_DIR.parent.parent, "--json").stdout)
     assert data["imported"][0]["rules"] == 38 and data["imported"][1]["security_groups"] == 2
+
+
+def test_peerings_are_seen_from_both_accounts_and_a_peer_not_imported_is_kept(store):
+    main, peer = snapshot_of(store), snapshot_of(store, PEER)
+    partner = main.peering_by_id["pcx-0a1b2c3d4e5f64001"]
+    assert partner.is_active and dict(partner.tags) == {"Name": "prod-partner"}
+    assert (partner.accepter.owner_id, partner.accepter.cidr_blocks) == (
+        PEER.account,
+        ("10.2.0.0/16",),
+    )
+    assert [p.vpc_peering_connection_id for p in peer.peerings] == ["pcx-0a1b2c3d4e5f64001"]
+    elsewhere = main.peering_by_id["pcx-0a1b2c3d4e5f64002"]  # 777788889999 was not imported
+    assert elsewhere.requester.owner_id == "777788889999"
+    with store.read(MAIN) as tx:  # the peer not imported is a scope with nothing to read
+        assert tx.peered_scopes() == [PEER, Scope("777788889999", "us-east-1")]
+
+
+def test_a_peering_of_neither_side_is_a_located_problem(copy_fixtures):
+    root = copy_fixtures(MAIN_DIR)
+    edit_json(
+        root / "vpc-peering-connections.json",
+        lambda d: d["VpcPeeringConnections"][0]["RequesterVpcInfo"].update(OwnerId="999999999999"),
+    )
+    message = _problem(root)
+    assert "vpc-peering-connections.json: VpcPeeringConnections[0]" in message
+    assert "neither side" in message

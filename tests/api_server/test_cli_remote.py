@@ -7,6 +7,7 @@ import json
 import pytest
 from cli import test_cli as local  # the local-store CLI flows, reused unchanged
 from cli import test_gateways_cli as gateways_cli
+from cli import test_peering_cli as local_peering
 from typer.testing import CliRunner
 
 from stockade.cli.main import app
@@ -89,3 +90,9 @@ def test_nat_and_egress_only_gateways(run, v6_vpc):
 
 def test_vpc_attributes(run, v6_vpc):
     gateways_cli.test_vpc_attribute_flow(run, v6_vpc)
+
+
+def test_peering_flows(run, account):
+    other = str(int(account) + 500000000000)  # apart from the conftest's accounts
+    local_peering.test_peering_between_two_accounts(run, account, other)
+    local_peering.test_reject_and_errors(run, other)

@@ -249,6 +249,8 @@ def test_names_lists_every_field():
         "routes_per_table",
         "network_acls_per_vpc",
         "network_acl_entries",
+        "active_peerings_per_vpc",
+        "outstanding_peerings_per_account",
     ]
 
 

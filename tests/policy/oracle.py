@@ -60,11 +60,27 @@ def peer_contains(snapshot, rule, remote) -> bool:
             return False
         nets = [ipaddress.ip_network(e.cidr) for e in plist.entries]
         return any(n.version == remote.version and remote in n for n in nets)
+    if not reference_reaches(snapshot, rule):
+        return False
     members = [e for e in snapshot.interfaces if peer.value in e.group_ids]
     return any(
         remote == ipaddress.ip_address(a)
         for e in members
         for a in (e.private_ip, *e.ipv6_addresses)
+    )
+
+
+def reference_reaches(snapshot, rule) -> bool:
+    """A reference to a group of another VPC counts only over an active peering joining
+    the two VPCs (else it is stale); a group not in the snapshot is judged by members."""
+    target = next((g for g in snapshot.groups if g.group_id == rule.spec.peer.value), None)
+    owner = next((g for g in snapshot.groups if g.group_id == rule.group_id), None)
+    if target is None or owner is None or target.vpc_id == owner.vpc_id:
+        return True
+    return any(
+        p.status == "active"
+        and {p.requester.vpc_id, p.accepter.vpc_id} == {owner.vpc_id, target.vpc_id}
+        for p in snapshot.peerings
     )
 
 

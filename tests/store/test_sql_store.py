@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from stockade.domain.instance import InstanceState
 from stockade.domain.interface import ConnectionTracking
 from stockade.domain.network_acl import NetworkAcl
+from stockade.domain.peering import PeeringSide, PeeringStatus, VpcPeeringConnection
 from stockade.domain.prefix_list import PrefixListEntry
 from stockade.domain.routing import RouteTable
 from stockade.domain.scope import Scope
@@ -76,6 +77,7 @@ def test_mapping_covers_every_domain_field() -> None:
             mapping.network_acl_values,
             {"entries", "associations", "region"},  # child rows; region is a scope column
         ),
+        (_peering(), mapping.peering_values, {"requester", "accepter"}),
     ]
     for obj, values, special in cases:
         names = {field.name for field in dataclasses.fields(obj)}
@@ -83,6 +85,27 @@ def test_mapping_covers_every_domain_field() -> None:
         assert not missing, f"{type(obj).__name__}: {missing} not stored"
     assert {fl.name for fl in dataclasses.fields(ConnectionTracking)} <= set(
         mapping.interface_values(f.interface(scope, sn, ()))
+    )
+    # each side's fields are columns prefixed by the side (owner/region: account columns)
+    sides = {"vpc_id", "cidr_blocks", "ipv6_cidr_blocks"}
+    assert {fl.name for fl in dataclasses.fields(PeeringSide)} == sides | {
+        "owner_id",
+        "region",
+        "allow_dns_resolution_from_remote_vpc",
+    }
+    row = mapping.peering_values(_peering())
+    for side in ("requester", "accepter"):
+        assert {f"{side}_{name}" for name in sides} | {f"{side}_allow_dns"} <= set(row)
+    assert {"accepter_account", "accepter_region", "account", "region"} <= set(row)
+
+
+def _peering() -> VpcPeeringConnection:
+    return VpcPeeringConnection(
+        "pcx-0123456789abcdef0",
+        PeeringSide("vpc-1", "111111111111", "us-east-1", ("10.1.0.0/16",)),
+        PeeringSide("vpc-2", "222222222222", "us-east-1"),
+        PeeringStatus.ACTIVE,
+        "Active",
     )
 
 

@@ -106,3 +106,16 @@ def test_a_database_from_a_newer_stockade_is_refused(db_path: Path, store: SqlSt
     with pytest.raises(StoreError, match="from-the-future") as caught:
         SqlStore.open(str(db_path))
     assert caught.value.kind == "schema" and "\n" not in str(caught.value)
+
+
+def test_the_migrations_are_one_line():
+    """Every migration follows exactly one other: one head, no branches (parallel work
+    each adding a migration after the same parent must be re-chained when merged)."""
+    from alembic.script import ScriptDirectory
+
+    from stockade.store.migrations import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config())
+    assert len(script.get_heads()) == 1
+    revisions = list(script.walk_revisions())
+    assert [r.revision for r in reversed(revisions)] == ["0001", "0002", "0003", "0004", "0005"]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from stockade.analysis import aws_gateways
+from stockade.domain.group_references import crossings
 from stockade.domain.network import RESERVED_ADDRESSES_PER_SUBNET
 from stockade.domain.routing import route_state
 from stockade.domain.scope import Scope
@@ -43,6 +44,7 @@ FILES = {
     "egress-only-internet-gateways.json": "EgressOnlyInternetGateways",
     "route-tables.json": "RouteTables",
     "network-acls.json": "NetworkAcls",
+    "vpc-peering-connections.json": "VpcPeeringConnections",
 }
 
 
@@ -88,7 +90,12 @@ def documents(snapshot: Snapshot, scope: Scope) -> dict[str, dict[str, Any]]:
         ],
         "PrefixLists": [network_shapes.prefix_list(p) for p in snapshot.prefix_lists],
         "SecurityGroups": [
-            group_shapes.security_group(g, rules.get(g.group_id, ())) for g in groups
+            group_shapes.security_group(
+                g,
+                rules.get(g.group_id, ()),
+                crossings(g, rules.get(g.group_id, ()), snapshot.group_by_id, snapshot.peerings),
+            )
+            for g in groups
         ],
         "SecurityGroupRules": [
             group_shapes.security_group_rule(r, scope.region)

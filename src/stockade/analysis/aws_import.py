@@ -170,6 +170,7 @@ def _parse_scope(scope: Scope, bundles: list[Bundle], warn: list[str]) -> ScopeS
     state.subnets = aws_network.parse_subnets(docs("subnets"), scope, warn)
     state.internet_gateways = aws_network.parse_internet_gateways(docs("internet_gateways"), scope)
     state.prefix_lists = aws_network.parse_prefix_lists(docs("prefix_lists"), entries, scope, warn)
+    state.peerings = aws_network.parse_peerings(docs("peerings"), scope)
     state.groups = aws_groups.parse_groups(docs("groups"), scope)
     rule_docs = docs("rules")
     parsed_rules = aws_groups.parse_rules(rule_docs, scope)
@@ -233,6 +234,9 @@ def write_states(store: Store, states: list[ScopeState]) -> None:
                 for p in kind:
                     put(p.obj)
                     tagged.append((_id_of(p.obj), p.tags))
+            for p in state.peerings:  # one row, seen by both sides' scopes
+                tx.put_peering(p.obj)
+                tagged.append((p.obj.vpc_peering_connection_id, p.tags))
             for g in state.groups:
                 tx.put_group(g.group)
                 tagged.append((g.group.group_id, g.tags))

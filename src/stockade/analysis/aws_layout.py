@@ -40,6 +40,7 @@ KINDS = {
     "EgressOnlyInternetGateways": "egress_only_internet_gateways",
     "RouteTables": "route_tables",
     "NetworkAcls": "network_acls",
+    "VpcPeeringConnections": "peerings",
 }
 #: outputs of other describe calls that carry nothing security groups need
 IGNORED = {
@@ -48,10 +49,7 @@ IGNORED = {
     "InstanceStatuses",
     "PlacementGroups",
     "Tags",
-    "NatGateways",
-    "NetworkAcls",
     "VpcEndpoints",
-    "VpcPeeringConnections",
     "TransitGateways",
     "TransitGatewayAttachments",
     "CustomerGateways",

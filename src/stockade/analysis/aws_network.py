@@ -18,7 +18,7 @@ from stockade.domain.network_acl import NetworkAclAssociation
 from stockade.domain.routing import RouteTableAssociation
 from stockade.domain.scope import Scope
 from stockade.domain.state import Snapshot
-from stockade.shapes import read_network, read_network_acls, read_routing
+from stockade.shapes import read_network, read_network_acls, read_peering, read_routing
 from stockade.shapes.fields import ImportProblem, Node, Origin
 
 
@@ -184,4 +184,21 @@ def with_implied_network_acls(
         acl = out[i].obj
         joined = replace(acl, associations=(*acl.associations, *added))
         out[i] = Parsed(joined, out[i].tags, out[i].node)
+    return out
+
+
+def parse_peerings(documents: Iterable[Node], scope: Scope) -> list[Parsed]:
+    """Peerings with a side in ``scope``; the other side may be an account not imported (it
+    is kept, as AWS shows it). A peering of neither side is a located problem."""
+    out = []
+    for doc in documents:
+        for p in doc.items("VpcPeeringConnections"):
+            peering = read_peering.vpc_peering_connection(p, origin(scope))
+            sides = {(s.owner_id, s.region) for s in (peering.requester, peering.accepter)}
+            if (scope.account, scope.region) not in sides:
+                raise p.problem(
+                    f"neither side is account {scope.account} in {scope.region}: this file "
+                    "belongs to another account's directory"
+                )
+            out.append(parsed(peering, p))
     return out

@@ -30,6 +30,7 @@ class ScopeState:
     egress_only_internet_gateways: list[Parsed] = field(default_factory=list)
     route_tables: list[Parsed] = field(default_factory=list)
     network_acls: list[Parsed] = field(default_factory=list)
+    peerings: list[Parsed] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -46,4 +47,5 @@ class ScopeState:
             "egress_only_internet_gateways": len(self.egress_only_internet_gateways),
             "route_tables": len(self.route_tables),
             "network_acls": len(self.network_acls),
+            "vpc_peering_connections": len(self.peerings),
         }

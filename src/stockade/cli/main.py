@@ -19,6 +19,7 @@ from stockade.cli import (
     instance,
     nacl,
     nat_gateway,
+    peering,
     prefix_list,
     reach,
     route_table,
@@ -78,6 +79,7 @@ app.add_typer(instance.app, name="instance")
 app.add_typer(prefix_list.app, name="prefix-list")
 app.add_typer(route_table.app, name="route-table")
 app.add_typer(nacl.app, name="nacl")
+app.add_typer(peering.app, name="peering")
 app.add_typer(check.app)  # top-level: check, exposure
 app.add_typer(aws_io.import_app, name="import")
 app.add_typer(aws_io.export_app, name="export")

@@ -131,6 +131,12 @@ CODES: frozenset[str] = frozenset(
         "InvalidGatewayID.NotFound",
         "InvalidTransitGatewayID.NotFound",
         "InvalidVpcEndpointId.NotFound",
+        # peering
+        "InvalidStateTransition",
+        "VpcPeeringConnectionAlreadyExists",
+        "ActiveVpcPeeringConnectionPerVpcLimitExceeded",
+        "OutstandingVpcPeeringConnectionLimitExceeded",
+        "InvalidVpcPeeringConnectionState.DnsHostnamesDisabled",
     }
 )
 
@@ -389,6 +395,55 @@ def multiple_interfaces(instance_id: str) -> AwsError:
         "InvalidInstanceID",
         f"There are multiple interfaces attached to instance '{instance_id}'. Please specify an "
         "interface ID for the operation instead.",
+    )
+
+
+# --- VPC peering ------------------------------------------------------------------------
+
+
+def peering_state_transition(pcx_id: str, status: str) -> AwsError:
+    """Accept/reject/delete/modify of a peering not in a state that allows it ([UNVERIFIED]
+    wording; the code is AWS's)."""
+    return AwsError(
+        "InvalidStateTransition",
+        f"Invalid state transition for {pcx_id}, the peering connection is {status} and is not "
+        "in the correct state for the request.",
+    )
+
+
+def peering_not_permitted(account: str, verb: str, pcx_id: str) -> AwsError:
+    """A peering action by the wrong side's owner ([UNVERIFIED] wording)."""
+    return AwsError("OperationNotPermitted", f"User ({account}) cannot {verb} peering {pcx_id}")
+
+
+def peering_exists(vpc_id: str, peer_vpc_id: str, pcx_id: str) -> AwsError:
+    return AwsError(
+        "VpcPeeringConnectionAlreadyExists",
+        f"A VPC peering connection between {vpc_id} and {peer_vpc_id} already exists: {pcx_id}",
+    )
+
+
+def outstanding_peerings_limit(limit: int) -> AwsError:
+    return AwsError(
+        "OutstandingVpcPeeringConnectionLimitExceeded",
+        f"You have reached the maximum number of outstanding VPC peering connection requests "
+        f"({limit}).",
+    )
+
+
+def active_peerings_limit(vpc_id: str, limit: int) -> AwsError:
+    return AwsError(
+        "ActiveVpcPeeringConnectionPerVpcLimitExceeded",
+        f"The VPC {vpc_id} has reached the maximum number of active VPC peering connections "
+        f"({limit}).",
+    )
+
+
+def peering_dns_disabled(vpc_id: str) -> AwsError:
+    return AwsError(
+        "InvalidVpcPeeringConnectionState.DnsHostnamesDisabled",
+        f"DNS resolution across the peering needs enableDnsSupport and enableDnsHostnames on "
+        f"{vpc_id}.",
     )
 
 

@@ -33,6 +33,8 @@ class Quotas:
     routes_per_table: int = 50  # static (non-local) routes, per address family
     network_acls_per_vpc: int = 200  # the default ACL counts
     network_acl_entries: int = 20  # per direction and address family, the * deny included
+    active_peerings_per_vpc: int = 50
+    outstanding_peerings_per_account: int = 25
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -69,16 +69,21 @@ def changed_interfaces(old: Snapshot, new: Snapshot) -> frozenset[str]:
 
 def _changed_groups(old: Snapshot, new: Snapshot) -> set[str]:
     """Groups whose resolved entries may differ: own rules, or what their peers mean."""
-    changed = _differing(_rule_sets(old), _rule_sets(new))
-    moved_members = _differing(_member_sets(old), _member_sets(new))
+    # A reference across VPCs is live only over an active peering (effective.py's
+    # ``reference_is_stale``): a group (referencing or referenced) appearing or going, or
+    # a peering changing state, may change what a reference means.
+    moved_groups = _differing(_group_vpcs(old), _group_vpcs(new))
+    changed = _differing(_rule_sets(old), _rule_sets(new)) | moved_groups
+    moved_members = _differing(_member_sets(old), _member_sets(new)) | moved_groups
+    peerings_moved = _active_pairs(old) != _active_pairs(new)
     moved_lists = _differing(_prefix_list_sets(old), _prefix_list_sets(new))
-    if moved_members or moved_lists:
+    if moved_members or moved_lists or peerings_moved:
         for snapshot in (old, new):
             for rule in snapshot.rules:
                 peer = rule.spec.peer
-                if (peer.kind is PeerKind.GROUP and peer.value in moved_members) or (
-                    peer.kind is PeerKind.PREFIX_LIST and peer.value in moved_lists
-                ):
+                if (
+                    peer.kind is PeerKind.GROUP and (peerings_moved or peer.value in moved_members)
+                ) or (peer.kind is PeerKind.PREFIX_LIST and peer.value in moved_lists):
                     changed.add(rule.group_id)
     return changed
 
@@ -103,6 +108,17 @@ def _member_sets(snapshot: Snapshot) -> dict[str, frozenset[tuple[str, str]]]:
     for group_id in known:
         out.setdefault(group_id, frozenset({("known", "")}))
     return out
+
+
+def _group_vpcs(snapshot: Snapshot) -> dict[str, str]:
+    return {g.group_id: g.vpc_id for g in snapshot.groups}
+
+
+def _active_pairs(snapshot: Snapshot) -> frozenset[frozenset[str]]:
+    """The VPC pairs joined by an active peering."""
+    return frozenset(
+        frozenset((p.requester.vpc_id, p.accepter.vpc_id)) for p in snapshot.peerings if p.is_active
+    )
 
 
 def _prefix_list_sets(snapshot: Snapshot) -> dict[str, frozenset[str]]:

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from stockade.domain.group_references import reference_state
 from stockade.domain.interface import NetworkInterface
-from stockade.domain.security_group import Peer, PeerKind, SecurityGroupRule
+from stockade.domain.security_group import Peer, PeerKind, SecurityGroup, SecurityGroupRule
 from stockade.domain.state import Snapshot
 from stockade.policy.addressing import block_bounds, host_cidr, try_parse_address
 from stockade.policy.cache import cached, peek
@@ -169,9 +170,12 @@ def _resolve_group(snapshot: Snapshot, group_id: str) -> _GroupEntries:
     ingress: list[EffectiveEntry] = []
     egress: list[EffectiveEntry] = []
     unresolved: list[UnresolvedPeer] = []
+    group = snapshot.group_by_id.get(group_id)
     for rule in snapshot.rules_by_group.get(group_id, ()):
         direction = Direction.EGRESS if rule.is_egress else Direction.INGRESS
         blocks, problem = _resolve_peer(snapshot, rule.spec.peer)
+        if problem is None and group is not None and reference_is_stale(snapshot, group, rule):
+            blocks, problem = [], f"referenced group {rule.spec.peer.value} is stale"
         if problem is not None:
             unresolved.append(
                 UnresolvedPeer(rule.rule_id, group_id, direction, rule.spec.peer, problem)
@@ -181,6 +185,20 @@ def _resolve_group(snapshot: Snapshot, group_id: str) -> _GroupEntries:
     ingress.sort(key=EffectiveEntry.sort_key)
     egress.sort(key=EffectiveEntry.sort_key)
     return tuple(ingress), tuple(egress), tuple(unresolved)
+
+
+def reference_is_stale(snapshot: Snapshot, group: SecurityGroup, rule: SecurityGroupRule) -> bool:
+    """Whether ``rule`` (of ``group``) references a group of another VPC that no active
+    peering in the snapshot reaches: such a rule matches nothing (the one definition is
+    ``domain.group_references.reference_state``; the API's stale groups ask it too). A
+    referenced group absent from the snapshot stays the "unknown members" case above."""
+    peer = rule.spec.peer
+    if peer.kind is not PeerKind.GROUP:
+        return False
+    target = snapshot.group_by_id.get(peer.value)
+    if target is None or target.vpc_id == group.vpc_id:
+        return False
+    return reference_state(group.vpc_id, target, snapshot.peerings).stale
 
 
 def _entry(

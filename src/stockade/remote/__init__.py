@@ -22,6 +22,7 @@ from stockade.remote.gateways import (
 from stockade.remote.groups import RemoteGroupService, RemoteRuleService
 from stockade.remote.network import RemoteNetworkService
 from stockade.remote.network_acls import RemoteNetworkAclService
+from stockade.remote.peering import RemotePeeringService
 from stockade.remote.resources import (
     RemoteInstanceService,
     RemoteInterfaceService,
@@ -96,6 +97,10 @@ class RemoteServices:
     @cached_property
     def network_acls(self) -> RemoteNetworkAclService:
         return self._make(RemoteNetworkAclService)
+
+    @cached_property
+    def peering(self) -> RemotePeeringService:
+        return self._make(RemotePeeringService)
 
 
 if TYPE_CHECKING:

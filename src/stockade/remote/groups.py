@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from stockade.domain.group_references import PeeredReference
 from stockade.domain.permissions import IpPermission
 from stockade.domain.security_group import PeerKind, SecurityGroup, SecurityGroupRule
 from stockade.domain.tags import RawTags
@@ -82,7 +83,14 @@ class RemoteGroupService(Remote):
 
     def _details(self, shapes: list[dict[str, Any]], all_groups: bool) -> list[GroupDetail]:
         rules = self._rules(None if all_groups else [s["GroupId"] for s in shapes])
-        return [GroupDetail(_group(self, s), tuple(rules.get(s["GroupId"], ()))) for s in shapes]
+        return [
+            GroupDetail(
+                _group(self, s),
+                tuple(rules.get(s["GroupId"], ())),
+                read_groups.peered_references(self.read(s, "describe_security_groups")),
+            )
+            for s in shapes
+        ]
 
     def create(
         self,
@@ -138,9 +146,17 @@ class RemoteGroupService(Remote):
     def references(self, group_ids: Sequence[str]) -> list[GroupReference]:
         refs = self.call("describe_security_group_references", GroupId=list(group_ids))
         return [
-            GroupReference(r["GroupId"], r["ReferencingVpcId"])
+            GroupReference(r["GroupId"], r["ReferencingVpcId"], r.get("VpcPeeringConnectionId"))
             for r in refs.get("SecurityGroupReferenceSet", [])
         ]
+
+    def crossings(
+        self, rules: Sequence[SecurityGroupRule]
+    ) -> dict[str, tuple[PeeredReference, ...]]:
+        """Read off the rules' groups as the server describes them."""
+        group_ids = list(dict.fromkeys(r.group_id for r in rules))
+        details = self.describe(group_ids) if group_ids else []
+        return {d.group.group_id: d.referenced for d in details}
 
     def stale(self, vpc_id: str) -> list[StaleGroup]:
         """Stale permissions carry no rule ids, so the matching rules are looked up."""
@@ -173,7 +189,11 @@ class RemoteGroupService(Remote):
                 )
                 in wanted
             )
-            out.append(StaleGroup(detail.group, rules))
+            crossings = read_groups.peered_references(
+                self.read(shape, "describe_stale_security_groups"),
+                ("StaleIpPermissions", "StaleIpPermissionsEgress"),
+            )
+            out.append(StaleGroup(detail.group, rules, crossings))
         return out
 
 

@@ -21,6 +21,7 @@ from stockade.service.instances import InstanceService
 from stockade.service.interfaces import InterfaceService
 from stockade.service.network import NetworkService
 from stockade.service.network_acls import NetworkAclService
+from stockade.service.peering import PeeringService
 from stockade.service.prefix_lists import PrefixListService
 from stockade.service.routing import RouteTableService
 from stockade.service.rules import RuleService
@@ -89,6 +90,10 @@ class Services:
     @cached_property
     def network_acls(self) -> NetworkAclService:
         return NetworkAclService(self.ctx)
+
+    @cached_property
+    def peering(self) -> PeeringService:
+        return PeeringService(self.ctx)
 
 
 if TYPE_CHECKING:

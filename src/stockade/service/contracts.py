@@ -15,10 +15,12 @@ from typing import Any, Protocol
 
 from stockade.domain import errors
 from stockade.domain.elastic_ip import ElasticIp
+from stockade.domain.group_references import PeeredReference
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import ConnectionTracking, NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.network_acl import NetworkAcl
+from stockade.domain.peering import VpcPeeringConnection
 from stockade.domain.permissions import IpPermission
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
 from stockade.domain.routing import EgressOnlyInternetGateway, NatGateway, RouteState, RouteTable
@@ -113,10 +115,12 @@ class RuleUpdate:
 # -- results -------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class GroupDetail:
-    """A group with its rules, as DescribeSecurityGroups shows it."""
+    """A group with its rules, as DescribeSecurityGroups shows it; ``referenced`` describes
+    the rules' references to groups of other VPCs (across a peering, live or stale)."""
 
     group: SecurityGroup
     rules: tuple[SecurityGroupRule, ...]
+    referenced: tuple[PeeredReference, ...] = ()
 
     @property
     def ingress(self) -> list[SecurityGroupRule]:
@@ -131,12 +135,15 @@ class GroupDetail:
 class StaleGroup:
     group: SecurityGroup
     stale_rules: tuple[SecurityGroupRule, ...]
+    #: what each stale rule's referenced group was reached through (by group id)
+    referenced: tuple[PeeredReference, ...] = ()
 
 
 @dataclass(frozen=True)
 class GroupReference:
     group_id: str
     referencing_vpc_id: str
+    vpc_peering_connection_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -246,6 +253,9 @@ class GroupCalls(Protocol):
     def find(self, name_or_id: str, vpc_id: str | None = None) -> GroupDetail: ...
     def references(self, group_ids: Sequence[str]) -> list[GroupReference]: ...
     def stale(self, vpc_id: str) -> list[StaleGroup]: ...
+    def crossings(
+        self, rules: Sequence[SecurityGroupRule]
+    ) -> dict[str, tuple[PeeredReference, ...]]: ...
 
 
 class RuleCalls(Protocol):
@@ -455,6 +465,8 @@ class Services(Protocol):
     def route_tables(self) -> RouteTableCalls: ...
     @property
     def network_acls(self) -> NetworkAclCalls: ...
+    @property
+    def peering(self) -> PeeringCalls: ...
 
 
 # -- route tables --------------------------------------------------------------------------
@@ -590,3 +602,31 @@ class NetworkAclCalls(Protocol):
         self, network_acl_id: str, rule_number: int | None, egress: bool | None
     ) -> None: ...
     def replace_association(self, association_id: str, network_acl_id: str) -> str: ...
+
+
+# -- VPC peering ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PeeringRequest:
+    """CreateVpcPeeringConnection as given (``None``: the caller's account / region)."""
+
+    vpc_id: str | None
+    peer_vpc_id: str | None
+    peer_owner_id: str | None = None
+    peer_region: str | None = None
+    tags: RawTags = ()
+
+
+class PeeringCalls(Protocol):
+    """VPC peering connections (both sides' owners see the same connection)."""
+
+    def create(self, request: PeeringRequest) -> VpcPeeringConnection: ...
+    def accept(self, pcx_id: str | None) -> VpcPeeringConnection: ...
+    def reject(self, pcx_id: str | None) -> VpcPeeringConnection: ...
+    def delete(self, pcx_id: str | None) -> VpcPeeringConnection: ...
+    def describe(self, pcx_ids: Sequence[str] = ()) -> list[VpcPeeringConnection]: ...
+    def modify_options(
+        self,
+        pcx_id: str | None,
+        requester_dns: bool | None = None,
+        accepter_dns: bool | None = None,
+    ) -> VpcPeeringConnection: ...

@@ -9,6 +9,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from stockade.domain import errors, ids, text
+from stockade.domain.group_references import (
+    PeeredReference,
+    ReferenceState,
+    crossings,
+    reference_state,
+)
+from stockade.domain.peering import VpcPeeringConnection
 from stockade.domain.security_group import (
     DEFAULT_GROUP_NAME,
     PeerKind,
@@ -20,6 +27,7 @@ from stockade.service import lookups
 from stockade.service.context import ServiceContext
 from stockade.service.contracts import GroupDetail, GroupReference, StaleGroup, pick_by_name
 from stockade.service.defaults import default_egress_specs, new_rules
+from stockade.service.peering import visible_peerings
 from stockade.service.tags import tag_new
 from stockade.store.repository import Transaction
 
@@ -29,12 +37,55 @@ def details(
     groups: Sequence[SecurityGroup],
     rules: Sequence[SecurityGroupRule] | None = None,
 ) -> list[GroupDetail]:
-    """Groups with their rules; ``rules`` may be given when already loaded (a superset)."""
+    """Groups with their rules (and what their references to other VPCs cross); ``rules``
+    may be given when already loaded (a superset)."""
     by_group: dict[str, list[SecurityGroupRule]] = {g.group_id: [] for g in groups}
     for rule in tx.rules_of(list(by_group)) if rules is None else rules:
         if rule.group_id in by_group:
             by_group[rule.group_id].append(rule)
-    return [GroupDetail(g, tuple(by_group[g.group_id])) for g in groups]
+    views = _References(tx, groups)
+    return [
+        GroupDetail(g, tuple(by_group[g.group_id]), views.crossing(g, by_group[g.group_id]))
+        for g in groups
+    ]
+
+
+class _References:
+    """Reference states of one call's rules: each referenced group read once, the scope's
+    peerings read once and only if some reference leaves its VPC."""
+
+    def __init__(self, tx: Transaction, known: Sequence[SecurityGroup] = ()) -> None:
+        self.tx = tx
+        self.groups: dict[str, SecurityGroup | None] = {g.group_id: g for g in known}
+        self._peerings: list[VpcPeeringConnection] | None = None
+
+    def target(self, group_id: str) -> SecurityGroup | None:
+        if group_id not in self.groups:
+            self.groups[group_id] = self.tx.get_group(group_id)
+        return self.groups[group_id]
+
+    def peerings(self) -> list[VpcPeeringConnection]:
+        if self._peerings is None:
+            self._peerings = visible_peerings(self.tx)
+        return self._peerings
+
+    def state(self, group: SecurityGroup, rule: SecurityGroupRule) -> ReferenceState:
+        target = self.target(rule.spec.peer.value)
+        if target is not None and target.vpc_id == group.vpc_id:
+            return ReferenceState(True)
+        return reference_state(group.vpc_id, target, self.peerings())
+
+    def crossing(
+        self, group: SecurityGroup, rules: Sequence[SecurityGroupRule]
+    ) -> tuple[PeeredReference, ...]:
+        """One :class:`PeeredReference` per referenced group outside ``group``'s VPC."""
+        referenced = {r.spec.peer.value for r in rules if r.spec.peer.kind is PeerKind.GROUP}
+        targets = {gid: t for gid in referenced if (t := self.target(gid)) is not None}
+        if len(targets) == len(referenced) and all(
+            t.vpc_id == group.vpc_id for t in targets.values()
+        ):
+            return ()  # every reference stays in the VPC: no peering to read
+        return crossings(group, rules, targets, self.peerings())
 
 
 class GroupService:
@@ -129,38 +180,59 @@ class GroupService:
                 return details(tx, [lookups.group(tx, name_or_id)])[0]
             return details(tx, [pick_by_name(tx.list_groups(vpc_id=vpc_id), name_or_id, vpc_id)])[0]
 
+    def crossings(
+        self, rules: Sequence[SecurityGroupRule]
+    ) -> dict[str, tuple[PeeredReference, ...]]:
+        """What these rules' references to other VPCs cross (DescribeSecurityGroupRules'
+        ``ReferencedGroupInfo``), by the id of the rules' group."""
+        by_group: dict[str, list[SecurityGroupRule]] = {}
+        for rule in rules:
+            by_group.setdefault(rule.group_id, []).append(rule)
+        with self.ctx.read() as tx:
+            # the rules' groups, and most referenced ones (their VPC's), in one query
+            views = _References(tx, tx.list_groups(group_ids=list(by_group)))
+            out: dict[str, tuple[PeeredReference, ...]] = {}
+            for group_id, mine in by_group.items():
+                group = views.target(group_id)
+                if group is not None:
+                    out[group_id] = views.crossing(group, mine)
+            return out
+
     def references(self, group_ids: Sequence[str]) -> list[GroupReference]:
-        """Other VPCs whose groups reference these groups (DescribeSecurityGroupReferences)."""
+        """Other VPCs whose groups reference these groups across an active peering
+        (DescribeSecurityGroupReferences): one item per (group, referencing VPC)."""
         if not group_ids:
             raise errors.missing_parameter("GroupId")
         out: list[GroupReference] = []
         with self.ctx.read() as tx:
+            peerings = visible_peerings(tx)
             for gid in group_ids:
                 group = lookups.group(tx, gid)
-                vpcs = set()
+                found: dict[str, str | None] = {}
                 for rule in tx.rules_referencing_group(gid):
                     owner = tx.get_group(rule.group_id)
-                    if owner and owner.vpc_id != group.vpc_id:
-                        vpcs.add(owner.vpc_id)
-                out.extend(GroupReference(gid, v) for v in sorted(vpcs))
+                    if owner is None or owner.vpc_id == group.vpc_id:
+                        continue
+                    state = reference_state(owner.vpc_id, group, peerings)
+                    if state.live and state.peering is not None:
+                        found[owner.vpc_id] = state.peering.vpc_peering_connection_id
+                out.extend(GroupReference(gid, v, found[v]) for v in sorted(found))
         return out
 
     def stale(self, vpc_id: str) -> list[StaleGroup]:
-        """Groups of the VPC with rules referencing groups that are gone or in another VPC."""
+        """Groups of the VPC with rules whose reference is stale: the group is gone, or
+        sits in another VPC no active peering joins (``domain.group_references``)."""
         with self.ctx.read() as tx:
             lookups.vpc(tx, vpc_id)
+            groups = tx.list_groups(vpc_id=vpc_id)
+            views = _References(tx, groups)
             out = []
-            for detail in details(tx, tx.list_groups(vpc_id=vpc_id)):
+            for detail in details(tx, groups):
                 stale = tuple(
                     r
                     for r in detail.rules
-                    if r.spec.peer.kind is PeerKind.GROUP and _is_stale(tx, r, vpc_id)
+                    if r.spec.peer.kind is PeerKind.GROUP and views.state(detail.group, r).stale
                 )
                 if stale:
-                    out.append(StaleGroup(detail.group, stale))
+                    out.append(StaleGroup(detail.group, stale, views.crossing(detail.group, stale)))
             return out
-
-
-def _is_stale(tx: Transaction, rule: SecurityGroupRule, vpc_id: str) -> bool:
-    target = tx.get_group(rule.spec.peer.value)
-    return target is None or target.vpc_id != vpc_id

@@ -13,6 +13,7 @@ from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.network_acl import NetworkAcl
+from stockade.domain.peering import VpcPeeringConnection
 from stockade.domain.prefix_list import PrefixList
 from stockade.domain.routing import EgressOnlyInternetGateway, NatGateway, RouteTable
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
@@ -139,3 +140,12 @@ def network_acl(tx: Transaction, network_acl_id: str | None) -> NetworkAcl:
 def network_acl_association(tx: Transaction, association_id: str | None) -> NetworkAcl:
     """The ACL holding an ``aclassoc-`` association (``InvalidAssociationID.*``)."""
     return _fetch(tx, "aclassoc", association_id, tx.network_acl_by_association)
+
+
+def peering(tx: Transaction, pcx_id: str | None) -> VpcPeeringConnection:
+    """A peering with a side in the caller's scope (either owner sees it)."""
+    ids.check("pcx", pcx_id)
+    found = tx.get_peering(pcx_id)  # type: ignore[arg-type]
+    if found is None:
+        raise errors.not_found("pcx", pcx_id or "")
+    return found

@@ -8,6 +8,7 @@ from dataclasses import replace
 from stockade.domain import errors, ids
 from stockade.domain.addresses import check_subnet_conflict, check_subnet_in_vpc, parse_cidr
 from stockade.domain.network import VPC_MAX_PREFIX, VPC_MIN_PREFIX, InternetGateway, Subnet, Vpc
+from stockade.domain.peering import HOLDS_PAIR
 from stockade.domain.scope import availability_zones, check_availability_zone
 from stockade.domain.tags import RawTags
 from stockade.service import addressing, lookups, network_acls, routing
@@ -99,6 +100,8 @@ class NetworkService:
                 or tx.list_interfaces(vpc_id=vpc_id)
                 or any(g.vpc_id == vpc_id for g in tx.list_internet_gateways())
                 or tx.list_egress_only_internet_gateways(vpc_id=vpc_id)
+                # [UNVERIFIED] a peering pending or active holds its VPCs (delete it first)
+                or any(p.status in HOLDS_PAIR for p in tx.list_peerings(vpc_id))
             )
             if blocked:
                 raise errors.error(

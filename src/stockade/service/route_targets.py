@@ -8,9 +8,10 @@ interface shows as ``blackhole`` without anything being rewritten. The view is a
 that answers the getters below: a store transaction (describe answers) or a snapshot
 (:class:`SnapshotView`).
 
-Each family adds its entries: NAT gateways (usable while ``available`` in the table's VPC)
-and egress-only gateways (while they exist, attached to the table's VPC) are the gateways
-family's; the peering entry only checks the id's form until that family is merged in.
+NAT gateways forward while ``available`` in the table's VPC, egress-only gateways while they
+exist, attached to it. A peering (``pcx``) is found
+if either side is the caller's, and forwards only while ``active`` and only for a table of
+one of its two VPCs (pending, rejected, deleted…: blackhole).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from stockade.domain import errors, ids
+from stockade.domain import errors
 from stockade.domain.instance import InstanceState
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway
+from stockade.domain.peering import VpcPeeringConnection
 from stockade.domain.routing import (
     LOCAL,
     EgressOnlyInternetGateway,
@@ -43,6 +45,7 @@ class TargetView(Protocol):
     def get_egress_only_internet_gateway(
         self, eigw_id: str
     ) -> EgressOnlyInternetGateway | None: ...
+    def get_peering(self, pcx_id: str) -> VpcPeeringConnection | None: ...
 
 
 class SnapshotView:
@@ -66,6 +69,9 @@ class SnapshotView:
 
     def get_egress_only_internet_gateway(self, eigw_id: str) -> EgressOnlyInternetGateway | None:
         return self._eigws.get(eigw_id)
+
+    def get_peering(self, pcx_id: str) -> VpcPeeringConnection | None:
+        return self._snapshot.peering_by_id.get(pcx_id)
 
 
 Lookup = Callable[[Transaction, str], object]
@@ -101,18 +107,10 @@ def _eigw_usable(view: TargetView, route: Route, vpc_id: str) -> bool:
     return eigw is not None and eigw.vpc_id == vpc_id
 
 
-def _well_formed(prefix: str) -> Lookup:
-    """The lookup of a target family another branch owns: the id's form only."""
-
-    def lookup(tx: Transaction, target_id: str) -> object:
-        return ids.check(prefix, target_id)
-
-    return lookup
-
-
-def _never(view: TargetView, route: Route, vpc_id: str) -> bool:
-    """No gateway of this kind exists in this branch: nothing can forward through it."""
-    return False
+def _pcx_usable(view: TargetView, route: Route, vpc_id: str) -> bool:
+    """A peering forwards while active, for a table of one of its two VPCs."""
+    peering = view.get_peering(route.target)
+    return peering is not None and peering.is_active and peering.side_of(vpc_id) is not None
 
 
 TARGETS: dict[str, TargetRule] = {
@@ -120,7 +118,7 @@ TARGETS: dict[str, TargetRule] = {
     "eni": (lookups.interface, _eni_usable),
     "nat": (lookups.nat_gateway, _nat_usable),
     "eigw": (lookups.egress_only_internet_gateway, _eigw_usable),
-    "pcx": (_well_formed("pcx"), _never),
+    "pcx": (lookups.peering, _pcx_usable),
 }
 
 
@@ -160,6 +158,9 @@ def resolve(
         _same_network(enis[0].vpc_id, vpc_id, route_table_id, "instance", target_id)
         return enis[0].eni_id, instance.instance_id
     found = TARGETS[kind][0](tx, target_id)
+    if isinstance(found, VpcPeeringConnection) and found.side_of(vpc_id) is None:
+        # [UNVERIFIED] AWS's wording for a peering that does not join this table's VPC.
+        _same_network(None, vpc_id, route_table_id, "VPC peering connection", target_id)
     # A target that belongs to a VPC (a gateway attached to one, an interface, a NAT
     # gateway) must belong to this one; a detached internet gateway belongs to none.
     if hasattr(found, "vpc_id"):

@@ -42,6 +42,7 @@ def require_resource(tx: Transaction, resource_id: str) -> None:
         "eipalloc": lookups.elastic_ip,
         "rtb": lookups.route_table,
         "acl": lookups.network_acl,
+        "pcx": lookups.peering,
     }
     if kind == "sgr":
         lookups.rule(tx, resource_id)

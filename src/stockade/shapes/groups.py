@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from stockade.domain import ids
+from stockade.domain.group_references import PeeredReference
 from stockade.domain.permissions import GroupedPermission, IpPermission, group
 from stockade.domain.security_group import PeerKind, SecurityGroup, SecurityGroupRule
 from stockade.shapes import tag_list
@@ -19,13 +20,37 @@ def _described(item: dict[str, Any], description: str | None) -> dict[str, Any]:
     return item
 
 
-def ip_permission(perm: GroupedPermission) -> dict[str, Any]:
+#: Referenced groups of other VPCs, by group id (what a pair crosses; see ``_pair``).
+Crossings = Mapping[str, PeeredReference]
+
+
+def _pair(gid: str, owner: str | None, crossing: PeeredReference | None) -> dict[str, Any]:
+    """A UserIdGroupPair; one reaching another VPC adds ``GroupName`` (while the group is
+    known), ``VpcId``, ``VpcPeeringConnectionId`` and ``PeeringStatus``, as AWS shows them.
+    ``UserId`` stays, from the rule: AWS drops it once the group is deleted, but a group
+    that is merely not in view (an account not imported) must keep its owner."""
+    pair: dict[str, Any] = {"UserId": owner, "GroupId": gid}
+    if crossing is None:
+        return pair
+    if crossing.group_name is not None:
+        pair["GroupName"] = crossing.group_name
+    for key, value in (
+        ("VpcId", crossing.vpc_id),
+        ("VpcPeeringConnectionId", crossing.vpc_peering_connection_id),
+        ("PeeringStatus", crossing.peering_status),
+    ):
+        if value is not None:
+            pair[key] = value
+    return pair
+
+
+def ip_permission(perm: GroupedPermission, crossings: Crossings = {}) -> dict[str, Any]:  # noqa: B006
     """One grouped permission; ports are omitted for ``-1`` and other protocol numbers."""
     out: dict[str, Any] = {"IpProtocol": perm.ip_protocol}
     if perm.ip_protocol in _PORTED:
         out["FromPort"], out["ToPort"] = perm.from_port, perm.to_port
     out["UserIdGroupPairs"] = [
-        _described({"UserId": owner, "GroupId": gid}, desc) for gid, owner, desc in perm.groups
+        _described(_pair(gid, owner, crossings.get(gid)), desc) for gid, owner, desc in perm.groups
     ]
     out["IpRanges"] = [_described({"CidrIp": c}, d) for c, d in perm.ip_ranges]
     out["Ipv6Ranges"] = [_described({"CidrIpv6": c}, d) for c, d in perm.ipv6_ranges]
@@ -33,8 +58,14 @@ def ip_permission(perm: GroupedPermission) -> dict[str, Any]:
     return out
 
 
-def security_group(g: SecurityGroup, rules: Iterable[SecurityGroupRule]) -> dict[str, Any]:
+def security_group(
+    g: SecurityGroup,
+    rules: Iterable[SecurityGroupRule],
+    referenced: Iterable[PeeredReference] = (),
+) -> dict[str, Any]:
+    """A SecurityGroup; ``referenced`` details the rules' references to other VPCs."""
     rules = list(rules)
+    crossings = {r.group_id: r for r in referenced}
     return {
         "GroupId": g.group_id,
         "GroupName": g.name,
@@ -42,13 +73,21 @@ def security_group(g: SecurityGroup, rules: Iterable[SecurityGroupRule]) -> dict
         "OwnerId": g.owner_id,
         "VpcId": g.vpc_id,
         "SecurityGroupArn": ids.arn(g.region, g.owner_id, g.group_id),
-        "IpPermissions": [ip_permission(p) for p in group(r for r in rules if not r.is_egress)],
-        "IpPermissionsEgress": [ip_permission(p) for p in group(r for r in rules if r.is_egress)],
+        "IpPermissions": [
+            ip_permission(p, crossings) for p in group(r for r in rules if not r.is_egress)
+        ],
+        "IpPermissionsEgress": [
+            ip_permission(p, crossings) for p in group(r for r in rules if r.is_egress)
+        ],
         "Tags": tag_list(g.tags),
     }
 
 
-def security_group_rule(rule: SecurityGroupRule, region: str) -> dict[str, Any]:
+def security_group_rule(
+    rule: SecurityGroupRule, region: str, crossing: PeeredReference | None = None
+) -> dict[str, Any]:
+    """A SecurityGroupRule; ``crossing`` (a reference to another VPC's group) adds
+    ``VpcId``, ``VpcPeeringConnectionId`` and ``PeeringStatus`` to ``ReferencedGroupInfo``."""
     s = rule.spec
     out: dict[str, Any] = {
         "SecurityGroupRuleId": rule.rule_id,
@@ -67,7 +106,16 @@ def security_group_rule(rule: SecurityGroupRule, region: str) -> dict[str, Any]:
     elif kind is PeerKind.PREFIX_LIST:
         out["PrefixListId"] = s.peer.value
     else:
-        out["ReferencedGroupInfo"] = {"GroupId": s.peer.value, "UserId": s.peer.owner_id}
+        info = {"GroupId": s.peer.value, "UserId": s.peer.owner_id}
+        if crossing is not None:
+            for key, value in (
+                ("VpcId", crossing.vpc_id),
+                ("VpcPeeringConnectionId", crossing.vpc_peering_connection_id),
+                ("PeeringStatus", crossing.peering_status),
+            ):
+                if value is not None:
+                    info[key] = value
+        out["ReferencedGroupInfo"] = info
     if rule.description:
         out["Description"] = rule.description
     out["Tags"] = tag_list(rule.tags)
@@ -99,16 +147,20 @@ def revoked_rule(rule: SecurityGroupRule) -> dict[str, Any]:
 
 
 def stale_security_group(
-    g: SecurityGroup, stale_rules: Iterable[SecurityGroupRule]
+    g: SecurityGroup,
+    stale_rules: Iterable[SecurityGroupRule],
+    referenced: Iterable[PeeredReference] = (),
 ) -> dict[str, Any]:
-    """A StaleSecurityGroup: the group and only its rules whose referenced group is gone or
-    lives in another VPC (stale permissions carry group pairs only)."""
+    """A StaleSecurityGroup: the group and only its rules whose reference is stale (the
+    group is gone, or no active peering reaches its VPC); stale permissions carry group
+    pairs only, each with the vanished path (``PeeringStatus`` ``deleted``)."""
     stale_rules = list(stale_rules)
+    crossings = {r.group_id: r for r in referenced}
 
     def perms(egress: bool) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for perm in group(r for r in stale_rules if r.is_egress == egress):
-            item = ip_permission(perm)
+            item = ip_permission(perm, crossings)
             out.append(
                 {
                     key: item[key]

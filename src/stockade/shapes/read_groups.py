@@ -10,6 +10,7 @@ account or in a peered VPC is a peer whose members are unknown, never a dropped 
 from __future__ import annotations
 
 from stockade.domain import protocols, text
+from stockade.domain.group_references import PeeredReference
 from stockade.domain.permissions import GroupPair, IpPermission, expand
 from stockade.domain.security_group import (
     Peer,
@@ -176,3 +177,32 @@ def spec_text(spec: RuleSpec) -> str:
     direction = "outbound" if spec.is_egress else "inbound"
     ports = "" if spec.from_port == -1 else f" {spec.from_port}-{spec.to_port}"
     return f"'{direction} {spec.protocol}{ports} {spec.peer.value}'"
+
+
+def peered_references(
+    g: Node, keys: tuple[str, ...] = ("IpPermissions", "IpPermissionsEgress")
+) -> tuple[PeeredReference, ...]:
+    """The pairs of a group shape that reach another VPC (they carry ``VpcId``,
+    ``VpcPeeringConnectionId`` or ``PeeringStatus``), once per referenced group: the
+    inverse of the writer's crossings."""
+    out: dict[str, PeeredReference] = {}
+    for key in keys:
+        for perm in g.items(key):
+            for pair in perm.items("UserIdGroupPairs"):
+                if not any(
+                    pair.has(k) for k in ("VpcId", "VpcPeeringConnectionId", "PeeringStatus")
+                ):
+                    continue
+                gid = _pair_group_id(pair)
+                out.setdefault(
+                    gid,
+                    PeeredReference(
+                        group_id=gid,
+                        vpc_id=pair.opt_text("VpcId"),
+                        vpc_peering_connection_id=pair.opt_text("VpcPeeringConnectionId"),
+                        peering_status=pair.opt_text("PeeringStatus"),
+                        group_name=pair.opt_text("GroupName"),
+                        owner_id=pair.opt_text("UserId"),
+                    ),
+                )
+    return tuple(out.values())

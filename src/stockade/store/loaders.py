@@ -23,6 +23,7 @@ from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.network_acl import NetworkAcl, NetworkAclAssociation, NetworkAclEntry
+from stockade.domain.peering import VpcPeeringConnection
 from stockade.domain.prefix_list import PrefixList
 from stockade.domain.routing import (
     EgressOnlyInternetGateway,
@@ -60,6 +61,7 @@ ID_COLUMN = {
     s.elastic_ips.name: s.elastic_ips.c.allocation_id,
     s.route_tables.name: s.route_tables.c.route_table_id,
     s.network_acls.name: s.network_acls.c.network_acl_id,
+    s.vpc_peering_connections.name: s.vpc_peering_connections.c.vpc_peering_connection_id,
 }
 
 
@@ -139,6 +141,10 @@ def load_elastic_ips(conn: Connection, where: Wheres) -> list[ElasticIp]:
 
 def load_groups(conn: Connection, where: Wheres) -> list[SecurityGroup]:
     return _load(conn, s.security_groups, where, mapping.group_from)
+
+
+def load_peerings(conn: Connection, where: Wheres) -> list[VpcPeeringConnection]:
+    return _load(conn, s.vpc_peering_connections, where, mapping.peering_from)
 
 
 def load_rules(conn: Connection, where: Wheres) -> list[SecurityGroupRule]:

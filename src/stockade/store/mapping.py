@@ -9,6 +9,7 @@ same-named columns (``owner_id`` to ``account``), read off the dataclasses thems
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -26,6 +27,7 @@ from stockade.domain.network_acl import (
     NetworkAclEntry,
     RuleAction,
 )
+from stockade.domain.peering import PeeringSide, PeeringStatus, VpcPeeringConnection
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
 from stockade.domain.routing import (
     EgressOnlyInternetGateway,
@@ -436,4 +438,53 @@ def network_acl_from(
         entries=tuple(entries),
         associations=tuple(associations),
         tags=tags.get(row.network_acl_id, NO_TAGS),
+    )
+
+
+# -- VPC peering connections -------------------------------------------------------------------
+
+
+def peering_values(p: VpcPeeringConnection) -> Values:
+    """One row for both sides: the requester's scope is the row's ``account``/``region``."""
+    r, a = p.requester, p.accepter
+    return {
+        "vpc_peering_connection_id": p.vpc_peering_connection_id,
+        "account": r.owner_id,
+        "region": r.region,
+        "requester_vpc_id": r.vpc_id,
+        "requester_cidr_blocks": json.dumps(list(r.cidr_blocks)),
+        "requester_ipv6_cidr_blocks": json.dumps(list(r.ipv6_cidr_blocks)),
+        "requester_allow_dns": r.allow_dns_resolution_from_remote_vpc,
+        "accepter_vpc_id": a.vpc_id,
+        "accepter_account": a.owner_id,
+        "accepter_region": a.region,
+        "accepter_cidr_blocks": json.dumps(list(a.cidr_blocks)),
+        "accepter_ipv6_cidr_blocks": json.dumps(list(a.ipv6_cidr_blocks)),
+        "accepter_allow_dns": a.allow_dns_resolution_from_remote_vpc,
+        "status": p.status.value,
+        "status_message": p.status_message,
+        "expiration_time": p.expiration_time,
+    }
+
+
+def peering_from(row: AnyRow, tags: TagIndex) -> VpcPeeringConnection:
+    def side(prefix: str, account: str, region: str) -> PeeringSide:
+        values = row._mapping
+        return PeeringSide(
+            vpc_id=values[f"{prefix}_vpc_id"],
+            owner_id=account,
+            region=region,
+            cidr_blocks=tuple(json.loads(values[f"{prefix}_cidr_blocks"])),
+            ipv6_cidr_blocks=tuple(json.loads(values[f"{prefix}_ipv6_cidr_blocks"])),
+            allow_dns_resolution_from_remote_vpc=bool(values[f"{prefix}_allow_dns"]),
+        )
+
+    return VpcPeeringConnection(
+        vpc_peering_connection_id=row.vpc_peering_connection_id,
+        requester=side("requester", row.account, row.region),
+        accepter=side("accepter", row.accepter_account, row.accepter_region),
+        status=PeeringStatus(row.status),
+        status_message=row.status_message,
+        expiration_time=row.expiration_time,
+        tags=tags.get(row.vpc_peering_connection_id, NO_TAGS),
     )

@@ -35,6 +35,7 @@ from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.network_acl import NetworkAcl
+from stockade.domain.peering import VpcPeeringConnection
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
 from stockade.domain.routing import EgressOnlyInternetGateway, NatGateway, RouteTable
 from stockade.domain.scope import Scope
@@ -223,9 +224,26 @@ class Transaction(Protocol):
     def list_tags(self) -> list[tuple[str, str, str]]:
         """(resource_id, key, value) for every tagged resource of this scope."""
 
+    # -- VPC peering connections ----------------------------------------------------------
+    def get_peering(self, pcx_id: str) -> VpcPeeringConnection | None:
+        """The peering of that id if either side is in this scope, else None."""
+
+    def list_peerings(self, vpc_id: str | None = None) -> list[VpcPeeringConnection]:
+        """Peerings with a side in this scope (and, given ``vpc_id``, a side in that VPC),
+        in creation order, whatever their status."""
+
+    def put_peering(self, peering: VpcPeeringConnection) -> None: ...
+    def peered_scopes(self) -> list[Scope]:
+        """Other scopes joined to this one by an active peering (a cross-account flow is
+        evaluated over this scope's snapshot merged with theirs)."""
+
+    def find_vpc(self, vpc_id: str) -> Vpc | None:
+        """A VPC of any scope by id (a peering's other side); None if absent."""
+
     # -- everything at once -----------------------------------------------------------------
     def snapshot(self) -> Snapshot:
-        """All of this scope's resources (and groups referenced from other scopes)."""
+        """All of this scope's resources (and groups referenced from other scopes, and the
+        peerings with a side in this scope)."""
 
     def touch(self, *resource_ids: str) -> None:
         """Record resources changed by this transaction (for the change log)."""

@@ -393,6 +393,31 @@ network_acl_associations = Table(
     Column("subnet_id", String, nullable=False, unique=True),
 )
 
+#: One row per peering, seen from both sides: ``account``/``region`` are the requester's,
+#: ``accepter_account``/``accepter_region`` the accepter's (indexed: each scope lists the
+#: peerings with either side in it). Address blocks are JSON arrays, as last seen.
+vpc_peering_connections = Table(
+    "vpc_peering_connections",
+    metadata,
+    Column("vpc_peering_connection_id", String, primary_key=True),
+    *_scope_columns(),
+    Column("requester_vpc_id", String, nullable=False, index=True),
+    Column("requester_cidr_blocks", Text, nullable=False),
+    Column("requester_ipv6_cidr_blocks", Text, nullable=False),
+    Column("requester_allow_dns", Boolean, nullable=False),
+    Column("accepter_vpc_id", String, nullable=False, index=True),
+    Column("accepter_account", String, nullable=False),
+    Column("accepter_region", String, nullable=False),
+    Column("accepter_cidr_blocks", Text, nullable=False),
+    Column("accepter_ipv6_cidr_blocks", Text, nullable=False),
+    Column("accepter_allow_dns", Boolean, nullable=False),
+    Column("status", String, nullable=False),
+    Column("status_message", String, nullable=False),
+    Column("expiration_time", String),
+    Index("ix_vpc_peering_connections_scope", "account", "region", "seq"),
+    Index("ix_vpc_peering_connections_accepter", "accepter_account", "accepter_region", "seq"),
+)
+
 tags = Table(
     "tags",
     metadata,

@@ -35,6 +35,7 @@ from stockade.store.prepared import Prepared
 from stockade.store.transaction_core import rows_with_tags, with_tags
 from stockade.store.transaction_gateways import GatewayRepositories
 from stockade.store.transaction_network_acl import NetworkAclRepository
+from stockade.store.transaction_peering import PeeringTransaction
 from stockade.store.transaction_routing import RouteTableRepository
 
 # -- hot statements, built once -------------------------------------------------------------------
@@ -69,8 +70,11 @@ def _one(found: list[Any]) -> Any:
     return found[0] if found else None
 
 
-class SqlTransaction(GatewayRepositories, RouteTableRepository, NetworkAclRepository):
-    """Repositories over one open database transaction (see the module docstring)."""
+class SqlTransaction(
+    GatewayRepositories, RouteTableRepository, NetworkAclRepository, PeeringTransaction
+):
+    """Repositories over one open database transaction (see the module docstring); each
+    family's repository is its own module (``transaction_<family>.py``)."""
 
     # -- VPCs, subnets, gateways ---------------------------------------------------------------
 
@@ -389,4 +393,5 @@ class SqlTransaction(GatewayRepositories, RouteTableRepository, NetworkAclReposi
             elastic_ips=tuple(loaders.load_elastic_ips(c, self._in_scope(s.elastic_ips))),
             route_tables=tuple(loaders.load_route_tables(c, self._in_scope(s.route_tables))),
             network_acls=tuple(loaders.load_network_acls(c, self._in_scope(s.network_acls))),
+            peerings=tuple(self.list_peerings()),
         )

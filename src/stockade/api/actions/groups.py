@@ -76,7 +76,7 @@ def describe_security_groups(call: Call) -> dict[str, Any]:
     details = call.services.groups.describe(
         call.get("GroupIds") or (), call.get("GroupNames") or ()
     )
-    all_shapes = [shapes.security_group(d.group, d.rules) for d in details]
+    all_shapes = [shapes.security_group(d.group, d.rules, d.referenced) for d in details]
     aliases = dict(_ALIASES)
     if any(name.endswith("ip-permission.group-name") for name in fs.names):
         aliases["ip-permission.group-name"] = _group_name_filter(call, "IpPermissions")
@@ -90,7 +90,16 @@ def describe_security_group_references(call: Call) -> dict[str, Any]:
     refs = call.services.groups.references(call.get("GroupId") or ())
     return {
         "SecurityGroupReferenceSet": [
-            {"GroupId": r.group_id, "ReferencingVpcId": r.referencing_vpc_id} for r in refs
+            {
+                "GroupId": r.group_id,
+                "ReferencingVpcId": r.referencing_vpc_id,
+                **(
+                    {"VpcPeeringConnectionId": r.vpc_peering_connection_id}
+                    if r.vpc_peering_connection_id
+                    else {}
+                ),
+            }
+            for r in refs
         ]
     }
 
@@ -98,6 +107,6 @@ def describe_security_group_references(call: Call) -> dict[str, Any]:
 @action("DescribeStaleSecurityGroups")
 def describe_stale_security_groups(call: Call) -> dict[str, Any]:
     stale = call.services.groups.stale(call.get("VpcId"))
-    all_shapes = [shapes.stale_security_group(s.group, s.stale_rules) for s in stale]
+    all_shapes = [shapes.stale_security_group(s.group, s.stale_rules, s.referenced) for s in stale]
     items, token = page(call, all_shapes, lambda s: s["GroupId"])
     return with_token({"StaleSecurityGroupSet": items}, token)

@@ -8,6 +8,8 @@ from stockade.api.actions.common import ip_permissions, tag_specs
 from stockade.api.actions.describe import filters, page, select, with_token
 from stockade.api.actions.registry import Call, action
 from stockade.api.filters import wildcard_regex
+from stockade.domain.group_references import PeeredReference
+from stockade.domain.security_group import PeerKind, SecurityGroupRule
 from stockade.service.contracts import RuleUpdate
 from stockade.shapes import groups as shapes
 
@@ -124,6 +126,22 @@ def describe_security_group_rules(call: Call) -> dict[str, Any]:
     rules = call.services.rules.describe(
         call.get("SecurityGroupRuleIds") or (), group_ids if exact else ()
     )
-    all_shapes = [shapes.security_group_rule(r, call.region) for r in rules]
+    crossed = _crossings(call, rules)
+    all_shapes = [
+        shapes.security_group_rule(r, call.region, crossed.get((r.group_id, r.spec.peer.value)))
+        for r in rules
+    ]
     items, token = page(call, select(call, all_shapes, fs=fs), lambda s: s["SecurityGroupRuleId"])
     return with_token({"SecurityGroupRules": items}, token)
+
+
+def _crossings(
+    call: Call, rules: list[SecurityGroupRule]
+) -> dict[tuple[str, str], PeeredReference]:
+    """References to other VPCs' groups, by (the rule's group, the referenced group): only
+    looked up when some rule references a group."""
+    referencing = [r for r in rules if r.spec.peer.kind is PeerKind.GROUP]
+    if not referencing:
+        return {}
+    found = call.services.groups.crossings(referencing)
+    return {(gid, c.group_id): c for gid, items in found.items() for c in items}

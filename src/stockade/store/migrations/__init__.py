@@ -68,8 +68,7 @@ def upgrade_to_head(connection: Connection) -> None:
     """Migrate inside the caller's (locked) transaction; the caller commits."""
     config = alembic_config()
     config.attributes["connection"] = connection
-    # "heads": parallel branches each add a migration after 0001 until they are chained
-    command.upgrade(config, "heads")
+    command.upgrade(config, "head")
 
 
 def offline_sql(dialect_name: str) -> str:
@@ -78,5 +77,5 @@ def offline_sql(dialect_name: str) -> str:
     buffer = StringIO()
     config.output_buffer = buffer
     config.attributes["dialect_name"] = dialect_name
-    command.upgrade(config, "heads", sql=True)
+    command.upgrade(config, "head", sql=True)
     return buffer.getvalue()

@@ -5,7 +5,7 @@ thing after ``schema.py`` evolves. Existing VPCs take AWS's defaults: DNS suppor
 hostnames on only in a default VPC, Network Address Usage metrics off.
 
 Revision ID: 0003
-Revises: 0002 (route tables; 0004, peering, follows)
+Revises: 0002
 Create Date: 2026-12-07
 """
 

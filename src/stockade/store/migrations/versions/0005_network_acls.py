@@ -7,7 +7,7 @@ subnet is associated with its VPC's. The default entries allow everything, so up
 changes no verdict and no packet (the same rule as ``Snapshot.implied_default_acl``).
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-07
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
