@@ -26,6 +26,7 @@ from stockade.shapes import groups as group_shapes
 from stockade.shapes import instances as instance_shapes
 from stockade.shapes import network as network_shapes
 from stockade.shapes import network_acls as acl_shapes
+from stockade.shapes import peering as peering_shapes
 from stockade.shapes import routing as routing_shapes
 from stockade.store.repository import Store
 
@@ -109,6 +110,9 @@ def documents(snapshot: Snapshot, scope: Scope) -> dict[str, dict[str, Any]]:
         **aws_gateways.documents(snapshot),
         "RouteTables": _route_tables(snapshot),
         "NetworkAcls": [acl_shapes.network_acl(a) for a in snapshot.network_acls],
+        "VpcPeeringConnections": [
+            peering_shapes.vpc_peering_connection(p) for p in snapshot.peerings
+        ],
     }
     docs = {name: {key: out[key]} for name, key in FILES.items()}
     for plist in snapshot.prefix_lists:
