@@ -3,9 +3,13 @@
 For a source (the internet, a CIDR, or an instance/interface) and each destination
 interface, per address family:
 
-1. the *path* comes from the policy engine (:func:`stockade.policy.path.route`): which
-   addresses each side sees, and what blocks the path before any group is consulted (no
-   public IP, no internet gateway, a stopped instance, different VPCs…);
+1. the *path* comes from the policy engine (:func:`stockade.policy.path.route`), which
+   follows the route tables: which addresses each side sees, and what blocks the path
+   before any group is consulted (no public IP, no route to an internet gateway — or no
+   route back —, a NAT gateway that lets nothing in, a peering not active or not routed
+   both ways, a stopped instance…); a CIDR inside a VPC peered with the destination's is
+   judged over the peering (the destination subnet must route it back over an active
+   ``pcx-``), one inside the destination's own VPC over the local route;
 2. the destination's inbound entries whose resolved block meets the source set, and — for
    an instance source — the source's outbound entries that contain the destination's
    address, are unions of service intervals; their intersection (with ``--port``) is what
@@ -41,7 +45,9 @@ from stockade.policy.effective import EffectiveEntry, effective_policy
 from stockade.policy.flow import Flow
 from stockade.policy.match import address_matches
 from stockade.policy.path import route
-from stockade.policy.reasons import Reason
+from stockade.policy.reasons import CODE, Reason
+from stockade.policy.route_advice import route_text
+from stockade.policy.routes import Hop, RouteLookup, in_vpc_block, lookup
 
 #: stand-in internet hosts for the path question (documentation ranges: never a VPC's)
 _INTERNET_HOST = {4: "198.51.100.1", 6: "2001:db8:ffff:ffff::1"}
@@ -274,9 +280,32 @@ def _external_path(
         path = route(snapshot, Flow(_first(source, family), eni.eni_id, "tcp", 0))
         state = tuple(b for b in path.blockers if b.reason & _STATE_REASONS)
         return state, str(PathKind.VPC_LOCAL)
+    if source.kind == "cidr":
+        first = _first(source, family)
+        back = lookup(snapshot, eni.subnet_id, family, source.cidrs[family][0][0])
+        peer = back.facts.peer_vpc_id
+        if back.hop is Hop.PCX and in_vpc_block(snapshot, peer, family, source.cidrs[family][0][0]):
+            path = route(snapshot, Flow(first, eni.eni_id, "tcp", 0))
+            state = tuple(b for b in path.blockers if b.reason & _STATE_REASONS)
+            if not back.active:
+                state += (_blackhole(back),)
+            return state, str(PathKind.PEERING)
     host = _INTERNET_HOST[family] if source.kind == "internet" else _first(source, family)
     path = route(snapshot, Flow(host, eni.eni_id, "tcp", 0))
     return path.blockers, str(PathKind.INTERNET)
+
+
+def _blackhole(back: RouteLookup) -> Blocker:
+    """The destination subnet routes the peer's block to a peering that carries nothing."""
+    assert back.route is not None
+    return Blocker(
+        CODE[Reason.RETURN_ROUTE_BLACKHOLE],
+        Reason.RETURN_ROUTE_BLACKHOLE,
+        back.table_id or back.vpc_id,
+        "route-table",
+        f"{back.table_text()}: the route {route_text(back.route)} is a blackhole "
+        f"({back.route.target} is not active)",
+    )
 
 
 def _first(source: Source, family: int) -> str:

@@ -190,6 +190,34 @@ def lookup(snapshot: Snapshot, subnet_id: str, family: int, value: int) -> Route
     return RouteLookup(table.route_table_id, table.vpc_id, subnet_id, route, facts)
 
 
+def internet_route(snapshot: Snapshot, subnet_id: str, family: int) -> RouteLookup | None:
+    """The subnet's widest active route of ``family`` to an internet gateway, if any.
+
+    What makes a subnet *public* (AWS: its table routes to an attached internet gateway):
+    the internet reaches an interface there — and the replies get out — only then. The
+    widest route is shown (usually ``0.0.0.0/0`` / ``::/0``); a narrower one (say
+    ``203.0.113.0/24 → igw-…``) still makes the subnet reachable from those addresses,
+    which is what an exposure question must count.
+    """
+    table = table_of(snapshot, subnet_id)
+    if table is None:
+        return None
+    lists = prefix_list_cidrs(snapshot)
+    best: tuple[int, Route, RouteFacts] | None = None
+    for route in table.routes:
+        facts = route_facts(snapshot, route, table.vpc_id, family)
+        if facts.hop is not Hop.IGW or not facts.active:
+            continue
+        cidrs = lists.get(route.destination, ()) if route.is_prefix_list else (route.destination,)
+        widths = [block_bounds(c) for c in cidrs]
+        widest = max((hi - lo for f, lo, hi in widths if f == family), default=None)
+        if widest is not None and (best is None or widest > best[0]):
+            best = (widest, route, facts)
+    if best is None:
+        return None
+    return RouteLookup(table.route_table_id, table.vpc_id, subnet_id, best[1], best[2])
+
+
 def vpc_block(snapshot: Snapshot, vpc_id: str, family: int) -> str | None:
     """A VPC's block of a family: its own, else as a peering side last saw it.
 
