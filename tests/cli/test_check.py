@@ -49,6 +49,9 @@ def test_my_computer_may_ssh_to_web_by_the_ssh_rule(seeded):
     assert out["explanation"].startswith("ALLOWED: tcp/22 from 203.0.113.10")  # a view now
     [rule] = out["allowed_by"]
     assert rule["peer"] == "203.0.113.10/32" and rule["security_group_id"] == seed.groups["web"]
+    [back] = out["routes"]  # the reply leaves web's subnet by its route to the gateway
+    assert back["leg"] == "return" and back["target"].startswith("igw-")
+    assert back["state"] == "active" and "route return: " in out["explanation"]
 
 
 def test_an_outsider_may_not_and_gets_the_fix(seeded):
