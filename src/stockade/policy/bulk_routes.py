@@ -132,7 +132,11 @@ def lookup_many(
 ) -> np.ndarray:
     """The route entry each address takes in its table (``0``: none), one search per table."""
     out = np.zeros(len(table), np.int64)
-    distinct = np.unique(table)
+    if not len(table):
+        return out
+    # which tables occur (-1: none): a count, not a sort — there are few tables
+    counts = np.bincount(table + 1, minlength=len(routes.starts) + 1)
+    distinct = np.flatnonzero(counts) - 1
     for t in distinct:
         if t < 0:
             continue
