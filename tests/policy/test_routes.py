@@ -89,6 +89,12 @@ def test_a_public_ip_in_a_private_subnet_is_reachable_neither_way(world, a):
     assert reasons(snap, outbound) == {"NO_ROUTE"}
     (blocker,) = decide(snap, outbound).blockers
     assert blocker.component_id == a.main
+    assert blocker.remedy.startswith(f"stockade route-table associate {a.public} ")
+    # no table of the VPC routes it: the route to add
+    alone = replace(
+        snap, route_tables=tuple(t for t in snap.route_tables if t.route_table_id == a.main)
+    )
+    (blocker,) = decide(alone, outbound).blockers
     assert blocker.remedy == (
         f"stockade route-table add-route {a.main} --destination 0.0.0.0/0 --target {a.igw}"
     )
@@ -291,3 +297,26 @@ def test_exposure_needs_a_route_to_the_gateway(world, a):
         f"no IPv4 route to internet gateway {a.igw}" in w for w in private.not_reachable_because
     )
     assert {"componentId": a.main, "componentType": "AWS::EC2::RouteTable"} in private.network_path
+
+
+def test_the_fix_is_an_association_when_a_table_of_the_vpc_already_routes_it(world, a):
+    a.instance(a.private_subnet, "10.0.2.20", "198.51.100.20")
+    snap = world.snapshot()
+    associate = f"stockade route-table associate {a.public} --subnet {a.private_subnet}"
+    (out,) = decide(snap, Flow("10.0.2.20", INTERNET, "tcp", 443)).blockers
+    assert out.remedy == associate
+    (back,) = decide(snap, Flow(INTERNET, "198.51.100.20", "tcp", 22)).blockers
+    assert back.remedy == associate
+    # applying it makes both directions work
+    tables = tuple(
+        replace(
+            t,
+            associations=t.associations + (replace(t.associations[0], subnet_id=a.private_subnet),),
+        )
+        if t.route_table_id == a.public
+        else t
+        for t in snap.route_tables
+    )
+    fixed = replace(snap, route_tables=tables)
+    assert reasons(fixed, Flow("10.0.2.20", INTERNET, "tcp", 443)) == set()
+    assert reasons(fixed, Flow(INTERNET, "198.51.100.20", "tcp", 22)) == set()

@@ -1,19 +1,26 @@
 """Where a flow goes: which interfaces its ends are, by which addresses, over which path.
 
-The topology rules (AWS's, as far as stockade models them — no peering, NAT or VPN) are
-the table in :mod:`stockade.policy.topology`; this module resolves one flow's ends, finds
-its :class:`~stockade.policy.topology.Case` and runs that case's checks, each with an
+The topology rules (AWS's, as far as stockade models them — no VPN, transit gateway or
+appliance routing) are the table in :mod:`stockade.policy.topology`; this module resolves
+one flow's ends, finds its :class:`~stockade.policy.topology.Case` (and, where the flow
+leaves its VPC, the route its subnet's table chooses) and runs the checks, each with an
 AWS-worded message and remedy. In words:
 
-- inside one VPC, interfaces reach each other's *private* addresses (the local route);
-  interfaces in different VPCs cannot, as nothing connects the VPCs;
+- inside one VPC, interfaces reach each other's *private* addresses (the local route; in
+  one subnet, directly); interfaces in different VPCs only over a peering both subnets'
+  tables route to (the reply needs its route back over the same ``pcx-``), and a peering
+  carries only addresses inside the peer VPC (no transit);
 - the internet reaches an interface only at its public IPv4 (or a public IPv6 address),
-  only when the VPC has an internet gateway, and only from a non-private source address
-  that is not inside the VPC;
-- an interface reaches the internet only through its VPC's gateway, with a public address;
-  an address inside its own VPC that no interface holds goes nowhere;
+  only when the VPC has an internet gateway *and* the interface's subnet routes the
+  replies to it, and only from a non-private source address that is not inside the VPC;
+- an interface reaches the internet by its subnet's route: an internet gateway (with a
+  public address), a NAT gateway (IPv4, seen as the NAT gateway's public IP; its own
+  subnet must route on to an internet gateway), an egress-only gateway (IPv6); no route,
+  or a blackhole, goes nowhere; an address inside its own VPC that no interface holds
+  goes nowhere;
 - addressing another instance's public IP goes out through one gateway and in through the
-  other, so the destination sees the source's public IP (group references cannot match it);
+  other, so the destination sees the source's public IP (or its NAT gateway's; group
+  references cannot match it);
 - both ends on one instance: the packet never leaves it, so no group applies.
 
 The same table is evaluated over arrays in :mod:`stockade.policy.bulk_path`; tests keep the

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from stockade.domain.routing import Route, TargetKind
 from stockade.domain.state import Snapshot
-from stockade.policy.routes import RouteLookup
+from stockade.policy.routes import Hop, RouteLookup, lookup_in
 
 
 def default_route(family: int) -> str:
@@ -34,8 +34,25 @@ def route_remedy(at: RouteLookup, destination: str, target: str) -> str:
     )
 
 
-def associate_remedy(table_id: str, subnet_id: str) -> str:
-    return f"stockade route-table associate {table_id} --subnet {subnet_id}"
+def table_remedy(
+    snapshot: Snapshot,
+    at: RouteLookup,
+    family: int,
+    value: int,
+    hop: Hop,
+    target: str,
+    destination: str | None = None,
+) -> str:
+    """The smallest fix for a subnet whose table does not send ``value`` where it should:
+    put the subnet on another table of its VPC that does (one command, nothing added),
+    else add ``destination`` (default: the default route) → ``target`` to its table."""
+    for table in snapshot.route_tables:
+        if table.vpc_id != at.vpc_id or table.route_table_id == at.table_id:
+            continue
+        other = lookup_in(snapshot, table, at.subnet_id, family, value)
+        if other.hop is hop and other.active:
+            return f"stockade route-table associate {table.route_table_id} --subnet {at.subnet_id}"
+    return route_remedy(at, destination or default_route(family), target)
 
 
 def blackhole_remedy(snapshot: Snapshot, at: RouteLookup) -> str:

@@ -17,6 +17,7 @@ from stockade.policy.route_advice import (
     default_route,
     route_remedy,
     route_text,
+    table_remedy,
 )
 from stockade.policy.routes import Hop, in_vpc_block, vpc_block
 from stockade.policy.topology import Check
@@ -31,7 +32,7 @@ def _route_exists(leg: Leg) -> Blocker | None:
     gateway = leg.snapshot.internet_gateway_for(leg.e1.vpc_id)
     destination = default_route(leg.family)
     if gateway is not None:
-        remedy = route_remedy(out, destination, gateway.igw_id)
+        remedy = table_remedy(leg.snapshot, out, leg.family, leg.d, Hop.IGW, gateway.igw_id)
     else:
         remedy = f"attach an internet gateway to {leg.e1.vpc_id}, then " + route_remedy(
             out, destination, "<igw-id>"
@@ -125,7 +126,9 @@ def _return_to_gateway(leg: Leg) -> Blocker | None:
     where = f"{back.table_text()} (of {eni.subnet_id})"
     if back.hop is Hop.NONE:
         message = f"{where} has no route back to {seen}: the replies cannot leave"
-        destination = default_route(leg.family)
+        remedy = table_remedy(
+            leg.snapshot, back, leg.family, leg.seen or 0, Hop.IGW, gateway.igw_id
+        )
     else:
         assert back.route is not None
         message = (
@@ -136,8 +139,10 @@ def _return_to_gateway(leg: Leg) -> Blocker | None:
             message += ": nothing initiated from the internet comes back through a NAT gateway"
         elif back.hop is Hop.EIGW:
             message += ": an egress-only gateway passes only connections initiated from inside"
-        destination = f"{seen}/{32 if leg.family == 4 else 128}"
-    remedy = route_remedy(back, destination, gateway.igw_id)
+        host = f"{seen}/{32 if leg.family == 4 else 128}"  # beats the route that took it
+        remedy = table_remedy(
+            leg.snapshot, back, leg.family, leg.seen or 0, Hop.IGW, gateway.igw_id, host
+        )
     return fail(
         Check.RETURN_TO_GATEWAY, back.table_id or eni.vpc_id, "route-table", message, remedy
     )

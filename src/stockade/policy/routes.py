@@ -185,6 +185,13 @@ def lookup(snapshot: Snapshot, subnet_id: str, family: int, value: int) -> Route
     table = table_of(snapshot, subnet_id)
     if table is None:
         return RouteLookup("", "", subnet_id, None, NO_ROUTE)
+    return lookup_in(snapshot, table, subnet_id, family, value)
+
+
+def lookup_in(
+    snapshot: Snapshot, table: RouteTable, subnet_id: str, family: int, value: int
+) -> RouteLookup:
+    """The route ``table`` would choose for ``value`` (were ``subnet_id`` on it)."""
     route = select_route(table.routes, address_text(family, value), prefix_list_cidrs(snapshot))
     facts = route_facts(snapshot, route, table.vpc_id, family)
     return RouteLookup(table.route_table_id, table.vpc_id, subnet_id, route, facts)
