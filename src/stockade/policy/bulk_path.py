@@ -27,7 +27,7 @@ from stockade.policy.addressing import (
     is_public_address,
     parse_address,
 )
-from stockade.policy.bulk_routes import RouteArrays, build_routes, lookup_many
+from stockade.policy.bulk_routes import FamilyRoutes, RouteArrays, build_routes, lookup_many
 from stockade.policy.interface_reach import end_state
 from stockade.policy.reasons import Reason
 from stockade.policy.routes import Hop, vpc_block
@@ -228,33 +228,37 @@ class _Flows:
         return self.topo.vpc.take(self.i2)
 
     @cached_property
-    def _routes(self):  # type: ignore[no-untyped-def]
+    def table_routes(self) -> FamilyRoutes:
+        """The route tables of the flows' family (painted), and their routes' facts."""
         return self.topo.routes.family(self.family)
 
     @cached_property
     def out(self) -> np.ndarray:
         """The route entry each flow takes out of the source subnet (0: none)."""
         table = np.where(self.has1, self.topo.routes.table[self.i1], -1)
-        return lookup_many(self._routes, self.family, table, self.d_hi, self.d_lo)
+        return lookup_many(self.table_routes, self.family, table, self.d_hi, self.d_lo)
 
     @cached_property
     def out_hop(self) -> np.ndarray:
-        return self._routes.hop[self.out]
+        found: np.ndarray = self.table_routes.hop[self.out]
+        return found
 
     @cached_property
     def out_nat(self) -> np.ndarray:
-        return self._routes.nat[self.out]
+        found: np.ndarray = self.table_routes.nat[self.out]
+        return found
 
     @cached_property
     def out_peer(self) -> np.ndarray:
-        return self._routes.peer[self.out]
+        found: np.ndarray = self.table_routes.peer[self.out]
+        return found
 
     @cached_property
     def back(self) -> np.ndarray:
         """The reply's route entry out of the destination subnet, to the source as seen."""
         assert self.seen_lo is not None
         table = np.where(self.has2, self.topo.routes.table[self.i2], -1)
-        return lookup_many(self._routes, self.family, table, self.s_hi, self.seen_lo)
+        return lookup_many(self.table_routes, self.family, table, self.s_hi, self.seen_lo)
 
     @cached_property
     def nat_onward(self) -> np.ndarray:
@@ -263,7 +267,7 @@ class _Flows:
         has_nat = (self.out_nat >= 0) & (self.out_hop == Hop.NAT)
         nat = np.maximum(self.out_nat, 0)
         table = np.where(has_nat, routes.nat_table[nat] if len(routes.nat_table) else -1, -1)
-        return lookup_many(self._routes, self.family, table, self.d_hi, self.d_lo)
+        return lookup_many(self.table_routes, self.family, table, self.d_hi, self.d_lo)
 
 
 def _cases(f: _Flows, has1: np.ndarray, has2: np.ndarray) -> dict[Case, np.ndarray]:
@@ -325,7 +329,7 @@ def _special(f: _Flows, values: np.ndarray, ranges: tuple[tuple[int, int], ...])
 def _nat_route(f: _Flows) -> np.ndarray:
     has_nat = (f.out_nat >= 0) & (f.out_hop == Hop.NAT)
     onward = f.nat_onward
-    ok = (f._routes.hop[onward] == Hop.IGW) & f._routes.active[onward]
+    ok = (f.table_routes.hop[onward] == Hop.IGW) & f.table_routes.active[onward]
     fails: np.ndarray = has_nat & ~ok
     return fails
 
@@ -340,7 +344,7 @@ _FAILS: dict[Check, Callable[[_Flows], np.ndarray]] = {
     Check.KNOWN_IN_VPC: lambda f: np.ones(len(f.i1), bool),
     Check.SAME_VPC: lambda f: f.vpc1 != f.vpc2,
     Check.ROUTE_EXISTS: lambda f: f.out_hop == Hop.NONE,
-    Check.ROUTE_ACTIVE: lambda f: (f.out_hop != Hop.NONE) & ~f._routes.active[f.out],
+    Check.ROUTE_ACTIVE: lambda f: (f.out_hop != Hop.NONE) & ~f.table_routes.active[f.out],
     Check.ROUTE_MODELLED: lambda f: np.ones(len(f.i1), bool),
     Check.NAT_PUBLIC: lambda f: (
         (f.out_nat >= 0) & ~f.topo.routes.nat_public[np.maximum(f.out_nat, 0)]
@@ -350,11 +354,15 @@ _FAILS: dict[Check, Callable[[_Flows], np.ndarray]] = {
     Check.KNOWN_IN_PEER: lambda f: (
         (f.out_peer >= 0) & _in_peer(f) & (~f.has2 | (f.vpc2 != f.out_peer))
     ),
-    Check.RETURN_TO_GATEWAY: lambda f: f.topo.igw[f.vpc2] & (f._routes.hop[f.back] != Hop.IGW),
+    Check.RETURN_TO_GATEWAY: lambda f: f.topo.igw[f.vpc2] & (f.table_routes.hop[f.back] != Hop.IGW),
     Check.RETURN_ROUTE_ACTIVE: lambda f: (
-        f.topo.igw[f.vpc2] & (f._routes.hop[f.back] == Hop.IGW) & ~f._routes.active[f.back]
+        f.topo.igw[f.vpc2]
+        & (f.table_routes.hop[f.back] == Hop.IGW)
+        & ~f.table_routes.active[f.back]
     ),
-    Check.RETURN_VIA_PEERING: lambda f: f._routes.target[f.back] != f._routes.target[f.out],
+    Check.RETURN_VIA_PEERING: lambda f: (
+        f.table_routes.target[f.back] != f.table_routes.target[f.out]
+    ),
     Check.SOURCE_PUBLIC: lambda f: ~_source_public(f),
     Check.DESTINATION_NOT_RFC1918: lambda f: _special(f, f.d_lo, RFC1918),
     Check.DESTINATION_NOT_RFC6598: lambda f: _special(f, f.d_lo, RFC6598),

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from stockade.domain.routing import RouteTable
 from stockade.domain.state import Snapshot
 from stockade.policy.addressing import parse_address
 from stockade.policy.routes import Hop, painted, route_facts
@@ -60,7 +61,7 @@ def build_routes(
 ) -> RouteArrays:
     """Arrays for ``subnet_ids`` (one per interface, in the topology's interface order)."""
     tables: dict[tuple[str, str], int] = {}
-    ordered = []
+    ordered: list[RouteTable] = []
 
     def table_index(subnet_id: str) -> int:
         table = snapshot.route_table_by_subnet.get(subnet_id)
@@ -93,7 +94,7 @@ def build_routes(
 
 def _family(
     snapshot: Snapshot,
-    tables: list,
+    tables: list[RouteTable],
     family: int,
     vpc_index: dict[str, int],
     nat_index: dict[str, int],

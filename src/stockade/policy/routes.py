@@ -271,6 +271,6 @@ def painted(snapshot: Snapshot, table: RouteTable, family: int) -> tuple[list[in
     position = {id(r): i for i, r in enumerate(table.routes)}
     chosen = []
     for start in starts:
-        route = select_route(table.routes, address_text(family, start), lists)
-        chosen.append(-1 if route is None else position[id(route)])
+        picked = select_route(table.routes, address_text(family, start), lists)
+        chosen.append(-1 if picked is None else position[id(picked)])
     return starts, chosen
