@@ -92,3 +92,18 @@ def test_reach_from_a_peered_cidr_goes_over_the_peering():
     unrouted = replace(snap, route_tables=(table(),))
     (outside,) = reach(unrouted, parse_source(unrouted, "10.9.1.0/24"))
     assert outside.path == "internet" and not outside.reachable
+
+
+def test_reach_and_exposure_agree_on_a_subnet_routing_only_part_of_the_internet():
+    from stockade.policy.exposure import exposure
+
+    snap = replace(ssh_open(), route_tables=(table(("192.0.2.0/24", IGW)),))
+    (found,) = exposure(snap)
+    assert found.exposed
+    (result,) = reach(snap, parse_source(snap, "internet"))
+    assert result.reachable and result.path == "internet"
+    private = replace(ssh_open(), route_tables=(table(),))
+    assert not exposure(private)[0].exposed
+    (blocked,) = reach(private, parse_source(private, "internet"))
+    assert not blocked.reachable
+    assert [b.code for b in blocked.blockers] == ["NO_ROUTE_TO_DESTINATION"]

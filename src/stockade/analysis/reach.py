@@ -39,7 +39,7 @@ from stockade.analysis.intervals import (
 )
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.state import Snapshot
-from stockade.policy.addressing import address_text
+from stockade.policy.addressing import address_text, is_public_address
 from stockade.policy.decision import Blocker, PathKind, RuleRef
 from stockade.policy.effective import EffectiveEntry, effective_policy
 from stockade.policy.flow import Flow
@@ -47,7 +47,14 @@ from stockade.policy.match import address_matches
 from stockade.policy.path import route
 from stockade.policy.reasons import CODE, Reason
 from stockade.policy.route_advice import route_text
-from stockade.policy.routes import Hop, RouteLookup, in_vpc_block, lookup
+from stockade.policy.routes import (
+    Hop,
+    RouteLookup,
+    in_vpc_block,
+    internet_route,
+    lookup,
+    prefix_list_cidrs,
+)
 
 #: stand-in internet hosts for the path question (documentation ranges: never a VPC's)
 _INTERNET_HOST = {4: "198.51.100.1", 6: "2001:db8:ffff:ffff::1"}
@@ -290,8 +297,8 @@ def _external_path(
             if not back.active:
                 state += (_blackhole(back),)
             return state, str(PathKind.PEERING)
-    host = _INTERNET_HOST[family] if source.kind == "internet" else _first(source, family)
-    path = route(snapshot, Flow(host, eni.eni_id, "tcp", 0))
+    host = _internet_host(snapshot, eni, family) if source.kind == "internet" else None
+    path = route(snapshot, Flow(host or _first(source, family), eni.eni_id, "tcp", 0))
     return path.blockers, str(PathKind.INTERNET)
 
 
@@ -306,6 +313,27 @@ def _blackhole(back: RouteLookup) -> Blocker:
         f"{back.table_text()}: the route {route_text(back.route)} is a blackhole "
         f"({back.route.target} is not active)",
     )
+
+
+def _internet_host(snapshot: Snapshot, eni: NetworkInterface, family: int) -> str:
+    """A stand-in internet host the destination's subnet routes back to its gateway, when
+    it routes only part of the internet there (``203.0.113.0/24 → igw-…``): "the internet
+    reaches it" means *some* internet address does, as ``exposure`` counts it."""
+    default = _INTERNET_HOST[family]
+    found = internet_route(snapshot, eni.subnet_id, family)
+    if found is None or found.route is None:
+        return default
+    cidrs = prefix_list_cidrs(snapshot).get(found.route.destination, ())
+    for cidr in cidrs if found.route.is_prefix_list else (found.route.destination,):
+        network = ipaddress.ip_network(cidr)
+        if network.version != family:
+            continue
+        if ipaddress.ip_address(default) in network:
+            return default
+        candidate = network[1] if network.num_addresses > 2 else network[0]
+        if is_public_address(family, int(candidate)):
+            return str(candidate)
+    return default
 
 
 def _first(source: Source, family: int) -> str:
