@@ -34,6 +34,10 @@ class FamilyRoutes:
 
     starts: tuple[np.ndarray, ...]  # per table: interval starts (uint64, or S16 for IPv6)
     chosen: tuple[np.ndarray, ...]  # per table: route entry per interval
+    #: IPv4: every table's starts in one sorted array keyed ``table << 32 | start`` (each
+    #: table starts at address 0), so a lookup over many tables is one ``searchsorted``
+    flat_starts: np.ndarray
+    flat_chosen: np.ndarray
     hop: np.ndarray  # uint8 Hop per route entry
     active: np.ndarray  # bool
     target: np.ndarray  # int64 code of the target id (-1: none)
@@ -117,9 +121,17 @@ def _family(
         else:
             starts.append(np.array([p.to_bytes(16, "big") for p in points], "S16"))
         chosen.append(np.array([_NONE if p < 0 else base + p for p in picks], np.int64))
+    flat_starts, flat_chosen = np.zeros(0, _U64), np.zeros(0, np.int64)
+    if family == 4 and starts:
+        flat_starts = np.concatenate(
+            [(_U64(t) << _U64(32)) | s for t, s in enumerate(starts)]
+        ).astype(_U64)
+        flat_chosen = np.concatenate(chosen)
     return FamilyRoutes(
         tuple(starts),
         tuple(chosen),
+        flat_starts,
+        flat_chosen,
         np.array(hop, np.uint8),
         np.array(active, bool),
         np.array(target, np.int64),
@@ -133,8 +145,12 @@ def lookup_many(
 ) -> np.ndarray:
     """The route entry each address takes in its table (``0``: none), one search per table."""
     out = np.zeros(len(table), np.int64)
-    if not len(table):
+    if not len(table) or not routes.starts:
         return out
+    if family == 4:
+        key = (np.maximum(table, 0).astype(_U64) << _U64(32)) | lo
+        found = routes.flat_chosen[np.searchsorted(routes.flat_starts, key, "right") - 1]
+        return np.where(table >= 0, found, _NONE)
     # which tables occur (-1: none): a count, not a sort — there are few tables
     counts = np.bincount(table + 1, minlength=len(routes.starts) + 1)
     distinct = np.flatnonzero(counts) - 1
