@@ -243,6 +243,8 @@ def test_names_lists_every_field():
         "interfaces_per_region",
         "prefix_lists_per_region",
         "prefix_list_max_entries",
+        "route_tables_per_vpc",
+        "routes_per_table",
     ]
 
 

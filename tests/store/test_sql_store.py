@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from stockade.domain.instance import InstanceState
 from stockade.domain.interface import ConnectionTracking
 from stockade.domain.prefix_list import PrefixListEntry
+from stockade.domain.routing import RouteTable
 from stockade.domain.scope import Scope
 from stockade.domain.security_group import Peer, PeerKind
 from stockade.store import mapping
@@ -46,7 +47,12 @@ def test_mapping_covers_every_domain_field() -> None:
     g = f.group(scope, "vpc-1")
     stored_elsewhere = {"tags", "owner_id"}  # tags table; owner_id is the account column
     cases = [
-        (f.vpc(scope), mapping.vpc_values, set()),
+        # the VPC attributes get their columns with the gateways migration (0003)
+        (
+            f.vpc(scope),
+            mapping.vpc_values,
+            {"enable_dns_support", "enable_dns_hostnames", "enable_network_address_usage_metrics"},
+        ),
         (sn, mapping.subnet_values, set()),
         (f.igw(scope), mapping.igw_values, set()),
         (g, mapping.group_values, set()),
@@ -58,6 +64,12 @@ def test_mapping_covers_every_domain_field() -> None:
             {"group_ids", "ipv6_addresses", "connection_tracking"},
         ),
         (f.instance(scope, sn, "eni-1"), mapping.instance_values, set()),
+        (
+            RouteTable("rtb-1", "vpc-1", scope.account, scope.region),
+            mapping.route_table_values,
+            # child rows; region is a scope column; VGW propagation is not modelled
+            {"routes", "associations", "region", "propagating_vgws"},
+        ),
     ]
     for obj, values, special in cases:
         names = {field.name for field in dataclasses.fields(obj)}

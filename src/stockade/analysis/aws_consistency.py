@@ -35,6 +35,7 @@ def check_state(state: ScopeState, where: str) -> None:
     _check_subnets(state)
     _check_interfaces(state)
     _check_names(state)
+    _check_route_tables(state)
 
 
 def _unique(items: Iterable[tuple[str, Node]], what: str) -> set[str]:
@@ -166,3 +167,37 @@ def _check_names(state: ScopeState) -> None:
         # AWS-managed lists are named com.amazonaws.*, which create refuses: only the
         # length and control characters apply to what AWS already holds.
         p.node.checked("PrefixListName", text.printable_name, "PrefixListName", p.obj.name)
+
+
+def _check_route_tables(state: ScopeState) -> None:
+    """Each table in a described VPC; one main table per VPC; a subnet explicitly associated
+    at most once, and only with a table of its own VPC."""
+    _unique(((p.obj.route_table_id, p.node) for p in state.route_tables), "route table")
+    vpcs = {p.obj.vpc_id for p in state.vpcs}
+    vpc_of_subnet = {p.obj.subnet_id: p.obj.vpc_id for p in state.subnets}
+    mains: dict[str, str] = {}
+    associated: dict[str, str] = {}
+    for p in state.route_tables:
+        table = p.obj
+        _need(p.node, "VpcId", table.vpc_id, vpcs, "describe-vpcs")
+        if table.is_main:
+            if table.vpc_id in mains:
+                raise p.node.problem(
+                    f"{table.vpc_id} has two main route tables ({mains[table.vpc_id]} and "
+                    f"{table.route_table_id})",
+                    "Associations",
+                )
+            mains[table.vpc_id] = table.route_table_id
+        for subnet_id in table.subnet_ids:
+            _need(p.node, "Associations", subnet_id, vpc_of_subnet, "describe-subnets")
+            if vpc_of_subnet[subnet_id] != table.vpc_id:
+                raise p.node.problem(
+                    f"{subnet_id} is in {vpc_of_subnet[subnet_id]}, not in {table.vpc_id}",
+                    "Associations",
+                )
+            if subnet_id in associated:
+                raise p.node.problem(
+                    f"{subnet_id} is also associated with {associated[subnet_id]}",
+                    "Associations",
+                )
+            associated[subnet_id] = table.route_table_id

@@ -16,11 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from stockade.domain.network import RESERVED_ADDRESSES_PER_SUBNET
+from stockade.domain.routing import route_state
 from stockade.domain.scope import Scope
 from stockade.domain.state import Snapshot
+from stockade.service.route_targets import SnapshotView, usable_in
 from stockade.shapes import groups as group_shapes
 from stockade.shapes import instances as instance_shapes
 from stockade.shapes import network as network_shapes
+from stockade.shapes import routing as routing_shapes
 from stockade.store.repository import Store
 
 #: file name -> top-level key, in the order they are written
@@ -33,6 +36,7 @@ FILES = {
     "security-group-rules.json": "SecurityGroupRules",
     "network-interfaces.json": "NetworkInterfaces",
     "instances.json": "Reservations",
+    "route-tables.json": "RouteTables",
 }
 
 
@@ -88,6 +92,7 @@ def documents(snapshot: Snapshot, scope: Scope) -> dict[str, dict[str, Any]]:
             instance_shapes.network_interface(e, names) for e in snapshot.interfaces
         ],
         "Reservations": _reservations(snapshot, names),
+        "RouteTables": _route_tables(snapshot),
     }
     docs = {name: {key: out[key]} for name, key in FILES.items()}
     for plist in snapshot.prefix_lists:
@@ -118,3 +123,12 @@ def _reservations(snapshot: Snapshot, names: dict[str, str]) -> list[dict[str, A
         ]
         out.append(instance_shapes.reservation(reservation_id, members[0].owner_id, shaped))
     return out
+
+
+def _route_tables(snapshot: Snapshot) -> list[dict[str, Any]]:
+    """describe-route-tables, each route's state derived as the API derives it."""
+    usable = usable_in(SnapshotView(snapshot))
+    return [
+        routing_shapes.route_table(t, [route_state(r, t.vpc_id, usable) for r in t.routes])
+        for t in snapshot.route_tables
+    ]

@@ -133,6 +133,7 @@ def _evidence(bundle: Bundle) -> tuple[set[str], set[str]]:
         ("NetworkInterfaces", None),
         ("InternetGateways", None),
         ("PrefixLists", "PrefixListArn"),
+        ("RouteTables", None),
     ):
         for doc in bundle.of(KINDS[key]):
             for item in doc.items(key):
@@ -178,6 +179,10 @@ def _parse_scope(scope: Scope, bundles: list[Bundle], warn: list[str]) -> ScopeS
     state.interfaces = described + [p for p in from_instances if p.obj.eni_id not in known]
     for p in state.interfaces:
         warn.extend(aws_instances.interface_notes(p))
+    state.route_tables = aws_network.parse_route_tables(docs("route_tables"), scope, warn)
+    state.route_tables += aws_network.implied_main_tables(
+        state.vpcs, state.internet_gateways, state.route_tables, bundles[0].directory, warn
+    )
     check_state(state, bundles[0].directory)
     return state
 
@@ -222,6 +227,9 @@ def write_states(store: Store, states: list[ScopeState]) -> None:
             for p in state.instances:
                 tx.put_instance(p.obj)
                 tagged.append((p.obj.instance_id, p.tags))
+            for p in state.route_tables:
+                tx.put_route_table(p.obj)
+                tagged.append((p.obj.route_table_id, p.tags))
             for resource_id, tags in tagged:
                 if tags:
                     tx.set_tags(resource_id, tags)

@@ -35,6 +35,7 @@ KINDS = {
     "InternetGateways": "internet_gateways",
     "PrefixLists": "prefix_lists",
     "Entries": "prefix_list_entries",
+    "RouteTables": "route_tables",
 }
 #: outputs of other describe calls that carry nothing security groups need
 IGNORED = {
@@ -43,7 +44,6 @@ IGNORED = {
     "InstanceStatuses",
     "PlacementGroups",
     "Tags",
-    "RouteTables",
     "NetworkAcls",
     "NatGateways",
     "VpcEndpoints",

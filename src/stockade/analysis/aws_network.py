@@ -1,4 +1,5 @@
-"""VPCs, subnets, internet gateways and managed prefix lists from ``aws ec2 describe-*``.
+"""VPCs, subnets, internet gateways, managed prefix lists and route tables from ``aws ec2
+describe-*``.
 
 Each parser turns the unmodified CLI output of one scope into frozen domain objects with
 their tags and source nodes; reading a shape is :mod:`stockade.shapes.read_network`'s
@@ -9,11 +10,14 @@ entries file, warnings for what the domain does not model.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from stockade.domain import ids
+from stockade.domain.routing import RouteTableAssociation
 from stockade.domain.scope import Scope
-from stockade.shapes import read_network
+from stockade.domain.state import Snapshot
+from stockade.shapes import read_network, read_routing
 from stockade.shapes.fields import ImportProblem, Node, Origin
 
 
@@ -89,4 +93,41 @@ def parse_prefix_lists(
                 f"{pl_id} is in no describe-managed-"
                 "prefix-lists output (its family and name are unknown)",
             )
+    return out
+
+
+def parse_route_tables(documents: Iterable[Node], scope: Scope, warn: list[str]) -> list[Parsed]:
+    return [
+        parsed(read_routing.route_table(t, origin(scope), warn), t)
+        for doc in documents
+        for t in doc.items("RouteTables")
+    ]
+
+
+def implied_main_tables(
+    vpcs: list[Parsed], gateways: list[Parsed], tables: list[Parsed], where: str, warn: list[str]
+) -> list[Parsed]:
+    """A main table for each VPC the route-table output gives none (an export made before
+    stockade knew route tables, or without describe-route-tables): every VPC has one in
+    AWS. Its routes are :meth:`Snapshot.implied_main_table`'s — local routes and, with an
+    internet gateway attached, the default routes to it (what such state meant), as the
+    store migration gives existing VPCs."""
+    with_main = {p.obj.vpc_id for p in tables if p.obj.is_main}
+    missing = [p.obj for p in vpcs if p.obj.vpc_id not in with_main]
+    if not missing:
+        return []
+    warn.append(
+        f"{where}: no main route table for {', '.join(v.vpc_id for v in missing)} (no "
+        "describe-route-tables output for it): each gets local routes, and default routes "
+        "to its internet gateway if one is attached"
+    )
+    view = Snapshot(vpcs=tuple(missing), internet_gateways=tuple(p.obj for p in gateways))
+    out = []
+    for vpc in missing:
+        table = replace(
+            view.implied_main_table(vpc),
+            route_table_id=ids.new_id("rtb"),
+            associations=(RouteTableAssociation(ids.new_id("rtbassoc"), main=True),),
+        )
+        out.append(Parsed(table, {}, Node({}, where)))
     return out

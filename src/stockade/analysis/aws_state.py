@@ -25,6 +25,7 @@ class ScopeState:
     rule_tags: dict[str, dict[str, str]] = field(default_factory=dict)
     interfaces: list[Parsed] = field(default_factory=list)
     instances: list[Parsed] = field(default_factory=list)
+    route_tables: list[Parsed] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -36,4 +37,5 @@ class ScopeState:
             "rules": len(self.rules),
             "network_interfaces": len(self.interfaces),
             "instances": len(self.instances),
+            "route_tables": len(self.route_tables),
         }

@@ -18,6 +18,7 @@ from stockade.cli import (
     instance,
     prefix_list,
     reach,
+    route_table,
     serve,
     sg,
     vpc,
@@ -68,6 +69,7 @@ app.add_typer(vpc.igw_app, name="igw")
 app.add_typer(sg.app, name="sg")
 app.add_typer(instance.app, name="instance")
 app.add_typer(prefix_list.app, name="prefix-list")
+app.add_typer(route_table.app, name="route-table")
 app.add_typer(check.app)  # top-level: check, exposure
 app.add_typer(aws_io.import_app, name="import")
 app.add_typer(aws_io.export_app, name="export")

@@ -11,8 +11,10 @@ from stockade.cli.options import console
 from stockade.domain.security_group import SecurityGroupRule
 from stockade.view.tables import (
     SafeTable,
+    associations_table,
     name_tag,
     peer_text,
+    routes_table,
     rule_cells,
     rules_table,
     safe,
@@ -22,9 +24,11 @@ from stockade.view.tables import (
 
 __all__ = [
     "SafeTable",
+    "associations_table",
     "name_tag",
     "peer_text",
     "print_rules",
+    "routes_table",
     "rule_cells",
     "rules_table",
     "safe",

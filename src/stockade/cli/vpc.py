@@ -7,6 +7,7 @@ import typer
 from stockade.cli import render
 from stockade.cli.options import Cli, command, console
 from stockade.domain.tags import check_tags
+from stockade.service.contracts import RouteRequest
 from stockade.shapes import network as shapes
 
 vpc_app = typer.Typer(help="VPCs: create, list, delete.", no_args_is_help=True)
@@ -28,16 +29,27 @@ def vpc_create(
     cidr: Annotated[str, typer.Argument(help="IPv4 CIDR, /16 to /28 (e.g. 10.0.0.0/16).")],
     ipv6: Annotated[bool, typer.Option("--ipv6", help="Also assign an IPv6 /56.")] = False,
     internet_gateway: Annotated[
-        bool, typer.Option("--internet-gateway", help="Create and attach an internet gateway.")
+        bool,
+        typer.Option(
+            "--internet-gateway",
+            help="Create and attach an internet gateway, and route 0.0.0.0/0 (and ::/0 with "
+            "--ipv6) to it from the main route table: every subnet is public.",
+        ),
     ] = False,
     name: NameOpt = None,
 ) -> None:
-    """Create a VPC (with its default security group)."""
+    """Create a VPC (with its main route table and default security group)."""
     net = cli.services.network
     vpc = net.create_vpc(cidr, amazon_provided_ipv6=ipv6, tags=_name(name))
     if internet_gateway:
         igw = net.create_internet_gateway()
         net.attach_internet_gateway(igw.igw_id, vpc.vpc_id)
+        tables = cli.services.route_tables
+        main = next(
+            d.table for d in tables.describe() if d.table.vpc_id == vpc.vpc_id and d.table.is_main
+        )
+        for default in ("0.0.0.0/0", "::/0") if vpc.ipv6_cidr_block else ("0.0.0.0/0",):
+            tables.create_route(main.route_table_id, RouteRequest.of(default, igw.igw_id))
     cli.emit(shapes.vpc(vpc), lambda: console.print(f"created {vpc.vpc_id} {vpc.cidr_block}"))
 
 

@@ -116,6 +116,14 @@ CODES: frozenset[str] = frozenset(
         "InvalidVpcPeeringConnectionID.NotFound",
         "InvalidNetworkAclId.Malformed",
         "InvalidNetworkAclID.NotFound",
+        # route tables (routes)
+        "RouteAlreadyExists",
+        "InvalidRoute.NotFound",
+        "RouteLimitExceeded",
+        "RouteTableLimitExceeded",
+        "InvalidGatewayID.NotFound",
+        "InvalidTransitGatewayID.NotFound",
+        "InvalidVpcEndpointId.NotFound",
     }
 )
 

@@ -27,6 +27,8 @@ class Quotas:
     interfaces_per_region: int = 5000
     prefix_lists_per_region: int = 100
     prefix_list_max_entries: int = 1000
+    route_tables_per_vpc: int = 200  # the main table counts
+    routes_per_table: int = 50  # static (non-local) routes, per address family
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import ip_address, ip_network
 
+from stockade.domain import errors
+from stockade.domain.addresses import parse_cidr
 from stockade.domain.tags import Tags
 
 #: The target of a local route (the VPC's own CIDR blocks).
@@ -227,3 +229,89 @@ def route_state(route: Route, vpc_id: str, usable: TargetUsable) -> RouteState:
     if route.is_local or usable(route, vpc_id):
         return RouteState.ACTIVE
     return RouteState.BLACKHOLE
+
+
+# -- what a route may be (AWS's rules for CreateRoute / ReplaceRoute) ------------------------
+
+#: Ranges no route may point into (the VPC's reserved link-local service addresses); a
+#: larger covering route is accepted (it simply never forwards them).
+RESERVED_DESTINATIONS = ("169.254.168.0/22", "fd00:ec2::/32")
+
+#: Targets allowed for a destination equal to or inside one of the VPC's CIDR blocks
+#: ("more specific routing": middleboxes, i.e. an interface, an instance or a NAT gateway).
+INSIDE_VPC_TARGETS = frozenset(
+    {TargetKind.NETWORK_INTERFACE, TargetKind.INSTANCE, TargetKind.NAT_GATEWAY}
+)
+
+
+def check_destination_cidr(cidr: str, parameter: str, family: int) -> str:
+    """The canonical form of a route's destination CIDR (``100.68.0.18/18`` →
+    ``100.68.0.0/18``); ``InvalidParameterValue`` for a bad one or one of the reserved."""
+    try:
+        network = parse_cidr(cidr, family)
+    except errors.AwsError:
+        raise errors.invalid_parameter_value(
+            f"Value ({cidr}) for parameter {parameter} is invalid. This is not a valid CIDR block."
+        ) from None
+    for reserved in RESERVED_DESTINATIONS:
+        block = ip_network(reserved)
+        if block.version == network.version and network.subnet_of(block):  # type: ignore[arg-type]
+            raise errors.invalid_parameter_value(
+                f"The destination CIDR block {network} is reserved and cannot be routed."
+            )
+    return str(network)
+
+
+def check_inside_vpc(
+    destination: str,
+    target: str,
+    vpc_cidrs: Iterable[str],
+    subnet_cidrs: Iterable[str],
+) -> None:
+    """A CIDR destination equal to or inside a VPC block must be the whole VPC block (its
+    local route, restored by ``LocalTarget``) or a whole subnet's block, and then target an
+    interface, an instance or a NAT gateway (or ``local`` for a VPC block).
+
+    ``InvalidParameterValue`` otherwise, with AWS's message (observed, [UNVERIFIED]).
+    """
+    network = ip_network(destination)
+    inside = [
+        ip_network(b)
+        for b in vpc_cidrs
+        if ip_network(b).version == network.version and network.subnet_of(ip_network(b))  # type: ignore[arg-type]
+    ]
+    if not inside:
+        if target == LOCAL:
+            raise errors.invalid_parameter_value(
+                f"The destination CIDR block {destination} is not one of this VPC's CIDR "
+                "blocks: only those can target local."
+            )
+        return
+    whole_vpc = any(network == block for block in inside)
+    whole_subnet = destination in {str(ip_network(c)) for c in subnet_cidrs}
+    if target == LOCAL and whole_vpc:
+        return
+    if (whole_vpc or whole_subnet) and target_kind(target) in INSIDE_VPC_TARGETS:
+        return
+    raise errors.invalid_parameter_value(
+        f"The destination CIDR block {destination} is equal to or more specific than one of "
+        "this VPC's CIDR blocks. This route can target only an interface or an instance."
+    )
+
+
+def local_routes(cidr_blocks: Iterable[str | None]) -> tuple[Route, ...]:
+    """The ``local`` route of each of a VPC's CIDR blocks: how every table starts."""
+    return tuple(Route(b, LOCAL, RouteOrigin.CREATE_ROUTE_TABLE) for b in cidr_blocks if b)
+
+
+def static_route_count(routes: Iterable[Route], family: int) -> int:
+    """Routes counting toward the per-table quota in one family: every non-local, non-
+    propagated CIDR route of that family (AWS counts IPv4 and IPv6 separately); prefix-list
+    routes count once in each family (their list may hold either)."""
+    return sum(
+        1
+        for r in routes
+        if not r.is_local
+        and r.origin is not RouteOrigin.ENABLE_VGW_ROUTE_PROPAGATION
+        and r.family in (family, None)
+    )

@@ -22,6 +22,7 @@ from stockade.remote.resources import (
     RemotePrefixListService,
     RemoteTagService,
 )
+from stockade.remote.routing import RemoteRouteTableService
 
 if TYPE_CHECKING:
     from stockade.service import contracts
@@ -69,6 +70,10 @@ class RemoteServices:
     @cached_property
     def tags(self) -> RemoteTagService:
         return self._make(RemoteTagService)
+
+    @cached_property
+    def route_tables(self) -> RemoteRouteTableService:
+        return self._make(RemoteRouteTableService)
 
 
 if TYPE_CHECKING:

@@ -19,6 +19,7 @@ from stockade.service.instances import InstanceService
 from stockade.service.interfaces import InterfaceService
 from stockade.service.network import NetworkService
 from stockade.service.prefix_lists import PrefixListService
+from stockade.service.routing import RouteTableService
 from stockade.service.rules import RuleService
 from stockade.service.tags import TagService
 
@@ -64,6 +65,10 @@ class Services:
     @cached_property
     def tags(self) -> TagService:
         return TagService(self.ctx)
+
+    @cached_property
+    def route_tables(self) -> RouteTableService:
+        return RouteTableService(self.ctx)
 
 
 if TYPE_CHECKING:

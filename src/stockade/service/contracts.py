@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from stockade.domain import errors
 from stockade.domain.instance import Instance, InstanceState
@@ -19,6 +19,7 @@ from stockade.domain.interface import ConnectionTracking, NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.permissions import IpPermission
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
+from stockade.domain.routing import RouteState, RouteTable
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
 from stockade.domain.tags import RawTags
 
@@ -374,3 +375,85 @@ class Services(Protocol):
     def instances(self) -> InstanceCalls: ...
     @property
     def tags(self) -> TagCalls: ...
+    @property
+    def route_tables(self) -> RouteTableCalls: ...
+
+
+# -- route tables --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RouteRequest:
+    """The destination and target of CreateRoute / ReplaceRoute, as given.
+
+    Exactly one destination and (but for ``local_target``) exactly one target; the service
+    checks that, and everything else, with AWS's errors.
+    """
+
+    destination_cidr_block: str | None = None
+    destination_ipv6_cidr_block: str | None = None
+    destination_prefix_list_id: str | None = None
+    gateway_id: str | None = None
+    nat_gateway_id: str | None = None
+    network_interface_id: str | None = None
+    instance_id: str | None = None
+    vpc_peering_connection_id: str | None = None
+    egress_only_internet_gateway_id: str | None = None
+    transit_gateway_id: str | None = None
+    vpc_endpoint_id: str | None = None
+    local_target: bool = False
+
+    @classmethod
+    def of(cls, destination: str, target: str | None = None) -> RouteRequest:
+        """A request from a destination (CIDR of either family, or ``pl-…``) and a target
+        named by its id alone (``igw-…``, ``nat-…``, ``i-…``, ``local``…), as the CLI
+        takes them; a target of no known kind goes to ``GatewayId`` (AWS then says why)."""
+        if destination.startswith("pl-"):
+            where: dict[str, Any] = {"destination_prefix_list_id": destination}
+        elif ":" in destination:
+            where = {"destination_ipv6_cidr_block": destination}
+        else:
+            where = {"destination_cidr_block": destination}
+        if target is None:
+            return cls(**where)
+        if target == "local":
+            return cls(**where, local_target=True)
+        where[_TARGET_FIELDS.get(target.split("-", 1)[0], "gateway_id")] = target
+        return cls(**where)
+
+
+#: target id prefix -> the RouteRequest field that carries it
+_TARGET_FIELDS = {
+    "igw": "gateway_id",
+    "vgw": "gateway_id",
+    "nat": "nat_gateway_id",
+    "eni": "network_interface_id",
+    "i": "instance_id",
+    "pcx": "vpc_peering_connection_id",
+    "eigw": "egress_only_internet_gateway_id",
+    "tgw": "transit_gateway_id",
+    "vpce": "vpc_endpoint_id",
+}
+
+
+@dataclass(frozen=True)
+class RouteTableDetail:
+    """A table with each route's state (derived from its target, in route order)."""
+
+    table: RouteTable
+    states: tuple[RouteState, ...]
+
+
+class RouteTableCalls(Protocol):
+    """Route tables, their routes and associations."""
+
+    def create(self, vpc_id: str, tags: RawTags = ()) -> RouteTableDetail: ...
+    def delete(self, route_table_id: str) -> None: ...
+    def describe(self, route_table_ids: Sequence[str] = ()) -> list[RouteTableDetail]: ...
+    def get(self, route_table_id: str) -> RouteTableDetail: ...
+    def create_route(self, route_table_id: str, request: RouteRequest) -> None: ...
+    def replace_route(self, route_table_id: str, request: RouteRequest) -> None: ...
+    def delete_route(self, route_table_id: str, request: RouteRequest) -> None: ...
+    def associate(
+        self, route_table_id: str, subnet_id: str | None = None, gateway_id: str | None = None
+    ) -> str: ...
+    def disassociate(self, association_id: str) -> None: ...
+    def replace_association(self, association_id: str, route_table_id: str) -> str: ...

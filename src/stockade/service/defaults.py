@@ -1,4 +1,5 @@
-"""What AWS creates for you: the default VPC of a region and every VPC's default group."""
+"""What AWS creates for you: the default VPC of a region, every VPC's default group and
+main route table."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from stockade.domain.network import (
     Subnet,
     Vpc,
 )
+from stockade.domain.routing import Route, RouteTable, RouteTableAssociation, local_routes
 from stockade.domain.scope import availability_zones
 from stockade.domain.security_group import (
     DEFAULT_GROUP_DESCRIPTION,
@@ -47,10 +49,25 @@ def create_default_vpc(tx: Transaction) -> Vpc:
                 default_for_az=True,
             )
         )
-    tx.put_internet_gateway(
-        InternetGateway(ids.new_id("igw"), scope.account, scope.region, vpc.vpc_id)
-    )
+    igw = InternetGateway(ids.new_id("igw"), scope.account, scope.region, vpc.vpc_id)
+    tx.put_internet_gateway(igw)
+    create_main_route_table(tx, vpc, (Route("0.0.0.0/0", igw.igw_id),))
     return vpc
+
+
+def create_main_route_table(tx: Transaction, vpc: Vpc, routes: tuple[Route, ...] = ()) -> None:
+    """The VPC's main table: a local route per CIDR block (plus ``routes``: the default
+    VPC's ``0.0.0.0/0`` to its internet gateway), associated as main (no subnet)."""
+    tx.put_route_table(
+        RouteTable(
+            ids.new_id("rtb"),
+            vpc.vpc_id,
+            vpc.owner_id,
+            vpc.region,
+            routes=local_routes((vpc.cidr_block, vpc.ipv6_cidr_block)) + routes,
+            associations=(RouteTableAssociation(ids.new_id("rtbassoc"), main=True),),
+        )
+    )
 
 
 def default_egress_specs(ipv6: bool) -> list[RuleSpec]:

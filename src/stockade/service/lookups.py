@@ -12,6 +12,7 @@ from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.prefix_list import PrefixList
+from stockade.domain.routing import RouteTable
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
 from stockade.store.repository import Transaction
 
@@ -106,3 +107,12 @@ def rule(tx: Transaction, rule_id: str | None) -> SecurityGroupRule:
     if found is None or not _in_scope(tx, tx.get_group(found.group_id)):
         raise errors.not_found("sgr", rule_id or "")
     return found
+
+
+def route_table(tx: Transaction, route_table_id: str | None) -> RouteTable:
+    return _fetch(tx, "rtb", route_table_id, tx.get_route_table)
+
+
+def route_table_association(tx: Transaction, association_id: str | None) -> RouteTable:
+    """The table holding a ``rtbassoc-`` association (``InvalidAssociationID.*``)."""
+    return _fetch(tx, "rtbassoc", association_id, tx.route_table_by_association)

@@ -10,11 +10,12 @@ from stockade.domain.addresses import check_subnet_conflict, check_subnet_in_vpc
 from stockade.domain.network import VPC_MAX_PREFIX, VPC_MIN_PREFIX, InternetGateway, Subnet, Vpc
 from stockade.domain.scope import availability_zones, check_availability_zone
 from stockade.domain.tags import RawTags
-from stockade.service import addressing, lookups
+from stockade.service import addressing, lookups, routing
 from stockade.service.context import ServiceContext
 from stockade.service.defaults import (
     create_default_group,
     create_default_vpc,
+    create_main_route_table,
     default_egress_specs,
     new_rules,
 )
@@ -62,6 +63,7 @@ class NetworkService:
             )
             tx.put_vpc(vpc)
             create_default_group(tx, vpc)
+            create_main_route_table(tx, vpc)
             return replace(vpc, tags=tag_new(tx, [vpc.vpc_id], tags))
 
     def create_default_vpc(self) -> Vpc:
@@ -84,7 +86,8 @@ class NetworkService:
             return lookups.vpc(tx, vpc_id)
 
     def delete_vpc(self, vpc_id: str) -> None:
-        """Delete an empty VPC and its default group; anything else in it is a dependency."""
+        """Delete an empty VPC with its default group and main route table; anything else
+        in it (custom route tables too) is a dependency."""
         with self.ctx.write() as tx:
             vpc = lookups.vpc(tx, vpc_id)
             groups = tx.list_groups(vpc_id=vpc_id)
@@ -99,8 +102,11 @@ class NetworkService:
                     "DependencyViolation",
                     f"The vpc '{vpc.vpc_id}' has dependencies and cannot be deleted.",
                 )
+            tables = routing.check_vpc_deletable(tx, vpc_id)
             for group in groups:
                 tx.delete_group(group.group_id)
+            for table in tables:
+                tx.delete_route_table(table.route_table_id)
             tx.delete_vpc(vpc_id)
 
     def associate_ipv6_block(self, vpc_id: str) -> Vpc:
@@ -115,6 +121,7 @@ class NetworkService:
                 )
             vpc = replace(vpc, ipv6_cidr_block=_new_ipv6_block(tx))
             tx.put_vpc(vpc)
+            routing.add_local_routes(tx, vpc_id, vpc.ipv6_cidr_block)  # type: ignore[arg-type]
             v4_default = default_egress_specs(False)
             for group in tx.list_groups(vpc_id=vpc_id):
                 egress = [r.spec for r in tx.rules_of([group.group_id]) if r.spec.is_egress]
@@ -185,6 +192,7 @@ class NetworkService:
                     "DependencyViolation",
                     f"The subnet '{subnet_id}' has dependencies and cannot be deleted.",
                 )
+            routing.forget_subnet(tx, subnet_id)
             tx.delete_subnet(subnet_id)
 
     def modify_subnet_attribute(

@@ -37,6 +37,7 @@ def require_resource(tx: Transaction, resource_id: str) -> None:
         "i": lookups.instance,
         "pl": lookups.prefix_list,
         "igw": lookups.internet_gateway,
+        "rtb": lookups.route_table,
     }
     if kind == "sgr":
         lookups.rule(tx, resource_id)

@@ -22,6 +22,7 @@ from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.prefix_list import PrefixList
+from stockade.domain.routing import Route, RouteTable, RouteTableAssociation
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
 from stockade.domain.tags import Tags
 from stockade.store import mapping
@@ -44,6 +45,7 @@ ID_COLUMN = {
     s.prefix_lists.name: s.prefix_lists.c.prefix_list_id,
     s.network_interfaces.name: s.network_interfaces.c.eni_id,
     s.instances.name: s.instances.c.instance_id,
+    s.route_tables.name: s.route_tables.c.route_table_id,
 }
 
 
@@ -177,5 +179,34 @@ def load_interfaces(conn: Connection, where: Where) -> list[NetworkInterface]:
     tags = tags_where(conn, ni, where)
     return [
         mapping.interface_from(row, groups.get(row.eni_id, ()), addresses.get(row.eni_id, ()), tags)
+        for row in rows
+    ]
+
+
+def load_route_tables(conn: Connection, where: Where) -> list[RouteTable]:
+    """Route tables with their routes and associations, each in its stored order."""
+    rt, rr, ra = s.route_tables, s.route_table_routes, s.route_table_associations
+    rows = conn.execute(select(rt).where(where).order_by(rt.c.seq)).all()
+    if not rows:
+        return []
+    ids = ids_where(rt, where)
+    routes: dict[str, list[Route]] = {}
+    for row in conn.execute(
+        select(rr).where(rr.c.route_table_id.in_(ids)).order_by(rr.c.route_table_id, rr.c.position)
+    ):
+        routes.setdefault(row.route_table_id, []).append(mapping.route_from(row))
+    associations: dict[str, list[RouteTableAssociation]] = {}
+    for row in conn.execute(
+        select(ra).where(ra.c.route_table_id.in_(ids)).order_by(ra.c.route_table_id, ra.c.position)
+    ):
+        associations.setdefault(row.route_table_id, []).append(mapping.association_from(row))
+    tags = tags_where(conn, rt, where)
+    return [
+        mapping.route_table_from(
+            row,
+            routes.get(row.route_table_id, ()),
+            associations.get(row.route_table_id, ()),
+            tags,
+        )
         for row in rows
     ]

@@ -34,6 +34,7 @@ from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
+from stockade.domain.routing import RouteTable
 from stockade.domain.scope import Scope
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
 from stockade.domain.state import Snapshot
@@ -154,6 +155,19 @@ class Transaction(Protocol):
     def get_instance(self, instance_id: str) -> Instance | None: ...
     def list_instances(self, instance_ids: Sequence[str] | None = None) -> list[Instance]: ...
     def put_instance(self, instance: Instance) -> None: ...
+
+    # -- route tables ---------------------------------------------------------------------
+    def get_route_table(self, route_table_id: str) -> RouteTable | None:
+        """With its routes and associations."""
+
+    def list_route_tables(self, vpc_id: str | None = None) -> list[RouteTable]: ...
+    def route_table_by_association(self, association_id: str) -> RouteTable | None:
+        """The table of this scope holding the ``rtbassoc-`` association; None if none."""
+
+    def put_route_table(self, table: RouteTable) -> None:
+        """Insert or replace a table with all its routes and associations."""
+
+    def delete_route_table(self, route_table_id: str) -> None: ...
 
     # -- tags -------------------------------------------------------------------------------
     def tags_of(self, resource_id: str) -> dict[str, str]: ...

@@ -249,6 +249,52 @@ instances = Table(
     Index("ix_instances_scope", "account", "region", "seq"),
 )
 
+route_tables = Table(
+    "route_tables",
+    metadata,
+    Column("route_table_id", String, primary_key=True),
+    *_scope_columns(),
+    Column("vpc_id", String, nullable=False, index=True),
+    Index("ix_route_tables_scope", "account", "region", "seq"),
+)
+
+#: A table's routes in their order (``position``); the destination is unique per table.
+route_table_routes = Table(
+    "route_table_routes",
+    metadata,
+    Column(
+        "route_table_id",
+        String,
+        ForeignKey("route_tables.route_table_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True),
+    Column("destination", String, nullable=False),
+    Column("target", String, nullable=False),
+    Column("origin", String, nullable=False),
+    Column("instance_id", String),
+    UniqueConstraint("route_table_id", "destination"),
+)
+
+#: Associations by their own id (DisassociateRouteTable names only that); a subnet has at
+#: most one explicit association (the unique ``subnet_id``; NULLs are distinct).
+route_table_associations = Table(
+    "route_table_associations",
+    metadata,
+    Column("association_id", String, primary_key=True),
+    Column(
+        "route_table_id",
+        String,
+        ForeignKey("route_tables.route_table_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("position", Integer, nullable=False),
+    Column("main", Boolean, nullable=False),
+    Column("subnet_id", String, unique=True),
+    Column("gateway_id", String),
+)
+
 tags = Table(
     "tags",
     metadata,

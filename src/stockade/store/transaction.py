@@ -7,7 +7,8 @@ bookkeeping, generic row operations, partition flags and tags are in
 :mod:`stockade.store.transaction_core`; this module holds the per-resource repositories.
 
 Scoping: ``list_*``/``count_*``, ``snapshot()``, ``list_tags`` and the getters and deletes
-of VPCs, subnets, gateways, prefix lists, interfaces and instances see only ``self.scope``
+of VPCs, subnets, gateways, prefix lists, interfaces, instances and route tables
+(:mod:`stockade.store.transaction_routing`) see only ``self.scope``
 (another account's VPC is "not found", as in EC2). Groups and rules are addressed by id
 across scopes (``get_group``, ``get_rule``, ``delete_group``, ``delete_rules``,
 ``rules_referencing_*``), because group references cross accounts; ``used_public_ips``
@@ -29,7 +30,8 @@ from stockade.domain.security_group import PeerKind, SecurityGroup, SecurityGrou
 from stockade.domain.state import Snapshot
 from stockade.store import loaders, mapping, prefix_list_history
 from stockade.store import schema as s
-from stockade.store.transaction_core import TransactionCore, rows_with_tags, with_tags
+from stockade.store.transaction_core import rows_with_tags, with_tags
+from stockade.store.transaction_routing import RouteTableRepository
 
 # -- hot statements, built once -------------------------------------------------------------------
 # Built at import with bind parameters, so a call neither rebuilds nor re-hashes them: the
@@ -61,7 +63,7 @@ def _one(found: list[Any]) -> Any:
     return found[0] if found else None
 
 
-class SqlTransaction(TransactionCore):
+class SqlTransaction(RouteTableRepository):
     """Repositories over one open database transaction (see the module docstring)."""
 
     # -- VPCs, subnets, gateways ---------------------------------------------------------------
@@ -368,4 +370,5 @@ class SqlTransaction(TransactionCore):
             prefix_lists=tuple(loaders.load_prefix_lists(c, self._in_scope(s.prefix_lists))),
             interfaces=tuple(loaders.load_interfaces(c, self._in_scope(s.network_interfaces))),
             instances=tuple(loaders.load_instances(c, self._in_scope(s.instances))),
+            route_tables=tuple(loaders.load_route_tables(c, self._in_scope(s.route_tables))),
         )

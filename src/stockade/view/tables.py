@@ -20,6 +20,7 @@ from rich.text import Text
 
 from stockade.domain import protocols, well_known_ports
 from stockade.domain.printable import escape_control
+from stockade.domain.routing import RouteState, RouteTable
 from stockade.domain.security_group import SecurityGroupRule
 from stockade.domain.tags import Tags
 
@@ -90,4 +91,23 @@ def rules_table(
     t = table(title, "Rule ID", "Type", "Protocol", "Port range", peer_column, "Description")
     for rule in rules:
         t.add_row(rule.rule_id, *rule_cells(rule, names))
+    return t
+
+
+def routes_table(rtb: RouteTable, states: Iterable[RouteState]) -> Table:
+    """A table's routes as the console shows them: Destination, Target, Status (a blackhole
+    in red), Origin."""
+    t = table(f"Routes of {rtb.route_table_id}", "Destination", "Target", "Status", "Origin")
+    for route, state in zip(rtb.routes, states, strict=True):
+        target = f"{route.target} ({route.instance_id})" if route.instance_id else route.target
+        status = styled(state.value, "red") if state is RouteState.BLACKHOLE else state.value
+        t.add_row(route.destination, target, status, route.origin.value)
+    return t
+
+
+def associations_table(rtb: RouteTable) -> Table:
+    """A table's associations: the main flag, and each explicit subnet association."""
+    t = table(f"Associations of {rtb.route_table_id}", "Association id", "Subnet id", "Main")
+    for a in rtb.associations:
+        t.add_row(a.association_id, a.subnet_id or a.gateway_id or "", "yes" if a.main else "")
     return t

@@ -17,6 +17,7 @@ from stockade.api.actions import (  # noqa: F401 - importing a family registers 
     network,
     prefix_lists,
     regions,
+    routing,
     rules,
     tags,
 )
