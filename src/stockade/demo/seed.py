@@ -1,6 +1,7 @@
 """The seed scenario: a small, realistic VPC that every face of stockade is shown on.
 
-- a VPC 10.0.0.0/16 with a public subnet 10.0.1.0/24 and an attached internet gateway;
+- a VPC 10.0.0.0/16 with a public subnet 10.0.1.0/24 and an attached internet gateway,
+  its main route table routing 0.0.0.0/0 to it (what makes the subnet public);
 - group ``web``: inbound HTTP tcp/80 from 0.0.0.0/0, SSH tcp/22 from 203.0.113.10/32
   (the user's own computer) and tcp/8080 from 0.0.0.0/0 (allowed, but nothing listens there
   in the demo: refused, not timed out), default outbound; instance ``web`` carries it, with
@@ -21,7 +22,7 @@ from stockade.domain.tags import check_tags
 from stockade.service import contracts
 from stockade.service.bundle import Services
 from stockade.service.context import ServiceContext
-from stockade.service.contracts import LaunchRequest
+from stockade.service.contracts import LaunchRequest, RouteRequest
 
 MY_COMPUTER = "203.0.113.10"  # the user's own computer: may SSH to web
 OUTSIDER = "198.51.100.7"  # somebody else on the internet: may not
@@ -58,6 +59,15 @@ def build_seed(ctx: ServiceContext | contracts.Services) -> Seed:
     net.modify_subnet_attribute(subnet.subnet_id, map_public_ip_on_launch=True)
     igw = net.create_internet_gateway(tags=check_tags([("Name", "seed-igw")]))
     net.attach_internet_gateway(igw.igw_id, vpc.vpc_id)
+    # a gateway makes nothing public by itself: the subnet's table must route to it
+    main = next(
+        d.table
+        for d in services.route_tables.describe()
+        if d.table.vpc_id == vpc.vpc_id and d.table.is_main
+    )
+    services.route_tables.create_route(
+        main.route_table_id, RouteRequest.of("0.0.0.0/0", igw.igw_id)
+    )
     seed = Seed(vpc.vpc_id, subnet.subnet_id, igw.igw_id)
 
     def group(name: str, description: str) -> str:
