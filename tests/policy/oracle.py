@@ -301,7 +301,7 @@ def _usable(snapshot, target, vpc_id) -> bool:
         p = _peering(snapshot, target)
         return p is not None and p.status == "active" and _peer_vpc(p, vpc_id) is not None
     if target.startswith("eni-"):
-        return any(e.eni_id == target for e in snapshot.interfaces)
+        return any(e.eni_id == target and e.vpc_id == vpc_id for e in snapshot.interfaces)
     if target.startswith("i-"):
         return any(i.instance_id == target for i in snapshot.instances)
     return True

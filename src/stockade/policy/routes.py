@@ -129,11 +129,12 @@ def prefix_list_cidrs(snapshot: Snapshot) -> Mapping[str, tuple[str, ...]]:
 def target_usable(snapshot: Snapshot, route: Route, vpc_id: str) -> bool:
     """Whether a (non-local) route's target can forward, read from the snapshot.
 
-    The snapshot twin of the service's route-target table: an internet or egress-only
-    gateway attached to this VPC, a NAT gateway of this VPC that is ``available``, an
-    ``active`` peering with this VPC as a side, an interface or instance that exists.
-    Targets the snapshot never holds (VGW, TGW, endpoints) count as usable: their paths are
-    reported as not modelled, not as blackholes.
+    The snapshot twin of ``service/route_targets.py``'s rules (the service cannot be
+    imported here): an internet or egress-only gateway attached to this VPC, a NAT gateway
+    of this VPC that is ``available``, an ``active`` peering with this VPC as a side, an
+    interface of this VPC (still the instance's, for a route made with an instance).
+    Targets the snapshot never holds (VGW, TGW, endpoints — an imported account may route
+    to them) count as usable: their paths are reported as not modelled, not as blackholes.
     """
     target = route.target
     try:
@@ -153,8 +154,11 @@ def target_usable(snapshot: Snapshot, route: Route, vpc_id: str) -> bool:
     if kind is TargetKind.PEERING:
         peering = snapshot.peering_by_id.get(target)
         return peering is not None and peering.is_active and peering.side_of(vpc_id) is not None
-    if kind is TargetKind.NETWORK_INTERFACE:
-        return target in snapshot.interface_by_id
+    if kind is TargetKind.NETWORK_INTERFACE:  # in this VPC, and still the instance's
+        eni = snapshot.interface_by_id.get(target)
+        if eni is None or eni.vpc_id != vpc_id:
+            return False
+        return route.instance_id is None or eni.instance_id == route.instance_id
     if kind is TargetKind.INSTANCE:
         return target in snapshot.instance_by_id
     return True
