@@ -26,19 +26,28 @@ in the same run), ``ratio``, plus details.
   (boto3, sequential) against ``stockade serve --dataplane on`` (the agent a child process,
   following every commit, with a few instances in the world) and ``--dataplane off``, in
   the same run; ``ratio`` = on / off (target >= 0.9).
+- ``route_change_p50`` / ``_p99``: a subnet's ``0.0.0.0/0`` route to the internet gateway
+  removed and added back (100 changes, alternating) in a VPC of 1,000 instances × 5 groups
+  (hand-built snapshots fed to the reconciler; two instances get namespaces): from the new
+  snapshot to the router's kernel answering the route lookup of the instance's packet to an
+  internet host differently (blackhole ↔ the gateway link). Baseline: a ruleset change in
+  the same run (a rule added to or removed from one group, the same snapshot path; until
+  its nft transaction is in force). After each add, a real UDP packet must arrive.
 - ``full_rebuild``: store read, plan, compile and one atomic nft transaction for 1,000
   instances × 5 groups × 60 rules (namespaces excluded: they already exist). Baseline:
   loading the naive rendering of the same policies (one rule per AWS rule per interface,
   linear chains) into a scratch namespace.
 
 Bounded: about a minute in all; everything it creates is removed at the end.
-Run: ``sudo .venv/bin/python bench/dataplane.py``.
+Run: ``sudo .venv/bin/python bench/dataplane.py [case…]`` (cases: the bench_ functions'
+names without the prefix, e.g. ``route_change``; all by default).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import ipaddress
 import json
 import random
 import socket
@@ -51,20 +60,22 @@ import threading
 import time
 from pathlib import Path
 
-from stockade.dataplane import netns
+from stockade.dataplane import links, netns
 from stockade.dataplane.agent import Agent
 from stockade.dataplane.compile import compile_group
+from stockade.dataplane.follow import Refresh
 from stockade.dataplane.names import World
 from stockade.dataplane.nft import Nft, usable
 from stockade.dataplane.probe import open_socket
-from stockade.dataplane.reconcile import Reconciler
+from stockade.dataplane.reconcile import Batch, Reconciler
 from stockade.dataplane.render import group_chain_body, render_full
 from stockade.dataplane.ruleset import rule_chain_name
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import NetworkInterface
-from stockade.domain.network import Subnet, Vpc
+from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.permissions import IpPermission
 from stockade.domain.quotas import Quotas
+from stockade.domain.routing import LOCAL, Route, RouteTable, RouteTableAssociation
 from stockade.domain.scope import Scope
 from stockade.domain.security_group import (
     Peer,
@@ -653,18 +664,206 @@ def _naive_table(snapshot: Snapshot, ports) -> str:
     return "\n".join(lines) + "\n"
 
 
+# -- route change convergence --------------------------------------------------------------------
+
+HOST = "203.0.113.10"
+
+
+def _routed_world(count: int) -> tuple[Snapshot, RouteTable, RouteTable]:
+    """``count`` instances × 5 of 100 groups (10 rules each) in one subnet whose table
+    routes 0.0.0.0/0 to the gateway; the first instance has a public IP. Returns the
+    snapshot, the subnet's table and the same table without its default route."""
+    rng = random.Random(11)
+    vpc = Vpc("vpc-0000000000000c001", ACCOUNT, REGION, "10.0.0.0/16")
+    subnet = Subnet(
+        "subnet-000000000000c002", vpc.vpc_id, ACCOUNT, REGION, "10.0.0.0/20", "us-east-1a", "x"
+    )
+    igw = InternetGateway("igw-0000000000000c003", ACCOUNT, REGION, vpc.vpc_id)
+    groups, rules = [], []
+    for g in range(100):
+        group = SecurityGroup(f"sg-{g + 0xC100:017x}", f"g{g}", "g", vpc.vpc_id, ACCOUNT, REGION)
+        groups.append(group)
+        spec = RuleSpec(True, "-1", -1, -1, Peer(PeerKind.CIDR_V4, "0.0.0.0/0"))
+        rules.append(SecurityGroupRule(f"sgr-{g + 0xC100:017x}", group.group_id, ACCOUNT, spec))
+        for k in range(9):
+            cidr = f"198.18.{g}.{k}/32"
+            spec = RuleSpec(False, "tcp", 1000 + k, 1000 + k, Peer(PeerKind.CIDR_V4, cidr))
+            rules.append(
+                SecurityGroupRule(f"sgr-{g * 16 + k + 0xD000:017x}", group.group_id, ACCOUNT, spec)
+            )
+    enis, instances = [], []
+    for i in range(count):
+        instance_id, eni_id = f"i-{i + 0xE000:017x}", f"eni-{i + 0xE000:017x}"
+        enis.append(
+            NetworkInterface(
+                eni_id,
+                ACCOUNT,
+                REGION,
+                vpc.vpc_id,
+                subnet.subnet_id,
+                "us-east-1a",
+                str(ipaddress.IPv4Address("10.0.0.10") + i),
+                f"02:00:00:{i >> 16:02x}:{(i >> 8) & 255:02x}:{i & 255:02x}",
+                tuple(sorted(g.group_id for g in rng.sample(groups, 5))),
+                public_ip="198.51.100.10" if i == 0 else None,
+                instance_id=instance_id,
+                device_index=0,
+            )
+        )
+        instances.append(
+            Instance(
+                instance_id,
+                ACCOUNT,
+                REGION,
+                f"r-{i + 0xE000:017x}",
+                vpc.vpc_id,
+                subnet.subnet_id,
+                "us-east-1a",
+                "ami-12345678",
+                "t3.micro",
+                InstanceState.RUNNING,
+                "2024-01-01T00:00:00Z",
+                eni_id,
+            )
+        )
+    local = Route(vpc.cidr_block, LOCAL)
+    main = RouteTable(
+        "rtb-0000000000000c004",
+        vpc.vpc_id,
+        ACCOUNT,
+        REGION,
+        (local,),
+        (RouteTableAssociation("rtbassoc-00000000000c005", main=True),),
+    )
+    public = RouteTable(
+        "rtb-0000000000000c006",
+        vpc.vpc_id,
+        ACCOUNT,
+        REGION,
+        (local, Route("0.0.0.0/0", igw.igw_id)),
+        (RouteTableAssociation("rtbassoc-00000000000c007", subnet_id=subnet.subnet_id),),
+    )
+    snapshot = Snapshot(
+        1,
+        (vpc,),
+        (subnet,),
+        (igw,),
+        tuple(groups),
+        tuple(rules),
+        (),
+        tuple(enis),
+        tuple(instances),
+        route_tables=(main, public),
+    )
+    return snapshot, public, dataclasses.replace(public, routes=(local,))
+
+
+def _lookup(ipr, source: str, iif: int) -> str:
+    """How the router's kernel routes the instance's packet to the internet host."""
+    try:
+        (route,) = ipr.route("get", dst=HOST, src=source, iif=iif)
+    except Exception:  # a blackhole answers the lookup with an error
+        return "drop"
+    return "forward" if route["type"] == 1 else "drop"
+
+
+def bench_route_change(count: int = 1000, changes: int = 100) -> None:
+    snapshot, with_route, without = _routed_world(count)
+    client, server = snapshot.instances[0], snapshot.instances[1]
+    client_eni = snapshot.interfaces[0]
+    realize = {client.instance_id, server.instance_id}
+    reconciler = Reconciler(World(PREFIX), realize=lambda port: port.instance_id in realize)
+    scope = Scope()
+    times, rule_times = [], []
+    try:
+        reconciler.apply_snapshot(snapshot, scope)
+        router = netns.iproute(World(PREFIX).router(client.vpc_id))
+        iif = links.index(router, World.port(client_eni.eni_id))
+        group = client_eni.group_ids[0]
+        extra = SecurityGroupRule(
+            "sgr-0000000000000cfff",
+            group,
+            ACCOUNT,
+            RuleSpec(False, "tcp", 4242, 4242, Peer(PeerKind.CIDR_V4, "198.18.200.1/32")),
+        )
+        with reconciler.topology.internet.host(HOST) as host:
+            sink = open_socket(host, socket.AF_INET, socket.SOCK_DGRAM)
+            sink.bind(("0.0.0.0", 9999))
+            sink.settimeout(3)
+            sender = open_socket(
+                World(PREFIX).instance(client.instance_id), socket.AF_INET, socket.SOCK_DGRAM
+            )
+            revision = 1
+            for k in range(changes):
+                revision += 1
+                table = without if k % 2 == 0 else with_route
+                tables = (snapshot.route_tables[0], table)
+                new = dataclasses.replace(snapshot, revision=revision, route_tables=tables)
+                before = _lookup(router, client_eni.private_ip, iif)
+                started = time.perf_counter()
+                reconciler.apply(
+                    scope, Refresh(new, False, frozenset(), frozenset(), frozenset()), Batch(0, 0)
+                )
+                while _lookup(router, client_eni.private_ip, iif) == before:
+                    if time.perf_counter() - started > 5:
+                        raise RuntimeError("the route change never reached the kernel")
+                times.append(time.perf_counter() - started)
+                if table is with_route:  # the real packet goes through again
+                    sender.sendto(b"x", (HOST, 9999))
+                    sink.recv(16)
+                # baseline: a ruleset change through the same path
+                revision += 1
+                rules = snapshot.rules + ((extra,) if k % 2 == 0 else ())
+                changed = dataclasses.replace(new, revision=revision, rules=rules)
+                started = time.perf_counter()
+                reconciler.apply(
+                    scope,
+                    Refresh(changed, False, frozenset({group}), frozenset(), frozenset()),
+                    Batch(0, 0),
+                )
+                rule_times.append(time.perf_counter() - started)
+                reconciler.settle()
+                snapshot = dataclasses.replace(snapshot, rules=rules)
+            sender.close()
+            sink.close()
+        router.close()
+    finally:
+        reconciler.close()
+        netns.remove_all(PREFIX)
+    times.sort()
+    rule_times.sort()
+    for name, q in (("p50", 0.5), ("p99", 0.99)):
+        at = min(len(times) - 1, int(len(times) * q))
+        emit(
+            f"route_change_{name}",
+            "seconds",
+            times[at],
+            rule_times[at],
+            target="<= 0.050",
+            instances=count,
+            groups_per_instance=5,
+            changes=changes,
+            baseline_is="a ruleset change's convergence (same path, same run)",
+        )
+
+
 def main() -> int:
     ok, why = usable()
     if not ok:
         print(json.dumps({"case": "skipped", "reason": why}), flush=True)
         return 0
     netns.remove_all(PREFIX)
+    cases = {
+        "route_change": bench_route_change,
+        "connection_rate": bench_connection_rate,
+        "changes_without_window": bench_changes_without_window,
+        "repair": bench_repair,
+        "api_writes_with_dataplane": bench_api_writes_with_dataplane,
+        "convergence_and_rebuild": bench_convergence_and_rebuild,
+    }
     try:
-        bench_connection_rate()
-        bench_changes_without_window()
-        bench_repair()
-        bench_api_writes_with_dataplane()
-        bench_convergence_and_rebuild()
+        for name in sys.argv[1:] or cases:  # e.g. `bench/dataplane.py route_change`
+            cases[name]()
     finally:
         netns.remove_all(PREFIX)
     return 0

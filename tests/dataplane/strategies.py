@@ -10,12 +10,14 @@ references and prefix lists are drawn as freely as the policy tests draw them.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 from policy.conftest import World
 
 from stockade.domain.instance import InstanceState
+from stockade.domain.routing import LOCAL, Route, RouteTable, RouteTableAssociation
+from stockade.domain.state import Snapshot
 from stockade.policy import Flow
 
 VPCS = [
@@ -69,9 +71,60 @@ def rule_args(draw, groups: list[str], lists: list[str]):
     return draw(st.sampled_from(["in", "in", "out"])), protocol, ports[0], ports[1], peer
 
 
+#: Routes to ranges no probe uses, with targets that do not exist: blackholes that must not
+#: disturb anything else.
+NOISE = [("198.18.0.0/15", "igw-00000000000000dead"), ("100.64.0.0/10", "pcx-00000000000000dead")]
+
+
+@dataclass
+class RoutedWorld(World):
+    """The policy tests' builder, with real route tables."""
+
+    tables: list = field(default_factory=list)
+
+    def snapshot(self) -> Snapshot:
+        return dataclasses.replace(super().snapshot(), route_tables=tuple(self.tables))
+
+
+@st.composite
+def route_tables(draw, w: RoutedWorld) -> None:
+    """Each VPC's routing, drawn from what today's policy engine reads the same way as the
+    implied table (its default routes exactly while a gateway is attached): no tables
+    (implied), a real main table, or a custom table associated with the subnet beside a
+    main table without the default routes — each maybe with blackhole noise."""
+    for vpc in w.vpcs:
+        style = draw(st.sampled_from(["implied", "main", "custom"]))
+        if style == "implied":
+            continue
+        local = [Route(vpc.cidr_block, LOCAL)]
+        if vpc.ipv6_cidr_block:
+            local.append(Route(vpc.ipv6_cidr_block, LOCAL))
+        defaults = []
+        gateway = next((g for g in w.gateways if g.vpc_id == vpc.vpc_id), None)
+        if gateway is not None:
+            defaults.append(Route("0.0.0.0/0", gateway.igw_id))
+            if vpc.ipv6_cidr_block:
+                defaults.append(Route("::/0", gateway.igw_id))
+        noise = [Route(d, t) for d, t in NOISE if draw(st.booleans())]
+        main = RouteTableAssociation(w.new_id("rtbassoc"), main=True)
+        if style == "main":
+            w.tables.append(_table(w, vpc, (*local, *defaults, *noise), (main,)))
+            continue
+        subnet = w._subnet_of[vpc.vpc_id]
+        explicit = RouteTableAssociation(w.new_id("rtbassoc"), subnet_id=subnet)
+        w.tables.append(_table(w, vpc, (*local, *noise), (main,)))
+        w.tables.append(_table(w, vpc, (*local, *defaults), (explicit,)))
+
+
+def _table(w: RoutedWorld, vpc, routes, associations) -> RouteTable:
+    return RouteTable(
+        w.new_id("rtb"), vpc.vpc_id, vpc.owner_id, vpc.region, tuple(routes), associations
+    )
+
+
 @st.composite
 def worlds(draw, max_instances: int = 4) -> World:
-    w = World()
+    w = RoutedWorld()
     specs = draw(st.lists(st.sampled_from(range(len(VPCS))), min_size=1, max_size=2, unique=True))
     vpcs = []
     for i in specs:
@@ -101,6 +154,7 @@ def worlds(draw, max_instances: int = 4) -> World:
         mine = draw(st.lists(st.sampled_from(groups), min_size=1, max_size=2, unique=True))
         state = InstanceState.STOPPED if draw(st.integers(0, 6)) == 0 else InstanceState.RUNNING
         w.instance(vpc_id, mine, private, public, ipv6, state)
+    draw(route_tables(w))
     return w
 
 

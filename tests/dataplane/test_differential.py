@@ -1,6 +1,8 @@
 """Differential test: random groups, rules and instances, random probes on real packets
 (TCP, UDP, ICMP and ICMPv6 of several types, another protocol; IPv4 and IPv6) — the policy
-engine's verdict must equal what the kernel did, for every probe.
+engine's verdict must equal what the kernel did, for every probe. The VPCs' routing is
+drawn too (implied, a real main table, or a custom table per subnet; blackhole noise), kept
+to what the policy engine reads as "a gateway attached is routed" (strategies.route_tables).
 
 Bounded: ``STOCKADE_DIFF_EXAMPLES`` worlds (default 25) of 12 probes each, all of a world's
 probes at once with a 0.5 s timeout, no shrinking (a failure prints every mismatching probe
@@ -76,6 +78,9 @@ def describe(snapshot) -> str:
     for vpc in snapshot.vpcs:
         igw = "igw" if snapshot.internet_gateway_for(vpc.vpc_id) else "no igw"
         lines.append(f"{vpc.vpc_id} {vpc.cidr_block} {vpc.ipv6_cidr_block or ''} {igw}")
+    for table in snapshot.route_tables:
+        routes = ", ".join(f"{r.destination}->{r.target}" for r in table.routes)
+        lines.append(f"  {table.route_table_id} main={table.is_main} {table.subnet_ids}: {routes}")
     for rule in snapshot.rules:
         spec = rule.spec
         lines.append(

@@ -82,3 +82,50 @@ def test_patched_snapshots_equal_full_reads(store, ctx):
             full = tx.snapshot()
         assert _canonical(refresh.snapshot) == _canonical(full)
     assert patched > 20  # most changes were patched in, not re-read
+
+
+def test_a_routing_only_change_is_read_in_full_but_changes_no_group(store):
+    """Route tables, NAT and egress-only gateways are the routers' business: the snapshot is
+    read again, and the refresh names no group, interface or instance (nothing to
+    recompile); anything else with them, or a peering, is a full refresh as before."""
+    follower = Follower(store)
+    scope = Scope()
+    first = follower.full(scope).snapshot
+    routing = follower.refresh(scope, ["rtb-0123456789abcdef0", "nat-0123456789abcdef0"], 2)
+    assert not routing.full
+    assert (routing.groups, routing.interfaces, routing.instances) == (frozenset(),) * 3
+    assert routing.snapshot is not first and routing.snapshot == first
+    assert follower.refresh(scope, ["rtb-0123456789abcdef0", "vpc-0123456789abcdef0"], 3).full
+    assert follower.refresh(scope, ["pcx-0123456789abcdef0"], 4).full
+
+
+def test_a_scope_is_compiled_over_the_scopes_it_is_peered_with(store):
+    """Context and dependents follow active peerings between scopes (hand-built snapshots
+    stand for what each scope's read returned)."""
+    import dataclasses
+
+    from dataplane.routed import Routed
+    from stockade.domain.peering import PeeringStatus
+
+    w = Routed()
+    a, b, c = w.vpc("10.0.0.0/16"), w.vpc("10.1.0.0/16"), w.vpc("10.2.0.0/16")
+    w.peering(a, b)
+    w.peering(a, c, PeeringStatus.PENDING_ACCEPTANCE)
+    scopes = {a: Scope("111111111111"), b: Scope("222222222222"), c: Scope("333333333333")}
+    w.peerings = [
+        dataclasses.replace(
+            p,
+            requester=dataclasses.replace(p.requester, owner_id=scopes[p.requester.vpc_id].account),
+            accepter=dataclasses.replace(p.accepter, owner_id=scopes[p.accepter.vpc_id].account),
+        )
+        for p in w.peerings
+    ]
+    follower = Follower(store)
+    for vpc, scope in scopes.items():
+        follower.snapshots[scope] = w.scope_of(vpc)
+    merged = follower.context(scopes[a])
+    assert {v.vpc_id for v in merged.vpcs} == {a, b}  # not c: that peering is pending
+    assert {v.vpc_id for v in follower.context(scopes[b]).vpcs} == {a, b}
+    assert follower.context(scopes[c]) is None
+    assert follower.dependents([scopes[b]]) == {scopes[a]}
+    assert follower.dependents([scopes[c]]) == set()

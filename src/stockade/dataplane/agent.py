@@ -31,11 +31,11 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from stockade.dataplane.flowlog_window import DEFAULT_INTERVAL
-from stockade.dataplane.follow import Follower
+from stockade.dataplane.follow import Follower, Refresh, peered_scopes
 from stockade.dataplane.names import World, store_id
 from stockade.dataplane.ownership import WorldHeld, WorldLock
 from stockade.dataplane.plan import PortPlan
@@ -243,8 +243,9 @@ class Agent:
         revision = self.store.revision()
         batch = Batch(revision, 0.0)
         self.reconciler.forget_kernel()  # the next apply of each VPC is a full rewrite
-        for scope in self.follower.scopes():
-            self.reconciler.apply(scope, self.follower.full(scope), batch)
+        refreshes = {scope: self.follower.full(scope) for scope in self.follower.scopes()}
+        for scope, refresh in refreshes.items():  # (every scope read: peers' merges need them)
+            self.reconciler.apply(scope, refresh, batch, self.follower.context(scope))
         self.reconciler.prune()
         self._done(batch, started)
         return batch
@@ -263,8 +264,26 @@ class Agent:
                 change.resource_ids
             )
         batch = Batch(revision, 0.0)
+        before = {scope: self.follower.snapshots.get(scope) for scope in touched}
+        refreshes = {
+            scope: self.follower.refresh(scope, ids, revision) for scope, ids in touched.items()
+        }
+        # A peering that changed in one scope changed for the other side's too.
         for scope, ids in touched.items():
-            self.reconciler.apply(scope, self.follower.refresh(scope, ids, revision), batch)
+            if any(i.startswith("pcx-") for i in ids):
+                seen = [refreshes[scope].snapshot, before[scope]]
+                for other in set().union(*(peered_scopes(s, False) for s in seen if s)):
+                    if other not in refreshes:
+                        refreshes[other] = self.follower.full(other)
+        for scope, refresh in refreshes.items():
+            self.reconciler.apply(scope, refresh, batch, self.follower.context(scope))
+        for scope in self.follower.dependents(refreshes):  # peered: their members may move
+            self.reconciler.apply(
+                scope,
+                _as_peer(self.follower.snapshots[scope], refreshes.values()),
+                batch,
+                self.follower.context(scope),
+            )
         self._done(batch, started)
         self.reconciler.settle()  # old chains retire once the batch is in force
         return batch
@@ -277,3 +296,18 @@ class Agent:
             self.revision = max(self.revision, batch.revision)
             self._applied.notify_all()
         self.publish()
+
+
+def _as_peer(snapshot, changed: Iterable[Refresh]) -> Refresh:
+    """The refresh of a scope whose peers changed: its own snapshot, with what changed in
+    theirs that it reads — their interfaces and instances (the member sets of its
+    references across the peering); after a full read of theirs, anything. (Their groups'
+    rules are theirs alone.)"""
+    changed = list(changed)
+    return Refresh(
+        snapshot,
+        any(r.full for r in changed),
+        frozenset(),
+        frozenset().union(*(r.interfaces for r in changed)),
+        frozenset().union(*(r.instances for r in changed)),
+    )

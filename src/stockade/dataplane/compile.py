@@ -13,11 +13,13 @@ updates; the set's addresses are the same ones the engine resolves
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 
 from stockade.dataplane.decompose import Box, decompose
 from stockade.dataplane.plan import PortPlan, VpcPlan
 from stockade.dataplane.ruleset import (
+    Edges,
     Element,
     GroupChain,
     Kind,
@@ -201,7 +203,23 @@ def assemble(
     timeouts = {t.name: t for port in ports.values() for t in (port.tcp_timeout, port.udp_timeout)}
     nat = dict(plan.nat)
     untracked = untracked_by_port(ports, chains, nat, untracked_cache)
-    return Ruleset(ports, groups, rules, member_sets, timeouts, nat, untracked)
+    return Ruleset(ports, groups, rules, member_sets, timeouts, nat, untracked, edges_of(plan))
+
+
+def edges_of(plan: VpcPlan) -> Edges:
+    routing = plan.routing
+    return Edges(
+        nat_gateways=routing.nat_gateways,
+        peer_links=tuple(sorted(p.ifname for p in routing.peer_links)),
+        egress_only=tuple(
+            str(n)
+            for n in ipaddress.collapse_addresses(
+                ipaddress.IPv6Network(s) for s, _ in routing.sources if ":" in s
+            )
+        )
+        if routing.egress_only_gateway and not plan.internet
+        else (),
+    )
 
 
 def compile_vpc(snapshot: Snapshot, plan: VpcPlan) -> Ruleset:

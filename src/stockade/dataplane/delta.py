@@ -153,15 +153,20 @@ def _port_chains(old: Ruleset, new: Ruleset, prepare: Transaction, switch: Trans
 
 
 def _fixed_elements(old: Ruleset, new: Ruleset, switch: Transaction) -> None:
-    """Dispatch, anti-spoof and NAT elements of the ports (and NAT entries) that differ;
+    """Dispatch, anti-spoof and NAT elements of the ports (and NAT entries, edges) that differ;
     the rest would give the same elements on both sides."""
     differ = _differ(old.ports, new.ports)
     nat_differs = old.nat != new.nat
+    edges_differ = old.edges != new.edges
     before = fixed_elements(
-        [old.ports[i] for i in differ if i in old.ports], old.nat if nat_differs else {}
+        [old.ports[i] for i in differ if i in old.ports],
+        old.nat if nat_differs else {},
+        old.edges if edges_differ else None,
     )
     after = fixed_elements(
-        [new.ports[i] for i in differ if i in new.ports], new.nat if nat_differs else {}
+        [new.ports[i] for i in differ if i in new.ports],
+        new.nat if nat_differs else {},
+        new.edges if edges_differ else None,
     )
     _element_diff(before, after, switch)
 

@@ -7,6 +7,18 @@ groups (with their rules), interfaces, instances — and patches the previous sn
 Unchanged resources keep their *objects*, which lets the agent recognise them by identity.
 Anything else (VPCs, subnets, gateways, prefix lists, large batches) triggers a full read,
 and so does a periodic resync, so a patching mistake could never persist.
+
+A peering between two accounts joins two scopes: a group reference across it resolves to
+the peer's members, so a scope's rules are compiled over :meth:`Follower.context` (its
+snapshot merged with those of the scopes it is peered with), and a change in a scope
+re-applies the scopes peered with it (:meth:`Follower.dependents`). Routes across it need
+no merge: the peering record carries the peer's blocks.
+
+A change touching only routing (route tables, their associations, NAT and egress-only
+gateways) is also read in full, but reported as changing no group, interface or instance:
+routes are the routers' business, so the reconciler recompiles nothing and sends no nft
+transaction — only the routes (a route change converges in milliseconds). A peering is
+not among them: it changes what group references across it mean.
 """
 
 from __future__ import annotations
@@ -21,6 +33,8 @@ from stockade.store.repository import Store
 
 #: Resource kinds a change can be patched in for (others force a full read).
 _PATCHABLE = ("sg-", "sgr-", "eni-", "i-")
+#: Resource kinds that change routing only (read in full, but no security group changed).
+_ROUTING = ("rtb-", "rtbassoc-", "nat-", "eigw-")
 #: Above this many touched resources one full read is cheaper than many small ones.
 MAX_PATCH = 64
 #: A full read at least this often, whatever happens.
@@ -48,6 +62,26 @@ class Follower:
         """Every (account, region) holding state."""
         return self.store.scopes()
 
+    def context(self, scope: Scope) -> Snapshot | None:
+        """The scope's snapshot merged with those of the scopes it has an active peering
+        with (what its group references across a peering resolve over); ``None`` when it
+        has none."""
+        snapshot = self.snapshots.get(scope)
+        if snapshot is None:
+            return None
+        peers = [self.snapshots[s] for s in sorted(peered_scopes(snapshot)) if s in self.snapshots]
+        return snapshot.merged(*peers) if peers else None
+
+    def dependents(self, scopes: Iterable[Scope]) -> set[Scope]:
+        """The other followed scopes peered with any of ``scopes`` (their member sets may
+        have changed with them)."""
+        changed = set(scopes)
+        return {
+            scope
+            for scope, snapshot in self.snapshots.items()
+            if scope not in changed and peered_scopes(snapshot) & changed
+        }
+
     def full(self, scope: Scope) -> Refresh:
         with self.store.read(scope) as tx:
             snapshot = tx.snapshot()
@@ -60,6 +94,11 @@ class Follower:
         ids = set(resource_ids)
         old = self.snapshots.get(scope)
         stale = time.monotonic() - self._read_at.get(scope, 0.0) > RESYNC_SECONDS
+        if old is not None and not stale and ids and all(i.startswith(_ROUTING) for i in ids):
+            with self.store.read(scope) as tx:
+                snapshot = tx.snapshot()
+            self.snapshots[scope] = snapshot  # (not a resync: the read time stays)
+            return Refresh(snapshot, False, frozenset(), frozenset(), frozenset())
         if (
             old is None
             or stale
@@ -85,6 +124,19 @@ class Follower:
         )
         self.snapshots[scope] = snapshot
         return Refresh(snapshot, False, frozenset(groups), frozenset(enis), frozenset(instances))
+
+
+def peered_scopes(snapshot: Snapshot, active: bool = True) -> set[Scope]:
+    """The scopes of the other sides of a snapshot's peerings (only the active ones unless
+    ``active`` is false; never its own)."""
+    own = {v.vpc_id for v in snapshot.vpcs}
+    return {
+        Scope(side.owner_id, side.region)
+        for peering in snapshot.peerings
+        if peering.is_active or not active
+        for side in (peering.requester, peering.accepter)
+        if side.vpc_id not in own
+    }
 
 
 def _patch(items: tuple, key: str, replaced: set[str], fresh: list) -> tuple:

@@ -5,10 +5,13 @@
 internet namespace, and it knows only routes to the VPCs' public addresses and to its
 transient hosts. Anything else is dropped (blackhole routes): nothing can leave the world.
 
-A VPC with an internet gateway gets a link from its router (``stkigw``) to the internet
-namespace; the internet routes each translated public IPv4 (and the VPC's IPv6 block) over
-it, and the router's nftables translate 1:1 (AWS's internet gateway). Without a gateway
-there is no link, so the VPC is unreachable from the internet and cannot reach it.
+A VPC with an internet gateway (or an egress-only one) gets a link from its router
+(``stkigw``) to the internet namespace; the internet routes each translated public IPv4,
+each NAT gateway's public IPv4 and the VPC's IPv6 block over it, and the router's
+nftables translate (AWS's internet gateway: 1:1; a NAT gateway: many to one). Which
+packets take the link is the route tables' business (:mod:`stockade.dataplane.routing`):
+the router's main table holds no route to it. Without a gateway there is no link, so the
+VPC is unreachable from the internet and cannot reach it.
 Both ends of each link use link-local addresses and static neighbours.
 """
 
@@ -68,8 +71,9 @@ class Internet:
     # -- VPC links -------------------------------------------------------------------------
 
     def sync_vpc(self, router: Rtnl, plan: VpcPlan) -> None:
-        """Create, update or remove one VPC's gateway link and the routes over it."""
-        if not plan.internet:
+        """Create, update or remove one VPC's gateway link and the internet's routes over
+        it."""
+        if not plan.uplink:
             idx = links.index(router, IGW_LINK)
             if idx is not None:
                 router.link("del", index=idx)
@@ -99,10 +103,12 @@ class Internet:
         )
         links.wait_up(ipr, outer)
         links.wait_up(router, inner)
-        for net in DOCUMENTATION:
-            gateway = INTERNET_V6 if ":" in net else INTERNET_V4
-            links.add_route(router, net, inner, gateway=gateway, onlink=True)
+        for net in DOCUMENTATION:  # routed by the route tables now (a router made before)
+            links.ignore(
+                (links.ENOENT, links.ESRCH), router.route, "del", dst=net, family=links.family(net)
+            )
         wanted = {links.host(pub) for pub in plan.nat.values()}
+        wanted |= {links.host(pub) for _realm, pub in plan.routing.nat_gateways}
         if plan.cidr6:
             wanted.add(plan.cidr6)
         self._routes_over(ipr, outer, wanted)

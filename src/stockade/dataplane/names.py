@@ -31,6 +31,9 @@ GUARD_TABLE = "stk_guard"
 ACCEPT_MARK = 0x5354
 #: The router's link to the internet namespace (one per router namespace, so fixed).
 IGW_LINK = "stkigw"
+#: Router-side links to a peer VPC's router start with this (``p`` is never a hex digit,
+#: so no instance port's name does).
+PEER_LINK_PREFIX = "stkp"
 #: First word of the marker every namespace of a world carries (see :attr:`World.marker`).
 MARKER_TAG = "stockade"
 #: NFLOG group the rulesets log to (groups are per network namespace).
@@ -126,6 +129,11 @@ class World:
     def uplink(vpc_id: str) -> str:
         """Internet-namespace side of a VPC's gateway link."""
         return "stkv" + _tail(vpc_id, _IFNAMSIZ - 4)
+
+    @staticmethod
+    def peering(peering_id: str) -> str:
+        """Both ends of a peering's link (each in its VPC's router namespace)."""
+        return PEER_LINK_PREFIX + _tail(peering_id, _IFNAMSIZ - len(PEER_LINK_PREFIX))
 
     @staticmethod
     def host_link(address: str) -> str:

@@ -11,6 +11,8 @@ policy engine (:mod:`stockade.dataplane.compile`).
   addresses, but its link is down, so clients time out).
 - The VPC router is the subnet's base+1 address (AWS's VPC router), IPv4 and IPv6.
 - A public IPv4 is translated 1:1 only while the VPC has an internet gateway attached.
+- Where a packet goes is the VPC's route tables' business: :class:`VpcPlan.routing`
+  (:mod:`stockade.dataplane.routing`), one kernel table per route table.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from stockade.dataplane.names import World
+from stockade.dataplane.routing import RoutingPlan, plan_routing
 from stockade.domain.instance import InstanceState
 from stockade.domain.interface import ConnectionTracking, NetworkInterface
 from stockade.domain.state import Snapshot
@@ -49,6 +52,7 @@ class PortPlan:
     public_ip: str | None  # translated by the router only when the VPC has a gateway
     group_ids: tuple[str, ...]  # sorted, unique
     tracking: ConnectionTracking
+    subnet_id: str = ""  # (its route table is the routing plan's business)
 
     @property
     def addresses(self) -> tuple[str, ...]:
@@ -80,6 +84,12 @@ class VpcPlan:
     cidr6: str | None
     internet: bool  # an internet gateway is attached
     ports: tuple[PortPlan, ...]  # sorted by interface id
+    routing: RoutingPlan = RoutingPlan()
+
+    @property
+    def uplink(self) -> bool:
+        """The router has a link to the internet: an internet or egress-only gateway."""
+        return self.internet or self.routing.egress_only_gateway
 
     @cached_property
     def port_by_eni(self) -> Mapping[str, PortPlan]:
@@ -133,8 +143,22 @@ def plan_world(snapshot: Snapshot, cache: dict | None = None) -> dict[str, VpcPl
             vpc.ipv6_cidr_block,
             snapshot.internet_gateway_for(vpc_id) is not None,
             tuple(sorted(vpc_ports, key=lambda p: p.eni_id)),
+            _routing(snapshot, vpc_id, vpc_ports),
         )
     return plans
+
+
+def _routing(snapshot: Snapshot, vpc_id: str, ports: list[PortPlan]) -> RoutingPlan:
+    """The VPC's routing plan; the running ports are what a route to an interface reaches
+    (a route made with ``InstanceId`` targets the instance's ``eni-`` too), and a
+    hand-built subnet without an IPv6 block takes its interfaces' /64 (as the ports do)."""
+    blocks6: dict[str, str] = {}
+    for port in ports:
+        if port.ipv6 and port.prefix6 is not None:
+            net = ipaddress.IPv6Network(f"{port.ipv6[0]}/{port.prefix6}", strict=False)
+            blocks6.setdefault(port.subnet_id, str(net))
+    running = {p.eni_id: (p.ifname, p.ipv4, p.ipv6[0] if p.ipv6 else "") for p in ports if p.up}
+    return plan_routing(snapshot, vpc_id, blocks6, running)
 
 
 def addresses_left(old: VpcPlan | None, new: VpcPlan | None) -> frozenset[str]:
@@ -206,4 +230,5 @@ def _port(snapshot: Snapshot, eni: NetworkInterface, subnets: Mapping) -> PortPl
         public_ip=eni.public_ip,
         group_ids=tuple(sorted(set(eni.group_ids))),
         tracking=eni.connection_tracking,
+        subnet_id=eni.subnet_id,
     )

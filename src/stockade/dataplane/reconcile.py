@@ -17,7 +17,7 @@ from pathlib import Path
 
 from stockade.dataplane import netns
 from stockade.dataplane.applier import Applied, Applier
-from stockade.dataplane.compile import MemberIndex, assemble, compile_group
+from stockade.dataplane.compile import MemberIndex, assemble, compile_group, edges_of
 from stockade.dataplane.counters import carry_over
 from stockade.dataplane.flowlog import FlowLogReader
 from stockade.dataplane.flowlog_window import DEFAULT_INTERVAL
@@ -80,12 +80,17 @@ class Reconciler:
         self._port_rules: dict[str, tuple[PortPlan, PortRules]] = {}
         self._untracked: dict[str, tuple] = {}
 
-    def apply_snapshot(self, snapshot: Snapshot, scope: Scope | None = None) -> Batch:
+    def apply_snapshot(
+        self, snapshot: Snapshot, scope: Scope | None = None, context: Snapshot | None = None
+    ) -> Batch:
         """Make the kernel match ``snapshot`` (everything may have changed), retirements
-        included."""
+        included; ``context`` as for :meth:`apply`."""
         batch = Batch(snapshot.revision, 0.0)
         self.apply(
-            scope or Scope(), Refresh(snapshot, True, frozenset(), frozenset(), frozenset()), batch
+            scope or Scope(),
+            Refresh(snapshot, True, frozenset(), frozenset(), frozenset()),
+            batch,
+            context,
         )
         self.settle()
         return batch
@@ -108,6 +113,7 @@ class Reconciler:
         """Assume nothing about the kernel: the next apply of each VPC is a full rewrite."""
         for router in self.routers.values():
             router.applier.current = None
+        self.topology.forget_routing()
 
     def verify(self, topology: bool = True) -> list[str]:
         """Compare the kernel with what was applied and repair what drifted.
@@ -141,6 +147,8 @@ class Reconciler:
         plan = self._topology_plan(router.plan)
         if netns.exists(namespace):
             self.topology.sync(None, plan, (), router.applier.repair)
+            self.topology.forget_routing()
+            self._route({vpc_id: router.plan})
             return
         # The namespace went, and with it the links; our sockets still hold the old one.
         self._remove(vpc_id)
@@ -152,6 +160,8 @@ class Reconciler:
                 fresh.applier.apply(desired)
 
         self.topology.sync(None, plan, (), rules)
+        self.topology.forget_routing()
+        self._route({vpc_id: router.plan})
 
     def prune(self) -> None:
         self.topology.prune(self._topology_plan(r.plan) for r in self.routers.values())
@@ -164,22 +174,36 @@ class Reconciler:
             router.applier.close()
         self.topology.close()
 
-    def apply(self, scope: Scope, refresh: Refresh, batch: Batch) -> None:
-        """Apply one scope's refreshed snapshot; record what each VPC's apply did."""
-        snapshot = refresh.snapshot
-        plans = plan_world(snapshot, self._plan_cache)
-        self._recompile(scope, snapshot, refresh, plans)
+    def apply(
+        self, scope: Scope, refresh: Refresh, batch: Batch, context: Snapshot | None = None
+    ) -> None:
+        """Apply one scope's refreshed snapshot; record what each VPC's apply did.
+
+        The scope's VPCs are planned from its own snapshot; their rules are compiled over
+        ``context`` when given — the snapshot merged with the scopes it is peered with
+        (``Follower.context``), so a group reference across a peering resolves to the
+        peer's members."""
+        plans = plan_world(refresh.snapshot, self._plan_cache)
+        snapshot = context or refresh.snapshot
+        same_rules = self._same_rules(refresh, plans)
+        if same_rules != plans.keys():
+            self._recompile(scope, snapshot, refresh, plans)
         for vpc_id in [v for v, r in self.routers.items() if r.scope == scope]:
             if vpc_id not in plans:
                 self._remove(vpc_id)
         for vpc_id, plan in plans.items():
             router = self.routers.get(vpc_id)
             old = router.plan if router else None
-            ruleset = assemble(
-                snapshot, plan, self._chains, self._members, self._port_rules, self._untracked
-            )
+
+            ruleset = None  # a routing change: the table as it is stays right
+            if vpc_id not in same_rules:
+                ruleset = assemble(
+                    snapshot, plan, self._chains, self._members, self._port_rules, self._untracked
+                )
 
             def rules(vpc_id=vpc_id, plan=plan, ruleset=ruleset) -> None:
+                if ruleset is None:
+                    return
                 # A new router holds no port yet, should the links fail to come (a retry).
                 router = self.routers.get(vpc_id) or self._router(scope, replace(plan, ports=()))
                 batch.applied[vpc_id] = router.applier.apply(ruleset)
@@ -193,6 +217,34 @@ class Reconciler:
             )
             self.routers[vpc_id].plan = plan  # only now: a failed sync is retried from `old`
         self._forget_gone_ports()
+        self._route(plans)
+
+    def _same_rules(self, refresh: Refresh, plans: dict[str, VpcPlan]) -> set[str]:
+        """The VPCs whose ruleset cannot have changed: no group, interface or instance was
+        re-read (a routing-only change, :mod:`stockade.dataplane.follow`) and what the
+        table holds beyond the groups — ports, 1:1 NAT, edges — is the same, on a table in
+        a known state. Their apply skips compiling and nftables altogether."""
+        if refresh.full or refresh.groups or refresh.interfaces or refresh.instances:
+            return set()
+        out = set()
+        for vpc_id, plan in plans.items():
+            router = self.routers.get(vpc_id)
+            if router is None or router.applier.current is None:
+                continue
+            old = router.plan
+            if old.ports == plan.ports and old.nat == plan.nat and edges_of(old) == edges_of(plan):
+                out.add(vpc_id)
+        return out
+
+    def _route(self, plans: dict[str, VpcPlan]) -> None:
+        """Peering links, then the policy routing of the VPCs just planned — of every VPC
+        when a peering link came or went (a route over it is a blackhole until it exists)."""
+        if self.topology.sync_peerings(r.plan for r in self.routers.values()):
+            plans = {v: r.plan for v, r in self.routers.items()}
+        for vpc_id in plans:
+            router = self.routers.get(vpc_id)
+            if router is not None:
+                self.topology.sync_routes(router.plan)
 
     def _forget_gone_ports(self) -> None:
         """Drop the per-interface caches' entries of interfaces no router has any more: a

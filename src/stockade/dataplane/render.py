@@ -24,6 +24,15 @@ The fixed part of the table (base chains) is the same for every VPC:
   connection, so the ICMP packets conntrack calls invalid are translated statelessly
   (``nat_*_untracked``: the ICMP checksum does not cover addresses), and so are untracked
   packets (the kernel fixes the TCP/UDP checksum, which does);
+- the NAT gateways (``nat_out``): what a route to a NAT gateway carries (its kernel route
+  has the gateway's *realm*, :mod:`stockade.dataplane.routing`) leaves the gateway link
+  with that gateway's public IPv4 as source (``natgw``: realm → address; TCP and UDP
+  source ports 1024–65535, as AWS's NAT gateway). A route change
+  does not touch the table; only NAT gateways coming or going do;
+- peering links (``peer_links``) are crossed like the gateway link: the sending side's
+  egress rules and the receiving side's ingress rules decide; a VPC with an egress-only
+  gateway and no internet gateway (``egress_only``: its IPv6 blocks) is sent IPv6 from
+  the internet only as replies (such flows are always tracked);
 - ``notrack`` (prerouting -300, before conntrack): the flows AWS would not track are not
   tracked (:mod:`stockade.dataplane.untracked`); their packets (``ct state untracked``) are
   neither established nor invalid, so they go to the rules in ``egress`` and ``ingress``;
@@ -55,9 +64,7 @@ from stockade.dataplane.nftables import (
     Transaction,
 )
 from stockade.dataplane.ruleset import (
-    Element as Piece,
-)
-from stockade.dataplane.ruleset import (
+    Edges,
     GroupChain,
     Kind,
     Lookup,
@@ -68,12 +75,17 @@ from stockade.dataplane.ruleset import (
     Timeout,
     rule_chain_name,
 )
+from stockade.dataplane.ruleset import (
+    Element as Piece,
+)
 from stockade.policy import Direction
 
 #: The VPC router's table.
 VPC_TABLE = Table("inet", TABLE)
 #: Set by every accept of the last filter chain; the guard table forwards nothing else.
 MARK = f"meta mark set {ACCEPT_MARK:#x}"
+#: The source ports a NAT gateway translates TCP and UDP to (AWS's).
+NAT_GATEWAY_PORTS = "1024-65535"
 #: Bytes of each logged packet copied to the flow-log reader (IPv6 + TCP headers fit).
 SNAPLEN = 128
 
@@ -98,9 +110,11 @@ BASE_CHAINS: tuple[tuple[Chain, tuple[str, ...]], ...] = (
         (
             "ct state established,related accept",
             "ct state invalid meta l4proto != { 1, 58 } counter drop",
+            f"iifname {_IGW} ip6 daddr @egress_only counter drop",
             "iifname vmap @eg_dispatch",
             f"iifname {_IGW} oifname {_IGW} counter drop",
             f"iifname {_IGW} accept",
+            "iifname @peer_links accept",
             "counter drop",
         ),
     ),
@@ -111,12 +125,17 @@ BASE_CHAINS: tuple[tuple[Chain, tuple[str, ...]], ...] = (
             "ct state invalid meta l4proto != { 1, 58 } counter drop",
             "oifname vmap @in_dispatch",
             f"oifname {_IGW} {MARK} accept",
+            f"oifname @peer_links {MARK} accept",
             "counter drop",
         ),
     ),
     (
         Chain("nat_out", Hook("nat", "postrouting", 100)),
         (
+            f"oifname {_IGW} meta nfproto ipv4 meta rtclassid != 0 meta l4proto {{ 6, 17 }} "
+            f"snat ip to meta rtclassid map @natgw:{NAT_GATEWAY_PORTS}",
+            f"oifname {_IGW} meta nfproto ipv4 meta rtclassid != 0 "
+            "snat ip to meta rtclassid map @natgw",
             f"oifname {_IGW} snat ip to ip saddr map @nat_src",
             f"oifname {_IGW} meta nfproto ipv4 counter drop",
         ),
@@ -163,6 +182,9 @@ FIXED_SETS = (
     Set("in_dispatch", "ifname", "verdict"),
     Set("nat_dst", "ipv4_addr", "ipv4_addr"),
     Set("nat_src", "ipv4_addr", "ipv4_addr"),
+    Set("natgw", "realm", "ipv4_addr"),
+    Set("peer_links", "ifname"),
+    Set("egress_only", "ipv6_addr", flags=("interval",)),
 )
 
 
@@ -269,8 +291,11 @@ def rules(chain: str, body: Iterable[str]) -> list[Rule]:
     return [Rule(chain, text) for text in body]
 
 
-def fixed_elements(ports: Iterable[PortRules], nat: Mapping[str, str]) -> dict[str, set[Element]]:
-    """The elements the given ports and NAT entries put in the fixed sets, by set name."""
+def fixed_elements(
+    ports: Iterable[PortRules], nat: Mapping[str, str], edges: Edges | None = None
+) -> dict[str, set[Element]]:
+    """The elements the given ports, NAT entries and edges put in the fixed sets, by set
+    name."""
     out: dict[str, set[Element]] = {s.name: set() for s in FIXED_SETS}
     for port in ports:
         name = f'"{port.ifname}"'
@@ -281,6 +306,10 @@ def fixed_elements(ports: Iterable[PortRules], nat: Mapping[str, str]) -> dict[s
         out["in_dispatch"].add(Element("in_dispatch", name, f"jump {port.ingress_chain}"))
     out["nat_dst"] = {Element("nat_dst", pub, priv) for priv, pub in nat.items()}
     out["nat_src"] = {Element("nat_src", priv, pub) for priv, pub in nat.items()}
+    if edges is not None:
+        out["natgw"] = {Element("natgw", str(realm), pub) for realm, pub in edges.nat_gateways}
+        out["peer_links"] = {Element("peer_links", f'"{name}"') for name in edges.peer_links}
+        out["egress_only"] = {Element("egress_only", block) for block in edges.egress_only}
     return out
 
 
@@ -324,7 +353,7 @@ def full_table(ruleset: Ruleset) -> tuple[TableBlock, Transaction]:
     block = TableBlock(VPC_TABLE, tuple(declarations), bodies, members)
     fill = Transaction(VPC_TABLE)
     elements = {
-        **fixed_elements(ruleset.ports.values(), ruleset.nat),
+        **fixed_elements(ruleset.ports.values(), ruleset.nat, ruleset.edges),
         **untracked.untracked_elements(ruleset.untracked.values()),
     }
     for items in elements.values():

@@ -189,6 +189,17 @@ class MemberSet:
 
 
 @dataclass(frozen=True)
+class Edges:
+    """What the table knows of the router's edges beyond its ports: the NAT gateways'
+    (realm, public IPv4), the peering links, and the IPv6 blocks the gateway link admits
+    only replies for (an egress-only gateway without an internet gateway)."""
+
+    nat_gateways: tuple[tuple[int, str], ...] = ()
+    peer_links: tuple[str, ...] = ()
+    egress_only: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Ruleset:
     """Everything one VPC router table holds, keyed for diffing."""
 
@@ -199,6 +210,7 @@ class Ruleset:
     timeouts: Mapping[str, Timeout] = field(default_factory=dict)  # by object name
     nat: Mapping[str, str] = field(default_factory=dict)  # private → public IPv4
     untracked: Mapping[str, PortUntracked] = field(default_factory=dict)  # by ifname
+    edges: Edges = Edges()
 
     def eni_of(self, ifname: str) -> str | None:
         port = self.ports.get(ifname)

@@ -22,9 +22,11 @@ from collections.abc import Callable, Iterable
 
 from stockade.dataplane import conntrack, links, netns
 from stockade.dataplane.internet import Internet
-from stockade.dataplane.names import IGW_LINK, ROOT_PREFIX, World, mac_for
+from stockade.dataplane.names import IGW_LINK, PEER_LINK_PREFIX, ROOT_PREFIX, World, mac_for
 from stockade.dataplane.netns import Rtnl
+from stockade.dataplane.peering import PeeringLinks, Wanted
 from stockade.dataplane.plan import PortPlan, VpcPlan
+from stockade.dataplane.router_routes import RouterRoutes
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ class Topology:
     def __init__(self, world: World) -> None:
         self.world = world
         self.internet = Internet(world)
+        self.routes = RouterRoutes()
+        self.peerings = PeeringLinks(world, self.ipr)
         self._local = threading.local()  # rtnetlink handles are per thread (netns.Rtnl)
 
     # -- handles ---------------------------------------------------------------------------
@@ -139,11 +143,37 @@ class Topology:
         for instance_id in gone:
             self._remove_ns(self.world.instance(instance_id))
 
+    def forget_routing(self) -> None:
+        """Assume nothing about routes and peering links: the next syncs read the kernel."""
+        self.routes = RouterRoutes()
+        self.peerings.forget()
+
+    def sync_routes(self, plan: VpcPlan) -> int:
+        """Make the router's policy routing match the plan's route tables (after its links
+        — ports, gateway and peering links — are in place); the messages sent."""
+        router = self.world.router(plan.vpc_id)
+        return self.routes.sync(self.ipr(router), router, plan.routing)
+
+    def sync_peerings(self, plans: Iterable[VpcPlan]) -> bool:
+        """The peering links the routers' plans agree on: an active peering both of whose
+        VPCs have a router here; True when a link came or went."""
+        plans = list(plans)
+        listed = {(p.vpc_id, link.peering_id) for p in plans for link in p.routing.peer_links}
+        wanted: Wanted = {
+            link.peering_id: (plan.vpc_id, link.peer_vpc_id)
+            for plan in plans
+            for link in plan.routing.peer_links
+            if link.requester and (link.peer_vpc_id, link.peering_id) in listed
+        }
+        return self.peerings.sync(wanted, [p.vpc_id for p in plans])
+
     def remove_vpc(
         self, vpc_id: str, instance_ids: Iterable[str] = (), released: Iterable[str] = ()
     ) -> None:
-        """Remove a VPC's router (its ports, gateway link and tracked flows go with it) and
-        instances; the internet forgets the flows of its ``released`` addresses."""
+        """Remove a VPC's router (its ports, gateway and peering links and tracked flows go
+        with it) and instances; the internet forgets the flows of its ``released``
+        addresses."""
+        self.routes.forget(self.world.router(vpc_id))
         self.internet.drop_vpc(vpc_id)
         self._forget_flows(None, set(released))
         for instance_id in instance_ids:
@@ -203,8 +233,10 @@ class Topology:
                 found.append(f"route to {port.ipv4} ({port.eni_id}) is missing")
             if not self._port_intact(ipr, port):
                 found.append(f"instance side of {port.eni_id} is missing or changed")
-        if plan.internet and IGW_LINK not in present:
+        if plan.uplink and IGW_LINK not in present:
             found.append(f"gateway link {IGW_LINK} is missing")
+        found += self.peerings.drift(plan.vpc_id)
+        found += self.routes.drift(ipr, router, plan.routing)
         return found
 
     def forget_namespace(self, namespace: str) -> None:
@@ -231,7 +263,14 @@ class Topology:
     @staticmethod
     def _router_ports(ipr: Rtnl) -> list[str]:
         names = [link.get("IFLA_IFNAME") for link in ipr.get_links()]
-        return [n for n in names if n and n.startswith(ROOT_PREFIX) and n != IGW_LINK]
+        return [
+            n
+            for n in names
+            if n
+            and n.startswith(ROOT_PREFIX)
+            and n != IGW_LINK
+            and not n.startswith(PEER_LINK_PREFIX)
+        ]
 
     @staticmethod
     def _delete_link(ipr: Rtnl, ifname: str) -> None:
@@ -328,4 +367,10 @@ class Topology:
 
 def _outside(plan: VpcPlan) -> tuple:
     """What the gateway link depends on."""
-    return plan.internet, tuple(sorted(plan.nat.items())), plan.cidr6
+    return (
+        plan.internet,
+        plan.uplink,
+        tuple(sorted(plan.nat.items())),
+        plan.routing.nat_gateways,
+        plan.cidr6,
+    )

@@ -16,7 +16,8 @@ port), every instance interface the router sees it cross leaves it untracked:
   sender's *ingress* and the receiver's *egress* services (reply);
 - from an instance port to an address outside the VPC: the sender's services alone;
 - from the internet gateway: the receiver's alone (looked up under its public IPv4 too,
-  since the raw chain runs before the gateway's translation).
+  since the raw chain runs before the gateway's translation);
+- from a peering link: the receiver's alone (the sender's router decided for the sender).
 
 Both readings are tested on every packet, so a flow's request and its replies always get
 the same answer: conntrack never sees half a flow. The price of deciding without state: a
@@ -34,7 +35,11 @@ flow, where AWS would cut it.) Through the gateway each router sees one interfac
 decides alone, as in AWS. ICMP and other protocols are always tracked.
 
 Untracked IPv4 packets through the gateway get the same stateless 1:1 translation as the
-ICMP packets conntrack calls invalid (``nat_*_untracked`` in :mod:`render`).
+ICMP packets conntrack calls invalid (``nat_*_untracked`` in :mod:`render`). IPv4 to
+or from outside the VPC is untracked only for an interface with a public IPv4: one without
+can only be reached through a NAT gateway (or a peering), and a NAT gateway tracks every
+connection (many-to-one translation needs it). The price: such a flow over a peering is
+tracked where AWS might not track it (removing its rule does not cut it).
 """
 
 from __future__ import annotations
@@ -141,16 +146,27 @@ SETS = tuple(
 
 
 def _chain_rules() -> list[str]:
-    lines = ["meta l4proto != { 6, 17 } accept"]
+    lines = [
+        "meta l4proto != { 6, 17 } accept",
+        # An egress-only gateway tracks its flows (it admits only replies): IPv6 between
+        # such a VPC (``egress_only``: its blocks) and the internet is always tracked.
+        "ip6 saddr @egress_only ip6 daddr != @nt_hosts_6 accept",
+        f'iifname "{IGW_LINK}" ip6 daddr @egress_only accept',
+    ]
     for ip, family in (("ip", 4), ("ip6", 6)):
         # (here, there, port field): the request reading, then the reply reading
         for here, there, port in (("eg", "in", "dport"), ("in", "eg", "sport")):
             mine = f"iifname @ports {ip} saddr . meta l4proto . th {port} @nt_{here}_{family}"
             theirs = f"{ip} daddr . meta l4proto . th {port} @nt_{there}_{family}"
+            # IPv4 crosses the VPC's edge untracked only to or from an address the gateway
+            # translates 1:1: a NAT gateway (many to one) needs the connection.
+            outward = "ip saddr @nat_src " if family == 4 else ""
+            inward = "ip daddr @nat_src " if family == 4 else ""
             lines += [
                 f"{mine} {theirs} notrack",
-                f"{mine} {ip} daddr != @nt_hosts_{family} notrack",
+                f"{mine} {outward}{ip} daddr != @nt_hosts_{family} notrack",
                 f'iifname "{IGW_LINK}" {theirs} notrack',
+                f"iifname @peer_links {inward}{theirs} notrack",
             ]
     return lines
 
