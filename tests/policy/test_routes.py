@@ -95,9 +95,7 @@ def test_a_public_ip_in_a_private_subnet_is_reachable_neither_way(world, a):
         snap, route_tables=tuple(t for t in snap.route_tables if t.route_table_id == a.main)
     )
     (blocker,) = decide(alone, outbound).blockers
-    assert blocker.remedy == (
-        f"stockade route-table add-route {a.main} --destination 0.0.0.0/0 --target {a.igw}"
-    )
+    assert blocker.remedy == (f"stockade route-table add-route {a.main} 0.0.0.0/0 --target {a.igw}")
 
 
 def test_an_allowed_flow_shows_the_routes_it_took(world, a):
@@ -228,7 +226,7 @@ def test_peering_needs_the_route_back_and_an_active_connection(world, peered):
     one_way = decide(snap, Flow("10.0.2.20", "10.1.2.30", "tcp", 22))
     assert set(names(one_way.reasons)) == {"NO_RETURN_ROUTE"}
     assert one_way.blockers[0].remedy == (
-        f"stockade route-table add-route {b.main} --destination {a.cidr} --target {pcx}"
+        f"stockade route-table add-route {b.main} {a.cidr} --target {pcx}"
     )
     # the other way, B has no route to A at all: different VPCs, nothing connects them
     assert reasons(snap, Flow("10.1.2.30", "10.0.2.20", "tcp", 22)) == {"DIFFERENT_VPC"}
@@ -320,3 +318,13 @@ def test_the_fix_is_an_association_when_a_table_of_the_vpc_already_routes_it(wor
     fixed = replace(snap, route_tables=tables)
     assert reasons(fixed, Flow("10.0.2.20", INTERNET, "tcp", 443)) == set()
     assert reasons(fixed, Flow(INTERNET, "198.51.100.20", "tcp", 22)) == set()
+
+
+def test_a_subnet_on_a_table_of_its_own_goes_back_to_the_main_one_by_disassociating(world, a):
+    a.add_route(a.main, "0.0.0.0/0", a.igw)
+    dark = world.route_table(a.id, [], [a.private_subnet])
+    a.instance(a.private_subnet, "10.0.2.20", "198.51.100.20")
+    snap = world.snapshot()
+    (blocker,) = decide(snap, Flow("10.0.2.20", INTERNET, "tcp", 443)).blockers
+    (association,) = (x.association_id for x in snap.route_table_by_id[dark].associations)
+    assert blocker.remedy == f"stockade route-table disassociate {association}"
