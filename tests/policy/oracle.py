@@ -14,8 +14,10 @@ matchers. The security-group semantics are AWS's (aws-security-groups.md §2.2-2
 
 The topology rules are the ones stockade documents for its model (policy/path.py's and
 policy/topology.py's docstrings, after vpc-routing-acl-peering.md §1.5-1.6, §3.3, §6.1):
-the local route inside a VPC; anything leaving a VPC follows the source subnet's route
-table (explicit association, else the main table, else — no tables at all — local routes
+the local route inside a VPC (from another subnet, unless a more specific route takes the
+flow elsewhere: then it leaves by that route); anything leaving a VPC follows the source
+subnet's route table (explicit association, else the main table, else — no tables at all
+— local routes
 plus default routes to the attached internet gateway), longest prefix first; internet
 gateways need public addresses and a route back; NAT gateways translate to their public
 IPv4 and need their own subnet to route to an internet gateway; peerings carry only
@@ -223,6 +225,13 @@ def oracle(snapshot, flow) -> Expected:
         elif internet:
             seen_as = _leave(snapshot, e1, s, d, e2, reasons)
             _inbound(snapshot, e2, seen_as, reasons)
+        elif (
+            e1.vpc_id == e2.vpc_id
+            and e1.subnet_id != e2.subnet_id
+            and (out is None or out[0] != "local")
+        ):
+            # a route more specific than the local one (a middlebox route) takes it
+            seen_as = _leave(snapshot, e1, s, d, e2, reasons)
         else:
             if e1.vpc_id != e2.vpc_id:
                 reasons.add("DIFFERENT_VPC")

@@ -33,8 +33,11 @@ def test_each_case_is_reached_and_bulk_agrees(world):
     world.instance(a, [ga], "10.0.0.5", "198.51.100.5", ipv6=("2001:db8:1::5",))
     world.instance(b, [gb], "10.1.0.7", ipv6=("2001:db8:2::7",))
     world.instance(c, [gc], "10.2.0.9")
+    world.subnet(a, "10.0.3.0/24")
+    world.instance(a, [ga], "10.0.3.5")
     pcx = world.peering(a, c)
-    world.route_table(a, [("0.0.0.0/0", world.igw_of(a)), ("::/0", world.igw_of(a))], main=True)
+    defaults = [("0.0.0.0/0", world.igw_of(a)), ("::/0", world.igw_of(a))]
+    world.route_table(a, [*defaults, ("10.0.3.0/24", "vgw-00000000000000001")], main=True)
     world.route_table(c, [("10.0.0.0/16", pcx)], main=True)
     snapshot = world.snapshot()
     expected = {
@@ -48,6 +51,7 @@ def test_each_case_is_reached_and_bulk_agrees(world):
         Case.TO_INTERNET: (Flow("10.1.0.7", "203.0.113.1", "tcp", 443), {"NO_ROUTE"}),
         Case.LOCAL: (Flow("10.0.0.5", "10.1.0.7", "tcp", 22), {"DIFFERENT_VPC"}),
         Case.PEERING: (Flow("10.2.0.9", "10.0.0.5", "tcp", 22), {"NO_RETURN_ROUTE"}),
+        Case.REROUTED: (Flow("10.0.0.5", "10.0.3.5", "tcp", 22), {"ROUTE_NOT_MODELLED"}),
         Case.VIA_INTERNET: (
             Flow("2001:db8:2::7", "2001:db8:1::5", "tcp", 22),
             {"NO_ROUTE"},

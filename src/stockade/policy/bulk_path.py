@@ -57,6 +57,7 @@ class Topology:
     v6_owner: np.ndarray
     v6_public: np.ndarray  # bool: a public (internet) IPv6 address
     vpc: np.ndarray  # int64 per interface
+    subnet: np.ndarray  # int64 per interface: its subnet (an index)
     instance: np.ndarray  # int64 per interface (-1: not attached)
     state: np.ndarray  # uint8 per interface: an EndState
     private4: np.ndarray  # uint64 per interface
@@ -82,6 +83,7 @@ def build_topology(snapshot: Snapshot, eni_ids: tuple[str, ...]) -> Topology:
     vpc_ids = sorted({v.vpc_id for v in snapshot.vpcs} | {e.vpc_id for e in enis} | peer_vpcs)
     vpc_index = {v: i for i, v in enumerate(vpc_ids)}
     instance_ids = sorted({e.instance_id for e in enis if e.instance_id})
+    subnet_index = {s: i for i, s in enumerate(sorted({e.subnet_id for e in enis}))}
     instance_index = {v: i for i, v in enumerate(instance_ids)}
 
     cidr4 = np.zeros((len(vpc_ids), 2), _U64)
@@ -105,6 +107,7 @@ def build_topology(snapshot: Snapshot, eni_ids: tuple[str, ...]) -> Topology:
         v6_owner=np.array([o for _, o, _ in v6], np.int64),
         v6_public=np.array([p for _, _, p in v6], bool),
         vpc=np.array([vpc_index[e.vpc_id] for e in enis], np.int64),
+        subnet=np.array([subnet_index[e.subnet_id] for e in enis], np.int64),
         instance=np.array(
             [instance_index.get(e.instance_id, -1) if e.instance_id else -1 for e in enis],
             np.int64,
@@ -281,13 +284,16 @@ def _cases(f: _Flows, has1: np.ndarray, has2: np.ndarray) -> dict[Case, np.ndarr
     both = has1 & has2 & ~host
     peering = both & (f.vpc1 != f.vpc2) & private_dst & (f.out_hop == Hop.PCX)
     via = both & ~peering & (f.pub2 if f.family == 4 else (f.vpc1 != f.vpc2) & f.pub2)
+    other_subnet = topo.subnet[f.i1] != topo.subnet[f.i2]
+    rerouted = both & ~peering & ~via & (f.vpc1 == f.vpc2) & other_subnet & (f.out_hop != Hop.LOCAL)
     return {
         Case.NO_INTERFACE: ~has1 & ~has2,
         Case.HOST_LOCAL: host,
         Case.FROM_INTERNET: ~has1 & has2,
         Case.TO_VPC_ADDRESS: to_vpc,
         Case.TO_INTERNET: outbound & ~to_vpc,
-        Case.LOCAL: both & ~via & ~peering,
+        Case.LOCAL: both & ~via & ~peering & ~rerouted,
+        Case.REROUTED: rerouted,
         Case.PEERING: peering,
         Case.VIA_INTERNET: via,
     }

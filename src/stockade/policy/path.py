@@ -213,7 +213,11 @@ def _case(leg: Leg) -> Case:
     internet = (family == 4 and leg.dst.kind is EndKind.PUBLIC) or (
         family == 6 and e1.vpc_id != e2.vpc_id and is_public_address(6, leg.d)
     )
-    return Case.VIA_INTERNET if internet else Case.LOCAL
+    if internet:
+        return Case.VIA_INTERNET
+    if e1.vpc_id == e2.vpc_id and e1.subnet_id != e2.subnet_id and leg.forward.hop is not Hop.LOCAL:
+        return Case.REROUTED
+    return Case.LOCAL
 
 
 def _route(leg: Leg, out: list[Blocker]) -> Route:

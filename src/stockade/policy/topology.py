@@ -20,9 +20,11 @@ internet, or to another interface's public address) the route the source subnet'
 chooses (:mod:`stockade.policy.routes`) picks an :class:`ExitRule` — its checks join the
 case's, and it says what the far side sees (the interface's public IP through an internet
 gateway, the NAT gateway's through a NAT gateway). Two interfaces of one VPC talk over the
-local route (every table has it; more specific routes inside a VPC's block, to an
-appliance, are not modelled); interfaces of two VPCs talk over a peering when the source's
-table routes the destination to a ``pcx-``. Network ACLs will be further checks.
+local route — in one subnet directly; from another subnet unless the source's table has
+a more specific route for the destination (a middlebox route), which the flow then
+follows like any exit (to an appliance: reported as not modelled); interfaces of two
+VPCs talk over a peering when the source's table routes the destination to a ``pcx-``.
+Network ACLs will be further checks.
 """
 
 from __future__ import annotations
@@ -106,6 +108,9 @@ class Case(StrEnum):
     TO_VPC_ADDRESS = "to an unheld VPC address"  # to an address of the VPC nobody holds
     TO_INTERNET = "to the internet"  # an interface to an address outside its VPC
     LOCAL = "local"  # interface to interface over the local route
+    #: interface to interface of its VPC in another subnet, by a route more specific than
+    #: the local one (a middlebox route): it leaves by that route's exit rule
+    REROUTED = "rerouted inside the VPC"
     PEERING = "peering"  # interface to interface of another VPC over a pcx route
     VIA_INTERNET = "via the internet"  # interface to interface through both gateways
 
@@ -238,6 +243,7 @@ PATH_RULES: dict[Case, PathRule] = {
     Case.TO_VPC_ADDRESS: PathRule(PathKind.VPC_LOCAL, (Check.KNOWN_IN_VPC,)),
     Case.TO_INTERNET: PathRule(PathKind.INTERNET, (), exits=True),
     Case.LOCAL: PathRule(PathKind.VPC_LOCAL, (Check.SAME_VPC,), SeenAs.PRIVATE),
+    Case.REROUTED: PathRule(PathKind.VPC_LOCAL, (), SeenAs.PRIVATE, exits=True),
     Case.PEERING: PathRule(
         PathKind.PEERING,
         (
