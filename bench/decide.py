@@ -10,6 +10,15 @@ internet -> instance (public IP), 40% instance -> internet, 20% instance -> inst
 against ``decide_many``'s on its sample. A last case checks both sides on every flow
 (instance -> instance only). Bounded: well under a minute in all.
 
+Route tables are evaluated on every flow: half the interfaces sit in a public subnet (its
+table: local, ``0.0.0.0/0 → igw``, and a few /24s routed to a detached gateway —
+blackholes), half in a private one (the main table: local, ``0.0.0.0/0 → nat-…``, the NAT
+gateway living in the public subnet). So an inbound flow to a private instance's public IP
+is refused (no route back), one whose source is in a blackholed /24 too, and the NAT
+gateway's onward route is looked up for every outbound flow of a private instance. The
+baseline loop follows the same routes. The 1,000-rule case also runs once with no tables
+(every subnet on the VPC's implied main table) to show what routing costs.
+
 Run: ``.venv/bin/python bench/decide.py [--flows N]``.
 """
 
@@ -27,6 +36,14 @@ from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.protocols import NUMBER
+from stockade.domain.routing import (
+    LOCAL,
+    NatGateway,
+    Route,
+    RouteOrigin,
+    RouteTable,
+    RouteTableAssociation,
+)
 from stockade.domain.security_group import (
     Peer,
     PeerKind,
@@ -41,6 +58,49 @@ from stockade.policy.compile import compile_policy
 ACCOUNT, REGION = "123456789012", "us-east-1"
 INTERFACES = 8
 VPC_CIDR = "10.0.0.0/16"
+SUBNET_CIDRS = ("10.0.0.0/17", "10.0.128.0/17")  # public, private
+BLACKHOLES = 5  # /24s the public table routes to a detached internet gateway
+NAT_PUBLIC_IP = "192.0.2.99"
+
+
+def route_tables(rng: random.Random, vpc: Vpc, subnets: tuple[Subnet, Subnet]) -> tuple:
+    """The public table (explicit), the private main table, the NAT gateway, and the
+    blackholed /24s as integer bounds (for the baseline)."""
+    igw, detached = "igw-00000000000000001", "igw-00000000000000002"
+    nat = NatGateway(
+        "nat-00000000000000001",
+        vpc.vpc_id,
+        subnets[0].subnet_id,
+        ACCOUNT,
+        REGION,
+        "10.0.0.250",
+        "2024-01-01T00:00:00Z",
+        public_ip=NAT_PUBLIC_IP,
+    )
+    holes = [rng.getrandbits(24) << 8 for _ in range(BLACKHOLES)]
+    local = Route(VPC_CIDR, LOCAL, RouteOrigin.CREATE_ROUTE_TABLE)
+    public = RouteTable(
+        "rtb-00000000000000001",
+        vpc.vpc_id,
+        ACCOUNT,
+        REGION,
+        (
+            local,
+            Route("0.0.0.0/0", igw),
+            *(Route(f"{ipaddress.IPv4Address(h)}/24", detached) for h in holes),
+        ),
+        (RouteTableAssociation("rtbassoc-00000000000000001", subnet_id=subnets[0].subnet_id),),
+    )
+    private = RouteTable(
+        "rtb-00000000000000002",
+        vpc.vpc_id,
+        ACCOUNT,
+        REGION,
+        (local, Route("0.0.0.0/0", nat.nat_gateway_id)),
+        (RouteTableAssociation("rtbassoc-00000000000000002", main=True),),
+    )
+    detached_igw = InternetGateway(igw_id=detached, owner_id=ACCOUNT, region=REGION)
+    return (public, private), nat, detached_igw, [(h, h + 255) for h in holes]
 
 
 def random_rule(rng: random.Random) -> tuple[str, int, int, str]:
@@ -59,17 +119,22 @@ def random_rule(rng: random.Random) -> tuple[str, int, int, str]:
     return proto, port, min(65535, port + rng.randint(1, 2000)), cidr
 
 
-def build(rules_per_direction: int, seed: int) -> tuple[Snapshot, list]:
+def build(rules_per_direction: int, seed: int, routes: bool = True) -> tuple[Snapshot, list]:
+    """The snapshot and, per interface, (private, public, ingress rules, egress rules,
+    public subnet?); the last element of the list is the blackholed /24s."""
     rng = random.Random(seed)
     vpc = Vpc(vpc_id="vpc-00000000000000001", owner_id=ACCOUNT, region=REGION, cidr_block=VPC_CIDR)
-    subnet = Subnet(
-        subnet_id="subnet-00000000000000001",
-        vpc_id=vpc.vpc_id,
-        owner_id=ACCOUNT,
-        region=REGION,
-        cidr_block=VPC_CIDR,
-        availability_zone="us-east-1a",
-        availability_zone_id="use1-az1",
+    subnets = tuple(
+        Subnet(
+            subnet_id=f"subnet-0000000000000000{n + 1}",
+            vpc_id=vpc.vpc_id,
+            owner_id=ACCOUNT,
+            region=REGION,
+            cidr_block=cidr if routes else VPC_CIDR,
+            availability_zone="us-east-1a",
+            availability_zone_id="use1-az1",
+        )
+        for n, cidr in enumerate(SUBNET_CIDRS)
     )
     igw = InternetGateway(
         igw_id="igw-00000000000000001", owner_id=ACCOUNT, region=REGION, vpc_id=vpc.vpc_id
@@ -100,7 +165,10 @@ def build(rules_per_direction: int, seed: int) -> tuple[Snapshot, list]:
                     )
                 )
                 table[egress].append((proto, lo, hi, cidr))
-        private, public = f"10.0.{k // 250}.{k % 250 + 4}", f"198.51.100.{k + 10}"
+        in_public = k % 2 == 0 or not routes
+        subnet = subnets[0] if in_public else subnets[1]
+        third = k // 250 if in_public else 128 + k // 250
+        private, public = f"10.0.{third}.{k % 250 + 4}", f"198.51.100.{k + 10}"
         eni_id, instance_id = f"eni-{k + 1:017x}", f"i-{k + 1:017x}"
         enis.append(
             NetworkInterface(
@@ -140,19 +208,23 @@ def build(rules_per_direction: int, seed: int) -> tuple[Snapshot, list]:
                 int(ipaddress.IPv4Address(public)),
                 table[False],
                 table[True],
+                in_public,
             )
         )
+    tables, nat, detached, holes = route_tables(rng, vpc, subnets)
     snapshot = Snapshot(
         revision=1,
         vpcs=(vpc,),
-        subnets=(subnet,),
-        internet_gateways=(igw,),
+        subnets=subnets if routes else subnets[:1],
+        internet_gateways=(igw, detached) if routes else (igw,),
         groups=tuple(groups),
         rules=tuple(rules),
         interfaces=tuple(enis),
         instances=tuple(instances),
+        route_tables=tables if routes else (),
+        nat_gateways=(nat,) if routes else (),
     )
-    return snapshot, hosts
+    return snapshot, [*hosts, holes if routes else []]
 
 
 def _rule_arrays(hosts: list, column: int) -> dict[str, np.ndarray]:
@@ -196,6 +268,7 @@ def _aimed(rng: np.random.Generator, rules: dict, host: np.ndarray):
 
 def flows(hosts: list, count: int, seed: int, internal: bool = False) -> FlowBatch:
     """The flow mix of the module docstring, generated with NumPy (vectorised)."""
+    hosts = hosts[:-1]  # the blackholes
     rng = np.random.default_rng(seed)
     private = np.array([h[0] for h in hosts], np.int64)
     public = np.array([h[1] for h in hosts], np.int64)
@@ -261,7 +334,10 @@ def matches(rules, proto, port, icmp_type, icmp_code, remote) -> bool:
 
 
 def baseline(hosts: list, batch: FlowBatch, count: int) -> tuple[list[bool], float]:
+    hosts, holes = hosts[:-1], hosts[-1]
     private = {h[0]: (baseline_rules(h[2]), baseline_rules(h[3])) for h in hosts}
+    in_public = {h[0]: h[4] for h in hosts}
+    nat_ip = int(ipaddress.IPv4Address(NAT_PUBLIC_IP))
     public = {h[1]: h[0] for h in hosts}
     public_of = {h[0]: h[1] for h in hosts}
     vpc = ipaddress.IPv4Network(VPC_CIDR)
@@ -293,20 +369,29 @@ def baseline(hosts: list, batch: FlowBatch, count: int) -> tuple[list[bool], flo
         if s_host is not None and d_host is not None and s_host == d_host and not d_public:
             ok = True  # both ends on one instance: never leaves it
         elif s_host is not None and d_host is None:  # instance -> internet
+            # out by the public table's default route (blackholes aside), or by the NAT
+            # gateway, whose own subnet is the public one: the same blackholes apply
             ok = (
                 not vpc_lo <= dst <= vpc_hi
                 and not any(a <= dst <= b for a, b in rfc1918)
+                and not any(a <= dst <= b for a, b in holes)
                 and matches(private[s_host][1], proto, port, t, c, dst)
             )
         elif s_host is not None:  # instance -> instance (private, or public via the gateway)
-            seen_as = public_of[s_host] if d_public else s_host
-            ok = matches(private[s_host][1], proto, port, t, c, dst) and matches(
-                private[d_host][0], proto, port, t, c, seen_as
+            out_ok = in_public[s_host] and not any(a <= dst <= b for a, b in holes)
+            seen_as = (public_of[s_host] if in_public[s_host] else nat_ip) if d_public else s_host
+            back_ok = in_public[d_host] and not any(a <= seen_as <= b for a, b in holes)
+            ok = (
+                (not d_public or ((out_ok or not in_public[s_host]) and back_ok))
+                and matches(private[s_host][1], proto, port, t, c, dst)
+                and matches(private[d_host][0], proto, port, t, c, seen_as)
             )
-        else:  # internet -> instance: its public IP only
+        else:  # internet -> instance: its public IP only, in a subnet routing back to the igw
             ok = (
                 d_host is not None
                 and d_public
+                and in_public[d_host]
+                and not any(a <= src <= b for a, b in holes)
                 and not any(a <= src <= b for a, b in rfc1918)
                 and not vpc_lo <= src <= vpc_hi
                 and matches(private[d_host][0], proto, port, t, c, src)
@@ -315,8 +400,10 @@ def baseline(hosts: list, batch: FlowBatch, count: int) -> tuple[list[bool], flo
     return verdicts, time.perf_counter() - start
 
 
-def run_case(rules: int, count: int, seed: int, internal: bool = False) -> dict:
-    snapshot, hosts = build(rules, seed)
+def run_case(
+    rules: int, count: int, seed: int, internal: bool = False, routes: bool = True
+) -> dict:
+    snapshot, hosts = build(rules, seed, routes)
     batch = flows(hosts, count, seed + 1, internal)
     start = time.perf_counter()
     compiled = compile_policy(snapshot)
@@ -336,7 +423,8 @@ def run_case(rules: int, count: int, seed: int, internal: bool = False) -> dict:
     ours, theirs = count / best, sample / base_s
     return {
         "case": f"decide_many/{rules}-rules-per-interface"
-        + ("/instance-to-instance" if internal else ""),
+        + ("/instance-to-instance" if internal else "")
+        + ("" if routes else "/no-route-tables"),
         "unit": "decisions/s",
         "stockade": round(ours),
         "baseline": round(theirs),
@@ -348,6 +436,7 @@ def run_case(rules: int, count: int, seed: int, internal: bool = False) -> dict:
         "baseline_flows": sample,
         "allowed_share": round(float(result.allowed.mean()), 3),
         "interfaces": INTERFACES,
+        "route_tables": len(snapshot.route_tables),
         "compile_s": round(compile_s, 3),
         "address_runs": int(len(compiled.v4.narrow.labels) + len(compiled.v4.wide.labels)),
         "baseline_agrees": agree,
@@ -361,6 +450,7 @@ def main() -> None:
     args = parser.parse_args()
     for rules in (1, 100, 1000):
         print(json.dumps(run_case(rules, args.flows, args.seed)), flush=True)
+    print(json.dumps(run_case(1000, args.flows, args.seed, routes=False)), flush=True)
     print(json.dumps(run_case(1000, args.flows, args.seed, internal=True)), flush=True)
 
 

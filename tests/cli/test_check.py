@@ -12,6 +12,7 @@ from stockade.cli.main import app
 from stockade.demo.checks import SEED_CHECKS, run_checks
 from stockade.demo.seed import build_seed
 from stockade.domain.scope import Scope
+from stockade.service.bundle import Services
 from stockade.service.context import ServiceContext
 from stockade.store.sql import SqlStore
 
@@ -49,6 +50,9 @@ def test_my_computer_may_ssh_to_web_by_the_ssh_rule(seeded):
     assert out["explanation"].startswith("ALLOWED: tcp/22 from 203.0.113.10")  # a view now
     [rule] = out["allowed_by"]
     assert rule["peer"] == "203.0.113.10/32" and rule["security_group_id"] == seed.groups["web"]
+    [back] = out["routes"]  # the reply leaves web's subnet by its route to the gateway
+    assert back["leg"] == "return" and back["target"].startswith("igw-")
+    assert back["state"] == "active" and "route return: " in out["explanation"]
 
 
 def test_an_outsider_may_not_and_gets_the_fix(seeded):
@@ -75,6 +79,25 @@ def test_group_reference_checks(seeded, source, verdict):
     if verdict == "allowed":
         ingress = [r for r in out["allowed_by"] if r["direction"] == "ingress"]
         assert ingress[0]["security_group_id"] == seed.groups["group-1"]
+
+
+def test_the_route_fix_check_names_is_a_command_that_fixes_it(seeded):
+    """web's subnet moved to a table without an internet route: denied both ways, and the
+    remedy, run as printed, makes the check pass again."""
+    ctx, seed = seeded
+    services = Services(ctx)
+    dark = services.route_tables.create(seed.vpc_id).table.route_table_id
+    services.route_tables.associate(dark, seed.subnet_id)
+    out = check("--from", "203.0.113.10", "--to", "web", "--port", "22")
+    assert out["verdict"] == "denied"
+    [blocker] = out["blockers"]
+    assert blocker["explanation_code"] == "NO_ROUTE_TO_DESTINATION"
+    assert blocker["component"]["id"] == dark
+    assert blocker["remedy"].startswith("stockade route-table disassociate rtbassoc-")
+    command = blocker["remedy"].split()[1:]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 0, result.output
+    assert check("--from", "203.0.113.10", "--to", "web", "--port", "22")["verdict"] == "allowed"
 
 
 def test_human_output_and_errors(seeded):

@@ -187,6 +187,10 @@ def test_demo_prints_the_seed(run):
     out = run("demo").stdout
     for text in ("203.0.113.10/32", "HTTP from anywhere", "group-1", "ntp", "ssh-only"):
         assert text in out
+    flat = " ".join(out.split())  # table cells wrap
+    assert "10.0.2.0/24" in flat and "app:80 (private subnet, public IP)" in flat
+    # every verdict as expected, and (as root) the packets agree; styles are styles, not text
+    assert "UNEXPECTED" not in out and "[green]" not in out and "[red" not in out
 
 
 def test_quotas_are_configurable(run, vpc, monkeypatch):
@@ -214,3 +218,5 @@ def test_demo_without_root_says_why_and_shows_the_analyzer(run, monkeypatch):
     flat = " ".join(out.split())  # table cells wrap
     assert "analyzer's verdicts" in flat and "198.51.100.7 (an outsider) -> web:22" in flat
     assert "fix:" in flat and "ENI_SG_RULES_MISMATCH" in flat
+    # the private subnet: blocked by its routes, fixed by the public table
+    assert "NO_ROUTE_TO_DESTINATION" in flat and "stockade route-table associate" in flat

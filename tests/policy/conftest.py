@@ -6,6 +6,7 @@ policy engine is tested against state whose every field the test chose.
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 from dataclasses import dataclass, field
 
@@ -16,7 +17,18 @@ from stockade.domain.addresses import canonical_cidr
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
+from stockade.domain.peering import PeeringSide, PeeringStatus, VpcPeeringConnection
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
+from stockade.domain.routing import (
+    LOCAL,
+    EgressOnlyInternetGateway,
+    NatGateway,
+    NatGatewayState,
+    Route,
+    RouteOrigin,
+    RouteTable,
+    RouteTableAssociation,
+)
 from stockade.domain.security_group import (
     Peer,
     PeerKind,
@@ -42,6 +54,10 @@ class World:
     prefix_lists: list = field(default_factory=list)
     interfaces: list = field(default_factory=list)
     instances: list = field(default_factory=list)
+    route_tables: list = field(default_factory=list)
+    nat_gateways: list = field(default_factory=list)
+    egress_only: list = field(default_factory=list)
+    peerings: list = field(default_factory=list)
     _counter: itertools.count = field(default_factory=lambda: itertools.count(1))
     _subnet_of: dict = field(default_factory=dict)
 
@@ -80,6 +96,93 @@ class World:
                 )
             )
         return vpc_id
+
+    def subnet(self, vpc_id: str, cidr: str, ipv6_cidr: str | None = None) -> str:
+        """A further subnet; it becomes the VPC's subnet for interfaces made after it."""
+        subnet_id = self.new_id("subnet")
+        self.subnets.append(
+            Subnet(
+                subnet_id=subnet_id,
+                vpc_id=vpc_id,
+                owner_id=ACCOUNT,
+                region=REGION,
+                cidr_block=cidr,
+                availability_zone="us-east-1a",
+                availability_zone_id="use1-az1",
+                ipv6_cidr_block=ipv6_cidr,
+            )
+        )
+        self._subnet_of[vpc_id] = subnet_id
+        return subnet_id
+
+    def igw_of(self, vpc_id: str) -> str | None:
+        return next((g.igw_id for g in self.gateways if g.vpc_id == vpc_id), None)
+
+    def route_table(
+        self, vpc_id: str, routes=(), subnets=(), main: bool = False, local: bool = True
+    ) -> str:
+        """A table: ``routes`` as (destination, target); local routes first unless ``local``
+        is false; associated with ``subnets`` (explicitly) and/or as the main table."""
+        vpc = next(v for v in self.vpcs if v.vpc_id == vpc_id)
+        rows = []
+        if local:
+            rows.append(Route(vpc.cidr_block, LOCAL, RouteOrigin.CREATE_ROUTE_TABLE))
+            if vpc.ipv6_cidr_block:
+                rows.append(Route(vpc.ipv6_cidr_block, LOCAL, RouteOrigin.CREATE_ROUTE_TABLE))
+        rows.extend(Route(dest, target) for dest, target in routes)
+        associations = [RouteTableAssociation(self.new_id("rtbassoc"), main=True)] if main else []
+        associations += [
+            RouteTableAssociation(self.new_id("rtbassoc"), subnet_id=s) for s in subnets
+        ]
+        table_id = self.new_id("rtb")
+        self.route_tables.append(
+            RouteTable(table_id, vpc_id, ACCOUNT, REGION, tuple(rows), tuple(associations))
+        )
+        return table_id
+
+    def nat(
+        self,
+        subnet_id: str,
+        public_ip: str | None = "203.0.113.200",
+        state: NatGatewayState = NatGatewayState.AVAILABLE,
+    ) -> str:
+        subnet = next(x for x in self.subnets if x.subnet_id == subnet_id)
+        nat_id = self.new_id("nat")
+        self.nat_gateways.append(
+            NatGateway(
+                nat_id,
+                subnet.vpc_id,
+                subnet_id,
+                ACCOUNT,
+                REGION,
+                private_ip=str(ipaddress.ip_network(subnet.cidr_block)[250]),
+                create_time="2024-01-01T00:00:00Z",
+                connectivity_type="public" if public_ip else "private",
+                state=state,
+                public_ip=public_ip,
+            )
+        )
+        return nat_id
+
+    def egress_only_gateway(self, vpc_id: str | None) -> str:
+        eigw_id = self.new_id("eigw")
+        self.egress_only.append(EgressOnlyInternetGateway(eigw_id, ACCOUNT, REGION, vpc_id))
+        return eigw_id
+
+    def peering(
+        self, requester: str, accepter: str, status: PeeringStatus = PeeringStatus.ACTIVE
+    ) -> str:
+        def side(vpc_id: str) -> PeeringSide:
+            vpc = next((v for v in self.vpcs if v.vpc_id == vpc_id), None)
+            blocks = (vpc.cidr_block,) if vpc else ()
+            v6 = (vpc.ipv6_cidr_block,) if vpc and vpc.ipv6_cidr_block else ()
+            return PeeringSide(vpc_id, ACCOUNT, REGION, blocks, v6)
+
+        pcx_id = self.new_id("pcx")
+        self.peerings.append(
+            VpcPeeringConnection(pcx_id, side(requester), side(accepter), status, str(status))
+        )
+        return pcx_id
 
     def group(self, vpc_id: str, name: str, egress_all: bool = True) -> str:
         group_id = self.new_id("sg")
@@ -200,6 +303,10 @@ class World:
             prefix_lists=tuple(self.prefix_lists),
             interfaces=tuple(self.interfaces),
             instances=tuple(self.instances),
+            route_tables=tuple(self.route_tables),
+            nat_gateways=tuple(self.nat_gateways),
+            egress_only_internet_gateways=tuple(self.egress_only),
+            peerings=tuple(self.peerings),
         )
 
 

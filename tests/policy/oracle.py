@@ -12,8 +12,16 @@ matchers. The security-group semantics are AWS's (aws-security-groups.md §2.2-2
 - "all traffic" (-1 flows): every protocol, port and ICMP type/code must be allowed —
   checked here by brute force over every protocol and the critical points of every range.
 
-The topology rules are the ones stockade documents for its model (policy/path.py's
-docstring): local route inside a VPC, internet gateways and public addresses otherwise.
+The topology rules are the ones stockade documents for its model (policy/path.py's and
+policy/topology.py's docstrings, after vpc-routing-acl-peering.md §1.5-1.6, §3.3, §6.1):
+the local route inside a VPC (from another subnet, unless a more specific route takes the
+flow elsewhere: then it leaves by that route); anything leaving a VPC follows the source
+subnet's route table (explicit association, else the main table, else — no tables at all
+— local routes
+plus default routes to the attached internet gateway), longest prefix first; internet
+gateways need public addresses and a route back; NAT gateways translate to their public
+IPv4 and need their own subnet to route to an internet gateway; peerings carry only
+addresses inside the peer VPC and need the route back over the same peering.
 """
 
 from __future__ import annotations
@@ -196,41 +204,50 @@ def oracle(snapshot, flow) -> Expected:
     elif e1 is None:
         if not (k2 == "public" if family == 4 else internet_address(d)):
             reasons.add("DESTINATION_NOT_PUBLIC")
-        _gateway(snapshot, e2, "DESTINATION_VPC_NO_IGW", reasons)
+        _inbound(snapshot, e2, s, reasons)
         if family == 4 and any(s in n for n in PRIVATE_V4):
             reasons.add("SOURCE_RFC1918")
         if family == 4 and s in SHARED_V4:
             reasons.add("SOURCE_RFC6598")
-        if _in_vpc(snapshot, e2, s):
+        if _in_vpc(snapshot, e2.vpc_id, s):
             reasons.add("SPOOFED_SOURCE")
         ingress = side(snapshot, e2, False, flow, s)
     elif e2 is None:
-        if _in_vpc(snapshot, e1, d):
+        if _in_vpc(snapshot, e1.vpc_id, d):
             reasons.add("UNKNOWN_IN_VPC")
         else:
-            _gateway(snapshot, e1, "SOURCE_VPC_NO_IGW", reasons)
-            if family == 4 and any(d in n for n in PRIVATE_V4):
-                reasons.add("DESTINATION_RFC1918")
-            if family == 4 and d in SHARED_V4:
-                reasons.add("DESTINATION_RFC6598")
-            if not (e1.public_ip if family == 4 else internet_address(s)):
-                reasons.add("SOURCE_NOT_PUBLIC")
+            _leave(snapshot, e1, s, d, None, reasons)
         egress = side(snapshot, e1, True, flow, d)
     else:
+        out = route_out(snapshot, e1.subnet_id, d)
+        peered = e1.vpc_id != e2.vpc_id and k2 == "private" and out and out[0].startswith("pcx-")
         internet = (family == 4 and k2 == "public") or (
             family == 6 and e1.vpc_id != e2.vpc_id and internet_address(d)
         )
-        if internet:
-            _gateway(snapshot, e1, "SOURCE_VPC_NO_IGW", reasons)
-            _gateway(snapshot, e2, "DESTINATION_VPC_NO_IGW", reasons)
-            if family == 4:
-                if not e1.public_ip:
-                    reasons.add("SOURCE_NOT_PUBLIC")
-                seen_as = ipaddress.ip_address(e1.public_ip or e1.private_ip)
-            else:
-                if not internet_address(s):
-                    reasons.add("SOURCE_NOT_PUBLIC")
-                seen_as = s
+        if peered:
+            target = out[0]
+            peering = _peering(snapshot, target)
+            if not _usable(snapshot, target, e1.vpc_id):
+                reasons.add("BLACKHOLE_ROUTE")
+            peer = _peer_vpc(peering, e1.vpc_id)
+            if peer is not None and not _in_vpc(snapshot, peer, d):
+                reasons.add("PCX_TRANSIT")
+            if peer is not None and _in_vpc(snapshot, peer, d) and peer != e2.vpc_id:
+                reasons.add("UNKNOWN_IN_VPC")
+            seen_as = ipaddress.ip_address(e1.private_ip) if family == 4 else s
+            back = route_out(snapshot, e2.subnet_id, seen_as)
+            if back is None or back[0] != target:
+                reasons.add("NO_RETURN_ROUTE")
+        elif internet:
+            seen_as = _leave(snapshot, e1, s, d, e2, reasons)
+            _inbound(snapshot, e2, seen_as, reasons)
+        elif (
+            e1.vpc_id == e2.vpc_id
+            and e1.subnet_id != e2.subnet_id
+            and (out is None or out[0] != "local")
+        ):
+            # a route more specific than the local one (a middlebox route) takes it
+            seen_as = _leave(snapshot, e1, s, d, e2, reasons)
         else:
             if e1.vpc_id != e2.vpc_id:
                 reasons.add("DIFFERENT_VPC")
@@ -242,6 +259,155 @@ def oracle(snapshot, flow) -> Expected:
     if ingress is not None and not ingress:
         reasons.add("INGRESS_DENIED")
     return Expected(not reasons, reasons, egress, ingress)
+
+
+# --- routes -------------------------------------------------------------------------------
+
+
+def table_of(snapshot, subnet_id):
+    """(vpc id, routes as (destination, target, propagated)) of the subnet's table."""
+    subnet = next((x for x in snapshot.subnets if x.subnet_id == subnet_id), None)
+    if subnet is None:
+        return None, []
+    tables = [t for t in snapshot.route_tables if t.vpc_id == subnet.vpc_id]
+    table = next((t for t in tables if subnet_id in t.subnet_ids), None)
+    table = table or next((t for t in tables if any(a.main for a in t.associations)), None)
+    if table is not None:
+        return subnet.vpc_id, [
+            (r.destination, r.target, r.origin == "EnableVgwRoutePropagation") for r in table.routes
+        ]
+    vpc = next(v for v in snapshot.vpcs if v.vpc_id == subnet.vpc_id)
+    routes = [(vpc.cidr_block, "local", False)]
+    if vpc.ipv6_cidr_block:
+        routes.append((vpc.ipv6_cidr_block, "local", False))
+    igw = next((g for g in snapshot.internet_gateways if g.vpc_id == vpc.vpc_id), None)
+    if igw is not None:
+        routes.append(("0.0.0.0/0", igw.igw_id, False))
+        if vpc.ipv6_cidr_block:
+            routes.append(("::/0", igw.igw_id, False))
+    return vpc.vpc_id, routes
+
+
+def route_out(snapshot, subnet_id, address):
+    """(target, active) of the route a packet from the subnet to ``address`` takes, or None."""
+    vpc_id, routes = table_of(snapshot, subnet_id)
+    best = None
+    for destination, target, propagated in routes:
+        if destination.startswith("pl-"):
+            plist = next(p for p in snapshot.prefix_lists if p.prefix_list_id == destination)
+            nets = [ipaddress.ip_network(e.cidr) for e in plist.entries]
+        else:
+            nets = [ipaddress.ip_network(destination)]
+        for net in nets:
+            if net.version == address.version and address in net:
+                rank = (net.prefixlen, not destination.startswith("pl-"), not propagated)
+                if best is None or rank > best[0]:
+                    best = (rank, target)
+    if best is None:
+        return None
+    target = best[1]
+    return target, target == "local" or _usable(snapshot, target, vpc_id)
+
+
+def _usable(snapshot, target, vpc_id) -> bool:
+    if target.startswith("igw-"):
+        return any(g.igw_id == target and g.vpc_id == vpc_id for g in snapshot.internet_gateways)
+    if target.startswith("nat-"):
+        return any(
+            n.nat_gateway_id == target and n.vpc_id == vpc_id and n.state == "available"
+            for n in snapshot.nat_gateways
+        )
+    if target.startswith("eigw-"):
+        return any(
+            g.egress_only_internet_gateway_id == target and g.vpc_id == vpc_id
+            for g in snapshot.egress_only_internet_gateways
+        )
+    if target.startswith("pcx-"):
+        p = _peering(snapshot, target)
+        return p is not None and p.status == "active" and _peer_vpc(p, vpc_id) is not None
+    if target.startswith("eni-"):
+        return any(e.eni_id == target and e.vpc_id == vpc_id for e in snapshot.interfaces)
+    if target.startswith("i-"):
+        return any(i.instance_id == target for i in snapshot.instances)
+    return True
+
+
+def _peering(snapshot, target):
+    return next((p for p in snapshot.peerings if p.vpc_peering_connection_id == target), None)
+
+
+def _peer_vpc(peering, vpc_id):
+    if peering is None:
+        return None
+    if peering.requester.vpc_id == vpc_id:
+        return peering.accepter.vpc_id
+    if peering.accepter.vpc_id == vpc_id:
+        return peering.requester.vpc_id
+    return None
+
+
+def _leave(snapshot, e1, s, d, e2, reasons):
+    """The source subnet's route out of the VPC; returns the source the far side sees."""
+    family = d.version
+    public = ipaddress.ip_address(e1.public_ip) if family == 4 and e1.public_ip else None
+    private = ipaddress.ip_address(e1.private_ip) if family == 4 else s
+    out = route_out(snapshot, e1.subnet_id, d)
+    if out is None:
+        reasons.add("NO_ROUTE")
+        return public or private
+    target, active = out
+    if target == "local":
+        reasons.add("UNKNOWN_IN_VPC")
+        return public or private
+    if not active:
+        reasons.add("BLACKHOLE_ROUTE")
+    rfc = family == 4 and any(d in n for n in PRIVATE_V4)
+    shared = family == 4 and d in SHARED_V4
+    if target.startswith("igw-"):
+        if rfc:
+            reasons.add("DESTINATION_RFC1918")
+        if shared:
+            reasons.add("DESTINATION_RFC6598")
+        if not (public if family == 4 else internet_address(s)):
+            reasons.add("SOURCE_NOT_PUBLIC")
+        return public or private if family == 4 else s
+    if target.startswith("nat-") and family == 4:
+        nat = next((n for n in snapshot.nat_gateways if n.nat_gateway_id == target), None)
+        if rfc:
+            reasons.add("DESTINATION_RFC1918")
+        if shared:
+            reasons.add("DESTINATION_RFC6598")
+        if nat is None:
+            return private
+        if not nat.public_ip:
+            reasons.add("NAT_NOT_PUBLIC")
+        onward = route_out(snapshot, nat.subnet_id, d)
+        if onward is None or not onward[0].startswith("igw-") or not onward[1]:
+            reasons.add("NAT_NO_ROUTE")
+        return ipaddress.ip_address(nat.public_ip or nat.private_ip)
+    if target.startswith("eigw-") and family == 6:
+        return s
+    if target.startswith("pcx-"):
+        peer = _peer_vpc(_peering(snapshot, target), e1.vpc_id)
+        if peer is not None and not _in_vpc(snapshot, peer, d):
+            reasons.add("PCX_TRANSIT")
+        if peer is not None and _in_vpc(snapshot, peer, d) and (e2 is None or e2.vpc_id != peer):
+            reasons.add("UNKNOWN_IN_VPC")
+        return private
+    reasons.add("ROUTE_NOT_MODELLED")
+    return public or private
+
+
+def _inbound(snapshot, e2, seen_as, reasons) -> None:
+    """From the internet into e2's VPC: an attached gateway, and the reply routed to it."""
+    if not any(g.vpc_id == e2.vpc_id for g in snapshot.internet_gateways):
+        reasons.add("DESTINATION_VPC_NO_IGW")
+        return
+    back = route_out(snapshot, e2.subnet_id, seen_as)
+    if back is None or not back[0].startswith("igw-"):
+        reasons.add("NO_RETURN_ROUTE")
+    elif not back[1]:
+        reasons.add("RETURN_ROUTE_BLACKHOLE")
 
 
 def _locate(snapshot, text, role, reasons):
@@ -285,14 +451,14 @@ def _by_id(eni, family, prefer_public, role, reasons):
     return (public[0] if prefer_public and public else found[0]), "private"
 
 
-def _gateway(snapshot, eni, reason, reasons) -> None:
-    if not any(g.vpc_id == eni.vpc_id for g in snapshot.internet_gateways):
-        reasons.add(reason)
-
-
-def _in_vpc(snapshot, eni, address) -> bool:
-    vpc = next((v for v in snapshot.vpcs if v.vpc_id == eni.vpc_id), None)
-    if vpc is None:
-        return False
-    cidr = vpc.cidr_block if address.version == 4 else vpc.ipv6_cidr_block
-    return cidr is not None and address in ipaddress.ip_network(cidr)
+def _in_vpc(snapshot, vpc_id, address) -> bool:
+    vpc = next((v for v in snapshot.vpcs if v.vpc_id == vpc_id), None)
+    if vpc is not None:
+        cidrs = [vpc.cidr_block if address.version == 4 else vpc.ipv6_cidr_block]
+    else:
+        sides = [
+            x for p in snapshot.peerings for x in (p.requester, p.accepter) if x.vpc_id == vpc_id
+        ]
+        cidrs = [(x.cidr_blocks if address.version == 4 else x.ipv6_cidr_blocks) for x in sides]
+        cidrs = [c[0] for c in cidrs[:1] if c]
+    return any(c is not None and address in ipaddress.ip_network(c) for c in cidrs)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from stockade.domain.instance import InstanceState
+from stockade.domain.peering import PeeringStatus
+from stockade.domain.routing import NatGatewayState
 from stockade.policy.flow import Flow
 
 from .conftest import World
@@ -59,6 +61,20 @@ EXTERNAL_V6 = ["2001:db8::1", "2001:db8:0:1::99", "fd00::99", "2001:db8:ffff::1"
 PORTS = [0, 22, 53, 80, 123, 443, 1024, 65535]
 PROTOCOLS = ["tcp", "udp", "icmp", "icmpv6", "-1", "47", "132"]
 STALE_GROUP = "sg-0000000000000dead"
+ROUTE_DESTINATIONS = [
+    "0.0.0.0/0",
+    "::/0",
+    "10.0.0.0/16",
+    "10.1.0.0/16",
+    "10.0.1.0/24",
+    "203.0.113.0/24",
+    "198.51.100.0/25",
+    "8.0.0.0/7",
+    "2001:db8::/32",
+    "2001:db8:0:1::/64",
+]
+#: targets no resource of the snapshot holds: a deleted peering, an unmodelled gateway
+GHOST_TARGETS = ["pcx-0000000000000dead", "vgw-00000000000000001", "eni-0000000000000dead"]
 
 
 @st.composite
@@ -82,18 +98,26 @@ def rules_for(draw, group_ids, list_ids, refs: bool = False):
 
 
 @st.composite
-def worlds(draw, max_interfaces: int = 5, simple: bool = False, refs: bool = False):
+def worlds(
+    draw, max_interfaces: int = 5, simple: bool = False, refs: bool = False, routes: bool = False
+):
     """A random World (not yet frozen).
 
     ``simple``: one VPC with an internet gateway and only running instances, so nearly
     every flow reaches the security groups (the matching semantics get the examples).
+    ``routes``: further subnets, NAT and egress-only gateways, peerings (active or not)
+    and random route tables (main or not, explicit associations, every kind of target,
+    blackholes included); without it every VPC has its implied main table.
     """
     w = World()
     vpcs = []
-    for _ in range(1 if simple else draw(st.integers(1, 3))):
-        cidr = draw(st.sampled_from(VPC_CIDRS))
+    for n in range(1 if simple else draw(st.integers(1, 3))):
+        # with routes, the first two VPCs do not overlap (so that they can peer)
+        cidr = VPC_CIDRS[n % 2] if routes else draw(st.sampled_from(VPC_CIDRS))
         v6 = draw(st.sampled_from([None, "2001:db8:0:1::/64", "2001:db8::/32"]))
         vpcs.append((w.vpc(cidr, v6, igw=simple or draw(st.booleans())), cidr))
+    if routes:
+        draw(network(w, vpcs))
     lists = []
     for _ in range(draw(st.integers(0, 2))):
         if draw(st.booleans()):
@@ -131,6 +155,9 @@ def worlds(draw, max_interfaces: int = 5, simple: bool = False, refs: bool = Fal
             if simple
             else draw(st.sampled_from(["running", "running", "stopped", "secondary", "unattached"]))
         )
+        if routes:
+            choices = [x.subnet_id for x in w.subnets if x.vpc_id == vpc_id]
+            w._subnet_of[vpc_id] = draw(st.sampled_from(choices))
         instances = [i.instance_id for i in w.instances if i.vpc_id == vpc_id]
         if how == "secondary" and instances:
             instance_id = draw(st.sampled_from(instances))
@@ -140,7 +167,74 @@ def worlds(draw, max_interfaces: int = 5, simple: bool = False, refs: bool = Fal
         else:
             state = InstanceState.STOPPED if how == "stopped" else InstanceState.RUNNING
             w.instance(vpc_id, mine, private, public, ipv6, state)
+    if routes:
+        draw(route_tables(w, lists))
     return w
+
+
+@st.composite
+def network(draw, w, vpcs):
+    """Further subnets, NAT and egress-only gateways and peerings for ``vpcs``."""
+    for vpc_id, cidr in vpcs:
+        if draw(st.booleans()):
+            w.subnet(vpc_id, cidr)
+    for _ in range(draw(st.integers(0, 2))):
+        subnet = draw(st.sampled_from(w.subnets))
+        public_ip = draw(st.sampled_from(["203.0.113.200", "192.0.2.200", None]))
+        state = draw(st.sampled_from([NatGatewayState.AVAILABLE] * 3 + [NatGatewayState.FAILED]))
+        w.nat(subnet.subnet_id, public_ip, state)
+    for _ in range(draw(st.integers(0, 1))):
+        w.egress_only_gateway(draw(st.sampled_from([v for v, _ in vpcs] + [None])))
+    if len(vpcs) > 1:
+        for _ in range(draw(st.integers(0, 2))):
+            a, b = draw(st.lists(st.sampled_from([v for v, _ in vpcs]), min_size=2, max_size=2))
+            status = draw(
+                st.sampled_from([PeeringStatus.ACTIVE] * 3 + [PeeringStatus.PENDING_ACCEPTANCE])
+            )
+            w.peering(a, b, status)
+
+
+@st.composite
+def route_tables(draw, w, lists):
+    """Random tables over the world's VPCs (some VPCs keep their implied main table)."""
+    targets = (
+        [g.igw_id for g in w.gateways]
+        + [n.nat_gateway_id for n in w.nat_gateways]
+        + [g.egress_only_internet_gateway_id for g in w.egress_only]
+        + [p.vpc_peering_connection_id for p in w.peerings]
+        + [e.eni_id for e in w.interfaces[:1]]
+        + GHOST_TARGETS
+    )
+    for vpc in list(w.vpcs):
+        subnets = [x.subnet_id for x in w.subnets if x.vpc_id == vpc.vpc_id]
+        for main in (True, False):
+            if not draw(st.booleans()):
+                continue
+            mine = [g for g in targets if g != "local"]
+            own_igw = w.igw_of(vpc.vpc_id)
+            if own_igw:
+                mine += [own_igw] * 3  # the usual route, more often
+            rows = draw(
+                st.lists(
+                    st.tuples(
+                        st.sampled_from(ROUTE_DESTINATIONS + list(lists)), st.sampled_from(mine)
+                    ),
+                    max_size=3,
+                )
+            )
+            # the usual shapes, often: the default route to a NAT gateway or the internet
+            # gateway, the peer's block over each peering of the VPC
+            defaults = [n.nat_gateway_id for n in w.nat_gateways if n.vpc_id == vpc.vpc_id]
+            defaults += [own_igw] if own_igw else []
+            if defaults and draw(st.booleans()):
+                rows.insert(0, ("0.0.0.0/0", draw(st.sampled_from(defaults))))
+            for peering in w.peerings:
+                peer = peering.peer_of(vpc.vpc_id)
+                if peer is not None and peer.cidr_blocks and draw(st.integers(0, 3)):
+                    rows.insert(0, (peer.cidr_blocks[0], peering.vpc_peering_connection_id))
+            rows = list({destination: (destination, t) for destination, t in rows}.values())
+            explicit = [] if main else draw(st.lists(st.sampled_from(subnets), unique=True))
+            w.route_table(vpc.vpc_id, rows, explicit, main=main, local=draw(st.booleans()) or main)
 
 
 def addresses_of(snapshot, family: int) -> list[str]:

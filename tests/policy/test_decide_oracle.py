@@ -40,6 +40,18 @@ def _rule_ids(side):
 @given(st.data(), st.booleans())
 def test_decide_matches_the_oracle(data, simple):
     snapshot = data.draw(worlds(simple=simple)).snapshot()
+    _agrees_with_the_oracle(data, snapshot, simple)
+
+
+@SETTINGS
+@given(st.data())
+def test_decide_follows_route_tables_as_the_oracle_does(data):
+    """Random route tables, NAT and egress-only gateways, peerings, blackholes."""
+    snapshot = data.draw(worlds(routes=True)).snapshot()
+    _agrees_with_the_oracle(data, snapshot, False)
+
+
+def _agrees_with_the_oracle(data, snapshot, simple):
     for _ in range(6):
         flow = data.draw(flows(snapshot, ids_allowed=not simple))
         decision = decide(snapshot, flow)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from stockade.analysis.checks_hygiene import hygiene_findings
-from stockade.analysis.checks_internet import internet_findings
+from stockade.analysis.checks_internet import internet_findings, public_subnet_findings
 from stockade.analysis.checks_redundancy import redundancy_findings
 from stockade.analysis.findings import Finding, Severity, sort_findings
 from stockade.domain.risky_ports import ADMIN_PORTS, RISKY_PORTS, PortSpec
@@ -52,6 +52,7 @@ def audit(
             config.wide_prefix_v4,
             config.wide_prefix_v6,
         )
+        out += public_subnet_findings(snapshot, scope, config.admin_ports)
         out += hygiene_findings(snapshot, scope, config.max_rules, referenced, known)
         out += redundancy_findings(snapshot, scope, referenced)
     return sort_findings(out)

@@ -7,7 +7,9 @@ it catches what auditors miss: a 0–1024 range covering SSH, a single-port 1433
 prefix list holding ``0.0.0.0/0``, or ``0.0.0.0/1`` plus ``128.0.0.0/1``.
 
 Checks run per group (the thing one fixes) and then per interface, for openings that only
-the *combination* of an interface's groups creates.
+the *combination* of an interface's groups creates; and per subnet, for the public subnets
+(their route table sends traffic to an attached internet gateway) whose interfaces have
+administration ports open to the internet (:func:`public_subnet_findings`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from stockade.analysis.intervals import (
     service_ranges,
     subtract,
 )
+from stockade.domain.interface import NetworkInterface
 from stockade.domain.risky_ports import PortSpec
 from stockade.domain.scope import Scope
 from stockade.domain.security_group import SecurityGroup
@@ -37,6 +40,9 @@ from stockade.domain.state import Snapshot
 from stockade.policy.addressing import is_public_cidr
 from stockade.policy.decision import RuleRef
 from stockade.policy.effective import EffectiveEntry, effective_policies, group_entries
+from stockade.policy.interface_reach import internet_reach
+from stockade.policy.route_advice import route_text
+from stockade.policy.routes import internet_route
 
 FAMILY_NAME = {4: "IPv4", 6: "IPv6"}
 
@@ -108,6 +114,85 @@ def internet_findings(
 
         note = " by the combination of its groups " + ", ".join(policy.group_ids)
         out += _port_findings(scope, subject, extra, admin, risky, names, eni_grade, note)
+    return out
+
+
+def public_subnet_findings(
+    snapshot: Snapshot, scope: Scope, admin: Sequence[PortSpec]
+) -> list[Finding]:
+    """One finding per public subnet of the scope whose interfaces have administration
+    ports open to the internet (over a family the subnet routes to the internet).
+
+    Graded as the worst of those interfaces (``exposure_grade.interface_grade``): critical
+    when one is reachable right now, high when one has a public address but is stopped,
+    medium when they hold private addresses only (one public IP away).
+    """
+    names = {g.group_id: g.name for g in snapshot.groups}
+    openings_of: dict[tuple[str, ...], Openings] = {}
+    by_subnet: dict[str, list[tuple[NetworkInterface, list[str], list[Rect], Severity]]] = {}
+    for eni_id, policy in sorted(effective_policies(snapshot).items()):
+        eni = snapshot.interface_by_id[eni_id]
+        if (eni.owner_id, eni.region) != (scope.account, scope.region):
+            continue
+        if policy.group_ids not in openings_of:
+            openings_of[policy.group_ids] = internet_openings(policy.ingress)
+        openings = openings_of[policy.group_ids]
+        routed = {f for f in openings if internet_route(snapshot, eni.subnet_id, f) is not None}
+        ports, rects, grade = [], [], Severity.INFO
+        for spec in admin:
+            hits = _hit(
+                {f: openings[f] for f in routed},
+                service_interval(spec.protocol, spec.first, spec.last),
+            )
+            if hits:
+                ports.append(spec.text())
+                rects += [r for _, found in hits.values() for r in found]
+                grade = max(grade, *(interface_grade(snapshot, eni, f)[0] for f in hits))
+        if ports:
+            by_subnet.setdefault(eni.subnet_id, []).append((eni, ports, rects, grade))
+    out = []
+    for subnet_id, found in sorted(by_subnet.items()):
+        first = found[0][0]
+        family = 4 if internet_route(snapshot, subnet_id, 4) else 6
+        route = internet_route(snapshot, subnet_id, family)
+        assert route is not None and route.route is not None
+        listed = ", ".join(
+            f"{e.eni_id}{f' ({e.instance_id})' if e.instance_id else ''}: {'/'.join(p)}"
+            for e, p, _, _ in found
+        )
+        severity = max(g for *_, g in found)
+        rects = [r for _, _, found_rects, _ in found for r in found_rects]
+        out.append(
+            Finding(
+                "public-subnet-admin-port",
+                severity,
+                f"public subnet {subnet_id} ({route.table_text()}: "
+                f"{route_text(route.route)}) has administration ports open to the internet "
+                f"on {listed}",
+                subnet_id,
+                "subnet",
+                scope.account,
+                scope.region,
+                first.vpc_id,
+                tuple(sorted({r.entry.rule_id for r in rects})),
+                {
+                    "route_table_id": route.table_id or None,
+                    "internet_route": route_text(route.route),
+                    "interfaces": [
+                        {
+                            "network_interface_id": e.eni_id,
+                            "instance_id": e.instance_id,
+                            "ports": p,
+                            "reachable": any(
+                                internet_reach(snapshot, e, f).reachable for f in (4, 6)
+                            ),
+                        }
+                        for e, p, _, _ in found
+                    ],
+                    "rules": _rule_refs(rects, names),
+                },
+            )
+        )
     return out
 
 

@@ -5,15 +5,15 @@ it can is :func:`stockade.policy.interface_reach.internet_reach` — the definit
 of a flow and the exposure findings use — so ``critical`` here is exactly "exposed" there:
 
 - **critical**: the internet reaches the interface over the family (running instance,
-  public address, internet gateway on its VPC);
-- **high**: a public address, but one step away (no internet gateway, the instance is
-  stopped, or the interface is attached to nothing);
+  public address, internet gateway on its VPC, and its subnet routes to it: a public
+  subnet);
+- **high**: a public address, but one step away (no internet gateway, no route to it —
+  a private subnet —, the instance is stopped, or the interface is attached to nothing);
 - **medium**: private addresses only (reachable from inside, or through a load balancer or
   NAT stockade does not model);
 - **low**: a group attached to nothing (it would be exposed the moment it is used).
 
-stockade does not model route tables, so "internet gateway on the VPC" stands in for
-Prowler's "public subnet".
+"Its subnet routes to an attached internet gateway" is Prowler's "public subnet".
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ def interface_grade(snapshot: Snapshot, eni: NetworkInterface, family: int) -> t
     public = reach.public_address
     if reach.reachable:
         return Severity.CRITICAL, (
-            f"{eni.eni_id} has public address {public} and "
-            f"{eni.vpc_id} has internet gateway {reach.gateway_id}"
+            f"{eni.eni_id} has public address {public} and its subnet {reach.subnet_id} "
+            f"routes {reach.internet_route} (internet gateway of {eni.vpc_id})"
         )
     if public:
         return Severity.HIGH, (

@@ -51,6 +51,16 @@ CHECKS: dict[str, Check] = {
             Severity.HIGH,
         ),
         Check(
+            "public-subnet-admin-port",
+            "PublicSubnetAdminPort",
+            "A subnet routes to the internet and its instances have administration ports open "
+            "to it.",
+            "The subnet's route table sends traffic to an attached internet gateway (a public "
+            "subnet), and interfaces there let every internet address reach SSH or RDP. Move "
+            "them to a private subnet (route through a NAT gateway), or restrict the rules.",
+            Severity.HIGH,
+        ),
+        Check(
             "internet-all-ports",
             "AllPortsOpenToInternet",
             "All ports or all traffic are open to the internet.",
@@ -162,7 +172,7 @@ class Finding:
     severity: Severity
     title: str
     resource_id: str
-    resource_type: str  # security-group | network-interface
+    resource_type: str  # security-group | network-interface | subnet
     account: str
     region: str
     vpc_id: str | None = None
@@ -171,7 +181,13 @@ class Finding:
 
     @property
     def arn(self) -> str:
-        kind = "security-group" if self.resource_id.startswith("sg-") else "network-interface"
+        kind = (
+            "security-group"
+            if self.resource_id.startswith("sg-")
+            else "subnet"
+            if self.resource_id.startswith("subnet-")
+            else "network-interface"
+        )
         return f"arn:aws:ec2:{self.region}:{self.account}:{kind}/{self.resource_id}"
 
     def to_dict(self) -> dict[str, Any]:

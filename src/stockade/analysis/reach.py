@@ -3,9 +3,13 @@
 For a source (the internet, a CIDR, or an instance/interface) and each destination
 interface, per address family:
 
-1. the *path* comes from the policy engine (:func:`stockade.policy.path.route`): which
-   addresses each side sees, and what blocks the path before any group is consulted (no
-   public IP, no internet gateway, a stopped instance, different VPCs…);
+1. the *path* comes from the policy engine (:func:`stockade.policy.path.route`), which
+   follows the route tables: which addresses each side sees, and what blocks the path
+   before any group is consulted (no public IP, no route to an internet gateway — or no
+   route back —, a NAT gateway that lets nothing in, a peering not active or not routed
+   both ways, a stopped instance…); a CIDR inside a VPC peered with the destination's is
+   judged over the peering (the destination subnet must route it back over an active
+   ``pcx-``), one inside the destination's own VPC over the local route;
 2. the destination's inbound entries whose resolved block meets the source set, and — for
    an instance source — the source's outbound entries that contain the destination's
    address, are unions of service intervals; their intersection (with ``--port``) is what
@@ -35,13 +39,22 @@ from stockade.analysis.intervals import (
 )
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.state import Snapshot
-from stockade.policy.addressing import address_text
+from stockade.policy.addressing import address_text, is_public_address
 from stockade.policy.decision import Blocker, PathKind, RuleRef
 from stockade.policy.effective import EffectiveEntry, effective_policy
 from stockade.policy.flow import Flow
 from stockade.policy.match import address_matches
 from stockade.policy.path import route
-from stockade.policy.reasons import Reason
+from stockade.policy.reasons import CODE, Reason
+from stockade.policy.route_advice import route_text
+from stockade.policy.routes import (
+    Hop,
+    RouteLookup,
+    in_vpc_block,
+    internet_route,
+    lookup,
+    prefix_list_cidrs,
+)
 
 #: stand-in internet hosts for the path question (documentation ranges: never a VPC's)
 _INTERNET_HOST = {4: "198.51.100.1", 6: "2001:db8:ffff:ffff::1"}
@@ -274,9 +287,53 @@ def _external_path(
         path = route(snapshot, Flow(_first(source, family), eni.eni_id, "tcp", 0))
         state = tuple(b for b in path.blockers if b.reason & _STATE_REASONS)
         return state, str(PathKind.VPC_LOCAL)
-    host = _INTERNET_HOST[family] if source.kind == "internet" else _first(source, family)
-    path = route(snapshot, Flow(host, eni.eni_id, "tcp", 0))
+    if source.kind == "cidr":
+        first = _first(source, family)
+        back = lookup(snapshot, eni.subnet_id, family, source.cidrs[family][0][0])
+        peer = back.facts.peer_vpc_id
+        if back.hop is Hop.PCX and in_vpc_block(snapshot, peer, family, source.cidrs[family][0][0]):
+            path = route(snapshot, Flow(first, eni.eni_id, "tcp", 0))
+            state = tuple(b for b in path.blockers if b.reason & _STATE_REASONS)
+            if not back.active:
+                state += (_blackhole(back),)
+            return state, str(PathKind.PEERING)
+    host = _internet_host(snapshot, eni, family) if source.kind == "internet" else None
+    path = route(snapshot, Flow(host or _first(source, family), eni.eni_id, "tcp", 0))
     return path.blockers, str(PathKind.INTERNET)
+
+
+def _blackhole(back: RouteLookup) -> Blocker:
+    """The destination subnet routes the peer's block to a peering that carries nothing."""
+    assert back.route is not None
+    return Blocker(
+        CODE[Reason.RETURN_ROUTE_BLACKHOLE],
+        Reason.RETURN_ROUTE_BLACKHOLE,
+        back.table_id or back.vpc_id,
+        "route-table",
+        f"{back.table_text()}: the route {route_text(back.route)} is a blackhole "
+        f"({back.route.target} is not active)",
+    )
+
+
+def _internet_host(snapshot: Snapshot, eni: NetworkInterface, family: int) -> str:
+    """A stand-in internet host the destination's subnet routes back to its gateway, when
+    it routes only part of the internet there (``203.0.113.0/24 → igw-…``): "the internet
+    reaches it" means *some* internet address does, as ``exposure`` counts it."""
+    default = _INTERNET_HOST[family]
+    found = internet_route(snapshot, eni.subnet_id, family)
+    if found is None or found.route is None:
+        return default
+    cidrs = prefix_list_cidrs(snapshot).get(found.route.destination, ())
+    for cidr in cidrs if found.route.is_prefix_list else (found.route.destination,):
+        network = ipaddress.ip_network(cidr)
+        if network.version != family:
+            continue
+        if ipaddress.ip_address(default) in network:
+            return default
+        candidate = network[1] if network.num_addresses > 2 else network[0]
+        if is_public_address(family, int(candidate)):
+            return str(candidate)
+    return default
 
 
 def _first(source: Source, family: int) -> str:

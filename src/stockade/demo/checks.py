@@ -36,6 +36,10 @@ SEED_CHECKS: tuple[SeedCheck, ...] = (
     SeedCheck("A (group-1) -> ntp:123", "A", "ntp", 123, "allowed"),
     SeedCheck("B (group-2) -> ntp:123", "B", "ntp", 123, "allowed"),
     SeedCheck("C (group-3) -> ntp:123", "C", "ntp", 123, "denied"),
+    SeedCheck(
+        f"{OUTSIDER} (anyone) -> app:80 (private subnet, public IP)", OUTSIDER, "app", 80, "denied"
+    ),
+    SeedCheck("web -> app:80 (local route)", "web", "app", 80, "allowed"),
 )
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
 from stockade.demo.checks import SEED_CHECKS, SeedCheck, because
 from stockade.demo.seed import MY_COMPUTER, OUTSIDER, Seed, build_seed
@@ -110,14 +111,16 @@ def _probe_and_compare(console: Console, agent, seed: Seed, api) -> None:
 
     web_ns = agent.world.instance(seed.instances["web"])
     ntp_ns = agent.world.instance(seed.instances["ntp"])
+    app_ns = agent.world.instance(seed.instances["app"])
     with Listeners() as listeners:
         for port in (22, 80):
             listeners.tcp(web_ns, port)
         for port in (22, 123):
             listeners.tcp(ntp_ns, port)
+        listeners.tcp(app_ns, 80)
         console.print(
             "\nListening inside the instances: web tcp/22 and tcp/80 (nothing on "
-            "tcp/8080), ntp tcp/22 and tcp/123."
+            "tcp/8080), ntp tcp/22 and tcp/123, app tcp/80."
         )
         rows = _run_checks(agent, seed, CHECKS, listeners)
         table = tables.table(
@@ -156,12 +159,16 @@ def _run_checks(agent, seed: Seed, checks, listeners) -> list:
     return [(c.label, d, o) for c, d, o in zip(checks, decisions, outcomes, strict=True)]
 
 
-def _cells(decision, outcome: str) -> tuple[str, str, str]:
-    verdict = decision.verdict.value
+def _cells(decision, outcome: str) -> tuple[Text, str, Text]:
+    """Styled cells (a table prints string cells as text, markup and all)."""
     real_allowed = outcome in ("connected", "refused")
     colour = "green" if decision.allowed else "red"
-    agree = "[green]yes[/]" if real_allowed == decision.allowed else "[red bold]NO[/]"
-    return f"[{colour}]{verdict}[/]", outcome, agree
+    agree = (
+        tables.styled("yes", "green")
+        if real_allowed == decision.allowed
+        else tables.styled("NO", "red bold")
+    )
+    return tables.styled(decision.verdict.value, colour), outcome, agree
 
 
 def _live_change(console: Console, agent, seed: Seed, api, listeners) -> None:

@@ -2,7 +2,7 @@
 
 - a VPC 10.0.0.0/16 with an attached internet gateway and a public subnet 10.0.1.0/24 (its
   route table ``public`` routes 0.0.0.0/0 to the gateway; the main table only has the local
-  route);
+  route) and, beside it, a private subnet 10.0.2.0/24 on the main table (no internet route);
 - group ``web``: inbound HTTP tcp/80 from 0.0.0.0/0, SSH tcp/22 from 203.0.113.10/32
   (the user's own computer) and tcp/8080 from 0.0.0.0/0 (allowed, but nothing listens there
   in the demo: refused, not timed out), default outbound; instance ``web`` carries it, with
@@ -11,7 +11,10 @@
   starting with ``sg-``); ``group-1`` allows inbound tcp/123 (NTP) from group-1 and group-2;
   instances ``A`` (group-1), ``B`` (group-2), ``C`` (group-3);
 - a separate SSH-only group ``ssh-only`` (tcp/22 from the admin network 203.0.113.0/28);
-- instance ``ntp`` carrying two groups: group-1 and ssh-only.
+- instance ``ntp`` carrying two groups: group-1 and ssh-only;
+- instance ``app`` in the private subnet, carrying ``web`` and a public IP: its group admits
+  HTTP from anywhere, yet the internet cannot reach it — no route to the gateway, either way
+  — while ``web`` reaches it over the local route.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ ADMIN_CIDR = "203.0.113.0/28"  # the admin network the ssh-only group admits
 class Seed:
     vpc_id: str
     subnet_id: str
+    private_subnet_id: str
     igw_id: str
     public_route_table_id: str
     groups: dict[str, str] = field(default_factory=dict)  # name -> sg id
@@ -68,7 +72,8 @@ def build_seed(ctx: ServiceContext | contracts.Services) -> Seed:
     ).table.route_table_id
     services.route_tables.create_route(rtb, RouteRequest.of("0.0.0.0/0", igw.igw_id))
     services.route_tables.associate(rtb, subnet_id=subnet.subnet_id)
-    seed = Seed(vpc.vpc_id, subnet.subnet_id, igw.igw_id, rtb)
+    private = net.create_subnet(vpc.vpc_id, "10.0.2.0/24", tags=check_tags([("Name", "private")]))
+    seed = Seed(vpc.vpc_id, subnet.subnet_id, private.subnet_id, igw.igw_id, rtb)
 
     def group(name: str, description: str) -> str:
         gid = groups.create(name, description, vpc.vpc_id).group.group_id
@@ -93,16 +98,17 @@ def build_seed(ctx: ServiceContext | contracts.Services) -> Seed:
     rules.authorize(ssh, [_tcp(22, ADMIN_CIDR, desc="SSH from admins")])
 
     instances = services.instances
-    for name, gids, public in (
-        ("web", (web,), True),
-        ("A", (g1,), False),
-        ("B", (g2,), False),
-        ("C", (seed.groups["group-3"],), False),
-        ("ntp", (g1, ssh), False),
+    for name, gids, public, where in (
+        ("web", (web,), True, subnet.subnet_id),
+        ("A", (g1,), False, subnet.subnet_id),
+        ("B", (g2,), False, subnet.subnet_id),
+        ("C", (seed.groups["group-3"],), False, subnet.subnet_id),
+        ("ntp", (g1, ssh), False, subnet.subnet_id),
+        ("app", (web,), True, private.subnet_id),
     ):
         launched = instances.run(
             LaunchRequest(
-                subnet_id=subnet.subnet_id,
+                subnet_id=where,
                 group_ids=gids,
                 associate_public_ip=public,
                 tags=check_tags([("Name", name)]),

@@ -34,11 +34,13 @@ def run_demo(console: Console, db: str | None = None) -> Seed:
 def _show(console: Console, ctx: ServiceContext, seed: Seed, kept: str | None) -> None:
     console.rule("[bold]stockade demo: the seed scenario")
     console.print(
-        f"VPC [bold]{seed.vpc_id}[/bold] 10.0.0.0/16, subnet {seed.subnet_id} 10.0.1.0/24 "
-        f"(public IPs on launch), internet gateway {seed.igw_id} attached.\n"
+        f"VPC [bold]{seed.vpc_id}[/bold] 10.0.0.0/16, internet gateway {seed.igw_id} "
+        f"attached; public subnet {seed.subnet_id} 10.0.1.0/24 (public IPs on launch), "
+        f"private subnet {seed.private_subnet_id} 10.0.2.0/24.\n"
         "AWS forbids group names starting with 'sg-', so the issue's sg-1..3 are "
         "group-1..3 here."
     )
+    _print_routes(console, ctx, seed)
     details = [d for d in GroupService(ctx).describe() if d.group.vpc_id == seed.vpc_id]
     names = {d.group.group_id: d.group.name for d in details}
     rules = tables.table(
@@ -76,6 +78,26 @@ def _show(console: Console, ctx: ServiceContext, seed: Seed, kept: str | None) -
             f"\nState kept in {kept}: try "
             f"`stockade check --from C --to ntp --port 123 --db {kept}`."
         )
+
+
+def _print_routes(console: Console, ctx: ServiceContext, seed: Seed) -> None:
+    """Each subnet's route table and routes: what makes one public and the other not."""
+    with ctx.read() as tx:
+        snapshot = tx.snapshot()
+    t = tables.table("Subnets and their route tables", "Subnet", "Name", "CIDR", "Table", "Routes")
+    for subnet in (s for s in snapshot.subnets if s.vpc_id == seed.vpc_id):
+        table = snapshot.route_table_by_subnet[subnet.subnet_id]
+        kind = "main" if table.is_main else "explicit"
+        routes = ", ".join(f"{r.destination} -> {r.target}" for r in table.routes)
+        t.add_row(
+            subnet.subnet_id,
+            tables.name_tag(subnet.tags),
+            subnet.cidr_block,
+            f"{table.route_table_id} ({kind})",
+            routes,
+        )
+    console.print()
+    console.print(t)
 
 
 def _print_checks(console: Console, ctx: ServiceContext, seed: Seed) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -26,11 +27,14 @@ from stockade.policy.addressing import (
     is_public_address,
     parse_address,
 )
+from stockade.policy.bulk_routes import FamilyRoutes, RouteArrays, build_routes, lookup_many
 from stockade.policy.interface_reach import end_state
 from stockade.policy.reasons import Reason
+from stockade.policy.routes import Hop, vpc_block
 from stockade.policy.tables import to_bytes16
 from stockade.policy.topology import (
     END_REASON,
+    EXIT_RULES,
     PATH_RULES,
     REASON,
     STATE_PROBLEM,
@@ -53,6 +57,7 @@ class Topology:
     v6_owner: np.ndarray
     v6_public: np.ndarray  # bool: a public (internet) IPv6 address
     vpc: np.ndarray  # int64 per interface
+    subnet: np.ndarray  # int64 per interface: its subnet (an index)
     instance: np.ndarray  # int64 per interface (-1: not attached)
     state: np.ndarray  # uint8 per interface: an EndState
     private4: np.ndarray  # uint64 per interface
@@ -63,6 +68,7 @@ class Topology:
     has_cidr4: np.ndarray
     cidr6: np.ndarray  # uint64 [VPC, 4]: first hi, first lo, last hi, last lo
     has_cidr6: np.ndarray
+    routes: RouteArrays  # each interface's subnet table, painted; NAT gateways
 
 
 def build_topology(snapshot: Snapshot, eni_ids: tuple[str, ...]) -> Topology:
@@ -73,9 +79,11 @@ def build_topology(snapshot: Snapshot, eni_ids: tuple[str, ...]) -> Topology:
         (v, index[o.eni_id], is_public_address(6, v)) for (f, v), o in book.items() if f == 6
     )
     enis = [snapshot.interface_by_id[e] for e in eni_ids]
-    vpc_ids = sorted({v.vpc_id for v in snapshot.vpcs} | {e.vpc_id for e in enis})
+    peer_vpcs = {s.vpc_id for p in snapshot.peerings for s in (p.requester, p.accepter)}
+    vpc_ids = sorted({v.vpc_id for v in snapshot.vpcs} | {e.vpc_id for e in enis} | peer_vpcs)
     vpc_index = {v: i for i, v in enumerate(vpc_ids)}
     instance_ids = sorted({e.instance_id for e in enis if e.instance_id})
+    subnet_index = {s: i for i, s in enumerate(sorted({e.subnet_id for e in enis}))}
     instance_index = {v: i for i, v in enumerate(instance_ids)}
 
     cidr4 = np.zeros((len(vpc_ids), 2), _U64)
@@ -83,12 +91,12 @@ def build_topology(snapshot: Snapshot, eni_ids: tuple[str, ...]) -> Topology:
     has4 = np.zeros(len(vpc_ids), bool)
     has6 = np.zeros(len(vpc_ids), bool)
     for vpc_id, i in vpc_index.items():
-        vpc = snapshot.vpc_by_id.get(vpc_id)
-        if vpc is not None and vpc.cidr_block:
-            _, lo, hi = block_bounds(vpc.cidr_block)
+        block4, block6 = vpc_block(snapshot, vpc_id, 4), vpc_block(snapshot, vpc_id, 6)
+        if block4:
+            _, lo, hi = block_bounds(block4)
             cidr4[i], has4[i] = (lo, hi), True
-        if vpc is not None and vpc.ipv6_cidr_block:
-            _, lo, hi = block_bounds(vpc.ipv6_cidr_block)
+        if block6:
+            _, lo, hi = block_bounds(block6)
             cidr6[i] = (lo >> 64, lo & _MASK64, hi >> 64, hi & _MASK64)
             has6[i] = True
     return Topology(
@@ -99,6 +107,7 @@ def build_topology(snapshot: Snapshot, eni_ids: tuple[str, ...]) -> Topology:
         v6_owner=np.array([o for _, o, _ in v6], np.int64),
         v6_public=np.array([p for _, _, p in v6], bool),
         vpc=np.array([vpc_index[e.vpc_id] for e in enis], np.int64),
+        subnet=np.array([subnet_index[e.subnet_id] for e in enis], np.int64),
         instance=np.array(
             [instance_index.get(e.instance_id, -1) if e.instance_id else -1 for e in enis],
             np.int64,
@@ -112,6 +121,7 @@ def build_topology(snapshot: Snapshot, eni_ids: tuple[str, ...]) -> Topology:
         has_cidr4=has4,
         cidr6=cidr6,
         has_cidr6=has6,
+        routes=build_routes(snapshot, [e.subnet_id for e in enis], vpc_index),
     )
 
 
@@ -121,7 +131,7 @@ def _v4(text: str) -> int:
 
 
 @dataclass
-class RouteArrays:
+class PathArrays:
     """Per flow: end interfaces (-1 external), blocking reasons, which checks apply."""
 
     src: np.ndarray
@@ -156,7 +166,7 @@ def route_many(
     s_lo: np.ndarray,
     d_hi: np.ndarray,
     d_lo: np.ndarray,
-) -> RouteArrays:
+) -> PathArrays:
     """Vectorised ``path.route`` for address-given flows of one family."""
     e1, pub1 = owners(topo, family, s_hi, s_lo)
     e2, pub2 = owners(topo, family, d_hi, d_lo)
@@ -166,31 +176,37 @@ def route_many(
     if len(topo.vpc) == 0:  # no interfaces at all
         reasons[:] = _U64(Reason.NO_INTERFACE.value)
         none = np.zeros(len(e1), bool)
-        return RouteArrays(e1, e2, reasons, none, none, s_hi, s_lo)
+        return PathArrays(e1, e2, reasons, none, none, s_hi, s_lo)
     for role, present, index in ((Role.SOURCE, has1, i1), (Role.DESTINATION, has2, i2)):
         for state, problem in STATE_PROBLEM.items():
             mask = present & (topo.state[index] == state)
             reasons[mask] |= _U64(END_REASON[role, problem].value)
-    flows = _Flows(topo, family, s_hi, s_lo, d_hi, d_lo, i1, i2, pub1, pub2)
+    flows = _Flows(topo, family, s_hi, s_lo, d_hi, d_lo, i1, i2, pub1, pub2, has1, has2)
     cases = _cases(flows, has1, has2)
+    hops = {hop: flows.out_hop == hop for hop in EXIT_RULES}
+    flows.seen_lo = _seen_as(flows, cases, hops, has1)
     for check in Check:
         applies = np.zeros(len(e1), bool)
         for case, rule in PATH_RULES.items():
             if check in rule.checks:
                 applies |= cases[case]
+            if rule.exits:
+                for hop, exit_rule in EXIT_RULES.items():
+                    if check in exit_rule.checks:
+                        applies |= cases[case] & hops[hop]
         if applies.any():
             reasons[applies & _FAILS[check](flows)] |= _U64(REASON[check].value)
     groups = np.zeros(len(e1), bool)
     for case, rule in PATH_RULES.items():
         if rule.groups_apply:
             groups |= cases[case]
-    ingress_lo, ingress_hi = _seen_as(flows, cases, has1), s_hi
-    return RouteArrays(e1, e2, reasons, has1 & groups, has2 & groups, ingress_hi, ingress_lo)
+    return PathArrays(e1, e2, reasons, has1 & groups, has2 & groups, s_hi, flows.seen_lo)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Flows:
-    """Arrays of address-given flows with their end interfaces (index 0 where external)."""
+    """Arrays of address-given flows with their end interfaces (index 0 where external),
+    and — computed when a check first needs them — the routes they take."""
 
     topo: Topology
     family: int
@@ -202,6 +218,9 @@ class _Flows:
     i2: np.ndarray
     pub1: np.ndarray  # the source address is public (IPv4: an interface's public IP)
     pub2: np.ndarray
+    has1: np.ndarray
+    has2: np.ndarray
+    seen_lo: np.ndarray | None = None  # the source past the path (set once cases are known)
 
     @property
     def vpc1(self) -> np.ndarray:
@@ -210,6 +229,48 @@ class _Flows:
     @property
     def vpc2(self) -> np.ndarray:
         return self.topo.vpc.take(self.i2)
+
+    @cached_property
+    def table_routes(self) -> FamilyRoutes:
+        """The route tables of the flows' family (painted), and their routes' facts."""
+        return self.topo.routes.family(self.family)
+
+    @cached_property
+    def out(self) -> np.ndarray:
+        """The route entry each flow takes out of the source subnet (0: none)."""
+        table = np.where(self.has1, self.topo.routes.table[self.i1], -1)
+        return lookup_many(self.table_routes, self.family, table, self.d_hi, self.d_lo)
+
+    @cached_property
+    def out_hop(self) -> np.ndarray:
+        found: np.ndarray = self.table_routes.hop[self.out]
+        return found
+
+    @cached_property
+    def out_nat(self) -> np.ndarray:
+        found: np.ndarray = self.table_routes.nat[self.out]
+        return found
+
+    @cached_property
+    def out_peer(self) -> np.ndarray:
+        found: np.ndarray = self.table_routes.peer[self.out]
+        return found
+
+    @cached_property
+    def back(self) -> np.ndarray:
+        """The reply's route entry out of the destination subnet, to the source as seen."""
+        assert self.seen_lo is not None
+        table = np.where(self.has2, self.topo.routes.table[self.i2], -1)
+        return lookup_many(self.table_routes, self.family, table, self.s_hi, self.seen_lo)
+
+    @cached_property
+    def nat_onward(self) -> np.ndarray:
+        """The route entry out of the NAT gateway's subnet (0 where no NAT gateway)."""
+        routes = self.topo.routes
+        has_nat = (self.out_nat >= 0) & (self.out_hop == Hop.NAT)
+        nat = np.maximum(self.out_nat, 0)
+        table = np.where(has_nat, routes.nat_table[nat] if len(routes.nat_table) else -1, -1)
+        return lookup_many(self.table_routes, self.family, table, self.d_hi, self.d_lo)
 
 
 def _cases(f: _Flows, has1: np.ndarray, has2: np.ndarray) -> dict[Case, np.ndarray]:
@@ -221,29 +282,44 @@ def _cases(f: _Flows, has1: np.ndarray, has2: np.ndarray) -> dict[Case, np.ndarr
     outbound = has1 & ~has2
     to_vpc = outbound & _in_vpc(topo, f.family, f.vpc1, f.d_hi, f.d_lo)
     both = has1 & has2 & ~host
-    via = both & (f.pub2 if f.family == 4 else (f.vpc1 != f.vpc2) & f.pub2)
+    peering = both & (f.vpc1 != f.vpc2) & private_dst & (f.out_hop == Hop.PCX)
+    via = both & ~peering & (f.pub2 if f.family == 4 else (f.vpc1 != f.vpc2) & f.pub2)
+    other_subnet = topo.subnet[f.i1] != topo.subnet[f.i2]
+    rerouted = both & ~peering & ~via & (f.vpc1 == f.vpc2) & other_subnet & (f.out_hop != Hop.LOCAL)
     return {
         Case.NO_INTERFACE: ~has1 & ~has2,
         Case.HOST_LOCAL: host,
         Case.FROM_INTERNET: ~has1 & has2,
         Case.TO_VPC_ADDRESS: to_vpc,
         Case.TO_INTERNET: outbound & ~to_vpc,
-        Case.LOCAL: both & ~via,
+        Case.LOCAL: both & ~via & ~peering & ~rerouted,
+        Case.REROUTED: rerouted,
+        Case.PEERING: peering,
         Case.VIA_INTERNET: via,
     }
 
 
-def _seen_as(f: _Flows, cases: dict[Case, np.ndarray], has1: np.ndarray) -> np.ndarray:
+def _seen_as(
+    f: _Flows, cases: dict[Case, np.ndarray], hops: dict[Hop, np.ndarray], has1: np.ndarray
+) -> np.ndarray:
     """The low half of the source address past the path (IPv6 is never translated)."""
     if f.family == 6:
         return f.s_lo
     topo = f.topo
-    public = np.zeros(len(has1), bool)
+    seen = {how: np.zeros(len(has1), bool) for how in SeenAs}
     for case, rule in PATH_RULES.items():
-        if rule.seen_as is SeenAs.PUBLIC:
-            public |= cases[case]
-    sent = np.where(public & topo.has_public4[f.i1], topo.public4[f.i1], topo.private4[f.i1])
-    return np.where(has1, sent, f.s_lo)
+        if rule.exits:
+            for hop, exit_rule in EXIT_RULES.items():
+                seen[exit_rule.seen_as] |= cases[case] & hops[hop]
+        else:
+            seen[rule.seen_as] |= cases[case]
+    public = seen[SeenAs.PUBLIC] & topo.has_public4[f.i1]
+    out = np.where(public, topo.public4[f.i1], topo.private4[f.i1])
+    routes = topo.routes
+    nat = seen[SeenAs.NAT] & (f.out_nat >= 0)
+    if nat.any():
+        out = np.where(nat, routes.nat_address[np.maximum(f.out_nat, 0)], out)
+    return np.where(has1 & ~seen[SeenAs.SENT], out, f.s_lo)
 
 
 def _source_public(f: _Flows) -> np.ndarray:
@@ -256,12 +332,43 @@ def _special(f: _Flows, values: np.ndarray, ranges: tuple[tuple[int, int], ...])
     return _in_any(values, ranges)
 
 
+def _nat_route(f: _Flows) -> np.ndarray:
+    has_nat = (f.out_nat >= 0) & (f.out_hop == Hop.NAT)
+    onward = f.nat_onward
+    ok = (f.table_routes.hop[onward] == Hop.IGW) & f.table_routes.active[onward]
+    fails: np.ndarray = has_nat & ~ok
+    return fails
+
+
+def _in_peer(f: _Flows) -> np.ndarray:
+    return _in_vpc(f.topo, f.family, np.maximum(f.out_peer, 0), f.d_hi, f.d_lo)
+
+
 #: Per check, the flows that fail it (evaluated only where the check applies).
 _FAILS: dict[Check, Callable[[_Flows], np.ndarray]] = {
     Check.ANY_INTERFACE: lambda f: np.ones(len(f.i1), bool),
     Check.KNOWN_IN_VPC: lambda f: np.ones(len(f.i1), bool),
     Check.SAME_VPC: lambda f: f.vpc1 != f.vpc2,
-    Check.SOURCE_GATEWAY: lambda f: ~f.topo.igw[f.vpc1],
+    Check.ROUTE_EXISTS: lambda f: f.out_hop == Hop.NONE,
+    Check.ROUTE_ACTIVE: lambda f: (f.out_hop != Hop.NONE) & ~f.table_routes.active[f.out],
+    Check.ROUTE_MODELLED: lambda f: np.ones(len(f.i1), bool),
+    Check.NAT_PUBLIC: lambda f: (
+        (f.out_nat >= 0) & ~f.topo.routes.nat_public[np.maximum(f.out_nat, 0)]
+    ),
+    Check.NAT_ROUTE: _nat_route,
+    Check.PCX_DESTINATION: lambda f: (f.out_peer >= 0) & ~_in_peer(f),
+    Check.KNOWN_IN_PEER: lambda f: (
+        (f.out_peer >= 0) & _in_peer(f) & (~f.has2 | (f.vpc2 != f.out_peer))
+    ),
+    Check.RETURN_TO_GATEWAY: lambda f: f.topo.igw[f.vpc2] & (f.table_routes.hop[f.back] != Hop.IGW),
+    Check.RETURN_ROUTE_ACTIVE: lambda f: (
+        f.topo.igw[f.vpc2]
+        & (f.table_routes.hop[f.back] == Hop.IGW)
+        & ~f.table_routes.active[f.back]
+    ),
+    Check.RETURN_VIA_PEERING: lambda f: (
+        f.table_routes.target[f.back] != f.table_routes.target[f.out]
+    ),
     Check.SOURCE_PUBLIC: lambda f: ~_source_public(f),
     Check.DESTINATION_NOT_RFC1918: lambda f: _special(f, f.d_lo, RFC1918),
     Check.DESTINATION_NOT_RFC6598: lambda f: _special(f, f.d_lo, RFC6598),

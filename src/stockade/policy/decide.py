@@ -89,6 +89,7 @@ def decide(snapshot: Snapshot, flow: Flow) -> Decision:
         ingress,
         tuple(blockers),
         tuple(notes),
+        path.steps,
     )
 
 

@@ -23,6 +23,7 @@ from stockade.policy.topology import EndType, PathKind
 
 __all__ = [
     "Blocker",
+    "RouteStep",
     "Decision",
     "PathEnd",
     "PathKind",
@@ -181,6 +182,45 @@ class Blocker:
 
 
 @dataclass(frozen=True)
+class RouteStep:
+    """One route table consulted on the path (Reachability Analyzer's ``RouteTableRoute``).
+
+    ``leg`` says which packet: ``forward`` (leaving the source subnet), ``nat`` (leaving
+    the NAT gateway's subnet) or ``return`` (the reply leaving the destination subnet).
+    ``destination``/``target`` are ``None`` when no route matched; ``table_id`` is ``""``
+    for a VPC's implied main table.
+    """
+
+    leg: str
+    table_id: str
+    vpc_id: str
+    subnet_id: str
+    destination: str | None
+    target: str | None
+    state: str | None  # active | blackhole; None when no route matched
+
+    def text(self) -> str:
+        table = self.table_id or f"main table of {self.vpc_id}"
+        if self.destination is None:
+            return f"{self.leg}: {table} ({self.subnet_id}): no route"
+        return (
+            f"{self.leg}: {table} ({self.subnet_id}): {self.destination} → {self.target} "
+            f"[{self.state}]"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "leg": self.leg,
+            "route_table_id": self.table_id or None,
+            "vpc_id": self.vpc_id,
+            "subnet_id": self.subnet_id,
+            "destination": self.destination,
+            "target": self.target,
+            "state": self.state,
+        }
+
+
+@dataclass(frozen=True)
 class PathEnd:
     """One end of the flow as resolved: what was asked, and what it turned out to be."""
 
@@ -239,6 +279,7 @@ class Decision:
     ingress: SideEvaluation | None  # the destination interface's inbound check
     blockers: tuple[Blocker, ...] = ()
     notes: tuple[str, ...] = ()
+    routes: tuple[RouteStep, ...] = ()  # the route tables consulted, in path order
 
     @property
     def allowed(self) -> bool:
@@ -269,5 +310,6 @@ class Decision:
             "ingress": None if self.ingress is None else self.ingress.to_dict(),
             "allowed_by": [r.to_dict() for r in self.allowing_rules] if self.allowed else [],
             "blockers": [b.to_dict() for b in self.blockers],
+            "routes": [r.to_dict() for r in self.routes],
             "notes": list(self.notes),
         }

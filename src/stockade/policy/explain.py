@@ -21,6 +21,7 @@ def explain(decision: Decision) -> str:
     lines = [head]
     if decision.path is not PathKind.NONE:
         lines.append(f"  path: {decision.path}")
+    lines.extend(f"  route {step.text()}" for step in decision.routes)
     if decision.allowed:
         lines.extend(_side_lines(decision.egress, "outbound (source)"))
         lines.extend(_side_lines(decision.ingress, "inbound (destination)"))

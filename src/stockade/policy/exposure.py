@@ -7,9 +7,10 @@ per protocol, each with the rules and CIDRs responsible.
 
 A range is *exposed* when the internet can actually reach the interface over that address
 family (:func:`stockade.policy.interface_reach.internet_reach`, the definition the path and
-the audit's grading share: a running instance, a public address, an internet gateway).
-Interfaces without such a path are still reported, flagged *would be exposed*: one public
-IP, gateway or start away from being open, which is worth knowing before it happens.
+the audit's grading share: a running instance, a public address, an internet gateway and
+a route to it from the interface's subnet). Interfaces without such a path are still
+reported, flagged *would be exposed*: one public IP, gateway, route or start away from
+being open, which is worth knowing before it happens.
 
 "Open" here is Inspector's question — can *some* internet host reach the port? — so a rule
 for 203.0.113.0/24 counts, and the sources are listed. The audit's "open to the internet"
@@ -31,6 +32,7 @@ from stockade.policy.decision import RuleRef
 from stockade.policy.effective import EffectiveEntry, effective_policies
 from stockade.policy.flow import ICMP, PORTED
 from stockade.policy.interface_reach import internet_reach
+from stockade.policy.routes import table_of
 
 #: An entry's ports (ICMP: types) as an inclusive range; None where the protocol has none.
 _Span = tuple[int, int] | None
@@ -144,11 +146,16 @@ def _finding(
             )
     exposed = any(r.exposed for r in ranges)
     gateway = snapshot.internet_gateway_for(eni.vpc_id)
+    table = table_of(snapshot, eni.subnet_id)
     path: list[dict[str, str | None]] = [
         {
             "componentId": gateway.igw_id if gateway else None,
             "componentType": "AWS::EC2::InternetGateway",
-        }
+        },
+        {
+            "componentId": table.route_table_id or None if table else None,
+            "componentType": "AWS::EC2::RouteTable",
+        },
     ]
     path.extend(
         {"componentId": g, "componentType": "AWS::EC2::SecurityGroup"}

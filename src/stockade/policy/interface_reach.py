@@ -12,10 +12,10 @@ The internet reaches an interface over one address family only when all hold:
   nothing; its auto-assigned public IPv4 is even released);
 - it has a public address of that family (a public IPv4 / Elastic IP, or an IPv6 address
   in global unicast, see :func:`stockade.domain.addresses.is_public`);
-- its VPC has an internet gateway attached.
-
-stockade models no route tables yet, so "an internet gateway on the VPC" stands for "a
-route to one from the interface's subnet"; that check will live here too when routes come.
+- its VPC has an internet gateway attached;
+- its subnet's route table routes (some of) the internet to that gateway — a public IP in
+  a subnet without such a route is reachable neither way (AWS: the replies cannot leave),
+  and a subnet whose default route goes to a NAT or egress-only gateway lets nothing in.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from enum import IntEnum
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.state import Snapshot
 from stockade.policy.addressing import is_public_address, try_parse_address
+from stockade.policy.route_advice import route_text
+from stockade.policy.routes import internet_route, table_of
 
 
 class EndState(IntEnum):
@@ -66,6 +68,9 @@ class InternetReach:
     instance_state: str | None  # None when not attached or not in the snapshot
     public_address: str | None
     gateway_id: str | None  # the VPC's attached internet gateway
+    subnet_id: str = ""
+    route_table_id: str = ""  # the subnet's table ("" for an implied main table)
+    internet_route: str | None = None  # its route to the gateway (``0.0.0.0/0 → igw-…``)
 
     @property
     def reachable(self) -> bool:
@@ -73,6 +78,7 @@ class InternetReach:
             self.state is EndState.OK
             and self.public_address is not None
             and self.gateway_id is not None
+            and self.internet_route is not None
         )
 
     @property
@@ -85,6 +91,12 @@ class InternetReach:
             out.append(f"instance {self.instance_id} is {self.instance_state or 'unknown'}")
         if self.gateway_id is None:
             out.append(f"{self.vpc_id} has no internet gateway attached")
+        elif self.internet_route is None:
+            table = self.route_table_id or f"the main route table of {self.vpc_id}"
+            out.append(
+                f"{self.subnet_id}'s route table ({table}) has no IPv{self.family} route to "
+                f"internet gateway {self.gateway_id}"
+            )
         if self.public_address is None:
             out.append(f"no public IPv{self.family} address")
         return tuple(out)
@@ -93,6 +105,8 @@ class InternetReach:
 def internet_reach(snapshot: Snapshot, eni: NetworkInterface, family: int) -> InternetReach:
     instance = snapshot.instance_by_id.get(eni.instance_id) if eni.instance_id else None
     gateway = snapshot.internet_gateway_for(eni.vpc_id)
+    table = table_of(snapshot, eni.subnet_id)
+    route = internet_route(snapshot, eni.subnet_id, family)
     return InternetReach(
         eni.eni_id,
         eni.vpc_id,
@@ -102,4 +116,7 @@ def internet_reach(snapshot: Snapshot, eni: NetworkInterface, family: int) -> In
         None if instance is None else str(instance.state),
         public_address(eni, family),
         None if gateway is None else gateway.igw_id,
+        eni.subnet_id,
+        table.route_table_id if table is not None else "",
+        None if route is None or route.route is None else route_text(route.route),
     )

@@ -1,19 +1,26 @@
 """Where a flow goes: which interfaces its ends are, by which addresses, over which path.
 
-The topology rules (AWS's, as far as stockade models them — no peering, NAT or VPN) are
-the table in :mod:`stockade.policy.topology`; this module resolves one flow's ends, finds
-its :class:`~stockade.policy.topology.Case` and runs that case's checks, each with an
+The topology rules (AWS's, as far as stockade models them — no VPN, transit gateway or
+appliance routing) are the table in :mod:`stockade.policy.topology`; this module resolves
+one flow's ends, finds its :class:`~stockade.policy.topology.Case` (and, where the flow
+leaves its VPC, the route its subnet's table chooses) and runs the checks, each with an
 AWS-worded message and remedy. In words:
 
-- inside one VPC, interfaces reach each other's *private* addresses (the local route);
-  interfaces in different VPCs cannot, as nothing connects the VPCs;
+- inside one VPC, interfaces reach each other's *private* addresses (the local route; in
+  one subnet, directly); interfaces in different VPCs only over a peering both subnets'
+  tables route to (the reply needs its route back over the same ``pcx-``), and a peering
+  carries only addresses inside the peer VPC (no transit);
 - the internet reaches an interface only at its public IPv4 (or a public IPv6 address),
-  only when the VPC has an internet gateway, and only from a non-private source address
-  that is not inside the VPC;
-- an interface reaches the internet only through its VPC's gateway, with a public address;
-  an address inside its own VPC that no interface holds goes nowhere;
+  only when the VPC has an internet gateway *and* the interface's subnet routes the
+  replies to it, and only from a non-private source address that is not inside the VPC;
+- an interface reaches the internet by its subnet's route: an internet gateway (with a
+  public address), a NAT gateway (IPv4, seen as the NAT gateway's public IP; its own
+  subnet must route on to an internet gateway), an egress-only gateway (IPv6); no route,
+  or a blackhole, goes nowhere; an address inside its own VPC that no interface holds
+  goes nowhere;
 - addressing another instance's public IP goes out through one gateway and in through the
-  other, so the destination sees the source's public IP (group references cannot match it);
+  other, so the destination sees the source's public IP (or its NAT gateway's; group
+  references cannot match it);
 - both ends on one instance: the packet never leaves it, so no group applies.
 
 The same table is evaluated over arrays in :mod:`stockade.policy.bulk_path`; tests keep the
@@ -22,7 +29,7 @@ two equal flow by flow.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
@@ -33,10 +40,11 @@ from stockade.policy.addressing import (
     is_public_address,
     try_parse_address,
 )
-from stockade.policy.decision import Blocker, PathEnd, PathKind
+from stockade.policy.decision import Blocker, PathEnd, PathKind, RouteStep
 from stockade.policy.flow import Flow
 from stockade.policy.interface_reach import end_state
 from stockade.policy.path_checks import CHECKS, End, Leg, blocker, inside, v4, vpc_cidr
+from stockade.policy.routes import Hop, RouteLookup
 from stockade.policy.topology import (
     END_REASON,
     PATH_RULES,
@@ -47,6 +55,8 @@ from stockade.policy.topology import (
     EndType,
     Role,
     SeenAs,
+    checks_of,
+    seen_as_of,
 )
 
 
@@ -64,6 +74,7 @@ class Route:
     ingress_remote: int | None = None  # matched against the destination's ingress
     blockers: tuple[Blocker, ...] = ()
     notes: tuple[str, ...] = ()
+    steps: tuple[RouteStep, ...] = ()  # the route tables consulted, in path order
 
 
 def route(snapshot: Snapshot, flow: Flow) -> Route:
@@ -197,22 +208,34 @@ def _case(leg: Leg) -> Case:
         and leg.dst.kind is EndKind.PRIVATE
     ):
         return Case.HOST_LOCAL
+    if e1.vpc_id != e2.vpc_id and leg.dst.kind is EndKind.PRIVATE and leg.forward.hop is Hop.PCX:
+        return Case.PEERING
     internet = (family == 4 and leg.dst.kind is EndKind.PUBLIC) or (
         family == 6 and e1.vpc_id != e2.vpc_id and is_public_address(6, leg.d)
     )
-    return Case.VIA_INTERNET if internet else Case.LOCAL
+    if internet:
+        return Case.VIA_INTERNET
+    if e1.vpc_id == e2.vpc_id and e1.subnet_id != e2.subnet_id and leg.forward.hop is not Hop.LOCAL:
+        return Case.REROUTED
+    return Case.LOCAL
 
 
 def _route(leg: Leg, out: list[Blocker]) -> Route:
-    rule = PATH_RULES[_case(leg)]
-    for check in rule.checks:
+    case = _case(leg)
+    rule = PATH_RULES[case]
+    hop = leg.forward.hop if rule.exits else Hop.NONE
+    seen = _seen_as(leg, seen_as_of(rule, hop))
+    leg = replace(leg, seen=seen)
+    for check in checks_of(rule, hop):
         blocker = CHECKS[check](leg)
         if blocker is not None:
             out.append(blocker)
     e1, e2 = leg.src.eni, leg.dst.eni
-    seen = _seen_as(leg, rule.seen_as)
     egress_remote = leg.d if e1 is not None and rule.groups_apply else None
     ingress_remote = seen if e2 is not None and rule.groups_apply else None
+    notes = leg.src.notes + leg.dst.notes
+    if case is Case.LOCAL and e1 is not None and e2 is not None and e1.subnet_id == e2.subnet_id:
+        notes.append("both ends are in one subnet: delivered directly, no route table")
     return Route(
         leg.family,
         rule.kind,
@@ -223,15 +246,50 @@ def _route(leg: Leg, out: list[Blocker]) -> Route:
         egress_remote,
         ingress_remote,
         tuple(out),
-        tuple(leg.src.notes + leg.dst.notes),
+        tuple(notes),
+        _steps(leg, case, hop),
+    )
+
+
+def _steps(leg: Leg, case: Case, hop: Hop) -> tuple[RouteStep, ...]:
+    """The route tables the flow consulted, for ``explain`` and the JSON output."""
+    e1, e2 = leg.src.eni, leg.dst.eni
+    found: list[RouteLookup] = []
+    legs: list[str] = []
+    between_subnets = (
+        case is Case.LOCAL and e1 is not None and e2 is not None and e1.subnet_id != e2.subnet_id
+    )
+    if PATH_RULES[case].exits or case is Case.PEERING or between_subnets:
+        found.append(leg.forward)
+        legs.append("forward")
+    if hop is Hop.NAT and leg.nat_onward is not None:
+        found.append(leg.nat_onward)
+        legs.append("nat")
+    if case in (Case.FROM_INTERNET, Case.VIA_INTERNET, Case.PEERING):
+        found.append(leg.back)
+        legs.append("return")
+    return tuple(_step(name, at) for name, at in zip(legs, found, strict=True))
+
+
+def _step(name: str, at: RouteLookup) -> RouteStep:
+    route = at.route
+    if route is None:
+        return RouteStep(name, at.table_id, at.vpc_id, at.subnet_id, None, None, None)
+    state = "active" if at.active else "blackhole"
+    return RouteStep(
+        name, at.table_id, at.vpc_id, at.subnet_id, route.destination, route.target, state
     )
 
 
 def _seen_as(leg: Leg, seen: SeenAs) -> int:
     """The source address past the path (IPv6 is never translated)."""
-    if seen is SeenAs.SENT or leg.family == 6:
+    if leg.src.eni is None or seen is SeenAs.SENT or leg.family == 6:
         return leg.s
     eni = leg.e1
+    if seen is SeenAs.NAT:
+        nat = leg.forward.facts.nat
+        if nat is not None:
+            return v4(nat.public_ip or nat.private_ip)
     if seen is SeenAs.PUBLIC and eni.public_ip:
         return v4(eni.public_ip)
     return v4(eni.private_ip)  # the local route, or no public IP (SOURCE_PUBLIC blocks it)

@@ -2,72 +2,35 @@
 (with an AWS-worded message and remedy) when the check fails, ``None`` when it passes.
 
 :data:`CHECKS` implements every :class:`~stockade.policy.topology.Check` of the shared
-table for one flow; ``bulk_path`` implements the same checks over arrays. ``path`` finds
-a flow's case and runs that case's checks in the table's order.
+table for one flow — the address and gateway checks here, the route-table checks in
+:mod:`stockade.policy.route_checks`; ``bulk_path`` implements the same checks over arrays.
+``path`` finds a flow's case and runs that case's checks in the table's order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.state import Snapshot
-from stockade.policy.addressing import (
-    RFC1918,
-    RFC6598,
-    address_text,
-    block_bounds,
-    in_ranges,
-    is_public_address,
-    try_parse_address,
-)
+from stockade.policy.addressing import RFC1918, RFC6598, in_ranges, is_public_address
 from stockade.policy.decision import Blocker
-from stockade.policy.reasons import CODE, Reason
-from stockade.policy.topology import REASON, Check, EndKind
+from stockade.policy.path_leg import (
+    End,
+    Leg,
+    blocker,
+    fail,
+    inside,
+    text_of,
+    v4,
+    vpc_cidr,
+)
+from stockade.policy.route_advice import route_remedy
+from stockade.policy.route_checks import ROUTE_CHECKS
+from stockade.policy.routes import vpc_block
+from stockade.policy.topology import Check, EndKind
 
-
-@dataclass
-class End:
-    """One end of a flow as ``path`` resolves it: what was given, and what it is."""
-
-    given: str
-    eni: NetworkInterface | None = None
-    instance: Instance | None = None
-    address: int | None = None
-    kind: EndKind = EndKind.EXTERNAL
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Leg:
-    """One resolved flow: both ends with their addresses (the input of every check)."""
-
-    snapshot: Snapshot
-    family: int
-    src: End
-    dst: End
-
-    @property
-    def s(self) -> int:
-        assert self.src.address is not None
-        return self.src.address
-
-    @property
-    def d(self) -> int:
-        assert self.dst.address is not None
-        return self.dst.address
-
-    @property
-    def e1(self) -> NetworkInterface:
-        assert self.src.eni is not None
-        return self.src.eni
-
-    @property
-    def e2(self) -> NetworkInterface:
-        assert self.dst.eni is not None
-        return self.dst.eni
+__all__ = ["CHECKS", "End", "Leg", "blocker", "inside", "v4", "vpc_cidr"]
 
 
 # The checks: one function each, returning the blocker when the check fails.
@@ -94,13 +57,16 @@ def _same_vpc(leg: Leg) -> Blocker | None:
         return None
     message = (
         f"{e1.eni_id} is in {e1.vpc_id} and {e2.eni_id} in {e2.vpc_id}; nothing "
-        "connects the two VPCs (stockade models no peering)"
+        f"connects the two VPCs: {leg.forward.table_text()} routes no peering to "
+        f"{text_of(leg.family, leg.d)}"
     )
-    remedy = (
-        f"address its public IP {e2.public_ip} to go through the internet gateways"
-        if e2.public_ip and leg.family == 4
-        else None
-    )
+    if e2.public_ip and leg.family == 4:
+        remedy = f"address its public IP {e2.public_ip} to go through the internet gateways"
+    else:
+        block = vpc_block(leg.snapshot, e2.vpc_id, leg.family)
+        remedy = f"peer {e1.vpc_id} with {e2.vpc_id}, then " + route_remedy(
+            leg.forward, block or "<peer CIDR>", "<pcx-id>"
+        )
     return fail(Check.SAME_VPC, e1.vpc_id, "vpc", message, remedy)
 
 
@@ -181,10 +147,10 @@ def _source_outside_vpc(leg: Leg) -> Blocker | None:
 
 
 CHECKS: dict[Check, Callable[[Leg], Blocker | None]] = {
+    **ROUTE_CHECKS,
     Check.ANY_INTERFACE: _any_interface,
     Check.KNOWN_IN_VPC: _known_in_vpc,
     Check.SAME_VPC: _same_vpc,
-    Check.SOURCE_GATEWAY: lambda leg: _gateway(Check.SOURCE_GATEWAY, leg.e1, leg.snapshot),
     Check.SOURCE_PUBLIC: _source_public,
     Check.DESTINATION_NOT_RFC1918: lambda leg: _special_range(
         Check.DESTINATION_NOT_RFC1918, RFC1918, "private (RFC 1918)", leg.e1, leg.d, leg
@@ -206,38 +172,6 @@ CHECKS: dict[Check, Callable[[Leg], Blocker | None]] = {
 }
 
 
-def v4(text: str) -> int:
-    return try_parse_address(text)[1]  # type: ignore[index]
-
-
 def igw_id(snapshot: Snapshot, eni: NetworkInterface) -> str | None:
     gateway = snapshot.internet_gateway_for(eni.vpc_id)
     return gateway.igw_id if gateway else eni.vpc_id
-
-
-def vpc_cidr(snapshot: Snapshot, vpc_id: str, family: int) -> str | None:
-    vpc = snapshot.vpc_by_id.get(vpc_id)
-    if vpc is None:
-        return None
-    return vpc.cidr_block if family == 4 else vpc.ipv6_cidr_block
-
-
-def inside(cidr: str, value: int) -> bool:
-    _, lo, hi = block_bounds(cidr)
-    return lo <= value <= hi
-
-
-def text_of(family: int, value: int) -> str:
-    return address_text(family, value)
-
-
-def fail(
-    check: Check, component: str | None, ctype: str, message: str, remedy: str | None = None
-) -> Blocker:
-    return blocker(REASON[check], component, ctype, message, remedy)
-
-
-def blocker(
-    reason: Reason, component: str | None, ctype: str, message: str, remedy: str | None = None
-) -> Blocker:
-    return Blocker(CODE[reason], reason, component, ctype, message, remedy=remedy)

@@ -26,7 +26,6 @@ class Reason(IntFlag):
     NO_INTERFACE = auto()
     UNKNOWN_IN_VPC = auto()
     DIFFERENT_VPC = auto()
-    SOURCE_VPC_NO_IGW = auto()
     DESTINATION_VPC_NO_IGW = auto()
     DESTINATION_NOT_PUBLIC = auto()
     SOURCE_NOT_PUBLIC = auto()
@@ -37,6 +36,14 @@ class Reason(IntFlag):
     SPOOFED_SOURCE = auto()
     EGRESS_DENIED = auto()
     INGRESS_DENIED = auto()
+    NO_ROUTE = auto()  # the source subnet's table has no route to the destination
+    BLACKHOLE_ROUTE = auto()  # the route's target is gone or down
+    ROUTE_NOT_MODELLED = auto()  # an appliance, VGW, TGW or endpoint target
+    NAT_NOT_PUBLIC = auto()  # a private NAT gateway cannot reach the internet
+    NAT_NO_ROUTE = auto()  # the NAT gateway's subnet has no route to an internet gateway
+    PCX_TRANSIT = auto()  # a peering carries only addresses inside the peer VPC
+    NO_RETURN_ROUTE = auto()  # the destination subnet does not route the reply back
+    RETURN_ROUTE_BLACKHOLE = auto()  # … it does, to an internet gateway no longer attached
 
 
 #: Reachability-Analyzer-style explanation code of each reason.
@@ -52,7 +59,6 @@ CODE: dict[Reason, str] = {
     Reason.NO_INTERFACE: "UNKNOWN_DESTINATION",
     Reason.UNKNOWN_IN_VPC: "UNKNOWN_DESTINATION",
     Reason.DIFFERENT_VPC: "NO_ROUTE_TO_DESTINATION",
-    Reason.SOURCE_VPC_NO_IGW: "NO_ROUTE_TO_DESTINATION",
     Reason.DESTINATION_VPC_NO_IGW: "NO_ROUTE_TO_DESTINATION",
     Reason.DESTINATION_NOT_PUBLIC: "IGW_PRIVATE_IP_ASSOCIATION_FOR_INGRESS",
     Reason.SOURCE_NOT_PUBLIC: "IGW_PUBLIC_IP_ASSOCIATION_FOR_EGRESS",
@@ -63,6 +69,14 @@ CODE: dict[Reason, str] = {
     Reason.SPOOFED_SOURCE: "GATEWAY_REJECTS_SPOOFED_TRAFFIC",
     Reason.EGRESS_DENIED: "ENI_SG_RULES_MISMATCH",
     Reason.INGRESS_DENIED: "ENI_SG_RULES_MISMATCH",
+    Reason.NO_ROUTE: "NO_ROUTE_TO_DESTINATION",
+    Reason.BLACKHOLE_ROUTE: "BAD_STATE_ROUTE",
+    Reason.ROUTE_NOT_MODELLED: "UNSUPPORTED_COMPONENT",
+    Reason.NAT_NOT_PUBLIC: "IGW_PUBLIC_IP_ASSOCIATION_FOR_EGRESS",
+    Reason.NAT_NO_ROUTE: "NO_ROUTE_TO_DESTINATION",
+    Reason.PCX_TRANSIT: "PCX_REQUIRES_ADDRESS_IN_VPC_CIDR",
+    Reason.NO_RETURN_ROUTE: "NO_ROUTE_TO_DESTINATION",
+    Reason.RETURN_ROUTE_BLACKHOLE: "BAD_STATE_ROUTE",
 }
 
 #: What each explanation code means (after AWS's Reachability Analyzer documentation).
@@ -90,6 +104,11 @@ MEANING: dict[str, str] = {
     "VPC.",
     "ENI_SG_RULES_MISMATCH": "The security groups on the network interface have no rule that "
     "allows the traffic.",
+    "BAD_STATE_ROUTE": "The route is not in a functional state (a blackhole: its target is "
+    "gone or down).",
+    "UNSUPPORTED_COMPONENT": "The path goes through a component the analysis does not model.",
+    "PCX_REQUIRES_ADDRESS_IN_VPC_CIDR": "VPC peering connections carry only traffic to or from "
+    "addresses inside the destination VPC's CIDR blocks (no transit).",
     "InvalidInstanceID.NotFound": "The instance does not exist.",
     "InvalidNetworkInterfaceID.NotFound": "The network interface does not exist.",
 }
