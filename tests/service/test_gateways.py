@@ -6,13 +6,14 @@ from __future__ import annotations
 import pytest
 
 from stockade.domain.quotas import Quotas
+from stockade.domain.route_targets import usable_in
 from stockade.domain.routing import NatGatewayState, Route, RouteState, route_state
 from stockade.service.addresses import AddressService
 from stockade.service.context import ServiceContext
 from stockade.service.gateways import GatewayService
 from stockade.service.interfaces import InterfaceService
 from stockade.service.network import NetworkService
-from stockade.service.route_targets import TARGETS, SnapshotView, usable_in
+from stockade.service.route_targets import TARGETS
 from stockade.service.tags import TagService
 from stockade.service.vpc_attributes import VpcAttributeService
 
@@ -211,10 +212,10 @@ def test_route_targets_follow_the_gateway_state(ctx, gw, net, public_vpc, reject
     other_vpc = net.create_vpc("10.1.0.0/16")
 
     def views(tx):
-        return (tx, SnapshotView(tx.snapshot()))
+        return (tx, tx.snapshot())
 
     with ctx.read() as tx:
-        lookup_nat, _ = TARGETS["nat"]
+        lookup_nat = TARGETS["nat"]
         assert lookup_nat(tx, nat.nat_gateway_id) == nat
         for view in views(tx):
             usable = usable_in(view)
@@ -229,7 +230,7 @@ def test_route_targets_follow_the_gateway_state(ctx, gw, net, public_vpc, reject
             usable = usable_in(view)
             assert route_state(to_nat, vpc.vpc_id, usable) is RouteState.BLACKHOLE
             assert route_state(to_eigw, vpc.vpc_id, usable) is RouteState.BLACKHOLE
-        lookup_eigw, _ = TARGETS["eigw"]
+        lookup_eigw = TARGETS["eigw"]
         rejected(
             "InvalidEgressOnlyInternetGatewayId.NotFound",
             lookup_eigw,

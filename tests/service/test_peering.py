@@ -14,13 +14,14 @@ from stockade.domain.errors import AwsError
 from stockade.domain.peering import PeeringStatus
 from stockade.domain.permissions import GroupPair, IpPermission
 from stockade.domain.quotas import Quotas
+from stockade.domain.route_targets import target_usable
 from stockade.domain.routing import Route
 from stockade.domain.scope import Scope
 from stockade.policy.effective import effective_policy
 from stockade.service.bundle import Services
 from stockade.service.context import ServiceContext
 from stockade.service.contracts import LaunchRequest, PeeringRequest
-from stockade.service.route_targets import TARGETS, SnapshotView, resolve
+from stockade.service.route_targets import TARGETS, resolve
 
 ALICE, BOB, CAROL = "111111111111", "222222222222", "333333333333"
 
@@ -241,14 +242,14 @@ def test_a_route_to_the_peering_forwards_only_while_it_is_active(store, alice, b
     b = bob.network.create_vpc("10.2.0.0/16").vpc_id
     c = alice.network.create_vpc("10.3.0.0/16").vpc_id
     pid = request(alice, a, b, BOB).vpc_peering_connection_id
-    lookup, usable = TARGETS["pcx"]
+    lookup = TARGETS["pcx"]
     route = Route("10.2.0.0/16", pid)
 
     def forwards(vpc_id: str) -> tuple[bool, bool]:
         """As a describe derives it (a transaction) and as the policy does (a snapshot)."""
         with store.read(Scope(ALICE)) as tx:
             assert lookup(tx, pid).vpc_peering_connection_id == pid
-            return usable(tx, route, vpc_id), usable(SnapshotView(tx.snapshot()), route, vpc_id)
+            return target_usable(tx, route, vpc_id), target_usable(tx.snapshot(), route, vpc_id)
 
     assert forwards(a) == (False, False)  # pending: blackhole
     bob.peering.accept(pid)

@@ -18,10 +18,10 @@ from typing import Any
 from stockade.analysis import aws_gateways
 from stockade.domain.group_references import crossings
 from stockade.domain.network import RESERVED_ADDRESSES_PER_SUBNET
+from stockade.domain.route_targets import usable_in
 from stockade.domain.routing import route_state
 from stockade.domain.scope import Scope
 from stockade.domain.state import Snapshot
-from stockade.service.route_targets import SnapshotView, usable_in
 from stockade.shapes import groups as group_shapes
 from stockade.shapes import instances as instance_shapes
 from stockade.shapes import network as network_shapes
@@ -152,7 +152,7 @@ def _reservations(
 
 def _route_tables(snapshot: Snapshot) -> list[dict[str, Any]]:
     """describe-route-tables, each route's state derived as the API derives it."""
-    usable = usable_in(SnapshotView(snapshot))
+    usable = usable_in(snapshot)
     return [
         routing_shapes.route_table(t, [route_state(r, t.vpc_id, usable) for r in t.routes])
         for t in snapshot.route_tables

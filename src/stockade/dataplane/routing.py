@@ -38,6 +38,7 @@ from enum import StrEnum
 
 from stockade.dataplane.names import World
 from stockade.domain.peering import VpcPeeringConnection
+from stockade.domain.route_targets import target_usable
 from stockade.domain.routing import (
     Route,
     RouteState,
@@ -54,6 +55,16 @@ _TABLE_SPAN = 1 << 20
 #: Priority of the ``from <subnet> lookup <table>`` rules (before main's 32766).
 RULE_PRIORITY = 10_000
 _DEFAULTS = ("0.0.0.0/0", "::/0")
+#: Target kinds the router forwards to (virtual private and transit gateways and endpoints
+#: are not simulated: what routes to them is dropped).
+_SIMULATED = frozenset(
+    {
+        TargetKind.INTERNET_GATEWAY,
+        TargetKind.EGRESS_ONLY_INTERNET_GATEWAY,
+        TargetKind.NAT_GATEWAY,
+        TargetKind.PEERING,
+    }
+)
 
 
 class Hop(StrEnum):
@@ -255,23 +266,14 @@ class _Resolver:
         return drop
 
     def _usable(self, route: Route, vpc_id: str) -> bool:
+        """AWS's rule (``domain/route_targets``), except that an interface forwards only
+        while its port is realised (running), and kinds not simulated never do."""
         kind = route.kind
-        if kind is TargetKind.INTERNET_GATEWAY:
-            return route.target == self.igw
-        if kind is TargetKind.EGRESS_ONLY_INTERNET_GATEWAY:
-            return any(
-                g.egress_only_internet_gateway_id == route.target and g.vpc_id == vpc_id
-                for g in self.snapshot.egress_only_internet_gateways
-            )
-        if kind is TargetKind.NAT_GATEWAY:
-            nat = self.snapshot.nat_gateway_by_id.get(route.target)
-            return nat is not None and nat.is_available and nat.vpc_id == vpc_id
-        if kind is TargetKind.PEERING:
-            peering = self.snapshot.peering_by_id.get(route.target)
-            return peering is not None and peering.is_active and peering.side_of(vpc_id) is not None
         if kind in (TargetKind.NETWORK_INTERFACE, TargetKind.INSTANCE):
             return route.target in self.ports
-        return False
+        if kind not in _SIMULATED:
+            return False
+        return target_usable(self.snapshot, route, vpc_id)
 
     def _nat(self, nat_id: str, destination: str, routes: list[Route]) -> list[KernelRoute]:
         """Through the NAT gateway — for the parts of ``destination`` its own subnet routes

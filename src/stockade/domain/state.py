@@ -228,6 +228,34 @@ class Snapshot:
             network_acls=union("network_acls", "network_acl_id"),
         )
 
+    # -- the getters of domain.route_targets.TargetView (a snapshot answers as a store would)
+
+    @cached_property
+    def internet_gateway_by_id(self) -> Mapping[str, InternetGateway]:
+        return {g.igw_id: g for g in self.internet_gateways}
+
+    @cached_property
+    def egress_only_internet_gateway_by_id(self) -> Mapping[str, EgressOnlyInternetGateway]:
+        return {g.egress_only_internet_gateway_id: g for g in self.egress_only_internet_gateways}
+
+    def get_internet_gateway(self, igw_id: str) -> InternetGateway | None:
+        return self.internet_gateway_by_id.get(igw_id)
+
+    def get_interface(self, eni_id: str) -> NetworkInterface | None:
+        return self.interface_by_id.get(eni_id)
+
+    def get_instance(self, instance_id: str) -> Instance | None:
+        return self.instance_by_id.get(instance_id)
+
+    def get_nat_gateway(self, nat_gateway_id: str) -> NatGateway | None:
+        return self.nat_gateway_by_id.get(nat_gateway_id)
+
+    def get_egress_only_internet_gateway(self, eigw_id: str) -> EgressOnlyInternetGateway | None:
+        return self.egress_only_internet_gateway_by_id.get(eigw_id)
+
+    def get_peering(self, pcx_id: str) -> VpcPeeringConnection | None:
+        return self.peering_by_id.get(pcx_id)
+
     def internet_gateway_for(self, vpc_id: str) -> InternetGateway | None:
         return next((g for g in self.internet_gateways if g.vpc_id == vpc_id), None)
 

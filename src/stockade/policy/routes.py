@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from stockade.domain.peering import VpcPeeringConnection
+from stockade.domain.route_targets import usable_in
 from stockade.domain.routing import (
     NatGateway,
     Route,
@@ -126,48 +127,10 @@ def prefix_list_cidrs(snapshot: Snapshot) -> Mapping[str, tuple[str, ...]]:
     return cached(snapshot, "routes.prefix_lists", build)
 
 
-def target_usable(snapshot: Snapshot, route: Route, vpc_id: str) -> bool:
-    """Whether a (non-local) route's target can forward, read from the snapshot.
-
-    The snapshot twin of ``service/route_targets.py``'s rules (the service cannot be
-    imported here): an internet or egress-only gateway attached to this VPC, a NAT gateway
-    of this VPC that is ``available``, an ``active`` peering with this VPC as a side, an
-    interface of this VPC (still the instance's, for a route made with an instance).
-    Targets the snapshot never holds (VGW, TGW, endpoints — an imported account may route
-    to them) count as usable: their paths are reported as not modelled, not as blackholes.
-    """
-    target = route.target
-    try:
-        kind = route.kind
-    except ValueError:
-        return True
-    if kind is TargetKind.INTERNET_GATEWAY:
-        return any(g.igw_id == target and g.vpc_id == vpc_id for g in snapshot.internet_gateways)
-    if kind is TargetKind.NAT_GATEWAY:
-        nat = snapshot.nat_gateway_by_id.get(target)
-        return nat is not None and nat.is_available and nat.vpc_id == vpc_id
-    if kind is TargetKind.EGRESS_ONLY_INTERNET_GATEWAY:
-        return any(
-            g.egress_only_internet_gateway_id == target and g.vpc_id == vpc_id
-            for g in snapshot.egress_only_internet_gateways
-        )
-    if kind is TargetKind.PEERING:
-        peering = snapshot.peering_by_id.get(target)
-        return peering is not None and peering.is_active and peering.side_of(vpc_id) is not None
-    if kind is TargetKind.NETWORK_INTERFACE:  # in this VPC, and still the instance's
-        eni = snapshot.interface_by_id.get(target)
-        if eni is None or eni.vpc_id != vpc_id:
-            return False
-        return route.instance_id is None or eni.instance_id == route.instance_id
-    if kind is TargetKind.INSTANCE:
-        return target in snapshot.instance_by_id
-    return True
-
-
 def route_facts(snapshot: Snapshot, route: Route | None, vpc_id: str, family: int) -> RouteFacts:
     if route is None:
         return NO_ROUTE
-    state = route_state(route, vpc_id, lambda r, v: target_usable(snapshot, r, v))
+    state = route_state(route, vpc_id, usable_in(snapshot))
     hop = hop_of(route, family)
     peering: VpcPeeringConnection | None = snapshot.peering_by_id.get(route.target)
     peer = peering.peer_of(vpc_id) if peering is not None else None

@@ -2,7 +2,7 @@
 
 Every VPC has exactly one main table (made with it by :func:`defaults.create_main_route_table`,
 deleted with it); a subnet uses its explicit association or, implicitly, the main table.
-A route's state is never stored: answers derive it from the target (``route_targets``).
+A route's state is never stored: answers derive it from the target (``domain/route_targets``).
 Each call is one transaction and a refused call changes nothing (the checks all run
 before the one ``put_route_table``).
 """
@@ -14,6 +14,7 @@ from dataclasses import replace
 from ipaddress import ip_network
 
 from stockade.domain import errors, ids
+from stockade.domain.route_targets import usable_in
 from stockade.domain.routing import (
     LOCAL,
     Route,
@@ -223,7 +224,7 @@ class RouteTableService:
 
 def detail(tx: Transaction, table: RouteTable) -> RouteTableDetail:
     """A table with each route's state as of this transaction."""
-    usable = route_targets.usable_in(tx)
+    usable = usable_in(tx)
     return RouteTableDetail(
         table, tuple(route_state(r, table.vpc_id, usable) for r in table.routes)
     )
