@@ -88,10 +88,11 @@ class RoutedWorld(World):
 
 @st.composite
 def route_tables(draw, w: RoutedWorld) -> None:
-    """Each VPC's routing, drawn from what today's policy engine reads the same way as the
-    implied table (its default routes exactly while a gateway is attached): no tables
-    (implied), a real main table, or a custom table associated with the subnet beside a
-    main table without the default routes — each maybe with blackhole noise."""
+    """Each VPC's routing: no tables (the implied main table), a real main table, or a
+    custom table associated with the subnet beside a main table without the default
+    routes; the default routes to the gateway each kept or not (a private subnet: public
+    IPs unreachable both ways, nothing out), a default route to a gateway that is not
+    attached (a blackhole), and blackhole noise on ranges no probe uses."""
     for vpc in w.vpcs:
         style = draw(st.sampled_from(["implied", "main", "custom"]))
         if style == "implied":
@@ -101,10 +102,14 @@ def route_tables(draw, w: RoutedWorld) -> None:
             local.append(Route(vpc.ipv6_cidr_block, LOCAL))
         defaults = []
         gateway = next((g for g in w.gateways if g.vpc_id == vpc.vpc_id), None)
+        keep = st.sampled_from([True, True, False])  # mostly public: more flows allowed
         if gateway is not None:
-            defaults.append(Route("0.0.0.0/0", gateway.igw_id))
-            if vpc.ipv6_cidr_block:
+            if draw(keep):
+                defaults.append(Route("0.0.0.0/0", gateway.igw_id))
+            if vpc.ipv6_cidr_block and draw(keep):
                 defaults.append(Route("::/0", gateway.igw_id))
+        elif draw(st.integers(0, 3)) == 0:  # a route to a gateway that is not attached
+            defaults.append(Route("0.0.0.0/0", "igw-0000000000000beef"))
         noise = [Route(d, t) for d, t in NOISE if draw(st.booleans())]
         main = RouteTableAssociation(w.new_id("rtbassoc"), main=True)
         if style == "main":
