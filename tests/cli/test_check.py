@@ -14,6 +14,7 @@ from stockade.demo.seed import build_seed
 from stockade.domain.scope import Scope
 from stockade.service.bundle import Services
 from stockade.service.context import ServiceContext
+from stockade.service.contracts import RouteRequest
 from stockade.store.sql import SqlStore
 
 
@@ -82,12 +83,19 @@ def test_group_reference_checks(seeded, source, verdict):
 
 
 def test_the_route_fix_check_names_is_a_command_that_fixes_it(seeded):
-    """web's subnet moved to a table without an internet route: denied both ways, and the
-    remedy, run as printed, makes the check pass again."""
+    """web's subnet moved to a table without an internet route while the main table has
+    one: denied both ways, and the remedy (back to the main table), run as printed, makes
+    the check pass again."""
     ctx, seed = seeded
     services = Services(ctx)
-    dark = services.route_tables.create(seed.vpc_id).table.route_table_id
-    services.route_tables.associate(dark, seed.subnet_id)
+    tables = services.route_tables
+    [main] = [
+        d.table for d in tables.describe() if d.table.vpc_id == seed.vpc_id and d.table.is_main
+    ]
+    tables.create_route(main.route_table_id, RouteRequest.of("0.0.0.0/0", seed.igw_id))
+    dark = tables.create(seed.vpc_id).table.route_table_id
+    [association] = tables.get(seed.public_route_table_id).table.associations
+    tables.replace_association(association.association_id, dark)
     out = check("--from", "203.0.113.10", "--to", "web", "--port", "22")
     assert out["verdict"] == "denied"
     [blocker] = out["blockers"]

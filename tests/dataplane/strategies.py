@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from policy.conftest import World
 
 from stockade.domain.instance import InstanceState
+from stockade.domain.peering import PeeringStatus
 from stockade.domain.routing import LOCAL, Route, RouteTable, RouteTableAssociation
 from stockade.domain.state import Snapshot
 from stockade.policy import Flow
@@ -93,10 +94,17 @@ def route_tables(draw, w: RoutedWorld) -> None:
     routes; the default routes to the gateway each kept or not (a private subnet: public
     IPs unreachable both ways, nothing out), a default route to a gateway that is not
     attached (a blackhole), and blackhole noise on ranges no probe uses."""
+    pcx = None
+    if len(w.vpcs) == 2 and w.vpcs[0].cidr_block != w.vpcs[1].cidr_block and draw(st.booleans()):
+        status = draw(
+            st.sampled_from([PeeringStatus.ACTIVE] * 3 + [PeeringStatus.PENDING_ACCEPTANCE])
+        )
+        pcx = w.peering(w.vpcs[0].vpc_id, w.vpcs[1].vpc_id, status)
     for vpc in w.vpcs:
         style = draw(st.sampled_from(["implied", "main", "custom"]))
-        if style == "implied":
+        if style == "implied" and pcx is None:
             continue
+        style = "main" if style == "implied" else style
         local = [Route(vpc.cidr_block, LOCAL)]
         if vpc.ipv6_cidr_block:
             local.append(Route(vpc.ipv6_cidr_block, LOCAL))
@@ -111,6 +119,12 @@ def route_tables(draw, w: RoutedWorld) -> None:
         elif draw(st.integers(0, 3)) == 0:  # a route to a gateway that is not attached
             defaults.append(Route("0.0.0.0/0", "igw-0000000000000beef"))
         noise = [Route(d, t) for d, t in NOISE if draw(st.booleans())]
+        if pcx is not None:  # the peer's blocks over the peering, each side maybe not
+            peer = next(v for v in w.vpcs if v.vpc_id != vpc.vpc_id)
+            if draw(keep):
+                defaults.append(Route(peer.cidr_block, pcx))
+            if vpc.ipv6_cidr_block and peer.ipv6_cidr_block and draw(keep):
+                defaults.append(Route(peer.ipv6_cidr_block, pcx))
         main = RouteTableAssociation(w.new_id("rtbassoc"), main=True)
         if style == "main":
             w.tables.append(_table(w, vpc, (*local, *defaults, *noise), (main,)))

@@ -15,7 +15,7 @@ import pytest
 from stockade.dataplane import links, netns
 from stockade.dataplane.follow import Refresh
 from stockade.dataplane.names import World
-from stockade.dataplane.probe import Listeners, Probe, open_socket, run
+from stockade.dataplane.probe import Listeners, Probe, listen_all, open_socket, run
 from stockade.dataplane.reconcile import Batch, Reconciler
 from stockade.dataplane.routing import Hop
 from stockade.domain.peering import PeeringStatus
@@ -24,6 +24,7 @@ from stockade.policy import Flow, decide
 
 from .echo import EchoServer, connect
 from .routed import Routed
+from .strategies import OTHER
 
 pytestmark = pytest.mark.root
 #: Long enough that an allowed connection under load never looks like a timeout.
@@ -71,17 +72,32 @@ def test_a_public_subnet_reaches_the_internet_and_a_private_one_does_not(realise
     w, ids = _public_private()
     snapshot = w.snapshot()
     realised.apply_snapshot(snapshot)
-    # The policy engine's verdict for the public instance (its verdicts on routes are being
-    # extended separately; the private instance's belongs here once they are).
-    for flow in (
-        Flow("10.0.1.10", HOST, "tcp", port=80),
-        Flow(HOST, "198.51.100.20", "tcp", port=80),
+    # The policy engine's verdicts beside the packets: the public instance both ways, the
+    # private one (a public IP, but no route to the gateway) neither way.
+    for flow, allowed in (
+        (Flow("10.0.1.10", HOST, "tcp", port=80), True),
+        (Flow(HOST, "198.51.100.20", "tcp", port=80), True),
+        (Flow("10.0.2.10", HOST, "tcp", port=80), False),
+        (Flow(HOST, "198.51.100.21", "tcp", port=80), False),
     ):
-        assert decide(snapshot, flow).allowed, flow
+        assert decide(snapshot, flow).allowed is allowed, flow
     with realised.topology.internet.host(HOST) as host:
         assert _both_ways(realised, w, ids["web"], "198.51.100.20", host) == ["connected"] * 2
         # A public IP in a private subnet: neither direction (the reply has no route out).
         assert _both_ways(realised, w, ids["db"], "198.51.100.21", host) == ["timeout"] * 2
+        # Not even one way: a packet that needs no reply (a port-less protocol) is dropped at
+        # the router too — nothing enters a subnet that cannot route back to the sender.
+        web_ns, db_ns = realised.world.instance(ids["web"]), realised.world.instance(ids["db"])
+        with Listeners() as listeners:
+            listen_all(listeners, [web_ns, db_ns], raw=[OTHER])
+            assert run(
+                [
+                    Probe(host, "198.51.100.20", str(OTHER), 0),
+                    Probe(host, "198.51.100.21", str(OTHER), 0),
+                ],
+                TIMEOUT,
+                listeners,
+            ) == ["connected", "timeout"]
     web, db = realised.world.instance(ids["web"]), realised.world.instance(ids["db"])
     with Listeners() as listeners:  # inside the VPC both subnets meet (local routes)
         listeners.tcp(web, 22)

@@ -103,6 +103,11 @@ class Internet:
         )
         links.wait_up(ipr, outer)
         links.wait_up(router, inner)
+        # What arrives from the internet passes only if the destination's subnet routes the
+        # source back out of this link (strict reverse path over the route tables' policy
+        # rules): a public IP in a subnet without an internet route receives nothing, as
+        # the policy engine says (AWS: neither direction works).
+        netns.sysctl(self.world.router(plan.vpc_id), {f"ipv4.conf.{IGW_LINK}.rp_filter": "1"})
         for net in DOCUMENTATION:  # routed by the route tables now (a router made before)
             links.ignore(
                 (links.ENOENT, links.ESRCH), router.route, "del", dst=net, family=links.family(net)
