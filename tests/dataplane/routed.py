@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from policy.conftest import ACCOUNT, REGION
 from policy.conftest import World as Builder
 
-from stockade.domain.network import Subnet
 from stockade.domain.peering import PeeringSide, PeeringStatus, VpcPeeringConnection
 from stockade.domain.routing import (
     LOCAL,
@@ -39,24 +38,6 @@ class Routed(Builder):
         self.subnets.pop()  # the builder's VPC-wide subnet: subnets come one by one here
         del self._subnet_of[vpc_id]
         return vpc_id
-
-    def subnet(self, vpc_id: str, cidr: str, ipv6_cidr: str | None = None) -> str:
-        """A subnet; the next instances of ``vpc_id`` are launched into it."""
-        subnet_id = self.new_id("subnet")
-        self.subnets.append(
-            Subnet(
-                subnet_id=subnet_id,
-                vpc_id=vpc_id,
-                owner_id=ACCOUNT,
-                region=REGION,
-                cidr_block=cidr,
-                availability_zone="us-east-1a",
-                availability_zone_id="use1-az1",
-                ipv6_cidr_block=ipv6_cidr,
-            )
-        )
-        self._subnet_of[vpc_id] = subnet_id
-        return subnet_id
 
     def into(self, subnet_id: str) -> None:
         """Launch the next instances of the subnet's VPC into it."""

@@ -75,20 +75,7 @@ class World:
                 ipv6_cidr_block=ipv6_cidr,
             )
         )
-        subnet_id = self.new_id("subnet")
-        self.subnets.append(
-            Subnet(
-                subnet_id=subnet_id,
-                vpc_id=vpc_id,
-                owner_id=ACCOUNT,
-                region=REGION,
-                cidr_block=cidr,
-                availability_zone="us-east-1a",
-                availability_zone_id="use1-az1",
-                ipv6_cidr_block=ipv6_cidr,
-            )
-        )
-        self._subnet_of[vpc_id] = subnet_id
+        self.subnet(vpc_id, cidr, ipv6_cidr)
         if igw:
             self.gateways.append(
                 InternetGateway(

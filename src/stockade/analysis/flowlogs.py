@@ -39,24 +39,4 @@ def merge_snapshots(snapshots: Sequence[Snapshot]) -> Snapshot:
     """Several scopes as one snapshot (ids are unique across scopes), so logs naming
     interfaces of several imported accounts are matched in one pass and references
     between those accounts resolve."""
-    if len(snapshots) == 1:
-        return snapshots[0]
-
-    def union(attr: str, key: str) -> tuple:
-        seen: dict[str, object] = {}
-        for snap in snapshots:
-            for item in getattr(snap, attr):
-                seen.setdefault(getattr(item, key), item)
-        return tuple(seen.values())
-
-    return Snapshot(
-        revision=max(s.revision for s in snapshots),
-        vpcs=union("vpcs", "vpc_id"),
-        subnets=union("subnets", "subnet_id"),
-        internet_gateways=union("internet_gateways", "igw_id"),
-        groups=union("groups", "group_id"),
-        rules=union("rules", "rule_id"),
-        prefix_lists=union("prefix_lists", "prefix_list_id"),
-        interfaces=union("interfaces", "eni_id"),
-        instances=union("instances", "instance_id"),
-    )
+    return snapshots[0].merged(*snapshots[1:])

@@ -199,6 +199,8 @@ class Snapshot:
         and the data plane evaluate it over the merge. Resources seen from both scopes (a
         peering) appear once.
         """
+        if not others:
+            return self
         parts = (self, *others)
 
         def union(name: str, key: str) -> tuple:  # type: ignore[type-arg]
