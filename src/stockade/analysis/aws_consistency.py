@@ -18,8 +18,10 @@ real, and exactly what an audit must see).
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
+from stockade.analysis.aws_network import Parsed
 from stockade.analysis.aws_state import ScopeState
 from stockade.domain import text
 from stockade.domain.addresses import check_private_ip, check_subnet_conflict, check_subnet_in_vpc
@@ -173,61 +175,60 @@ def _check_names(state: ScopeState) -> None:
 def _check_route_tables(state: ScopeState) -> None:
     """Each table in a described VPC; one main table per VPC; a subnet explicitly associated
     at most once, and only with a table of its own VPC."""
-    _unique(((p.obj.route_table_id, p.node) for p in state.route_tables), "route table")
-    vpcs = {p.obj.vpc_id for p in state.vpcs}
-    vpc_of_subnet = {p.obj.subnet_id: p.obj.vpc_id for p in state.subnets}
-    mains: dict[str, str] = {}
-    associated: dict[str, str] = {}
-    for p in state.route_tables:
-        table = p.obj
-        _need(p.node, "VpcId", table.vpc_id, vpcs, "describe-vpcs")
-        if table.is_main:
-            if table.vpc_id in mains:
-                raise p.node.problem(
-                    f"{table.vpc_id} has two main route tables ({mains[table.vpc_id]} and "
-                    f"{table.route_table_id})",
-                    "Associations",
-                )
-            mains[table.vpc_id] = table.route_table_id
-        for subnet_id in table.subnet_ids:
-            _need(p.node, "Associations", subnet_id, vpc_of_subnet, "describe-subnets")
-            if vpc_of_subnet[subnet_id] != table.vpc_id:
-                raise p.node.problem(
-                    f"{subnet_id} is in {vpc_of_subnet[subnet_id]}, not in {table.vpc_id}",
-                    "Associations",
-                )
-            if subnet_id in associated:
-                raise p.node.problem(
-                    f"{subnet_id} is also associated with {associated[subnet_id]}",
-                    "Associations",
-                )
-            associated[subnet_id] = table.route_table_id
+    _check_subnet_holders(
+        state,
+        state.route_tables,
+        ("route table", "main route table", "Associations"),
+        lambda t: str(t.route_table_id),
+        lambda t: bool(t.is_main),
+    )
 
 
 def _check_network_acls(state: ScopeState) -> None:
     """Each ACL in a described VPC; one default ACL per VPC; a subnet associated with
     exactly one ACL, of its own VPC."""
-    _unique(((p.obj.network_acl_id, p.node) for p in state.network_acls), "network ACL")
+    _check_subnet_holders(
+        state,
+        state.network_acls,
+        ("network ACL", "default network ACL", "IsDefault"),
+        lambda a: str(a.network_acl_id),
+        lambda a: bool(a.is_default),
+    )
+
+
+def _check_subnet_holders(
+    state: ScopeState,
+    holders: list[Parsed],
+    nouns: tuple[str, str, str],
+    id_of: Callable[[Any], str],
+    is_special: Callable[[Any], bool],
+) -> None:
+    """What route tables and network ACLs share: each in a described VPC, at most one
+    special one per VPC (the main table, the default ACL; ``nouns`` = the kind, the special
+    kind and the field that makes it special), a subnet held at most once and only by one
+    of its own VPC."""
+    kind, special_kind, special_field = nouns
+    _unique(((id_of(p.obj), p.node) for p in holders), kind)
     vpcs = {p.obj.vpc_id for p in state.vpcs}
     vpc_of_subnet = {p.obj.subnet_id: p.obj.vpc_id for p in state.subnets}
-    defaults: dict[str, str] = {}
+    specials: dict[str, str] = {}
     associated: dict[str, str] = {}
-    for p in state.network_acls:
-        acl = p.obj
-        _need(p.node, "VpcId", acl.vpc_id, vpcs, "describe-vpcs")
-        if acl.is_default:
-            if acl.vpc_id in defaults:
+    for p in holders:
+        holder, holder_id = p.obj, id_of(p.obj)
+        _need(p.node, "VpcId", holder.vpc_id, vpcs, "describe-vpcs")
+        if is_special(holder):
+            if holder.vpc_id in specials:
                 raise p.node.problem(
-                    f"{acl.vpc_id} has two default network ACLs ({defaults[acl.vpc_id]} and "
-                    f"{acl.network_acl_id})",
-                    "IsDefault",
+                    f"{holder.vpc_id} has two {special_kind}s ({specials[holder.vpc_id]} and "
+                    f"{holder_id})",
+                    special_field,
                 )
-            defaults[acl.vpc_id] = acl.network_acl_id
-        for subnet_id in acl.subnet_ids:
+            specials[holder.vpc_id] = holder_id
+        for subnet_id in holder.subnet_ids:
             _need(p.node, "Associations", subnet_id, vpc_of_subnet, "describe-subnets")
-            if vpc_of_subnet[subnet_id] != acl.vpc_id:
+            if vpc_of_subnet[subnet_id] != holder.vpc_id:
                 raise p.node.problem(
-                    f"{subnet_id} is in {vpc_of_subnet[subnet_id]}, not in {acl.vpc_id}",
+                    f"{subnet_id} is in {vpc_of_subnet[subnet_id]}, not in {holder.vpc_id}",
                     "Associations",
                 )
             if subnet_id in associated:
@@ -235,4 +236,4 @@ def _check_network_acls(state: ScopeState) -> None:
                     f"{subnet_id} is also associated with {associated[subnet_id]}",
                     "Associations",
                 )
-            associated[subnet_id] = acl.network_acl_id
+            associated[subnet_id] = holder_id
