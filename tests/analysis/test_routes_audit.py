@@ -107,3 +107,21 @@ def test_reach_and_exposure_agree_on_a_subnet_routing_only_part_of_the_internet(
     (blocked,) = reach(private, parse_source(private, "internet"))
     assert not blocked.reachable
     assert [b.code for b in blocked.blockers] == ["NO_ROUTE_TO_DESTINATION"]
+
+
+def test_a_reference_to_a_group_of_another_vpc_is_stale_without_an_active_peering():
+    """The audit judges a cross-VPC reference by the one rule of domain/group_references:
+    live while an active peering joins the VPCs, stale (matching nothing) otherwise."""
+    side = lambda vpc, cidr: PeeringSide(vpc, SCOPE.account, SCOPE.region, (cidr,))  # noqa: E731
+    app = group_id("app")
+    base = world({WEB: [(False, "tcp", 5432, 5432, app)], app: []})
+    peer_vpc = Vpc(PEER_VPC, SCOPE.account, SCOPE.region, "10.9.0.0/16")
+    groups = tuple(replace(g, vpc_id=PEER_VPC) if g.group_id == app else g for g in base.groups)
+    unpeered = replace(base, vpcs=base.vpcs + (peer_vpc,), groups=groups)
+    (stale,) = [f for f in findings(unpeered, "stale-reference") if f.resource_id == WEB]
+    assert f"which no active peering joins to {VPC}" in stale.title
+    peering = VpcPeeringConnection(
+        PCX, side(VPC, "10.0.0.0/16"), side(PEER_VPC, "10.9.0.0/16"), PeeringStatus.ACTIVE, ""
+    )
+    peered = replace(unpeered, peerings=(peering,))
+    assert [f for f in findings(peered, "stale-reference") if f.resource_id == WEB] == []

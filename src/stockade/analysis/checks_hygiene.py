@@ -3,7 +3,8 @@
 "Unused" follows Prowler's definition: no interface carries the group and no rule of any
 audited scope references it (a group referenced from another account's import is in use).
 References are judged against everything imported: a missing group of the *same* account
-is stale (deleted, or its peering gone); a group of *another* account, or a prefix list
+is stale (deleted, or in another VPC that no active peering joins — the one rule of
+``domain/group_references``); a group of *another* account, or a prefix list
 that was not imported, is unknown — kept, reported, never silently treated as empty.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from stockade.analysis.findings import Finding, Severity
+from stockade.domain.group_references import reference_state
 from stockade.domain.scope import Scope
 from stockade.domain.security_group import PeerKind, SecurityGroup, SecurityGroupRule
 from stockade.domain.state import Snapshot
@@ -133,13 +135,24 @@ def _references(
             continue
         present = peer.value in snapshot.group_by_id or peer.value in known_groups
         foreign_owner = peer.owner_id not in (None, scope.account)
-        if not present and not foreign_owner:
+        target = snapshot.group_by_id.get(peer.value)
+        unpeered = (
+            target is not None
+            and not foreign_owner
+            and reference_state(group.vpc_id, target, snapshot.peerings).stale
+        )
+        if (not present and not foreign_owner) or unpeered:
+            why = (
+                f"is in {target.vpc_id}, which no active peering joins to {group.vpc_id}"
+                if unpeered and target is not None
+                else f"does not exist in account {scope.account}"
+            )
             out.append(
                 finding(
                     "stale-reference",
                     Severity.MEDIUM,
-                    f"{rule.rule_id} of {group.group_id} references {peer.value}, which does not "
-                    f"exist in account {scope.account}: the rule matches nothing",
+                    f"{rule.rule_id} of {group.group_id} references {peer.value}, which {why}: "
+                    "the rule matches nothing",
                     [rule.rule_id],
                     peer=peer.value,
                 )
