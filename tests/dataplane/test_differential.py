@@ -26,6 +26,7 @@ from stockade.dataplane.probe import ALLOWED, Listeners, Probe, listen_all, run
 from stockade.dataplane.reconcile import Reconciler
 from stockade.policy import decide
 from stockade.policy.explain import explain
+from stockade.policy.reasons import Reason
 from stockade.policy.stateful import reply_verdict
 
 from .strategies import HOSTS_V4, HOSTS_V6, OTHER, PORTS, probes, worlds
@@ -63,6 +64,22 @@ def _refusal_lost(snapshot, decision, dst) -> bool:
         and ":" not in dst.address
         and flow.port not in LISTENED_UDP
         and bool(reply_verdict(snapshot, decision).untracked_at)
+    )
+
+
+def _one_way_v6_without_return(decision) -> bool:
+    """A known limitation, not a verdict: a packet that needs no answer (ICMPv6 other than
+    echo, a port-less protocol) from an internet host to an instance's IPv6 address in a
+    subnet with no route back. AWS drops it, and so does the data plane for IPv4 (strict
+    reverse path on the gateway link), but Linux has no reverse-path filter for IPv6, so it
+    arrives; anything that needs a reply (TCP, UDP, echo) still fails as the engine says."""
+    flow = decision.flow
+    return (
+        ":" in flow.destination
+        and flow.protocol not in ("tcp", "udp")
+        and not (flow.protocol == "icmpv6" and flow.icmp_type == 128)
+        and decision.source.kind == "external"
+        and {b.reason for b in decision.blockers} <= {Reason.NO_RETURN_ROUTE}
     )
 
 
@@ -169,6 +186,8 @@ def test_real_packets_agree_with_the_policy_engine(kernel, data):
                 and outcome == "timeout"
                 and _refusal_lost(snapshot, decision, _dst)
             ):
+                continue
+            if not decision.allowed and outcome in ALLOWED and _one_way_v6_without_return(decision):
                 continue
             if decision.allowed != (outcome in ALLOWED):
                 mismatches.append(
