@@ -69,17 +69,19 @@ def _refusal_lost(snapshot, decision, dst) -> bool:
 
 def _one_way_v6_without_return(decision) -> bool:
     """A known limitation, not a verdict: a packet that needs no answer (ICMPv6 other than
-    echo, a port-less protocol) from an internet host to an instance's IPv6 address in a
-    subnet with no route back. AWS drops it, and so does the data plane for IPv4 (strict
-    reverse path on the gateway link), but Linux has no reverse-path filter for IPv6, so it
-    arrives; anything that needs a reply (TCP, UDP, echo) still fails as the engine says."""
+    echo, a port-less protocol) to an instance's IPv6 address in a subnet with no route
+    back to the sender (an internet host, or a peer VPC's instance) — the only blocker.
+    AWS drops it, and so does the data plane for IPv4 (strict reverse path on the gateway
+    and peering links), but Linux has no reverse-path filter for IPv6, so it arrives;
+    anything that needs a reply (TCP, UDP, echo) still fails as the engine says."""
     flow = decision.flow
     return (
         ":" in flow.destination
         and flow.protocol not in ("tcp", "udp")
         and not (flow.protocol == "icmpv6" and flow.icmp_type == 128)
-        and decision.source.kind == "external"
-        and {b.reason for b in decision.blockers} <= {Reason.NO_RETURN_ROUTE}
+        and bool(decision.blockers)
+        and {b.reason for b in decision.blockers}
+        <= {Reason.NO_RETURN_ROUTE, Reason.RETURN_ROUTE_BLACKHOLE}
     )
 
 

@@ -320,10 +320,15 @@ def test_an_active_peering_connects_what_both_sides_route(realised):
     w, ids = _peered()
     _apply_scopes(realised, w, ids)
     assert _peer_probe(realised, ids) == ["connected", "connected"]
-    # Without B's route back, A's SYN arrives but B's answer has no way home.
+    # Without B's route back nothing from A enters B's subnet (B's answers would have no
+    # way home): not even a packet that needs no answer.
     w.routes(ids["b_rtb"], {"0.0.0.0/0": w.igw(ids["b_vpc"])})
     realised.apply_snapshot(w.scope_of(ids["b_vpc"]), Scope("222222222222"))
     assert _peer_probe(realised, ids) == ["timeout", "timeout"]
+    a_ns, b_ns = realised.world.instance(ids["a"]), realised.world.instance(ids["b"])
+    with Listeners() as listeners:
+        listen_all(listeners, [b_ns], raw=[OTHER])
+        assert run([Probe(a_ns, "10.1.1.10", str(OTHER), 0)], TIMEOUT, listeners) == ["timeout"]
     # The peering deleted: its link goes from both routers.
     w.routes(ids["b_rtb"], {"10.0.0.0/16": ids["pcx"], "0.0.0.0/0": w.igw(ids["b_vpc"])})
     w.peerings.clear()

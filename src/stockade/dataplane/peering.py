@@ -142,4 +142,6 @@ class PeeringLinks:
             idx = links.index(ipr, name)
             assert idx is not None
             links.wait_up(ipr, idx)
+        for router in (a_ns, b_ns):  # as on the gateway link: in only what could route back
+            netns.sysctl(router, {f"ipv4.conf.{name}.rp_filter": "1"})
         log.debug("peering link %s between %s and %s", name, requester, accepter)
