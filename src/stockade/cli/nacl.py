@@ -153,11 +153,7 @@ def add_entry(
     """Add an entry (CreateNetworkAclEntry)."""
     request = _request(rule_number, egress, action, protocol, cidr, ports, icmp)
     cli.services.network_acls.create_entry(network_acl_id, request)
-    way = "outbound" if egress else "inbound"
-    cli.emit(
-        {"Return": True},
-        lambda: console.print(f"{way} rule {rule_number} ({action}) added to {network_acl_id}"),
-    )
+    _done(cli, f"{_way(egress)} rule {rule_number} ({action}) added to {network_acl_id}")
 
 
 @command(app, "replace-entry")
@@ -175,11 +171,16 @@ def replace_entry(
     """Replace the entry of that number and direction (ReplaceNetworkAclEntry)."""
     request = _request(rule_number, egress, action, protocol, cidr, ports, icmp)
     cli.services.network_acls.replace_entry(network_acl_id, request)
-    way = "outbound" if egress else "inbound"
-    cli.emit(
-        {"Return": True},
-        lambda: console.print(f"{way} rule {rule_number} of {network_acl_id} replaced"),
-    )
+    _done(cli, f"{_way(egress)} rule {rule_number} of {network_acl_id} replaced")
+
+
+def _way(egress: bool) -> str:
+    return "outbound" if egress else "inbound"
+
+
+def _done(cli: Cli, message: str) -> None:
+    """An entry call's answer: EC2's ``Return`` in JSON, one line for humans."""
+    cli.emit({"Return": True}, lambda: console.print(message))
 
 
 @command(app, "delete-entry")
@@ -188,11 +189,7 @@ def delete_entry(
 ) -> None:
     """Delete an entry (never a * one)."""
     cli.services.network_acls.delete_entry(network_acl_id, rule_number, egress)
-    way = "outbound" if egress else "inbound"
-    cli.emit(
-        {"Return": True},
-        lambda: console.print(f"{way} rule {rule_number} deleted from {network_acl_id}"),
-    )
+    _done(cli, f"{_way(egress)} rule {rule_number} deleted from {network_acl_id}")
 
 
 @command(app, "associate")
