@@ -13,16 +13,17 @@ for all scopes, so an import is all or nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
+from typing import Any
 
 from stockade.analysis import aws_gateways, aws_groups, aws_instances, aws_network
 from stockade.analysis.aws_consistency import check_state
 from stockade.analysis.aws_layout import KINDS, Bundle, read_layout
 from stockade.analysis.aws_state import ScopeState
 from stockade.domain.errors import AwsError
-from stockade.domain.network import InternetGateway, Subnet, Vpc
-from stockade.domain.prefix_list import PrefixList
 from stockade.domain.scope import REGIONS, Scope
 from stockade.shapes.fields import ImportProblem, Node
 from stockade.store.batching import chunks
@@ -225,57 +226,48 @@ def write_states(store: Store, states: list[ScopeState]) -> None:
                 )
             tx.mark_initialized()
             tagged: list[tuple[str, dict[str, str]]] = []
-            for kind, put in (
-                (state.vpcs, tx.put_vpc),
-                (state.subnets, tx.put_subnet),
-                (state.internet_gateways, tx.put_internet_gateway),
-                (state.prefix_lists, tx.put_prefix_list),
-            ):
-                for p in kind:
-                    put(p.obj)
-                    tagged.append((_id_of(p.obj), p.tags))
-            for p in state.peerings:  # one row, seen by both sides' scopes
-                tx.put_peering(p.obj)
-                tagged.append((p.obj.vpc_peering_connection_id, p.tags))
+            # (parsed resources, how to store one, its id), in dependency order
+            plain: tuple[_Kind, ...] = (
+                (state.vpcs, tx.put_vpc, attrgetter("vpc_id")),
+                (state.subnets, tx.put_subnet, attrgetter("subnet_id")),
+                (state.internet_gateways, tx.put_internet_gateway, attrgetter("igw_id")),
+                (state.prefix_lists, tx.put_prefix_list, attrgetter("prefix_list_id")),
+                # one row, seen by both sides' scopes
+                (state.peerings, tx.put_peering, attrgetter("vpc_peering_connection_id")),
+            )
+            _put_all(plain, tagged)
             for g in state.groups:
                 tx.put_group(g.group)
                 tagged.append((g.group.group_id, g.tags))
             for batch in chunks(state.rules):  # bounded rows and statements at any size
                 tx.put_rules(batch)
             tagged.extend(state.rule_tags.items())
-            for p in state.interfaces:
-                tx.put_interface(p.obj)
-                tagged.append((p.obj.eni_id, p.tags))
-            for p in state.instances:
-                tx.put_instance(p.obj)
-                tagged.append((p.obj.instance_id, p.tags))
-            for p in state.nat_gateways:
-                tx.put_nat_gateway(p.obj)
-                tagged.append((p.obj.nat_gateway_id, p.tags))
-            for p in state.egress_only_internet_gateways:
-                tx.put_egress_only_internet_gateway(p.obj)
-                tagged.append((p.obj.egress_only_internet_gateway_id, p.tags))
-            for p in state.addresses:
-                tx.put_elastic_ip(p.obj)
-                tagged.append((p.obj.allocation_id, p.tags))
-            for p in state.route_tables:
-                tx.put_route_table(p.obj)
-                tagged.append((p.obj.route_table_id, p.tags))
-            for p in state.network_acls:
-                tx.put_network_acl(p.obj)
-                tagged.append((p.obj.network_acl_id, p.tags))
+            after_groups: tuple[_Kind, ...] = (
+                (state.interfaces, tx.put_interface, attrgetter("eni_id")),
+                (state.instances, tx.put_instance, attrgetter("instance_id")),
+                (state.nat_gateways, tx.put_nat_gateway, attrgetter("nat_gateway_id")),
+                (
+                    state.egress_only_internet_gateways,
+                    tx.put_egress_only_internet_gateway,
+                    attrgetter("egress_only_internet_gateway_id"),
+                ),
+                (state.addresses, tx.put_elastic_ip, attrgetter("allocation_id")),
+                (state.route_tables, tx.put_route_table, attrgetter("route_table_id")),
+                (state.network_acls, tx.put_network_acl, attrgetter("network_acl_id")),
+            )
+            _put_all(after_groups, tagged)
             for resource_id, tags in tagged:
                 if tags:
                     tx.set_tags(resource_id, tags)
 
 
-def _id_of(obj: object) -> str:
-    if isinstance(obj, Vpc):
-        return obj.vpc_id
-    if isinstance(obj, Subnet):
-        return obj.subnet_id
-    if isinstance(obj, InternetGateway):
-        return obj.igw_id
-    if isinstance(obj, PrefixList):
-        return obj.prefix_list_id
-    raise TypeError(obj)
+#: parsed resources of one kind, how to store one, and its id
+_Kind = tuple[list, Callable[[Any], None], Callable[[Any], str]]
+
+
+def _put_all(kinds: tuple[_Kind, ...], tagged: list[tuple[str, dict[str, str]]]) -> None:
+    """Store each kind's resources in order, noting their tags for afterwards."""
+    for parsed, put, id_of in kinds:
+        for p in parsed:
+            put(p.obj)
+            tagged.append((id_of(p.obj), p.tags))
