@@ -48,7 +48,7 @@ def because(decision: Decision) -> str:
     if decision.allowed:
         return "; ".join(r.describe() for r in decision.allowing_rules)
     blocker = decision.blockers[0]
-    remedy = blocker.suggestion.text() if blocker.suggestion else blocker.remedy
+    remedy = blocker.fix
     fix = f" -> fix: {remedy}" if remedy else ""
     return f"[{blocker.code}] {blocker.message}{fix}"
 

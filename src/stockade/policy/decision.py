@@ -22,7 +22,11 @@ from stockade.policy.reasons import Reason
 from stockade.policy.topology import EndType, PathKind
 
 __all__ = [
+    "AclEntryRef",
+    "AclStep",
     "Blocker",
+    "PacketLeg",
+    "SuggestedAclEntry",
     "RouteStep",
     "Decision",
     "PathEnd",
@@ -156,6 +160,170 @@ class SuggestedRule:
         }
 
 
+class PacketLeg(StrEnum):
+    """Which packet crosses a boundary: the connection's first packet, or its reply."""
+
+    REQUEST = "request"
+    REPLY = "reply"
+
+
+@dataclass(frozen=True)
+class AclEntryRef:
+    """A network ACL entry cited as a reason (Reachability Analyzer's ``AnalysisAclRule``).
+
+    ``rule_number`` 32767/32768 is the ``*`` deny; ``None`` only for a hand-built ACL
+    without one (nothing matched, so the packet is denied all the same).
+    """
+
+    network_acl_id: str
+    rule_number: int | None
+    egress: bool
+    action: str  # allow | deny
+    protocol: str  # a protocol number as a string, "-1" for all
+    cidr: str
+    port_range: tuple[int, int] | None = None
+    icmp_type: int | None = None
+    icmp_code: int | None = None
+
+    def describe(self) -> str:
+        """``acl-… inbound #100 allow all traffic from 0.0.0.0/0``."""
+        number = "*" if self.rule_number is None or self.rule_number > 32766 else self.rule_number
+        word, preposition = ("outbound", "to") if self.egress else ("inbound", "from")
+        return (
+            f"{self.network_acl_id} {word} #{number} {self.action} {self._service()} "
+            f"{preposition} {self.cidr}"
+        )
+
+    def _service(self) -> str:
+        name = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "-1": "all"}.get(
+            self.protocol, self.protocol
+        )
+        if self.port_range is not None:
+            low, high = self.port_range
+            return f"{name}/{low}" if low == high else f"{name}/{low}-{high}"
+        if self.icmp_type is not None and self.icmp_type != -1:
+            return f"{name} type {self.icmp_type}"
+        return "all traffic" if name == "all" else name
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "network_acl_id": self.network_acl_id,
+            "rule_number": self.rule_number,
+            "egress": self.egress,
+            "rule_action": self.action,
+            "protocol": self.protocol,
+            "cidr": self.cidr,
+            "port_range": None
+            if self.port_range is None
+            else {"from": self.port_range[0], "to": self.port_range[1]},
+            "icmp_type": self.icmp_type,
+            "icmp_code": self.icmp_code,
+            "text": self.describe(),
+        }
+
+
+@dataclass(frozen=True)
+class AclStep:
+    """One crossing of a subnet boundary by the request or its reply, and its ACL's verdict.
+
+    A packet leaving a subnet is matched on its destination (``egress``), one entering on
+    its source; ``remote`` is that address. ``ports`` are the destination ports tested:
+    the request's port, or for the reply the client's source ports (a range when the flow
+    names none — then ``allowed`` means the whole range is, and ``entry`` is the entry that
+    denies part of it). ICMP and portless protocols have ``ports`` ``None``.
+    """
+
+    leg: PacketLeg
+    network_acl_id: str
+    subnet_id: str
+    egress: bool
+    remote: str
+    protocol: str  # the packet's protocol number ("1" for an ICMP echo reply…)
+    ports: tuple[int, int] | None
+    allowed: bool
+    entry: AclEntryRef | None
+
+    def text(self) -> str:
+        word = "out of" if self.egress else "into"
+        verdict = "allowed" if self.allowed else "DENIED"
+        by = f" by {self.entry.describe()}" if self.entry else ""
+        return f"{self.leg} {word} {self.subnet_id}: {verdict}{by}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "leg": str(self.leg),
+            "network_acl_id": self.network_acl_id,
+            "subnet_id": self.subnet_id,
+            "egress": self.egress,
+            "remote_address": self.remote,
+            "protocol": self.protocol,
+            "ports": None if self.ports is None else {"from": self.ports[0], "to": self.ports[1]},
+            "allowed": self.allowed,
+            "entry": None if self.entry is None else self.entry.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class SuggestedAclEntry:
+    """The smallest ACL entry that would let the packet through one blocking crossing: an
+    allow for exactly that packet's service and remote address, numbered to sit before the
+    entry that denies it (a free number; the ``*`` deny is never changed)."""
+
+    network_acl_id: str
+    egress: bool
+    rule_number: int
+    protocol: str  # number string
+    cidr: str
+    port_range: tuple[int, int] | None = None
+    icmp_type: int | None = None
+    icmp_code: int | None = None
+
+    def command(self) -> str:
+        """The ``stockade nacl add-entry …`` command that adds it."""
+        parts = [
+            f"stockade nacl add-entry {self.network_acl_id}",
+            f"--rule-number {self.rule_number}",
+            "--egress" if self.egress else "--ingress",
+            f"--protocol {self.protocol}",
+        ]
+        if self.port_range is not None:
+            parts.append(f"--port {self.port_range[0]}-{self.port_range[1]}")
+        if self.icmp_type is not None:
+            parts.append(f"--icmp-type {self.icmp_type} --icmp-code {self.icmp_code}")
+        parts.append(f"--cidr {self.cidr} --allow")
+        return " ".join(parts)
+
+    def text(self) -> str:
+        ref = AclEntryRef(
+            self.network_acl_id,
+            self.rule_number,
+            self.egress,
+            "allow",
+            self.protocol,
+            self.cidr,
+            self.port_range,
+            self.icmp_type,
+            self.icmp_code,
+        )
+        return f"add {ref.describe()} ({self.command()})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "network_acl_id": self.network_acl_id,
+            "egress": self.egress,
+            "rule_number": self.rule_number,
+            "protocol": self.protocol,
+            "cidr": self.cidr,
+            "port_range": None
+            if self.port_range is None
+            else {"from": self.port_range[0], "to": self.port_range[1]},
+            "icmp_type": self.icmp_type,
+            "icmp_code": self.icmp_code,
+            "command": self.command(),
+            "text": self.text(),
+        }
+
+
 @dataclass(frozen=True)
 class Blocker:
     """One component that blocks the flow, with its explanation code and the fix."""
@@ -168,6 +336,18 @@ class Blocker:
     direction: Direction | None = None
     suggestion: SuggestedRule | None = None
     remedy: str | None = None
+    #: for a network ACL blocker: the crossing that denied, and the entry that would admit it
+    acl: AclStep | None = None
+    acl_suggestion: SuggestedAclEntry | None = None
+
+    @property
+    def fix(self) -> str | None:
+        """The smallest change that removes this blocker, as one line."""
+        if self.suggestion is not None:
+            return self.suggestion.text()
+        if self.acl_suggestion is not None:
+            return self.acl_suggestion.text()
+        return self.remedy
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -177,7 +357,11 @@ class Blocker:
             "direction": None if self.direction is None else str(self.direction),
             "message": self.message,
             "suggested_rule": None if self.suggestion is None else self.suggestion.to_dict(),
-            "remedy": self.suggestion.text() if self.suggestion else self.remedy,
+            "acl": None if self.acl is None else self.acl.to_dict(),
+            "suggested_acl_entry": None
+            if self.acl_suggestion is None
+            else self.acl_suggestion.to_dict(),
+            "remedy": self.fix,
         }
 
 
@@ -280,6 +464,8 @@ class Decision:
     blockers: tuple[Blocker, ...] = ()
     notes: tuple[str, ...] = ()
     routes: tuple[RouteStep, ...] = ()  # the route tables consulted, in path order
+    #: the network ACL crossings, in packet order: the request's, then the reply's
+    acls: tuple[AclStep, ...] = ()
 
     @property
     def allowed(self) -> bool:
@@ -311,5 +497,6 @@ class Decision:
             "allowed_by": [r.to_dict() for r in self.allowing_rules] if self.allowed else [],
             "blockers": [b.to_dict() for b in self.blockers],
             "routes": [r.to_dict() for r in self.routes],
+            "network_acls": [a.to_dict() for a in self.acls],
             "notes": list(self.notes),
         }

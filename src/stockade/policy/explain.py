@@ -32,7 +32,7 @@ def explain(decision: Decision) -> str:
             meaning = MEANING.get(blocker.code)
             if meaning:
                 lines.append(f"      ({meaning})")
-            fix = blocker.suggestion.text() if blocker.suggestion else blocker.remedy
+            fix = blocker.fix
             if fix:
                 lines.append(f"      fix: {fix}")
     lines.extend(f"  note: {note}" for note in decision.notes)

@@ -5,6 +5,11 @@ or an IP address (an interface's private or public address, or an external host)
 protocol is canonicalised with the domain's rules (``6`` → ``tcp``); ``-1`` asks about
 *all traffic* (every protocol and port) at once. TCP and UDP need a destination port;
 ICMP and ICMPv6 a type (code 0 unless given). Other protocol numbers have no ports.
+
+``source_port`` is the client's port, which only network ACLs care about: being stateless,
+they judge the reply by its destination port, the client's. Unset, the client is taken to
+pick any port of :data:`EPHEMERAL_PORTS` (what Linux, and so every stockade instance and
+probe, uses), and a reply is allowed only when the whole range is.
 """
 
 from __future__ import annotations
@@ -18,6 +23,11 @@ from stockade.policy.addressing import try_parse_address
 
 PORTED = ("tcp", "udp")
 ICMP = ("icmp", "icmpv6")
+#: A client's source ports when the flow names none: Linux's default
+#: ``net.ipv4.ip_local_port_range`` (AWS documents 32768–61000 for Linux clients).
+EPHEMERAL_PORTS = (32768, 60999)
+#: The ports a NAT gateway translates sources to (AWS: 1024–65535).
+NAT_GATEWAY_PORTS = (1024, 65535)
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,8 @@ class Flow:
     icmp_code: int | None = None
     #: 4 or 6 when neither end is an address (ids only); otherwise taken from the addresses
     address_family: int | None = None
+    #: the client's source port (TCP/UDP); ``None``: any of :data:`EPHEMERAL_PORTS`
+    source_port: int | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -57,6 +69,11 @@ class Flow:
             object.__setattr__(self, "port", None)
         else:
             object.__setattr__(self, "port", None)
+        if self.source_port is not None:
+            if protocol not in PORTED:
+                raise ValueError(f"{protocol} has no source port")
+            if not 0 <= self.source_port <= 65535:
+                raise ValueError("the source port must be 0-65535")
         families = {f for f in (self.source_family, self.destination_family) if f}
         if len(families) > 1:
             raise ValueError("the source and destination addresses are of different families")
@@ -91,6 +108,15 @@ class Flow:
         return -1, -1
 
     @property
+    def source_ports(self) -> tuple[int, int] | None:
+        """The client ports a reply may be addressed to (TCP/UDP; ``None`` otherwise)."""
+        if self.protocol not in PORTED:
+            return None
+        if self.source_port is not None:
+            return self.source_port, self.source_port
+        return EPHEMERAL_PORTS
+
+    @property
     def protocol_number(self) -> int | None:
         """IANA protocol number; ``None`` for ``-1`` (all traffic)."""
         return protocols.protocol_number(self.protocol)
@@ -117,6 +143,8 @@ class Flow:
         }
         if self.protocol in PORTED:
             out["port"] = self.port
+            if self.source_port is not None:
+                out["source_port"] = self.source_port
         if self.protocol in ICMP:
             out["icmp_type"] = self.icmp_type
             out["icmp_code"] = self.icmp_code

@@ -44,6 +44,8 @@ class Reason(IntFlag):
     PCX_TRANSIT = auto()  # a peering carries only addresses inside the peer VPC
     NO_RETURN_ROUTE = auto()  # the destination subnet does not route the reply back
     RETURN_ROUTE_BLACKHOLE = auto()  # … it does, to an internet gateway no longer attached
+    ACL_REQUEST_DENIED = auto()  # a network ACL denies the request leaving or entering a subnet
+    ACL_REPLY_DENIED = auto()  # … or its reply (stateless: the reply needs its own entry)
 
 
 #: Reachability-Analyzer-style explanation code of each reason.
@@ -77,6 +79,8 @@ CODE: dict[Reason, str] = {
     Reason.PCX_TRANSIT: "PCX_REQUIRES_ADDRESS_IN_VPC_CIDR",
     Reason.NO_RETURN_ROUTE: "NO_ROUTE_TO_DESTINATION",
     Reason.RETURN_ROUTE_BLACKHOLE: "BAD_STATE_ROUTE",
+    Reason.ACL_REQUEST_DENIED: "SUBNET_ACL_RESTRICTION",
+    Reason.ACL_REPLY_DENIED: "SUBNET_ACL_RESTRICTION",
 }
 
 #: What each explanation code means (after AWS's Reachability Analyzer documentation).
@@ -106,6 +110,8 @@ MEANING: dict[str, str] = {
     "allows the traffic.",
     "BAD_STATE_ROUTE": "The route is not in a functional state (a blackhole: its target is "
     "gone or down).",
+    "SUBNET_ACL_RESTRICTION": "Traffic in or out of a subnet must be admitted by its network "
+    "ACL; ACLs are stateless, so a reply needs its own entry (the client's ephemeral ports).",
     "UNSUPPORTED_COMPONENT": "The path goes through a component the analysis does not model.",
     "PCX_REQUIRES_ADDRESS_IN_VPC_CIDR": "VPC peering connections carry only traffic to or from "
     "addresses inside the destination VPC's CIDR blocks (no transit).",
