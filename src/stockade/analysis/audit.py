@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from stockade.analysis.checks_acl import acl_findings
 from stockade.analysis.checks_hygiene import hygiene_findings
 from stockade.analysis.checks_internet import internet_findings, public_subnet_findings
 from stockade.analysis.checks_redundancy import redundancy_findings
@@ -55,6 +56,7 @@ def audit(
         out += public_subnet_findings(snapshot, scope, config.admin_ports)
         out += hygiene_findings(snapshot, scope, config.max_rules, referenced, known)
         out += redundancy_findings(snapshot, scope, referenced)
+        out += acl_findings(snapshot, scope, config.admin_ports)
     return sort_findings(out)
 
 
