@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from stockade.analysis.checks_acl import acl_findings
 from stockade.analysis.checks_hygiene import hygiene_findings
-from stockade.analysis.checks_internet import internet_findings, public_subnet_findings
+from stockade.analysis.checks_internet import internet_findings
+from stockade.analysis.checks_public_subnet import public_subnet_findings
 from stockade.analysis.checks_redundancy import redundancy_findings
 from stockade.analysis.findings import Finding, Severity, sort_findings
 from stockade.domain.risky_ports import ADMIN_PORTS, RISKY_PORTS, PortSpec
