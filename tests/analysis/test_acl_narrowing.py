@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from stockade.analysis.audit import AuditConfig, audit
 from stockade.analysis.findings import Severity
+from stockade.policy.exposure import exposure
 
 from .builders import ACL, SCOPE, acl_entry, group_id, with_acl, world
 
@@ -116,3 +117,34 @@ def test_ipv6_needs_its_own_entries_both_ways():
     )
     (ssh,) = found(both, "internet-admin-port")
     assert ssh.severity is Severity.CRITICAL
+
+
+# -- stockade exposure -----------------------------------------------------------------------
+
+
+def test_exposure_splits_a_range_at_what_the_acl_denies():
+    snap = with_acl(
+        world({WEB: [(IN, "tcp", 20, 25, "0.0.0.0/0")]}),
+        acl_entry(90, IN, "deny", "6", "0.0.0.0/0", (22, 22)),
+        ALL_IN,
+        ALL_OUT,
+    )
+    (finding,) = exposure(snap)
+    assert finding.exposed
+    ranges = [(r.begin, r.end, r.exposed, r.denied_by_acl) for r in finding.open_ranges]
+    denied = f"denied by {ACL} inbound #90 deny tcp/22 from 0.0.0.0/0"
+    assert ranges == [(20, 21, True, None), (22, 22, False, denied), (23, 25, True, None)]
+    steps = finding.to_dict()["networkReachabilityDetails"][0]["networkPath"]["steps"]
+    assert {"componentId": ACL, "componentType": "AWS::EC2::NetworkAcl"} in steps
+
+
+def test_exposure_of_a_port_whose_reply_is_denied_is_none():
+    snap = with_acl(world(SSH_V4), ALL_IN, acl_entry(100, OUT, "allow", "6", "0.0.0.0/0", (80, 80)))
+    (finding,) = exposure(snap)
+    assert not finding.exposed and finding.status == "would-be-exposed"
+    (ssh,) = finding.open_ranges
+    assert (
+        ssh.denied_by_acl == f"its reply denied by {ACL} outbound #* deny all traffic to 0.0.0.0/0"
+    )
+    assert any("tcp/22 (IPv4) its reply denied" in w for w in finding.not_reachable_because)
+    assert exposure(with_acl(world(SSH_V4), ALL_IN, ALL_OUT))[0].exposed
