@@ -52,7 +52,7 @@ def acl_entries(draw, family: int) -> NetworkAclEntry:
     cidr = draw(st.sampled_from(V4_BLOCKS if family == 4 else V6_BLOCKS))
     ports = icmp = None
     if protocol in ("6", "17"):
-        low = draw(st.sampled_from([0, 21, 22, 80, 1024, 32768, 40000]))
+        low = draw(st.sampled_from([0, 21, 22, 80, 1024, 32768, 40000, 50000]))
         ports = (low, low + draw(st.sampled_from([0, 1, 100, 30000])))
         ports = (ports[0], min(ports[1], 65535))
     elif protocol in ("1", "58"):
@@ -84,7 +84,7 @@ def acls(draw):
     return family, _acl(*unique.values())
 
 
-def _packets(family: int):
+def packets_of(family: int):
     """Every packet of a small world: each host, protocol, port and ICMP type/code."""
     for address in HOSTS[family]:
         for protocol in (6, 17):
@@ -102,7 +102,7 @@ def _packets(family: int):
 def test_the_cell_holding_a_packet_is_decided_by_first_match(drawn) -> None:
     family, acl = drawn
     for egress in (False, True):
-        for address, protocol, port, icmp in _packets(family):
+        for address, protocol, port, icmp in packets_of(family):
             expected, allowed = first_match(acl, egress, family, address, protocol, port, icmp)
             service = packet_service(protocol, port, icmp)
             cell = cell_of(acl, egress, family, int(ip_address(address)), protocol, service)
