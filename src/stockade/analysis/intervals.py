@@ -115,7 +115,7 @@ def covered_segments(
 class ServiceRange:
     """A piece of the service axis in human terms: one protocol and a port/type range."""
 
-    protocol: str  # tcp | udp | icmp | icmpv6 | -1 | "47"…
+    protocol: str  # tcp | udp | icmp | icmpv6 | -1 | "47"… | "0-5" (a run of protocols)
     from_port: int | None  # ICMP: the type. None: no ports (or all traffic)
     to_port: int | None
 
@@ -123,7 +123,7 @@ class ServiceRange:
         if self.protocol == protocols.ALL:
             return "all traffic"
         if self.from_port is None:
-            return f"protocol {self.protocol}"
+            return f"protocol{'s' if '-' in self.protocol else ''} {self.protocol}"
         if self.protocol in ("icmp", "icmpv6"):  # ports are ICMP types here
             if (self.from_port, self.to_port) == (0, 255):
                 return f"{self.protocol} (all types)"
@@ -161,6 +161,23 @@ def service_pieces(intervals: Iterable[Interval]) -> list[tuple[Interval, Servic
             else:
                 piece = ServiceRange(name, None, None)
             out.append(((first, last), piece))
+    return _protocol_runs(out)
+
+
+def _protocol_runs(
+    pieces: list[tuple[Interval, ServiceRange]],
+) -> list[tuple[Interval, ServiceRange]]:
+    """Consecutive whole portless protocols as one piece (``protocols 0-5``): what is left
+    of all traffic once a network ACL takes a port would otherwise be ~250 lines."""
+    out: list[tuple[Interval, ServiceRange]] = []
+    for (lo, hi), piece in pieces:
+        if out and piece.from_port is None and piece.protocol.isdigit():
+            (p_lo, p_hi), last = out[-1]
+            first = last.protocol.partition("-")[0]
+            if last.from_port is None and first.isdigit() and p_hi + 1 == lo:
+                out[-1] = ((p_lo, hi), ServiceRange(f"{first}-{piece.protocol}", None, None))
+                continue
+        out.append(((lo, hi), piece))
     return out
 
 
