@@ -4,17 +4,22 @@ the audit says so and names the entry."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from stockade.analysis.audit import AuditConfig, audit
 from stockade.analysis.findings import Severity
+from stockade.domain.instance import InstanceState
+from stockade.domain.network import Subnet
 from stockade.policy.exposure import exposure
 
-from .builders import ACL, SCOPE, acl_entry, group_id, with_acl, world
+from .builders import ACL, SCOPE, VPC, acl_entry, group_id, with_acl, world
 
 WEB = group_id("web")
 IN, OUT = False, True
 SSH_V4 = {WEB: [(IN, "tcp", 22, 22, "0.0.0.0/0")]}
 ALL_OUT = acl_entry(100, OUT, "allow", "-1", "0.0.0.0/0")
 ALL_IN = acl_entry(100, IN, "allow", "-1", "0.0.0.0/0")
+OTHER = "subnet-0000000000000000b"
 
 
 def found(snapshot, check):
@@ -148,3 +153,30 @@ def test_exposure_of_a_port_whose_reply_is_denied_is_none():
     )
     assert any("tcp/22 (IPv4) its reply denied" in w for w in finding.not_reachable_because)
     assert exposure(with_acl(world(SSH_V4), ALL_IN, ALL_OUT))[0].exposed
+
+
+def test_a_group_is_graded_by_the_members_its_acls_let_the_internet_reach():
+    """On a (running, its subnet's ACL denies SSH) and b (stopped, another subnet whose
+    default ACL admits it): exposed through b only, so high (one start away), not critical."""
+    snap = world(SSH_V4, attached={"a": [WEB], "b": [WEB]})
+    b_eni, b_instance = snap.interfaces[1], snap.instances[1]
+    snap = dataclasses.replace(
+        snap,
+        subnets=(
+            *snap.subnets,
+            Subnet(OTHER, VPC, SCOPE.account, SCOPE.region, "10.0.1.0/24", "us-east-1a", "z"),
+        ),
+        interfaces=(
+            snap.interfaces[0],
+            dataclasses.replace(b_eni, subnet_id=OTHER, private_ip="10.0.1.12"),
+        ),
+        instances=(
+            snap.instances[0],
+            dataclasses.replace(b_instance, subnet_id=OTHER, state=InstanceState.STOPPED),
+        ),
+    )
+    denied = acl_entry(90, IN, "deny", "6", "0.0.0.0/0", (22, 22))
+    (ssh,) = found(with_acl(snap, denied, ALL_IN, ALL_OUT), "internet-admin-port")
+    assert ssh.severity is Severity.HIGH and "is stopped" in ssh.details["exposure"]
+    (ssh,) = found(with_acl(snap, ALL_IN, ALL_OUT), "internet-admin-port")
+    assert ssh.severity is Severity.CRITICAL  # a, running, is exposed again
