@@ -129,3 +129,18 @@ def test_the_reply_into_the_source_subnet_needs_its_ingress_entry():
     assert to_b.ranges == ()
     (denial,) = to_b.acl_denials
     assert denial.reason is Reason.ACL_REPLY_DENIED and "inbound #*" in denial.message
+
+
+def test_a_cidr_source_crosses_its_own_subnets_acl_but_none_within_the_destinations():
+    deny_ssh_out = acl_entry(90, OUT, "deny", "6", "0.0.0.0/0", (22, 22))
+    snap = _two_subnets((OTHER,), ALL_IN, deny_ssh_out, ALL_OUT)  # the ACL filters OTHER
+    ports = parse_ports(["22", "80"])
+    (from_other,) = [
+        r for r in reach(snap, parse_source(snap, "10.0.1.0/28"), "a", ports) if r.family == 4
+    ]
+    assert texts(from_other) == ["tcp/80"]
+    assert "outbound #90 deny tcp/22" in from_other.acl_denials[0].message
+    (from_own,) = [
+        r for r in reach(snap, parse_source(snap, "10.0.1.0/28"), "b", ports) if r.family == 4
+    ]
+    assert texts(from_own) == ["tcp/22", "tcp/80"] and from_own.acl_denials == ()

@@ -274,7 +274,7 @@ def _one(
             e for e in policy.ingress if e.family == family and intersect([e.bounds[1:]], space)
         ]
         blockers, kind = _external_path(snapshot, source, eni, family)
-        crossings = external_crossings(snapshot, space, eni, family)
+        crossings = external_crossings(snapshot, space, eni, family, source.kind == "cidr")
     allowed = _union(ingress)
     if egress is not None:
         allowed = intersect(allowed, _union(egress))

@@ -56,11 +56,16 @@ def interface_crossings(
 
 
 def external_crossings(
-    snapshot: Snapshot, sources: Sequence[Interval], destination: NetworkInterface, family: int
+    snapshot: Snapshot,
+    sources: Sequence[Interval],
+    destination: NetworkInterface,
+    family: int,
+    private: bool,
 ) -> list[AclCrossing]:
-    """The crossings of connections from an address set (the internet, a CIDR)."""
+    """The crossings of connections from an address set: the internet, or a CIDR
+    (``private``: it may lie in a subnet, whose ACL it then crosses too)."""
     acls = snapshot.network_acl_by_subnet
-    home = _subnet_holding(snapshot, sources, family)
+    home = _subnet_holding(snapshot, sources, destination, family) if private else None
     if home == destination.subnet_id:
         return []
     out = []
@@ -100,9 +105,13 @@ def narrow(
     return kept, tuple(blockers.values())
 
 
-def _subnet_holding(snapshot: Snapshot, sources: Sequence[Interval], family: int) -> str | None:
-    """The one subnet whose block holds every source address, if any."""
-    for subnet in snapshot.subnets:
+def _subnet_holding(
+    snapshot: Snapshot, sources: Sequence[Interval], destination: NetworkInterface, family: int
+) -> str | None:
+    """The subnet whose block holds every source address, if any — the destination's VPC's
+    first (unpeered VPCs may reuse the same blocks)."""
+    ordered = sorted(snapshot.subnets, key=lambda s: s.vpc_id != destination.vpc_id)
+    for subnet in ordered:
         cidr = subnet.cidr_block if family == 4 else subnet.ipv6_cidr_block
         if cidr and all(intersect([s], [block(cidr)]) == [s] for s in sources):
             return subnet.subnet_id
