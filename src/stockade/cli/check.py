@@ -109,7 +109,10 @@ def show_exposure(
         for f in findings:
             data = f.to_dict()
             details = data["networkReachabilityDetails"]
-            ranges = ", ".join(_range_text(d) for d in details)
+            ranges = ", ".join(
+                _range_text(d) + (" (denied by network ACL)" if d["deniedByNetworkAcl"] else "")
+                for d in details
+            )
             rules = sorted({r["security_group_rule_id"] for d in details for r in d["rules"]})
             instance = data["resource"].get("instance_id") or ""
             t.add_row(
