@@ -584,3 +584,60 @@ def test_errors(endpoint, account, ec2, world, rejected):
     with pytest.raises(Exception) as info:
         other.describe_network_insights_paths(NetworkInsightsPathIds=[path_id])
     assert "InvalidNetworkInsightsPathId.NotFound" in str(info.value)
+
+
+def test_a_network_acl_deny_is_subnet_acl_restriction_with_its_rule(ec2, world):
+    acl = ec2.create_network_acl(VpcId=world["vpc"])["NetworkAcl"]["NetworkAclId"]
+    for egress in (False, True):
+        ec2.create_network_acl_entry(
+            NetworkAclId=acl,
+            RuleNumber=200,
+            Protocol="-1",
+            RuleAction="allow",
+            Egress=egress,
+            CidrBlock="0.0.0.0/0",
+        )
+    ec2.create_network_acl_entry(
+        NetworkAclId=acl,
+        RuleNumber=100,
+        Protocol="6",
+        RuleAction="deny",
+        Egress=False,
+        CidrBlock="10.0.1.0/24",
+        PortRange={"From": 443, "To": 443},
+    )
+    [default] = ec2.describe_network_acls(
+        Filters=[
+            {"Name": "association.subnet-id", "Values": [world["subnet_b"]]},
+        ]
+    )["NetworkAcls"]
+    [association] = [a for a in default["Associations"] if a["SubnetId"] == world["subnet_b"]]
+    ec2.replace_network_acl_association(
+        AssociationId=association["NetworkAclAssociationId"], NetworkAclId=acl
+    )
+    done = _analyse(
+        ec2, Source=world["client"], Destination=world["web"], Protocol="tcp", DestinationPort=443
+    )
+    assert done["NetworkPathFound"] is False
+    [explanation] = done["Explanations"]
+    assert explanation["ExplanationCode"] == "SUBNET_ACL_RESTRICTION"
+    assert explanation["Direction"] == "ingress"
+    assert explanation["Acl"]["Id"] == acl
+    assert explanation["Acl"]["Arn"].endswith(f":network-acl/{acl}")
+    assert explanation["AclRule"] == {
+        "Cidr": "10.0.1.0/24",
+        "Egress": False,
+        "PortRange": {"From": 443, "To": 443},
+        "Protocol": "tcp",
+        "RuleAction": "deny",
+        "RuleNumber": 100,
+    }
+    fix = {t["Key"]: t["Value"] for t in done["Tags"]}["stockade:fix:1"]
+    assert fix.startswith(f"stockade nacl add-entry {acl} ") and "--ingress" in fix
+    # port 80 is not denied by rule 100: the same ACL lets it through, and shows entry 200
+    allowed = _analyse(
+        ec2, Source=world["client"], Destination=world["web"], Protocol="tcp", DestinationPort=80
+    )
+    assert allowed["NetworkPathFound"] is True
+    crossing = [c for c in allowed["ForwardPathComponents"] if c["Component"]["Id"] == acl]
+    assert [c["AclRule"]["RuleNumber"] for c in crossing] == [200]

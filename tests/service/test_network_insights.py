@@ -255,3 +255,64 @@ def test_a_rejected_path_changes_nothing(svc, world, rejected):
         replace(request, destination=world["web"].instance_id, protocol="icmp"),
     )
     assert svc.network_insights.describe_paths() == []
+
+
+def test_through_a_nat_gateway_to_the_internet(svc, world):
+    """client (subnet A, private) → NAT gateway (subnet B, public) → internet gateway: the
+    NAT subnet's ACL is crossed both ways, in packet order, on both paths."""
+    from stockade.service.contracts import RouteRequest
+
+    igw = svc.network.create_internet_gateway().igw_id
+    svc.network.attach_internet_gateway(igw, world["vpc"])
+    eip = svc.addresses.allocate()
+    nat = svc.gateways.create_nat_gateway(world["b"], eip.allocation_id).nat_gateway_id
+    private = svc.route_tables.create(world["vpc"]).table.route_table_id
+    svc.route_tables.create_route(
+        private, RouteRequest(destination_cidr_block="0.0.0.0/0", nat_gateway_id=nat)
+    )
+    svc.route_tables.associate(private, world["a"])
+    [main] = [
+        d.table
+        for d in svc.route_tables.describe()
+        if d.table.vpc_id == world["vpc"] and any(a.main for a in d.table.associations)
+    ]
+    svc.route_tables.create_route(
+        main.route_table_id, RouteRequest(destination_cidr_block="0.0.0.0/0", gateway_id=igw)
+    )
+    nat_acl = _custom_acl(
+        svc, world, "b", _allow(100, False, (0, 65535)), _allow(100, True, (0, 65535))
+    )
+    made = svc.network_insights.create_path(
+        InsightsPathRequest(
+            source=world["client"].instance_id,
+            destination=igw,
+            protocol="tcp",
+            destination_port=443,
+            destination_ip="203.0.113.80",
+        )
+    )
+    started = svc.network_insights.start_analysis(AnalysisRequest(made.path_id))
+    [stored] = svc.network_insights.describe_analyses([started.analysis_id])
+    assert stored.path_found is True, stored.result
+    forward = _ids(stored.result["ForwardPathComponents"])
+    order = [private, nat, nat_acl, main.route_table_id, igw]
+    assert [i for i in forward if i in order] == [
+        private,
+        nat,
+        nat_acl,
+        nat_acl,
+        main.route_table_id,
+        igw,
+    ]
+    assert forward[0] == world["client"].instance_id and forward[-1] == igw
+    back = _ids(stored.result["ReturnPathComponents"])
+    assert back[0] == igw and back[-1] == world["client"].instance_id
+    assert back.count(nat_acl) == 2
+    # the NAT subnet's ACL without the NAT's reply ports (1024-65535) blocks the reply
+    svc.network_acls.replace_entry(nat_acl, _allow(100, False, (443, 443)))
+    again = svc.network_insights.start_analysis(AnalysisRequest(made.path_id))
+    [blocked] = svc.network_insights.describe_analyses([again.analysis_id])
+    assert blocked.path_found is False
+    explanations = blocked.result["Explanations"]
+    assert {e["ExplanationCode"] for e in explanations} == {"SUBNET_ACL_RESTRICTION"}
+    assert all(e["Acl"]["Id"] == nat_acl for e in explanations)
