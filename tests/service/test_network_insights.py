@@ -316,3 +316,90 @@ def test_through_a_nat_gateway_to_the_internet(svc, world):
     explanations = blocked.result["Explanations"]
     assert {e["ExplanationCode"] for e in explanations} == {"SUBNET_ACL_RESTRICTION"}
     assert all(e["Acl"]["Id"] == nat_acl for e in explanations)
+
+
+def test_a_peer_account_destination_is_analysed_over_both_scopes(store):
+    """Alice's instance → Bob's instance's private IP over an active cross-account peering:
+    the analysis merges Bob's scope (his group, its rule and his route table show on the
+    path, with Bob's account in their ARNs)."""
+    from stockade.service.contracts import PeeringRequest, RouteRequest
+
+    def services(account: str) -> Services:
+        ctx = ServiceContext(store, Scope(account), Quotas())
+        with ctx.read():
+            pass
+        return Services(ctx)
+
+    alice, bob = services("111111111111"), services("222222222222")
+    a_vpc = alice.network.create_vpc("10.1.0.0/16").vpc_id
+    b_vpc = bob.network.create_vpc("10.2.0.0/16").vpc_id
+    a_subnet = alice.network.create_subnet(a_vpc, "10.1.1.0/24").subnet_id
+    b_subnet = bob.network.create_subnet(b_vpc, "10.2.1.0/24").subnet_id
+    b_sg = bob.groups.create("ssh", "ssh", b_vpc).group.group_id
+    bob.rules.authorize(b_sg, [IpPermission("tcp", 22, 22, ip_ranges=(("10.1.0.0/16", None),))])
+    [a] = alice.instances.run(LaunchRequest(subnet_id=a_subnet))
+    [b] = bob.instances.run(LaunchRequest(subnet_id=b_subnet, group_ids=(b_sg,)))
+    pcx = alice.peering.create(PeeringRequest(a_vpc, b_vpc, "222222222222"))
+    bob.peering.accept(pcx.vpc_peering_connection_id)
+    for side, vpc, peer_cidr in ((alice, a_vpc, "10.2.0.0/16"), (bob, b_vpc, "10.1.0.0/16")):
+        [main] = [
+            d.table
+            for d in side.route_tables.describe()
+            if d.table.vpc_id == vpc and any(x.main for x in d.table.associations)
+        ]
+        side.route_tables.create_route(
+            main.route_table_id,
+            RouteRequest(
+                destination_cidr_block=peer_cidr,
+                vpc_peering_connection_id=pcx.vpc_peering_connection_id,
+            ),
+        )
+    made = alice.network_insights.create_path(
+        InsightsPathRequest(
+            source=a.instance.instance_id,
+            destination_ip=b.primary.private_ip,
+            protocol="tcp",
+            destination_port=22,
+        )
+    )
+    started = alice.network_insights.start_analysis(AnalysisRequest(made.path_id))
+    [stored] = alice.network_insights.describe_analyses([started.analysis_id])
+    assert stored.path_found is True, stored.result
+    forward = {c["Component"]["Id"]: c for c in stored.result["ForwardPathComponents"]}
+    assert pcx.vpc_peering_connection_id in forward
+    assert forward[b_sg]["SecurityGroupRule"]["Cidr"] == "10.1.0.0/16"
+    assert ":222222222222:security-group/" in forward[b_sg]["Component"]["Arn"]
+    assert forward[b.instance.instance_id]["Vpc"]["Id"] == b_vpc
+    # port 23 is Bob's group's to refuse, named with Bob's interface
+    other = alice.network_insights.create_path(
+        InsightsPathRequest(
+            source=a.instance.instance_id,
+            destination_ip=b.primary.private_ip,
+            protocol="tcp",
+            destination_port=23,
+        )
+    )
+    again = alice.network_insights.start_analysis(AnalysisRequest(other.path_id))
+    [denied] = alice.network_insights.describe_analyses([again.analysis_id])
+    [explanation] = denied.result["Explanations"]
+    assert explanation["ExplanationCode"] == "ENI_SG_RULES_MISMATCH"
+    assert explanation["NetworkInterface"]["Id"] == b.primary.eni_id
+
+
+def test_fix_tags_never_push_an_analysis_past_fifty_tags(svc, world):
+    made = svc.network_insights.create_path(
+        InsightsPathRequest(
+            source=world["client"].instance_id,
+            destination=world["web"].instance_id,
+            protocol="tcp",
+            destination_port=22,  # closed: one blocker, one fix
+        )
+    )
+    for given, fixes in ((49, 1), (50, 0)):
+        tags = tuple((f"k{n}", "v") for n in range(given))
+        started = svc.network_insights.start_analysis(AnalysisRequest(made.path_id, tags=tags))
+        [stored] = svc.network_insights.describe_analyses([started.analysis_id])
+        assert stored.path_found is False
+        keys = [k for k, _ in stored.tags]
+        assert len(keys) == given + fixes
+        assert sum(k.startswith("stockade:fix:") for k in keys) == fixes

@@ -68,12 +68,27 @@ def boundaries(low: int, high: int, ranges: Iterable[tuple[int, int]]) -> list[i
     return sorted(cuts)
 
 
-def _rule_ranges(snapshot: Snapshot, protocol: str) -> list[tuple[int, int]]:
+def _rule_ranges(
+    snapshot: Snapshot, protocol: str, ends: Iterable[str | None]
+) -> list[tuple[int, int]]:
+    """The port ranges that may cut the verdict: the rules of the ends' groups (of every
+    group when an end is named by address: it may be anyone's) and every ACL entry."""
+    named = [e for e in ends if e]
+    groups: set[str] | None = {
+        g
+        for i in snapshot.interfaces
+        if i.eni_id in named or i.instance_id in named
+        for g in i.group_ids
+    }
+    if len(named) < 2:
+        groups = None
     number = "6" if protocol == "tcp" else "17"
     out = [
         (r.spec.from_port, r.spec.to_port)
         for r in snapshot.rules
-        if r.spec.protocol == protocol and r.spec.from_port >= 0
+        if r.spec.protocol == protocol
+        and r.spec.from_port >= 0
+        and (groups is None or r.group_id in groups)
     ]
     out += _acl_ranges(snapshot, number)
     return out
@@ -126,7 +141,8 @@ def analyse(snapshot: Snapshot, path: NetworkInsightsPath, account: str, region:
         destination, warning = _end(snapshot, path.destination, destination_address)
         warnings += [warning] if warning else []
     (low, high), client = _ports(path)
-    ports = boundaries(low, high, _rule_ranges(snapshot, path.protocol))
+    ends = (path.source, path.destination)
+    ports = boundaries(low, high, _rule_ranges(snapshot, path.protocol, ends))
     number = "6" if path.protocol == "tcp" else "17"
     clients: list[int | None] = (
         [None] if client is None else list(boundaries(*client, _acl_ranges(snapshot, number)))

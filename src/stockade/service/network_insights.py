@@ -35,7 +35,7 @@ from stockade.domain.network_insights import (
 )
 from stockade.domain.scope import Scope
 from stockade.domain.state import Snapshot
-from stockade.domain.tags import RawTags
+from stockade.domain.tags import MAX_TAGS_PER_RESOURCE, MAX_VALUE_LENGTH, RawTags
 from stockade.service import lookups
 from stockade.service.context import ServiceContext
 from stockade.service.contracts import AnalysisRequest, InsightsPathRequest
@@ -45,9 +45,8 @@ from stockade.store.repository import Transaction
 
 #: The tag key prefix of the fixes an analysis carries (``stockade:fix:1``…).
 FIX_TAG = "stockade:fix"
-#: At most this many fix tags (EC2 allows 50 tags a resource; the caller's come first).
+#: At most this many fix tags (and never past EC2's 50 tags: the caller's come first).
 MAX_FIX_TAGS = 10
-_TAG_VALUE_LIMIT = 256
 
 
 def now() -> str:
@@ -65,11 +64,12 @@ def _lookup_end(tx: Transaction, resource_id: str) -> None:
     getters[resource_id.split("-", 1)[0]](tx, resource_id)
 
 
-def fix_tags(fixes: Sequence[str]) -> RawTags:
-    """The fixes as tags, each value cut to EC2's 256 characters."""
+def fix_tags(fixes: Sequence[str], room: int = MAX_FIX_TAGS) -> RawTags:
+    """The fixes as tags (at most ``room`` of them), each value cut to EC2's 256
+    characters."""
+    count = max(0, min(room, MAX_FIX_TAGS))
     return tuple(
-        (f"{FIX_TAG}:{n}", text[:_TAG_VALUE_LIMIT])
-        for n, text in enumerate(fixes[:MAX_FIX_TAGS], start=1)
+        (f"{FIX_TAG}:{n}", text[:MAX_VALUE_LENGTH]) for n, text in enumerate(fixes[:count], start=1)
     )
 
 
@@ -175,7 +175,8 @@ class NetworkInsightsService:
             if earlier is not None:
                 return replace(earlier, status=AnalysisStatus.RUNNING, findings="")
             tx.put_network_insights_analysis(analysis)
-            tags = request.tags + fix_tags(fixes)
+            room = MAX_TAGS_PER_RESOURCE - len({key for key, _ in request.tags})
+            tags = request.tags + fix_tags(fixes, room)
             analysis = replace(analysis, tags=tag_new(tx, [analysis.analysis_id], tags))
         # AWS answers the call while the analysis runs; it has succeeded by the first poll
         return replace(analysis, status=AnalysisStatus.RUNNING, findings="", warning_message=None)
