@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import botocore.waiter
 import pytest
-from api_server.api_helpers import client
+from api_server.api_helpers import client, out
 
 INTERNET_HOST = "198.51.100.1"  # what an internet-gateway end stands for (documented)
 
@@ -641,3 +641,40 @@ def test_a_network_acl_deny_is_subnet_acl_restriction_with_its_rule(ec2, world):
     assert allowed["NetworkPathFound"] is True
     crossing = [c for c in allowed["ForwardPathComponents"] if c["Component"]["Id"] == acl]
     assert [c["AclRule"]["RuleNumber"] for c in crossing] == [200]
+
+
+def test_the_aws_cli_creates_analyses_and_reads_a_path(aws, ec2, world):
+    """The aws cli fills ClientToken itself (an idempotency token in the model)."""
+    made = out(
+        aws(
+            "ec2",
+            "create-network-insights-path",
+            "--source",
+            world["client"],
+            "--destination",
+            world["web"],
+            "--protocol",
+            "tcp",
+            "--destination-port",
+            "80",
+        )  # fmt: skip
+    )["NetworkInsightsPath"]
+    started = out(
+        aws(
+            "ec2",
+            "start-network-insights-analysis",
+            "--network-insights-path-id",
+            made["NetworkInsightsPathId"],
+        )  # fmt: skip
+    )["NetworkInsightsAnalysis"]
+    assert started["Status"] == "running"
+    [done] = out(
+        aws(
+            "ec2",
+            "describe-network-insights-analyses",
+            "--network-insights-analysis-ids",
+            started["NetworkInsightsAnalysisId"],
+        )  # fmt: skip
+    )["NetworkInsightsAnalyses"]
+    assert done["Status"] == "succeeded" and done["NetworkPathFound"] is True
+    assert done["ForwardPathComponents"][0]["Component"]["Id"] == world["client"]
