@@ -26,7 +26,7 @@ from stockade.policy.decision import (
 from stockade.policy.flow import Flow
 from stockade.policy.reasons import Reason
 from stockade.policy.topology import EndType, PathKind
-from stockade.shapes import insights_findings
+from stockade.shapes import insights_findings, insights_parts
 from stockade.shapes import network_insights as shapes
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -136,7 +136,7 @@ def test_an_acl_reply_denial_without_a_star_entry_and_its_fix():
     assert explanation["PortRanges"] == [{"From": 32768, "To": 60999}]
     assert insights_findings.fixes(decision) == [suggestion.command()]
     entry = AclEntryRef(step.network_acl_id, 32767, True, "deny", "-1", "0.0.0.0/0")
-    assert insights_findings.acl_rule(entry) == {
+    assert insights_parts.acl_rule(entry) == {
         "Cidr": "0.0.0.0/0",
         "Egress": True,
         "Protocol": "all",

@@ -25,26 +25,29 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from stockade.domain import ids
 from stockade.domain.state import Snapshot
 from stockade.policy.decision import (
-    AclEntryRef,
     AclStep,
     Blocker,
     Decision,
     PacketLeg,
     RouteStep,
-    RuleRef,
     SideEvaluation,
 )
 from stockade.policy.effective import Direction, policy_of
 from stockade.policy.flow import Flow
 from stockade.policy.match import service_matches
 from stockade.policy.reasons import Reason
+from stockade.shapes.insights_parts import (
+    Components,
+    acl_rule,
+    main_table,
+    packet_header,
+    protocol_name,
+    route_table_route,
+    security_group_rule,
+)
 
-#: Protocol numbers as the analyzer's rules show them ([UNVERIFIED] beyond ``all``, which
-#: AWS's documented example shows for ``-1``).
-_PROTOCOL_NAMES = {"-1": "all", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
 #: Which route step a route reason concerns.
 _ROUTE_LEG = {
     Reason.NO_ROUTE: "forward",
@@ -58,150 +61,13 @@ _ACL_REASONS = Reason.ACL_REQUEST_DENIED | Reason.ACL_REPLY_DENIED
 _SG_REASONS = Reason.EGRESS_DENIED | Reason.INGRESS_DENIED
 
 
-def protocol_name(protocol: str) -> str:
-    return _PROTOCOL_NAMES.get(protocol, protocol)
-
-
-class _Components:
-    """``AnalysisComponent``s (``{Id, Arn, Name}``) of the ids a decision names, with the
-    owner's account in the ARN and the Name tag (a group's name) where there is one."""
-
-    def __init__(self, snapshot: Snapshot, account: str, region: str) -> None:
-        self.snapshot, self.account, self.region = snapshot, account, region
-        s = snapshot
-        self._objects: dict[str, Any] = {
-            **s.vpc_by_id,
-            **s.subnet_by_id,
-            **s.interface_by_id,
-            **s.instance_by_id,
-            **s.group_by_id,
-            **s.route_table_by_id,
-            **s.network_acl_by_id,
-            **s.nat_gateway_by_id,
-            **s.peering_by_id,
-            **{g.igw_id: g for g in s.internet_gateways},
-        }
-
-    def __call__(self, resource_id: str | None) -> dict[str, Any] | None:
-        if not resource_id:
-            return None
-        found = self._objects.get(resource_id)
-        owner = getattr(found, "owner_id", None) or self.account
-        region = getattr(found, "region", None) or self.region
-        out: dict[str, Any] = {"Id": resource_id}
-        if ids.resource_type(resource_id):
-            out["Arn"] = ids.arn(region, owner, resource_id)
-        name = getattr(found, "name", None) if resource_id.startswith("sg-") else None
-        name = name or dict(getattr(found, "tags", ()) or ()).get("Name")
-        if name:
-            out["Name"] = name
-        return out
-
-    def subnet_of(self, eni_id: str | None) -> str | None:
-        eni = self.snapshot.interface_by_id.get(eni_id or "")
-        return eni.subnet_id if eni else None
-
-    def vpc_of_subnet(self, subnet_id: str | None) -> str | None:
-        subnet = self.snapshot.subnet_by_id.get(subnet_id or "")
-        return subnet.vpc_id if subnet else None
-
-    def placed(self, out: dict[str, Any], subnet_id: str | None) -> dict[str, Any]:
-        """``out`` with its ``Subnet`` and ``Vpc`` members (when known)."""
-        subnet = self(subnet_id)
-        vpc = self(self.vpc_of_subnet(subnet_id))
-        if subnet:
-            out["Subnet"] = subnet
-        if vpc:
-            out["Vpc"] = vpc
-        return out
-
-
-# -- rules as the analyzer shows them ------------------------------------------------------
-
-
-def acl_rule(entry: AclEntryRef) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "Cidr": entry.cidr,
-        "Egress": entry.egress,
-        "Protocol": protocol_name(entry.protocol),
-        "RuleAction": entry.action,
-    }
-    if entry.port_range is not None:
-        out["PortRange"] = {"From": entry.port_range[0], "To": entry.port_range[1]}
-    if entry.rule_number is not None:
-        out["RuleNumber"] = entry.rule_number
-    return out
-
-
-def security_group_rule(rule: RuleRef) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "Direction": str(rule.direction),
-        "SecurityGroupId": rule.group_id,
-        "Protocol": protocol_name(rule.protocol),
-    }
-    if rule.peer_kind == "prefix-list":
-        out["PrefixListId"] = rule.peer
-    else:  # a CIDR, or a group reference: the member address that matched
-        out["Cidr"] = rule.peer if rule.peer_kind.startswith("cidr") else rule.matched
-    if rule.protocol in ("tcp", "udp"):
-        out["PortRange"] = {"From": rule.from_port, "To": rule.to_port}
-    return out
-
-
-def route_table_route(step: RouteStep, snapshot: Snapshot) -> dict[str, Any]:
-    """A route step's route, its target under the key ``Route`` uses (lower-case origin)."""
-    if step.destination is None or step.target is None:
-        return {}
-    key = "DestinationPrefixListId" if step.destination.startswith("pl-") else "DestinationCidr"
-    out: dict[str, Any] = {key: step.destination}
-    out[_target_key(step.target)] = step.target
-    table = snapshot.route_table_by_id.get(step.table_id)
-    origin = next(
-        (
-            r.origin.value
-            for r in (table.routes if table else ())
-            if r.destination == step.destination and r.target == step.target
-        ),
-        "CreateRouteTable" if step.target == "local" else "CreateRoute",
-    )
-    out["Origin"] = origin.lower()
-    out["State"] = step.state
-    return out
-
-
-def _target_key(target: str) -> str:
-    prefix = target.split("-", 1)[0]
-    return {
-        "nat": "NatGatewayId",
-        "eni": "NetworkInterfaceId",
-        "i": "InstanceId",
-        "eigw": "EgressOnlyInternetGatewayId",
-        "pcx": "VpcPeeringConnectionId",
-        "tgw": "TransitGatewayId",
-    }.get(prefix, "GatewayId")
-
-
-def _header(flow: Flow, source: str | None, destination: str | None) -> dict[str, Any]:
-    out: dict[str, Any] = {"Protocol": protocol_name(str(flow.protocol_number or "-1"))}
-    if source:
-        out["SourceAddresses"] = [source]
-    if destination:
-        out["DestinationAddresses"] = [destination]
-    if flow.port is not None:
-        out["DestinationPortRanges"] = [{"From": flow.port, "To": flow.port}]
-    ports = flow.source_ports
-    if ports is not None:
-        out["SourcePortRanges"] = [{"From": ports[0], "To": ports[1]}]
-    return out
-
-
 # -- the paths -------------------------------------------------------------------------------
 
 
 class _PathBuilder:
     """One direction's components, numbered as they are added."""
 
-    def __init__(self, names: _Components) -> None:
+    def __init__(self, names: Components) -> None:
         self.names = names
         self.items: list[dict[str, Any]] = []
 
@@ -221,17 +87,12 @@ class _PathBuilder:
         )
 
     def route(self, step: RouteStep) -> None:
-        table_id = step.table_id or _main_table(self.names.snapshot, step.vpc_id)
+        table_id = step.table_id or main_table(self.names.snapshot, step.vpc_id)
         route = route_table_route(step, self.names.snapshot)
         self.add(table_id, step.subnet_id, RouteTableRoute=route or None)
         target = step.target or ""
         if target.startswith(("igw-", "nat-", "pcx-", "eigw-")):
             self.add(target, None, Vpc=self.names(step.vpc_id))
-
-
-def _main_table(snapshot: Snapshot, vpc_id: str) -> str | None:
-    table = snapshot.main_route_table_for(vpc_id)
-    return table.route_table_id if table and table.route_table_id else None
 
 
 def _end(
@@ -258,12 +119,14 @@ def _acl_steps(decision: Decision, leg: PacketLeg, subnets: Iterable[str | None]
 
 
 def _forward(
-    decision: Decision, names: _Components, source_gateway: str | None, dest_gateway: str | None
+    decision: Decision, names: Components, source_gateway: str | None, dest_gateway: str | None
 ) -> list[dict[str, Any]]:
     out = _PathBuilder(names)
     src, dst = decision.source, decision.destination
     src_subnet, dst_subnet = names.subnet_of(src.eni_id), names.subnet_of(dst.eni_id)
-    header = _header(decision.flow, src.address or _address_of(names, src.eni_id), dst.address)
+    header = packet_header(
+        decision.flow, src.address or _address_of(names, src.eni_id), dst.address
+    )
     if src.eni_id is not None:
         _end(out, src.instance_id, src.eni_id, decision.egress, leaving=True)
         out.items[0]["OutboundHeader"] = header
@@ -293,7 +156,7 @@ def _forward(
 
 
 def _return(
-    decision: Decision, names: _Components, source_gateway: str | None, dest_gateway: str | None
+    decision: Decision, names: Components, source_gateway: str | None, dest_gateway: str | None
 ) -> list[dict[str, Any]]:
     out = _PathBuilder(names)
     src, dst = decision.source, decision.destination
@@ -320,7 +183,7 @@ def _return(
     return out.items
 
 
-def _address_of(names: _Components, eni_id: str | None) -> str | None:
+def _address_of(names: Components, eni_id: str | None) -> str | None:
     eni = names.snapshot.interface_by_id.get(eni_id or "")
     return eni.private_ip if eni else None
 
@@ -341,7 +204,7 @@ def _packet_field(snapshot: Snapshot, blocker: Blocker, flow: Flow) -> str:
 
 
 def _explanation(
-    blocker: Blocker, decision: Decision, names: _Components, gateways: Iterable[str | None]
+    blocker: Blocker, decision: Decision, names: Components, gateways: Iterable[str | None]
 ) -> dict[str, Any]:
     flow = decision.flow
     out: dict[str, Any] = {"ExplanationCode": blocker.code}
@@ -371,7 +234,7 @@ def _explanation(
     leg = _ROUTE_LEG.get(reason)
     lookup = next((r for r in decision.routes if r.leg == leg), None) if leg else None
     if lookup is not None:
-        table_id = lookup.table_id or _main_table(names.snapshot, lookup.vpc_id)
+        table_id = lookup.table_id or main_table(names.snapshot, lookup.vpc_id)
         out["Component"] = out["RouteTable"] = names(table_id)
         route = route_table_route(lookup, names.snapshot)
         if route:
@@ -404,7 +267,7 @@ def findings(
 ) -> dict[str, Any]:
     """The analysis members that carry the answer. ``source_gateway``/``destination_gateway``:
     the internet gateway a path names as an end (the internet side of the flow)."""
-    names = _Components(snapshot, account, region)
+    names = Components(snapshot, account, region)
     if not decision.allowed:
         gateways = (source_gateway, destination_gateway)
         return {
