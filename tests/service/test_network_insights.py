@@ -403,3 +403,15 @@ def test_fix_tags_never_push_an_analysis_past_fifty_tags(svc, world):
         keys = [k for k, _ in stored.tags]
         assert len(keys) == given + fixes
         assert sum(k.startswith("stockade:fix:") for k in keys) == fixes
+
+
+def test_the_paths_quota(store, world, svc, rejected):
+    """1,000 paths a region by default; the code is [UNVERIFIED]."""
+    small = Services(ServiceContext(store, Scope(), Quotas(network_insights_paths=2)))
+    request = InsightsPathRequest(
+        source=world["client"].instance_id, destination=world["web"].instance_id, protocol="tcp"
+    )
+    small.network_insights.create_path(request)
+    small.network_insights.create_path(request)
+    rejected("NetworkInsightsPathLimitExceeded", small.network_insights.create_path, request)
+    assert len(svc.network_insights.describe_paths()) == 2
