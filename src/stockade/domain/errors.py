@@ -137,6 +137,13 @@ CODES: frozenset[str] = frozenset(
         "ActiveVpcPeeringConnectionPerVpcLimitExceeded",
         "OutstandingVpcPeeringConnectionLimitExceeded",
         "InvalidVpcPeeringConnectionState.DnsHostnamesDisabled",
+        # Reachability Analyzer (network insights)
+        "InvalidNetworkInsightsPathId.Malformed",
+        "InvalidNetworkInsightsPathId.NotFound",
+        "InvalidNetworkInsightsAnalysisId.Malformed",
+        "InvalidNetworkInsightsAnalysisId.NotFound",
+        "AnalysisExistsForNetworkInsightsPath",
+        "NetworkInsightsPathLimitExceeded",
     }
 )
 
@@ -247,6 +254,16 @@ _ID_ERRORS: dict[str, tuple[str, str, str]] = {
         "InvalidAssociationID.Malformed",
         "InvalidAssociationID.NotFound",
         "association",
+    ),
+    "nip": (
+        "InvalidNetworkInsightsPathId.Malformed",
+        "InvalidNetworkInsightsPathId.NotFound",
+        "networkInsightsPath",
+    ),
+    "nia": (
+        "InvalidNetworkInsightsAnalysisId.Malformed",
+        "InvalidNetworkInsightsAnalysisId.NotFound",
+        "networkInsightsAnalysis",
     ),
 }
 

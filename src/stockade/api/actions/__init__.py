@@ -19,6 +19,7 @@ from stockade.api.actions import (  # noqa: F401 - importing a family registers 
     interfaces,
     network,
     network_acls,
+    network_insights,
     peering,
     prefix_lists,
     regions,
