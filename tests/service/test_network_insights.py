@@ -185,7 +185,7 @@ def test_an_acl_deny_of_the_request_is_subnet_acl_restriction_with_the_entry_and
     assert explanation["PortRanges"] == [{"From": 80, "To": 80}]
     fixes = dict(stored.tags)
     assert fixes["stockade:fix:1"].startswith(f"stockade nacl add-entry {acl} ")
-    assert "--ingress" in fixes["stockade:fix:1"] and "--ports 80-80" in fixes["stockade:fix:1"]
+    assert "--ingress" in fixes["stockade:fix:1"] and "--ports 80" in fixes["stockade:fix:1"]
 
 
 def test_an_acl_without_the_ephemeral_ports_denies_the_reply(svc, world):
