@@ -323,6 +323,11 @@ def permission_not_found() -> AwsError:
     )
 
 
+def malformed_group_id_filter(value: str) -> AwsError:
+    """A ``group-id`` filter value that is no security group id (AWS's Describe wording)."""
+    return AwsError("InvalidGroupId.Malformed", f"The security group ID '{value}' is malformed")
+
+
 def permission_malformed(message: str) -> AwsError:
     return AwsError("InvalidPermission.Malformed", message)
 
