@@ -137,6 +137,18 @@ CODES: frozenset[str] = frozenset(
         "ActiveVpcPeeringConnectionPerVpcLimitExceeded",
         "OutstandingVpcPeeringConnectionLimitExceeded",
         "InvalidVpcPeeringConnectionState.DnsHostnamesDisabled",
+        # the catalogue of what stockade does not model (types, images, volumes, snapshots)
+        "InvalidInstanceType",
+        "InvalidAMIID.Malformed",
+        "InvalidAMIID.NotFound",
+        "InvalidVolumeID.Malformed",
+        "InvalidVolume.NotFound",
+        "InvalidSnapshotID.Malformed",
+        "InvalidSnapshot.NotFound",
+        "InvalidVpcEndpointId.Malformed",
+        # requests for services stockade does not serve (their protocols' codes)
+        "UnknownOperationException",
+        "NotImplemented",
     }
 )
 
@@ -381,6 +393,13 @@ def incorrect_instance_state(instance_id: str, state: str, action: str) -> AwsEr
     return AwsError(
         "IncorrectInstanceState",
         f"The instance '{instance_id}' is not in a state from which it can be {action}.",
+    )
+
+
+def not_stopped(instance_id: str) -> AwsError:
+    """A change AWS makes only to a stopped instance (its type, for one)."""
+    return AwsError(
+        "IncorrectInstanceState", f"The instance '{instance_id}' is not in the 'stopped' state."
     )
 
 

@@ -15,6 +15,8 @@ from stockade.api.actions import (  # noqa: F401 - importing a family registers 
     attributes,
     gateways,
     groups,
+    instance_attributes,
+    instance_status,
     instances,
     interfaces,
     network,
