@@ -95,10 +95,7 @@ def test_every_instance_attribute(ec2, subnet_id, rejected):
     for attribute, (member, expected) in _ATTRIBUTES.items():
         answer = ec2.describe_instance_attribute(InstanceId=iid, Attribute=attribute)
         assert answer["InstanceId"] == iid
-        assert answer.get(member) == expected or (expected is None and not answer.get(member)), (
-            attribute,
-            answer,
-        )
+        assert answer[member] == ({} if expected is None else expected), (attribute, answer)
     groups = ec2.describe_instance_attribute(InstanceId=iid, Attribute="groupSet")["Groups"]
     assert [g["GroupName"] for g in groups] == ["default"]
     [mapping] = ec2.describe_instance_attribute(InstanceId=iid, Attribute="blockDeviceMapping")[

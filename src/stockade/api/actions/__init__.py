@@ -13,6 +13,7 @@ from __future__ import annotations
 from stockade.api.actions import (  # noqa: F401 - importing a family registers its handlers
     addresses,
     attributes,
+    catalogue,
     gateways,
     groups,
     instance_attributes,
