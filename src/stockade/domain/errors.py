@@ -146,9 +146,6 @@ CODES: frozenset[str] = frozenset(
         "InvalidSnapshotID.Malformed",
         "InvalidSnapshot.NotFound",
         "InvalidVpcEndpointId.Malformed",
-        # requests for services stockade does not serve (their protocols' codes)
-        "UnknownOperationException",
-        "NotImplemented",
     }
 )
 
