@@ -132,3 +132,43 @@ def test_empty_collections_and_account_defaults(ec2, rejected):
     assert ec2.get_instance_metadata_defaults()["AccountLevel"] == {}  # no defaults set
     assert ec2.get_snapshot_block_public_access_state()["State"] == "unblocked"
     assert ec2.get_image_block_public_access_state()["ImageBlockPublicAccessState"] == "unblocked"
+
+
+def test_kinds_stockade_has_none_of_answer_empty(ec2, rejected):
+    """What Prowler lists in every region and Ansible reads on re-runs: empty, not refused."""
+    assert ec2.describe_launch_templates()["LaunchTemplates"] == []
+    assert ec2.describe_launch_template_versions()["LaunchTemplateVersions"] == []
+    assert ec2.describe_client_vpn_endpoints()["ClientVpnEndpoints"] == []
+    assert ec2.describe_transit_gateways()["TransitGateways"] == []
+    assert ec2.describe_vpn_connections()["VpnConnections"] == []
+    profiles = ec2.describe_iam_instance_profile_associations(
+        Filters=[{"Name": "instance-id", "Values": ["i-0123456789abcdef0"]}]
+    )
+    assert profiles["IamInstanceProfileAssociations"] == []
+    services = ec2.describe_vpc_endpoint_services()
+    assert services["ServiceNames"] == [] and services["ServiceDetails"] == []
+    rejected(
+        "InvalidLaunchTemplateId.NotFound",
+        ec2.describe_launch_templates,
+        LaunchTemplateIds=["lt-0123456789abcdef0"],
+    )
+    rejected(
+        "InvalidLaunchTemplateId.NotFound",
+        ec2.describe_launch_template_versions,
+        LaunchTemplateId="lt-0123456789abcdef0",
+    )
+    rejected(
+        "InvalidTransitGatewayID.NotFound",
+        ec2.describe_transit_gateways,
+        TransitGatewayIds=["tgw-0123456789abcdef0"],
+    )
+    rejected(
+        "InvalidVpnConnectionID.NotFound",
+        ec2.describe_vpn_connections,
+        VpnConnectionIds=["vpn-01234567"],
+    )
+    rejected(
+        "InvalidParameterValue",
+        ec2.describe_transit_gateways,
+        Filters=[{"Name": "colour", "Values": ["x"]}],
+    )

@@ -146,6 +146,11 @@ CODES: frozenset[str] = frozenset(
         "InvalidSnapshotID.Malformed",
         "InvalidSnapshot.NotFound",
         "InvalidVpcEndpointId.Malformed",
+        # kinds stockade has none of (api/actions/absent.py)
+        "InvalidLaunchTemplateId.NotFound",
+        "InvalidLaunchTemplateName.NotFoundException",
+        "InvalidClientVpnEndpointId.NotFound",
+        "InvalidVpnConnectionID.NotFound",
     }
 )
 

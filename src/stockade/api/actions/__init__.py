@@ -11,6 +11,7 @@ and ``service/``; filters and pagination use :mod:`stockade.api.filters` and
 from __future__ import annotations
 
 from stockade.api.actions import (  # noqa: F401 - importing a family registers its handlers
+    absent,
     addresses,
     attributes,
     catalogue,
