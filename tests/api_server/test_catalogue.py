@@ -77,6 +77,8 @@ def test_images_terraform_data_source_and_any_launched_id(ec2, subnet_id, reject
     _run(ec2, subnet_id)
     mine = ec2.describe_images(Owners=["self"])["Images"]
     assert [i["ImageId"] for i in mine] == ["ami-0123456789abcdef0"]
+    public = ec2.describe_images(ExecutableUsers=["all"])["Images"]
+    assert len(public) == 10 and all(i["Public"] for i in public)
     error = rejected("InvalidAMIID.Malformed", ec2.describe_images, ImageIds=["ubuntu"])
     assert error["Message"] == 'Invalid id: "ubuntu" (expecting "ami-...")'
     rejected(

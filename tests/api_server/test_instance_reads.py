@@ -77,7 +77,15 @@ def test_instance_status_from_real_state_and_its_waiters(ec2, subnet_id):
     ) == [running]
 
 
-def test_instance_status_errors(ec2, rejected):
+def test_instance_status_errors(ec2, subnet_id, rejected):
+    iid = _run(ec2, subnet_id)
+    rejected(
+        "InvalidParameterCombination",
+        ec2.describe_instance_status,
+        InstanceIds=[iid],
+        MaxResults=5,
+    )
+    rejected("MissingParameter", ec2.modify_instance_attribute, InstanceId=iid)
     rejected(
         "InvalidInstanceID.NotFound",
         ec2.describe_instance_status,

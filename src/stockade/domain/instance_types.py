@@ -126,9 +126,19 @@ def _build() -> dict[str, InstanceType]:
             name = f"{family}.{size}"
             vcpus = _T2_VCPUS.get(size, vcpus) if family == "t2" else vcpus
             types[name] = InstanceType(
-                name, vcpus, memory, f.architecture, f.hypervisor, True, f.credits, True,
-                enis, ips, f.speed, free_tier=name in ("t2.micro", "t3.micro"),
-            )  # fmt: skip
+                name=name,
+                vcpus=vcpus,
+                memory_mib=memory,
+                architecture=f.architecture,
+                hypervisor=f.hypervisor,
+                burstable=True,
+                default_credits=f.credits,
+                current_generation=True,
+                max_interfaces=enis,
+                ipv4_per_interface=ips,
+                network_performance=f.speed,
+                free_tier=name in ("t2.micro", "t3.micro"),
+            )
     for family, f in _FIXED.items():
         sizes = dict(_SIZES)
         if family == "c5":
@@ -137,11 +147,30 @@ def _build() -> dict[str, InstanceType]:
         for size, (vcpus, enis, ips, speed) in sizes.items():
             name = f"{family}.{size}"
             types[name] = InstanceType(
-                name, vcpus, vcpus * f.gib_per_vcpu * 1024, f.architecture, f.hypervisor,
-                False, None, True, enis, ips, speed or f.speed,
-            )  # fmt: skip
+                name=name,
+                vcpus=vcpus,
+                memory_mib=vcpus * f.gib_per_vcpu * 1024,
+                architecture=f.architecture,
+                hypervisor=f.hypervisor,
+                burstable=False,
+                default_credits=None,
+                current_generation=True,
+                max_interfaces=enis,
+                ipv4_per_interface=ips,
+                network_performance=speed or f.speed,
+            )
     types[DEFAULT_INSTANCE_TYPE] = InstanceType(
-        DEFAULT_INSTANCE_TYPE, 1, 1740, "x86_64", "xen", False, None, False, 2, 4, "Low"
+        name=DEFAULT_INSTANCE_TYPE,
+        vcpus=1,
+        memory_mib=1740,
+        architecture="x86_64",
+        hypervisor="xen",
+        burstable=False,
+        default_credits=None,
+        current_generation=False,
+        max_interfaces=2,
+        ipv4_per_interface=4,
+        network_performance="Low",
     )
     return types
 

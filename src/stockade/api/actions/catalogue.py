@@ -71,6 +71,8 @@ def describe_images(call: Call) -> dict[str, Any]:
         found = [catalogue_images.image(i, call.account, launched) for i in dict.fromkeys(named)]
     else:
         found = catalogue_images.listed_images(call.account, launched)
+    if "all" in (call.get("ExecutableUsers") or ()):
+        found = [i for i in found if i.public]  # launchable by everyone: the public ones
     owners = call.get("Owners")
     if owners:
         found = [i for i in found if catalogue_images.owned_by(i, list(owners), call.account)]

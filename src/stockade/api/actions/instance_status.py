@@ -29,6 +29,7 @@ _STATUS_ALIASES = {
 
 def _no_ids_with_max_results(call: Call, ids_param: str) -> None:
     if call.get(ids_param) and call.get("MaxResults") is not None:
+        # As DescribeInstances ([UNVERIFIED] these calls' exact wording).
         raise errors.invalid_combination(
             f"The parameter {ids_param[0].lower()}{ids_param[1:]} cannot be used with the "
             "parameter maxResults"
