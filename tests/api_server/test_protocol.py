@@ -150,9 +150,11 @@ def test_huge_body_is_refused_without_a_5xx(endpoint):
     assert status == 413 and b"<Code>RequestEntityTooLarge</Code>" in answer
 
 
-def test_unknown_path_is_404_not_5xx(endpoint):
-    status, _ = raw(endpoint, "", method="GET", path="/nowhere")
-    assert status == 404
+def test_unknown_path_is_a_parseable_4xx(endpoint):
+    """Another service's REST call: a JSON error its SDK reads, never a bare 404 or a 5xx."""
+    status, text = raw(endpoint, "", method="GET", path="/nowhere")
+    assert status == 400
+    assert '"__type": "UnknownOperationException"' in text
 
 
 def test_form_encoding_of_odd_values(ec2):

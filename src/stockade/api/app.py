@@ -1,4 +1,5 @@
-"""The ASGI app: the EC2 Query protocol on ``POST /`` (and ``GET /?Action=...``), ``/health``.
+"""The ASGI app: the EC2 Query protocol on ``POST /`` (and ``GET /?Action=...``), ``/health``;
+any other path is another service's REST call (answered by :mod:`stockade.api.other_services`).
 
 The app only moves bytes: :class:`stockade.api.edge.Edge` admits the request (origin,
 headers-only authentication, size, concurrency, deadline) and reads its body, then
@@ -125,7 +126,10 @@ def create_app(
             (time.perf_counter() - started) * 1000,
         )
         return Response(
-            outcome.body, status_code=outcome.status, media_type=CONTENT_TYPE, headers=headers
+            outcome.body,
+            status_code=outcome.status,
+            media_type=outcome.content_type or CONTENT_TYPE,
+            headers={**outcome.headers, **headers},
         )
 
     async def health(request: Request) -> Response:
@@ -141,6 +145,8 @@ def create_app(
         routes=[
             Route("/", ec2, methods=["GET", "POST"]),
             Route("/health", health, methods=["GET"]),
+            # any other path is a REST call of another service: answered in its protocol
+            Route("/{rest:path}", ec2, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]),
         ]
     )
     if edge.origins.allowed_origins:  # browsers need CORS answers to use what is allowed
