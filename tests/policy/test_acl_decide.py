@@ -85,6 +85,19 @@ def test_across_subnets_request_and_reply_cross_both_acls_in_order(world: World)
     ]
     assert [a.network_acl_id for a in decision.acls] == [acl_a, acl_b, acl_b, acl_a]
     assert all(step.entry.rule_number == 100 for step in decision.acls)
+    # the explanation lists every layer in order with the entry that allowed it
+    text = explain(decision)
+    request, reply = text.split("\n  request:\n")[1].split("\n  reply:\n")
+    assert (
+        f"network ACL {acl_a} out of {sa}, port 22 to 10.0.2.10: allowed — {acl_a} outbound #100"
+        in request
+    )
+    assert (
+        f"network ACL {acl_b} into {sb}, port 22 from 10.0.1.10: allowed — {acl_b} inbound #100"
+        in request
+    )
+    assert request.index(acl_a) < request.index("route forward") < request.index(acl_b)
+    assert f"network ACL {acl_b} out of {sb}, port 32768-60999 to 10.0.1.10: allowed" in reply
 
 
 def test_request_denied_entering_the_destination_subnet(world: World) -> None:
