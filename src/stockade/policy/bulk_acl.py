@@ -203,23 +203,35 @@ def acl_reasons(acls: CompiledAcls, flows: AclFlows) -> np.ndarray:
     same_dst = (
         (flows.e1 >= 0) & (flows.e2 >= 0) & (subnet[Where.SOURCE] == subnet[Where.DESTINATION])
     )
+    # one group per (case, NAT used, same NAT subnet, same destination subnet): a code
+    cases = list(flows.cases)
+    code = via_nat * 4 + same_nat * 2 + same_dst.astype(np.int64)
+    for c, case in enumerate(cases):
+        code += flows.cases[case] * (8 * c)
+    # every crossing once, over the rows of all groups that make it
+    rows_of: dict[Crossing, list[np.ndarray]] = {}
+    for value in np.flatnonzero(np.bincount(code, minlength=8 * len(cases))):
+        case, bits = cases[value // 8], value % 8
+        same = {
+            (Where.SOURCE, Where.NAT): bool(bits & 2),
+            (Where.SOURCE, Where.DESTINATION): bool(bits & 1),
+        }
+        plan = crossings_of(case, bool(bits & 4), same)
+        if plan:
+            rows = np.flatnonzero(code == value)
+            for crossing in plan:
+                rows_of.setdefault(crossing, []).append(rows)
     reply = _reply_service(acls, flows)
-    for case, mask in flows.cases.items():
-        for nat_used, sn, sd in product((False, True), repeat=3):
-            group = mask & (via_nat == nat_used) & (same_nat == sn) & (same_dst == sd)
-            if not group.any():
-                continue
-            same = {(Where.SOURCE, Where.NAT): sn, (Where.SOURCE, Where.DESTINATION): sd}
-            rows = np.flatnonzero(group)
-            for crossing in crossings_of(case, nat_used, same):
-                at = acl[crossing.subnet][rows]
-                denied = _denied(acls, flows, crossing, rows, at, reply)
-                flag = (
-                    Reason.ACL_REQUEST_DENIED
-                    if crossing.leg is PacketLeg.REQUEST
-                    else Reason.ACL_REPLY_DENIED
-                )
-                out[rows[denied]] |= _U64(flag.value)
+    for crossing, parts in rows_of.items():
+        rows = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        at = acl[crossing.subnet][rows]
+        denied = _denied(acls, flows, crossing, rows, at, reply)
+        flag = (
+            Reason.ACL_REQUEST_DENIED
+            if crossing.leg is PacketLeg.REQUEST
+            else Reason.ACL_REPLY_DENIED
+        )
+        out[rows[denied]] |= _U64(flag.value)
     return out
 
 
