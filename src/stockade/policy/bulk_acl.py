@@ -82,8 +82,8 @@ def compile_acls(snapshot: Snapshot, eni_ids: tuple[str, ...]) -> CompiledAcls:
 
     enis = [where(snapshot.interface_by_id[e].subnet_id) for e in eni_ids]
     nats = [where(n.subnet_id) for n in snapshot.nat_gateways]
-    points = (TableBuilder(4), TableBuilder(6))
-    ranges = (TableBuilder(4), TableBuilder(6))
+    points = (TableBuilder(4, split_wide=False), TableBuilder(6, split_wide=False))
+    ranges = (TableBuilder(4, split_wide=False), TableBuilder(6, split_wide=False))
     count = max(len(acls), 1)
     point = np.zeros((count, 2, 2), np.int64)
     ranged = np.zeros((count, 2, 2, 2), np.int64)
@@ -280,7 +280,8 @@ def _denied(
         Addr.SEEN: flows.seen,
     }[crossing.remote]
     hi, lo = hi[rows[keep]], lo[rows[keep]]
-    ported = np.isin(flows.protocol[rows[keep]], (6, 17))
+    protocol = flows.protocol[rows[keep]]
+    ported = (protocol == 6) | (protocol == 17)
     if request or crossing.ports is None:
         ported[:] = False
     r = _RANGE_INDEX.get(crossing.ports, 0) if crossing.ports is not None else 0
