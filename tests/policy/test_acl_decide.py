@@ -8,8 +8,11 @@ address and ports, and what the suggested entry is.
 from __future__ import annotations
 
 import random
+from dataclasses import replace as dc_replace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from stockade.domain.network_acl import (
     NetworkAcl,
@@ -17,12 +20,17 @@ from stockade.domain.network_acl import (
     first_match,
     free_rule_number,
 )
+from stockade.domain.network_acl import (
+    entry as domain_entry,
+)
+from stockade.policy.bulk import FlowBatch, decide_many
 from stockade.policy.decide import decide
 from stockade.policy.decision import PacketLeg
 from stockade.policy.explain import explain
 from stockade.policy.flow import EPHEMERAL_PORTS, NAT_GATEWAY_PORTS, Flow
 from stockade.policy.reasons import Reason
 from tests.policy.conftest import World, acl_entry
+from tests.policy.strategies import flows, worlds
 
 INTERNET = "203.0.113.10"
 ALL_IN = (100, "in", "allow", "-1", "0.0.0.0/0")
@@ -85,6 +93,19 @@ def test_across_subnets_request_and_reply_cross_both_acls_in_order(world: World)
     ]
     assert [a.network_acl_id for a in decision.acls] == [acl_a, acl_b, acl_b, acl_a]
     assert all(step.entry.rule_number == 100 for step in decision.acls)
+    # the explanation lists every layer in order with the entry that allowed it
+    text = explain(decision)
+    request, reply = text.split("\n  request:\n")[1].split("\n  reply:\n")
+    assert (
+        f"network ACL {acl_a} out of {sa}, port 22 to 10.0.2.10: allowed — {acl_a} outbound #100"
+        in request
+    )
+    assert (
+        f"network ACL {acl_b} into {sb}, port 22 from 10.0.1.10: allowed — {acl_b} inbound #100"
+        in request
+    )
+    assert request.index(acl_a) < request.index("route forward") < request.index(acl_b)
+    assert f"network ACL {acl_b} out of {sb}, port 32768-60999 to 10.0.1.10: allowed" in reply
 
 
 def test_request_denied_entering_the_destination_subnet(world: World) -> None:
@@ -435,3 +456,103 @@ def test_free_rule_number_prefers_just_below_the_deny(world: World) -> None:
     assert free_rule_number(acl, True, 4, None) == 100  # nothing numbered outbound
     star = acl.entry(False, 32767)
     assert free_rule_number(acl, False, 4, star) == 110
+
+
+# -- the suggested entries: each lifts its blocker ----------------------------------------------
+
+ACL_REASONS = Reason.ACL_REQUEST_DENIED | Reason.ACL_REPLY_DENIED
+
+
+def _with_entry(snapshot, suggestion):
+    """The snapshot with the suggested entry added to its ACL (through the domain's checks)."""
+    icmp = None if suggestion.icmp_type is None else (suggestion.icmp_type, suggestion.icmp_code)
+    six = ":" in suggestion.cidr
+    new = domain_entry(
+        suggestion.rule_number,
+        suggestion.egress,
+        "allow",
+        suggestion.protocol,
+        None if six else suggestion.cidr,
+        suggestion.cidr if six else None,
+        suggestion.port_range,
+        icmp,
+    )
+    acls = []
+    for acl in snapshot.network_acls:
+        if acl.network_acl_id == suggestion.network_acl_id:
+            assert acl.entry(new.egress, new.rule_number) is None, "the number is taken"
+            acl = dc_replace(acl, entries=acl.entries + (new,))
+        acls.append(acl)
+    return dc_replace(snapshot, network_acls=tuple(acls))
+
+
+def _crossing(step):
+    return (step.leg, step.network_acl_id, step.subnet_id, step.egress, step.remote, step.ports)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data(), st.booleans(), st.booleans())
+def test_each_suggested_acl_entry_lifts_its_blocker(data, routes, internal):
+    snapshot = data.draw(worlds(routes=routes, acls=True)).snapshot()
+    flow = data.draw(flows(snapshot, ids_allowed=False, internal=internal))
+    decision = decide(snapshot, flow)
+    others = decision.reasons & ~ACL_REASONS
+    for _ in range(8):  # a flow crosses at most 8 boundaries
+        fixable = [b for b in decision.blockers if b.acl_suggestion is not None]
+        if not fixable:
+            break
+        before = {_crossing(b.acl) for b in decision.blockers if b.acl is not None}
+        blocker = fixable[0]
+        snapshot = _with_entry(snapshot, blocker.acl_suggestion)
+        decision = decide(snapshot, flow)
+        after = {_crossing(b.acl) for b in decision.blockers if b.acl is not None}
+        # its crossing is lifted (others of the same ACL may be too); nothing new blocks
+        assert _crossing(blocker.acl) not in after, explain(decision)
+        assert after < before, explain(decision)
+    assert not any(b.acl_suggestion for b in decision.blockers)
+    if not any(b.acl is not None for b in decision.blockers):
+        assert decision.reasons == others  # nothing else changed
+
+
+def test_decide_many_crosses_the_nat_subnet_like_decide(world: World) -> None:
+    """Through a NAT gateway (and to another instance's public IP through it): the NAT
+    subnet's crossings both ways, its port range for the reply, in bulk as in ``decide``."""
+    public_entries = (
+        (100, "in", "allow", "-1", "10.0.1.0/24"),
+        (105, "in", "deny", "tcp", "198.51.100.0/24", (2000, 2000)),  # part of the NAT range
+        (110, "in", "allow", "tcp", "0.0.0.0/0", NAT_GATEWAY_PORTS),
+        (120, "in", "allow", "udp", "0.0.0.0/0", EPHEMERAL_PORTS),  # too narrow for a NAT
+        ALL_OUT,
+    )
+    client, public, _ = nat_world(world, public_entries)
+    vpc = world.vpcs[0].vpc_id
+    sg = world.group(vpc, "web")
+    world.rule(sg, "in", "-1", None, None, "0.0.0.0/0")
+    world._subnet_of[vpc] = public
+    world.instance(vpc, [sg], "10.0.0.20", public_ip="198.51.100.20")
+    snapshot = world.snapshot()
+    chosen = [
+        Flow("10.0.1.10", INTERNET, "tcp", 443),  # allowed
+        Flow("10.0.1.10", INTERNET, "udp", 53),  # the reply to the NAT's ports is denied
+        Flow("10.0.1.10", "198.51.100.20", "tcp", 80),  # via the NAT to a public IP
+        Flow("10.0.1.10", "10.0.0.20", "icmp", icmp_type=8),
+        Flow(INTERNET, "198.51.100.20", "tcp", 22),
+    ]
+    batch = FlowBatch.from_flows(chosen)
+    result = decide_many(snapshot, batch)
+    decisions = [decide(snapshot, flow) for flow in chosen]
+    assert [d.allowed for d in decisions] == result.allowed.tolist()
+    assert [d.reasons for d in decisions] == [result.reason(i) for i in range(len(chosen))]
+    assert decisions[0].allowed and not decisions[1].allowed
+    assert decisions[1].reasons == Reason.ACL_REPLY_DENIED
+    assert decisions[1].blockers[0].acl.ports == NAT_GATEWAY_PORTS
+    # entering the web subnet from the NAT's public IP on port 80: nothing but the * allows;
+    # the reply entering the NAT's subnet on its ports: #105 denies part of the range
+    assert decisions[2].reasons == Reason.ACL_REQUEST_DENIED | Reason.ACL_REPLY_DENIED
+    denied = [(b.acl.leg, b.acl.remote, b.acl.entry.rule_number) for b in decisions[2].blockers]
+    assert denied == [
+        (PacketLeg.REQUEST, "198.51.100.99", 32767),
+        (PacketLeg.REPLY, "198.51.100.20", 105),
+    ]
+    with pytest.raises(ValueError, match="source port"):
+        FlowBatch.from_flows([Flow("10.0.1.10", INTERNET, "tcp", 443, source_port=40000)])
