@@ -305,6 +305,16 @@ def cannot_delete_default(group_id: str) -> AwsError:
     )
 
 
+def aws_managed_prefix_list(prefix_list_id: str) -> AwsError:
+    """Modify, delete or tag an AWS-managed prefix list: they are AWS's, read-only to
+    every account. [UNVERIFIED] code: AWS treats its lists as another owner's resource."""
+    return AwsError(
+        "UnauthorizedOperation",
+        "You are not authorized to perform this operation. "
+        f"The prefix list {prefix_list_id} is AWS-managed and cannot be modified.",
+    )
+
+
 def dependency_violation(resource_id: str) -> AwsError:
     return AwsError("DependencyViolation", f"resource {resource_id} has a dependent object")
 

@@ -29,7 +29,7 @@ from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
 from stockade.domain.security_group import PeerKind, SecurityGroup, SecurityGroupRule
 from stockade.domain.state import Snapshot
-from stockade.store import loaders, mapping, prefix_list_history
+from stockade.store import aws_lists, loaders, mapping, prefix_list_history
 from stockade.store import schema as s
 from stockade.store.prepared import Prepared
 from stockade.store.transaction_core import rows_with_tags, with_tags
@@ -246,12 +246,21 @@ class SqlTransaction(
 
     # -- prefix lists ----------------------------------------------------------------------------
 
+    # A scope sees its own lists and its region's AWS-managed ones (``aws_lists.py``).
+
     def get_prefix_list(self, prefix_list_id: str) -> PrefixList | None:
-        where = self._matching(s.prefix_lists, prefix_list_id=prefix_list_id)
-        return _one(loaders.load_prefix_lists(self._c, where))
+        t = s.prefix_lists
+        where = aws_lists.visible(t, self.scope) & (t.c.prefix_list_id == prefix_list_id)
+        found = _one(loaders.load_prefix_lists(self._c, where))
+        return found or aws_lists.catalogue_list(self.scope.region, prefix_list_id)
 
     def list_prefix_lists(self) -> list[PrefixList]:
-        return loaders.load_prefix_lists(self._c, self._in_scope(s.prefix_lists))
+        return self._visible_prefix_lists()
+
+    def _visible_prefix_lists(self) -> list[PrefixList]:
+        where = aws_lists.visible(s.prefix_lists, self.scope)
+        stored = loaders.load_prefix_lists(self._c, where)
+        return aws_lists.with_catalogue(self.scope.region, stored)
 
     def prefix_list_entries(
         self, prefix_list_id: str, version: int
@@ -259,10 +268,13 @@ class SqlTransaction(
         t = s.prefix_lists
         known = self._c.execute(
             select(t.c.first_version, t.c.version).where(
-                t.c.prefix_list_id == prefix_list_id, self._in_scope(t)
+                t.c.prefix_list_id == prefix_list_id, aws_lists.visible(t, self.scope)
             )
         ).first()
-        if known is None or not known.first_version <= version <= known.version:
+        if known is None:
+            catalogued = aws_lists.catalogue_list(self.scope.region, prefix_list_id)
+            return list(catalogued.entries) if catalogued and version == 1 else None
+        if not known.first_version <= version <= known.version:
             return None
         return prefix_list_history.entries_at(self._c, prefix_list_id, version)
 
@@ -381,7 +393,7 @@ class SqlTransaction(
             groups=tuple(loaders.load_groups(c, self._in_scope(g)))
             + tuple(loaders.load_groups(c, foreign)),
             rules=tuple(loaders.load_rules(c, self._in_scope(r))),
-            prefix_lists=tuple(loaders.load_prefix_lists(c, self._in_scope(s.prefix_lists))),
+            prefix_lists=tuple(self._visible_prefix_lists()),
             interfaces=tuple(loaders.load_interfaces(c, self._in_scope(s.network_interfaces))),
             instances=tuple(loaders.load_instances(c, self._in_scope(s.instances))),
             nat_gateways=tuple(loaders.load_nat_gateways(c, self._in_scope(s.nat_gateways))),
