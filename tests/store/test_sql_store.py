@@ -63,7 +63,7 @@ def test_mapping_covers_every_domain_field() -> None:
         (
             f.interface(scope, sn, ()),
             mapping.interface_values,
-            {"group_ids", "ipv6_addresses", "connection_tracking"},
+            {"group_ids", "ipv6_addresses", "secondary_private_ips", "connection_tracking"},
         ),
         (f.instance(scope, sn, "eni-1"), mapping.instance_values, set()),
         (

@@ -137,6 +137,8 @@ CODES: frozenset[str] = frozenset(
         "ActiveVpcPeeringConnectionPerVpcLimitExceeded",
         "OutstandingVpcPeeringConnectionLimitExceeded",
         "InvalidVpcPeeringConnectionState.DnsHostnamesDisabled",
+        # secondary private IPv4 addresses
+        "PrivateIpAddressLimitExceeded",
     }
 )
 

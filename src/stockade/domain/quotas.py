@@ -35,6 +35,10 @@ class Quotas:
     network_acl_entries: int = 20  # per direction and address family, the * deny included
     active_peerings_per_vpc: int = 50
     outstanding_peerings_per_account: int = 25
+    #: private IPv4 addresses per interface, the primary included. AWS's figure depends on
+    #: the instance type (t2.micro 2, t3.large and m5.large 10, m5.12xlarge 30); stockade
+    #: does not model types' limits, so one documented per-interface figure: m5.large's.
+    private_ipv4_per_interface: int = 10
 
     def __post_init__(self) -> None:
         for f in fields(self):

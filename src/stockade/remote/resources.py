@@ -186,6 +186,30 @@ class RemoteInterfaceService(Remote):
         )
         return self.describe([eni_id])[0]
 
+    def assign_private_ips(
+        self,
+        eni_id: str,
+        addresses: Sequence[str] = (),
+        count: int | None = None,
+        allow_reassignment: bool = False,
+    ) -> NetworkInterface:
+        self.call(
+            "assign_private_ip_addresses",
+            NetworkInterfaceId=eni_id,
+            PrivateIpAddresses=list(addresses) or None,
+            SecondaryPrivateIpAddressCount=count,
+            AllowReassignment=allow_reassignment or None,
+        )
+        return self.describe([eni_id])[0]
+
+    def unassign_private_ips(self, eni_id: str, addresses: Sequence[str]) -> NetworkInterface:
+        self.call(
+            "unassign_private_ip_addresses",
+            NetworkInterfaceId=eni_id,
+            PrivateIpAddresses=list(addresses),
+        )
+        return self.describe([eni_id])[0]
+
 
 class RemoteInstanceService(Remote):
     """:class:`stockade.service.instances.InstanceService`, over the EC2 API."""

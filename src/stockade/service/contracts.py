@@ -341,6 +341,14 @@ class InterfaceCalls(Protocol):
         description: str | None = None,
         source_dest_check: bool | None = None,
     ) -> NetworkInterface: ...
+    def assign_private_ips(
+        self,
+        eni_id: str,
+        addresses: Sequence[str] = (),
+        count: int | None = None,
+        allow_reassignment: bool = False,
+    ) -> NetworkInterface: ...
+    def unassign_private_ips(self, eni_id: str, addresses: Sequence[str]) -> NetworkInterface: ...
 
 
 class InstanceCalls(Protocol):

@@ -321,6 +321,7 @@ class SqlTransaction(
         for child, column, values in (
             (s.eni_groups, "group_id", eni.group_ids),
             (s.eni_ipv6_addresses, "address", eni.ipv6_addresses),
+            (s.eni_secondary_ipv4_addresses, "address", eni.secondary_private_ips),
         ):
             conn.execute(delete(child).where(child.c.eni_id == eni.eni_id))
             if values:
@@ -333,15 +334,24 @@ class SqlTransaction(
                 )
 
     def delete_interface(self, eni_id: str) -> None:
-        self._delete(s.network_interfaces, eni_id, s.eni_groups, s.eni_ipv6_addresses)
+        self._delete(
+            s.network_interfaces,
+            eni_id,
+            s.eni_groups,
+            s.eni_ipv6_addresses,
+            s.eni_secondary_ipv4_addresses,
+        )
 
     def used_private_ips(self, subnet_id: str) -> set[str]:
-        """Private addresses taken in the subnet: primary IPv4s and IPv6 addresses alike,
-        and those NAT gateways hold."""
-        t, ip6 = s.network_interfaces, s.eni_ipv6_addresses
+        """Private addresses taken in the subnet: primary and secondary IPv4s and IPv6
+        addresses alike, and those NAT gateways hold."""
+        t = s.network_interfaces
         in_subnet = select(t.c.eni_id).where(t.c.subnet_id == subnet_id)
         used = set(self._c.scalars(select(t.c.private_ip).where(t.c.subnet_id == subnet_id)))
-        used.update(self._c.scalars(select(ip6.c.address).where(ip6.c.eni_id.in_(in_subnet))))
+        for child in (s.eni_ipv6_addresses, s.eni_secondary_ipv4_addresses):
+            used.update(
+                self._c.scalars(select(child.c.address).where(child.c.eni_id.in_(in_subnet)))
+            )
         return used | self.nat_gateway_private_ips(subnet_id)
 
     def used_public_ips(self) -> set[str]:

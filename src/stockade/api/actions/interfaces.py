@@ -105,3 +105,29 @@ def modify_network_interface_attribute(call: Call) -> None:
         description=attribute_value(call.get("Description")),
         source_dest_check=attribute_value(call.get("SourceDestCheck")),
     )
+
+
+@action("AssignPrivateIpAddresses")
+def assign_private_ip_addresses(call: Call) -> dict[str, Any]:
+    reject_unsupported(call, "Ipv4Prefixes", "Ipv4PrefixCount")
+    named = list(dict.fromkeys(call.get("PrivateIpAddresses") or ()))
+    count = call.get("SecondaryPrivateIpAddressCount")
+    eni = call.services.interfaces.assign_private_ips(
+        call.get("NetworkInterfaceId"),
+        named,
+        count,
+        bool(call.get("AllowReassignment")),
+    )
+    added = eni.secondary_private_ips[-(len(named) or count) :]  # appended, in order
+    return {
+        "NetworkInterfaceId": eni.eni_id,
+        "AssignedPrivateIpAddresses": [{"PrivateIpAddress": a} for a in added],
+    }
+
+
+@action("UnassignPrivateIpAddresses")
+def unassign_private_ip_addresses(call: Call) -> None:
+    reject_unsupported(call, "Ipv4Prefixes")
+    call.services.interfaces.unassign_private_ips(
+        call.get("NetworkInterfaceId"), call.get("PrivateIpAddresses") or ()
+    )

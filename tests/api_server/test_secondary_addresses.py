@@ -1,0 +1,89 @@
+"""Assign/UnassignPrivateIpAddresses through boto3, and how interfaces and instances show them."""
+
+from __future__ import annotations
+
+
+def _subnet(ec2, vpc_id: str) -> str:
+    return ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+
+
+def _addresses(ec2, eni_id: str) -> list[tuple[bool, str]]:
+    [eni] = ec2.describe_network_interfaces(NetworkInterfaceIds=[eni_id])["NetworkInterfaces"]
+    return [(a["Primary"], a["PrivateIpAddress"]) for a in eni["PrivateIpAddresses"]]
+
+
+def test_assign_and_unassign(ec2, vpc_id, rejected):
+    subnet = _subnet(ec2, vpc_id)
+    eni = ec2.create_network_interface(SubnetId=subnet, PrivateIpAddress="10.0.1.10")[
+        "NetworkInterface"
+    ]["NetworkInterfaceId"]
+    named = ec2.assign_private_ip_addresses(
+        NetworkInterfaceId=eni, PrivateIpAddresses=["10.0.1.20", "10.0.1.21"]
+    )
+    assert named["NetworkInterfaceId"] == eni
+    assert named["AssignedPrivateIpAddresses"] == [
+        {"PrivateIpAddress": "10.0.1.20"},
+        {"PrivateIpAddress": "10.0.1.21"},
+    ]
+    counted = ec2.assign_private_ip_addresses(
+        NetworkInterfaceId=eni, SecondaryPrivateIpAddressCount=1
+    )
+    assert counted["AssignedPrivateIpAddresses"] == [{"PrivateIpAddress": "10.0.1.4"}]
+    assert _addresses(ec2, eni) == [
+        (True, "10.0.1.10"),
+        (False, "10.0.1.20"),
+        (False, "10.0.1.21"),
+        (False, "10.0.1.4"),
+    ]
+    found = ec2.describe_network_interfaces(
+        Filters=[{"Name": "addresses.private-ip-address", "Values": ["10.0.1.21"]}]
+    )["NetworkInterfaces"]
+    assert [e["NetworkInterfaceId"] for e in found] == [eni]
+    ec2.unassign_private_ip_addresses(NetworkInterfaceId=eni, PrivateIpAddresses=["10.0.1.20"])
+    assert [a for p, a in _addresses(ec2, eni) if not p] == ["10.0.1.21", "10.0.1.4"]
+
+    rejected(
+        "InvalidIPAddress.InUse",
+        ec2.assign_private_ip_addresses,
+        NetworkInterfaceId=eni,
+        PrivateIpAddresses=["10.0.1.21"],
+    )
+    rejected(
+        "InvalidParameterValue",
+        ec2.assign_private_ip_addresses,
+        NetworkInterfaceId=eni,
+        PrivateIpAddresses=["10.0.9.9"],
+    )
+    rejected(
+        "PrivateIpAddressLimitExceeded",
+        ec2.assign_private_ip_addresses,
+        NetworkInterfaceId=eni,
+        SecondaryPrivateIpAddressCount=8,
+    )
+    rejected(
+        "InvalidParameterValue",
+        ec2.unassign_private_ip_addresses,
+        NetworkInterfaceId=eni,
+        PrivateIpAddresses=["10.0.1.10"],
+    )
+    rejected(
+        "InvalidNetworkInterfaceID.NotFound",
+        ec2.assign_private_ip_addresses,
+        NetworkInterfaceId="eni-0123456789abcdef0",
+        SecondaryPrivateIpAddressCount=1,
+    )
+
+
+def test_instances_show_secondary_addresses(ec2, vpc_id):
+    subnet = _subnet(ec2, vpc_id)
+    [instance] = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1, SubnetId=subnet)[
+        "Instances"
+    ]
+    eni = instance["NetworkInterfaces"][0]["NetworkInterfaceId"]
+    ec2.assign_private_ip_addresses(NetworkInterfaceId=eni, PrivateIpAddresses=["10.0.1.77"])
+    [reservation] = ec2.describe_instances(InstanceIds=[instance["InstanceId"]])["Reservations"]
+    [shown] = reservation["Instances"][0]["NetworkInterfaces"]
+    assert [(a["Primary"], a["PrivateIpAddress"]) for a in shown["PrivateIpAddresses"]] == [
+        (True, instance["PrivateIpAddress"]),
+        (False, "10.0.1.77"),
+    ]
