@@ -87,3 +87,55 @@ def test_instances_show_secondary_addresses(ec2, vpc_id):
         (True, instance["PrivateIpAddress"]),
         (False, "10.0.1.77"),
     ]
+
+
+def test_run_instances_with_secondary_addresses(ec2, vpc_id, rejected):
+    subnet = _subnet(ec2, vpc_id)
+    [counted] = ec2.run_instances(
+        ImageId="ami-12345678",
+        MinCount=1,
+        MaxCount=1,
+        NetworkInterfaces=[
+            {"DeviceIndex": 0, "SubnetId": subnet, "SecondaryPrivateIpAddressCount": 2}
+        ],
+    )["Instances"]
+    addresses = counted["NetworkInterfaces"][0]["PrivateIpAddresses"]
+    assert [(a["Primary"], a["PrivateIpAddress"]) for a in addresses] == [
+        (True, "10.0.1.4"),
+        (False, "10.0.1.5"),
+        (False, "10.0.1.6"),
+    ]
+    [named] = ec2.run_instances(
+        ImageId="ami-12345678",
+        MinCount=1,
+        MaxCount=1,
+        NetworkInterfaces=[
+            {
+                "DeviceIndex": 0,
+                "SubnetId": subnet,
+                "PrivateIpAddresses": [
+                    {"PrivateIpAddress": "10.0.1.30", "Primary": True},
+                    {"PrivateIpAddress": "10.0.1.31", "Primary": False},
+                ],
+            }
+        ],
+    )["Instances"]
+    assert named["PrivateIpAddress"] == "10.0.1.30"
+    eni = named["NetworkInterfaces"][0]["NetworkInterfaceId"]
+    assert _addresses(ec2, eni) == [(True, "10.0.1.30"), (False, "10.0.1.31")]
+    before = len(ec2.describe_instances()["Reservations"])
+    rejected(
+        "InvalidIPAddress.InUse",
+        ec2.run_instances,
+        ImageId="ami-12345678",
+        MinCount=1,
+        MaxCount=1,
+        NetworkInterfaces=[
+            {
+                "DeviceIndex": 0,
+                "SubnetId": subnet,
+                "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.31", "Primary": False}],
+            }
+        ],
+    )
+    assert len(ec2.describe_instances()["Reservations"]) == before

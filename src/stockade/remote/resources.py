@@ -236,6 +236,11 @@ class RemoteInstanceService(Remote):
                     "PrivateIpAddress": i.private_ip,
                     "NetworkInterfaceId": i.network_interface_id,
                     "Ipv6AddressCount": i.ipv6_count,
+                    "PrivateIpAddresses": [
+                        {"PrivateIpAddress": a, "Primary": False} for a in i.secondary_ips
+                    ]
+                    or None,
+                    "SecondaryPrivateIpAddressCount": i.secondary_count,
                     "ConnectionTrackingSpecification": _tracking(i.tracking),
                     "Description": i.description,
                 }.items()

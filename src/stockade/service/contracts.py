@@ -77,6 +77,9 @@ class InterfaceSpec:
     ipv6_count: int | None = None
     tracking: TrackingRequest | None = None
     description: str | None = None
+    #: secondary private IPv4 addresses, named or counted (not both)
+    secondary_ips: tuple[str, ...] = ()
+    secondary_count: int | None = None
 
 
 @dataclass(frozen=True)

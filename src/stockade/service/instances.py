@@ -14,7 +14,7 @@ from stockade.domain import errors, ids
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import Subnet
-from stockade.service import lookups
+from stockade.service import lookups, secondary_addresses
 from stockade.service.addresses import free_elastic_ip, without_automatic_ip
 from stockade.service.context import ServiceContext
 from stockade.service.contracts import InstanceDetail, InterfaceSpec, LaunchRequest, StateChange
@@ -131,6 +131,11 @@ class InstanceService:
                     quotas=self.ctx.quotas,
                 )
                 eni = replace(eni, delete_on_termination=True)
+                if spec.secondary_ips or spec.secondary_count is not None:
+                    tx.put_interface(eni)  # its primary is taken before any secondary is
+                    [eni, *_] = secondary_addresses.assign(
+                        tx, eni, spec.secondary_ips, spec.secondary_count, False, self.ctx.quotas
+                    )
             eni = attached(eni, instance_id, spec.device_index)
             tx.put_interface(with_public_ip(tx, eni))  # store first: the next IP must differ
             enis.append(eni)

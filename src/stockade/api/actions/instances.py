@@ -54,12 +54,16 @@ def _names(call: Call, details: Sequence[InstanceDetail]) -> dict[str, str]:
 
 
 def _interface_spec(item: dict[str, Any]) -> InterfaceSpec:
+    listed = item.get("PrivateIpAddresses") or ()
+    primary = [a.get("PrivateIpAddress") for a in listed if a.get("Primary")]
     return InterfaceSpec(
         device_index=item.get("DeviceIndex"),
         subnet_id=item.get("SubnetId"),
         group_ids=tuple(item.get("Groups") or ()),
         associate_public_ip=item.get("AssociatePublicIpAddress"),
-        private_ip=item.get("PrivateIpAddress"),
+        private_ip=item.get("PrivateIpAddress") or (primary[0] if primary else None),
+        secondary_ips=tuple(a.get("PrivateIpAddress") for a in listed if not a.get("Primary")),
+        secondary_count=item.get("SecondaryPrivateIpAddressCount"),
         network_interface_id=item.get("NetworkInterfaceId"),
         ipv6_count=item.get("Ipv6AddressCount"),
         tracking=tracking(item.get("ConnectionTrackingSpecification")),
