@@ -251,6 +251,7 @@ def test_names_lists_every_field():
         "network_acl_entries",
         "active_peerings_per_vpc",
         "outstanding_peerings_per_account",
+        "private_ipv4_per_interface",
     ]
 
 
