@@ -139,3 +139,36 @@ def test_run_instances_with_secondary_addresses(ec2, vpc_id, rejected):
         ],
     )
     assert len(ec2.describe_instances()["Reservations"]) == before
+
+
+def test_create_network_interface_with_secondary_addresses(ec2, vpc_id, rejected):
+    subnet = _subnet(ec2, vpc_id)
+    counted = ec2.create_network_interface(SubnetId=subnet, SecondaryPrivateIpAddressCount=2)
+    eni = counted["NetworkInterface"]["NetworkInterfaceId"]
+    assert _addresses(ec2, eni) == [(True, "10.0.1.4"), (False, "10.0.1.5"), (False, "10.0.1.6")]
+    named = ec2.create_network_interface(
+        SubnetId=subnet,
+        PrivateIpAddresses=[
+            {"PrivateIpAddress": "10.0.1.40", "Primary": True},
+            {"PrivateIpAddress": "10.0.1.41"},
+        ],
+    )["NetworkInterface"]
+    assert named["PrivateIpAddress"] == "10.0.1.40"
+    assert [(a["Primary"], a["PrivateIpAddress"]) for a in named["PrivateIpAddresses"]] == [
+        (True, "10.0.1.40"),
+        (False, "10.0.1.41"),
+    ]
+    before = len(ec2.describe_network_interfaces()["NetworkInterfaces"])
+    rejected(
+        "PrivateIpAddressLimitExceeded",
+        ec2.create_network_interface,
+        SubnetId=subnet,
+        SecondaryPrivateIpAddressCount=10,  # 11 addresses with the primary
+    )
+    rejected(
+        "InvalidIPAddress.InUse",
+        ec2.create_network_interface,
+        SubnetId=subnet,
+        PrivateIpAddresses=[{"PrivateIpAddress": "10.0.1.41"}],
+    )
+    assert len(ec2.describe_network_interfaces()["NetworkInterfaces"]) == before

@@ -114,6 +114,11 @@ class RemotePrefixListService(Remote):
         return read_network.prefix_list(answer, self.origin, None)
 
 
+def _secondary(addresses: Sequence[str]) -> list[dict[str, Any]] | None:
+    """Secondary addresses as the ``PrivateIpAddresses`` of a create or launch call."""
+    return [{"PrivateIpAddress": a, "Primary": False} for a in addresses] or None
+
+
 class RemoteInterfaceService(Remote):
     """:class:`stockade.service.interfaces.InterfaceService`, over the EC2 API."""
 
@@ -126,9 +131,13 @@ class RemoteInterfaceService(Remote):
         tracking: TrackingRequest | None = None,
         ipv6_count: int | None = None,
         tags: RawTags = (),
+        secondary_ips: Sequence[str] = (),
+        secondary_count: int | None = None,
     ) -> NetworkInterface:
         shape = self.call(
             "create_network_interface",
+            PrivateIpAddresses=_secondary(secondary_ips),
+            SecondaryPrivateIpAddressCount=secondary_count,
             SubnetId=subnet_id,
             Groups=list(group_ids) or None,
             PrivateIpAddress=private_ip,
@@ -236,10 +245,7 @@ class RemoteInstanceService(Remote):
                     "PrivateIpAddress": i.private_ip,
                     "NetworkInterfaceId": i.network_interface_id,
                     "Ipv6AddressCount": i.ipv6_count,
-                    "PrivateIpAddresses": [
-                        {"PrivateIpAddress": a, "Primary": False} for a in i.secondary_ips
-                    ]
-                    or None,
+                    "PrivateIpAddresses": _secondary(i.secondary_ips),
                     "SecondaryPrivateIpAddressCount": i.secondary_count,
                     "ConnectionTrackingSpecification": _tracking(i.tracking),
                     "Description": i.description,

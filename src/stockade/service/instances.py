@@ -131,11 +131,9 @@ class InstanceService:
                     quotas=self.ctx.quotas,
                 )
                 eni = replace(eni, delete_on_termination=True)
-                if spec.secondary_ips or spec.secondary_count is not None:
-                    tx.put_interface(eni)  # its primary is taken before any secondary is
-                    [eni, *_] = secondary_addresses.assign(
-                        tx, eni, spec.secondary_ips, spec.secondary_count, False, self.ctx.quotas
-                    )
+                eni = secondary_addresses.at_creation(
+                    tx, eni, spec.secondary_ips, spec.secondary_count, self.ctx.quotas
+                )
             eni = attached(eni, instance_id, spec.device_index)
             tx.put_interface(with_public_ip(tx, eni))  # store first: the next IP must differ
             enis.append(eni)

@@ -132,6 +132,8 @@ class InterfaceService:
         tracking: TrackingRequest | None = None,
         ipv6_count: int | None = None,
         tags: RawTags = (),
+        secondary_ips: Sequence[str] = (),
+        secondary_count: int | None = None,
     ) -> NetworkInterface:
         with self.ctx.write() as tx:
             subnet = lookups.subnet(tx, subnet_id)
@@ -145,6 +147,9 @@ class InterfaceService:
                 tracking=tracking,
                 description=text.rule_description(description) or "",
                 quotas=self.ctx.quotas,
+            )
+            eni = secondary_addresses.at_creation(
+                tx, eni, secondary_ips, secondary_count, self.ctx.quotas
             )
             tx.put_interface(eni)
             return replace(eni, tags=tag_new(tx, [eni.eni_id], tags))

@@ -85,6 +85,22 @@ def assign(
     return [mine, *losers.values()]
 
 
+def at_creation(
+    tx: Transaction,
+    eni: NetworkInterface,
+    addresses: Sequence[str],
+    count: int | None,
+    quotas: Quotas,
+) -> NetworkInterface:
+    """A new interface (CreateNetworkInterface, RunInstances) with the secondary addresses
+    its request names or counts; stored first, so its primary is taken before they are."""
+    if not addresses and count is None:
+        return eni
+    tx.put_interface(eni)
+    mine, *_ = assign(tx, eni, addresses, count, False, quotas)  # a new one moves nothing
+    return mine
+
+
 def _secondary_holders(tx: Transaction, eni: NetworkInterface) -> dict[str, NetworkInterface]:
     """Other interfaces of the subnet, by each secondary address they hold."""
     return {
