@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Table
 
-from stockade.domain.aws_prefix_lists import AWS_OWNER, aws_prefix_list, aws_prefix_lists
+from stockade.domain.aws_prefix_lists import AWS_OWNER, aws_prefix_lists
 from stockade.domain.prefix_list import PrefixList
 from stockade.domain.scope import Scope
 from stockade.store.loaders import Where
@@ -40,8 +40,3 @@ def with_catalogue(region: str, stored: Iterable[PrefixList]) -> list[PrefixList
         if p.prefix_list_id not in ids and p.name not in aws_names
     )
     return out
-
-
-def catalogue_list(region: str, prefix_list_id: str) -> PrefixList | None:
-    """The region's catalogue list of that id (when no row holds it)."""
-    return aws_prefix_list(region, prefix_list_id)

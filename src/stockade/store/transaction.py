@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, func, insert, select
 
+from stockade.domain.aws_prefix_lists import aws_prefix_list
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
@@ -252,7 +253,7 @@ class SqlTransaction(
         t = s.prefix_lists
         where = aws_lists.visible(t, self.scope) & (t.c.prefix_list_id == prefix_list_id)
         found = _one(loaders.load_prefix_lists(self._c, where))
-        return found or aws_lists.catalogue_list(self.scope.region, prefix_list_id)
+        return found or aws_prefix_list(self.scope.region, prefix_list_id)
 
     def list_prefix_lists(self) -> list[PrefixList]:
         return self._visible_prefix_lists()
@@ -272,7 +273,7 @@ class SqlTransaction(
             )
         ).first()
         if known is None:
-            catalogued = aws_lists.catalogue_list(self.scope.region, prefix_list_id)
+            catalogued = aws_prefix_list(self.scope.region, prefix_list_id)
             return list(catalogued.entries) if catalogued and version == 1 else None
         if not known.first_version <= version <= known.version:
             return None
