@@ -282,7 +282,7 @@ def test_prefix_lists(ec2, sg, rejected):
             PaginationConfig={"PageSize": 2}
         )
     )
-    assert [len(p["PrefixLists"]) for p in listed] == [2, 2]
+    assert [len(p["PrefixLists"]) for p in listed] == [2, 2, 2, 2, 2]  # 4 own + 6 AWS lists
     named = ec2.describe_managed_prefix_lists(
         Filters=[{"Name": "prefix-list-name", "Values": ["off*"]}]
     )["PrefixLists"]

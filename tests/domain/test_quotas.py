@@ -251,6 +251,8 @@ def test_names_lists_every_field():
         "network_acl_entries",
         "active_peerings_per_vpc",
         "outstanding_peerings_per_account",
+        "network_insights_paths",
+        "private_ipv4_per_interface",
     ]
 
 

@@ -63,7 +63,7 @@ def test_mapping_covers_every_domain_field() -> None:
         (
             f.interface(scope, sn, ()),
             mapping.interface_values,
-            {"group_ids", "ipv6_addresses", "connection_tracking"},
+            {"group_ids", "ipv6_addresses", "secondary_private_ips", "connection_tracking"},
         ),
         (f.instance(scope, sn, "eni-1"), mapping.instance_values, set()),
         (
@@ -386,7 +386,8 @@ def test_prefix_list_versions(any_store: SqlStore, scope: Scope) -> None:
     with any_store.read(scope) as tx:
         got = tx.get_prefix_list(pl.prefix_list_id)
         assert got == dataclasses.replace(v3, name="new", max_entries=20)
-        assert tx.list_prefix_lists() == [got]
+        own, *aws = tx.list_prefix_lists()  # the scope's, then its region's AWS lists
+        assert own == got and {p.owner_id for p in aws} == {"AWS"}
         assert tx.prefix_list_entries(pl.prefix_list_id, 1) == [a, b]
         assert tx.prefix_list_entries(pl.prefix_list_id, 2) == [b2, c]
         assert tx.prefix_list_entries(pl.prefix_list_id, 3) == [a]
@@ -554,7 +555,8 @@ def test_snapshot(any_store: SqlStore, scope: Scope) -> None:
     assert snap.vpcs == (v,) and snap.subnets == (sn,) and snap.internet_gateways == (gw,)
     assert snap.groups == (g, dataclasses.replace(foreign, tags=(("team", "db"),)))
     assert snap.rules == (r,)
-    assert snap.prefix_lists == (pl,)
+    assert snap.prefix_lists[:1] == (pl,)  # then the region's AWS-managed lists
+    assert {p.owner_id for p in snap.prefix_lists[1:]} == {"AWS"}
     assert snap.interfaces == (eni,) and snap.instances == (inst,)
     assert snap.members_by_group[g.group_id] == (eni,)
 

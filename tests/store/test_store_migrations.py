@@ -125,4 +125,5 @@ def test_the_migrations_are_one_line():
         "0004",
         "0005",
         "0006",
+        "0007",
     ]

@@ -130,6 +130,16 @@ def _check_interfaces(state: ScopeState) -> None:
             taken,
         )
         taken.add(eni.private_ip)
+        for address in eni.secondary_private_ips:
+            node.checked(
+                "PrivateIpAddresses",
+                check_private_ip,
+                subnet.cidr_block,
+                subnet.subnet_id,
+                address,
+                taken,
+            )
+            taken.add(address)
         for address in eni.ipv6_addresses:
             canonical = str(ipaddress.IPv6Address(address))
             block = subnet.ipv6_cidr_block

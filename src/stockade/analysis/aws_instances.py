@@ -5,9 +5,10 @@ Interfaces are where groups attach, so they decide what a group reference means 
 members' private addresses). They come from describe-network-interfaces and, for instances,
 also from each instance's ``NetworkInterfaces``; when both describe one interface the
 describe-network-interfaces copy wins (it has the zone and tags). Terminated instances
-have no interfaces and are skipped. What the domain does not model (secondary private
-IPv4 addresses, delegated prefixes) is reported, because a reference to the interface's
-group would match those addresses in AWS.
+have no interfaces and are skipped. Secondary private IPv4 addresses are kept (a reference
+to the interface's group matches them); what the domain does not model (delegated
+prefixes) is reported, because a reference to the interface's group would match those
+addresses in AWS.
 """
 
 from __future__ import annotations
@@ -34,17 +35,6 @@ def interface_notes(parsed: Parsed) -> list[str]:
     interface, whichever output described it)."""
     e, eni_id = parsed.node, parsed.obj.eni_id
     notes = []
-    secondary = [
-        a.text("PrivateIpAddress")
-        for a in e.items("PrivateIpAddresses")
-        if not a.flag("Primary") and a.has("PrivateIpAddress")
-    ]
-    if secondary:
-        notes.append(
-            f"{e.file}: {eni_id}: secondary private IPv4 addresses "
-            f"{', '.join(secondary)} are not modelled; references to its groups will "
-            "not match them"
-        )
     for key in ("Ipv4Prefixes", "Ipv6Prefixes"):
         if list(e.items(key)):
             notes.append(f"{e.file}: {eni_id}: {key} (delegated prefixes) are not modelled")

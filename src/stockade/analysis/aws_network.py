@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from stockade.domain import ids
+from stockade.domain.aws_prefix_lists import aws_prefix_list_named, is_aws_managed
 from stockade.domain.network_acl import NetworkAclAssociation
 from stockade.domain.routing import RouteTableAssociation
 from stockade.domain.scope import Scope
@@ -79,7 +80,14 @@ def parse_prefix_lists(
                 out.append(Parsed(plist, {}, p))
                 continue
             used.add(plist.prefix_list_id)
-            if found is None:
+            stand_in = aws_prefix_list_named(scope.region, plist.name)
+            if found is None and is_aws_managed(plist) and stand_in is not None:
+                plist = replace(plist, entries=stand_in.entries)
+                warn.append(
+                    f"{p.file}: {pl_id}: no {pl_id}.json; AWS's {plist.name} gets "
+                    "stockade's stand-in entries (documentation ranges, not AWS's CIDRs)"
+                )
+            elif found is None:
                 warn.append(
                     f"{p.file}: {pl_id}: no {pl_id}.json (get-managed-prefix-list-"
                     "entries output); imported with no entries, so its rules match "

@@ -134,7 +134,7 @@ def timeouts_of(port: PortPlan) -> tuple[Timeout, Timeout]:
 def port_rules(port: PortPlan) -> PortRules:
     tcp, udp = timeouts_of(port)
     v6 = tuple(a for a in port.ipv6 if a)
-    return PortRules(port.ifname, port.eni_id, (port.ipv4,), v6, port.group_ids, tcp, udp)
+    return PortRules(port.ifname, port.eni_id, port.ipv4_addresses, v6, port.group_ids, tcp, udp)
 
 
 class MemberIndex:

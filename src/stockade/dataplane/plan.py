@@ -53,11 +53,18 @@ class PortPlan:
     group_ids: tuple[str, ...]  # sorted, unique
     tracking: ConnectionTracking
     subnet_id: str = ""  # (its route table is the routing plan's business)
+    #: secondary private IPv4 addresses: configured and routed like the primary
+    secondary4: tuple[str, ...] = ()
+
+    @property
+    def ipv4_addresses(self) -> tuple[str, ...]:
+        """The primary private IPv4, then the secondary ones."""
+        return (self.ipv4, *self.secondary4)
 
     @property
     def addresses(self) -> tuple[str, ...]:
         """Every address the instance may send from on this interface (anti-spoofing)."""
-        return (self.ipv4, *self.ipv6)
+        return (*self.ipv4_addresses, *self.ipv6)
 
     def topology_key(self) -> tuple:
         """What the topology depends on (a change here rebuilds the port's link)."""
@@ -68,6 +75,7 @@ class PortPlan:
             self.device_index,
             self.mac,
             self.ipv4,
+            self.secondary4,
             self.prefix4,
             self.gateway4,
             self.ipv6,
@@ -222,6 +230,7 @@ def _port(snapshot: Snapshot, eni: NetworkInterface, subnets: Mapping) -> PortPl
         mac=eni.mac_address,
         up=instance.state is InstanceState.RUNNING,
         ipv4=eni.private_ip,
+        secondary4=eni.secondary_private_ips,
         prefix4=net4.prefixlen,
         gateway4=str(net4.network_address + 1),
         ipv6=ipv6,

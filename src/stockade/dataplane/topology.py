@@ -229,8 +229,9 @@ class Topology:
                 continue
             if port.up and not link["flags"] & 1:
                 found.append(f"link {port.ifname} of {port.eni_id} is down")
-            if port.up and links.host(port.ipv4) not in routes:
-                found.append(f"route to {port.ipv4} ({port.eni_id}) is missing")
+            for address in port.ipv4_addresses if port.up else ():
+                if links.host(address) not in routes:
+                    found.append(f"route to {address} ({port.eni_id}) is missing")
             if not self._port_intact(ipr, port):
                 found.append(f"instance side of {port.eni_id} is missing or changed")
         if plan.uplink and IGW_LINK not in present:
@@ -289,7 +290,8 @@ class Topology:
         idx = links.index(inner, port.device)
         if idx is None:
             return False
-        want = {f"{port.ipv4}/{port.prefix4}"} | {f"{a}/{port.prefix6}" for a in port.ipv6}
+        want = {f"{a}/{port.prefix4}" for a in port.ipv4_addresses}
+        want |= {f"{a}/{port.prefix6}" for a in port.ipv6}
         return links.addresses(inner, idx) == want
 
     def _create_port(self, router: str, port: PortPlan) -> None:
@@ -321,8 +323,9 @@ class Topology:
         assert idx is not None, port.ifname
         links.set_up(outer, idx, True)
         links.add_address(outer, idx, port.gateway4, 32, on_link=True)
-        links.add_route(outer, links.host(port.ipv4), idx)
-        links.add_neighbour(outer, idx, port.ipv4, port.mac)
+        for address in port.ipv4_addresses:
+            links.add_route(outer, links.host(address), idx)
+            links.add_neighbour(outer, idx, address, port.mac)
         if port.gateway6:
             links.add_address(outer, idx, port.gateway6, 128, on_link=True)
         for address in port.ipv6:
@@ -335,11 +338,13 @@ class Topology:
         assert dev is not None, port.device
         router_mac = mac_for(port.ifname)
         links.set_up(inner, dev, True)  # routes can only be added over a link that is up
-        links.add_address(inner, dev, port.ipv4, port.prefix4, on_link=False)
+        for address in port.ipv4_addresses:  # the primary first: the source by default
+            links.add_address(inner, dev, address, port.prefix4, on_link=False)
         for address in port.ipv6:
             links.add_address(inner, dev, address, port.prefix6 or 64, on_link=False)
         table = None if port.device_index == 0 else SECONDARY_TABLE + port.device_index
-        for gateway, own in ((port.gateway4, [port.ipv4]), (port.gateway6, list(port.ipv6))):
+        families = ((port.gateway4, port.ipv4_addresses), (port.gateway6, port.ipv6))
+        for gateway, own in families:
             if not gateway or not own:
                 continue
             links.add_neighbour(inner, dev, gateway, router_mac)

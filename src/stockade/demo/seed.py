@@ -16,7 +16,7 @@
   HTTP from anywhere, yet the internet cannot reach it — no route to the gateway, either way
   — while ``web`` reaches it over the local route;
 - a network ACL ``public`` on the public subnet: inbound #50 denies everything from a
-  blocked network (198.51.100.128/25), #100 allows the rest, outbound #100 allows all — so a host
+  blocked network (203.0.113.64/26), #100 allows the rest, outbound #100 allows all — so a host
   of that network cannot reach ``web``'s HTTP though the group admits it from anywhere (an
   ACL's deny beats a group's allow; the request times out).
 """
@@ -35,8 +35,8 @@ from stockade.service.contracts import LaunchRequest, NetworkAclEntryRequest, Ro
 MY_COMPUTER = "203.0.113.10"  # the user's own computer: may SSH to web
 OUTSIDER = "198.51.100.7"  # somebody else on the internet: may not
 ADMIN_CIDR = "203.0.113.0/28"  # the admin network the ssh-only group admits
-BLOCKED_NETWORK = "198.51.100.128/25"  # denied by the public subnet's network ACL
-BLOCKED_HOST = "198.51.100.200"  # a host of it
+BLOCKED_NETWORK = "203.0.113.64/26"  # denied by the public subnet's network ACL
+BLOCKED_HOST = "203.0.113.70"  # a host of it
 
 
 @dataclass

@@ -158,6 +158,8 @@ CODES: frozenset[str] = frozenset(
         "InvalidLaunchTemplateName.NotFoundException",
         "InvalidClientVpnEndpointId.NotFound",
         "InvalidVpnConnectionID.NotFound",
+        # secondary private IPv4 addresses
+        "PrivateIpAddressLimitExceeded",
     }
 )
 
@@ -333,6 +335,16 @@ def cannot_delete_default(group_id: str) -> AwsError:
     return AwsError(
         "CannotDelete",
         f'the specified group: "{group_id}" name: "default" cannot be deleted by a user',
+    )
+
+
+def aws_managed_prefix_list(prefix_list_id: str) -> AwsError:
+    """Modify, delete or tag an AWS-managed prefix list: they are AWS's, read-only to
+    every account. [UNVERIFIED] code: AWS treats its lists as another owner's resource."""
+    return AwsError(
+        "UnauthorizedOperation",
+        "You are not authorized to perform this operation. "
+        f"The prefix list {prefix_list_id} is AWS-managed and cannot be modified.",
     )
 
 

@@ -28,6 +28,8 @@ class NetworkInterface:
     mac_address: str
     group_ids: tuple[str, ...]
     ipv6_addresses: tuple[str, ...] = ()
+    #: secondary private IPv4 addresses (AssignPrivateIpAddresses), in assignment order
+    secondary_private_ips: tuple[str, ...] = ()
     public_ip: str | None = None
     #: whether a public IPv4 is wanted while running (AWS releases it on stop)
     associate_public_ip: bool = False
@@ -49,6 +51,12 @@ class NetworkInterface:
         return "in-use" if self.instance_id else "available"
 
     @property
+    def private_ipv4_addresses(self) -> tuple[str, ...]:
+        """The primary private IPv4, then the secondary ones."""
+        return (self.private_ip, *self.secondary_private_ips)
+
+    @property
     def private_addresses(self) -> tuple[str, ...]:
-        """Every private address: what a reference to one of its groups matches."""
-        return (self.private_ip, *self.ipv6_addresses)
+        """Every private address, secondary ones included: what a reference to one of its
+        groups matches, and what names the interface as a flow's end."""
+        return (*self.private_ipv4_addresses, *self.ipv6_addresses)

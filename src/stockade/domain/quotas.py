@@ -36,6 +36,10 @@ class Quotas:
     active_peerings_per_vpc: int = 50
     outstanding_peerings_per_account: int = 25
     network_insights_paths: int = 1000  # Reachability Analyzer paths per region
+    #: private IPv4 addresses per interface, the primary included. AWS's figure depends on
+    #: the instance type (t2.micro 2, t3.large and m5.large 10, m5.12xlarge 30); stockade
+    #: does not model types' limits, so one documented per-interface figure: m5.large's.
+    private_ipv4_per_interface: int = 10
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -114,6 +114,11 @@ class RemotePrefixListService(Remote):
         return read_network.prefix_list(answer, self.origin, None)
 
 
+def _secondary(addresses: Sequence[str]) -> list[dict[str, Any]] | None:
+    """Secondary addresses as the ``PrivateIpAddresses`` of a create or launch call."""
+    return [{"PrivateIpAddress": a, "Primary": False} for a in addresses] or None
+
+
 class RemoteInterfaceService(Remote):
     """:class:`stockade.service.interfaces.InterfaceService`, over the EC2 API."""
 
@@ -126,9 +131,13 @@ class RemoteInterfaceService(Remote):
         tracking: TrackingRequest | None = None,
         ipv6_count: int | None = None,
         tags: RawTags = (),
+        secondary_ips: Sequence[str] = (),
+        secondary_count: int | None = None,
     ) -> NetworkInterface:
         shape = self.call(
             "create_network_interface",
+            PrivateIpAddresses=_secondary(secondary_ips),
+            SecondaryPrivateIpAddressCount=secondary_count,
             SubnetId=subnet_id,
             Groups=list(group_ids) or None,
             PrivateIpAddress=private_ip,
@@ -186,6 +195,30 @@ class RemoteInterfaceService(Remote):
         )
         return self.describe([eni_id])[0]
 
+    def assign_private_ips(
+        self,
+        eni_id: str,
+        addresses: Sequence[str] = (),
+        count: int | None = None,
+        allow_reassignment: bool = False,
+    ) -> NetworkInterface:
+        self.call(
+            "assign_private_ip_addresses",
+            NetworkInterfaceId=eni_id,
+            PrivateIpAddresses=list(addresses) or None,
+            SecondaryPrivateIpAddressCount=count,
+            AllowReassignment=allow_reassignment or None,
+        )
+        return self.describe([eni_id])[0]
+
+    def unassign_private_ips(self, eni_id: str, addresses: Sequence[str]) -> NetworkInterface:
+        self.call(
+            "unassign_private_ip_addresses",
+            NetworkInterfaceId=eni_id,
+            PrivateIpAddresses=list(addresses),
+        )
+        return self.describe([eni_id])[0]
+
 
 class RemoteInstanceService(Remote):
     """:class:`stockade.service.instances.InstanceService`, over the EC2 API."""
@@ -212,6 +245,8 @@ class RemoteInstanceService(Remote):
                     "PrivateIpAddress": i.private_ip,
                     "NetworkInterfaceId": i.network_interface_id,
                     "Ipv6AddressCount": i.ipv6_count,
+                    "PrivateIpAddresses": _secondary(i.secondary_ips),
+                    "SecondaryPrivateIpAddressCount": i.secondary_count,
                     "ConnectionTrackingSpecification": _tracking(i.tracking),
                     "Description": i.description,
                 }.items()

@@ -82,6 +82,9 @@ class InterfaceSpec:
     ipv6_count: int | None = None
     tracking: TrackingRequest | None = None
     description: str | None = None
+    #: secondary private IPv4 addresses, named or counted (not both)
+    secondary_ips: tuple[str, ...] = ()
+    secondary_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -333,6 +336,8 @@ class InterfaceCalls(Protocol):
         tracking: TrackingRequest | None = None,
         ipv6_count: int | None = None,
         tags: RawTags = (),
+        secondary_ips: Sequence[str] = (),
+        secondary_count: int | None = None,
     ) -> NetworkInterface: ...
     def describe(self, eni_ids: Sequence[str] = ()) -> list[NetworkInterface]: ...
     def delete(self, eni_id: str) -> None: ...
@@ -346,6 +351,14 @@ class InterfaceCalls(Protocol):
         description: str | None = None,
         source_dest_check: bool | None = None,
     ) -> NetworkInterface: ...
+    def assign_private_ips(
+        self,
+        eni_id: str,
+        addresses: Sequence[str] = (),
+        count: int | None = None,
+        allow_reassignment: bool = False,
+    ) -> NetworkInterface: ...
+    def unassign_private_ips(self, eni_id: str, addresses: Sequence[str]) -> NetworkInterface: ...
 
 
 class InstanceCalls(Protocol):

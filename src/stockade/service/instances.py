@@ -15,7 +15,7 @@ from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.instance_types import launchable_type
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import Subnet
-from stockade.service import lookups
+from stockade.service import lookups, secondary_addresses
 from stockade.service.addresses import free_elastic_ip, without_automatic_ip
 from stockade.service.context import ServiceContext
 from stockade.service.contracts import InstanceDetail, InterfaceSpec, LaunchRequest, StateChange
@@ -133,6 +133,9 @@ class InstanceService:
                     quotas=self.ctx.quotas,
                 )
                 eni = replace(eni, delete_on_termination=True)
+                eni = secondary_addresses.at_creation(
+                    tx, eni, spec.secondary_ips, spec.secondary_count, self.ctx.quotas
+                )
             eni = attached(eni, instance_id, spec.device_index)
             tx.put_interface(with_public_ip(tx, eni))  # store first: the next IP must differ
             enis.append(eni)

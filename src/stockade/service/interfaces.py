@@ -12,7 +12,7 @@ from stockade.domain.interface import ConnectionTracking, NetworkInterface
 from stockade.domain.network import Subnet
 from stockade.domain.quotas import Quotas
 from stockade.domain.tags import RawTags
-from stockade.service import addressing, lookups
+from stockade.service import addressing, lookups, secondary_addresses
 from stockade.service.addresses import elastic_ip_follows, free_elastic_ip
 from stockade.service.context import ServiceContext
 from stockade.service.contracts import TrackingRequest
@@ -132,6 +132,8 @@ class InterfaceService:
         tracking: TrackingRequest | None = None,
         ipv6_count: int | None = None,
         tags: RawTags = (),
+        secondary_ips: Sequence[str] = (),
+        secondary_count: int | None = None,
     ) -> NetworkInterface:
         with self.ctx.write() as tx:
             subnet = lookups.subnet(tx, subnet_id)
@@ -145,6 +147,9 @@ class InterfaceService:
                 tracking=tracking,
                 description=text.rule_description(description) or "",
                 quotas=self.ctx.quotas,
+            )
+            eni = secondary_addresses.at_creation(
+                tx, eni, secondary_ips, secondary_count, self.ctx.quotas
             )
             tx.put_interface(eni)
             return replace(eni, tags=tag_new(tx, [eni.eni_id], tags))
@@ -210,6 +215,29 @@ class InterfaceService:
                     "The network interface at device index 0 cannot be detached.",
                 )
             tx.put_interface(elastic_ip_follows(tx, detached(eni), eni.public_ip))
+
+    def assign_private_ips(
+        self,
+        eni_id: str,
+        addresses: Sequence[str] = (),
+        count: int | None = None,
+        allow_reassignment: bool = False,
+    ) -> NetworkInterface:
+        """Add secondary private IPv4 addresses, named or counted (``secondary_addresses``)."""
+        with self.ctx.write() as tx:
+            eni = lookups.interface(tx, eni_id)
+            changed = secondary_addresses.assign(
+                tx, eni, addresses, count, allow_reassignment, self.ctx.quotas
+            )
+            for updated in changed:
+                tx.put_interface(updated)
+            return changed[0]
+
+    def unassign_private_ips(self, eni_id: str, addresses: Sequence[str]) -> NetworkInterface:
+        with self.ctx.write() as tx:
+            eni = secondary_addresses.unassign(lookups.interface(tx, eni_id), addresses)
+            tx.put_interface(eni)
+            return eni
 
     def modify_attribute(
         self,

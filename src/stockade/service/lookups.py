@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from stockade.domain import errors, ids
+from stockade.domain.aws_prefix_lists import is_aws_managed
 from stockade.domain.elastic_ip import ElasticIp
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
@@ -93,7 +94,21 @@ def group_in_default_vpc(tx: Transaction, group_name: str) -> SecurityGroup:
 
 
 def prefix_list(tx: Transaction, prefix_list_id: str | None) -> PrefixList:
-    return _fetch(tx, "pl", prefix_list_id, tx.get_prefix_list)
+    """The caller's list or one of its region's AWS-managed lists (readable by everyone)."""
+    ids.check("pl", prefix_list_id)
+    found = tx.get_prefix_list(prefix_list_id)  # type: ignore[arg-type]
+    aws_owned = found is not None and is_aws_managed(found) and found.region == tx.scope.region
+    if found is None or not (aws_owned or _in_scope(tx, found)):
+        raise errors.not_found("pl", prefix_list_id or "")
+    return found
+
+
+def own_prefix_list(tx: Transaction, prefix_list_id: str | None) -> PrefixList:
+    """A list the caller may change: its own. An AWS-managed list is read-only."""
+    found = prefix_list(tx, prefix_list_id)
+    if is_aws_managed(found):
+        raise errors.aws_managed_prefix_list(found.prefix_list_id)
+    return found
 
 
 def interface(tx: Transaction, eni_id: str | None) -> NetworkInterface:

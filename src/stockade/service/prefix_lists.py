@@ -1,5 +1,8 @@
 """Customer-managed prefix lists: versioned entries, MaxEntries, one address family.
 
+AWS-managed lists (the region's catalogue, ``domain/aws_prefix_lists.py``) are described
+and read like any other but never changed: modify, delete and tags are refused.
+
 A rule referencing a list costs its MaxEntries against the group's quota, so growing
 MaxEntries re-checks every referencing group.
 """
@@ -11,6 +14,7 @@ from dataclasses import replace
 
 from stockade.domain import errors, ids, text
 from stockade.domain.addresses import canonical_cidr
+from stockade.domain.aws_prefix_lists import is_aws_managed
 from stockade.domain.prefix_list import FAMILIES, PrefixList, PrefixListEntry
 from stockade.domain.quotas import check_rule_quota
 from stockade.domain.tags import RawTags
@@ -32,6 +36,15 @@ def _entries(values: Sequence[Entry], family: str) -> dict[str, PrefixListEntry]
             )
         out[canonical] = PrefixListEntry(canonical, text.rule_description(desc))
     return out
+
+
+def _routed(tx: Transaction, prefix_list_id: str) -> bool:
+    """Whether a route of the scope's tables has the list as its destination."""
+    return any(
+        route.destination == prefix_list_id
+        for table in tx.list_route_tables()
+        for route in table.routes
+    )
 
 
 class PrefixListService:
@@ -66,7 +79,8 @@ class PrefixListService:
                 f"more than its MaxEntries ({max_entries}).",
             )
         with self.ctx.write() as tx:
-            if len(tx.list_prefix_lists()) >= self.ctx.quotas.prefix_lists_per_region:
+            own = [p for p in tx.list_prefix_lists() if not is_aws_managed(p)]
+            if len(own) >= self.ctx.quotas.prefix_lists_per_region:
                 raise errors.error(
                     "PrefixListLimitExceeded",
                     "The maximum number of prefix lists has been reached.",
@@ -116,7 +130,7 @@ class PrefixListService:
                 "list in the same request."
             )
         with self.ctx.write() as tx:
-            pl = lookups.prefix_list(tx, prefix_list_id)
+            pl = lookups.own_prefix_list(tx, prefix_list_id)
             if current_version is not None and current_version != pl.version:
                 raise errors.error(
                     "PrefixListVersionMismatch",
@@ -180,9 +194,9 @@ class PrefixListService:
 
     def delete(self, prefix_list_id: str) -> PrefixList:
         with self.ctx.write() as tx:
-            pl = lookups.prefix_list(tx, prefix_list_id)
-            if tx.rules_referencing_prefix_list(prefix_list_id):
-                # [UNVERIFIED] code; AWS requires references to be removed first.
+            pl = lookups.own_prefix_list(tx, prefix_list_id)
+            # [UNVERIFIED] code; AWS requires references (rules, routes) to go first.
+            if tx.rules_referencing_prefix_list(prefix_list_id) or _routed(tx, prefix_list_id):
                 raise errors.dependency_violation(prefix_list_id)
             tx.delete_prefix_list(prefix_list_id)
             return replace(pl, state="delete-complete")

@@ -35,7 +35,7 @@ def require_resource(tx: Transaction, resource_id: str) -> None:
         "subnet": lookups.subnet,
         "eni": lookups.interface,
         "i": lookups.instance,
-        "pl": lookups.prefix_list,
+        "pl": lookups.own_prefix_list,  # AWS-managed lists take no tags
         "igw": lookups.internet_gateway,
         "nat": lookups.nat_gateway,
         "eigw": lookups.egress_only_internet_gateway,

@@ -61,7 +61,11 @@ def _private_ips(eni: NetworkInterface, eips: ElasticIps) -> list[dict[str, Any]
     }
     if (assoc := _association(eni, eips)) is not None:
         item["Association"] = assoc
-    return [item]
+    secondary = [
+        {"Primary": False, "PrivateIpAddress": a, "PrivateDnsName": _dns(a, eni.region)}
+        for a in eni.secondary_private_ips
+    ]
+    return [item, *secondary]
 
 
 def _tracking(eni: NetworkInterface) -> dict[str, int]:

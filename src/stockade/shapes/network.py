@@ -90,12 +90,22 @@ def prefix_list(p: PrefixList) -> dict[str, Any]:
         "PrefixListId": p.prefix_list_id,
         "AddressFamily": p.address_family,
         "State": p.state,
-        "PrefixListArn": ids.arn(p.region, p.owner_id, p.prefix_list_id),
+        # AWS's own lists carry ``aws`` where an account id would be
+        "PrefixListArn": ids.arn(p.region, p.owner_id.lower(), p.prefix_list_id),
         "PrefixListName": p.name,
         "MaxEntries": p.max_entries,
         "Version": p.version,
         "OwnerId": p.owner_id,
         "Tags": tag_list(p.tags),
+    }
+
+
+def service_prefix_list(p: PrefixList) -> dict[str, Any]:
+    """A ``DescribePrefixLists`` item (the older API: an AWS service's list, CIDRs inline)."""
+    return {
+        "PrefixListId": p.prefix_list_id,
+        "PrefixListName": p.name,
+        "Cidrs": [e.cidr for e in p.entries],
     }
 
 

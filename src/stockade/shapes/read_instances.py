@@ -54,6 +54,11 @@ def network_interface(
         mac_address=e.opt_text("MacAddress") or "",
         group_ids=tuple(resource_id(g, "GroupId", "sg") for g in e.items("Groups")),
         ipv6_addresses=tuple(_address(a, "Ipv6Address", 6) for a in e.items("Ipv6Addresses")),
+        secondary_private_ips=tuple(
+            _address(a, "PrivateIpAddress", 4)
+            for a in e.items("PrivateIpAddresses")
+            if not a.flag("Primary") and a.has("PrivateIpAddress")
+        ),
         public_ip=public_ip,
         # an automatic address (owned by ``amazon``) says the interface wants one; an
         # Elastic IP (owned by the account) says nothing about it

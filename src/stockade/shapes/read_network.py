@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from stockade.domain import text
 from stockade.domain.addresses import canonical_cidr
+from stockade.domain.aws_prefix_lists import AWS_OWNER
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
 from stockade.shapes.fields import Node, Origin, cidr, owner, resource_id
@@ -121,12 +122,18 @@ def prefix_list(p: Node, origin: Origin, entries: Node | None) -> PrefixList:
         family,
         p.opt_integer("MaxEntries") or max(len(listed), 1),
         p.opt_integer("Version") or 1,
-        owner(p, origin),
+        _list_owner(p, origin),
         origin.region,
         listed,
         state=p.opt_text("State") or "create-complete",
         tags=p.tags(),
     )
+
+
+def _list_owner(p: Node, origin: Origin) -> str:
+    """AWS's own lists keep their owner ``AWS`` (read-only, seen by every account of the
+    region); any other list belongs to the account whose output it is."""
+    return AWS_OWNER if p.opt_text("OwnerId") == AWS_OWNER else owner(p, origin)
 
 
 def _service_list(p: Node, pl_id: str, origin: Origin) -> PrefixList:
@@ -137,9 +144,7 @@ def _service_list(p: Node, pl_id: str, origin: Origin) -> PrefixList:
     family = "IPv6" if any(":" in c for c in cidrs) else "IPv4"
     entries = tuple(PrefixListEntry(c) for c in cidrs)
     name = p.opt_text("PrefixListName") or pl_id
-    return PrefixList(
-        pl_id, name, family, max(len(cidrs), 1), 1, owner(p, origin), origin.region, entries
-    )
+    return PrefixList(pl_id, name, family, max(len(cidrs), 1), 1, AWS_OWNER, origin.region, entries)
 
 
 def prefix_list_entries(doc: Node, family: int | None) -> tuple[PrefixListEntry, ...]:

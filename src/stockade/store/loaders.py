@@ -192,8 +192,9 @@ def load_prefix_lists(conn: Connection, where: Where) -> list[PrefixList]:
 
 
 def load_interfaces(conn: Connection, where: Where) -> list[NetworkInterface]:
-    """Interfaces with their groups (in attachment order) and IPv6 addresses."""
-    ni, eg, ip6 = s.network_interfaces, s.eni_groups, s.eni_ipv6_addresses
+    """Interfaces with their groups (in attachment order), IPv6 and secondary IPv4
+    addresses."""
+    ni, eg = s.network_interfaces, s.eni_groups
     rows = conn.execute(select(ni).where(where).order_by(ni.c.seq)).all()
     if not rows:
         return []
@@ -205,18 +206,31 @@ def load_interfaces(conn: Connection, where: Where) -> list[NetworkInterface]:
         .order_by(eg.c.eni_id, eg.c.position)
     ):
         groups.setdefault(eni_id, []).append(group_id)
-    addresses: dict[str, list[str]] = {}
-    for eni_id, address in conn.execute(
-        select(ip6.c.eni_id, ip6.c.address)
-        .where(ip6.c.eni_id.in_(ids))
-        .order_by(ip6.c.eni_id, ip6.c.position)
-    ):
-        addresses.setdefault(eni_id, []).append(address)
+    ipv6 = _addresses_of(conn, s.eni_ipv6_addresses, ids)
+    secondary = _addresses_of(conn, s.eni_secondary_ipv4_addresses, ids)
     tags = tags_where(conn, ni, where)
     return [
-        mapping.interface_from(row, groups.get(row.eni_id, ()), addresses.get(row.eni_id, ()), tags)
+        mapping.interface_from(
+            row,
+            groups.get(row.eni_id, ()),
+            ipv6.get(row.eni_id, ()),
+            tags,
+            secondary.get(row.eni_id, ()),
+        )
         for row in rows
     ]
+
+
+def _addresses_of(conn: Connection, table: Table, ids: Any) -> dict[str, list[str]]:
+    """Each interface's addresses of one child table, in their stored order."""
+    out: dict[str, list[str]] = {}
+    for eni_id, address in conn.execute(
+        select(table.c.eni_id, table.c.address)
+        .where(table.c.eni_id.in_(ids))
+        .order_by(table.c.eni_id, table.c.position)
+    ):
+        out.setdefault(eni_id, []).append(address)
+    return out
 
 
 def load_route_tables(conn: Connection, where: Where) -> list[RouteTable]:

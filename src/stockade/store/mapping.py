@@ -89,7 +89,13 @@ _SUBNET = _columns(Subnet)
 _IGW = _columns(InternetGateway)
 _GROUP = _columns(SecurityGroup)
 _PREFIX_LIST = _columns(PrefixList, "entries")
-_INTERFACE = _columns(NetworkInterface, "group_ids", "ipv6_addresses", "connection_tracking")
+_INTERFACE = _columns(
+    NetworkInterface,
+    "group_ids",
+    "ipv6_addresses",
+    "secondary_private_ips",
+    "connection_tracking",
+)
 _TRACKING = _columns(ConnectionTracking)
 _INSTANCE = _columns(Instance, "state")
 _NAT = _columns(NatGateway, "state")
@@ -280,11 +286,13 @@ def interface_from(
     group_ids: Sequence[str],
     ipv6_addresses: Sequence[str],
     tags: TagIndex,
+    secondary_private_ips: Sequence[str] = (),
 ) -> NetworkInterface:
     return NetworkInterface(
         **_fields(row, _INTERFACE),
         group_ids=tuple(group_ids),
         ipv6_addresses=tuple(ipv6_addresses),
+        secondary_private_ips=tuple(secondary_private_ips),
         connection_tracking=ConnectionTracking(**_fields(row, _TRACKING)),
         tags=tags.get(row.eni_id, NO_TAGS),
     )

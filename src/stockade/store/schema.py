@@ -267,6 +267,19 @@ eni_groups = Table(
     Column("group_id", String, nullable=False, index=True),
 )
 
+eni_secondary_ipv4_addresses = Table(
+    "eni_secondary_ipv4_addresses",
+    metadata,
+    Column(
+        "eni_id",
+        String,
+        ForeignKey("network_interfaces.eni_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True),
+    Column("address", String, nullable=False, index=True),
+)
+
 eni_ipv6_addresses = Table(
     "eni_ipv6_addresses",
     metadata,

@@ -23,13 +23,14 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, func, insert, select
 
+from stockade.domain.aws_prefix_lists import aws_prefix_list
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
 from stockade.domain.security_group import PeerKind, SecurityGroup, SecurityGroupRule
 from stockade.domain.state import Snapshot
-from stockade.store import loaders, mapping, prefix_list_history
+from stockade.store import aws_lists, loaders, mapping, prefix_list_history
 from stockade.store import schema as s
 from stockade.store.prepared import Prepared
 from stockade.store.transaction_core import rows_with_tags, with_tags
@@ -251,12 +252,21 @@ class SqlTransaction(
 
     # -- prefix lists ----------------------------------------------------------------------------
 
+    # A scope sees its own lists and its region's AWS-managed ones (``aws_lists.py``).
+
     def get_prefix_list(self, prefix_list_id: str) -> PrefixList | None:
-        where = self._matching(s.prefix_lists, prefix_list_id=prefix_list_id)
-        return _one(loaders.load_prefix_lists(self._c, where))
+        t = s.prefix_lists
+        where = aws_lists.visible(t, self.scope) & (t.c.prefix_list_id == prefix_list_id)
+        found = _one(loaders.load_prefix_lists(self._c, where))
+        return found or aws_prefix_list(self.scope.region, prefix_list_id)
 
     def list_prefix_lists(self) -> list[PrefixList]:
-        return loaders.load_prefix_lists(self._c, self._in_scope(s.prefix_lists))
+        return self._visible_prefix_lists()
+
+    def _visible_prefix_lists(self) -> list[PrefixList]:
+        where = aws_lists.visible(s.prefix_lists, self.scope)
+        stored = loaders.load_prefix_lists(self._c, where)
+        return aws_lists.with_catalogue(self.scope.region, stored)
 
     def prefix_list_entries(
         self, prefix_list_id: str, version: int
@@ -264,10 +274,13 @@ class SqlTransaction(
         t = s.prefix_lists
         known = self._c.execute(
             select(t.c.first_version, t.c.version).where(
-                t.c.prefix_list_id == prefix_list_id, self._in_scope(t)
+                t.c.prefix_list_id == prefix_list_id, aws_lists.visible(t, self.scope)
             )
         ).first()
-        if known is None or not known.first_version <= version <= known.version:
+        if known is None:
+            catalogued = aws_prefix_list(self.scope.region, prefix_list_id)
+            return list(catalogued.entries) if catalogued and version == 1 else None
+        if not known.first_version <= version <= known.version:
             return None
         return prefix_list_history.entries_at(self._c, prefix_list_id, version)
 
@@ -314,6 +327,7 @@ class SqlTransaction(
         for child, column, values in (
             (s.eni_groups, "group_id", eni.group_ids),
             (s.eni_ipv6_addresses, "address", eni.ipv6_addresses),
+            (s.eni_secondary_ipv4_addresses, "address", eni.secondary_private_ips),
         ):
             conn.execute(delete(child).where(child.c.eni_id == eni.eni_id))
             if values:
@@ -326,15 +340,24 @@ class SqlTransaction(
                 )
 
     def delete_interface(self, eni_id: str) -> None:
-        self._delete(s.network_interfaces, eni_id, s.eni_groups, s.eni_ipv6_addresses)
+        self._delete(
+            s.network_interfaces,
+            eni_id,
+            s.eni_groups,
+            s.eni_ipv6_addresses,
+            s.eni_secondary_ipv4_addresses,
+        )
 
     def used_private_ips(self, subnet_id: str) -> set[str]:
-        """Private addresses taken in the subnet: primary IPv4s and IPv6 addresses alike,
-        and those NAT gateways hold."""
-        t, ip6 = s.network_interfaces, s.eni_ipv6_addresses
+        """Private addresses taken in the subnet: primary and secondary IPv4s and IPv6
+        addresses alike, and those NAT gateways hold."""
+        t = s.network_interfaces
         in_subnet = select(t.c.eni_id).where(t.c.subnet_id == subnet_id)
         used = set(self._c.scalars(select(t.c.private_ip).where(t.c.subnet_id == subnet_id)))
-        used.update(self._c.scalars(select(ip6.c.address).where(ip6.c.eni_id.in_(in_subnet))))
+        for child in (s.eni_ipv6_addresses, s.eni_secondary_ipv4_addresses):
+            used.update(
+                self._c.scalars(select(child.c.address).where(child.c.eni_id.in_(in_subnet)))
+            )
         return used | self.nat_gateway_private_ips(subnet_id)
 
     def used_public_ips(self) -> set[str]:
@@ -386,7 +409,7 @@ class SqlTransaction(
             groups=tuple(loaders.load_groups(c, self._in_scope(g)))
             + tuple(loaders.load_groups(c, foreign)),
             rules=tuple(loaders.load_rules(c, self._in_scope(r))),
-            prefix_lists=tuple(loaders.load_prefix_lists(c, self._in_scope(s.prefix_lists))),
+            prefix_lists=tuple(self._visible_prefix_lists()),
             interfaces=tuple(loaders.load_interfaces(c, self._in_scope(s.network_interfaces))),
             instances=tuple(loaders.load_instances(c, self._in_scope(s.instances))),
             nat_gateways=tuple(loaders.load_nat_gateways(c, self._in_scope(s.nat_gateways))),

@@ -124,3 +124,11 @@ def tracking(spec: Mapping[str, Any] | None) -> TrackingRequest | None:
     return TrackingRequest(
         spec.get("TcpEstablishedTimeout"), spec.get("UdpStreamTimeout"), spec.get("UdpTimeout")
     )
+
+
+def split_private_ips(listed: Any) -> tuple[str | None, tuple[str, ...]]:
+    """A request's ``PrivateIpAddresses`` (``PrivateIpAddressSpecification``s): the one
+    marked primary, if any, and the secondary ones in order."""
+    items = listed or ()
+    primary = next((a.get("PrivateIpAddress") for a in items if a.get("Primary")), None)
+    return primary, tuple(a.get("PrivateIpAddress") for a in items if not a.get("Primary"))

@@ -6,7 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from stockade.api.actions.addresses import elastic_ips_by_interface
-from stockade.api.actions.common import reject_unsupported, tag_specs, tracking
+from stockade.api.actions.common import (
+    reject_unsupported,
+    split_private_ips,
+    tag_specs,
+    tracking,
+)
 from stockade.api.actions.describe import page, select, with_token
 from stockade.api.actions.registry import Call, action
 from stockade.domain.errors import invalid_combination
@@ -59,12 +64,15 @@ def _names(call: Call, details: Sequence[InstanceDetail]) -> dict[str, str]:
 
 
 def _interface_spec(item: dict[str, Any]) -> InterfaceSpec:
+    primary, secondary = split_private_ips(item.get("PrivateIpAddresses"))
     return InterfaceSpec(
         device_index=item.get("DeviceIndex"),
         subnet_id=item.get("SubnetId"),
         group_ids=tuple(item.get("Groups") or ()),
         associate_public_ip=item.get("AssociatePublicIpAddress"),
-        private_ip=item.get("PrivateIpAddress"),
+        private_ip=item.get("PrivateIpAddress") or primary,
+        secondary_ips=secondary,
+        secondary_count=item.get("SecondaryPrivateIpAddressCount"),
         network_interface_id=item.get("NetworkInterfaceId"),
         ipv6_count=item.get("Ipv6AddressCount"),
         tracking=tracking(item.get("ConnectionTrackingSpecification")),

@@ -9,6 +9,7 @@ from stockade.api.actions.addresses import elastic_ips_by_interface
 from stockade.api.actions.common import (
     attribute_value,
     reject_unsupported,
+    split_private_ips,
     tag_specs,
     tracking,
 )
@@ -39,8 +40,6 @@ def interface_shapes(call: Call, enis: Sequence[NetworkInterface]) -> list[dict[
 def create_network_interface(call: Call) -> dict[str, Any]:
     reject_unsupported(
         call,
-        "PrivateIpAddresses",
-        "SecondaryPrivateIpAddressCount",
         "Ipv6Addresses",
         "Ipv4Prefixes",
         "Ipv4PrefixCount",
@@ -48,14 +47,17 @@ def create_network_interface(call: Call) -> dict[str, Any]:
         "Ipv6PrefixCount",
     )
     tags = tag_specs(call, accepted={"network-interface"}, default="network-interface")
+    primary, secondary = split_private_ips(call.get("PrivateIpAddresses"))
     eni = call.services.interfaces.create(
         call.get("SubnetId"),
         call.get("Groups") or (),
-        private_ip=call.get("PrivateIpAddress"),
+        private_ip=call.get("PrivateIpAddress") or primary,
         description=call.get("Description"),
         tracking=tracking(call.get("ConnectionTrackingSpecification")),
         ipv6_count=call.get("Ipv6AddressCount"),
         tags=tags.get("network-interface", ()),
+        secondary_ips=secondary,
+        secondary_count=call.get("SecondaryPrivateIpAddressCount"),
     )
     return {"NetworkInterface": interface_shapes(call, [eni])[0]}
 
@@ -104,4 +106,30 @@ def modify_network_interface_attribute(call: Call) -> None:
         tracking=tracking(call.get("ConnectionTrackingSpecification")),
         description=attribute_value(call.get("Description")),
         source_dest_check=attribute_value(call.get("SourceDestCheck")),
+    )
+
+
+@action("AssignPrivateIpAddresses")
+def assign_private_ip_addresses(call: Call) -> dict[str, Any]:
+    reject_unsupported(call, "Ipv4Prefixes", "Ipv4PrefixCount")
+    named = list(dict.fromkeys(call.get("PrivateIpAddresses") or ()))
+    count = call.get("SecondaryPrivateIpAddressCount")
+    eni = call.services.interfaces.assign_private_ips(
+        call.get("NetworkInterfaceId"),
+        named,
+        count,
+        bool(call.get("AllowReassignment")),
+    )
+    added = eni.secondary_private_ips[-(len(named) or count) :]  # appended, in order
+    return {
+        "NetworkInterfaceId": eni.eni_id,
+        "AssignedPrivateIpAddresses": [{"PrivateIpAddress": a} for a in added],
+    }
+
+
+@action("UnassignPrivateIpAddresses")
+def unassign_private_ip_addresses(call: Call) -> None:
+    reject_unsupported(call, "Ipv4Prefixes")
+    call.services.interfaces.unassign_private_ips(
+        call.get("NetworkInterfaceId"), call.get("PrivateIpAddresses") or ()
     )

@@ -1,4 +1,5 @@
-"""Customer-managed prefix lists."""
+"""Managed prefix lists (the caller's and its region's AWS-managed ones) and the older
+``DescribePrefixLists`` (AWS's gateway-endpoint service lists)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 from stockade.api.actions.common import tag_specs
 from stockade.api.actions.describe import page, select, with_token
 from stockade.api.actions.registry import Call, action
+from stockade.domain import errors
+from stockade.domain.aws_prefix_lists import is_service_list
 from stockade.shapes import network as shapes
 
 
@@ -65,3 +68,15 @@ def modify_managed_prefix_list(call: Call) -> dict[str, Any]:
 def delete_managed_prefix_list(call: Call) -> dict[str, Any]:
     pl = call.services.prefix_lists.delete(call.get("PrefixListId"))
     return {"PrefixList": shapes.prefix_list(pl)}
+
+
+@action("DescribePrefixLists")
+def describe_prefix_lists(call: Call) -> dict[str, Any]:
+    wanted = call.get("PrefixListIds") or ()
+    lists = call.services.prefix_lists.describe(wanted)
+    for p in lists if wanted else ():
+        if not is_service_list(p):  # a customer list or another AWS list is no service's
+            raise errors.not_found("pl", p.prefix_list_id)
+    shown = (shapes.service_prefix_list(p) for p in lists if is_service_list(p))
+    items, token = page(call, select(call, shown), lambda s: s["PrefixListId"])
+    return with_token({"PrefixLists": items}, token)
