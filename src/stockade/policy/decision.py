@@ -281,16 +281,16 @@ class SuggestedAclEntry:
     def command(self) -> str:
         """The ``stockade nacl add-entry …`` command that adds it."""
         parts = [
-            f"stockade nacl add-entry {self.network_acl_id}",
-            f"--rule-number {self.rule_number}",
+            f"stockade nacl add-entry {self.network_acl_id} {self.rule_number}",
             "--egress" if self.egress else "--ingress",
             f"--protocol {self.protocol}",
         ]
         if self.port_range is not None:
-            parts.append(f"--port {self.port_range[0]}-{self.port_range[1]}")
+            parts.append(f"--ports {self.port_range[0]}-{self.port_range[1]}")
         if self.icmp_type is not None:
-            parts.append(f"--icmp-type {self.icmp_type} --icmp-code {self.icmp_code}")
-        parts.append(f"--cidr {self.cidr} --allow")
+            code = "" if self.icmp_code is None else f":{self.icmp_code}"
+            parts.append(f"--icmp {self.icmp_type}{code}")
+        parts.append(f"--cidr {self.cidr} --action allow")
         return " ".join(parts)
 
     def text(self) -> str:
