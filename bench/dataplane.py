@@ -33,6 +33,13 @@ in the same run), ``ratio``, plus details.
   internet host differently (blackhole ↔ the gateway link). Baseline: a ruleset change in
   the same run (a rule added to or removed from one group, the same snapshot path; until
   its nft transaction is in force). After each add, a real UDP packet must arrive.
+- ``acl_change_p50`` / ``_p99``: an outbound deny entry (udp/9999 to the internet host,
+  before the allow-all) added to and removed from the subnet's network ACL (100 changes,
+  alternating) in the route-change world: from the new snapshot (what the follower hands
+  over for an ``acl-`` change: no group re-read) until its nft transactions are in force
+  (the ACL's new chains prepared, the subnet switched to them; the old ones retire after).
+  Baseline: a ruleset change in the same run, as for ``route_change``. After each change a
+  real UDP packet must be dropped (entry there) or arrive (entry gone).
 - ``full_rebuild``: store read, plan, compile and one atomic nft transaction for 1,000
   instances × 5 groups × 60 rules (namespaces excluded: they already exist). Baseline:
   loading the naive rendering of the same policies (one rule per AWS rule per interface,
@@ -73,6 +80,8 @@ from stockade.dataplane.ruleset import rule_chain_name
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
+from stockade.domain.network_acl import NetworkAcl, NetworkAclAssociation, deny_all_entries
+from stockade.domain.network_acl import entry as acl_entry
 from stockade.domain.permissions import IpPermission
 from stockade.domain.quotas import Quotas
 from stockade.domain.routing import LOCAL, Route, RouteTable, RouteTableAssociation
@@ -847,6 +856,110 @@ def bench_route_change(count: int = 1000, changes: int = 100) -> None:
         )
 
 
+def bench_acl_change(count: int = 1000, changes: int = 100) -> None:
+    """A network ACL entry added to and removed from the subnet's ACL (an outbound deny of
+    udp/9999 to the internet host, before the allow-all), in the route-change world."""
+    snapshot, _with_route, _without = _routed_world(count)
+    subnet = snapshot.subnets[0]
+    vpc = snapshot.vpcs[0]
+    base = (
+        acl_entry(100, False, "allow", "-1", "0.0.0.0/0"),
+        acl_entry(100, True, "allow", "-1", "0.0.0.0/0"),
+        *deny_all_entries(False),
+    )
+    deny = acl_entry(50, True, "deny", "17", f"{HOST}/32", port_range=(9999, 9999))
+    acl = NetworkAcl(
+        "acl-0000000000000c008",
+        vpc.vpc_id,
+        ACCOUNT,
+        REGION,
+        entries=base,
+        associations=(NetworkAclAssociation("aclassoc-00000000000c009", subnet.subnet_id),),
+    )
+    snapshot = dataclasses.replace(snapshot, network_acls=(acl,))
+    client, server = snapshot.instances[0], snapshot.instances[1]
+    realize = {client.instance_id, server.instance_id}
+    reconciler = Reconciler(World(PREFIX), realize=lambda port: port.instance_id in realize)
+    scope = Scope()
+    times, rule_times, modes = [], [], set()
+    group = snapshot.interfaces[0].group_ids[0]
+    extra = SecurityGroupRule(
+        "sgr-0000000000000cffe",
+        group,
+        ACCOUNT,
+        RuleSpec(False, "tcp", 4242, 4242, Peer(PeerKind.CIDR_V4, "198.18.200.1/32")),
+    )
+    base_rules = snapshot.rules
+    try:
+        reconciler.apply_snapshot(snapshot, scope)
+        with reconciler.topology.internet.host(HOST) as host:
+            sink = open_socket(host, socket.AF_INET, socket.SOCK_DGRAM)
+            sink.bind(("0.0.0.0", 9999))
+            sender = open_socket(
+                World(PREFIX).instance(client.instance_id), socket.AF_INET, socket.SOCK_DGRAM
+            )
+            revision = 1
+            for k in range(changes):
+                revision += 1
+                denied = k % 2 == 0
+                changed = dataclasses.replace(acl, entries=(deny, *base) if denied else base)
+                new = dataclasses.replace(snapshot, revision=revision, network_acls=(changed,))
+                batch = Batch(revision, 0)
+                started = time.perf_counter()
+                reconciler.apply(
+                    scope, Refresh(new, False, frozenset(), frozenset(), frozenset()), batch
+                )
+                times.append(time.perf_counter() - started)  # its transactions are in force
+                modes.add(batch.applied[vpc.vpc_id].mode)
+                reconciler.settle()
+                # a real packet: dropped while the entry is there, through once it is gone
+                sender.sendto(b"x", (HOST, 9999))
+                sink.settimeout(0.1 if denied else 3)
+                try:
+                    sink.recv(16)
+                    arrived = True
+                except TimeoutError:
+                    arrived = False
+                if arrived == denied:
+                    raise RuntimeError(
+                        f"change {k}: the packet {'passed' if arrived else 'was lost'}"
+                    )
+                # baseline: a ruleset change through the same path
+                revision += 1
+                rules = base_rules + ((extra,) if denied else ())  # added, then removed
+                snapshot = dataclasses.replace(new, revision=revision, rules=rules)
+                started = time.perf_counter()
+                reconciler.apply(
+                    scope,
+                    Refresh(snapshot, False, frozenset({group}), frozenset(), frozenset()),
+                    Batch(0, 0),
+                )
+                rule_times.append(time.perf_counter() - started)
+                reconciler.settle()
+                acl = changed
+            sender.close()
+            sink.close()
+    finally:
+        reconciler.close()
+        netns.remove_all(PREFIX)
+    times.sort()
+    rule_times.sort()
+    for name, q in (("p50", 0.5), ("p99", 0.99)):
+        at = min(len(times) - 1, int(len(times) * q))
+        emit(
+            f"acl_change_{name}",
+            "seconds",
+            times[at],
+            rule_times[at],
+            target="<= 0.050",
+            instances=count,
+            groups_per_instance=5,
+            changes=changes,
+            applied=sorted(modes),
+            baseline_is="a ruleset change's convergence (same path, same run)",
+        )
+
+
 def main() -> int:
     ok, why = usable()
     if not ok:
@@ -855,6 +968,7 @@ def main() -> int:
     netns.remove_all(PREFIX)
     cases = {
         "route_change": bench_route_change,
+        "acl_change": bench_acl_change,
         "connection_rate": bench_connection_rate,
         "changes_without_window": bench_changes_without_window,
         "repair": bench_repair,

@@ -199,8 +199,9 @@ def delta(
     """Put the difference between two plans into the delta's three transactions: new ACL
     and crossing chains are built while nothing jumps to them (prepare); changed crossing
     chains are refilled and the dispatch maps changed (switch); chains nothing jumps to any
-    more go (crossings with the switch, ACL chains once it is in force). Whether new ACL
-    chains were made (then the switch must be its own transaction)."""
+    more go (crossings with the switch, ACL chains once it is in force). Whether ACL chains
+    were replaced (their retirement can wait for the next transaction; no rule here holds
+    an anonymous set, so prepare and switch need not be apart for the ACLs' sake)."""
     old_chains, new_chains = old.chain_by_name, new.chain_by_name
     added = sorted(new_chains.keys() - old_chains.keys())
     for name in added:
