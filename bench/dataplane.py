@@ -9,6 +9,10 @@ in the same run), ``ratio``, plus details.
   evaluated in order. ``ratio`` = stockade / naive. ``flatness_1_to_10000`` compares
   stockade at 10,000 rules with stockade at 1 (target >= 0.9) and the naive rendering's
   own ratio as the baseline.
+- ``new_connections_10000_rules_20_entry_acls``: the same rate with the server in a subnet
+  of its own, 20-entry network ACLs on both subnets (18 denies the probe never matches,
+  then its allow; each packet, request and reply, crosses two ACLs) and 10,000 rules.
+  Baseline: one rule and no custom ACL, interleaved in the same run (target >= 0.9).
 - ``convergence_p50`` / ``convergence_p99``: from an AuthorizeSecurityGroupIngress
   (service call) returning to the first packet of the newly allowed flow arriving, over
   100 changes, with 1,000 instances × 5 groups in the store and in the compiled VPC table
@@ -416,6 +420,112 @@ def _connection_rate(client_ns: str, server: socket.socket, address: str, second
             conn.close()
             done += 1
     return done / (time.perf_counter() - started)
+
+
+def _with_acls(snapshot: Snapshot, server: str, entries: int) -> tuple[Snapshot, Snapshot]:
+    """The world with the server in a subnet of its own (10.0.0.16/28; the client's is
+    10.0.0.0/28), so every packet crosses both subnets' ACLs: (no custom ACL — the implied
+    default, one allow-all entry each way —, ``entries``-entry ACLs on both subnets). Each
+    ACL direction has ``entries - 2`` denies the probe never matches (other ports, other
+    sources), then the allows it needs (the service, or the ephemeral ports)."""
+    vpc = snapshot.vpcs[0]
+    (subnet,) = snapshot.subnets
+    client_net = dataclasses.replace(subnet, cidr_block="10.0.0.0/28")
+    server_net = dataclasses.replace(
+        subnet, subnet_id="subnet-000000000000b00f", cidr_block="10.0.0.16/28"
+    )
+    enis = tuple(
+        dataclasses.replace(e, subnet_id=server_net.subnet_id) if e.instance_id == server else e
+        for e in snapshot.interfaces
+    )
+    instances = tuple(
+        dataclasses.replace(i, subnet_id=server_net.subnet_id) if i.instance_id == server else i
+        for i in snapshot.instances
+    )
+    split = dataclasses.replace(
+        snapshot, subnets=(client_net, server_net), interfaces=enis, instances=instances
+    )
+
+    def acl(n: int, subnet_id: str, allows: list) -> NetworkAcl:
+        numbered = []
+        for egress in (False, True):
+            for k in range(entries - 2):  # never the probe's: another source, another port
+                cidr = f"198.18.{k}.0/24"
+                numbered.append(acl_entry(10 + k, egress, "deny", "6", cidr, port_range=(k, k)))
+            numbered += [a for a in allows if a.egress == egress]
+        return NetworkAcl(
+            f"acl-0000000000000b0a{n}",
+            vpc.vpc_id,
+            ACCOUNT,
+            REGION,
+            entries=(*numbered, *deny_all_entries(False)),
+            associations=(NetworkAclAssociation(f"aclassoc-000000000b0a{n}", subnet_id),),
+        )
+
+    ephemeral = (32768, 60999)
+    client_acl = acl(
+        1,
+        client_net.subnet_id,
+        [
+            acl_entry(900, True, "allow", "6", "10.0.0.16/28", port_range=(80, 80)),
+            acl_entry(900, False, "allow", "6", "10.0.0.16/28", port_range=ephemeral),
+        ],
+    )
+    server_acl = acl(
+        2,
+        server_net.subnet_id,
+        [
+            acl_entry(900, False, "allow", "6", "10.0.0.0/28", port_range=(80, 80)),
+            acl_entry(900, True, "allow", "6", "10.0.0.0/28", port_range=ephemeral),
+        ],
+    )
+    return split, dataclasses.replace(split, network_acls=(client_acl, server_acl))
+
+
+def bench_connection_rate_acls(rules: int = 10000, entries: int = 20, rounds: int = 5) -> None:
+    """New connections per second through ``entries``-entry ACLs on both subnets (each
+    packet, the reply too, crosses two) and a group of ``rules`` rules, against one rule
+    and no custom ACL; configurations interleaved over ``rounds`` rounds."""
+    largest, client, server, group_id = _world_with_rules(rules)
+    plain, with_acls = _with_acls(largest, server, entries)
+    client_rule, *others = [r for r in plain.rules if r.group_id != group_id]
+    match = next(r for r in plain.rules if r.rule_id == "sgr-0000000000000bfff")
+    one_rule = dataclasses.replace(plain, rules=(client_rule, *others, match))
+    configs = {"acls": with_acls, "one_rule_no_acl": one_rule}
+    world = World(PREFIX)
+    reconciler = Reconciler(world)
+    samples: dict[str, list[float]] = {name: [] for name in configs}
+    try:
+        reconciler.apply_snapshot(with_acls)
+        router_ns = world.router(with_acls.vpcs[0].vpc_id)
+        listener = open_socket(world.instance(server), socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("0.0.0.0", 80))
+        listener.listen(1024)
+        listener.settimeout(2)
+        with contextlib.closing(listener):
+            for _ in range(rounds):
+                for name, snapshot in configs.items():
+                    reconciler.apply_snapshot(snapshot)
+                    _flush_conntrack(router_ns)
+                    samples[name].append(
+                        _connection_rate(
+                            world.instance(client), listener, "10.0.0.20", SECONDS_PER_SAMPLE
+                        )
+                    )
+    finally:
+        reconciler.close()
+        netns.remove_all(world.prefix)
+    rate = {name: statistics.median(values) for name, values in samples.items()}
+    emit(
+        f"new_connections_{rules}_rules_{entries}_entry_acls",
+        "connections/s",
+        rate["acls"],
+        rate["one_rule_no_acl"],
+        target=">= 0.9",
+        baseline_is="1 rule, no custom ACL (the implied default: one allow-all entry each way)",
+        acls="both subnets, both directions",
+        rounds=rounds,
+    )
 
 
 def _flush_conntrack(namespace: str) -> None:
@@ -970,6 +1080,7 @@ def main() -> int:
         "route_change": bench_route_change,
         "acl_change": bench_acl_change,
         "connection_rate": bench_connection_rate,
+        "connection_rate_acls": bench_connection_rate_acls,
         "changes_without_window": bench_changes_without_window,
         "repair": bench_repair,
         "api_writes_with_dataplane": bench_api_writes_with_dataplane,
