@@ -23,6 +23,7 @@ from stockade.dataplane.probe import Listeners, Probe, open_socket, run
 from stockade.dataplane.reconcile import Batch, Reconciler
 from stockade.demo.seed import MY_COMPUTER, build_seed
 from stockade.domain.scope import Scope
+from stockade.policy import Flow, decide
 from stockade.service.contracts import NetworkAclEntryRequest
 from stockade.service.network_acls import NetworkAclService
 
@@ -190,6 +191,33 @@ def test_the_internet_both_ways(realised):
             TIMEOUT,
             listeners,
         ) == ["timeout", "connected", "timeout", "connected"]
+
+
+def test_through_a_public_ip_the_acls_see_public_addresses(realised):
+    """a → b's public IP leaves by the gateway and comes back in: A's egress is matched on
+    b's public IP, B's ingress on a's public IP — not on the private addresses."""
+    w, ids = _two_subnets()
+    server = network_acl(
+        ids["vpc"],
+        [ids["B"]],
+        rule(100, "deny", cidr="10.0.0.0/16"),
+        rule(110, "allow", cidr="198.51.100.20/32"),
+        out(100, "allow"),
+    )
+    snapshot = with_acls(w.snapshot(), server)
+    realised.apply_snapshot(snapshot)
+    assert _probe(realised, ids["a"], "198.51.100.21", 80) == ["connected"]
+    assert _probe(realised, ids["a"], "10.0.2.10", 80) == ["timeout"]
+    for address, allowed in (("198.51.100.21", True), ("10.0.2.10", False)):  # as the engine
+        assert decide(snapshot, Flow("10.0.1.10", address, "tcp", port=80)).allowed is allowed
+    client = network_acl(
+        ids["vpc"], [ids["A"]], out(100, "deny", cidr="198.51.100.21/32"), out(110, "allow")
+    )
+    client = dataclasses.replace(client, entries=(rule(100, "allow"), *client.entries))
+    snapshot = with_acls(w.snapshot(), server, client)
+    realised.apply_snapshot(snapshot)
+    assert _probe(realised, ids["a"], "198.51.100.21", 80) == ["timeout"]
+    assert not decide(snapshot, Flow("10.0.1.10", "198.51.100.21", "tcp", port=80)).allowed
 
 
 def _nat_world() -> tuple[Routed, dict[str, str]]:
