@@ -8,8 +8,11 @@ address and ports, and what the suggested entry is.
 from __future__ import annotations
 
 import random
+from dataclasses import replace as dc_replace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from stockade.domain.network_acl import (
     NetworkAcl,
@@ -17,12 +20,16 @@ from stockade.domain.network_acl import (
     first_match,
     free_rule_number,
 )
+from stockade.domain.network_acl import (
+    entry as domain_entry,
+)
 from stockade.policy.decide import decide
 from stockade.policy.decision import PacketLeg
 from stockade.policy.explain import explain
 from stockade.policy.flow import EPHEMERAL_PORTS, NAT_GATEWAY_PORTS, Flow
 from stockade.policy.reasons import Reason
 from tests.policy.conftest import World, acl_entry
+from tests.policy.strategies import flows, worlds
 
 INTERNET = "203.0.113.10"
 ALL_IN = (100, "in", "allow", "-1", "0.0.0.0/0")
@@ -85,6 +92,19 @@ def test_across_subnets_request_and_reply_cross_both_acls_in_order(world: World)
     ]
     assert [a.network_acl_id for a in decision.acls] == [acl_a, acl_b, acl_b, acl_a]
     assert all(step.entry.rule_number == 100 for step in decision.acls)
+    # the explanation lists every layer in order with the entry that allowed it
+    text = explain(decision)
+    request, reply = text.split("\n  request:\n")[1].split("\n  reply:\n")
+    assert (
+        f"network ACL {acl_a} out of {sa}, port 22 to 10.0.2.10: allowed — {acl_a} outbound #100"
+        in request
+    )
+    assert (
+        f"network ACL {acl_b} into {sb}, port 22 from 10.0.1.10: allowed — {acl_b} inbound #100"
+        in request
+    )
+    assert request.index(acl_a) < request.index("route forward") < request.index(acl_b)
+    assert f"network ACL {acl_b} out of {sb}, port 32768-60999 to 10.0.1.10: allowed" in reply
 
 
 def test_request_denied_entering_the_destination_subnet(world: World) -> None:
@@ -435,3 +455,54 @@ def test_free_rule_number_prefers_just_below_the_deny(world: World) -> None:
     assert free_rule_number(acl, True, 4, None) == 100  # nothing numbered outbound
     star = acl.entry(False, 32767)
     assert free_rule_number(acl, False, 4, star) == 110
+
+
+# -- the suggested entries: each lifts its blocker ----------------------------------------------
+
+ACL_REASONS = Reason.ACL_REQUEST_DENIED | Reason.ACL_REPLY_DENIED
+
+
+def _with_entry(snapshot, suggestion):
+    """The snapshot with the suggested entry added to its ACL (through the domain's checks)."""
+    icmp = None if suggestion.icmp_type is None else (suggestion.icmp_type, suggestion.icmp_code)
+    six = ":" in suggestion.cidr
+    new = domain_entry(
+        suggestion.rule_number,
+        suggestion.egress,
+        "allow",
+        suggestion.protocol,
+        None if six else suggestion.cidr,
+        suggestion.cidr if six else None,
+        suggestion.port_range,
+        icmp,
+    )
+    acls = []
+    for acl in snapshot.network_acls:
+        if acl.network_acl_id == suggestion.network_acl_id:
+            assert acl.entry(new.egress, new.rule_number) is None, "the number is taken"
+            acl = dc_replace(acl, entries=acl.entries + (new,))
+        acls.append(acl)
+    return dc_replace(snapshot, network_acls=tuple(acls))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data(), st.booleans())
+def test_each_suggested_acl_entry_lifts_its_blocker(data, routes):
+    snapshot = data.draw(worlds(routes=routes, acls=True)).snapshot()
+    flow = data.draw(flows(snapshot))
+    decision = decide(snapshot, flow)
+    others = decision.reasons & ~ACL_REASONS
+    for _ in range(8):  # a flow crosses at most 8 boundaries
+        fixable = [b for b in decision.blockers if b.acl_suggestion is not None]
+        if not fixable:
+            break
+        before = [b for b in decision.blockers if b.acl is not None]
+        blocker = fixable[0]
+        snapshot = _with_entry(snapshot, blocker.acl_suggestion)
+        decision = decide(snapshot, flow)
+        after = [b for b in decision.blockers if b.acl is not None]
+        assert len(after) == len(before) - 1, explain(decision)
+        assert blocker.acl not in [b.acl for b in after]
+    assert not any(b.acl_suggestion for b in decision.blockers)
+    if not any(b.acl is not None for b in decision.blockers):
+        assert decision.reasons == others  # nothing else changed

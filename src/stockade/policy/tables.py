@@ -26,7 +26,7 @@ Tables are shared between interfaces with the same set of groups (same entries).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -172,6 +172,14 @@ class TableBuilder:
                 rects.append(Rect(s_lo, s_hi, lo, hi, label))
         self._ids[key] = len(self._rects)
         self._rects.append(rects)
+        return self._ids[key]
+
+    def add_rects(self, key: object, rects: Callable[[], list[Rect]]) -> int:
+        """Register a table of ready-made rectangles (network ACL entries, labelled in
+        evaluation order), made only when ``key`` is new; returns its table id."""
+        if key not in self._ids:
+            self._ids[key] = len(self._rects)
+            self._rects.append(rects())
         return self._ids[key]
 
     def build(self) -> FamilyTables:
