@@ -30,7 +30,7 @@ from stockade.dataplane.names import World
 from stockade.dataplane.probe import ALLOWED, Listeners, Probe, listen_all, run
 from stockade.dataplane.reconcile import Reconciler
 from stockade.domain.network_acl import first_match
-from stockade.policy import decide
+from stockade.policy import PathKind, decide
 from stockade.policy.decision import PacketLeg
 from stockade.policy.explain import explain
 from stockade.policy.reasons import Reason
@@ -60,16 +60,18 @@ LISTENED_UDP = (53, 123)
 
 
 def _refusal_lost(snapshot, decision, dst) -> bool:
-    """A known limitation, not a verdict: an allowed, *untracked* IPv4 UDP flow to a closed
-    port of an internet host. AWS delivers the host's ICMP port unreachable (the instance
-    sees "refused"); the data plane translates untracked flows 1:1 statelessly, which
-    rewrites the ICMP error's outer header but not the packet quoted inside it, so the
-    instance's kernel matches it to no socket and the probe times out. The request did
-    pass (the host answered), so the engine's "allowed" holds."""
+    """A known limitation, not a verdict: an allowed, *untracked* IPv4 UDP flow through the
+    internet gateway (to an internet host, or to another instance's public IP) to a closed
+    port. AWS delivers the ICMP port unreachable (the instance sees "refused"); the data
+    plane translates untracked flows 1:1 statelessly, which rewrites the ICMP error's
+    outer header but not the packet quoted inside it, so the instance's kernel matches it
+    to no socket and the probe times out. The request did pass (the other end answered),
+    so the engine's "allowed" holds. (Found with ACL worlds, whose open groups make flows
+    between two instances' public IPs untracked at both ends.)"""
     flow = decision.flow
     return (
         flow.protocol == "udp"
-        and dst.instance_id is None
+        and decision.path is PathKind.INTERNET
         and ":" not in dst.address
         and flow.port not in LISTENED_UDP
         and bool(reply_verdict(snapshot, decision).untracked_at)
