@@ -9,6 +9,10 @@ in the same run), ``ratio``, plus details.
   evaluated in order. ``ratio`` = stockade / naive. ``flatness_1_to_10000`` compares
   stockade at 10,000 rules with stockade at 1 (target >= 0.9) and the naive rendering's
   own ratio as the baseline.
+- ``new_connections_10000_rules_20_entry_acls``: the same rate with the server in a subnet
+  of its own, 20-entry network ACLs on both subnets (18 denies the probe never matches,
+  then its allow; each packet, request and reply, crosses two ACLs) and 10,000 rules.
+  Baseline: one rule and no custom ACL, interleaved in the same run (target >= 0.9).
 - ``convergence_p50`` / ``convergence_p99``: from an AuthorizeSecurityGroupIngress
   (service call) returning to the first packet of the newly allowed flow arriving, over
   100 changes, with 1,000 instances × 5 groups in the store and in the compiled VPC table
@@ -33,6 +37,13 @@ in the same run), ``ratio``, plus details.
   internet host differently (blackhole ↔ the gateway link). Baseline: a ruleset change in
   the same run (a rule added to or removed from one group, the same snapshot path; until
   its nft transaction is in force). After each add, a real UDP packet must arrive.
+- ``acl_change_p50`` / ``_p99``: an outbound deny entry (udp/9999 to the internet host,
+  before the allow-all) added to and removed from the subnet's network ACL (100 changes,
+  alternating) in the route-change world: from the new snapshot (what the follower hands
+  over for an ``acl-`` change: no group re-read) until its nft transactions are in force
+  (the ACL's new chains prepared, the subnet switched to them; the old ones retire after).
+  Baseline: a ruleset change in the same run, as for ``route_change``. After each change a
+  real UDP packet must be dropped (entry there) or arrive (entry gone).
 - ``full_rebuild``: store read, plan, compile and one atomic nft transaction for 1,000
   instances × 5 groups × 60 rules (namespaces excluded: they already exist). Baseline:
   loading the naive rendering of the same policies (one rule per AWS rule per interface,
@@ -73,6 +84,8 @@ from stockade.dataplane.ruleset import rule_chain_name
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
+from stockade.domain.network_acl import NetworkAcl, NetworkAclAssociation, deny_all_entries
+from stockade.domain.network_acl import entry as acl_entry
 from stockade.domain.permissions import IpPermission
 from stockade.domain.quotas import Quotas
 from stockade.domain.routing import LOCAL, Route, RouteTable, RouteTableAssociation
@@ -407,6 +420,112 @@ def _connection_rate(client_ns: str, server: socket.socket, address: str, second
             conn.close()
             done += 1
     return done / (time.perf_counter() - started)
+
+
+def _with_acls(snapshot: Snapshot, server: str, entries: int) -> tuple[Snapshot, Snapshot]:
+    """The world with the server in a subnet of its own (10.0.0.16/28; the client's is
+    10.0.0.0/28), so every packet crosses both subnets' ACLs: (no custom ACL — the implied
+    default, one allow-all entry each way —, ``entries``-entry ACLs on both subnets). Each
+    ACL direction has ``entries - 2`` denies the probe never matches (other ports, other
+    sources), then the allows it needs (the service, or the ephemeral ports)."""
+    vpc = snapshot.vpcs[0]
+    (subnet,) = snapshot.subnets
+    client_net = dataclasses.replace(subnet, cidr_block="10.0.0.0/28")
+    server_net = dataclasses.replace(
+        subnet, subnet_id="subnet-000000000000b00f", cidr_block="10.0.0.16/28"
+    )
+    enis = tuple(
+        dataclasses.replace(e, subnet_id=server_net.subnet_id) if e.instance_id == server else e
+        for e in snapshot.interfaces
+    )
+    instances = tuple(
+        dataclasses.replace(i, subnet_id=server_net.subnet_id) if i.instance_id == server else i
+        for i in snapshot.instances
+    )
+    split = dataclasses.replace(
+        snapshot, subnets=(client_net, server_net), interfaces=enis, instances=instances
+    )
+
+    def acl(n: int, subnet_id: str, allows: list) -> NetworkAcl:
+        numbered = []
+        for egress in (False, True):
+            for k in range(entries - 2):  # never the probe's: another source, another port
+                cidr = f"198.18.{k}.0/24"
+                numbered.append(acl_entry(10 + k, egress, "deny", "6", cidr, port_range=(k, k)))
+            numbered += [a for a in allows if a.egress == egress]
+        return NetworkAcl(
+            f"acl-0000000000000b0a{n}",
+            vpc.vpc_id,
+            ACCOUNT,
+            REGION,
+            entries=(*numbered, *deny_all_entries(False)),
+            associations=(NetworkAclAssociation(f"aclassoc-000000000b0a{n}", subnet_id),),
+        )
+
+    ephemeral = (32768, 60999)
+    client_acl = acl(
+        1,
+        client_net.subnet_id,
+        [
+            acl_entry(900, True, "allow", "6", "10.0.0.16/28", port_range=(80, 80)),
+            acl_entry(900, False, "allow", "6", "10.0.0.16/28", port_range=ephemeral),
+        ],
+    )
+    server_acl = acl(
+        2,
+        server_net.subnet_id,
+        [
+            acl_entry(900, False, "allow", "6", "10.0.0.0/28", port_range=(80, 80)),
+            acl_entry(900, True, "allow", "6", "10.0.0.0/28", port_range=ephemeral),
+        ],
+    )
+    return split, dataclasses.replace(split, network_acls=(client_acl, server_acl))
+
+
+def bench_connection_rate_acls(rules: int = 10000, entries: int = 20, rounds: int = 5) -> None:
+    """New connections per second through ``entries``-entry ACLs on both subnets (each
+    packet, the reply too, crosses two) and a group of ``rules`` rules, against one rule
+    and no custom ACL; configurations interleaved over ``rounds`` rounds."""
+    largest, client, server, group_id = _world_with_rules(rules)
+    plain, with_acls = _with_acls(largest, server, entries)
+    client_rule, *others = [r for r in plain.rules if r.group_id != group_id]
+    match = next(r for r in plain.rules if r.rule_id == "sgr-0000000000000bfff")
+    one_rule = dataclasses.replace(plain, rules=(client_rule, *others, match))
+    configs = {"acls": with_acls, "one_rule_no_acl": one_rule}
+    world = World(PREFIX)
+    reconciler = Reconciler(world)
+    samples: dict[str, list[float]] = {name: [] for name in configs}
+    try:
+        reconciler.apply_snapshot(with_acls)
+        router_ns = world.router(with_acls.vpcs[0].vpc_id)
+        listener = open_socket(world.instance(server), socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("0.0.0.0", 80))
+        listener.listen(1024)
+        listener.settimeout(2)
+        with contextlib.closing(listener):
+            for _ in range(rounds):
+                for name, snapshot in configs.items():
+                    reconciler.apply_snapshot(snapshot)
+                    _flush_conntrack(router_ns)
+                    samples[name].append(
+                        _connection_rate(
+                            world.instance(client), listener, "10.0.0.20", SECONDS_PER_SAMPLE
+                        )
+                    )
+    finally:
+        reconciler.close()
+        netns.remove_all(world.prefix)
+    rate = {name: statistics.median(values) for name, values in samples.items()}
+    emit(
+        f"new_connections_{rules}_rules_{entries}_entry_acls",
+        "connections/s",
+        rate["acls"],
+        rate["one_rule_no_acl"],
+        target=">= 0.9",
+        baseline_is="1 rule, no custom ACL (the implied default: one allow-all entry each way)",
+        acls="both subnets, both directions",
+        rounds=rounds,
+    )
 
 
 def _flush_conntrack(namespace: str) -> None:
@@ -847,6 +966,110 @@ def bench_route_change(count: int = 1000, changes: int = 100) -> None:
         )
 
 
+def bench_acl_change(count: int = 1000, changes: int = 100) -> None:
+    """A network ACL entry added to and removed from the subnet's ACL (an outbound deny of
+    udp/9999 to the internet host, before the allow-all), in the route-change world."""
+    snapshot, _with_route, _without = _routed_world(count)
+    subnet = snapshot.subnets[0]
+    vpc = snapshot.vpcs[0]
+    base = (
+        acl_entry(100, False, "allow", "-1", "0.0.0.0/0"),
+        acl_entry(100, True, "allow", "-1", "0.0.0.0/0"),
+        *deny_all_entries(False),
+    )
+    deny = acl_entry(50, True, "deny", "17", f"{HOST}/32", port_range=(9999, 9999))
+    acl = NetworkAcl(
+        "acl-0000000000000c008",
+        vpc.vpc_id,
+        ACCOUNT,
+        REGION,
+        entries=base,
+        associations=(NetworkAclAssociation("aclassoc-00000000000c009", subnet.subnet_id),),
+    )
+    snapshot = dataclasses.replace(snapshot, network_acls=(acl,))
+    client, server = snapshot.instances[0], snapshot.instances[1]
+    realize = {client.instance_id, server.instance_id}
+    reconciler = Reconciler(World(PREFIX), realize=lambda port: port.instance_id in realize)
+    scope = Scope()
+    times, rule_times, modes = [], [], set()
+    group = snapshot.interfaces[0].group_ids[0]
+    extra = SecurityGroupRule(
+        "sgr-0000000000000cffe",
+        group,
+        ACCOUNT,
+        RuleSpec(False, "tcp", 4242, 4242, Peer(PeerKind.CIDR_V4, "198.18.200.1/32")),
+    )
+    base_rules = snapshot.rules
+    try:
+        reconciler.apply_snapshot(snapshot, scope)
+        with reconciler.topology.internet.host(HOST) as host:
+            sink = open_socket(host, socket.AF_INET, socket.SOCK_DGRAM)
+            sink.bind(("0.0.0.0", 9999))
+            sender = open_socket(
+                World(PREFIX).instance(client.instance_id), socket.AF_INET, socket.SOCK_DGRAM
+            )
+            revision = 1
+            for k in range(changes):
+                revision += 1
+                denied = k % 2 == 0
+                changed = dataclasses.replace(acl, entries=(deny, *base) if denied else base)
+                new = dataclasses.replace(snapshot, revision=revision, network_acls=(changed,))
+                batch = Batch(revision, 0)
+                started = time.perf_counter()
+                reconciler.apply(
+                    scope, Refresh(new, False, frozenset(), frozenset(), frozenset()), batch
+                )
+                times.append(time.perf_counter() - started)  # its transactions are in force
+                modes.add(batch.applied[vpc.vpc_id].mode)
+                reconciler.settle()
+                # a real packet: dropped while the entry is there, through once it is gone
+                sender.sendto(b"x", (HOST, 9999))
+                sink.settimeout(0.1 if denied else 3)
+                try:
+                    sink.recv(16)
+                    arrived = True
+                except TimeoutError:
+                    arrived = False
+                if arrived == denied:
+                    raise RuntimeError(
+                        f"change {k}: the packet {'passed' if arrived else 'was lost'}"
+                    )
+                # baseline: a ruleset change through the same path
+                revision += 1
+                rules = base_rules + ((extra,) if denied else ())  # added, then removed
+                snapshot = dataclasses.replace(new, revision=revision, rules=rules)
+                started = time.perf_counter()
+                reconciler.apply(
+                    scope,
+                    Refresh(snapshot, False, frozenset({group}), frozenset(), frozenset()),
+                    Batch(0, 0),
+                )
+                rule_times.append(time.perf_counter() - started)
+                reconciler.settle()
+                acl = changed
+            sender.close()
+            sink.close()
+    finally:
+        reconciler.close()
+        netns.remove_all(PREFIX)
+    times.sort()
+    rule_times.sort()
+    for name, q in (("p50", 0.5), ("p99", 0.99)):
+        at = min(len(times) - 1, int(len(times) * q))
+        emit(
+            f"acl_change_{name}",
+            "seconds",
+            times[at],
+            rule_times[at],
+            target="<= 0.050",
+            instances=count,
+            groups_per_instance=5,
+            changes=changes,
+            applied=sorted(modes),
+            baseline_is="a ruleset change's convergence (same path, same run)",
+        )
+
+
 def main() -> int:
     ok, why = usable()
     if not ok:
@@ -855,7 +1078,9 @@ def main() -> int:
     netns.remove_all(PREFIX)
     cases = {
         "route_change": bench_route_change,
+        "acl_change": bench_acl_change,
         "connection_rate": bench_connection_rate,
+        "connection_rate_acls": bench_connection_rate_acls,
         "changes_without_window": bench_changes_without_window,
         "repair": bench_repair,
         "api_writes_with_dataplane": bench_api_writes_with_dataplane,

@@ -7,12 +7,14 @@ both must then agree on the verdict.
 
 from __future__ import annotations
 
-from stockade.dataplane.evaluate import Packet
+from stockade.dataplane.evaluate import Packet, reply
 from stockade.dataplane.names import IGW_LINK, World
+from stockade.domain.network_acl import reply_icmp_type
 from stockade.policy import Decision, Flow, PathKind
 from stockade.policy.topology import ROUTER_FILTERED
 
 _SG_CODES = {"ENI_SG_RULES_MISMATCH"}
+_ACL_CODES = {"SUBNET_ACL_RESTRICTION"}
 
 
 def only_security_groups_decide(decision: Decision) -> bool:
@@ -20,6 +22,25 @@ def only_security_groups_decide(decision: Decision) -> bool:
     return all(b.code in _SG_CODES for b in decision.blockers) and (
         decision.path in ROUTER_FILTERED
     )
+
+
+def only_the_router_decides(decision: Decision) -> bool:
+    """No blocker other than a security group or a network ACL (both the router's)."""
+    return all(b.code in _SG_CODES | _ACL_CODES for b in decision.blockers) and (
+        decision.path in ROUTER_FILTERED
+    )
+
+
+def answer(packet: Packet) -> Packet | None:
+    """The reply to a pass's packet as the router sees it (``None``: an ICMP type that
+    gets none): the client's port becomes the destination port, an ICMP query's answer
+    has its own type."""
+    if packet.proto in (1, 58):
+        answered = reply_icmp_type(packet.proto, packet.service >> 8)
+        if answered is None:
+            return None
+        return Packet(packet.oif, packet.iif, packet.dst, packet.src, packet.proto, answered << 8)
+    return reply(packet)
 
 
 def service_of(flow: Flow) -> tuple[int, int]:

@@ -16,6 +16,12 @@ from hypothesis import strategies as st
 from policy.conftest import World
 
 from stockade.domain.instance import InstanceState
+from stockade.domain.network_acl import (
+    NetworkAcl,
+    NetworkAclAssociation,
+    deny_all_entries,
+)
+from stockade.domain.network_acl import entry as acl_entry
 from stockade.domain.peering import PeeringStatus
 from stockade.domain.routing import LOCAL, Route, RouteTable, RouteTableAssociation
 from stockade.domain.state import Snapshot
@@ -79,12 +85,103 @@ NOISE = [("198.18.0.0/15", "igw-00000000000000dead"), ("100.64.0.0/10", "pcx-000
 
 @dataclass
 class RoutedWorld(World):
-    """The policy tests' builder, with real route tables."""
+    """The policy tests' builder, with real route tables and network ACLs."""
 
     tables: list = field(default_factory=list)
+    acls: list = field(default_factory=list)
 
     def snapshot(self) -> Snapshot:
-        return dataclasses.replace(super().snapshot(), route_tables=tuple(self.tables))
+        return dataclasses.replace(
+            super().snapshot(), route_tables=tuple(self.tables), network_acls=tuple(self.acls)
+        )
+
+
+#: Port ranges an ACL entry may have: never a part of the ephemeral range (32768–60999) —
+#: a real client's port is random, so a verdict on part of it is a coin toss.
+ACL_PORTS = [(p, p) for p in PORTS] + [(0, 65535), (1024, 65535), (32768, 60999), (0, 1023)]
+ACL_ICMP4 = [(-1, -1), (8, -1), (0, -1), (3, 4), (13, -1), (14, 0), (11, 0)]
+ACL_ICMP6 = [(-1, -1), (128, -1), (129, 0), (1, 4)]
+
+
+@st.composite
+def acl_entries(draw, blocks: list[str], egress: bool):
+    """A few entries of one direction: allow or deny, on the probes' services, ports and
+    addresses; the ephemeral range whole or not at all."""
+    entries = []
+    numbers = draw(st.lists(st.integers(1, 40), min_size=0, max_size=5, unique=True))
+    for number in sorted(numbers):
+        v6 = draw(st.integers(0, 3)) == 0
+        pool = (V6_PEERS if v6 else V4_PEERS) + [b for b in blocks if (":" in b) == v6]
+        cidr = draw(st.sampled_from(pool))
+        protocol = draw(st.sampled_from(["-1", "-1", "6", "6", "17", "1", "58", str(OTHER)]))
+        ports = icmp = None
+        if protocol in ("6", "17"):
+            ports = draw(st.sampled_from(ACL_PORTS))
+        elif protocol == "1" or (protocol == "58" and v6):
+            icmp = draw(st.sampled_from(ACL_ICMP6 if protocol == "58" else ACL_ICMP4))
+        action = draw(st.sampled_from(["allow", "allow", "deny"]))
+        entries.append(
+            acl_entry(
+                number * 10,
+                egress,
+                action,
+                protocol,
+                None if v6 else cidr,
+                cidr if v6 else None,
+                ports,
+                icmp,
+            )
+        )
+    if draw(st.integers(0, 3)) > 0:  # then allow the rest (mostly), as most real ACLs do
+        for cidr in ("0.0.0.0/0", "::/0"):
+            action = draw(st.sampled_from(["allow", "allow", "allow", "deny"]))
+            v6 = ":" in cidr
+            entries.append(
+                acl_entry(
+                    1000 + v6, egress, action, "-1", None if v6 else cidr, cidr if v6 else None
+                )
+            )
+    return entries
+
+
+@st.composite
+def network_acls(draw, w: RoutedWorld) -> None:
+    """Each subnet keeps its VPC's (implied) default ACL, or gets a custom one — alone or
+    shared with the next subnet — of drawn entries in both directions."""
+    subnets = list(w.subnets)
+    shared: dict[str, NetworkAcl] = {}
+    for k, subnet in enumerate(subnets):
+        if subnet.subnet_id in shared or draw(st.booleans()):
+            continue
+        blocks = [subnet.cidr_block] + ([subnet.ipv6_cidr_block] if subnet.ipv6_cidr_block else [])
+        entries = draw(acl_entries(blocks, False)) + draw(acl_entries(blocks, True))
+        members = [subnet.subnet_id]
+        if k + 1 < len(subnets) and subnets[k + 1].vpc_id == subnet.vpc_id and draw(st.booleans()):
+            members.append(subnets[k + 1].subnet_id)
+        vpc = next(v for v in w.vpcs if v.vpc_id == subnet.vpc_id)
+        acl = NetworkAcl(
+            w.new_id("acl"),
+            vpc.vpc_id,
+            vpc.owner_id,
+            vpc.region,
+            entries=(*entries, *deny_all_entries(vpc.ipv6_cidr_block is not None)),
+            associations=tuple(NetworkAclAssociation(w.new_id("aclassoc"), s) for s in members),
+        )
+        w.acls.append(acl)
+        shared.update(dict.fromkeys(members, acl))
+
+
+def _split_subnets(w: RoutedWorld) -> dict[str, tuple[str, str]]:
+    """Two subnets per VPC instead of its VPC-wide one: the lower /25 (with the VPC's IPv6
+    block) and the upper /25 (IPv4 only); by VPC id, (lower, upper)."""
+    out = {}
+    for vpc in w.vpcs:
+        w.subnets = [s for s in w.subnets if s.vpc_id != vpc.vpc_id]
+        base = vpc.cidr_block.replace(".0.0/16", ".0.")
+        lower = w.subnet(vpc.vpc_id, f"{base}0/25", vpc.ipv6_cidr_block)
+        upper = w.subnet(vpc.vpc_id, f"{base}128/25")
+        out[vpc.vpc_id] = (lower, upper)
+    return out
 
 
 @st.composite
@@ -142,7 +239,9 @@ def _table(w: RoutedWorld, vpc, routes, associations) -> RouteTable:
 
 
 @st.composite
-def worlds(draw, max_instances: int = 4) -> World:
+def worlds(draw, max_instances: int = 4, acls: bool = False) -> World:
+    """A random world; with ``acls`` each VPC has two subnets and each subnet maybe a
+    custom network ACL."""
     w = RoutedWorld()
     specs = draw(st.lists(st.sampled_from(range(len(VPCS))), min_size=1, max_size=2, unique=True))
     vpcs = []
@@ -162,18 +261,30 @@ def worlds(draw, max_instances: int = 4) -> World:
     for group_id in groups:
         for _ in range(draw(st.integers(1, 6))):
             w.rule(group_id, *draw(rule_args(groups, lists)))
+        if acls and draw(st.booleans()):  # groups open both ways: the ACLs decide alone
+            for peer in ("0.0.0.0/0", "::/0"):
+                w.rule(group_id, "in", "-1", None, None, peer)
+                w.rule(group_id, "out", "-1", None, None, peer)
+    halves = _split_subnets(w) if acls else {}
     publics = list(PUBLIC)
     # Host numbers are unique across VPCs, so an address names one instance even when two
     # VPCs share a CIDR (the engine then knows which one a flow means).
     for n in range(5, 5 + draw(st.integers(2, max_instances))):
         vpc_id, cidr, v6 = draw(st.sampled_from(vpcs))
         private = cidr.replace("0.0/16", f"0.{n}")
+        if vpc_id in halves:  # the lower subnet, or the upper one (no IPv6 there)
+            upper = draw(st.booleans())
+            w._subnet_of[vpc_id] = halves[vpc_id][upper]
+            if upper:
+                private, v6 = cidr.replace("0.0/16", f"0.{128 + n}"), None
         ipv6 = [v6.replace("::/64", f"::{n}")] if v6 and draw(st.booleans()) else []
         public = publics.pop(0) if publics and draw(st.booleans()) else None
         mine = draw(st.lists(st.sampled_from(groups), min_size=1, max_size=2, unique=True))
         state = InstanceState.STOPPED if draw(st.integers(0, 6)) == 0 else InstanceState.RUNNING
         w.instance(vpc_id, mine, private, public, ipv6, state)
     draw(route_tables(w))
+    if acls:
+        draw(network_acls(w))
     return w
 
 
@@ -231,9 +342,16 @@ def probes(draw, snapshot) -> tuple[Target, Target, Flow]:
 @st.composite
 def changed_worlds(draw):
     """A random world's snapshot before and after a change: some rules dropped, up to four
-    added, and maybe an interface moved to another group."""
-    w = draw(worlds())
+    added, maybe an interface moved to another group, and maybe (with network ACLs) some
+    of an ACL's entries dropped."""
+    w = draw(worlds(acls=draw(st.booleans())))
     before = w.snapshot()
+    if w.acls and draw(st.booleans()):
+        k = draw(st.integers(0, len(w.acls) - 1))
+        entries = w.acls[k].entries
+        keep = draw(st.lists(st.booleans(), min_size=len(entries), max_size=len(entries)))
+        kept = tuple(e for e, y in zip(entries, keep, strict=True) if y or e.is_default_deny)
+        w.acls[k] = dataclasses.replace(w.acls[k], entries=kept)
     groups = [g.group_id for g in before.groups]
     keep = draw(st.lists(st.booleans(), min_size=len(w.rules), max_size=len(w.rules)))
     w.rules = [r for r, k in zip(w.rules, keep, strict=True) if k]

@@ -6,6 +6,7 @@ Set ``STOCKADE_UPDATE_GOLDEN=1`` to rewrite the golden files after an intended c
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 from pathlib import Path
@@ -18,14 +19,14 @@ from policy.conftest import World, seed_snapshot
 from stockade.dataplane.compile import compile_vpc
 from stockade.dataplane.decompose import Box, decompose
 from stockade.dataplane.delta import delta_steps, render_delta
-from stockade.dataplane.evaluate import Packet, evaluate, table_of
+from stockade.dataplane.evaluate import Packet, crosses_acls, evaluate, table_of
 from stockade.dataplane.names import IGW_LINK
 from stockade.dataplane.plan import plan_world
 from stockade.dataplane.render import address_range, render_full
 from stockade.policy import Direction, decide
 from stockade.policy.explain import explain
 
-from .packets import only_security_groups_decide, passes
+from .packets import answer, only_security_groups_decide, only_the_router_decides, passes
 from .strategies import probes, worlds
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -159,6 +160,34 @@ def test_the_compiled_rules_decide_as_the_policy_engine(data):
         outcomes = [evaluate(tables[vpc], packet) for vpc, packet in passes(snapshot, decision)]
         accepted = all(o.accepted for o in outcomes)
         assert accepted == decision.allowed, (flow, explain(decision), outcomes)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(st.data())
+def test_the_compiled_acls_decide_as_the_policy_engine_request_and_reply(data):
+    """With network ACLs: each pass's packet through the whole table, and its reply through
+    the ACLs' chain (stateless; the groups pass it on its connection), from a client port
+    of the ephemeral range (the worlds' entries cover all of it or none)."""
+    snapshot = data.draw(worlds(acls=True)).snapshot()
+    tables = {vpc: table_of(ruleset) for vpc, ruleset in _rulesets(snapshot).items()}
+    for _ in range(10):
+        _src, _dst, flow = data.draw(probes(snapshot))
+        decision = decide(snapshot, flow)
+        if not only_the_router_decides(decision):
+            continue
+        ported = flow.protocol in ("tcp", "udp")
+        seen = [
+            (vpc, dataclasses.replace(packet, sport=40000) if ported else packet)
+            for vpc, packet in passes(snapshot, decision)
+        ]
+        request = all(evaluate(tables[vpc], packet).accepted for vpc, packet in seen)
+        back = [(vpc, answer(packet)) for vpc, packet in seen]
+        replied = all(crosses_acls(tables[vpc], p, reply=True) for vpc, p in back if p)
+        assert (request and replied) == decision.allowed, (flow, explain(decision), seen)
 
 
 def test_an_unknown_port_is_dropped_and_the_gateway_link_passes_egress():

@@ -247,7 +247,7 @@ class Agent:
         for scope, refresh in refreshes.items():  # (every scope read: peers' merges need them)
             self.reconciler.apply(scope, refresh, batch, self.follower.context(scope))
         self.reconciler.prune()
-        self._done(batch, started)
+        self._done(batch, time.perf_counter() - started)
         return batch
 
     def step(self, timeout: float = 0.5) -> Batch | None:
@@ -284,12 +284,15 @@ class Agent:
                 batch,
                 self.follower.context(scope),
             )
-        self._done(batch, started)
-        self.reconciler.settle()  # old chains retire once the batch is in force
+        seconds = time.perf_counter() - started  # the batch is in force
+        # Old chains retire once it is (off the path to the batch's first packets), and
+        # before anyone waiting is told it is applied: what they then read stays put.
+        self.reconciler.settle()
+        self._done(batch, seconds)
         return batch
 
-    def _done(self, batch: Batch, started: float) -> None:
-        batch.seconds = time.perf_counter() - started
+    def _done(self, batch: Batch, seconds: float) -> None:
+        batch.seconds = seconds
         self.last = batch
         self.batches += 1
         with self._applied:

@@ -64,7 +64,7 @@ class Applier:
         if not steps:
             self.current = new
             return Applied("unchanged", time.perf_counter() - started, 0)
-        retire = steps.pop() if len(steps) == 3 else None  # prepare, switch, (retire)
+        retire = steps.pop() if len(steps) > 1 else None  # (prepare,) switch, (retire)
         text = "".join(steps)
         try:
             self.settle()  # the previous retirement first: it may name what comes back

@@ -203,7 +203,8 @@ def assemble(
     timeouts = {t.name: t for port in ports.values() for t in (port.tcp_timeout, port.udp_timeout)}
     nat = dict(plan.nat)
     untracked = untracked_by_port(ports, chains, nat, untracked_cache)
-    return Ruleset(ports, groups, rules, member_sets, timeouts, nat, untracked, edges_of(plan))
+    edges = edges_of(plan)
+    return Ruleset(ports, groups, rules, member_sets, timeouts, nat, untracked, edges, plan.acls)
 
 
 def edges_of(plan: VpcPlan) -> Edges:

@@ -107,12 +107,18 @@ def banked_counters(state_dir: Path) -> Counts:
     return out
 
 
-def rejected_packets(namespace: str) -> int:
+#: The chains that count the security groups' rejects, and the network ACLs' drops.
+REJECT_CHAINS = ("reject_in", "reject_eg")
+ACL_REJECT_CHAINS = ("acl_reject_in", "acl_reject_eg")
+
+
+def rejected_packets(namespace: str, chains: tuple[str, ...] = REJECT_CHAINS) -> int:
     """Packets a VPC router's table rejected (its ``reject_in``/``reject_eg`` counters:
-    what flow logs record as REJECT by the security groups)."""
+    what flow logs record as REJECT by the security groups; with ``ACL_REJECT_CHAINS``,
+    what the network ACLs dropped)."""
     total = 0
     with Nft(namespace) as nft:
-        for chain in ("reject_in", "reject_eg"):
+        for chain in chains:
             for item in nft.query(f"list chain inet {TABLE} {chain}")["nftables"]:
                 for expr in item.get("rule", {}).get("expr", []):
                     if isinstance(expr, dict) and "counter" in expr:

@@ -19,6 +19,10 @@ transaction can miss for a moment; created one transaction earlier, it cannot. D
 the old chain in the switch itself was measured to reject a few new flows too (5 of
 ~317,000 over ~1,800 changes; 0 of ~263,000 with the retirement one transaction later),
 so it waits. A packet both the old and the new ruleset allow is never dropped.
+Network ACLs go the same way (:func:`stockade.dataplane.acl_render.delta`): a changed ACL
+gets new chains, the subnets' chains switch to them, the old ones retire. Their rules hold
+no anonymous set, so a new ACL chain and the switch to it may share one transaction
+(unless new group chains need the prepare step anyway); the retirement still waits.
 
 Deleting something that is not there aborts the whole transaction (nft 1.0.6 has no
 ``destroy``), so the applier falls back to a full rewrite when the kernel does not match
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from stockade.dataplane import acl_render
 from stockade.dataplane.nftables import Chain, Element, Transaction
 from stockade.dataplane.render import (
     VPC_TABLE,
@@ -67,9 +72,10 @@ def delta_transactions(old: Ruleset, new: Ruleset) -> list[Transaction]:
     _port_chains(old, new, prepare, switch)
     _fixed_elements(old, new, switch)
     _untracked_elements(old, new, switch)
+    replaced_acls = acl_render.delta(old.acls, new.acls, prepare, switch, retire)
     if new_groups:
         steps = [prepare, switch, retire]
-    elif old_groups:
+    elif old_groups or replaced_acls:
         steps = [prepare + switch, retire]
     else:
         steps = [prepare + switch + retire]

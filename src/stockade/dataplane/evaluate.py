@@ -141,6 +141,8 @@ class _Walk:
                 self._log = item.argument
             elif kind == "notrack":
                 self.notrack = True
+            elif kind == "return":
+                return True, None
             elif kind in ("accept", "drop"):
                 if kind == "accept" and self._log and self._log.startswith("A "):
                     self.accepted_by = self._log.split()[2]
@@ -192,6 +194,9 @@ class _Walk:
             "th dport": p.service if ported else None,
             "th sport": p.sport if ported else None,
             "@th,0,16": p.service if icmp else None,
+            "@th,0,8": p.service >> 8 if icmp else None,
+            "@th,8,8": p.service & 0xFF if icmp else None,
+            "ct direction": "reply" if self.ct_state == "established" else "original",
             "icmpv6 type": p.service >> 8 if p.proto == 58 else None,
             "tcp flags & (syn | ack)": "syn" if p.proto == 6 else None,
         }
@@ -208,3 +213,14 @@ def reply(packet: Packet) -> Packet:
     return Packet(
         packet.oif, packet.iif, packet.dst, packet.src, packet.proto, packet.sport, packet.service
     )
+
+
+#: The forward chain of the network ACLs, which every packet crosses (replies too).
+ACL_CHAIN = "acl"
+
+
+def crosses_acls(table: FakeTable, packet: Packet, reply: bool = False) -> bool:
+    """Whether the network ACLs let ``packet`` through (stateless: a ``reply`` crosses them
+    as any packet does, where the groups' chains let it pass on its connection)."""
+    walk = _Walk(table, packet, "established" if reply else "new")
+    return walk.base(ACL_CHAIN) != "drop"

@@ -15,9 +15,11 @@ re-applies the scopes peered with it (:meth:`Follower.dependents`). Routes acros
 no merge: the peering record carries the peer's blocks.
 
 A change touching only routing (route tables, their associations, NAT and egress-only
-gateways) is also read in full, but reported as changing no group, interface or instance:
-routes are the routers' business, so the reconciler recompiles nothing and sends no nft
-transaction — only the routes (a route change converges in milliseconds). A peering is
+gateways) or network ACLs (entries, associations) is also read in full, but reported as
+changing no group, interface or instance: routes are the routers' business, so the
+reconciler recompiles nothing and sends no nft transaction — only the routes (a route
+change converges in milliseconds); an ACL change sends only the ACL's new chains and the
+switch of its subnets to them. A peering is
 not among them: it changes what group references across it mean.
 """
 
@@ -33,8 +35,9 @@ from stockade.store.repository import Store
 
 #: Resource kinds a change can be patched in for (others force a full read).
 _PATCHABLE = ("sg-", "sgr-", "eni-", "i-")
-#: Resource kinds that change routing only (read in full, but no security group changed).
-_ROUTING = ("rtb-", "rtbassoc-", "nat-", "eigw-")
+#: Resource kinds that change routing or network ACLs only (read in full, but no security
+#: group changed).
+_ROUTING = ("rtb-", "rtbassoc-", "nat-", "eigw-", "acl-", "aclassoc-")
 #: Above this many touched resources one full read is cheaper than many small ones.
 MAX_PATCH = 64
 #: A full read at least this often, whatever happens.

@@ -1,12 +1,14 @@
 """Reading the nft rules and elements stockade emits, to run packets over them without root.
 
 Pure. A deliberately small subset of nft's grammar — exactly what
-:mod:`stockade.dataplane.render` and :mod:`stockade.dataplane.untracked` write: matches
+:mod:`stockade.dataplane.render`, :mod:`stockade.dataplane.untracked` and
+:mod:`stockade.dataplane.acl_render` write: matches
 (``selector [!=] value``, ``selector @set``, ``selector { a, b }``, where a selector is a
 concatenation ``f . g``), verdict maps (``selector vmap { key : verdict, … }`` or
-``vmap @map``), verdicts (``accept``, ``drop``, ``jump``, ``goto``), ``notrack``, ``log``
-and statements without effect on the verdict (``counter``, ``… set …``, NAT). Anything
-else is an error: the evaluator must not guess what a rule it cannot read does. Reading
+``vmap @map``), verdicts (``accept``, ``drop``, ``return``, ``jump``, ``goto``),
+``notrack``, ``log`` and statements without effect on the verdict (``counter``,
+``… set …``, NAT). Anything else is an error: the evaluator must not guess what a rule it
+cannot read does. Reading
 the emitted text (rather than the :class:`~stockade.dataplane.ruleset.Ruleset` it came
 from) is the point: a rendering bug then shows up as a wrong verdict.
 """
@@ -33,8 +35,10 @@ _FIELDS = {
     "ct": 2,
     "icmpv6": 2,
     "@th,0,16": 1,
+    "@th,0,8": 1,  # an ICMP type
+    "@th,8,8": 1,  # an ICMP code
 }
-_STATEMENTS = {"counter", "notrack", "accept", "drop"}
+_STATEMENTS = {"counter", "notrack", "accept", "drop", "return"}
 
 
 class Unreadable(ValueError):
@@ -113,6 +117,8 @@ def _item(tokens: list[str], i: int, items: list[Item]) -> int:
     selector: tuple[str, ...]
     if word == "tcp" and tokens[i + 1 : i + 6] == ["flags", "&", "(syn", "|", "ack)"]:
         selector, i = ("tcp flags & (syn | ack)",), i + 6
+    elif word == "ct" and tokens[i + 1] in ("original", "reply"):  # ``ct reply ip daddr``
+        selector, i = (" ".join(tokens[i : i + 4]),), i + 4
     else:
         selector, i = _selector(tokens, i)
     if i < len(tokens) and tokens[i] == "set":  # a statement: ``meta mark set 0x1`` …

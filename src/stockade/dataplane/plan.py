@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
+from stockade.dataplane.acl import AclPlan, plan_acls
 from stockade.dataplane.names import World
 from stockade.dataplane.routing import RoutingPlan, plan_routing
 from stockade.domain.instance import InstanceState
@@ -93,6 +94,7 @@ class VpcPlan:
     internet: bool  # an internet gateway is attached
     ports: tuple[PortPlan, ...]  # sorted by interface id
     routing: RoutingPlan = RoutingPlan()
+    acls: AclPlan = AclPlan()  # the network ACL crossings the router enforces
 
     @property
     def uplink(self) -> bool:
@@ -144,6 +146,9 @@ def plan_world(snapshot: Snapshot, cache: dict | None = None) -> dict[str, VpcPl
         vpc = snapshot.vpc_by_id.get(vpc_id)
         if vpc is None:
             continue
+        blocks6 = _blocks6(vpc_ports)
+        routing = _routing(snapshot, vpc_id, vpc_ports, blocks6)
+        pairs = ((p.ifname, p.subnet_id) for p in vpc_ports)
         plans[vpc_id] = VpcPlan(
             vpc_id,
             vpc.owner_id,
@@ -151,20 +156,28 @@ def plan_world(snapshot: Snapshot, cache: dict | None = None) -> dict[str, VpcPl
             vpc.ipv6_cidr_block,
             snapshot.internet_gateway_for(vpc_id) is not None,
             tuple(sorted(vpc_ports, key=lambda p: p.eni_id)),
-            _routing(snapshot, vpc_id, vpc_ports),
+            routing,
+            plan_acls(snapshot, vpc_id, pairs, blocks6, routing.nat_gateways),
         )
     return plans
 
 
-def _routing(snapshot: Snapshot, vpc_id: str, ports: list[PortPlan]) -> RoutingPlan:
-    """The VPC's routing plan; the running ports are what a route to an interface reaches
-    (a route made with ``InstanceId`` targets the instance's ``eni-`` too), and a
-    hand-built subnet without an IPv6 block takes its interfaces' /64 (as the ports do)."""
+def _blocks6(ports: list[PortPlan]) -> dict[str, str]:
+    """A hand-built subnet without an IPv6 block takes its interfaces' /64 (as the ports
+    do), for its routing and its ACL crossings alike."""
     blocks6: dict[str, str] = {}
     for port in ports:
         if port.ipv6 and port.prefix6 is not None:
             net = ipaddress.IPv6Network(f"{port.ipv6[0]}/{port.prefix6}", strict=False)
             blocks6.setdefault(port.subnet_id, str(net))
+    return blocks6
+
+
+def _routing(
+    snapshot: Snapshot, vpc_id: str, ports: list[PortPlan], blocks6: dict[str, str]
+) -> RoutingPlan:
+    """The VPC's routing plan; the running ports are what a route to an interface reaches
+    (a route made with ``InstanceId`` targets the instance's ``eni-`` too)."""
     running = {p.eni_id: (p.ifname, p.ipv4, p.ipv6[0] if p.ipv6 else "") for p in ports if p.up}
     return plan_routing(snapshot, vpc_id, blocks6, running)
 

@@ -5,7 +5,9 @@ driven from one thread, so hundreds of probes run at once and a timeout costs it
 once per batch rather than once per probe. Outcomes:
 
 - ``connected`` — TCP handshake completed, a UDP datagram was answered, an ICMP or other
-  packet arrived at the destination;
+  packet arrived at the destination (with ``reply``: its answer came back — the echo or
+  timestamp reply of an ICMP query, the listener's echo of another protocol's packet,
+  which network ACLs judge on its own way back);
 - ``refused`` — the destination answered "nothing here" (TCP RST, ICMP port unreachable):
   the packet *was* allowed through;
 - ``unreachable`` — a router said there is no route (the world's routers never do);
@@ -28,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from stockade.dataplane import netns
+from stockade.domain.network_acl import reply_icmp_type
 
 ALLOWED = ("connected", "refused")
 IP_FREEBIND, IPV6_FREEBIND = 15, 78
@@ -66,6 +69,7 @@ class Listeners:
 
     def __init__(self) -> None:
         self._sockets: dict[int, tuple[str, socket.socket]] = {}
+        self._answering: set[int] = set()  # raw sockets that echo what they see
         self.seen: set[bytes] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -90,10 +94,15 @@ class Listeners:
         sock.bind((address, port))
         self._add("udp", sock)
 
-    def raw(self, namespace: str, family: int, proto: int) -> None:
-        """See every packet of protocol ``proto`` arriving in the namespace."""
+    def raw(self, namespace: str, family: int, proto: int, answer: bool = False) -> None:
+        """See every packet of protocol ``proto`` arriving in the namespace; with
+        ``answer`` (not ICMP: the kernel answers its queries) send each probe's token back
+        to its sender, as a reply a ``reply`` probe waits for."""
         kind = f"raw{4 if family == socket.AF_INET else 6}/{proto}"
-        self._add(kind, open_socket(namespace, family, socket.SOCK_RAW, proto))
+        sock = open_socket(namespace, family, socket.SOCK_RAW, proto)
+        self._add(kind, sock)
+        if answer and proto not in (1, 58):
+            self._answering.add(sock.fileno())
 
     def start(self) -> Listeners:
         self._thread = threading.Thread(target=self._serve, name="stk-listeners", daemon=True)
@@ -113,9 +122,12 @@ class Listeners:
                         data, peer = sock.recvfrom(2048)
                         sock.sendto(data, peer)
                     else:
-                        token = _own_token(kind, sock.recv(65535))
-                        if token:
+                        data, peer = sock.recvfrom(65535)
+                        token = _own_token(kind, data)
+                        if token and not token.startswith(_ANSWER):
                             self.seen.add(token)
+                            if fd in self._answering:
+                                sock.sendto(_ANSWER + token, (peer[0], 0))
                 except OSError:
                     continue
 
@@ -134,6 +146,10 @@ class Listeners:
         self.close()
 
 
+#: What an answering listener puts before the token it sends back (never itself answered).
+_ANSWER = b"re:"
+
+
 def _own_token(kind: str, data: bytes) -> bytes | None:
     """The probe token right after the packet's own headers — not one quoted inside an
     ICMP error about some other packet."""
@@ -142,7 +158,7 @@ def _own_token(kind: str, data: bytes) -> bytes | None:
     if proto in (1, 58):
         offset += 8
     payload = data[offset:]
-    return payload if payload.startswith(b"stk-probe-") else None
+    return payload if payload.startswith((b"stk-probe-", _ANSWER)) else None
 
 
 @dataclass
@@ -154,9 +170,11 @@ class Probe:
     protocol: str  # tcp | udp | icmp | icmpv6 | a protocol number
     port: int = 0  # tcp/udp destination port; ICMP type << 8 | code
     source: str | None = None  # bind to this address (may be one it does not own)
+    reply: bool = False  # a raw probe waits for its answer (see the module's outcomes)
     outcome: str = "pending"
     _sock: socket.socket | None = None
     _token: bytes = b""
+    _answer: tuple[int, int] | None = None  # (ICMP type, identifier) of the awaited reply
 
     @property
     def allowed(self) -> bool:
@@ -202,10 +220,14 @@ class Probe:
         proto = number if number is not None else int(self.protocol)
         self._sock = open_socket(self.namespace, fam, socket.SOCK_RAW, proto)
         self._bind()
+        self._sock.setblocking(False)
         self._token = _token()
         if proto in (1, 58):
             icmp_type, code = self.port >> 8, self.port & 0xFF
             ident = int.from_bytes(os.urandom(2), "big")  # unrelated probes never pair up
+            answer = reply_icmp_type(proto, icmp_type)
+            if answer is not None:
+                self._answer = (answer, ident)
             header = struct.pack("!BBHHH", icmp_type, code, 0, ident, 1)
             packet = header + self._token
             if proto == 1:  # the kernel computes ICMPv6 checksums itself
@@ -242,8 +264,28 @@ class Probe:
                 pass
             except OSError as exc:
                 self.outcome = _classify(exc.errno or 0)
+        elif self.reply and (self._answer is not None or self.protocol not in ("icmp", "icmpv6")):
+            if self._answered():
+                self.outcome = "connected"
         elif self._token in seen:
             self.outcome = "connected"
+
+    def _answered(self) -> bool:
+        """Whether the answer to this raw probe arrived on its own socket (which sees every
+        packet of its protocol reaching the namespace)."""
+        assert self._sock is not None
+        while True:
+            try:
+                data = self._sock.recv(65535)
+            except (BlockingIOError, InterruptedError):
+                return False
+            if ":" not in self.destination and data:
+                data = data[(data[0] & 0x0F) * 4 :]  # IPv4 raw sockets see the IP header
+            if self._answer is not None:
+                if len(data) >= 8 and (data[0], int.from_bytes(data[4:6], "big")) == self._answer:
+                    return True
+            elif data == _ANSWER + self._token:
+                return True
 
     def close(self) -> None:
         if self._sock is not None:
@@ -309,8 +351,10 @@ def listen_all(
     tcp: Iterable[int] = (),
     udp: Iterable[int] = (),
     raw: Iterable[int] = (),
+    answer: bool = False,
 ) -> None:
-    """Open the same listeners in several namespaces (dual-stack TCP/UDP, raw per family)."""
+    """Open the same listeners in several namespaces (dual-stack TCP/UDP, raw per family;
+    ``answer``: raw listeners of other protocols than ICMP echo each probe back)."""
     for name in namespaces:
         for port in tcp:
             listeners.tcp(name, port)
@@ -321,7 +365,7 @@ def listen_all(
                 proto, (socket.AF_INET, socket.AF_INET6)
             )
             for fam in fams:
-                listeners.raw(name, fam, proto)
+                listeners.raw(name, fam, proto, answer)
 
 
 class NewFlowFlood:

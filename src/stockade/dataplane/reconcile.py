@@ -221,9 +221,10 @@ class Reconciler:
 
     def _same_rules(self, refresh: Refresh, plans: dict[str, VpcPlan]) -> set[str]:
         """The VPCs whose ruleset cannot have changed: no group, interface or instance was
-        re-read (a routing-only change, :mod:`stockade.dataplane.follow`) and what the
-        table holds beyond the groups — ports, 1:1 NAT, edges — is the same, on a table in
-        a known state. Their apply skips compiling and nftables altogether."""
+        re-read (a routing or network-ACL change, :mod:`stockade.dataplane.follow`) and
+        what the table holds beyond the groups — ports, 1:1 NAT, edges, ACL crossings — is
+        the same, on a table in a known state. Their apply skips compiling and nftables
+        altogether; the others only assemble (a changed ACL recompiles no group)."""
         if refresh.full or refresh.groups or refresh.interfaces or refresh.instances:
             return set()
         out = set()
@@ -232,7 +233,12 @@ class Reconciler:
             if router is None or router.applier.current is None:
                 continue
             old = router.plan
-            if old.ports == plan.ports and old.nat == plan.nat and edges_of(old) == edges_of(plan):
+            if (
+                old.ports == plan.ports
+                and old.nat == plan.nat
+                and edges_of(old) == edges_of(plan)
+                and old.acls == plan.acls
+            ):
                 out.add(vpc_id)
         return out
 

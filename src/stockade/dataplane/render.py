@@ -37,6 +37,8 @@ The fixed part of the table (base chains) is the same for every VPC:
   tracked (:mod:`stockade.dataplane.untracked`); their packets (``ct state untracked``) are
   neither established nor invalid, so they go to the rules in ``egress`` and ``ingress``;
 - ``router``: nothing but neighbour discovery reaches the router itself.
+- ``acl`` and ``acl_nat``: the network ACLs, stateless, before everything above decides
+  (:mod:`stockade.dataplane.acl_render`).
 
 Fail closed: every way the ``ingress`` chain accepts (the last filter a forwarded packet
 crosses) also sets :data:`~stockade.dataplane.names.ACCEPT_MARK`, and a second table,
@@ -50,7 +52,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 
-from stockade.dataplane import untracked
+from stockade.dataplane import acl_render, untracked
 from stockade.dataplane.names import ACCEPT_MARK, GUARD_TABLE, IGW_LINK, LOG_GROUP, TABLE
 from stockade.dataplane.nftables import (
     Chain,
@@ -333,12 +335,15 @@ def full_table(ruleset: Ruleset) -> tuple[TableBlock, Transaction]:
     declarations: list[CtTimeout | Set | Chain] = [
         timeout_object(t) for t in sorted(ruleset.timeouts.values(), key=lambda t: t.name)
     ]
-    declarations += [*FIXED_SETS, *untracked.SETS]
+    declarations += [*FIXED_SETS, *untracked.SETS, *acl_render.SETS]
     members: dict[str, frozenset[str]] = {}
     for member in sorted(ruleset.members.values(), key=lambda m: m.name):
         declarations.append(member_set(member))
         members[member.name] = member.addresses
     bodies: dict[str, list[str]] = {f"reject_{tag}": _reject_body(tag) for tag in ("eg", "in")}
+    acl_chains, crossings = acl_render.table_parts(ruleset.acls)
+    bodies.update(acl_chains)  # (before the chains that jump to them)
+    bodies.update(crossings)
     bodies.update((name, rule_chain_body(ruleset.rules[name])) for name in sorted(ruleset.rules))
     bodies.update((name, group_chain_body(ruleset.groups[name])) for name in sorted(ruleset.groups))
     for ifname in sorted(ruleset.ports):
@@ -347,7 +352,7 @@ def full_table(ruleset: Ruleset) -> tuple[TableBlock, Transaction]:
             targets = ruleset.port_chain_targets(port, direction)
             bodies[port_chain_name(port, direction)] = port_chain_body(port, direction, targets)
     declarations += [Chain(name) for name in bodies]  # then the base chains, last
-    fixed = [*BASE_CHAINS, (untracked.CHAIN, untracked.RULES)]
+    fixed = [*BASE_CHAINS, (untracked.CHAIN, untracked.RULES), *acl_render.BASE_CHAINS]
     declarations += [chain for chain, _ in fixed]
     bodies.update((chain.name, list(body)) for chain, body in fixed)
     block = TableBlock(VPC_TABLE, tuple(declarations), bodies, members)
@@ -355,6 +360,7 @@ def full_table(ruleset: Ruleset) -> tuple[TableBlock, Transaction]:
     elements = {
         **fixed_elements(ruleset.ports.values(), ruleset.nat, ruleset.edges),
         **untracked.untracked_elements(ruleset.untracked.values()),
+        **acl_render.elements(ruleset.acls),
     }
     for items in elements.values():
         fill.add(*items)  # (the command sorts them)

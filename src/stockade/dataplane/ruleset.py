@@ -23,6 +23,9 @@ The structure follows the ruleset (reference linux-dataplane.md §0 and §7):
   change by element when membership changes, without touching any chain;
 - per interface, the services AWS would **not track** (:class:`PortUntracked`): elements of
   the ``notrack`` sets the raw-priority chain looks packets up in.
+- the **network ACL crossings** (:class:`~stockade.dataplane.acl.AclPlan`): one chain per
+  ACL, direction and family, named after its content, and the subnets' and NAT gateways'
+  chains that send each packet through the ones it crosses.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 
+from stockade.dataplane.acl import AclPlan
 from stockade.dataplane.names import chain_id
 from stockade.policy import Direction, EffectiveEntry
 
@@ -211,6 +215,7 @@ class Ruleset:
     nat: Mapping[str, str] = field(default_factory=dict)  # private → public IPv4
     untracked: Mapping[str, PortUntracked] = field(default_factory=dict)  # by ifname
     edges: Edges = Edges()
+    acls: AclPlan = AclPlan()  # the network ACL crossings (:mod:`stockade.dataplane.acl`)
 
     def eni_of(self, ifname: str) -> str | None:
         port = self.ports.get(ifname)
