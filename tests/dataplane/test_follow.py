@@ -129,3 +129,17 @@ def test_a_scope_is_compiled_over_the_scopes_it_is_peered_with(store):
     assert follower.context(scopes[c]) is None
     assert follower.dependents([scopes[b]]) == {scopes[a]}
     assert follower.dependents([scopes[c]]) == set()
+
+
+def test_a_reachability_analysis_reads_nothing_and_changes_nothing(store):
+    """Reachability Analyzer's paths and analyses are logged as changes, but the data plane
+    has no part in them: no full read, nothing to recompile — also beside another change."""
+    follower = Follower(store)
+    scope = Scope()
+    first = follower.full(scope).snapshot
+    analysis = follower.refresh(scope, ["nip-0123456789abcdef0", "nia-0123456789abcdef0"], 2)
+    assert not analysis.full
+    assert (analysis.groups, analysis.interfaces, analysis.instances) == (frozenset(),) * 3
+    assert _canonical(analysis.snapshot) == _canonical(first)
+    mixed = follower.refresh(scope, ["nia-0123456789abcdef0", "rtb-0123456789abcdef0"], 3)
+    assert not mixed.full and mixed.groups == frozenset()

@@ -38,6 +38,9 @@ _PATCHABLE = ("sg-", "sgr-", "eni-", "i-")
 #: Resource kinds that change routing or network ACLs only (read in full, but no security
 #: group changed).
 _ROUTING = ("rtb-", "rtbassoc-", "nat-", "eigw-", "acl-", "aclassoc-")
+#: Resource kinds the data plane has no part in (Reachability Analyzer's paths and
+#: analyses): a change touching only them reads nothing.
+_IGNORED = ("nip-", "nia-")
 #: Above this many touched resources one full read is cheaper than many small ones.
 MAX_PATCH = 64
 #: A full read at least this often, whatever happens.
@@ -94,7 +97,7 @@ class Follower:
 
     def refresh(self, scope: Scope, resource_ids: Iterable[str], revision: int) -> Refresh:
         """The scope's snapshot after a change touching ``resource_ids``."""
-        ids = set(resource_ids)
+        ids = {i for i in resource_ids if not i.startswith(_IGNORED)}
         old = self.snapshots.get(scope)
         stale = time.monotonic() - self._read_at.get(scope, 0.0) > RESYNC_SECONDS
         if old is not None and not stale and ids and all(i.startswith(_ROUTING) for i in ids):
