@@ -343,8 +343,14 @@ def test_the_agent_follows_acl_writes_in_the_store(ctx, agent):
             port_to=ports[1] if ports else None,
         )
         acls.create_entry(custom.network_acl_id, request)
-    (default,) = [a for a in acls.describe() if a.is_default and a.vpc_id == seed.vpc_id]
-    association = next(a for a in default.associations if a.subnet_id == seed.subnet_id)
+    # the public subnet's current association (the seed gives it its own ACL)
+    association = next(
+        a
+        for acl in acls.describe()
+        if acl.vpc_id == seed.vpc_id
+        for a in acl.associations
+        if a.subnet_id == seed.subnet_id
+    )
     acls.replace_association(association.association_id, custom.network_acl_id)
     settle(agent)
     with Listeners() as listeners, agent.topology.internet.host(MY_COMPUTER) as mine:
