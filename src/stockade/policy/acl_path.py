@@ -185,24 +185,18 @@ def _blocker(
     acl_id = acl.network_acl_id
     family = 6 if ":" in cidr else 4
     number = free_rule_number(acl, step.egress, family, denying)
-    if number is None:
-        return Blocker(
-            CODE[reason],
-            reason,
+    suggestion = (
+        None
+        if number is None
+        else SuggestedAclEntry(
             acl_id,
-            "network-acl",
-            message,
-            acl=step,
-            remedy=_no_number_remedy(acl, step, family, what),
+            step.egress,
+            number,
+            step.protocol,
+            cidr,
+            step.ports,
+            *_suggested_icmp(step, flow),
         )
-    suggestion = SuggestedAclEntry(
-        acl.network_acl_id,
-        step.egress,
-        number,
-        step.protocol,
-        cidr,
-        step.ports,
-        *_suggested_icmp(step, flow),
     )
     return Blocker(
         CODE[reason],
@@ -211,6 +205,7 @@ def _blocker(
         "network-acl",
         message,
         acl=step,
+        remedy=_no_number_remedy(acl, step, family, what) if suggestion is None else None,
         acl_suggestion=suggestion,
     )
 

@@ -295,8 +295,9 @@ class SuggestedAclEntry:
             parts.append(f"--icmp {self.icmp_type}{code}")
         return " ".join(parts)
 
-    def text(self) -> str:
-        ref = AclEntryRef(
+    def as_entry(self) -> AclEntryRef:
+        """The entry as it would stand in the ACL once added."""
+        return AclEntryRef(
             self.network_acl_id,
             self.rule_number,
             self.egress,
@@ -307,23 +308,12 @@ class SuggestedAclEntry:
             self.icmp_type,
             self.icmp_code,
         )
-        return f"add {ref.describe()} ({self.command()})"
+
+    def text(self) -> str:
+        return f"add {self.as_entry().describe()} ({self.command()})"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "network_acl_id": self.network_acl_id,
-            "egress": self.egress,
-            "rule_number": self.rule_number,
-            "protocol": self.protocol,
-            "cidr": self.cidr,
-            "port_range": None
-            if self.port_range is None
-            else {"from": self.port_range[0], "to": self.port_range[1]},
-            "icmp_type": self.icmp_type,
-            "icmp_code": self.icmp_code,
-            "command": self.command(),
-            "text": self.text(),
-        }
+        return self.as_entry().to_dict() | {"command": self.command(), "text": self.text()}
 
 
 @dataclass(frozen=True)
