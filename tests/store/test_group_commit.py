@@ -174,6 +174,51 @@ def test_a_failed_shared_commit_fails_every_call_and_applies_none(
     assert store.revision() == start + 1
 
 
+def test_batches_begun_on_the_driver_end_clean_whichever_way_their_calls_wrote(
+    store: SqlStore, scope: Scope
+) -> None:
+    """The batch's BEGIN/COMMIT run on the driver; a call may still write through
+    SQLAlchemy's own ``execute`` (which then joins that transaction). Batches of only
+    prepared writes, only SQLAlchemy writes, or both, committed or rolled back, each leave
+    the writer connection outside any transaction and every acknowledged write stored."""
+    group = _seed_group(store, scope)
+
+    def prepared(port: int, reject: bool = False) -> Callable[[object], None]:
+        def body(tx) -> None:  # noqa: ANN001
+            tx.add_rules(group, [f.rule(group, port)])  # prepared statements only
+            if reject:
+                raise Rejected(port)
+
+        return body
+
+    def through_sqlalchemy(port: int) -> Callable[[object], None]:
+        return lambda tx: tx.put_rules([f.rule(group, port)])  # SQLAlchemy's execute
+
+    def writer_idle() -> bool:
+        connection = store._group._connection
+        return not connection.in_transaction() and not (
+            connection.connection.driver_connection.in_transaction
+        )
+
+    outcomes = _one_shared_batch(store, scope, prepared(2), [prepared(1, reject=True)])
+    assert outcomes[0] is None and isinstance(outcomes[1], Rejected) and writer_idle()
+    outcomes = _one_shared_batch(store, scope, prepared(3), [prepared(4), prepared(5)])
+    assert set(outcomes.values()) == {None} and writer_idle()
+    outcomes = _one_shared_batch(store, scope, prepared(6), [through_sqlalchemy(7)])
+    assert set(outcomes.values()) == {None} and writer_idle()
+    outcomes = _one_shared_batch(store, scope, through_sqlalchemy(8), [prepared(9, True)])
+    assert outcomes[0] is None and isinstance(outcomes[1], Rejected) and writer_idle()
+    for alone in (prepared(10, reject=True), prepared(11, reject=True)):
+        with pytest.raises(Rejected), store.write(scope) as tx:  # alone: rolled back whole
+            alone(tx)
+        assert writer_idle()
+    with pytest.raises(Rejected), store.write(scope) as tx:
+        through_sqlalchemy(12)(tx)
+        raise Rejected(12)
+    assert writer_idle()
+    assert _ports(store, scope, group) == [2, 3, 4, 5, 6, 7, 8]
+
+
 _CONCURRENT_CRASH_CHILD = textwrap.dedent(
     """
     import sys, threading
