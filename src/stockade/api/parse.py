@@ -123,16 +123,16 @@ def _flatten(raw: Any) -> dict[str, str]:
     """One string per parameter name; a name given twice with different values is an error."""
     if raw.__class__ is list:  # request_pairs' answer: C-speed unless something is odd
         try:
-            flat = dict(raw)
+            quick: dict[str, str] = dict(raw)
         except (TypeError, ValueError):
             pass  # not pairs, or unhashable names: the checks below say what is wrong
         else:
             if (
-                len(flat) == len(raw)  # no name twice
-                and all(k.__class__ is str for k in flat)
-                and all(v.__class__ is str for v in flat.values())
+                len(quick) == len(raw)  # no name twice
+                and all(k.__class__ is str for k in quick)
+                and all(v.__class__ is str for v in quick.values())
             ):
-                return flat
+                return quick
     if isinstance(raw, Mapping):
         pairs: Iterable[Any] = raw.items()
     elif isinstance(raw, Iterable) and not isinstance(raw, str | bytes):
