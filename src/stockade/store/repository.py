@@ -281,6 +281,13 @@ class Store(Protocol):
         """Whether :meth:`nonblocking_writes` can ever let a write through (else every
         write in it raises :class:`WouldBlock`)."""
 
+    def held_writes(self) -> AbstractContextManager[None]:
+        """Every write transaction this thread opens in the block joins one shared
+        transaction, each call in its own savepoint (a failed call undoes only its own
+        work), committed once on leaving the block -- nothing of it is durable before.
+        Raises :class:`WouldBlock` on entering, having done nothing, if that would mean
+        waiting for another writer (stores without group commit always raise it)."""
+
     def nonblocking_writes(self) -> AbstractContextManager[None]:
         """The first write transaction opened in this block, in this thread, raises
         :class:`WouldBlock` -- having done nothing -- instead of waiting for another

@@ -219,6 +219,17 @@ class SqlStore:
             self._local.nonblocking = False
 
     @contextmanager
+    def held_writes(self) -> Iterator[None]:
+        """Every write transaction this thread opens in the block joins one transaction,
+        committed (one fsync) on leaving it; :class:`WouldBlock` up front, having done
+        nothing, if that would mean waiting (``GroupCommit.held``)."""
+        if self._group is None:
+            raise WouldBlock("only a SQLite file's writes can be held")
+        group = self._writer_group()
+        with self._failures_as_store_errors(), group.held():
+            yield
+
+    @contextmanager
     def _failures_as_store_errors(self) -> Iterator[None]:
         """The machine's failures (damaged, read-only, full) as one-line
         :class:`StoreError`s; constraints and bugs as they are."""
