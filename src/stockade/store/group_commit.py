@@ -147,6 +147,28 @@ class CommitStats:
     calls: int
 
 
+class HeldRun:
+    """A run of calls holding the writer (:meth:`GroupCommit.hold`)."""
+
+    def __init__(self, group: GroupCommit, batch: _Batch) -> None:
+        self._group, self._batch = group, batch
+
+    def end_calls(self) -> None:
+        """No more calls join the run (on the holding thread: its later writes would
+        wait for the turn as any other's)."""
+        self._group._holder = None
+
+    def commit(self) -> None:
+        """Commit the run and give up the writer (from any thread, once the calls ended);
+        :class:`SharedCommitFailed` when it could not be committed: none of it applied."""
+        self.end_calls()
+        self._group._leave(commit=True)
+        if self._batch.error is not None:
+            raise SharedCommitFailed(
+                f"the shared commit failed, nothing was applied: {self._batch.error}"
+            ) from self._batch.error
+
+
 class GroupCommit:
     """Serialises write calls on one connection and commits them in shared batches.
 
@@ -242,19 +264,18 @@ class GroupCommit:
         self._leave(commit=not wait)
         self._await(batch)
 
-    @contextmanager
-    def held(self) -> Iterator[None]:
+    def hold(self) -> HeldRun:
         """Hold the writer for a run of calls made by this thread, committed together.
 
         For the API server's event loop: it runs the short writes that arrived together
         one after the other, each joining this transaction in its own savepoint
-        (:meth:`member` returns as soon as the call's statements ran), and answers them
-        only after leaving this block -- one commit, one fsync for the run, no thread
-        hand-off and no wait for a turn between calls. Raises :class:`WouldBlock` having
-        done nothing when the writer is held or wanted by another thread, or another
-        process holds the database's lock (the caller runs the calls elsewhere); raises
-        :class:`SharedCommitFailed` on leaving when the run could not be committed (then
-        none of it was applied). Its calls are not durable before the block is left.
+        (:meth:`member` returns as soon as the call's statements ran), then
+        :meth:`HeldRun.commit` -- one commit, one fsync for the run, which may run in
+        another thread so the loop goes on meanwhile -- and answers them only after it.
+        No thread hand-off and no wait for a turn between calls. Raises
+        :class:`WouldBlock` having done nothing when the writer is held or wanted by
+        another thread, or another process holds the database's lock (the caller runs the
+        calls elsewhere). Nothing of the run is durable before its commit returned.
         """
         self._take_turn(wait=False)
         try:
@@ -263,15 +284,17 @@ class GroupCommit:
             self._leave()
             raise
         self._holder = threading.get_ident()
+        return HeldRun(self, batch)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """:meth:`hold`, committed on leaving the block (also when the block raised)."""
+        run = self.hold()
         try:
             yield
         finally:
-            self._holder = None
-            self._leave(commit=True)
-        if batch.error is not None:
-            raise SharedCommitFailed(
-                f"the shared commit failed, nothing was applied: {batch.error}"
-            ) from batch.error
+            run.end_calls()
+            run.commit()
 
     @contextmanager
     def _held_member(self) -> Iterator[Member]:

@@ -43,6 +43,16 @@ from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
 from stockade.domain.state import Snapshot
 
 
+class HeldWrites(Protocol):
+    """A run of write calls holding the writer (:meth:`Store.hold_writes`)."""
+
+    def end_calls(self) -> None:
+        """No more calls join the run (call it on the thread that holds the run)."""
+
+    def commit(self) -> None:
+        """Commit the run (one flush) and give up the writer; from any thread."""
+
+
 class WouldBlock(RuntimeError):
     """A write asked not to wait (:meth:`Store.nonblocking_writes`) would have had to: it
     did nothing, and may be run again where waiting is harmless."""
@@ -281,12 +291,15 @@ class Store(Protocol):
         """Whether :meth:`nonblocking_writes` can ever let a write through (else every
         write in it raises :class:`WouldBlock`)."""
 
-    def held_writes(self) -> AbstractContextManager[None]:
-        """Every write transaction this thread opens in the block joins one shared
+    def hold_writes(self) -> HeldWrites:
+        """From now, every write transaction this thread opens joins one shared
         transaction, each call in its own savepoint (a failed call undoes only its own
-        work), committed once on leaving the block -- nothing of it is durable before.
-        Raises :class:`WouldBlock` on entering, having done nothing, if that would mean
-        waiting for another writer (stores without group commit always raise it)."""
+        work), until :meth:`HeldWrites.commit` -- nothing of it is durable before.
+        Raises :class:`WouldBlock`, having done nothing, if that would mean waiting for
+        another writer (stores without group commit always raise it)."""
+
+    def held_writes(self) -> AbstractContextManager[None]:
+        """:meth:`hold_writes` for a block, committed on leaving it."""
 
     def nonblocking_writes(self) -> AbstractContextManager[None]:
         """The first write transaction opened in this block, in this thread, raises

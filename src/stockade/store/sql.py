@@ -49,7 +49,7 @@ from stockade.store.engines import (
 )
 from stockade.store.failures import StoreError, kind_of, schema_is_current, store_error
 from stockade.store.failures import read_only as read_only_error
-from stockade.store.group_commit import CommitStats, GroupCommit
+from stockade.store.group_commit import CommitStats, GroupCommit, HeldRun
 from stockade.store.prepared import Prepared
 from stockade.store.repository import Change, WouldBlock
 from stockade.store.transaction import SqlTransaction
@@ -218,16 +218,26 @@ class SqlStore:
         finally:
             self._local.nonblocking = False
 
-    @contextmanager
-    def held_writes(self) -> Iterator[None]:
-        """Every write transaction this thread opens in the block joins one transaction,
-        committed (one fsync) on leaving it; :class:`WouldBlock` up front, having done
-        nothing, if that would mean waiting (``GroupCommit.held``)."""
+    def hold_writes(self) -> HeldRun:
+        """Every write transaction this thread opens from now joins one transaction,
+        until :meth:`HeldRun.commit` (one fsync, callable from another thread);
+        :class:`WouldBlock` now, having done nothing, if that would mean waiting
+        (``GroupCommit.hold``)."""
         if self._group is None:
             raise WouldBlock("only a SQLite file's writes can be held")
-        group = self._writer_group()
-        with self._failures_as_store_errors(), group.held():
+        with self._failures_as_store_errors():
+            return self._writer_group().hold()
+
+    @contextmanager
+    def held_writes(self) -> Iterator[None]:
+        """:meth:`hold_writes` for a block, committed on leaving it."""
+        run = self.hold_writes()
+        try:
             yield
+        finally:
+            run.end_calls()
+            with self._failures_as_store_errors():
+                run.commit()
 
     @contextmanager
     def _failures_as_store_errors(self) -> Iterator[None]:
