@@ -3,8 +3,9 @@
 The app only moves bytes: :class:`stockade.api.edge.Edge` admits the request (origin,
 headers-only authentication, size, concurrency, deadline) and reads its body, then
 :func:`stockade.api.dispatch.handle` runs in a worker thread (the store is synchronous) --
-or, for a short write while no other request is in flight, on the event loop itself (see
-:func:`create_app`); the app writes the answer and logs one line per request.
+or, for a short write on a SQLite file store, on the event loop itself, in a run with the
+short writes that arrived with it and one commit for all (:mod:`stockade.api.loop_writes`);
+the app writes the answer and logs one line per request.
 :func:`uvicorn_config` adds the connection-level bounds (request-head deadline,
 keep-alive, graceful-shutdown timeout).
 
@@ -16,7 +17,6 @@ and wraps everything in CORS when ``--allow-origin`` asks for it.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
 import logging
@@ -36,23 +36,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from stockade.api.auth import AuthConfig, RawRequest
-from stockade.api.dispatch import (
-    INTERNAL_ERROR,
-    Outcome,
-    Pending,
-    Server,
-    begin,
-    complete,
-    handle,
-    is_short_write,
-)
+from stockade.api.dispatch import Outcome, Server, begin, complete, handle, is_short_write
 from stockade.api.edge import Edge, EdgeLimits, OriginPolicy, Receive, Refused
 from stockade.api.http_deadlines import deadline_protocol
+from stockade.api.loop_writes import LoopWrites
 from stockade.api.serialize import CONTENT_TYPE, serialize_error
 from stockade.domain.errors import AwsError
 from stockade.domain.quotas import Quotas
-from stockade.store.group_commit import MAX_BATCH_CALLS
-from stockade.store.repository import Store, WouldBlock
+from stockade.store.repository import Store
 
 log = logging.getLogger("stockade.api")
 
@@ -64,9 +55,6 @@ _EC2_METHODS = frozenset({"GET", "POST"})
 _CONTENT_TYPE_HEADER = (b"content-type", CONTENT_TYPE.encode())
 _CLOSE_HEADER = (b"connection", b"close")
 _NOT_ALLOWED = b"Method Not Allowed"
-
-#: Short writes run on the loop in one held run at most (then the next run follows).
-MAX_RUN = MAX_BATCH_CALLS
 
 #: Worker threads running requests; SQLite serialises writers anyway, and the store's
 #: connection pool holds 32 connections.
@@ -91,111 +79,33 @@ def create_app(
     server = Server(store, auth or AuthConfig(), quotas or Quotas())
     edge = Edge(server.auth, origins, limits)
     limiter = anyio.CapacityLimiter(workers)
-    inline_writes = store.nonblocking_writes_supported
-    #: short writes waiting for the loop to run them, each with the future of its answer
-    #: (``None``: it could not run there and goes to a thread)
-    loop_writes: list[tuple[Pending, asyncio.Future[Outcome | None]]] = []
-    running = False  # a run of loop writes is under way (statements or commit)
+    loop_writes = (
+        LoopWrites(store, limiter, alone=lambda: in_flight == 1)
+        if store.held_writes_supported
+        else None
+    )
     in_flight = 0  # requests between admission and answer (only the loop changes it)
-
-    async def run_loop_writes() -> None:
-        """Run the short writes that arrived together, on the loop, as one held run of
-        the group commit (:meth:`Store.hold_writes`): one after the other, each in its
-        own savepoint, then one commit for all before any is answered; again while more
-        wait.
-
-        Why: a write's own CPU is ~0.2-0.4 ms, and in a worker thread it also pays two
-        thread wake-ups and fights the loop for the GIL; on the loop, N writes that came
-        in together cost N times their CPU and one fsync, with no hand-off. The commit
-        (the fsync) goes to a worker thread, so the loop reads the next requests
-        meanwhile -- they form the next run -- unless the run is a lone call with nothing
-        else in flight: then the loop commits itself, sparing the hand-off. The loop
-        waits at most :data:`MAX_RUN` calls' CPU. When the writer is busy (a long write
-        in a thread, another process holding SQLite's lock) nothing is run and the
-        run's calls go to threads instead.
-        """
-        nonlocal running
-        running = True
-        try:
-            while loop_writes:
-                run = loop_writes[:MAX_RUN]
-                del loop_writes[:MAX_RUN]
-                answers = await _run_held(run)
-                for (_, waiter), answer in zip(run, answers, strict=True):
-                    if not waiter.done():  # its request may have been cancelled meanwhile
-                        waiter.set_result(answer)
-        finally:
-            running = False
-
-    async def _run_held(run: list[tuple[Pending, Any]]) -> list[Outcome | None]:
-        try:
-            held = store.hold_writes()
-        except WouldBlock:
-            return [None] * len(run)
-        outcomes: list[Outcome] = []
-        try:
-            while True:
-                for pending, _ in run[len(outcomes) :]:
-                    outcome = complete(pending)
-                    outcome.on_loop = True
-                    outcomes.append(outcome)
-                if len(run) >= MAX_RUN or (len(run) == 1 and in_flight == 1):
-                    break
-                # Writes that arrive while this run holds the writer join it rather than
-                # wait for the next commit: two loop turns read and parse them.
-                await asyncio.sleep(0)
-                await asyncio.sleep(0)
-                if not loop_writes:
-                    break
-                more = loop_writes[: MAX_RUN - len(run)]
-                del loop_writes[: len(more)]
-                run.extend(more)
-        finally:
-            held.end_calls()
-            try:
-                if len(run) == 1 and in_flight == 1 and not loop_writes:
-                    held.commit()
-                else:
-                    await anyio.to_thread.run_sync(held.commit, limiter=limiter)
-            except Exception:  # the shared commit failed: nothing of the run was applied
-                log.exception("the commit of %d calls run on the loop failed", len(outcomes))
-                outcomes = [_internal_error(o) if o.status == 200 else o for o in outcomes]
-        return list(outcomes)
 
     async def run(raw: RawRequest) -> Outcome:
         """Handle the request in a worker thread (the store is synchronous) -- or, for a
-        short write (:data:`SHORT_WRITES`) on a store with group commit, on the loop
-        with the short writes that arrived with it (see :func:`run_loop_writes`)."""
+        short write (:data:`SHORT_WRITES`) on a store with group commit, on the loop in
+        a run with the short writes that arrived with it (:mod:`stockade.api.loop_writes`).
+        """
         nonlocal in_flight
         in_flight += 1
         try:
-            if not (inline_writes and is_short_write(raw)):
+            if loop_writes is None or not is_short_write(raw):
                 return await anyio.to_thread.run_sync(handle, server, raw, limiter=limiter)
             # authenticated and parsed now, while the writer may be busy with a commit
             pending = begin(server, raw)
             if pending.call is None:
                 return pending.outcome  # refused (or DryRun): nothing to write
-            loop = asyncio.get_running_loop()
-            waiter: asyncio.Future[Outcome | None] = loop.create_future()
-            loop_writes.append((pending, waiter))
-            if not running:  # start a run after the requests already ready to run
-                loop.call_soon(_start_run)
-            outcome = await waiter
+            outcome = await loop_writes.answer(pending)
             if outcome is not None:
                 return outcome
             return await anyio.to_thread.run_sync(complete, pending, limiter=limiter)
         finally:
             in_flight -= 1
-
-    def _start_run() -> None:
-        nonlocal running
-        if not running and loop_writes:
-            running = True  # before the task starts: one run at a time
-            task = asyncio.get_running_loop().create_task(run_loop_writes())
-            background.add(task)
-            task.add_done_callback(background.discard)
-
-    background: set[asyncio.Task[None]] = set()
 
     async def ec2(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         """One EC2 request: admit, run, answer. Its time in the log line runs from here
@@ -262,13 +172,6 @@ def create_app(
             allow_headers=["*"],
         )
     return app
-
-
-def _internal_error(outcome: Outcome) -> Outcome:
-    """A call's answer once the commit it waited for failed: nothing it did was applied."""
-    status, body = serialize_error(AwsError("InternalError", INTERNAL_ERROR), "-")
-    outcome.status, outcome.body, outcome.error_code = status, body, "InternalError"
-    return outcome
 
 
 async def _method_not_allowed(send: Send) -> None:

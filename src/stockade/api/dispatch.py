@@ -83,8 +83,8 @@ def is_short_write(request: RawRequest) -> bool:
 
 
 def handle(server: Server, request: RawRequest) -> Outcome:
-    """Answer one request; never raises, but for :class:`WouldBlock` (a write asked not
-    to wait would have had to, inside :meth:`Store.nonblocking_writes`: it did nothing)."""
+    """Answer one request (:func:`begin`, then :func:`complete`); never raises, but for
+    :class:`WouldBlock` (writes asked not to wait would have had to: nothing was done)."""
     return complete(begin(server, request))
 
 

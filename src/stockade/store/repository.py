@@ -54,8 +54,8 @@ class HeldWrites(Protocol):
 
 
 class WouldBlock(RuntimeError):
-    """A write asked not to wait (:meth:`Store.nonblocking_writes`) would have had to: it
-    did nothing, and may be run again where waiting is harmless."""
+    """Writes asked not to wait (:meth:`Store.hold_writes`) would have had to: nothing
+    was done, and they may be run where waiting is harmless."""
 
 
 @dataclass(frozen=True)
@@ -287,9 +287,9 @@ class Store(Protocol):
         """A serialised read-write transaction; commits on success, rolls back on error."""
 
     @property
-    def nonblocking_writes_supported(self) -> bool:
-        """Whether :meth:`nonblocking_writes` can ever let a write through (else every
-        write in it raises :class:`WouldBlock`)."""
+    def held_writes_supported(self) -> bool:
+        """Whether :meth:`hold_writes` can ever hold the writer (else it always raises
+        :class:`WouldBlock`)."""
 
     def hold_writes(self) -> HeldWrites:
         """From now, every write transaction this thread opens joins one shared
@@ -300,12 +300,6 @@ class Store(Protocol):
 
     def held_writes(self) -> AbstractContextManager[None]:
         """:meth:`hold_writes` for a block, committed on leaving it."""
-
-    def nonblocking_writes(self) -> AbstractContextManager[None]:
-        """The first write transaction opened in this block, in this thread, raises
-        :class:`WouldBlock` -- having done nothing -- instead of waiting for another
-        writer; it commits before the block goes on. Later ones wait as usual (a call is
-        retried elsewhere only if it wrote nothing)."""
 
     def read(self, scope: Scope) -> AbstractContextManager[Transaction]:
         """A consistent read-only view; never bumps the revision."""

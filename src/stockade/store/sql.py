@@ -184,11 +184,7 @@ class SqlStore:
         runs in a savepoint of a transaction shared with its neighbours and returns once
         the commit covering it is durable. Elsewhere it is one transaction per call.
         """
-        wait = not getattr(self._local, "nonblocking", False)
-        self._local.nonblocking = False  # only a call's first write may be retried
         if self._group is None:
-            if not wait:
-                raise WouldBlock("only a SQLite file's writes can be tried without waiting")
             with self._connection(write=True) as conn, conn.begin():
                 change = yield from self._write_in(conn, scope)
             if change is not None:
@@ -197,26 +193,15 @@ class SqlStore:
         group = self._writer_group()
         self._local.writing = True
         try:
-            with self._failures_as_store_errors(), group.member(wait=wait) as member:
+            with self._failures_as_store_errors(), group.member() as member:
                 member.change = yield from self._write_in(member.connection, scope)
         finally:
             self._local.writing = False
 
     @property
-    def nonblocking_writes_supported(self) -> bool:
-        """Only a SQLite file's writes (the group commit) can be tried without waiting."""
+    def held_writes_supported(self) -> bool:
+        """Only a SQLite file's writes (the group commit) can be held (``hold_writes``)."""
         return self._group is not None
-
-    @contextmanager
-    def nonblocking_writes(self) -> Iterator[None]:
-        """The first write in this block (this thread) raises :class:`WouldBlock`, having
-        done nothing, rather than wait for the writer connection or another process's
-        lock; see :meth:`stockade.store.repository.Store.nonblocking_writes`."""
-        self._local.nonblocking = True
-        try:
-            yield
-        finally:
-            self._local.nonblocking = False
 
     def hold_writes(self) -> HeldRun:
         """Every write transaction this thread opens from now joins one transaction,
