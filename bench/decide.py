@@ -17,7 +17,9 @@ gateway living in the public subnet). So an inbound flow to a private instance's
 is refused (no route back), one whose source is in a blackholed /24 too, and the NAT
 gateway's onward route is looked up for every outbound flow of a private instance. The
 baseline loop follows the same routes. The 1,000-rule case also runs once with no tables
-(every subnet on the VPC's implied main table) to show what routing costs.
+(every subnet on the VPC's implied main table) to show what routing costs. The last case
+(``bench/decide_nacl.py``) puts every subnet on a custom network ACL of 20 entries per
+direction, crossed by requests and replies.
 
 Run: ``.venv/bin/python bench/decide.py [--flows N]``.
 """
@@ -452,6 +454,9 @@ def main() -> None:
         print(json.dumps(run_case(rules, args.flows, args.seed)), flush=True)
     print(json.dumps(run_case(1000, args.flows, args.seed, routes=False)), flush=True)
     print(json.dumps(run_case(1000, args.flows, args.seed, internal=True)), flush=True)
+    from decide_nacl import run_case as run_nacl_case  # every subnet on a 20-entry ACL
+
+    print(json.dumps(run_nacl_case(1000, args.flows, args.seed)), flush=True)
 
 
 if __name__ == "__main__":

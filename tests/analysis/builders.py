@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
+from stockade.domain.network_acl import (
+    NetworkAcl,
+    NetworkAclAssociation,
+    NetworkAclEntry,
+    default_entries,
+    deny_all_entries,
+    entry,
+)
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
 from stockade.domain.scope import Scope
 from stockade.domain.security_group import (
@@ -134,3 +144,52 @@ def world(
         interfaces=tuple(enis),
         instances=tuple(instances),
     )
+
+
+ACL = "acl-0000000000000000a"
+
+
+def acl_entry(
+    number: int,
+    egress: bool,
+    action: str,
+    protocol: str,
+    cidr: str,
+    ports: tuple[int, int] | None = None,
+    icmp: tuple[int, int] | None = None,
+) -> NetworkAclEntry:
+    """One entry, checked as CreateNetworkAclEntry checks it."""
+    v6 = ":" in cidr
+    return entry(
+        number,
+        egress,
+        action,
+        protocol,
+        None if v6 else cidr,
+        cidr if v6 else None,
+        port_range=ports,
+        icmp=icmp,
+    )
+
+
+def with_acl(
+    snapshot: Snapshot,
+    *entries: NetworkAclEntry,
+    acl_id: str = ACL,
+    subnets: tuple[str, ...] = (SUBNET,),
+) -> Snapshot:
+    """The snapshot with a custom ACL of those entries (and its ``*`` denies) on
+    ``subnets`` (none: an ACL filtering nothing), next to the VPC's default ACL."""
+    custom = NetworkAcl(
+        acl_id,
+        VPC,
+        SCOPE.account,
+        SCOPE.region,
+        False,
+        (*entries, *deny_all_entries(True)),
+        tuple(NetworkAclAssociation(f"aclassoc-{n:017x}", s) for n, s in enumerate(subnets)),
+    )
+    default = NetworkAcl(
+        "acl-00000000000000def", VPC, SCOPE.account, SCOPE.region, True, default_entries(True)
+    )
+    return replace(snapshot, network_acls=(*snapshot.network_acls, default, custom))

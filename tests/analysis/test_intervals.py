@@ -80,7 +80,9 @@ def test_covered_segments(rs):
 def test_service_pieces_split_per_protocol():
     tcp = (6 << 16) | 22
     pieces = service_pieces([(tcp, (17 << 16) | 53)])
-    assert [p.text() for _, p in pieces][:2] == ["tcp/22-65535", "protocol 7"]
+    # consecutive portless protocols are one piece (not ten lines)
+    assert [p.text() for _, p in pieces][:2] == ["tcp/22-65535", "protocols 7-16"]
+    assert pieces[1][0] == (7 << 16, (16 << 16) | 0xFFFF)
     assert pieces[-1][1].text() == "udp/0-53"
     assert service_pieces([(0, (1 << 24) - 1)])[0][1].text() == "all traffic"
     icmp = service_pieces([((1 << 16) | (8 << 8), (1 << 16) | (8 << 8) | 255)])

@@ -109,7 +109,7 @@ def test_run_describe_and_lifecycle(ec2, subnet_id, sg, rejected):
     ec2.modify_subnet_attribute(SubnetId=subnet_id, MapPublicIpOnLaunch={"Value": True})
     reservation = ec2.run_instances(
         ImageId="ami-anything",
-        InstanceType="z9.mega",
+        InstanceType="r6g.large",
         MinCount=2,
         MaxCount=2,
         SubnetId=subnet_id,
@@ -123,7 +123,7 @@ def test_run_describe_and_lifecycle(ec2, subnet_id, sg, rejected):
     assert len(instances) == 2 and {i["State"]["Name"] for i in instances} == {"pending"}
     assert all(i["SecurityGroups"] == [{"GroupId": sg, "GroupName": "app"}] for i in instances)
     assert (
-        all(i["PublicIpAddress"] for i in instances) and instances[0]["InstanceType"] == "z9.mega"
+        all(i["PublicIpAddress"] for i in instances) and instances[0]["InstanceType"] == "r6g.large"
     )
     iid = instances[0]["InstanceId"]
     described = ec2.describe_instances(InstanceIds=[iid])["Reservations"]
@@ -155,7 +155,7 @@ def test_run_describe_and_lifecycle(ec2, subnet_id, sg, rejected):
     groups = ec2.describe_instance_attribute(InstanceId=iid, Attribute="groupSet")["Groups"]
     assert groups == [{"GroupId": sg, "GroupName": "app"}, {"GroupId": other, "GroupName": "other"}]
     rejected(
-        "UnsupportedOperation",
+        "IncorrectInstanceState",  # a type changes only while the instance is stopped
         ec2.modify_instance_attribute,
         InstanceId=iid,
         InstanceType={"Value": "t3.large"},

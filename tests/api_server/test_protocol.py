@@ -151,19 +151,22 @@ def test_huge_body_is_refused_without_a_5xx(endpoint):
     assert status == 413 and b"<Code>RequestEntityTooLarge</Code>" in answer
 
 
-def test_unknown_path_is_404_not_5xx(endpoint):
-    status, _ = raw(endpoint, "", method="GET", path="/nowhere")
-    assert status == 404
+def test_unknown_path_is_a_parseable_4xx(endpoint):
+    """Another service's REST call: a JSON error its SDK reads, never a bare 404 or a 5xx."""
+    status, text = raw(endpoint, "", method="GET", path="/nowhere")
+    assert status == 400
+    assert '"__type": "UnknownOperationException"' in text
 
 
-@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+@pytest.mark.parametrize("method", ["OPTIONS", "TRACE"])
 def test_other_methods_on_the_endpoint_are_405_with_allow(endpoint, method):
     url = urlparse(endpoint)
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
     try:
         conn.request(method, "/", b"Action=DescribeVpcs", {"Content-Length": "19"})
         response = conn.getresponse()
-        assert response.status == 405 and response.getheader("Allow") == "GET, POST"
+        assert response.status == 405
+        assert response.getheader("Allow") == "GET, POST, PUT, DELETE, PATCH, HEAD"
         response.read()
         # the connection stays usable: the next request on it is answered
         conn.request("GET", "/?Action=DescribeRegions&Version=2016-11-15")

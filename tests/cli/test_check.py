@@ -147,3 +147,113 @@ def test_exposure_lists_web(seeded):
     assert ("TCP", 22) in ports and ("TCP", 80) in ports
     table = CliRunner().invoke(app, ["exposure"]).stdout
     assert "web" in table and "tcp/80" in table
+
+
+# -- network ACLs: every layer in order, the fix printed and applied ---------------------------
+
+
+def _two_subnets_with_a_custom_acl(run_cli) -> dict[str, str]:
+    """Instances in two subnets of one VPC (groups open to the VPC); the server's subnet
+    on a custom ACL that admits tcp/5432 from the VPC and nothing else (no reply entry)."""
+
+    def js(*args: str):
+        return json.loads(run_cli(*args, "--json").stdout)
+
+    vpc = js("vpc", "create", "10.0.0.0/16")["VpcId"]
+    client_subnet = js("subnet", "create", "--vpc", vpc, "--cidr", "10.0.1.0/24")["SubnetId"]
+    server_subnet = js("subnet", "create", "--vpc", vpc, "--cidr", "10.0.2.0/24")["SubnetId"]
+    group = js("sg", "create", "db", "--description", "db", "--vpc", vpc)["GroupId"]
+    run_cli("sg", "allow", group, "--proto", "tcp", "--port", "5432", "--cidr", "10.0.0.0/16")
+    client = js("instance", "run", "--subnet", client_subnet, "--group", group)
+    server = js("instance", "run", "--subnet", server_subnet, "--group", group)
+    acl = js("nacl", "create", "--vpc", vpc)["NetworkAclId"]
+    run_cli(
+        "nacl", "add-entry", acl, "100", "--cidr", "10.0.0.0/16", "--protocol", "tcp",
+        "--ports", "5432",
+    )  # fmt: skip
+    run_cli("nacl", "associate", acl, "--subnet", server_subnet)
+    return {
+        "acl": acl,
+        "client": _instance_id(client),
+        "server": _instance_id(server),
+        "server_subnet": server_subnet,
+    }
+
+
+def _instance_id(shape) -> str:
+    first = shape[0] if isinstance(shape, list) else shape
+    return first.get("InstanceId") or first["Instances"][0]["InstanceId"]
+
+
+def test_check_shows_every_layer_and_its_printed_acl_fix_makes_it_allowed(tmp_path, monkeypatch):
+    monkeypatch.setenv("STOCKADE_DB", str(tmp_path / "acl.db"))
+    monkeypatch.setenv("COLUMNS", "250")
+    runner = CliRunner()
+
+    def run_cli(*args: str):
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == 0, result.output
+        return result
+
+    ids = _two_subnets_with_a_custom_acl(run_cli)
+    flow = ("--from", ids["client"], "--to", ids["server"], "--port", "5432")
+    out = check(*flow)
+    assert out["verdict"] == "denied"
+    kinds = [(layer["leg"], layer["kind"], layer["allowed"]) for layer in out["layers"]]
+    assert kinds == [
+        ("request", "security-group", True),
+        ("request", "network-acl", True),  # out of the client's subnet (its default ACL)
+        ("request", "route", True),
+        ("request", "network-acl", True),  # into the server's: #100
+        ("request", "security-group", True),
+        ("reply", "network-acl", False),  # out of the server's: the * deny
+        ("reply", "network-acl", True),
+    ]
+    crossings = out["network_acls"]
+    assert [(c["leg"], c["egress"], c["allowed"]) for c in crossings] == [
+        ("request", True, True),
+        ("request", False, True),
+        ("reply", True, False),
+        ("reply", False, True),
+    ]
+    assert crossings[2]["ports"] == {"from": 32768, "to": 60999}
+    [blocker] = out["blockers"]
+    assert blocker["explanation_code"] == "SUBNET_ACL_RESTRICTION"
+    assert blocker["component"] == {"id": ids["acl"], "type": "network-acl"}
+    command = blocker["suggested_acl_entry"]["command"]
+    assert command in out["explanation"]
+    # the human output names the denying layer too
+    human = runner.invoke(app, ["check", *flow])
+    assert human.exit_code == 0 and "DENIED" in human.output and ids["acl"] in human.output
+
+    words = command.split()
+    assert words[:2] == ["stockade", "nacl"]
+    run_cli(*words[1:])
+    fixed = check(*flow)
+    assert fixed["verdict"] == "allowed", fixed["explanation"]
+    reply_out = fixed["network_acls"][2]
+    assert reply_out["allowed"] and reply_out["entry"]["rule_number"] == 100
+
+
+def test_check_source_port_tests_exactly_that_port(tmp_path, monkeypatch):
+    monkeypatch.setenv("STOCKADE_DB", str(tmp_path / "acl.db"))
+    runner = CliRunner()
+
+    def run_cli(*args: str):
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == 0, result.output
+        return result
+
+    ids = _two_subnets_with_a_custom_acl(run_cli)
+    run_cli(
+        "nacl", "add-entry", ids["acl"], "110", "--egress", "--cidr", "10.0.1.0/24",
+        "--protocol", "tcp", "--ports", "40000-40100",
+    )  # fmt: skip
+    flow = ("--from", ids["client"], "--to", ids["server"], "--port", "5432")
+    assert check(*flow)["verdict"] == "denied"  # the rest of the ephemeral range is not
+    assert check(*flow, "--source-port", "40050")["verdict"] == "allowed"
+    out = check(*flow, "--source-port", "50000")
+    assert out["verdict"] == "denied" and out["flow"]["source_port"] == 50000
+    ping = ("--from", ids["client"], "--to", ids["server"], "--proto", "icmp", "--port", "8")
+    bad = runner.invoke(app, ["check", *ping, "--source-port", "1"])
+    assert bad.exit_code != 0 and "icmp has no source port" in bad.output

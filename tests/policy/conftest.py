@@ -17,6 +17,12 @@ from stockade.domain.addresses import canonical_cidr
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
+from stockade.domain.network_acl import (
+    NetworkAcl,
+    NetworkAclAssociation,
+    deny_all_entries,
+)
+from stockade.domain.network_acl import entry as domain_acl_entry
 from stockade.domain.peering import PeeringSide, PeeringStatus, VpcPeeringConnection
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
 from stockade.domain.routing import (
@@ -58,6 +64,7 @@ class World:
     nat_gateways: list = field(default_factory=list)
     egress_only: list = field(default_factory=list)
     peerings: list = field(default_factory=list)
+    network_acls: list = field(default_factory=list)
     _counter: itertools.count = field(default_factory=lambda: itertools.count(1))
     _subnet_of: dict = field(default_factory=dict)
 
@@ -170,6 +177,24 @@ class World:
             VpcPeeringConnection(pcx_id, side(requester), side(accepter), status, str(status))
         )
         return pcx_id
+
+    def acl(self, vpc_id: str, subnets=(), entries=(), default: bool = False) -> str:
+        """A network ACL with ``entries`` (``acl_entry`` tuples) and the ``*`` denies of both
+        families, associated with ``subnets``."""
+        acl_id = self.new_id("acl")
+        associations = tuple(NetworkAclAssociation(self.new_id("aclassoc"), s) for s in subnets)
+        self.network_acls.append(
+            NetworkAcl(
+                acl_id,
+                vpc_id,
+                ACCOUNT,
+                REGION,
+                default,
+                tuple(acl_entry(*e) for e in entries) + deny_all_entries(True),
+                associations,
+            )
+        )
+        return acl_id
 
     def group(self, vpc_id: str, name: str, egress_all: bool = True) -> str:
         group_id = self.new_id("sg")
@@ -294,7 +319,31 @@ class World:
             nat_gateways=tuple(self.nat_gateways),
             egress_only_internet_gateways=tuple(self.egress_only),
             peerings=tuple(self.peerings),
+            network_acls=tuple(self.network_acls),
         )
+
+
+def acl_entry(
+    rule_number: int,
+    direction: str,
+    action: str,
+    protocol,
+    cidr: str,
+    ports: tuple[int, int] | None = None,
+    icmp: tuple[int, int] | None = None,
+):
+    """An ACL entry through the domain's checks: ``direction`` is ``in`` or ``out``."""
+    six = ":" in cidr
+    return domain_acl_entry(
+        rule_number,
+        direction == "out",
+        action,
+        protocol,
+        None if six else cidr,
+        cidr if six else None,
+        ports,
+        icmp,
+    )
 
 
 def seed_snapshot() -> tuple[Snapshot, dict[str, str]]:

@@ -99,7 +99,12 @@ def rules_for(draw, group_ids, list_ids, refs: bool = False):
 
 @st.composite
 def worlds(
-    draw, max_interfaces: int = 5, simple: bool = False, refs: bool = False, routes: bool = False
+    draw,
+    max_interfaces: int = 5,
+    simple: bool = False,
+    refs: bool = False,
+    routes: bool = False,
+    acls: bool = False,
 ):
     """A random World (not yet frozen).
 
@@ -108,6 +113,8 @@ def worlds(
     ``routes``: further subnets, NAT and egress-only gateways, peerings (active or not)
     and random route tables (main or not, explicit associations, every kind of target,
     blackholes included); without it every VPC has its implied main table.
+    ``acls``: random network ACLs (allow and deny entries of every kind, both families)
+    on random subnets; without it every subnet has the implied allow-all default.
     """
     w = World()
     vpcs = []
@@ -169,7 +176,56 @@ def worlds(
             w.instance(vpc_id, mine, private, public, ipv6, state)
     if routes:
         draw(route_tables(w, lists))
+    if acls:
+        draw(network_acls(w))
     return w
+
+
+ACL_CIDRS = [
+    "0.0.0.0/0",
+    "0.0.0.0/0",
+    "10.0.0.0/16",
+    "10.0.1.0/24",
+    "203.0.113.0/24",
+    "198.51.100.0/24",
+    "::/0",
+    "::/0",
+    "2001:db8::/32",
+    "2001:db8:0:1::/64",
+]
+ACL_PORTS = [(22, 22), (80, 80), (0, 1023), (1024, 65535), (32768, 60999), (40000, 40010)]
+
+
+@st.composite
+def acl_entries(draw):
+    """Up to 8 random numbered entries, allow and deny, every protocol kind."""
+    out = []
+    numbers = draw(st.lists(st.integers(1, 200), max_size=8, unique=True))
+    for number in numbers:
+        protocol = draw(st.sampled_from(["-1", "-1", "tcp", "tcp", "udp", "icmp", "icmpv6", "47"]))
+        ports = draw(st.sampled_from(ACL_PORTS)) if protocol in ("tcp", "udp") else None
+        icmp = (
+            draw(st.sampled_from([(-1, -1), (8, -1), (0, -1), (3, 4), (128, -1), (129, 0)]))
+            if protocol in ("icmp", "icmpv6")
+            else None
+        )
+        direction = draw(st.sampled_from(["in", "out"]))
+        action = draw(st.sampled_from(["allow", "allow", "deny"]))
+        out.append(
+            (number, direction, action, protocol, draw(st.sampled_from(ACL_CIDRS)), ports, icmp)
+        )
+    return out
+
+
+@st.composite
+def network_acls(draw, w):
+    """A custom ACL on some subnets of each VPC (the rest keep the implied default)."""
+    for vpc in list(w.vpcs):
+        subnets = [x.subnet_id for x in w.subnets if x.vpc_id == vpc.vpc_id]
+        for _ in range(draw(st.integers(0, 2))):
+            mine = draw(st.lists(st.sampled_from(subnets), unique=True))
+            taken = {s for a in w.network_acls for s in a.subnet_ids}
+            w.acl(vpc.vpc_id, [s for s in mine if s not in taken], draw(acl_entries()))
 
 
 @st.composite

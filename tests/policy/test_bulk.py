@@ -50,9 +50,10 @@ def assert_agree(snapshot, batch, result, originals=None) -> None:
 
 
 @SETTINGS
-@given(st.data(), st.booleans(), st.booleans(), st.booleans())
-def test_decide_many_agrees_with_decide(data, simple, refs, routes):
-    snapshot = data.draw(worlds(simple=simple, refs=refs, routes=routes and not simple)).snapshot()
+@given(st.data(), st.booleans(), st.booleans(), st.booleans(), st.booleans())
+def test_decide_many_agrees_with_decide(data, simple, refs, routes, acls):
+    world = worlds(simple=simple, refs=refs, routes=routes and not simple, acls=acls)
+    snapshot = data.draw(world).snapshot()
     internal = data.draw(st.booleans())
     chosen = data.draw(
         st.lists(

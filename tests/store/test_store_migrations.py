@@ -118,4 +118,11 @@ def test_the_migrations_are_one_line():
     script = ScriptDirectory.from_config(alembic_config())
     assert len(script.get_heads()) == 1
     revisions = list(script.walk_revisions())
-    assert [r.revision for r in reversed(revisions)] == ["0001", "0002", "0003", "0004", "0005"]
+    assert [r.revision for r in reversed(revisions)] == [
+        "0001",
+        "0002",
+        "0003",
+        "0004",
+        "0005",
+        "0006",
+    ]

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from stockade.analysis.checks_acl import acl_findings
 from stockade.analysis.checks_hygiene import hygiene_findings
-from stockade.analysis.checks_internet import internet_findings, public_subnet_findings
+from stockade.analysis.checks_internet import internet_findings
+from stockade.analysis.checks_public_subnet import public_subnet_findings
 from stockade.analysis.checks_redundancy import redundancy_findings
 from stockade.analysis.findings import Finding, Severity, sort_findings
 from stockade.domain.risky_ports import ADMIN_PORTS, RISKY_PORTS, PortSpec
@@ -55,6 +57,7 @@ def audit(
         out += public_subnet_findings(snapshot, scope, config.admin_ports)
         out += hygiene_findings(snapshot, scope, config.max_rules, referenced, known)
         out += redundancy_findings(snapshot, scope, referenced)
+        out += acl_findings(snapshot, scope, config.admin_ports)
     return sort_findings(out)
 
 

@@ -9,14 +9,17 @@ prefix list holding ``0.0.0.0/0``, or ``0.0.0.0/1`` plus ``128.0.0.0/1``.
 Checks run per group (the thing one fixes) and then per interface, for openings that only
 the *combination* of an interface's groups creates; and per subnet, for the public subnets
 (their route table sends traffic to an attached internet gateway) whose interfaces have
-administration ports open to the internet (:func:`public_subnet_findings`).
+administration ports open to the internet (:mod:`stockade.analysis.checks_public_subnet`).
+Every opening is narrowed by the network ACLs of the subnets: what they deny (the request
+in, or its reply out) is reported as open in the group but not exposed, naming the entry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from stockade.analysis.acl_narrowing import AclLimit, acl_limit
 from stockade.analysis.exposure_grade import group_grade, interface_grade
 from stockade.analysis.findings import Finding, Severity
 from stockade.analysis.intervals import (
@@ -40,9 +43,6 @@ from stockade.domain.state import Snapshot
 from stockade.policy.addressing import is_public_cidr
 from stockade.policy.decision import RuleRef
 from stockade.policy.effective import EffectiveEntry, effective_policies, group_entries
-from stockade.policy.interface_reach import internet_reach
-from stockade.policy.route_advice import route_text
-from stockade.policy.routes import internet_route
 
 FAMILY_NAME = {4: "IPv4", 6: "IPv6"}
 
@@ -58,7 +58,8 @@ class Subject:
 
 
 Openings = dict[int, list[tuple[Interval, list[Rect]]]]  # family -> open service intervals
-Grader = Callable[[int], tuple[Severity, str]]  # family -> (severity, why)
+Grader = Callable[[int, list[NetworkInterface] | None], tuple[Severity, str]]
+"""(family, the interfaces through which it is exposed, None: all) -> (severity, why)"""
 
 
 def internet_openings(entries: Iterable[EffectiveEntry]) -> Openings:
@@ -92,10 +93,13 @@ def internet_findings(
             group.group_id, "security-group", group.vpc_id, f"{group.group_id} ({group.name})"
         )
 
-        def grade(family: int, gid: str = group.group_id) -> tuple[Severity, str]:
-            return group_grade(snapshot, gid, family)
+        def grade(
+            family: int, among: list[NetworkInterface] | None, gid: str = group.group_id
+        ) -> tuple[Severity, str]:
+            return group_grade(snapshot, gid, family, among)
 
-        out += _port_findings(scope, subject, openings, admin, risky, names, grade, "")
+        limit = acl_limit(snapshot, snapshot.members_by_group.get(group.group_id, ()))
+        out += _port_findings(scope, subject, openings, admin, risky, names, grade, "", limit)
         out += _wide_cidrs(scope, subject, ingress, wide_v4, wide_v6, names, grade)
     # Interfaces with the same group set have the same ingress entries: work it out once.
     by_set: dict[tuple[str, ...], Openings] = {}
@@ -109,90 +113,12 @@ def internet_findings(
         label = f"{eni_id} ({eni.instance_id})" if eni.instance_id else eni_id
         subject = Subject(eni_id, "network-interface", eni.vpc_id, label)
 
-        def eni_grade(family: int, e=eni) -> tuple[Severity, str]:
+        def eni_grade(family: int, _: object, e=eni) -> tuple[Severity, str]:
             return interface_grade(snapshot, e, family)
 
         note = " by the combination of its groups " + ", ".join(policy.group_ids)
-        out += _port_findings(scope, subject, extra, admin, risky, names, eni_grade, note)
-    return out
-
-
-def public_subnet_findings(
-    snapshot: Snapshot, scope: Scope, admin: Sequence[PortSpec]
-) -> list[Finding]:
-    """One finding per public subnet of the scope whose interfaces have administration
-    ports open to the internet (over a family the subnet routes to the internet).
-
-    Graded as the worst of those interfaces (``exposure_grade.interface_grade``): critical
-    when one is reachable right now, high when one has a public address but is stopped,
-    medium when they hold private addresses only (one public IP away).
-    """
-    names = {g.group_id: g.name for g in snapshot.groups}
-    openings_of: dict[tuple[str, ...], Openings] = {}
-    by_subnet: dict[str, list[tuple[NetworkInterface, list[str], list[Rect], Severity]]] = {}
-    for eni_id, policy in sorted(effective_policies(snapshot).items()):
-        eni = snapshot.interface_by_id[eni_id]
-        if (eni.owner_id, eni.region) != (scope.account, scope.region):
-            continue
-        if policy.group_ids not in openings_of:
-            openings_of[policy.group_ids] = internet_openings(policy.ingress)
-        openings = openings_of[policy.group_ids]
-        routed = {f for f in openings if internet_route(snapshot, eni.subnet_id, f) is not None}
-        ports, rects, grade = [], [], Severity.INFO
-        for spec in admin:
-            hits = _hit(
-                {f: openings[f] for f in routed},
-                service_interval(spec.protocol, spec.first, spec.last),
-            )
-            if hits:
-                ports.append(spec.text())
-                rects += [r for _, found in hits.values() for r in found]
-                grade = max(grade, *(interface_grade(snapshot, eni, f)[0] for f in hits))
-        if ports:
-            by_subnet.setdefault(eni.subnet_id, []).append((eni, ports, rects, grade))
-    out = []
-    for subnet_id, found in sorted(by_subnet.items()):
-        first = found[0][0]
-        family = 4 if internet_route(snapshot, subnet_id, 4) else 6
-        route = internet_route(snapshot, subnet_id, family)
-        assert route is not None and route.route is not None
-        listed = ", ".join(
-            f"{e.eni_id}{f' ({e.instance_id})' if e.instance_id else ''}: {'/'.join(p)}"
-            for e, p, _, _ in found
-        )
-        severity = max(g for *_, g in found)
-        rects = [r for _, _, found_rects, _ in found for r in found_rects]
-        out.append(
-            Finding(
-                "public-subnet-admin-port",
-                severity,
-                f"public subnet {subnet_id} ({route.table_text()}: "
-                f"{route_text(route.route)}) has administration ports open to the internet "
-                f"on {listed}",
-                subnet_id,
-                "subnet",
-                scope.account,
-                scope.region,
-                first.vpc_id,
-                tuple(sorted({r.entry.rule_id for r in rects})),
-                {
-                    "route_table_id": route.table_id or None,
-                    "internet_route": route_text(route.route),
-                    "interfaces": [
-                        {
-                            "network_interface_id": e.eni_id,
-                            "instance_id": e.instance_id,
-                            "ports": p,
-                            "reachable": any(
-                                internet_reach(snapshot, e, f).reachable for f in (4, 6)
-                            ),
-                        }
-                        for e, p, _, _ in found
-                    ],
-                    "rules": _rule_refs(rects, names),
-                },
-            )
-        )
+        limit = acl_limit(snapshot, [eni])
+        out += _port_findings(scope, subject, extra, admin, risky, names, eni_grade, note, limit)
     return out
 
 
@@ -216,7 +142,7 @@ def _in_scope(snapshot: Snapshot, scope: Scope) -> list[SecurityGroup]:
     return [g for g in snapshot.groups if (g.owner_id, g.region) == (scope.account, scope.region)]
 
 
-def _rule_refs(rects: Iterable[Rect], names: dict[str, str]) -> list[dict]:
+def rule_refs(rects: Iterable[Rect], names: dict[str, str]) -> list[dict]:
     seen: dict[tuple[str, str], dict] = {}
     for r in rects:
         e = r.entry
@@ -224,7 +150,7 @@ def _rule_refs(rects: Iterable[Rect], names: dict[str, str]) -> list[dict]:
     return list(seen.values())
 
 
-def _hit(openings: Openings, target: Interval) -> dict[int, tuple[list[Interval], list[Rect]]]:
+def hits_in(openings: Openings, target: Interval) -> dict[int, tuple[list[Interval], list[Rect]]]:
     """Per family: the part of ``target`` that is open, and the entries opening it."""
     out = {}
     for family, segments in openings.items():
@@ -239,50 +165,32 @@ def _hit(openings: Openings, target: Interval) -> dict[int, tuple[list[Interval]
     return out
 
 
-def _port_findings(
-    scope: Scope,
-    subject: Subject,
-    openings: Openings,
-    admin: Sequence[PortSpec],
-    risky: Sequence[PortSpec],
-    names: dict[str, str],
-    grade: Grader,
-    note: str,
-) -> list[Finding]:
-    out: list[Finding] = []
+@dataclass(frozen=True)
+class _Candidate:
+    """A finding before grading: its check, what is open and the entries opening it."""
+
+    key: tuple[str, str]  # (check, the admin port): matches it before and after the ACLs
+    check: str
+    what: str
+    hits: dict[int, tuple[list[Interval], list[Rect]]]
+    extra: dict | None = None
+
+
+def _candidates(
+    openings: Openings, admin: Sequence[PortSpec], risky: Sequence[PortSpec]
+) -> list[_Candidate]:
+    out: list[_Candidate] = []
     if not openings:
         return out
-
-    def finding(check: str, what: str, hits: dict, extra: dict | None = None) -> Finding:
-        families = sorted(hits)
-        graded = [grade(f) for f in families]
-        severity, why = max(graded, key=lambda g: g[0])
-        rects = [r for f in families for r in hits[f][1]]
-        fam = ", ".join(FAMILY_NAME[f] for f in families)
-        return Finding(
-            check,
-            severity,
-            f"{what} open to the internet ({fam}) on {subject.label}{note}",
-            subject.resource_id,
-            subject.resource_type,
-            scope.account,
-            scope.region,
-            subject.vpc_id,
-            tuple(sorted({r.entry.rule_id for r in rects})),
-            {
-                "families": [FAMILY_NAME[f] for f in families],
-                "exposure": why,
-                "open": [s.to_dict() for f in families for s in service_ranges(hits[f][0])],
-                "rules": _rule_refs(rects, names),
-                **(extra or {}),
-            },
-        )
-
     for spec in admin:
-        hits = _hit(openings, service_interval(spec.protocol, spec.first, spec.last))
+        hits = hits_in(openings, service_interval(spec.protocol, spec.first, spec.last))
         if hits:
-            out.append(finding("internet-admin-port", spec.text(), hits))
-    everything = _hit(openings, ALL_SERVICES)
+            out.append(
+                _Candidate(
+                    ("internet-admin-port", spec.text()), "internet-admin-port", spec.text(), hits
+                )
+            )
+    everything = hits_in(openings, ALL_SERVICES)
     wide = []
     for family, (parts, _) in everything.items():
         if covers(parts, [ALL_SERVICES]):
@@ -294,11 +202,11 @@ def _port_findings(
     if wide:
         what = " and ".join(sorted({w for _, w in wide}))
         hits = {f: everything[f] for f in sorted({f for f, _ in wide})}
-        out.append(finding("internet-all-ports", what, hits))
+        out.append(_Candidate(("internet-all-ports", ""), "internet-all-ports", what, hits))
     risky_hits: dict[int, tuple[list[Interval], list[Rect]]] = {}
     services = []
     for spec in risky:
-        hits = _hit(openings, service_interval(spec.protocol, spec.first, spec.last))
+        hits = hits_in(openings, service_interval(spec.protocol, spec.first, spec.last))
         if not hits:
             continue
         services.append(spec.text())
@@ -310,7 +218,8 @@ def _port_findings(
             f" and {len(services) - 4} more" if len(services) > 4 else ""
         )
         out.append(
-            finding(
+            _Candidate(
+                ("internet-risky-port", ""),
                 "internet-risky-port",
                 shown,
                 {f: (merge(p), r) for f, (p, r) in risky_hits.items()},
@@ -318,6 +227,108 @@ def _port_findings(
             )
         )
     return out
+
+
+def narrowed_openings(openings: Openings, limit: AclLimit | None) -> Openings:
+    """The openings the subnet ACLs let the internet use (request in, reply out)."""
+    if limit is None:
+        return openings
+    out: Openings = {}
+    for family, segments in openings.items():
+        admitted = limit.admitted(family)
+        kept = [(p, rects) for iv, rects in segments for p in intersect([iv], admitted)]
+        if kept:
+            out[family] = kept
+    return out
+
+
+def _port_findings(
+    scope: Scope,
+    subject: Subject,
+    openings: Openings,
+    admin: Sequence[PortSpec],
+    risky: Sequence[PortSpec],
+    names: dict[str, str],
+    grade: Grader,
+    note: str,
+    limit: AclLimit | None = None,
+) -> list[Finding]:
+    """The findings of what the groups open; with ``limit``, narrowed by the subnets' ACLs:
+    a finding whose condition no longer holds through them is kept as informational,
+    saying which ACL entry denies it (open in the group, not exposed)."""
+    raw = _candidates(openings, admin, risky)
+    if limit is None:
+        return [_finding(scope, subject, names, grade, note, c, None) for c in raw]
+    narrowed = {c.key: c for c in _candidates(narrowed_openings(openings, limit), admin, risky)}
+    out = []
+    for candidate in raw:
+        kept = narrowed.get(candidate.key)
+        if kept is not None:
+            out.append(_finding(scope, subject, names, grade, note, kept, limit, candidate))
+            continue
+        families = sorted(candidate.hits)
+        why = "; ".join(limit.why_denied(f, candidate.hits[f][0]) for f in families)
+        blocked = _finding(scope, subject, names, grade, note, candidate, None)
+        out.append(
+            replace(
+                blocked,
+                severity=Severity.INFO,
+                title=f"{blocked.title} but not exposed: {why}",
+                details={
+                    **blocked.details,
+                    "exposure": f"not exposed: {why}",
+                    "denied_by_network_acl": why,
+                    "network_acl_ids": sorted(
+                        {a for f in families for a in limit.acl_ids(f, candidate.hits[f][0])}
+                    ),
+                },
+            )
+        )
+    return out
+
+
+def _finding(
+    scope: Scope,
+    subject: Subject,
+    names: dict[str, str],
+    grade: Grader,
+    note: str,
+    candidate: _Candidate,
+    limit: AclLimit | None,
+    before: _Candidate | None = None,
+) -> Finding:
+    hits = candidate.hits
+    families = sorted(hits)
+    graded = [
+        grade(f, limit.admitting(f, hits[f][0]) if limit is not None else None) for f in families
+    ]
+    severity, why = max(graded, key=lambda g: g[0])
+    rects = [r for f in families for r in hits[f][1]]
+    fam = ", ".join(FAMILY_NAME[f] for f in families)
+    extra = dict(candidate.extra or {})
+    if limit is not None and before is not None:
+        removed = {f: subtract(before.hits[f][0], hits.get(f, ([], []))[0]) for f in before.hits}
+        partly = "; ".join(limit.why_denied(f, gone) for f, gone in removed.items() if gone)
+        if partly:
+            extra["narrowed_by_network_acl"] = partly
+    return Finding(
+        candidate.check,
+        severity,
+        f"{candidate.what} open to the internet ({fam}) on {subject.label}{note}",
+        subject.resource_id,
+        subject.resource_type,
+        scope.account,
+        scope.region,
+        subject.vpc_id,
+        tuple(sorted({r.entry.rule_id for r in rects})),
+        {
+            "families": [FAMILY_NAME[f] for f in families],
+            "exposure": why,
+            "open": [s.to_dict() for f in families for s in service_ranges(hits[f][0])],
+            "rules": rule_refs(rects, names),
+            **extra,
+        },
+    )
 
 
 def _wide_cidrs(
@@ -339,7 +350,7 @@ def _wide_cidrs(
     if not wide:
         return []
     families = sorted({e.family for e in wide})
-    severity, why = max((grade(f) for f in families), key=lambda g: g[0])
+    severity, why = max((grade(f, None) for f in families), key=lambda g: g[0])
     severity = min(severity, Severity.HIGH)
     cidrs = sorted({e.cidr for e in wide})
     return [

@@ -18,6 +18,8 @@ of a flow and the exposure findings use — so ``critical`` here is exactly "exp
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from stockade.analysis.findings import Severity
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.state import Snapshot
@@ -39,9 +41,17 @@ def interface_grade(snapshot: Snapshot, eni: NetworkInterface, family: int) -> t
     return Severity.MEDIUM, f"{eni.eni_id} has no public IPv{family} address"
 
 
-def group_grade(snapshot: Snapshot, group_id: str, family: int) -> tuple[Severity, str]:
-    """The grade of the most exposed interface carrying the group."""
+def group_grade(
+    snapshot: Snapshot,
+    group_id: str,
+    family: int,
+    among: Iterable[NetworkInterface] | None = None,
+) -> tuple[Severity, str]:
+    """The grade of the most exposed interface carrying the group (of ``among``, when
+    only those expose it: the others' subnet ACLs deny it)."""
     members = {e.eni_id: e for e in snapshot.members_by_group.get(group_id, ())}
+    if among is not None:
+        members = {e.eni_id: e for e in among if e.eni_id in members} or members
     if not members:
         return Severity.LOW, "attached to no interface (exposed as soon as it is used)"
     graded = [interface_grade(snapshot, e, family) for _, e in sorted(members.items())]

@@ -162,6 +162,28 @@ CHECKS: dict[str, Check] = {
             "groups already allow all it allows (and no rule references it).",
             Severity.LOW,
         ),
+        Check(
+            "network-acl-admin-port",
+            "NetworkAclAdminPortOpenToInternet",
+            "A network ACL admits the internet to an administration port (SSH 22, RDP 3389).",
+            "After first match (a lower-numbered deny hides a later allow), every internet "
+            "address may send to the port through the ACL, or an allow for 0.0.0.0/0 or ::/0 "
+            "still decides part of the internet (reported as partial). Prowler's "
+            "ec2_networkacl_allow_ingress_tcp_port_22/_3389, interval-exact. Graded by use: "
+            "an ACL of no subnet is informational, one whose subnets' security groups do not "
+            "open the port either is defence in depth (low).",
+            Severity.MEDIUM,
+        ),
+        Check(
+            "network-acl-all-ports",
+            "NetworkAclAllPortsOpenToInternet",
+            "A network ACL admits the internet to all ports or all traffic.",
+            "After first match, every internet address may send all traffic (or every TCP or "
+            "UDP port) through the ACL — a default ACL does. Prowler's "
+            "ec2_networkacl_allow_ingress_any_port, interval-exact, graded as the admin-port "
+            "check; the security groups are then the only filter.",
+            Severity.HIGH,
+        ),
     )
 }
 
@@ -172,7 +194,7 @@ class Finding:
     severity: Severity
     title: str
     resource_id: str
-    resource_type: str  # security-group | network-interface | subnet
+    resource_type: str  # security-group | network-interface | subnet | network-acl
     account: str
     region: str
     vpc_id: str | None = None
@@ -186,6 +208,8 @@ class Finding:
             if self.resource_id.startswith("sg-")
             else "subnet"
             if self.resource_id.startswith("subnet-")
+            else "network-acl"
+            if self.resource_id.startswith("acl-")
             else "network-interface"
         )
         return f"arn:aws:ec2:{self.region}:{self.account}:{kind}/{self.resource_id}"

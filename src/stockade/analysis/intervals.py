@@ -15,78 +15,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from stockade.domain import protocols
-from stockade.domain.addresses import INTERNET_V6, NOT_INTERNET_V4
+from stockade.domain.interval_sets import (  # noqa: F401 (the analyzer's names for them)
+    Interval,
+    covers,
+    internet_space,
+    intersect,
+    merge,
+    subtract,
+)
 from stockade.policy.addressing import block_bounds
 from stockade.policy.effective import EffectiveEntry
 from stockade.policy.tables import SERVICE_SPACE, service_range
 
-Interval = tuple[int, int]  # inclusive bounds
-
 ALL_SERVICES: Interval = (0, SERVICE_SPACE - 1)
-
-#: The internet, as the domain defines it once (``domain.addresses``: IPv4 minus the
-#: non-internet ranges; IPv6 global unicast 2000::/3).
-_NOT_INTERNET_V4 = tuple(str(n) for n in NOT_INTERNET_V4)
-_INTERNET_V6 = str(INTERNET_V6)
 
 
 def block(cidr: str) -> Interval:
     _, lo, hi = block_bounds(cidr)
     return lo, hi
-
-
-def merge(intervals: Iterable[Interval]) -> list[Interval]:
-    """Sorted, disjoint, non-adjacent intervals with the same union."""
-    out: list[list[int]] = []
-    for lo, hi in sorted(intervals):
-        if out and lo <= out[-1][1] + 1:
-            out[-1][1] = max(out[-1][1], hi)
-        else:
-            out.append([lo, hi])
-    return [(lo, hi) for lo, hi in out]
-
-
-def covers(intervals: Iterable[Interval], targets: Iterable[Interval]) -> bool:
-    """Whether the union of ``intervals`` contains every target interval."""
-    union = merge(intervals)
-    return all(any(a <= lo and hi <= b for a, b in union) for lo, hi in targets)
-
-
-def intersect(a: Sequence[Interval], b: Sequence[Interval]) -> list[Interval]:
-    """The intersection of two unions (inputs need not be merged)."""
-    out = []
-    for lo1, hi1 in merge(a):
-        for lo2, hi2 in merge(b):
-            lo, hi = max(lo1, lo2), min(hi1, hi2)
-            if lo <= hi:
-                out.append((lo, hi))
-    return merge(out)
-
-
-def subtract(a: Sequence[Interval], b: Sequence[Interval]) -> list[Interval]:
-    """``a`` minus ``b``."""
-    out = []
-    cuts = merge(b)
-    for lo, hi in merge(a):
-        start = lo
-        for c_lo, c_hi in cuts:
-            if c_hi < start or c_lo > hi:
-                continue
-            if c_lo > start:
-                out.append((start, c_lo - 1))
-            start = max(start, c_hi + 1)
-            if start > hi:
-                break
-        if start <= hi:
-            out.append((start, hi))
-    return out
-
-
-def internet_space(family: int) -> list[Interval]:
-    """Every internet address of a family, as intervals."""
-    if family == 6:
-        return [block(_INTERNET_V6)]
-    return subtract([(0, (1 << 32) - 1)], [block(c) for c in _NOT_INTERNET_V4])
 
 
 @dataclass(frozen=True)
@@ -169,7 +115,7 @@ def covered_segments(
 class ServiceRange:
     """A piece of the service axis in human terms: one protocol and a port/type range."""
 
-    protocol: str  # tcp | udp | icmp | icmpv6 | -1 | "47"…
+    protocol: str  # tcp | udp | icmp | icmpv6 | -1 | "47"… | "0-5" (a run of protocols)
     from_port: int | None  # ICMP: the type. None: no ports (or all traffic)
     to_port: int | None
 
@@ -177,7 +123,7 @@ class ServiceRange:
         if self.protocol == protocols.ALL:
             return "all traffic"
         if self.from_port is None:
-            return f"protocol {self.protocol}"
+            return f"protocol{'s' if '-' in self.protocol else ''} {self.protocol}"
         if self.protocol in ("icmp", "icmpv6"):  # ports are ICMP types here
             if (self.from_port, self.to_port) == (0, 255):
                 return f"{self.protocol} (all types)"
@@ -215,6 +161,23 @@ def service_pieces(intervals: Iterable[Interval]) -> list[tuple[Interval, Servic
             else:
                 piece = ServiceRange(name, None, None)
             out.append(((first, last), piece))
+    return _protocol_runs(out)
+
+
+def _protocol_runs(
+    pieces: list[tuple[Interval, ServiceRange]],
+) -> list[tuple[Interval, ServiceRange]]:
+    """Consecutive whole portless protocols as one piece (``protocols 0-5``): what is left
+    of all traffic once a network ACL takes a port would otherwise be ~250 lines."""
+    out: list[tuple[Interval, ServiceRange]] = []
+    for (lo, hi), piece in pieces:
+        if out and piece.from_port is None and piece.protocol.isdigit():
+            (p_lo, p_hi), last = out[-1]
+            first = last.protocol.partition("-")[0]
+            if last.from_port is None and first.isdigit() and p_hi + 1 == lo:
+                out[-1] = ((p_lo, hi), ServiceRange(f"{first}-{piece.protocol}", None, None))
+                continue
+        out.append(((lo, hi), piece))
     return out
 
 

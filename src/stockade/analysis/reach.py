@@ -13,7 +13,10 @@ interface, per address family:
 2. the destination's inbound entries whose resolved block meets the source set, and — for
    an instance source — the source's outbound entries that contain the destination's
    address, are unions of service intervals; their intersection (with ``--port``) is what
-   can get through, merged into maximal ranges per protocol.
+   can get through, merged into maximal ranges per protocol;
+3. the network ACLs the connections cross (:mod:`stockade.analysis.reach_acl`) narrow
+   those ranges — the request one way, its reply the other, stateless — and each piece
+   they take is explained by the denying entry (``acl_denials``).
 
 Rule-level ranges are reported even when the path is blocked (marked not reachable, with
 the blockers), because they show what would open the moment the path exists.
@@ -37,8 +40,10 @@ from stockade.analysis.intervals import (
     service_interval,
     service_pieces,
 )
+from stockade.analysis.reach_acl import external_crossings, interface_crossings, narrow
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.state import Snapshot
+from stockade.policy.acl_passage import AclCrossing
 from stockade.policy.addressing import address_text, is_public_address
 from stockade.policy.decision import Blocker, PathKind, RuleRef
 from stockade.policy.effective import EffectiveEntry, effective_policy
@@ -152,6 +157,8 @@ class ReachResult:
     path: str
     blockers: tuple[Blocker, ...]
     ranges: tuple[ReachRange, ...]
+    #: what the network ACLs crossed took from the ranges (the entry, request or reply)
+    acl_denials: tuple[Blocker, ...] = ()
 
     @property
     def reachable(self) -> bool:
@@ -174,6 +181,7 @@ class ReachResult:
             "path": self.path,
             "blockers": [b.to_dict() for b in self.blockers],
             "ranges": [r.to_dict() for r in self.ranges],
+            "network_acl_denials": [b.to_dict() for b in self.acl_denials],
         }
 
 
@@ -239,6 +247,7 @@ def _one(
         return None  # nothing can reach an interface over a family it has no address of
     egress: list[EffectiveEntry] | None = None
     ingress: Sequence[EffectiveEntry | None]  # None: everything is allowed in
+    crossings: list[AclCrossing]
     if source.kind == "interface":
         path = route(
             snapshot, Flow(source.endpoint or "", eni.eni_id, "tcp", 0, address_family=family)
@@ -254,6 +263,9 @@ def _one(
             )
         blockers = path.blockers
         kind = str(path.kind)
+        crossings = interface_crossings(
+            snapshot, path.source_eni, eni, path.egress_remote, path.ingress_remote
+        )
     else:
         space = source.cidrs.get(family)
         if space is None:
@@ -262,17 +274,26 @@ def _one(
             e for e in policy.ingress if e.family == family and intersect([e.bounds[1:]], space)
         ]
         blockers, kind = _external_path(snapshot, source, eni, family)
+        crossings = external_crossings(snapshot, space, eni, family, source.kind == "cidr")
     allowed = _union(ingress)
     if egress is not None:
         allowed = intersect(allowed, _union(egress))
     if ports is not None:
         allowed = intersect(allowed, ports)
+    allowed, acl_denials = narrow(crossings, family, allowed)
     ranges = [
         _range(family, piece, span, ingress, egress or [], names)
         for span, piece in service_pieces(allowed)
     ]
     return ReachResult(
-        source.given, eni.eni_id, eni.instance_id, family, kind, tuple(blockers), tuple(ranges)
+        source.given,
+        eni.eni_id,
+        eni.instance_id,
+        family,
+        kind,
+        tuple(blockers),
+        tuple(ranges),
+        acl_denials,
     )
 
 

@@ -1,4 +1,5 @@
-"""The ASGI app: the EC2 Query protocol on ``POST /`` (and ``GET /?Action=...``), ``/health``.
+"""The ASGI app: the EC2 Query protocol on ``POST /`` (and ``GET /?Action=...``), ``/health``;
+any other path is another service's REST call (answered by :mod:`stockade.api.other_services`).
 
 The app only moves bytes: :class:`stockade.api.edge.Edge` admits the request (origin,
 headers-only authentication, size, concurrency, deadline) and reads its body, then
@@ -51,7 +52,9 @@ log = logging.getLogger("stockade.api")
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
 
-_EC2_METHODS = frozenset({"GET", "POST"})
+#: Methods answered by the EC2 endpoint: EC2's GET and POST on ``/``, and the REST calls
+#: of other services (any path), answered in their protocol.
+_EC2_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"})
 _CONTENT_TYPE_HEADER = (b"content-type", CONTENT_TYPE.encode())
 _CLOSE_HEADER = (b"connection", b"close")
 _NOT_ALLOWED = b"Method Not Allowed"
@@ -112,7 +115,7 @@ def create_app(
         (the request's head parsed) to the answer being ready, the durable commit of a
         write included."""
         started = time.perf_counter()
-        headers = [_CONTENT_TYPE_HEADER]
+        headers: list[tuple[bytes, bytes]] = []
         try:
             body = await edge.admit(scope, receive)
         except Refused as refused:
@@ -130,6 +133,16 @@ def create_app(
             )
             outcome = await run(raw)
         elapsed_ms = (time.perf_counter() - started) * 1000
+        if outcome.content_type is None and not outcome.headers:
+            headers.append(_CONTENT_TYPE_HEADER)
+        else:  # another service's answer, in its protocol
+            content_type = outcome.content_type or CONTENT_TYPE
+            headers.append((b"content-type", content_type.encode("latin-1")))
+            headers.extend(
+                (name.lower().encode("latin-1"), value.encode("latin-1"))
+                for name, value in outcome.headers.items()
+                if name.lower() not in ("content-type", "content-length", "connection")
+            )
         headers.append((b"content-length", str(len(outcome.body)).encode()))
         await send({"type": "http.response.start", "status": outcome.status, "headers": headers})
         await send({"type": "http.response.body", "body": outcome.body})
@@ -156,13 +169,14 @@ def create_app(
     rest = Starlette(routes=[Route("/health", health, methods=["GET"])])
 
     async def app(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == "/":
-            if scope["method"] in _EC2_METHODS:
-                await ec2(scope, receive, send)
-            else:
-                await _method_not_allowed(send)
-        else:
+        if scope["type"] != "http" or (scope["path"] == "/health" and scope["method"] == "GET"):
             await rest(scope, receive, send)
+        elif scope["method"] in _EC2_METHODS:
+            # EC2 on "/"; any other path is a REST call of another service, answered
+            # in its protocol (dispatch -> other_services)
+            await ec2(scope, receive, send)
+        else:
+            await _method_not_allowed(send)
 
     if edge.origins.allowed_origins:  # browsers need CORS answers to use what is allowed
         return CORSMiddleware(
@@ -176,7 +190,7 @@ def create_app(
 
 async def _method_not_allowed(send: Send) -> None:
     headers = [
-        (b"allow", b"GET, POST"),
+        (b"allow", b"GET, POST, PUT, DELETE, PATCH, HEAD"),
         (b"content-type", b"text/plain; charset=utf-8"),
         (b"content-length", str(len(_NOT_ALLOWED)).encode()),
     ]

@@ -115,15 +115,17 @@ def precheck(
     config: AuthConfig, headers: list[tuple[bytes, bytes]], query_string: bytes
 ) -> sigv4.RequestAuth | None:
     """In verified mode, refuse what the headers already condemn, before the body is read:
-    no or unreadable signature, unknown access key, a credential scoped to a service other
-    than ``ec2``/``sts``, a stale signing time. Returns the parsed signature (``None`` in
-    open mode, where nothing is checked)."""
+    no or unreadable signature, unknown access key, a stale signing time. Returns the
+    parsed signature (``None`` in open mode, where nothing is checked)."""
     if not config.verify:
         return None
     auth = sigv4.parse_auth(headers, query_string)
     if not auth.signed or config.keys.get(auth.access_key or "") is None:
         raise AwsError("AuthFailure", sigv4.AUTH_FAILURE_MESSAGE)
-    sigv4.check_headers(auth, service=(EC2_SERVICE, STS_SERVICE))
+    # Any service's scope passes here: a call for another service is answered in its own
+    # protocol (``other_services``), and an EC2 action signed for another service fails
+    # in :func:`identify` once its action is known.
+    sigv4.check_headers(auth, service=(auth.service or EC2_SERVICE,))
     return auth
 
 

@@ -13,7 +13,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from stockade.api import sts
+from stockade.api import other_services, sts
 from stockade.api.actions import Call, handler_for
 from stockade.api.actions.registry import Handler
 from stockade.api.auth import EC2_SERVICE, STS_SERVICE, AuthConfig, Caller, RawRequest, identify
@@ -50,6 +50,8 @@ class Outcome:
     region: str = "-"
     error_code: str | None = None
     on_loop: bool = False  # run on the event loop rather than a worker thread
+    content_type: str | None = None  # another protocol's (a request for another service)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 #: Writes that touch a handful of rows (one group and its rules, or tags): short enough
@@ -75,11 +77,7 @@ _ACTION = re.compile(rb"(?:^|&)Action=([A-Za-z]+)(?:&|$)")
 def is_short_write(request: RawRequest) -> bool:
     """Whether the request names one of :data:`SHORT_WRITES`, judged by a glance at its
     raw bytes (no parse: a request this cannot read is simply not run on the loop)."""
-    for source in (request.body, request.query_string):
-        found = _ACTION.search(source) if isinstance(source, bytes) else None
-        if found:
-            return found.group(1).decode() in SHORT_WRITES
-    return False
+    return _glanced_action(request) in SHORT_WRITES
 
 
 def handle(server: Server, request: RawRequest) -> Outcome:
@@ -110,6 +108,10 @@ def begin(server: Server, request: RawRequest) -> Pending:
     pending = Pending(outcome, request_id)
     is_sts = False
     try:
+        foreign = other_services.foreign_request(request, _glanced_action(request))
+        if foreign is not None:
+            _foreign(outcome, foreign, request_id)
+            return pending
         pairs = request_pairs(request.body, request.query_string)
         action = next((v for k, v in pairs if k == "Action"), None)
         outcome.action = (action or "-")[:64]
@@ -157,6 +159,23 @@ def _internal_error(outcome: Outcome, request_id: str) -> None:
     internal = AwsError("InternalError", INTERNAL_ERROR)
     outcome.error_code = internal.code
     outcome.status, outcome.body = serialize_error(internal, request_id)
+
+
+def _glanced_action(request: RawRequest) -> str | None:
+    """The ``Action`` a request names, by a glance at its raw bytes (no parse)."""
+    for source in (request.body, request.query_string):
+        found = _ACTION.search(source) if isinstance(source, bytes) else None
+        if found:
+            return found.group(1).decode()
+    return None
+
+
+def _foreign(outcome: Outcome, request: other_services.ForeignRequest, request_id: str) -> Outcome:
+    reply = other_services.answer(request, request_id)
+    outcome.action = f"{request.service}:{request.operation}"[:64]
+    outcome.status, outcome.body, outcome.error_code = reply.status, reply.body, reply.code
+    outcome.content_type, outcome.headers = reply.content_type, reply.headers
+    return outcome
 
 
 def _caller_identity(caller: Caller, request_id: str) -> bytes:

@@ -6,7 +6,12 @@ AWS's rules, applied the same way to every resource kind:
 - names and values are case-sensitive;
 - values take ``*`` (any run of characters) and ``?`` (one character); a backslash makes
   the next character literal (``\\*``, ``\\?``, ``\\\\``);
-- ``tag:<key>`` filters are open-ended: any key is a valid name;
+- ``tag:<key>`` filters are open-ended: any key is a valid name; where they are, so are
+  ``tag-key`` and ``tag-value`` (EC2 accepts both on every taggable Describe, documented or
+  not);
+- older names EC2 still accepts (``cidrBlock``, ``isDefault``, ...) stand for the documented
+  ones: :data:`FILTER_ALIASES`, one table for every action, applied when the filters are
+  compiled so that nothing downstream ever sees an alias;
 - an unknown filter name is ``InvalidParameterValue`` "The filter '<name>' is invalid";
 - at most :data:`MAX_FILTER_VALUES` values in one call, counted across all its filters
   (``FilterLimitExceeded``, AWS's wording).
@@ -41,6 +46,25 @@ _MEMO_SIZE = 4096
 
 #: Allowed-name entry that admits every ``tag:<key>`` filter (as :func:`model_filter_names`).
 TAG_FILTERS = "tag:"
+
+#: Older filter names EC2 accepts beside the documented ones: alias -> the documented names
+#: it may stand for, tried in order (the first one the action admits wins). Sources: the EC2
+#: API reference's "You can also use ... as the filter name" notes (DescribeSubnets'
+#: ``cidr``/``cidrBlock``/``availabilityZone``/``availabilityZoneId``/``defaultForAz``), and
+#: the names real clients send and AWS answers: Ansible's ``ec2_vpc_net`` looks VPCs up by
+#: ``cidr-block`` and ``ec2_instance`` by ``isDefault`` (the pre-2016 DescribeVpcs names).
+FILTER_ALIASES: dict[str, tuple[str, ...]] = {
+    "cidr": ("cidr-block",),
+    "cidrBlock": ("cidr-block", "cidr"),
+    "cidr-block": ("cidr",),
+    "isDefault": ("is-default",),
+    "availabilityZone": ("availability-zone",),
+    "availabilityZoneId": ("availability-zone-id",),
+    "defaultForAz": ("default-for-az",),
+    "availableIpAddressCount": ("available-ip-address-count",),
+}
+#: Filters every taggable Describe admits with ``tag:<key>`` (see :func:`_allowed`).
+_TAG_WIDE = ("tag-key", "tag-value")
 
 Candidates = Mapping[str, Iterable[Any]] | Callable[[str], Iterable[Any]]
 
@@ -192,13 +216,24 @@ def compile_filters(
         name = item.get("Name")
         if name is None:
             raise missing_parameter(f"Filter.{index}.Name")
-        if not _allowed(name, allowed):
+        canonical = canonical_filter_name(name, allowed)
+        if canonical is None:
             raise invalid_filter(name)
         values = item.get("Values") or []
         if not values:
             raise invalid_parameter_value(f"The filter '{name}' requires at least one value")
-        compiled.append(Filter.of(name, values))
+        compiled.append(Filter.of(canonical, values))
     return FilterSet(compiled)
+
+
+def canonical_filter_name(name: Any, allowed: Collection[str]) -> str | None:
+    """The documented name ``name`` means among the ``allowed`` ones, or ``None`` if it is
+    not a filter of this action (an alias resolves only to a name the action admits)."""
+    if not isinstance(name, str):
+        return None
+    if _allowed(name, allowed):
+        return name
+    return next((c for c in FILTER_ALIASES.get(name, ()) if _allowed(c, allowed)), None)
 
 
 def _allowed(name: str, allowed: Collection[str]) -> bool:
@@ -206,7 +241,9 @@ def _allowed(name: str, allowed: Collection[str]) -> bool:
         return False
     if name in allowed:
         return True
-    return name.startswith(TAG_FILTERS) and TAG_FILTERS in allowed
+    if TAG_FILTERS not in allowed:
+        return False
+    return name.startswith(TAG_FILTERS) or name in _TAG_WIDE
 
 
 def filters_for(action: str, filters: Sequence[Mapping[str, Any]] | None) -> FilterSet:

@@ -69,6 +69,9 @@ def output_shape(action: str) -> StructureShape | None:
 # depending on the action. Reading them from there keeps "every filter the model
 # lists" true as botocore is upgraded.
 _FILTER_ITEM = re.compile(r"<li>\s*<p>\s*<code>([A-Za-z0-9:._-]+)(?:&lt;key&gt;)?</code>")
+# A few actions (DescribeNetworkInsightsPaths, -Analyses) write the names as plain text:
+# ``<li> <p>filter-at-source.source-address - The …``.
+_PLAIN_FILTER_ITEM = re.compile(r"<li>\s*<p>\s*([a-z][a-z0-9.:-]*) - ")
 
 
 @cache
@@ -82,6 +85,6 @@ def model_filter_names(action: str) -> frozenset[str]:
         return frozenset()
     doc = shape.members["Filters"].documentation or ""
     names: set[str] = set()
-    for name in _FILTER_ITEM.findall(doc):
+    for name in _FILTER_ITEM.findall(doc) + _PLAIN_FILTER_ITEM.findall(doc):
         names.add("tag:" if name in ("tag", "tag:") else name)
     return frozenset(names)

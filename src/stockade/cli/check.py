@@ -34,11 +34,24 @@ def endpoint(snap: Snapshot, given: str) -> str:
     return named_instance(snap.instances, given).instance_id
 
 
-def _flow(snap: Snapshot, source: str, destination: str, proto: str, port: int | None) -> "Flow":
+def _flow(
+    snap: Snapshot,
+    source: str,
+    destination: str,
+    proto: str,
+    port: int | None,
+    source_port: int | None = None,
+) -> "Flow":
     from stockade.policy import Flow
 
     try:
-        return Flow(endpoint(snap, source), endpoint(snap, destination), proto, port)
+        return Flow(
+            endpoint(snap, source),
+            endpoint(snap, destination),
+            proto,
+            port,
+            source_port=source_port,
+        )
     except ValueError as exc:
         raise errors.invalid_parameter_value(str(exc)) from None
 
@@ -54,14 +67,24 @@ def check(
     proto: Annotated[
         str, typer.Option("--proto", help="tcp, udp, icmp, icmpv6 or a number.")
     ] = "tcp",
+    source_port: Annotated[
+        int | None,
+        typer.Option(
+            "--source-port",
+            help="The client's port (TCP/UDP), which network ACLs judge the reply by; "
+            "default: any of Linux's ephemeral ports 32768-60999, all of which must pass.",
+        ),
+    ] = None,
 ) -> None:
-    """Is a new connection allowed, by which rules — or what blocks it, and the fix; and
-    whether AWS would track the connection (an untracked one is cut when its rule goes)."""
+    """Is a new connection allowed — every layer it crosses in order (groups, network ACLs
+    both ways, routes) and what decided each — or what blocks it, and the fix; and whether
+    AWS would track the connection (an untracked one is cut when its rule goes)."""
     from stockade.policy import decide, explain, reply_verdict
     from stockade.policy.explain import explain_tracking, tracking_fields
+    from stockade.policy.layers import layers
 
     snap = snapshot(cli)
-    decision = decide(snap, _flow(snap, source, destination, proto, port))
+    decision = decide(snap, _flow(snap, source, destination, proto, port, source_port))
     explanation = explain(decision)
     tracking = reply_verdict(snap, decision)
 
@@ -75,7 +98,12 @@ def check(
             console.print(render.safe(explain_tracking(tracking)), highlight=False)
 
     cli.emit(
-        {**decision.to_dict(), "explanation": explanation, **tracking_fields(decision, tracking)},
+        {
+            **decision.to_dict(),
+            "layers": [layer.to_dict() for layer in layers(decision)],
+            "explanation": explanation,
+            **tracking_fields(decision, tracking),
+        },
         human,
     )
 
@@ -109,7 +137,10 @@ def show_exposure(
         for f in findings:
             data = f.to_dict()
             details = data["networkReachabilityDetails"]
-            ranges = ", ".join(_range_text(d) for d in details)
+            ranges = ", ".join(
+                _range_text(d) + (" (denied by network ACL)" if d["deniedByNetworkAcl"] else "")
+                for d in details
+            )
             rules = sorted({r["security_group_rule_id"] for d in details for r in d["rules"]})
             instance = data["resource"].get("instance_id") or ""
             t.add_row(

@@ -16,6 +16,7 @@ from stockade.cli import (
     check,
     dataplane,
     flowlogs,
+    insights,
     instance,
     nacl,
     nat_gateway,
@@ -80,6 +81,7 @@ app.add_typer(prefix_list.app, name="prefix-list")
 app.add_typer(route_table.app, name="route-table")
 app.add_typer(nacl.app, name="nacl")
 app.add_typer(peering.app, name="peering")
+app.add_typer(insights.app, name="insights")
 app.add_typer(check.app)  # top-level: check, exposure
 app.add_typer(aws_io.import_app, name="import")
 app.add_typer(aws_io.export_app, name="export")

@@ -140,7 +140,7 @@ def _print_results(source: str, results: list[ReachResult]) -> None:
             )
     console.print(table)
     for r in results:
-        for b in r.blockers:
+        for b in (*r.blockers, *r.acl_denials):
             console.print(
                 f"{render.safe(_where(r))} (IPv{r.family}): {b.code}: {render.safe(b.message)}",
                 highlight=False,

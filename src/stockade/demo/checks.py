@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stockade.demo.seed import MY_COMPUTER, OUTSIDER, Seed
+from stockade.demo.seed import BLOCKED_HOST, MY_COMPUTER, OUTSIDER, Seed
 from stockade.domain.state import Snapshot
 from stockade.policy import Decision, Flow, decide
 
@@ -40,6 +40,13 @@ SEED_CHECKS: tuple[SeedCheck, ...] = (
         f"{OUTSIDER} (anyone) -> app:80 (private subnet, public IP)", OUTSIDER, "app", 80, "denied"
     ),
     SeedCheck("web -> app:80 (local route)", "web", "app", 80, "allowed"),
+    SeedCheck(
+        f"{BLOCKED_HOST} (blocked network) -> web:80 (network ACL deny)",
+        BLOCKED_HOST,
+        "web",
+        80,
+        "denied",
+    ),
 )
 
 

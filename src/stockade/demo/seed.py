@@ -14,7 +14,11 @@
 - instance ``ntp`` carrying two groups: group-1 and ssh-only;
 - instance ``app`` in the private subnet, carrying ``web`` and a public IP: its group admits
   HTTP from anywhere, yet the internet cannot reach it — no route to the gateway, either way
-  — while ``web`` reaches it over the local route.
+  — while ``web`` reaches it over the local route;
+- a network ACL ``public`` on the public subnet: inbound #50 denies everything from a
+  blocked network (198.51.100.128/25), #100 allows the rest, outbound #100 allows all — so a host
+  of that network cannot reach ``web``'s HTTP though the group admits it from anywhere (an
+  ACL's deny beats a group's allow; the request times out).
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ from stockade.domain.tags import check_tags
 from stockade.service import contracts
 from stockade.service.bundle import Services
 from stockade.service.context import ServiceContext
-from stockade.service.contracts import LaunchRequest, RouteRequest
+from stockade.service.contracts import LaunchRequest, NetworkAclEntryRequest, RouteRequest
 
 MY_COMPUTER = "203.0.113.10"  # the user's own computer: may SSH to web
 OUTSIDER = "198.51.100.7"  # somebody else on the internet: may not
 ADMIN_CIDR = "203.0.113.0/28"  # the admin network the ssh-only group admits
+BLOCKED_NETWORK = "198.51.100.128/25"  # denied by the public subnet's network ACL
+BLOCKED_HOST = "198.51.100.200"  # a host of it
 
 
 @dataclass
@@ -40,6 +46,7 @@ class Seed:
     private_subnet_id: str
     igw_id: str
     public_route_table_id: str
+    network_acl_id: str = ""  # the public subnet's ACL
     groups: dict[str, str] = field(default_factory=dict)  # name -> sg id
     instances: dict[str, str] = field(default_factory=dict)  # Name tag -> instance id
 
@@ -74,6 +81,7 @@ def build_seed(ctx: ServiceContext | contracts.Services) -> Seed:
     services.route_tables.associate(rtb, subnet_id=subnet.subnet_id)
     private = net.create_subnet(vpc.vpc_id, "10.0.2.0/24", tags=check_tags([("Name", "private")]))
     seed = Seed(vpc.vpc_id, subnet.subnet_id, private.subnet_id, igw.igw_id, rtb)
+    seed.network_acl_id = _public_acl(services, vpc.vpc_id, subnet.subnet_id)
 
     def group(name: str, description: str) -> str:
         gid = groups.create(name, description, vpc.vpc_id).group.group_id
@@ -116,3 +124,26 @@ def build_seed(ctx: ServiceContext | contracts.Services) -> Seed:
         )
         seed.instances[name] = launched[0].instance.instance_id
     return seed
+
+
+def _public_acl(services: contracts.Services, vpc_id: str, subnet_id: str) -> str:
+    """The public subnet's network ACL: the blocked network denied before everything else
+    is allowed (a custom ACL denies all until entries are added)."""
+    acls = services.network_acls
+    acl = acls.create(vpc_id, tags=check_tags([("Name", "public")])).network_acl_id
+    for number, egress, action, cidr in (
+        (50, False, "deny", BLOCKED_NETWORK),
+        (100, False, "allow", "0.0.0.0/0"),
+        (100, True, "allow", "0.0.0.0/0"),
+    ):
+        acls.create_entry(
+            acl, NetworkAclEntryRequest(number, egress, action, "-1", cidr_block=cidr)
+        )
+    current = next(
+        a.association_id
+        for found in acls.describe()
+        for a in found.associations
+        if a.subnet_id == subnet_id
+    )
+    acls.replace_association(current, acl)
+    return acl

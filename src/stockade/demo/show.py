@@ -41,6 +41,7 @@ def _show(console: Console, ctx: ServiceContext, seed: Seed, kept: str | None) -
         "group-1..3 here."
     )
     _print_routes(console, ctx, seed)
+    _print_acls(console, ctx, seed)
     details = [d for d in GroupService(ctx).describe() if d.group.vpc_id == seed.vpc_id]
     names = {d.group.group_id: d.group.name for d in details}
     rules = tables.table(
@@ -98,6 +99,20 @@ def _print_routes(console: Console, ctx: ServiceContext, seed: Seed) -> None:
         )
     console.print()
     console.print(t)
+
+
+def _print_acls(console: Console, ctx: ServiceContext, seed: Seed) -> None:
+    """The public subnet's custom network ACL, as the console lists it: its deny first."""
+    with ctx.read() as tx:
+        acl = tx.snapshot().network_acl_by_id[seed.network_acl_id]
+    subnets = ", ".join(acl.subnet_ids)
+    console.print()
+    console.print(
+        f"Network ACL [bold]{acl.network_acl_id}[/bold] (public) on {subnets}; every other "
+        "subnet keeps the VPC's default ACL (allow all, both ways)."
+    )
+    console.print(tables.acl_entries_table(acl, egress=False))
+    console.print(tables.acl_entries_table(acl, egress=True))
 
 
 def _print_checks(console: Console, ctx: ServiceContext, seed: Seed) -> None:

@@ -137,6 +137,27 @@ CODES: frozenset[str] = frozenset(
         "ActiveVpcPeeringConnectionPerVpcLimitExceeded",
         "OutstandingVpcPeeringConnectionLimitExceeded",
         "InvalidVpcPeeringConnectionState.DnsHostnamesDisabled",
+        # Reachability Analyzer (network insights)
+        "InvalidNetworkInsightsPathId.Malformed",
+        "InvalidNetworkInsightsPathId.NotFound",
+        "InvalidNetworkInsightsAnalysisId.Malformed",
+        "InvalidNetworkInsightsAnalysisId.NotFound",
+        "AnalysisExistsForNetworkInsightsPath",
+        "NetworkInsightsPathLimitExceeded",
+        # the catalogue of what stockade does not model (types, images, volumes, snapshots)
+        "InvalidInstanceType",
+        "InvalidAMIID.Malformed",
+        "InvalidAMIID.NotFound",
+        "InvalidVolumeID.Malformed",
+        "InvalidVolume.NotFound",
+        "InvalidSnapshotID.Malformed",
+        "InvalidSnapshot.NotFound",
+        "InvalidVpcEndpointId.Malformed",
+        # kinds stockade has none of (api/actions/absent.py)
+        "InvalidLaunchTemplateId.NotFound",
+        "InvalidLaunchTemplateName.NotFoundException",
+        "InvalidClientVpnEndpointId.NotFound",
+        "InvalidVpnConnectionID.NotFound",
     }
 )
 
@@ -248,6 +269,16 @@ _ID_ERRORS: dict[str, tuple[str, str, str]] = {
         "InvalidAssociationID.NotFound",
         "association",
     ),
+    "nip": (
+        "InvalidNetworkInsightsPathId.Malformed",
+        "InvalidNetworkInsightsPathId.NotFound",
+        "networkInsightsPath",
+    ),
+    "nia": (
+        "InvalidNetworkInsightsAnalysisId.Malformed",
+        "InvalidNetworkInsightsAnalysisId.NotFound",
+        "networkInsightsAnalysis",
+    ),
 }
 
 
@@ -323,6 +354,11 @@ def permission_not_found() -> AwsError:
     )
 
 
+def malformed_group_id_filter(value: str) -> AwsError:
+    """A ``group-id`` filter value that is no security group id (AWS's Describe wording)."""
+    return AwsError("InvalidGroupId.Malformed", f"The security group ID '{value}' is malformed")
+
+
 def permission_malformed(message: str) -> AwsError:
     return AwsError("InvalidPermission.Malformed", message)
 
@@ -376,6 +412,13 @@ def incorrect_instance_state(instance_id: str, state: str, action: str) -> AwsEr
     return AwsError(
         "IncorrectInstanceState",
         f"The instance '{instance_id}' is not in a state from which it can be {action}.",
+    )
+
+
+def not_stopped(instance_id: str) -> AwsError:
+    """A change AWS makes only to a stopped instance (its type, for one)."""
+    return AwsError(
+        "IncorrectInstanceState", f"The instance '{instance_id}' is not in the 'stopped' state."
     )
 
 

@@ -22,6 +22,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 
 from stockade.domain import errors
 from stockade.domain.addresses import Network, parse_cidr
+from stockade.domain.quotas import Quotas
 from stockade.domain.tags import Tags
 
 #: The highest number a client may give an entry; above are AWS's reserved numbers.
@@ -337,3 +338,110 @@ def _icmp(icmp: tuple[int | None, int | None] | None) -> tuple[int, int]:
                 f"Invalid value '{value}' for icmpTypeCode.{label}: -1 or 0 to 255."
             )
     return icmp_type, icmp_code
+
+
+# -- a port range, a reply, a free number: what the policy engine asks of an ACL --------------
+
+
+def decide_ports(
+    acl: NetworkAcl,
+    egress: bool,
+    family: int,
+    address: Address,
+    protocol: int | None,
+    ports: tuple[int, int] | None = None,
+    icmp: Icmp = (None, None),
+) -> tuple[NetworkAclEntry | None, bool]:
+    """:func:`first_match` for a *set* of packets: every port of ``ports`` (TCP/UDP), or
+    every protocol when ``protocol`` is ``None`` (all traffic). Allowed only when each
+    packet of the set is; then the entry is the one that completed the cover, else the
+    first entry that denies part of the set (a client would fail on those ports).
+
+    With one port (or one ICMP packet) this is exactly :func:`first_match`: the walk stops
+    at the first entry that matches the packet.
+    """
+    addr = ip_address(address) if isinstance(address, str) else address
+    if addr.version != family:
+        raise ValueError(f"{address} is not an IPv{family} address")
+    remaining: list[tuple[int, int]] = [ports] if ports is not None else []
+    for candidate in acl.ordered.get((egress, family), ()):
+        if addr not in candidate.network:
+            continue
+        if protocol is None:  # all traffic: decided by a deny, or by an allow of everything
+            if candidate.protocol == ALL_PROTOCOLS or not candidate.allows:
+                return candidate, candidate.allows
+            continue
+        if ports is None or protocol not in (6, 17):
+            if candidate.matches(addr, protocol, None if ports is None else ports[0], icmp):
+                return candidate, candidate.allows
+            continue
+        if candidate.protocol != ALL_PROTOCOLS and int(candidate.protocol) != protocol:
+            continue
+        cover = candidate.port_range or (0, 65535)
+        if not any(low <= cover[1] and cover[0] <= high for low, high in remaining):
+            continue
+        if not candidate.allows:
+            return candidate, False
+        remaining = _subtract(remaining, cover)
+        if not remaining:
+            return candidate, True
+    return None, False
+
+
+def _subtract(ranges: list[tuple[int, int]], cover: tuple[int, int]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for low, high in ranges:
+        if cover[1] < low or high < cover[0]:
+            out.append((low, high))
+            continue
+        if low < cover[0]:
+            out.append((low, cover[0] - 1))
+        if cover[1] < high:
+            out.append((cover[1] + 1, high))
+    return out
+
+
+#: ICMP queries and their replies (what conntrack pairs): echo, timestamp, information,
+#: address mask; ICMPv6 echo and node information. Other ICMP types get no reply.
+ICMP_REPLY: Mapping[tuple[int, int], int] = {
+    (1, 8): 0,
+    (1, 13): 14,
+    (1, 15): 16,
+    (1, 17): 18,
+    (58, 128): 129,
+    (58, 139): 140,
+}
+
+
+def reply_icmp_type(protocol: int, icmp_type: int) -> int | None:
+    """The ICMP type answering a request of ``icmp_type`` (``None``: it gets no reply)."""
+    return ICMP_REPLY.get((protocol, icmp_type))
+
+
+def free_rule_number(
+    acl: NetworkAcl,
+    egress: bool,
+    family: int,
+    denying: NetworkAclEntry | None,
+    quota: int = Quotas().network_acl_entries,
+) -> int | None:
+    """A number for a new allow entry that is evaluated before ``denying``, or ``None``.
+
+    Below a numbered deny: the number just below it, searching down for a free one. Behind
+    the ``*`` deny (or nothing): the next multiple of 10 above the highest numbered entry of
+    the direction (its last number +1 if that is past 32766). ``None`` when the direction's
+    quota for the family (20 entries, the ``*`` included) is full or no number is free.
+    """
+    if entry_count(acl.entries, egress, family) >= quota:
+        return None
+    used = {e.rule_number for e in acl.entries if e.egress == egress}
+    if denying is not None and not denying.is_default_deny:
+        return next((n for n in range(denying.rule_number - 1, 0, -1) if n not in used), None)
+    numbered = [n for n in used if n <= MAX_RULE_NUMBER]
+    if not numbered:
+        return 100
+    highest = max(numbered)
+    for candidate in ((highest // 10 + 1) * 10, highest + 1):
+        if candidate <= MAX_RULE_NUMBER and candidate not in used:
+            return candidate
+    return next((n for n in range(MAX_RULE_NUMBER, 0, -1) if n not in used), None)

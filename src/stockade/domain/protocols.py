@@ -81,6 +81,29 @@ def canonical_ports(protocol: str, from_port: int | None, to_port: int | None) -
     return -1, -1
 
 
+def explicit_protocol(value: str | int | None) -> str:
+    """The canonical protocol of a rule *replaced by id* (ModifySecurityGroupRules).
+
+    That call names a missing protocol and a half-given TCP/UDP range in its own words,
+    not those of Authorize (AWS's texts, quoted in issue 14).
+    """
+    if value is None or str(value).strip() == "":
+        raise errors.invalid_parameter_value(
+            "Invalid value 'null' for protocol. VPC security group rules must specify "
+            "protocols explicitly."
+        )
+    return canonical_protocol(value)
+
+
+def replacement_ports(protocol: str, from_port: int | None, to_port: int | None) -> tuple[int, int]:
+    """:func:`canonical_ports` for ModifySecurityGroupRules, with its own missing-port text."""
+    if protocol in _PORTED and (from_port is None or to_port is None):
+        raise errors.invalid_parameter_value(
+            "Invalid value for portRange. Must specify both from and to ports with TCP/UDP."
+        )
+    return canonical_ports(protocol, from_port, to_port)
+
+
 def describe_ports(protocol: str, from_port: int, to_port: int) -> str:
     """Console-style "Port range" text: ``22``, ``8000 - 8080``, ``All``, ICMP type/code."""
     if protocol in _PORTED:

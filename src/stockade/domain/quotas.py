@@ -35,6 +35,7 @@ class Quotas:
     network_acl_entries: int = 20  # per direction and address family, the * deny included
     active_peerings_per_vpc: int = 50
     outstanding_peerings_per_account: int = 25
+    network_insights_paths: int = 1000  # Reachability Analyzer paths per region
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike, DTypeLike
 from stockade.domain import protocols
 from stockade.domain.state import Snapshot
 from stockade.policy.addressing import address_text
+from stockade.policy.bulk_acl import AclFlows, acl_reasons
 from stockade.policy.bulk_path import route_many
 from stockade.policy.compile import EGRESS, INGRESS, CompiledPolicy, compile_policy
 from stockade.policy.effective import EffectiveEntry
@@ -105,6 +106,11 @@ class FlowBatch:
     def from_flows(cls, flows: Sequence[Flow]) -> FlowBatch:
         """From address-to-address flows with a concrete protocol (not ``-1``)."""
         numbers: list[int] = []
+        if any(flow.source_port is not None for flow in flows):
+            raise ValueError(
+                "decide_many judges replies against the whole ephemeral range: "
+                "flows with a source port are decide's"
+            )
         for flow in flows:
             number = flow.protocol_number  # None for all traffic (-1)
             if number is None:
@@ -266,6 +272,21 @@ def _decide_chunk(
     )
     reasons[path.check_egress & (egress < 0)] |= _U64(Reason.EGRESS_DENIED.value)
     reasons[path.check_ingress & (ingress < 0)] |= _U64(Reason.INGRESS_DENIED.value)
+    if path.cases is not None and path.nat is not None:
+        flows = AclFlows(
+            family,
+            path.cases,
+            path.src,
+            path.dst,
+            path.nat,
+            (s_hi, s_lo),
+            (d_hi, d_lo),
+            (path.ingress_hi, path.ingress_lo),
+            batch.protocol[part],
+            svc,
+            batch.icmp_type[part],
+        )
+        reasons |= acl_reasons(compiled.acls, flows)
     return reasons == 0, egress, ingress, reasons
 
 

@@ -141,6 +141,10 @@ class PathArrays:
     check_ingress: np.ndarray  # bool
     ingress_hi: np.ndarray  # remote address for the ingress check (uint64 halves)
     ingress_lo: np.ndarray
+    #: one mask per case (``None``: no interfaces, no case) — what the ACL crossings need
+    cases: dict[Case, np.ndarray] | None = None
+    #: the NAT gateway (index) the source leaves through, else -1
+    nat: np.ndarray | None = None
 
 
 def owners(
@@ -200,7 +204,18 @@ def route_many(
     for case, rule in PATH_RULES.items():
         if rule.groups_apply:
             groups |= cases[case]
-    return PathArrays(e1, e2, reasons, has1 & groups, has2 & groups, s_hi, flows.seen_lo)
+    via_nat = has1 & (flows.out_hop == Hop.NAT) & (flows.out_nat >= 0)
+    return PathArrays(
+        e1,
+        e2,
+        reasons,
+        has1 & groups,
+        has2 & groups,
+        s_hi,
+        flows.seen_lo,
+        cases,
+        np.where(via_nat, flows.out_nat, -1),
+    )
 
 
 @dataclass

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from stockade.domain.state import Snapshot
+from stockade.policy.bulk_acl import CompiledAcls, compile_acls
 from stockade.policy.bulk_path import Topology, build_topology
 from stockade.policy.cache import cached
 from stockade.policy.effective import Direction, EffectiveEntry, effective_policies
@@ -34,6 +35,7 @@ class CompiledPolicy:
     v4: FamilyTables
     v6: FamilyTables
     topology: Topology
+    acls: CompiledAcls  # every network ACL as tables (:mod:`stockade.policy.bulk_acl`)
 
     def entry(self, index: int) -> EffectiveEntry | None:
         """The effective entry behind a global index (``None`` for -1)."""
@@ -71,4 +73,5 @@ def _compile(snapshot: Snapshot) -> CompiledPolicy:
         builders[0].build(),
         builders[1].build(),
         build_topology(snapshot, eni_ids),
+        compile_acls(snapshot, eni_ids),
     )

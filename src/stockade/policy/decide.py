@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.state import Snapshot
+from stockade.policy.acl_path import acl_crossings
 from stockade.policy.addressing import address_text, host_cidr
 from stockade.policy.decision import (
+    AclStep,
     Blocker,
     Decision,
     PathKind,
@@ -76,6 +78,10 @@ def decide(snapshot: Snapshot, flow: Flow) -> Decision:
                         path.ingress_remote,
                     )
                 )
+    acls: tuple[AclStep, ...] = ()
+    if path.acl is not None:
+        acls, acl_blockers = acl_crossings(snapshot, flow, path.acl)
+        blockers.extend(acl_blockers)
     verdict = Verdict.DENIED if blockers else Verdict.ALLOWED
     if verdict is Verdict.ALLOWED and path.kind is not PathKind.HOST_LOCAL:
         notes.append(STATEFUL_NOTE)
@@ -90,6 +96,7 @@ def decide(snapshot: Snapshot, flow: Flow) -> Decision:
         tuple(blockers),
         tuple(notes),
         path.steps,
+        acls,
     )
 
 

@@ -279,18 +279,20 @@ class SuggestedAclEntry:
     icmp_code: int | None = None
 
     def command(self) -> str:
-        """The ``stockade nacl add-entry …`` command that adds it."""
+        """The ``stockade nacl add-entry …`` command that adds it (the CLI's own options)."""
         parts = [
-            f"stockade nacl add-entry {self.network_acl_id}",
-            f"--rule-number {self.rule_number}",
+            f"stockade nacl add-entry {self.network_acl_id} {self.rule_number}",
+            f"--cidr {self.cidr}",
             "--egress" if self.egress else "--ingress",
+            "--action allow",
             f"--protocol {self.protocol}",
         ]
         if self.port_range is not None:
-            parts.append(f"--port {self.port_range[0]}-{self.port_range[1]}")
+            low, high = self.port_range
+            parts.append(f"--ports {low}" if low == high else f"--ports {low}-{high}")
         if self.icmp_type is not None:
-            parts.append(f"--icmp-type {self.icmp_type} --icmp-code {self.icmp_code}")
-        parts.append(f"--cidr {self.cidr} --allow")
+            code = "" if self.icmp_code in (None, -1) else f":{self.icmp_code}"
+            parts.append(f"--icmp {self.icmp_type}{code}")
         return " ".join(parts)
 
     def text(self) -> str:

@@ -6,13 +6,15 @@ the JSON output and the tests all see the same facts.
 
 from __future__ import annotations
 
-from stockade.policy.decision import Decision, PathEnd, PathKind, SideEvaluation
+from stockade.policy.decision import Decision, PathEnd, PathKind
+from stockade.policy.layers import layers
 from stockade.policy.reasons import MEANING
 from stockade.policy.stateful import ReplyVerdict
 
 
 def explain(decision: Decision) -> str:
-    """A few lines: verdict and flow, then the allowing rules or every blocker and its fix."""
+    """A few lines: verdict and flow, every layer crossed (groups, network ACLs, routes) with
+    what decided it, then every blocker and its fix."""
     flow = decision.flow
     head = (
         f"{decision.verdict.upper()}: {flow.service()} from {_end(decision.source)} "
@@ -21,11 +23,8 @@ def explain(decision: Decision) -> str:
     lines = [head]
     if decision.path is not PathKind.NONE:
         lines.append(f"  path: {decision.path}")
-    lines.extend(f"  route {step.text()}" for step in decision.routes)
-    if decision.allowed:
-        lines.extend(_side_lines(decision.egress, "outbound (source)"))
-        lines.extend(_side_lines(decision.ingress, "inbound (destination)"))
-    else:
+    lines.extend(layer_lines(decision))
+    if not decision.allowed:
         lines.append("  blocked by:")
         for blocker in decision.blockers:
             lines.append(f"    [{blocker.code}] {blocker.message}")
@@ -62,9 +61,17 @@ def _end(end: PathEnd) -> str:
     return f"{end.given}{where})" if where else end.given
 
 
-def _side_lines(side: SideEvaluation | None, label: str) -> list[str]:
-    if side is None:
-        return []
-    lines = [f"  {label} on {side.eni_id}: allowed by"]
-    lines.extend(f"    {rule.describe()}" for rule in side.rules)
+def layer_lines(decision: Decision) -> list[str]:
+    """The layers the request and its reply cross, in order, each with its verdict."""
+    lines: list[str] = []
+    leg = None
+    for layer in layers(decision):
+        if layer.leg is not leg:
+            leg = layer.leg
+            lines.append(f"  {leg}:")
+        if layer.kind == "security-group" and len(layer.decided_by) > 1:
+            lines.append(f"    {layer.component}: allowed by")
+            lines.extend(f"      {rule}" for rule in layer.decided_by)
+        else:
+            lines.append(f"    {layer.text()}")
     return lines

@@ -12,6 +12,11 @@ a route to it from the interface's subnet). Interfaces without such a path are s
 reported, flagged *would be exposed*: one public IP, gateway, route or start away from
 being open, which is worth knowing before it happens.
 
+The network ACL of the interface's subnet narrows every range
+(:func:`stockade.policy.acl_passage.internet_passage`): a piece it refuses — the request
+in, or the reply out to the client's ephemeral ports — is not exposed, whatever the path,
+and says which entry denies it (``deniedByNetworkAcl``); the ACL is a step of the path.
+
 "Open" here is Inspector's question — can *some* internet host reach the port? — so a rule
 for 203.0.113.0/24 counts, and the sources are listed. The audit's "open to the internet"
 checks ask Security Hub's stricter one (every internet address); both read the same
@@ -21,18 +26,21 @@ internet (:func:`stockade.domain.addresses.is_public`) and the same risky-port c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from stockade.domain.interface import NetworkInterface
+from stockade.domain.interval_sets import intersect, subtract
 from stockade.domain.risky_ports import is_risky
 from stockade.domain.state import Snapshot
+from stockade.policy.acl_passage import AclPassage, internet_passage
 from stockade.policy.addressing import is_public_cidr
 from stockade.policy.decision import RuleRef
 from stockade.policy.effective import EffectiveEntry, effective_policies
 from stockade.policy.flow import ICMP, PORTED
 from stockade.policy.interface_reach import internet_reach
 from stockade.policy.routes import table_of
+from stockade.policy.tables import SERVICE_SPACE, service_range
 
 #: An entry's ports (ICMP: types) as an inclusive range; None where the protocol has none.
 _Span = tuple[int, int] | None
@@ -49,6 +57,9 @@ class OpenPortRange:
     exposed: bool
     sources: tuple[str, ...]  # the public CIDRs that open it
     rules: tuple[RuleRef, ...]
+    #: why the subnet's network ACL refuses the range (request in or reply out); None: it
+    #: admits it (or no ACL applies)
+    denied_by_acl: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +69,7 @@ class OpenPortRange:
             "exposed": self.exposed,
             "sources": list(self.sources),
             "rules": [r.to_dict() for r in self.rules],
+            "deniedByNetworkAcl": self.denied_by_acl,
         }
 
 
@@ -82,8 +94,9 @@ class ExposureFinding:
     @property
     def title(self) -> str:
         subject = self.instance_id or self.eni_id
-        ranges = ", ".join(_range_text(r) for r in self.open_ranges[:4])
-        more = "" if len(self.open_ranges) <= 4 else ", …"
+        shown = [r for r in self.open_ranges if r.exposed] or list(self.open_ranges)
+        ranges = ", ".join(_range_text(r) for r in shown[:4])
+        more = "" if len(shown) <= 4 else ", …"
         verb = "open to the internet" if self.exposed else "would be open to the internet"
         return f"{ranges}{more} {verb} on {subject}"
 
@@ -127,24 +140,29 @@ def _finding(
 ) -> ExposureFinding:
     reachable, why = _internet_path(snapshot, eni)
     ranges: list[OpenPortRange] = []
+    passages = {family: internet_passage(snapshot, eni, family) for family in (4, 6)}
     for (family, protocol), items in sorted(_by_protocol(entries).items()):
         for begin, end, contributors in _merge(items):
             rules: dict[str, RuleRef] = {}
             for entry in contributors:
                 group = snapshot.group_by_id.get(entry.group_id)
                 rules.setdefault(entry.rule_id, RuleRef.of(entry, group.name if group else None))
-            ranges.append(
-                OpenPortRange(
-                    protocol,
-                    begin,
-                    end,
-                    family,
-                    reachable[family],
-                    tuple(sorted({e.cidr for e in contributors})),
-                    tuple(rules.values()),
-                )
+            whole = OpenPortRange(
+                protocol,
+                begin,
+                end,
+                family,
+                reachable[family],
+                tuple(sorted({e.cidr for e in contributors})),
+                tuple(rules.values()),
             )
+            ranges += _through_acl(whole, passages[family])
     exposed = any(r.exposed for r in ranges)
+    why += [
+        f"{_range_text(r)} (IPv{r.address_family}) {r.denied_by_acl}"
+        for r in ranges
+        if r.denied_by_acl and reachable[r.address_family]
+    ]
     gateway = snapshot.internet_gateway_for(eni.vpc_id)
     table = table_of(snapshot, eni.subnet_id)
     path: list[dict[str, str | None]] = [
@@ -157,6 +175,13 @@ def _finding(
             "componentType": "AWS::EC2::RouteTable",
         },
     ]
+    acl = snapshot.network_acl_by_subnet.get(eni.subnet_id)
+    path.append(
+        {
+            "componentId": acl.network_acl_id or None if acl else None,
+            "componentType": "AWS::EC2::NetworkAcl",
+        }
+    )
     path.extend(
         {"componentId": g, "componentType": "AWS::EC2::SecurityGroup"}
         for g in sorted(set(eni.group_ids))
@@ -175,6 +200,55 @@ def _finding(
         tuple(why),
         tuple(path),
     )
+
+
+def _through_acl(whole: OpenPortRange, passage: AclPassage) -> list[OpenPortRange]:
+    """The range split by what the subnet's ACL lets the internet use both ways: admitted
+    pieces keep their exposure, refused ones are not exposed and say which entry denies."""
+    protocol = whole.protocol
+    span = _packed(whole)
+    admitted = intersect([span], list(passage.admitted))
+    if admitted == [span]:
+        return [whole]
+    if protocol not in PORTED and protocol not in ICMP:  # all traffic, or a portless protocol
+        if admitted:
+            return [whole]
+        return [replace(whole, exposed=False, denied_by_acl=_denial(passage, [span]))]
+    out = []
+    refused = subtract([span], admitted)
+    for pieces, allowed in ((admitted, True), (refused, False)):
+        for lo, hi in pieces:
+            begin, end = lo & 0xFFFF, hi & 0xFFFF
+            if protocol in ICMP:
+                begin, end = begin >> 8, end >> 8
+            out.append(
+                replace(
+                    whole,
+                    begin=begin,
+                    end=end,
+                    exposed=whole.exposed and allowed,
+                    denied_by_acl=None if allowed else _denial(passage, [(lo, hi)]),
+                )
+            )
+    return sorted(out, key=lambda r: (r.begin or 0, r.end or 0))
+
+
+def _packed(r: OpenPortRange) -> tuple[int, int]:
+    """The range in the policy engine's service coordinate (ICMP: whole types)."""
+    if r.protocol == "-1":
+        return 0, SERVICE_SPACE - 1
+    if r.protocol in ICMP and r.begin is not None and r.end is not None:
+        low, _ = service_range(r.protocol, r.begin, -1)
+        _, high = service_range(r.protocol, r.end, -1)
+        return low, high
+    if r.protocol in PORTED and r.begin is not None and r.end is not None:
+        return service_range(r.protocol, r.begin, r.end)
+    return service_range(r.protocol, -1, -1)
+
+
+def _denial(passage: AclPassage, services: list[tuple[int, int]]) -> str:
+    texts = list(dict.fromkeys(d.text() for d in passage.denials_of(services)))
+    return "; ".join(texts[:3]) + (" …" if len(texts) > 3 else "")
 
 
 def _internet_path(snapshot: Snapshot, eni: NetworkInterface) -> tuple[dict[int, bool], list[str]]:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.state import Snapshot
+from stockade.policy.acl_path import AclRoute
 from stockade.policy.address_book import address_book, address_holders
 from stockade.policy.addressing import (
     address_text,
@@ -75,6 +76,8 @@ class Route:
     blockers: tuple[Blocker, ...] = ()
     notes: tuple[str, ...] = ()
     steps: tuple[RouteStep, ...] = ()  # the route tables consulted, in path order
+    #: what the network ACL crossings depend on (``None``: the path was never formed)
+    acl: AclRoute | None = None
 
 
 def route(snapshot: Snapshot, flow: Flow) -> Route:
@@ -248,6 +251,22 @@ def _route(leg: Leg, out: list[Blocker]) -> Route:
         tuple(out),
         tuple(notes),
         _steps(leg, case, hop),
+        _acl_route(leg, case, hop, seen),
+    )
+
+
+def _acl_route(leg: Leg, case: Case, hop: Hop, seen: int) -> AclRoute:
+    e1, e2 = leg.src.eni, leg.dst.eni
+    nat = leg.forward.facts.nat if hop is Hop.NAT else None
+    return AclRoute(
+        case,
+        leg.family,
+        e1.subnet_id if e1 is not None else None,
+        e2.subnet_id if e2 is not None else None,
+        nat.subnet_id if nat is not None else None,
+        leg.s,
+        leg.d,
+        seen,
     )
 
 

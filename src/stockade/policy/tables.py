@@ -26,7 +26,7 @@ Tables are shared between interfaces with the same set of groups (same entries).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,8 +155,13 @@ def int_to_bytes16(values: list[int]) -> np.ndarray:
 class TableBuilder:
     """Collects the tables of one family, dedupes them, and packs them."""
 
-    def __init__(self, family: int) -> None:
+    def __init__(self, family: int, split_wide: bool = True) -> None:
+        """``split_wide``: all-traffic rectangles get their own address-only layer (right for
+        security groups, whose many rows would each repeat them); small tables with few
+        service rows (network ACLs, whose ``*`` deny is all-traffic) keep one layer, so
+        a lookup is one search instead of two."""
         self.family = family
+        self.split_wide = split_wide
         self._rects: list[list[Rect]] = []
         self._ids: dict[object, int] = {}
 
@@ -174,6 +179,14 @@ class TableBuilder:
         self._rects.append(rects)
         return self._ids[key]
 
+    def add_rects(self, key: object, rects: Callable[[], list[Rect]]) -> int:
+        """Register a table of ready-made rectangles (network ACL entries, labelled in
+        evaluation order), made only when ``key`` is new; returns its table id."""
+        if key not in self._ids:
+            self._ids[key] = len(self._rects)
+            self._rects.append(rects())
+        return self._ids[key]
+
     def build(self) -> FamilyTables:
         boundaries = None
         space = SPACE[self.family]
@@ -188,8 +201,9 @@ class TableBuilder:
             ]
             space = len(ordered)
             boundaries = int_to_bytes16(ordered)
-        wide = [[r for r in t if _all_services(r)] for t in rect_sets]
-        narrow = [[r for r in t if not _all_services(r)] for t in rect_sets]
+        split = self.split_wide
+        wide = [[r for r in t if split and _all_services(r)] for t in rect_sets]
+        narrow = [[r for r in t if not (split and _all_services(r))] for t in rect_sets]
         return FamilyTables(_pack(narrow, space, True), _pack(wide, space, False), boundaries)
 
 

@@ -22,6 +22,7 @@ from stockade.remote.gateways import (
 from stockade.remote.groups import RemoteGroupService, RemoteRuleService
 from stockade.remote.network import RemoteNetworkService
 from stockade.remote.network_acls import RemoteNetworkAclService
+from stockade.remote.network_insights import RemoteNetworkInsightsService
 from stockade.remote.peering import RemotePeeringService
 from stockade.remote.resources import (
     RemoteInstanceService,
@@ -101,6 +102,10 @@ class RemoteServices:
     @cached_property
     def peering(self) -> RemotePeeringService:
         return self._make(RemotePeeringService)
+
+    @cached_property
+    def network_insights(self) -> RemoteNetworkInsightsService:
+        return self._make(RemoteNetworkInsightsService)
 
 
 if TYPE_CHECKING:

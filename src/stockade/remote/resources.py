@@ -289,6 +289,12 @@ class RemoteInstanceService(Remote):
         self.call("modify_instance_attribute", InstanceId=instance_id, Groups=list(group_ids))
         return self.get(instance_id)
 
+    def modify_type(self, instance_id: str, type_name: str) -> InstanceDetail:
+        self.call(
+            "modify_instance_attribute", InstanceId=instance_id, InstanceType={"Value": type_name}
+        )
+        return self.get(instance_id)
+
 
 class RemoteTagService(Remote):
     """:class:`stockade.service.tags.TagService`, over the EC2 API."""

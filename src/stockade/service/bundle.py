@@ -21,6 +21,7 @@ from stockade.service.instances import InstanceService
 from stockade.service.interfaces import InterfaceService
 from stockade.service.network import NetworkService
 from stockade.service.network_acls import NetworkAclService
+from stockade.service.network_insights import NetworkInsightsService
 from stockade.service.peering import PeeringService
 from stockade.service.prefix_lists import PrefixListService
 from stockade.service.routing import RouteTableService
@@ -94,6 +95,10 @@ class Services:
     @cached_property
     def peering(self) -> PeeringService:
         return PeeringService(self.ctx)
+
+    @cached_property
+    def network_insights(self) -> NetworkInsightsService:
+        return NetworkInsightsService(self.ctx)
 
 
 if TYPE_CHECKING:

@@ -20,6 +20,11 @@ from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import ConnectionTracking, NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.network_acl import NetworkAcl
+from stockade.domain.network_insights import (
+    NetworkInsightsAnalysis,
+    NetworkInsightsPath,
+    PathFilter,
+)
 from stockade.domain.peering import VpcPeeringConnection
 from stockade.domain.permissions import IpPermission
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
@@ -353,6 +358,7 @@ class InstanceCalls(Protocol):
     def stop(self, instance_ids: Sequence[str]) -> list[StateChange]: ...
     def terminate(self, instance_ids: Sequence[str]) -> list[StateChange]: ...
     def modify_groups(self, instance_id: str, group_ids: Sequence[str]) -> InstanceDetail: ...
+    def modify_type(self, instance_id: str, type_name: str) -> InstanceDetail: ...
 
 
 class TagCalls(Protocol):
@@ -467,6 +473,8 @@ class Services(Protocol):
     def network_acls(self) -> NetworkAclCalls: ...
     @property
     def peering(self) -> PeeringCalls: ...
+    @property
+    def network_insights(self) -> NetworkInsightsCalls: ...
 
 
 # -- route tables --------------------------------------------------------------------------
@@ -630,3 +638,48 @@ class PeeringCalls(Protocol):
         requester_dns: bool | None = None,
         accepter_dns: bool | None = None,
     ) -> VpcPeeringConnection: ...
+
+
+# -- Reachability Analyzer (network insights) ----------------------------------------------
+@dataclass(frozen=True)
+class InsightsPathRequest:
+    """CreateNetworkInsightsPath as given; ``domain.network_insights`` checks it."""
+
+    source: str | None
+    protocol: str | None
+    destination: str | None = None
+    source_ip: str | None = None
+    destination_ip: str | None = None
+    destination_port: int | None = None
+    filter_at_source: PathFilter | None = None
+    filter_at_destination: PathFilter | None = None
+    client_token: str | None = None
+    tags: RawTags = ()
+
+
+@dataclass(frozen=True)
+class AnalysisRequest:
+    """StartNetworkInsightsAnalysis as given (the ARN lists are kept, not applied)."""
+
+    path_id: str | None
+    client_token: str | None = None
+    tags: RawTags = ()
+    additional_accounts: tuple[str, ...] = ()
+    filter_in_arns: tuple[str, ...] = ()
+    filter_out_arns: tuple[str, ...] = ()
+
+
+class NetworkInsightsCalls(Protocol):
+    """Reachability Analyzer's paths and analyses (an analysis is answered at once)."""
+
+    def create_path(self, request: InsightsPathRequest) -> NetworkInsightsPath: ...
+    def describe_paths(self, path_ids: Sequence[str] = ()) -> list[NetworkInsightsPath]: ...
+    def delete_path(self, path_id: str | None) -> str: ...
+    def start_analysis(self, request: AnalysisRequest) -> NetworkInsightsAnalysis:
+        """The analysis as AWS answers the call (``running``); the stored one has already
+        ``succeeded``, with its result."""
+
+    def describe_analyses(
+        self, analysis_ids: Sequence[str] = (), path_id: str | None = None
+    ) -> list[NetworkInsightsAnalysis]: ...
+    def delete_analysis(self, analysis_id: str | None) -> str: ...

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from stockade.domain import errors, ids
 from stockade.domain.instance import Instance, InstanceState
+from stockade.domain.instance_types import launchable_type
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import Subnet
 from stockade.service import lookups
@@ -65,6 +66,7 @@ class InstanceService:
             raise errors.invalid_combination(
                 "The parameter groupName cannot be used with the parameter subnet"
             )
+        launchable_type(r.instance_type)
         with self.ctx.write() as tx:
             specs = self._interface_specs(tx, r)
             reservation_id = "r-" + ids.new_id("i").split("-", 1)[1]  # one per call, as in EC2
@@ -203,6 +205,17 @@ class InstanceService:
             groups = check_group_set(tx, subnet, group_ids, self.ctx.quotas, instance_call=True)
             tx.put_interface(replace(enis[0], group_ids=groups))
             return _detail(tx, inst)
+
+    def modify_type(self, instance_id: str, type_name: str) -> InstanceDetail:
+        """Change a stopped instance's type (AWS refuses it while the instance runs)."""
+        launchable_type(type_name)
+        with self.ctx.write() as tx:
+            inst = lookups.instance(tx, instance_id)
+            if inst.state is not InstanceState.STOPPED:
+                raise errors.not_stopped(instance_id)
+            changed = replace(inst, instance_type=type_name)
+            tx.put_instance(changed)
+            return _detail(tx, changed)
 
 
 def _stop(tx: Transaction, inst: Instance) -> StateChange:

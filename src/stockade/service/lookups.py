@@ -13,6 +13,7 @@ from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.network_acl import NetworkAcl
+from stockade.domain.network_insights import NetworkInsightsAnalysis, NetworkInsightsPath
 from stockade.domain.peering import VpcPeeringConnection
 from stockade.domain.prefix_list import PrefixList
 from stockade.domain.routing import EgressOnlyInternetGateway, NatGateway, RouteTable
@@ -149,3 +150,11 @@ def peering(tx: Transaction, pcx_id: str | None) -> VpcPeeringConnection:
     if found is None:
         raise errors.not_found("pcx", pcx_id or "")
     return found
+
+
+def network_insights_path(tx: Transaction, path_id: str | None) -> NetworkInsightsPath:
+    return _fetch(tx, "nip", path_id, tx.get_network_insights_path)
+
+
+def network_insights_analysis(tx: Transaction, analysis_id: str | None) -> NetworkInsightsAnalysis:
+    return _fetch(tx, "nia", analysis_id, tx.get_network_insights_analysis)

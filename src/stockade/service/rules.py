@@ -169,8 +169,8 @@ class RuleService:
                         f"specify {_NEW_LABEL[peer.kind]} for an existing "
                         f"{_OLD_LABEL[rule.spec.peer.kind]} rule."
                     )
-                protocol = protocols.canonical_protocol(update.ip_protocol)
-                ports = protocols.canonical_ports(protocol, update.from_port, update.to_port)
+                protocol = protocols.explicit_protocol(update.ip_protocol)
+                ports = protocols.replacement_ports(protocol, update.from_port, update.to_port)
                 spec = RuleSpec(rule.spec.is_egress, protocol, *ports, peer)
                 changed[rule.rule_id] = replace(
                     rule, spec=spec, description=text.rule_description(update.description)

@@ -43,6 +43,8 @@ def require_resource(tx: Transaction, resource_id: str) -> None:
         "rtb": lookups.route_table,
         "acl": lookups.network_acl,
         "pcx": lookups.peering,
+        "nip": lookups.network_insights_path,
+        "nia": lookups.network_insights_analysis,
     }
     if kind == "sgr":
         lookups.rule(tx, resource_id)

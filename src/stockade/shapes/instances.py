@@ -12,8 +12,11 @@ from typing import Any
 
 from stockade.domain.elastic_ip import ElasticIp
 from stockade.domain.instance import Instance, InstanceState
+from stockade.domain.instance_types import instance_type
 from stockade.domain.interface import NetworkInterface
+from stockade.domain.volumes import root_volume
 from stockade.shapes import tag_list
+from stockade.shapes.catalogue import root_device_mapping
 from stockade.shapes.gateways import interface_association
 
 #: interface id -> the Elastic IP associated with it
@@ -152,6 +155,8 @@ def instance(
 ) -> dict[str, Any]:
     primary = next((e for e in interfaces if e.device_index == 0), None)
     state = state_override or inst.state.value
+    kind = instance_type(inst.instance_type)
+    volume = root_volume(inst)
     out: dict[str, Any] = {
         "AmiLaunchIndex": launch_index,
         "ImageId": inst.image_id,
@@ -161,12 +166,14 @@ def instance(
         "Placement": {"AvailabilityZone": inst.availability_zone, "Tenancy": "default"},
         "State": {"Code": InstanceState(state).code, "Name": state},
         "StateTransitionReason": "",
-        "Architecture": "x86_64",
+        "Architecture": kind.architecture if kind else "x86_64",
+        "EbsOptimized": bool(kind and kind.ebs_optimized_by_default),
         "RootDeviceType": "ebs",
         "RootDeviceName": "/dev/xvda",
         "Hypervisor": "xen",
         "VirtualizationType": "hvm",
         "Monitoring": {"State": "disabled"},
+        "BlockDeviceMappings": [root_device_mapping(volume)] if volume else [],
         "SecurityGroups": _groups(primary, names) if primary else [],
         "NetworkInterfaces": [instance_network_interface(e, names, eips) for e in interfaces],
         "Tags": tag_list(inst.tags),

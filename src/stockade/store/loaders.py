@@ -62,6 +62,8 @@ ID_COLUMN = {
     s.route_tables.name: s.route_tables.c.route_table_id,
     s.network_acls.name: s.network_acls.c.network_acl_id,
     s.vpc_peering_connections.name: s.vpc_peering_connections.c.vpc_peering_connection_id,
+    s.network_insights_paths.name: s.network_insights_paths.c.path_id,
+    s.network_insights_analyses.name: s.network_insights_analyses.c.analysis_id,
 }
 
 

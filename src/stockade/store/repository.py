@@ -35,6 +35,7 @@ from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.network_acl import NetworkAcl
+from stockade.domain.network_insights import NetworkInsightsAnalysis, NetworkInsightsPath
 from stockade.domain.peering import VpcPeeringConnection
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
 from stockade.domain.routing import EgressOnlyInternetGateway, NatGateway, RouteTable
@@ -257,6 +258,20 @@ class Transaction(Protocol):
 
     def touch(self, *resource_ids: str) -> None:
         """Record resources changed by this transaction (for the change log)."""
+
+    # -- Reachability Analyzer (network insights) -------------------------------------------
+    def get_network_insights_path(self, path_id: str) -> NetworkInsightsPath | None: ...
+    def list_network_insights_paths(self) -> list[NetworkInsightsPath]: ...
+    def put_network_insights_path(self, path: NetworkInsightsPath) -> None: ...
+    def delete_network_insights_path(self, path_id: str) -> None: ...
+    def get_network_insights_analysis(self, analysis_id: str) -> NetworkInsightsAnalysis | None: ...
+    def list_network_insights_analyses(
+        self, path_id: str | None = None
+    ) -> list[NetworkInsightsAnalysis]:
+        """This scope's analyses (of one path, given ``path_id``), oldest first."""
+
+    def put_network_insights_analysis(self, analysis: NetworkInsightsAnalysis) -> None: ...
+    def delete_network_insights_analysis(self, analysis_id: str) -> None: ...
 
 
 class CommitCounts(Protocol):

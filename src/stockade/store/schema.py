@@ -458,3 +458,43 @@ change_log = Table(
 
 #: The id of the single ``store_revision`` row.
 REVISION_ROW_ID = 1
+
+#: Reachability Analyzer paths (migration 0006). Filters are JSON objects (``PathFilter``'s
+#: fields), NULL when the path has none.
+network_insights_paths = Table(
+    "network_insights_paths",
+    metadata,
+    Column("path_id", String, primary_key=True),
+    *_scope_columns(),
+    Column("created_date", String, nullable=False),
+    Column("source", String, nullable=False),
+    Column("destination", String),
+    Column("source_ip", String),
+    Column("destination_ip", String),
+    Column("protocol", String, nullable=False),
+    Column("destination_port", Integer),
+    Column("filter_at_source", Text),
+    Column("filter_at_destination", Text),
+    Column("client_token", String),
+    Index("ix_network_insights_paths_scope", "account", "region", "seq"),
+)
+
+#: Their analyses, each with its result as it was when it ran (``findings``: the EC2 shapes,
+#: JSON). A path with analyses cannot be deleted (AWS's rule), so no cascade is needed.
+network_insights_analyses = Table(
+    "network_insights_analyses",
+    metadata,
+    Column("analysis_id", String, primary_key=True),
+    *_scope_columns(),
+    Column("path_id", String, nullable=False, index=True),
+    Column("start_date", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("status_message", String),
+    Column("warning_message", String),
+    Column("findings", Text, nullable=False),
+    Column("additional_accounts", Text, nullable=False),  # JSON arrays
+    Column("filter_in_arns", Text, nullable=False),
+    Column("filter_out_arns", Text, nullable=False),
+    Column("client_token", String),
+    Index("ix_network_insights_analyses_scope", "account", "region", "seq"),
+)

@@ -35,6 +35,7 @@ from stockade.store.prepared import Prepared
 from stockade.store.transaction_core import rows_with_tags, with_tags
 from stockade.store.transaction_gateways import GatewayRepositories
 from stockade.store.transaction_network_acl import NetworkAclRepository
+from stockade.store.transaction_network_insights import NetworkInsightsRepository
 from stockade.store.transaction_peering import PeeringTransaction
 from stockade.store.transaction_routing import RouteTableRepository
 
@@ -71,7 +72,11 @@ def _one(found: list[Any]) -> Any:
 
 
 class SqlTransaction(
-    GatewayRepositories, RouteTableRepository, NetworkAclRepository, PeeringTransaction
+    GatewayRepositories,
+    RouteTableRepository,
+    NetworkAclRepository,
+    PeeringTransaction,
+    NetworkInsightsRepository,
 ):
     """Repositories over one open database transaction (see the module docstring); each
     family's repository is its own module (``transaction_<family>.py``)."""

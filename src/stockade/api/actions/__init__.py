@@ -11,14 +11,19 @@ and ``service/``; filters and pagination use :mod:`stockade.api.filters` and
 from __future__ import annotations
 
 from stockade.api.actions import (  # noqa: F401 - importing a family registers its handlers
+    absent,
     addresses,
     attributes,
+    catalogue,
     gateways,
     groups,
+    instance_attributes,
+    instance_status,
     instances,
     interfaces,
     network,
     network_acls,
+    network_insights,
     peering,
     prefix_lists,
     regions,

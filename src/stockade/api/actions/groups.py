@@ -8,7 +8,9 @@ from typing import Any
 from stockade.api.actions.common import tag_specs
 from stockade.api.actions.describe import filters, page, select, with_token
 from stockade.api.actions.registry import Call, action
+from stockade.api.filters import FilterSet, wildcard_regex
 from stockade.domain import ids
+from stockade.domain.errors import malformed_group_id_filter
 from stockade.shapes import groups as shapes
 from stockade.shapes import tag_list
 
@@ -53,6 +55,14 @@ def delete_security_group(call: Call) -> dict[str, Any]:
     return {"Return": True, "GroupId": group_id}
 
 
+def check_group_id_filter(fs: FilterSet) -> None:
+    """AWS refuses a ``group-id`` filter value that is no security group id rather than
+    matching nothing (values with wildcards are patterns, not ids, and pass)."""
+    for value in fs.values("group-id"):
+        if wildcard_regex(value) is None and not ids.is_valid("sg", value):
+            raise malformed_group_id_filter(value)
+
+
 def _group_name_filter(call: Call, key: str):
     """``ip-permission.group-name``: names of referenced groups, looked up once per call."""
     names: dict[str, str] | None = None
@@ -73,6 +83,7 @@ def _group_name_filter(call: Call, key: str):
 @action("DescribeSecurityGroups")
 def describe_security_groups(call: Call) -> dict[str, Any]:
     fs = filters(call)  # invalid filter names fail before any work
+    check_group_id_filter(fs)
     details = call.services.groups.describe(
         call.get("GroupIds") or (), call.get("GroupNames") or ()
     )

@@ -9,7 +9,12 @@ from stockade.api.actions.addresses import elastic_ips_by_interface
 from stockade.api.actions.common import reject_unsupported, tag_specs, tracking
 from stockade.api.actions.describe import page, select, with_token
 from stockade.api.actions.registry import Call, action
-from stockade.domain.errors import AwsError, invalid_combination
+from stockade.domain.errors import invalid_combination
+from stockade.domain.instance_types import (
+    DEFAULT_INSTANCE_TYPE,
+    check_credit_option,
+    launchable_type,
+)
 from stockade.service.contracts import InstanceDetail, InterfaceSpec, LaunchRequest, StateChange
 from stockade.shapes import instances as shapes
 
@@ -71,9 +76,12 @@ def _interface_spec(item: dict[str, Any]) -> InterfaceSpec:
 def run_instances(call: Call) -> dict[str, Any]:
     reject_unsupported(call, "LaunchTemplate", "Ipv6Addresses")
     tags = tag_specs(call, accepted=_RUN_TAGGABLE, default="instance")
+    instance_type = call.get("InstanceType") or DEFAULT_INSTANCE_TYPE
+    credits = (call.get("CreditSpecification") or {}).get("CpuCredits")
+    check_credit_option(launchable_type(instance_type), credits)
     request = LaunchRequest(
         image_id=call.get("ImageId") or "ami-00000000000000000",
-        instance_type=call.get("InstanceType") or "m1.small",
+        instance_type=instance_type,
         min_count=call.get("MinCount"),
         max_count=call.get("MaxCount"),
         subnet_id=call.get("SubnetId"),
@@ -150,35 +158,3 @@ def stop_instances(call: Call) -> dict[str, Any]:
 def terminate_instances(call: Call) -> dict[str, Any]:
     changes = call.services.instances.terminate(call.get("InstanceIds"))
     return {"TerminatingInstances": _changes(changes)}
-
-
-@action("ModifyInstanceAttribute")
-def modify_instance_attribute(call: Call) -> None:
-    others = [k for k in call.params if k not in ("InstanceId", "DryRun", "Groups")]
-    if others or call.get("Groups") is None:
-        raise AwsError(
-            "UnsupportedOperation",
-            "stockade can modify only the Groups attribute of an instance"
-            + (f"; {others[0]} is not supported." if others else "."),
-        )
-    call.services.instances.modify_groups(call.get("InstanceId"), call.get("Groups"))
-
-
-@action("DescribeInstanceAttribute")
-def describe_instance_attribute(call: Call) -> dict[str, Any]:
-    attribute = call.get("Attribute")
-    detail = call.services.instances.get(call.get("InstanceId"))
-    data: dict[str, Any] = {"InstanceId": detail.instance.instance_id}
-    primary = detail.primary
-    if attribute == "groupSet":
-        names = _names(call, [detail])
-        data["Groups"] = [{"GroupId": g, "GroupName": names.get(g, "")} for g in detail.group_ids]
-    elif attribute == "instanceType":
-        data["InstanceType"] = {"Value": detail.instance.instance_type}
-    elif attribute == "sourceDestCheck":
-        data["SourceDestCheck"] = {"Value": primary.source_dest_check if primary else True}
-    else:
-        raise AwsError(
-            "UnsupportedOperation", f"The instance attribute {attribute} is not supported."
-        )
-    return data

@@ -6,6 +6,7 @@ from typing import Any
 
 from stockade.api.actions.common import ip_permissions, tag_specs
 from stockade.api.actions.describe import filters, page, select, with_token
+from stockade.api.actions.groups import check_group_id_filter
 from stockade.api.actions.registry import Call, action
 from stockade.api.filters import wildcard_regex
 from stockade.domain.group_references import PeeredReference
@@ -116,6 +117,7 @@ def update_descriptions_egress(call: Call) -> dict[str, Any]:
 @action("DescribeSecurityGroupRules")
 def describe_security_group_rules(call: Call) -> dict[str, Any]:
     fs = filters(call)
+    check_group_id_filter(fs)
     group_ids = fs.values("group-id")
     exact = (
         group_ids

@@ -33,7 +33,8 @@ def describe_tags(call: Call) -> dict[str, Any]:
         for rid, k, v in call.services.tags.list_tags()
     ]
     fs_names = [f.get("Name") or "" for f in call.get("Filters") or ()]
-    aliases = {n: _tag_filter(n) for n in fs_names if n.startswith("tag:")}
+    aliases: dict[str, Any] = {n: _tag_filter(n) for n in fs_names if n.startswith("tag:")}
+    aliases.update({"tag-key": "Key", "tag-value": "Value"})
     items, token = page(
         call,
         select(call, shaped, aliases),

@@ -1,0 +1,123 @@
+"""The network ACL crossings of ``stockade reach``'s answers: which boundaries a source's
+connections to an interface cross, and what those ACLs take away from the ranges.
+
+A connection crosses ACLs only between subnets (AWS never filters within one):
+
+- from an instance or interface in another subnet: its subnet's egress (matched on the
+  destination address it sends to) and the destination subnet's ingress (matched on the
+  source address seen there — its public IP, or its NAT gateway's, across the internet),
+  and their replies the other way round;
+- from the internet or a CIDR: the destination subnet's ingress and, for the reply, its
+  egress — for *some* address of the source set, the same both ways; a CIDR inside one
+  other subnet (of any VPC in the snapshot) crosses that subnet's ACL too;
+- within the destination's own subnet, or on one host: none.
+
+A NAT gateway's own subnet ACL is not crossed here (``decide`` follows it per flow).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+
+from stockade.analysis.intervals import (
+    Interval,
+    block,
+    intersect,
+    service_pieces,
+    subtract,
+)
+from stockade.domain.interface import NetworkInterface
+from stockade.domain.state import Snapshot
+from stockade.policy.acl_passage import AclCrossing, passage
+from stockade.policy.decision import Blocker, PacketLeg
+from stockade.policy.reasons import CODE, Reason
+
+
+def interface_crossings(
+    snapshot: Snapshot,
+    source: NetworkInterface | None,
+    destination: NetworkInterface,
+    egress_remote: int | None,
+    ingress_remote: int | None,
+) -> list[AclCrossing]:
+    """The crossings of a connection between two interfaces (none within one subnet)."""
+    if source is None or source.subnet_id == destination.subnet_id:
+        return []
+    out = []
+    acls = snapshot.network_acl_by_subnet
+    if egress_remote is not None and source.subnet_id in acls:
+        point = (egress_remote, egress_remote)
+        out.append(AclCrossing(acls[source.subnet_id], source.subnet_id, True, (point,)))
+    if ingress_remote is not None and destination.subnet_id in acls:
+        point = (ingress_remote, ingress_remote)
+        out.append(AclCrossing(acls[destination.subnet_id], destination.subnet_id, False, (point,)))
+    return out
+
+
+def external_crossings(
+    snapshot: Snapshot,
+    sources: Sequence[Interval],
+    destination: NetworkInterface,
+    family: int,
+    private: bool,
+) -> list[AclCrossing]:
+    """The crossings of connections from an address set: the internet, or a CIDR
+    (``private``: it may lie in a subnet, whose ACL it then crosses too)."""
+    acls = snapshot.network_acl_by_subnet
+    home = _subnet_holding(snapshot, sources, destination, family) if private else None
+    if home == destination.subnet_id:
+        return []
+    out = []
+    if home is not None and home in acls:
+        address = _address(destination, family)
+        if address is not None:
+            out.append(AclCrossing(acls[home], home, True, ((address, address),)))
+    if destination.subnet_id in acls:
+        acl = acls[destination.subnet_id]
+        out.append(AclCrossing(acl, destination.subnet_id, False, tuple(sources)))
+    return out
+
+
+def narrow(
+    crossings: Sequence[AclCrossing], family: int, allowed: list[Interval]
+) -> tuple[list[Interval], tuple[Blocker, ...]]:
+    """``allowed`` (packed services) less what the crossings refuse, and a blocker per
+    refusal naming the ACL entry, the packet (request or reply) and the services."""
+    if not crossings or not allowed:
+        return allowed, ()
+    through = passage(crossings, family)
+    kept = intersect(allowed, list(through.admitted))
+    removed = subtract(allowed, kept)
+    blockers: dict[str, Blocker] = {}
+    for denial in through.denials_of(removed):
+        services = ", ".join(
+            piece.text() for _, piece in service_pieces(intersect([denial.services], removed))
+        )
+        if not services:
+            continue
+        reason = (
+            Reason.ACL_REPLY_DENIED if denial.leg is PacketLeg.REPLY else Reason.ACL_REQUEST_DENIED
+        )
+        acl_id = denial.entries[0].network_acl_id if denial.entries else None
+        message = f"{services} {denial.text()} (subnet {denial.subnet_id})"
+        blockers.setdefault(message, Blocker(CODE[reason], reason, acl_id, "network-acl", message))
+    return kept, tuple(blockers.values())
+
+
+def _subnet_holding(
+    snapshot: Snapshot, sources: Sequence[Interval], destination: NetworkInterface, family: int
+) -> str | None:
+    """The subnet whose block holds every source address, if any — the destination's VPC's
+    first (unpeered VPCs may reuse the same blocks)."""
+    ordered = sorted(snapshot.subnets, key=lambda s: s.vpc_id != destination.vpc_id)
+    for subnet in ordered:
+        cidr = subnet.cidr_block if family == 4 else subnet.ipv6_cidr_block
+        if cidr and all(intersect([s], [block(cidr)]) == [s] for s in sources):
+            return subnet.subnet_id
+    return None
+
+
+def _address(eni: NetworkInterface, family: int) -> int | None:
+    text = eni.private_ip if family == 4 else next(iter(eni.ipv6_addresses), None)
+    return int(ipaddress.ip_address(text)) if text else None
