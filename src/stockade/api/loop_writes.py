@@ -11,10 +11,12 @@ cost N times their handlers' CPU and one fsync, with no hand-off at all:
   its own work; writes that arrive while the run holds the writer join it (two loop
   turns read and parse them), up to :data:`MAX_RUN`;
 * then one commit for the run -- in a worker thread, so the loop reads the next requests
-  meanwhile (they form the next run), except for a lone call with nothing else in flight,
-  which the loop commits itself, sparing the hand-off -- and only then is any call of the
-  run answered: every answer is durable. If that commit fails, nothing of the run was
-  applied and its successful calls are answered ``InternalError``;
+  meanwhile (they form the next run) -- and only then is any call of the run answered:
+  every answer is durable. If that commit fails, nothing of the run was applied and its
+  successful calls are answered ``InternalError``;
+* a lone write with nothing else in flight (after one loop turn, so requests that arrived
+  together see each other) is a run of one that the loop runs and commits at once: no
+  task, no future, no thread hand-off;
 * when the writer is busy (a long write in a thread, another process holding SQLite's
   lock), nothing is run and the run's calls go to worker threads, where waiting is
   harmless (:class:`WouldBlock`).
@@ -61,12 +63,36 @@ class LoopWrites:
     async def answer(self, pending: Pending) -> Outcome | None:
         """The answer to a prepared short write once its run is durable, or ``None``
         when it could not run on the loop (nothing was done: run it in a thread)."""
+        await asyncio.sleep(0)  # requests that arrived with this one check in first
+        if not self._running and not self._waiting and self._alone():
+            return self._run_alone(pending)
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[Outcome | None] = loop.create_future()
         self._waiting.append((pending, waiter))
         if not self._running:  # start a run after the requests already ready to run
             loop.call_soon(self._start)
         return await waiter
+
+    def _run_alone(self, pending: Pending) -> Outcome | None:
+        """A lone write with nothing else in flight: a run of one, committed by the loop
+        itself -- no task, no future, no hand-off (the fsync is all the loop waits)."""
+        try:
+            held = self._store.hold_writes()
+        except WouldBlock:
+            return None
+        outcome: Outcome | None = None
+        try:
+            outcome = complete(pending)
+            outcome.on_loop = True
+        finally:
+            held.end_calls()
+            try:
+                held.commit()
+            except Exception:  # the commit failed: nothing of the call was applied
+                log.exception("the commit of a call run on the loop failed")
+                if outcome is not None and outcome.status == 200:
+                    outcome = _internal_error(outcome)
+        return outcome
 
     def _start(self) -> None:
         if self._running or not self._waiting:
@@ -102,7 +128,7 @@ class LoopWrites:
                     outcome = complete(pending)
                     outcome.on_loop = True
                     outcomes.append(outcome)
-                if len(run) >= MAX_RUN or (len(run) == 1 and self._alone()):
+                if len(run) >= MAX_RUN:
                     break
                 await asyncio.sleep(0)  # writes arriving meanwhile join this run:
                 await asyncio.sleep(0)  # one turn reads them, the next parses them
@@ -114,10 +140,7 @@ class LoopWrites:
         finally:
             held.end_calls()
             try:
-                if len(run) == 1 and self._alone():
-                    held.commit()
-                else:
-                    await anyio.to_thread.run_sync(held.commit, limiter=self._limiter)
+                await anyio.to_thread.run_sync(held.commit, limiter=self._limiter)
             except Exception:  # the shared commit failed: nothing of the run was applied
                 log.exception("the commit of %d calls run on the loop failed", len(outcomes))
                 outcomes = [_internal_error(o) if o.status == 200 else o for o in outcomes]
