@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stockade.api.model import input_shape, operation_names
 from stockade.api.parse import parse_params, parse_request
@@ -436,3 +438,23 @@ def test_request_pairs_merges_query_and_body_and_never_crashes() -> None:
     with pytest.raises(AwsError) as info:
         request_pairs(b"&".join([b"a=1"] * 100_001))
     assert info.value.code == "InvalidRequest"
+
+
+_FORM_PIECES = [*"aZ09.=&+%-_ ~", "%2", "%41", "%E2%98%83", "%ff", "é", "\x00"]
+_FORM_TEXT = st.lists(st.sampled_from(_FORM_PIECES), max_size=30).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=_FORM_TEXT)
+def test_form_fields_are_read_exactly_as_parse_qsl_reads_them(text: str) -> None:
+    """The fast field reader decodes only fields that need it; it must agree with
+    ``parse_qsl(keep_blank_values=True)`` on everything (empty fields, bare names,
+    ``+``, good, bad and cut-off percent-escapes)."""
+    from urllib.parse import parse_qsl
+
+    from stockade.api.parse import request_pairs
+
+    assert request_pairs(text.encode()) == parse_qsl(text, keep_blank_values=True)
+    assert request_pairs(b"", text) == parse_qsl(text, keep_blank_values=True)
+    # the limit is on fields, as parse_qsl's max_num_fields counts them
+    request_pairs(b"&".join([b"a=1"] * 100_000))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import urllib.request
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlparse
 
 import boto3
 import pytest
@@ -155,6 +156,37 @@ def test_unknown_path_is_a_parseable_4xx(endpoint):
     status, text = raw(endpoint, "", method="GET", path="/nowhere")
     assert status == 400
     assert '"__type": "UnknownOperationException"' in text
+
+
+@pytest.mark.parametrize("method", ["OPTIONS", "TRACE"])
+def test_other_methods_on_the_endpoint_are_405_with_allow(endpoint, method):
+    url = urlparse(endpoint)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    try:
+        conn.request(method, "/", b"Action=DescribeVpcs", {"Content-Length": "19"})
+        response = conn.getresponse()
+        assert response.status == 405
+        assert response.getheader("Allow") == "GET, POST, PUT, DELETE, PATCH, HEAD"
+        response.read()
+        # the connection stays usable: the next request on it is answered
+        conn.request("GET", "/?Action=DescribeRegions&Version=2016-11-15")
+        follow = conn.getresponse()
+        assert follow.status == 200 and b"<regionName>" in follow.read()
+    finally:
+        conn.close()
+
+
+def test_answers_carry_type_and_length(endpoint):
+    url = urlparse(endpoint)
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    try:
+        conn.request("GET", "/?Action=DescribeRegions&Version=2016-11-15")
+        response = conn.getresponse()
+        body = response.read()
+        assert response.getheader("Content-Type") == "text/xml;charset=UTF-8"
+        assert int(response.getheader("Content-Length")) == len(body)
+    finally:
+        conn.close()
 
 
 def test_form_encoding_of_odd_values(ec2):

@@ -345,3 +345,17 @@ def test_is_public(cidr, public):
 )
 def test_is_public_wide_and_non_routable_ranges(cidr: str, public: bool) -> None:
     assert addresses.is_public(ipaddress.ip_network(cidr)) is public
+
+
+def test_remembered_canonical_cidrs_keep_family_and_errors_apart() -> None:
+    """The canonical text is remembered per (text, family): a CIDR accepted for one family
+    stays refused for the other, a refused one is refused every time, and a value that is
+    no text at all is refused as malformed rather than failing to be remembered."""
+    for _ in range(2):
+        assert addresses.canonical_cidr("10.1.2.3/16", 4) == "10.1.0.0/16"
+        with pytest.raises(AwsError, match="CIDR block 10.1.2.3/16 is malformed"):
+            addresses.canonical_cidr("10.1.2.3/16", 6)
+        with pytest.raises(AwsError, match="is malformed"):
+            addresses.canonical_cidr("10.1.2.3", 4)
+        with pytest.raises(AwsError, match="is malformed"):
+            addresses.canonical_cidr(["10.0.0.0/8"], 4)  # type: ignore[arg-type]

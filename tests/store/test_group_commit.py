@@ -174,6 +174,51 @@ def test_a_failed_shared_commit_fails_every_call_and_applies_none(
     assert store.revision() == start + 1
 
 
+def test_batches_begun_on_the_driver_end_clean_whichever_way_their_calls_wrote(
+    store: SqlStore, scope: Scope
+) -> None:
+    """The batch's BEGIN/COMMIT run on the driver; a call may still write through
+    SQLAlchemy's own ``execute`` (which then joins that transaction). Batches of only
+    prepared writes, only SQLAlchemy writes, or both, committed or rolled back, each leave
+    the writer connection outside any transaction and every acknowledged write stored."""
+    group = _seed_group(store, scope)
+
+    def prepared(port: int, reject: bool = False) -> Callable[[object], None]:
+        def body(tx) -> None:  # noqa: ANN001
+            tx.add_rules(group, [f.rule(group, port)])  # prepared statements only
+            if reject:
+                raise Rejected(port)
+
+        return body
+
+    def through_sqlalchemy(port: int) -> Callable[[object], None]:
+        return lambda tx: tx.put_rules([f.rule(group, port)])  # SQLAlchemy's execute
+
+    def writer_idle() -> bool:
+        connection = store._group._connection
+        return not connection.in_transaction() and not (
+            connection.connection.driver_connection.in_transaction
+        )
+
+    outcomes = _one_shared_batch(store, scope, prepared(2), [prepared(1, reject=True)])
+    assert outcomes[0] is None and isinstance(outcomes[1], Rejected) and writer_idle()
+    outcomes = _one_shared_batch(store, scope, prepared(3), [prepared(4), prepared(5)])
+    assert set(outcomes.values()) == {None} and writer_idle()
+    outcomes = _one_shared_batch(store, scope, prepared(6), [through_sqlalchemy(7)])
+    assert set(outcomes.values()) == {None} and writer_idle()
+    outcomes = _one_shared_batch(store, scope, through_sqlalchemy(8), [prepared(9, True)])
+    assert outcomes[0] is None and isinstance(outcomes[1], Rejected) and writer_idle()
+    for alone in (prepared(10, reject=True), prepared(11, reject=True)):
+        with pytest.raises(Rejected), store.write(scope) as tx:  # alone: rolled back whole
+            alone(tx)
+        assert writer_idle()
+    with pytest.raises(Rejected), store.write(scope) as tx:
+        through_sqlalchemy(12)(tx)
+        raise Rejected(12)
+    assert writer_idle()
+    assert _ports(store, scope, group) == [2, 3, 4, 5, 6, 7, 8]
+
+
 _CONCURRENT_CRASH_CHILD = textwrap.dedent(
     """
     import sys, threading
@@ -279,101 +324,31 @@ def test_sigkilled_concurrent_writers_lose_no_acknowledged_call(tmp_path: Path) 
         store.close()
 
 
-# -- writes that must not wait (the API server's on-loop writes) -----------------------------
+# -- runs that must not wait (the API server's loop writes; more in test_held_writes.py) ----
 
 
-def _hold_the_turn(store: SqlStore, scope: Scope) -> tuple[threading.Thread, threading.Event]:
-    """A thread inside a write call until the returned event is set."""
-    entered, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with store.write(scope) as tx:
-            tx.touch("held")
-            entered.set()
-            assert release.wait(DEADLINE_S)
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    assert entered.wait(DEADLINE_S)
-    return thread, release
-
-
-def test_a_nonblocking_write_raises_would_block_instead_of_waiting(
-    store: SqlStore, scope: Scope, db_path: Path
-) -> None:
-    group = _seed_group(store, scope)
-    ran: list[str] = []
-
-    def refused(why: str) -> None:
-        revision = store.revision()
-        started = time.monotonic()
-        with pytest.raises(WouldBlock), store.nonblocking_writes(), store.write(scope) as tx:
-            ran.append(why)
-            tx.put_rules([f.rule(group, 1)])
-        assert time.monotonic() - started < 5, f"{why}: waited (the busy timeout is 30 s)"
-        assert store.revision() == revision
-
-    # another call of this process holds the writer connection
-    thread, release = _hold_the_turn(store, scope)
-    refused("turn taken")
-    release.set()
-    thread.join(DEADLINE_S)
-    # another process holds SQLite's write lock
-    other = sqlite3.connect(str(db_path), isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")
-        refused("database locked")
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
-    assert ran == [] and _ports(store, scope, group) == []
-    # free again: the same call goes through, without waiting, and commits on leaving
-    with store.nonblocking_writes(), store.write(scope) as tx:
-        tx.put_rules([f.rule(group, 1)])
-    assert _ports(store, scope, group) == [1]
-
-
-def test_only_the_first_write_of_a_nonblocking_block_may_be_refused(
-    store: SqlStore, scope: Scope
-) -> None:
-    """A call retried elsewhere after WouldBlock must have written nothing: once one write
-    went through, the block's later writes wait as usual."""
-    group = _seed_group(store, scope)
-    with store.nonblocking_writes():
-        with store.write(scope) as tx:
-            tx.put_rules([f.rule(group, 1)])
-        thread, release = _hold_the_turn(store, scope)
-        threading.Timer(0.2, release.set).start()
-        with store.write(scope) as tx:  # waits for the holder instead of raising
-            tx.put_rules([f.rule(group, 2)])
-    thread.join(DEADLINE_S)
-    assert _ports(store, scope, group) == [1, 2]
-
-
-def test_stores_without_group_commit_never_write_without_waiting(
-    tmp_path: Path, scope: Scope
-) -> None:
+def test_only_file_stores_hold_writes(tmp_path: Path, scope: Scope) -> None:
     memory = SqlStore.open("sqlite://")
     try:
-        assert not memory.nonblocking_writes_supported
-        with pytest.raises(WouldBlock), memory.nonblocking_writes(), memory.write(scope) as tx:
+        assert not memory.held_writes_supported
+        with pytest.raises(WouldBlock), memory.held_writes(), memory.write(scope) as tx:
             tx.touch("x")
         assert memory.revision() == 0
     finally:
         memory.close()
     file_store = SqlStore.open(str(tmp_path / "file.db"))
     try:
-        assert file_store.nonblocking_writes_supported
+        assert file_store.held_writes_supported
     finally:
         file_store.close()
 
 
-def test_a_write_after_a_nonblocking_one_still_waits_for_another_process(
+def test_a_write_after_a_held_run_still_waits_for_another_process(
     store: SqlStore, scope: Scope, db_path: Path
 ) -> None:
-    """The zero busy timeout of a nonblocking write never leaks into a waiting one."""
+    """The zero busy timeout of a held run never leaks into a waiting write."""
     group = _seed_group(store, scope)
-    with store.nonblocking_writes(), store.write(scope) as tx:
+    with store.held_writes(), store.write(scope) as tx:
         tx.put_rules([f.rule(group, 1)])
     other = sqlite3.connect(str(db_path), isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")

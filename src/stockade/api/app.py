@@ -4,10 +4,16 @@ any other path is another service's REST call (answered by :mod:`stockade.api.ot
 The app only moves bytes: :class:`stockade.api.edge.Edge` admits the request (origin,
 headers-only authentication, size, concurrency, deadline) and reads its body, then
 :func:`stockade.api.dispatch.handle` runs in a worker thread (the store is synchronous) --
-or, for a short write while no other request is in flight, on the event loop itself (see
-:func:`create_app`); the app writes the answer and logs one line per request.
+or, for a short write on a SQLite file store, on the event loop itself, in a run with the
+short writes that arrived with it and one commit for all (:mod:`stockade.api.loop_writes`);
+the app writes the answer and logs one line per request.
 :func:`uvicorn_config` adds the connection-level bounds (request-head deadline,
 keep-alive, graceful-shutdown timeout).
+
+Why the EC2 endpoint is a plain ASGI function and not a Starlette route: it is the one hot
+path, and Starlette's middleware stack, routing, ``Request`` and ``Response`` objects cost
+~40 us a request, a tenth of a whole durable write. Starlette still serves ``/health``
+and wraps everything in CORS when ``--allow-origin`` asks for it.
 """
 
 from __future__ import annotations
@@ -18,8 +24,9 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import contextmanager
+from typing import Any
 
 import anyio
 import uvicorn
@@ -30,15 +37,27 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from stockade.api.auth import AuthConfig, RawRequest
-from stockade.api.dispatch import Outcome, Server, handle, is_short_write
-from stockade.api.edge import Edge, EdgeLimits, OriginPolicy, Refused
+from stockade.api.dispatch import Outcome, Server, begin, complete, handle, is_short_write
+from stockade.api.edge import Edge, EdgeLimits, OriginPolicy, Receive, Refused
 from stockade.api.http_deadlines import deadline_protocol
+from stockade.api.loop_writes import LoopWrites
 from stockade.api.serialize import CONTENT_TYPE, serialize_error
 from stockade.domain.errors import AwsError
 from stockade.domain.quotas import Quotas
-from stockade.store.repository import Store, WouldBlock
+from stockade.store.repository import Store
 
 log = logging.getLogger("stockade.api")
+
+#: ASGI's ``send`` and an ASGI application.
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
+
+#: Methods answered by the EC2 endpoint: EC2's GET and POST on ``/``, and the REST calls
+#: of other services (any path), answered in their protocol.
+_EC2_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"})
+_CONTENT_TYPE_HEADER = (b"content-type", CONTENT_TYPE.encode())
+_CLOSE_HEADER = (b"connection", b"close")
+_NOT_ALLOWED = b"Method Not Allowed"
 
 #: Worker threads running requests; SQLite serialises writers anyway, and the store's
 #: connection pool holds 32 connections.
@@ -53,7 +72,7 @@ def create_app(
     dataplane: Callable[[], dict] | None = None,
     origins: OriginPolicy | None = None,
     limits: EdgeLimits | None = None,
-) -> Starlette:
+) -> ASGIApp:
     """The app serving ``store`` with the given auth mode (open by default) and quotas;
     ``dataplane`` gives the data plane's state for ``/health`` (``serve`` runs it).
 
@@ -63,73 +82,79 @@ def create_app(
     server = Server(store, auth or AuthConfig(), quotas or Quotas())
     edge = Edge(server.auth, origins, limits)
     limiter = anyio.CapacityLimiter(workers)
-    inline_writes = store.nonblocking_writes_supported
+    loop_writes = (
+        LoopWrites(store, limiter, alone=lambda: in_flight == 1)
+        if store.held_writes_supported
+        else None
+    )
     in_flight = 0  # requests between admission and answer (only the loop changes it)
 
     async def run(raw: RawRequest) -> Outcome:
-        """Handle the request in a worker thread -- or on the loop, for a short write
-        (:data:`SHORT_WRITES`) when no other request is in flight and the write need not
-        wait (the group commit idle, no other process holding the database's lock).
-
-        Why: the hop to a worker thread and back is two thread wake-ups, ~0.2 ms on a busy
-        machine -- as much as the durable commit itself. On the loop the write costs its
-        CPU and its fsync (~0.3-0.5 ms), during which the loop waits; a request that
-        arrives meanwhile waits that long. Whenever others are in flight, the write goes
-        to a thread as before, so concurrent writers still share commits and a slow read
-        never waits for a write. One yield first lets requests that arrived together
-        with this one check in, so a burst is seen as one.
+        """Handle the request in a worker thread (the store is synchronous) -- or, for a
+        short write (:data:`SHORT_WRITES`) on a store with group commit, on the loop in
+        a run with the short writes that arrived with it (:mod:`stockade.api.loop_writes`).
         """
         nonlocal in_flight
         in_flight += 1
         try:
-            if inline_writes and is_short_write(raw):
-                await anyio.sleep(0)
-                if in_flight == 1:
-                    try:
-                        with store.nonblocking_writes():
-                            outcome = handle(server, raw)
-                        outcome.on_loop = True
-                        return outcome
-                    except WouldBlock:
-                        pass  # nothing was done: run it where waiting is harmless
-            return await anyio.to_thread.run_sync(handle, server, raw, limiter=limiter)
+            if loop_writes is None or not is_short_write(raw):
+                return await anyio.to_thread.run_sync(handle, server, raw, limiter=limiter)
+            # authenticated and parsed now, while the writer may be busy with a commit
+            pending = begin(server, raw)
+            if pending.call is None:
+                return pending.outcome  # refused (or DryRun): nothing to write
+            outcome = await loop_writes.answer(pending)
+            if outcome is not None:
+                return outcome
+            return await anyio.to_thread.run_sync(complete, pending, limiter=limiter)
         finally:
             in_flight -= 1
 
-    async def ec2(request: Request) -> Response:
+    async def ec2(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        """One EC2 request: admit, run, answer. Its time in the log line runs from here
+        (the request's head parsed) to the answer being ready, the durable commit of a
+        write included."""
         started = time.perf_counter()
-        headers: dict[str, str] = {}
+        headers: list[tuple[bytes, bytes]] = []
         try:
-            body = await edge.admit(request)
+            body = await edge.admit(scope, receive)
         except Refused as refused:
             status, document = serialize_error(refused.error, "-")
             outcome = Outcome(status, document, error_code=refused.error.code)
-            if not (refused.drainable and await edge.drain(request)):
-                headers["connection"] = "close"  # the rest of the body is not read
+            if not (refused.drainable and await edge.drain(receive)):
+                headers.append(_CLOSE_HEADER)  # the rest of the body is not read
         else:
             raw = RawRequest(
-                request.method,
-                request.url.path,
-                request.scope.get("query_string", b""),
-                list(request.scope.get("headers", [])),
+                scope["method"],
+                scope["path"],
+                scope.get("query_string", b""),
+                list(scope["headers"]),
                 body,
             )
             outcome = await run(raw)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        if outcome.content_type is None and not outcome.headers:
+            headers.append(_CONTENT_TYPE_HEADER)
+        else:  # another service's answer, in its protocol
+            content_type = outcome.content_type or CONTENT_TYPE
+            headers.append((b"content-type", content_type.encode("latin-1")))
+            headers.extend(
+                (name.lower().encode("latin-1"), value.encode("latin-1"))
+                for name, value in outcome.headers.items()
+                if name.lower() not in ("content-type", "content-length", "connection")
+            )
+        headers.append((b"content-length", str(len(outcome.body)).encode()))
+        await send({"type": "http.response.start", "status": outcome.status, "headers": headers})
+        await send({"type": "http.response.body", "body": outcome.body})
         log.info(
-            "%s account=%s region=%s status=%d%s%s %.1fms",
+            "%s account=%s region=%s status=%d%s%s %.2fms",
             outcome.action,
             outcome.account,
             outcome.region,
             outcome.status,
             f" error={outcome.error_code}" if outcome.error_code else "",
             " on-loop" if outcome.on_loop else "",
-            (time.perf_counter() - started) * 1000,
-        )
-        return Response(
-            outcome.body,
-            status_code=outcome.status,
-            media_type=outcome.content_type or CONTENT_TYPE,
-            headers={**outcome.headers, **headers},
+            elapsed_ms,
         )
 
     async def health(request: Request) -> Response:
@@ -141,22 +166,36 @@ def create_app(
             body["dataplane"] = dataplane()  # reads one small file
         return JSONResponse(body)
 
-    app = Starlette(
-        routes=[
-            Route("/", ec2, methods=["GET", "POST"]),
-            Route("/health", health, methods=["GET"]),
-            # any other path is a REST call of another service: answered in its protocol
-            Route("/{rest:path}", ec2, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]),
-        ]
-    )
+    rest = Starlette(routes=[Route("/health", health, methods=["GET"])])
+
+    async def app(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or (scope["path"] == "/health" and scope["method"] == "GET"):
+            await rest(scope, receive, send)
+        elif scope["method"] in _EC2_METHODS:
+            # EC2 on "/"; any other path is a REST call of another service, answered
+            # in its protocol (dispatch -> other_services)
+            await ec2(scope, receive, send)
+        else:
+            await _method_not_allowed(send)
+
     if edge.origins.allowed_origins:  # browsers need CORS answers to use what is allowed
-        app.add_middleware(
-            CORSMiddleware,
+        return CORSMiddleware(
+            app,
             allow_origins=sorted(edge.origins.allowed_origins),
             allow_methods=["GET", "POST"],
             allow_headers=["*"],
         )
     return app
+
+
+async def _method_not_allowed(send: Send) -> None:
+    headers = [
+        (b"allow", b"GET, POST, PUT, DELETE, PATCH, HEAD"),
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(_NOT_ALLOWED)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 405, "headers": headers})
+    await send({"type": "http.response.body", "body": _NOT_ALLOWED})
 
 
 def warm_up() -> None:
@@ -195,7 +234,7 @@ KEEP_ALIVE_TIMEOUT = 5
 GRACEFUL_SHUTDOWN_TIMEOUT = 10
 
 
-def uvicorn_config(app: Starlette, host: str, port: int) -> uvicorn.Config:
+def uvicorn_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
     """uvicorn's settings: the protocol with a request-head deadline and byte cap
     (:mod:`stockade.api.http_deadlines`), idle keep-alive connections closed after
     :data:`KEEP_ALIVE_TIMEOUT`, and a bounded graceful shutdown."""
@@ -213,7 +252,7 @@ def uvicorn_config(app: Starlette, host: str, port: int) -> uvicorn.Config:
 
 
 @contextmanager
-def serving(app: Starlette, host: str = "127.0.0.1") -> Iterator[str]:
+def serving(app: ASGIApp, host: str = "127.0.0.1") -> Iterator[str]:
     """Serve ``app`` on a free loopback port in a background thread; yields the base URL.
 
     Used by tests and benchmarks; stops the server (and waits for it) on exit.

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from stockade.api import other_services, sts
 from stockade.api.actions import Call, handler_for
+from stockade.api.actions.registry import Handler
 from stockade.api.auth import EC2_SERVICE, STS_SERVICE, AuthConfig, Caller, RawRequest, identify
 from stockade.api.parse import parse_request, request_pairs
 from stockade.api.serialize import serialize_error, serialize_response
@@ -80,15 +81,37 @@ def is_short_write(request: RawRequest) -> bool:
 
 
 def handle(server: Server, request: RawRequest) -> Outcome:
-    """Answer one request; never raises, but for :class:`WouldBlock` (a write asked not
-    to wait would have had to, inside :meth:`Store.nonblocking_writes`: it did nothing)."""
+    """Answer one request (:func:`begin`, then :func:`complete`); never raises, but for
+    :class:`WouldBlock` (writes asked not to wait would have had to: nothing was done)."""
+    return complete(begin(server, request))
+
+
+@dataclass
+class Pending:
+    """A request authenticated and parsed, its handler not run yet (``call`` is ``None``
+    when ``outcome`` is already the answer: an error, DryRun, or STS)."""
+
+    outcome: Outcome
+    request_id: str
+    call: Call | None = None
+    handler: Handler | None = None
+
+
+def begin(server: Server, request: RawRequest) -> Pending:
+    """Everything before the handler: authenticate, parse (botocore model), DryRun.
+
+    Why apart from :func:`complete`: the API server does this part of a short write as
+    the request arrives, while the previous run of writes is being committed, so that
+    only the handler itself holds the writer (see ``app.py``). Never raises."""
     request_id = str(uuid.uuid4())
     outcome = Outcome(500, b"")
+    pending = Pending(outcome, request_id)
     is_sts = False
     try:
         foreign = other_services.foreign_request(request, _glanced_action(request))
         if foreign is not None:
-            return _foreign(outcome, foreign, request_id)
+            _foreign(outcome, foreign, request_id)
+            return pending
         pairs = request_pairs(request.body, request.query_string)
         action = next((v for k, v in pairs if k == "Action"), None)
         outcome.action = (action or "-")[:64]
@@ -97,22 +120,45 @@ def handle(server: Server, request: RawRequest) -> Outcome:
         outcome.account, outcome.region = caller.scope.account, caller.scope.region
         if is_sts:
             outcome.status, outcome.body = 200, _caller_identity(caller, request_id)
-            return outcome
-        outcome.status, outcome.body = 200, _ec2(server, caller, pairs, request_id)
+            return pending
+        pending.call, pending.handler = _ec2_call(server, caller, pairs, request_id)
     except AwsError as error:
         outcome.error_code = error.code
         if is_sts:
             outcome.status, outcome.body = sts.sts_error_document(error, request_id)
         else:
             outcome.status, outcome.body = serialize_error(error, request_id)
+    except Exception:
+        _internal_error(outcome, request_id)
+    return pending
+
+
+def complete(pending: Pending) -> Outcome:
+    """Run the handler of a request :func:`begin` prepared and serialize its answer (or
+    return the answer :func:`begin` already has). Never raises, but for
+    :class:`WouldBlock` (the handler did nothing)."""
+    outcome, call = pending.outcome, pending.call
+    if call is None or pending.handler is None:
+        return outcome
+    try:
+        data = pending.handler(call)
+        outcome.status = 200
+        outcome.body = serialize_response(call.action, data, pending.request_id)
+    except AwsError as error:
+        outcome.error_code = error.code
+        outcome.status, outcome.body = serialize_error(error, pending.request_id)
     except WouldBlock:
         raise
     except Exception:
-        log.exception("internal error in %s (request %s)", outcome.action, request_id)
-        internal = AwsError("InternalError", INTERNAL_ERROR)
-        outcome.error_code = internal.code
-        outcome.status, outcome.body = serialize_error(internal, request_id)
+        _internal_error(outcome, pending.request_id)
     return outcome
+
+
+def _internal_error(outcome: Outcome, request_id: str) -> None:
+    log.exception("internal error in %s (request %s)", outcome.action, request_id)
+    internal = AwsError("InternalError", INTERNAL_ERROR)
+    outcome.error_code = internal.code
+    outcome.status, outcome.body = serialize_error(internal, request_id)
 
 
 def _glanced_action(request: RawRequest) -> str | None:
@@ -138,7 +184,9 @@ def _caller_identity(caller: Caller, request_id: str) -> bytes:
     )
 
 
-def _ec2(server: Server, caller: Caller, pairs: list[tuple[str, str]], request_id: str) -> bytes:
+def _ec2_call(
+    server: Server, caller: Caller, pairs: list[tuple[str, str]], request_id: str
+) -> tuple[Call, Handler]:
     parsed = parse_request(pairs)
     handler = handler_for(parsed.action)
     if handler is None:
@@ -148,5 +196,4 @@ def _ec2(server: Server, caller: Caller, pairs: list[tuple[str, str]], request_i
     if parsed.params.get("DryRun"):
         raise dry_run()
     services = Services(ServiceContext(server.store, caller.scope, server.quotas))
-    data = handler(Call(parsed.action, parsed.params, services, request_id))
-    return serialize_response(parsed.action, data, request_id)
+    return Call(parsed.action, parsed.params, services, request_id), handler

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 from botocore.model import ListShape, Shape, StructureShape
 
@@ -91,10 +91,28 @@ def request_pairs(body: bytes | str = b"", query_string: bytes | str = "") -> li
         text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
         if not text:
             continue
-        try:
-            pairs.extend(parse_qsl(text, keep_blank_values=True, max_num_fields=_MAX_FIELDS))
-        except ValueError:
-            raise AwsError("InvalidRequest", "The request has too many parameters.") from None
+        if text.count("&") >= _MAX_FIELDS:
+            raise AwsError("InvalidRequest", "The request has too many parameters.")
+        pairs.extend(_form_pairs(text))
+    return pairs
+
+
+def _form_pairs(text: str) -> list[tuple[str, str]]:
+    """``parse_qsl(text, keep_blank_values=True)``, exactly (``&``-separated, a name
+    without ``=`` has the value ``""``, ``+`` is a space, percent-escapes are UTF-8 with
+    invalid bytes replaced), but decoding only the fields that need it: most of a
+    botocore body is plain ``Name.N=value`` text, and ``parse_qsl`` decodes every name and
+    value through two function calls (~40 us for a 3-permission authorize)."""
+    pairs = []
+    for field in text.split("&"):
+        if not field:
+            continue
+        name, _, value = field.partition("=")
+        if "%" in name or "+" in name:
+            name = unquote_plus(name, errors="replace")
+        if "%" in value or "+" in value:
+            value = unquote_plus(value, errors="replace")
+        pairs.append((name, value))
     return pairs
 
 
@@ -103,6 +121,18 @@ def request_pairs(body: bytes | str = b"", query_string: bytes | str = "") -> li
 
 def _flatten(raw: Any) -> dict[str, str]:
     """One string per parameter name; a name given twice with different values is an error."""
+    if raw.__class__ is list:  # request_pairs' answer: C-speed unless something is odd
+        try:
+            quick: dict[str, str] = dict(raw)
+        except (TypeError, ValueError):
+            pass  # not pairs, or unhashable names: the checks below say what is wrong
+        else:
+            if (
+                len(quick) == len(raw)  # no name twice
+                and all(k.__class__ is str for k in quick)
+                and all(v.__class__ is str for v in quick.values())
+            ):
+                return quick
     if isinstance(raw, Mapping):
         pairs: Iterable[Any] = raw.items()
     elif isinstance(raw, Iterable) and not isinstance(raw, str | bytes):

@@ -76,10 +76,15 @@ def sqlite_engine(url: URL) -> Engine:
     def _on_begin(conn: Connection) -> None:
         # On the driver's connection: SQLAlchemy's own execution path costs ~50 us here,
         # paid by every transaction (errors are wrapped as it would wrap them).
+        driver = conn.connection.driver_connection
+        if driver.in_transaction:  # type: ignore[union-attr]
+            # The group commit began this connection's transaction on the driver itself;
+            # SQLAlchemy only joins it (and its commit is that transaction's commit).
+            return
         statement = f"BEGIN {conn.get_execution_options().get(SQLITE_BEGIN, 'DEFERRED')}"
         error = conn.dialect.loaded_dbapi.Error
         try:
-            conn.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+            driver.execute(statement)  # type: ignore[union-attr]
         except error as exc:
             raise DBAPIError.instance(statement, (), exc, error, dialect=conn.dialect) from exc
 

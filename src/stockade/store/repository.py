@@ -44,9 +44,19 @@ from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
 from stockade.domain.state import Snapshot
 
 
+class HeldWrites(Protocol):
+    """A run of write calls holding the writer (:meth:`Store.hold_writes`)."""
+
+    def end_calls(self) -> None:
+        """No more calls join the run (call it on the thread that holds the run)."""
+
+    def commit(self) -> None:
+        """Commit the run (one flush) and give up the writer; from any thread."""
+
+
 class WouldBlock(RuntimeError):
-    """A write asked not to wait (:meth:`Store.nonblocking_writes`) would have had to: it
-    did nothing, and may be run again where waiting is harmless."""
+    """Writes asked not to wait (:meth:`Store.hold_writes`) would have had to: nothing
+    was done, and they may be run where waiting is harmless."""
 
 
 @dataclass(frozen=True)
@@ -292,15 +302,19 @@ class Store(Protocol):
         """A serialised read-write transaction; commits on success, rolls back on error."""
 
     @property
-    def nonblocking_writes_supported(self) -> bool:
-        """Whether :meth:`nonblocking_writes` can ever let a write through (else every
-        write in it raises :class:`WouldBlock`)."""
+    def held_writes_supported(self) -> bool:
+        """Whether :meth:`hold_writes` can ever hold the writer (else it always raises
+        :class:`WouldBlock`)."""
 
-    def nonblocking_writes(self) -> AbstractContextManager[None]:
-        """The first write transaction opened in this block, in this thread, raises
-        :class:`WouldBlock` -- having done nothing -- instead of waiting for another
-        writer; it commits before the block goes on. Later ones wait as usual (a call is
-        retried elsewhere only if it wrote nothing)."""
+    def hold_writes(self) -> HeldWrites:
+        """From now, every write transaction this thread opens joins one shared
+        transaction, each call in its own savepoint (a failed call undoes only its own
+        work), until :meth:`HeldWrites.commit` -- nothing of it is durable before.
+        Raises :class:`WouldBlock`, having done nothing, if that would mean waiting for
+        another writer (stores without group commit always raise it)."""
+
+    def held_writes(self) -> AbstractContextManager[None]:
+        """:meth:`hold_writes` for a block, committed on leaving it."""
 
     def read(self, scope: Scope) -> AbstractContextManager[Transaction]:
         """A consistent read-only view; never bumps the revision."""

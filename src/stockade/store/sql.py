@@ -49,7 +49,7 @@ from stockade.store.engines import (
 )
 from stockade.store.failures import StoreError, kind_of, schema_is_current, store_error
 from stockade.store.failures import read_only as read_only_error
-from stockade.store.group_commit import CommitStats, GroupCommit
+from stockade.store.group_commit import CommitStats, GroupCommit, HeldRun
 from stockade.store.prepared import Prepared
 from stockade.store.repository import Change, WouldBlock
 from stockade.store.transaction import SqlTransaction
@@ -184,11 +184,7 @@ class SqlStore:
         runs in a savepoint of a transaction shared with its neighbours and returns once
         the commit covering it is durable. Elsewhere it is one transaction per call.
         """
-        wait = not getattr(self._local, "nonblocking", False)
-        self._local.nonblocking = False  # only a call's first write may be retried
         if self._group is None:
-            if not wait:
-                raise WouldBlock("only a SQLite file's writes can be tried without waiting")
             with self._connection(write=True) as conn, conn.begin():
                 change = yield from self._write_in(conn, scope)
             if change is not None:
@@ -197,26 +193,36 @@ class SqlStore:
         group = self._writer_group()
         self._local.writing = True
         try:
-            with self._failures_as_store_errors(), group.member(wait=wait) as member:
+            with self._failures_as_store_errors(), group.member() as member:
                 member.change = yield from self._write_in(member.connection, scope)
         finally:
             self._local.writing = False
 
     @property
-    def nonblocking_writes_supported(self) -> bool:
-        """Only a SQLite file's writes (the group commit) can be tried without waiting."""
+    def held_writes_supported(self) -> bool:
+        """Only a SQLite file's writes (the group commit) can be held (``hold_writes``)."""
         return self._group is not None
 
+    def hold_writes(self) -> HeldRun:
+        """Every write transaction this thread opens from now joins one transaction,
+        until :meth:`HeldRun.commit` (one fsync, callable from another thread);
+        :class:`WouldBlock` now, having done nothing, if that would mean waiting
+        (``GroupCommit.hold``)."""
+        if self._group is None:
+            raise WouldBlock("only a SQLite file's writes can be held")
+        with self._failures_as_store_errors():
+            return self._writer_group().hold()
+
     @contextmanager
-    def nonblocking_writes(self) -> Iterator[None]:
-        """The first write in this block (this thread) raises :class:`WouldBlock`, having
-        done nothing, rather than wait for the writer connection or another process's
-        lock; see :meth:`stockade.store.repository.Store.nonblocking_writes`."""
-        self._local.nonblocking = True
+    def held_writes(self) -> Iterator[None]:
+        """:meth:`hold_writes` for a block, committed on leaving it."""
+        run = self.hold_writes()
         try:
             yield
         finally:
-            self._local.nonblocking = False
+            run.end_calls()
+            with self._failures_as_store_errors():
+                run.commit()
 
     @contextmanager
     def _failures_as_store_errors(self) -> Iterator[None]:

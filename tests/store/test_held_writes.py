@@ -1,0 +1,179 @@
+"""Held runs of the group commit (``SqlStore.held_writes``): the API server's event loop
+runs the short writes that arrived together in one transaction, each call in its own
+savepoint, and commits once on leaving the block. Nothing is durable before, a rejected
+call changes nothing, a failed commit applies nothing, and a run never waits for a writer.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from stockade.domain.scope import Scope
+from stockade.domain.security_group import SecurityGroup
+from stockade.store.group_commit import SharedCommitFailed
+from stockade.store.repository import WouldBlock
+from stockade.store.sql import SqlStore
+from store import store_factories as f
+
+DEADLINE_S = 30.0
+
+
+class Rejected(Exception):
+    """What a rejected call raises inside its transaction (like an AwsError would)."""
+
+
+def _seed_group(store: SqlStore, scope: Scope) -> SecurityGroup:
+    group = f.group(scope, "vpc-1")
+    with store.write(scope) as tx:
+        tx.put_group(group)
+    return group
+
+
+def _ports(store: SqlStore, scope: Scope, group: SecurityGroup) -> list[int]:
+    with store.read(scope) as tx:
+        return sorted(r.spec.from_port for r in tx.rules_of([group.group_id]))
+
+
+def _committed_ports(db_path: Path, group: SecurityGroup) -> list[int]:
+    """What another connection (another process would) sees committed on disk."""
+    other = sqlite3.connect(str(db_path))
+    try:
+        rows = other.execute(
+            "SELECT from_port FROM sg_rules WHERE group_id = ? ORDER BY from_port",
+            (group.group_id,),
+        ).fetchall()
+    finally:
+        other.close()
+    return [port for (port,) in rows]
+
+
+def _add(store: SqlStore, scope: Scope, group: SecurityGroup, port: int, reject: bool = False):
+    with store.write(scope) as tx:
+        tx.add_rules(group, [f.rule(group, port)])
+        if reject:
+            raise Rejected(port)
+
+
+def test_a_held_run_commits_once_on_leaving_and_a_rejected_call_changes_nothing(
+    store: SqlStore, scope: Scope, db_path: Path
+) -> None:
+    group = _seed_group(store, scope)
+    start, before = store.revision(), store.commit_stats()
+    seen: list = []
+    unsubscribe = store.subscribe(seen.append)
+    with store.held_writes():
+        _add(store, scope, group, 1)
+        with pytest.raises(Rejected):
+            _add(store, scope, group, 2, reject=True)
+        _add(store, scope, group, 3)
+        with store.write(scope) as tx:  # a later call sees its predecessors' rows
+            assert len(tx.rules_of([group.group_id])) == 2
+            tx.add_rules(group, [f.rule(group, 4)])
+        assert _committed_ports(db_path, group) == []  # nothing durable yet
+        assert seen == []  # nor announced
+    unsubscribe()
+    assert _committed_ports(db_path, group) == [1, 3, 4]
+    assert _ports(store, scope, group) == [1, 3, 4]
+    after = store.commit_stats()
+    assert (after.commits - before.commits, after.calls - before.calls) == (1, 3)
+    assert [c.revision for c in seen] == [start + 1, start + 2, start + 3]
+    assert store.revision() == start + 3
+
+
+def test_a_held_run_never_waits_for_a_writer(
+    store: SqlStore, scope: Scope, db_path: Path, tmp_path: Path
+) -> None:
+    group = _seed_group(store, scope)
+    entered, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with store.write(scope) as tx:
+            tx.touch("held")
+            entered.set()
+            assert release.wait(DEADLINE_S)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert entered.wait(DEADLINE_S)
+    started = time.monotonic()
+    try:
+        with pytest.raises(WouldBlock), store.held_writes():
+            _add(store, scope, group, 1)
+    finally:
+        release.set()
+        thread.join(DEADLINE_S)
+    other = sqlite3.connect(str(db_path), isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process holds SQLite's write lock
+        with pytest.raises(WouldBlock), store.held_writes():
+            _add(store, scope, group, 2)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert time.monotonic() - started < 5, "waited (the busy timeout is 30 s)"
+    assert _ports(store, scope, group) == []
+    memory = SqlStore.open("sqlite://")
+    try:
+        with pytest.raises(WouldBlock), memory.held_writes():
+            pass
+    finally:
+        memory.close()
+    with store.held_writes():  # free again: the run goes through
+        _add(store, scope, group, 3)
+    assert _committed_ports(db_path, group) == [3]
+
+
+def test_a_writer_queued_behind_a_held_run_goes_on_after_it(
+    store: SqlStore, scope: Scope, db_path: Path
+) -> None:
+    group = _seed_group(store, scope)
+    done = threading.Event()
+
+    def waiting_writer() -> None:
+        _add(store, scope, group, 9)
+        done.set()
+
+    with store.held_writes():
+        _add(store, scope, group, 1)
+        thread = threading.Thread(target=waiting_writer)
+        thread.start()
+        deadline = time.monotonic() + DEADLINE_S
+        while store._group.queued == 0:  # it waits for the turn the run holds
+            assert time.monotonic() < deadline, "the other writer never queued"
+            time.sleep(0.005)
+        assert not done.is_set()
+    thread.join(DEADLINE_S)
+    assert done.is_set() and _committed_ports(db_path, group) == [1, 9]
+
+
+def test_a_failed_commit_of_a_held_run_applies_none_of_it(
+    store: SqlStore, scope: Scope, db_path: Path
+) -> None:
+    group = _seed_group(store, scope)
+    start = store.revision()
+    with pytest.raises(SharedCommitFailed), store.held_writes():
+        _add(store, scope, group, 1)
+        with store.write(scope) as tx:  # a row whose foreign key is checked at COMMIT
+            tx.touch("sgr-dangling")
+            conn = tx._conn
+            conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+            conn.execute(
+                text(
+                    "INSERT INTO sg_rules (rule_id, seq, account, region, group_id, owner_id, "
+                    "is_egress, protocol, from_port, to_port, peer_kind, peer_value, "
+                    "peer_owner) VALUES ('sgr-dangling', 0, :a, :r, 'sg-missing', :a, 0, "
+                    "'tcp', 9, 9, 'cidr4', '10.0.0.0/8', '')"
+                ),
+                {"a": scope.account, "r": scope.region},
+            )
+        _add(store, scope, group, 2)
+    assert _committed_ports(db_path, group) == [] and store.revision() == start
+    with store.held_writes():  # the writer recovers
+        _add(store, scope, group, 5)
+    assert _committed_ports(db_path, group) == [5] and store.revision() == start + 1
