@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -21,7 +22,7 @@ from api_server.api_helpers import client
 from api_server.serve_process import serve
 
 ACCOUNT = "123456789012"
-PLAYBOOK_TIMEOUT = 150
+PLAYBOOK_TIMEOUT = 180  # x4 playbooks stays inside the test's 840 s
 
 
 def _task_results(output: dict) -> list[dict]:
@@ -65,9 +66,18 @@ def _run_playbook(playbook: Path, endpoint: str, home: Path) -> dict:
         "-e", f"ansible_python_interpreter={sys.executable}",
         str(playbook),
     ]  # fmt: skip
-    done = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=PLAYBOOK_TIMEOUT
-    )
+    # Its own process group, so that a hung run is ended with every module it started.
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        stdout, stderr = process.communicate(timeout=PLAYBOOK_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        stderr += f"\nansible-playbook killed after {PLAYBOOK_TIMEOUT} s"
+    done = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
     try:
         output = json.loads(done.stdout[done.stdout.index("{") :])
     except ValueError:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -45,14 +46,25 @@ def report(tmp_path_factory) -> dict:
         pytest.skip(reason)
     out = tmp_path_factory.mktemp("ansible") / "report.json"
     tests_dir = str(HERE.parent)
-    done = subprocess.run(
-        ["unshare", "--net", "--", sys.executable, str(HERE / "ansible_world.py"), str(out),
-         *(str(PLAYBOOKS / name) for name in RUNS)],
+    # A session of its own: if the run hangs, the whole tree (server, ansible-playbook and
+    # its modules, all in the namespace) is ended, not just the driver.
+    command = ["unshare", "--net", "--", sys.executable, str(HERE / "ansible_world.py"),
+               str(out), *(str(PLAYBOOKS / name) for name in RUNS)]  # fmt: skip
+    process = subprocess.Popen(
+        command,
         env={**_clean_env(), "PYTHONPATH": tests_dir},
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=840,
-    )  # fmt: skip
+        start_new_session=True,
+    )
+    try:
+        _, stderr = process.communicate(timeout=840)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+    done = subprocess.CompletedProcess(command, process.returncode, "", stderr)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(out.read_text())
 
