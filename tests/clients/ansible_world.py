@@ -38,6 +38,7 @@ def _task_results(output: dict) -> list[dict]:
                     "changed": any(i.get("changed", False) for i in items),
                     "failed": any(i.get("failed", False) for i in items),
                     "msg": " | ".join(str(i.get("msg", "")) for i in items if i.get("failed")),
+                    "security_groups": result.get("security_groups"),
                 }
             )
     return rows
