@@ -1,10 +1,11 @@
 """Ansible's amazon.aws modules, unchanged, against a real ``stockade serve``.
 
-playbooks/site.yml builds a VPC with a subnet, an internet gateway, a route table, a network
-ACL, two security groups referencing each other, two instances (one in the default VPC,
-found with no subnet given), an extra interface and an elastic IP. It runs twice: the first
-run must succeed and change every task, the second must change nothing (the modules decide
-"no change" from stockade's Describe answers, so any missing or extra field shows up here).
+playbooks/site.yml builds a VPC (with an Amazon IPv6 block), a subnet, an internet gateway,
+a route table, a network ACL, two security groups referencing each other, two instances (one
+in the default VPC, found with no subnet given), an extra interface and an elastic IP. It
+runs twice: the first run must succeed and change every task, the second must change nothing
+(the modules decide "no change" from stockade's Describe answers, so any missing or extra
+field shows up here).
 playbooks/change.yml then changes a group rule, an ACL entry and a subnet attribute, and a
 third site.yml run must change exactly those back. playbooks/teardown.yml removes everything
 (twice: the second finds nothing to do), and the account must be left with its defaults.
