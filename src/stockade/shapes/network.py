@@ -60,6 +60,16 @@ def subnet(s: Subnet, available_addresses: int) -> dict[str, Any]:
         "DefaultForAz": s.default_for_az,
         "MapPublicIpOnLaunch": s.map_public_ip_on_launch,
         "AssignIpv6AddressOnCreation": s.assign_ipv6_address_on_creation,
+        # Always in AWS's answer, and read by Terraform's aws_subnet: stockade models no
+        # DNS64, no IPv6-only subnets and no resource-name hostnames, so AWS's defaults.
+        "EnableDns64": False,
+        "Ipv6Native": False,
+        "MapCustomerOwnedIpOnLaunch": False,
+        "PrivateDnsNameOptionsOnLaunch": {
+            "HostnameType": "ip-name",
+            "EnableResourceNameDnsARecord": False,
+            "EnableResourceNameDnsAAAARecord": False,
+        },
         "State": s.state,
         "SubnetArn": ids.arn(s.region, s.owner_id, s.subnet_id),
         "Ipv6CidrBlockAssociationSet": [],
