@@ -272,7 +272,7 @@ def _decide_chunk(
     )
     reasons[path.check_egress & (egress < 0)] |= _U64(Reason.EGRESS_DENIED.value)
     reasons[path.check_ingress & (ingress < 0)] |= _U64(Reason.INGRESS_DENIED.value)
-    if path.cases is not None and path.nat is not None:
+    if path.cases is not None and path.nat is not None and not compiled.acls.empty:
         flows = AclFlows(
             family,
             path.cases,
