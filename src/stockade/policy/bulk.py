@@ -309,8 +309,8 @@ def _side(
     if which is not None:
         eni, svc, hi, lo = eni[which], svc[which], hi[which], lo[which]
     coord = lo if f == 0 else tables.rank(hi, lo)
-    local = tables.lookup(compiled.table[eni, direction, f], svc, coord)
-    found = np.where(local >= 0, compiled.offset[eni, direction] + local, -1)
+    local = tables.lookup(compiled.table[:, direction, f].take(eni), svc, coord)
+    found = np.where(local >= 0, compiled.offset[:, direction].take(eni) + local, -1)
     if which is None:
         return found
     out[which] = found

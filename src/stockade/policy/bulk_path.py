@@ -410,9 +410,9 @@ def _in_vpc(
 ) -> np.ndarray:
     """Whether each address lies inside the given VPC's CIDR of its family."""
     inside: np.ndarray
-    if family == 4:
-        bounds = topo.cidr4[vpc]
-        inside = topo.has_cidr4[vpc] & (lo >= bounds[:, 0]) & (lo <= bounds[:, 1])
+    if family == 4:  # 1-D gathers: fancy-indexing the [VPC, 2] array costs more
+        first, last = topo.cidr4[:, 0].take(vpc), topo.cidr4[:, 1].take(vpc)
+        inside = topo.has_cidr4.take(vpc) & (lo >= first) & (lo <= last)
         return inside
     b = topo.cidr6[vpc]
     above = (hi > b[:, 0]) | ((hi == b[:, 0]) & (lo >= b[:, 1]))

@@ -179,7 +179,9 @@ class FamilyTables:
         if self.wide.empty:
             return narrow
         wide = self.wide.lookup(tables, service, coord)
-        return np.where((narrow < 0) | ((wide >= 0) & (wide < narrow)), wide, narrow)
+        # the lower label of the two, -1 (none) losing: -1 is the largest as unsigned
+        lowest: np.ndarray = np.minimum(narrow.view(np.uint32), wide.view(np.uint32))
+        return lowest.view(np.int32)
 
     def rank(self, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
         """IPv6 addresses (two uint64 halves) → their rank coordinate."""
