@@ -11,14 +11,15 @@ The compiled form (reference analysis-and-audit.md §5.3) cuts the service axis 
 the lowest matching entry (or -1); the cutting is :func:`stockade.policy.paint.paint`'s
 (inclusive bounds, lowest label wins), shared with the data plane and the flow-log cells.
 All rows of all tables are packed into one sorted array ``row << 32 | address_start``.
-A lookup for millions of packets is one ``np.searchsorted`` over the (small) row starts,
-then a branch-free binary search bounded to the packet's row, vectorised over all
-packets: a few NumPy passes, whatever the number of rules. All-traffic rules live in a
+A lookup for millions of packets is one search over the (small) row starts
+(:class:`SortedKeys`, not ``np.searchsorted``: see there), then a branch-free binary
+search bounded to the packet's row, vectorised over all packets: a few NumPy passes,
+whatever the number of rules. All-traffic rules live in a
 separate address-only layer (they would otherwise repeat in every row); measured choices
 are in bench/decide.py.
 
 IPv6 addresses do not fit in 32 bits, so they are first replaced by their *rank* among all
-IPv6 rule boundaries (one more ``searchsorted`` over 16-byte keys); the tables then work
+IPv6 rule boundaries (one ``np.searchsorted`` over 16-byte keys); the tables then work
 on ranks exactly as on IPv4 addresses.
 
 Tables are shared between interfaces with the same set of groups (same entries).
