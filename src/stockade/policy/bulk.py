@@ -282,9 +282,7 @@ def _decide_chunk(
             (s_hi, s_lo),
             (d_hi, d_lo),
             (path.ingress_hi, path.ingress_lo),
-            batch.protocol[part],
             svc,
-            batch.icmp_type[part],
         )
         reasons |= acl_reasons(compiled.acls, flows)
     return reasons == 0, egress, ingress, reasons

@@ -210,14 +210,12 @@ class AclFlows:
     s: tuple[np.ndarray, np.ndarray]  # the source as sent (hi, lo)
     d: tuple[np.ndarray, np.ndarray]
     seen: tuple[np.ndarray, np.ndarray]
-    protocol: np.ndarray  # uint8
-    service: np.ndarray  # uint64 (the request's)
-    icmp_type: np.ndarray
+    service: np.ndarray  # uint64: the request's (the hop-end tables derive the reply's)
 
 
 def acl_reasons(acls: CompiledAcls, flows: AclFlows) -> np.ndarray:
     """``ACL_REQUEST_DENIED`` / ``ACL_REPLY_DENIED`` flags per flow."""
-    n = len(flows.protocol)
+    n = len(flows.service)
     out = np.zeros(n, _U64)
     if acls.empty or n == 0:
         return out
