@@ -13,7 +13,13 @@ topology written out by hand, each evaluated with the domain's ``first_match`` (
 port range with ``decide_ports``, the same walk over a set of ports). Its verdicts are
 checked against ``decide_many``'s on its sample.
 
-Run: ``.venv/bin/python bench/decide_nacl.py [--flows N]`` (or through ``decide.py``).
+``--paired R`` measures instead what ACLs cost on a shared machine: the same flows decided
+with and without the ACLs, alternately, R times in one process; it prints the medians
+(wall clock and CPU time, which a loaded machine disturbs less) and their ratio, NACL over
+no-ACL — the figure to scale a quiet machine's no-ACL rate by.
+
+Run: ``.venv/bin/python bench/decide_nacl.py [--flows N] [--paired R]`` (or through
+``decide.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import argparse
 import ipaddress
 import json
 import random
+import statistics
 import time
 from dataclasses import replace
 
@@ -214,14 +221,48 @@ def run_case(rules: int, count: int, seed: int) -> dict:
     }
 
 
+def paired(rules: int, count: int, seed: int, rounds: int) -> dict:
+    """Medians of ``rounds`` alternate runs without and with the ACLs (same flows)."""
+    snapshot, hosts = base.build(rules, seed)
+    batch = base.flows(hosts, count, seed + 1)
+    plain = compile_policy(snapshot)
+    nacl = compile_policy(with_acls(snapshot, seed + 2))
+    times: dict[str, list[float]] = {"plain": [], "nacl": [], "plain_cpu": [], "nacl_cpu": []}
+    for compiled in (plain, nacl):
+        decide_many(compiled, batch)  # warm-up
+    for _ in range(rounds):
+        for name, compiled in (("plain", plain), ("nacl", nacl)):
+            wall, cpu = time.perf_counter(), time.process_time()
+            decide_many(compiled, batch)
+            times[f"{name}_cpu"].append(time.process_time() - cpu)
+            times[name].append(time.perf_counter() - wall)
+    rate = {k: count / statistics.median(v) for k, v in times.items()}
+    return {
+        "case": f"decide_many/{rules}-rules-per-interface/nacl-vs-no-acl-paired",
+        "unit": "decisions/s (medians)",
+        "no_acl": round(rate["plain"]),
+        "nacl": round(rate["nacl"]),
+        "ratio": round(rate["nacl"] / rate["plain"], 3),
+        "no_acl_cpu": round(rate["plain_cpu"]),
+        "nacl_cpu": round(rate["nacl_cpu"]),
+        "ratio_cpu": round(rate["nacl_cpu"] / rate["plain_cpu"], 3),
+        "rounds": rounds,
+        "flows": count,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rules", type=int, nargs="*", default=[1000])
+    parser.add_argument("--paired", type=int, default=0, metavar="ROUNDS")
     args = parser.parse_args()
     for rules in args.rules:
-        print(json.dumps(run_case(rules, args.flows, args.seed)), flush=True)
+        if args.paired:
+            print(json.dumps(paired(rules, args.flows, args.seed, args.paired)), flush=True)
+        else:
+            print(json.dumps(run_case(rules, args.flows, args.seed)), flush=True)
 
 
 if __name__ == "__main__":

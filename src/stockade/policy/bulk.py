@@ -272,7 +272,7 @@ def _decide_chunk(
     )
     reasons[path.check_egress & (egress < 0)] |= _U64(Reason.EGRESS_DENIED.value)
     reasons[path.check_ingress & (ingress < 0)] |= _U64(Reason.INGRESS_DENIED.value)
-    if path.cases is not None and path.nat is not None:
+    if path.cases is not None and path.nat is not None and not compiled.acls.empty:
         flows = AclFlows(
             family,
             path.cases,
@@ -282,9 +282,7 @@ def _decide_chunk(
             (s_hi, s_lo),
             (d_hi, d_lo),
             (path.ingress_hi, path.ingress_lo),
-            batch.protocol[part],
             svc,
-            batch.icmp_type[part],
         )
         reasons |= acl_reasons(compiled.acls, flows)
     return reasons == 0, egress, ingress, reasons
@@ -309,8 +307,8 @@ def _side(
     if which is not None:
         eni, svc, hi, lo = eni[which], svc[which], hi[which], lo[which]
     coord = lo if f == 0 else tables.rank(hi, lo)
-    local = tables.lookup(compiled.table[eni, direction, f], svc, coord)
-    found = np.where(local >= 0, compiled.offset[eni, direction] + local, -1)
+    local = tables.lookup(compiled.table[:, direction, f].take(eni), svc, coord)
+    found = np.where(local >= 0, compiled.offset[:, direction].take(eni) + local, -1)
     if which is None:
         return found
     out[which] = found

@@ -31,7 +31,7 @@ from stockade.policy.bulk_routes import FamilyRoutes, RouteArrays, build_routes,
 from stockade.policy.interface_reach import end_state
 from stockade.policy.reasons import Reason
 from stockade.policy.routes import Hop, vpc_block
-from stockade.policy.tables import to_bytes16
+from stockade.policy.tables import SortedKeys, to_bytes16
 from stockade.policy.topology import (
     END_REASON,
     EXIT_RULES,
@@ -50,7 +50,7 @@ _MASK64 = (1 << 64) - 1
 
 @dataclass(frozen=True)
 class Topology:
-    v4_keys: np.ndarray  # uint64, sorted: every interface address (IPv4)
+    v4_keys: SortedKeys  # every interface address (IPv4)
     v4_owner: np.ndarray  # int64: interface index
     v4_public: np.ndarray  # bool: the address is that interface's public IP
     v6_keys: np.ndarray  # S16, sorted
@@ -100,7 +100,7 @@ def build_topology(snapshot: Snapshot, eni_ids: tuple[str, ...]) -> Topology:
             cidr6[i] = (lo >> 64, lo & _MASK64, hi >> 64, hi & _MASK64)
             has6[i] = True
     return Topology(
-        v4_keys=np.array([a for a, _, _ in v4], _U64),
+        v4_keys=SortedKeys.of(np.array([a for a, _, _ in v4], _U64)),
         v4_owner=np.array([o for _, o, _ in v4], np.int64),
         v4_public=np.array([p for _, _, p in v4], bool),
         v6_keys=np.array([a.to_bytes(16, "big") for a, _, _ in v6], "S16"),
@@ -152,10 +152,13 @@ def owners(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Interface index holding each address (-1: external) and its "public" flag."""
     if family == 4:
-        keys, owner, public, query = topo.v4_keys, topo.v4_owner, topo.v4_public, lo
-    else:
-        keys, owner, public = topo.v6_keys, topo.v6_owner, topo.v6_public
-        query = to_bytes16(hi, lo)
+        if topo.v4_keys.size == 0:
+            return np.full(len(lo), -1, np.int64), np.zeros(len(lo), bool)
+        at = topo.v4_keys.floor(lo)
+        hit = topo.v4_keys.keys[at] == lo  # at -1 reads a sentinel, never an address
+        return np.where(hit, topo.v4_owner[at], -1), hit & topo.v4_public[at]
+    keys, owner, public = topo.v6_keys, topo.v6_owner, topo.v6_public
+    query = to_bytes16(hi, lo)
     if len(keys) == 0:
         return np.full(len(lo), -1, np.int64), np.zeros(len(lo), bool)
     i = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
@@ -407,9 +410,9 @@ def _in_vpc(
 ) -> np.ndarray:
     """Whether each address lies inside the given VPC's CIDR of its family."""
     inside: np.ndarray
-    if family == 4:
-        bounds = topo.cidr4[vpc]
-        inside = topo.has_cidr4[vpc] & (lo >= bounds[:, 0]) & (lo <= bounds[:, 1])
+    if family == 4:  # 1-D gathers: fancy-indexing the [VPC, 2] array costs more
+        first, last = topo.cidr4[:, 0].take(vpc), topo.cidr4[:, 1].take(vpc)
+        inside = topo.has_cidr4.take(vpc) & (lo >= first) & (lo <= last)
         return inside
     b = topo.cidr6[vpc]
     above = (hi > b[:, 0]) | ((hi == b[:, 0]) & (lo >= b[:, 1]))

@@ -22,7 +22,7 @@ from stockade.domain.routing import RouteTable
 from stockade.domain.state import Snapshot
 from stockade.policy.addressing import parse_address
 from stockade.policy.routes import Hop, painted, route_facts
-from stockade.policy.tables import to_bytes16
+from stockade.policy.tables import SortedKeys, to_bytes16
 
 _U64 = np.uint64
 _NONE = 0  # the "no route" entry of the route arrays
@@ -35,8 +35,8 @@ class FamilyRoutes:
     starts: tuple[np.ndarray, ...]  # per table: interval starts (uint64, or S16 for IPv6)
     chosen: tuple[np.ndarray, ...]  # per table: route entry per interval
     #: IPv4: every table's starts in one sorted array keyed ``table << 32 | start`` (each
-    #: table starts at address 0), so a lookup over many tables is one ``searchsorted``
-    flat_starts: np.ndarray
+    #: table starts at address 0), so a lookup over many tables is one search
+    flat_starts: SortedKeys
     flat_chosen: np.ndarray
     hop: np.ndarray  # uint8 Hop per route entry
     active: np.ndarray  # bool
@@ -130,7 +130,7 @@ def _family(
     return FamilyRoutes(
         tuple(starts),
         tuple(chosen),
-        flat_starts,
+        SortedKeys.of(flat_starts),
         flat_chosen,
         np.array(hop, np.uint8),
         np.array(active, bool),
@@ -149,7 +149,7 @@ def lookup_many(
         return out
     if family == 4:
         key = (np.maximum(table, 0).astype(_U64) << _U64(32)) | lo
-        found = routes.flat_chosen[np.searchsorted(routes.flat_starts, key, "right") - 1]
+        found = routes.flat_chosen[routes.flat_starts.floor(key)]
         return np.where(table >= 0, found, _NONE)
     # which tables occur (-1: none): a count, not a sort — there are few tables
     counts = np.bincount(table + 1, minlength=len(routes.starts) + 1)

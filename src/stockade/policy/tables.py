@@ -11,14 +11,15 @@ The compiled form (reference analysis-and-audit.md §5.3) cuts the service axis 
 the lowest matching entry (or -1); the cutting is :func:`stockade.policy.paint.paint`'s
 (inclusive bounds, lowest label wins), shared with the data plane and the flow-log cells.
 All rows of all tables are packed into one sorted array ``row << 32 | address_start``.
-A lookup for millions of packets is one ``np.searchsorted`` over the (small) row starts,
-then a branch-free binary search bounded to the packet's row, vectorised over all
-packets: a few NumPy passes, whatever the number of rules. All-traffic rules live in a
+A lookup for millions of packets is one search over the (small) row starts
+(:class:`SortedKeys`, not ``np.searchsorted``: see there), then a branch-free binary
+search bounded to the packet's row, vectorised over all packets: a few NumPy passes,
+whatever the number of rules. All-traffic rules live in a
 separate address-only layer (they would otherwise repeat in every row); measured choices
 are in bench/decide.py.
 
 IPv6 addresses do not fit in 32 bits, so they are first replaced by their *rank* among all
-IPv6 rule boundaries (one more ``searchsorted`` over 16-byte keys); the tables then work
+IPv6 rule boundaries (one ``np.searchsorted`` over 16-byte keys); the tables then work
 on ranks exactly as on IPv4 addresses.
 
 Tables are shared between interfaces with the same set of groups (same entries).
@@ -70,19 +71,75 @@ def packet_service(
     return (proto << np.uint64(16)) | low
 
 
+_NO_KEY = np.iinfo(np.uint64).max
+
+
+@dataclass(frozen=True)
+class SortedKeys:
+    """Sorted ``uint64`` keys, searched for millions of queries at once.
+
+    ``np.searchsorted`` runs a scalar binary search per query, with a mispredicted branch
+    at every level when queries come in random order: for a chunk it costs a hundred
+    elementwise passes (bench/decide.py, NACL case). Here a query's top bits first pick a
+    *bucket* (about four per key, at most 2**16): one gather gives the keys below it;
+    then a branch-free vectorised search (:func:`stride_search`) runs only over the
+    bucket's keys — a few strides instead of ``log2(len(keys))``. Keys are padded with
+    sentinels so no stride leaves the array; queries must be below ``2**64 - 1``.
+    """
+
+    keys: np.ndarray  # uint64, ascending, then sentinels
+    before: np.ndarray  # int64 per bucket: index of the last key below it (-1: none)
+    shift: int  # a query's bucket: ``query >> shift`` (the last bucket takes the rest)
+    steps: int  # strides that cover the fullest bucket
+    size: int  # how many real keys
+
+    @classmethod
+    def of(cls, keys: np.ndarray) -> SortedKeys:
+        size = len(keys)
+        top = int(keys[-1]) if size else 0
+        bits = min(16, (4 * size).bit_length())
+        shift = max(0, top.bit_length() - bits)
+        buckets = (top >> shift) + 1
+        edges = np.arange(buckets, dtype=np.uint64) << np.uint64(shift)  # all <= top
+        first = np.append(np.searchsorted(keys, edges, "left"), size).astype(np.int64)
+        steps = int(np.diff(first).max()).bit_length()
+        padded = np.concatenate((keys.astype(np.uint64), np.full(1 << steps, _NO_KEY, np.uint64)))
+        return cls(padded, first[:-1] - 1, shift, steps, size)
+
+    def floor(self, query: np.ndarray) -> np.ndarray:
+        """Index of the last key ``<= query`` per query, ``-1`` where none is
+        (``np.searchsorted(keys, query, "right") - 1``)."""
+        bucket = np.minimum(query >> np.uint64(self.shift), np.uint64(len(self.before) - 1))
+        base = self.before.take(bucket.view(np.int64))
+        return stride_search(self.keys, base, query, self.steps)
+
+
+def stride_search(keys: np.ndarray, base: np.ndarray, query: np.ndarray, steps: int) -> np.ndarray:
+    """From ``base``, the furthest index within ``2**steps - 1`` whose key is ``<= query``
+    (keys ascending from ``base + 1`` on; the caller pads them so no stride leaves the array).
+
+    Each stride is a gather, a compare and a select over all queries. A select, not
+    ``np.add(..., where=)``: NumPy's masked ufunc path is several times slower.
+    """
+    for power in range(steps - 1, -1, -1):
+        candidate = base + (1 << power)
+        base = np.where(keys.take(candidate) <= query, candidate, base)
+    return base
+
+
 @dataclass(frozen=True)
 class Layer:
     """Packed tables: rows of labelled address runs, as sorted ``row << 32 | start`` keys.
 
     Row ``r``'s runs begin at ``row_begin[r]`` (the first run starts at address 0). A
-    packet's row comes from one ``searchsorted`` over the small service-key array; its run
+    packet's row comes from one search over the small service-key array; its run
     from a branch-free binary search that starts at its row and takes ``steps`` power-of-two
     strides — a few vector operations per step for all packets at once, instead of a search
     over every run of every table. Keys are padded with sentinels so strides never leave
     the array; a stride past the row's end lands on a larger row prefix and is refused.
     """
 
-    service_keys: np.ndarray | None  # uint64 table << 24 | row start; None: one row a table
+    service_keys: SortedKeys | None  # uint64 table << 24 | row start; None: one row a table
     row_begin: np.ndarray  # int64 per row: index of its first run
     keys: np.ndarray  # uint64 row << 32 | run start, ascending, sentinel-padded
     labels: np.ndarray  # int32 per run: lowest matching local entry index, or -1
@@ -96,17 +153,9 @@ class Layer:
             row = tables
         else:
             query = (tables.astype(np.uint64) << np.uint64(24)) | service
-            row = np.searchsorted(self.service_keys, query, "right") - 1
+            row = self.service_keys.floor(query)
         key = (row.astype(np.uint64) << np.uint64(32)) | coord
-        base = self.row_begin[row]
-        candidate = np.empty_like(base)
-        seen = np.empty(len(base), np.uint64)
-        fits = np.empty(len(base), bool)
-        for power in range(self.steps - 1, -1, -1):
-            np.add(base, 1 << power, out=candidate)
-            self.keys.take(candidate, out=seen)
-            np.less_equal(seen, key, out=fits)
-            np.add(base, 1 << power, out=base, where=fits)
+        base = stride_search(self.keys, self.row_begin[row], key, self.steps)
         found: np.ndarray = self.labels[base]  # an array index gives an array, not a scalar
         return found
 
@@ -131,7 +180,9 @@ class FamilyTables:
         if self.wide.empty:
             return narrow
         wide = self.wide.lookup(tables, service, coord)
-        return np.where((narrow < 0) | ((wide >= 0) & (wide < narrow)), wide, narrow)
+        # the lower label of the two, -1 (none) losing: -1 is the largest as unsigned
+        lowest: np.ndarray = np.minimum(narrow.view(np.uint32), wide.view(np.uint32))
+        return lowest.view(np.int32)
 
     def rank(self, hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
         """IPv6 addresses (two uint64 halves) → their rank coordinate."""
@@ -232,7 +283,7 @@ def _pack(rect_sets: list[list[Rect]], space: int, by_service: bool) -> Layer:
     keys.append(np.full(1 << steps, np.iinfo(np.uint64).max, np.uint64))
     row_begin = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
     return Layer(
-        np.concatenate(service_keys) if by_service else None,
+        SortedKeys.of(np.concatenate(service_keys)) if by_service else None,
         row_begin,
         np.concatenate(keys),
         np.concatenate(labels),
