@@ -9,6 +9,12 @@ without HTTP, so a change to one shows up in its own figure:
   with three permissions, one a group reference) on a SQLite file store, durable;
 * ``request``: the same calls through :func:`stockade.api.dispatch.handle` (parse,
   authenticate in open mode, service, serialize) -- the server's work minus HTTP/ASGI;
+* ``app``: the same calls through the ASGI app itself (:func:`stockade.api.app.create_app`)
+  on an event loop, with the headers botocore signs (``Authorization``, ``X-Amz-Date``…)
+  and a ``Host``: the edge's checks, reading the body, the run of one on the loop and its
+  commit -- exactly the span the server's request log times (``bench/api.py``'s
+  server-side figure), minus the socket and uvicorn's HTTP parsing, and on one thread, so
+  its CPU time is the server's CPU per call whatever else the machine runs;
 * ``commit``: one durable SQLite commit on the same disk (the floor under any write).
 
 ``cpu_p50_ms`` is the calling thread's CPU time: the call's work without the wait for the
@@ -21,6 +27,7 @@ shared, so every line carries the load average. Bounded: a few hundred calls per
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sqlite3
@@ -29,12 +36,16 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from sqlalchemy import event
 
+from stockade.api.app import create_app, warm_up
 from stockade.api.auth import RawRequest
 from stockade.api.dispatch import Server, handle
 from stockade.domain.permissions import GroupPair, IpPermission
@@ -70,11 +81,15 @@ def _p50_ms(fn: Callable[[int], None], calls: int, counter: StatementCounter) ->
         fn(i)
         cpu.append((time.thread_time() - started_cpu) * 1000)
         times.append((time.perf_counter() - started) * 1000)
+    return _figures(times, cpu, (counter.count - before) / calls)
+
+
+def _figures(times: list[float], cpu: list[float], statements: float) -> dict[str, float]:
     return {
         "p50_ms": round(statistics.median(times), 3),
         "p90_ms": round(statistics.quantiles(times, n=10)[-1], 3),
         "cpu_p50_ms": round(statistics.median(cpu), 3),
-        "statements_per_call": round((counter.count - before) / calls, 2),
+        "statements_per_call": round(statements, 2),
     }
 
 
@@ -132,6 +147,69 @@ def request_cases(
         return send
 
     return {case: sender(case) for case in bodies}
+
+
+def signed_scope(body: bytes) -> dict[str, Any]:
+    """An ASGI scope for a POST of ``body`` with the headers botocore signs (SigV4, open
+    mode reads them) and the ``Host`` a client names."""
+    request = AWSRequest(
+        "POST",
+        "http://127.0.0.1:8000/",
+        data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
+    SigV4Auth(Credentials("123456789012", "bench"), "ec2", "us-east-1").add_auth(request)
+    headers = [(k.lower().encode(), str(v).encode()) for k, v in request.headers.items()]
+    headers.append((b"host", b"127.0.0.1:8000"))
+    return {"type": "http", "method": "POST", "path": "/", "query_string": b"", "headers": headers}
+
+
+def app_figures(
+    store: SqlStore, peer_id: str, tag: str, calls: int, counter: StatementCounter
+) -> dict[str, dict[str, float]]:
+    """Create and 3-permission authorize through the ASGI app, one request at a time, all
+    on one running event loop as in the server (the bodies signed before the clock
+    starts; the first :data:`WARM_UP` calls of each build the app's caches, untimed).
+    The model is warmed up and frozen out of the GC's way as ``stockade serve`` does."""
+    warm_up()
+    app = create_app(store)
+    names = [f"{tag}-{i}" for i in range(calls + WARM_UP)]
+    requests = {
+        "create": [create_body(name) for name in names],
+        "authorize_3": [authorize_body(name, peer_id, i) for i, name in enumerate(names)],
+    }
+    scopes = {case: [(signed_scope(b), b) for b in bodies] for case, bodies in requests.items()}
+
+    async def one(scope: dict[str, Any], body: bytes) -> None:
+        answer: list[MutableMapping[str, Any]] = []
+
+        async def receive() -> MutableMapping[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            answer.append(message)
+
+        await app(scope, receive, send)
+        if answer[0]["status"] != 200:
+            raise RuntimeError(answer[1]["body"][:300])
+
+    async def timed() -> dict[str, dict[str, float]]:
+        for case in scopes:
+            for request in scopes[case][calls:]:
+                await one(*request)
+        figures = {}
+        for case in scopes:
+            times, cpu = [], []
+            before = counter.count
+            for request in scopes[case][:calls]:
+                started, started_cpu = time.perf_counter(), time.thread_time()
+                await one(*request)
+                cpu.append((time.thread_time() - started_cpu) * 1000)
+                times.append((time.perf_counter() - started) * 1000)
+            figures[case] = _figures(times, cpu, (counter.count - before) / calls)
+        return figures
+
+    return asyncio.run(timed())
 
 
 def durable_commit_ms(directory: str, commits: int = 100) -> float:
@@ -200,6 +278,8 @@ def main() -> int:
             server = Server(store)
             for case, fn in request_cases(server, peer_id, "req", calls).items():
                 emit("request", case, _p50_ms(fn, calls, counter))
+            for case, figures in app_figures(store, peer_id, "app", calls, counter).items():
+                emit("app", case, figures)
     return 0
 
 

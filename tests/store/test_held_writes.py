@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -177,3 +179,57 @@ def test_a_failed_commit_of_a_held_run_applies_none_of_it(
     with store.held_writes():  # the writer recovers
         _add(store, scope, group, 5)
     assert _committed_ports(db_path, group) == [5] and store.revision() == start + 1
+
+
+@contextmanager
+def single_run(store: SqlStore) -> Iterator[None]:
+    """A run of one call (the API server's lone write), committed on leaving."""
+    run = store.hold_writes(single=True)
+    try:
+        yield
+    finally:
+        run.end_calls()
+        run.commit()
+
+
+def test_a_run_of_one_commits_its_call_or_nothing(
+    store: SqlStore, scope: Scope, db_path: Path
+) -> None:
+    """A run of one writes without a savepoint: a rejected call is rolled back whole,
+    leaving the store as it was and the writer free; an accepted one is committed."""
+    group = _seed_group(store, scope)
+    start, before = store.revision(), store.commit_stats()
+    with single_run(store), pytest.raises(Rejected):
+        _add(store, scope, group, 1, reject=True)
+    assert _committed_ports(db_path, group) == [] and store.revision() == start
+    assert store.commit_stats() == before
+    with single_run(store):
+        _add(store, scope, group, 2)
+        assert _committed_ports(db_path, group) == []  # nothing durable before the commit
+    assert _committed_ports(db_path, group) == [2] and store.revision() == start + 1
+    after = store.commit_stats()
+    assert (after.commits - before.commits, after.calls - before.calls) == (1, 1)
+
+
+def test_later_writes_of_a_run_of_one_keep_their_savepoints(
+    store: SqlStore, scope: Scope, db_path: Path
+) -> None:
+    """After its first write, a run of one isolates each write as any run does; after a
+    rejected first write its transaction is gone, so a later write fails, applying nothing."""
+    group = _seed_group(store, scope)
+    start = store.revision()
+    with single_run(store):
+        _add(store, scope, group, 1)
+        with pytest.raises(Rejected):
+            _add(store, scope, group, 2, reject=True)
+        _add(store, scope, group, 3)
+    assert _committed_ports(db_path, group) == [1, 3] and store.revision() == start + 2
+    with single_run(store):
+        with pytest.raises(Rejected):
+            _add(store, scope, group, 4, reject=True)
+        with pytest.raises(SharedCommitFailed):
+            _add(store, scope, group, 5)
+    assert _committed_ports(db_path, group) == [1, 3] and store.revision() == start + 2
+    with store.held_writes():  # the writer is free again
+        _add(store, scope, group, 6)
+    assert _committed_ports(db_path, group) == [1, 3, 6]

@@ -77,7 +77,7 @@ class LoopWrites:
         """A lone write with nothing else in flight: a run of one, committed by the loop
         itself -- no task, no future, no hand-off (the fsync is all the loop waits)."""
         try:
-            held = self._store.hold_writes()
+            held = self._store.hold_writes(single=True)  # its write needs no savepoint
         except WouldBlock:
             return None
         outcome: Outcome | None = None

@@ -28,7 +28,7 @@ import json
 import logging
 from dataclasses import dataclass
 
-from stockade.api import sigv4, sts
+from stockade.api import sts
 from stockade.api.auth import EC2_SERVICE, STS_SERVICE, RawRequest
 from stockade.api.model import operation_names
 from stockade.api.serialize import XML_DECLARATION, escape_text
@@ -77,13 +77,12 @@ class ForeignAnswer:
 def foreign_request(raw: RawRequest, action: str | None) -> ForeignRequest | None:
     """The request as one for another service, or ``None`` when EC2 (or STS's
     GetCallerIdentity) should answer it."""
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw.headers}
     try:
-        scope = sigv4.parse_auth(raw.headers, raw.query_string).service
+        scope = raw.signer.service  # read once, shared with authentication
     except AwsError:
         scope = None  # an unreadable signature: EC2's authentication answers it
     service = scope or "unknown"
-    target = headers.get("x-amz-target")
+    target = raw.header(b"x-amz-target")
     if target:
         return ForeignRequest(service, target.rsplit(".", 1)[-1], "json")
     rest = "rest-xml" if service in _REST_XML else "rest-json"

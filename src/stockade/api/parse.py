@@ -41,7 +41,6 @@ _MAX_FIELDS = 100_000
 _MAX_SEGMENTS = 24
 _MAX_SHOWN_VALUE = 200
 
-_INDEX = re.compile(r"[1-9][0-9]{0,9}")
 _INTEGER = re.compile(r"-?[0-9]{1,19}")
 _FLOAT = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]{1,4})?|-?Infinity|NaN")
 _INT_RANGES = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
@@ -172,12 +171,19 @@ def _unknown(name: str) -> AwsError:
 class _Node:
     """One dotted prefix of the flat names: its own value (if sent) and its sub-names."""
 
-    __slots__ = ("value", "children", "key")
+    __slots__ = ("value", "children", "key", "depth")
 
-    def __init__(self, key: str = "") -> None:
+    def __init__(self, key: str = "", depth: int = 0) -> None:
         self.value: str | None = None
         self.children: dict[str, _Node] = {}
         self.key = key  # one full parameter name under this prefix, for error messages
+        self.depth = depth  # how many of ``key``'s segments are this prefix
+
+    @property
+    def path(self) -> str:
+        """This prefix as a parameter name (``IpPermissions.1``): built only for an error
+        message, so that a request that parses spends nothing on names."""
+        return ".".join(self.key.split(".")[: self.depth])
 
 
 def _tree(flat: Mapping[str, str]) -> _Node:
@@ -191,10 +197,10 @@ def _tree(flat: Mapping[str, str]) -> _Node:
         if len(parts) > _MAX_SEGMENTS or "" in parts:
             raise _unknown(key)
         node = root
-        for part in parts:
+        for depth, part in enumerate(parts, 1):
             child = node.children.get(part)
             if child is None:
-                child = node.children[part] = _Node(key)
+                child = node.children[part] = _Node(key, depth)
             node = child
         node.value = value
     return root
@@ -207,7 +213,7 @@ def _parse_flat(action: str, flat: Mapping[str, str]) -> dict[str, Any]:
         if root.children:
             raise _unknown(next(iter(root.children.values())).key)
         return {}
-    return _structure(plan, root, "")
+    return _structure(plan, root)
 
 
 # --- per-shape plans -------------------------------------------------------------------------
@@ -281,49 +287,68 @@ def _build_plan(shape: Shape) -> Any:
     return plan
 
 
-def _convert(plan: Any, node: _Node, path: str) -> Any:
-    if isinstance(plan, _ScalarPlan):
+def _convert(plan: Any, node: _Node) -> Any:
+    kind = plan.__class__
+    if kind is _ScalarPlan:
         if node.children:
             raise _unknown(next(iter(node.children.values())).key)
         if node.value is None:  # pragma: no cover - a node always has a value or children
-            raise missing_parameter(path)
-        return _scalar(plan.type_name, node.value, path)
-    if isinstance(plan, _ListPlan):
-        return _list(plan, node, path)
-    return _structure(plan, node, path)
+            raise missing_parameter(node.path)
+        return _scalar(plan.type_name, node)
+    if kind is _ListPlan:
+        return _list(plan, node)
+    return _structure(plan, node)
 
 
-def _structure(plan: _StructPlan, node: _Node, path: str) -> dict[str, Any]:
+def _structure(plan: _StructPlan, node: _Node) -> dict[str, Any]:
     if node.value is not None and (node.children or node.value != ""):
-        raise invalid_value(path, _shown(node.value))
+        raise invalid_value(node.path, _shown(node.value))
     result: dict[str, Any] = {}
+    members = plan.members
     for segment, child in node.children.items():
-        name = f"{path}.{segment}" if path else segment
-        entry = plan.members.get(segment)
+        entry = members.get(segment)
         if entry is None:
             raise _unknown(child.key)
         member_name, member_plan = entry
-        result[member_name] = _convert(member_plan, child, name)
+        result[member_name] = _convert(member_plan, child)
     for wire, member_name in plan.required:
         if member_name not in result:
-            raise missing_parameter(f"{path}.{wire}" if path else wire)
+            raise missing_parameter(f"{node.path}.{wire}" if node.depth else wire)
     return result
 
 
-def _list(plan: _ListPlan, node: _Node, path: str) -> list[Any]:
+def _is_index(segment: str) -> bool:
+    """A list index as the wire writes it: 1 to 2**31-1, no sign, no leading zero."""
+    return (
+        0 < len(segment) <= 10
+        and segment.isascii()
+        and segment.isdigit()
+        and segment[0] != "0"
+        and int(segment) <= 2**31 - 1
+    )
+
+
+def _list(plan: _ListPlan, node: _Node) -> list[Any]:
     if node.value is not None and (node.children or node.value != ""):
-        raise invalid_value(path, _shown(node.value))
-    indexed: list[tuple[int, _Node, str]] = []
+        raise invalid_value(node.path, _shown(node.value))
+    indexed: list[tuple[int, _Node]] = []
     for segment, child in node.children.items():
-        name = f"{path}.{segment}"
-        if not _INDEX.fullmatch(segment) or int(segment) > 2**31 - 1:
+        if not _is_index(segment):
             raise _unknown(child.key)
-        indexed.append((int(segment), child, name))
-    indexed.sort(key=lambda item: item[0])
-    return [_convert(plan.member, child, name) for _, child, name in indexed]
+        indexed.append((int(segment), child))
+    if len(indexed) > 1:
+        indexed.sort(key=_first)
+    member = plan.member
+    return [_convert(member, child) for _, child in indexed]
 
 
-def _scalar(type_name: str, text: str, path: str) -> Any:
+def _first(item: tuple[int, _Node]) -> int:
+    return item[0]
+
+
+def _scalar(type_name: str, node: _Node) -> Any:
+    text = node.value
+    assert text is not None
     if type_name == "string":
         return text
     if type_name in _INT_RANGES:
@@ -332,24 +357,24 @@ def _scalar(type_name: str, text: str, path: str) -> Any:
             number = int(text)
             if low <= number <= high:
                 return number
-        raise invalid_value(path, _shown(text))
+        raise invalid_value(node.path, _shown(text))
     if type_name == "boolean":
         lowered = text.lower()
         if lowered in ("true", "false"):
             return lowered == "true"
-        raise invalid_value(path, _shown(text))
+        raise invalid_value(node.path, _shown(text))
     if type_name in ("double", "float"):
         if _FLOAT.fullmatch(text):
             return float(text)
-        raise invalid_value(path, _shown(text))
+        raise invalid_value(node.path, _shown(text))
     if type_name == "timestamp":
-        return _timestamp(text, path)
+        return _timestamp(text, node.path)
     if type_name == "blob":
         try:
             return base64.b64decode(text.encode("ascii"), validate=True)
         except (binascii.Error, ValueError, UnicodeEncodeError):
-            raise invalid_value(path, _shown(text)) from None
-    raise _unknown(path)
+            raise invalid_value(node.path, _shown(text)) from None
+    raise _unknown(node.path)
 
 
 def _timestamp(text: str, path: str) -> datetime:

@@ -74,12 +74,15 @@ def _failure(detail: str) -> AwsError:
     return error
 
 
-def header_map(headers: Headers) -> dict[str, list[str]]:
-    """Lower-cased header name -> its values in order (repeated headers are kept)."""
+def header_map(headers: Headers, only: frozenset[str] | None = None) -> dict[str, list[str]]:
+    """Lower-cased header name -> its values in order (repeated headers are kept);
+    ``only`` keeps just those names (their values alone are decoded)."""
     pairs = headers.items() if isinstance(headers, Mapping) else headers
     result: dict[str, list[str]] = {}
     for name, value in pairs:
-        result.setdefault(_header_text(name).lower(), []).append(_header_text(value))
+        key = _header_text(name).lower()
+        if only is None or key in only:
+            result.setdefault(key, []).append(_header_text(value))
     return result
 
 
@@ -106,6 +109,10 @@ def _query_pairs(query_string: str | bytes) -> list[tuple[str, str]]:
     return pairs
 
 
+#: The headers :func:`parse_auth` reads (the signature's own; :func:`verify` reads the rest).
+_SIGNER_HEADERS = frozenset({"authorization", "x-amz-security-token", "x-amz-date", "date"})
+
+
 def parse_auth(headers: Headers, query_string: str | bytes = "") -> RequestAuth:
     """Read the signer from the ``Authorization`` header or a presigned query string.
 
@@ -113,7 +120,7 @@ def parse_auth(headers: Headers, query_string: str | bytes = "") -> RequestAuth:
     a malformed one raises ``AuthFailure``.
     """
     try:
-        hmap = header_map(headers)
+        hmap = header_map(headers, _SIGNER_HEADERS)
         authorization = hmap.get("authorization")
         token = _first(hmap, "x-amz-security-token")
         if authorization:

@@ -306,10 +306,12 @@ class Store(Protocol):
         """Whether :meth:`hold_writes` can ever hold the writer (else it always raises
         :class:`WouldBlock`)."""
 
-    def hold_writes(self) -> HeldWrites:
+    def hold_writes(self, single: bool = False) -> HeldWrites:
         """From now, every write transaction this thread opens joins one shared
         transaction, each call in its own savepoint (a failed call undoes only its own
         work), until :meth:`HeldWrites.commit` -- nothing of it is durable before.
+        ``single``: a run of one call, whose first write needs no savepoint (if it fails,
+        the whole transaction is rolled back; a later write of the run then fails).
         Raises :class:`WouldBlock`, having done nothing, if that would mean waiting for
         another writer (stores without group commit always raise it)."""
 

@@ -203,15 +203,15 @@ class SqlStore:
         """Only a SQLite file's writes (the group commit) can be held (``hold_writes``)."""
         return self._group is not None
 
-    def hold_writes(self) -> HeldRun:
+    def hold_writes(self, single: bool = False) -> HeldRun:
         """Every write transaction this thread opens from now joins one transaction,
         until :meth:`HeldRun.commit` (one fsync, callable from another thread);
         :class:`WouldBlock` now, having done nothing, if that would mean waiting
-        (``GroupCommit.hold``)."""
+        (``GroupCommit.hold``; ``single``: a run of one call)."""
         if self._group is None:
             raise WouldBlock("only a SQLite file's writes can be held")
         with self._failures_as_store_errors():
-            return self._writer_group().hold()
+            return self._writer_group().hold(single)
 
     @contextmanager
     def held_writes(self) -> Iterator[None]:
