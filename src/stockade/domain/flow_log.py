@@ -20,6 +20,7 @@ ACCEPT|REJECT|ALL and required for these kinds, ``LogDestinationType`` cloud-wat
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from stockade.domain import errors
@@ -172,3 +173,24 @@ def check_format(value: str | None) -> str:
     if unknown:
         raise errors.invalid_value("LogFormat", value, f"Unknown fields: {', '.join(unknown)}.")
     return " ".join(words)
+
+
+def coverage(
+    flow_logs: Iterable[FlowLog], ports: Iterable[tuple[str, str, str]]
+) -> dict[str, frozenset[str]]:
+    """Interface id → the actions its records are written for, of every port ``(interface
+    id, subnet id, VPC id)`` some flow log covers: its own, its subnet's or its VPC's (a
+    subnet's or VPC's flow log covers interfaces created after it too, as AWS's does)."""
+    by_resource: dict[str, frozenset[str]] = {}
+    for flow_log in flow_logs:
+        by_resource[flow_log.resource_id] = (
+            by_resource.get(flow_log.resource_id, frozenset()) | flow_log.logs
+        )
+    out: dict[str, frozenset[str]] = {}
+    for eni_id, subnet_id, vpc_id in ports:
+        actions = frozenset[str]().union(
+            *(by_resource.get(r, frozenset()) for r in (eni_id, subnet_id, vpc_id))
+        )
+        if actions:
+            out[eni_id] = actions
+    return out
