@@ -18,6 +18,7 @@ import logging
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -65,6 +66,7 @@ def create_app(
     limiter = anyio.CapacityLimiter(workers)
     inline_writes = store.nonblocking_writes_supported
     in_flight = 0  # requests between admission and answer (only the loop changes it)
+    not_served: Counter[str] = Counter()  # calls not served, by action (``/health``)
 
     async def run(raw: RawRequest) -> Outcome:
         """Handle the request in a worker thread -- or on the loop, for a short write
@@ -115,6 +117,8 @@ def create_app(
                 body,
             )
             outcome = await run(raw)
+        if is_refusal(outcome.status, outcome.error_code):
+            not_served[outcome.action] += 1
         log.info(
             "%s account=%s region=%s status=%d%s%s %.1fms",
             outcome.action,
@@ -137,6 +141,9 @@ def create_app(
         body: dict = {"status": "ok", "revision": revision}
         if (commits := store.commit_stats()) is not None:  # group commit: calls per flush
             body |= {"commits": commits.commits, "write_calls": commits.calls}
+        # calls a client made that stockade did not serve (other services, unknown or
+        # missing actions, server errors): a client run can assert there were none
+        body["refused"] = {"count": sum(not_served.values()), "actions": dict(not_served)}
         if dataplane is not None:
             body["dataplane"] = dataplane()  # reads one small file
         return JSONResponse(body)
@@ -210,6 +217,18 @@ def uvicorn_config(app: Starlette, host: str, port: int) -> uvicorn.Config:
         timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_TIMEOUT,
     )
+
+
+#: Error codes that say a call was not served at all (rather than refused on its merits).
+NOT_SERVED = frozenset(
+    {"InvalidAction", "MissingAction", "UnknownOperationException", "UnsupportedOperation"}
+)
+
+
+def is_refusal(status: int, error_code: str | None) -> bool:
+    """Whether an answer means stockade did not serve the call: another service's or an
+    unknown action (``NOT_SERVED``), or a server error (5xx)."""
+    return status >= 500 or error_code in NOT_SERVED
 
 
 @contextmanager
