@@ -32,7 +32,7 @@ def _refused(call, *args, **params) -> dict:
         ),
         ("logs", "describe_log_groups", {}, "UnknownOperationException"),  # JSON 1.1
         ("dynamodb", "list_tables", {}, "UnknownOperationException"),  # JSON 1.0
-        ("lambda", "list_functions", {}, "UnknownOperationException"),  # REST-JSON
+        ("lambda", "list_layers", {}, "UnknownOperationException"),  # REST-JSON (functions: empty)
         ("s3", "list_buckets", {}, "UnknownOperationException"),  # REST-XML
         ("s3", "get_bucket_policy", {"Bucket": "b"}, "UnknownOperationException"),
         ("route53", "list_hosted_zones", {}, "UnknownOperationException"),

@@ -77,6 +77,17 @@ def agent(store: SqlStore, world: World, tmp_path: Path) -> Iterator[Agent]:
         a.stop()
 
 
+def log_vpc(ctx, vpc_id: str, traffic: str = "ALL") -> str:
+    """A flow log of the VPC (AWS, and the agent, log nothing without one); its id."""
+    from stockade.service.flow_logs import FlowLogRequest, FlowLogService
+
+    created, refused = FlowLogService(ctx).create(
+        FlowLogRequest("VPC", [vpc_id], traffic, log_group_name="stockade-tests")
+    )
+    assert not refused
+    return created[0].flow_log_id
+
+
 def settle(agent: Agent) -> None:
     """Wait until the agent has applied everything committed so far."""
     assert agent.wait_for(agent.store.revision(), timeout=10), "the agent did not catch up"

@@ -12,7 +12,7 @@ from stockade.cli.main import app
 from stockade.dataplane import netns
 from stockade.demo.seed import MY_COMPUTER, build_seed
 
-from .conftest import primary_eni, settle, snapshot_of
+from .conftest import log_vpc, primary_eni, settle, snapshot_of
 
 pytestmark = pytest.mark.root
 
@@ -53,6 +53,7 @@ def test_flowlogs_and_hits_show_what_the_kernel_saw(cli, ctx, agent):
     from stockade.dataplane.probe import Listeners, Probe, run
 
     seed = build_seed(ctx)
+    log_vpc(ctx, seed.vpc_id)
     settle(agent)
     web = _web(agent, seed)
     with Listeners() as listeners, agent.topology.internet.host(MY_COMPUTER) as host:

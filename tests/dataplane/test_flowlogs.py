@@ -35,6 +35,8 @@ from stockade.dataplane.reconcile import Reconciler
 from stockade.demo.seed import build_seed
 from stockade.domain.scope import Scope
 
+from .conftest import log_vpc
+
 pytestmark = pytest.mark.root
 HOST = "203.0.113.10"
 ETH_P_IP, ETH_P_ALL = 0x0800, 0x0003
@@ -397,6 +399,7 @@ def test_a_terminated_agent_writes_its_pending_records(world, store, ctx, tmp_pa
     """``stockade dataplane run`` stopped by SIGTERM closes the interval: every interface
     of the realised VPC has its record (NODATA here: nothing was sent)."""
     seed = build_seed(ctx)
+    log_vpc(ctx, seed.vpc_id)
     with store.read(Scope()) as tx:
         snapshot = tx.snapshot()
     enis = {i.eni_id for i in snapshot.interfaces if i.vpc_id == seed.vpc_id and i.instance_id}

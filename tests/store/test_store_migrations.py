@@ -126,4 +126,5 @@ def test_the_migrations_are_one_line():
         "0005",
         "0006",
         "0007",
+        "0008",
     ]

@@ -24,6 +24,7 @@ import logging
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
@@ -88,6 +89,7 @@ def create_app(
         else None
     )
     in_flight = 0  # requests between admission and answer (only the loop changes it)
+    not_served: Counter[str] = Counter()  # calls not served, by action (``/health``)
 
     async def run(raw: RawRequest) -> Outcome:
         """Handle the request in a worker thread (the store is synchronous) -- or, for a
@@ -146,6 +148,8 @@ def create_app(
         headers.append((b"content-length", str(len(outcome.body)).encode()))
         await send({"type": "http.response.start", "status": outcome.status, "headers": headers})
         await send({"type": "http.response.body", "body": outcome.body})
+        if is_refusal(outcome.status, outcome.error_code):
+            not_served[outcome.action] += 1
         log.info(
             "%s account=%s region=%s status=%d%s%s %.2fms",
             outcome.action,
@@ -162,6 +166,9 @@ def create_app(
         body: dict = {"status": "ok", "revision": revision}
         if (commits := store.commit_stats()) is not None:  # group commit: calls per flush
             body |= {"commits": commits.commits, "write_calls": commits.calls}
+        # calls a client made that stockade did not serve (other services, unknown or
+        # missing actions, server errors): a client run can assert there were none
+        body["refused"] = {"count": sum(not_served.values()), "actions": dict(not_served)}
         if dataplane is not None:
             body["dataplane"] = dataplane()  # reads one small file
         return JSONResponse(body)
@@ -249,6 +256,18 @@ def uvicorn_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
         timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_TIMEOUT,
     )
+
+
+#: Error codes that say a call was not served at all (rather than refused on its merits).
+NOT_SERVED = frozenset(
+    {"InvalidAction", "MissingAction", "UnknownOperationException", "UnsupportedOperation"}
+)
+
+
+def is_refusal(status: int, error_code: str | None) -> bool:
+    """Whether an answer means stockade did not serve the call: another service's or an
+    unknown action (``NOT_SERVED``), or a server error (5xx)."""
+    return status >= 500 or error_code in NOT_SERVED
 
 
 @contextmanager

@@ -78,12 +78,13 @@ _PLAIN_FILTER_ITEM = re.compile(r"<li>\s*<p>\s*([a-z][a-z0-9.:-]*) - ")
 def model_filter_names(action: str) -> frozenset[str]:
     """Filter names the model documents for ``action``; ``tag:<key>`` is listed as ``tag:``.
 
-    Empty for actions without a ``Filters`` member.
+    Empty for actions without a ``Filters`` member (DescribeFlowLogs calls it ``Filter``).
     """
     shape = input_shape(action)
-    if shape is None or "Filters" not in shape.members:
+    member = next((m for m in ("Filters", "Filter") if shape and m in shape.members), None)
+    if shape is None or member is None:
         return frozenset()
-    doc = shape.members["Filters"].documentation or ""
+    doc = shape.members[member].documentation or ""
     names: set[str] = set()
     for name in _FILTER_ITEM.findall(doc) + _PLAIN_FILTER_ITEM.findall(doc):
         names.add("tag:" if name in ("tag", "tag:") else name)

@@ -28,7 +28,7 @@ import json
 import logging
 from dataclasses import dataclass
 
-from stockade.api import sts
+from stockade.api import empty_services, sts
 from stockade.api.auth import EC2_SERVICE, STS_SERVICE, RawRequest
 from stockade.api.model import operation_names
 from stockade.api.serialize import XML_DECLARATION, escape_text
@@ -99,7 +99,12 @@ def foreign_request(raw: RawRequest, action: str | None) -> ForeignRequest | Non
 
 
 def answer(request: ForeignRequest, request_id: str) -> ForeignAnswer:
-    """The error document of ``request``'s protocol (and a log line saying what was asked)."""
+    """The error document of ``request``'s protocol (and a log line saying what was asked);
+    a call with a truthful answer without a model (:mod:`stockade.api.empty_services`)
+    gets that instead."""
+    known = empty_services.answer(request.service, request.operation, request_id)
+    if known is not None:
+        return ForeignAnswer(*known)
     log.warning(
         "not served: %s %s (%s protocol); stockade serves EC2 and STS GetCallerIdentity",
         request.service,

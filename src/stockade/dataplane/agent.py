@@ -41,6 +41,7 @@ from stockade.dataplane.ownership import WorldHeld, WorldLock
 from stockade.dataplane.plan import PortPlan
 from stockade.dataplane.reconcile import Batch, Reconciler
 from stockade.dataplane.status import status_path, write_status
+from stockade.domain.flow_log import FlowLog
 from stockade.domain.scope import Scope
 from stockade.store.repository import Store
 
@@ -69,7 +70,9 @@ class Agent:
         self.store_label = store.url.render_as_string(hide_password=True)
         owned = (world or World()).owned_by(store_id(self.store_label))
         self.follower = Follower(store)
-        self.reconciler = Reconciler(owned, state_dir, realize, flowlog_interval)
+        self.reconciler = Reconciler(
+            owned, state_dir, realize, flowlog_interval, flow_logs=self._flow_logs
+        )
         self.world = self.reconciler.world
         self.lock = WorldLock(self.world)
         self.status_file = status_path(Path(state_dir), self.world) if state_dir else None
@@ -92,6 +95,12 @@ class Agent:
         self._next_topology_check = 0.0
         self._check_now = threading.Event()
         self._checked = threading.Condition()
+
+    def _flow_logs(self, scope: Scope) -> list[FlowLog]:
+        """The scope's flow logs, read when a flow-log interval closes (from the reader's
+        thread: a store read of its own)."""
+        with self.store.read(scope) as tx:
+            return tx.list_flow_logs()
 
     @property
     def routers(self):

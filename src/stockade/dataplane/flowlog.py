@@ -21,6 +21,11 @@ that interval's packets and bytes, and ``NODATA`` for quiet interfaces (``SKIPDA
 the kernel dropped messages). A flow alive across a boundary gets a record per interval.
 Stopping the reader closes the current interval early: nothing pending is lost.
 
+Only interfaces a flow log covers get records (``wanted``: interface id → the actions asked
+for, read from the store's ``fl-`` resources when each interval closes; the last answer is
+kept if the store cannot be read), as AWS logs nothing without a flow log. A reader given no
+``wanted`` (a reconciler fed snapshots directly: tests, the benchmark) logs every interface.
+
 As in AWS, a connection between two instances appears on both interfaces, and an internet
 client's connection shows the instance's *private* address (the gateway translated it
 before the rules ran). Conntrack is polled ten times per interval (at most 5 s apart) and
@@ -46,7 +51,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from stockade.dataplane import ct_accounting, netns, nflog
@@ -57,6 +62,7 @@ from stockade.dataplane.flowlog_window import (
     FlowTuple,
     Interface,
     Window,
+    covered_lines,
     window_start,
 )
 from stockade.dataplane.names import LOG_GROUP
@@ -72,6 +78,8 @@ _SIOCGIFNAME = 0x8910
 Lookup = Callable[[str], tuple[str, str] | None]
 #: The router's instance ports (for NODATA, and to adopt connections older than the reader).
 Ports = Callable[[], Iterable[PortPlan]]
+#: Which interfaces flow logs cover, and for which actions (``covered_lines``).
+Wanted = Callable[[], Mapping[str, frozenset[str]]]
 
 
 def flowlog_path(state_dir: Path, vpc_id: str) -> Path:
@@ -98,6 +106,7 @@ class FlowLogReader:
         lookup: Lookup,
         ports: Ports = lambda: (),
         interval: float = DEFAULT_INTERVAL,
+        wanted: Wanted | None = None,
     ) -> None:
         if not interval > 0:
             raise ValueError(f"the aggregation interval must be positive, not {interval!r}")
@@ -107,6 +116,8 @@ class FlowLogReader:
         self.lookup = lookup
         self.ports = ports
         self.interval = float(interval)
+        self.wanted = wanted
+        self._covered: Mapping[str, frozenset[str]] = {}
         self.hits: dict[str, list[float]] = {}  # rule id -> [count, last unix time]
         self._names: dict[int, str] = {}
         self._stop = threading.Event()
@@ -223,11 +234,22 @@ class FlowLogReader:
         self._polled = now
         if closing or now >= window.end:
             closed = min(now, window.end)
-            lines = window.records(self._interfaces(), closed)
+            lines = self._covered_only(window.records(self._interfaces(), closed))
             if lines:
                 out.write("".join(lines))
             start = window_start(now, self.interval)
             self._window = Window(start, self.interval, max(start, window.end))
+
+    def _covered_only(self, lines: list[str]) -> list[str]:
+        if self.wanted is None:
+            return lines
+        try:
+            self._covered = self.wanted()
+        except Exception as exc:  # the store unreadable for a moment: keep the last answer
+            log.warning(
+                "flow logs of %s unreadable, the last known ones apply: %s", self.vpc_id, exc
+            )
+        return covered_lines(lines, self._covered)
 
     def _read_log(self) -> None:
         assert self._sock is not None

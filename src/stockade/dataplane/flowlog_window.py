@@ -13,7 +13,7 @@ fields are the default (version 2) field list the analyzer reads too (one list, 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from stockade.domain.flow_log_fields import DEFAULT_FIELDS
@@ -174,3 +174,19 @@ def record_line(
         " ".join("-" if values[name] is None else str(values[name]) for name in DEFAULT_FIELDS)
         + "\n"
     )
+
+
+_INTERFACE, _ACTION = DEFAULT_FIELDS.index("interface-id"), DEFAULT_FIELDS.index("action")
+
+
+def covered_lines(lines: Iterable[str], wanted: Mapping[str, frozenset[str]]) -> list[str]:
+    """The records a flow log asks for: only covered interfaces (interface id → actions,
+    :func:`stockade.domain.flow_log.coverage`), only their actions; a ``NODATA`` or
+    ``SKIPDATA`` record (no action) for any covered interface."""
+    kept = []
+    for line in lines:
+        fields = line.split()
+        actions = wanted.get(fields[_INTERFACE])
+        if actions and (fields[_ACTION] == "-" or fields[_ACTION] in actions):
+            kept.append(line)
+    return kept

@@ -11,7 +11,7 @@ directly.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from stockade.dataplane import netns
 from stockade.dataplane.applier import Applied, Applier
 from stockade.dataplane.compile import MemberIndex, assemble, compile_group, edges_of
 from stockade.dataplane.counters import carry_over
-from stockade.dataplane.flowlog import FlowLogReader
+from stockade.dataplane.flowlog import FlowLogReader, Wanted
 from stockade.dataplane.flowlog_window import DEFAULT_INTERVAL
 from stockade.dataplane.follow import Refresh
 from stockade.dataplane.names import World
@@ -27,6 +27,7 @@ from stockade.dataplane.nft import NftError
 from stockade.dataplane.plan import PortPlan, VpcPlan, addresses_left, addresses_rehomed, plan_world
 from stockade.dataplane.ruleset import GroupChain, PortRules
 from stockade.dataplane.topology import Topology
+from stockade.domain.flow_log import FlowLog, coverage
 from stockade.domain.scope import Scope
 from stockade.domain.security_group import PeerKind
 from stockade.domain.state import Snapshot
@@ -65,8 +66,12 @@ class Reconciler:
         state_dir: str | Path | None = None,
         realize: Callable[[PortPlan], bool] | None = None,
         flowlog_interval: float = DEFAULT_INTERVAL,
+        flow_logs: Callable[[Scope], Sequence[FlowLog]] | None = None,
     ) -> None:
         self.world = world or World()
+        #: a scope's flow logs (``fl-`` resources): records only for what they cover; without
+        #: it (snapshots fed directly) every interface is logged
+        self.flow_logs = flow_logs
         self.state_dir = Path(state_dir) if state_dir else None
         self.flowlog_interval = flowlog_interval  # seconds per flow-log record (AWS: 60, 600)
         self.realize = realize
@@ -273,6 +278,7 @@ class Reconciler:
                 lambda ifname: self._interface(plan.vpc_id, ifname),
                 lambda: router.plan.ports,
                 self.flowlog_interval,
+                self._wanted(router),
             )
             router.reader.start()
             router.applier.before_rewrite = carry_over(
@@ -280,6 +286,17 @@ class Reconciler:
             )
         self.routers[plan.vpc_id] = router
         return router
+
+    def _wanted(self, router: Router) -> Wanted | None:
+        """What the router's flow-log reader writes: its interfaces that a flow log of the
+        scope covers, by the interface's, its subnet's or the VPC's flow logs."""
+        flow_logs = self.flow_logs
+        if flow_logs is None:
+            return None
+        return lambda: coverage(
+            flow_logs(router.scope),
+            ((p.eni_id, p.subnet_id, router.plan.vpc_id) for p in router.plan.ports),
+        )
 
     def _interface(self, vpc_id: str, ifname: str) -> tuple[str, str] | None:
         """(interface id, account) of a router port, for flow-log records."""

@@ -87,6 +87,13 @@ def run_live_demo(console: Console) -> bool:
                 )
                 started = time.perf_counter()
                 seed = build_seed(api)
+                # AWS logs nothing without a flow log: one for the VPC, every action
+                api.client.create_flow_logs(
+                    ResourceIds=[seed.vpc_id],
+                    ResourceType="VPC",
+                    TrafficType="ALL",
+                    LogGroupName="stockade-demo",
+                )
                 agent.wait_for(store.revision())
                 console.print(
                     f"Seed built through the API and realised in "

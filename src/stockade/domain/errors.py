@@ -144,6 +144,11 @@ CODES: frozenset[str] = frozenset(
         "InvalidNetworkInsightsAnalysisId.NotFound",
         "AnalysisExistsForNetworkInsightsPath",
         "NetworkInsightsPathLimitExceeded",
+        # VPC Flow Logs
+        "InvalidFlowLogId.Malformed",
+        "InvalidFlowLogId.NotFound",
+        "FlowLogAlreadyExists",
+        "FlowLogsLimitExceeded",
         # the catalogue of what stockade does not model (types, images, volumes, snapshots)
         "InvalidInstanceType",
         "InvalidAMIID.Malformed",
@@ -281,6 +286,7 @@ _ID_ERRORS: dict[str, tuple[str, str, str]] = {
         "InvalidNetworkInsightsAnalysisId.NotFound",
         "networkInsightsAnalysis",
     ),
+    "fl": ("InvalidFlowLogId.Malformed", "InvalidFlowLogId.NotFound", "flowLog"),
 }
 
 

@@ -33,6 +33,7 @@ PREFIXES = (
     "aclassoc",
     "nip",
     "nia",
+    "fl",
     "vgw",
     "tgw",
     "vpce",
@@ -58,6 +59,7 @@ _ARN_TYPE = {
     "acl": "network-acl",
     "nip": "network-insights-path",
     "nia": "network-insights-analysis",
+    "fl": "vpc-flow-log",
 }
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from stockade.service import contracts
 from stockade.service.addresses import AddressService
 from stockade.service.context import ServiceContext
+from stockade.service.flow_logs import FlowLogService
 from stockade.service.gateways import GatewayService
 from stockade.service.groups import GroupService
 from stockade.service.instances import InstanceService
@@ -99,6 +100,10 @@ class Services:
     @cached_property
     def network_insights(self) -> NetworkInsightsService:
         return NetworkInsightsService(self.ctx)
+
+    @cached_property
+    def flow_logs(self) -> FlowLogService:
+        return FlowLogService(self.ctx)
 
 
 if TYPE_CHECKING:

@@ -10,6 +10,7 @@ from typing import TypeVar
 from stockade.domain import errors, ids
 from stockade.domain.aws_prefix_lists import is_aws_managed
 from stockade.domain.elastic_ip import ElasticIp
+from stockade.domain.flow_log import FlowLog
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
@@ -169,6 +170,10 @@ def peering(tx: Transaction, pcx_id: str | None) -> VpcPeeringConnection:
 
 def network_insights_path(tx: Transaction, path_id: str | None) -> NetworkInsightsPath:
     return _fetch(tx, "nip", path_id, tx.get_network_insights_path)
+
+
+def flow_log(tx: Transaction, flow_log_id: str | None) -> FlowLog:
+    return _fetch(tx, "fl", flow_log_id, tx.get_flow_log)
 
 
 def network_insights_analysis(tx: Transaction, analysis_id: str | None) -> NetworkInsightsAnalysis:

@@ -45,6 +45,7 @@ def require_resource(tx: Transaction, resource_id: str) -> None:
         "pcx": lookups.peering,
         "nip": lookups.network_insights_path,
         "nia": lookups.network_insights_analysis,
+        "fl": lookups.flow_log,
     }
     if kind == "sgr":
         lookups.rule(tx, resource_id)

@@ -64,6 +64,7 @@ ID_COLUMN = {
     s.vpc_peering_connections.name: s.vpc_peering_connections.c.vpc_peering_connection_id,
     s.network_insights_paths.name: s.network_insights_paths.c.path_id,
     s.network_insights_analyses.name: s.network_insights_analyses.c.analysis_id,
+    s.flow_logs.name: s.flow_logs.c.flow_log_id,
 }
 
 

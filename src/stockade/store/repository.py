@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from stockade.domain.elastic_ip import ElasticIp
+from stockade.domain.flow_log import FlowLog
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
@@ -272,6 +273,14 @@ class Transaction(Protocol):
 
     def put_network_insights_analysis(self, analysis: NetworkInsightsAnalysis) -> None: ...
     def delete_network_insights_analysis(self, analysis_id: str) -> None: ...
+
+    # -- VPC Flow Logs ----------------------------------------------------------------------
+    def get_flow_log(self, flow_log_id: str) -> FlowLog | None: ...
+    def list_flow_logs(self) -> list[FlowLog]:
+        """This scope's flow logs, oldest first."""
+
+    def put_flow_log(self, flow_log: FlowLog) -> None: ...
+    def delete_flow_log(self, flow_log_id: str) -> None: ...
 
 
 class CommitCounts(Protocol):

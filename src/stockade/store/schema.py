@@ -511,3 +511,22 @@ network_insights_analyses = Table(
     Column("client_token", String),
     Index("ix_network_insights_analyses_scope", "account", "region", "seq"),
 )
+
+#: VPC Flow Logs (migration 0008): one row per flow log, of one VPC, subnet or interface.
+#: The destination is stored as given; stockade delivers records to its local files only.
+flow_logs = Table(
+    "flow_logs",
+    metadata,
+    Column("flow_log_id", String, primary_key=True),
+    *_scope_columns(),
+    Column("creation_time", String, nullable=False),
+    Column("resource_id", String, nullable=False, index=True),
+    Column("traffic_type", String, nullable=False),
+    Column("log_destination_type", String, nullable=False),
+    Column("log_destination", String),
+    Column("log_group_name", String),
+    Column("deliver_logs_permission_arn", String),
+    Column("log_format", Text, nullable=False),
+    Column("max_aggregation_interval", Integer, nullable=False),
+    Index("ix_flow_logs_scope", "account", "region", "seq"),
+)

@@ -34,6 +34,7 @@ from stockade.store import aws_lists, loaders, mapping, prefix_list_history
 from stockade.store import schema as s
 from stockade.store.prepared import Prepared
 from stockade.store.transaction_core import rows_with_tags, with_tags
+from stockade.store.transaction_flow_logs import FlowLogRepository
 from stockade.store.transaction_gateways import GatewayRepositories
 from stockade.store.transaction_network_acl import NetworkAclRepository
 from stockade.store.transaction_network_insights import NetworkInsightsRepository
@@ -78,6 +79,7 @@ class SqlTransaction(
     NetworkAclRepository,
     PeeringTransaction,
     NetworkInsightsRepository,
+    FlowLogRepository,
 ):
     """Repositories over one open database transaction (see the module docstring); each
     family's repository is its own module (``transaction_<family>.py``)."""

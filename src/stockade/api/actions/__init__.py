@@ -15,6 +15,7 @@ from stockade.api.actions import (  # noqa: F401 - importing a family registers 
     addresses,
     attributes,
     catalogue,
+    flow_logs,
     gateways,
     groups,
     instance_attributes,
