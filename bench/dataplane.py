@@ -913,6 +913,7 @@ def bench_route_change(count: int = 1000, changes: int = 100) -> None:
                 World(PREFIX).instance(client.instance_id), socket.AF_INET, socket.SOCK_DGRAM
             )
             revision = 1
+            base_rules = snapshot.rules  # the baseline adds ``extra`` to these, then removes it
             for k in range(changes):
                 revision += 1
                 table = without if k % 2 == 0 else with_route
@@ -932,7 +933,7 @@ def bench_route_change(count: int = 1000, changes: int = 100) -> None:
                     sink.recv(16)
                 # baseline: a ruleset change through the same path
                 revision += 1
-                rules = snapshot.rules + ((extra,) if k % 2 == 0 else ())
+                rules = base_rules + ((extra,) if k % 2 == 0 else ())
                 changed = dataclasses.replace(new, revision=revision, rules=rules)
                 started = time.perf_counter()
                 reconciler.apply(
