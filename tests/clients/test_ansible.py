@@ -6,9 +6,9 @@ in the default VPC, found with no subnet given), an extra interface and an elast
 runs twice: the first run must succeed and change every task, the second must change nothing
 (the modules decide "no change" from stockade's Describe answers, so any missing or extra
 field shows up here).
-playbooks/change.yml then changes a group rule, an ACL entry and a subnet attribute, and a
-third site.yml run must change exactly those back. playbooks/teardown.yml removes everything
-(twice: the second finds nothing to do), and the account must be left with its defaults.
+playbooks/change.yml then changes a group rule, an ACL entry and a subnet attribute, and must
+change exactly those. playbooks/teardown.yml removes everything, and the account must be left
+with its defaults. (Each ansible-playbook run costs ~20 s, so the suite keeps to these four.)
 
 Everything runs inside ``unshare --net`` (ansible_world.py): a namespace with only loopback,
 so no call can leave the machine.
@@ -28,7 +28,7 @@ import pytest
 
 HERE = Path(__file__).parent
 PLAYBOOKS = HERE / "playbooks"
-RUNS = ["site.yml", "site.yml", "change.yml", "site.yml", "teardown.yml", "teardown.yml"]
+RUNS = ["site.yml", "site.yml", "change.yml", "teardown.yml"]
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -97,12 +97,9 @@ def test_second_run_changes_nothing(report):
     assert second["stats"]["changed"] == 0 and second["stats"]["ok"] == 11
 
 
-CHANGED = {"subnet", "network acl", "web group"}
-
-
 def test_a_change_is_seen_and_applied_exactly(report):
-    change, back = report["runs"][2], report["runs"][3]
-    assert _failures(change) == [] and _failures(back) == []
+    change = report["runs"][2]
+    assert _failures(change) == []
     changed = [t["name"] for t in change["tasks"] if t["changed"]]
     assert changed == [
         "subnet no longer maps public addresses",
@@ -112,16 +109,13 @@ def test_a_change_is_seen_and_applied_exactly(report):
     [group] = change["tasks"][-1]["security_groups"]
     ssh = [p for p in group["ip_permissions"] if p["from_port"] == 22]
     assert [r["cidr_ip"] for p in ssh for r in p["ip_ranges"]] == ["203.0.113.0/24"]
-    # site.yml again: the three resources change back, nothing else moves
-    assert {t["name"] for t in back["tasks"] if t["changed"]} == CHANGED
 
 
 def test_teardown_leaves_only_the_defaults(report):
-    teardown, again = report["runs"][4], report["runs"][5]
+    teardown = report["runs"][3]
     assert _failures(teardown) == []
     deleted = {t["name"] for t in teardown["tasks"] if t["changed"]}
     assert {"terminate the instance", "delete the interface", "delete the vpc"} <= deleted
-    assert _failures(again) == [] and again["stats"]["changed"] == 0
     after = report["after"]
     [(default_vpc, is_default)] = after["vpcs"]
     assert is_default

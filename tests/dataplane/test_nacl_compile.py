@@ -166,9 +166,14 @@ def test_an_acl_change_is_a_delta_that_ends_in_the_full_table(in1, out1, in2, ou
     assert table == target
     steps = delta_steps(old, new)
     gone = {c.name for c in old.acls.chains} - {c.name for c in new.acls.chains}
-    if gone:  # new chains and the switch to them in force, then the old chains retire
+    added = {c.name for c in new.acls.chains} - {c.name for c in old.acls.chains}
+    if gone and added:  # new chains and the switch to them in force, then the old retire
         assert len(steps) == 2
         assert {c.split()[-1] for c in steps[1].splitlines()} == gone
         assert not [c for c in steps[0].splitlines() if c.startswith("delete chain")]
+    elif gone:  # nothing new to switch to: the dispatch and the retirement in one step
+        assert len(steps) == 1
+        deleted = {c.split()[-1] for c in steps[0].splitlines() if c.startswith("delete chain")}
+        assert deleted == gone
     if old.acls == new.acls:
         assert steps == []
