@@ -950,21 +950,9 @@ def bench_route_change(count: int = 1000, changes: int = 100) -> None:
     finally:
         reconciler.close()
         netns.remove_all(PREFIX)
-    times.sort()
-    rule_times.sort()
-    for name, q in (("p50", 0.5), ("p99", 0.99)):
-        at = min(len(times) - 1, int(len(times) * q))
-        emit(
-            f"route_change_{name}",
-            "seconds",
-            times[at],
-            rule_times[at],
-            target="<= 0.050",
-            instances=count,
-            groups_per_instance=5,
-            changes=changes,
-            baseline_is="a ruleset change's convergence (same path, same run)",
-        )
+    _emit_against_ruleset_change(
+        "route_change", times, rule_times, instances=count, changes=changes
+    )
 
 
 def bench_acl_change(count: int = 1000, changes: int = 100) -> None:
@@ -1053,21 +1041,28 @@ def bench_acl_change(count: int = 1000, changes: int = 100) -> None:
     finally:
         reconciler.close()
         netns.remove_all(PREFIX)
-    times.sort()
-    rule_times.sort()
+    _emit_against_ruleset_change(
+        "acl_change", times, rule_times, instances=count, changes=changes, applied=sorted(modes)
+    )
+
+
+def _emit_against_ruleset_change(
+    case: str, times: list[float], rule_times: list[float], **details
+) -> None:
+    """p50 and p99 of a change's convergence, each against a ruleset change's in the same
+    run (the route and ACL cases share this baseline)."""
+    times, rule_times = sorted(times), sorted(rule_times)
     for name, q in (("p50", 0.5), ("p99", 0.99)):
         at = min(len(times) - 1, int(len(times) * q))
         emit(
-            f"acl_change_{name}",
+            f"{case}_{name}",
             "seconds",
             times[at],
             rule_times[at],
             target="<= 0.050",
-            instances=count,
             groups_per_instance=5,
-            changes=changes,
-            applied=sorted(modes),
             baseline_is="a ruleset change's convergence (same path, same run)",
+            **details,
         )
 
 
