@@ -24,7 +24,15 @@ from typing import Any
 
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.interval_sets import Interval, internet_space, intersect, merge
-from stockade.domain.network_acl import ICMP, ICMPV6, TCP, UDP, NetworkAcl, NetworkAclEntry
+from stockade.domain.network_acl import (
+    ICMP,
+    ICMP_REPLY,
+    ICMPV6,
+    TCP,
+    UDP,
+    NetworkAcl,
+    NetworkAclEntry,
+)
 from stockade.domain.network_acl_space import (
     AclCell,
     acl_slabs,
@@ -38,10 +46,12 @@ from stockade.policy.tables import SERVICE_SPACE
 
 ALL_SERVICES: Interval = (0, SERVICE_SPACE - 1)
 _PORTED = (int(TCP), int(UDP))
-#: ICMP echo request type → its reply's type, per ICMP protocol (the only ICMP requests
-#: stockade answers; other types get no reply, so need no reply crossing)
-_ECHO = {int(ICMP): (8, 0), int(ICMPV6): (128, 129)}
-_KNOWN = (*_PORTED, *_ECHO)
+#: per ICMP protocol, each request type that gets a reply → the reply's type (the domain's
+#: ``ICMP_REPLY``, which ``decide`` uses too); other types get no reply, so cross once
+_REPLIES: dict[int, dict[int, int]] = {int(ICMP): {}, int(ICMPV6): {}}
+for (_protocol_number, _request), _reply in ICMP_REPLY.items():
+    _REPLIES[_protocol_number][_request] = _reply
+_KNOWN = (*_PORTED, *_REPLIES)
 
 
 def entry_ref(
@@ -190,8 +200,8 @@ def _protocol(
 ) -> tuple[list[Interval], list[AclDenial]]:
     """Services of one protocol (its own axis) the crossing admits, and the denials."""
     acl, remotes = crossing.acl, list(crossing.remotes)
-    echo = _ECHO.get(protocol)
-    cuts = (echo[0] << 8, (echo[0] + 1) << 8) if echo else ()
+    # each request type with a reply in slabs of its own, so a slab has one reply (or none)
+    cuts = tuple(c for t in _REPLIES.get(protocol, {}) for c in (t << 8, (t + 1) << 8))
     admitted: list[Interval] = []
     denials: list[AclDenial] = []
     request_egress, reply_egress = crossing.request_egress, not crossing.request_egress
@@ -223,11 +233,10 @@ def _reply_services(protocol: int, request: Interval) -> Interval | None:
     """The reply's services on its protocol's axis; ``None``: no reply crosses."""
     if protocol in _PORTED:
         return EPHEMERAL_PORTS
-    echo = _ECHO.get(protocol)
-    if echo is not None:
-        if request[0] >> 8 == echo[0]:
-            return (echo[1] << 8,) * 2  # the echo reply, code 0
-        return None
+    replies = _REPLIES.get(protocol)
+    if replies is not None:
+        reply = replies.get(request[0] >> 8)
+        return None if reply is None else (reply << 8,) * 2  # the reply's type, code 0
     return (0, 0)
 
 
