@@ -25,7 +25,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -73,12 +73,15 @@ def create_app(
     dataplane: Callable[[], dict] | None = None,
     origins: OriginPolicy | None = None,
     limits: EdgeLimits | None = None,
+    mounts: Mapping[str, ASGIApp] | None = None,
 ) -> ASGIApp:
     """The app serving ``store`` with the given auth mode (open by default) and quotas;
     ``dataplane`` gives the data plane's state for ``/health`` (``serve`` runs it).
 
     ``origins`` says which ``Host``/``Origin`` open mode accepts (loopback only, no browser
     origin, by default); ``limits`` bounds body size, concurrent body reads and their time.
+    ``mounts`` serves other apps beside the API, by path prefix: the web console at
+    ``/console`` (:func:`stockade.console.app.create_server_app` composes the two).
     """
     server = Server(store, auth or AuthConfig(), quotas or Quotas())
     edge = Edge(server.auth, origins, limits)
@@ -174,10 +177,13 @@ def create_app(
         return JSONResponse(body)
 
     rest = Starlette(routes=[Route("/health", health, methods=["GET"])])
+    mounted = dict(mounts or {})
 
     async def app(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or (scope["path"] == "/health" and scope["method"] == "GET"):
             await rest(scope, receive, send)
+        elif mounted and (inner := _mounted(mounted, scope["path"])) is not None:
+            await inner(scope, receive, send)
         elif scope["method"] in _EC2_METHODS:
             # EC2 on "/"; any other path is a REST call of another service, answered
             # in its protocol (dispatch -> other_services)
@@ -193,6 +199,14 @@ def create_app(
             allow_headers=["*"],
         )
     return app
+
+
+def _mounted(mounts: Mapping[str, ASGIApp], path: str) -> ASGIApp | None:
+    """The app mounted at ``path``'s prefix (``/console`` serves ``/console/...``)."""
+    for prefix, app in mounts.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            return app
+    return None
 
 
 async def _method_not_allowed(send: Send) -> None:

@@ -119,7 +119,7 @@ class OriginPolicy:
     def check(self, headers: Mapping[str, str]) -> None:
         """Raise ``UnauthorizedOperation`` (403) for a request a web page may have sent."""
         host = headers.get("host")
-        if host is not None and not self._host_allowed(host):
+        if host is not None and not self.host_allowed(host):
             raise cross_origin_refused(f"Host '{host[:100]}' is not this server's address.")
         origin = headers.get("origin")
         if origin is not None:
@@ -133,7 +133,8 @@ class OriginPolicy:
         if site is not None and site not in _OWN_FETCH_SITES:
             raise cross_origin_refused("Requests made by another web site are refused.")
 
-    def _host_allowed(self, host: str) -> bool:
+    def host_allowed(self, host: str) -> bool:
+        """Whether ``host`` (a ``Host`` header) names this server (the console checks it too)."""
         if is_loopback(host) or self.bind_host in _WILDCARD_BINDS:
             return True
         return _host_name(host) == _host_name(self.bind_host)

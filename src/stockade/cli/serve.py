@@ -45,6 +45,14 @@ def serve(
             "open mode; repeatable. Other browser requests are refused with 403.",
         ),
     ] = None,
+    console: Annotated[
+        bool,
+        typer.Option(
+            "--console/--no-console",
+            help="Serve the web console at /console (same auth: open on loopback, or a "
+            "sign-in with a key pair from --auth).",
+        ),
+    ] = True,
     interval: Annotated[
         int,
         typer.Option(
@@ -54,13 +62,15 @@ def serve(
         ),
     ] = 600,
 ) -> None:
-    """Serve the EC2 API (POST / with Action=..., GET /health) until interrupted."""
+    """Serve the EC2 API (POST / with Action=..., GET /health) and the web console
+    (/console) until interrupted."""
     import uvicorn
 
     from stockade.api.app import configure_logging, create_app, uvicorn_config, warm_up
     from stockade.api.auth import AuthConfig
     from stockade.api.edge import OriginPolicy
     from stockade.cli.dataplane_options import check_interval
+    from stockade.console.app import create_server_app
     from stockade.store.sql import SqlStore
 
     check_interval(interval)  # before anything starts
@@ -81,13 +91,27 @@ def serve(
     try:
         dataplane_process = start_dataplane(path, dataplane, verbose=verbose, interval=interval)
         origins = OriginPolicy.of(host, allow_origin or ())
-        app = create_app(
-            store,
-            auth_config,
-            quotas_from_env(),
-            dataplane=dataplane_process.status,
-            origins=origins,
-        )
+        if console:
+            app = create_server_app(
+                store,
+                auth_config,
+                quotas_from_env(),
+                dataplane=dataplane_process.status,
+                dataplane_state=getattr(dataplane_process, "state_dir", None),
+                origins=origins,
+            )
+        else:
+            app = create_app(
+                store,
+                auth_config,
+                quotas_from_env(),
+                dataplane=dataplane_process.status,
+                origins=origins,
+            )
+        if console:
+            logging.getLogger("stockade.api").info(
+                "web console on http://%s:%d/console", _url_host(host), port
+            )
         warm_up()
         with _stopped_by_signal():
             uvicorn.Server(uvicorn_config(app, host, port)).run()
@@ -95,6 +119,11 @@ def serve(
         if dataplane_process is not None:
             dataplane_process.stop()  # SIGTERM to the agent child, and wait for it
         store.close()
+
+
+def _url_host(host: str) -> str:
+    """``host`` as it goes in a URL (an IPv6 address in brackets)."""
+    return f"[{host}]" if ":" in host else host
 
 
 class _Stopped(Exception):
