@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from stockade.demo.checks import SEED_CHECKS, SeedCheck, because
+from stockade.demo.checks import SEED_CHECKS, SeedCheck
 from stockade.demo.seed import MY_COMPUTER, OUTSIDER, Seed, build_seed
 from stockade.domain.permissions import IpPermission
 from stockade.domain.quotas import Quotas
@@ -31,6 +31,7 @@ from stockade.policy import Flow, decide
 from stockade.service.context import ServiceContext
 from stockade.store.sql import SqlStore
 from stockade.view import tables
+from stockade.view.verdict import because
 
 PREFIX = "stkdemo-"
 TIMEOUT = 0.5

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from stockade.demo.checks import because, run_checks
+from stockade.demo.checks import run_checks
 from stockade.demo.seed import Seed, build_seed
 from stockade.domain.quotas import Quotas
 from stockade.domain.scope import Scope
@@ -16,6 +16,7 @@ from stockade.service.groups import GroupService
 from stockade.service.instances import InstanceService
 from stockade.store.sql import SqlStore
 from stockade.view import tables
+from stockade.view.verdict import because
 
 
 def run_demo(console: Console, db: str | None = None) -> Seed:
