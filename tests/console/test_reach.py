@@ -35,7 +35,7 @@ def snapshot_of(seeded: SeededConsole) -> Snapshot:
 
 
 def verdict(page: str) -> str:
-    found = re.search(r'id="reach-answer" data-verdict="(\w+)"', page)
+    found = re.search(r'id="reach-answer" data-verdict="([\w-]+)"', page)
     assert found, f"no verdict in the answer: {page[:500]}"
     return found.group(1)
 
@@ -140,6 +140,28 @@ def test_the_internet_as_a_source_is_the_analyzers_stand_in_public_address(seede
     assert "stockade route-table associate" in app.text
 
 
+def test_a_range_of_sources_gets_stockade_reachs_answer(seeded_shared):
+    """No single packet to follow: what some of the range reaches, the rules and the sources
+    that admit it, and what the ACL takes."""
+    web_ssh = ask(seeded_shared, {"from": "203.0.113.0/24", "to": "web", "port": "22"})
+    assert web_ssh.status_code == 200 and verdict(web_ssh.text) == "reachable"
+    ssh_rule = next(
+        r
+        for r in snapshot_of(seeded_shared).rules_by_group[seeded_shared.seed.groups["web"]]
+        if r.spec.from_port == 22
+    )
+    ranges = re.search(r'id="reach-ranges">(.*?)</table>', web_ssh.text, re.S)
+    assert ranges and "203.0.113.10/32" in ranges.group(1)  # only my computer's address
+    assert f"#{ssh_rule.rule_id}" in ranges.group(1)
+    assert fixes(web_ssh.text) == []  # a fix is for one address
+    blocked = ask(seeded_shared, {"from": "203.0.113.64/26", "to": "web", "port": "80"})
+    assert verdict(blocked.text) == "not-reachable"
+    assert 'data-code="SUBNET_ACL_RESTRICTION"' in blocked.text
+    assert "inbound #50 deny all traffic from 203.0.113.64/26" in blocked.text
+    outsiders = ask(seeded_shared, {"from": "198.51.100.0/24", "to": "web", "port": "22"})
+    assert verdict(outsiders.text) == "not-reachable"
+
+
 def test_bad_input_is_a_400_with_one_clear_line(seeded_shared):
     cases = {
         ("nobody", "web", "tcp", "22"): "InvalidInstanceID.NotFound",
@@ -147,7 +169,8 @@ def test_bad_input_is_a_400_with_one_clear_line(seeded_shared):
         (OUTSIDER, "web", "tcp", "ssh"): "The port must be a number",
         (OUTSIDER, "web", "tcp", "70000"): "The port must be a number",
         (OUTSIDER, "web", "gre-ish", "1"): "unknown protocol",
-        ("203.0.113.0/24", "web", "tcp", "22"): "is a range of 256 addresses",
+        (OUTSIDER, "10.0.1.0/24", "tcp", "22"): "is a range: give one address of it",
+        ("203.0.113.0/24", "10.0.1.5", "tcp", "22"): "the destination must be an instance",
         ("10.0.0.0/33", "web", "tcp", "22"): "is not a CIDR",
         (OUTSIDER, "internet", "tcp", "22"): "&#39;the internet&#39; is a source",
         (OUTSIDER, "", "tcp", "22"): "Say where the connection goes to",
@@ -179,6 +202,14 @@ def test_a_fix_without_the_csrf_token_is_refused_and_changes_nothing(seeded):
         assert "CSRF" in refused.text or "origin" in refused.text
     assert snapshot_of(seeded).rules == before
     assert verdict(http.get(f"{seeded.console}/reach", params=SSH).text) == "denied"
+    # with the token, but for a range of sources: no fix (one address needed), 400
+    ranged = http.post(
+        f"{seeded.console}/reach/fix",
+        data={**SSH, "from": "198.51.100.0/24", "fix": fix, "csrf_token": token},
+    )
+    assert ranged.status_code == 400
+    assert "is a range: give one address of it" in ranged.text
+    assert snapshot_of(seeded).rules == before
 
 
 def test_a_fix_the_service_refuses_shows_awss_error_and_changes_nothing(seeded):

@@ -22,10 +22,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from stockade.analysis.reach import ReachResult, parse_source
+from stockade.analysis.reach import reach as reach_of_range
 from stockade.console import links
 from stockade.console.context import Console, console_of
 from stockade.console.reach_fix import AppliedFix, FixGone, applicable, apply_fix, find_fix
-from stockade.console.reach_question import PROTOCOLS, Question, flow_of
+from stockade.console.reach_question import PROTOCOLS, Question, RangeQuestion, ask, flow_of
 from stockade.console.session import ConsoleRefused
 from stockade.domain.errors import AwsError
 from stockade.domain.state import Snapshot
@@ -47,6 +49,8 @@ class Answer:
     error: str = ""
     error_code: str | None = None
     applied: AppliedFix | None = None
+    #: a range of sources: the analyzer's answer, one result per interface and family
+    range_results: list[ReachResult] | None = None
     rule_groups: dict[str, str] = field(default_factory=dict)
     instances: list[tuple[str, str]] = field(default_factory=list)  # (value, label) to pick
 
@@ -62,6 +66,7 @@ class Answer:
             "error": self.error,
             "error_code": self.error_code,
             "applied": self.applied,
+            "range_results": self.range_results,
             "rule_groups": self.rule_groups,
             "instances": self.instances,
             "protocols": PROTOCOLS,
@@ -98,10 +103,26 @@ def _answer(console: Console, request: Request, question: Question | None) -> An
     if question is None:
         return _with_state(Answer(None), snapshot)
     try:
-        flow = flow_of(snapshot, question)
+        asked = ask(snapshot, question)
+        if isinstance(asked, RangeQuestion):
+            return _with_state(_range_answer(question, snapshot, asked), snapshot)
     except (ConsoleRefused, AwsError) as exc:
         return _with_state(_refusal(question, exc), snapshot)
-    return _decided(Answer(question), snapshot, flow)
+    return _decided(Answer(question), snapshot, asked)
+
+
+def _range_answer(question: Question, snapshot: Snapshot, asked: RangeQuestion) -> Answer:
+    """``stockade reach --from CIDR --to B --port P``: what some of the range reaches."""
+    source = parse_source(snapshot, asked.cidr)
+    try:
+        found = reach_of_range(snapshot, source, asked.destination, asked.services)
+    except ValueError as exc:  # an instance without interfaces, an unknown id
+        raise ConsoleRefused(400, f"Cannot ask that: {exc}.") from None
+    return Answer(question, range_results=[r for r in found if r.family == _family(asked)])
+
+
+def _family(asked: RangeQuestion) -> int:
+    return 6 if ":" in asked.cidr else 4
 
 
 def _fix(console: Console, request: Request, question: Question, wanted: str) -> Answer:
