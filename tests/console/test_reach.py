@@ -129,6 +129,50 @@ def test_a_blocked_host_to_web_http_is_denied_by_the_acl_and_its_entry_fix_allow
     assert f'href="/console/acls/{acl}#ingress-49"' in applied.text
 
 
+def test_outbound_fixes_a_groups_egress_rule_and_an_acl_entry_for_the_reply(seeded):
+    """The fixes of the other direction: a group whose outbound rules do not allow the
+    request, and an ACL whose outbound entries refuse the reply (the client's ports)."""
+    ctx, web, acl = (
+        ServiceContext(seeded.store),
+        seeded.seed.groups["web"],
+        seeded.seed.network_acl_id,
+    )
+    services = Services(ctx)
+    [egress] = [r for r in snapshot_of(seeded).rules_by_group[web] if r.is_egress]
+    services.rules.revoke(web, rule_ids=[egress.rule_id], egress=True)
+    services.network_acls.delete_entry(acl, 100, True)
+    http, token = session_for(seeded.console)
+
+    def apply(question: dict[str, str], fix_starts: str) -> str:
+        shown = http.get(f"{seeded.console}/reach", params=question)
+        assert verdict(shown.text) == "denied"
+        fix = next(f for f in fixes(shown.text) if f.startswith(fix_starts))
+        applied = http.post(
+            f"{seeded.console}/reach/fix", data={**question, "fix": fix, "csrf_token": token}
+        )
+        assert applied.status_code == 200, applied.text
+        return applied.text
+
+    from_outside = {"from": OUTSIDER, "to": "web", "port": "80"}
+    assert verdict(apply(from_outside, f"add {acl} outbound #")) == "allowed"
+    [reply_entry] = [
+        e
+        for e in snapshot_of(seeded).network_acl_by_id[acl].entries
+        if e.egress and e.port_range is not None
+    ]
+    assert (reply_entry.cidr, reply_entry.port_range) == (f"{OUTSIDER}/32", (32768, 60999))
+    # web -> app: web's group lets nothing out, and the ACL no longer lets the request leave
+    to_app = {"from": "web", "to": "app", "port": "80"}
+    assert len(fixes(http.get(f"{seeded.console}/reach", params=to_app).text)) == 2
+    after_group = apply(to_app, "add outbound tcp/80 to")
+    assert verdict(after_group) == "denied" and len(fixes(after_group)) == 1
+    app = snapshot_of(seeded).interfaces_of(seeded.seed.instances["app"])[0]
+    [added] = [r for r in snapshot_of(seeded).rules_by_group[web] if r.is_egress]
+    assert added.spec.peer.value == f"{app.private_ip}/32"
+    assert (added.spec.from_port, added.spec.to_port) == (80, 80)
+    assert verdict(apply(to_app, f"add {acl} outbound #")) == "allowed"
+
+
 def test_the_internet_as_a_source_is_the_analyzers_stand_in_public_address(seeded_shared):
     page = ask(seeded_shared, {"from": "internet", "to": "web", "port": "80"})
     assert page.status_code == 200 and verdict(page.text) == "allowed"
