@@ -30,6 +30,7 @@ from stockade.console.reach_fix import AppliedFix, FixGone, applicable, apply_fi
 from stockade.console.reach_question import PROTOCOLS, Question, RangeQuestion, ask, flow_of
 from stockade.console.session import ConsoleRefused
 from stockade.domain.errors import AwsError
+from stockade.domain.instance import InstanceState
 from stockade.domain.state import Snapshot
 from stockade.policy import Decision, decide, explain, reply_verdict
 from stockade.policy.explain import explain_tracking
@@ -169,7 +170,7 @@ def _with_state(answer: Answer, snapshot: Snapshot) -> Answer:
     answer.rule_groups = {r.rule_id: r.group_id for r in snapshot.rules}
     picks = []
     for instance in snapshot.instances:
-        if instance.state.value == "terminated":
+        if instance.state is InstanceState.TERMINATED:
             continue
         name = dict(instance.tags).get("Name", "")
         picks.append((name or instance.instance_id, f"{name} {instance.instance_id}".strip()))
