@@ -96,3 +96,20 @@ def test_peering_flows(run, account):
     other = str(int(account) + 500000000000)  # apart from the conftest's accounts
     local_peering.test_peering_between_two_accounts(run, account, other)
     local_peering.test_reject_and_errors(run, other)
+
+
+def test_a_request_botocore_refuses_to_send_is_the_api_error_not_unavailable(endpoint, account):
+    """botocore validates parameters before sending: that is a bad request, not a server
+    that cannot be reached."""
+    from stockade.domain.errors import AwsError
+    from stockade.remote.client import Remote, make_client
+
+    remote = Remote(make_client(endpoint, account, "us-east-1"), account, "us-east-1")
+    with pytest.raises(AwsError) as too_few:
+        remote.call("describe_vpcs", MaxResults=1)
+    assert too_few.value.code == "InvalidParameterValue"
+    assert "MaxResults" in too_few.value.message and "\n" not in too_few.value.message
+    with pytest.raises(AwsError) as missing:
+        remote.call("create_security_group", GroupName="no-description")
+    assert missing.value.code == "MissingParameter"
+    assert "Description" in missing.value.message

@@ -61,8 +61,9 @@ from stockade.policy.routes import (
     prefix_list_cidrs,
 )
 
-#: stand-in internet hosts for the path question (documentation ranges: never a VPC's)
-_INTERNET_HOST = {4: "198.51.100.1", 6: "2001:db8:ffff:ffff::1"}
+#: stand-in internet hosts for the path question (documentation ranges: never a VPC's);
+#: also what the console's "Can A reach B?" sends from when the source is "the internet"
+INTERNET_HOSTS = {4: "198.51.100.1", 6: "2001:db8:ffff:ffff::1"}
 _STATE_REASONS = Reason.DESTINATION_NOT_ATTACHED | Reason.DESTINATION_NOT_RUNNING
 
 
@@ -318,7 +319,7 @@ def _external_path(
             if not back.active:
                 state += (_blackhole(back),)
             return state, str(PathKind.PEERING)
-    host = _internet_host(snapshot, eni, family) if source.kind == "internet" else None
+    host = internet_host(snapshot, eni, family) if source.kind == "internet" else None
     path = route(snapshot, Flow(host or _first(source, family), eni.eni_id, "tcp", 0))
     return path.blockers, str(PathKind.INTERNET)
 
@@ -336,11 +337,11 @@ def _blackhole(back: RouteLookup) -> Blocker:
     )
 
 
-def _internet_host(snapshot: Snapshot, eni: NetworkInterface, family: int) -> str:
+def internet_host(snapshot: Snapshot, eni: NetworkInterface, family: int) -> str:
     """A stand-in internet host the destination's subnet routes back to its gateway, when
     it routes only part of the internet there (``203.0.113.0/24 → igw-…``): "the internet
     reaches it" means *some* internet address does, as ``exposure`` counts it."""
-    default = _INTERNET_HOST[family]
+    default = INTERNET_HOSTS[family]
     found = internet_route(snapshot, eni.subnet_id, family)
     if found is None or found.route is None:
         return default

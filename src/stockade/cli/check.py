@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from stockade.cli import render
-from stockade.cli.instance import named_instance
 from stockade.cli.options import Cli, command, console
 from stockade.domain import errors
+from stockade.domain.instance_names import endpoint_id
 from stockade.domain.state import Snapshot
 
 if TYPE_CHECKING:  # the policy engine (numpy) is imported when a command runs
@@ -29,9 +29,7 @@ def snapshot(cli: Cli) -> Snapshot:
 
 def endpoint(snap: Snapshot, given: str) -> str:
     """An instance Name tag becomes its id; ids and addresses pass through unchanged."""
-    if given.startswith(("i-", "eni-")) or given[:1].isdigit() or ":" in given:
-        return given
-    return named_instance(snap.instances, given).instance_id
+    return endpoint_id(snap.instances, given)
 
 
 def _flow(

@@ -1,14 +1,12 @@
 """``stockade instance``: launch instances and change their groups."""
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from stockade.cli import render
 from stockade.cli.options import Cli, command, console
-from stockade.domain import errors
-from stockade.domain.instance import Instance
+from stockade.domain.instance_names import named_instance
 from stockade.domain.tags import check_tags
 from stockade.shapes import instances as shapes
 
@@ -22,19 +20,6 @@ Instances = Annotated[list[str], typer.Argument(help="Instance ids or Name tags.
 
 def group_names(cli: Cli) -> dict[str, str]:
     return cli.services.groups.names()
-
-
-def named_instance(instances: Iterable[Instance], name: str) -> Instance:
-    """The live instance whose Name tag is ``name``; there must be exactly one."""
-    matches = [
-        i for i in instances if render.name_tag(i.tags) == name and i.state.value != "terminated"
-    ]
-    if len(matches) != 1:
-        raise errors.error(
-            "InvalidInstanceID.NotFound",
-            f"No unique instance is named '{name}' ({len(matches)} match)",
-        )
-    return matches[0]
 
 
 def resolve_instance(cli: Cli, name_or_id: str) -> "InstanceDetail":

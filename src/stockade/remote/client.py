@@ -2,7 +2,9 @@
 
 The remote services must fail exactly like the local ones, so every botocore error becomes
 the :class:`AwsError` the server answered with (same code, same message); a server that
-cannot be reached is ``Unavailable``.
+cannot be reached is ``Unavailable``. A request botocore refuses to send (its own parameter
+validation) is the error the server would have answered: ``MissingParameter`` or
+``InvalidParameterValue``, not ``Unavailable`` — the server was never asked.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from stockade.domain.errors import CODES, AwsError
 from stockade.shapes.fields import Node, Origin, answer
@@ -75,8 +77,18 @@ def _translated() -> Iterator[None]:
         yield
     except ClientError as exc:
         raise as_aws_error(exc) from None
+    except ParamValidationError as exc:
+        raise refused_before_sending(exc) from None
     except BotoCoreError as exc:
         raise AwsError("Unavailable", f"The stockade server is unavailable: {exc}") from None
+
+
+def refused_before_sending(exc: ParamValidationError) -> AwsError:
+    """botocore's parameter validation as the API's error (one line: its first problem)."""
+    report = str(exc.kwargs.get("report", exc))
+    first = next((line.strip() for line in report.splitlines() if line.strip()), report)
+    code = "MissingParameter" if first.startswith("Missing required parameter") else None
+    return AwsError(code or "InvalidParameterValue", first)
 
 
 def as_aws_error(exc: ClientError) -> AwsError:
