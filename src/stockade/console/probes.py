@@ -23,10 +23,11 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 
 from stockade.console.traffic import LiveDataPlane
+from stockade.domain.errors import AwsError
 from stockade.domain.instance import Instance
+from stockade.domain.instance_names import named_instance
 from stockade.domain.state import Snapshot
 from stockade.policy import Decision, Flow, decide
-from stockade.view import tables
 from stockade.view.verdict import because
 
 #: The attempt's time limit; with the transient host's set-up a probe stays under 2 s.
@@ -86,17 +87,12 @@ def instance_named(snapshot: Snapshot, given: str) -> Instance:
         if found is None:
             raise ProbeRefused(f"The instance ID '{given[:40]}' does not exist.")
         return found
-    named = [
-        i
-        for i in snapshot.instances
-        if tables.name_tag(i.tags) == given and i.state.value != "terminated"
-    ]
-    if len(named) != 1:
+    try:
+        return named_instance(snapshot.instances, given)
+    except AwsError as exc:
         raise ProbeRefused(
-            f"No unique instance is named '{given[:40]}' ({len(named)} match): "
-            "name an instance (Name tag or id) or an internet address."
-        )
-    return named[0]
+            f"{exc.message}: name an instance (Name tag or id) or an internet address."
+        ) from None
 
 
 def run_probe(
