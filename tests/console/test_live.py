@@ -9,6 +9,7 @@ own (``stk<6 hex>-``, removed at the end), with listeners inside the instances.
 
 from __future__ import annotations
 
+import html
 import json
 import secrets
 import time
@@ -19,9 +20,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from console.console_helpers import SeededConsole, screenshot, session_for
+from console.console_helpers import SeededConsole, csrf_of, screenshot, seeded_server, session_for
 
 from stockade.api.app import serving
+from stockade.api.auth import AuthConfig
 from stockade.console.app import create_server_app
 from stockade.console.config import ConsoleConfig
 from stockade.console.traffic import RuleHits, rule_hits
@@ -168,6 +170,51 @@ def test_a_probe_without_the_csrf_token_is_refused(described):
     answer = http.post(f"{seeded.console}/live/probe", data=form)
     assert answer.status_code == 403 and "CSRF" in answer.text
     assert "probe-answer" not in answer.text
+
+
+@pytest.mark.parametrize(
+    ("source", "destination", "port", "protocol", "says"),
+    [
+        (MY_COMPUTER, "nobody", "22", "tcp", "No unique instance is named 'nobody' (0 match)"),
+        (MY_COMPUTER, "i-0123456789abcdef0", "22", "tcp", "does not exist"),
+        ("ghost", "web", "22", "tcp", "No unique instance is named 'ghost'"),
+        (MY_COMPUTER, "web", "ssh", "tcp", "The port must be a number 1-65535, not 'ssh'"),
+        (MY_COMPUTER, "web", "0", "tcp", "The port must be 1-65535, not 0"),
+        (MY_COMPUTER, "web", "22", "icmp", "A probe is tcp or udp, not 'icmp'"),
+    ],
+)
+def test_a_probe_asked_wrongly_is_refused_with_the_reason(
+    described, source, destination, port, protocol, says
+):
+    seeded, _ = described
+    http, token = session_for(seeded.console)
+    form = {"source": source, "destination": destination, "port": port, "protocol": protocol}
+    answer = http.post(
+        f"{seeded.console}/live/probe",
+        data=form | {"csrf_token": token},
+        headers={"HX-Request": "true"},
+    )
+    assert answer.status_code == 400
+    assert 'id="probe-error"' in answer.text and says in html.unescape(answer.text)
+    assert "<html" not in answer.text  # a fragment for the page's answer area
+
+
+def test_without_a_sign_in_the_live_endpoints_serve_nothing(tmp_path):
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps({"AKIDLIVE": {"secret": "s3cret", "account": "210987654321"}}))
+    server = seeded_server(tmp_path, AuthConfig.load(keys))
+    seeded = next(server)
+    try:
+        for path in ("/live", "/live/stream"):
+            answer = requests.get(f"{seeded.console}{path}", allow_redirects=False, timeout=10)
+            assert answer.status_code == 303 and answer.headers["location"].endswith("/signin")
+        http = requests.Session()
+        token = csrf_of(http.get(f"{seeded.console}/signin").text)
+        form = {"source": MY_COMPUTER, "destination": "web", "port": "22", "csrf_token": token}
+        refused = http.post(f"{seeded.console}/live/probe", data=form, allow_redirects=False)
+        assert refused.status_code == 401 and "probe-answer" not in refused.text
+    finally:
+        server.close()
 
 
 def test_the_live_page_offers_the_probe_and_every_interface(described):
@@ -346,6 +393,14 @@ def test_the_live_page_probes_and_the_probe_streams_in(realised, browser):
 
         wait.until(probe_record)
         screenshot(driver, "live")
+
+        # a refusal (4xx) shows its reason where the answer goes, not nothing
+        source = driver.find_element(By.NAME, "source")
+        source.clear()
+        source.send_keys("8.8.8.8")
+        driver.find_element(By.ID, "probe-button").click()
+        error = wait.until(seen.visibility_of_element_located((By.ID, "probe-error")))
+        assert "documentation ranges" in error.text
     finally:
         driver.get("about:blank")  # closes the stream before the server stops
 
