@@ -83,6 +83,7 @@ class Events:
         self.response = http.get(url, params=params, stream=True, timeout=(5, STREAM_WAIT_S))
         self._lines = self.response.iter_lines(chunk_size=None, decode_unicode=True)
         self.records: list[dict] = []
+        self.others: list[tuple[str, str]] = []  # (event, data) of other events
 
     def until(self, done: Callable[[list[dict]], bool]) -> list[dict]:
         """Read records until ``done(records)`` (a read that waits too long fails)."""
@@ -95,7 +96,16 @@ class Events:
                 event = line[7:]
             elif line.startswith("data: ") and event == "record":
                 self.records.append(json.loads(line[6:]))
+            elif line.startswith("data: ") and event is not None:
+                self.others.append((event, json.loads(line[6:])))
         return self.records
+
+    def ended(self) -> bool:
+        """Whether the server ended the stream (read to its end, within the deadline)."""
+        for line in self._lines:
+            if line.startswith("event: "):
+                self.others.append((line[7:], ""))
+        return True
 
     def close(self) -> None:
         self.response.close()
@@ -161,6 +171,33 @@ def test_the_stream_is_filtered_by_interface_and_action(described):
         rejects.close()
     bad = requests.get(f"{seeded.console}/live/stream", params={"interface": "eth0; rm"})
     assert bad.status_code == 400 and "Unknown interface" in bad.text
+
+
+def test_the_stream_ends_saying_why_when_the_data_plane_stops(tmp_path):
+    state = tmp_path / "dataplane"
+    (state / "flowlogs").mkdir(parents=True)
+    status = {"state": "running", "world": "stk0d0d0d-", "store": "sqlite:///x", "pid": 1}
+    store = SqlStore.open(str(tmp_path / "stops.db"))
+    seed = build_seed(ServiceContext(store))
+    app = create_server_app(store, dataplane=lambda: dict(status), dataplane_state=state)
+    try:
+        with serving(app) as url:
+            seeded = SeededConsole(url, store, seed)
+            append(state, seed.vpc_id, record(eni_of(seeded, "web"), MY_COMPUTER, "10.0.1.4", 22))
+            http, _ = session_for(seeded.console)
+            events = Events(http, f"{seeded.console}/live/stream")
+            try:
+                events.until(lambda r: len(r) >= 1)
+                status.update(state="restarting", reason="the agent stopped with signal SIGKILL")
+                started = time.monotonic()
+                assert events.ended() and time.monotonic() - started < STREAM_WAIT_S
+            finally:
+                events.close()
+            assert events.others[-1][0] == "stopped"
+            again = http.get(f"{seeded.console}/live/stream", timeout=10)
+            assert again.status_code == 409 and "The data plane is restarting" in again.text
+    finally:
+        store.close()
 
 
 def test_a_probe_without_the_csrf_token_is_refused(described):

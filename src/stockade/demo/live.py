@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -92,7 +93,14 @@ def run_live_demo(console: Console, keep: bool = False) -> bool:
             state = Path(tmp) / "dataplane"
             agent = Agent(store, world, state_dir=state, flowlog_interval=FLOWLOG_INTERVAL_S)
             agent.start()
-            app = create_server_app(store, dataplane=agent.status, dataplane_state=state)
+            stopping = threading.Event()
+
+            def status() -> dict:  # "stopped" once the demo ends: the live page's streams end
+                if stopping.is_set():
+                    return {**agent.status(), "state": "stopped", "reason": "the demo is ending"}
+                return {**agent.status(), "state": "running"}
+
+            app = create_server_app(store, dataplane=status, dataplane_state=state)
             with serving(app) as endpoint, Listeners() as listeners:
                 scope = Scope()
                 api = RemoteServices(endpoint, scope.account, scope.region)
@@ -121,6 +129,7 @@ def run_live_demo(console: Console, keep: bool = False) -> bool:
                 _listen(console, agent, seed, listeners)
                 _probe_and_compare(console, agent, seed, api, listeners)
                 hold(console, f"{endpoint}/console", keep, live=True)
+                stopping.set()
             agent.stop()  # closes the flow logs' aggregation interval: its records are written
             _flow_log_excerpt(console, Path(tmp) / "dataplane")
         finally:

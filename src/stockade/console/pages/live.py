@@ -4,9 +4,11 @@
 - ``GET /live/stream``: server-sent events, one ``record`` event per flow-log record of the
   caller's account (``interface=eni-…`` and ``action=ACCEPT|REJECT`` narrow it): first the
   recent past, then each record as the data plane writes it (when its aggregation interval
-  closes). Why SSE rather than a WebSocket: the stream only flows one way, an
-  ``EventSource`` reconnects by itself, and it is one ordinary GET behind the same session
-  and host checks.
+  closes). A ``stopped`` event (with the reason) ends it once the data plane is no longer
+  running; the page tries again every few seconds. (So the demo, which stops its data plane
+  first, is not held up at ^C by an open page.) Why SSE rather than a WebSocket: the stream
+  only flows one way, an ``EventSource`` reconnects by itself, and it is one ordinary GET
+  behind the same session and host checks.
 - ``POST /live/probe``: one real connection attempt and the analyzer's verdict beside it
   (an htmx fragment; the whole page for a plain form post).
 """
@@ -109,6 +111,9 @@ async def stream(request: Request) -> Response:
         quiet = 0.0
         while True:
             await anyio.sleep(POLL_S)
+            if live_dataplane(console.config) is None:  # stopped: say so, end the stream
+                yield f"event: stopped\ndata: {json.dumps(why_off(console.config))}\n\n"
+                return
             fresh = [FlowRecord.of(f) for f in await console.run(tail.read)]
             shown = [r for r in fresh if wanted.keeps(r)]
             for record in shown:

@@ -6,7 +6,9 @@
   const table = document.getElementById("flow-records");
   const filter = document.getElementById("flow-filter");
   const state = document.getElementById("stream-state");
+  const RETRY_MS = 3000;
   let source = null;
+  let retry = null;
 
   function cell(row, text, className) {
     const td = row.insertCell(-1);
@@ -31,7 +33,17 @@
     while (body.rows.length > MAX_ROWS) body.deleteRow(-1);
   }
 
+  function later(why) {
+    // the data plane stopped, or the stream was refused: try again in a while
+    if (source) source.close();
+    state.textContent = why + " Trying again…";
+    table.dataset.streaming = "no";
+    clearTimeout(retry);
+    retry = setTimeout(open, RETRY_MS);
+  }
+
   function open() {
+    clearTimeout(retry);
     if (source) source.close();
     const query = new URLSearchParams(new FormData(filter)).toString();
     source = new EventSource(table.dataset.stream + (query ? "?" + query : ""));
@@ -42,10 +54,15 @@
       table.dataset.streaming = "yes";
     };
     source.onerror = function () {
-      state.textContent = "reconnecting…";
-      table.dataset.streaming = "no";
+      if (source.readyState === EventSource.CLOSED) {
+        later("Not streaming.");  // an answer that is not a stream: no retry of its own
+      } else {
+        state.textContent = "reconnecting…";
+        table.dataset.streaming = "no";
+      }
     };
     source.addEventListener("record", function (event) { add(JSON.parse(event.data)); });
+    source.addEventListener("stopped", function (event) { later(JSON.parse(event.data)); });
   }
 
   if (table && filter) {
