@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from stockade.dataplane import netns
 from stockade.dataplane.internet import Internet
@@ -159,6 +161,21 @@ def _probe_web(world, seed, web) -> list[str]:
         )
 
 
+def _console_probe(url: str, source: str, destination: str, port: int) -> tuple[str, str]:
+    """The console's probe (real outcome, analyzer's verdict) through its live page."""
+    http = requests.Session()
+    page = http.get(f"{url}/console/live", timeout=10).text
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    assert token, page
+    form = {"source": source, "destination": destination, "port": str(port), "protocol": "tcp"}
+    answer = http.post(
+        f"{url}/console/live/probe", data=form | {"csrf_token": token.group(1)}, timeout=30
+    )
+    found = re.search(r'data-outcome="([^"]+)" data-verdict="([^"]+)"', answer.text)
+    assert found, answer.text
+    return found.group(1), found.group(2)
+
+
 def test_the_agent_is_a_child_restarted_when_killed_and_stopped_with_the_server(
     world, env, tmp_path
 ):
@@ -171,6 +188,8 @@ def test_the_agent_is_a_child_restarted_when_killed_and_stopped_with_the_server(
         seed, web, revision = _seed(db)  # another process writes; the agent follows
         _until("the agent to apply the seed", lambda: _applied(url, revision))
         assert _probe_web(world, seed, web) == ["connected", "timeout"]
+        # the console knows the agent's world and state directory: it probes that world
+        assert _console_probe(url, OUTSIDER, "web", 80) == ("refused", "allowed")
 
         # Damage the world behind the agent's back, then kill it: its successor rebuilds.
         web_ns = world.instance(seed.instances["web"])
@@ -214,6 +233,8 @@ def test_a_second_server_for_a_held_world_runs_without_the_data_plane(world, env
             assert str(first_db) in dataplane["reason"]
             said = (tmp_path / "second.log").read_text()
             assert said.count("data plane: off") == 1 and "error:" not in said  # one line
+            live = urllib.request.urlopen(f"{url}/console/live", timeout=10).read().decode()
+            assert "The data plane is off: " in live and f"pid {agent['pid']}" in live
 
         refused = subprocess.run(
             [

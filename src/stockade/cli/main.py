@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -106,15 +107,17 @@ def demo(
         ),
     ] = True,
 ) -> None:
-    """Build the seed scenario in a throwaway store and show it (as root: on real packets)."""
+    """Build the seed scenario in a throwaway store and show it (as root: on real packets);
+    from a terminal, keep it and its web console running until ^C."""
     from stockade.demo.show import run_demo
 
+    keep = sys.stdin.isatty()
     if packets and db is None:
         from stockade.demo.live import run_live_demo
 
-        if run_live_demo(console):
+        if run_live_demo(console, keep):
             return
-    run_demo(console, db)
+    run_demo(console, db, keep)
 
 
 @app.command("version")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,13 +126,18 @@ def rejected_packets(namespace: str, chains: tuple[str, ...] = REJECT_CHAINS) ->
     return total
 
 
-def rule_hits(world: World, state_dir: Path, rule_ids: list[str]) -> list[RuleHits]:
-    """Counters and last-hit times of the given rules (rules never seen are left out)."""
+def rule_hits(
+    world: World, state_dir: Path, rule_ids: Iterable[str] | None = None
+) -> list[RuleHits]:
+    """Counters and last-hit times of the given rules, or of every rule the data plane has
+    counted or logged (``None``); rules never seen are left out."""
     counters = kernel_counters(world)
     if state_dir.exists():
         for rule_id, (packets, size) in banked_counters(state_dir).items():
             _add(counters, rule_id, packets, size)
     hits = read_hits(state_dir) if state_dir.exists() else {}
+    if rule_ids is None:
+        rule_ids = sorted(counters.keys() | hits.keys())
     out = []
     for rule_id in rule_ids:
         packets, size = counters.get(rule_id, (0, 0))

@@ -56,6 +56,7 @@ from pathlib import Path
 
 from stockade.dataplane import ct_accounting, netns, nflog
 from stockade.dataplane.flowlog_flows import AcceptedFlows, Counted
+from stockade.dataplane.flowlog_tail import is_record
 from stockade.dataplane.flowlog_window import (
     DEFAULT_INTERVAL,
     HEADER,
@@ -67,7 +68,6 @@ from stockade.dataplane.flowlog_window import (
 )
 from stockade.dataplane.names import LOG_GROUP
 from stockade.dataplane.plan import PortPlan
-from stockade.domain.flow_log_fields import DEFAULT_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -346,11 +346,7 @@ def read_records(state_dir: Path, eni_id: str | None = None) -> Iterator[list[st
     for path in sorted((state_dir / "flowlogs").glob("*.log")):
         for line in path.read_text().splitlines():
             fields = line.split()
-            if (
-                len(fields) == len(DEFAULT_FIELDS)
-                and fields[0] == "2"
-                and (eni_id is None or fields[2] == eni_id)
-            ):
+            if is_record(fields) and (eni_id is None or fields[2] == eni_id):
                 yield fields
 
 

@@ -73,6 +73,8 @@ class AgentProcess:
         self.command = command
         self.env = env
         self.world = world
+        #: where the agent writes its status, flow logs and counters (the console reads them)
+        self.state_dir = state_dir
         self.status_file = status_path(state_dir, world)
         self._guard = threading.Lock()
         self._state = "starting"

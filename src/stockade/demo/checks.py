@@ -50,15 +50,5 @@ SEED_CHECKS: tuple[SeedCheck, ...] = (
 )
 
 
-def because(decision: Decision) -> str:
-    """One line: the deciding rule(s), or the first blocker and its fix."""
-    if decision.allowed:
-        return "; ".join(r.describe() for r in decision.allowing_rules)
-    blocker = decision.blockers[0]
-    remedy = blocker.fix
-    fix = f" -> fix: {remedy}" if remedy else ""
-    return f"[{blocker.code}] {blocker.message}{fix}"
-
-
 def run_checks(snapshot: Snapshot, seed: Seed) -> list[tuple[SeedCheck, Decision]]:
     return [(check, decide(snapshot, check.flow(seed))) for check in SEED_CHECKS]

@@ -9,12 +9,20 @@ check is then probed for real from the right place (an instance, or a transient 
 host) and printed beside ``policy.decide``'s verdict. A rule is changed live through the
 API and the effect shown. The world (prefix ``stkdemo-``, or ``$STOCKADE_DEMO_PREFIX``) is
 removed at the end; while another demo holds it, this one shows the analyzer only.
+
+The server is ``stockade serve``'s app, console included, told about the agent (its status
+and state directory), so the console's live page streams the demo's flow logs and probes
+its world. The demo ends by printing the console's address; run from a terminal it keeps
+the world, the listeners and the server until ^C (:func:`stockade.demo.console.hold`).
+Its flow logs close an aggregation interval every :data:`FLOWLOG_INTERVAL_S` seconds rather
+than AWS's 60 or 600, so records reach the live page while one watches.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -22,7 +30,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from stockade.demo.checks import SEED_CHECKS, SeedCheck, because
+from stockade.demo.checks import SEED_CHECKS, SeedCheck
+from stockade.demo.console import hold
 from stockade.demo.seed import MY_COMPUTER, OUTSIDER, Seed, build_seed
 from stockade.domain.permissions import IpPermission
 from stockade.domain.quotas import Quotas
@@ -31,9 +40,11 @@ from stockade.policy import Flow, decide
 from stockade.service.context import ServiceContext
 from stockade.store.sql import SqlStore
 from stockade.view import tables
+from stockade.view.verdict import because
 
 PREFIX = "stkdemo-"
 TIMEOUT = 0.5
+FLOWLOG_INTERVAL_S = 10.0
 #: The seed checks, and one more: allowed, but nothing listens (the kernel refuses).
 CHECKS = SEED_CHECKS + (
     SeedCheck(
@@ -46,8 +57,9 @@ CHECKS = SEED_CHECKS + (
 )
 
 
-def run_live_demo(console: Console) -> bool:
-    """Run the data-plane demo; ``False`` (having said why) when this machine cannot."""
+def run_live_demo(console: Console, keep: bool = False) -> bool:
+    """Run the data-plane demo; ``False`` (having said why) when this machine cannot.
+    With ``keep`` (an interactive run), leave the world and its console up until ^C."""
     from stockade.dataplane import nft
 
     ok, why = nft.usable()
@@ -57,10 +69,12 @@ def run_live_demo(console: Console) -> bool:
             "Showing what the analyzer says instead.\n"
         )
         return False
-    from stockade.api.app import create_app, serving
+    from stockade.api.app import serving
+    from stockade.console.app import create_server_app
     from stockade.dataplane.agent import Agent
     from stockade.dataplane.names import World
     from stockade.dataplane.ownership import holder, remove_world
+    from stockade.dataplane.probe import Listeners
     from stockade.remote import RemoteServices
 
     world = World(os.environ.get("STOCKADE_DEMO_PREFIX") or PREFIX)
@@ -76,8 +90,18 @@ def run_live_demo(console: Console) -> bool:
         store = SqlStore.open(str(Path(tmp) / "demo.db"))
         agent = None
         try:
-            agent = Agent(store, world, state_dir=Path(tmp) / "dataplane").start()
-            with serving(create_app(store)) as endpoint:
+            state = Path(tmp) / "dataplane"
+            agent = Agent(store, world, state_dir=state, flowlog_interval=FLOWLOG_INTERVAL_S)
+            agent.start()
+            stopping = threading.Event()
+
+            def status() -> dict:  # "stopped" once the demo ends: the live page's streams end
+                if stopping.is_set():
+                    return {**agent.status(), "state": "stopped", "reason": "the demo is ending"}
+                return {**agent.status(), "state": "running"}
+
+            app = create_server_app(store, dataplane=status, dataplane_state=state)
+            with serving(app) as endpoint, Listeners() as listeners:
                 scope = Scope()
                 api = RemoteServices(endpoint, scope.account, scope.region)
                 console.rule("[bold]stockade demo: the seed scenario on real packets")
@@ -102,7 +126,10 @@ def run_live_demo(console: Console) -> bool:
                 from stockade.demo.show import _show
 
                 _show(console, ServiceContext(store, scope, Quotas()), seed, None)
-                _probe_and_compare(console, agent, seed, api)
+                _listen(console, agent, seed, listeners)
+                _probe_and_compare(console, agent, seed, api, listeners)
+                hold(console, f"{endpoint}/console", keep, live=True)
+                stopping.set()
             agent.stop()  # closes the flow logs' aggregation interval: its records are written
             _flow_log_excerpt(console, Path(tmp) / "dataplane")
         finally:
@@ -113,31 +140,32 @@ def run_live_demo(console: Console) -> bool:
     return True
 
 
-def _probe_and_compare(console: Console, agent, seed: Seed, api) -> None:
-    from stockade.dataplane.probe import Listeners
-
+def _listen(console: Console, agent, seed: Seed, listeners) -> None:
+    """Servers inside the instances (for the checks, and the console's probes after)."""
     web_ns = agent.world.instance(seed.instances["web"])
     ntp_ns = agent.world.instance(seed.instances["ntp"])
     app_ns = agent.world.instance(seed.instances["app"])
-    with Listeners() as listeners:
-        for port in (22, 80):
-            listeners.tcp(web_ns, port)
-        for port in (22, 123):
-            listeners.tcp(ntp_ns, port)
-        listeners.tcp(app_ns, 80)
-        console.print(
-            "\nListening inside the instances: web tcp/22 and tcp/80 (nothing on "
-            "tcp/8080), ntp tcp/22 and tcp/123, app tcp/80."
-        )
-        rows = _run_checks(agent, seed, CHECKS, listeners)
-        table = tables.table(
-            "The analyzer beside real packets", "Check", "Analyzer", "Real packets", "Agree"
-        )
-        for label, decision, outcome in rows:
-            table.add_row(label, *_cells(decision, outcome))
-        console.print()
-        console.print(table)
-        _live_change(console, agent, seed, api, listeners)
+    for port in (22, 80):
+        listeners.tcp(web_ns, port)
+    for port in (22, 123):
+        listeners.tcp(ntp_ns, port)
+    listeners.tcp(app_ns, 80)
+    console.print(
+        "\nListening inside the instances: web tcp/22 and tcp/80 (nothing on "
+        "tcp/8080), ntp tcp/22 and tcp/123, app tcp/80."
+    )
+
+
+def _probe_and_compare(console: Console, agent, seed: Seed, api, listeners) -> None:
+    rows = _run_checks(agent, seed, CHECKS, listeners)
+    table = tables.table(
+        "The analyzer beside real packets", "Check", "Analyzer", "Real packets", "Agree"
+    )
+    for label, decision, outcome in rows:
+        table.add_row(label, *_cells(decision, outcome))
+    console.print()
+    console.print(table)
+    _live_change(console, agent, seed, api, listeners)
 
 
 def _run_checks(agent, seed: Seed, checks, listeners) -> list:

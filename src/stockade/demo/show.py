@@ -7,7 +7,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from stockade.demo.checks import because, run_checks
+from stockade.demo.checks import run_checks
+from stockade.demo.console import hold
 from stockade.demo.seed import Seed, build_seed
 from stockade.domain.quotas import Quotas
 from stockade.domain.scope import Scope
@@ -16,9 +17,12 @@ from stockade.service.groups import GroupService
 from stockade.service.instances import InstanceService
 from stockade.store.sql import SqlStore
 from stockade.view import tables
+from stockade.view.verdict import because
 
 
-def run_demo(console: Console, db: str | None = None) -> Seed:
+def run_demo(console: Console, db: str | None = None, keep: bool = False) -> Seed:
+    """The analyzer's demo; with ``keep`` (an interactive run), its console is served
+    over the demo's store until ^C."""
     with tempfile.TemporaryDirectory(prefix="stockade-demo-") as tmp:
         path = db or str(Path(tmp) / "demo.db")
         store = SqlStore.open(path)
@@ -26,6 +30,12 @@ def run_demo(console: Console, db: str | None = None) -> Seed:
             ctx = ServiceContext(store, Scope(), Quotas())
             seed = build_seed(ctx)
             _show(console, ctx, seed, path if db else None)
+            if keep:
+                from stockade.api.app import serving
+                from stockade.console.app import create_server_app
+
+                with serving(create_server_app(store)) as endpoint:
+                    hold(console, f"{endpoint}/console", keep, live=False)
             return seed
         finally:
             store.close()
