@@ -47,6 +47,7 @@ def build_permission(
     prefix_lists: Sequence[str],
     description: str | None,
     peers_named: str = "--cidr, --source-group or --prefix-list",
+    port_named: str = "port",
 ) -> IpPermission:
     """One permission: a well-known ``service`` (its protocol and ports) or ``proto`` and
     ``port``; each CIDR (IPv4 or IPv6), group and prefix list one peer."""
@@ -59,7 +60,7 @@ def build_permission(
             from_port = to_port = None
     else:
         protocol = protocols.canonical_protocol(proto or "tcp")
-        from_port, to_port = parse_ports(protocol, port)
+        from_port, to_port = parse_ports(protocol, port, port_named)
     if not (cidrs or source_groups or prefix_lists):
         raise errors.missing_parameter(peers_named)
     v4 = tuple((c, description) for c in cidrs if ":" not in c)
@@ -85,7 +86,15 @@ def peer_permission(
     lists = [peer] if peer.startswith("pl-") else []
     cidrs = [peer] if peer and not (groups or lists) else []
     return build_permission(
-        proto, port, service, cidrs, groups, lists, description or None, "Source or destination"
+        proto,
+        port,
+        service,
+        cidrs,
+        groups,
+        lists,
+        description or None,
+        "Source or destination",
+        "Port range",
     )
 
 
