@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from console.console_helpers import ARTIFACTS, SeededConsole, screenshot
+from console.console_helpers import ARTIFACTS, SeededConsole, csrf_of, screenshot, seeded_server
 from console.topology_world import build_large_world
 
 from stockade.api.app import serving
+from stockade.api.auth import AuthConfig
 from stockade.console.app import create_server_app
 from stockade.console.topology_graph import topology
 from stockade.domain.tags import check_tags
@@ -23,9 +24,10 @@ from stockade.service.context import ServiceContext
 from stockade.service.contracts import LaunchRequest, PeeringRequest, RouteRequest
 from stockade.store.sql import SqlStore
 
-#: the page's own figure for 1,000 instances must stay under this on a loaded CI machine
-#: (the target, 1 s, is met on an idle one: see the printed figure and bench/console.py)
-LOADED_MACHINE_BOUND_MS = 4000
+#: the page's own figure for 1,000 instances must stay under this even on a loaded CI
+#: machine (2 cores shared by a dozen test runs: 1.3-3.5 s measured there); the target, 1 s,
+#: is bench/console_topology.py's figure, which also gives the ratio to the seed's page
+LOADED_MACHINE_BOUND_MS = 6000
 
 
 def _nodes(graph: dict) -> dict[str, dict]:
@@ -52,6 +54,9 @@ def test_the_topology_json_holds_every_seed_instance_in_its_subnet(
         assert node["data"]["url"] == f"/console/instances/{instance_id}"
         expected_subnet = seed.private_subnet_id if name == "app" else seed.subnet_id
         assert node["data"]["parent"] == expected_subnet
+    # an instance with a public IP is marked so (the page outlines it)
+    assert nodes[seed.instances["web"]]["classes"] == "instance running public"
+    assert nodes[seed.instances["A"]]["classes"] == "instance running"
     web = nodes[seed.instances["web"]]["data"]
     assert web["public_ip"] and web["public_ip"] in web["label"]
     assert [g["name"] for g in web["groups"]] == ["web"]
@@ -236,3 +241,24 @@ def test_the_topology_of_1000_instances_renders_within_the_budget(browser, large
     print(f"\ntopology of 1000 instances rendered in {rendered:.0f} ms: {timings}")
     screenshot(browser, "topology-1000")
     assert rendered < LOADED_MACHINE_BOUND_MS, timings
+
+
+def test_under_auth_the_graph_needs_a_sign_in_and_shows_only_the_callers_account(
+    tmp_path: Path,
+):
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps({"AKIDTOPOLOGY": {"secret": "s3cret", "account": "210987654321"}}))
+    for server in seeded_server(tmp_path, AuthConfig.load(keys)):
+        anonymous = requests.get(f"{server.console}/api/topology", allow_redirects=False)
+        assert anonymous.status_code in (303, 401)
+        assert server.seed.instances["web"] not in anonymous.text
+        http = requests.Session()
+        token = csrf_of(http.get(f"{server.console}/signin").text)
+        http.post(
+            f"{server.console}/signin",
+            data={"access_key": "AKIDTOPOLOGY", "secret_key": "s3cret", "csrf_token": token},
+        )
+        graph = http.get(f"{server.console}/api/topology").json()
+        # the seed lives in the default account: this one sees only its own default VPC
+        assert graph["counts"]["instances"] == 0
+        assert all(v["data"].get("kind") != "instance" for v in graph["elements"]["nodes"])

@@ -100,7 +100,8 @@ def _instance_node(
         groups=[{"id": g, "name": group_names.get(g, "")} for g in groups],
         interfaces=[_interface_data(e, group_names) for e in interfaces],
     )
-    node["classes"] = f"instance {instance.state.value}"
+    public = " public" if primary is not None and primary.public_ip else ""
+    node["classes"] = f"instance {instance.state.value}{public}"
     return node
 
 

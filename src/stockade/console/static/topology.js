@@ -30,14 +30,13 @@
         "font-size": 11, padding: 10, "border-width": 1, width: "data(w)", height: "data(h)" } },
     { selector: "node.subnet.public", style: { "background-color": "#eaf6ea", "border-color": "#037f0c" } },
     { selector: "node.subnet.private", style: { "background-color": "#f4f4f4", "border-color": "#5f6b7a" } },
-    { selector: "node.instance, node.eni, node.nat", style: { "z-compound-depth": "top" } },
     { selector: "node.instance", style: { shape: "round-rectangle", width: 104, height: 46,
         "background-color": "#ffffff", "border-color": "#232f3e", "border-width": 1, "text-max-width": 100 } },
     // members' labels only when readable (see showLabels): measuring 1,000 labels too
     // small to draw costs more than the whole layout
-    { selector: "node.instance, node.eni, node.nat", style: { label: "" } },
+    { selector: "node.instance, node.eni, node.nat", style: { label: "", "z-compound-depth": "top" } },
     { selector: "node.instance.labelled, node.eni.labelled, node.nat.labelled", style: { label: "data(label)" } },
-    { selector: "node.instance[?public_ip]", style: { "border-color": "#ec7211", "border-width": 2 } },
+    { selector: "node.instance.public", style: { "border-color": "#ec7211", "border-width": 2 } },
     { selector: "node.instance.stopped, node.instance.terminated", style: { opacity: 0.5 } },
     { selector: "node.eni", style: { shape: "round-rectangle", width: 96, height: 40,
         "background-color": "#fff", "border-style": "dashed", "border-width": 1 } },
