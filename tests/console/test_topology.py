@@ -241,6 +241,15 @@ def test_the_topology_of_1000_instances_renders_within_the_budget(browser, large
     print(f"\ntopology of 1000 instances rendered in {rendered:.0f} ms: {timings}")
     screenshot(browser, "topology-1000")
     assert rendered < LOADED_MACHINE_BOUND_MS, timings
+    # too small to read at this zoom, the instances' labels are off; zoomed in, they are on
+    labelled = "return window.topologyCy.nodes('.instance.labelled').length"
+    assert browser.execute_script(labelled) == 0
+    browser.execute_script(
+        """const cy = window.topologyCy, n = cy.nodes('.instance').first();
+        cy.zoom({level: 1, position: n.position()});"""
+    )
+    assert browser.execute_script(labelled) == 1000
+    screenshot(browser, "topology-1000-zoomed")
 
 
 def test_under_auth_the_graph_needs_a_sign_in_and_shows_only_the_callers_account(

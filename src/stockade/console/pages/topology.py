@@ -1,5 +1,6 @@
 """The topology page: each VPC with its subnets, gateways, peering links and instances,
-drawn in the browser from ``/api/topology`` (the graph: :mod:`..topology_graph`)."""
+drawn in the browser from the graph of :mod:`..topology_graph` (in the page, and served
+alone at ``/api/topology``)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ async def home(request: Request) -> Response:
 
 
 async def topology(request: Request) -> Response:
+    """The page, with the graph in it (what ``/api/topology`` serves): one read of the
+    store and no second round trip before the drawing can start."""
     console = console_of(request)
     snapshot = await console.run(console.snapshot, request)
-    return console.render(request, "topology.html", snapshot=snapshot)
+    graph = await console.run(topology_graph, snapshot, BASE)
+    return console.render(request, "topology.html", snapshot=snapshot, graph=graph)
 
 
 async def topology_json(request: Request) -> Response:

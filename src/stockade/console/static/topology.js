@@ -1,4 +1,5 @@
-/* The topology page: fetch the graph the server built (/console/api/topology), draw it
+/* The topology page: read the graph the server built (in the page; /console/api/topology
+ * serves the same), draw it
  * with Cytoscape.js and lay it out with fcose (compound-aware: VPC > subnet > instance).
  *
  * fcose lays out the skeleton (VPCs, subnets, gateways, routes); each subnet's instances
@@ -30,7 +31,7 @@
         "font-size": 11, padding: 10, "border-width": 1, width: "data(w)", height: "data(h)" } },
     { selector: "node.subnet.public", style: { "background-color": "#eaf6ea", "border-color": "#037f0c" } },
     { selector: "node.subnet.private", style: { "background-color": "#f4f4f4", "border-color": "#5f6b7a" } },
-    { selector: "node.instance", style: { shape: "round-rectangle", width: 104, height: 46,
+    { selector: "node.instance", style: { shape: "rectangle", width: 104, height: 46,
         "background-color": "#ffffff", "border-color": "#232f3e", "border-width": 1, "text-max-width": 100 } },
     // members' labels only when readable (see showLabels): measuring 1,000 labels too
     // small to draw costs more than the whole layout
@@ -271,13 +272,16 @@
     layout.run();
   }
 
-  // the page's head started the request before these scripts were parsed (in parallel)
-  (window.topologyRequest ||
-    fetch(root.dataset.source, { headers: { Accept: "application/json" }, credentials: "same-origin" }))
-    .then((answer) => {
-      if (!answer.ok) throw new Error(`the topology could not be read (HTTP ${answer.status})`);
-      return answer.json();
-    })
+  // the page carries the graph (one store read, no second round trip); the endpoint
+  // serves the same graph for anything else, and for a page without it
+  const embedded = document.getElementById("topology-data");
+  (embedded
+    ? Promise.resolve(JSON.parse(embedded.textContent))
+    : fetch(root.dataset.source, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then((answer) => {
+        if (!answer.ok) throw new Error(`the topology could not be read (HTTP ${answer.status})`);
+        return answer.json();
+      }))
     .then((graph) => draw(graph, performance.now()))
     .catch((error) => {
       window.topologyError = String(error);
