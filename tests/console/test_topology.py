@@ -271,3 +271,30 @@ def test_under_auth_the_graph_needs_a_sign_in_and_shows_only_the_callers_account
         # the seed lives in the default account: this one sees only its own default VPC
         assert graph["counts"]["instances"] == 0
         assert all(v["data"].get("kind") != "instance" for v in graph["elements"]["nodes"])
+
+
+def test_names_from_the_state_reach_the_page_as_text_never_as_markup(
+    browser, seeded: SeededConsole
+):
+    hostile = "</script><script>window.pwned=1</script><b>x</b>"
+    image = "<img src=x onerror=window.pwned=2>"
+    services = Services(ServiceContext(seeded.store))
+    services.tags.create_tags([seeded.seed.instances["web"]], [("Name", hostile)])
+    services.tags.create_tags([seeded.seed.subnet_id], [("Name", image)])
+    page = requests.get(f"{seeded.console}/topology").text
+    assert hostile not in page and image not in page
+    graph = requests.get(f"{seeded.console}/api/topology").json()
+    assert _nodes(graph)[seeded.seed.instances["web"]]["data"]["name"] == hostile
+
+    browser.get(f"{seeded.console}/topology")
+    _wait_rendered(browser)
+    web, subnet = seeded.seed.instances["web"], seeded.seed.subnet_id
+    labels = browser.execute_script(
+        """const cy = window.topologyCy;
+        return [cy.getElementById(arguments[0]).data('label'),
+                cy.getElementById(arguments[1]).data('label'), window.pwned || null]""",
+        web,
+        subnet,
+    )
+    assert labels[0].startswith(hostile) and image in labels[1]
+    assert labels[2] is None  # nothing of it ran
