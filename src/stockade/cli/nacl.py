@@ -9,8 +9,8 @@ from stockade.cli.options import Cli, command, console
 from stockade.domain import errors
 from stockade.domain.network_acl import NetworkAcl
 from stockade.domain.tags import check_tags
-from stockade.service.contracts import NetworkAclEntryRequest
 from stockade.shapes import network_acls as shapes
+from stockade.view.rule_input import acl_entry_request
 
 app = typer.Typer(
     help="Network ACLs: numbered allow/deny entries at the subnet boundary (stateless).",
@@ -43,47 +43,6 @@ def _show(acl: NetworkAcl) -> None:
     console.print(render.acl_entries_table(acl, egress=False))
     console.print(render.acl_entries_table(acl, egress=True))
     console.print(render.acl_associations_table(acl))
-
-
-def _numbers(text: str | None, what: str) -> tuple[int | None, int | None]:
-    """``--ports``: ``"22"`` → (22, 22), ``"1024-65535"`` → (1024, 65535); ``--icmp``:
-    ``"3:4"`` → (3, 4), ``"3"`` → (3, None) (all codes), ``"-1"`` → (-1, None)."""
-    if text is None:
-        return None, None
-    sep = "-" if what == "ports" else ":"
-    first, found, second = text.partition(sep)
-    try:
-        low = int(first)
-        high = int(second) if found else (low if what == "ports" else None)
-    except ValueError:
-        raise errors.invalid_parameter_value(f"Invalid value '{text}' for --{what}.") from None
-    return low, high
-
-
-def _request(
-    rule_number: int,
-    egress: bool,
-    action: str,
-    protocol: str,
-    cidr: str,
-    ports: str | None,
-    icmp: str | None,
-) -> NetworkAclEntryRequest:
-    port_from, port_to = _numbers(ports, "ports")
-    icmp_type, icmp_code = _numbers(icmp, "icmp")
-    six = ":" in cidr
-    return NetworkAclEntryRequest(
-        rule_number,
-        egress,
-        action,
-        protocol,
-        cidr_block=None if six else cidr,
-        ipv6_cidr_block=cidr if six else None,
-        port_from=port_from,
-        port_to=port_to,
-        icmp_type=icmp_type,
-        icmp_code=icmp_code,
-    )
 
 
 @command(app, "create")
@@ -151,7 +110,7 @@ def add_entry(
     icmp: IcmpOpt = None,
 ) -> None:
     """Add an entry (CreateNetworkAclEntry)."""
-    request = _request(rule_number, egress, action, protocol, cidr, ports, icmp)
+    request = acl_entry_request(rule_number, egress, action, protocol, cidr, ports, icmp)
     cli.services.network_acls.create_entry(network_acl_id, request)
     _done(cli, f"{_way(egress)} rule {rule_number} ({action}) added to {network_acl_id}")
 
@@ -169,7 +128,7 @@ def replace_entry(
     icmp: IcmpOpt = None,
 ) -> None:
     """Replace the entry of that number and direction (ReplaceNetworkAclEntry)."""
-    request = _request(rule_number, egress, action, protocol, cidr, ports, icmp)
+    request = acl_entry_request(rule_number, egress, action, protocol, cidr, ports, icmp)
     cli.services.network_acls.replace_entry(network_acl_id, request)
     _done(cli, f"{_way(egress)} rule {rule_number} of {network_acl_id} replaced")
 

@@ -6,10 +6,10 @@ import typer
 
 from stockade.cli import render
 from stockade.cli.options import Cli, command, console
-from stockade.cli.rule_options import build_permission
 from stockade.domain.permissions import IpPermission
 from stockade.domain.tags import check_tags
 from stockade.shapes import groups as shapes
+from stockade.view.rule_input import build_permission
 
 if TYPE_CHECKING:  # the services load the store: imported when a command runs, not at start-up
     from stockade.service.contracts import GroupDetail

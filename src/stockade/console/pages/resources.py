@@ -1,14 +1,30 @@
 """Groups, network ACLs and instances: lists, rule tables as AWS's console shows them,
-and rule edits through the service layer."""
+and rule edits through the service layer.
+
+Every edit is a form POST (htmx swaps the answer's tables in place; without script it is a
+plain form): CSRF and origin checked first (:meth:`Console.change`), then the caller's
+services — the API's path, so AWS's validation, quotas and error text apply. Success
+redirects back to the page (which shows the change); a refusal answers the page again
+with AWS's code and message beside the form, its status AWS's, and nothing changed.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from stockade.console.context import console_of
+from stockade.console import rule_rows
+from stockade.console.context import BASE, Console, console_of
 from stockade.domain import errors
+from stockade.domain.errors import AwsError
+from stockade.domain.route_targets import usable_in
+from stockade.domain.routing import route_state
+from stockade.domain.state import Snapshot
+from stockade.policy.routes import internet_route
 
 
 async def groups(request: Request) -> Response:
@@ -17,14 +33,77 @@ async def groups(request: Request) -> Response:
     return console.render(request, "groups.html", snapshot=snapshot)
 
 
-async def group(request: Request) -> Response:
-    console = console_of(request)
+async def _group_page(
+    console: Console,
+    request: Request,
+    status: int = 200,
+    error: AwsError | None = None,
+    form: Any = None,
+) -> Response:
     snapshot = await console.run(console.snapshot, request)
     group_id = request.path_params["group_id"]
     found = snapshot.group_by_id.get(group_id)
     if found is None:
         raise errors.not_found("sg", group_id)
-    return console.render(request, "group.html", snapshot=snapshot, group=found)
+    hits = await console.run(rule_rows.rule_hits, console.config)
+    names = {g.group_id: g.name for g in snapshot.groups}
+    inbound, outbound = rule_rows.rule_rows(snapshot.rules_by_group.get(group_id, ()), names, hits)
+    carriers = {e.instance_id for e in snapshot.members_by_group.get(group_id, ())}
+    members = [i for i in snapshot.instances if i.instance_id in carriers]
+    return console.render(
+        request,
+        "group.html",
+        status=status,
+        snapshot=snapshot,
+        group=found,
+        inbound=inbound,
+        outbound=outbound,
+        members=members,
+        hits_on=hits is not None,
+        rule_types=rule_rows.RULE_TYPES,
+        error=error,
+        form=form or {},
+    )
+
+
+async def group(request: Request) -> Response:
+    return await _group_page(console_of(request), request)
+
+
+async def _edit(
+    request: Request, page: Callable[..., Any], work: Callable[[Any], object], where: str
+) -> Response:
+    """Run one edit; on success back to ``where`` (303), on refusal the page with AWS's
+    error (its status) and the form as it was typed."""
+    console = console_of(request)
+    form = await console.change(request)
+    try:
+        await console.run(work, form)
+    except AwsError as refused:
+        return await page(console, request, status=refused.status, error=refused, form=form)
+    return RedirectResponse(where, status_code=303)
+
+
+async def add_rule(request: Request) -> Response:
+    console, group_id = console_of(request), request.path_params["group_id"]
+
+    def authorize(form: Any) -> object:
+        permission = rule_rows.permission_of(form)
+        egress = rule_rows.direction_of(form)
+        return console.services(request).rules.authorize(group_id, [permission], egress=egress)
+
+    return await _edit(request, _group_page, authorize, f"{BASE}/groups/{group_id}")
+
+
+async def delete_rule(request: Request) -> Response:
+    console, group_id = console_of(request), request.path_params["group_id"]
+    rule_id = request.path_params["rule_id"]
+
+    def revoke(form: Any) -> object:
+        egress = rule_rows.direction_of(form)
+        return console.services(request).rules.revoke(group_id, rule_ids=[rule_id], egress=egress)
+
+    return await _edit(request, _group_page, revoke, f"{BASE}/groups/{group_id}")
 
 
 async def acls(request: Request) -> Response:
@@ -33,8 +112,100 @@ async def acls(request: Request) -> Response:
     return console.render(request, "acls.html", snapshot=snapshot)
 
 
+async def _acl_page(
+    console: Console,
+    request: Request,
+    status: int = 200,
+    error: AwsError | None = None,
+    form: Any = None,
+) -> Response:
+    snapshot = await console.run(console.snapshot, request)
+    acl_id = request.path_params["acl_id"]
+    found = snapshot.network_acl_by_id.get(acl_id)
+    if found is None:
+        raise errors.not_found("acl", acl_id)
+    return console.render(
+        request,
+        "acl.html",
+        status=status,
+        snapshot=snapshot,
+        acl=found,
+        inbound=rule_rows.acl_rows(found, egress=False),
+        outbound=rule_rows.acl_rows(found, egress=True),
+        acl_types=list(rule_rows.ACL_TYPES),
+        error=error,
+        form=form or {},
+    )
+
+
+async def acl(request: Request) -> Response:
+    return await _acl_page(console_of(request), request)
+
+
+async def add_acl_entry(request: Request) -> Response:
+    console, acl_id = console_of(request), request.path_params["acl_id"]
+
+    def create(form: Any) -> object:
+        entry = rule_rows.acl_entry_of(form)
+        console.services(request).network_acls.create_entry(acl_id, entry)
+        return None
+
+    return await _edit(request, _acl_page, create, f"{BASE}/acls/{acl_id}")
+
+
+async def delete_acl_entry(request: Request) -> Response:
+    console, acl_id = console_of(request), request.path_params["acl_id"]
+
+    def delete(form: Any) -> object:
+        number = str(form.get("rule_number", ""))
+        if not number.isdigit():
+            raise errors.invalid_parameter_value(f"Invalid rule number '{number[:20]}'.")
+        egress = rule_rows.direction_of(form)
+        console.services(request).network_acls.delete_entry(acl_id, int(number), egress)
+        return None
+
+    return await _edit(request, _acl_page, delete, f"{BASE}/acls/{acl_id}")
+
+
+def _instance_view(snapshot: Snapshot, instance_id: str) -> dict[str, Any]:
+    """An instance with what decides its traffic: interfaces, subnet, routes, ACL."""
+    found = snapshot.instance_by_id.get(instance_id)
+    if found is None:
+        raise errors.not_found("i", instance_id)
+    subnet = snapshot.subnet_by_id.get(found.subnet_id)
+    table = snapshot.route_table_by_subnet.get(found.subnet_id)
+    usable = usable_in(snapshot)
+    routes = (
+        [(r, route_state(r, table.vpc_id, usable).value) for r in table.routes] if table else []
+    )
+    public = any(internet_route(snapshot, found.subnet_id, f) is not None for f in (4, 6))
+    return {
+        "instance": found,
+        "interfaces": snapshot.interfaces_of(instance_id),
+        "subnet": subnet,
+        "public_subnet": public,
+        "route_table": table,
+        "routes": routes,
+        "acl": snapshot.network_acl_by_subnet.get(found.subnet_id),
+        "names": {g.group_id: g.name for g in snapshot.groups},
+    }
+
+
+async def instance(request: Request) -> Response:
+    console = console_of(request)
+    snapshot = await console.run(console.snapshot, request)
+    view = _instance_view(snapshot, request.path_params["instance_id"])
+    return console.render(request, "instance.html", snapshot=snapshot, **view)
+
+
 ROUTES: list[BaseRoute] = [
     Route("/acls", acls, methods=["GET"]),
+    Route("/acls/{acl_id}", acl, methods=["GET"]),
+    Route("/acls/{acl_id}/entries", add_acl_entry, methods=["POST"]),
+    Route("/acls/{acl_id}/entries/delete", delete_acl_entry, methods=["POST"]),
     Route("/groups", groups, methods=["GET"]),
     Route("/groups/{group_id}", group, methods=["GET"]),
+    Route("/groups/{group_id}/rules", add_rule, methods=["POST"]),
+    Route("/groups/{group_id}/rules/{rule_id}/delete", delete_rule, methods=["POST"]),
+    Route("/instances/{instance_id}", instance, methods=["GET"]),
 ]
