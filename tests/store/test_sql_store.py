@@ -271,12 +271,18 @@ def test_create_and_authorize_statement_budget(store: SqlStore, scope: Scope) ->
 
 def _trace_statements(store: SqlStore) -> list[str]:
     """Every statement SQLite runs on the store's connections opened from now on (the
-    pooled ones are closed first), as SQLite's trace callback reports them."""
+    pooled ones are closed first), as SQLite's trace callback reports them -- once each:
+    the callback also reports every trigger program a statement enters, with that
+    statement's own text again (``scope_counts``' triggers), and those are no round trips."""
     statements: list[str] = []
+
+    def record(statement: str) -> None:
+        if not statements or statements[-1] != statement:
+            statements.append(statement)
 
     @event.listens_for(store._engine, "connect")
     def _trace(dbapi_connection, _record):  # noqa: ANN001, ANN202
-        dbapi_connection.set_trace_callback(statements.append)
+        dbapi_connection.set_trace_callback(record)
 
     store._engine.dispose()
     return statements
