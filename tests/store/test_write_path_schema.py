@@ -193,3 +193,38 @@ def test_a_store_from_0008_upgrades_reads_the_same_and_counts_right(old_store_ur
             assert tx.list_groups()[-2] == added  # creation order continues after the old
     finally:
         store.close()
+
+
+def test_the_migration_renders_offline_for_both_dialects() -> None:
+    """Batch mode is given ``change_log``'s old definition (offline there is nothing to
+    reflect), and each dialect gets its own triggers."""
+    sqlite_sql = migrations.offline_sql("sqlite")
+    assert "CREATE TRIGGER scope_counts_group_added" in sqlite_sql
+    assert "_alembic_tmp_change_log (\n    revision INTEGER NOT NULL" in sqlite_sql
+    postgres_sql = migrations.offline_sql("postgresql")
+    assert "EXECUTE FUNCTION scope_counts_follow_groups()" in postgres_sql
+    assert "_alembic_tmp_change_log" not in postgres_sql
+
+
+def test_downgrading_to_0008_and_back_keeps_the_data(tmp_path: Path) -> None:
+    path = tmp_path / "down.db"
+    store = SqlStore.open(str(path))
+    scope = random_scope()
+    kept = f.group(scope, "vpc-1")
+    with store.write(scope) as tx:
+        tx.add_group(kept)
+    store.close()
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        config = migrations.alembic_config()
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0008")
+        assert conn.exec_driver_sql("SELECT revision FROM change_log").all() == [(1,)]
+    engine.dispose()
+    store = SqlStore.open(str(path))  # up again: the count is rebuilt from the groups
+    try:
+        assert _counted(store, scope) == (1, 1)
+        with store.read(scope) as tx:
+            assert tx.get_group(kept.group_id) == kept
+    finally:
+        store.close()

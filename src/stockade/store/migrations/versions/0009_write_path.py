@@ -101,6 +101,21 @@ def _dialect() -> str:
     return op.get_context().dialect.name
 
 
+def _change_log(revision_type: sa.types.TypeEngine) -> sa.Table:
+    """``change_log`` as batch mode copies it (given, not reflected: the offline render
+    has no database to reflect)."""
+    return sa.Table(
+        "change_log",
+        sa.MetaData(),
+        sa.Column("revision", revision_type, nullable=False, autoincrement=False),
+        sa.Column("account", sa.String(), nullable=False),
+        sa.Column("region", sa.String(), nullable=False),
+        sa.Column("resource_ids", sa.Text(), nullable=False),
+        sa.Column("committed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("revision", name="pk_change_log"),
+    )
+
+
 def upgrade() -> None:
     op.create_table(
         "scope_counts",
@@ -129,7 +144,9 @@ def upgrade() -> None:
 
     if _dialect() == "sqlite":
         # SQLite alters a column's type only by copying the table (batch mode does that).
-        with op.batch_alter_table("change_log", recreate="always") as batch:
+        with op.batch_alter_table(
+            "change_log", recreate="always", copy_from=_change_log(sa.BigInteger())
+        ) as batch:
             batch.alter_column(
                 "revision",
                 type_=sa.Integer(),
@@ -141,7 +158,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if _dialect() == "sqlite":
-        with op.batch_alter_table("change_log", recreate="always") as batch:
+        with op.batch_alter_table(
+            "change_log", recreate="always", copy_from=_change_log(sa.Integer())
+        ) as batch:
             batch.alter_column(
                 "revision",
                 type_=sa.BigInteger(),
