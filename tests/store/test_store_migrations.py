@@ -127,4 +127,5 @@ def test_the_migrations_are_one_line():
         "0006",
         "0007",
         "0008",
+        "0009",
     ]

@@ -57,7 +57,8 @@ _GET_GROUP = Prepared(with_tags(_G).where(_G.c.group_id == bindparam("id")))
 _GROUP_BY_NAME = Prepared(
     with_tags(_G).where(_G.c.vpc_id == bindparam("vpc_id"), _G.c.name_key == bindparam("name_key"))
 )
-_COUNT_GROUPS = Prepared(select(func.count()).select_from(_G).where(_scoped(_G)))
+#: The scope's group count, kept by triggers (``schema.scope_counts``): one row, not a count.
+_COUNT_GROUPS = Prepared(select(s.scope_counts.c.security_groups).where(_scoped(s.scope_counts)))
 _GET_VPC = Prepared(with_tags(_V).where(_V.c.vpc_id == bindparam("id"), _scoped(_V)))
 _DEFAULT_VPC = Prepared(with_tags(_V).where(_scoped(_V), _V.c.is_default.is_(True)))
 _RULES_OF_GROUP = Prepared(
@@ -196,7 +197,8 @@ class SqlTransaction(
 
     def _rules_referencing(self, kind: PeerKind, value: str) -> list[SecurityGroupRule]:
         r = s.sg_rules
-        where = (r.c.peer_value == value) & (r.c.peer_kind == kind.value)
+        # REFERENCE_PEERS repeated: the partial index serves only a query that states it.
+        where = (r.c.peer_value == value) & (r.c.peer_kind == kind.value) & s.REFERENCE_PEERS
         return loaders.load_rules(self._c, where)
 
     def put_rules(self, rules: Iterable[SecurityGroupRule]) -> None:
