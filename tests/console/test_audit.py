@@ -106,3 +106,15 @@ def test_in_the_browser_a_findings_rule_opens_its_group(browser, seeded_shared):
     link.click()
     WebDriverWait(browser, 20).until(ec.url_contains(f"/console/groups/{web}#sgr-"))
     assert "Inbound rules" in browser.page_source
+
+
+def test_every_link_to_a_rule_or_entry_lands_on_its_row(seeded_shared):
+    """The audit's links carry anchors (``#sgr-…``, ``#ingress-100``): the group and ACL
+    pages they open have a row with that id."""
+    page = requests.get(f"{seeded_shared.console}/audit?all=1", timeout=30).text
+    links = set(re.findall(r'href="(/console/(?:groups|acls)/[^"#]+)#([^"]+)"', page))
+    assert links, "the audit page links no rule or entry"
+    for path, anchor in links:
+        target = requests.get(f"{seeded_shared.url}{path}", timeout=30)
+        assert target.status_code == 200, path
+        assert f'id="{anchor}"' in target.text, f"{path} has no row #{anchor}"
