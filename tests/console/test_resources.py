@@ -15,7 +15,7 @@ from console.console_helpers import SeededConsole, screenshot, session_for
 from markupsafe import escape
 
 from stockade.api.app import serving
-from stockade.console import rule_rows
+from stockade.console import traffic
 from stockade.console.app import create_server_app
 from stockade.demo.seed import ADMIN_CIDR, MY_COMPUTER, build_seed
 from stockade.domain.security_group import SecurityGroupRule
@@ -34,7 +34,7 @@ def _acl(seeded: SeededConsole):
 
 
 def _row(html: str, rule_id: str) -> str:
-    start = html.index(f'<tr data-rule="{rule_id}">')
+    start = html.index(f'data-rule="{rule_id}">')
     return html[start : html.index("</tr>", start)]
 
 
@@ -87,8 +87,9 @@ def test_hit_counts_and_last_hit_come_from_the_traffic_source_when_the_data_plan
         seen.append(config)
         return {http_rule.rule_id: Hits(42, datetime(2026, 12, 7, 6, 30, 5, tzinfo=UTC))}
 
-    # the source console-live provides (stockade.console.traffic.rule_hits), by name
-    monkeypatch.setattr(rule_rows, "hits_source", lambda: rule_hits)
+    # the data plane's counters (stockade.console.traffic), as a running one would give them
+    monkeypatch.setattr(traffic, "rule_hits", rule_hits)
+    monkeypatch.setattr(traffic, "live_dataplane", lambda config: object())
     try:
         with serving(create_server_app(store, dataplane=lambda: {"status": "running"})) as url:
             html = requests.get(f"{url}/console/groups/{seed.groups['web']}").text

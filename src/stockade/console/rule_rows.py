@@ -14,14 +14,14 @@ service layer validates it with AWS's errors.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.datastructures import FormData
 
+from stockade.console import traffic
 from stockade.console.config import ConsoleConfig
 from stockade.domain import errors, well_known_ports
 from stockade.domain.network_acl import NetworkAcl
@@ -121,23 +121,11 @@ def rule_rows(
     return rows
 
 
-def hits_source() -> Callable[[ConsoleConfig], Mapping[str, Any]] | None:
-    """``stockade.console.traffic.rule_hits`` when that module is there (branch
-    ``console-live``); looked up by name, so this page works with or without it."""
-    try:
-        module = importlib.import_module("stockade.console.traffic")
-    except ImportError:
-        return None
-    found = getattr(module, "rule_hits", None)
-    return found if callable(found) else None
-
-
-def rule_hits(config: ConsoleConfig) -> Mapping[str, Any] | None:
+def rule_hits(config: ConsoleConfig) -> Mapping[str, traffic.RuleHits] | None:
     """Rule id → hits while the data plane runs; ``None`` when nothing counts (shown ``—``)."""
-    source = hits_source()
-    if source is None or config.dataplane is None:
+    if traffic.live_dataplane(config) is None:
         return None
-    return source(config)
+    return traffic.rule_hits(config)
 
 
 def acl_rows(acl: NetworkAcl, egress: bool) -> list[tuple[Any, list[str]]]:
