@@ -233,3 +233,43 @@ def test_later_writes_of_a_run_of_one_keep_their_savepoints(
     with store.held_writes():  # the writer is free again
         _add(store, scope, group, 6)
     assert _committed_ports(db_path, group) == [1, 3, 6]
+
+
+def _dangling_rule(store: SqlStore, scope: Scope) -> None:
+    """A write whose foreign key fails only at COMMIT: the run it joins cannot commit."""
+    with store.write(scope) as tx:
+        tx.touch("sgr-dangling")
+        conn = tx._conn
+        conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+        conn.execute(
+            text(
+                "INSERT INTO sg_rules (rule_id, seq, account, region, group_id, owner_id, "
+                "is_egress, protocol, from_port, to_port, peer_kind, peer_value, "
+                "peer_owner) VALUES ('sgr-dangling', 0, :a, :r, 'sg-missing', :a, 0, "
+                "'tcp', 9, 9, 'cidr4', '10.0.0.0/8', '')"
+            ),
+            {"a": scope.account, "r": scope.region},
+        )
+
+
+def test_a_scope_is_remembered_initialised_only_once_its_run_is_durable(store: SqlStore) -> None:
+    """The service context skips creating a scope's default VPC once it knows the scope is
+    initialised; a call in a held run must not teach it that before the run commits -- a
+    failed commit would leave the scope without its default VPC for good."""
+    from stockade.service import context as service_context
+    from stockade.service.context import ServiceContext
+
+    failing, lasting = Scope("111111111111"), Scope("222222222222")
+    with pytest.raises(SharedCommitFailed), store.held_writes():
+        with ServiceContext(store, failing).write() as tx:
+            tx.touch("first-call")
+        assert not service_context._known(store, failing)  # not durable yet
+        _dangling_rule(store, scope=failing)
+    assert not service_context._known(store, failing)
+    with ServiceContext(store, failing).read() as tx:  # initialised again, for real this time
+        assert [vpc.is_default for vpc in tx.snapshot().vpcs] == [True]
+    with store.held_writes():
+        with ServiceContext(store, lasting).write() as tx:
+            tx.touch("first-call")
+        assert not service_context._known(store, lasting)
+    assert service_context._known(store, lasting)

@@ -49,8 +49,8 @@ class ServiceContext:
             if not known:
                 _ensure_initialized(tx)
             yield tx
-        if not known:
-            _remember(self.store, self.scope)  # only once the transaction has committed
+        if not known:  # only once durable (a held run commits later, or fails)
+            self.store.after_durable(lambda: _remember(self.store, self.scope))
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:
@@ -61,7 +61,7 @@ class ServiceContext:
             if not initialized:
                 with self.store.write(self.scope) as tx:
                     _ensure_initialized(tx)
-            _remember(self.store, self.scope)
+            self.store.after_durable(lambda: _remember(self.store, self.scope))
         with self.store.read(self.scope) as tx:
             yield tx
 

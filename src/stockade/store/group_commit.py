@@ -103,6 +103,7 @@ class HeldRun:
     def __init__(self, group: GroupCommit, batch: _Batch, single: bool = False) -> None:
         self._group, self._batch = group, batch
         self.single = single  # a run of one call (see :meth:`GroupCommit.hold`)
+        self._after: list[Callable[[], None]] = []  # GroupCommit.after_durable's callbacks
 
     def end_calls(self) -> None:
         """No more calls join the run (on the holding thread: its later writes would
@@ -119,6 +120,8 @@ class HeldRun:
             raise SharedCommitFailed(
                 f"the shared commit failed, nothing was applied: {self._batch.error}"
             ) from self._batch.error
+        for callback in self._after:
+            callback()
 
 
 class GroupCommit:
@@ -154,6 +157,15 @@ class GroupCommit:
         self._calls = 0
         self._holder: int | None = None  # the thread holding the writer (``held``)
         self._held: HeldRun | None = None  # that run
+
+    def after_durable(self, callback: Callable[[], None]) -> None:
+        """``callback`` after the holding thread's run commits (only if it does), or now
+        when this thread holds no run: its writes returned only once durable."""
+        held = self._held if self._holder == threading.get_ident() else None
+        if held is None:
+            callback()
+        else:
+            held._after.append(callback)
 
     @property
     def queued(self) -> int:

@@ -327,6 +327,11 @@ class Store(Protocol):
     def held_writes(self) -> AbstractContextManager[None]:
         """:meth:`hold_writes` for a block, committed on leaving it."""
 
+    def after_durable(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once this thread's last write transaction is durable: now,
+        unless the thread holds a run (:meth:`hold_writes`), then after the run commits --
+        never if it fails. For facts a caller may remember only once they are on disk."""
+
     def read(self, scope: Scope) -> AbstractContextManager[Transaction]:
         """A consistent read-only view; never bumps the revision."""
 

@@ -213,6 +213,12 @@ class SqlStore:
         with self._failures_as_store_errors():
             return self._writer_group().hold(single)
 
+    def after_durable(self, callback: Callable[[], None]) -> None:
+        if self._group is None:
+            callback()  # no runs: a write returned only once committed
+        else:
+            self._group.after_durable(callback)
+
     @contextmanager
     def held_writes(self) -> Iterator[None]:
         """:meth:`hold_writes` for a block, committed on leaving it."""
