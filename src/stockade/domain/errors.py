@@ -165,6 +165,15 @@ CODES: frozenset[str] = frozenset(
         "InvalidVpnConnectionID.NotFound",
         # secondary private IPv4 addresses
         "PrivateIpAddressLimitExceeded",
+        # issue 14's remaining calls (virtual private gateways and endpoint services: none;
+        # IPv6 addresses, instance options, volumes, DHCP options, PTR records)
+        "InvalidVpnGatewayID.NotFound",
+        "InvalidVpcEndpointServiceId.NotFound",
+        "InvalidCidrBlock.InUse",
+        "InvalidInstanceID.NotInVpc",
+        "InvalidDhcpOptionID.NotFound",
+        "InvalidDhcpOptionsId.Malformed",
+        "IncorrectModificationState",
     }
 )
 
@@ -287,6 +296,13 @@ _ID_ERRORS: dict[str, tuple[str, str, str]] = {
         "networkInsightsAnalysis",
     ),
     "fl": ("InvalidFlowLogId.Malformed", "InvalidFlowLogId.NotFound", "flowLog"),
+    "vol": ("InvalidVolumeID.Malformed", "InvalidVolume.NotFound", "volume"),
+    "dopt": ("InvalidDhcpOptionsId.Malformed", "InvalidDhcpOptionID.NotFound", "dhcpOption"),
+    "iip-assoc": (
+        "InvalidAssociationID.Malformed",
+        "InvalidAssociationID.NotFound",
+        "association",
+    ),
 }
 
 
@@ -306,6 +322,8 @@ def not_found(prefix: str, resource_id: str) -> AwsError:
         return AwsError(code, f"The prefix list ID '{resource_id}' does not exist")
     if prefix == "i":
         return AwsError(code, f"The instance ID '{resource_id}' does not exist")
+    if prefix == "vol":
+        return AwsError(code, f"The volume '{resource_id}' does not exist.")
     return AwsError(code, f"The {noun} ID '{resource_id}' does not exist")
 
 

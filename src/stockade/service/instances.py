@@ -15,6 +15,7 @@ from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.instance_types import launchable_type
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import Subnet
+from stockade.domain.volumes import root_volume_id
 from stockade.service import lookups, secondary_addresses
 from stockade.service.addresses import free_elastic_ip, without_automatic_ip
 from stockade.service.context import ServiceContext
@@ -248,6 +249,7 @@ def _terminate(tx: Transaction, inst: Instance) -> StateChange:
     if inst.state is InstanceState.TERMINATED:
         return StateChange(inst.instance_id, inst.state, inst.state)
     tx.put_instance(replace(inst, state=InstanceState.TERMINATED))
+    tx.set_tags(root_volume_id(inst.instance_id), {})  # the root volume goes with it
     for eni in tx.list_interfaces(instance_id=inst.instance_id):
         free_elastic_ip(tx, eni.eni_id)  # the allocation stays with the account
         if eni.delete_on_termination:

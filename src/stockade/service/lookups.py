@@ -20,6 +20,7 @@ from stockade.domain.peering import VpcPeeringConnection
 from stockade.domain.prefix_list import PrefixList
 from stockade.domain.routing import EgressOnlyInternetGateway, NatGateway, RouteTable
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
+from stockade.domain.volumes import RootVolume, volume_of
 from stockade.store.repository import Transaction
 
 T = TypeVar("T")
@@ -118,6 +119,11 @@ def interface(tx: Transaction, eni_id: str | None) -> NetworkInterface:
 
 def instance(tx: Transaction, instance_id: str | None) -> Instance:
     return _fetch(tx, "i", instance_id, tx.get_instance)
+
+
+def volume(tx: Transaction, volume_id: str | None) -> RootVolume:
+    """A root volume (derived from its instance: stockade stores no volumes)."""
+    return volume_of(tx.list_instances(), volume_id)
 
 
 def rule(tx: Transaction, rule_id: str | None) -> SecurityGroupRule:

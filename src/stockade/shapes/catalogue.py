@@ -8,7 +8,9 @@ from typing import Any
 from stockade.domain.images import CREATION_DATE, ROOT_SIZE_GIB, Image
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.instance_types import InstanceType
+from stockade.domain.tags import Tags
 from stockade.domain.volumes import GP3_IOPS, GP3_THROUGHPUT, VOLUME_TYPE, RootVolume
+from stockade.shapes import tag_list
 
 
 def instance_type(kind: InstanceType) -> dict[str, Any]:
@@ -98,7 +100,7 @@ def image(img: Image) -> dict[str, Any]:
     return out
 
 
-def volume(vol: RootVolume) -> dict[str, Any]:
+def volume(vol: RootVolume, tags: Tags = ()) -> dict[str, Any]:
     return {
         "VolumeId": vol.volume_id,
         "Size": vol.size_gib,
@@ -120,7 +122,7 @@ def volume(vol: RootVolume) -> dict[str, Any]:
         "Iops": GP3_IOPS,
         "Throughput": GP3_THROUGHPUT,
         "MultiAttachEnabled": False,
-        "Tags": [],
+        "Tags": tag_list(tags),
     }
 
 

@@ -79,3 +79,39 @@ def describe_vpc_endpoint_services(call: Call) -> dict[str, Any]:
         # [UNVERIFIED] AWS's code and wording for an unknown service name.
         raise errors.invalid_parameter_value(f"The Vpc Endpoint Service '{name}' does not exist")
     return {"ServiceNames": [], "ServiceDetails": []}
+
+
+def _no_virtual_private_gateway(call: Call) -> None:
+    """Route propagation needs a virtual private gateway, and stockade has none: the route
+    table is looked up first (its own NotFound), then any gateway named is unknown."""
+    call.services.route_tables.get(call.get("RouteTableId"))
+    gateway_id = call.get("GatewayId")
+    if not gateway_id:
+        raise errors.missing_parameter("GatewayId")
+    raise errors.error(
+        "InvalidVpnGatewayID.NotFound",
+        f"The virtual private gateway ID '{gateway_id}' does not exist",
+    )
+
+
+@action("EnableVgwRoutePropagation")
+def enable_vgw_route_propagation(call: Call) -> None:
+    _no_virtual_private_gateway(call)
+
+
+@action("DisableVgwRoutePropagation")
+def disable_vgw_route_propagation(call: Call) -> None:
+    _no_virtual_private_gateway(call)
+
+
+@action("DescribeVpcEndpointServicePermissions")
+def describe_vpc_endpoint_service_permissions(call: Call) -> dict[str, Any]:
+    """No endpoint services exist, so every ``ServiceId`` is unknown."""
+    filters(call)
+    service_id = call.get("ServiceId")
+    if not service_id:
+        raise errors.missing_parameter("ServiceId")
+    raise errors.error(
+        "InvalidVpcEndpointServiceId.NotFound",
+        f"The VpcEndpointService Id '{service_id}' does not exist",
+    )
