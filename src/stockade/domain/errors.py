@@ -170,6 +170,8 @@ CODES: frozenset[str] = frozenset(
         "InvalidVpnGatewayID.NotFound",
         "InvalidVpcEndpointServiceId.NotFound",
         "InvalidCidrBlock.InUse",
+        "InvalidVpcCidrBlockAssociationID.NotFound",
+        "InvalidSubnetCidrBlockAssociationID.NotFound",
         "InvalidInstanceID.NotInVpc",
         "InvalidDhcpOptionID.NotFound",
         "InvalidDhcpOptionsId.Malformed",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from stockade.service import contracts
 from stockade.service.addresses import AddressService
+from stockade.service.cidr_blocks import CidrBlockService
 from stockade.service.context import ServiceContext
 from stockade.service.flow_logs import FlowLogService
 from stockade.service.gateways import GatewayService
@@ -104,6 +105,10 @@ class Services:
     @cached_property
     def flow_logs(self) -> FlowLogService:
         return FlowLogService(self.ctx)
+
+    @cached_property
+    def cidr_blocks(self) -> CidrBlockService:
+        return CidrBlockService(self.ctx)
 
 
 if TYPE_CHECKING:

@@ -163,7 +163,7 @@ class NetworkService:
                 if availability_zone
                 else availability_zones(tx.scope.region)[0]
             )
-            ipv6 = _subnet_ipv6(vpc, ipv6_cidr_block, siblings) if ipv6_cidr_block else None
+            ipv6 = subnet_ipv6_block(vpc, ipv6_cidr_block, siblings) if ipv6_cidr_block else None
             subnet = Subnet(
                 ids.new_id("subnet"),
                 vpc_id,
@@ -299,7 +299,8 @@ def _new_ipv6_block(tx: Transaction) -> str:
     return addressing.allocate_vpc_ipv6(used)  # type: ignore[arg-type]
 
 
-def _subnet_ipv6(vpc: Vpc, value: str, siblings: list[Subnet]) -> str:
+def subnet_ipv6_block(vpc: Vpc, value: str, siblings: list[Subnet]) -> str:
+    """A subnet's IPv6 block as given: a /64 inside its VPC's block, no sibling's."""
     network = parse_cidr(value, 6)
     if (
         not vpc.ipv6_cidr_block

@@ -15,6 +15,7 @@ from stockade.api.actions import (  # noqa: F401 - importing a family registers 
     addresses,
     attributes,
     catalogue,
+    cidr_blocks,
     flow_logs,
     gateways,
     groups,
