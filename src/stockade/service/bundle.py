@@ -19,6 +19,7 @@ from stockade.service.context import ServiceContext
 from stockade.service.flow_logs import FlowLogService
 from stockade.service.gateways import GatewayService
 from stockade.service.groups import GroupService
+from stockade.service.instance_options import InstanceOptionService
 from stockade.service.instances import InstanceService
 from stockade.service.interfaces import InterfaceService
 from stockade.service.network import NetworkService
@@ -109,6 +110,10 @@ class Services:
     @cached_property
     def cidr_blocks(self) -> CidrBlockService:
         return CidrBlockService(self.ctx)
+
+    @cached_property
+    def instance_options(self) -> InstanceOptionService:
+        return InstanceOptionService(self.ctx)
 
 
 if TYPE_CHECKING:

@@ -20,6 +20,7 @@ from stockade.api.actions import (  # noqa: F401 - importing a family registers 
     gateways,
     groups,
     instance_attributes,
+    instance_options,
     instance_status,
     instances,
     interfaces,

@@ -1,8 +1,7 @@
 """Resource kinds stockade has none of: empty answers in AWS's shape.
 
 Prowler lists launch templates, client VPN endpoints, transit gateways, VPN connections and
-VPC endpoint services in every region, and Ansible's ``ec2_instance`` reads instance-profile
-associations on every re-run. Stockade models none of these, so the truthful answer is an
+VPC endpoint services in every region. Stockade models none of these, so the truthful answer is an
 empty list (filters still validated as AWS does); naming one by id is its kind's NotFound,
 since none exists. A refused call instead would drop a whole region of Prowler's results.
 """
@@ -63,12 +62,6 @@ def describe_transit_gateways(call: Call) -> dict[str, Any]:
 def describe_vpn_connections(call: Call) -> dict[str, Any]:
     _none_exist(call, "VpnConnectionIds", "InvalidVpnConnectionID.NotFound", "VPN connection")
     return {"VpnConnections": []}
-
-
-@action("DescribeIamInstanceProfileAssociations")
-def describe_iam_instance_profile_associations(call: Call) -> dict[str, Any]:
-    _none_exist(call, "AssociationIds", "InvalidAssociationID.NotFound", "association")
-    return {"IamInstanceProfileAssociations": []}
 
 
 @action("DescribeVpcEndpointServices")
