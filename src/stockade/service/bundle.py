@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from stockade.service import contracts
+from stockade.service.address_attributes import AddressAttributeService
 from stockade.service.addresses import AddressService
 from stockade.service.cidr_blocks import CidrBlockService
 from stockade.service.context import ServiceContext
@@ -114,6 +115,10 @@ class Services:
     @cached_property
     def instance_options(self) -> InstanceOptionService:
         return InstanceOptionService(self.ctx)
+
+    @cached_property
+    def address_attributes(self) -> AddressAttributeService:
+        return AddressAttributeService(self.ctx)
 
 
 if TYPE_CHECKING:

@@ -30,7 +30,8 @@ def _dns(ip: str, region: str) -> str:
     return f"ip-{ip.replace('.', '-')}.{suffix}"
 
 
-def _public_dns(ip: str, region: str) -> str:
+def public_dns_name(ip: str, region: str) -> str:
+    """The public DNS name AWS gives a public IPv4 (also an Elastic IP's default PTR record)."""
     suffix = (
         "compute-1.amazonaws.com" if region == "us-east-1" else f"{region}.compute.amazonaws.com"
     )
@@ -46,11 +47,11 @@ def _association(eni: NetworkInterface, eips: ElasticIps) -> dict[str, Any] | No
         return None
     eip = eips.get(eni.eni_id)
     if eip is not None and eip.public_ip == eni.public_ip:
-        return interface_association(eip, _public_dns(eni.public_ip, eni.region))
+        return interface_association(eip, public_dns_name(eni.public_ip, eni.region))
     return {
         "IpOwnerId": "amazon",
         "PublicIp": eni.public_ip,
-        "PublicDnsName": _public_dns(eni.public_ip, eni.region),
+        "PublicDnsName": public_dns_name(eni.public_ip, eni.region),
     }
 
 
@@ -226,7 +227,7 @@ def instance(
         )
         if primary.public_ip:
             out["PublicIpAddress"] = primary.public_ip
-            out["PublicDnsName"] = _public_dns(primary.public_ip, inst.region)
+            out["PublicDnsName"] = public_dns_name(primary.public_ip, inst.region)
     return out
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from stockade.api.actions import (  # noqa: F401 - importing a family registers its handlers
     absent,
+    address_attributes,
     addresses,
     attributes,
     catalogue,
