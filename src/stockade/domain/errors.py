@@ -175,7 +175,7 @@ CODES: frozenset[str] = frozenset(
         "InvalidInstanceID.NotInVpc",
         "InvalidDhcpOptionID.NotFound",
         "InvalidDhcpOptionsId.Malformed",
-        "IncorrectModificationState",
+        "InvalidVolumeModification.NotFound",
     }
 )
 

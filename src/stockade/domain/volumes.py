@@ -30,6 +30,10 @@ class RootVolume:
     attached_at: str  # ISO 8601: the instance's launch time
     size_gib: int = ROOT_SIZE_GIB
     device: str = ROOT_DEVICE
+    #: as launched, or as ModifyVolume left them (``domain/volume_modifications.py``)
+    volume_type: str = VOLUME_TYPE
+    iops: int | None = GP3_IOPS
+    throughput: int | None = GP3_THROUGHPUT
 
 
 def root_volume_id(instance_id: str) -> str:

@@ -31,6 +31,7 @@ from stockade.service.prefix_lists import PrefixListService
 from stockade.service.routing import RouteTableService
 from stockade.service.rules import RuleService
 from stockade.service.tags import TagService
+from stockade.service.volumes import VolumeService
 from stockade.service.vpc_attributes import VpcAttributeService
 
 
@@ -119,6 +120,10 @@ class Services:
     @cached_property
     def address_attributes(self) -> AddressAttributeService:
         return AddressAttributeService(self.ctx)
+
+    @cached_property
+    def volumes(self) -> VolumeService:
+        return VolumeService(self.ctx)
 
 
 if TYPE_CHECKING:

@@ -34,6 +34,7 @@ from stockade.api.actions import (  # noqa: F401 - importing a family registers 
     routing,
     rules,
     tags,
+    volumes,
 )
 from stockade.api.actions.registry import ACTIONS, Call, Handler, action
 

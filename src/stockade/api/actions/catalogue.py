@@ -19,7 +19,6 @@ from stockade.api.actions.registry import Call, action
 from stockade.domain import errors
 from stockade.domain import images as catalogue_images
 from stockade.domain.instance_types import INSTANCE_TYPES, described_types
-from stockade.domain.volumes import check_volume_ids, root_volume
 from stockade.shapes import catalogue as shapes
 
 _TYPE_ALIASES = {
@@ -84,11 +83,7 @@ def describe_images(call: Call) -> dict[str, Any]:
 @action("DescribeVolumes")
 def describe_volumes(call: Call) -> dict[str, Any]:
     fs = filters(call)
-    volumes = [v for d in call.services.instances.describe() if (v := root_volume(d.instance))]
-    named = call.get("VolumeIds")
-    if named:
-        check_volume_ids(list(named), {v.volume_id for v in volumes})
-        volumes = [v for v in volumes if v.volume_id in named]
+    volumes = call.services.volumes.volumes(call.get("VolumeIds") or ())
     tags = _tags_by_resource(call)
     shaped = [shapes.volume(v, tuple(sorted(tags.get(v.volume_id, {}).items()))) for v in volumes]
     selected = select(call, shaped, _VOLUME_ALIASES, fs)
