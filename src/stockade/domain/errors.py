@@ -172,7 +172,6 @@ CODES: frozenset[str] = frozenset(
         "InvalidCidrBlock.InUse",
         "InvalidVpcCidrBlockAssociationID.NotFound",
         "InvalidSubnetCidrBlockAssociationID.NotFound",
-        "InvalidInstanceID.NotInVpc",
         "InvalidDhcpOptionID.NotFound",
         "InvalidDhcpOptionsId.Malformed",
         "InvalidVolumeModification.NotFound",

@@ -17,6 +17,7 @@ from stockade.service.address_attributes import AddressAttributeService
 from stockade.service.addresses import AddressService
 from stockade.service.cidr_blocks import CidrBlockService
 from stockade.service.context import ServiceContext
+from stockade.service.dhcp_options import DhcpOptionsService
 from stockade.service.flow_logs import FlowLogService
 from stockade.service.gateways import GatewayService
 from stockade.service.groups import GroupService
@@ -124,6 +125,10 @@ class Services:
     @cached_property
     def volumes(self) -> VolumeService:
         return VolumeService(self.ctx)
+
+    @cached_property
+    def dhcp_options(self) -> DhcpOptionsService:
+        return DhcpOptionsService(self.ctx)
 
 
 if TYPE_CHECKING:

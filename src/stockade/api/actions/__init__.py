@@ -17,6 +17,7 @@ from stockade.api.actions import (  # noqa: F401 - importing a family registers 
     attributes,
     catalogue,
     cidr_blocks,
+    dhcp_options,
     flow_logs,
     gateways,
     groups,
