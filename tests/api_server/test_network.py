@@ -204,3 +204,19 @@ def test_detach_internet_gateway_refused_while_public_addresses_are_mapped(ec2, 
         ]
         == []
     )
+
+
+def test_detach_internet_gateway_refused_while_an_instance_has_a_public_ip(ec2, rejected):
+    """An automatic public IPv4 is mapped by the gateway too: refused until it is gone."""
+    vpc = ec2.create_vpc(CidrBlock="10.5.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.5.1.0/24")["Subnet"]["SubnetId"]
+    ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": True})
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    [inst] = ec2.run_instances(
+        ImageId="ami-0123456789abcdef0", MinCount=1, MaxCount=1, SubnetId=subnet
+    )["Instances"]
+    assert inst.get("PublicIpAddress")
+    rejected("DependencyViolation", ec2.detach_internet_gateway, InternetGatewayId=igw, VpcId=vpc)
+    ec2.terminate_instances(InstanceIds=[inst["InstanceId"]])
+    ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
