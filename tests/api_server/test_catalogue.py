@@ -174,3 +174,35 @@ def test_kinds_stockade_has_none_of_answer_empty(ec2, rejected):
         ec2.describe_transit_gateways,
         Filters=[{"Name": "colour", "Values": ["x"]}],
     )
+
+
+def test_root_volume_tags_stick(ec2, subnet_id, rejected):
+    """Terraform tags root volumes (``volume_tags``): CreateTags on the ``vol-`` id must
+    show in DescribeVolumes (and its ``tag:`` filter) and DescribeTags."""
+    iid = _run(ec2, subnet_id)
+    [volume] = ec2.describe_volumes()["Volumes"]
+    volume_id = volume["VolumeId"]
+    ec2.create_tags(Resources=[volume_id], Tags=[{"Key": "Name", "Value": "root"}])
+    [tagged] = ec2.describe_volumes(VolumeIds=[volume_id])["Volumes"]
+    assert tagged["Tags"] == [{"Key": "Name", "Value": "root"}]
+    named = ec2.describe_volumes(Filters=[{"Name": "tag:Name", "Values": ["root"]}])["Volumes"]
+    assert [v["VolumeId"] for v in named] == [volume_id]
+    described = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [volume_id]}])
+    assert described["Tags"] == [
+        {"ResourceId": volume_id, "ResourceType": "volume", "Key": "Name", "Value": "root"}
+    ]
+    ec2.delete_tags(Resources=[volume_id], Tags=[{"Key": "Name"}])
+    assert ec2.describe_volumes(VolumeIds=[volume_id])["Volumes"][0].get("Tags", []) == []
+    rejected(
+        "InvalidVolume.NotFound",
+        ec2.create_tags,
+        Resources=["vol-0123456789abcdef0"],
+        Tags=[{"Key": "Name", "Value": "x"}],
+    )
+    ec2.terminate_instances(InstanceIds=[iid])
+    rejected(
+        "InvalidVolume.NotFound",
+        ec2.create_tags,
+        Resources=[volume_id],
+        Tags=[{"Key": "Name", "Value": "x"}],
+    )

@@ -175,3 +175,48 @@ def test_unsupported_attributes_are_refused(ec2, endpoint):
     assert status == 400 and "UnsupportedOperation" in body
     with pytest.raises(ClientError):
         ec2.create_vpc(CidrBlock="10.0.0.0/16", Ipv6Pool="pool")
+
+
+def test_detach_internet_gateway_refused_while_public_addresses_are_mapped(ec2, rejected):
+    """AWS refuses to detach the gateway that translates an Elastic IP of the VPC
+    (``DependencyViolation``, "has some mapped public address(es)"); once unmapped it goes."""
+    vpc = ec2.create_vpc(CidrBlock="10.4.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.4.1.0/24")["Subnet"]["SubnetId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    eni = ec2.create_network_interface(SubnetId=subnet)["NetworkInterface"]["NetworkInterfaceId"]
+    alloc = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    assoc = ec2.associate_address(AllocationId=alloc, NetworkInterfaceId=eni)["AssociationId"]
+    error = rejected(
+        "DependencyViolation", ec2.detach_internet_gateway, InternetGatewayId=igw, VpcId=vpc
+    )
+    assert error["Message"] == (
+        f"Network {vpc} has some mapped public address(es). Please unmap those public "
+        "address(es) before detaching the gateway."
+    )
+    [still] = ec2.describe_internet_gateways(InternetGatewayIds=[igw])["InternetGateways"]
+    assert still["Attachments"] == [{"State": "available", "VpcId": vpc}]
+    ec2.disassociate_address(AssociationId=assoc)
+    ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    assert (
+        ec2.describe_internet_gateways(InternetGatewayIds=[igw])["InternetGateways"][0][
+            "Attachments"
+        ]
+        == []
+    )
+
+
+def test_detach_internet_gateway_refused_while_an_instance_has_a_public_ip(ec2, rejected):
+    """An automatic public IPv4 is mapped by the gateway too: refused until it is gone."""
+    vpc = ec2.create_vpc(CidrBlock="10.5.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.5.1.0/24")["Subnet"]["SubnetId"]
+    ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": True})
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    [inst] = ec2.run_instances(
+        ImageId="ami-0123456789abcdef0", MinCount=1, MaxCount=1, SubnetId=subnet
+    )["Instances"]
+    assert inst.get("PublicIpAddress")
+    rejected("DependencyViolation", ec2.detach_internet_gateway, InternetGatewayId=igw, VpcId=vpc)
+    ec2.terminate_instances(InstanceIds=[inst["InstanceId"]])
+    ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)

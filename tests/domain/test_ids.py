@@ -28,7 +28,7 @@ def test_new_id_format(prefix):
 
 def test_new_id_unknown_prefix():
     with pytest.raises(ValueError):
-        ids.new_id("dopt")
+        ids.new_id("cgw")
 
 
 @pytest.mark.parametrize(
@@ -181,5 +181,5 @@ def test_resource_type(resource_id, kind):
 
 
 def test_kind_of_unknown():
-    assert ids.kind_of("dopt-12345678") is None
+    assert ids.kind_of("cgw-12345678") is None
     assert ids.kind_of("") is None

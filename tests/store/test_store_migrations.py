@@ -128,4 +128,5 @@ def test_the_migrations_are_one_line():
         "0007",
         "0008",
         "0009",
+        "0010",
     ]

@@ -11,9 +11,13 @@ from stockade.domain.tags import check_tags
 from stockade.shapes import instances as shapes
 
 if TYPE_CHECKING:  # the services load the store: imported when a command runs, not at start-up
+    from stockade.domain.interface import NetworkInterface
     from stockade.service.contracts import InstanceDetail, StateChange
 
-app = typer.Typer(help="Instances: run, stop, start, terminate, set groups.", no_args_is_help=True)
+app = typer.Typer(
+    help="Instances: run, stop, start, terminate, set groups, secondary private IPs.",
+    no_args_is_help=True,
+)
 
 Instances = Annotated[list[str], typer.Argument(help="Instance ids or Name tags.")]
 
@@ -153,3 +157,60 @@ def set_groups(
     updated = cli.services.instances.modify_groups(d.instance.instance_id, gids)
     names = group_names(cli)
     cli.emit(_shape(updated, names), lambda: _print([updated], names))
+
+
+def _primary_eni(cli: Cli, instance: str) -> str:
+    d = resolve_instance(cli, instance)
+    if d.primary is None:
+        raise errors.error(
+            "IncorrectInstanceState", f"The instance {d.instance.instance_id} has no interface"
+        )
+    return d.primary.eni_id
+
+
+def _addresses(eni: "NetworkInterface") -> dict:
+    return {
+        "NetworkInterfaceId": eni.eni_id,
+        "PrivateIpAddresses": list(eni.private_ipv4_addresses),
+    }
+
+
+@command(app, "assign-ip")
+def assign_ip(
+    cli: Cli,
+    instance: Annotated[str, typer.Argument(help="Instance id or Name tag.")],
+    addresses: Annotated[
+        list[str] | None, typer.Argument(help="Secondary private IPv4 addresses.")
+    ] = None,
+    count: Annotated[
+        int | None, typer.Option("--count", help="Let stockade choose this many instead.")
+    ] = None,
+    reassign: Annotated[
+        bool,
+        typer.Option("--allow-reassignment", help="Take an address another interface holds."),
+    ] = False,
+) -> None:
+    """Add secondary private IPv4 addresses to an instance's primary interface
+    (AssignPrivateIpAddresses)."""
+    eni = cli.services.interfaces.assign_private_ips(
+        _primary_eni(cli, instance), addresses or (), count, reassign
+    )
+    cli.emit(
+        _addresses(eni),
+        lambda: console.print(f"{eni.eni_id}: {', '.join(eni.private_ipv4_addresses)}"),
+    )
+
+
+@command(app, "unassign-ip")
+def unassign_ip(
+    cli: Cli,
+    instance: Annotated[str, typer.Argument(help="Instance id or Name tag.")],
+    addresses: Annotated[list[str], typer.Argument(help="Secondary addresses to remove.")],
+) -> None:
+    """Remove secondary private IPv4 addresses from an instance's primary interface
+    (UnassignPrivateIpAddresses)."""
+    eni = cli.services.interfaces.unassign_private_ips(_primary_eni(cli, instance), addresses)
+    cli.emit(
+        _addresses(eni),
+        lambda: console.print(f"{eni.eni_id}: {', '.join(eni.private_ipv4_addresses)}"),
+    )

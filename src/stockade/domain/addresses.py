@@ -90,6 +90,30 @@ def check_private_ip(subnet_cidr: str, subnet_id: str, address: str, used: Colle
     return str(ip)
 
 
+def check_ipv6_address(
+    subnet_block: str, subnet_id: str, address: str, used: Collection[str]
+) -> str:
+    """An IPv6 address asked for an interface (AssignIpv6Addresses, ``Ipv6Addresses``):
+    inside the subnet's /64, not one of AWS's reserved addresses (the first four and the
+    last), not in ``used``; canonical (compressed, lower case)."""
+    try:
+        ip = ipaddress.IPv6Address(address)
+    except ValueError:
+        raise errors.invalid_value("Ipv6Addresses", address) from None
+    net = IPv6Network(subnet_block)
+    first, last = int(net.network_address), int(net.broadcast_address)
+    if ip not in net or int(ip) < first + 4 or int(ip) == last:
+        # [UNVERIFIED] AWS's wording; the code is the one check_private_ip answers.
+        raise errors.invalid_parameter_value(
+            f"Address {address} is not in subnet {subnet_id}'s IPv6 block or is reserved"
+        )
+    if str(ip) in used:
+        raise errors.error(
+            "InvalidIPAddress.InUse", f"Address {address} is in use in subnet {subnet_id}"
+        )
+    return str(ip)
+
+
 def family_of(cidr: str) -> int:
     return 6 if ":" in cidr else 4
 

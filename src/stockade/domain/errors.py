@@ -165,6 +165,16 @@ CODES: frozenset[str] = frozenset(
         "InvalidVpnConnectionID.NotFound",
         # secondary private IPv4 addresses
         "PrivateIpAddressLimitExceeded",
+        # issue 14's remaining calls (virtual private gateways and endpoint services: none;
+        # IPv6 addresses, instance options, volumes, DHCP options, PTR records)
+        "InvalidVpnGatewayID.NotFound",
+        "InvalidVpcEndpointServiceId.NotFound",
+        "InvalidCidrBlock.InUse",
+        "InvalidVpcCidrBlockAssociationID.NotFound",
+        "InvalidSubnetCidrBlockAssociationID.NotFound",
+        "InvalidDhcpOptionID.NotFound",
+        "InvalidDhcpOptionsId.Malformed",
+        "InvalidVolumeModification.NotFound",
     }
 )
 
@@ -287,6 +297,13 @@ _ID_ERRORS: dict[str, tuple[str, str, str]] = {
         "networkInsightsAnalysis",
     ),
     "fl": ("InvalidFlowLogId.Malformed", "InvalidFlowLogId.NotFound", "flowLog"),
+    "vol": ("InvalidVolumeID.Malformed", "InvalidVolume.NotFound", "volume"),
+    "dopt": ("InvalidDhcpOptionsId.Malformed", "InvalidDhcpOptionID.NotFound", "dhcpOption"),
+    "iip-assoc": (
+        "InvalidAssociationID.Malformed",
+        "InvalidAssociationID.NotFound",
+        "association",
+    ),
 }
 
 
@@ -306,6 +323,8 @@ def not_found(prefix: str, resource_id: str) -> AwsError:
         return AwsError(code, f"The prefix list ID '{resource_id}' does not exist")
     if prefix == "i":
         return AwsError(code, f"The instance ID '{resource_id}' does not exist")
+    if prefix == "vol":
+        return AwsError(code, f"The volume '{resource_id}' does not exist.")
     return AwsError(code, f"The {noun} ID '{resource_id}' does not exist")
 
 

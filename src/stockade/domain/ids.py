@@ -37,6 +37,9 @@ PREFIXES = (
     "vgw",
     "tgw",
     "vpce",
+    "vol",
+    "dopt",
+    "iip-assoc",
 )
 
 _ID_RE = {p: re.compile(rf"^{p}-(?:[0-9a-f]{{8}}|[0-9a-f]{{17}})\Z") for p in PREFIXES}
@@ -60,6 +63,8 @@ _ARN_TYPE = {
     "nip": "network-insights-path",
     "nia": "network-insights-analysis",
     "fl": "vpc-flow-log",
+    "vol": "volume",
+    "dopt": "dhcp-options",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from stockade.domain.tags import Tags
@@ -10,6 +11,14 @@ DEFAULT_VPC_CIDR = "172.31.0.0/16"
 DEFAULT_SUBNET_PREFIX = 20  # one /20 per availability zone in the default VPC
 VPC_MIN_PREFIX, VPC_MAX_PREFIX = 16, 28
 RESERVED_ADDRESSES_PER_SUBNET = 5  # network, router (+1), DNS (+2), future (+3), broadcast
+
+
+def cidr_association_id(kind: str, resource_id: str, cidr: str) -> str:
+    """The id of a block's association with a VPC or subnet (``vpc-cidr-assoc-…``,
+    ``subnet-cidr-assoc-…``): derived from the pair, since stockade keeps one block per
+    family on a resource and no association row; the same pair always gets the same id."""
+    digest = hashlib.sha256(f"{resource_id}/{cidr}".encode()).hexdigest()[:17]
+    return f"{kind}-cidr-assoc-{digest}"
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,12 @@ Documented in docs/catalogue.md.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
-from stockade.domain import errors
+from stockade.domain import errors, ids
 from stockade.domain.images import ROOT_DEVICE, ROOT_SIZE_GIB
 from stockade.domain.instance import Instance, InstanceState
 
-_VOL = re.compile(r"^vol-(?:[0-9a-f]{8}|[0-9a-f]{17})\Z")
 VOLUME_TYPE = "gp3"
 #: gp3's baseline, which AWS reports for every gp3 volume not provisioned higher.
 GP3_IOPS, GP3_THROUGHPUT = 3000, 125
@@ -32,6 +30,10 @@ class RootVolume:
     attached_at: str  # ISO 8601: the instance's launch time
     size_gib: int = ROOT_SIZE_GIB
     device: str = ROOT_DEVICE
+    #: as launched, or as ModifyVolume left them (``domain/volume_modifications.py``)
+    volume_type: str = VOLUME_TYPE
+    iops: int | None = GP3_IOPS
+    throughput: int | None = GP3_THROUGHPUT
 
 
 def root_volume_id(instance_id: str) -> str:
@@ -53,10 +55,17 @@ def root_volume(instance: Instance) -> RootVolume | None:
 def check_volume_ids(volume_ids: list[str], known: set[str]) -> None:
     """``VolumeIds``: each well-formed and existing, as EC2 checks them."""
     for volume_id in volume_ids:
-        if not _VOL.match(volume_id):
-            raise errors.error(
-                "InvalidVolumeID.Malformed", f'Invalid id: "{volume_id}" (expecting "vol-...")'
-            )
+        ids.check("vol", volume_id)
     missing = [v for v in volume_ids if v not in known]
     if missing:
-        raise errors.error("InvalidVolume.NotFound", f"The volume '{missing[0]}' does not exist.")
+        raise errors.not_found("vol", missing[0])
+
+
+def volume_of(instances: list[Instance], volume_id: str | None) -> RootVolume:
+    """The root volume of that id among ``instances``; ``*.Malformed`` or ``*.NotFound``."""
+    ids.check("vol", volume_id)
+    for instance in instances:
+        volume = root_volume(instance)
+        if volume is not None and volume.volume_id == volume_id:
+            return volume
+    raise errors.not_found("vol", volume_id or "")

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from stockade.remote.client import Remote, make_client
+from stockade.remote.flow_logs import RemoteFlowLogService
 from stockade.remote.gateways import (
     RemoteAddressService,
     RemoteGatewayService,
@@ -106,6 +107,10 @@ class RemoteServices:
     @cached_property
     def network_insights(self) -> RemoteNetworkInsightsService:
         return self._make(RemoteNetworkInsightsService)
+
+    @cached_property
+    def flow_logs(self) -> RemoteFlowLogService:
+        return self._make(RemoteFlowLogService)
 
 
 if TYPE_CHECKING:

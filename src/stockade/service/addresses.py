@@ -221,6 +221,7 @@ class AddressService:
                     f"The address with allocation id [{eip.allocation_id}] is in use",
                 )
             tx.delete_elastic_ip(eip.allocation_id)
+            tx.drop_settings(eip.allocation_id)  # its PTR record goes with it
 
     def describe(
         self, public_ips: Sequence[str] = (), allocation_ids: Sequence[str] = ()

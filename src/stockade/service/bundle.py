@@ -13,11 +13,15 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from stockade.service import contracts
+from stockade.service.address_attributes import AddressAttributeService
 from stockade.service.addresses import AddressService
+from stockade.service.cidr_blocks import CidrBlockService
 from stockade.service.context import ServiceContext
+from stockade.service.dhcp_options import DhcpOptionsService
 from stockade.service.flow_logs import FlowLogService
 from stockade.service.gateways import GatewayService
 from stockade.service.groups import GroupService
+from stockade.service.instance_options import InstanceOptionService
 from stockade.service.instances import InstanceService
 from stockade.service.interfaces import InterfaceService
 from stockade.service.network import NetworkService
@@ -28,6 +32,7 @@ from stockade.service.prefix_lists import PrefixListService
 from stockade.service.routing import RouteTableService
 from stockade.service.rules import RuleService
 from stockade.service.tags import TagService
+from stockade.service.volumes import VolumeService
 from stockade.service.vpc_attributes import VpcAttributeService
 
 
@@ -104,6 +109,26 @@ class Services:
     @cached_property
     def flow_logs(self) -> FlowLogService:
         return FlowLogService(self.ctx)
+
+    @cached_property
+    def cidr_blocks(self) -> CidrBlockService:
+        return CidrBlockService(self.ctx)
+
+    @cached_property
+    def instance_options(self) -> InstanceOptionService:
+        return InstanceOptionService(self.ctx)
+
+    @cached_property
+    def address_attributes(self) -> AddressAttributeService:
+        return AddressAttributeService(self.ctx)
+
+    @cached_property
+    def volumes(self) -> VolumeService:
+        return VolumeService(self.ctx)
+
+    @cached_property
+    def dhcp_options(self) -> DhcpOptionsService:
+        return DhcpOptionsService(self.ctx)
 
 
 if TYPE_CHECKING:

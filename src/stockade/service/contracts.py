@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from stockade.domain import errors
 from stockade.domain.elastic_ip import ElasticIp
+from stockade.domain.flow_log import FlowLog, Unsuccessful
 from stockade.domain.group_references import PeeredReference
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.interface import ConnectionTracking, NetworkInterface
@@ -488,6 +489,8 @@ class Services(Protocol):
     def peering(self) -> PeeringCalls: ...
     @property
     def network_insights(self) -> NetworkInsightsCalls: ...
+    @property
+    def flow_logs(self) -> FlowLogCalls: ...
 
 
 # -- route tables --------------------------------------------------------------------------
@@ -696,3 +699,30 @@ class NetworkInsightsCalls(Protocol):
         self, analysis_ids: Sequence[str] = (), path_id: str | None = None
     ) -> list[NetworkInsightsAnalysis]: ...
     def delete_analysis(self, analysis_id: str | None) -> str: ...
+
+
+# -- VPC Flow Logs --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FlowLogRequest:
+    """CreateFlowLogs as given; :mod:`stockade.domain.flow_log` checks it."""
+
+    resource_type: str | None
+    resource_ids: Sequence[str]
+    traffic_type: str | None
+    log_destination_type: str | None = None
+    log_destination: str | None = None
+    log_group_name: str | None = None
+    deliver_logs_permission_arn: str | None = None
+    log_format: str | None = None
+    max_aggregation_interval: int | None = None
+    tags: RawTags = ()
+
+
+class FlowLogCalls(Protocol):
+    """CreateFlowLogs, DescribeFlowLogs, DeleteFlowLogs (``service/flow_logs.py``)."""
+
+    def create(self, request: FlowLogRequest) -> tuple[list[FlowLog], list[Unsuccessful]]: ...
+    def describe(self, flow_log_ids: Sequence[str] = ()) -> list[FlowLog]: ...
+    def delete(self, flow_log_ids: Sequence[str]) -> list[Unsuccessful]: ...

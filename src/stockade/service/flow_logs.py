@@ -17,7 +17,7 @@ a malformed id fails the call.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from stockade.domain import errors, ids
 from stockade.domain.flow_log import (
@@ -30,9 +30,9 @@ from stockade.domain.flow_log import (
     check_resource_type,
     check_traffic_type,
 )
-from stockade.domain.tags import RawTags
 from stockade.service import lookups
 from stockade.service.context import ServiceContext
+from stockade.service.contracts import FlowLogRequest
 from stockade.service.network_insights import now
 from stockade.service.tags import tag_new
 from stockade.store.repository import Transaction
@@ -40,22 +40,6 @@ from stockade.store.repository import Transaction
 #: Flow logs per resource (AWS's quota, not adjustable; the error code is [UNVERIFIED]).
 MAX_PER_RESOURCE = 25
 _ALREADY = "Error. There is an existing Flow Log with the same configuration and log destination."
-
-
-@dataclass(frozen=True)
-class FlowLogRequest:
-    """CreateFlowLogs as given; :mod:`stockade.domain.flow_log` checks it."""
-
-    resource_type: str | None
-    resource_ids: Sequence[str]
-    traffic_type: str | None
-    log_destination_type: str | None = None
-    log_destination: str | None = None
-    log_group_name: str | None = None
-    deliver_logs_permission_arn: str | None = None
-    log_format: str | None = None
-    max_aggregation_interval: int | None = None
-    tags: RawTags = ()
 
 
 _LOOKUP = {"vpc": lookups.vpc, "subnet": lookups.subnet, "eni": lookups.interface}

@@ -15,10 +15,12 @@ from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.instance_types import launchable_type
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import Subnet
+from stockade.domain.volumes import root_volume_id
 from stockade.service import lookups, secondary_addresses
 from stockade.service.addresses import free_elastic_ip, without_automatic_ip
 from stockade.service.context import ServiceContext
 from stockade.service.contracts import InstanceDetail, InterfaceSpec, LaunchRequest, StateChange
+from stockade.service.instance_options import drop_profile
 from stockade.service.interfaces import (
     attached,
     check_group_set,
@@ -248,6 +250,8 @@ def _terminate(tx: Transaction, inst: Instance) -> StateChange:
     if inst.state is InstanceState.TERMINATED:
         return StateChange(inst.instance_id, inst.state, inst.state)
     tx.put_instance(replace(inst, state=InstanceState.TERMINATED))
+    tx.set_tags(root_volume_id(inst.instance_id), {})  # the root volume goes with it
+    drop_profile(tx, inst.instance_id)
     for eni in tx.list_interfaces(instance_id=inst.instance_id):
         free_elastic_ip(tx, eni.eni_id)  # the allocation stays with the account
         if eni.delete_on_termination:

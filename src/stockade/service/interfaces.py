@@ -12,7 +12,7 @@ from stockade.domain.interface import ConnectionTracking, NetworkInterface
 from stockade.domain.network import Subnet
 from stockade.domain.quotas import Quotas
 from stockade.domain.tags import RawTags
-from stockade.service import addressing, lookups, secondary_addresses
+from stockade.service import addressing, ipv6_addresses, lookups, secondary_addresses
 from stockade.service.addresses import elastic_ip_follows, free_elastic_ip
 from stockade.service.context import ServiceContext
 from stockade.service.contracts import TrackingRequest
@@ -236,6 +236,22 @@ class InterfaceService:
     def unassign_private_ips(self, eni_id: str, addresses: Sequence[str]) -> NetworkInterface:
         with self.ctx.write() as tx:
             eni = secondary_addresses.unassign(lookups.interface(tx, eni_id), addresses)
+            tx.put_interface(eni)
+            return eni
+
+    def assign_ipv6_addresses(
+        self, eni_id: str, addresses: Sequence[str] = (), count: int | None = None
+    ) -> tuple[NetworkInterface, list[str]]:
+        """Add IPv6 addresses of the subnet's /64, named or counted (``ipv6_addresses``)."""
+        with self.ctx.write() as tx:
+            eni = lookups.interface(tx, eni_id)
+            eni, assigned = ipv6_addresses.assign(tx, eni, addresses, count, self.ctx.quotas)
+            tx.put_interface(eni)
+            return eni, assigned
+
+    def unassign_ipv6_addresses(self, eni_id: str, addresses: Sequence[str]) -> NetworkInterface:
+        with self.ctx.write() as tx:
+            eni = ipv6_addresses.unassign(lookups.interface(tx, eni_id), addresses)
             tx.put_interface(eni)
             return eni
 

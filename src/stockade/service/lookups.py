@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from stockade.domain import errors, ids
 from stockade.domain.aws_prefix_lists import is_aws_managed
+from stockade.domain.dhcp_options import DHCP_OPTIONS, DhcpOptions
 from stockade.domain.elastic_ip import ElasticIp
 from stockade.domain.flow_log import FlowLog
 from stockade.domain.instance import Instance
@@ -20,6 +21,7 @@ from stockade.domain.peering import VpcPeeringConnection
 from stockade.domain.prefix_list import PrefixList
 from stockade.domain.routing import EgressOnlyInternetGateway, NatGateway, RouteTable
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
+from stockade.domain.volumes import RootVolume, volume_of
 from stockade.store.repository import Transaction
 
 T = TypeVar("T")
@@ -118,6 +120,20 @@ def interface(tx: Transaction, eni_id: str | None) -> NetworkInterface:
 
 def instance(tx: Transaction, instance_id: str | None) -> Instance:
     return _fetch(tx, "i", instance_id, tx.get_instance)
+
+
+def dhcp_options(tx: Transaction, dhcp_options_id: str | None) -> DhcpOptions:
+    """A DHCP options set, kept as a setting of its ``dopt-`` id."""
+    ids.check("dopt", dhcp_options_id)
+    value = tx.settings_of(dhcp_options_id or "").get(DHCP_OPTIONS)
+    if value is None:
+        raise errors.not_found("dopt", dhcp_options_id or "")
+    return DhcpOptions.from_value(dhcp_options_id or "", value)
+
+
+def volume(tx: Transaction, volume_id: str | None) -> RootVolume:
+    """A root volume (derived from its instance: stockade stores no volumes)."""
+    return volume_of(tx.list_instances(), volume_id)
 
 
 def rule(tx: Transaction, rule_id: str | None) -> SecurityGroupRule:

@@ -163,7 +163,7 @@ class NetworkService:
                 if availability_zone
                 else availability_zones(tx.scope.region)[0]
             )
-            ipv6 = _subnet_ipv6(vpc, ipv6_cidr_block, siblings) if ipv6_cidr_block else None
+            ipv6 = subnet_ipv6_block(vpc, ipv6_cidr_block, siblings) if ipv6_cidr_block else None
             subnet = Subnet(
                 ids.new_id("subnet"),
                 vpc_id,
@@ -266,6 +266,12 @@ class NetworkService:
                 raise errors.error(
                     "Gateway.NotAttached", f"resource {igw_id} is not attached to network {vpc_id}"
                 )
+            if _maps_public_addresses(tx, vpc_id):
+                raise errors.error(
+                    "DependencyViolation",
+                    f"Network {vpc_id} has some mapped public address(es). Please unmap those "
+                    "public address(es) before detaching the gateway.",
+                )
             tx.put_internet_gateway(replace(igw, vpc_id=None))
 
     def delete_internet_gateway(self, igw_id: str) -> None:
@@ -279,12 +285,22 @@ class NetworkService:
             tx.delete_internet_gateway(igw_id)
 
 
+def _maps_public_addresses(tx: Transaction, vpc_id: str) -> bool:
+    """Whether the internet gateway still maps a public IPv4 into ``vpc_id``: an interface's
+    (an Elastic IP or one auto-assigned at launch) or a public NAT gateway's. AWS refuses to
+    detach the gateway then, since the gateway is what translates those addresses."""
+    if any(eni.public_ip for eni in tx.list_interfaces(vpc_id=vpc_id)):
+        return True
+    return any(nat.public_ip and nat.state != "deleted" for nat in tx.list_nat_gateways(vpc_id))
+
+
 def _new_ipv6_block(tx: Transaction) -> str:
     used = {v.ipv6_cidr_block for v in tx.list_vpcs() if v.ipv6_cidr_block}
     return addressing.allocate_vpc_ipv6(used)  # type: ignore[arg-type]
 
 
-def _subnet_ipv6(vpc: Vpc, value: str, siblings: list[Subnet]) -> str:
+def subnet_ipv6_block(vpc: Vpc, value: str, siblings: list[Subnet]) -> str:
+    """A subnet's IPv6 block as given: a /64 inside its VPC's block, no sibling's."""
     network = parse_cidr(value, 6)
     if (
         not vpc.ipv6_cidr_block

@@ -266,6 +266,16 @@ def add_local_routes(tx: Transaction, vpc_id: str, cidr_block: str) -> None:
             tx.put_route_table(replace(table, routes=(*table.routes, *local_routes([cidr_block]))))
 
 
+def remove_local_routes(tx: Transaction, vpc_id: str, cidr_block: str) -> None:
+    """A block disassociated from a VPC takes its local route out of every table of it."""
+    for table in tx.list_route_tables(vpc_id):
+        kept = tuple(
+            r for r in table.routes if not (r.destination == cidr_block and r.target == LOCAL)
+        )
+        if len(kept) != len(table.routes):
+            tx.put_route_table(replace(table, routes=kept))
+
+
 # -- pieces ---------------------------------------------------------------------------------------
 
 

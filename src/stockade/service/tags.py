@@ -46,6 +46,8 @@ def require_resource(tx: Transaction, resource_id: str) -> None:
         "nip": lookups.network_insights_path,
         "nia": lookups.network_insights_analysis,
         "fl": lookups.flow_log,
+        "vol": lookups.volume,
+        "dopt": lookups.dhcp_options,
     }
     if kind == "sgr":
         lookups.rule(tx, resource_id)

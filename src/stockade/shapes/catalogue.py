@@ -8,7 +8,9 @@ from typing import Any
 from stockade.domain.images import CREATION_DATE, ROOT_SIZE_GIB, Image
 from stockade.domain.instance import Instance, InstanceState
 from stockade.domain.instance_types import InstanceType
-from stockade.domain.volumes import GP3_IOPS, GP3_THROUGHPUT, VOLUME_TYPE, RootVolume
+from stockade.domain.tags import Tags
+from stockade.domain.volumes import VOLUME_TYPE, RootVolume
+from stockade.shapes import tag_list
 
 
 def instance_type(kind: InstanceType) -> dict[str, Any]:
@@ -98,7 +100,7 @@ def image(img: Image) -> dict[str, Any]:
     return out
 
 
-def volume(vol: RootVolume) -> dict[str, Any]:
+def volume(vol: RootVolume, tags: Tags = ()) -> dict[str, Any]:
     return {
         "VolumeId": vol.volume_id,
         "Size": vol.size_gib,
@@ -116,11 +118,11 @@ def volume(vol: RootVolume) -> dict[str, Any]:
             }
         ],
         "Encrypted": False,
-        "VolumeType": VOLUME_TYPE,
-        "Iops": GP3_IOPS,
-        "Throughput": GP3_THROUGHPUT,
+        "VolumeType": vol.volume_type,
+        **({"Iops": vol.iops} if vol.iops is not None else {}),
+        **({"Throughput": vol.throughput} if vol.throughput is not None else {}),
         "MultiAttachEnabled": False,
-        "Tags": [],
+        "Tags": tag_list(tags),
     }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from stockade.domain.elastic_ip import ElasticIp
 from stockade.domain.instance import Instance, InstanceState
+from stockade.domain.instance_options import InstanceOptions, MetadataOptions, ProfileAssociation
 from stockade.domain.instance_types import instance_type
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.volumes import root_volume
@@ -29,7 +30,8 @@ def _dns(ip: str, region: str) -> str:
     return f"ip-{ip.replace('.', '-')}.{suffix}"
 
 
-def _public_dns(ip: str, region: str) -> str:
+def public_dns_name(ip: str, region: str) -> str:
+    """The public DNS name AWS gives a public IPv4 (also an Elastic IP's default PTR record)."""
     suffix = (
         "compute-1.amazonaws.com" if region == "us-east-1" else f"{region}.compute.amazonaws.com"
     )
@@ -45,11 +47,11 @@ def _association(eni: NetworkInterface, eips: ElasticIps) -> dict[str, Any] | No
         return None
     eip = eips.get(eni.eni_id)
     if eip is not None and eip.public_ip == eni.public_ip:
-        return interface_association(eip, _public_dns(eni.public_ip, eni.region))
+        return interface_association(eip, public_dns_name(eni.public_ip, eni.region))
     return {
         "IpOwnerId": "amazon",
         "PublicIp": eni.public_ip,
-        "PublicDnsName": _public_dns(eni.public_ip, eni.region),
+        "PublicDnsName": public_dns_name(eni.public_ip, eni.region),
     }
 
 
@@ -149,6 +151,31 @@ def instance_network_interface(
     return out
 
 
+DEFAULT_OPTIONS = InstanceOptions()
+
+
+def metadata_options(options: MetadataOptions) -> dict[str, Any]:
+    """``InstanceMetadataOptionsResponse``'s members but ``State``."""
+    return {
+        "HttpTokens": options.http_tokens,
+        "HttpPutResponseHopLimit": options.http_put_response_hop_limit,
+        "HttpEndpoint": options.http_endpoint,
+        "HttpProtocolIpv6": options.http_protocol_ipv6,
+        "InstanceMetadataTags": options.instance_metadata_tags,
+    }
+
+
+def profile_association(association: ProfileAssociation, state: str) -> dict[str, Any]:
+    """An ``IamInstanceProfileAssociation``."""
+    return {
+        "AssociationId": association.association_id,
+        "InstanceId": association.instance_id,
+        "IamInstanceProfile": {"Arn": association.arn, "Id": association.profile_id},
+        "State": state,
+        "Timestamp": association.timestamp,
+    }
+
+
 def instance(
     inst: Instance,
     interfaces: tuple[NetworkInterface, ...],
@@ -156,6 +183,7 @@ def instance(
     state_override: str | None = None,
     launch_index: int = 0,
     eips: ElasticIps = _NONE,
+    options: InstanceOptions = DEFAULT_OPTIONS,
 ) -> dict[str, Any]:
     primary = next((e for e in interfaces if e.device_index == 0), None)
     state = state_override or inst.state.value
@@ -176,7 +204,8 @@ def instance(
         "RootDeviceName": "/dev/xvda",
         "Hypervisor": "xen",
         "VirtualizationType": "hvm",
-        "Monitoring": {"State": "disabled"},
+        "Monitoring": {"State": "enabled" if options.monitoring else "disabled"},
+        "MetadataOptions": {"State": "applied", **metadata_options(options.metadata)},
         "BlockDeviceMappings": [root_device_mapping(volume)] if volume else [],
         "SecurityGroups": _groups(primary, names) if primary else [],
         "NetworkInterfaces": [instance_network_interface(e, names, eips) for e in interfaces],
@@ -186,6 +215,8 @@ def instance(
     }
     if inst.key_name:
         out["KeyName"] = inst.key_name
+    if options.profile is not None:
+        out["IamInstanceProfile"] = {"Arn": options.profile.arn, "Id": options.profile.profile_id}
     if primary is not None:
         out.update(
             SubnetId=inst.subnet_id,
@@ -196,7 +227,7 @@ def instance(
         )
         if primary.public_ip:
             out["PublicIpAddress"] = primary.public_ip
-            out["PublicDnsName"] = _public_dns(primary.public_ip, inst.region)
+            out["PublicDnsName"] = public_dns_name(primary.public_ip, inst.region)
     return out
 
 

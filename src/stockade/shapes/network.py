@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from stockade.domain import ids
-from stockade.domain.network import InternetGateway, Subnet, Vpc
+from stockade.domain.network import InternetGateway, Subnet, Vpc, cidr_association_id
 from stockade.domain.prefix_list import PrefixList
 from stockade.shapes import tag_list
 
-
-def association_id(kind: str, resource_id: str, cidr: str) -> str:
-    """A stable association id (AWS issues one per CIDR association)."""
-    digest = hashlib.sha256(f"{resource_id}/{cidr}".encode()).hexdigest()[:17]
-    return f"{kind}-cidr-assoc-{digest}"
+association_id = cidr_association_id  # the one derivation lives in the domain
 
 
 def vpc(v: Vpc) -> dict[str, Any]:

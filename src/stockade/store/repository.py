@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from stockade.domain.elastic_ip import ElasticIp
 from stockade.domain.flow_log import FlowLog
@@ -281,6 +281,15 @@ class Transaction(Protocol):
 
     def put_flow_log(self, flow_log: FlowLog) -> None: ...
     def delete_flow_log(self, flow_log_id: str) -> None: ...
+
+    # -- resource settings (attributes of resources without a row of their own) ----------------
+    def settings_of(self, resource_id: str) -> dict[str, Any]: ...
+    def set_setting(self, resource_id: str, name: str, value: Any | None) -> None:
+        """Replace one setting (``None`` removes it)."""
+
+    def drop_settings(self, resource_id: str) -> None: ...
+    def list_settings(self, name: str) -> dict[str, Any]:
+        """This scope's values of one setting, by resource id."""
 
 
 class CommitCounts(Protocol):

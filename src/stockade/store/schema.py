@@ -463,6 +463,21 @@ tags = Table(
     Index("ix_tags_scope", "account", "region"),
 )
 
+#: Attributes AWS keeps on a resource that stockade has no row of its own for (an
+#: instance's monitoring and metadata options and instance-profile association, a root
+#: volume's size and type, an Elastic IP's PTR record, a DHCP options set's
+#: configurations): one JSON value per (resource, name), scoped like tags (migration 0010).
+resource_settings = Table(
+    "resource_settings",
+    metadata,
+    Column("resource_id", String, primary_key=True),
+    Column("name", String, primary_key=True),
+    Column("account", String, nullable=False),
+    Column("region", String, nullable=False),
+    Column("value", Text, nullable=False),
+    Index("ix_resource_settings_scope", "account", "region", "name"),
+)
+
 partitions = Table(
     "partitions",
     metadata,

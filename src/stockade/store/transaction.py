@@ -40,6 +40,7 @@ from stockade.store.transaction_network_acl import NetworkAclRepository
 from stockade.store.transaction_network_insights import NetworkInsightsRepository
 from stockade.store.transaction_peering import PeeringTransaction
 from stockade.store.transaction_routing import RouteTableRepository
+from stockade.store.transaction_settings import SettingsRepository
 
 # -- hot statements, built once -------------------------------------------------------------------
 # Built at import with bind parameters and run as prepared statements (``prepared.py``):
@@ -81,6 +82,7 @@ class SqlTransaction(
     PeeringTransaction,
     NetworkInsightsRepository,
     FlowLogRepository,
+    SettingsRepository,
 ):
     """Repositories over one open database transaction (see the module docstring); each
     family's repository is its own module (``transaction_<family>.py``)."""

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 from stockade.api.actions import (  # noqa: F401 - importing a family registers its handlers
     absent,
+    address_attributes,
     addresses,
     attributes,
     catalogue,
+    cidr_blocks,
+    dhcp_options,
     flow_logs,
     gateways,
     groups,
     instance_attributes,
+    instance_options,
     instance_status,
     instances,
     interfaces,
@@ -31,6 +35,7 @@ from stockade.api.actions import (  # noqa: F401 - importing a family registers 
     routing,
     rules,
     tags,
+    volumes,
 )
 from stockade.api.actions.registry import ACTIONS, Call, Handler, action
 

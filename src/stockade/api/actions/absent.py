@@ -1,8 +1,7 @@
 """Resource kinds stockade has none of: empty answers in AWS's shape.
 
 Prowler lists launch templates, client VPN endpoints, transit gateways, VPN connections and
-VPC endpoint services in every region, and Ansible's ``ec2_instance`` reads instance-profile
-associations on every re-run. Stockade models none of these, so the truthful answer is an
+VPC endpoint services in every region. Stockade models none of these, so the truthful answer is an
 empty list (filters still validated as AWS does); naming one by id is its kind's NotFound,
 since none exists. A refused call instead would drop a whole region of Prowler's results.
 """
@@ -65,12 +64,6 @@ def describe_vpn_connections(call: Call) -> dict[str, Any]:
     return {"VpnConnections": []}
 
 
-@action("DescribeIamInstanceProfileAssociations")
-def describe_iam_instance_profile_associations(call: Call) -> dict[str, Any]:
-    _none_exist(call, "AssociationIds", "InvalidAssociationID.NotFound", "association")
-    return {"IamInstanceProfileAssociations": []}
-
-
 @action("DescribeVpcEndpointServices")
 def describe_vpc_endpoint_services(call: Call) -> dict[str, Any]:
     """No endpoint services: stockade serves no AWS service one could reach privately."""
@@ -79,3 +72,39 @@ def describe_vpc_endpoint_services(call: Call) -> dict[str, Any]:
         # [UNVERIFIED] AWS's code and wording for an unknown service name.
         raise errors.invalid_parameter_value(f"The Vpc Endpoint Service '{name}' does not exist")
     return {"ServiceNames": [], "ServiceDetails": []}
+
+
+def _no_virtual_private_gateway(call: Call) -> None:
+    """Route propagation needs a virtual private gateway, and stockade has none: the route
+    table is looked up first (its own NotFound), then any gateway named is unknown."""
+    call.services.route_tables.get(call.get("RouteTableId"))
+    gateway_id = call.get("GatewayId")
+    if not gateway_id:
+        raise errors.missing_parameter("GatewayId")
+    raise errors.error(
+        "InvalidVpnGatewayID.NotFound",
+        f"The virtual private gateway ID '{gateway_id}' does not exist",
+    )
+
+
+@action("EnableVgwRoutePropagation")
+def enable_vgw_route_propagation(call: Call) -> None:
+    _no_virtual_private_gateway(call)
+
+
+@action("DisableVgwRoutePropagation")
+def disable_vgw_route_propagation(call: Call) -> None:
+    _no_virtual_private_gateway(call)
+
+
+@action("DescribeVpcEndpointServicePermissions")
+def describe_vpc_endpoint_service_permissions(call: Call) -> dict[str, Any]:
+    """No endpoint services exist, so every ``ServiceId`` is unknown."""
+    filters(call)
+    service_id = call.get("ServiceId")
+    if not service_id:
+        raise errors.missing_parameter("ServiceId")
+    raise errors.error(
+        "InvalidVpcEndpointServiceId.NotFound",
+        f"The VpcEndpointService Id '{service_id}' does not exist",
+    )

@@ -19,7 +19,6 @@ from stockade.api.actions.registry import Call, action
 from stockade.domain import errors
 from stockade.domain import images as catalogue_images
 from stockade.domain.instance_types import INSTANCE_TYPES, described_types
-from stockade.domain.volumes import check_volume_ids, root_volume
 from stockade.shapes import catalogue as shapes
 
 _TYPE_ALIASES = {
@@ -84,14 +83,21 @@ def describe_images(call: Call) -> dict[str, Any]:
 @action("DescribeVolumes")
 def describe_volumes(call: Call) -> dict[str, Any]:
     fs = filters(call)
-    volumes = [v for d in call.services.instances.describe() if (v := root_volume(d.instance))]
-    named = call.get("VolumeIds")
-    if named:
-        check_volume_ids(list(named), {v.volume_id for v in volumes})
-        volumes = [v for v in volumes if v.volume_id in named]
-    selected = select(call, [shapes.volume(v) for v in volumes], _VOLUME_ALIASES, fs)
+    volumes = call.services.volumes.volumes(call.get("VolumeIds") or ())
+    tags = _tags_by_resource(call)
+    shaped = [shapes.volume(v, tuple(sorted(tags.get(v.volume_id, {}).items()))) for v in volumes]
+    selected = select(call, shaped, _VOLUME_ALIASES, fs)
     items, token = page(call, selected, lambda s: s["VolumeId"], minimum=5, maximum=500)
     return with_token({"Volumes": items}, token)
+
+
+def _tags_by_resource(call: Call) -> dict[str, dict[str, str]]:
+    """The scope's tags by resource id (volumes are derived, so their tags are looked up
+    rather than carried)."""
+    found: dict[str, dict[str, str]] = {}
+    for resource_id, key, value in call.services.tags.list_tags():
+        found.setdefault(resource_id, {})[key] = value
+    return found
 
 
 @action("DescribeSnapshots")
@@ -99,14 +105,34 @@ def describe_snapshots(call: Call) -> dict[str, Any]:
     """The caller has no snapshots (stockade keeps no block storage to snapshot)."""
     filters(call)
     for snapshot_id in call.get("SnapshotIds") or ():
-        if not _SNAPSHOT.match(snapshot_id):
-            raise errors.error(
-                "InvalidSnapshotID.Malformed", f'Invalid id: "{snapshot_id}" (expecting "snap-...")'
-            )
-        raise errors.error(
-            "InvalidSnapshot.NotFound", f"The snapshot '{snapshot_id}' does not exist."
-        )
+        raise _no_such_snapshot(snapshot_id)
     return {"Snapshots": []}
+
+
+def _no_such_snapshot(snapshot_id: str) -> errors.AwsError:
+    """A named snapshot: malformed, or (well formed) not found, since there are none."""
+    if not _SNAPSHOT.match(snapshot_id):
+        return errors.error(
+            "InvalidSnapshotID.Malformed", f'Invalid id: "{snapshot_id}" (expecting "snap-...")'
+        )
+    return errors.error("InvalidSnapshot.NotFound", f"The snapshot '{snapshot_id}' does not exist.")
+
+
+_SNAPSHOT_ATTRIBUTES = ("productCodes", "createVolumePermission")
+
+
+@action("DescribeSnapshotAttribute")
+def describe_snapshot_attribute(call: Call) -> dict[str, Any]:
+    """Prowler asks each snapshot's ``createVolumePermission``; there are no snapshots, so
+    a valid request names one that does not exist."""
+    attribute = call.get("Attribute")
+    if attribute not in _SNAPSHOT_ATTRIBUTES:
+        # [UNVERIFIED] AWS's wording for an unknown snapshot attribute.
+        raise errors.invalid_value("Attribute", attribute, "Unknown attribute.")
+    snapshot_id = call.get("SnapshotId")
+    if not snapshot_id:
+        raise errors.missing_parameter("SnapshotId")
+    raise _no_such_snapshot(snapshot_id)
 
 
 @action("DescribeVpcEndpoints")

@@ -13,6 +13,7 @@ from stockade.api.actions.common import (
     tracking,
 )
 from stockade.api.actions.describe import page, select, with_token
+from stockade.api.actions.instance_options import metadata_request, profile_given
 from stockade.api.actions.registry import Call, action
 from stockade.domain.errors import invalid_combination
 from stockade.domain.instance_types import (
@@ -87,6 +88,11 @@ def run_instances(call: Call) -> dict[str, Any]:
     instance_type = call.get("InstanceType") or DEFAULT_INSTANCE_TYPE
     credits = (call.get("CreditSpecification") or {}).get("CpuCredits")
     check_credit_option(launchable_type(instance_type), credits)
+    given_metadata = call.get("MetadataOptions")
+    metadata = metadata_request(given_metadata) if given_metadata is not None else None
+    monitoring = bool((call.get("Monitoring") or {}).get("Enabled"))
+    options = call.services.instance_options
+    profile = options.check_launch(metadata, *profile_given(call))  # refused before any launch
     request = LaunchRequest(
         image_id=call.get("ImageId") or "ami-00000000000000000",
         instance_type=instance_type,
@@ -102,9 +108,20 @@ def run_instances(call: Call) -> dict[str, Any]:
         interface_tags=tags.get("network-interface", ()),
     )
     details = call.services.instances.run(request)
+    options.apply_at_launch(
+        [d.instance.instance_id for d in details], monitoring, metadata, profile
+    )
     names = _names(call, details)
+    launched = options.options()
     instances = [
-        shapes.instance(d.instance, d.interfaces, names, state_override="pending", launch_index=i)
+        shapes.instance(
+            d.instance,
+            d.interfaces,
+            names,
+            state_override="pending",
+            launch_index=i,
+            options=launched.get(d.instance.instance_id, shapes.DEFAULT_OPTIONS),
+        )
         for i, d in enumerate(details)
     ]
     first = details[0].instance
@@ -127,7 +144,17 @@ def describe_instances(call: Call) -> dict[str, Any]:
         "reservation-id": lambda s: [by_id[s["InstanceId"]].reservation_id],
         "owner-id": lambda s: [by_id[s["InstanceId"]].owner_id],
     }
-    all_shapes = [shapes.instance(d.instance, d.interfaces, names, eips=eips) for d in details]
+    options = call.services.instance_options.options()
+    all_shapes = [
+        shapes.instance(
+            d.instance,
+            d.interfaces,
+            names,
+            eips=eips,
+            options=options.get(d.instance.instance_id, shapes.DEFAULT_OPTIONS),
+        )
+        for d in details
+    ]
     items, token = page(
         call, select(call, all_shapes, aliases), lambda s: s["InstanceId"], minimum=5, maximum=1000
     )

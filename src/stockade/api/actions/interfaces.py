@@ -133,3 +133,22 @@ def unassign_private_ip_addresses(call: Call) -> None:
     call.services.interfaces.unassign_private_ips(
         call.get("NetworkInterfaceId"), call.get("PrivateIpAddresses") or ()
     )
+
+
+@action("AssignIpv6Addresses")
+def assign_ipv6_addresses(call: Call) -> dict[str, Any]:
+    reject_unsupported(call, "Ipv6Prefixes", "Ipv6PrefixCount")
+    eni, assigned = call.services.interfaces.assign_ipv6_addresses(
+        call.get("NetworkInterfaceId"),
+        call.get("Ipv6Addresses") or (),
+        call.get("Ipv6AddressCount"),
+    )
+    return {"NetworkInterfaceId": eni.eni_id, "AssignedIpv6Addresses": assigned}
+
+
+@action("UnassignIpv6Addresses")
+def unassign_ipv6_addresses(call: Call) -> dict[str, Any]:
+    reject_unsupported(call, "Ipv6Prefixes")
+    named = call.get("Ipv6Addresses") or ()
+    eni = call.services.interfaces.unassign_ipv6_addresses(call.get("NetworkInterfaceId"), named)
+    return {"NetworkInterfaceId": eni.eni_id, "UnassignedIpv6Addresses": list(named)}

@@ -1,0 +1,65 @@
+"""ModifyVolume and DescribeVolumesModifications on root volumes (Terraform's
+``root_block_device`` changes; it waits for the modification to reach ``optimizing`` or
+``completed``). DescribeVolumes stays with the catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stockade.api.actions.common import reject_unsupported
+from stockade.api.actions.describe import filters, page, select, with_token
+from stockade.api.actions.registry import Call, action
+from stockade.domain.volume_modifications import Modification, VolumeSettings
+
+_ALIASES = {"original-size": "OriginalSize", "target-size": "TargetSize"}
+
+
+def _sides(prefix: str, settings: VolumeSettings) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        f"{prefix}Size": settings.size_gib,
+        f"{prefix}VolumeType": settings.volume_type,
+        f"{prefix}MultiAttachEnabled": False,
+    }
+    if settings.iops is not None:
+        out[f"{prefix}Iops"] = settings.iops
+    if settings.throughput is not None:
+        out[f"{prefix}Throughput"] = settings.throughput
+    return out
+
+
+def _modification(m: Modification, state: str) -> dict[str, Any]:
+    out = {
+        "VolumeId": m.volume_id,
+        "ModificationState": state,
+        "StartTime": m.start_time,
+        "Progress": 100 if state == "completed" else 0,
+        **_sides("Original", m.original),
+        **_sides("Target", m.target),
+    }
+    if state == "completed":
+        out["EndTime"] = m.start_time  # nothing to move: done when it started
+    return out
+
+
+@action("ModifyVolume")
+def modify_volume(call: Call) -> dict[str, Any]:
+    reject_unsupported(call, "MultiAttachEnabled", "MultiAvailabilityZoneConfiguration")
+    modification = call.services.volumes.modify(
+        call.get("VolumeId"),
+        call.get("Size"),
+        call.get("VolumeType"),
+        call.get("Iops"),
+        call.get("Throughput"),
+    )
+    return {"VolumeModification": _modification(modification, "modifying")}
+
+
+@action("DescribeVolumesModifications")
+def describe_volumes_modifications(call: Call) -> dict[str, Any]:
+    fs = filters(call)
+    found = call.services.volumes.modifications(call.get("VolumeIds") or ())
+    shaped = [_modification(m, "completed") for m in found]
+    items, token = page(
+        call, select(call, shaped, _ALIASES, fs), lambda s: s["VolumeId"], minimum=1, maximum=500
+    )
+    return with_token({"VolumesModifications": items}, token)

@@ -1,0 +1,90 @@
+"""Root volumes with their modifications: DescribeVolumes' volumes, ModifyVolume and
+DescribeVolumesModifications.
+
+A root volume is derived from its instance (``domain/volumes.py``); what ModifyVolume
+changed is kept as the volume's settings and applied on every read, and the latest
+modification is kept beside it for DescribeVolumesModifications. A terminated instance's
+volume is gone, and so are its settings' effects (they are never read again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from stockade.domain import errors
+from stockade.domain.volume_modifications import (
+    MODIFICATION,
+    VOLUME_SETTINGS,
+    Modification,
+    VolumeSettings,
+    modified,
+)
+from stockade.domain.volumes import RootVolume, check_volume_ids, root_volume
+from stockade.service import lookups
+from stockade.service.context import ServiceContext
+from stockade.store.repository import Transaction
+
+
+def _volumes(tx: Transaction) -> list[RootVolume]:
+    settings = tx.list_settings(VOLUME_SETTINGS)
+    found = []
+    for instance in tx.list_instances():
+        volume = root_volume(instance)
+        if volume is None:
+            continue
+        if volume.volume_id in settings:
+            volume = VolumeSettings.from_value(settings[volume.volume_id]).applied_to(volume)
+        found.append(volume)
+    return found
+
+
+class VolumeService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def volumes(self, volume_ids: Sequence[str] = ()) -> list[RootVolume]:
+        """The scope's volumes, or those named (each well formed and existing)."""
+        with self.ctx.read() as tx:
+            found = _volumes(tx)
+        if volume_ids:
+            check_volume_ids(list(volume_ids), {v.volume_id for v in found})
+            found = [v for v in found if v.volume_id in volume_ids]
+        return found
+
+    def modify(
+        self,
+        volume_id: str | None,
+        size_gib: int | None = None,
+        volume_type: str | None = None,
+        iops: int | None = None,
+        throughput: int | None = None,
+    ) -> Modification:
+        with self.ctx.write() as tx:
+            lookups.volume(tx, volume_id)  # malformed or unknown
+            [volume] = [v for v in _volumes(tx) if v.volume_id == volume_id]
+            original = VolumeSettings.of(volume)
+            target = modified(original, size_gib, volume_type, iops, throughput)
+            start = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+            modification = Modification(volume.volume_id, original, target, start)
+            tx.set_setting(volume.volume_id, VOLUME_SETTINGS, target.as_value())
+            tx.set_setting(volume.volume_id, MODIFICATION, modification.as_value())
+            return modification
+
+    def modifications(self, volume_ids: Sequence[str] = ()) -> list[Modification]:
+        """The latest modification of each volume (all, or those named: a named volume
+        never modified is ``InvalidVolumeModification.NotFound``)."""
+        with self.ctx.read() as tx:
+            live = {v.volume_id for v in _volumes(tx)}
+            recorded = tx.list_settings(MODIFICATION)
+        if volume_ids:
+            check_volume_ids(list(volume_ids), live)
+            for volume_id in volume_ids:
+                if volume_id not in recorded:
+                    # [UNVERIFIED] AWS's wording.
+                    raise errors.error(
+                        "InvalidVolumeModification.NotFound",
+                        f"Modification for volume '{volume_id}' does not exist.",
+                    )
+        wanted = set(volume_ids) if volume_ids else live
+        return [Modification.from_value(v) for k, v in recorded.items() if k in wanted]
