@@ -6,6 +6,7 @@ import typer
 
 from stockade.cli import render
 from stockade.cli.options import Cli, command, console
+from stockade.domain import errors
 from stockade.domain.instance_names import named_instance
 from stockade.domain.tags import check_tags
 from stockade.shapes import instances as shapes

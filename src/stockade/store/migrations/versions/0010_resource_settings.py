@@ -9,7 +9,7 @@ without settings shows AWS's defaults).
 Written out in full (not generated from ``schema.metadata``), as 0001 is.
 
 Revision ID: 0010
-Revises: 0008 (another branch adds 0009; the lead chains them at merge)
+Revises: 0009
 Create Date: 2026-12-07
 """
 
