@@ -41,7 +41,7 @@ def test_vpc_lifecycle_and_ipv6(ec2, rejected):
         "UnsupportedOperation",
         ec2.associate_vpc_cidr_block,
         VpcId=vpc["VpcId"],
-        CidrBlock="10.2.0.0/16",
+        Ipv4IpamPoolId="ipam-pool-0123456789abcdef0",
     )
     ec2.delete_vpc(VpcId=vpc["VpcId"])
     rejected("InvalidVpcID.NotFound", ec2.describe_vpcs, VpcIds=[vpc["VpcId"]])

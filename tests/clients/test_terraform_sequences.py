@@ -85,6 +85,41 @@ def test_aws_vpc_create_modify_cidr_destroy(ec2):
     assert error_code(ec2.delete_vpc, VpcId=vpc_id) == "InvalidVpcID.NotFound"  # = destroyed
 
 
+def _ipv4_association(ec2, association_id: str):
+    """The provider's FindVPCCIDRBlockAssociationByID: DescribeVpcs filtered by the id, then
+    the association of that id in the set."""
+    vpcs = ec2.describe_vpcs(
+        Filters=[{"Name": "cidr-block-association.association-id", "Values": [association_id]}]
+    )["Vpcs"]
+    for vpc in vpcs:
+        for a in vpc["CidrBlockAssociationSet"]:
+            if a["AssociationId"] == association_id:
+                return (vpc, a), a["CidrBlockState"]["State"]
+    return None, None
+
+
+def test_aws_vpc_ipv4_cidr_block_association_with_a_subnet(ec2):
+    """aws_vpc_ipv4_cidr_block_association (and an aws_subnet in its block): associate and
+    wait for "associated", read it back on every plan, destroy the subnet, disassociate and
+    wait for it to be gone; a second destroy finds nothing to do."""
+    vpc_id = _vpc(ec2, "10.31.0.0/16")
+    answer = ec2.associate_vpc_cidr_block(VpcId=vpc_id, CidrBlock="10.32.0.0/16")
+    association_id = answer["CidrBlockAssociation"]["AssociationId"]
+    wait_state(lambda: _ipv4_association(ec2, association_id), ["associating"], ["associated"])
+    subnet_id = _subnet(ec2, vpc_id, "10.32.1.0/24")
+    for _ in range(2):  # plans read the association back unchanged
+        (vpc, found), state = _ipv4_association(ec2, association_id)
+        assert (vpc["VpcId"], found["CidrBlock"], state) == (vpc_id, "10.32.0.0/16", "associated")
+    ec2.delete_subnet(SubnetId=subnet_id)
+    ec2.disassociate_vpc_cidr_block(AssociationId=association_id)
+    wait_state(lambda: _ipv4_association(ec2, association_id), ["disassociating"], [""])
+    assert (
+        error_code(ec2.disassociate_vpc_cidr_block, AssociationId=association_id)
+        == "InvalidVpcCidrBlockAssociationID.NotFound"
+    )
+    ec2.delete_vpc(VpcId=vpc_id)
+
+
 def test_aws_subnet_attributes_and_delete_retry(ec2):
     vpc_id = _vpc(ec2)
     subnet_id = _subnet(ec2, vpc_id)

@@ -253,6 +253,7 @@ def test_names_lists_every_field():
         "outstanding_peerings_per_account",
         "network_insights_paths",
         "private_ipv4_per_interface",
+        "cidr_blocks_per_vpc",
     ]
 
 

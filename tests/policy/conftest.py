@@ -120,7 +120,8 @@ class World:
         vpc = next(v for v in self.vpcs if v.vpc_id == vpc_id)
         rows = []
         if local:
-            rows.append(Route(vpc.cidr_block, LOCAL, RouteOrigin.CREATE_ROUTE_TABLE))
+            for block in vpc.ipv4_blocks:
+                rows.append(Route(block, LOCAL, RouteOrigin.CREATE_ROUTE_TABLE))
             if vpc.ipv6_cidr_block:
                 rows.append(Route(vpc.ipv6_cidr_block, LOCAL, RouteOrigin.CREATE_ROUTE_TABLE))
         rows.extend(Route(dest, target) for dest, target in routes)
@@ -168,7 +169,7 @@ class World:
     ) -> str:
         def side(vpc_id: str) -> PeeringSide:
             vpc = next((v for v in self.vpcs if v.vpc_id == vpc_id), None)
-            blocks = (vpc.cidr_block,) if vpc else ()
+            blocks = vpc.ipv4_blocks if vpc else ()
             v6 = (vpc.ipv6_cidr_block,) if vpc and vpc.ipv6_cidr_block else ()
             return PeeringSide(vpc_id, ACCOUNT, REGION, blocks, v6)
 

@@ -183,6 +183,23 @@ def test_terminated_instance_has_no_vpc_subnet_or_interfaces_in_either_mode():
         assert got.owner_id == ("444455556666" if not node.strict else ORIGIN.account)
 
 
+def test_a_vpcs_live_ipv4_blocks_are_all_kept_and_shown_again():
+    """Secondary IPv4 blocks survive the reader (a disassociated one does not) and the
+    writer shows them again in the association set, primary first."""
+    from stockade.shapes import network as network_shapes
+
+    vpc = {**VPC, "CidrBlockAssociationSet": [
+        {"CidrBlock": "10.0.0.0/16", "CidrBlockState": {"State": "associated"}},
+        {"CidrBlock": "10.1.0.0/16", "CidrBlockState": {"State": "associated"}},
+        {"CidrBlock": "10.2.0.0/16", "CidrBlockState": {"State": "disassociated"}},
+        {"CidrBlock": "100.64.0.0/16", "CidrBlockState": {"State": "associating"}},
+    ]}  # fmt: skip
+    read = read_network.vpc(answer(vpc, "x"), ORIGIN)
+    assert read.ipv4_blocks == ("10.0.0.0/16", "10.1.0.0/16", "100.64.0.0/16")
+    shown = network_shapes.vpc(read)["CidrBlockAssociationSet"]
+    assert [a["CidrBlock"] for a in shown] == list(read.ipv4_blocks)
+
+
 def test_detached_and_disassociated_are_not_the_resources():
     """Where the client's old converter and the import disagreed, the AWS reading wins: a
     disassociated IPv6 block is not the VPC's, a detached gateway attaches nothing."""

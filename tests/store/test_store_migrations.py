@@ -129,4 +129,5 @@ def test_the_migrations_are_one_line():
         "0008",
         "0009",
         "0010",
+        "0011",
     ]

@@ -103,7 +103,7 @@ def _check_references(state: ScopeState, where: str) -> None:
 
 def _check_subnets(state: ScopeState) -> None:
     """Each subnet inside its VPC's IPv4 block; no two subnets of a VPC overlap."""
-    vpc_cidr = {p.obj.vpc_id: p.obj.cidr_block for p in state.vpcs}
+    vpc_cidr = {p.obj.vpc_id: p.obj.ipv4_blocks for p in state.vpcs}
     siblings: dict[str, list[str]] = {}
     for p in state.subnets:
         subnet: Subnet = p.obj

@@ -304,8 +304,8 @@ def _external_path(
     """Path blockers for external sources: from the internet, or a CIDR (inside the
     destination's VPC: the local route, only the instance state can block it)."""
     vpc = snapshot.vpc_by_id.get(eni.vpc_id)
-    vpc_cidr = (vpc.cidr_block if family == 4 else vpc.ipv6_cidr_block) if vpc else None
-    if source.kind == "cidr" and vpc_cidr and intersect([block(vpc_cidr)], source.cidrs[family]):
+    vpc_ranges = [block(b) for b in vpc.blocks(family)] if vpc else []
+    if source.kind == "cidr" and vpc_ranges and intersect(vpc_ranges, source.cidrs[family]):
         path = route(snapshot, Flow(_first(source, family), eni.eni_id, "tcp", 0))
         state = tuple(b for b in path.blockers if b.reason & _STATE_REASONS)
         return state, str(PathKind.VPC_LOCAL)

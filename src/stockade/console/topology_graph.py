@@ -118,7 +118,7 @@ def topology(snapshot: Snapshot, base: str) -> dict[str, Any]:
         found.sort(key=lambda e: e.device_index or 0)
 
     for vpc in snapshot.vpcs:
-        blocks = " ".join(b for b in (vpc.cidr_block, vpc.ipv6_cidr_block) if b)
+        blocks = " ".join((*vpc.ipv4_blocks, *vpc.blocks(6)))
         nodes.append(
             _node(vpc.vpc_id, "vpc", f"{_titled(vpc.vpc_id, vpc.tags)} {blocks}", cidr=blocks)
         )

@@ -89,7 +89,7 @@ class PortPlan:
 class VpcPlan:
     vpc_id: str
     owner_id: str
-    cidr4: str
+    cidrs4: tuple[str, ...]  # every IPv4 block, the primary first (``Vpc.ipv4_blocks``)
     cidr6: str | None
     internet: bool  # an internet gateway is attached
     ports: tuple[PortPlan, ...]  # sorted by interface id
@@ -152,7 +152,7 @@ def plan_world(snapshot: Snapshot, cache: dict | None = None) -> dict[str, VpcPl
         plans[vpc_id] = VpcPlan(
             vpc_id,
             vpc.owner_id,
-            vpc.cidr_block,
+            vpc.ipv4_blocks,
             vpc.ipv6_cidr_block,
             snapshot.internet_gateway_for(vpc_id) is not None,
             tuple(sorted(vpc_ports, key=lambda p: p.eni_id)),

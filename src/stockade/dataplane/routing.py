@@ -314,7 +314,7 @@ class _Resolver:
         peer_vpc = self.snapshot.vpc_by_id.get(peer.vpc_id)
         blocks = list(peer.cidr_blocks) + list(peer.ipv6_cidr_blocks)
         if peer_vpc is not None:  # the peer's current blocks, when this snapshot holds them
-            blocks = [peer_vpc.cidr_block, peer_vpc.ipv6_cidr_block or ""]
+            blocks = [*peer_vpc.ipv4_blocks, *peer_vpc.blocks(6)]
         link = self._link(peering)
         net = ipaddress.ip_network(destination)
         out: list[KernelRoute] = []

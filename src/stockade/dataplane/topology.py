@@ -84,9 +84,19 @@ class Topology:
         links.loopback_up(ipr)
         # Nothing leaves the world: what no route claims is dropped without an answer
         # (AWS's router does not send "unreachable"), including unknown VPC addresses.
-        for dst in ("0.0.0.0/0", "::/0", plan.cidr4, *([plan.cidr6] if plan.cidr6 else [])):
+        for dst in ("0.0.0.0/0", "::/0", *plan.cidrs4, *([plan.cidr6] if plan.cidr6 else [])):
             links.add_route(ipr, dst, kind="blackhole")
         return name
+
+    def _sync_blocks(self, old: VpcPlan, new: VpcPlan) -> None:
+        """A block associated with (or taken from) a running VPC gets (or loses) the
+        router's blackhole for addresses no port holds, as ``ensure_router`` gives a new
+        router's blocks."""
+        ipr = self.ipr(self.world.router(new.vpc_id))
+        for dst in set(new.cidrs4) - set(old.cidrs4):
+            links.add_route(ipr, dst, kind="blackhole")
+        for dst in set(old.cidrs4) - set(new.cidrs4):
+            links.ignore((links.ENOENT, links.ESRCH), ipr.route, "del", dst=dst, type="blackhole")
 
     def sync(
         self,
@@ -108,6 +118,8 @@ class Topology:
         new instance. (Forgetting the flows of every new interface also covers a restart,
         where the old plan is unknown.)
         """
+        if old is not None and old.cidrs4 != new.cidrs4:
+            self._sync_blocks(old, new)
         if old is not None and old.ports == new.ports and _outside(old) == _outside(new):
             rules()
             return  # nothing the topology depends on changed (rules are nftables' business)

@@ -54,9 +54,11 @@ def _canonical_text(value: str, family: int | None) -> str:
     return str(parse_cidr(value, family))
 
 
-def check_subnet_in_vpc(subnet_cidr: str, vpc_cidr: str) -> None:
-    """A subnet's IPv4 block lies inside its VPC's (else ``InvalidSubnet.Range``)."""
-    if not IPv4Network(subnet_cidr).subnet_of(IPv4Network(vpc_cidr)):
+def check_subnet_in_vpc(subnet_cidr: str, vpc_blocks: Iterable[str]) -> None:
+    """A subnet's IPv4 block lies inside one of its VPC's IPv4 blocks (``Vpc.ipv4_blocks``;
+    else ``InvalidSubnet.Range``): a subnet never spans two blocks."""
+    network = IPv4Network(subnet_cidr)
+    if not any(network.subnet_of(IPv4Network(block)) for block in vpc_blocks):
         raise errors.error("InvalidSubnet.Range", f"The CIDR '{subnet_cidr}' is invalid.")
 
 

@@ -37,11 +37,27 @@ class Vpc:
     enable_dns_support: bool = True
     enable_dns_hostnames: bool = False
     enable_network_address_usage_metrics: bool = False
+    #: IPv4 blocks associated after creation (AssociateVpcCidrBlock), in association order;
+    #: ``cidr_block`` stays the primary, which AWS never lets go
+    secondary_cidr_blocks: tuple[str, ...] = ()
     tags: Tags = ()
 
     @property
     def has_ipv6(self) -> bool:
         return self.ipv6_cidr_block is not None
+
+    @property
+    def ipv4_blocks(self) -> tuple[str, ...]:
+        """Every IPv4 block of the VPC, the primary first: the VPC's whole IPv4 space, which
+        everything that means "inside the VPC" (local routes, subnets, paths, peering
+        overlap, the data plane) must follow -- never ``cidr_block`` alone."""
+        return (self.cidr_block, *self.secondary_cidr_blocks)
+
+    def blocks(self, family: int) -> tuple[str, ...]:
+        """The VPC's blocks of one address family (4 or 6)."""
+        if family == 4:
+            return self.ipv4_blocks
+        return (self.ipv6_cidr_block,) if self.ipv6_cidr_block else ()
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ class Quotas:
     #: the instance type (t2.micro 2, t3.large and m5.large 10, m5.12xlarge 30); stockade
     #: does not model types' limits, so one documented per-interface figure: m5.large's.
     private_ipv4_per_interface: int = 10
+    #: IPv4 CIDR blocks per VPC, the primary included (AWS's default 5, adjustable)
+    cidr_blocks_per_vpc: int = 5
 
     def __post_init__(self) -> None:
         for f in fields(self):

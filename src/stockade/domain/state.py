@@ -130,9 +130,10 @@ class Snapshot:
         and ``::/0`` to it — what state made before route tables existed meant ("a gateway
         attached is routed"). Real stores and AWS imports always carry real tables.
         """
-        routes = [Route(vpc.cidr_block, LOCAL, RouteOrigin.CREATE_ROUTE_TABLE)]
-        if vpc.ipv6_cidr_block:
-            routes.append(Route(vpc.ipv6_cidr_block, LOCAL, RouteOrigin.CREATE_ROUTE_TABLE))
+        routes = [
+            Route(block, LOCAL, RouteOrigin.CREATE_ROUTE_TABLE)
+            for block in (*vpc.ipv4_blocks, *vpc.blocks(6))
+        ]
         gateway = self.internet_gateway_for(vpc.vpc_id)
         if gateway is not None:
             routes.append(Route("0.0.0.0/0", gateway.igw_id))

@@ -30,7 +30,7 @@ from stockade.policy.addressing import (
 from stockade.policy.bulk_routes import FamilyRoutes, RouteArrays, build_routes, lookup_many
 from stockade.policy.interface_reach import end_state
 from stockade.policy.reasons import Reason
-from stockade.policy.routes import Hop, vpc_block
+from stockade.policy.routes import Hop, vpc_blocks
 from stockade.policy.tables import SortedKeys, to_bytes16
 from stockade.policy.topology import (
     END_REASON,
@@ -64,7 +64,9 @@ class Topology:
     public4: np.ndarray  # uint64 per interface
     has_public4: np.ndarray  # bool per interface
     igw: np.ndarray  # bool per VPC
-    cidr4: np.ndarray  # uint64 [VPC, 2]: first, last (0, 0 with has_cidr4 False if none)
+    #: uint64 [VPC, block, 2]: first, last of each IPv4 block (a VPC has up to five; a
+    #: missing one is 0, 0 with has_cidr4 [VPC, block] False)
+    cidr4: np.ndarray
     has_cidr4: np.ndarray
     cidr6: np.ndarray  # uint64 [VPC, 4]: first hi, first lo, last hi, last lo
     has_cidr6: np.ndarray
@@ -86,15 +88,17 @@ def build_topology(snapshot: Snapshot, eni_ids: tuple[str, ...]) -> Topology:
     subnet_index = {s: i for i, s in enumerate(sorted({e.subnet_id for e in enis}))}
     instance_index = {v: i for i, v in enumerate(instance_ids)}
 
-    cidr4 = np.zeros((len(vpc_ids), 2), _U64)
+    blocks4 = {v: vpc_blocks(snapshot, v, 4) for v in vpc_ids}
+    width = max((len(b) for b in blocks4.values()), default=1) or 1
+    cidr4 = np.zeros((len(vpc_ids), width, 2), _U64)
     cidr6 = np.zeros((len(vpc_ids), 4), _U64)
-    has4 = np.zeros(len(vpc_ids), bool)
+    has4 = np.zeros((len(vpc_ids), width), bool)
     has6 = np.zeros(len(vpc_ids), bool)
     for vpc_id, i in vpc_index.items():
-        block4, block6 = vpc_block(snapshot, vpc_id, 4), vpc_block(snapshot, vpc_id, 6)
-        if block4:
+        for k, block4 in enumerate(blocks4[vpc_id]):
             _, lo, hi = block_bounds(block4)
-            cidr4[i], has4[i] = (lo, hi), True
+            cidr4[i, k], has4[i, k] = (lo, hi), True
+        block6 = next(iter(vpc_blocks(snapshot, vpc_id, 6)), None)
         if block6:
             _, lo, hi = block_bounds(block6)
             cidr6[i] = (lo >> 64, lo & _MASK64, hi >> 64, hi & _MASK64)
@@ -408,11 +412,13 @@ def _in_any(values: np.ndarray, ranges: tuple[tuple[int, int], ...]) -> np.ndarr
 def _in_vpc(
     topo: Topology, family: int, vpc: np.ndarray, hi: np.ndarray, lo: np.ndarray
 ) -> np.ndarray:
-    """Whether each address lies inside the given VPC's CIDR of its family."""
+    """Whether each address lies inside one of the given VPC's CIDRs of its family."""
     inside: np.ndarray
-    if family == 4:  # 1-D gathers: fancy-indexing the [VPC, 2] array costs more
-        first, last = topo.cidr4[:, 0].take(vpc), topo.cidr4[:, 1].take(vpc)
-        inside = topo.has_cidr4.take(vpc) & (lo >= first) & (lo <= last)
+    if family == 4:  # 1-D gathers per block: fancy-indexing the [VPC, block, 2] array costs more
+        inside = np.zeros(len(vpc), bool)
+        for k in range(topo.cidr4.shape[1]):
+            first, last = topo.cidr4[:, k, 0].take(vpc), topo.cidr4[:, k, 1].take(vpc)
+            inside |= topo.has_cidr4[:, k].take(vpc) & (lo >= first) & (lo <= last)
         return inside
     b = topo.cidr6[vpc]
     above = (hi > b[:, 0]) | ((hi == b[:, 0]) & (lo >= b[:, 1]))

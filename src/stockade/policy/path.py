@@ -44,8 +44,8 @@ from stockade.policy.addressing import (
 from stockade.policy.decision import Blocker, PathEnd, PathKind, RouteStep
 from stockade.policy.flow import Flow
 from stockade.policy.interface_reach import end_state
-from stockade.policy.path_checks import CHECKS, End, Leg, blocker, inside, v4, vpc_cidr
-from stockade.policy.routes import Hop, RouteLookup
+from stockade.policy.path_checks import CHECKS, End, Leg, blocker, v4
+from stockade.policy.routes import Hop, RouteLookup, in_vpc_block
 from stockade.policy.topology import (
     END_REASON,
     PATH_RULES,
@@ -203,8 +203,8 @@ def _case(leg: Leg) -> Case:
     if e1 is None:
         return Case.FROM_INTERNET
     if e2 is None:
-        cidr = vpc_cidr(leg.snapshot, e1.vpc_id, family)
-        return Case.TO_VPC_ADDRESS if cidr is not None and inside(cidr, leg.d) else Case.TO_INTERNET
+        inside_vpc = in_vpc_block(leg.snapshot, e1.vpc_id, family, leg.d)
+        return Case.TO_VPC_ADDRESS if inside_vpc else Case.TO_INTERNET
     if (
         e1.instance_id is not None
         and e1.instance_id == e2.instance_id

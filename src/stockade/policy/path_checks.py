@@ -23,14 +23,13 @@ from stockade.policy.path_leg import (
     inside,
     text_of,
     v4,
-    vpc_cidr,
 )
 from stockade.policy.route_advice import route_remedy
 from stockade.policy.route_checks import ROUTE_CHECKS
-from stockade.policy.routes import vpc_block
+from stockade.policy.routes import vpc_block_holding, vpc_blocks
 from stockade.policy.topology import Check, EndKind
 
-__all__ = ["CHECKS", "End", "Leg", "blocker", "inside", "v4", "vpc_cidr"]
+__all__ = ["CHECKS", "End", "Leg", "blocker", "inside", "v4"]
 
 
 # The checks: one function each, returning the blocker when the check fails.
@@ -46,8 +45,8 @@ def _any_interface(leg: Leg) -> Blocker:
 
 def _known_in_vpc(leg: Leg) -> Blocker:
     vpc_id = leg.e1.vpc_id
-    cidr = vpc_cidr(leg.snapshot, vpc_id, leg.family)
-    message = f"no interface in {vpc_id} ({cidr}) has the address {text_of(leg.family, leg.d)}"
+    cidrs = ", ".join(vpc_blocks(leg.snapshot, vpc_id, leg.family)) or None
+    message = f"no interface in {vpc_id} ({cidrs}) has the address {text_of(leg.family, leg.d)}"
     return fail(Check.KNOWN_IN_VPC, vpc_id, "vpc", message)
 
 
@@ -63,7 +62,7 @@ def _same_vpc(leg: Leg) -> Blocker | None:
     if e2.public_ip and leg.family == 4:
         remedy = f"address its public IP {e2.public_ip} to go through the internet gateways"
     else:
-        block = vpc_block(leg.snapshot, e2.vpc_id, leg.family)
+        block = vpc_block_holding(leg.snapshot, e2.vpc_id, leg.family, leg.d)
         remedy = f"peer {e1.vpc_id} with {e2.vpc_id}, then " + route_remedy(
             leg.forward, block or "<peer CIDR>", "<pcx-id>"
         )
@@ -139,8 +138,8 @@ def _special_range(
 
 def _source_outside_vpc(leg: Leg) -> Blocker | None:
     eni, s = leg.e2, leg.s
-    cidr = vpc_cidr(leg.snapshot, eni.vpc_id, leg.family)
-    if cidr is None or not inside(cidr, s):
+    cidr = vpc_block_holding(leg.snapshot, eni.vpc_id, leg.family, s)
+    if cidr is None:
         return None
     message = f"{text_of(leg.family, s)} lies inside {eni.vpc_id} ({cidr}): spoofed"
     return fail(Check.SOURCE_OUTSIDE_VPC, igw_id(leg.snapshot, eni), "internet-gateway", message)

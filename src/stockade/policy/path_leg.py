@@ -90,13 +90,6 @@ def v4(text: str) -> int:
     return try_parse_address(text)[1]  # type: ignore[index]
 
 
-def vpc_cidr(snapshot: Snapshot, vpc_id: str, family: int) -> str | None:
-    vpc = snapshot.vpc_by_id.get(vpc_id)
-    if vpc is None:
-        return None
-    return vpc.cidr_block if family == 4 else vpc.ipv6_cidr_block
-
-
 def inside(cidr: str, value: int) -> bool:
     _, lo, hi = block_bounds(cidr)
     return lo <= value <= hi

@@ -19,7 +19,7 @@ from stockade.policy.route_advice import (
     route_text,
     table_remedy,
 )
-from stockade.policy.routes import Hop, in_vpc_block, vpc_block
+from stockade.policy.routes import Hop, in_vpc_block, vpc_block_holding, vpc_blocks
 from stockade.policy.topology import Check
 
 
@@ -95,9 +95,9 @@ def _pcx_destination(leg: Leg) -> Blocker | None:
     peer = out.facts.peer_vpc_id
     if peer is None or in_vpc_block(leg.snapshot, peer, leg.family, leg.d):
         return None
-    block = vpc_block(leg.snapshot, peer, leg.family)
+    blocks = ", ".join(vpc_blocks(leg.snapshot, peer, leg.family))
     message = (
-        f"{out.target} carries only addresses inside {peer} ({block}); "
+        f"{out.target} carries only addresses inside {peer} ({blocks}); "
         f"{text_of(leg.family, leg.d)} is not (no transit through a peered VPC)"
     )
     return fail(Check.PCX_DESTINATION, out.target, "vpc-peering-connection", message)
@@ -173,7 +173,8 @@ def _return_via_peering(leg: Leg) -> Blocker | None:
         f"the reply to {s} must go back over {out.target}, but {back.table_text()} "
         f"(of {leg.e2.subnet_id}) {how}"
     )
-    block = vpc_block(leg.snapshot, leg.e1.vpc_id, leg.family) or f"{s}/32"
+    held = vpc_block_holding(leg.snapshot, leg.e1.vpc_id, leg.family, leg.seen or 0)
+    block = held or f"{s}/32"
     remedy = route_remedy(back, block, out.target or "<pcx-id>")
     return fail(
         Check.RETURN_VIA_PEERING, back.table_id or leg.e2.vpc_id, "route-table", message, remedy

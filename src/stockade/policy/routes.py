@@ -192,29 +192,38 @@ def internet_route(snapshot: Snapshot, subnet_id: str, family: int) -> RouteLook
     return RouteLookup(table.route_table_id, table.vpc_id, subnet_id, best[1], best[2])
 
 
-def vpc_block(snapshot: Snapshot, vpc_id: str, family: int) -> str | None:
-    """A VPC's block of a family: its own, else as a peering side last saw it.
+def vpc_blocks(snapshot: Snapshot, vpc_id: str, family: int) -> tuple[str, ...]:
+    """A VPC's blocks of a family (every IPv4 block, the primary first): its own, else as
+    a peering side last saw them.
 
     A peer VPC of another account is known only through the peering (``PeeringSide``)
     unless the caller merged that account's snapshot in.
     """
     vpc = snapshot.vpc_by_id.get(vpc_id)
     if vpc is not None:
-        return vpc.cidr_block if family == 4 else vpc.ipv6_cidr_block
+        return vpc.blocks(family)
     for peering in snapshot.peerings:
         side = peering.side_of(vpc_id)
         if side is not None:
-            blocks = side.cidr_blocks if family == 4 else side.ipv6_cidr_blocks
-            return blocks[0] if blocks else None
+            return side.cidr_blocks if family == 4 else side.ipv6_cidr_blocks
+    return ()
+
+
+def vpc_block_holding(
+    snapshot: Snapshot, vpc_id: str | None, family: int, value: int
+) -> str | None:
+    """The block of the VPC that holds the address ``value``, if one does."""
+    if vpc_id is None:
+        return None
+    for block in vpc_blocks(snapshot, vpc_id, family):
+        _, lo, hi = block_bounds(block)
+        if lo <= value <= hi:
+            return block
     return None
 
 
 def in_vpc_block(snapshot: Snapshot, vpc_id: str | None, family: int, value: int) -> bool:
-    block = None if vpc_id is None else vpc_block(snapshot, vpc_id, family)
-    if block is None:
-        return False
-    _, lo, hi = block_bounds(block)
-    return lo <= value <= hi
+    return vpc_block_holding(snapshot, vpc_id, family, value) is not None
 
 
 def painted(snapshot: Snapshot, table: RouteTable, family: int) -> tuple[list[int], list[int]]:

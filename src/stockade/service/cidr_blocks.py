@@ -1,22 +1,32 @@
-"""A VPC's and a subnet's address blocks after creation: DisassociateVpcCidrBlock,
+"""A VPC's and a subnet's address blocks after creation: Associate/DisassociateVpcCidrBlock
+for secondary IPv4 blocks, DisassociateVpcCidrBlock for the IPv6 block,
 Associate/DisassociateSubnetCidrBlock, and ModifyVpcTenancy beside them.
 
-Stockade keeps one IPv4 block per VPC (its primary, which AWS never lets go) and at most
-one IPv6 block per VPC and per subnet, in the VPC and subnet rows; an association's id is
-derived from the pair (:func:`~stockade.domain.network.cidr_association_id`), so finding
-one is a scan of the scope's VPCs or subnets. AssociateVpcCidrBlock (the IPv6 /56) stays
-in :mod:`stockade.service.network`.
+A VPC keeps its IPv4 blocks in its row (the primary, which AWS never lets go, and the
+secondary ones, ``Vpc.secondary_cidr_blocks``) and at most one IPv6 block; a subnet at most
+one IPv6 block. An association's id is derived from the pair
+(:func:`~stockade.domain.network.cidr_association_id`), so finding one is a scan of the
+scope's VPCs or subnets. AssociateVpcCidrBlock for the IPv6 /56 stays in
+:mod:`stockade.service.network`. A block coming or going changes the VPC's local routes in
+every route table and the VPC's side of its live peerings (both are what the policy engine
+and the data plane read).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from ipaddress import IPv4Network
 
 from stockade.domain import errors
+from stockade.domain.addresses import parse_cidr
 from stockade.domain.network import Subnet, Vpc, cidr_association_id
+from stockade.domain.peering import HOLDS_PAIR
+from stockade.domain.routing import LOCAL
+from stockade.domain.vpc_blocks import check_new_ipv4_block
 from stockade.service import lookups, routing
 from stockade.service.context import ServiceContext
 from stockade.service.network import subnet_ipv6_block
+from stockade.service.peering import side_of_vpc
 from stockade.store.repository import Transaction
 
 #: ModifyVpcTenancy's only target: AWS lets a dedicated VPC become default, never back.
@@ -28,8 +38,8 @@ def _vpc_association(tx: Transaction, association_id: str | None) -> tuple[Vpc, 
     if not association_id:
         raise errors.missing_parameter("AssociationId")
     for vpc in tx.list_vpcs():
-        for block in (vpc.cidr_block, vpc.ipv6_cidr_block):
-            if block and cidr_association_id("vpc", vpc.vpc_id, block) == association_id:
+        for block in (*vpc.ipv4_blocks, *vpc.blocks(6)):
+            if cidr_association_id("vpc", vpc.vpc_id, block) == association_id:
                 return vpc, block
     # [UNVERIFIED] AWS's wording; the code is the one Terraform's provider tests for.
     raise errors.error(
@@ -52,14 +62,74 @@ def _subnet_association(tx: Transaction, association_id: str | None) -> Subnet:
     )
 
 
+def _uses(subnet: Subnet, block: str) -> bool:
+    return IPv4Network(subnet.cidr_block).subnet_of(IPv4Network(block))
+
+
+def _refresh_peerings(tx: Transaction, vpc: Vpc) -> None:
+    """The VPC's side of each pending or active peering shows its blocks as they now are
+    (AWS's ``VpcInfo.CidrBlockSet``; the policy engine and the data plane read a peer's
+    blocks from the side when the peer's VPC is another account's)."""
+    for peering in tx.list_peerings(vpc.vpc_id):
+        side = peering.side_of(vpc.vpc_id)
+        if peering.status not in HOLDS_PAIR or side is None or not side.cidr_blocks:
+            continue  # an accepter's blocks are shown only once it accepts
+        fresh = replace(
+            side_of_vpc(vpc),
+            allow_dns_resolution_from_remote_vpc=side.allow_dns_resolution_from_remote_vpc,
+        )
+        if peering.requester.vpc_id == vpc.vpc_id:
+            tx.put_peering(replace(peering, requester=fresh))
+        else:
+            tx.put_peering(replace(peering, accepter=fresh))
+
+
+def _active_peer_blocks(tx: Transaction, vpc: Vpc) -> list[str]:
+    """The IPv4 blocks of the VPCs ``vpc`` has an active peering with."""
+    blocks: list[str] = []
+    for peering in tx.list_peerings(vpc.vpc_id):
+        peer = peering.peer_of(vpc.vpc_id) if peering.is_active else None
+        if peer is None:
+            continue
+        peer_vpc = tx.find_vpc(peer.vpc_id)
+        blocks.extend(peer_vpc.ipv4_blocks if peer_vpc is not None else peer.cidr_blocks)
+    return blocks
+
+
 class CidrBlockService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
 
+    def associate_vpc_ipv4(self, vpc_id: str | None, cidr_block: str) -> tuple[Vpc, str]:
+        """Add a secondary IPv4 block (AWS's restrictions:
+        :func:`~stockade.domain.vpc_blocks.check_new_ipv4_block`); it gets its local route in
+        every route table of the VPC. Returns the VPC as it now is and the block."""
+        parse_cidr(cidr_block, 4)  # InvalidParameterValue for what is no IPv4 CIDR
+        with self.ctx.write() as tx:
+            vpc = lookups.vpc(tx, vpc_id)
+            destinations = [
+                r.destination
+                for table in tx.list_route_tables(vpc.vpc_id)
+                for r in table.routes
+                if r.target != LOCAL and not r.is_prefix_list and "." in r.destination
+            ]
+            block = check_new_ipv4_block(
+                vpc,
+                cidr_block,
+                self.ctx.quotas.cidr_blocks_per_vpc,
+                destinations,
+                _active_peer_blocks(tx, vpc),
+            )
+            vpc = replace(vpc, secondary_cidr_blocks=(*vpc.secondary_cidr_blocks, block))
+            tx.put_vpc(vpc)
+            routing.add_local_routes(tx, vpc.vpc_id, block)
+            _refresh_peerings(tx, vpc)
+            return vpc, block
+
     def disassociate_vpc_block(self, association_id: str | None) -> tuple[Vpc, str]:
-        """Take the VPC's IPv6 block away (its local routes with it); the primary IPv4
-        block is refused, as is a block a subnet still uses. Returns the VPC as it was and
-        the block."""
+        """Take a secondary IPv4 block or the IPv6 block away (its local routes with it);
+        the primary IPv4 block is refused, as is a block a subnet still uses. Returns the
+        VPC as it was and the block."""
         with self.ctx.write() as tx:
             vpc, block = _vpc_association(tx, association_id)
             if block == vpc.cidr_block:
@@ -69,13 +139,22 @@ class CidrBlockService:
                     f"The vpc CIDR block with association ID {association_id} may not be "
                     "disassociated. It is the primary IPv4 CIDR block of the VPC",
                 )
-            if any(s.ipv6_cidr_block for s in tx.list_subnets(vpc.vpc_id)):
+            ipv4 = block in vpc.secondary_cidr_blocks
+            subnets = tx.list_subnets(vpc.vpc_id)
+            if any(_uses(s, block) if ipv4 else s.ipv6_cidr_block for s in subnets):
                 raise errors.error(
                     "InvalidCidrBlock.InUse",
                     f"The vpc {vpc.vpc_id} currently has a subnet within CIDR block {block}",
                 )
-            tx.put_vpc(replace(vpc, ipv6_cidr_block=None))
+            if ipv4:
+                kept = tuple(b for b in vpc.secondary_cidr_blocks if b != block)
+                now = replace(vpc, secondary_cidr_blocks=kept)
+            else:
+                now = replace(vpc, ipv6_cidr_block=None)
+            tx.put_vpc(now)
             routing.remove_local_routes(tx, vpc.vpc_id, block)
+            if ipv4:
+                _refresh_peerings(tx, now)
             return vpc, block
 
     def associate_subnet_ipv6(self, subnet_id: str | None, ipv6_cidr_block: str | None) -> Subnet:

@@ -73,7 +73,7 @@ def create_main_route_table(tx: Transaction, vpc: Vpc, routes: tuple[Route, ...]
             vpc.vpc_id,
             vpc.owner_id,
             vpc.region,
-            routes=local_routes((vpc.cidr_block, vpc.ipv6_cidr_block)) + routes,
+            routes=local_routes((*vpc.ipv4_blocks, vpc.ipv6_cidr_block)) + routes,
             associations=(RouteTableAssociation(ids.new_id("rtbassoc"), main=True),),
         )
     )

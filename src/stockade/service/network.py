@@ -151,7 +151,7 @@ class NetworkService:
         network = _ipv4_block(cidr_block, "CidrBlock", "InvalidSubnet.Range")
         with self.ctx.write() as tx:
             vpc = lookups.vpc(tx, vpc_id)
-            check_subnet_in_vpc(str(network), vpc.cidr_block)
+            check_subnet_in_vpc(str(network), vpc.ipv4_blocks)
             siblings = tx.list_subnets(vpc_id)
             if len(siblings) >= self.ctx.quotas.subnets_per_vpc:
                 raise errors.error(

@@ -48,8 +48,8 @@ def side_of_vpc(vpc: Vpc) -> PeeringSide:
         vpc_id=vpc.vpc_id,
         owner_id=vpc.owner_id,
         region=vpc.region,
-        cidr_blocks=(vpc.cidr_block,),
-        ipv6_cidr_blocks=(vpc.ipv6_cidr_block,) if vpc.ipv6_cidr_block else (),
+        cidr_blocks=vpc.ipv4_blocks,
+        ipv6_cidr_blocks=vpc.blocks(6),
     )
 
 

@@ -74,7 +74,7 @@ class RouteTableService:
                 vpc.vpc_id,
                 tx.scope.account,
                 tx.scope.region,
-                routes=local_routes((vpc.cidr_block, vpc.ipv6_cidr_block)),
+                routes=local_routes((*vpc.ipv4_blocks, vpc.ipv6_cidr_block)),
             )
             tx.put_route_table(table)
             table = replace(table, tags=tag_new(tx, [table.route_table_id], tags))
@@ -343,7 +343,7 @@ def _route(
         subnets = [
             b for s in tx.list_subnets(table.vpc_id) for b in (s.cidr_block, s.ipv6_cidr_block) if b
         ]
-        blocks = [b for b in (vpc.cidr_block, vpc.ipv6_cidr_block) if b]
+        blocks = [*vpc.ipv4_blocks, *vpc.blocks(6)]
         check_inside_vpc(destination, target, blocks, subnets)
     elif target == LOCAL:
         raise errors.invalid_parameter_value("A prefix list cannot be routed to local.")
@@ -388,7 +388,7 @@ def _find(table: RouteTable, destination: str) -> int | None:
 
 def _is_vpc_block(tx: Transaction, vpc_id: str, destination: str) -> bool:
     vpc = lookups.vpc(tx, vpc_id)
-    return destination in (vpc.cidr_block, vpc.ipv6_cidr_block)
+    return destination in (*vpc.ipv4_blocks, *vpc.blocks(6))
 
 
 def _association(table: RouteTable, association_id: str) -> RouteTableAssociation:

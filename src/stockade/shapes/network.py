@@ -12,6 +12,16 @@ from stockade.shapes import tag_list
 association_id = cidr_association_id  # the one derivation lives in the domain
 
 
+def ipv4_association(v: Vpc, block: str, state: str = "associated") -> dict[str, Any]:
+    """One entry of a VPC's ``CidrBlockAssociationSet`` (and AssociateVpcCidrBlock's
+    ``CidrBlockAssociation``)."""
+    return {
+        "AssociationId": association_id("vpc", v.vpc_id, block),
+        "CidrBlock": block,
+        "CidrBlockState": {"State": state},
+    }
+
+
 def vpc(v: Vpc) -> dict[str, Any]:
     out: dict[str, Any] = {
         "VpcId": v.vpc_id,
@@ -21,13 +31,7 @@ def vpc(v: Vpc) -> dict[str, Any]:
         "DhcpOptionsId": v.dhcp_options_id,
         "InstanceTenancy": v.instance_tenancy,
         "IsDefault": v.is_default,
-        "CidrBlockAssociationSet": [
-            {
-                "AssociationId": association_id("vpc", v.vpc_id, v.cidr_block),
-                "CidrBlock": v.cidr_block,
-                "CidrBlockState": {"State": "associated"},
-            }
-        ],
+        "CidrBlockAssociationSet": [ipv4_association(v, block) for block in v.ipv4_blocks],
         "Tags": tag_list(v.tags),
     }
     if v.ipv6_cidr_block:

@@ -3,8 +3,9 @@
 
 One reader for both the import (strict nodes: captured files, every field checked and
 located) and the remote client (lenient nodes: a server's answer); see
-:mod:`stockade.shapes.fields`. What the domain does not model (a VPC's secondary IPv4
-CIDRs…) is said in ``warn`` when the caller collects warnings, never silently kept.
+:mod:`stockade.shapes.fields`. What the domain does not model (a VPC's second IPv6
+block…) is said in ``warn`` when the caller collects warnings, never silently kept; a VPC's
+live IPv4 blocks are all kept (``Vpc.secondary_cidr_blocks``).
 """
 
 from __future__ import annotations
@@ -25,22 +26,20 @@ _ATTACHED = ("available", "attached")
 def vpc(v: Node, origin: Origin, warn: list[str] | None = None) -> Vpc:
     vpc_id = resource_id(v, "VpcId", "vpc")
     primary = cidr(v, "CidrBlock", 4)
-    extra = [
-        a.text("CidrBlock")
-        for a in v.items("CidrBlockAssociationSet")
-        if _live(a, "CidrBlockState") and a.opt_text("CidrBlock") not in (None, primary)
-    ]
-    if extra and warn is not None:
-        warn.append(
-            f"{v.file}: {vpc_id}: secondary IPv4 CIDRs {', '.join(extra)} are "
-            "not modelled (only the primary CidrBlock is kept)"
-        )
+    secondary: list[str] = []
+    for a in v.items("CidrBlockAssociationSet"):
+        if not (a.has("CidrBlock") and _live(a, "CidrBlockState")):
+            continue
+        block = cidr(a, "CidrBlock", 4)
+        if block not in (primary, *secondary):
+            secondary.append(block)
     return Vpc(
         vpc_id=vpc_id,
         owner_id=owner(v, origin),
         region=origin.region,
         cidr_block=primary,
         ipv6_cidr_block=_ipv6_block(v, vpc_id, warn),
+        secondary_cidr_blocks=tuple(secondary),
         is_default=v.flag("IsDefault"),
         state=v.opt_text("State") or "available",
         instance_tenancy=v.opt_text("InstanceTenancy") or "default",

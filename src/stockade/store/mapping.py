@@ -84,7 +84,9 @@ def _fields(row: AnyRow, columns: tuple[tuple[str, str], ...]) -> Values:
     return {name: values[column] for name, column in columns}
 
 
-_VPC = _columns(Vpc)  # the VPC attributes included (columns from migration 0003)
+# the VPC attributes included (columns from migration 0003); the secondary IPv4 blocks are
+# one JSON column (0011)
+_VPC = _columns(Vpc, "secondary_cidr_blocks")
 _SUBNET = _columns(Subnet)
 _IGW = _columns(InternetGateway)
 _GROUP = _columns(SecurityGroup)
@@ -107,11 +109,17 @@ _EIP = _columns(ElasticIp)
 
 
 def vpc_values(vpc: Vpc) -> Values:
-    return _values(vpc, _VPC)
+    blocks = list(vpc.secondary_cidr_blocks)
+    return {**_values(vpc, _VPC), "secondary_cidr_blocks": json.dumps(blocks) if blocks else None}
 
 
 def vpc_from(row: AnyRow, tags: TagIndex) -> Vpc:
-    return Vpc(**_fields(row, _VPC), tags=tags.get(row.vpc_id, NO_TAGS))
+    blocks = row._mapping["secondary_cidr_blocks"]
+    return Vpc(
+        **_fields(row, _VPC),
+        secondary_cidr_blocks=tuple(json.loads(blocks)) if blocks else (),
+        tags=tags.get(row.vpc_id, NO_TAGS),
+    )
 
 
 def subnet_values(subnet: Subnet) -> Values:

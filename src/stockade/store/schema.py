@@ -87,6 +87,8 @@ vpcs = Table(
     Column("enable_dns_support", Boolean, nullable=False),
     Column("enable_dns_hostnames", Boolean, nullable=False),
     Column("enable_network_address_usage_metrics", Boolean, nullable=False),
+    #: the IPv4 blocks after the primary, a JSON list in association order (0011); NULL: none
+    Column("secondary_cidr_blocks", Text),
     Index("ix_vpcs_scope", "account", "region", "seq"),
 )
 

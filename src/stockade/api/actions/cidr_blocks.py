@@ -1,8 +1,11 @@
 """A VPC's and a subnet's blocks after creation, and ModifyVpcTenancy.
 
-Terraform's ``aws_vpc`` disassociates the IPv6 block when ``assign_generated_ipv6_cidr_block``
-turns false, and its ``aws_subnet`` and Ansible's ``ec2_vpc_subnet`` associate and
-disassociate a subnet's /64 when ``ipv6_cidr_block`` changes.
+Terraform's ``aws_vpc_ipv4_cidr_block_association`` and Ansible's ``ec2_vpc_net`` remove a
+VPC's secondary IPv4 blocks here (they add them with AssociateVpcCidrBlock, in
+:mod:`stockade.api.actions.network`); ``aws_vpc`` disassociates the IPv6 block when
+``assign_generated_ipv6_cidr_block`` turns false, and its ``aws_subnet`` and Ansible's
+``ec2_vpc_subnet`` associate and disassociate a subnet's /64 when ``ipv6_cidr_block``
+changes.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any
 from stockade.api.actions.common import reject_unsupported
 from stockade.api.actions.registry import Call, action
 from stockade.domain.network import cidr_association_id
+from stockade.shapes.network import ipv4_association
 
 
 def _ipv6_association(kind: str, resource_id: str, block: str, state: str) -> dict[str, Any]:
@@ -25,6 +29,9 @@ def _ipv6_association(kind: str, resource_id: str, block: str, state: str) -> di
 @action("DisassociateVpcCidrBlock")
 def disassociate_vpc_cidr_block(call: Call) -> dict[str, Any]:
     vpc, block = call.services.cidr_blocks.disassociate_vpc_block(call.get("AssociationId"))
+    if block in vpc.ipv4_blocks:
+        association = ipv4_association(vpc, block, "disassociating")
+        return {"VpcId": vpc.vpc_id, "CidrBlockAssociation": association}
     association = _ipv6_association("vpc", vpc.vpc_id, block, "disassociating")
     association.update(NetworkBorderGroup=vpc.region, Ipv6Pool="Amazon")
     return {"VpcId": vpc.vpc_id, "Ipv6CidrBlockAssociation": association}

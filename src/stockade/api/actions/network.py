@@ -7,6 +7,7 @@ from typing import Any
 from stockade.api.actions.common import attribute_value, reject_unsupported, tag_specs
 from stockade.api.actions.describe import page, select, with_token
 from stockade.api.actions.registry import Call, action
+from stockade.domain import errors
 from stockade.domain.errors import AwsError
 from stockade.shapes import network as shapes
 
@@ -60,9 +61,21 @@ def delete_vpc(call: Call) -> None:
 
 @action("AssociateVpcCidrBlock")
 def associate_vpc_cidr_block(call: Call) -> dict[str, Any]:
-    if not call.get("AmazonProvidedIpv6CidrBlock"):
-        # [UNVERIFIED] stockade models one IPv4 CIDR per VPC; secondary blocks are refused.
-        raise _unsupported("Associating anything but an Amazon-provided IPv6 block")
+    reject_unsupported(call, "Ipv4IpamPoolId", "Ipv4NetmaskLength")
+    cidr_block, ipv6 = call.get("CidrBlock"), call.get("AmazonProvidedIpv6CidrBlock")
+    if cidr_block is not None and ipv6:
+        # [UNVERIFIED] AWS's code when both families are asked for in one call.
+        raise errors.invalid_combination(
+            "Specify either CidrBlock or AmazonProvidedIpv6CidrBlock, not both."
+        )
+    if cidr_block is not None:
+        vpc, block = call.services.cidr_blocks.associate_vpc_ipv4(call.get("VpcId"), cidr_block)
+        # AWS answers "associating"; DescribeVpcs shows "associated" (stockade: at once)
+        association = shapes.ipv4_association(vpc, block, "associating")
+        return {"VpcId": vpc.vpc_id, "CidrBlockAssociation": association}
+    if not ipv6:
+        # [UNVERIFIED] an IPv6 block of one's own pool (BYOIP, IPAM) is not modelled.
+        raise _unsupported("Associating anything but CidrBlock or an Amazon-provided IPv6 block")
     vpc = call.services.network.associate_ipv6_block(call.get("VpcId"))
     association = shapes.vpc(vpc)["Ipv6CidrBlockAssociationSet"][0]
     return {"VpcId": vpc.vpc_id, "Ipv6CidrBlockAssociation": association}
