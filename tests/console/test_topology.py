@@ -116,8 +116,8 @@ def test_the_graph_draws_nat_and_egress_only_gateways_peerings_and_extra_interfa
     instance_id = launched.instance.instance_id
     eni = services.interfaces.create(public.subnet_id, group_ids=(group,))
     services.interfaces.attach(eni.eni_id, instance_id, 1)
-    # (a detached gateway's routes are the next test's: AWS refuses to detach this one
-    # while the NAT gateway's Elastic IP is mapped behind it)
+    # (no detach here: AWS refuses to detach this gateway while the NAT gateway's Elastic
+    # IP is mapped behind it; a route to a gateway gone away is the next test's)
 
     with ServiceContext(store).read() as tx:
         graph = topology(tx.snapshot(), "/console")
