@@ -64,9 +64,13 @@ def _edge_link(decision) -> str:
 
 def _tracked_anyway(snapshot, eni_id: str, packet: Packet, sides) -> bool:
     """The data plane's documented price (:mod:`stockade.dataplane.untracked`): IPv4 to or
-    from outside the VPC is untracked only at an interface with a public IPv4 (its 1:1
-    translation); without one (a peered flow), it is tracked where AWS might not track it."""
-    return packet.family == 4 and len(sides) == 1 and not snapshot.interface_by_id[eni_id].public_ip
+    from outside the VPC is untracked only at an interface whose public IPv4 the gateway
+    translates 1:1 (one is attached to its VPC); without one (a peered flow), it is
+    tracked where AWS might not track it."""
+    if packet.family != 4 or len(sides) != 1:
+        return False
+    eni = snapshot.interface_by_id[eni_id]
+    return not (eni.public_ip and snapshot.internet_gateway_for(eni.vpc_id) is not None)
 
 
 def _check_pass(snapshot, decision, verdict, ruleset, packet: Packet) -> None:
