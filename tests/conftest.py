@@ -6,7 +6,8 @@ import os
 from collections.abc import Callable, Iterator
 
 import pytest
-from helpers import empty_postgres_schema
+from helpers import empty_postgres_schema, worker_database
+from store.store_factories import POSTGRES_ENV
 
 from stockade.domain.errors import AwsError
 from stockade.domain.quotas import Quotas
@@ -15,12 +16,32 @@ from stockade.service.context import ServiceContext
 from stockade.store.sql import SqlStore
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Make a pytest-xdist worker's process like a serial run's.
+
+    - Each worker's PostgreSQL tests get a database of their own (the URL in the
+      environment is rewritten in the worker, so every fixture and every subprocess a test
+      starts reads the worker's).
+    - Workers start with ``COLUMNS=80`` and ``LINES=24`` in their environment, and rich
+      fixes a console's width for good when it is created with ``COLUMNS`` set: the CLI's
+      module-level console would ignore the width the CLI tests set, and wrap.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        return
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
+    url = os.environ.get(POSTGRES_ENV)
+    if url:
+        os.environ[POSTGRES_ENV] = worker_database(url, worker)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[SqlStore]:
     """Every service test runs on SQLite and, when ``STOCKADE_TEST_POSTGRES_URL`` is set
     (CI starts a throwaway server), on PostgreSQL from an empty schema."""
     if request.param == "postgresql":
-        url = os.environ.get("STOCKADE_TEST_POSTGRES_URL")
+        url = os.environ.get(POSTGRES_ENV)
         if not url:
             pytest.skip("STOCKADE_TEST_POSTGRES_URL is not set (no PostgreSQL server)")
         empty_postgres_schema(url)

@@ -40,6 +40,26 @@ def empty_postgres_schema(url: str) -> None:
     engine.dispose()
 
 
+def worker_database(url: str, worker: str) -> str:
+    """The URL of a database of its own for one pytest-xdist worker, created if missing.
+
+    Every PostgreSQL test drops and recreates ``public`` (:func:`empty_postgres_schema`):
+    two workers on one database would drop each other's tables mid-test.
+    """
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database or 'postgres'}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if found.scalar() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def route_to_internet(services, vpc_id: str, igw_id: str) -> str:
     """Route 0.0.0.0/0 (and ::/0 in an IPv6 VPC) from the VPC's main table to its attached
     gateway — what makes a new VPC's subnets public — and return the table's id."""
