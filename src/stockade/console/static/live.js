@@ -70,18 +70,4 @@
     window.addEventListener("pagehide", function () { if (source) source.close(); });
     open();
   }
-
-  // A refused probe answers 4xx with the reason as a fragment: show it where the answer goes.
-  // A 401 (the sign-in ended) reloads the page, which leads to the sign-in page.
-  document.body.addEventListener("htmx:beforeSwap", function (event) {
-    const status = event.detail.xhr.status;
-    if (!event.detail.target || event.detail.target.id !== "probe-result") return;
-    if (status === 401) {
-      event.detail.shouldSwap = false;
-      window.location.reload();
-    } else if (status >= 400 && status < 500) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
-  });
 })();
