@@ -154,6 +154,23 @@ def test_a_writer_queued_behind_a_held_run_goes_on_after_it(
     assert done.is_set() and _committed_ports(db_path, group) == [1, 9]
 
 
+def _dangling_rule(store: SqlStore, scope: Scope) -> None:
+    """A write whose foreign key fails only at COMMIT: the run it joins cannot commit."""
+    with store.write(scope) as tx:
+        tx.touch("sgr-dangling")
+        conn = tx._conn
+        conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+        conn.execute(
+            text(
+                "INSERT INTO sg_rules (rule_id, seq, account, region, group_id, owner_id, "
+                "is_egress, protocol, from_port, to_port, peer_kind, peer_value, "
+                "peer_owner) VALUES ('sgr-dangling', 0, :a, :r, 'sg-missing', :a, 0, "
+                "'tcp', 9, 9, 'cidr4', '10.0.0.0/8', '')"
+            ),
+            {"a": scope.account, "r": scope.region},
+        )
+
+
 def test_a_failed_commit_of_a_held_run_applies_none_of_it(
     store: SqlStore, scope: Scope, db_path: Path
 ) -> None:
@@ -161,19 +178,7 @@ def test_a_failed_commit_of_a_held_run_applies_none_of_it(
     start = store.revision()
     with pytest.raises(SharedCommitFailed), store.held_writes():
         _add(store, scope, group, 1)
-        with store.write(scope) as tx:  # a row whose foreign key is checked at COMMIT
-            tx.touch("sgr-dangling")
-            conn = tx._conn
-            conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-            conn.execute(
-                text(
-                    "INSERT INTO sg_rules (rule_id, seq, account, region, group_id, owner_id, "
-                    "is_egress, protocol, from_port, to_port, peer_kind, peer_value, "
-                    "peer_owner) VALUES ('sgr-dangling', 0, :a, :r, 'sg-missing', :a, 0, "
-                    "'tcp', 9, 9, 'cidr4', '10.0.0.0/8', '')"
-                ),
-                {"a": scope.account, "r": scope.region},
-            )
+        _dangling_rule(store, scope)
         _add(store, scope, group, 2)
     assert _committed_ports(db_path, group) == [] and store.revision() == start
     with store.held_writes():  # the writer recovers
@@ -233,23 +238,6 @@ def test_later_writes_of_a_run_of_one_keep_their_savepoints(
     with store.held_writes():  # the writer is free again
         _add(store, scope, group, 6)
     assert _committed_ports(db_path, group) == [1, 3, 6]
-
-
-def _dangling_rule(store: SqlStore, scope: Scope) -> None:
-    """A write whose foreign key fails only at COMMIT: the run it joins cannot commit."""
-    with store.write(scope) as tx:
-        tx.touch("sgr-dangling")
-        conn = tx._conn
-        conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-        conn.execute(
-            text(
-                "INSERT INTO sg_rules (rule_id, seq, account, region, group_id, owner_id, "
-                "is_egress, protocol, from_port, to_port, peer_kind, peer_value, "
-                "peer_owner) VALUES ('sgr-dangling', 0, :a, :r, 'sg-missing', :a, 0, "
-                "'tcp', 9, 9, 'cidr4', '10.0.0.0/8', '')"
-            ),
-            {"a": scope.account, "r": scope.region},
-        )
 
 
 def test_a_scope_is_remembered_initialised_only_once_its_run_is_durable(store: SqlStore) -> None:
