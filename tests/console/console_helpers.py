@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -124,3 +125,20 @@ def screenshot(driver: object, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     driver.save_screenshot(str(path))  # type: ignore[attr-defined]
     return path
+
+
+def wait(driver: object, timeout: float) -> Any:
+    """A ``WebDriverWait`` that polls on through elements htmx has just replaced.
+
+    Why: a condition that finds an element and then reads it races htmx's swap -- the
+    element found may be gone by the time it is read (``StaleElementReferenceException``),
+    which means only "not yet", never "failed".
+    """
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(
+        driver,  # type: ignore[arg-type]
+        timeout,
+        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+    )

@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 
 import requests
-from console.console_helpers import SeededConsole, screenshot
+from console.console_helpers import SeededConsole, screenshot, wait
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 
 from stockade.analysis.audit import audit
 from stockade.domain.state import Snapshot
@@ -104,7 +103,7 @@ def test_in_the_browser_a_findings_rule_opens_its_group(browser, seeded_shared):
         By.CSS_SELECTOR, f'tr[data-check="internet-risky-port"] a.rule-link[href*="{web}"]'
     )
     link.click()
-    WebDriverWait(browser, 20).until(ec.url_contains(f"/console/groups/{web}#sgr-"))
+    wait(browser, 20).until(ec.url_contains(f"/console/groups/{web}#sgr-"))
     assert "Inbound rules" in browser.page_source
 
 

@@ -20,7 +20,14 @@ from pathlib import Path
 
 import pytest
 import requests
-from console.console_helpers import SeededConsole, csrf_of, screenshot, seeded_server, session_for
+from console.console_helpers import (
+    SeededConsole,
+    csrf_of,
+    screenshot,
+    seeded_server,
+    session_for,
+    wait,
+)
 
 from stockade.api.app import serving
 from stockade.api.auth import AuthConfig
@@ -397,13 +404,12 @@ def test_a_probe_from_outside_the_documentation_ranges_is_refused(realised):
 def test_the_live_page_probes_and_the_probe_streams_in(realised, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as seen
-    from selenium.webdriver.support.ui import WebDriverWait
 
     driver = browser
     driver.get(f"{realised.console}/live")
-    wait = WebDriverWait(driver, STREAM_WAIT_S)
+    waiting = wait(driver, STREAM_WAIT_S)
     try:
-        wait.until(
+        waiting.until(
             lambda d: d.find_element(By.ID, "flow-records").get_attribute("data-streaming") == "yes"
         )
         # an address no other test probes from, so the record that streams in is this one's
@@ -414,7 +420,7 @@ def test_the_live_page_probes_and_the_probe_streams_in(realised, browser):
         port.clear()
         port.send_keys("80")
         driver.find_element(By.ID, "probe-button").click()  # -> web:80 (the default "web")
-        answer = wait.until(seen.visibility_of_element_located((By.ID, "probe-answer")))
+        answer = waiting.until(seen.visibility_of_element_located((By.ID, "probe-answer")))
         assert answer.get_attribute("data-outcome") == "connected"
         assert answer.get_attribute("data-verdict") == "allowed"
         outcome = answer.find_element(By.CSS_SELECTOR, "td.outcome").text
@@ -428,7 +434,7 @@ def test_the_live_page_probes_and_the_probe_streams_in(realised, browser):
                 for r in rows
             )
 
-        wait.until(probe_record)
+        waiting.until(probe_record)
         screenshot(driver, "live")
 
         # a refusal (4xx) shows its reason where the answer goes, not nothing
@@ -436,7 +442,7 @@ def test_the_live_page_probes_and_the_probe_streams_in(realised, browser):
         source.clear()
         source.send_keys("8.8.8.8")
         driver.find_element(By.ID, "probe-button").click()
-        error = wait.until(seen.visibility_of_element_located((By.ID, "probe-error")))
+        error = waiting.until(seen.visibility_of_element_located((By.ID, "probe-error")))
         assert "documentation ranges" in error.text
     finally:
         driver.get("about:blank")  # closes the stream before the server stops

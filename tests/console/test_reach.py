@@ -10,10 +10,9 @@ import re
 import statistics
 
 import requests
-from console.console_helpers import SeededConsole, screenshot, session_for
+from console.console_helpers import SeededConsole, screenshot, session_for, wait
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 
 from stockade.demo.seed import BLOCKED_HOST, OUTSIDER
 from stockade.domain.permissions import IpPermission
@@ -298,13 +297,13 @@ def test_the_answer_takes_under_50_ms_on_the_server(seeded_shared):
 def test_in_the_browser_the_fix_button_turns_the_verdict_and_the_group_shows_the_rule(
     browser, seeded
 ):
-    wait = WebDriverWait(browser, 20)
+    waiting = wait(browser, 20)
     browser.get(f"{seeded.console}/reach")
     browser.find_element(By.ID, "reach-from").send_keys(OUTSIDER)
     browser.find_element(By.ID, "reach-to").send_keys("web")
     browser.find_element(By.ID, "reach-port").send_keys("22")
     browser.find_element(By.ID, "reach-ask").click()
-    answer = wait.until(
+    answer = waiting.until(
         ec.presence_of_element_located((By.CSS_SELECTOR, "#reach-answer[data-verdict]"))
     )
     assert answer.get_attribute("data-verdict") == "denied"
@@ -315,13 +314,13 @@ def test_in_the_browser_the_fix_button_turns_the_verdict_and_the_group_shows_the
     assert browser.current_url.endswith("port=22")  # the answer has its own address
     screenshot(browser, "reach-denied")
     blocker.find_element(By.CSS_SELECTOR, "button.apply").click()
-    wait.until(
+    waiting.until(
         ec.presence_of_element_located((By.CSS_SELECTOR, '#reach-answer[data-verdict="allowed"]'))
     )
     assert "Applied: add inbound tcp/22" in browser.find_element(By.ID, "reach-applied").text
     screenshot(browser, "reach-allowed")
     browser.find_element(By.CSS_SELECTOR, "#reach-applied a:last-child").click()
-    wait.until(ec.url_contains(f"/console/groups/{web}"))
+    waiting.until(ec.url_contains(f"/console/groups/{web}"))
     rules = browser.find_element(By.CSS_SELECTOR, 'table.rules[data-direction="ingress"]')
     assert f"{OUTSIDER}/32" in rules.text
     screenshot(browser, "reach-group-with-new-rule")

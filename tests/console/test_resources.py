@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from console.console_helpers import SeededConsole, screenshot, session_for
+from console.console_helpers import SeededConsole, screenshot, session_for, wait
 from markupsafe import escape
 
 from stockade.api.app import serving
@@ -422,7 +422,6 @@ def test_the_browser_adds_a_rule_and_shows_aws_message_for_a_refused_one(
     page_of, seeded: SeededConsole
 ):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     web = seeded.seed.groups["web"]
     driver = page_of(f"/groups/{web}")
@@ -432,7 +431,7 @@ def test_the_browser_adds_a_rule_and_shows_aws_message_for_a_refused_one(
         "ingress",
         {"type": "HTTPS", "peer": "198.51.100.0/24", "description": "TLS from partners"},
     )
-    WebDriverWait(driver, 15).until(
+    wait(driver, 15).until(
         lambda d: (
             "TLS from partners"
             in d.find_element(By.CSS_SELECTOR, 'table[data-direction="ingress"]').text
@@ -443,23 +442,24 @@ def test_the_browser_adds_a_rule_and_shows_aws_message_for_a_refused_one(
     screenshot(driver, "group-rule-added")
 
     _form(driver, "ingress", {"type": "SSH", "peer": f"{MY_COMPUTER}/32"})
-    error = WebDriverWait(driver, 15).until(
-        lambda d: d.find_elements(By.ID, "rule-error") and d.find_element(By.ID, "rule-error")
+    shown = wait(driver, 15).until(  # read inside the wait: htmx may still be swapping
+        lambda d: (
+            "InvalidPermission.Duplicate" in (text := d.find_element(By.ID, "rule-error").text)
+            and text
+        )
     )
-    assert "InvalidPermission.Duplicate" in error.text
-    assert "already exists" in error.text
+    assert "already exists" in shown
     assert len(_rules(seeded, "web")) == 5  # three seeded, one outbound, the HTTPS one
     screenshot(driver, "group-rule-refused")
 
 
 def test_the_browser_shows_acl_instance_and_list_pages(page_of, seeded: SeededConsole):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     seed = seeded.seed
     driver = page_of(f"/acls/{seed.network_acl_id}")
     _form(driver, "ingress", {"rule_number": "60", "type": "SSH", "cidr": ADMIN_CIDR})
-    WebDriverWait(driver, 15).until(
+    wait(driver, 15).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, 'tr[data-entry="ingress-60"]')
     )
     screenshot(driver, "acl")

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 import requests
-from console.console_helpers import ARTIFACTS, SeededConsole, csrf_of, screenshot, seeded_server
+from console.console_helpers import (
+    ARTIFACTS,
+    SeededConsole,
+    csrf_of,
+    screenshot,
+    seeded_server,
+    wait,
+)
 from console.topology_world import build_large_world
 
 from stockade.api.app import serving
@@ -167,9 +174,8 @@ def test_a_route_to_a_gateway_that_no_longer_forwards_is_a_blackhole_edge(tmp_pa
 
 
 def _wait_rendered(driver, timeout: float = 30.0) -> float:
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(driver, timeout).until(
+    wait(driver, timeout).until(
         lambda d: d.execute_script("return window.topologyRenderedMs || window.topologyError")
     )
     error = driver.execute_script("return window.topologyError || null")
@@ -182,7 +188,6 @@ def test_the_browser_draws_every_seed_instance_and_a_click_opens_one(
 ):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(f"{seeded_shared.console}/topology")
     _wait_rendered(browser)
@@ -212,7 +217,7 @@ def test_the_browser_draws_every_seed_instance_and_a_click_opens_one(
     ActionChains(browser).move_to_element_with_offset(
         canvas, int(x - width / 2), int(y - height / 2)
     ).click().perform()
-    WebDriverWait(browser, 15).until(lambda d: d.current_url.endswith(f"/instances/{web}"))
+    wait(browser, 15).until(lambda d: d.current_url.endswith(f"/instances/{web}"))
     assert web in browser.find_element(By.TAG_NAME, "h1").text
     screenshot(browser, "instance")
 
