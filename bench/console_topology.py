@@ -6,8 +6,8 @@ page, its libraries and a graph costs at all) and a large world (``--instances``
 1,000, built in-process by ``tests/console/topology_world.py``). Each page is loaded
 ``--runs`` times alternately in one browser; the figure is the page's own
 ``window.topologyRenderedMs`` (navigation start to the first frame holding every node),
-with its parts (``window.topologyTimings``). Prints the medians and their ratio, large over
-seed, as JSON — the ratio is what a loaded machine disturbs least.
+with its parts (``window.topologyTimings``). Prints one JSON line: the medians and their
+ratio, large over seed — the ratio is what a loaded machine disturbs least.
 
 Needs Debian's ``chromium`` and ``chromium-driver``. Run:
 ``.venv/bin/python bench/console_topology.py [--instances N] [--runs R]``.
@@ -90,18 +90,23 @@ def main() -> None:
         name: {part: statistics.median(r[part] for r in found) for part in found[0]}
         for name, found in runs.items()
     }
+    # one JSON line, as every bench prints: the case, its unit, stockade's figure and the
+    # baseline of the same run (the seed's page: what loading the console costs at all)
     print(
         json.dumps(
             {
-                "instances": args.instances,
-                "runs": args.runs,
-                "seed_ms": medians["seed"],
-                "large_ms": medians["large"],
-                "ratio_total": round(medians["large"]["total"] / medians["seed"]["total"], 2),
+                "case": f"console topology, {args.instances} instances",
+                "unit": "ms to the first frame with every node (median)",
+                "stockade": medians["large"]["total"],
+                "baseline": medians["seed"]["total"],
+                "ratio": round(medians["large"]["total"] / medians["seed"]["total"], 2),
                 "target_ms": 1000,
-            },
-            indent=2,
-        )
+                "runs": args.runs,
+                "parts_ms": medians["large"],
+                "baseline_parts_ms": medians["seed"],
+            }
+        ),
+        flush=True,
     )
 
 

@@ -110,6 +110,10 @@ def test_a_sign_in_with_a_wrong_secret_is_refused_and_a_right_one_opens_its_acco
 
 
 def test_the_browser_opens_the_console(browser, seeded_shared):
+    before = requests.get(f"{seeded_shared.url}/health").json()["refused"]["count"]
     browser.get(f"{seeded_shared.console}/")
     assert browser.title.endswith("stockade console")
     screenshot(browser, "core-topology")
+    # nothing the page loads is a call the server counts as not served (a browser's own
+    # /favicon.ico would reach the EC2 endpoint)
+    assert requests.get(f"{seeded_shared.url}/health").json()["refused"]["count"] == before
