@@ -249,7 +249,7 @@ def test_create_and_authorize_statement_budget(store: SqlStore, scope: Scope) ->
     single-object read. (Guards against regressions; loosen deliberately if needed.)
     Counted by SQLite's own trace, which sees the prepared statements SQLAlchemy's hooks
     do not."""
-    from stockade.domain.permissions import IpPermission
+    from stockade.domain.permissions import GroupPair, IpPermission
     from stockade.service.context import ServiceContext
     from stockade.service.groups import GroupService
     from stockade.service.rules import RuleService
@@ -266,8 +266,22 @@ def test_create_and_authorize_statement_budget(store: SqlStore, scope: Scope) ->
     statements.clear()
     perms = [IpPermission("tcp", p, p, ip_ranges=(("10.0.0.0/8", None),)) for p in (22, 443)]
     rules.authorize(gid, perms)
-    # BEGIN, lock, group, rules, insert (one per row: 2), revision, log, COMMIT
+    # BEGIN, lock, group, rules, insert (both rows in one), revision, log, COMMIT
+    assert len(statements) == 8, statements
+    assert sum(st.startswith("INSERT INTO sg_rules") for st in statements) == 1, statements
+    peer = groups.create("peer", "d").group.group_id
+    statements.clear()
+    three = [
+        IpPermission("tcp", 5432, 5432, ip_ranges=(("10.1.0.0/16", None),)),
+        IpPermission("udp", 53, 53, ip_ranges=(("198.51.100.0/24", None), ("192.0.2.0/24", None))),
+        IpPermission("tcp", 8080, 8080, groups=(GroupPair(group_id=peer),)),
+    ]
+    added = rules.authorize(None, three, group_name="WEB")
+    # BEGIN, lock, the group by name in the default VPC (one query), the referenced group,
+    # rules, one insert of the 4 rows, revision, log, COMMIT
     assert len(statements) == 9, statements
+    assert len(added) == 4 and {r.group_id for r in added} == {gid}
+    assert [r.spec for r in rules.describe(group_ids=[gid])][-4:] == [r.spec for r in added]
 
 
 #: Statements that fire the group-count triggers (``security_groups`` writes).
