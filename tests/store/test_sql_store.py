@@ -309,6 +309,38 @@ def _trace_statements(store: SqlStore) -> list[str]:
     return statements
 
 
+def test_new_rules_insert_in_slices_with_their_values(any_store: SqlStore, scope: Scope) -> None:
+    """``add_rules`` writes a call's rules as multi-row INSERTs of at most 16 rows: 37
+    rules (slices of 16, 16 and 5), ingress and egress, with and without descriptions and
+    peers' owners, read back exactly, in order; a duplicate identity rejects the whole
+    call and leaves the group's rules as they were."""
+    v = f.vpc(scope)
+    g = f.group(scope, v.vpc_id)
+    other = f.group(scope, v.vpc_id)
+    new = [
+        f.rule(
+            g,
+            1000 + i,
+            f.group_peer(other) if i % 3 == 0 else None,
+            egress=i % 2 == 1,
+            description=f"d{i}" if i % 4 == 0 else None,
+        )
+        for i in range(37)
+    ]
+    with any_store.write(scope) as tx:
+        tx.put_vpc(v)
+        tx.add_group(g)
+        tx.add_group(other)
+        tx.add_rules(g, new)
+    with any_store.read(scope) as tx:
+        assert tx.rules_of([g.group_id]) == new
+    clash = [f.rule(g, 5000), dataclasses.replace(new[20], rule_id=f.rule(g).rule_id)]
+    with pytest.raises(IntegrityError), any_store.write(scope) as tx:
+        tx.add_rules(g, clash)
+    with any_store.read(scope) as tx:
+        assert tx.rules_of([g.group_id]) == new
+
+
 def test_rules_can_swap_identities_in_one_batch(any_store: SqlStore, scope: Scope) -> None:
     g = f.group(scope, "vpc-1")
     a, b, c = f.rule(g, 22), f.rule(g, 23), f.rule(g, 24)
