@@ -249,7 +249,7 @@ def test_create_and_authorize_statement_budget(store: SqlStore, scope: Scope) ->
     single-object read. (Guards against regressions; loosen deliberately if needed.)
     Counted by SQLite's own trace, which sees the prepared statements SQLAlchemy's hooks
     do not."""
-    from stockade.domain.permissions import IpPermission
+    from stockade.domain.permissions import GroupPair, IpPermission
     from stockade.service.context import ServiceContext
     from stockade.service.groups import GroupService
     from stockade.service.rules import RuleService
@@ -266,8 +266,22 @@ def test_create_and_authorize_statement_budget(store: SqlStore, scope: Scope) ->
     statements.clear()
     perms = [IpPermission("tcp", p, p, ip_ranges=(("10.0.0.0/8", None),)) for p in (22, 443)]
     rules.authorize(gid, perms)
-    # BEGIN, lock, group, rules, insert (one per row: 2), revision, log, COMMIT
+    # BEGIN, lock, group, rules, insert (both rows in one), revision, log, COMMIT
+    assert len(statements) == 8, statements
+    assert sum(st.startswith("INSERT INTO sg_rules") for st in statements) == 1, statements
+    peer = groups.create("peer", "d").group.group_id
+    statements.clear()
+    three = [
+        IpPermission("tcp", 5432, 5432, ip_ranges=(("10.1.0.0/16", None),)),
+        IpPermission("udp", 53, 53, ip_ranges=(("198.51.100.0/24", None), ("192.0.2.0/24", None))),
+        IpPermission("tcp", 8080, 8080, groups=(GroupPair(group_id=peer),)),
+    ]
+    added = rules.authorize(None, three, group_name="WEB")
+    # BEGIN, lock, the group by name in the default VPC (one query), the referenced group,
+    # rules, one insert of the 4 rows, revision, log, COMMIT
     assert len(statements) == 9, statements
+    assert len(added) == 4 and {r.group_id for r in added} == {gid}
+    assert [r.spec for r in rules.describe(group_ids=[gid])][-4:] == [r.spec for r in added]
 
 
 #: Statements that fire the group-count triggers (``security_groups`` writes).
@@ -293,6 +307,38 @@ def _trace_statements(store: SqlStore) -> list[str]:
 
     store._engine.dispose()
     return statements
+
+
+def test_new_rules_insert_in_slices_with_their_values(any_store: SqlStore, scope: Scope) -> None:
+    """``add_rules`` writes a call's rules as multi-row INSERTs of at most 16 rows: 37
+    rules (slices of 16, 16 and 5), ingress and egress, with and without descriptions and
+    peers' owners, read back exactly, in order; a duplicate identity rejects the whole
+    call and leaves the group's rules as they were."""
+    v = f.vpc(scope)
+    g = f.group(scope, v.vpc_id)
+    other = f.group(scope, v.vpc_id)
+    new = [
+        f.rule(
+            g,
+            1000 + i,
+            f.group_peer(other) if i % 3 == 0 else None,
+            egress=i % 2 == 1,
+            description=f"d{i}" if i % 4 == 0 else None,
+        )
+        for i in range(37)
+    ]
+    with any_store.write(scope) as tx:
+        tx.put_vpc(v)
+        tx.add_group(g)
+        tx.add_group(other)
+        tx.add_rules(g, new)
+    with any_store.read(scope) as tx:
+        assert tx.rules_of([g.group_id]) == new
+    clash = [f.rule(g, 5000), dataclasses.replace(new[20], rule_id=f.rule(g).rule_id)]
+    with pytest.raises(IntegrityError), any_store.write(scope) as tx:
+        tx.add_rules(g, clash)
+    with any_store.read(scope) as tx:
+        assert tx.rules_of([g.group_id]) == new
 
 
 def test_rules_can_swap_identities_in_one_batch(any_store: SqlStore, scope: Scope) -> None:

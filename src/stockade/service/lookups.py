@@ -88,7 +88,11 @@ def group_by_id_or_name(
 
 
 def group_in_default_vpc(tx: Transaction, group_name: str) -> SecurityGroup:
-    """A group named by name: it must be in the default VPC."""
+    """A group named by name: it must be in the default VPC. The hit is one query; a miss
+    looks the default VPC up again to say which is missing (VPCIdNotSpecified or the group)."""
+    found = tx.find_group_in_default_vpc(group_name)
+    if found is not None:
+        return found
     vpc_id = default_vpc(tx).vpc_id
     found = tx.find_group_by_name(vpc_id, group_name)
     if found is None:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, bindparam, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement, Executable
@@ -194,10 +194,80 @@ class Prepared:
             _run(conn, self._for(conn.dialect), params, many=True)
 
 
+class PreparedInsert:
+    """New rows of one table as one multi-row ``INSERT ... VALUES (...), (...)``.
+
+    Why: ``executemany`` steps the statement once per row (SQLite's trace, and its VM,
+    see one statement per row; psycopg sends one per row), while a call's few rows -- an
+    authorize's rules -- fit one statement. The statement is compiled once per row count
+    and column set (and dialect, by :class:`Prepared`); more than ``max_rows`` rows go in
+    slices of that size, so no statement binds more than ``max_rows`` times the table's
+    columns (far under SQLite's and PostgreSQL's parameter limits).
+    """
+
+    def __init__(self, table: Table, max_rows: int = 16) -> None:
+        self.table = table
+        self.max_rows = max_rows
+        self._by_shape: dict[tuple[int, tuple[str, ...]], Prepared] = {}
+        #: per compiled form (kept alive by ``_by_shape``): its row processors, or None
+        self._processors: dict[int, tuple[Processor, ...] | None] = {}
+
+    def _for(self, rows: int, keys: tuple[str, ...]) -> Prepared:
+        found = self._by_shape.get((rows, keys))
+        if found is None:  # a race builds twice, harmlessly
+            columns = self.table.c
+            values = [
+                {k: bindparam(f"{k}_{i}", type_=columns[k].type, required=True) for k in keys}
+                for i in range(rows)
+            ]
+            found = self._by_shape[(rows, keys)] = Prepared(insert(self.table).values(values))
+        return found
+
+    def insert(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert ``rows`` (each with the same columns) in as few statements as fit."""
+        for start in range(0, len(rows), self.max_rows):
+            part = rows[start : start + self.max_rows]
+            keys = tuple(part[0])
+            if any(len(row) != len(keys) for row in part):
+                raise ValueError("every row of one insert must give the same columns")
+            prepared = self._for(len(part), keys)
+            compiled = prepared._for(conn.dialect)
+            processors = self._row_processors(compiled, len(part), keys)
+            if processors is None:  # named parameters (PostgreSQL): by name
+                given = {f"{k}_{i}": row[k] for i, row in enumerate(part) for k in keys}
+                prepared.execute(conn, given)
+                continue
+            # Positional (SQLite): the values row by row, each converted by its column's
+            # processor -- not a look-up per bind, which cost as much as the rows saved.
+            values = [
+                value if process is None or value is None else process(value)
+                for row in part
+                for process, value in zip(processors, [row[k] for k in keys], strict=True)
+            ]
+            _send(conn, compiled, values, many=False)
+
+    def _row_processors(
+        self, compiled: _Compiled, rows: int, keys: tuple[str, ...]
+    ) -> tuple[Processor, ...] | None:
+        """One row's bind processors if the statement binds positionally, row by row in
+        ``keys``' order (checked once per compiled form), else None."""
+        key = id(compiled)
+        if key not in self._processors:
+            order = [f"{k}_{i}" for i in range(rows) for k in keys]
+            in_order = compiled.positional and [b[1] for b in compiled.binds] == order
+            processors = tuple(b[4] for b in compiled.binds[: len(keys)])
+            self._processors[key] = processors if in_order else None
+        return self._processors[key]
+
+
 def _run(conn: Connection, compiled: _Compiled, params: Any, *, many: bool) -> list[Any]:
+    values = [compiled.parameters(p) for p in params] if many else compiled.parameters(params)
+    return _send(conn, compiled, values, many=many)
+
+
+def _send(conn: Connection, compiled: _Compiled, values: Any, *, many: bool) -> list[Any]:
     driver = conn.connection.driver_connection
     assert driver is not None, "a connection in a transaction holds its driver connection"
-    values = [compiled.parameters(p) for p in params] if many else compiled.parameters(params)
     cursor = driver.cursor()
     try:
         if many:

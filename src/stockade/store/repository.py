@@ -105,6 +105,10 @@ class Transaction(Protocol):
     def find_group_by_name(self, vpc_id: str, name: str) -> SecurityGroup | None:
         """The group of that name in the VPC, compared case-insensitively."""
 
+    def find_group_in_default_vpc(self, name: str) -> SecurityGroup | None:
+        """The group of that name in this scope's default VPC (None if either is missing):
+        a name look-up's VPC and group in one query."""
+
     def list_groups(
         self, vpc_id: str | None = None, group_ids: Sequence[str] | None = None
     ) -> list[SecurityGroup]:

@@ -32,7 +32,7 @@ from stockade.domain.security_group import PeerKind, SecurityGroup, SecurityGrou
 from stockade.domain.state import Snapshot
 from stockade.store import aws_lists, loaders, mapping, prefix_list_history
 from stockade.store import schema as s
-from stockade.store.prepared import Prepared
+from stockade.store.prepared import Prepared, PreparedInsert
 from stockade.store.transaction_core import rows_with_tags, with_tags
 from stockade.store.transaction_flow_logs import FlowLogRepository
 from stockade.store.transaction_gateways import GatewayRepositories
@@ -68,7 +68,15 @@ _RULES_OF_GROUP = Prepared(
     )
 )
 _INSERT_GROUP = Prepared(insert(_G))
-_INSERT_RULES = Prepared(insert(_R))
+_INSERT_RULES = PreparedInsert(_R)
+#: A group by name in the scope's default VPC: the name look-up's VPC and group in one query.
+_GROUP_IN_DEFAULT_VPC = Prepared(
+    with_tags(_G).where(
+        _G.c.vpc_id
+        == select(_V.c.vpc_id).where(_scoped(_V), _V.c.is_default.is_(True)).scalar_subquery(),
+        _G.c.name_key == bindparam("name_key"),
+    )
+)
 
 
 def _one(found: list[Any]) -> Any:
@@ -138,6 +146,10 @@ class SqlTransaction(
     def find_group_by_name(self, vpc_id: str, name: str) -> SecurityGroup | None:
         params = {"vpc_id": vpc_id, "name_key": mapping.name_key(name)}
         return self._get_joined(_GROUP_BY_NAME, params, "group_id", mapping.group_from)
+
+    def find_group_in_default_vpc(self, name: str) -> SecurityGroup | None:
+        params = {"name_key": mapping.name_key(name), **self._scope_params()}
+        return self._get_joined(_GROUP_IN_DEFAULT_VPC, params, "group_id", mapping.group_from)
 
     def list_groups(
         self, vpc_id: str | None = None, group_ids: Sequence[str] | None = None
@@ -234,7 +246,7 @@ class SqlTransaction(
         if not rows:
             return
         conn = self._write(group.group_id, *(row["rule_id"] for row in rows))
-        _INSERT_RULES.executemany(conn, self._next_seqs(rows))
+        _INSERT_RULES.insert(conn, self._next_seqs(rows))
 
     def delete_rules(self, rule_ids: Iterable[str]) -> None:
         ids = list(rule_ids)
