@@ -10,8 +10,8 @@ with AWS's code and message beside the form, its status AWS's, and nothing chang
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -26,11 +26,38 @@ from stockade.domain.routing import route_state
 from stockade.domain.state import Snapshot
 from stockade.policy.routes import internet_route
 
+T = TypeVar("T")
 
-async def groups(request: Request) -> Response:
-    console = console_of(request)
+
+def _list_page(template: str) -> Callable[[Request], Awaitable[Response]]:
+    """A page listing one kind of resource of the caller's snapshot."""
+
+    async def page(request: Request) -> Response:
+        console = console_of(request)
+        snapshot = await console.run(console.snapshot, request)
+        return console.render(request, template, snapshot=snapshot)
+
+    return page
+
+
+async def _found(
+    console: Console,
+    request: Request,
+    param: str,
+    prefix: str,
+    by_id: Callable[[Snapshot], Mapping[str, T]],
+) -> tuple[Snapshot, T]:
+    """The caller's snapshot and the resource the path names (AWS's not-found error if none)."""
     snapshot = await console.run(console.snapshot, request)
-    return console.render(request, "groups.html", snapshot=snapshot)
+    resource_id = request.path_params[param]
+    found = by_id(snapshot).get(resource_id)
+    if found is None:
+        raise errors.not_found(prefix, resource_id)
+    return snapshot, found
+
+
+groups = _list_page("groups.html")
+acls = _list_page("acls.html")
 
 
 async def _group_page(
@@ -40,11 +67,8 @@ async def _group_page(
     error: AwsError | None = None,
     form: Any = None,
 ) -> Response:
-    snapshot = await console.run(console.snapshot, request)
-    group_id = request.path_params["group_id"]
-    found = snapshot.group_by_id.get(group_id)
-    if found is None:
-        raise errors.not_found("sg", group_id)
+    snapshot, found = await _found(console, request, "group_id", "sg", lambda s: s.group_by_id)
+    group_id = found.group_id
     hits = await console.run(rule_rows.rule_hits, console.config)
     names = {g.group_id: g.name for g in snapshot.groups}
     inbound, outbound = rule_rows.rule_rows(snapshot.rules_by_group.get(group_id, ()), names, hits)
@@ -106,12 +130,6 @@ async def delete_rule(request: Request) -> Response:
     return await _edit(request, _group_page, revoke, f"{BASE}/groups/{group_id}")
 
 
-async def acls(request: Request) -> Response:
-    console = console_of(request)
-    snapshot = await console.run(console.snapshot, request)
-    return console.render(request, "acls.html", snapshot=snapshot)
-
-
 async def _acl_page(
     console: Console,
     request: Request,
@@ -119,11 +137,7 @@ async def _acl_page(
     error: AwsError | None = None,
     form: Any = None,
 ) -> Response:
-    snapshot = await console.run(console.snapshot, request)
-    acl_id = request.path_params["acl_id"]
-    found = snapshot.network_acl_by_id.get(acl_id)
-    if found is None:
-        raise errors.not_found("acl", acl_id)
+    snapshot, found = await _found(console, request, "acl_id", "acl", lambda s: s.network_acl_by_id)
     return console.render(
         request,
         "acl.html",
