@@ -15,7 +15,6 @@ host each), a probe waiting at most :data:`QUEUE_S` for the one before it.
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ from stockade.domain.instance import Instance
 from stockade.domain.instance_names import named_instance
 from stockade.domain.state import Snapshot
 from stockade.policy import Decision, Flow, decide
+from stockade.policy.addressing import try_parse_address
 from stockade.view.verdict import because
 
 #: The attempt's time limit; with the transient host's set-up a probe stays under 2 s.
@@ -117,7 +117,7 @@ def run_probe(
         raise ProbeRefused(f"{target.instance_id} is {target.state.value}: nothing to reach.")
     eni = snapshot.interface_by_id[target.primary_eni_id]
     place: AbstractContextManager[str]
-    if _is_address(source):
+    if try_parse_address(source) is not None:
         address = eni.public_ip or eni.private_ip  # a private address: the internet has no way
         flow_source = source.strip()
         place = _internet_host(live, flow_source)
@@ -144,14 +144,6 @@ def run_probe(
     return ProbeAnswer(
         source.strip(), destination.strip(), address, protocol, port, outcome, decision, seconds
     )
-
-
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text.strip())
-    except ValueError:
-        return False
-    return True
 
 
 @contextmanager
