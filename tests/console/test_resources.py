@@ -83,12 +83,12 @@ def test_hit_counts_and_last_hit_come_from_the_traffic_source_when_the_data_plan
     http_rule = next(r for r in rules if r.spec.from_port == 80)
     seen: list[object] = []
 
-    def rule_hits(config):
-        seen.append(config)
+    def counted_hits(live):
+        seen.append(live)
         return {http_rule.rule_id: Hits(42, datetime(2026, 12, 7, 6, 30, 5, tzinfo=UTC))}
 
     # the data plane's counters (stockade.console.traffic), as a running one would give them
-    monkeypatch.setattr(traffic, "rule_hits", rule_hits)
+    monkeypatch.setattr(traffic, "counted_hits", counted_hits)
     monkeypatch.setattr(traffic, "live_dataplane", lambda config: object())
     try:
         with serving(create_server_app(store, dataplane=lambda: {"status": "running"})) as url:

@@ -15,7 +15,6 @@ from starlette.templating import Jinja2Templates
 
 from stockade.console import session
 from stockade.console.config import ConsoleConfig
-from stockade.console.traffic import live_dataplane
 from stockade.domain.scope import REGIONS, Scope
 from stockade.domain.state import Snapshot
 from stockade.service.bundle import Services
@@ -77,7 +76,6 @@ class Console:
             "csrf_token": session.csrf_token(request),
             "scope": scope,
             "verified": self.config.auth.verify,
-            "dataplane_on": live_dataplane(self.config) is not None,  # running now
         }
         return self.templates.TemplateResponse(request, template, context, status_code=status)
 

@@ -123,9 +123,8 @@ def rule_rows(
 
 def rule_hits(config: ConsoleConfig) -> Mapping[str, traffic.RuleHits] | None:
     """Rule id → hits while the data plane runs; ``None`` when nothing counts (shown ``—``)."""
-    if traffic.live_dataplane(config) is None:
-        return None
-    return traffic.rule_hits(config)
+    live = traffic.live_dataplane(config)
+    return None if live is None else traffic.counted_hits(live)
 
 
 def acl_rows(acl: NetworkAcl, egress: bool) -> list[tuple[Any, list[str]]]:

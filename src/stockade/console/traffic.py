@@ -84,15 +84,19 @@ class RuleHits:
 
 
 def rule_hits(config: ConsoleConfig) -> Mapping[str, RuleHits]:
-    """Rule id → its hits, for every rule the data plane has counted; ``{}`` when it is off.
+    """Rule id → its hits, for every rule the data plane has counted; ``{}`` when it is off
+    (call it off the event loop: see :func:`counted_hits`)."""
+    live = live_dataplane(config)
+    return {} if live is None else counted_hits(live)
+
+
+def counted_hits(live: LiveDataPlane) -> Mapping[str, RuleHits]:
+    """Rule id → its hits in the running data plane.
 
     Reads the kernel (every VPC router's table) and the state directory: call it off the
-    event loop (``await console.run(rule_hits, config)``). Rule ids are unique, so the
-    caller picks its own rules out of the mapping.
+    event loop (``await console.run(...)``). Rule ids are unique, so the caller picks its
+    own rules out of the mapping.
     """
-    live = live_dataplane(config)
-    if live is None:
-        return {}
     from stockade.dataplane.counters import rule_hits as counted
 
     return {
