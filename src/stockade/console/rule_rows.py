@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -86,24 +86,21 @@ def _ip_version(rule: SecurityGroupRule) -> str:
     return {PeerKind.CIDR_V4: "IPv4", PeerKind.CIDR_V6: "IPv6"}.get(kind, NO_DATA)
 
 
-def _hits_view(hits: Mapping[str, Any] | None, rule_id: str) -> RuleHitsView:
+def _hits_view(hits: Mapping[str, traffic.RuleHits] | None, rule_id: str) -> RuleHitsView:
     if hits is None:
         return RuleHitsView(NO_DATA, NO_DATA)
     found = hits.get(rule_id)
     if found is None:
         return RuleHitsView("0", NO_DATA)
-    last = getattr(found, "last_hit", None)
-    if isinstance(last, datetime):
-        last_text = last.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    else:
-        last_text = NO_DATA
-    return RuleHitsView(str(getattr(found, "count", 0)), last_text)
+    last = found.last_hit
+    last_text = NO_DATA if last is None else last.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return RuleHitsView(str(found.count), last_text)
 
 
 def rule_rows(
     rules: tuple[SecurityGroupRule, ...],
     names: Mapping[str, str],
-    hits: Mapping[str, Any] | None,
+    hits: Mapping[str, traffic.RuleHits] | None,
 ) -> tuple[list[RuleRow], list[RuleRow]]:
     """Inbound and outbound rows; ``hits`` ``None`` when nothing counts them."""
     rows: tuple[list[RuleRow], list[RuleRow]] = ([], [])

@@ -30,6 +30,7 @@ from stockade.domain.routing import RouteState, TargetKind, route_state
 from stockade.domain.state import Snapshot
 from stockade.domain.tags import Tags
 from stockade.policy.routes import internet_route
+from stockade.view.tables import name_tag
 
 Element = dict[str, Any]
 
@@ -41,12 +42,8 @@ _GATEWAY_KINDS = {
 }
 
 
-def _name(tags: Tags) -> str:
-    return dict(tags).get("Name", "")
-
-
 def _titled(resource_id: str, tags: Tags) -> str:
-    name = _name(tags)
+    name = name_tag(tags)
     return f"{name} ({resource_id})" if name else resource_id
 
 
@@ -82,7 +79,7 @@ def _instance_node(
     instance: Instance, interfaces: list[NetworkInterface], group_names: dict[str, str], base: str
 ) -> Element:
     primary = next((e for e in interfaces if e.eni_id == instance.primary_eni_id), None)
-    lines = [_name(instance.tags) or instance.instance_id]
+    lines = [name_tag(instance.tags) or instance.instance_id]
     if primary is not None:
         lines.append(primary.private_ip)
         if primary.public_ip:
@@ -93,7 +90,7 @@ def _instance_node(
         "instance",
         "\n".join(lines),
         instance.subnet_id,
-        name=_name(instance.tags),
+        name=name_tag(instance.tags),
         state=instance.state.value,
         url=f"{base}/instances/{instance.instance_id}",
         public_ip=primary.public_ip if primary is not None else None,

@@ -24,6 +24,7 @@ from stockade.console.session import ConsoleRefused
 from stockade.policy import exposure
 from stockade.policy.decision import RuleRef, service_text
 from stockade.policy.exposure import ExposureFinding, OpenPortRange
+from stockade.view.tables import name_tag
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def _report(console: Console, request: Request, threshold: Severity, show_all: b
     scope = console.scope(request)
     snapshot = console.snapshot(request)
     rule_groups = {r.rule_id: r.group_id for r in snapshot.rules}
-    names = {i.instance_id: dict(i.tags).get("Name", "") for i in snapshot.instances}
+    names = {i.instance_id: name_tag(i.tags) for i in snapshot.instances}
     exposed = exposure(snapshot)
     shown = [_exposure_row(f, names) for f in exposed if show_all or f.exposed]
     findings = audit_findings([(scope, snapshot)])

@@ -36,6 +36,7 @@ from stockade.policy import Decision, decide, explain, reply_verdict
 from stockade.policy.explain import explain_tracking
 from stockade.policy.flow import Flow
 from stockade.policy.layers import layers
+from stockade.view.tables import name_tag
 
 
 @dataclass
@@ -172,7 +173,7 @@ def _with_state(answer: Answer, snapshot: Snapshot) -> Answer:
     for instance in snapshot.instances:
         if instance.state is InstanceState.TERMINATED:
             continue
-        name = dict(instance.tags).get("Name", "")
+        name = name_tag(instance.tags)
         picks.append((name or instance.instance_id, f"{name} {instance.instance_id}".strip()))
     answer.instances = sorted(picks)
     return answer
