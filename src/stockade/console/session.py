@@ -3,7 +3,8 @@
 - **Open mode** (the server's default): no sign-in; every visitor acts as the server's
   default account, as an unsigned API call does. The console is then reachable only under
   a ``Host`` that names this server (loopback unless ``--host`` says otherwise), which is
-  what stops a web page on another site from reaching it through DNS rebinding.
+  what stops a web page on another site from reaching it through DNS rebinding (checked
+  for every console path by ``app._HostChecked``).
 - **Verified mode** (``--auth FILE``): a sign-in with an access key id and its secret key
   from the keys file; the session cookie (signed, HTTP-only, SameSite=Strict) then carries
   the access key, and the account is that key's.
@@ -63,13 +64,6 @@ async def check_change(request: Request) -> None:
         and hmac.compare_digest(given.encode(), expected.encode())
     ):
         raise ConsoleRefused(403, "Missing or wrong CSRF token: reload the page and try again.")
-
-
-def check_host(config: ConsoleConfig, request: Request) -> None:
-    """Refuse (403) a request whose ``Host`` does not name this server."""
-    host = request.headers.get("host")
-    if host is not None and not config.origins.host_allowed(host):
-        raise ConsoleRefused(403, f"Host '{host[:100]}' is not this server's address.")
 
 
 def caller_scope(config: ConsoleConfig, request: Request) -> Scope | None:
