@@ -19,10 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stockade.console import links
-from stockade.domain.permissions import IpPermission
 from stockade.policy.decision import Blocker, Decision, SuggestedAclEntry, SuggestedRule
 from stockade.policy.effective import Direction
-from stockade.policy.flow import ICMP, PORTED
 from stockade.service.bundle import Services
 from stockade.service.contracts import NetworkAclEntryRequest
 
@@ -65,17 +63,10 @@ def apply_fix(services: Services, blocker: Blocker, description: str) -> Applied
 
 def _authorize(services: Services, rule: SuggestedRule, description: str) -> AppliedFix:
     assert rule.group_id is not None
-    ported = rule.protocol in PORTED or rule.protocol in ICMP
-    cidr = ((rule.cidr, description),)
-    permission = IpPermission(
-        rule.protocol,
-        rule.from_port if ported else None,
-        rule.to_port if ported else None,
-        ip_ranges=() if ":" in rule.cidr else cidr,
-        ipv6_ranges=cidr if ":" in rule.cidr else (),
-    )
     egress = rule.direction is Direction.EGRESS
-    added = services.rules.authorize(rule.group_id, [permission], egress=egress)
+    added = services.rules.authorize(
+        rule.group_id, [rule.as_permission(description)], egress=egress
+    )
     href = links.rule_href(rule.group_id, added[0].rule_id) if added else ""
     return AppliedFix(rule.text(), href or links.group_href(rule.group_id))
 

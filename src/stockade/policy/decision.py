@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from stockade.domain.permissions import IpPermission
 from stockade.policy.effective import Direction, EffectiveEntry
 from stockade.policy.flow import ICMP, PORTED, Flow
 from stockade.policy.reasons import Reason
@@ -139,13 +140,28 @@ class SuggestedRule:
             return f"add inbound {service} from {self.cidr} {where}"
         return f"add outbound {service} to {self.cidr} {where}"
 
+    @property
+    def _has_ports(self) -> bool:
+        return self.protocol in PORTED or self.protocol in ICMP
+
     def ip_permission(self) -> dict[str, Any]:
         """The rule as an EC2 ``IpPermissions`` element (for Authorize… calls)."""
         key, cidr_key = ("Ipv6Ranges", "CidrIpv6") if ":" in self.cidr else ("IpRanges", "CidrIp")
         out: dict[str, Any] = {"IpProtocol": self.protocol, key: [{cidr_key: self.cidr}]}
-        if self.protocol in PORTED or self.protocol in ICMP:
+        if self._has_ports:
             out["FromPort"], out["ToPort"] = self.from_port, self.to_port
         return out
+
+    def as_permission(self, description: str | None = None) -> IpPermission:
+        """The rule as the services' ``IpPermission`` (to authorize it directly)."""
+        cidr = ((self.cidr, description),)
+        return IpPermission(
+            self.protocol,
+            self.from_port if self._has_ports else None,
+            self.to_port if self._has_ports else None,
+            ip_ranges=() if ":" in self.cidr else cidr,
+            ipv6_ranges=cidr if ":" in self.cidr else (),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
