@@ -168,26 +168,22 @@ def _unknown(name: str) -> AwsError:
 # --- the parameter tree ----------------------------------------------------------------------
 
 
-class _Node:
-    """One dotted prefix of the flat names: its own value (if sent) and its sub-names."""
+#: One dotted prefix of the flat names, as a list (cheaper to make than an object: a
+#: request has a node per prefix): its own value (if sent), its sub-names, one full
+#: parameter name under it (for error messages) and how many of that name's segments the
+#: prefix is.
+_Node = list
+_VALUE, _CHILDREN, _KEY, _DEPTH = range(4)
 
-    __slots__ = ("value", "children", "key", "depth")
 
-    def __init__(self, key: str = "", depth: int = 0) -> None:
-        self.value: str | None = None
-        self.children: dict[str, _Node] = {}
-        self.key = key  # one full parameter name under this prefix, for error messages
-        self.depth = depth  # how many of ``key``'s segments are this prefix
-
-    @property
-    def path(self) -> str:
-        """This prefix as a parameter name (``IpPermissions.1``): built only for an error
-        message, so that a request that parses spends nothing on names."""
-        return ".".join(self.key.split(".")[: self.depth])
+def _path(node: _Node) -> str:
+    """A prefix as a parameter name (``IpPermissions.1``): built only for an error
+    message, so that a request that parses spends nothing on names."""
+    return ".".join(node[_KEY].split(".")[: node[_DEPTH]])
 
 
 def _tree(flat: Mapping[str, str]) -> _Node:
-    root = _Node()
+    root: _Node = [None, {}, "", 0]
     for key, value in flat.items():
         if key in _PROTOCOL_PARAMS or key.startswith(_PRESIGN_PREFIX):
             continue
@@ -198,11 +194,12 @@ def _tree(flat: Mapping[str, str]) -> _Node:
             raise _unknown(key)
         node = root
         for depth, part in enumerate(parts, 1):
-            child = node.children.get(part)
+            children = node[_CHILDREN]
+            child = children.get(part)
             if child is None:
-                child = node.children[part] = _Node(key, depth)
+                child = children[part] = [None, {}, key, depth]
             node = child
-        node.value = value
+        node[_VALUE] = value
     return root
 
 
@@ -210,8 +207,8 @@ def _parse_flat(action: str, flat: Mapping[str, str]) -> dict[str, Any]:
     plan = _action_plan(action)
     root = _tree(flat)
     if plan is None:
-        if root.children:
-            raise _unknown(next(iter(root.children.values())).key)
+        if root[_CHILDREN]:
+            raise _unknown(next(iter(root[_CHILDREN].values()))[_KEY])
         return {}
     return _structure(plan, root)
 
@@ -290,10 +287,13 @@ def _build_plan(shape: Shape) -> Any:
 def _convert(plan: Any, node: _Node) -> Any:
     kind = plan.__class__
     if kind is _ScalarPlan:
-        if node.children:
-            raise _unknown(next(iter(node.children.values())).key)
-        if node.value is None:  # pragma: no cover - a node always has a value or children
-            raise missing_parameter(node.path)
+        children = node[_CHILDREN]
+        if children:
+            raise _unknown(next(iter(children.values()))[_KEY])
+        if node[_VALUE] is None:  # pragma: no cover - a node always has a value or children
+            raise missing_parameter(_path(node))
+        if plan.type_name == "string":  # most scalars: no conversion
+            return node[_VALUE]
         return _scalar(plan.type_name, node)
     if kind is _ListPlan:
         return _list(plan, node)
@@ -301,19 +301,20 @@ def _convert(plan: Any, node: _Node) -> Any:
 
 
 def _structure(plan: _StructPlan, node: _Node) -> dict[str, Any]:
-    if node.value is not None and (node.children or node.value != ""):
-        raise invalid_value(node.path, _shown(node.value))
+    value, children = node[_VALUE], node[_CHILDREN]
+    if value is not None and (children or value != ""):
+        raise invalid_value(_path(node), _shown(value))
     result: dict[str, Any] = {}
     members = plan.members
-    for segment, child in node.children.items():
+    for segment, child in children.items():
         entry = members.get(segment)
         if entry is None:
-            raise _unknown(child.key)
+            raise _unknown(child[_KEY])
         member_name, member_plan = entry
         result[member_name] = _convert(member_plan, child)
     for wire, member_name in plan.required:
         if member_name not in result:
-            raise missing_parameter(f"{node.path}.{wire}" if node.depth else wire)
+            raise missing_parameter(f"{_path(node)}.{wire}" if node[_DEPTH] else wire)
     return result
 
 
@@ -329,16 +330,22 @@ def _is_index(segment: str) -> bool:
 
 
 def _list(plan: _ListPlan, node: _Node) -> list[Any]:
-    if node.value is not None and (node.children or node.value != ""):
-        raise invalid_value(node.path, _shown(node.value))
-    indexed: list[tuple[int, _Node]] = []
-    for segment, child in node.children.items():
+    value, children = node[_VALUE], node[_CHILDREN]
+    if value is not None and (children or value != ""):
+        raise invalid_value(_path(node), _shown(value))
+    member = plan.member
+    if len(children) == 1:  # the common one-element list: no sort
+        ((segment, child),) = children.items()
         if not _is_index(segment):
-            raise _unknown(child.key)
+            raise _unknown(child[_KEY])
+        return [_convert(member, child)]
+    indexed: list[tuple[int, _Node]] = []
+    for segment, child in children.items():
+        if not _is_index(segment):
+            raise _unknown(child[_KEY])
         indexed.append((int(segment), child))
     if len(indexed) > 1:
         indexed.sort(key=_first)
-    member = plan.member
     return [_convert(member, child) for _, child in indexed]
 
 
@@ -347,7 +354,7 @@ def _first(item: tuple[int, _Node]) -> int:
 
 
 def _scalar(type_name: str, node: _Node) -> Any:
-    text = node.value
+    text = node[_VALUE]
     assert text is not None
     if type_name == "string":
         return text
@@ -357,24 +364,24 @@ def _scalar(type_name: str, node: _Node) -> Any:
             number = int(text)
             if low <= number <= high:
                 return number
-        raise invalid_value(node.path, _shown(text))
+        raise invalid_value(_path(node), _shown(text))
     if type_name == "boolean":
         lowered = text.lower()
         if lowered in ("true", "false"):
             return lowered == "true"
-        raise invalid_value(node.path, _shown(text))
+        raise invalid_value(_path(node), _shown(text))
     if type_name in ("double", "float"):
         if _FLOAT.fullmatch(text):
             return float(text)
-        raise invalid_value(node.path, _shown(text))
+        raise invalid_value(_path(node), _shown(text))
     if type_name == "timestamp":
-        return _timestamp(text, node.path)
+        return _timestamp(text, _path(node))
     if type_name == "blob":
         try:
             return base64.b64decode(text.encode("ascii"), validate=True)
         except (binascii.Error, ValueError, UnicodeEncodeError):
-            raise invalid_value(node.path, _shown(text)) from None
-    raise _unknown(node.path)
+            raise invalid_value(_path(node), _shown(text)) from None
+    raise _unknown(_path(node))
 
 
 def _timestamp(text: str, path: str) -> datetime:

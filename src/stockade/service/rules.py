@@ -95,7 +95,7 @@ class RuleService:
         with self.ctx.write() as tx:
             group = self._group(tx, group_id, group_name, egress)
             expanded = _expand(tx, group, perms, egress, strict=True)
-            existing = {r.spec for r in tx.rules_of([group.group_id])}
+            existing = set(tx.rule_specs_of(group.group_id))
             for item in expanded:
                 if item.spec in existing:
                     raise _duplicate_error(item.spec)

@@ -223,6 +223,26 @@ RULE_COLUMNS = (
 
 _PEER_KINDS = {kind.value: kind for kind in PeerKind}
 
+#: The columns :func:`specs_from` unpacks, in order: a rule's identity (the columns of the
+#: ``uq_sg_rules_identity`` index, so reading them by group touches only that index).
+SPEC_COLUMNS = (
+    "is_egress",
+    "protocol",
+    "from_port",
+    "to_port",
+    "peer_kind",
+    "peer_value",
+    "peer_owner",
+)
+
+
+def specs_from(rows: Iterable[Sequence[Any]]) -> list[RuleSpec]:
+    """Rule identities from rows of :data:`SPEC_COLUMNS`."""
+    return [
+        RuleSpec(bool(egress), protocol, low, high, Peer(_PEER_KINDS[kind], value, owner or None))
+        for egress, protocol, low, high, kind, value, owner in rows
+    ]
+
 
 def rules_from(rows: Iterable[Sequence[Any]], tags: TagIndex) -> list[SecurityGroupRule]:
     """Rules from rows of :data:`RULE_COLUMNS`; equal peers become one shared object."""

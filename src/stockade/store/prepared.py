@@ -21,7 +21,7 @@ driver's own trace, as ``bench/write_path.py`` does).
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,26 +53,10 @@ class Record(tuple):
             raise AttributeError(name) from None
 
     @property
-    def _mapping(self) -> _Columns:
-        return _Columns(self)
-
-
-class _Columns(Mapping[str, Any]):
-    """A record's values by column name (a view, as ``Row._mapping`` is)."""
-
-    __slots__ = ("_record",)
-
-    def __init__(self, record: Record) -> None:
-        self._record = record
-
-    def __getitem__(self, name: str) -> Any:
-        return self._record[self._record._index[name]]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._record._index)
-
-    def __len__(self) -> int:
-        return len(self._record)
+    def _mapping(self) -> dict[str, Any]:
+        """The values by column name: a plain dict built in one C call, so that reading
+        several columns by name costs no Python call per column."""
+        return dict(zip(self._index, self, strict=True))
 
 
 @dataclass(frozen=True)

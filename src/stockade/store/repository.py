@@ -41,7 +41,7 @@ from stockade.domain.peering import VpcPeeringConnection
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
 from stockade.domain.routing import EgressOnlyInternetGateway, NatGateway, RouteTable
 from stockade.domain.scope import Scope
-from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
+from stockade.domain.security_group import RuleSpec, SecurityGroup, SecurityGroupRule
 from stockade.domain.state import Snapshot
 
 
@@ -128,6 +128,10 @@ class Transaction(Protocol):
     def get_rule(self, rule_id: str) -> SecurityGroupRule | None: ...
     def rules_of(self, group_ids: Iterable[str]) -> list[SecurityGroupRule]:
         """The rules of these groups, in creation order."""
+
+    def rule_specs_of(self, group_id: str) -> list[RuleSpec]:
+        """The identities of one group's rules, in no particular order: what a new rule
+        is checked against (duplicates, quota) without reading ids, descriptions or tags."""
 
     def list_rules(self) -> list[SecurityGroupRule]:
         """Every rule of this scope, in creation order."""

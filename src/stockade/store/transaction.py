@@ -21,14 +21,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select
+from sqlalchemy import Integer, Table, bindparam, delete, func, insert, select, type_coerce
 
 from stockade.domain.aws_prefix_lists import aws_prefix_list
 from stockade.domain.instance import Instance
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.network import InternetGateway, Subnet, Vpc
 from stockade.domain.prefix_list import PrefixList, PrefixListEntry
-from stockade.domain.security_group import PeerKind, SecurityGroup, SecurityGroupRule
+from stockade.domain.security_group import PeerKind, RuleSpec, SecurityGroup, SecurityGroupRule
 from stockade.domain.state import Snapshot
 from stockade.store import aws_lists, loaders, mapping, prefix_list_history
 from stockade.store import schema as s
@@ -66,6 +66,15 @@ _RULES_OF_GROUP = Prepared(
     with_tags(_R, *(_R.c[name] for name in mapping.RULE_COLUMNS)).where(
         _R.c.group_id == bindparam("group_id")
     )
+)
+#: One group's rule identities, straight from the identity index (no tags, no order).
+_RULE_SPECS_OF_GROUP = Prepared(
+    select(
+        *(
+            type_coerce(_R.c[name], Integer) if name == "is_egress" else _R.c[name]
+            for name in mapping.SPEC_COLUMNS
+        )
+    ).where(_R.c.group_id == bindparam("group_id"))
 )
 _INSERT_GROUP = Prepared(insert(_G))
 _INSERT_RULES = PreparedInsert(_R)
@@ -198,6 +207,10 @@ class SqlTransaction(
             rows, tags = rows_with_tags(found, "rule_id")
             return mapping.rules_from((row[:-2] for row in rows), tags)
         return loaders.load_rules(self._c, loaders.where_in(s.sg_rules.c.group_id, ids))
+
+    def rule_specs_of(self, group_id: str) -> list[RuleSpec]:
+        # is_egress read as the stored integer: no per-row result processing
+        return mapping.specs_from(_RULE_SPECS_OF_GROUP.rows(self._c, {"group_id": group_id}))
 
     def list_rules(self) -> list[SecurityGroupRule]:
         return loaders.load_rules(self._c, self._in_scope(s.sg_rules))

@@ -53,17 +53,22 @@ def with_tags(table: Table, *columns: Any) -> Select[Any]:
 def rows_with_tags(rows: Sequence[R], key: str) -> tuple[list[R], dict[str, Any]]:
     """Split joined rows (see :func:`with_tags`) into one row per object, in order, and
     each object's tags (sorted by key, as :func:`mapping.tag_index` returns them). Rows are
-    SQLAlchemy's or the prepared statements' records: both answer ``_mapping``."""
+    SQLAlchemy's or the prepared statements' records: both are tuples whose columns are
+    found by name once (``_mapping``), then read by position."""
+    if not rows:
+        return [], {}
+    names = list(rows[0]._mapping)
+    at_id, at_key, at_value = names.index(key), names.index(_TAG_KEY), names.index(_TAG_VALUE)
     firsts: dict[str, R] = {}
     pairs: dict[str, list[tuple[str, str]]] = {}
     for row in rows:
-        rid = row._mapping[key]
+        rid = row[at_id]
         if rid not in firsts:
             firsts[rid] = row
             pairs[rid] = []
-        tag_key = row._mapping[_TAG_KEY]
+        tag_key = row[at_key]
         if tag_key is not None:
-            pairs[rid].append((tag_key, row._mapping[_TAG_VALUE]))
+            pairs[rid].append((tag_key, row[at_value]))
     return list(firsts.values()), {rid: tuple(sorted(p)) for rid, p in pairs.items() if p}
 
 

@@ -41,33 +41,40 @@ def tag_specs(call: Call, *, accepted: Collection[str], default: str) -> dict[st
 
 
 def _ranges(items: Iterable[Mapping[str, Any]] | None, key: str) -> tuple:
-    return tuple((item.get(key), item.get("Description")) for item in items or ())
+    if not items:
+        return ()
+    return tuple([(item.get(key), item.get("Description")) for item in items])
+
+
+def _group_pair(pair: Mapping[str, Any]) -> GroupPair:
+    get = pair.get
+    return GroupPair(
+        get("GroupId"),
+        get("GroupName"),
+        get("UserId"),
+        get("VpcId"),
+        get("VpcPeeringConnectionId"),
+        get("Description"),
+    )
 
 
 def ip_permission(perm: Mapping[str, Any]) -> IpPermission:
     """One ``IpPermissions.N`` element as the domain's request type."""
+    get = perm.get
+    pairs = get("UserIdGroupPairs")
     return IpPermission(
-        perm.get("IpProtocol"),
-        perm.get("FromPort"),
-        perm.get("ToPort"),
-        ip_ranges=_ranges(perm.get("IpRanges"), "CidrIp"),
-        ipv6_ranges=_ranges(perm.get("Ipv6Ranges"), "CidrIpv6"),
-        prefix_list_ids=_ranges(perm.get("PrefixListIds"), "PrefixListId"),
-        groups=tuple(
-            GroupPair(
-                group_id=pair.get("GroupId"),
-                group_name=pair.get("GroupName"),
-                user_id=pair.get("UserId"),
-                vpc_id=pair.get("VpcId"),
-                vpc_peering_connection_id=pair.get("VpcPeeringConnectionId"),
-                description=pair.get("Description"),
-            )
-            for pair in perm.get("UserIdGroupPairs") or ()
-        ),
+        get("IpProtocol"),
+        get("FromPort"),
+        get("ToPort"),
+        _ranges(get("IpRanges"), "CidrIp"),
+        _ranges(get("Ipv6Ranges"), "CidrIpv6"),
+        _ranges(get("PrefixListIds"), "PrefixListId"),
+        tuple([_group_pair(pair) for pair in pairs]) if pairs else (),
     )
 
 
 _LEGACY = ("IpProtocol", "FromPort", "ToPort", "CidrIp", "SourceSecurityGroupName")
+_LEGACY_NAMES = frozenset((*_LEGACY, "SourceSecurityGroupOwnerId"))
 
 
 def ip_permissions(call: Call) -> list[IpPermission]:
@@ -78,9 +85,12 @@ def ip_permissions(call: Call) -> list[IpPermission]:
     grants the group all of TCP, UDP and ICMP, as the model documents. Both forms at once is
     ``InvalidParameterCombination`` ([UNVERIFIED] AWS's code).
     """
-    perms = [ip_permission(p) for p in call.get("IpPermissions") or ()]
-    legacy = {name: call.get(name) for name in _LEGACY if call.get(name) is not None}
-    owner = call.get("SourceSecurityGroupOwnerId")
+    params = call.params
+    perms = [ip_permission(p) for p in params.get("IpPermissions") or ()]
+    if not _LEGACY_NAMES.intersection(params):  # the usual request: no legacy parameter
+        return perms
+    legacy = {name: params[name] for name in _LEGACY if params.get(name) is not None}
+    owner = params.get("SourceSecurityGroupOwnerId")
     if not legacy and owner is None:
         return perms
     if perms:
