@@ -9,7 +9,9 @@ console columns (:func:`stockade.view.tables.acl_entry_cells`).
 Forms: a rule form is a Type (a well-known service, or a custom protocol and port range),
 one peer and a description — the shape of AWS's "Edit inbound rules" row; it becomes the
 same ``IpPermission`` a CLI ``sg allow`` does (:mod:`stockade.view.rule_input`), so the
-service layer validates it with AWS's errors.
+service layer validates it with AWS's errors. Editing a rule fills the same form from the
+rule (:func:`edit_fields`: a custom Type, so its protocol and ports stay editable) and sends
+it as ModifySecurityGroupRules' new definition (:func:`update_of`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from stockade.domain import errors, well_known_ports
 from stockade.domain.network_acl import NetworkAcl
 from stockade.domain.permissions import IpPermission
 from stockade.domain.security_group import PeerKind, SecurityGroupRule
-from stockade.service.contracts import NetworkAclEntryRequest
+from stockade.service.contracts import NetworkAclEntryRequest, RuleUpdate
 from stockade.view import rule_input, tables
 
 NO_DATA = "—"
@@ -153,6 +155,40 @@ def permission_of(form: FormData) -> IpPermission:
         ports = _field(form, "ports") or None
         return rule_input.peer_permission(protocol, ports, None, _field(form, "peer"), description)
     return rule_input.peer_permission(None, None, kind, _field(form, "peer"), description)
+
+
+def update_of(rule_id: str, form: FormData) -> RuleUpdate:
+    """An edited rule's form (the fields of :func:`permission_of`) as its new definition."""
+    return rule_input.rule_update(rule_id, permission_of(form))
+
+
+#: the custom Type that edits a rule of each protocol (others: "Custom protocol")
+_EDIT_TYPES = {protocol: kind for kind, protocol in CUSTOM_TYPES.items() if protocol}
+
+
+def edit_fields(rule: SecurityGroupRule) -> dict[str, str]:
+    """The rule form filled with ``rule`` as it is — what saving it unchanged sends back.
+
+    A custom Type rather than the well-known service the table names (``SSH``): a service
+    fixes its ports, and an edit is mostly about the ports or the peer."""
+    spec = rule.spec
+    protocol, low, high = spec.protocol, spec.from_port, spec.to_port
+    if protocol == "-1":
+        kind, ports = "All traffic", ""
+    elif protocol in ("tcp", "udp"):
+        kind, ports = _EDIT_TYPES[protocol], str(low) if low == high else f"{low}-{high}"
+    elif protocol in ("icmp", "icmpv6"):
+        code = "" if high == -1 else f":{high}"
+        kind, ports = _EDIT_TYPES[protocol], "all" if low == -1 else f"{low}{code}"
+    else:
+        kind, ports = "Custom protocol", ""
+    return {
+        "type": kind,
+        "protocol": protocol if kind == "Custom protocol" else "",
+        "ports": ports,
+        "peer": spec.peer.value,
+        "description": rule.description or "",
+    }
 
 
 def acl_entry_of(form: FormData) -> NetworkAclEntryRequest:

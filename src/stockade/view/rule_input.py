@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from stockade.domain import errors, protocols, well_known_ports
 from stockade.domain.permissions import GroupPair, IpPermission
-from stockade.service.contracts import NetworkAclEntryRequest
+from stockade.service.contracts import NetworkAclEntryRequest, RuleUpdate
 
 
 def parse_ports(
@@ -95,6 +95,27 @@ def peer_permission(
         description or None,
         "Source or destination",
         "Port range",
+    )
+
+
+def rule_update(rule_id: str, permission: IpPermission) -> RuleUpdate:
+    """A one-peer permission (:func:`peer_permission`'s) as ModifySecurityGroupRules'
+    new definition of ``rule_id``: the same typing as adding a rule, so an edit and an
+    add read ``22``, ``all`` or a peer box alike; the service validates it."""
+    v4, v6 = permission.ip_ranges, permission.ipv6_ranges
+    lists, groups = permission.prefix_list_ids, permission.groups
+    boxes = (*v4, *v6, *lists)  # (value, description) each
+    description = boxes[0][1] if boxes else (groups[0].description if groups else None)
+    return RuleUpdate(
+        rule_id,
+        permission.ip_protocol,
+        permission.from_port,
+        permission.to_port,
+        cidr_ipv4=v4[0][0] if v4 else None,
+        cidr_ipv6=v6[0][0] if v6 else None,
+        prefix_list_id=lists[0][0] if lists else None,
+        referenced_group_id=groups[0].group_id if groups else None,
+        description=description,
     )
 
 

@@ -45,6 +45,9 @@ POLL_S = 0.5
 KEEPALIVE_S = 15.0
 #: The probe the page proposes: the issue's own example.
 DEFAULT_SOURCE, DEFAULT_DESTINATION, DEFAULT_PORT = "203.0.113.10", "web", 22
+#: Internet sources the form suggests, one per family (2001:db8:ffff:ffff:: is far from
+#: where VPCs' blocks are usually drawn; one inside a VPC's block is refused).
+INTERNET_SOURCES = (DEFAULT_SOURCE, "2001:db8:ffff:ffff::10")
 _INTERFACE_ID = re.compile(r"^eni-[0-9a-f]{8,17}$")
 
 
@@ -55,12 +58,27 @@ def _page_context(console: Console, snapshot: Snapshot) -> dict:
         key=lambda i: (name_tag(i.tags) or "~", i.instance_id),
     )
     names = [name_tag(i.tags) or i.instance_id for i in instances]
+    # an instance by name, then each of its IPv6 addresses (an IPv6 probe between instances)
+    destinations = [
+        (value, label)
+        for name, instance in zip(names, instances, strict=True)
+        for value, label in (
+            (name, name if name == instance.instance_id else f"{name} ({instance.instance_id})"),
+            *(
+                (address, f"{name} at {address}")
+                for eni in snapshot.interfaces_of(instance.instance_id)
+                for address in eni.ipv6_addresses
+            ),
+        )
+    ]
     interfaces = [(eni.eni_id, _label(snapshot, eni.instance_id)) for eni in snapshot.interfaces]
     return {
         "live": live_dataplane(config) is not None,
         "why_off": why_off(config),
         "how_to_turn_on": HOW_TO_TURN_ON,
         "instances": list(zip(names, instances, strict=True)),
+        "destinations": destinations,
+        "internet_sources": INTERNET_SOURCES,
         "interfaces": sorted(interfaces, key=lambda pair: (pair[1] or "~", pair[0])),
         "protocols": PROTOCOLS,
         "actions": ACTIONS,

@@ -10,6 +10,7 @@ with AWS's code and message beside the form, its status AWS's, and nothing chang
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
@@ -66,12 +67,21 @@ async def _group_page(
     status: int = 200,
     error: AwsError | None = None,
     form: Any = None,
+    editing: str | None = None,
 ) -> Response:
+    """The group page; ``editing`` names the rule whose row is its edit form (filled with
+    ``form`` as typed after a refusal, else with the rule as it is)."""
     snapshot, found = await _found(console, request, "group_id", "sg", lambda s: s.group_by_id)
     group_id = found.group_id
+    rules = snapshot.rules_by_group.get(group_id, ())
+    edited = next((r for r in rules if r.rule_id == editing), None)
+    if editing is not None and edited is None:  # gone meanwhile, another group's, malformed
+        if error is None:
+            status, error = 400, errors.not_found("sgr", editing)
+        editing = None
     hits = await console.run(rule_rows.rule_hits, console.config)
     names = {g.group_id: g.name for g in snapshot.groups}
-    inbound, outbound = rule_rows.rule_rows(snapshot.rules_by_group.get(group_id, ()), names, hits)
+    inbound, outbound = rule_rows.rule_rows(rules, names, hits)
     carriers = {e.instance_id for e in snapshot.members_by_group.get(group_id, ())}
     members = [i for i in snapshot.instances if i.instance_id in carriers]
     return console.render(
@@ -86,12 +96,15 @@ async def _group_page(
         hits_on=hits is not None,
         rule_types=rule_rows.RULE_TYPES,
         error=error,
-        form=form or {},
+        form=(form or {}) if editing is None else {},
+        editing=editing,
+        edit_form=(form or rule_rows.edit_fields(edited)) if edited is not None else {},
     )
 
 
 async def group(request: Request) -> Response:
-    return await _group_page(console_of(request), request)
+    """The group page; ``?edit=<rule id>`` shows that rule's row as its edit form."""
+    return await _group_page(console_of(request), request, editing=request.query_params.get("edit"))
 
 
 async def _edit(
@@ -117,6 +130,21 @@ async def add_rule(request: Request) -> Response:
         return console.services(request).rules.authorize(group_id, [permission], egress=egress)
 
     return await _edit(request, _group_page, authorize, f"{BASE}/groups/{group_id}")
+
+
+async def modify_rule(request: Request) -> Response:
+    """ModifySecurityGroupRules for one rule, from its row's edit form (a refusal shows
+    the form again as typed, AWS's error beside it)."""
+    console, group_id = console_of(request), request.path_params["group_id"]
+    rule_id = request.path_params["rule_id"]
+
+    def modify(form: Any) -> object:
+        update = rule_rows.update_of(rule_id, form)
+        console.services(request).rules.modify(group_id, [update])
+        return None
+
+    page = functools.partial(_group_page, editing=rule_id)
+    return await _edit(request, page, modify, f"{BASE}/groups/{group_id}#{rule_id}")
 
 
 async def delete_rule(request: Request) -> Response:
@@ -220,6 +248,7 @@ ROUTES: list[BaseRoute] = [
     Route("/groups", groups, methods=["GET"]),
     Route("/groups/{group_id}", group, methods=["GET"]),
     Route("/groups/{group_id}/rules", add_rule, methods=["POST"]),
+    Route("/groups/{group_id}/rules/{rule_id}/modify", modify_rule, methods=["POST"]),
     Route("/groups/{group_id}/rules/{rule_id}/delete", delete_rule, methods=["POST"]),
     Route("/instances/{instance_id}", instance, methods=["GET"]),
 ]
