@@ -260,8 +260,9 @@ def test_create_and_authorize_statement_budget(store: SqlStore, scope: Scope) ->
     groups.describe()  # first use: creates the default VPC
     statements.clear()
     gid = groups.create("web", "d").group.group_id
-    # BEGIN, lock, default VPC, name, count, 2 inserts, revision, log, COMMIT
-    assert len(statements) == 10, statements
+    # BEGIN, lock, the group's place (default VPC, name taken, count: one query),
+    # 2 inserts, revision, log, COMMIT
+    assert len(statements) == 8, statements
     assert statements[0] == "BEGIN IMMEDIATE" and statements[-1] == "COMMIT", statements
     statements.clear()
     perms = [IpPermission("tcp", p, p, ip_ranges=(("10.0.0.0/8", None),)) for p in (22, 443)]

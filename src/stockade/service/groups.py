@@ -103,20 +103,20 @@ class GroupService:
         name = text.group_name(name)
         description = text.group_description(description)
         with self.ctx.write() as tx:
-            vpc = lookups.vpc(tx, vpc_id) if vpc_id else lookups.default_vpc(tx)
+            place = lookups.group_place(tx, vpc_id, name)
             if name.lower() == DEFAULT_GROUP_NAME:
                 # [UNVERIFIED] which code a VPC returns; AWS documents InvalidGroup.Reserved.
                 raise errors.group_reserved(name)
-            if tx.find_group_by_name(vpc.vpc_id, name) is not None:
-                raise errors.group_duplicate(name, vpc.vpc_id)
-            if tx.count_groups() >= self.ctx.quotas.groups_per_region:
-                raise errors.groups_limit(vpc.vpc_id)
+            if place.name_taken:
+                raise errors.group_duplicate(name, place.vpc_id)
+            if place.scope_groups >= self.ctx.quotas.groups_per_region:
+                raise errors.groups_limit(place.vpc_id)
             group = SecurityGroup(
-                ids.new_id("sg"), name, description, vpc.vpc_id, tx.scope.account, tx.scope.region
+                ids.new_id("sg"), name, description, place.vpc_id, tx.scope.account, tx.scope.region
             )
             tx.add_group(group)
             # [UNVERIFIED] ::/0 egress for groups created in an IPv6 VPC (reference §2.1).
-            rules = new_rules(group, default_egress_specs(vpc.has_ipv6))
+            rules = new_rules(group, default_egress_specs(place.vpc_has_ipv6))
             tx.add_rules(group, rules)
             if tagged := tag_new(tx, [group.group_id], tags):
                 group = replace(group, tags=tagged)

@@ -22,7 +22,7 @@ from stockade.domain.prefix_list import PrefixList
 from stockade.domain.routing import EgressOnlyInternetGateway, NatGateway, RouteTable
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
 from stockade.domain.volumes import RootVolume, volume_of
-from stockade.store.repository import Transaction
+from stockade.store.repository import GroupPlace, Transaction
 
 T = TypeVar("T")
 
@@ -55,6 +55,20 @@ def default_vpc(tx: Transaction) -> Vpc:
     if found is None:
         raise errors.vpc_id_not_specified()
     return found
+
+
+def group_place(tx: Transaction, vpc_id: str | None, name: str) -> GroupPlace:
+    """Where a new group named ``name`` goes: the VPC ``vpc_id`` (``*.Malformed``/
+    ``*.NotFound`` as :func:`vpc`), or the default VPC when none is named
+    (``VPCIdNotSpecified`` as :func:`default_vpc`), with what its creation checks."""
+    if vpc_id:
+        ids.check("vpc", vpc_id)
+    place = tx.group_place(vpc_id or None, name)
+    if place is None:
+        if vpc_id:
+            raise errors.not_found("vpc", vpc_id)
+        raise errors.vpc_id_not_specified()
+    return place
 
 
 def subnet(tx: Transaction, subnet_id: str | None) -> Subnet:

@@ -61,6 +61,18 @@ class WouldBlock(RuntimeError):
 
 
 @dataclass(frozen=True)
+class GroupPlace:
+    """Where a new security group would go (:meth:`Transaction.group_place`): its VPC,
+    whether that VPC has an IPv6 block (the default egress rules depend on it), whether
+    a group there already has the name, and how many groups the scope holds."""
+
+    vpc_id: str
+    vpc_has_ipv6: bool
+    name_taken: bool
+    scope_groups: int
+
+
+@dataclass(frozen=True)
 class Change:
     """One committed write transaction: its revision, scope and the resource ids it touched."""
 
@@ -128,6 +140,10 @@ class Transaction(Protocol):
     def get_rule(self, rule_id: str) -> SecurityGroupRule | None: ...
     def rules_of(self, group_ids: Iterable[str]) -> list[SecurityGroupRule]:
         """The rules of these groups, in creation order."""
+
+    def group_place(self, vpc_id: str | None, name: str) -> GroupPlace | None:
+        """What creating a group named ``name`` in this scope's VPC ``vpc_id`` (``None``:
+        the default VPC) must check, read at once; ``None`` when there is no such VPC."""
 
     def rule_specs_of(self, group_id: str) -> list[RuleSpec]:
         """The identities of one group's rules, in no particular order: what a new rule

@@ -33,6 +33,7 @@ from stockade.domain.state import Snapshot
 from stockade.store import aws_lists, loaders, mapping, prefix_list_history
 from stockade.store import schema as s
 from stockade.store.prepared import Prepared, PreparedInsert
+from stockade.store.repository import GroupPlace
 from stockade.store.transaction_core import rows_with_tags, with_tags
 from stockade.store.transaction_flow_logs import FlowLogRepository
 from stockade.store.transaction_gateways import GatewayRepositories
@@ -67,6 +68,26 @@ _RULES_OF_GROUP = Prepared(
         _R.c.group_id == bindparam("group_id")
     )
 )
+
+
+def _group_place(vpc: Any) -> Prepared:
+    """The VPC a new group goes to (chosen by ``vpc``), with what its creation checks: the
+    name taken there, and the scope's group count (the triggers' counter)."""
+    taken = (
+        select(_G.c.group_id)
+        .where(_G.c.vpc_id == _V.c.vpc_id, _G.c.name_key == bindparam("name_key"))
+        .exists()
+    )
+    count = select(s.scope_counts.c.security_groups).where(_scoped(s.scope_counts))
+    return Prepared(
+        select(_V.c.vpc_id, _V.c.ipv6_cidr_block, taken, count.scalar_subquery()).where(
+            _scoped(_V), vpc
+        )
+    )
+
+
+_GROUP_PLACE_DEFAULT = _group_place(_V.c.is_default.is_(True))
+_GROUP_PLACE_IN = _group_place(_V.c.vpc_id == bindparam("vpc_id"))
 #: One group's rule identities, straight from the identity index (no tags, no order).
 _RULE_SPECS_OF_GROUP = Prepared(
     select(
@@ -207,6 +228,17 @@ class SqlTransaction(
             rows, tags = rows_with_tags(found, "rule_id")
             return mapping.rules_from((row[:-2] for row in rows), tags)
         return loaders.load_rules(self._c, loaders.where_in(s.sg_rules.c.group_id, ids))
+
+    def group_place(self, vpc_id: str | None, name: str) -> GroupPlace | None:
+        params = {"name_key": mapping.name_key(name), **self._scope_params()}
+        if vpc_id is None:
+            found = _GROUP_PLACE_DEFAULT.rows(self._c, params)
+        else:
+            found = _GROUP_PLACE_IN.rows(self._c, {**params, "vpc_id": vpc_id})
+        if not found:
+            return None
+        vpc, ipv6, taken, count = found[0]
+        return GroupPlace(vpc, ipv6 is not None, bool(taken), count or 0)
 
     def rule_specs_of(self, group_id: str) -> list[RuleSpec]:
         # is_egress read as the stored integer: no per-row result processing
