@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import uuid
 
 import pytest
 from hypothesis import given, settings
@@ -183,3 +185,37 @@ def test_resource_type(resource_id, kind):
 def test_kind_of_unknown():
     assert ids.kind_of("cgw-12345678") is None
     assert ids.kind_of("") is None
+
+
+def test_new_ids_stay_unique_across_buffer_refills():
+    """Digits come from a buffer of OS randomness refilled every few hundred ids: ids made
+    across many refills are still all different and well-formed."""
+    made = [ids.new_id("sgr") for _ in range(5_000)]
+    assert len(set(made)) == len(made)
+    assert all(ids.is_valid("sgr", one) for one in made)
+
+
+def test_request_ids_are_version_4_uuids():
+    for _ in range(500):
+        text = ids.new_request_id()
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+def test_a_forked_child_never_repeats_its_parents_digits():
+    """A child inherits the parent's buffer; it must read its own, or the two processes
+    would hand out the same ids."""
+    ids.new_id("sg")  # the buffer is filled and partly used
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read)
+        os.write(write, ",".join(ids.new_id("sg") for _ in range(50)).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        child = set(pipe.read().split(","))
+    os.waitpid(pid, 0)
+    parent = {ids.new_id("sg") for _ in range(50)}
+    assert len(child) == 50 and not child & parent

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from dataclasses import dataclass, field
 
 from stockade.api import other_services, sts
@@ -19,6 +18,7 @@ from stockade.api.actions.registry import Handler
 from stockade.api.auth import EC2_SERVICE, STS_SERVICE, AuthConfig, Caller, RawRequest, identify
 from stockade.api.parse import parse_request, request_pairs
 from stockade.api.serialize import serialize_error, serialize_response
+from stockade.domain import ids
 from stockade.domain.errors import AwsError, dry_run
 from stockade.domain.quotas import Quotas
 from stockade.service.bundle import Services
@@ -103,7 +103,7 @@ def begin(server: Server, request: RawRequest) -> Pending:
     Why apart from :func:`complete`: the API server does this part of a short write as
     the request arrives, while the previous run of writes is being committed, so that
     only the handler itself holds the writer (see ``app.py``). Never raises."""
-    request_id = str(uuid.uuid4())
+    request_id = ids.new_request_id()
     outcome = Outcome(500, b"")
     pending = Pending(outcome, request_id)
     is_sts = False

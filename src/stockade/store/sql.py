@@ -83,6 +83,20 @@ _CHANGES_SINCE = (
 Subscriber = Callable[[Change], None]
 
 
+class _ThisProcess:
+    """Which process this is, told without a system call (a store checks it on every
+    write): a forked child gets a new token."""
+
+    token: object = object()
+
+    @classmethod
+    def forked(cls) -> None:
+        cls.token = object()
+
+
+os.register_at_fork(after_in_child=_ThisProcess.forked)
+
+
 class SqlStore:
     """The store: opens transactions, tracks the revision, notifies local subscribers."""
 
@@ -91,7 +105,7 @@ class SqlStore:
         self._engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
         self._memory = self._sqlite and is_memory(engine.url)
-        self._pid = os.getpid()
+        self._process = _ThisProcess.token
         self._local = threading.local()
         # In-memory SQLite is one shared connection: one transaction at a time.
         self._memory_lock = threading.Lock() if self._memory else None
@@ -326,7 +340,7 @@ class SqlStore:
     def _after_fork(self) -> None:
         """In a forked child, never share the parent's connections (nor close them: the
         parent still uses the database through them)."""
-        if os.getpid() == self._pid:
+        if _ThisProcess.token is self._process:
             return
         self._engine.dispose(close=False)
         if self._group is not None:
@@ -334,7 +348,7 @@ class SqlStore:
             self._group = GroupCommit(
                 self._writer_connection, self._announce_batch, SQLITE_BUSY_TIMEOUT_S
             )
-        self._pid = os.getpid()
+        self._process = _ThisProcess.token
 
     # -- revisions and changes -----------------------------------------------------------------
 
@@ -442,7 +456,7 @@ class SqlStore:
     def close(self) -> None:
         """Release every pooled connection; the object cannot be used afterwards."""
         self._closed = True
-        if self._group is not None and os.getpid() == self._pid:
+        if self._group is not None and _ThisProcess.token is self._process:
             self._group.close()
         self._engine.dispose()
 
