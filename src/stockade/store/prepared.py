@@ -124,11 +124,7 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
         results = tuple(
             c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
         )
-    plain = None
-    if positional and binds and all(required and p is None for _, _, _, required, p in binds):
-        keys = [key for _, key, _, _, _ in binds]
-        pick = operator.itemgetter(*keys)
-        plain = pick if len(keys) > 1 else lambda given: (pick(given),)
+    plain = _plain_parameters(binds) if positional else None
     return _Compiled(
         compiled.string,
         positional,
@@ -138,6 +134,37 @@ def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
         dialect.loaded_dbapi.Error,
         plain,
     )
+
+
+def _no_parameters(given: Mapping[str, Any]) -> Sequence[Any]:
+    return ()
+
+
+def _plain_parameters(
+    binds: Sequence[_Bind],
+) -> Callable[[Mapping[str, Any]], Sequence[Any]] | None:
+    """The common case's parameters -- every value given by the caller -- as one C call
+    picking them, then the dialect's conversions of the few that have one (a SQLite
+    ``DateTime``), instead of a Python step per bind. ``None`` when a bind may be left
+    out (its default then applies: the general path)."""
+    if not binds:
+        return _no_parameters
+    if not all(required for _, _, _, required, _ in binds):
+        return None
+    keys = [key for _, key, _, _, _ in binds]
+    pick = operator.itemgetter(*keys)
+    converted = [(i, process) for i, (_, _, _, _, process) in enumerate(binds) if process]
+    if not converted:
+        return pick if len(keys) > 1 else lambda given: (pick(given),)
+
+    def convert(given: Mapping[str, Any]) -> Sequence[Any]:
+        values = list(pick(given)) if len(keys) > 1 else [pick(given)]
+        for i, process in converted:
+            if values[i] is not None:
+                values[i] = process(values[i])
+        return values
+
+    return convert
 
 
 class Prepared:

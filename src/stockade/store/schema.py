@@ -40,6 +40,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    ColumnElement,
     DateTime,
     ForeignKey,
     Index,
@@ -49,6 +50,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    literal_column,
     text,
 )
 
@@ -523,6 +525,9 @@ scope_counts = Table(
 
 #: The id of the single ``store_revision`` row.
 REVISION_ROW_ID = 1
+#: The row's id written into a statement's text (the hot statements then bind only what
+#: their callers give: see ``prepared.py``).
+REVISION_ROW: ColumnElement[int] = literal_column(str(REVISION_ROW_ID))
 
 #: Reachability Analyzer paths (migration 0006). Filters are JSON objects (``PathFilter``'s
 #: fields), NULL when the path has none.

@@ -63,7 +63,7 @@ _PG_MIGRATION_LOCK = 0x57_0C_CA_DE
 #: A writer's first statement: read (and, on PostgreSQL, lock) the revision row.
 _LOCK_REVISION = Prepared(
     select(s.store_revision.c.revision, s.store_revision.c.next_seq)
-    .where(s.store_revision.c.id == s.REVISION_ROW_ID)
+    .where(s.store_revision.c.id == s.REVISION_ROW)
     .with_for_update()
 )
 _READ_REVISION = select(s.store_revision.c.revision).where(

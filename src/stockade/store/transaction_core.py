@@ -11,6 +11,7 @@ not per resource kind, so their repository methods live here too.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -29,7 +30,7 @@ _TAG_KEY, _TAG_VALUE = "_tag_key", "_tag_value"
 
 _BUMP_REVISION = Prepared(
     update(s.store_revision)
-    .where(s.store_revision.c.id == s.REVISION_ROW_ID)
+    .where(s.store_revision.c.id == s.REVISION_ROW)
     .values(revision=bindparam("new_revision"), next_seq=bindparam("new_next_seq"))
 )
 _LOG_CHANGE = Prepared(insert(s.change_log))
@@ -70,6 +71,19 @@ def rows_with_tags(rows: Sequence[R], key: str) -> tuple[list[R], dict[str, Any]
         if tag_key is not None:
             pairs[rid].append((tag_key, row[at_value]))
     return list(firsts.values()), {rid: tuple(sorted(p)) for rid, p in pairs.items() if p}
+
+
+#: Text a JSON string holds as ``json.dumps`` writes it (no quote, backslash, control
+#: character or DEL, which ``ensure_ascii`` escapes).
+_PLAIN_JSON_TEXT = re.compile(r'[^"\\\x00-\x1f\x7f]*').fullmatch
+
+
+def _id_list(ids: tuple[str, ...]) -> str:
+    """``json.dumps(ids)``, for the usual ids (no character JSON escapes) without building
+    a JSON encoder per call; anything else goes through ``json.dumps``."""
+    if all(i.isascii() for i in ids) and _PLAIN_JSON_TEXT("".join(ids)):
+        return '["' + '", "'.join(ids) + '"]' if ids else "[]"
+    return json.dumps(ids)
 
 
 class TransactionCore:
@@ -134,7 +148,7 @@ class TransactionCore:
                 "revision": revision,
                 "account": self.scope.account,
                 "region": self.scope.region,
-                "resource_ids": json.dumps(ids),
+                "resource_ids": _id_list(ids),
                 "committed_at": datetime.now(UTC),
             },
         )
