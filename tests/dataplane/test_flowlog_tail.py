@@ -52,3 +52,21 @@ def test_a_long_file_is_read_from_its_last_bytes_and_a_shrunk_one_from_its_start
     assert [r[3] for r in recent] == [f"10.0.1.{n}" for n in range(190, 200)]  # no torn line
     write(path, HEADER + line(7), mode="w")  # a new world reusing the directory
     assert [r[3] for r in tail.read()] == ["10.0.1.7"]
+
+
+def test_whole_files_are_read_in_bounded_steps(tmp_path):
+    """``backlog_bytes=None`` reads each file from its start, at most ``MAX_READ`` a call
+    (``caught_up`` says when a call has read all); ``read_records`` reads them all."""
+    from stockade.dataplane.flowlog_tail import MAX_READ, read_records
+
+    path = tmp_path / "flowlogs" / "vpc-a.log"
+    count = MAX_READ // len(line(0)) + 100  # a little over one read's worth
+    write(path, HEADER + "".join(line(n % 250, f"eni-{n:08x}") for n in range(count)))
+    tail = FlowLogTail(tmp_path, backlog_bytes=None)
+    first = tail.read()
+    assert not tail.caught_up and 0 < len(first) < count
+    rest = tail.read()
+    assert tail.caught_up and [r[2] for r in first + rest] == [f"eni-{n:08x}" for n in range(count)]
+    assert tail.read() == [] and tail.caught_up
+    assert [r[2] for r in read_records(tmp_path)] == [f"eni-{n:08x}" for n in range(count)]
+    assert [r[2] for r in read_records(tmp_path, "eni-00000007")] == ["eni-00000007"]

@@ -2,7 +2,8 @@
 
 The JSON comes from :mod:`stockade.shapes` (the same dicts the API serves), so what is
 exported is what AWS would show for this state, and :mod:`stockade.analysis.aws_import`
-reads it back to the same snapshot: import ∘ export is the identity. Layout:
+reads it back to the same snapshot: import ∘ export is the identity (the per-resource
+settings too: ``aws_settings.py``). Layout:
 ``DIR/ACCOUNT/REGION/<call>.json`` plus one ``pl-….json`` per prefix list (the entries
 output carries no list id, so the file name does).
 """
@@ -15,8 +16,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from stockade.analysis import aws_gateways
+from stockade.analysis import aws_gateways, aws_settings
+from stockade.analysis.aws_settings import StoredSettings
 from stockade.domain.group_references import crossings
+from stockade.domain.instance_options import InstanceOptions
 from stockade.domain.network import RESERVED_ADDRESSES_PER_SUBNET
 from stockade.domain.route_targets import usable_in
 from stockade.domain.routing import route_state
@@ -55,8 +58,9 @@ def export_store(store: Store, root: Path, scopes: Iterable[Scope] | None = None
     for scope in scopes if scopes is not None else store.scopes():
         with store.read(scope) as tx:
             snapshot = tx.snapshot()
+            settings = StoredSettings.read(tx)
         directory = root / scope.account / scope.region
-        for name, data in documents(snapshot, scope).items():
+        for name, data in documents(snapshot, scope, settings).items():
             written.append(write_json(directory / name, data))
     return written
 
@@ -74,8 +78,11 @@ def write_json(path: Path, data: Any) -> Path:
     return path
 
 
-def documents(snapshot: Snapshot, scope: Scope) -> dict[str, dict[str, Any]]:
-    """File name -> JSON document, for one scope's snapshot (pure)."""
+def documents(
+    snapshot: Snapshot, scope: Scope, settings: StoredSettings | None = None
+) -> dict[str, dict[str, Any]]:
+    """File name -> JSON document, for one scope's snapshot and settings (pure)."""
+    settings = settings or StoredSettings()
     groups = [g for g in snapshot.groups if (g.owner_id, g.region) == (scope.account, scope.region)]
     names = {g.group_id: g.name for g in snapshot.groups}
     eips = {e.network_interface_id: e for e in snapshot.elastic_ips if e.network_interface_id}
@@ -106,7 +113,7 @@ def documents(snapshot: Snapshot, scope: Scope) -> dict[str, dict[str, Any]]:
         "NetworkInterfaces": [
             instance_shapes.network_interface(e, names, eips) for e in snapshot.interfaces
         ],
-        "Reservations": _reservations(snapshot, names, eips),
+        "Reservations": _reservations(snapshot, names, eips, settings.instance_options()),
         **aws_gateways.documents(snapshot),
         "RouteTables": _route_tables(snapshot),
         "NetworkAcls": [acl_shapes.network_acl(a) for a in snapshot.network_acls],
@@ -115,6 +122,7 @@ def documents(snapshot: Snapshot, scope: Scope) -> dict[str, dict[str, Any]]:
         ],
     }
     docs = {name: {key: out[key]} for name, key in FILES.items()}
+    docs.update(aws_settings.documents(snapshot, settings))
     for plist in snapshot.prefix_lists:
         docs[f"{plist.prefix_list_id}.json"] = {
             "Entries": network_shapes.prefix_list_entries(plist)
@@ -132,7 +140,10 @@ def _available(snapshot: Snapshot, subnet_id: str, cidr: str) -> int:
 
 
 def _reservations(
-    snapshot: Snapshot, names: dict[str, str], eips: instance_shapes.ElasticIps
+    snapshot: Snapshot,
+    names: dict[str, str],
+    eips: instance_shapes.ElasticIps,
+    options: dict[str, InstanceOptions],
 ) -> list[dict[str, Any]]:
     """Instances grouped by reservation, in first-seen order, as describe-instances."""
     grouped: dict[str, list] = {}
@@ -142,7 +153,12 @@ def _reservations(
     for reservation_id, members in grouped.items():
         shaped = [
             instance_shapes.instance(
-                i, snapshot.interfaces_of(i.instance_id), names, launch_index=n, eips=eips
+                i,
+                snapshot.interfaces_of(i.instance_id),
+                names,
+                launch_index=n,
+                eips=eips,
+                options=options.get(i.instance_id, instance_shapes.DEFAULT_OPTIONS),
             )
             for n, i in enumerate(members)
         ]

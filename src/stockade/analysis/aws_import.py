@@ -19,7 +19,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from stockade.analysis import aws_gateways, aws_groups, aws_instances, aws_network
+from stockade.analysis import aws_gateways, aws_groups, aws_instances, aws_network, aws_settings
 from stockade.analysis.aws_consistency import check_state
 from stockade.analysis.aws_layout import KINDS, Bundle, read_layout
 from stockade.analysis.aws_state import ScopeState
@@ -195,6 +195,7 @@ def _parse_scope(scope: Scope, bundles: list[Bundle], warn: list[str]) -> ScopeS
     state.network_acls = aws_network.with_implied_network_acls(
         state.vpcs, state.subnets, state.network_acls, bundles[0].directory, warn
     )
+    state.settings = aws_settings.parse(docs, scope, state.instances, state.addresses, warn)
     check_state(state, bundles[0].directory)
     aws_gateways.check_references(
         state.addresses,
@@ -256,6 +257,10 @@ def write_states(store: Store, states: list[ScopeState]) -> None:
                 (state.network_acls, tx.put_network_acl, attrgetter("network_acl_id")),
             )
             _put_all(after_groups, tagged)
+            # settings last: a DHCP options set is one (tagged), the rest belong to the above
+            tagged.extend((p.obj.dhcp_options_id, p.tags) for p in state.settings.dhcp_options)
+            for resource_id, name, value in state.settings.values:
+                tx.set_setting(resource_id, name, value)
             for resource_id, tags in tagged:
                 if tags:
                     tx.set_tags(resource_id, tags)

@@ -3,7 +3,9 @@
 As Batfish does, a file is recognised by its top-level key (``SecurityGroups``,
 ``Reservations``…), never by its name, so ``aws ec2 describe-… > anything.json`` works. The
 one exception is ``get-managed-prefix-list-entries``, whose output (``Entries``) carries no
-prefix-list id: that file must be named after its list (``pl-….json``).
+prefix-list id: that file must be named after its list (``pl-….json``); and
+describe-addresses-attribute shares describe-addresses' key (``Addresses``), told apart by
+its items' ``PtrRecord``.
 
 Directory levels are read by their look: twelve digits are an account, ``xx-name-N`` a
 region. Whatever the path does not say is inferred later from the content (owner ids,
@@ -41,11 +43,15 @@ KINDS = {
     "RouteTables": "route_tables",
     "NetworkAcls": "network_acls",
     "VpcPeeringConnections": "peerings",
+    "DhcpOptions": "dhcp_options",
+    "IamInstanceProfileAssociations": "profile_associations",
+    "VolumesModifications": "volume_modifications",
 }
+#: describe-addresses-attribute prints ``Addresses`` too: its items carry ``PtrRecord``
+ADDRESS_ATTRIBUTES = "address_attributes"
 #: outputs of other describe calls that carry nothing security groups need
 IGNORED = {
     "AvailabilityZones",
-    "DhcpOptions",
     "InstanceStatuses",
     "PlacementGroups",
     "Tags",
@@ -167,6 +173,10 @@ def _add_file(bundle: Bundle, path: Path, shown: str) -> None:
     if not isinstance(data[key], list):
         raise node.problem("expected a list", key)
     kind = KINDS[key]
+    if kind == "addresses" and any(
+        isinstance(item, dict) and "PtrRecord" in item for item in data[key]
+    ):
+        kind = ADDRESS_ATTRIBUTES
     if kind == "prefix_list_entries":
         stem = path.stem
         if not PREFIX_LIST_FILE_RE.match(stem):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from stockade.analysis import aws_groups
 from stockade.analysis.aws_network import Parsed
+from stockade.analysis.aws_settings import ParsedSettings
 from stockade.domain.scope import Scope
 from stockade.domain.security_group import SecurityGroupRule
 
@@ -31,6 +32,7 @@ class ScopeState:
     route_tables: list[Parsed] = field(default_factory=list)
     network_acls: list[Parsed] = field(default_factory=list)
     peerings: list[Parsed] = field(default_factory=list)
+    settings: ParsedSettings = field(default_factory=ParsedSettings)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -48,4 +50,6 @@ class ScopeState:
             "route_tables": len(self.route_tables),
             "network_acls": len(self.network_acls),
             "vpc_peering_connections": len(self.peerings),
+            "dhcp_options": len(self.settings.dhcp_options),
+            "settings": len(self.settings.values),
         }

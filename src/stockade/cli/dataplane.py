@@ -275,22 +275,26 @@ def flowlogs_command(
     """Show the data plane's VPC Flow Logs (v2 records), or run a subcommand."""
     if ctx.invoked_subcommand is not None:
         return
-    from stockade.dataplane.flowlog import HEADER, read_records
+    from stockade.dataplane.flowlog import HEADER
+    from stockade.dataplane.flowlog_tail import FlowLogTail
 
-    directory = state_dir_of(state_dir)
     fields = HEADER.split()
     if not json_output:
         typer.echo(HEADER)
-    seen = 0
+    # Every file whole first, then only what is appended (a rotated file again from its
+    # start): each record is printed once, and no file is read twice.
+    tail = FlowLogTail(state_dir_of(state_dir), backlog_bytes=None)
     while True:
-        records = list(read_records(directory, eni))
-        for record in records[seen:]:
+        for record in tail.read():
+            if eni is not None and record[2] != eni:
+                continue
             typer.echo(
                 json.dumps(dict(zip(fields, record, strict=True)))
                 if json_output
                 else " ".join(record)
             )
-        seen = len(records)
+        if not tail.caught_up:
+            continue  # more is there already
         if not follow:
             return
         time.sleep(0.5)

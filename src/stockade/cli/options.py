@@ -64,9 +64,11 @@ READ_ONLY_COMMANDS = frozenset({"list", "show", "check", "exposure"})
 def open_store(db: str, *, read_only: bool = False):  # -> SqlStore (imported lazily)
     """The store at ``db``; ``read_only`` opens an existing one read-only. A store that does
     not exist yet is created as before, so a first ``sg list`` still works."""
+    from stockade.store.engines import MEMORY
     from stockade.store.sql import SqlStore
 
-    exists = "://" in db or Path(db).expanduser().exists()
+    # ``:memory:`` is always a new, empty store (never a file of that name).
+    exists = "://" in db or (db != MEMORY and Path(db).expanduser().exists())
     return SqlStore.open(db, read_only=read_only and exists)
 
 

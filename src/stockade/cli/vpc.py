@@ -10,7 +10,9 @@ from stockade.domain.tags import check_tags
 from stockade.service.contracts import RouteRequest
 from stockade.shapes import network as shapes
 
-vpc_app = typer.Typer(help="VPCs: create, list, delete.", no_args_is_help=True)
+vpc_app = typer.Typer(
+    help="VPCs: create, list, delete; secondary CIDR blocks.", no_args_is_help=True
+)
 subnet_app = typer.Typer(help="Subnets of a VPC.", no_args_is_help=True)
 igw_app = typer.Typer(
     help="Internet gateways: what makes public IPs reachable.", no_args_is_help=True
@@ -64,13 +66,63 @@ def vpc_list(cli: Cli) -> None:
             t.add_row(
                 v.vpc_id,
                 render.name_tag(v.tags),
-                v.cidr_block,
+                "\n".join(v.ipv4_blocks),  # the primary first, then the secondary blocks
                 v.ipv6_cidr_block or "",
                 "yes" if v.is_default else "",
             )
         console.print(t)
 
     cli.emit([shapes.vpc(v) for v in vpcs], human)
+
+
+@command(vpc_app, "associate-cidr")
+def vpc_associate_cidr(
+    cli: Cli,
+    vpc_id: Annotated[str, typer.Argument(help="vpc-…")],
+    cidr: Annotated[
+        str,
+        typer.Argument(
+            help="IPv4 CIDR, /16 to /28, overlapping none of the VPC's blocks and from the "
+            "primary block's private range (or public space), e.g. 10.1.0.0/16."
+        ),
+    ],
+) -> None:
+    """Add a secondary IPv4 CIDR block to a VPC (AssociateVpcCidrBlock): subnets may use
+    it, and every route table of the VPC routes it locally."""
+    vpc, block = cli.services.cidr_blocks.associate_vpc_ipv4(vpc_id, cidr)
+    association = shapes.ipv4_association(vpc, block)  # associated at once, unlike AWS
+    cli.emit(
+        {"VpcId": vpc.vpc_id, "CidrBlockAssociation": association},
+        lambda: console.print(
+            f"associated {block} with {vpc.vpc_id} as {association['AssociationId']}"
+        ),
+    )
+
+
+@command(vpc_app, "disassociate-cidr")
+def vpc_disassociate_cidr(
+    cli: Cli,
+    association_id: Annotated[
+        str,
+        typer.Argument(help="vpc-cidr-assoc-… (the block's AssociationId in `vpc list --json`)."),
+    ],
+) -> None:
+    """Remove a secondary IPv4 block (or the IPv6 block) from its VPC
+    (DisassociateVpcCidrBlock), with its local routes; never the primary block, nor a
+    block a subnet still uses."""
+    vpc, block = cli.services.cidr_blocks.disassociate_vpc_block(association_id)
+    # DisassociateVpcCidrBlock's answer: the block's entry as DescribeVpcs showed it
+    # (``vpc`` is the VPC as it was), in its state now (gone at once, unlike AWS).
+    key, state = (
+        ("CidrBlockAssociation", "CidrBlockState")
+        if block in vpc.ipv4_blocks
+        else ("Ipv6CidrBlockAssociation", "Ipv6CidrBlockState")
+    )
+    [entry] = [a for a in shapes.vpc(vpc)[f"{key}Set"] if a["AssociationId"] == association_id]
+    cli.emit(
+        {"VpcId": vpc.vpc_id, key: {**entry, state: {"State": "disassociated"}}},
+        lambda: console.print(f"disassociated {block} from {vpc.vpc_id}"),
+    )
 
 
 @command(vpc_app, "delete")

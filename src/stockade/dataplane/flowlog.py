@@ -51,12 +51,12 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from stockade.dataplane import ct_accounting, netns, nflog
 from stockade.dataplane.flowlog_flows import AcceptedFlows, Counted
-from stockade.dataplane.flowlog_tail import is_record
+from stockade.dataplane.flowlog_tail import read_records
 from stockade.dataplane.flowlog_window import (
     DEFAULT_INTERVAL,
     HEADER,
@@ -339,15 +339,6 @@ class FlowLogReader:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.hits))
         tmp.replace(path)
-
-
-def read_records(state_dir: Path, eni_id: str | None = None) -> Iterator[list[str]]:
-    """Every record of every VPC's file (split into fields), optionally for one interface."""
-    for path in sorted((state_dir / "flowlogs").glob("*.log")):
-        for line in path.read_text().splitlines():
-            fields = line.split()
-            if is_record(fields) and (eni_id is None or fields[2] == eni_id):
-                yield fields
 
 
 def read_hits(state_dir: Path) -> dict[str, tuple[int, float]]:

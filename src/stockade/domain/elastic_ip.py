@@ -9,9 +9,27 @@ releases only automatic addresses.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from stockade.domain import errors
 from stockade.domain.tags import Tags
+
+#: The resource setting holding an address's PTR record (its domain name).
+PTR_RECORD = "ptr-record"
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
+
+
+def ptr_domain_name(value: str | None) -> str:
+    """A PTR record's domain name as kept and shown: lower case, no final dot
+    (ModifyAddressAttribute's ``DomainName``, and an imported ``PtrRecord``)."""
+    if not value:
+        raise errors.missing_parameter("DomainName")
+    name = value.lower().removesuffix(".")
+    if len(name) > 253 or not all(_LABEL.match(label) for label in name.split(".")):
+        # [UNVERIFIED] AWS's wording for a malformed domain name.
+        raise errors.invalid_value("DomainName", value, "It is not a valid domain name.")
+    return name
 
 
 @dataclass(frozen=True)

@@ -136,3 +136,19 @@ class InstanceOptions:
     monitoring: bool = False
     metadata: MetadataOptions = MetadataOptions()
     profile: ProfileAssociation | None = None
+
+
+def options_by_instance(
+    monitoring: dict[str, Any], metadata: dict[str, Any], profiles: dict[str, Any]
+) -> dict[str, InstanceOptions]:
+    """Every instance's options that differ from the defaults, from the stored settings
+    (``MONITORING``, ``METADATA_OPTIONS``, ``IAM_INSTANCE_PROFILE``, by instance id): what
+    DescribeInstances and the export show."""
+    return {
+        iid: InstanceOptions(
+            monitoring=bool(monitoring.get(iid)),
+            metadata=MetadataOptions.from_value(metadata.get(iid)),
+            profile=ProfileAssociation.from_value(profiles[iid]) if iid in profiles else None,
+        )
+        for iid in {*monitoring, *metadata, *profiles}
+    }

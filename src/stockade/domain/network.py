@@ -59,6 +59,14 @@ class Vpc:
             return self.ipv4_blocks
         return (self.ipv6_cidr_block,) if self.ipv6_cidr_block else ()
 
+    def block_of_association(self, association_id: str) -> str | None:
+        """The block (either family) whose ``vpc-cidr-assoc-`` id this is, if the VPC has
+        it: how DisassociateVpcCidrBlock finds its block, here and through a server."""
+        for block in (*self.ipv4_blocks, *self.blocks(6)):
+            if cidr_association_id("vpc", self.vpc_id, block) == association_id:
+                return block
+        return None
+
 
 @dataclass(frozen=True)
 class Subnet:

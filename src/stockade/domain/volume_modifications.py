@@ -59,6 +59,11 @@ class VolumeSettings:
         return cls(**value)
 
 
+def as_modified(volume: RootVolume, settings: dict[str, Any] | None) -> RootVolume:
+    """A root volume as ModifyVolume left it (its stored ``VOLUME_SETTINGS``, if any)."""
+    return VolumeSettings.from_value(settings).applied_to(volume) if settings else volume
+
+
 def modified(
     current: VolumeSettings,
     size_gib: int | None,

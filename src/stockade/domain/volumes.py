@@ -59,13 +59,3 @@ def check_volume_ids(volume_ids: list[str], known: set[str]) -> None:
     missing = [v for v in volume_ids if v not in known]
     if missing:
         raise errors.not_found("vol", missing[0])
-
-
-def volume_of(instances: list[Instance], volume_id: str | None) -> RootVolume:
-    """The root volume of that id among ``instances``; ``*.Malformed`` or ``*.NotFound``."""
-    ids.check("vol", volume_id)
-    for instance in instances:
-        volume = root_volume(instance)
-        if volume is not None and volume.volume_id == volume_id:
-            return volume
-    raise errors.not_found("vol", volume_id or "")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from stockade.remote.cidr_blocks import RemoteCidrBlockService
 from stockade.remote.client import Remote, make_client
 from stockade.remote.flow_logs import RemoteFlowLogService
 from stockade.remote.gateways import (
@@ -111,6 +112,10 @@ class RemoteServices:
     @cached_property
     def flow_logs(self) -> RemoteFlowLogService:
         return self._make(RemoteFlowLogService)
+
+    @cached_property
+    def cidr_blocks(self) -> RemoteCidrBlockService:
+        return self._make(RemoteCidrBlockService)
 
 
 if TYPE_CHECKING:

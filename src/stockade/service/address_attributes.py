@@ -9,17 +9,14 @@ allocation, dropped when the address is released.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from stockade.domain import errors
-from stockade.domain.elastic_ip import ElasticIp
+from stockade.domain.elastic_ip import PTR_RECORD, ElasticIp, ptr_domain_name
 from stockade.service import lookups
 from stockade.service.context import ServiceContext
 
-PTR_RECORD = "ptr-record"
 DOMAIN_NAME = "domain-name"  # the one attribute AWS has
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
 
 
 def check_attribute(attribute: str | None) -> None:
@@ -27,16 +24,6 @@ def check_attribute(attribute: str | None) -> None:
         raise errors.missing_parameter("Attribute")
     if attribute != DOMAIN_NAME:
         raise errors.invalid_value("Attribute", attribute)
-
-
-def _domain_name(value: str | None) -> str:
-    if not value:
-        raise errors.missing_parameter("DomainName")
-    name = value.lower().removesuffix(".")
-    if len(name) > 253 or not all(_LABEL.match(label) for label in name.split(".")):
-        # [UNVERIFIED] AWS's wording for a malformed domain name.
-        raise errors.invalid_value("DomainName", value, "It is not a valid domain name.")
-    return name
 
 
 class AddressAttributeService:
@@ -54,7 +41,7 @@ class AddressAttributeService:
             return [(eip, records.get(eip.allocation_id)) for eip in found]
 
     def set_ptr_record(self, allocation_id: str | None, domain_name: str | None) -> ElasticIp:
-        name = _domain_name(domain_name)
+        name = ptr_domain_name(domain_name)
         with self.ctx.write() as tx:
             eip = lookups.elastic_ip(tx, allocation_id)
             tx.set_setting(eip.allocation_id, PTR_RECORD, name)

@@ -38,9 +38,9 @@ def _vpc_association(tx: Transaction, association_id: str | None) -> tuple[Vpc, 
     if not association_id:
         raise errors.missing_parameter("AssociationId")
     for vpc in tx.list_vpcs():
-        for block in (*vpc.ipv4_blocks, *vpc.blocks(6)):
-            if cidr_association_id("vpc", vpc.vpc_id, block) == association_id:
-                return vpc, block
+        block = vpc.block_of_association(association_id)
+        if block is not None:
+            return vpc, block
     # [UNVERIFIED] AWS's wording; the code is the one Terraform's provider tests for.
     raise errors.error(
         "InvalidVpcCidrBlockAssociationID.NotFound",

@@ -453,6 +453,19 @@ class VpcAttributeCalls(Protocol):
     def describe_account_attributes(self, names: Sequence[str] = ()) -> dict[str, list[str]]: ...
 
 
+class CidrBlockCalls(Protocol):
+    """A VPC's blocks after creation (AssociateVpcCidrBlock with ``CidrBlock``,
+    DisassociateVpcCidrBlock)."""
+
+    def associate_vpc_ipv4(self, vpc_id: str | None, cidr_block: str) -> tuple[Vpc, str]:
+        """The VPC as it now is and the block, canonical."""
+        ...
+
+    def disassociate_vpc_block(self, association_id: str | None) -> tuple[Vpc, str]:
+        """The VPC as it was and the block taken away (IPv4 or IPv6)."""
+        ...
+
+
 class Services(Protocol):
     """Every service family of one (account, region): the local
     :class:`stockade.service.bundle.Services` or :class:`stockade.remote.RemoteServices`."""
@@ -491,6 +504,8 @@ class Services(Protocol):
     def network_insights(self) -> NetworkInsightsCalls: ...
     @property
     def flow_logs(self) -> FlowLogCalls: ...
+    @property
+    def cidr_blocks(self) -> CidrBlockCalls: ...
 
 
 # -- route tables --------------------------------------------------------------------------

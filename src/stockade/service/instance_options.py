@@ -23,6 +23,7 @@ from stockade.domain.instance_options import (
     MetadataOptions,
     ProfileAssociation,
     changed_metadata_options,
+    options_by_instance,
     profile_arn,
 )
 from stockade.service import lookups
@@ -88,17 +89,11 @@ class InstanceOptionService:
     def options(self) -> dict[str, InstanceOptions]:
         """Every instance's options that differ from the defaults, by instance id."""
         with self.ctx.read() as tx:
-            monitored = tx.list_settings(MONITORING)
-            metadata = tx.list_settings(METADATA_OPTIONS)
-            profiles = tx.list_settings(IAM_INSTANCE_PROFILE)
-        return {
-            iid: InstanceOptions(
-                monitoring=bool(monitored.get(iid)),
-                metadata=MetadataOptions.from_value(metadata.get(iid)),
-                profile=ProfileAssociation.from_value(profiles[iid]) if iid in profiles else None,
+            return options_by_instance(
+                tx.list_settings(MONITORING),
+                tx.list_settings(METADATA_OPTIONS),
+                tx.list_settings(IAM_INSTANCE_PROFILE),
             )
-            for iid in {*monitored, *metadata, *profiles}
-        }
 
     def set_monitoring(self, instance_ids: Sequence[str], enabled: bool) -> list[str]:
         """Detailed monitoring on or off for each instance (all or none); their ids."""

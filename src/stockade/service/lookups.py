@@ -21,7 +21,8 @@ from stockade.domain.peering import VpcPeeringConnection
 from stockade.domain.prefix_list import PrefixList
 from stockade.domain.routing import EgressOnlyInternetGateway, NatGateway, RouteTable
 from stockade.domain.security_group import SecurityGroup, SecurityGroupRule
-from stockade.domain.volumes import RootVolume, volume_of
+from stockade.domain.volume_modifications import VOLUME_SETTINGS, as_modified
+from stockade.domain.volumes import RootVolume, root_volume, root_volume_id
 from stockade.store.repository import GroupPlace, Transaction
 
 T = TypeVar("T")
@@ -150,8 +151,17 @@ def dhcp_options(tx: Transaction, dhcp_options_id: str | None) -> DhcpOptions:
 
 
 def volume(tx: Transaction, volume_id: str | None) -> RootVolume:
-    """A root volume (derived from its instance: stockade stores no volumes)."""
-    return volume_of(tx.list_instances(), volume_id)
+    """A root volume as DescribeVolumes shows it (derived from its instance, with what
+    ModifyVolume changed: stockade stores no volumes). Its id is a digest of its
+    instance's, so the one instance is found among the scope's ids and only it is loaded;
+    a terminated instance has no volume."""
+    ids.check("vol", volume_id)
+    owner = next((i for i in tx.instance_ids() if root_volume_id(i) == volume_id), None)
+    found = tx.get_instance(owner) if owner is not None else None
+    volume = root_volume(found) if found is not None else None
+    if volume is None:
+        raise errors.not_found("vol", volume_id or "")
+    return as_modified(volume, tx.settings_of(volume.volume_id).get(VOLUME_SETTINGS))
 
 
 def rule(tx: Transaction, rule_id: str | None) -> SecurityGroupRule:

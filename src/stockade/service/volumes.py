@@ -18,6 +18,7 @@ from stockade.domain.volume_modifications import (
     VOLUME_SETTINGS,
     Modification,
     VolumeSettings,
+    as_modified,
     modified,
 )
 from stockade.domain.volumes import RootVolume, check_volume_ids, root_volume
@@ -28,15 +29,8 @@ from stockade.store.repository import Transaction
 
 def _volumes(tx: Transaction) -> list[RootVolume]:
     settings = tx.list_settings(VOLUME_SETTINGS)
-    found = []
-    for instance in tx.list_instances():
-        volume = root_volume(instance)
-        if volume is None:
-            continue
-        if volume.volume_id in settings:
-            volume = VolumeSettings.from_value(settings[volume.volume_id]).applied_to(volume)
-        found.append(volume)
-    return found
+    volumes = (root_volume(instance) for instance in tx.list_instances())
+    return [as_modified(v, settings.get(v.volume_id)) for v in volumes if v is not None]
 
 
 class VolumeService:
@@ -61,8 +55,7 @@ class VolumeService:
         throughput: int | None = None,
     ) -> Modification:
         with self.ctx.write() as tx:
-            lookups.volume(tx, volume_id)  # malformed or unknown
-            [volume] = [v for v in _volumes(tx) if v.volume_id == volume_id]
+            volume = lookups.volume(tx, volume_id)  # malformed or unknown
             original = VolumeSettings.of(volume)
             target = modified(original, size_gib, volume_type, iops, throughput)
             start = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

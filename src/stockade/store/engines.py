@@ -17,6 +17,8 @@ from sqlalchemy.pool import StaticPool
 SQLITE_BUSY_TIMEOUT_S = 30.0
 #: Execution option read by the SQLite ``begin`` hook: "DEFERRED" or "IMMEDIATE".
 SQLITE_BEGIN = "stockade_sqlite_begin"
+#: The path that means an in-memory SQLite store (one per ``SqlStore``, gone when closed).
+MEMORY = ":memory:"
 
 
 def database_url(url_or_path: str, read_only: bool = False, immutable: bool = False) -> URL:
@@ -25,7 +27,11 @@ def database_url(url_or_path: str, read_only: bool = False, immutable: bool = Fa
     ``read_only`` opens a SQLite file with ``mode=ro`` (nothing can be written through
     it); ``immutable`` also tells SQLite that no one writes the file, for a WAL database
     in a directory where its ``-shm`` file cannot be created (a read-only mount).
+    ``:memory:`` is SQLite's own name for an in-memory database, as it is to ``sqlite3``
+    (not a file of that name in the working directory).
     """
+    if url_or_path == MEMORY:
+        return URL.create("sqlite", database=MEMORY)
     if "://" not in url_or_path:
         path = str(Path(url_or_path).expanduser().resolve())
         if not read_only:
@@ -39,7 +45,7 @@ def database_url(url_or_path: str, read_only: bool = False, immutable: bool = Fa
 
 
 def is_memory(url: URL) -> bool:
-    return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+    return url.database in (None, "", MEMORY) or url.query.get("mode") == "memory"
 
 
 def sqlite_engine(url: URL) -> Engine:

@@ -199,6 +199,9 @@ class Transaction(Protocol):
 
     def get_instance(self, instance_id: str) -> Instance | None: ...
     def list_instances(self, instance_ids: Sequence[str] | None = None) -> list[Instance]: ...
+    def instance_ids(self) -> list[str]:
+        """This scope's instance ids (terminated ones too), without loading the instances."""
+
     def put_instance(self, instance: Instance) -> None: ...
 
     # -- NAT gateways, egress-only internet gateways, Elastic IPs ----------------------------

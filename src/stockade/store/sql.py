@@ -127,10 +127,13 @@ class SqlStore:
     def open(cls, url_or_path: str, *, read_only: bool = False) -> SqlStore:
         """Open (creating and migrating as needed) the store at a path or database URL.
 
-        ``read_only`` opens an existing store without writing anything, not even a
-        migration, so a read-only file or mount can be read; a write through it fails
-        with a :class:`StoreError` saying so. Database failures (damaged file, read-only,
-        disk full, unreachable server) are raised as :class:`StoreError`, one line each.
+        ``":memory:"`` (or ``sqlite://``) is an in-memory store, private to this object:
+        one shared connection serialises its transactions (no group commit), and it
+        cannot be opened read-only. ``read_only`` opens an existing store without writing
+        anything, not even a migration, so a read-only file or mount can be read; a write
+        through it fails with a :class:`StoreError` saying so. Database failures (damaged
+        file, read-only, disk full, unreachable server) are raised as :class:`StoreError`,
+        one line each.
         """
         try:
             return cls._open(url_or_path, read_only, immutable=False)
@@ -152,6 +155,12 @@ class SqlStore:
         url = database_url(url_or_path, read_only, immutable)
         backend = url.get_backend_name()
         if backend == "sqlite":
+            if read_only and is_memory(url):
+                raise StoreError(
+                    "missing",
+                    f"an in-memory store ({url_or_path}) starts empty: it cannot be opened "
+                    "read-only; give a store file",
+                )
             if read_only and not Path(url_or_path).expanduser().is_file():
                 raise StoreError("missing", f"no stockade store at {url_or_path}")
             engine = sqlite_engine(url)

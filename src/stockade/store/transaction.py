@@ -446,6 +446,10 @@ class SqlTransaction(
         wheres = [where & part for part in loaders.where_in(t.c.instance_id, instance_ids)]
         return loaders.load_instances(self._c, wheres)
 
+    def instance_ids(self) -> list[str]:
+        t = s.instances
+        return list(self._c.scalars(select(t.c.instance_id).where(self._in_scope(t))))
+
     def put_instance(self, instance: Instance) -> None:
         self._upsert(s.instances, [mapping.instance_values(instance)])
 

@@ -6,18 +6,8 @@ from typing import Any
 
 from stockade.api.actions.describe import page, with_token
 from stockade.api.actions.registry import Call, action
-from stockade.domain.elastic_ip import ElasticIp
 from stockade.service.address_attributes import check_attribute
-from stockade.shapes.instances import public_dns_name
-
-
-def _address(eip: ElasticIp, ptr_record: str | None) -> dict[str, Any]:
-    """An ``AddressAttribute``: without a record of its own, AWS's default reverse name."""
-    return {
-        "PublicIp": eip.public_ip,
-        "AllocationId": eip.allocation_id,
-        "PtrRecord": ptr_record or public_dns_name(eip.public_ip, eip.region),
-    }
+from stockade.shapes.settings import address_attribute as _address
 
 
 @action("DescribeAddressesAttribute")

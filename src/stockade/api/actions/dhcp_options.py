@@ -8,25 +8,12 @@ from typing import Any
 from stockade.api.actions.common import tag_specs
 from stockade.api.actions.describe import page, select, with_token
 from stockade.api.actions.registry import Call, action
-from stockade.domain.dhcp_options import DhcpOptions
-from stockade.shapes import tag_list
+from stockade.shapes.settings import dhcp_options as _shape
 
 _ALIASES = {
     "key": "DhcpConfigurations.Key",
     "value": "DhcpConfigurations.Values.Value",
 }
-
-
-def _shape(d: DhcpOptions) -> dict[str, Any]:
-    return {
-        "DhcpOptionsId": d.dhcp_options_id,
-        "OwnerId": d.owner_id,
-        "DhcpConfigurations": [
-            {"Key": key, "Values": [{"Value": v} for v in values]}
-            for key, values in d.configurations
-        ],
-        "Tags": tag_list(d.tags),
-    }
 
 
 @action("CreateDhcpOptions")

@@ -9,36 +9,9 @@ from typing import Any
 from stockade.api.actions.common import reject_unsupported
 from stockade.api.actions.describe import filters, page, select, with_token
 from stockade.api.actions.registry import Call, action
-from stockade.domain.volume_modifications import Modification, VolumeSettings
+from stockade.shapes.settings import volume_modification as _modification
 
 _ALIASES = {"original-size": "OriginalSize", "target-size": "TargetSize"}
-
-
-def _sides(prefix: str, settings: VolumeSettings) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        f"{prefix}Size": settings.size_gib,
-        f"{prefix}VolumeType": settings.volume_type,
-        f"{prefix}MultiAttachEnabled": False,
-    }
-    if settings.iops is not None:
-        out[f"{prefix}Iops"] = settings.iops
-    if settings.throughput is not None:
-        out[f"{prefix}Throughput"] = settings.throughput
-    return out
-
-
-def _modification(m: Modification, state: str) -> dict[str, Any]:
-    out = {
-        "VolumeId": m.volume_id,
-        "ModificationState": state,
-        "StartTime": m.start_time,
-        "Progress": 100 if state == "completed" else 0,
-        **_sides("Original", m.original),
-        **_sides("Target", m.target),
-    }
-    if state == "completed":
-        out["EndTime"] = m.start_time  # nothing to move: done when it started
-    return out
 
 
 @action("ModifyVolume")
