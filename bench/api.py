@@ -9,8 +9,9 @@ groups x20, describe one group x50. Then:
   (one a group reference) on each, as fast as the server answers (writes/s). The clients
   are raw HTTP connections sending requests botocore signed before the clock starts, so
   the 2 cores go to the server, not to boto3 (whose own cost per call is ~1 ms);
-* the server's own time per create/authorize call (p50, from its request log line) in
-  the sequential phases, against moto's raw-HTTP round trip for the same calls (an upper
+* the server's own time per call (p50, from its request log line) of 100 sequential
+  creates, then 100 authorizes of one permission (one address range) and 100 of three
+  (the burst's), against moto's raw-HTTP round trip for the same calls (an upper
   bound of moto's server time: moto logs no durations). What it covers: from the moment
   the app receives the request (uvicorn has parsed its line and headers) to the moment the
   answer is ready to send -- the edge's checks, reading the body, authentication,
@@ -362,6 +363,22 @@ class SignedRequests:
     def create(self, name: str) -> tuple[str, dict[str, str]]:
         return self("CreateSecurityGroup", GroupName=name, Description="bench")
 
+    def authorize_one(self, name: str, n: int) -> tuple[str, dict[str, str]]:
+        """One permission (one address range) on the default-VPC group ``name``."""
+        cidr = f"172.{16 + n // 256 % 16}.{n % 256}.0/24"
+        return self(
+            "AuthorizeSecurityGroupIngress",
+            GroupName=name,
+            IpPermissions=[
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 443,
+                    "ToPort": 443,
+                    "IpRanges": [{"CidrIp": cidr}],
+                }
+            ],
+        )
+
     def authorize(self, name: str, peer_id: str, n: int) -> tuple[str, dict[str, str]]:
         """Three permissions on the default-VPC group ``name`` (by name: no id needed)."""
         cidr = f"10.{n // 256 % 256}.{n % 256}.0/24"
@@ -401,29 +418,51 @@ def peer_group(url: str, name: str) -> str:
     return ec2_client(url).create_security_group(GroupName=name, Description="peer")["GroupId"]
 
 
-def round_trips(url: str, peer_id: str, tag: str) -> dict[str, float]:
-    """p50 ms of sequential create / 3-permission authorize calls over raw HTTP."""
+#: The sequential phases timed call by call: the action each sends, and its case name.
+SEQUENTIAL = {
+    "create": ("CreateSecurityGroup", "create_security_group"),
+    "authorize_1": (
+        "AuthorizeSecurityGroupIngress",
+        "authorize_security_group_ingress_1_permission",
+    ),
+    "authorize_3": (
+        "AuthorizeSecurityGroupIngress",
+        "authorize_security_group_ingress_3_permissions",
+    ),
+}
+
+
+def round_trips(
+    url: str, peer_id: str, tag: str, log: RequestLog | None
+) -> tuple[dict[str, float], dict[str, float]]:
+    """p50 ms of sequential create, 1-permission and 3-permission authorize calls over raw
+    HTTP (by phase), and -- with the server's request log -- the p50 of the server's own
+    time for the same calls."""
     sign = SignedRequests(url)
     names = [f"rt-{tag}-{i}" for i in range(LATENCY_CALLS)]
     plans = {
-        "CreateSecurityGroup": [sign.create(name) for name in names],
-        "AuthorizeSecurityGroupIngress": [
-            sign.authorize(name, peer_id, i) for i, name in enumerate(names)
-        ],
+        "create": [sign.create(name) for name in names],
+        "authorize_1": [sign.authorize_one(name, i) for i, name in enumerate(names)],
+        "authorize_3": [sign.authorize(name, peer_id, i) for i, name in enumerate(names)],
     }
     client = RawClient(url)
-    p50 = {}
+    p50, server = {}, {}
+    if log is not None:
+        log.durations()  # forget everything before these calls
     try:
-        for action, requests in plans.items():
+        for phase, requests in plans.items():
             times = []
             for request in requests:
                 started = time.perf_counter()
                 client.send(request)
                 times.append((time.perf_counter() - started) * 1000)
-            p50[action] = statistics.median(times)
+            p50[phase] = statistics.median(times)
+            if log is not None:
+                action = SEQUENTIAL[phase][0]
+                server[phase] = statistics.median(log.durations()[action])
     finally:
         client.close()
-    return p50
+    return p50, server
 
 
 @dataclass
@@ -558,19 +597,14 @@ class WriteFigures:
     rates: dict[str, float]
     round_trip_ms: dict[str, float]
     burst: Burst
-    server_ms: dict[str, float]  # p50 of the server's own timing (stockade only)
+    server_ms: dict[str, float]  # p50 of the server's own timing by phase (stockade only)
     calls_per_commit: float | None = None
 
 
 def measure_writes(url: str, log: RequestLog | None) -> WriteFigures:
     rates = workload(url)
     peer_id = peer_group(url, "bench-peer")
-    if log is not None:
-        log.durations()  # forget everything before the timed round trips
-    trips = round_trips(url, peer_id, "seq")
-    server_ms = {}
-    if log is not None:
-        server_ms = {a: statistics.median(t) for a, t in log.durations().items() if a in trips}
+    trips, server_ms = round_trips(url, peer_id, "seq", log)
     before = health(url) if log is not None else {}
     burst = write_burst(url, peer_id, "b")
     per_commit = None
@@ -607,15 +641,12 @@ def compare_writes(run: int) -> None:
         note="8 raw-HTTP clients, pre-signed create + 3-permission authorize (one a group "
         "reference) per group",
     )
-    for action, case in (
-        ("CreateSecurityGroup", "create_security_group"),
-        ("AuthorizeSecurityGroupIngress", "authorize_security_group_ingress_3_permissions"),
-    ):
+    for phase, (_action, case) in SEQUENTIAL.items():
         emit(
             f"{case}_round_trip_p50",
             "ms",
-            ours.round_trip_ms[action],
-            theirs.round_trip_ms[action],
+            ours.round_trip_ms[phase],
+            theirs.round_trip_ms[phase],
             False,
             baseline_name="moto",
             run=run,
@@ -624,8 +655,8 @@ def compare_writes(run: int) -> None:
         emit(
             f"{case}_server_side_p50",
             "ms",
-            ours.server_ms[action],
-            theirs.round_trip_ms[action],
+            ours.server_ms[phase],
+            theirs.round_trip_ms[phase],
             False,
             baseline_name="moto (round trip: moto logs no durations)",
             run=run,

@@ -101,6 +101,10 @@ class AuthConfig:
         return self.default_account
 
 
+#: ``Action=Name`` as a whole form field of a body or query string.
+_ACTION = re.compile(rb"(?:^|&)Action=([A-Za-z]+)(?:&|$)")
+
+
 @dataclass(frozen=True)
 class RawRequest:
     """What authentication needs from an HTTP request."""
@@ -119,6 +123,17 @@ class RawRequest:
         and reading it is ~10 us of a write call's ~300. A failure is not remembered
         (it is raised again: only a refused request pays twice)."""
         return sigv4.parse_auth(self.headers, self.query_string)
+
+    @cached_property
+    def glanced_action(self) -> str | None:
+        """The ``Action`` the request names, by a glance at its raw bytes (no parse): what
+        the server decides on before parsing (is it a short write? another service's
+        call?). Read once per request."""
+        for source in (self.body, self.query_string):
+            found = _ACTION.search(source) if isinstance(source, bytes) else None
+            if found:
+                return found.group(1).decode()
+        return None
 
     def header(self, name: bytes) -> str | None:
         """The first value of one header (``name`` in lower case), without building a map

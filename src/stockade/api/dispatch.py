@@ -9,7 +9,6 @@ ASGI so it runs in a worker thread (the store is synchronous) and is easy to tes
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 
 from stockade.api import other_services, sts
@@ -71,13 +70,12 @@ SHORT_WRITES = frozenset(
         "DeleteTags",
     }
 )
-_ACTION = re.compile(rb"(?:^|&)Action=([A-Za-z]+)(?:&|$)")
 
 
 def is_short_write(request: RawRequest) -> bool:
     """Whether the request names one of :data:`SHORT_WRITES`, judged by a glance at its
     raw bytes (no parse: a request this cannot read is simply not run on the loop)."""
-    return _glanced_action(request) in SHORT_WRITES
+    return request.glanced_action in SHORT_WRITES
 
 
 def handle(server: Server, request: RawRequest) -> Outcome:
@@ -108,7 +106,7 @@ def begin(server: Server, request: RawRequest) -> Pending:
     pending = Pending(outcome, request_id)
     is_sts = False
     try:
-        foreign = other_services.foreign_request(request, _glanced_action(request))
+        foreign = other_services.foreign_request(request, request.glanced_action)
         if foreign is not None:
             _foreign(outcome, foreign, request_id)
             return pending
@@ -159,15 +157,6 @@ def _internal_error(outcome: Outcome, request_id: str) -> None:
     internal = AwsError("InternalError", INTERNAL_ERROR)
     outcome.error_code = internal.code
     outcome.status, outcome.body = serialize_error(internal, request_id)
-
-
-def _glanced_action(request: RawRequest) -> str | None:
-    """The ``Action`` a request names, by a glance at its raw bytes (no parse)."""
-    for source in (request.body, request.query_string):
-        found = _ACTION.search(source) if isinstance(source, bytes) else None
-        if found:
-            return found.group(1).decode()
-    return None
 
 
 def _foreign(outcome: Outcome, request: other_services.ForeignRequest, request_id: str) -> Outcome:
