@@ -228,3 +228,27 @@ def test_downgrading_to_0008_and_back_keeps_the_data(tmp_path: Path) -> None:
             assert tx.get_group(kept.group_id) == kept
     finally:
         store.close()
+
+
+def test_rule_identities_are_read_from_the_identity_index_alone() -> None:
+    """``rule_specs_of`` reads exactly the identity constraint's columns after ``group_id``
+    (SQLite then answers from that index, never the table), and SQLite's plan says so."""
+    import sqlite3
+
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    from stockade.store import mapping
+    from stockade.store import schema as s
+    from stockade.store.transaction import _RULE_SPECS_OF_GROUP
+
+    identity = next(c for c in s.sg_rules.constraints if c.name == "uq_sg_rules_identity")
+    assert tuple(column.name for column in identity.columns) == ("group_id", *mapping.SPEC_COLUMNS)
+    dialect = sqlite.dialect()
+    conn = sqlite3.connect(":memory:")
+    conn.execute(str(CreateTable(s.sg_rules).compile(dialect=dialect)))
+    for index in s.sg_rules.indexes:
+        conn.execute(str(CreateIndex(index).compile(dialect=dialect)))
+    sql = str(_RULE_SPECS_OF_GROUP.statement.compile(dialect=dialect))
+    plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, ("sg-1",)))
+    assert "COVERING INDEX" in plan, plan

@@ -223,17 +223,10 @@ RULE_COLUMNS = (
 
 _PEER_KINDS = {kind.value: kind for kind in PeerKind}
 
-#: The columns :func:`specs_from` unpacks, in order: a rule's identity (the columns of the
-#: ``uq_sg_rules_identity`` index, so reading them by group touches only that index).
-SPEC_COLUMNS = (
-    "is_egress",
-    "protocol",
-    "from_port",
-    "to_port",
-    "peer_kind",
-    "peer_value",
-    "peer_owner",
-)
+#: The columns :func:`specs_from` unpacks, in order: a rule's identity (after ``group_id``,
+#: the columns of the ``uq_sg_rules_identity`` index, so reading them by group touches only
+#: that index).
+SPEC_COLUMNS = RULE_COLUMNS[RULE_COLUMNS.index("is_egress") : RULE_COLUMNS.index("peer_owner") + 1]
 
 
 def specs_from(rows: Iterable[Sequence[Any]]) -> list[RuleSpec]:
