@@ -35,7 +35,15 @@ import numpy as np
 
 from stockade.domain.network_acl import ICMP_REPLY, NetworkAcl, NetworkAclEntry, decide_ports
 from stockade.domain.state import Snapshot
-from stockade.policy.acl_plan import Addr, Crossing, Ports, Where, crossings_of
+from stockade.policy.acl_plan import (
+    PORT_RANGES,
+    Addr,
+    End,
+    Ports,
+    Where,
+    crossings_of,
+    ends_of,
+)
 from stockade.policy.addressing import SPACE, block_bounds
 from stockade.policy.bulk_acl_ends import (
     REPLY_DENIED,
@@ -45,15 +53,13 @@ from stockade.policy.bulk_acl_ends import (
     end_rects,
     entry_service_range,
 )
-from stockade.policy.decision import PacketLeg
-from stockade.policy.flow import EPHEMERAL_PORTS, NAT_GATEWAY_PORTS
 from stockade.policy.paint import Rect, segment_starts
 from stockade.policy.reasons import Reason
 from stockade.policy.tables import FamilyTables, TableBuilder
 from stockade.policy.topology import Case
 
 _U64 = np.uint64
-RANGES = {Ports.CLIENT: EPHEMERAL_PORTS, Ports.NAT: NAT_GATEWAY_PORTS}
+RANGES = PORT_RANGES
 RANGE_INDEX = {Ports.CLIENT: 0, Ports.NAT: 1}
 
 
@@ -184,31 +190,6 @@ def _range_rects(
                 service = protocol << 16
                 rects.append(Rect(service, service | 0xFFFF, start, end, label[id(entry)]))
     return rects
-
-
-@dataclass(frozen=True)
-class End:
-    """One boundary a hop of the request crosses (``egress``: the request's direction
-    there), and its reply's crossing back: same subnet and remote address, other way."""
-
-    subnet: Where
-    egress: bool
-    remote: Addr
-    ports: Ports  # the reply's destination ports there
-
-
-def ends_of(crossings: tuple[Crossing, ...]) -> tuple[End, ...]:
-    """The crossings of a flow, paired into hop ends (each request crossing has its reply's)."""
-    replies = {(c.subnet, c.egress, c.remote): c for c in crossings if c.leg is PacketLeg.REPLY}
-    ends = []
-    for c in crossings:
-        if c.leg is PacketLeg.REQUEST:
-            back = replies.pop((c.subnet, not c.egress, c.remote))
-            assert back.ports is not None
-            ends.append(End(c.subnet, c.egress, c.remote, back.ports))
-    if replies:
-        raise ValueError(f"reply crossings without their request's: {list(replies.values())}")
-    return tuple(ends)
 
 
 @cache
