@@ -15,7 +15,7 @@ import pytest
 from stockade.dataplane import links, netns
 from stockade.dataplane.follow import Refresh
 from stockade.dataplane.names import World
-from stockade.dataplane.probe import Listeners, Probe, listen_all, open_socket, run
+from stockade.dataplane.probe import ALLOWED, Listeners, Probe, listen_all, open_socket, run
 from stockade.dataplane.reconcile import Batch, Reconciler
 from stockade.dataplane.routing import Hop
 from stockade.domain.peering import PeeringStatus
@@ -243,6 +243,35 @@ def test_a_public_ip_behind_a_nat_gateway_neither_answers_nor_speaks(realised):
             conn.sendall(b"ping")
             assert conn.recv(16) == b"ping"
         assert echo.peers == ["198.51.100.50"]
+
+
+def test_a_nat_gateway_carries_tcp_udp_and_icmp_queries_only(realised):
+    """A NAT gateway maps TCP, UDP and ICMP queries; the engine and the router agree that
+    an ICMP error or echo reply of no connection, or another protocol, goes no further
+    (found by the differential test once it drew NAT gateways: the engine let them all
+    through, the router dropped the ICMP ones and translated the other protocol)."""
+    w, ids = _nat_world()
+    snapshot = w.snapshot()
+    realised.apply_snapshot(snapshot)
+    app = realised.world.instance(ids["app"])
+    cases = [
+        ("tcp", 80, True),
+        ("icmp", 8 << 8, True),
+        ("icmp", 3 << 8 | 4, False),
+        ("icmp", 0, False),
+        (str(OTHER), 0, False),
+    ]
+    with realised.topology.internet.host(HOST) as host, Listeners() as listeners:
+        listen_all(listeners, [host], tcp=[80], raw=[1, OTHER], answer=True)
+        probes = [Probe(app, HOST, p, port, reply=p != "tcp") for p, port, _ in cases]
+        outcomes = run(probes, TIMEOUT, listeners)
+    for (protocol, port, allowed), outcome in zip(cases, outcomes, strict=True):
+        icmp = {"icmp_type": port >> 8, "icmp_code": port & 0xFF} if protocol == "icmp" else {}
+        flow = Flow("10.0.2.20", HOST, protocol, port if protocol == "tcp" else None, **icmp)
+        decision = decide(snapshot, flow)
+        assert decision.allowed == allowed == (outcome in ALLOWED), (flow, outcome)
+        if not allowed:
+            assert [b.reason.name for b in decision.blockers] == ["NAT_PROTOCOL"]
 
 
 def test_a_nat_gateway_translates_source_ports_into_1024_to_65535(realised):

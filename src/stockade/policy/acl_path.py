@@ -51,6 +51,7 @@ class AclRoute:
     source: int  # the source as sent
     destination: int  # the destination as addressed
     seen: int  # the source as the destination sees it
+    nat_gateway_id: str | None = None  # the NAT gateway the source leaves through
 
     def subnets(self) -> dict[Where, str | None]:
         """The subnet at each location of the plan (``None``: no subnet there)."""

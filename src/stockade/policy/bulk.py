@@ -29,6 +29,7 @@ from stockade.policy.bulk_path import route_many
 from stockade.policy.compile import EGRESS, INGRESS, CompiledPolicy, compile_policy
 from stockade.policy.effective import EffectiveEntry
 from stockade.policy.flow import Flow
+from stockade.policy.nat_translation import refused_by_nat
 from stockade.policy.reasons import Reason
 from stockade.policy.tables import FamilyTables, packet_service
 
@@ -284,6 +285,8 @@ def _decide_chunk(
     )
     reasons[path.check_egress & (egress < 0)] |= _U64(Reason.EGRESS_DENIED.value)
     reasons[path.check_ingress & (ingress < 0)] |= _U64(Reason.INGRESS_DENIED.value)
+    if path.nat is not None and path.cases is not None:
+        reasons[refused_by_nat(path.cases, path.nat, svc)] |= _U64(Reason.NAT_PROTOCOL.value)
     if path.cases is not None and path.nat is not None and not compiled.acls.empty:
         client = batch.source_port[part]
         ported = ((svc >> _U64(16)) == 6) | ((svc >> _U64(16)) == 17)
