@@ -335,6 +335,12 @@ def matches(rules, proto, port, icmp_type, icmp_code, remote) -> bool:
     return False
 
 
+def nat_carries(proto: int, icmp_type: int) -> bool:
+    """A NAT gateway translates TCP, UDP and ICMP queries (echo, timestamp, information,
+    address mask) only."""
+    return proto in (6, 17) or (proto == 1 and icmp_type in (8, 13, 15, 17))
+
+
 def baseline(hosts: list, batch: FlowBatch, count: int) -> tuple[list[bool], float]:
     hosts, holes = hosts[:-1], hosts[-1]
     private = {h[0]: (baseline_rules(h[2]), baseline_rules(h[3])) for h in hosts}
@@ -377,6 +383,7 @@ def baseline(hosts: list, batch: FlowBatch, count: int) -> tuple[list[bool], flo
                 not vpc_lo <= dst <= vpc_hi
                 and not any(a <= dst <= b for a, b in rfc1918)
                 and not any(a <= dst <= b for a, b in holes)
+                and (in_public[s_host] or nat_carries(proto, t))
                 and matches(private[s_host][1], proto, port, t, c, dst)
             )
         elif s_host is not None:  # instance -> instance (private, or public via the gateway)
@@ -385,6 +392,7 @@ def baseline(hosts: list, batch: FlowBatch, count: int) -> tuple[list[bool], flo
             back_ok = in_public[d_host] and not any(a <= seen_as <= b for a, b in holes)
             ok = (
                 (not d_public or ((out_ok or not in_public[s_host]) and back_ok))
+                and (not d_public or in_public[s_host] or nat_carries(proto, t))
                 and matches(private[s_host][1], proto, port, t, c, dst)
                 and matches(private[d_host][0], proto, port, t, c, seen_as)
             )

@@ -13,6 +13,11 @@ topology written out by hand, each evaluated with the domain's ``first_match`` (
 port range with ``decide_ports``, the same walk over a set of ports). Its verdicts are
 checked against ``decide_many``'s on its sample.
 
+``--source-ports`` gives every TCP/UDP flow a client port (random, 1024–65535), as flows
+read from flow logs have: the reply's last hops are then judged on that one port. Before
+``decide_many`` took that column such flows were ``decide``'s, one by one: the case also
+reports that rate (``decide_per_flow``) and the ratio to it.
+
 ``--paired R`` measures instead what ACLs cost on a shared machine: the same flows decided
 with and without the ACLs, alternately, R times in one process; it prints the medians
 (wall clock and CPU time, which a loaded machine disturbs less) and their ratio, NACL over
@@ -46,6 +51,7 @@ from stockade.domain.network_acl import (
 from stockade.domain.state import Snapshot
 from stockade.policy.bulk import FlowBatch, decide_many
 from stockade.policy.compile import compile_policy
+from stockade.policy.decide import decide
 from stockade.policy.flow import EPHEMERAL_PORTS, NAT_GATEWAY_PORTS
 from stockade.policy.reasons import Reason
 
@@ -122,12 +128,13 @@ def baseline_acls(
     subnet_of = {h[0]: public_subnet if h[4] else private_subnet for h in hosts}
     rows = [
         (int(batch.src_lo[i]), int(batch.dst_lo[i]), int(batch.protocol[i]), int(batch.port[i]),
-         int(batch.icmp_type[i]), int(batch.icmp_code[i]))
+         int(batch.icmp_type[i]), int(batch.icmp_code[i]), int(batch.source_port[i]))
         for i in range(count)
     ]  # fmt: skip
     verdicts = []
     start = time.perf_counter()
-    for src, dst, proto, port, t, c in rows:
+    for src, dst, proto, port, t, c, client_port in rows:
+        client = EPHEMERAL_PORTS if client_port < 0 else (client_port, client_port)
         s_host = src if src in private else public.get(src)
         d_public = dst in public
         d_host = public[dst] if d_public else (dst if dst in private else None)
@@ -136,21 +143,21 @@ def baseline_acls(
         hops: list[tuple[str | None, str | None, int, int, tuple[int, int]]] = []
         if s_host is None:
             if d_host is not None and d_public:
-                hops.append((None, subnet_of[d_host], src, dst, EPHEMERAL_PORTS))
+                hops.append((None, subnet_of[d_host], src, dst, client))
         elif s_host == d_host and not d_public:
             pass  # never leaves the instance
         elif d_host is not None and not d_public:
-            hops.append((subnet_of[s_host], subnet_of[d_host], src, dst, EPHEMERAL_PORTS))
+            hops.append((subnet_of[s_host], subnet_of[d_host], src, dst, client))
         else:
             via_nat = subnet_of[s_host] == private_subnet
             seen = nat_ip if via_nat else public_of[s_host]
             if via_nat:
-                hops.append((private_subnet, public_subnet, src, dst, EPHEMERAL_PORTS))
+                hops.append((private_subnet, public_subnet, src, dst, client))
                 hops.append((public_subnet, None, seen, dst, NAT_GATEWAY_PORTS))
             else:
-                hops.append((subnet_of[s_host], None, src, dst, EPHEMERAL_PORTS))
+                hops.append((subnet_of[s_host], None, src, dst, client))
             if d_host is not None:
-                ports = NAT_GATEWAY_PORTS if via_nat else EPHEMERAL_PORTS
+                ports = NAT_GATEWAY_PORTS if via_nat else client
                 hops.append((None, subnet_of[d_host], seen, dst, ports))
         ok = True
         answer = reply_icmp_type(proto, t) if proto == 1 else None
@@ -182,10 +189,28 @@ def _reply(acl: NetworkAcl, egress: bool, remote: int, proto: int, ports, answer
     return first_match(acl, egress, 4, address, proto)[1]
 
 
-def run_case(rules: int, count: int, seed: int) -> dict:
+def with_source_ports(batch: FlowBatch, seed: int) -> FlowBatch:
+    """Every TCP/UDP flow with a random client port (others keep -1: none)."""
+    ports = np.random.default_rng(seed).integers(1024, 65536, len(batch))
+    ported = (batch.protocol == 6) | (batch.protocol == 17)
+    return replace(batch, source_port=np.where(ported, ports, -1).astype(np.int32))
+
+
+def decide_rate(snapshot: Snapshot, batch: FlowBatch, count: int) -> float:
+    """``decide`` flow by flow on the first ``count`` flows: decisions per second."""
+    flows = [batch.flow(i) for i in range(min(count, len(batch)))]
+    start = time.perf_counter()
+    for flow in flows:
+        decide(snapshot, flow)
+    return len(flows) / (time.perf_counter() - start)
+
+
+def run_case(rules: int, count: int, seed: int, source_ports: bool = False) -> dict:
     snapshot, hosts = base.build(rules, seed)
     snapshot = with_acls(snapshot, seed + 2)
     batch = base.flows(hosts, count, seed + 1)
+    if source_ports:
+        batch = with_source_ports(batch, seed + 3)
     start = time.perf_counter()
     compiled = compile_policy(snapshot)
     compile_s = time.perf_counter() - start
@@ -203,8 +228,13 @@ def run_case(rules: int, count: int, seed: int) -> dict:
     if not agree:
         raise SystemExit(f"baseline and decide_many disagree with ACLs at {rules} rules")
     ours, theirs = count / best, sample / (groups_s + acls_s)
+    extra = {}
+    if source_ports:
+        per_flow = decide_rate(snapshot, batch, 5000)
+        extra = {"decide_per_flow": round(per_flow), "ratio_to_decide": round(ours / per_flow, 1)}
     return {
-        "case": f"decide_many/{rules}-rules-per-interface/nacl-20-entries",
+        "case": f"decide_many/{rules}-rules-per-interface/nacl-20-entries"
+        + ("/source-ports" if source_ports else ""),
         "unit": "decisions/s",
         "stockade": round(ours),
         "baseline": round(theirs),
@@ -218,6 +248,7 @@ def run_case(rules: int, count: int, seed: int) -> dict:
         "acl_entries_per_direction": 20,
         "compile_s": round(compile_s, 3),
         "baseline_agrees": agree,
+        **extra,
     }
 
 
@@ -257,12 +288,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rules", type=int, nargs="*", default=[1000])
     parser.add_argument("--paired", type=int, default=0, metavar="ROUNDS")
+    parser.add_argument("--source-ports", action="store_true", help="flows name client ports")
     args = parser.parse_args()
     for rules in args.rules:
         if args.paired:
             print(json.dumps(paired(rules, args.flows, args.seed, args.paired)), flush=True)
         else:
-            print(json.dumps(run_case(rules, args.flows, args.seed)), flush=True)
+            case = run_case(rules, args.flows, args.seed, args.source_ports)
+            print(json.dumps(case), flush=True)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ references and prefix lists are drawn as freely as the policy tests draw them.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
@@ -23,7 +24,7 @@ from stockade.domain.network_acl import (
 )
 from stockade.domain.network_acl import entry as acl_entry
 from stockade.domain.peering import PeeringStatus
-from stockade.domain.routing import LOCAL, Route, RouteTable, RouteTableAssociation
+from stockade.domain.routing import LOCAL, NatGateway, Route, RouteTable, RouteTableAssociation
 from stockade.domain.state import Snapshot
 from stockade.policy import Flow
 
@@ -35,6 +36,8 @@ VPCS = [
 PUBLIC = ["192.0.2.10", "192.0.2.11", "198.51.100.130", "203.0.113.140"]
 HOSTS_V4 = ["203.0.113.10", "198.51.100.7"]
 HOSTS_V6 = ["2001:db8:ff00::10", "2001:db8:ff00::7"]
+#: the NAT gateways' Elastic IPs (one per VPC): outside the instances' pool and the hosts
+NAT_PUBLIC = ["203.0.113.200", "192.0.2.200"]
 V4_PEERS = [
     "0.0.0.0/0",
     "10.0.0.0/16",
@@ -89,6 +92,8 @@ class RoutedWorld(World):
 
     tables: list = field(default_factory=list)
     acls: list = field(default_factory=list)
+    #: VPC id -> (its NAT gateway, the private subnet that routes the internet to it)
+    nat_of: dict = field(default_factory=dict)
 
     def snapshot(self) -> Snapshot:
         return dataclasses.replace(
@@ -99,14 +104,18 @@ class RoutedWorld(World):
 #: Port ranges an ACL entry may have: never a part of the ephemeral range (32768–60999) —
 #: a real client's port is random, so a verdict on part of it is a coin toss.
 ACL_PORTS = [(p, p) for p in PORTS] + [(0, 65535), (1024, 65535), (32768, 60999), (0, 1023)]
+#: With NAT gateways, never a part of a NAT gateway's ports (1024–65535) either: AWS's
+#: gateway may pick any of them (the engine asks for all), while Linux's source NAT keeps
+#: the client's port when it is free, so a verdict on part of the range is a coin toss too.
+NAT_ACL_PORTS = [(p, p) for p in PORTS if p < 1024] + [(0, 65535), (1024, 65535), (0, 1023)]
 ACL_ICMP4 = [(-1, -1), (8, -1), (0, -1), (3, 4), (13, -1), (14, 0), (11, 0)]
 ACL_ICMP6 = [(-1, -1), (128, -1), (129, 0), (1, 4)]
 
 
 @st.composite
-def acl_entries(draw, blocks: list[str], egress: bool):
+def acl_entries(draw, blocks: list[str], egress: bool, port_ranges: list = ACL_PORTS):
     """A few entries of one direction: allow or deny, on the probes' services, ports and
-    addresses; the ephemeral range whole or not at all."""
+    addresses; the ephemeral range whole or not at all (``port_ranges``: those to draw)."""
     entries = []
     numbers = draw(st.lists(st.integers(1, 40), min_size=0, max_size=5, unique=True))
     for number in sorted(numbers):
@@ -116,7 +125,7 @@ def acl_entries(draw, blocks: list[str], egress: bool):
         protocol = draw(st.sampled_from(["-1", "-1", "6", "6", "17", "1", "58", str(OTHER)]))
         ports = icmp = None
         if protocol in ("6", "17"):
-            ports = draw(st.sampled_from(ACL_PORTS))
+            ports = draw(st.sampled_from(port_ranges))
         elif protocol == "1" or (protocol == "58" and v6):
             icmp = draw(st.sampled_from(ACL_ICMP6 if protocol == "58" else ACL_ICMP4))
         action = draw(st.sampled_from(["allow", "allow", "deny"]))
@@ -147,14 +156,20 @@ def acl_entries(draw, blocks: list[str], egress: bool):
 @st.composite
 def network_acls(draw, w: RoutedWorld) -> None:
     """Each subnet keeps its VPC's (implied) default ACL, or gets a custom one — alone or
-    shared with the next subnet — of drawn entries in both directions."""
+    shared with the next subnet — of drawn entries in both directions (with NAT gateways,
+    entries that never split a gateway's ports)."""
     subnets = list(w.subnets)
     shared: dict[str, NetworkAcl] = {}
+    nat_subnets = {n.subnet_id for n in w.nat_gateways}
     for k, subnet in enumerate(subnets):
-        if subnet.subnet_id in shared or draw(st.booleans()):
+        # a NAT gateway's subnet mostly keeps the default: its flows cross 3 boundaries
+        # both ways, and some should get through
+        default = draw(st.integers(0, 3) if subnet.subnet_id in nat_subnets else st.booleans())
+        if subnet.subnet_id in shared or default:
             continue
         blocks = [subnet.cidr_block] + ([subnet.ipv6_cidr_block] if subnet.ipv6_cidr_block else [])
-        entries = draw(acl_entries(blocks, False)) + draw(acl_entries(blocks, True))
+        ranges = NAT_ACL_PORTS if w.nat_of else ACL_PORTS
+        entries = draw(acl_entries(blocks, False, ranges)) + draw(acl_entries(blocks, True, ranges))
         members = [subnet.subnet_id]
         if k + 1 < len(subnets) and subnets[k + 1].vpc_id == subnet.vpc_id and draw(st.booleans()):
             members.append(subnets[k + 1].subnet_id)
@@ -190,7 +205,9 @@ def route_tables(draw, w: RoutedWorld) -> None:
     custom table associated with the subnet beside a main table without the default
     routes; the default routes to the gateway each kept or not (a private subnet: public
     IPs unreachable both ways, nothing out), a default route to a gateway that is not
-    attached (a blackhole), and blackhole noise on ranges no probe uses."""
+    attached (a blackhole), and blackhole noise on ranges no probe uses. A VPC with a NAT
+    gateway (``RoutedWorld.nat_of``) has its public subnet on the main table and its
+    private subnet on a table routing ``0.0.0.0/0`` to the gateway (mostly)."""
     pcx = None
     if len(w.vpcs) == 2 and w.vpcs[0].cidr_block != w.vpcs[1].cidr_block and draw(st.booleans()):
         status = draw(
@@ -198,7 +215,8 @@ def route_tables(draw, w: RoutedWorld) -> None:
         )
         pcx = w.peering(w.vpcs[0].vpc_id, w.vpcs[1].vpc_id, status)
     for vpc in w.vpcs:
-        style = draw(st.sampled_from(["implied", "main", "custom"]))
+        nat = w.nat_of.get(vpc.vpc_id)
+        style = "nat" if nat else draw(st.sampled_from(["implied", "main", "custom"]))
         if style == "implied" and pcx is None:
             continue
         style = "main" if style == "implied" else style
@@ -223,6 +241,15 @@ def route_tables(draw, w: RoutedWorld) -> None:
             if vpc.ipv6_cidr_block and peer.ipv6_cidr_block and draw(keep):
                 defaults.append(Route(peer.ipv6_cidr_block, pcx))
         main = RouteTableAssociation(w.new_id("rtbassoc"), main=True)
+        if nat is not None:  # the private subnet: the internet through the NAT gateway
+            nat_id, private = nat
+            inner = [r for r in defaults if r.destination != "0.0.0.0/0"]
+            if draw(keep):
+                inner.append(Route("0.0.0.0/0", nat_id))
+            explicit = RouteTableAssociation(w.new_id("rtbassoc"), subnet_id=private)
+            w.tables.append(_table(w, vpc, (*local, *defaults, *noise), (main,)))
+            w.tables.append(_table(w, vpc, (*local, *inner, *noise), (explicit,)))
+            continue
         if style == "main":
             w.tables.append(_table(w, vpc, (*local, *defaults, *noise), (main,)))
             continue
@@ -238,10 +265,32 @@ def _table(w: RoutedWorld, vpc, routes, associations) -> RouteTable:
     )
 
 
+def _nat_gateway(w: RoutedWorld, subnet_id: str, public_ip: str) -> str:
+    """An available public NAT gateway with an Elastic IP, at host 100 of its subnet."""
+    subnet = next(s for s in w.subnets if s.subnet_id == subnet_id)
+    nat_id = w.new_id("nat")
+    w.nat_gateways.append(
+        NatGateway(
+            nat_gateway_id=nat_id,
+            vpc_id=subnet.vpc_id,
+            subnet_id=subnet_id,
+            owner_id=subnet.owner_id,
+            region=subnet.region,
+            private_ip=str(ipaddress.ip_network(subnet.cidr_block)[100]),
+            create_time="2024-01-01T00:00:00Z",
+            allocation_id=w.new_id("eipalloc"),
+            public_ip=public_ip,
+        )
+    )
+    return nat_id
+
+
 @st.composite
-def worlds(draw, max_instances: int = 4, acls: bool = False) -> World:
+def worlds(draw, max_instances: int = 4, acls: bool = False, nats: bool = False) -> World:
     """A random world; with ``acls`` each VPC has two subnets and each subnet maybe a
-    custom network ACL."""
+    custom network ACL; with ``nats`` too, a VPC with an internet gateway maybe has a NAT
+    gateway (an Elastic IP) in its lower subnet, and its upper subnet routes the internet
+    to it (``route_tables``): a private subnet, whose instances go out as the gateway."""
     w = RoutedWorld()
     specs = draw(st.lists(st.sampled_from(range(len(VPCS))), min_size=1, max_size=2, unique=True))
     vpcs = []
@@ -266,6 +315,11 @@ def worlds(draw, max_instances: int = 4, acls: bool = False) -> World:
                 w.rule(group_id, "in", "-1", None, None, peer)
                 w.rule(group_id, "out", "-1", None, None, peer)
     halves = _split_subnets(w) if acls else {}
+    if nats:
+        for k, (vpc_id, _, _) in enumerate(vpcs):
+            if vpc_id in halves and w.igw_of(vpc_id) and draw(st.booleans()):
+                lower, upper = halves[vpc_id]
+                w.nat_of[vpc_id] = (_nat_gateway(w, lower, NAT_PUBLIC[k]), upper)
     publics = list(PUBLIC)
     # Host numbers are unique across VPCs, so an address names one instance even when two
     # VPCs share a CIDR (the engine then knows which one a flow means).

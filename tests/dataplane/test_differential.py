@@ -8,7 +8,12 @@ both; blackhole noise: strategies.route_tables).
 Network ACLs are drawn in half the worlds (two subnets per VPC; each subnet the default
 ACL or a custom one, alone or shared, of allow and deny entries on the probes' services and
 addresses, the ephemeral range whole or not at all: strategies.network_acls), and every
-query waits for its answer, which the ACLs judge on its own way back.
+query waits for its answer, which the ACLs judge on its own way back. A VPC with an
+internet gateway maybe has a NAT gateway with an Elastic IP in one subnet while the other
+routes the internet to it (strategies.worlds ``nats``): instances there reach the internet
+hosts and other instances' public IPs as the gateway, their replies crossing its subnet's
+ACL to its ports (which the drawn entries then never split, as they never split the
+ephemeral range), and nothing reaches them from outside.
 
 Bounded: ``STOCKADE_DIFF_EXAMPLES`` worlds (default 25) of 12 probes each, all of a world's
 probes at once with a 0.5 s timeout, no shrinking (a failure prints every mismatching probe
@@ -151,6 +156,8 @@ def describe(snapshot) -> str:
     for vpc in snapshot.vpcs:
         igw = "igw" if snapshot.internet_gateway_for(vpc.vpc_id) else "no igw"
         lines.append(f"{vpc.vpc_id} {vpc.cidr_block} {vpc.ipv6_cidr_block or ''} {igw}")
+    for nat in snapshot.nat_gateways:
+        lines.append(f"  {nat.nat_gateway_id} in {nat.subnet_id} {nat.private_ip} {nat.public_ip}")
     for table in snapshot.route_tables:
         routes = ", ".join(f"{r.destination}->{r.target}" for r in table.routes)
         lines.append(f"  {table.route_table_id} main={table.is_main} {table.subnet_ids}: {routes}")
@@ -181,7 +188,7 @@ def describe(snapshot) -> str:
 )
 @given(st.data())
 def test_real_packets_agree_with_the_policy_engine(kernel, data):
-    snapshot = data.draw(worlds(acls=True)).snapshot()
+    snapshot = data.draw(worlds(acls=True, nats=True)).snapshot()
     cases = [data.draw(probes(snapshot)) for _ in range(PROBES_PER_WORLD)]
     world = World(f"stk{secrets.token_hex(3)}-")
     reconciler = Reconciler(world)

@@ -15,7 +15,7 @@ import pytest
 from stockade.dataplane import links, netns
 from stockade.dataplane.follow import Refresh
 from stockade.dataplane.names import World
-from stockade.dataplane.probe import Listeners, Probe, listen_all, open_socket, run
+from stockade.dataplane.probe import ALLOWED, Listeners, Probe, listen_all, open_socket, run
 from stockade.dataplane.reconcile import Batch, Reconciler
 from stockade.dataplane.routing import Hop
 from stockade.domain.peering import PeeringStatus
@@ -211,6 +211,67 @@ def test_a_nat_gateway_carries_a_private_subnet_out_under_its_own_address(realis
             assert run([Probe(host, "198.51.100.50", "tcp", 8080)], TIMEOUT, listeners) == [
                 "timeout"
             ]
+
+
+def test_a_public_ip_behind_a_nat_gateway_neither_answers_nor_speaks(realised):
+    """Regression (found by the differential test once it drew NAT gateways): ``db`` has a
+    public IP but its subnet sends the internet to the NAT gateway. AWS lets a request in
+    to that IP, but the reply leaves by the NAT gateway, under its address: nothing
+    connects (the engine's NO_RETURN_ROUTE). The router used to translate the public IP
+    1:1 both ways (its flows are untracked: the group is open both ways), so the internet
+    got answers. And what ``db`` sends out leaves as the NAT gateway, not as its IP."""
+    w, ids = _nat_world()
+    snapshot = w.snapshot()
+    realised.apply_snapshot(snapshot)
+    db = realised.world.instance(ids["db"])
+    public_ip = "198.51.100.21"
+    with realised.topology.internet.host(HOST) as host, Listeners() as listeners:
+        listen_all(listeners, [db], tcp=[80], udp=[], raw=[1, OTHER], answer=True)
+        probes = [
+            Probe(host, public_ip, "tcp", 80),
+            Probe(host, public_ip, "icmp", 8 << 8, reply=True),
+            Probe(host, public_ip, str(OTHER), 0, reply=True),
+        ]
+        assert run(probes, TIMEOUT, listeners) == ["timeout"] * 3
+    for flow in (Flow(HOST, public_ip, "tcp", 80), Flow(HOST, public_ip, "icmp", icmp_type=8)):
+        decision = decide(snapshot, flow)
+        assert not decision.allowed and "NO_RETURN_ROUTE" in [
+            b.reason.name for b in decision.blockers
+        ]
+    with realised.topology.internet.host(HOST) as host, EchoServer(host, 8080) as echo:
+        with connect(db, HOST, 8080, timeout=TIMEOUT) as conn:
+            conn.sendall(b"ping")
+            assert conn.recv(16) == b"ping"
+        assert echo.peers == ["198.51.100.50"]
+
+
+def test_a_nat_gateway_carries_tcp_udp_and_icmp_queries_only(realised):
+    """A NAT gateway maps TCP, UDP and ICMP queries; the engine and the router agree that
+    an ICMP error or echo reply of no connection, or another protocol, goes no further
+    (found by the differential test once it drew NAT gateways: the engine let them all
+    through, the router dropped the ICMP ones and translated the other protocol)."""
+    w, ids = _nat_world()
+    snapshot = w.snapshot()
+    realised.apply_snapshot(snapshot)
+    app = realised.world.instance(ids["app"])
+    cases = [
+        ("tcp", 80, True),
+        ("icmp", 8 << 8, True),
+        ("icmp", 3 << 8 | 4, False),
+        ("icmp", 0, False),
+        (str(OTHER), 0, False),
+    ]
+    with realised.topology.internet.host(HOST) as host, Listeners() as listeners:
+        listen_all(listeners, [host], tcp=[80], raw=[1, OTHER], answer=True)
+        probes = [Probe(app, HOST, p, port, reply=p != "tcp") for p, port, _ in cases]
+        outcomes = run(probes, TIMEOUT, listeners)
+    for (protocol, port, allowed), outcome in zip(cases, outcomes, strict=True):
+        icmp = {"icmp_type": port >> 8, "icmp_code": port & 0xFF} if protocol == "icmp" else {}
+        flow = Flow("10.0.2.20", HOST, protocol, port if protocol == "tcp" else None, **icmp)
+        decision = decide(snapshot, flow)
+        assert decision.allowed == allowed == (outcome in ALLOWED), (flow, outcome)
+        if not allowed:
+            assert [b.reason.name for b in decision.blockers] == ["NAT_PROTOCOL"]
 
 
 def test_a_nat_gateway_translates_source_ports_into_1024_to_65535(realised):

@@ -20,7 +20,8 @@ subnet's route table (explicit association, else the main table, else — no tab
 — local routes
 plus default routes to the attached internet gateway), longest prefix first; internet
 gateways need public addresses and a route back; NAT gateways translate to their public
-IPv4 and need their own subnet to route to an internet gateway; peerings carry only
+IPv4 (TCP, UDP and ICMP queries only) and need their own subnet to route to an internet
+gateway; peerings carry only
 addresses inside the peer VPC and need the route back over the same peering.
 """
 
@@ -216,7 +217,7 @@ def oracle(snapshot, flow) -> Expected:
         if _in_vpc(snapshot, e1.vpc_id, d):
             reasons.add("UNKNOWN_IN_VPC")
         else:
-            _leave(snapshot, e1, s, d, None, reasons)
+            _leave(snapshot, e1, s, d, None, reasons, flow)
         egress = side(snapshot, e1, True, flow, d)
     else:
         out = route_out(snapshot, e1.subnet_id, d)
@@ -239,7 +240,7 @@ def oracle(snapshot, flow) -> Expected:
             if back is None or back[0] != target:
                 reasons.add("NO_RETURN_ROUTE")
         elif internet:
-            seen_as = _leave(snapshot, e1, s, d, e2, reasons)
+            seen_as = _leave(snapshot, e1, s, d, e2, reasons, flow)
             _inbound(snapshot, e2, seen_as, reasons)
         elif (
             e1.vpc_id == e2.vpc_id
@@ -247,7 +248,7 @@ def oracle(snapshot, flow) -> Expected:
             and (out is None or out[0] != "local")
         ):
             # a route more specific than the local one (a middlebox route) takes it
-            seen_as = _leave(snapshot, e1, s, d, e2, reasons)
+            seen_as = _leave(snapshot, e1, s, d, e2, reasons, flow)
         else:
             if e1.vpc_id != e2.vpc_id:
                 reasons.add("DIFFERENT_VPC")
@@ -346,7 +347,7 @@ def _peer_vpc(peering, vpc_id):
     return None
 
 
-def _leave(snapshot, e1, s, d, e2, reasons):
+def _leave(snapshot, e1, s, d, e2, reasons, flow):
     """The source subnet's route out of the VPC; returns the source the far side sees."""
     family = d.version
     public = ipaddress.ip_address(e1.public_ip) if family == 4 and e1.public_ip else None
@@ -379,6 +380,12 @@ def _leave(snapshot, e1, s, d, e2, reasons):
             reasons.add("DESTINATION_RFC6598")
         if nat is None:
             return private
+        queries = (8, 13, 15, 17)  # echo, timestamp, information, address mask requests
+        if not (
+            flow.protocol in ("tcp", "udp")
+            or (flow.protocol == "icmp" and flow.icmp_type in queries)
+        ):
+            reasons.add("NAT_PROTOCOL")  # a NAT gateway maps only TCP, UDP and ICMP queries
         if not nat.public_ip:
             reasons.add("NAT_NOT_PUBLIC")
         onward = route_out(snapshot, nat.subnet_id, d)

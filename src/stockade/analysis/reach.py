@@ -9,7 +9,9 @@ interface, per address family:
    route back —, a NAT gateway that lets nothing in, a peering not active or not routed
    both ways, a stopped instance…); a CIDR inside a VPC peered with the destination's is
    judged over the peering (the destination subnet must route it back over an active
-   ``pcx-``), one inside the destination's own VPC over the local route;
+   ``pcx-``), one inside the destination's own VPC over the local route; from an
+   instance, the destination's private address — or, where nothing private joins two
+   VPCs, its public IPv4, through the gateways (a private subnet's NAT gateway included);
 2. the destination's inbound entries whose resolved block meets the source set, and — for
    an instance source — the source's outbound entries that contain the destination's
    address, are unions of service intervals; their intersection (with ``--port``) is what
@@ -49,7 +51,7 @@ from stockade.policy.decision import Blocker, PathKind, RuleRef
 from stockade.policy.effective import EffectiveEntry, effective_policy
 from stockade.policy.flow import Flow
 from stockade.policy.match import address_matches
-from stockade.policy.path import route
+from stockade.policy.path import Route, route
 from stockade.policy.reasons import CODE, Reason
 from stockade.policy.route_advice import route_text
 from stockade.policy.routes import (
@@ -250,9 +252,7 @@ def _one(
     ingress: Sequence[EffectiveEntry | None]  # None: everything is allowed in
     crossings: list[AclCrossing]
     if source.kind == "interface":
-        path = route(
-            snapshot, Flow(source.endpoint or "", eni.eni_id, "tcp", 0, address_family=family)
-        )
+        path = _interface_path(snapshot, source.endpoint or "", eni, family)
         if path.kind is PathKind.HOST_LOCAL:
             ingress = [None]  # no group applies on the host itself
         else:
@@ -264,9 +264,7 @@ def _one(
             )
         blockers = path.blockers
         kind = str(path.kind)
-        crossings = interface_crossings(
-            snapshot, path.source_eni, eni, path.egress_remote, path.ingress_remote
-        )
+        crossings = interface_crossings(snapshot, path.acl)
     else:
         space = source.cidrs.get(family)
         if space is None:
@@ -296,6 +294,21 @@ def _one(
         tuple(ranges),
         acl_denials,
     )
+
+
+def _interface_path(snapshot: Snapshot, source: str, eni: NetworkInterface, family: int) -> Route:
+    """The path from an instance or interface to ``eni``: to its private address, unless
+    nothing private joins the two VPCs (no peering routed) and it has a public IPv4 — then
+    to that, through the gateways, as a client would address it (the engine's remedy for
+    ``DIFFERENT_VPC``); a private subnet's connection leaves by its NAT gateway."""
+    path = route(snapshot, Flow(source, eni.eni_id, "tcp", 0, address_family=family))
+    if (
+        family == 4
+        and eni.public_ip
+        and any(b.reason is Reason.DIFFERENT_VPC for b in path.blockers)
+    ):
+        return route(snapshot, Flow(source, eni.public_ip, "tcp", 0))
+    return path
 
 
 def _external_path(

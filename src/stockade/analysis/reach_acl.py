@@ -3,16 +3,17 @@ connections to an interface cross, and what those ACLs take away from the ranges
 
 A connection crosses ACLs only between subnets (AWS never filters within one):
 
-- from an instance or interface in another subnet: its subnet's egress (matched on the
-  destination address it sends to) and the destination subnet's ingress (matched on the
-  source address seen there — its public IP, or its NAT gateway's, across the internet),
-  and their replies the other way round;
+- from an instance or interface: the boundaries ``decide`` crosses for the path the policy
+  engine found (:mod:`stockade.policy.acl_plan`, one table for both) — in another subnet,
+  its subnet's egress (matched on the destination address it sends to) and the destination
+  subnet's ingress (matched on the source address seen there: its public IP, or its NAT
+  gateway's, across the internet); through a NAT gateway, the gateway's subnet too, both
+  ways (the private address in, the destination out), its replies addressed to the
+  gateway's ports; every reply the other way round;
 - from the internet or a CIDR: the destination subnet's ingress and, for the reply, its
   egress — for *some* address of the source set, the same both ways; a CIDR inside one
   other subnet (of any VPC in the snapshot) crosses that subnet's ACL too;
 - within the destination's own subnet, or on one host: none.
-
-A NAT gateway's own subnet ACL is not crossed here (``decide`` follows it per flow).
 """
 
 from __future__ import annotations
@@ -30,28 +31,28 @@ from stockade.analysis.intervals import (
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.state import Snapshot
 from stockade.policy.acl_passage import AclCrossing, passage
+from stockade.policy.acl_path import AclRoute
+from stockade.policy.acl_plan import PORT_RANGES, ends_of
 from stockade.policy.decision import Blocker, PacketLeg
 from stockade.policy.reasons import CODE, Reason
 
 
-def interface_crossings(
-    snapshot: Snapshot,
-    source: NetworkInterface | None,
-    destination: NetworkInterface,
-    egress_remote: int | None,
-    ingress_remote: int | None,
-) -> list[AclCrossing]:
-    """The crossings of a connection between two interfaces (none within one subnet)."""
-    if source is None or source.subnet_id == destination.subnet_id:
+def interface_crossings(snapshot: Snapshot, at: AclRoute | None) -> list[AclCrossing]:
+    """The crossings of a connection from an interface, as ``decide`` plans them for the
+    path (``Route.acl``; ``None``: no path formed, nothing crossed): each boundary with the
+    address its entries are matched on and the ports its reply goes back to."""
+    if at is None:
         return []
-    out = []
+    subnets, addresses = at.subnets(), at.addresses()
     acls = snapshot.network_acl_by_subnet
-    if egress_remote is not None and source.subnet_id in acls:
-        point = (egress_remote, egress_remote)
-        out.append(AclCrossing(acls[source.subnet_id], source.subnet_id, True, (point,)))
-    if ingress_remote is not None and destination.subnet_id in acls:
-        point = (ingress_remote, ingress_remote)
-        out.append(AclCrossing(acls[destination.subnet_id], destination.subnet_id, False, (point,)))
+    out = []
+    for end in ends_of(at.crossings()):
+        subnet_id = subnets[end.subnet]
+        acl = acls.get(subnet_id) if subnet_id is not None else None
+        if acl is None or subnet_id is None or not acl.network_acl_id:
+            continue  # the implied default of hand-built state allows all, as in decide
+        point = (addresses[end.remote], addresses[end.remote])
+        out.append(AclCrossing(acl, subnet_id, end.egress, (point,), PORT_RANGES[end.ports]))
     return out
 
 

@@ -24,7 +24,7 @@ from functools import cached_property
 
 from stockade.dataplane.acl import AclPlan, plan_acls
 from stockade.dataplane.names import World
-from stockade.dataplane.routing import RoutingPlan, plan_routing
+from stockade.dataplane.routing import Hop, RoutingPlan, plan_routing
 from stockade.domain.instance import InstanceState
 from stockade.domain.interface import ConnectionTracking, NetworkInterface
 from stockade.domain.state import Snapshot
@@ -111,10 +111,31 @@ class VpcPlan:
 
     @property
     def nat(self) -> Mapping[str, str]:
-        """Private → public IPv4 of the ports the gateway translates."""
+        """Private → public IPv4 of the ports the gateway translates: not those whose
+        subnet sends the internet (``0.0.0.0/0``) to a NAT gateway — AWS's internet gateway
+        would let a request in to such a public IP, but its reply leaves by the NAT
+        gateway, which translates it to its own address, so the connection never forms
+        (the policy engine's ``NO_RETURN_ROUTE``); and what such an instance sends out
+        leaves as the NAT gateway, never as its public IP."""
         if not self.internet:
             return {}
-        return {p.ipv4: p.public_ip for p in self.ports if p.public_ip}
+        behind = self.behind_nat_gateway
+        return {p.ipv4: p.public_ip for p in self.ports if p.public_ip and p.ipv4 not in behind}
+
+    @cached_property
+    def behind_nat_gateway(self) -> frozenset[str]:
+        """The ports' private IPv4 addresses whose subnet routes ``0.0.0.0/0`` to a NAT
+        gateway (its kernel table's default route is a NAT hop)."""
+        tables = {
+            t.number
+            for t in self.routing.tables
+            if (default := t.by_destination().get("0.0.0.0/0")) is not None
+            and default.hop is Hop.NAT
+        }
+        blocks = [ipaddress.ip_network(p) for p, n in self.routing.sources if n in tables]
+        return frozenset(
+            p.ipv4 for p in self.ports if any(ipaddress.ip_address(p.ipv4) in b for b in blocks)
+        )
 
     @property
     def instances(self) -> tuple[str, ...]:

@@ -27,7 +27,8 @@ The fixed part of the table (base chains) is the same for every VPC:
 - the NAT gateways (``nat_out``): what a route to a NAT gateway carries (its kernel route
   has the gateway's *realm*, :mod:`stockade.dataplane.routing`) leaves the gateway link
   with that gateway's public IPv4 as source (``natgw``: realm → address; TCP and UDP
-  source ports 1024–65535, as AWS's NAT gateway). A route change
+  source ports 1024–65535, as AWS's NAT gateway; ICMP queries by their identifier; any
+  other protocol dropped, :mod:`stockade.policy.nat_translation`). A route change
   does not touch the table; only NAT gateways coming or going do;
 - peering links (``peer_links``) are crossed like the gateway link: the sending side's
   egress rules and the receiving side's ingress rules decide; a VPC with an egress-only
@@ -136,6 +137,9 @@ BASE_CHAINS: tuple[tuple[Chain, tuple[str, ...]], ...] = (
         (
             f"oifname {_IGW} meta nfproto ipv4 meta rtclassid != 0 meta l4proto {{ 6, 17 }} "
             f"snat ip to meta rtclassid map @natgw:{NAT_GATEWAY_PORTS}",
+            # a NAT gateway maps only TCP, UDP and ICMP queries (an ICMP packet that is
+            # no query is conntrack's invalid, which never reaches this chain)
+            f"oifname {_IGW} meta nfproto ipv4 meta rtclassid != 0 meta l4proto != 1 counter drop",
             f"oifname {_IGW} meta nfproto ipv4 meta rtclassid != 0 "
             "snat ip to meta rtclassid map @natgw",
             f"oifname {_IGW} snat ip to ip saddr map @nat_src",

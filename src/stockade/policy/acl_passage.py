@@ -6,9 +6,10 @@ boundary is admitted for a service only when, for *some* remote address the ques
 allows, the request crosses the ACL (ingress when it enters the subnet, egress when it
 leaves) **and** its reply crosses back the other way — stateless, with its own entries,
 addressed to the client's ephemeral ports (:data:`~stockade.policy.flow.EPHEMERAL_PORTS`,
-the whole range, as ``decide`` requires), an ICMP echo's reply being an echo reply and
-other ICMP types needing no reply. The same remote address must pass both ways: an ACL
-admitting requests from one half of the internet and replies to the other admits nothing.
+the whole range, as ``decide`` requires; past a NAT gateway the gateway's ports), an ICMP
+echo's reply being an echo reply and other ICMP types needing no reply. The same remote
+address must pass both ways: an ACL admitting requests from one half of the internet and
+replies to the other admits nothing.
 
 Answers are in the policy engine's packed service coordinate (``protocol << 16 |
 port``; see :mod:`stockade.policy.tables`), with every refused piece explained by the
@@ -88,6 +89,9 @@ class AclCrossing:
     subnet_id: str
     request_egress: bool
     remotes: tuple[Interval, ...]
+    #: a TCP/UDP reply's destination ports here, all of which it must be allowed: the
+    #: client's ephemeral range, or past a NAT gateway the gateway's (``acl_plan.Ports``)
+    reply_ports: Interval = EPHEMERAL_PORTS
 
 
 @dataclass(frozen=True)
@@ -211,7 +215,7 @@ def _protocol(
             cells = slab.deciding(remotes, allowed=False)
             denials.append(_denial(crossing, slab.services, PacketLeg.REQUEST, cells, family))
             continue
-        reply = _reply_services(protocol, slab.services)
+        reply = _reply_services(protocol, slab.services, crossing.reply_ports)
         if reply is not None:
             back = intersect(
                 through, addresses_admitted(acl, reply_egress, family, protocol, reply)
@@ -229,10 +233,11 @@ def _protocol(
     return merge(admitted), denials
 
 
-def _reply_services(protocol: int, request: Interval) -> Interval | None:
-    """The reply's services on its protocol's axis; ``None``: no reply crosses."""
+def _reply_services(protocol: int, request: Interval, ports: Interval) -> Interval | None:
+    """The reply's services on its protocol's axis (``ports`` for TCP/UDP); ``None``: no
+    reply crosses."""
     if protocol in _PORTED:
-        return EPHEMERAL_PORTS
+        return ports
     replies = _REPLIES.get(protocol)
     if replies is not None:
         reply = replies.get(request[0] >> 8)

@@ -51,6 +51,26 @@ class AclRoute:
     source: int  # the source as sent
     destination: int  # the destination as addressed
     seen: int  # the source as the destination sees it
+    nat_gateway_id: str | None = None  # the NAT gateway the source leaves through
+
+    def subnets(self) -> dict[Where, str | None]:
+        """The subnet at each location of the plan (``None``: no subnet there)."""
+        return {
+            Where.SOURCE: self.source_subnet,
+            Where.NAT: self.nat_subnet,
+            Where.DESTINATION: self.destination_subnet,
+        }
+
+    def addresses(self) -> dict[Addr, int]:
+        """The address each of the plan's :class:`Addr` names for this flow."""
+        return {Addr.SOURCE: self.source, Addr.DESTINATION: self.destination, Addr.SEEN: self.seen}
+
+    def crossings(self) -> tuple[Crossing, ...]:
+        """The flow's crossings in packet order (:func:`~stockade.policy.acl_plan.crossings_of`:
+        none between two ends in one subnet)."""
+        subnets = self.subnets()
+        same = {(a, b): subnets[a] is not None and subnets[a] == subnets[b] for a, b in PAIRS}
+        return crossings_of(self.case, self.nat_subnet is not None, same)
 
 
 @dataclass(frozen=True)
@@ -66,17 +86,11 @@ def acl_crossings(
     snapshot: Snapshot, flow: Flow, at: AclRoute
 ) -> tuple[tuple[AclStep, ...], tuple[Blocker, ...]]:
     """Every ACL crossing of ``flow`` in packet order, and a blocker per denying one."""
-    subnets = {
-        Where.SOURCE: at.source_subnet,
-        Where.NAT: at.nat_subnet,
-        Where.DESTINATION: at.destination_subnet,
-    }
-    same = {(a, b): subnets[a] is not None and subnets[a] == subnets[b] for a, b in PAIRS}
-    addresses = {Addr.SOURCE: at.source, Addr.DESTINATION: at.destination, Addr.SEEN: at.seen}
+    subnets, addresses = at.subnets(), at.addresses()
     reply = reply_packet(flow)
     steps: list[AclStep] = []
     blockers: list[Blocker] = []
-    for crossing in crossings_of(at.case, at.nat_subnet is not None, same):
+    for crossing in at.crossings():
         packet = request_packet(flow) if crossing.leg is PacketLeg.REQUEST else reply
         subnet_id = subnets[crossing.subnet]
         if packet is None or subnet_id is None:

@@ -10,8 +10,10 @@ addresses swapped, and — ACLs being stateless — its destination port is the 
 source port on that hop: the client's ephemeral ports, or after a NAT gateway
 :data:`~stockade.policy.flow.NAT_GATEWAY_PORTS`.
 
-``acl_path`` (one flow, with entries and fixes) and ``bulk_acl`` (arrays of flows) both
-derive their crossings from :func:`crossings_of`, so they cannot disagree on the path.
+``acl_path`` (one flow, with entries and fixes), ``bulk_acl`` (arrays of flows) and the
+analyzer's ``reach`` (services as sets, :func:`ends_of`: each boundary with its request's
+and its reply's crossing) all derive their crossings from :func:`crossings_of`, so they
+cannot disagree on the path.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from stockade.policy.decision import PacketLeg
+from stockade.policy.flow import EPHEMERAL_PORTS, NAT_GATEWAY_PORTS
 from stockade.policy.topology import Case
 
 
@@ -43,6 +46,10 @@ class Ports(StrEnum):
 
     CLIENT = "the client's (ephemeral) ports"
     NAT = "the NAT gateway's ports"
+
+
+#: the whole range a reply may be addressed to on a hop (a flow's named client port aside)
+PORT_RANGES = {Ports.CLIENT: EPHEMERAL_PORTS, Ports.NAT: NAT_GATEWAY_PORTS}
 
 
 @dataclass(frozen=True)
@@ -128,3 +135,28 @@ def crossings_of(
 
 #: the location pairs a flow's hops may join (what ``same`` must answer)
 PAIRS = ((Where.SOURCE, Where.NAT), (Where.SOURCE, Where.DESTINATION))
+
+
+@dataclass(frozen=True)
+class End:
+    """One boundary a hop of the request crosses (``egress``: the request's direction
+    there), and its reply's crossing back: same subnet and remote address, other way."""
+
+    subnet: Where
+    egress: bool
+    remote: Addr
+    ports: Ports  # the reply's destination ports there
+
+
+def ends_of(crossings: tuple[Crossing, ...]) -> tuple[End, ...]:
+    """The crossings of a flow, paired into hop ends (each request crossing has its reply's)."""
+    replies = {(c.subnet, c.egress, c.remote): c for c in crossings if c.leg is PacketLeg.REPLY}
+    ends = []
+    for c in crossings:
+        if c.leg is PacketLeg.REQUEST:
+            back = replies.pop((c.subnet, not c.egress, c.remote))
+            assert back.ports is not None
+            ends.append(End(c.subnet, c.egress, c.remote, back.ports))
+    if replies:
+        raise ValueError(f"reply crossings without their request's: {list(replies.values())}")
+    return tuple(ends)

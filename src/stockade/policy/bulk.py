@@ -1,7 +1,9 @@
 """``decide_many``: verdicts for millions of flows, from the compiled tables.
 
 Flows come as columns (a :class:`FlowBatch`): source and destination addresses (IPv4 and
-IPv6, as two ``uint64`` halves), protocol number, destination port, ICMP type and code.
+IPv6, as two ``uint64`` halves), protocol number, destination port, ICMP type and code, and
+the client's source port (``-1``: any of the ephemeral range, as a :class:`Flow` without
+one) — which only the network ACLs read, on a TCP/UDP reply's way back to the client.
 An address is an interface's (private or public) address or an external host, exactly as
 when ``decide`` is given addresses; the verdicts are identical to ``decide``'s (property
 tests), and for each flow the result names the deciding entry on each side — the lowest
@@ -27,6 +29,7 @@ from stockade.policy.bulk_path import route_many
 from stockade.policy.compile import EGRESS, INGRESS, CompiledPolicy, compile_policy
 from stockade.policy.effective import EffectiveEntry
 from stockade.policy.flow import Flow
+from stockade.policy.nat_translation import refused_by_nat
 from stockade.policy.reasons import Reason
 from stockade.policy.tables import FamilyTables, packet_service
 
@@ -48,6 +51,8 @@ class FlowBatch:
     port: np.ndarray  # uint16: TCP/UDP destination port (ignored otherwise)
     icmp_type: np.ndarray  # uint8
     icmp_code: np.ndarray  # uint8
+    #: int32: TCP/UDP client port; -1 (and ignored for other protocols): the ephemeral range
+    source_port: np.ndarray
 
     def __len__(self) -> int:
         return len(self.family)
@@ -61,6 +66,7 @@ class FlowBatch:
         port: ArrayLike | None = None,
         icmp_type: ArrayLike | None = None,
         icmp_code: ArrayLike | None = None,
+        source_port: ArrayLike | None = None,
     ) -> FlowBatch:
         """From IPv4 addresses as integers (e.g. ``uint32`` arrays)."""
         sources = np.asarray(src, _U64)
@@ -75,6 +81,7 @@ class FlowBatch:
             port,
             icmp_type,
             icmp_code,
+            source_port,
         )
 
     @classmethod
@@ -86,6 +93,7 @@ class FlowBatch:
         port: ArrayLike | None = None,
         icmp_type: ArrayLike | None = None,
         icmp_code: ArrayLike | None = None,
+        source_port: ArrayLike | None = None,
     ) -> FlowBatch:
         """From address texts (either family, one family per flow)."""
         s = [ipaddress.ip_address(a) for a in src]
@@ -100,17 +108,13 @@ class FlowBatch:
             port,
             icmp_type,
             icmp_code,
+            source_port,
         )
 
     @classmethod
     def from_flows(cls, flows: Sequence[Flow]) -> FlowBatch:
         """From address-to-address flows with a concrete protocol (not ``-1``)."""
         numbers: list[int] = []
-        if any(flow.source_port is not None for flow in flows):
-            raise ValueError(
-                "decide_many judges replies against the whole ephemeral range: "
-                "flows with a source port are decide's"
-            )
         for flow in flows:
             number = flow.protocol_number  # None for all traffic (-1)
             if number is None:
@@ -123,6 +127,7 @@ class FlowBatch:
             [f.port or 0 for f in flows],
             [f.icmp_type or 0 for f in flows],
             [f.icmp_code or 0 for f in flows],
+            [-1 if f.source_port is None else f.source_port for f in flows],
         )
 
     @classmethod
@@ -137,13 +142,18 @@ class FlowBatch:
         port: ArrayLike | None,
         icmp_type: ArrayLike | None,
         icmp_code: ArrayLike | None,
+        source_port: ArrayLike | None,
     ) -> FlowBatch:
         n = len(family)
+        if source_port is not None and not np.all(
+            (np.asarray(source_port) >= -1) & (np.asarray(source_port) <= 65535)
+        ):
+            raise ValueError("a source port is 0-65535 (or -1: any of the ephemeral range)")
 
-        def column(values: ArrayLike | None, dtype: DTypeLike) -> np.ndarray:
-            """One column of ``n`` values: absent means zeros, a scalar is repeated."""
+        def column(values: ArrayLike | None, dtype: DTypeLike, absent: int = 0) -> np.ndarray:
+            """One column of ``n`` values: absent means ``absent``, a scalar is repeated."""
             if values is None:
-                return np.zeros(n, dtype)
+                return np.full(n, absent, dtype)
             out = np.asarray(values)
             if out.ndim == 0:
                 out = np.full(n, out)
@@ -159,6 +169,7 @@ class FlowBatch:
             column(port, np.uint16),
             column(icmp_type, np.uint8),
             column(icmp_code, np.uint8),
+            column(source_port, np.int32, -1),
         )
 
     def flow(self, i: int) -> Flow:
@@ -168,7 +179,9 @@ class FlowBatch:
         dst = _text(family, int(self.dst_hi[i]), int(self.dst_lo[i]))
         protocol = protocols.canonical_protocol(int(self.protocol[i]))
         if protocol in ("tcp", "udp"):
-            return Flow(src, dst, protocol, port=int(self.port[i]))
+            client = int(self.source_port[i])
+            port = int(self.port[i])
+            return Flow(src, dst, protocol, port=port, source_port=None if client < 0 else client)
         if protocol in ("icmp", "icmpv6"):
             return Flow(
                 src,
@@ -272,7 +285,12 @@ def _decide_chunk(
     )
     reasons[path.check_egress & (egress < 0)] |= _U64(Reason.EGRESS_DENIED.value)
     reasons[path.check_ingress & (ingress < 0)] |= _U64(Reason.INGRESS_DENIED.value)
+    if path.nat is not None and path.cases is not None:
+        reasons[refused_by_nat(path.cases, path.nat, svc)] |= _U64(Reason.NAT_PROTOCOL.value)
     if path.cases is not None and path.nat is not None and not compiled.acls.empty:
+        client = batch.source_port[part]
+        ported = ((svc >> _U64(16)) == 6) | ((svc >> _U64(16)) == 17)
+        given = ported & (client >= 0)
         flows = AclFlows(
             family,
             path.cases,
@@ -283,6 +301,7 @@ def _decide_chunk(
             (d_hi, d_lo),
             (path.ingress_hi, path.ingress_lo),
             svc,
+            np.where(given, client, -1) if given.any() else None,
         )
         reasons |= acl_reasons(compiled.acls, flows)
     return reasons == 0, egress, ingress, reasons

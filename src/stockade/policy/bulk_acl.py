@@ -16,6 +16,12 @@ back, both verdicts from one lookup on the request's service and the remote addr
 Which hop ends a flow crosses comes from :mod:`stockade.policy.acl_plan` (the scalar
 engine's table), per (case, NAT, same-subnet) group of flows; every hop end of a chunk
 is then decided by a single lookup over all of them (measured in bench/decide_nacl.py).
+
+A flow that names its client port (``FlowBatch.source_port``) has, on the hops whose reply
+goes to the client's ports, a reply of one port rather than a range: those lookups keep
+the hop end's request verdict and take the reply's from one more lookup of that packet in
+the reply direction's first-match table (``Verdicts.points``) — still vectorised; past a
+NAT gateway the reply goes to the gateway's range whatever the client's port.
 """
 
 from __future__ import annotations
@@ -29,7 +35,15 @@ import numpy as np
 
 from stockade.domain.network_acl import ICMP_REPLY, NetworkAcl, NetworkAclEntry, decide_ports
 from stockade.domain.state import Snapshot
-from stockade.policy.acl_plan import Addr, Crossing, Ports, Where, crossings_of
+from stockade.policy.acl_plan import (
+    PORT_RANGES,
+    Addr,
+    End,
+    Ports,
+    Where,
+    crossings_of,
+    ends_of,
+)
 from stockade.policy.addressing import SPACE, block_bounds
 from stockade.policy.bulk_acl_ends import (
     REPLY_DENIED,
@@ -39,15 +53,13 @@ from stockade.policy.bulk_acl_ends import (
     end_rects,
     entry_service_range,
 )
-from stockade.policy.decision import PacketLeg
-from stockade.policy.flow import EPHEMERAL_PORTS, NAT_GATEWAY_PORTS
 from stockade.policy.paint import Rect, segment_starts
 from stockade.policy.reasons import Reason
 from stockade.policy.tables import FamilyTables, TableBuilder
 from stockade.policy.topology import Case
 
 _U64 = np.uint64
-RANGES = {Ports.CLIENT: EPHEMERAL_PORTS, Ports.NAT: NAT_GATEWAY_PORTS}
+RANGES = PORT_RANGES
 RANGE_INDEX = {Ports.CLIENT: 0, Ports.NAT: 1}
 
 
@@ -65,6 +77,13 @@ class CompiledAcls:
     end: np.ndarray
     ends: tuple[FamilyTables, FamilyTables]
     empty: bool  # no interface or NAT gateway is in an ACL: nothing to cross
+    #: per family, each direction's first-match tables: a reply to the client's one port
+    #: (a flow that names its source port) is a point, looked up there
+    verdicts: tuple[Verdicts, Verdicts]
+    #: int64 [acl, egress, family]: that direction's table id in ``verdicts[f].points``
+    #: and its entries' offset in ``verdicts[f].allows``
+    point: np.ndarray
+    base: np.ndarray
 
 
 def compile_acls(snapshot: Snapshot, eni_ids: tuple[str, ...]) -> CompiledAcls:
@@ -86,12 +105,15 @@ def compile_acls(snapshot: Snapshot, eni_ids: tuple[str, ...]) -> CompiledAcls:
     directions, verdicts = direction_tables(acls)
     ends = (TableBuilder(4, split_wide=False), TableBuilder(6, split_wide=False))
     end = np.zeros((max(len(acls), 1), 2, 2, 2), np.int64)
+    point = np.zeros((max(len(acls), 1), 2, 2), np.int64)
+    base = np.zeros_like(point)
     for a, egress, f, (kind, r) in product(range(len(acls)), (0, 1), (0, 1), RANGE_INDEX.items()):
         request, reply = directions[a, egress, f, r], directions[a, 1 - egress, f, r]
         key = (request.entries, reply.entries, kind)
         end[a, egress, f, r] = ends[f].add_rects(
             key, partial(end_rects, verdicts[f], request, reply)
         )
+        point[a, egress, f], base[a, egress, f] = request.point, request.base
     return CompiledAcls(
         np.array([a for a, _ in enis], np.int64),
         np.array([s for _, s in enis], np.int64),
@@ -100,6 +122,9 @@ def compile_acls(snapshot: Snapshot, eni_ids: tuple[str, ...]) -> CompiledAcls:
         end,
         (ends[0].build(), ends[1].build()),
         all(a < 0 for a, _ in enis + nats),
+        verdicts,
+        point,
+        base,
     )
 
 
@@ -167,31 +192,6 @@ def _range_rects(
     return rects
 
 
-@dataclass(frozen=True)
-class End:
-    """One boundary a hop of the request crosses (``egress``: the request's direction
-    there), and its reply's crossing back: same subnet and remote address, other way."""
-
-    subnet: Where
-    egress: bool
-    remote: Addr
-    ports: Ports  # the reply's destination ports there
-
-
-def ends_of(crossings: tuple[Crossing, ...]) -> tuple[End, ...]:
-    """The crossings of a flow, paired into hop ends (each request crossing has its reply's)."""
-    replies = {(c.subnet, c.egress, c.remote): c for c in crossings if c.leg is PacketLeg.REPLY}
-    ends = []
-    for c in crossings:
-        if c.leg is PacketLeg.REQUEST:
-            back = replies.pop((c.subnet, not c.egress, c.remote))
-            assert back.ports is not None
-            ends.append(End(c.subnet, c.egress, c.remote, back.ports))
-    if replies:
-        raise ValueError(f"reply crossings without their request's: {list(replies.values())}")
-    return tuple(ends)
-
-
 @cache
 def _plan(case: Case, via_nat: bool, same_nat: bool, same_dst: bool) -> tuple[End, ...]:
     same = {(Where.SOURCE, Where.NAT): same_nat, (Where.SOURCE, Where.DESTINATION): same_dst}
@@ -211,6 +211,9 @@ class AclFlows:
     d: tuple[np.ndarray, np.ndarray]
     seen: tuple[np.ndarray, np.ndarray]
     service: np.ndarray  # uint64: the request's (the hop-end tables derive the reply's)
+    #: int32 per flow, the TCP/UDP client port it names (-1: the whole ephemeral range);
+    #: ``None``: no flow names one
+    client_port: np.ndarray | None = None
 
 
 def acl_reasons(acls: CompiledAcls, flows: AclFlows) -> np.ndarray:
@@ -230,6 +233,7 @@ def acl_reasons(acls: CompiledAcls, flows: AclFlows) -> np.ndarray:
     remote_of = {Addr.SOURCE: flows.s, Addr.DESTINATION: flows.d, Addr.SEEN: flows.seen}
     f = 0 if flows.family == 4 else 1
     rows_all, tables, los, his = [], [], [], []
+    exact: list[tuple[np.ndarray, np.ndarray, int]] = []  # client-port ends: named, ACL, way
     for end, parts in rows_of.items():
         rows = parts[0] if len(parts) == 1 else np.concatenate(parts)
         of, index = acl_of[end.subnet]
@@ -243,16 +247,53 @@ def acl_reasons(acls: CompiledAcls, flows: AclFlows) -> np.ndarray:
         los.append(lo[rows])
         if f:
             his.append(hi[rows])
+        if flows.client_port is not None:  # the reply to a client port the flow names
+            client = end.ports is Ports.CLIENT
+            named = flows.client_port[rows] >= 0 if client else np.zeros(len(rows), bool)
+            exact.append((named, at, int(not end.egress)))
     rows = np.concatenate(rows_all)
     lo = np.concatenate(los)
+    high = np.concatenate(his) if f else None
     tables_f = acls.ends[f]
-    coord = lo if f == 0 else tables_f.rank(np.concatenate(his), lo)
+    coord = lo if high is None else tables_f.rank(high, lo)
     label = tables_f.lookup(np.concatenate(tables), flows.service[rows], coord)
+    if exact:
+        assert flows.client_port is not None
+        named = np.flatnonzero(np.concatenate([n for n, _, _ in exact]))
+        if len(named):
+            acl = np.concatenate([a for _, a, _ in exact])[named]
+            way = np.concatenate([np.full(len(n), w, np.int64) for n, _, w in exact])[named]
+            at = rows[named]
+            port = flows.client_port[at].astype(_U64)
+            service = (flows.service[at] & ~_U64(0xFFFF)) | port
+            remote = (None if high is None else high[named], lo[named])
+            label[named] = _replies_to_client_ports(
+                acls, f, (acl, way, service), remote, label[named]
+            )
     denied = label > 0
     rows, label = rows[denied], label[denied]
     out[rows[(label & REQUEST_DENIED) > 0]] |= _U64(Reason.ACL_REQUEST_DENIED.value)
     out[rows[(label & REPLY_DENIED) > 0]] |= _U64(Reason.ACL_REPLY_DENIED.value)
     return out
+
+
+def _replies_to_client_ports(
+    acls: CompiledAcls,
+    f: int,
+    lookup: tuple[np.ndarray, np.ndarray, np.ndarray],
+    remote: tuple[np.ndarray | None, np.ndarray],
+    label: np.ndarray,
+) -> np.ndarray:
+    """``label`` (hop-end lookups) with the reply re-judged as one packet to the client's
+    port, in the reply direction's first-match table, instead of as the whole ephemeral
+    range. ``lookup``: each one's ACL, the reply's direction (1: egress) and service."""
+    acl, egress, service = lookup
+    hi, lo = remote
+    reply_denied = acls.verdicts[f].denied_at(
+        acls.point[acl, egress, f], acls.base[acl, egress, f], service, hi, lo
+    )
+    request: np.ndarray = np.where(label > 0, label & REQUEST_DENIED, 0)  # -1: both allowed
+    return request | np.where(reply_denied, REPLY_DENIED, 0)
 
 
 def _rows_per_end(acls: CompiledAcls, flows: AclFlows) -> dict[End, list[np.ndarray]]:

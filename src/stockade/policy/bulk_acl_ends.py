@@ -57,6 +57,22 @@ class Verdicts:
         """Whether the entries of ``table_id`` (at ``base`` in ``allows``) deny each point."""
         coord = _coordinates(table, self.family, addresses)
         label = table.lookup(np.full(len(service), table_id, np.int64), service, coord)
+        return self._denied(label, base)
+
+    def denied_at(
+        self,
+        table_ids: np.ndarray,
+        bases: np.ndarray,
+        service: np.ndarray,
+        hi: np.ndarray | None,
+        lo: np.ndarray,
+    ) -> np.ndarray:
+        """Whether each packet is denied by its direction's first match in ``points`` (the
+        direction's table id and entry offset per packet; ``hi`` only for IPv6)."""
+        coord = lo if hi is None else self.points.rank(hi, lo)
+        return self._denied(self.points.lookup(table_ids, service, coord), bases)
+
+    def _denied(self, label: np.ndarray, base: int | np.ndarray) -> np.ndarray:
         found = np.where(label >= 0, base + label, len(self.allows) - 1)
         denied: np.ndarray = ~self.allows[found]
         return denied

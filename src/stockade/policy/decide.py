@@ -27,6 +27,7 @@ from stockade.policy.decision import (
 from stockade.policy.effective import Direction, policy_of
 from stockade.policy.flow import Flow
 from stockade.policy.match import matching_entries
+from stockade.policy.nat_translation import nat_blocker
 from stockade.policy.path import route
 from stockade.policy.reasons import CODE, Reason
 
@@ -80,6 +81,10 @@ def decide(snapshot: Snapshot, flow: Flow) -> Decision:
                 )
     acls: tuple[AclStep, ...] = ()
     if path.acl is not None:
+        if path.acl.nat_subnet is not None:
+            untranslated = nat_blocker(flow, path.acl.nat_gateway_id)
+            if untranslated is not None:
+                blockers.append(untranslated)
         acls, acl_blockers = acl_crossings(snapshot, flow, path.acl)
         blockers.extend(acl_blockers)
     verdict = Verdict.DENIED if blockers else Verdict.ALLOWED

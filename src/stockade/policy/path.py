@@ -267,6 +267,7 @@ def _acl_route(leg: Leg, case: Case, hop: Hop, seen: int) -> AclRoute:
         leg.s,
         leg.d,
         seen,
+        nat.nat_gateway_id if nat is not None else None,
     )
 
 

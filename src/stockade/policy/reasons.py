@@ -46,6 +46,7 @@ class Reason(IntFlag):
     RETURN_ROUTE_BLACKHOLE = auto()  # … it does, to an internet gateway no longer attached
     ACL_REQUEST_DENIED = auto()  # a network ACL denies the request leaving or entering a subnet
     ACL_REPLY_DENIED = auto()  # … or its reply (stateless: the reply needs its own entry)
+    NAT_PROTOCOL = auto()  # a NAT gateway translates only TCP, UDP and ICMP queries
 
 
 #: Reachability-Analyzer-style explanation code of each reason.
@@ -81,6 +82,9 @@ CODE: dict[Reason, str] = {
     Reason.RETURN_ROUTE_BLACKHOLE: "BAD_STATE_ROUTE",
     Reason.ACL_REQUEST_DENIED: "SUBNET_ACL_RESTRICTION",
     Reason.ACL_REPLY_DENIED: "SUBNET_ACL_RESTRICTION",
+    # Reachability Analyzer analyses TCP and UDP only, so it names no code for this: the
+    # configuration allows no path for such traffic
+    Reason.NAT_PROTOCOL: "NO_PATH",
 }
 
 #: What each explanation code means (after AWS's Reachability Analyzer documentation).
@@ -113,6 +117,8 @@ MEANING: dict[str, str] = {
     "SUBNET_ACL_RESTRICTION": "Traffic in or out of a subnet must be admitted by its network "
     "ACL; ACLs are stateless, so a reply needs its own entry (the client's ephemeral ports).",
     "UNSUPPORTED_COMPONENT": "The path goes through a component the analysis does not model.",
+    "NO_PATH": "The configuration allows no path for this traffic (a NAT gateway translates "
+    "only TCP, UDP and ICMP queries).",
     "PCX_REQUIRES_ADDRESS_IN_VPC_CIDR": "VPC peering connections carry only traffic to or from "
     "addresses inside the destination VPC's CIDR blocks (no transit).",
     "InvalidInstanceID.NotFound": "The instance does not exist.",
