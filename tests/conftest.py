@@ -15,22 +15,23 @@ from stockade.domain.scope import Scope
 from stockade.service.context import ServiceContext
 from stockade.store.sql import SqlStore
 
+# A pytest-xdist worker starts with ``COLUMNS=80`` and ``LINES=24`` in its environment, and
+# rich fixes a console's width for good when it is created with ``COLUMNS`` set: the CLI's
+# module-level console would ignore the width the CLI tests set, and wrap. Dropped here, at
+# import, because a directory's own conftest given on the command line (``pytest -n 2
+# tests/analysis``) is imported -- and imports the CLI -- before any pytest_configure runs.
+if os.environ.get("PYTEST_XDIST_WORKER") is not None:
+    for _name in ("COLUMNS", "LINES"):
+        os.environ.pop(_name, None)
+
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Make a pytest-xdist worker's process like a serial run's.
-
-    - Each worker's PostgreSQL tests get a database of their own (the URL in the
-      environment is rewritten in the worker, so every fixture and every subprocess a test
-      starts reads the worker's).
-    - Workers start with ``COLUMNS=80`` and ``LINES=24`` in their environment, and rich
-      fixes a console's width for good when it is created with ``COLUMNS`` set: the CLI's
-      module-level console would ignore the width the CLI tests set, and wrap.
-    """
+    """Make a pytest-xdist worker's process like a serial run's: each worker's PostgreSQL
+    tests get a database of their own (the URL in the environment is rewritten in the
+    worker, so every fixture and every subprocess a test starts reads the worker's)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker is None:
         return
-    for name in ("COLUMNS", "LINES"):
-        os.environ.pop(name, None)
     url = os.environ.get(POSTGRES_ENV)
     if url:
         os.environ[POSTGRES_ENV] = worker_database(url, worker)
