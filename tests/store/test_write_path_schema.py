@@ -252,3 +252,45 @@ def test_rule_identities_are_read_from_the_identity_index_alone() -> None:
     sql = str(_RULE_SPECS_OF_GROUP.statement.compile(dialect=dialect))
     plan = " ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, ("sg-1",)))
     assert "COVERING INDEX" in plan, plan
+
+
+def _page_size(path: Path) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("PRAGMA page_size").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_a_new_sqlite_store_has_small_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    """New stores are made with ``SQLITE_PAGE_SIZE`` pages (fewer bytes per commit); a
+    store made before keeps its page size and works as before."""
+    import sqlite3
+
+    from stockade.domain.permissions import IpPermission
+    from stockade.service.context import ServiceContext
+    from stockade.service.groups import GroupService
+    from stockade.service.rules import RuleService
+    from stockade.store.engines import SQLITE_PAGE_SIZE
+
+    new = tmp_path / "new.db"
+    with SqlStore.open(str(new)) as store:
+        GroupService(ServiceContext(store, random_scope())).describe()
+    assert _page_size(new) == SQLITE_PAGE_SIZE == 1024
+
+    old = tmp_path / "old.db"
+    made = sqlite3.connect(old)  # a store file from before: SQLite's default 4 KiB pages
+    made.execute("PRAGMA page_size = 4096")
+    made.execute("PRAGMA journal_mode = WAL")
+    made.close()
+    scope = random_scope()
+    for _ in range(2):  # written, closed, opened again: the pages stay as they were
+        with SqlStore.open(str(old)) as store:
+            ctx = ServiceContext(store, scope)
+            gid = GroupService(ctx).create(f"web-{_}", "d").group.group_id
+            RuleService(ctx).authorize(gid, [IpPermission("tcp", 22, 22, (("10.0.0.0/8", None),))])
+        assert _page_size(old) == 4096
+    with SqlStore.open(str(old)) as store:
+        assert len(GroupService(ServiceContext(store, scope)).describe()) == 3  # default too
