@@ -18,6 +18,7 @@ from .conftest import World
 from .strategies import flows, worlds
 from .test_acl_decide import ALL_IN, ALL_OUT, INTERNET, nat_world, two_subnets
 from .test_bulk import assert_agree
+from .test_nat_translation import nat_world as open_nat_world
 
 #: client ports at and around the bounds of the entries drawn below
 SOURCE_PORTS = [0, 22, 1023, 1024, 32767, 32768, 39999, 40000, 40005, 40011, 60999, 61000, 65535]
@@ -78,21 +79,12 @@ def test_flows_with_a_source_port_agree_with_decide(data, routes, internal):
 
 
 def _nat_and_public() -> tuple[World, list[str]]:
-    """A public subnet (an instance with a public IP, the NAT gateway) and a private one
-    routing the internet to it; open groups, so the ACLs decide; the flows' ends."""
+    """``test_nat_translation``'s world (a public subnet with an instance and the NAT
+    gateway, a private one routing the internet to it; open groups, so the ACLs decide)
+    and the flows' ends."""
     w = World()
-    vpc = w.vpc("10.0.0.0/16")
-    sg = w.group(vpc, "open")
-    w.rule(sg, "in", "-1", None, None, "0.0.0.0/0")
-    public = w.subnet(vpc, "10.0.0.0/24")
-    w.instance(vpc, [sg], "10.0.0.20", public_ip="198.51.100.20")
-    nat = w.nat(public, public_ip="198.51.100.99")
-    private = w.subnet(vpc, "10.0.1.0/24")
-    w.instance(vpc, [sg], "10.0.1.10")
-    w.route_table(vpc, [("0.0.0.0/0", w.igw_of(vpc))], subnets=[public], main=True)
-    w.route_table(vpc, [("0.0.0.0/0", nat)], subnets=[private])
-    ends = ["10.0.0.20", "198.51.100.20", "10.0.1.10", INTERNET, "198.51.100.7"]
-    return w, ends
+    open_nat_world(w)
+    return w, ["10.0.0.20", "198.51.100.20", "10.0.1.10", INTERNET, "198.51.100.7"]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
