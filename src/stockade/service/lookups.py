@@ -104,15 +104,12 @@ def group_by_id_or_name(
 
 def group_in_default_vpc(tx: Transaction, group_name: str) -> SecurityGroup:
     """A group named by name: it must be in the default VPC. The hit is one query; a miss
-    looks the default VPC up again to say which is missing (VPCIdNotSpecified or the group)."""
+    looks up only the default VPC, to say which is missing (VPCIdNotSpecified, or the
+    group: the first query already found none there)."""
     found = tx.find_group_in_default_vpc(group_name)
     if found is not None:
         return found
-    vpc_id = default_vpc(tx).vpc_id
-    found = tx.find_group_by_name(vpc_id, group_name)
-    if found is None:
-        raise errors.group_not_found_in_vpc(group_name, vpc_id, default=True)
-    return found
+    raise errors.group_not_found_in_vpc(group_name, default_vpc(tx).vpc_id, default=True)
 
 
 def prefix_list(tx: Transaction, prefix_list_id: str | None) -> PrefixList:
