@@ -62,7 +62,9 @@ _GROUP_BY_NAME = Prepared(
 #: The scope's group count, kept by triggers (``schema.scope_counts``): one row, not a count.
 _COUNT_GROUPS = Prepared(select(s.scope_counts.c.security_groups).where(_scoped(s.scope_counts)))
 _GET_VPC = Prepared(with_tags(_V).where(_V.c.vpc_id == bindparam("id"), _scoped(_V)))
-_DEFAULT_VPC = Prepared(with_tags(_V).where(_scoped(_V), _V.c.is_default.is_(True)))
+#: The caller's default VPC (scope bound as ``account``/``region``).
+_IS_DEFAULT_VPC = _scoped(_V) & _V.c.is_default.is_(True)
+_DEFAULT_VPC = Prepared(with_tags(_V).where(_IS_DEFAULT_VPC))
 _RULES_OF_GROUP = Prepared(
     with_tags(_R, *(_R.c[name] for name in mapping.RULE_COLUMNS)).where(
         _R.c.group_id == bindparam("group_id")
@@ -71,8 +73,9 @@ _RULES_OF_GROUP = Prepared(
 
 
 def _group_place(vpc: Any) -> Prepared:
-    """The VPC a new group goes to (chosen by ``vpc``), with what its creation checks: the
-    name taken there, and the scope's group count (the triggers' counter)."""
+    """The VPC a new group goes to (the scope's VPC chosen by ``vpc``), with what its
+    creation checks: the name taken there, and the scope's group count (the triggers'
+    counter)."""
     taken = (
         select(_G.c.group_id)
         .where(_G.c.vpc_id == _V.c.vpc_id, _G.c.name_key == bindparam("name_key"))
@@ -80,14 +83,12 @@ def _group_place(vpc: Any) -> Prepared:
     )
     count = select(s.scope_counts.c.security_groups).where(_scoped(s.scope_counts))
     return Prepared(
-        select(_V.c.vpc_id, _V.c.ipv6_cidr_block, taken, count.scalar_subquery()).where(
-            _scoped(_V), vpc
-        )
+        select(_V.c.vpc_id, _V.c.ipv6_cidr_block, taken, count.scalar_subquery()).where(vpc)
     )
 
 
-_GROUP_PLACE_DEFAULT = _group_place(_V.c.is_default.is_(True))
-_GROUP_PLACE_IN = _group_place(_V.c.vpc_id == bindparam("vpc_id"))
+_GROUP_PLACE_DEFAULT = _group_place(_IS_DEFAULT_VPC)
+_GROUP_PLACE_IN = _group_place(_scoped(_V) & (_V.c.vpc_id == bindparam("vpc_id")))
 #: One group's rule identities, straight from the identity index (no tags, no order).
 _RULE_SPECS_OF_GROUP = Prepared(
     select(
@@ -102,8 +103,7 @@ _INSERT_RULES = PreparedInsert(_R)
 #: A group by name in the scope's default VPC: the name look-up's VPC and group in one query.
 _GROUP_IN_DEFAULT_VPC = Prepared(
     with_tags(_G).where(
-        _G.c.vpc_id
-        == select(_V.c.vpc_id).where(_scoped(_V), _V.c.is_default.is_(True)).scalar_subquery(),
+        _G.c.vpc_id == select(_V.c.vpc_id).where(_IS_DEFAULT_VPC).scalar_subquery(),
         _G.c.name_key == bindparam("name_key"),
     )
 )
