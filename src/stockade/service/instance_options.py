@@ -122,21 +122,28 @@ class InstanceOptionService:
         monitoring: bool,
         metadata: MetadataRequest | None,
         profile: str | None,
-    ) -> None:
+    ) -> dict[str, InstanceOptions]:
         """RunInstances' options for the instances it launched (checked before launch by
-        :meth:`check_launch`, so this cannot refuse)."""
+        :meth:`check_launch`, so this cannot refuse); each instance's options as set, by id
+        (none when every option is the default)."""
         if not (monitoring or metadata or profile):
-            return
+            return {}
+        options = metadata.applied_to(MetadataOptions()) if metadata is not None else None
+        launched: dict[str, InstanceOptions] = {}
         with self.ctx.write() as tx:
             for iid in instance_ids:
                 if monitoring:
                     tx.set_setting(iid, MONITORING, True)
-                if metadata is not None:
-                    options = metadata.applied_to(MetadataOptions())
+                if options is not None:
                     tx.set_setting(iid, METADATA_OPTIONS, options.as_value())
+                association = None
                 if profile is not None:
                     association = ProfileAssociation(ids.new_id("iip-assoc"), iid, profile, _now())
                     tx.set_setting(iid, IAM_INSTANCE_PROFILE, association.as_value())
+                launched[iid] = InstanceOptions(
+                    monitoring, options or MetadataOptions(), association
+                )
+        return launched
 
     def check_launch(
         self, metadata: MetadataRequest | None, arn: str | None, name: str | None
