@@ -65,12 +65,18 @@ def _associations(tx: Transaction) -> list[ProfileAssociation]:
     ]
 
 
-def _association(tx: Transaction, association_id: str | None) -> ProfileAssociation:
+def _named(
+    associations: list[ProfileAssociation], association_id: str | None
+) -> ProfileAssociation:
     ids.check("iip-assoc", association_id)
-    for association in _associations(tx):
+    for association in associations:
         if association.association_id == association_id:
             return association
     raise errors.not_found("iip-assoc", association_id or "")
+
+
+def _association(tx: Transaction, association_id: str | None) -> ProfileAssociation:
+    return _named(_associations(tx), association_id)
 
 
 def _now() -> str:
@@ -195,6 +201,7 @@ class InstanceOptionService:
 
     def profile_associations(self, association_ids: Sequence[str] = ()) -> list[ProfileAssociation]:
         with self.ctx.read() as tx:
-            if association_ids:
-                return [_association(tx, a) for a in dict.fromkeys(association_ids)]
-            return sorted(_associations(tx), key=lambda a: a.association_id)
+            found = _associations(tx)  # one read, however many are named
+        if association_ids:
+            return [_named(found, a) for a in dict.fromkeys(association_ids)]
+        return sorted(found, key=lambda a: a.association_id)
