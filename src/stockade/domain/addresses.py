@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 from collections.abc import Collection, Iterable
-from ipaddress import IPv4Network, IPv6Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from stockade.domain import errors
 
@@ -72,6 +72,18 @@ def check_subnet_conflict(subnet_cidr: str, others: Iterable[str]) -> None:
         )
 
 
+def _unused(
+    ip: IPv4Address | IPv6Address, address: str, subnet_id: str, used: Collection[str]
+) -> str:
+    """The address in canonical text, unless an interface of the subnet already has it."""
+    canonical = str(ip)
+    if canonical in used:
+        raise errors.error(
+            "InvalidIPAddress.InUse", f"Address {address} is in use in subnet {subnet_id}"
+        )
+    return canonical
+
+
 def check_private_ip(subnet_cidr: str, subnet_id: str, address: str, used: Collection[str]) -> str:
     """A primary private IPv4 address for an interface in a subnet: inside the subnet, not
     one of AWS's five reserved addresses (network, +1..+3, broadcast), not in ``used``."""
@@ -85,11 +97,7 @@ def check_private_ip(subnet_cidr: str, subnet_id: str, address: str, used: Colle
         raise errors.invalid_parameter_value(
             f"Address {address} is not in subnet {subnet_id} or is reserved"
         )
-    if str(ip) in used:
-        raise errors.error(
-            "InvalidIPAddress.InUse", f"Address {address} is in use in subnet {subnet_id}"
-        )
-    return str(ip)
+    return _unused(ip, address, subnet_id, used)
 
 
 def check_ipv6_address(
@@ -109,11 +117,7 @@ def check_ipv6_address(
         raise errors.invalid_parameter_value(
             f"Address {address} is not in subnet {subnet_id}'s IPv6 block or is reserved"
         )
-    if str(ip) in used:
-        raise errors.error(
-            "InvalidIPAddress.InUse", f"Address {address} is in use in subnet {subnet_id}"
-        )
-    return str(ip)
+    return _unused(ip, address, subnet_id, used)
 
 
 def family_of(cidr: str) -> int:

@@ -65,12 +65,18 @@ def _associations(tx: Transaction) -> list[ProfileAssociation]:
     ]
 
 
-def _association(tx: Transaction, association_id: str | None) -> ProfileAssociation:
+def _named(
+    associations: list[ProfileAssociation], association_id: str | None
+) -> ProfileAssociation:
     ids.check("iip-assoc", association_id)
-    for association in _associations(tx):
+    for association in associations:
         if association.association_id == association_id:
             return association
     raise errors.not_found("iip-assoc", association_id or "")
+
+
+def _association(tx: Transaction, association_id: str | None) -> ProfileAssociation:
+    return _named(_associations(tx), association_id)
 
 
 def _now() -> str:
@@ -122,21 +128,28 @@ class InstanceOptionService:
         monitoring: bool,
         metadata: MetadataRequest | None,
         profile: str | None,
-    ) -> None:
+    ) -> dict[str, InstanceOptions]:
         """RunInstances' options for the instances it launched (checked before launch by
-        :meth:`check_launch`, so this cannot refuse)."""
+        :meth:`check_launch`, so this cannot refuse); each instance's options as set, by id
+        (none when every option is the default)."""
         if not (monitoring or metadata or profile):
-            return
+            return {}
+        options = metadata.applied_to(MetadataOptions()) if metadata is not None else None
+        launched: dict[str, InstanceOptions] = {}
         with self.ctx.write() as tx:
             for iid in instance_ids:
                 if monitoring:
                     tx.set_setting(iid, MONITORING, True)
-                if metadata is not None:
-                    options = metadata.applied_to(MetadataOptions())
+                if options is not None:
                     tx.set_setting(iid, METADATA_OPTIONS, options.as_value())
+                association = None
                 if profile is not None:
                     association = ProfileAssociation(ids.new_id("iip-assoc"), iid, profile, _now())
                     tx.set_setting(iid, IAM_INSTANCE_PROFILE, association.as_value())
+                launched[iid] = InstanceOptions(
+                    monitoring, options or MetadataOptions(), association
+                )
+        return launched
 
     def check_launch(
         self, metadata: MetadataRequest | None, arn: str | None, name: str | None
@@ -188,6 +201,7 @@ class InstanceOptionService:
 
     def profile_associations(self, association_ids: Sequence[str] = ()) -> list[ProfileAssociation]:
         with self.ctx.read() as tx:
-            if association_ids:
-                return [_association(tx, a) for a in dict.fromkeys(association_ids)]
-            return sorted(_associations(tx), key=lambda a: a.association_id)
+            found = _associations(tx)  # one read, however many are named
+        if association_ids:
+            return [_named(found, a) for a in dict.fromkeys(association_ids)]
+        return sorted(found, key=lambda a: a.association_id)

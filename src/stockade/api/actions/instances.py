@@ -108,11 +108,10 @@ def run_instances(call: Call) -> dict[str, Any]:
         interface_tags=tags.get("network-interface", ()),
     )
     details = call.services.instances.run(request)
-    options.apply_at_launch(
+    launched = options.apply_at_launch(
         [d.instance.instance_id for d in details], monitoring, metadata, profile
     )
     names = _names(call, details)
-    launched = options.options()
     instances = [
         shapes.instance(
             d.instance,
