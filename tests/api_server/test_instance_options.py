@@ -115,6 +115,15 @@ def test_instance_profile_associations(ec2, subnet_id, rejected):
         Filters=[{"Name": "instance-id", "Values": [iid]}]
     )["IamInstanceProfileAssociations"]
     assert listed["AssociationId"] == assoc and listed["State"] == "associated"
+    [by_id] = ec2.describe_iam_instance_profile_associations(AssociationIds=[assoc])[
+        "IamInstanceProfileAssociations"
+    ]
+    assert by_id == listed
+    rejected(  # one unknown id among known ones fails the whole call
+        "InvalidAssociationID.NotFound",
+        ec2.describe_iam_instance_profile_associations,
+        AssociationIds=[assoc, "iip-assoc-0123456789abcdef0"],
+    )
     error = rejected(
         "IncorrectState",
         ec2.associate_iam_instance_profile,
