@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from stockade.console import rule_rows
+from stockade.console import rule_rows, traffic
 from stockade.console.context import BASE, Console, console_of
 from stockade.domain import errors
 from stockade.domain.errors import AwsError
@@ -79,7 +79,7 @@ async def _group_page(
         if error is None:
             status, error = 400, errors.not_found("sgr", editing)
         editing = None
-    hits = await console.run(rule_rows.rule_hits, console.config)
+    hits = await console.run(traffic.rule_hits, console.config)
     names = {g.group_id: g.name for g in snapshot.groups}
     inbound, outbound = rule_rows.rule_rows(rules, names, hits)
     carriers = {e.instance_id for e in snapshot.members_by_group.get(group_id, ())}
