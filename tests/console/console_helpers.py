@@ -142,3 +142,17 @@ def wait(driver: object, timeout: float) -> Any:
         timeout,
         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
     )
+
+
+def fill_form(form: object, fields: dict[str, str]) -> None:
+    """Type ``fields`` into ``form``'s inputs by name, choosing a select's option by its text."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    for name, value in fields.items():
+        element = form.find_element(By.NAME, name)  # type: ignore[attr-defined]
+        if element.tag_name == "select":
+            Select(element).select_by_visible_text(value)
+        else:
+            element.clear()
+            element.send_keys(value)

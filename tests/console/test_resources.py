@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from console.console_helpers import SeededConsole, screenshot, session_for, wait
+from console.console_helpers import SeededConsole, fill_form, screenshot, session_for, wait
 from markupsafe import escape
 
 from stockade.api.app import serving
@@ -405,16 +405,9 @@ def page_of(browser, seeded: SeededConsole) -> Iterator:
 
 def _form(driver, direction: str, fields: dict[str, str]) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
 
     form = driver.find_element(By.ID, f"add-{direction}")
-    for name, value in fields.items():
-        element = form.find_element(By.NAME, name)
-        if element.tag_name == "select":
-            Select(element).select_by_visible_text(value)
-        else:
-            element.clear()
-            element.send_keys(value)
+    fill_form(form, fields)
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from console.console_helpers import SeededConsole, screenshot, session_for, wait
+from console.console_helpers import SeededConsole, fill_form, screenshot, session_for, wait
 from markupsafe import escape
 
 from stockade.demo.seed import MY_COMPUTER
@@ -284,19 +284,6 @@ def group_page(browser, seeded: SeededConsole) -> Iterator:
     yield browser
 
 
-def _fill(form, fields: dict[str, str]) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
-
-    for name, value in fields.items():
-        element = form.find_element(By.NAME, name)
-        if element.tag_name == "select":
-            Select(element).select_by_visible_text(value)
-        else:
-            element.clear()
-            element.send_keys(value)
-
-
 def test_the_browser_edits_a_rule_in_place(group_page, seeded: SeededConsole):
     from selenium.webdriver.common.by import By
 
@@ -309,7 +296,7 @@ def test_the_browser_edits_a_rule_in_place(group_page, seeded: SeededConsole):
 
     # a refusal: AWS's code beside the form, the form as typed, nothing changed
     group_1 = seeded.seed.groups["group-1"]
-    _fill(form, {"peer": group_1})
+    fill_form(form, {"peer": group_1})
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     shown = wait(driver, 15).until(
         lambda d: "InvalidParameterValue" in (t := d.find_element(By.ID, "edit-error").text) and t
@@ -321,7 +308,7 @@ def test_the_browser_edits_a_rule_in_place(group_page, seeded: SeededConsole):
     screenshot(driver, "group-rule-edit-refused")
 
     # saved: the row is a row again, with the new definition, under the same id
-    _fill(form, {"ports": "2222", "peer": "198.51.100.0/24", "description": "SSH, moved"})
+    fill_form(form, {"ports": "2222", "peer": "198.51.100.0/24", "description": "SSH, moved"})
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait(driver, 15).until(
         lambda d: (
@@ -337,7 +324,7 @@ def test_the_browser_edits_a_rule_in_place(group_page, seeded: SeededConsole):
     # Cancel leaves the rule as it is
     driver.find_element(By.CSS_SELECTOR, f'{row} a[aria-label="Edit {ssh.rule_id}"]').click()
     form = wait(driver, 15).until(lambda d: d.find_element(By.ID, f"edit-{ssh.rule_id}"))
-    _fill(form, {"ports": "1"})
+    fill_form(form, {"ports": "1"})
     form.find_element(By.LINK_TEXT, "Cancel").click()
     wait(driver, 15).until(lambda d: not d.find_elements(By.ID, f"edit-{ssh.rule_id}"))
     assert _rules(seeded, "web")[ssh.rule_id].spec.from_port == 2222

@@ -24,7 +24,6 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from stockade.console import traffic
-from stockade.console.config import ConsoleConfig
 from stockade.domain import errors, well_known_ports
 from stockade.domain.network_acl import NetworkAcl
 from stockade.domain.permissions import IpPermission
@@ -118,12 +117,6 @@ def rule_rows(
             )
         )
     return rows
-
-
-def rule_hits(config: ConsoleConfig) -> Mapping[str, traffic.RuleHits] | None:
-    """Rule id → hits while the data plane runs; ``None`` when nothing counts (shown ``—``)."""
-    live = traffic.live_dataplane(config)
-    return None if live is None else traffic.counted_hits(live)
 
 
 def acl_rows(acl: NetworkAcl, egress: bool) -> list[tuple[Any, list[str]]]:

@@ -83,11 +83,11 @@ class RuleHits:
     last_hit: datetime | None
 
 
-def rule_hits(config: ConsoleConfig) -> Mapping[str, RuleHits]:
-    """Rule id → its hits, for every rule the data plane has counted; ``{}`` when it is off
-    (call it off the event loop: see :func:`counted_hits`)."""
+def rule_hits(config: ConsoleConfig) -> Mapping[str, RuleHits] | None:
+    """Rule id → its hits, for every rule the data plane has counted; ``None`` when it is
+    off, as nothing counts then (call it off the event loop: see :func:`counted_hits`)."""
     live = live_dataplane(config)
-    return {} if live is None else counted_hits(live)
+    return None if live is None else counted_hits(live)
 
 
 def counted_hits(live: LiveDataPlane) -> Mapping[str, RuleHits]:

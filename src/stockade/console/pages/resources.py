@@ -18,10 +18,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from stockade.console import rule_rows
+from stockade.console import rule_rows, traffic
 from stockade.console.context import BASE, Console, console_of
 from stockade.domain import errors
 from stockade.domain.errors import AwsError
+from stockade.domain.instance import Instance
 from stockade.domain.route_targets import usable_in
 from stockade.domain.routing import route_state
 from stockade.domain.state import Snapshot
@@ -79,7 +80,7 @@ async def _group_page(
         if error is None:
             status, error = 400, errors.not_found("sgr", editing)
         editing = None
-    hits = await console.run(rule_rows.rule_hits, console.config)
+    hits = await console.run(traffic.rule_hits, console.config)
     names = {g.group_id: g.name for g in snapshot.groups}
     inbound, outbound = rule_rows.rule_rows(rules, names, hits)
     carriers = {e.instance_id for e in snapshot.members_by_group.get(group_id, ())}
@@ -209,11 +210,8 @@ async def delete_acl_entry(request: Request) -> Response:
     return await _edit(request, _acl_page, delete, f"{BASE}/acls/{acl_id}")
 
 
-def _instance_view(snapshot: Snapshot, instance_id: str) -> dict[str, Any]:
+def _instance_view(snapshot: Snapshot, found: Instance) -> dict[str, Any]:
     """An instance with what decides its traffic: interfaces, subnet, routes, ACL."""
-    found = snapshot.instance_by_id.get(instance_id)
-    if found is None:
-        raise errors.not_found("i", instance_id)
     subnet = snapshot.subnet_by_id.get(found.subnet_id)
     table = snapshot.route_table_by_subnet.get(found.subnet_id)
     usable = usable_in(snapshot)
@@ -223,7 +221,7 @@ def _instance_view(snapshot: Snapshot, instance_id: str) -> dict[str, Any]:
     public = any(internet_route(snapshot, found.subnet_id, f) is not None for f in (4, 6))
     return {
         "instance": found,
-        "interfaces": snapshot.interfaces_of(instance_id),
+        "interfaces": snapshot.interfaces_of(found.instance_id),
         "subnet": subnet,
         "public_subnet": public,
         "route_table": table,
@@ -235,8 +233,8 @@ def _instance_view(snapshot: Snapshot, instance_id: str) -> dict[str, Any]:
 
 async def instance(request: Request) -> Response:
     console = console_of(request)
-    snapshot = await console.run(console.snapshot, request)
-    view = _instance_view(snapshot, request.path_params["instance_id"])
+    snapshot, found = await _found(console, request, "instance_id", "i", lambda s: s.instance_by_id)
+    view = _instance_view(snapshot, found)
     return console.render(request, "instance.html", snapshot=snapshot, **view)
 
 
