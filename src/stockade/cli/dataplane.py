@@ -285,16 +285,12 @@ def flowlogs_command(
     # start): each record is printed once, and no file is read twice.
     tail = FlowLogTail(state_dir_of(state_dir), backlog_bytes=None)
     while True:
-        for record in tail.read():
-            if eni is not None and record[2] != eni:
-                continue
+        for record in tail.records(eni):
             typer.echo(
                 json.dumps(dict(zip(fields, record, strict=True)))
                 if json_output
                 else " ".join(record)
             )
-        if not tail.caught_up:
-            continue  # more is there already
         if not follow:
             return
         time.sleep(0.5)

@@ -94,7 +94,8 @@ def delete_command(
 ) -> None:
     """Delete flow logs (DeleteFlowLogs); an unknown id is reported, the others deleted."""
     refused = cli.services.flow_logs.delete(flow_logs)
-    gone = [f for f in flow_logs if f not in {u.resource_id for u in refused}]
+    kept = {u.resource_id for u in refused}
+    gone = [f for f in flow_logs if f not in kept]
 
     def human() -> None:
         for flow_log_id in gone:

@@ -169,11 +169,12 @@ def _primary_eni(cli: Cli, instance: str) -> str:
     return d.primary.eni_id
 
 
-def _addresses(eni: "NetworkInterface") -> dict:
-    return {
-        "NetworkInterfaceId": eni.eni_id,
-        "PrivateIpAddresses": list(eni.private_ipv4_addresses),
-    }
+def _emit_addresses(cli: Cli, eni: "NetworkInterface") -> None:
+    """The interface's private IPv4 addresses after an assign or unassign."""
+    cli.emit(
+        {"NetworkInterfaceId": eni.eni_id, "PrivateIpAddresses": list(eni.private_ipv4_addresses)},
+        lambda: console.print(f"{eni.eni_id}: {', '.join(eni.private_ipv4_addresses)}"),
+    )
 
 
 @command(app, "assign-ip")
@@ -196,10 +197,7 @@ def assign_ip(
     eni = cli.services.interfaces.assign_private_ips(
         _primary_eni(cli, instance), addresses or (), count, reassign
     )
-    cli.emit(
-        _addresses(eni),
-        lambda: console.print(f"{eni.eni_id}: {', '.join(eni.private_ipv4_addresses)}"),
-    )
+    _emit_addresses(cli, eni)
 
 
 @command(app, "unassign-ip")
@@ -211,7 +209,4 @@ def unassign_ip(
     """Remove secondary private IPv4 addresses from an instance's primary interface
     (UnassignPrivateIpAddresses)."""
     eni = cli.services.interfaces.unassign_private_ips(_primary_eni(cli, instance), addresses)
-    cli.emit(
-        _addresses(eni),
-        lambda: console.print(f"{eni.eni_id}: {', '.join(eni.private_ipv4_addresses)}"),
-    )
+    _emit_addresses(cli, eni)

@@ -100,6 +100,9 @@ def serve(
                 dataplane_state=getattr(dataplane_process, "state_dir", None),
                 origins=origins,
             )
+            logging.getLogger("stockade.api").info(
+                "web console on http://%s:%d/console", _url_host(host), port
+            )
         else:
             app = create_app(
                 store,
@@ -107,10 +110,6 @@ def serve(
                 quotas_from_env(),
                 dataplane=dataplane_process.status,
                 origins=origins,
-            )
-        if console:
-            logging.getLogger("stockade.api").info(
-                "web console on http://%s:%d/console", _url_host(host), port
             )
         warm_up()
         with _stopped_by_signal():

@@ -84,14 +84,18 @@ class FlowLogTail:
         records = (line.split() for line in data[:whole].decode(errors="replace").splitlines())
         return [fields for fields in records if is_record(fields)]
 
+    def records(self, eni_id: str | None = None) -> Iterator[list[str]]:
+        """Every record appended since the last look, call after call until
+        :attr:`caught_up`, optionally of one interface."""
+        while True:
+            for fields in self.read():
+                if eni_id is None or fields[2] == eni_id:
+                    yield fields
+            if self.caught_up:
+                return
+
 
 def read_records(state_dir: Path, eni_id: str | None = None) -> Iterator[list[str]]:
     """Every whole record of every VPC's file (split into fields), file by file, optionally
     of one interface."""
-    tail = FlowLogTail(state_dir, backlog_bytes=None)
-    while True:
-        for fields in tail.read():
-            if eni_id is None or fields[2] == eni_id:
-                yield fields
-        if tail.caught_up:
-            return
+    return FlowLogTail(state_dir, backlog_bytes=None).records(eni_id)
