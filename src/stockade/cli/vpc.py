@@ -111,16 +111,11 @@ def vpc_disassociate_cidr(
     (DisassociateVpcCidrBlock), with its local routes; never the primary block, nor a
     block a subnet still uses."""
     vpc, block = cli.services.cidr_blocks.disassociate_vpc_block(association_id)
-    # DisassociateVpcCidrBlock's answer: the block's entry as DescribeVpcs showed it
-    # (``vpc`` is the VPC as it was), in its state now (gone at once, unlike AWS).
-    key, state = (
-        ("CidrBlockAssociation", "CidrBlockState")
-        if block in vpc.ipv4_blocks
-        else ("Ipv6CidrBlockAssociation", "Ipv6CidrBlockState")
-    )
-    [entry] = [a for a in shapes.vpc(vpc)[f"{key}Set"] if a["AssociationId"] == association_id]
+    # DisassociateVpcCidrBlock's answer (``vpc`` is the VPC as it was), in its state now
+    # (gone at once, unlike AWS).
+    key, entry = shapes.vpc_block_association(vpc, block, "disassociated")
     cli.emit(
-        {"VpcId": vpc.vpc_id, key: {**entry, state: {"State": "disassociated"}}},
+        {"VpcId": vpc.vpc_id, key: entry},
         lambda: console.print(f"disassociated {block} from {vpc.vpc_id}"),
     )
 

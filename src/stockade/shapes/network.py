@@ -22,6 +22,35 @@ def ipv4_association(v: Vpc, block: str, state: str = "associated") -> dict[str,
     }
 
 
+def ipv6_association(
+    kind: str, resource_id: str, block: str, state: str = "associated"
+) -> dict[str, Any]:
+    """One entry of a subnet's ``Ipv6CidrBlockAssociationSet`` (and the subnet block calls'
+    ``Ipv6CidrBlockAssociation``); a VPC's adds its pool (:func:`vpc_ipv6_association`)."""
+    return {
+        "AssociationId": association_id(kind, resource_id, block),
+        "Ipv6CidrBlock": block,
+        "Ipv6CidrBlockState": {"State": state},
+    }
+
+
+def vpc_ipv6_association(v: Vpc, block: str, state: str = "associated") -> dict[str, Any]:
+    """One entry of a VPC's ``Ipv6CidrBlockAssociationSet``."""
+    return {
+        **ipv6_association("vpc", v.vpc_id, block, state),
+        "NetworkBorderGroup": v.region,
+        "Ipv6Pool": "Amazon",
+    }
+
+
+def vpc_block_association(v: Vpc, block: str, state: str) -> tuple[str, dict[str, Any]]:
+    """DisassociateVpcCidrBlock's answer member for one of ``v``'s blocks: its name
+    (``CidrBlockAssociation`` or ``Ipv6CidrBlockAssociation``) and the block's entry."""
+    if block in v.ipv4_blocks:
+        return "CidrBlockAssociation", ipv4_association(v, block, state)
+    return "Ipv6CidrBlockAssociation", vpc_ipv6_association(v, block, state)
+
+
 def vpc(v: Vpc) -> dict[str, Any]:
     out: dict[str, Any] = {
         "VpcId": v.vpc_id,
@@ -35,15 +64,7 @@ def vpc(v: Vpc) -> dict[str, Any]:
         "Tags": tag_list(v.tags),
     }
     if v.ipv6_cidr_block:
-        out["Ipv6CidrBlockAssociationSet"] = [
-            {
-                "AssociationId": association_id("vpc", v.vpc_id, v.ipv6_cidr_block),
-                "Ipv6CidrBlock": v.ipv6_cidr_block,
-                "Ipv6CidrBlockState": {"State": "associated"},
-                "NetworkBorderGroup": v.region,
-                "Ipv6Pool": "Amazon",
-            }
-        ]
+        out["Ipv6CidrBlockAssociationSet"] = [vpc_ipv6_association(v, v.ipv6_cidr_block)]
     return out
 
 
@@ -76,11 +97,7 @@ def subnet(s: Subnet, available_addresses: int) -> dict[str, Any]:
     }
     if s.ipv6_cidr_block:
         out["Ipv6CidrBlockAssociationSet"] = [
-            {
-                "AssociationId": association_id("subnet", s.subnet_id, s.ipv6_cidr_block),
-                "Ipv6CidrBlock": s.ipv6_cidr_block,
-                "Ipv6CidrBlockState": {"State": "associated"},
-            }
+            ipv6_association("subnet", s.subnet_id, s.ipv6_cidr_block)
         ]
     return out
 

@@ -14,27 +14,14 @@ from typing import Any
 
 from stockade.api.actions.common import reject_unsupported
 from stockade.api.actions.registry import Call, action
-from stockade.domain.network import cidr_association_id
-from stockade.shapes.network import ipv4_association
-
-
-def _ipv6_association(kind: str, resource_id: str, block: str, state: str) -> dict[str, Any]:
-    return {
-        "AssociationId": cidr_association_id(kind, resource_id, block),
-        "Ipv6CidrBlock": block,
-        "Ipv6CidrBlockState": {"State": state},
-    }
+from stockade.shapes.network import ipv6_association, vpc_block_association
 
 
 @action("DisassociateVpcCidrBlock")
 def disassociate_vpc_cidr_block(call: Call) -> dict[str, Any]:
     vpc, block = call.services.cidr_blocks.disassociate_vpc_block(call.get("AssociationId"))
-    if block in vpc.ipv4_blocks:
-        association = ipv4_association(vpc, block, "disassociating")
-        return {"VpcId": vpc.vpc_id, "CidrBlockAssociation": association}
-    association = _ipv6_association("vpc", vpc.vpc_id, block, "disassociating")
-    association.update(NetworkBorderGroup=vpc.region, Ipv6Pool="Amazon")
-    return {"VpcId": vpc.vpc_id, "Ipv6CidrBlockAssociation": association}
+    key, association = vpc_block_association(vpc, block, "disassociating")
+    return {"VpcId": vpc.vpc_id, key: association}
 
 
 @action("AssociateSubnetCidrBlock")
@@ -46,9 +33,7 @@ def associate_subnet_cidr_block(call: Call) -> dict[str, Any]:
     block = subnet.ipv6_cidr_block or ""
     return {
         "SubnetId": subnet.subnet_id,
-        "Ipv6CidrBlockAssociation": _ipv6_association(
-            "subnet", subnet.subnet_id, block, "associated"
-        ),
+        "Ipv6CidrBlockAssociation": ipv6_association("subnet", subnet.subnet_id, block),
     }
 
 
@@ -57,7 +42,7 @@ def disassociate_subnet_cidr_block(call: Call) -> dict[str, Any]:
     subnet, block = call.services.cidr_blocks.disassociate_subnet_ipv6(call.get("AssociationId"))
     return {
         "SubnetId": subnet.subnet_id,
-        "Ipv6CidrBlockAssociation": _ipv6_association(
+        "Ipv6CidrBlockAssociation": ipv6_association(
             "subnet", subnet.subnet_id, block, "disassociating"
         ),
     }
