@@ -219,3 +219,25 @@ def test_a_forked_child_never_repeats_its_parents_digits():
     os.waitpid(pid, 0)
     parent = {ids.new_id("sg") for _ in range(50)}
     assert len(child) == 50 and not child & parent
+
+
+def test_new_ids_rise_so_an_index_of_them_takes_appends(monkeypatch):
+    """Ids made one after the other sort in the order they were made -- within a second,
+    across seconds, and when the clock steps back -- so a unique index of them grows at
+    its last leaf (one WAL page per commit, not one per id)."""
+    clock = [1_800_000_000.0]
+    monkeypatch.setattr(ids.time, "time", lambda: clock[0])
+    made = []
+    for step in (0.0, 0.0, 1.0, -5.0, 0.0, 3600.0):
+        clock[0] += step
+        made += [ids.new_id("sgr") for _ in range(100)]
+    assert made == sorted(made) and len(set(made)) == len(made)
+    assert all(ids.is_valid("sgr", one) for one in made)
+
+
+def test_a_new_ids_high_digits_are_the_second_it_was_made(monkeypatch):
+    monkeypatch.setattr(ids.time, "time", lambda: 1_893_456_000.0)  # 2030-01-01T00:00:00Z
+    later = ids.new_id("sg")
+    monkeypatch.setattr(ids.time, "time", lambda: 1_893_456_000.0 + 86_400)
+    assert ids.new_id("sg")[3:11] > later[3:11]
+    assert int(later[3:11], 16) == 1_893_456_000 - 1_577_836_800

@@ -130,4 +130,5 @@ def test_the_migrations_are_one_line():
         "0009",
         "0010",
         "0011",
+        "0012",
     ]

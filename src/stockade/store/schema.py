@@ -32,6 +32,13 @@ Design notes, so the reasons survive the next migration:
   must create them again.
 * ``change_log.revision`` is SQLite's ``INTEGER PRIMARY KEY`` (the rowid: one b-tree, not
   two), PostgreSQL's ``BIGINT``.
+* ``sg_rules`` is keyed by ``seq`` (SQLite's rowid; ``rule_id`` is a unique constraint) and
+  has no scope index (migration 0012): its rows are stored in creation order, so a scope's
+  rules are one pass over the table in key order with no sort, and a write adds no
+  ``(account, region, seq)`` entry -- on SQLite every b-tree a write touches is one more
+  WAL frame on the commit the caller waits for. A store with many scopes reads the
+  others' rules too when it lists one; the by-group, by-id and by-reference look-ups
+  (every call on the write path) keep their indexes.
 """
 
 from __future__ import annotations
@@ -183,11 +190,18 @@ security_groups = Table(
 #: that wants the index must repeat this condition as is (SQLite matches it word for word).
 REFERENCE_PEERS = text("peer_kind IN ('group', 'prefix-list')")
 
+#: The key of the tables written on every create and authorize (``security_groups`` stays
+#: keyed by its id for now): SQLite's ``INTEGER PRIMARY KEY`` -- the rowid itself --,
+#: PostgreSQL's ``BIGINT`` (module docstring).
+_SEQ_KEY = BigInteger().with_variant(Integer, "sqlite")
+
 sg_rules = Table(
     "sg_rules",
     metadata,
-    Column("rule_id", String, primary_key=True),
-    *_scope_columns(),
+    Column("rule_id", String, nullable=False, unique=True),
+    Column("seq", _SEQ_KEY, primary_key=True, autoincrement=False),
+    Column("account", String, nullable=False),
+    Column("region", String, nullable=False),
     Column(
         "group_id",
         String,
@@ -221,7 +235,6 @@ sg_rules = Table(
         sqlite_where=REFERENCE_PEERS,
         postgresql_where=REFERENCE_PEERS,
     ),
-    Index("ix_sg_rules_scope", "account", "region", "seq"),
 )
 
 prefix_lists = Table(
