@@ -1,5 +1,5 @@
-"""Migration 0012: ``sg_rules`` keyed by ``seq`` (SQLite's rowid), ``rule_id`` unique, no
-scope index -- on a fresh store and on one upgraded from 0011."""
+"""Migration 0012: ``sg_rules`` and ``security_groups`` keyed by ``seq`` (SQLite's rowid),
+their ids unique, no scope index -- on a fresh store and on one upgraded from 0011."""
 
 from __future__ import annotations
 
@@ -28,24 +28,29 @@ def _plan(store: SqlStore, query: str) -> str:
         return " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}"))
 
 
-def test_sqlite_rules_are_stored_in_creation_order(store: SqlStore) -> None:
-    """``seq`` is the rowid: a scope's rules come in key order with no sort and no scope
-    index, a rule by id through the unique constraint's index."""
+@pytest.mark.parametrize(
+    ("table", "key"), [("sg_rules", "rule_id"), ("security_groups", "group_id")]
+)
+def test_sqlite_rules_and_groups_are_stored_in_creation_order(
+    store: SqlStore, table: str, key: str
+) -> None:
+    """``seq`` is the rowid: a scope's rows come in key order with no sort and no scope
+    index; a row by id goes through the id's unique index."""
     with store._engine.connect() as conn:
         indexes = {
             row[0]
             for row in conn.exec_driver_sql(
-                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sg_rules'"
+                f"SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '{table}'"
             )
         }
-    assert "ix_sg_rules_scope" not in indexes
+    assert f"ix_{table}_scope" not in indexes
     scan = _plan(
-        store, "SELECT rule_id FROM sg_rules WHERE account = 'a' AND region = 'r' ORDER BY seq"
+        store, f"SELECT {key} FROM {table} WHERE account = 'a' AND region = 'r' ORDER BY seq"
     )
-    assert scan == "SCAN sg_rules"  # no "USE TEMP B-TREE FOR ORDER BY"
-    by_id = _plan(store, "SELECT seq FROM sg_rules WHERE rule_id = 'sgr-1'")
-    assert "INDEX sqlite_autoindex_sg_rules_1 (rule_id=?)" in by_id
-    by_seq = _plan(store, "SELECT rule_id FROM sg_rules WHERE seq = 7")
+    assert scan == f"SCAN {table}"  # no "USE TEMP B-TREE FOR ORDER BY"
+    by_id = _plan(store, f"SELECT seq FROM {table} WHERE {key} = 'x-1'")
+    assert f"({key}=?)" in by_id and "sqlite_autoindex" in by_id
+    by_seq = _plan(store, f"SELECT {key} FROM {table} WHERE seq = 7")
     assert "USING INTEGER PRIMARY KEY (rowid=?)" in by_seq
 
 
@@ -183,3 +188,7 @@ def test_the_migration_renders_offline_for_both_dialects() -> None:
     assert "ALTER TABLE sg_rules_copy RENAME TO sg_rules" in sqlite_sql
     postgres_sql = migrations.offline_sql("postgresql")
     assert "ADD CONSTRAINT pk_sg_rules PRIMARY KEY (seq)" in postgres_sql
+    assert "ADD CONSTRAINT pk_security_groups PRIMARY KEY (seq)" in postgres_sql
+    assert (
+        "CREATE TRIGGER scope_counts_group_added" in sqlite_sql.rsplit("RENAME TO sg_rules", 1)[1]
+    )

@@ -32,13 +32,14 @@ Design notes, so the reasons survive the next migration:
   must create them again.
 * ``change_log.revision`` is SQLite's ``INTEGER PRIMARY KEY`` (the rowid: one b-tree, not
   two), PostgreSQL's ``BIGINT``.
-* ``sg_rules`` is keyed by ``seq`` (SQLite's rowid; ``rule_id`` is a unique constraint) and
-  has no scope index (migration 0012): its rows are stored in creation order, so a scope's
-  rules are one pass over the table in key order with no sort, and a write adds no
-  ``(account, region, seq)`` entry -- on SQLite every b-tree a write touches is one more
-  WAL frame on the commit the caller waits for. A store with many scopes reads the
-  others' rules too when it lists one; the by-group, by-id and by-reference look-ups
-  (every call on the write path) keep their indexes.
+* ``sg_rules`` and ``security_groups`` are keyed by ``seq`` (SQLite's rowid; the id is a
+  unique constraint) and have no scope index (migration 0012): their rows are stored in
+  creation order, so a scope's rules or groups are one pass over the table in key order
+  with no sort, and a write adds no ``(account, region, seq)`` entry -- on SQLite every
+  b-tree a write touches is one more WAL frame on the commit the caller waits for. A
+  store with many scopes reads the others' rows too when it lists one; the by-id,
+  by-name, by-group and by-reference look-ups (every call on the write path) keep their
+  indexes.
 """
 
 from __future__ import annotations
@@ -173,27 +174,27 @@ elastic_ips = Table(
     Index("ix_elastic_ips_scope", "account", "region", "seq"),
 )
 
+#: The key of the two tables every create and authorize writes: SQLite's
+#: ``INTEGER PRIMARY KEY`` -- the rowid itself --, PostgreSQL's ``BIGINT`` (module docstring).
+_SEQ_KEY = BigInteger().with_variant(Integer, "sqlite")
+
 security_groups = Table(
     "security_groups",
     metadata,
-    Column("group_id", String, primary_key=True),
-    *_scope_columns(),
+    Column("group_id", String, nullable=False, unique=True),
+    Column("seq", _SEQ_KEY, primary_key=True, autoincrement=False),
+    Column("account", String, nullable=False),
+    Column("region", String, nullable=False),
     Column("vpc_id", String, nullable=False),
     Column("name", String, nullable=False),
     Column("name_key", String, nullable=False),
     Column("description", String, nullable=False),
     UniqueConstraint("vpc_id", "name_key"),
-    Index("ix_security_groups_scope", "account", "region", "seq"),
 )
 
 #: The rules ``ix_sg_rules_reference`` holds: those whose peer is looked up by value. A query
 #: that wants the index must repeat this condition as is (SQLite matches it word for word).
 REFERENCE_PEERS = text("peer_kind IN ('group', 'prefix-list')")
-
-#: The key of the tables written on every create and authorize (``security_groups`` stays
-#: keyed by its id for now): SQLite's ``INTEGER PRIMARY KEY`` -- the rowid itself --,
-#: PostgreSQL's ``BIGINT`` (module docstring).
-_SEQ_KEY = BigInteger().with_variant(Integer, "sqlite")
 
 sg_rules = Table(
     "sg_rules",

@@ -30,6 +30,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from stockade.store.migrations.scope_count_triggers import SQLITE_TRIGGERS as _SQLITE_TRIGGERS
+
 revision = "0009"
 down_revision = "0008"
 branch_labels = None
@@ -38,35 +40,6 @@ depends_on = None
 #: The partial index's condition, as ``schema.REFERENCE_PEERS`` spells it (SQLite uses a
 #: partial index only for a query that repeats its condition word for word).
 _REFERENCE_PEERS = "peer_kind IN ('group', 'prefix-list')"
-
-_SQLITE_TRIGGERS = (
-    """
-    CREATE TRIGGER scope_counts_group_added AFTER INSERT ON security_groups
-    BEGIN
-        INSERT INTO scope_counts (account, region, security_groups)
-        VALUES (NEW.account, NEW.region, 1)
-        ON CONFLICT (account, region) DO UPDATE SET security_groups = security_groups + 1;
-    END
-    """,
-    """
-    CREATE TRIGGER scope_counts_group_removed AFTER DELETE ON security_groups
-    BEGIN
-        UPDATE scope_counts SET security_groups = security_groups - 1
-        WHERE account = OLD.account AND region = OLD.region;
-    END
-    """,
-    """
-    CREATE TRIGGER scope_counts_group_moved AFTER UPDATE OF account, region ON security_groups
-    WHEN OLD.account != NEW.account OR OLD.region != NEW.region
-    BEGIN
-        UPDATE scope_counts SET security_groups = security_groups - 1
-        WHERE account = OLD.account AND region = OLD.region;
-        INSERT INTO scope_counts (account, region, security_groups)
-        VALUES (NEW.account, NEW.region, 1)
-        ON CONFLICT (account, region) DO UPDATE SET security_groups = security_groups + 1;
-    END
-    """,
-)
 
 _POSTGRES_TRIGGERS = (
     """

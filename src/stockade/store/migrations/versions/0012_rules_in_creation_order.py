@@ -1,4 +1,5 @@
-"""``sg_rules`` keyed by ``seq``: rules stored in creation order, no scope index.
+"""``sg_rules`` and ``security_groups`` keyed by ``seq``: stored in creation order, no
+scope index.
 
 Why (issue 10, the write path): on SQLite every b-tree a commit changes is at least one
 more WAL frame -- two ``pwrite`` calls and its bytes in the fsync the caller waits for.
@@ -8,10 +9,21 @@ itself), the table's own b-tree is already in creation order: listing a scope's 
 one pass in key order with no sort, so the scope index goes, and ``rule_id`` -- the old
 primary key -- becomes a unique constraint (still the by-id look-up's index).
 
+``security_groups`` the same (a create writes one of its rows): ``group_id`` becomes a
+unique constraint -- still the key ``sg_rules.group_id`` refers to -- and
+``ix_security_groups_scope`` goes.
+
 SQLite changes a primary key only by copying the table: a new table, the rows copied, the
-old one dropped (no table refers to ``sg_rules``, so nothing cascades), the new one
-renamed. The copy is written out, not reflected, so the offline render has what it needs.
-PostgreSQL swaps the constraints in place and keeps ``seq`` a ``BIGINT``.
+old one dropped, the new one renamed. The copies are written out, not reflected, so the
+offline render has what it needs. Foreign keys are on during a migration, and dropping a
+table they point at deletes its rows with their cascade: so both tables are copied first,
+the rules' copy referring to the groups' copy, and only then are the old tables dropped
+(nothing refers to the old groups any more) and the copies renamed (SQLite points the
+rules' reference at the new name). The ``scope_counts`` triggers go with the old groups
+table and are created again (:mod:`stockade.store.migrations.scope_count_triggers`);
+the rows copied into the new table fire none (the counts stay right). PostgreSQL swaps the
+constraints in place (the rules' foreign key is dropped with the old primary key and made
+again on the unique constraint) and keeps ``seq`` a ``BIGINT``.
 
 Revision ID: 0012
 Revises: 0011
@@ -22,6 +34,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+from stockade.store.migrations.scope_count_triggers import SQLITE_TRIGGERS
 
 revision = "0012"
 down_revision = "0011"
@@ -49,9 +63,10 @@ def _dialect() -> str:
     return op.get_context().dialect.name
 
 
-def _rules_table(name: str, *, keyed_by_seq: bool) -> None:
-    """Create ``sg_rules`` under ``name``, keyed by ``seq`` or (as before) by ``rule_id``;
-    its constraints keep ``sg_rules``'s names, as the rename leaves them."""
+def _rules_table(name: str, groups: str, *, keyed_by_seq: bool) -> None:
+    """Create ``sg_rules`` under ``name`` (its groups in table ``groups``), keyed by ``seq``
+    or (as before) by ``rule_id``; its constraints keep ``sg_rules``'s names, as the rename
+    leaves them."""
     key = sa.PrimaryKeyConstraint("seq" if keyed_by_seq else "rule_id", name="pk_sg_rules")
     unique_id = [sa.UniqueConstraint("rule_id", name="uq_sg_rules_rule_id")] if keyed_by_seq else []
     op.create_table(
@@ -77,7 +92,7 @@ def _rules_table(name: str, *, keyed_by_seq: bool) -> None:
         sa.Column("description", sa.String(), nullable=True),
         sa.ForeignKeyConstraint(
             ["group_id"],
-            ["security_groups.group_id"],
+            [f"{groups}.group_id"],
             name="fk_sg_rules_group_id_security_groups",
             ondelete="CASCADE",
         ),
@@ -87,10 +102,54 @@ def _rules_table(name: str, *, keyed_by_seq: bool) -> None:
     )
 
 
-def _copy_sqlite_rules(*, keyed_by_seq: bool) -> None:
-    _rules_table("sg_rules_copy", keyed_by_seq=keyed_by_seq)
+_GROUP_COLUMNS = "group_id, seq, account, region, vpc_id, name, name_key, description"
+
+
+def _groups_table(name: str, *, keyed_by_seq: bool) -> None:
+    key = sa.PrimaryKeyConstraint("seq" if keyed_by_seq else "group_id", name="pk_security_groups")
+    unique_id = (
+        [sa.UniqueConstraint("group_id", name="uq_security_groups_group_id")]
+        if keyed_by_seq
+        else []
+    )
+    op.create_table(
+        name,
+        sa.Column("group_id", sa.String(), nullable=False),
+        sa.Column(
+            "seq",
+            sa.Integer() if keyed_by_seq else sa.BigInteger(),
+            nullable=False,
+            autoincrement=False,
+        ),
+        sa.Column("account", sa.String(), nullable=False),
+        sa.Column("region", sa.String(), nullable=False),
+        sa.Column("vpc_id", sa.String(), nullable=False),
+        sa.Column("name", sa.String(), nullable=False),
+        sa.Column("name_key", sa.String(), nullable=False),
+        sa.Column("description", sa.String(), nullable=False),
+        key,
+        *unique_id,
+        sa.UniqueConstraint("vpc_id", "name_key", name="uq_security_groups_vpc_id_name_key"),
+    )
+
+
+def _copy_sqlite_tables(*, keyed_by_seq: bool) -> None:
+    """Copy both tables without deleting a rule (module docstring): the copies first, the
+    rules' copy referring to the groups' copy; then the old rules, the old groups (no rule
+    refers to them any more: nothing cascades) and their triggers go; then the renames,
+    which point the rules' reference at ``security_groups`` again."""
+    _groups_table("security_groups_copy", keyed_by_seq=keyed_by_seq)
+    op.execute(
+        f"INSERT INTO security_groups_copy ({_GROUP_COLUMNS}) "
+        f"SELECT {_GROUP_COLUMNS} FROM security_groups"
+    )
+    _rules_table("sg_rules_copy", "security_groups_copy", keyed_by_seq=keyed_by_seq)
     op.execute(f"INSERT INTO sg_rules_copy ({_COLUMNS}) SELECT {_COLUMNS} FROM sg_rules")
     op.drop_table("sg_rules")
+    for name in ("added", "removed", "moved"):
+        op.execute(f"DROP TRIGGER scope_counts_group_{name}")
+    op.drop_table("security_groups")
+    op.rename_table("security_groups_copy", "security_groups")
     op.rename_table("sg_rules_copy", "sg_rules")
     op.create_index(
         "ix_sg_rules_reference",
@@ -99,23 +158,48 @@ def _copy_sqlite_rules(*, keyed_by_seq: bool) -> None:
         unique=False,
         sqlite_where=sa.text(_REFERENCE_PEERS),
     )
+    for statement in SQLITE_TRIGGERS:
+        op.execute(statement)
+
+
+def _swap_postgres_key(table: str, old: str, new: str, *, rule_reference: bool) -> None:
+    """Make ``new`` the primary key of ``table`` and ``old`` a unique constraint."""
+    if rule_reference:  # the rules' foreign key hangs on the old key: remade below
+        op.drop_constraint("fk_sg_rules_group_id_security_groups", "sg_rules", type_="foreignkey")
+    op.drop_constraint(f"pk_{table}", table, type_="primary")
+    if old in ("rule_id", "group_id"):
+        op.create_unique_constraint(f"uq_{table}_{old}", table, [old])
+    op.create_primary_key(f"pk_{table}", table, [new])
+    if new in ("rule_id", "group_id"):
+        op.drop_constraint(f"uq_{table}_{new}", table, type_="unique")
+    if rule_reference:
+        op.create_foreign_key(
+            "fk_sg_rules_group_id_security_groups",
+            "sg_rules",
+            "security_groups",
+            ["group_id"],
+            ["group_id"],
+            ondelete="CASCADE",
+        )
 
 
 def upgrade() -> None:
-    if _dialect() == "sqlite":
-        _copy_sqlite_rules(keyed_by_seq=True)
-        return
     op.drop_index("ix_sg_rules_scope", table_name="sg_rules")
-    op.drop_constraint("pk_sg_rules", "sg_rules", type_="primary")
-    op.create_unique_constraint("uq_sg_rules_rule_id", "sg_rules", ["rule_id"])
-    op.create_primary_key("pk_sg_rules", "sg_rules", ["seq"])
+    op.drop_index("ix_security_groups_scope", table_name="security_groups")
+    if _dialect() == "sqlite":
+        _copy_sqlite_tables(keyed_by_seq=True)
+        return
+    _swap_postgres_key("sg_rules", "rule_id", "seq", rule_reference=False)
+    _swap_postgres_key("security_groups", "group_id", "seq", rule_reference=True)
 
 
 def downgrade() -> None:
     if _dialect() == "sqlite":
-        _copy_sqlite_rules(keyed_by_seq=False)
+        _copy_sqlite_tables(keyed_by_seq=False)
     else:
-        op.drop_constraint("pk_sg_rules", "sg_rules", type_="primary")
-        op.drop_constraint("uq_sg_rules_rule_id", "sg_rules", type_="unique")
-        op.create_primary_key("pk_sg_rules", "sg_rules", ["rule_id"])
+        _swap_postgres_key("security_groups", "seq", "group_id", rule_reference=True)
+        _swap_postgres_key("sg_rules", "seq", "rule_id", rule_reference=False)
     op.create_index("ix_sg_rules_scope", "sg_rules", ["account", "region", "seq"], unique=False)
+    op.create_index(
+        "ix_security_groups_scope", "security_groups", ["account", "region", "seq"], unique=False
+    )
