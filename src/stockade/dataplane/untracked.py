@@ -12,9 +12,12 @@ A packet is not tracked when, read as a request (destination port) or as a reply
 port), every instance interface the router sees it cross leaves it untracked:
 
 - from an instance port (its source address is its own: ``spoof`` ran first) to another
-  instance: the sender's *egress* and the receiver's *ingress* services (request), or the
-  sender's *ingress* and the receiver's *egress* services (reply);
-- from an instance port to an address outside the VPC: the sender's services alone;
+  instance's private address: the sender's *egress* and the receiver's *ingress* services
+  (request), or the sender's *ingress* and the receiver's *egress* services (reply);
+- from an instance port to any other address: the sender's services alone. That includes
+  a public IPv4 of this VPC's own instances: the packet leaves by the sender's route (the
+  gateway, or a NAT gateway, which needs the connection) and comes back in through the
+  gateway, where the receiver decides alone (the NAT hairpin);
 - from the internet gateway: the receiver's alone (looked up under its public IPv4 too,
   since the raw chain runs before the gateway's translation);
 - from a peering link: the receiver's alone (the sender's router decided for the sender).
@@ -162,8 +165,12 @@ def _chain_rules() -> list[str]:
             # translates 1:1: a NAT gateway (many to one) needs the connection.
             outward = "ip saddr @nat_src " if family == 4 else ""
             inward = "ip daddr @nat_src " if family == 4 else ""
+            # Both ends decide only inside the VPC (to an instance's private address): a
+            # packet to a public IPv4, even one of this VPC's, leaves by the sender's route
+            # and comes back in through the gateway, each crossing judged on its own.
+            inside = f"{ip} daddr @nt_hosts_{family}"
             lines += [
-                f"{mine} {theirs} notrack",
+                f"{mine} {inside} {theirs} notrack",
                 f"{mine} {outward}{ip} daddr != @nt_hosts_{family} notrack",
                 f'iifname "{IGW_LINK}" {theirs} notrack',
                 f"iifname @peer_links {inward}{theirs} notrack",
