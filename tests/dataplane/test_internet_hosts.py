@@ -81,3 +81,26 @@ def test_addresses_outside_every_vpc_block_still_make_hosts(realised):
     # an instance's public address stays refused, as before
     with pytest.raises(ValueError, match="203.0.113.40"):
         internet.add_host("203.0.113.40")
+
+
+def test_an_ipv6_block_associated_later_is_refused_too(realised):
+    """A running VPC that gains (or loses) an IPv6 block: its router's blackholes follow,
+    as a new router's do, so the block is refused at once and free again after."""
+    w = Routed()
+    vpc = w.vpc("10.2.0.0/16")
+    w.subnet(vpc, "10.2.0.0/24")
+    w.instance(vpc, [w.group(vpc, "default")], "10.2.0.10")
+    w.table(vpc, {"0.0.0.0/0": w.igw(vpc)}, main=True)
+    realised.apply_snapshot(w.snapshot())
+    internet = realised.topology.internet
+    internet.ensure()
+    k = next(k for k, v in enumerate(w.vpcs) if v.vpc_id == vpc)
+    plain = w.vpcs[k]
+    w.vpcs[k] = dataclasses.replace(plain, ipv6_cidr_block="2001:db8:5::/56")
+    realised.apply_snapshot(w.snapshot())
+    with pytest.raises(ValueError, match="2001:db8:5::/56"):
+        internet.add_host("2001:db8:5::9")
+    w.vpcs[k] = plain
+    realised.apply_snapshot(w.snapshot())
+    with internet.host("2001:db8:5::9") as namespace:
+        assert netns.exists(namespace)
