@@ -103,21 +103,6 @@ def _icmp_error_denied(snapshot, decision) -> bool:
     return False
 
 
-def _hairpin_into_nat_subnet(snapshot, decision) -> bool:
-    """A data-plane bug found here, not yet fixed: an instance behind a NAT gateway that
-    sends to the public IPv4 of an instance in the NAT gateway's *own* subnet. The engine
-    allows it as AWS does (out through the NAT gateway and the internet gateway, back in
-    to the public IP, the reply the same way); the data plane drops it -- replayed on the
-    drawn world, every attempt timed out while the same two instances connected over
-    their private addresses. Skipped here, narrowly, so the random worlds keep testing
-    everything else; fixing the router's hairpin is open work (the closing note says so)."""
-    nat_subnets = {step.subnet_id for step in decision.routes if step.leg == "nat"}
-    if not nat_subnets or decision.path is not PathKind.INTERNET:
-        return False
-    eni = next((e for e in snapshot.interfaces if e.eni_id == decision.destination.eni_id), None)
-    return eni is not None and eni.subnet_id in nat_subnets
-
-
 def _one_way_v6_without_return(decision) -> bool:
     """A known limitation, not a verdict: a packet that needs no answer (ICMPv6 other than
     echo, a port-less protocol) to an instance's IPv6 address in a subnet with no route
@@ -246,12 +231,6 @@ def test_real_packets_agree_with_the_policy_engine(kernel, data):
             if not decision.allowed and outcome in ALLOWED and _one_way_v6_without_return(decision):
                 continue
             if decision.allowed and outcome == "timeout" and _icmp_error_denied(snapshot, decision):
-                continue
-            if (
-                decision.allowed
-                and outcome == "timeout"
-                and _hairpin_into_nat_subnet(snapshot, decision)
-            ):
                 continue
             if decision.allowed != (outcome in ALLOWED):
                 mismatches.append(

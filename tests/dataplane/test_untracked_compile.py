@@ -31,6 +31,7 @@ from stockade.policy import (
 from stockade.policy.stateful import untracked_ports
 
 from .packets import only_security_groups_decide, passes
+from .routed import Routed
 from .strategies import PORTS, probes, worlds
 
 _NAMES = {6: "tcp", 17: "udp"}
@@ -243,3 +244,40 @@ def test_the_cache_keeps_unchanged_interfaces_and_follows_changed_groups():
     one = assemble(snapshot, plan, chains, None, ports_cache, cache)
     two = assemble(snapshot, plan, chains, None, ports_cache, cache)
     assert two.untracked[port] is one.untracked[port]  # the same chains: the same object
+
+
+def test_a_packet_to_a_public_ip_of_its_own_vpc_is_judged_at_the_edge_by_the_sender_alone():
+    """Regression (the NAT hairpin, found by the differential test): groups open both ways
+    at both ends, and an instance behind a NAT gateway sends to another instance's
+    *public* IPv4. The packet leaves through the NAT gateway, which needs the connection;
+    the raw chain used to read it as a flow inside the VPC (both ends' services, the
+    destination's looked up under its public IP) and left it untracked, so no translation
+    happened and the packet was dropped. Only a private destination is inside the VPC."""
+    w = Routed()
+    vpc = w.vpc("10.0.0.0/16")
+    group = w.group(vpc, "open")  # the default outbound rule: all to 0.0.0.0/0
+    w.rule(group, "in", "-1", None, None, "0.0.0.0/0")
+    public = w.subnet(vpc, "10.0.1.0/24")
+    web = w.instance(vpc, [group], "10.0.1.10", public_ip="198.51.100.20")
+    peer = w.instance(vpc, [group], "10.0.1.11", public_ip="198.51.100.22")
+    private = w.subnet(vpc, "10.0.2.0/24")
+    app = w.instance(vpc, [group], "10.0.2.20")
+    nat = w.nat_gateway(public, "10.0.1.5", "198.51.100.50")
+    w.table(vpc, {}, main=True)
+    w.table(vpc, {"0.0.0.0/0": w.igw(vpc)}, [public])
+    w.table(vpc, {"0.0.0.0/0": nat}, [private])
+    (ruleset,) = _rulesets(w.snapshot()).values()
+    table = table_of(ruleset)
+    app_port, web_port, peer_port = (Names.port(w.eni_of(i)) for i in (app, web, peer))
+    out = Packet(app_port, IGW_LINK, "10.0.2.20", "198.51.100.20", 6, 80, sport=40000)
+    assert not untracked(table, out)  # tracked: the NAT gateway translates it
+    # its reply comes back to the NAT gateway's address, before the translation is undone
+    answer = Packet(IGW_LINK, app_port, "198.51.100.20", "198.51.100.50", 6, 40000, sport=80)
+    assert not untracked(table, answer)
+    back_in = Packet(IGW_LINK, web_port, "198.51.100.50", "198.51.100.20", 6, 80, sport=1024)
+    assert untracked(table, back_in)  # the receiver's groups alone, as from any host
+    inside = Packet(app_port, web_port, "10.0.2.20", "10.0.1.10", 6, 80, sport=40000)
+    assert untracked(table, inside)  # over the private address: both ends, as before
+    # without a NAT gateway: the sender's public IP is translated 1:1, statelessly
+    direct = Packet(peer_port, IGW_LINK, "10.0.1.11", "198.51.100.20", 6, 80, sport=40000)
+    assert untracked(table, direct)

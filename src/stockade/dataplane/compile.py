@@ -202,7 +202,7 @@ def assemble(
     member_sets = {name: members.member_set(snapshot, name) for name in sorted(wanted)}
     timeouts = {t.name: t for port in ports.values() for t in (port.tcp_timeout, port.udp_timeout)}
     nat = dict(plan.nat)
-    untracked = untracked_by_port(ports, chains, nat, untracked_cache)
+    untracked = untracked_by_port(ports, chains, plan.untracked_at_edge, untracked_cache)
     edges = edges_of(plan)
     return Ruleset(ports, groups, rules, member_sets, timeouts, nat, untracked, edges, plan.acls)
 

@@ -189,6 +189,13 @@ class Internet:
             fam = links.family(address)
             if any(r.get("RTA_DST") == address for r in ipr.get_routes(family=fam)):
                 raise ValueError(f"{address} is routed to a VPC (an instance's public address)")
+            held = self.vpc_block_holding(address)
+            if held is not None:
+                vpc_id, block = held
+                raise ValueError(
+                    f"{address} is in {vpc_id}'s block {block}: a VPC's addresses are not "
+                    "on the internet"
+                )
             netns.create(name, self.world.marker)
             netns.sysctl(name, links.QUIET_IPV6)
             host_mac, link_mac = mac_for(name), mac_for(link)
@@ -227,6 +234,30 @@ class Internet:
         with netns.iproute(self.name) as ipr:
             links.wait_up(ipr, outer)
         return name
+
+    def vpc_block_holding(self, address: str) -> tuple[str, str] | None:
+        """(VPC id, block) of a VPC block of this world holding ``address``, any account's.
+
+        Read from the kernel, as the caller may be another process than the agent (the
+        console, ``stockade exec``): every router's main table holds its VPC's blocks as
+        blackholes (:meth:`~stockade.dataplane.topology.Topology.ensure_router`). A VPC
+        with no running router has no instance either, so no address of it to take over.
+        """
+        ip = ipaddress.ip_address(address)
+        routers = self.world.router("vpc-")
+        for name in netns.listed(routers):
+            try:
+                with netns.iproute(name) as ipr:
+                    routes = ipr.get_routes(family=links.family(address), table=links.MAIN_TABLE)
+            except LookupError:  # the router went meanwhile
+                continue
+            for route in routes:
+                if route["type"] != links.RTN_BLACKHOLE or not route["dst_len"]:
+                    continue
+                block = ipaddress.ip_network(f"{route.get('RTA_DST')}/{route['dst_len']}")
+                if ip in block:
+                    return name[len(self.world.prefix) :], str(block)
+        return None
 
     def remove_host(self, address: str) -> None:
         """Remove a host. Its link goes first, synchronously: a namespace is torn down by

@@ -23,6 +23,9 @@ IFA_F_NODAD = 0x02
 IFA_F_NOPREFIXROUTE = 0x200
 NUD_PERMANENT = 0x80
 EEXIST, ENOENT, ESRCH, ENODEV = 17, 2, 3, 19
+#: Route types (``rtm_type``) and the main routing table.
+RTN_UNICAST, RTN_BLACKHOLE, RTN_THROW = 1, 6, 9
+MAIN_TABLE = 254
 
 #: Sysctls of every namespace the world makes: no DAD, no router advertisements.
 QUIET_IPV6 = {

@@ -18,13 +18,13 @@ policy engine (:mod:`stockade.dataplane.compile`).
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
 from stockade.dataplane.acl import AclPlan, plan_acls
 from stockade.dataplane.names import World
-from stockade.dataplane.routing import Hop, RoutingPlan, plan_routing
+from stockade.dataplane.routing import Hop, KernelTable, RoutingPlan, plan_routing
 from stockade.domain.instance import InstanceState
 from stockade.domain.interface import ConnectionTracking, NetworkInterface
 from stockade.domain.state import Snapshot
@@ -116,22 +116,41 @@ class VpcPlan:
         would let a request in to such a public IP, but its reply leaves by the NAT
         gateway, which translates it to its own address, so the connection never forms
         (the policy engine's ``NO_RETURN_ROUTE``); and what such an instance sends out
-        leaves as the NAT gateway, never as its public IP."""
+        leaves as the NAT gateway, never as its public IP. A port whose subnet sends only
+        *some* prefixes to a NAT gateway keeps its translation for the rest, but none of
+        its flows crosses the edge untracked (:attr:`untracked_at_edge`)."""
         if not self.internet:
             return {}
         behind = self.behind_nat_gateway
         return {p.ipv4: p.public_ip for p in self.ports if p.public_ip and p.ipv4 not in behind}
 
+    @property
+    def untracked_at_edge(self) -> Mapping[str, str]:
+        """The 1:1 translations whose flows may cross the VPC's edge untracked: not those
+        of a port whose subnet sends *some* prefixes to a NAT gateway. What such a port
+        sends there must leave as the NAT gateway, which needs the connection, and the
+        ``notrack`` chain decides before the route is known; so its edge flows are all
+        tracked (the price: removing the rule of one that goes by the internet gateway
+        does not cut it, where AWS, tracking nothing there, would)."""
+        partly = self.nat_routed
+        return {private: public for private, public in self.nat.items() if private not in partly}
+
     @cached_property
     def behind_nat_gateway(self) -> frozenset[str]:
         """The ports' private IPv4 addresses whose subnet routes ``0.0.0.0/0`` to a NAT
         gateway (its kernel table's default route is a NAT hop)."""
-        tables = {
-            t.number
-            for t in self.routing.tables
-            if (default := t.by_destination().get("0.0.0.0/0")) is not None
-            and default.hop is Hop.NAT
-        }
+        return self._ports_routed_by(
+            lambda t: (d := t.by_destination().get("0.0.0.0/0")) is not None and d.hop is Hop.NAT
+        )
+
+    @cached_property
+    def nat_routed(self) -> frozenset[str]:
+        """The ports' private IPv4 addresses whose subnet routes any prefix to a NAT
+        gateway."""
+        return self._ports_routed_by(lambda t: any(r.hop is Hop.NAT for r in t.routes))
+
+    def _ports_routed_by(self, chosen: Callable[[KernelTable], bool]) -> frozenset[str]:
+        tables = {t.number for t in self.routing.tables if chosen(t)}
         blocks = [ipaddress.ip_network(p) for p, n in self.routing.sources if n in tables]
         return frozenset(
             p.ipv4 for p in self.ports if any(ipaddress.ip_address(p.ipv4) in b for b in blocks)

@@ -227,7 +227,8 @@ class Reconciler:
     def _same_rules(self, refresh: Refresh, plans: dict[str, VpcPlan]) -> set[str]:
         """The VPCs whose ruleset cannot have changed: no group, interface or instance was
         re-read (a routing or network-ACL change, :mod:`stockade.dataplane.follow`) and
-        what the table holds beyond the groups — ports, 1:1 NAT, edges, ACL crossings — is
+        what the table holds beyond the groups — ports, 1:1 NAT and what of it may cross the
+        edge untracked, edges, ACL crossings — is
         the same, on a table in a known state. Their apply skips compiling and nftables
         altogether; the others only assemble (a changed ACL recompiles no group)."""
         if refresh.full or refresh.groups or refresh.interfaces or refresh.instances:
@@ -241,6 +242,7 @@ class Reconciler:
             if (
                 old.ports == plan.ports
                 and old.nat == plan.nat
+                and old.untracked_at_edge == plan.untracked_at_edge
                 and edges_of(old) == edges_of(plan)
                 and old.acls == plan.acls
             ):

@@ -28,8 +28,12 @@ The fixed part of the table (base chains) is the same for every VPC:
   has the gateway's *realm*, :mod:`stockade.dataplane.routing`) leaves the gateway link
   with that gateway's public IPv4 as source (``natgw``: realm → address; TCP and UDP
   source ports 1024–65535, as AWS's NAT gateway; ICMP queries by their identifier; any
-  other protocol dropped, :mod:`stockade.policy.nat_translation`). A route change
-  does not touch the table; only NAT gateways coming or going do;
+  other protocol dropped, :mod:`stockade.policy.nat_translation`). The replies of a
+  connection the internet made to a 1:1 public IPv4 are dropped when their route goes to
+  a NAT gateway (AWS's gateway would translate them to its own address: the connection
+  never forms, the engine's return route). A route change does not touch the table; only
+  NAT gateways coming or going do (and a subnet's first or last route to one, which
+  changes what may cross the edge untracked, :mod:`stockade.dataplane.untracked`);
 - peering links (``peer_links``) are crossed like the gateway link: the sending side's
   egress rules and the receiving side's ingress rules decide; a VPC with an egress-only
   gateway and no internet gateway (``egress_only``: its IPv6 blocks) is sent IPv6 from
@@ -111,6 +115,9 @@ BASE_CHAINS: tuple[tuple[Chain, tuple[str, ...]], ...] = (
     (
         Chain("egress", Hook("filter", "forward", 0)),
         (
+            # a reply routed to a NAT gateway leaves as the gateway's address: the
+            # connection, made to a 1:1 public IPv4 from the internet, never forms
+            f"oifname {_IGW} meta nfproto ipv4 ct direction reply meta rtclassid != 0 counter drop",
             "ct state established,related accept",
             "ct state invalid meta l4proto != { 1, 58 } counter drop",
             f"iifname {_IGW} ip6 daddr @egress_only counter drop",

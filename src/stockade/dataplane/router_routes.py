@@ -29,7 +29,7 @@ from stockade.dataplane.routing import RULE_PRIORITY, TABLE_BASE, Hop, KernelRou
 PEER_REQUESTER_V4, PEER_ACCEPTER_V4 = "169.254.1.1", "169.254.1.2"
 PEER_REQUESTER_V6, PEER_ACCEPTER_V6 = "fe80::1:1", "fe80::1:2"
 
-RTN_UNICAST, RTN_BLACKHOLE, RTN_THROW = 1, 6, 9
+RTN_UNICAST, RTN_BLACKHOLE, RTN_THROW = links.RTN_UNICAST, links.RTN_BLACKHOLE, links.RTN_THROW
 RTNH_F_ONLINK = 4
 
 #: (table, destination) → (type, output link index, gateway, realm)
@@ -37,7 +37,7 @@ Key = tuple[int, str]
 Spec = tuple[int, int, str, int]
 #: (source block, destination block or "", table)
 RuleKey = tuple[str, str, int]
-MAIN_TABLE = 254
+MAIN_TABLE = links.MAIN_TABLE
 
 
 @dataclass

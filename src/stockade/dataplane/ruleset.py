@@ -173,13 +173,15 @@ class PortUntracked:
     its groups leave untracked. They are looked up under every address the interface is
     reached at (``addresses``: private, and the public IPv4 the gateway translates);
     ``private`` are the ones it sends from (a destination that is none of these is
-    outside the VPC).
+    outside the VPC); ``edge`` the private IPv4 whose flows may cross the VPC's edge
+    untracked (the one the gateway translates 1:1, :attr:`VpcPlan.untracked_at_edge`).
     """
 
     private: tuple[str, ...]
     addresses: tuple[str, ...]
     egress: tuple[UntrackedService, ...] = ()
     ingress: tuple[UntrackedService, ...] = ()
+    edge: tuple[str, ...] = ()
 
     def services(self, direction: Direction) -> tuple[UntrackedService, ...]:
         return self.egress if direction is Direction.EGRESS else self.ingress

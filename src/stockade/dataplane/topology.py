@@ -84,7 +84,7 @@ class Topology:
         links.loopback_up(ipr)
         # Nothing leaves the world: what no route claims is dropped without an answer
         # (AWS's router does not send "unreachable"), including unknown VPC addresses.
-        for dst in ("0.0.0.0/0", "::/0", *plan.cidrs4, *([plan.cidr6] if plan.cidr6 else [])):
+        for dst in ("0.0.0.0/0", "::/0", *_blocks(plan)):
             links.add_route(ipr, dst, kind="blackhole")
         return name
 
@@ -93,10 +93,18 @@ class Topology:
         router's blackhole for addresses no port holds, as ``ensure_router`` gives a new
         router's blocks."""
         ipr = self.ipr(self.world.router(new.vpc_id))
-        for dst in set(new.cidrs4) - set(old.cidrs4):
+        before, after = set(_blocks(old)), set(_blocks(new))
+        for dst in after - before:
             links.add_route(ipr, dst, kind="blackhole")
-        for dst in set(old.cidrs4) - set(new.cidrs4):
-            links.ignore((links.ENOENT, links.ESRCH), ipr.route, "del", dst=dst, type="blackhole")
+        for dst in before - after:
+            links.ignore(
+                (links.ENOENT, links.ESRCH),
+                ipr.route,
+                "del",
+                dst=dst,
+                type="blackhole",
+                family=links.family(dst),
+            )
 
     def sync(
         self,
@@ -118,7 +126,7 @@ class Topology:
         new instance. (Forgetting the flows of every new interface also covers a restart,
         where the old plan is unknown.)
         """
-        if old is not None and old.cidrs4 != new.cidrs4:
+        if old is not None and _blocks(old) != _blocks(new):
             self._sync_blocks(old, new)
         if old is not None and old.ports == new.ports and _outside(old) == _outside(new):
             rules()
@@ -391,3 +399,8 @@ def _outside(plan: VpcPlan) -> tuple:
         plan.routing.nat_gateways,
         plan.cidr6,
     )
+
+
+def _blocks(plan: VpcPlan) -> tuple[str, ...]:
+    """The VPC's blocks, IPv4 and IPv6: its router's blackholes (what no port holds)."""
+    return (*plan.cidrs4, *([plan.cidr6] if plan.cidr6 else []))

@@ -12,9 +12,12 @@ A packet is not tracked when, read as a request (destination port) or as a reply
 port), every instance interface the router sees it cross leaves it untracked:
 
 - from an instance port (its source address is its own: ``spoof`` ran first) to another
-  instance: the sender's *egress* and the receiver's *ingress* services (request), or the
-  sender's *ingress* and the receiver's *egress* services (reply);
-- from an instance port to an address outside the VPC: the sender's services alone;
+  instance's private address: the sender's *egress* and the receiver's *ingress* services
+  (request), or the sender's *ingress* and the receiver's *egress* services (reply);
+- from an instance port to any other address: the sender's services alone. That includes
+  a public IPv4 of this VPC's own instances: the packet leaves by the sender's route (the
+  gateway, or a NAT gateway, which needs the connection) and comes back in through the
+  gateway, where the receiver decides alone (the NAT hairpin);
 - from the internet gateway: the receiver's alone (looked up under its public IPv4 too,
   since the raw chain runs before the gateway's translation);
 - from a peering link: the receiver's alone (the sender's router decided for the sender).
@@ -36,10 +39,14 @@ decides alone, as in AWS. ICMP and other protocols are always tracked.
 
 Untracked IPv4 packets through the gateway get the same stateless 1:1 translation as the
 ICMP packets conntrack calls invalid (``nat_*_untracked`` in :mod:`render`). IPv4 to
-or from outside the VPC is untracked only for an interface with a public IPv4: one without
-can only be reached through a NAT gateway (or a peering), and a NAT gateway tracks every
-connection (many-to-one translation needs it). The price: such a flow over a peering is
-tracked where AWS might not track it (removing its rule does not cut it).
+or from outside the VPC is untracked only for an interface with a public IPv4 (``nt_edge_4``):
+one without can only be reached through a NAT gateway (or a peering), and a NAT gateway
+tracks every connection (many-to-one translation needs it). Nor for one whose subnet sends
+*some* prefixes to a NAT gateway: this chain runs before the route is chosen, so it cannot
+tell those flows from the ones that go by the internet gateway, and tracks them all
+(:attr:`~stockade.dataplane.plan.VpcPlan.untracked_at_edge`). The price: such a flow over
+a peering or the internet gateway is tracked where AWS might not track it (removing its
+rule does not cut it).
 """
 
 from __future__ import annotations
@@ -90,7 +97,9 @@ def untracked_by_port(
     nat: Mapping[str, str],
     cache: dict[str, tuple] | None = None,
 ) -> dict[str, PortUntracked]:
-    """Each interface's untracked services, by interface name.
+    """Each interface's untracked services, by interface name; ``nat`` is the 1:1
+    translations whose flows may cross the VPC's edge untracked
+    (:attr:`~stockade.dataplane.plan.VpcPlan.untracked_at_edge`).
 
     ``cache`` (kept by the caller between batches, like the port cache) returns the very
     same object for an interface whose port, public address and groups' chains are the
@@ -126,7 +135,8 @@ def port_untracked(
 ) -> PortUntracked:
     private = tuple(_canonical(a) for a in (*port.ipv4, *port.ipv6) if a)
     reached = private + ((_canonical(public_ip),) if public_ip else ())
-    return PortUntracked(private, reached, *services)
+    edge = (_canonical(port.ipv4[0]),) if public_ip else ()
+    return PortUntracked(private, reached, *services, edge=edge)
 
 
 @lru_cache(maxsize=65536)
@@ -138,11 +148,17 @@ def _canonical(address: str) -> str:
 # -- nft objects ----------------------------------------------------------------------------------
 
 #: The sets the ``notrack`` chain looks packets up in (:func:`untracked_elements`).
-SETS = tuple(
-    Set(f"nt_{name}_{family}", f"{addr} . inet_proto . inet_service", flags=("interval",))
-    for family, addr in ((4, "ipv4_addr"), (6, "ipv6_addr"))
-    for name in ("eg", "in")
-) + tuple(Set(f"nt_hosts_{family}", addr) for family, addr in ((4, "ipv4_addr"), (6, "ipv6_addr")))
+SETS = (
+    tuple(
+        Set(f"nt_{name}_{family}", f"{addr} . inet_proto . inet_service", flags=("interval",))
+        for family, addr in ((4, "ipv4_addr"), (6, "ipv6_addr"))
+        for name in ("eg", "in")
+    )
+    + tuple(
+        Set(f"nt_hosts_{family}", addr) for family, addr in ((4, "ipv4_addr"), (6, "ipv6_addr"))
+    )
+    + (Set("nt_edge_4", "ipv4_addr"),)
+)
 
 
 def _chain_rules() -> list[str]:
@@ -159,11 +175,16 @@ def _chain_rules() -> list[str]:
             mine = f"iifname @ports {ip} saddr . meta l4proto . th {port} @nt_{here}_{family}"
             theirs = f"{ip} daddr . meta l4proto . th {port} @nt_{there}_{family}"
             # IPv4 crosses the VPC's edge untracked only to or from an address the gateway
-            # translates 1:1: a NAT gateway (many to one) needs the connection.
-            outward = "ip saddr @nat_src " if family == 4 else ""
-            inward = "ip daddr @nat_src " if family == 4 else ""
+            # translates 1:1 and no route of whose subnet goes to a NAT gateway: a NAT
+            # gateway (many to one) needs the connection.
+            outward = "ip saddr @nt_edge_4 " if family == 4 else ""
+            inward = "ip daddr @nt_edge_4 " if family == 4 else ""
+            # Both ends decide only inside the VPC (to an instance's private address): a
+            # packet to a public IPv4, even one of this VPC's, leaves by the sender's route
+            # and comes back in through the gateway, each crossing judged on its own.
+            inside = f"{ip} daddr @nt_hosts_{family}"
             lines += [
-                f"{mine} {theirs} notrack",
+                f"{mine} {inside} {theirs} notrack",
                 f"{mine} {outward}{ip} daddr != @nt_hosts_{family} notrack",
                 f'iifname "{IGW_LINK}" {theirs} notrack',
                 f"iifname @peer_links {inward}{theirs} notrack",
@@ -191,7 +212,9 @@ def untracked_elements(ports: Iterable[PortUntracked]) -> dict[str, set[Element]
     out: dict[str, set[Element]] = {
         f"nt_{name}_{family}": set() for name in ("eg", "in", "hosts") for family in (4, 6)
     }
+    out["nt_edge_4"] = set()
     for port in ports:
+        out["nt_edge_4"].update(Element("nt_edge_4", address) for address in port.edge)
         for address in port.private:
             name = f"nt_hosts_{_family(address)}"
             out[name].add(Element(name, address))
