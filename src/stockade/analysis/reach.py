@@ -41,13 +41,14 @@ from stockade.analysis.intervals import (
     service_pieces,
 )
 from stockade.analysis.reach_acl import external_crossings, interface_crossings, narrow
-from stockade.analysis.reach_path import external_path, interface_path
+from stockade.analysis.reach_path import cidr_faces, external_path, interface_path
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.state import Snapshot
 from stockade.policy.acl_passage import AclCrossing
 from stockade.policy.decision import Blocker, PathKind, RuleRef
 from stockade.policy.effective import EffectiveEntry, effective_policy
 from stockade.policy.match import address_matches
+from stockade.policy.path import Route
 
 
 @dataclass(frozen=True)
@@ -250,11 +251,18 @@ def _one(
         space = source.cidrs.get(family)
         if space is None:
             return None
+        blockers, kind = external_path(snapshot, source.kind, source.cidrs, eni, family)
+        over_internet = kind == str(PathKind.INTERNET)
+        if source.kind == "cidr" and over_internet:
+            faces = cidr_faces(snapshot, source.cidrs, eni, family)
+            if faces:
+                return _across_internet(source, eni, family, ports, names, faces, snapshot)
         ingress = [
             e for e in policy.ingress if e.family == family and intersect([e.bounds[1:]], space)
         ]
-        blockers, kind = external_path(snapshot, source.kind, source.cidrs, eni, family)
-        crossings = external_crossings(snapshot, space, eni, family, source.kind == "cidr")
+        crossings = external_crossings(
+            snapshot, space, eni, family, source.kind == "cidr", over_internet
+        )
     allowed = _union(ingress)
     if egress is not None:
         allowed = intersect(allowed, _union(egress))
@@ -274,6 +282,54 @@ def _one(
         tuple(blockers),
         tuple(ranges),
         acl_denials,
+    )
+
+
+def _across_internet(
+    source: Source,
+    eni: NetworkInterface,
+    family: int,
+    ports: list[Interval] | None,
+    names: dict[str, str],
+    faces: Sequence[Route],
+    snapshot: Snapshot,
+) -> ReachResult:
+    """A CIDR of another VPC, host by host over the internet (``reach_path.cidr_faces``):
+    what some host gets through, each judged on what the destination sees of it (its
+    public IP or its NAT gateway's) and by the ACLs its own path crosses. The CIDR's groups
+    are not asked, as for every CIDR source. Where no host has a path, the rule-level
+    ranges of all of them, with one blocker of each kind met."""
+    policy = effective_policy(snapshot, eni.eni_id)
+    assert policy is not None
+    open_ = [f for f in faces if not f.blockers]
+    judged = open_ or list(faces)
+    allowed: list[Interval] = []
+    ingress: dict[EffectiveEntry, None] = {}
+    denials: dict[str, Blocker] = {}
+    for path in judged:
+        entries = _containing(policy.ingress, family, path.ingress_remote)
+        ingress.update(dict.fromkeys(entries))
+        through = _union(entries) if ports is None else intersect(_union(entries), ports)
+        through, refused = narrow(interface_crossings(snapshot, path.acl), family, through)
+        allowed.extend(through)
+        denials.update((b.message, b) for b in refused)
+    blockers: dict[tuple[str, str], Blocker] = {}
+    for path in [] if open_ else faces:
+        for b in path.blockers:
+            blockers.setdefault((b.code, b.component_type), b)
+    ranges = [
+        _range(family, piece, span, list(ingress), [], names)
+        for span, piece in service_pieces(merge(allowed))
+    ]
+    return ReachResult(
+        source.given,
+        eni.eni_id,
+        eni.instance_id,
+        family,
+        str(PathKind.INTERNET),
+        tuple(blockers.values()),
+        tuple(ranges),
+        tuple(denials.values()),
     )
 
 

@@ -12,6 +12,11 @@ sources are not always one address:
 - from a CIDR inside the destination's VPC: the local route, only the instance state can
   block it; inside a VPC peered with the destination's: over the peering (the destination
   subnet must route it back over an active ``pcx-``);
+- from a CIDR inside another VPC that nothing private joins to the destination's: its
+  hosts reach the destination only at its public IPv4, over the internet — each host's
+  own path (:func:`cidr_faces`), so the destination's groups and subnet see what AWS sees
+  there (the host's public IP, or its NAT gateway's), and the host's subnet sends to the
+  public address, not the private one behind the gateway's 1:1 translation;
 - from the internet (or any other CIDR): from a stand-in internet host the destination's
   subnet routes back to its gateway (:func:`internet_host`).
 
@@ -25,6 +30,7 @@ import ipaddress
 from stockade.analysis.intervals import Interval, block, intersect
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.state import Snapshot
+from stockade.policy.address_book import address_book
 from stockade.policy.addressing import address_text, is_public_address
 from stockade.policy.decision import Blocker, PathKind
 from stockade.policy.flow import Flow
@@ -90,6 +96,34 @@ def external_path(
     host = internet_host(snapshot, eni, family) if kind == "internet" else None
     path = route(snapshot, Flow(host or first_address(cidrs, family), eni.eni_id, "tcp", 0))
     return path.blockers, str(PathKind.INTERNET)
+
+
+def cidr_faces(
+    snapshot: Snapshot, cidrs: dict[int, list[Interval]], eni: NetworkInterface, family: int
+) -> list[Route]:
+    """The internet paths of a CIDR's hosts in another VPC to ``eni``'s public IPv4.
+
+    Called where :func:`external_path` found no private way (the CIDR is neither in the
+    destination's VPC nor in a peered one routed both ways), so a host of the CIDR gets
+    there only as a client of another VPC would: by addressing the public IP, through
+    its own subnet's gateway. What the destination then sees depends on the host — its
+    public IP, its NAT gateway's, or nothing (no public IP and no NAT gateway) — so each
+    address of the CIDR an interface of another VPC holds is one path, the engine's own
+    (``decide`` on a flow from that address judges the same one). An address nobody
+    holds sends nothing: no path (``[]`` when none is held, or over IPv6, which is never
+    translated, or when the destination has no public IPv4)."""
+    if family != 4 or not eni.public_ip:
+        return []
+    spans = cidrs.get(4, [])
+    held = sorted(
+        address
+        for (fam, address), owner in address_book(snapshot).items()
+        if fam == 4
+        and owner.kind == "private"
+        and any(lo <= address <= hi for lo, hi in spans)
+        and snapshot.interface_by_id[owner.eni_id].vpc_id != eni.vpc_id
+    )
+    return [route(snapshot, Flow(address_text(4, a), eni.public_ip, "tcp", 0)) for a in held]
 
 
 def _blackhole(back: RouteLookup) -> Blocker:
