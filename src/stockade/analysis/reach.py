@@ -9,8 +9,9 @@ interface, per address family:
    route back —, a NAT gateway that lets nothing in, a peering not active or not routed
    both ways, a stopped instance…); which flow stands for the source is chosen in
    :mod:`stockade.analysis.reach_path` (a CIDR of the destination's VPC: the local route;
-   of a peered VPC: the peering; from an instance, the destination's private address —
-   or, where nothing private joins two VPCs, its public IPv4, through the gateways);
+   of a peered VPC: the peering; of another VPC: host by host, over the internet to the
+   public IPv4; from an instance, the destination's private address — or, where nothing
+   private joins two VPCs, its public IPv4, through the gateways);
 2. the destination's inbound entries whose resolved block meets the source set, and — for
    an instance source — the source's outbound entries that contain the destination's
    address, are unions of service intervals; their intersection (with ``--port``) is what
@@ -256,7 +257,7 @@ def _one(
         if source.kind == "cidr" and over_internet:
             faces = cidr_faces(snapshot, source.cidrs, eni, family)
             if faces:
-                return _across_internet(source, eni, family, ports, names, faces, snapshot)
+                return _across_internet(snapshot, source, eni, family, ports, names, faces)
         ingress = [
             e for e in policy.ingress if e.family == family and intersect([e.bounds[1:]], space)
         ]
@@ -286,13 +287,13 @@ def _one(
 
 
 def _across_internet(
+    snapshot: Snapshot,
     source: Source,
     eni: NetworkInterface,
     family: int,
     ports: list[Interval] | None,
     names: dict[str, str],
     faces: Sequence[Route],
-    snapshot: Snapshot,
 ) -> ReachResult:
     """A CIDR of another VPC, host by host over the internet (``reach_path.cidr_faces``):
     what some host gets through, each judged on what the destination sees of it (its
