@@ -101,21 +101,34 @@ class RoutedWorld(World):
         )
 
 
-#: Port ranges an ACL entry may have: never a part of the ephemeral range (32768–60999) —
-#: a real client's port is random, so a verdict on part of it is a coin toss.
-ACL_PORTS = [(p, p) for p in PORTS] + [(0, 65535), (1024, 65535), (32768, 60999), (0, 1023)]
-#: With NAT gateways, never a part of a NAT gateway's ports (1024–65535) either: AWS's
-#: gateway may pick any of them (the engine asks for all), while Linux's source NAT keeps
-#: the client's port when it is free, so a verdict on part of the range is a coin toss too.
-NAT_ACL_PORTS = [(p, p) for p in PORTS if p < 1024] + [(0, 65535), (1024, 65535), (0, 1023)]
+#: Port ranges an ACL entry may have (per action): never a part of the ephemeral range
+#: (32768–60999) — a real client's port is random, so a verdict on part of it is a coin toss.
+ACL_PORTS = dict.fromkeys(
+    ("allow", "deny"),
+    [(p, p) for p in PORTS] + [(0, 65535), (1024, 65535), (32768, 60999), (0, 1023)],
+)
+#: With NAT gateways, a reply past a gateway comes back to one of its ports (1024–65535):
+#: AWS's gateway may pick any (the engine asks that all be allowed), Linux's source NAT
+#: keeps the client's ephemeral port (always free here: every probe has its own). So an
+#: entry may split the gateway's ports only where that one port decides as the whole
+#: range does: an *allow* that misses the ephemeral range (it admits the client's port
+#: only through a later entry that admits them all) or a *deny* that holds all of it (it
+#: refuses the client's port as it refuses the range).
+NAT_ACL_PORTS = {
+    "allow": [(p, p) for p in PORTS]
+    + [(0, 65535), (1024, 65535), (0, 1023), (1024, 32767), (61000, 65535)],
+    "deny": [(p, p) for p in PORTS if p < 1024]
+    + [(0, 65535), (1024, 65535), (0, 1023), (32768, 60999), (32768, 65535), (1024, 60999)],
+}
 ACL_ICMP4 = [(-1, -1), (8, -1), (0, -1), (3, 4), (13, -1), (14, 0), (11, 0)]
 ACL_ICMP6 = [(-1, -1), (128, -1), (129, 0), (1, 4)]
 
 
 @st.composite
-def acl_entries(draw, blocks: list[str], egress: bool, port_ranges: list = ACL_PORTS):
+def acl_entries(draw, blocks: list[str], egress: bool, port_ranges: dict = ACL_PORTS):
     """A few entries of one direction: allow or deny, on the probes' services, ports and
-    addresses; the ephemeral range whole or not at all (``port_ranges``: those to draw)."""
+    addresses; the ephemeral range whole or not at all (``port_ranges``: those to draw,
+    per action)."""
     entries = []
     numbers = draw(st.lists(st.integers(1, 40), min_size=0, max_size=5, unique=True))
     for number in sorted(numbers):
@@ -124,11 +137,11 @@ def acl_entries(draw, blocks: list[str], egress: bool, port_ranges: list = ACL_P
         cidr = draw(st.sampled_from(pool))
         protocol = draw(st.sampled_from(["-1", "-1", "6", "6", "17", "1", "58", str(OTHER)]))
         ports = icmp = None
+        action = draw(st.sampled_from(["allow", "allow", "deny"]))
         if protocol in ("6", "17"):
-            ports = draw(st.sampled_from(port_ranges))
+            ports = draw(st.sampled_from(port_ranges[action]))
         elif protocol == "1" or (protocol == "58" and v6):
             icmp = draw(st.sampled_from(ACL_ICMP6 if protocol == "58" else ACL_ICMP4))
-        action = draw(st.sampled_from(["allow", "allow", "deny"]))
         entries.append(
             acl_entry(
                 number * 10,
@@ -157,7 +170,7 @@ def acl_entries(draw, blocks: list[str], egress: bool, port_ranges: list = ACL_P
 def network_acls(draw, w: RoutedWorld) -> None:
     """Each subnet keeps its VPC's (implied) default ACL, or gets a custom one — alone or
     shared with the next subnet — of drawn entries in both directions (with NAT gateways,
-    entries that never split a gateway's ports)."""
+    entries that split a gateway's ports only as ``NAT_ACL_PORTS`` says)."""
     subnets = list(w.subnets)
     shared: dict[str, NetworkAcl] = {}
     nat_subnets = {n.subnet_id for n in w.nat_gateways}

@@ -12,8 +12,9 @@ query waits for its answer, which the ACLs judge on its own way back. A VPC with
 internet gateway maybe has a NAT gateway with an Elastic IP in one subnet while the other
 routes the internet to it (strategies.worlds ``nats``): instances there reach the internet
 hosts and other instances' public IPs as the gateway, their replies crossing its subnet's
-ACL to its ports (which the drawn entries then never split, as they never split the
-ephemeral range), and nothing reaches them from outside.
+ACL to its ports (which the drawn entries split only where the one port Linux keeps, the
+client's ephemeral port, decides as the whole range: strategies.NAT_ACL_PORTS), and
+nothing reaches them from outside.
 
 Bounded: ``STOCKADE_DIFF_EXAMPLES`` worlds (default 25) of 12 probes each, all of a world's
 probes at once with a 0.5 s timeout, no shrinking (a failure prints every mismatching probe

@@ -7,11 +7,11 @@ interface, per address family:
    follows the route tables: which addresses each side sees, and what blocks the path
    before any group is consulted (no public IP, no route to an internet gateway — or no
    route back —, a NAT gateway that lets nothing in, a peering not active or not routed
-   both ways, a stopped instance…); a CIDR inside a VPC peered with the destination's is
-   judged over the peering (the destination subnet must route it back over an active
-   ``pcx-``), one inside the destination's own VPC over the local route; from an
-   instance, the destination's private address — or, where nothing private joins two
-   VPCs, its public IPv4, through the gateways (a private subnet's NAT gateway included);
+   both ways, a stopped instance…); which flow stands for the source is chosen in
+   :mod:`stockade.analysis.reach_path` (a CIDR of the destination's VPC: the local route;
+   of a peered VPC: the peering; of another VPC: host by host, over the internet to the
+   public IPv4; from an instance, the destination's private address — or, where nothing
+   private joins two VPCs, its public IPv4, through the gateways);
 2. the destination's inbound entries whose resolved block meets the source set, and — for
    an instance source — the source's outbound entries that contain the destination's
    address, are unions of service intervals; their intersection (with ``--port``) is what
@@ -35,7 +35,6 @@ from stockade.analysis.intervals import (
     ALL_SERVICES,
     Interval,
     ServiceRange,
-    block,
     internet_space,
     intersect,
     merge,
@@ -43,30 +42,14 @@ from stockade.analysis.intervals import (
     service_pieces,
 )
 from stockade.analysis.reach_acl import external_crossings, interface_crossings, narrow
+from stockade.analysis.reach_path import cidr_faces, external_path, interface_path
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.state import Snapshot
 from stockade.policy.acl_passage import AclCrossing
-from stockade.policy.addressing import address_text, is_public_address
 from stockade.policy.decision import Blocker, PathKind, RuleRef
 from stockade.policy.effective import EffectiveEntry, effective_policy
-from stockade.policy.flow import Flow
 from stockade.policy.match import address_matches
-from stockade.policy.path import Route, route
-from stockade.policy.reasons import CODE, Reason
-from stockade.policy.route_advice import route_text
-from stockade.policy.routes import (
-    Hop,
-    RouteLookup,
-    in_vpc_block,
-    internet_route,
-    lookup,
-    prefix_list_cidrs,
-)
-
-#: stand-in internet hosts for the path question (documentation ranges: never a VPC's);
-#: also what the console's "Can A reach B?" sends from when the source is "the internet"
-INTERNET_HOSTS = {4: "198.51.100.1", 6: "2001:db8:ffff:ffff::1"}
-_STATE_REASONS = Reason.DESTINATION_NOT_ATTACHED | Reason.DESTINATION_NOT_RUNNING
+from stockade.policy.path import Route
 
 
 @dataclass(frozen=True)
@@ -252,7 +235,7 @@ def _one(
     ingress: Sequence[EffectiveEntry | None]  # None: everything is allowed in
     crossings: list[AclCrossing]
     if source.kind == "interface":
-        path = _interface_path(snapshot, source.endpoint or "", eni, family)
+        path = interface_path(snapshot, source.endpoint or "", eni, family)
         if path.kind is PathKind.HOST_LOCAL:
             ingress = [None]  # no group applies on the host itself
         else:
@@ -269,11 +252,18 @@ def _one(
         space = source.cidrs.get(family)
         if space is None:
             return None
+        blockers, kind = external_path(snapshot, source.kind, source.cidrs, eni, family)
+        over_internet = kind == str(PathKind.INTERNET)
+        if source.kind == "cidr" and over_internet:
+            faces = cidr_faces(snapshot, source.cidrs, eni, family)
+            if faces:
+                return _across_internet(snapshot, source, eni, family, ports, names, faces)
         ingress = [
             e for e in policy.ingress if e.family == family and intersect([e.bounds[1:]], space)
         ]
-        blockers, kind = _external_path(snapshot, source, eni, family)
-        crossings = external_crossings(snapshot, space, eni, family, source.kind == "cidr")
+        crossings = external_crossings(
+            snapshot, space, eni, family, source.kind == "cidr", over_internet
+        )
     allowed = _union(ingress)
     if egress is not None:
         allowed = intersect(allowed, _union(egress))
@@ -296,84 +286,52 @@ def _one(
     )
 
 
-def _interface_path(snapshot: Snapshot, source: str, eni: NetworkInterface, family: int) -> Route:
-    """The path from an instance or interface to ``eni``: to its private address, unless
-    nothing private joins the two VPCs (no peering routed) and it has a public IPv4 — then
-    to that, through the gateways, as a client would address it (the engine's remedy for
-    ``DIFFERENT_VPC``); a private subnet's connection leaves by its NAT gateway."""
-    path = route(snapshot, Flow(source, eni.eni_id, "tcp", 0, address_family=family))
-    if (
-        family == 4
-        and eni.public_ip
-        and any(b.reason is Reason.DIFFERENT_VPC for b in path.blockers)
-    ):
-        return route(snapshot, Flow(source, eni.public_ip, "tcp", 0))
-    return path
-
-
-def _external_path(
-    snapshot: Snapshot, source: Source, eni: NetworkInterface, family: int
-) -> tuple[tuple[Blocker, ...], str]:
-    """Path blockers for external sources: from the internet, or a CIDR (inside the
-    destination's VPC: the local route, only the instance state can block it)."""
-    vpc = snapshot.vpc_by_id.get(eni.vpc_id)
-    vpc_ranges = [block(b) for b in vpc.blocks(family)] if vpc else []
-    if source.kind == "cidr" and vpc_ranges and intersect(vpc_ranges, source.cidrs[family]):
-        path = route(snapshot, Flow(_first(source, family), eni.eni_id, "tcp", 0))
-        state = tuple(b for b in path.blockers if b.reason & _STATE_REASONS)
-        return state, str(PathKind.VPC_LOCAL)
-    if source.kind == "cidr":
-        first = _first(source, family)
-        back = lookup(snapshot, eni.subnet_id, family, source.cidrs[family][0][0])
-        peer = back.facts.peer_vpc_id
-        if back.hop is Hop.PCX and in_vpc_block(snapshot, peer, family, source.cidrs[family][0][0]):
-            path = route(snapshot, Flow(first, eni.eni_id, "tcp", 0))
-            state = tuple(b for b in path.blockers if b.reason & _STATE_REASONS)
-            if not back.active:
-                state += (_blackhole(back),)
-            return state, str(PathKind.PEERING)
-    host = internet_host(snapshot, eni, family) if source.kind == "internet" else None
-    path = route(snapshot, Flow(host or _first(source, family), eni.eni_id, "tcp", 0))
-    return path.blockers, str(PathKind.INTERNET)
-
-
-def _blackhole(back: RouteLookup) -> Blocker:
-    """The destination subnet routes the peer's block to a peering that carries nothing."""
-    assert back.route is not None
-    return Blocker(
-        CODE[Reason.RETURN_ROUTE_BLACKHOLE],
-        Reason.RETURN_ROUTE_BLACKHOLE,
-        back.table_id or back.vpc_id,
-        "route-table",
-        f"{back.table_text()}: the route {route_text(back.route)} is a blackhole "
-        f"({back.route.target} is not active)",
+def _across_internet(
+    snapshot: Snapshot,
+    source: Source,
+    eni: NetworkInterface,
+    family: int,
+    ports: list[Interval] | None,
+    names: dict[str, str],
+    faces: Sequence[Route],
+) -> ReachResult:
+    """A CIDR of another VPC, host by host over the internet (``reach_path.cidr_faces``):
+    what some host gets through, each judged on what the destination sees of it (its
+    public IP or its NAT gateway's) and by the ACLs its own path crosses. The CIDR's groups
+    are not asked, as for every CIDR source. Where no host has a path, the rule-level
+    ranges of all of them, with one blocker of each kind met."""
+    policy = effective_policy(snapshot, eni.eni_id)
+    assert policy is not None
+    open_ = [f for f in faces if not f.blockers]
+    judged = open_ or list(faces)
+    allowed: list[Interval] = []
+    ingress: dict[EffectiveEntry, None] = {}
+    denials: dict[str, Blocker] = {}
+    for path in judged:
+        entries = _containing(policy.ingress, family, path.ingress_remote)
+        ingress.update(dict.fromkeys(entries))
+        through = _union(entries) if ports is None else intersect(_union(entries), ports)
+        through, refused = narrow(interface_crossings(snapshot, path.acl), family, through)
+        allowed.extend(through)
+        denials.update((b.message, b) for b in refused)
+    blockers: dict[tuple[str, str], Blocker] = {}
+    for path in [] if open_ else faces:
+        for b in path.blockers:
+            blockers.setdefault((b.code, b.component_type), b)
+    ranges = [
+        _range(family, piece, span, list(ingress), [], names)
+        for span, piece in service_pieces(merge(allowed))
+    ]
+    return ReachResult(
+        source.given,
+        eni.eni_id,
+        eni.instance_id,
+        family,
+        str(PathKind.INTERNET),
+        tuple(blockers.values()),
+        tuple(ranges),
+        tuple(denials.values()),
     )
-
-
-def internet_host(snapshot: Snapshot, eni: NetworkInterface, family: int) -> str:
-    """A stand-in internet host the destination's subnet routes back to its gateway, when
-    it routes only part of the internet there (``203.0.113.0/24 → igw-…``): "the internet
-    reaches it" means *some* internet address does, as ``exposure`` counts it."""
-    default = INTERNET_HOSTS[family]
-    found = internet_route(snapshot, eni.subnet_id, family)
-    if found is None or found.route is None:
-        return default
-    cidrs = prefix_list_cidrs(snapshot).get(found.route.destination, ())
-    for cidr in cidrs if found.route.is_prefix_list else (found.route.destination,):
-        network = ipaddress.ip_network(cidr)
-        if network.version != family:
-            continue
-        if ipaddress.ip_address(default) in network:
-            return default
-        candidate = network[1] if network.num_addresses > 2 else network[0]
-        if is_public_address(family, int(candidate)):
-            return str(candidate)
-    return default
-
-
-def _first(source: Source, family: int) -> str:
-    lo, hi = source.cidrs[family][0]
-    return address_text(family, lo + 1 if hi > lo + 1 else lo)
 
 
 def _containing(

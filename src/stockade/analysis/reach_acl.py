@@ -62,16 +62,19 @@ def external_crossings(
     destination: NetworkInterface,
     family: int,
     private: bool,
+    over_internet: bool = False,
 ) -> list[AclCrossing]:
     """The crossings of connections from an address set: the internet, or a CIDR
-    (``private``: it may lie in a subnet, whose ACL it then crosses too)."""
+    (``private``: it may lie in a subnet, whose ACL it then crosses too — sending to the
+    destination's public IPv4 when the way is ``over_internet``, as a host there would
+    address it, else to its private address)."""
     acls = snapshot.network_acl_by_subnet
     home = _subnet_holding(snapshot, sources, destination, family) if private else None
     if home == destination.subnet_id:
         return []
     out = []
     if home is not None and home in acls:
-        address = _address(destination, family)
+        address = _address(destination, family, over_internet)
         if address is not None:
             out.append(AclCrossing(acls[home], home, True, ((address, address),)))
     if destination.subnet_id in acls:
@@ -119,6 +122,10 @@ def _subnet_holding(
     return None
 
 
-def _address(eni: NetworkInterface, family: int) -> int | None:
-    text = eni.private_ip if family == 4 else next(iter(eni.ipv6_addresses), None)
+def _address(eni: NetworkInterface, family: int, public: bool = False) -> int | None:
+    text: str | None
+    if family == 4:
+        text = eni.public_ip if public and eni.public_ip else eni.private_ip
+    else:
+        text = next(iter(eni.ipv6_addresses), None)
     return int(ipaddress.ip_address(text)) if text else None

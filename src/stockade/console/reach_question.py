@@ -5,7 +5,7 @@ A source is an instance (Name tag or id), an interface id, an IP address (a host
 ``203.0.113.10/32`` counts as one), a CIDR, or "the internet"; a destination is an
 instance, interface or IP address. Names resolve as ``stockade check`` resolves them
 (:mod:`stockade.domain.instance_names`). "The internet" is the analyzer's stand-in internet
-host (:func:`stockade.analysis.reach.internet_host`: an address the destination's subnet
+host (:func:`stockade.analysis.reach_path.internet_host`: an address the destination's subnet
 routes to its gateway when it routes only part of the internet there), so the console,
 ``stockade reach`` and Reachability Analyzer's internet-gateway ends ask the same question.
 
@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from stockade.analysis.intervals import ALL_SERVICES, Interval, service_interval
-from stockade.analysis.reach import INTERNET_HOSTS, internet_host
+from stockade.analysis.reach_path import INTERNET_HOSTS, internet_host
 from stockade.console.session import ConsoleRefused
 from stockade.domain import protocols
 from stockade.domain.errors import AwsError

@@ -10,17 +10,29 @@ console).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from stockade.domain import errors, protocols, well_known_ports
 from stockade.domain.permissions import GroupPair, IpPermission
 from stockade.service.contracts import NetworkAclEntryRequest, RuleUpdate
 
+#: one number as typed: ASCII digits, an optional minus (ICMP's -1) — not what ``int()``
+#: also takes (``+22``, ``2_2``, other scripts' digits), which no port is written as
+_NUMBER = re.compile(r"-?[0-9]+", re.ASCII)
+
+
+def _number(text: str) -> int:
+    if not _NUMBER.fullmatch(text):
+        raise ValueError(text)
+    return int(text)
+
 
 def parse_ports(
     protocol: str, port: str | None, what: str = "port"
 ) -> tuple[int | None, int | None]:
-    """A group rule's ports: ``22``, ``8000-8080``, ``all``; ICMP ``TYPE[:CODE]``."""
+    """A group rule's ports: ``22``, ``8000-8080``, ``all``; ICMP ``TYPE[:CODE]``. A
+    separator typed needs its second half (``22-`` is no port, ``8:`` no code)."""
     if port is None:
         return None, None
     text = port.strip().lower()
@@ -28,10 +40,10 @@ def parse_ports(
         return (0, 65535) if protocol in ("tcp", "udp") else (-1, -1)
     try:
         if protocol in ("icmp", "icmpv6"):
-            kind, _, code = text.partition(":")
-            return int(kind), int(code) if code else -1
-        low, _, high = text.partition("-")
-        return int(low), int(high) if high else int(low)
+            kind, found, code = text.partition(":")
+            return _number(kind), _number(code) if found else -1
+        low, found, high = text.partition("-")
+        return _number(low), _number(high if found else low)
     except ValueError:
         raise errors.invalid_parameter_value(
             f"Invalid {what} '{port}': use 22, 8000-8080 or all (ICMP: TYPE[:CODE])"
@@ -47,7 +59,7 @@ def build_permission(
     prefix_lists: Sequence[str],
     description: str | None,
     peers_named: str = "--cidr, --source-group or --prefix-list",
-    port_named: str = "port",
+    port_named: str = "--port",
 ) -> IpPermission:
     """One permission: a well-known ``service`` (its protocol and ports) or ``proto`` and
     ``port``; each CIDR (IPv4 or IPv6), group and prefix list one peer."""
@@ -126,8 +138,8 @@ def numbers(text: str | None, what: str, ports: bool) -> tuple[int | None, int |
         return None, None
     first, found, second = text.strip().partition("-" if ports else ":")
     try:
-        low = int(first)
-        high = int(second) if found else (low if ports else None)
+        low = _number(first)
+        high = _number(second) if found else (low if ports else None)
     except ValueError:
         raise errors.invalid_parameter_value(f"Invalid value '{text}' for {what}.") from None
     return low, high
