@@ -4,7 +4,13 @@ the result, and a refused modification changes nothing."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+from botocore.exceptions import ClientError
+
+from stockade.domain.scope import Scope
+from stockade.domain.volume_modifications import MODIFICATION, Modification
 
 
 @pytest.fixture
@@ -15,11 +21,26 @@ def volume_id(ec2, vpc_id) -> str:
     return volume["VolumeId"]
 
 
+def _six_hours_pass(api_store, account: str, volume_id: str) -> None:
+    """Move the volume's last modification six hours into the past (the store's record of
+    when it started: no sleeping, and the server's clock stays real)."""
+    with api_store.write(Scope(account=account)) as tx:
+        last = Modification.from_value(tx.list_settings(MODIFICATION)[volume_id])
+        started = datetime.now(UTC) - timedelta(hours=6, seconds=1)
+        moved = Modification(
+            last.volume_id,
+            last.original,
+            last.target,
+            started.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        )
+        tx.set_setting(volume_id, MODIFICATION, moved.as_value())
+
+
 def _volume(ec2, volume_id: str) -> dict:
     return ec2.describe_volumes(VolumeIds=[volume_id])["Volumes"][0]
 
 
-def test_modify_size_type_and_performance(ec2, volume_id, rejected):
+def test_modify_size_type_and_performance(ec2, volume_id, api_store, account):
     answer = ec2.modify_volume(VolumeId=volume_id, Size=20, Iops=4000, Throughput=250)
     modification = answer["VolumeModification"]
     assert modification["VolumeId"] == volume_id
@@ -41,6 +62,7 @@ def test_modify_size_type_and_performance(ec2, volume_id, rejected):
     )["VolumesModifications"]
     assert [m["VolumeId"] for m in by_state] == [volume_id]
 
+    _six_hours_pass(api_store, account, volume_id)
     ec2.modify_volume(VolumeId=volume_id, VolumeType="gp2")
     volume = _volume(ec2, volume_id)
     assert (volume["VolumeType"], volume["Iops"], "Throughput" in volume) == ("gp2", 100, False)
@@ -68,3 +90,24 @@ def test_refused_modifications_change_nothing(ec2, volume_id, rejected):
         ec2.describe_volumes_modifications,
         VolumeIds=[volume_id],
     )
+
+
+def test_a_second_modification_within_six_hours_is_refused(ec2, volume_id, api_store, account):
+    ec2.modify_volume(VolumeId=volume_id, Size=10)
+    before = api_store.revision()
+    with pytest.raises(ClientError) as info:
+        ec2.modify_volume(VolumeId=volume_id, Size=12)
+    error = info.value.response["Error"]
+    assert error["Code"] == "VolumeModificationRateExceeded"
+    assert "Wait at least 6 hours" in error["Message"]
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert api_store.revision() == before
+    assert _volume(ec2, volume_id)["Size"] == 10
+
+    _six_hours_pass(api_store, account, volume_id)
+    modification = ec2.modify_volume(VolumeId=volume_id, Size=12)["VolumeModification"]
+    assert (modification["OriginalSize"], modification["TargetSize"]) == (10, 12)
+    assert _volume(ec2, volume_id)["Size"] == 12
+    with pytest.raises(ClientError) as info:
+        ec2.modify_volume(VolumeId=volume_id, Size=14)
+    assert info.value.response["Error"]["Code"] == "VolumeModificationRateExceeded"

@@ -175,6 +175,7 @@ CODES: frozenset[str] = frozenset(
         "InvalidDhcpOptionID.NotFound",
         "InvalidDhcpOptionsId.Malformed",
         "InvalidVolumeModification.NotFound",
+        "VolumeModificationRateExceeded",
     }
 )
 

@@ -10,7 +10,6 @@ volume is gone, and so are its settings' effects (they are never read again).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from stockade.domain import errors
 from stockade.domain.volume_modifications import (
@@ -19,7 +18,9 @@ from stockade.domain.volume_modifications import (
     Modification,
     VolumeSettings,
     as_modified,
+    check_rate,
     modified,
+    start_time,
 )
 from stockade.domain.volumes import RootVolume, check_volume_ids, root_volume
 from stockade.service import lookups
@@ -58,8 +59,10 @@ class VolumeService:
             volume = lookups.volume(tx, volume_id)  # malformed or unknown
             original = VolumeSettings.of(volume)
             target = modified(original, size_gib, volume_type, iops, throughput)
-            start = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-            modification = Modification(volume.volume_id, original, target, start)
+            now = self.ctx.clock()
+            last = tx.settings_of(volume.volume_id).get(MODIFICATION)
+            check_rate(Modification.from_value(last) if last else None, now)
+            modification = Modification(volume.volume_id, original, target, start_time(now))
             tx.set_setting(volume.volume_id, VOLUME_SETTINGS, target.as_value())
             tx.set_setting(volume.volume_id, MODIFICATION, modification.as_value())
             return modification
