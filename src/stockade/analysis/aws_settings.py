@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stockade.analysis.aws_network import Parsed, origin, parsed
-from stockade.domain.dhcp_options import DHCP_OPTIONS, DhcpOptions
+from stockade.domain.dhcp_options import DHCP_OPTIONS, DhcpOptions, option_sets
 from stockade.domain.elastic_ip import PTR_RECORD
 from stockade.domain.instance_options import (
     IAM_INSTANCE_PROFILE,
@@ -83,10 +83,7 @@ class StoredSettings:
             profiles=tx.list_settings(IAM_INSTANCE_PROFILE),
             ptr_records=tx.list_settings(PTR_RECORD),
             modifications=tx.list_settings(MODIFICATION),
-            dhcp_options=tuple(
-                DhcpOptions.from_value(dopt, value, tuple(sorted(tx.tags_of(dopt).items())))
-                for dopt, value in tx.list_settings(DHCP_OPTIONS).items()
-            ),
+            dhcp_options=tuple(option_sets(tx.list_settings_with_tags(DHCP_OPTIONS))),
         )
 
     def instance_options(self) -> dict[str, InstanceOptions]:
