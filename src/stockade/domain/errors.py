@@ -176,6 +176,7 @@ CODES: frozenset[str] = frozenset(
         "InvalidDhcpOptionsId.Malformed",
         "InvalidVolumeModification.NotFound",
         "VolumeModificationRateExceeded",
+        "IncorrectModificationState",
     }
 )
 

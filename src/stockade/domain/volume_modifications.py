@@ -4,16 +4,14 @@ A root volume is derived from its instance (``domain/volumes.py``); a modificati
 kept as the volume's settings and applied to it on every read. EC2's rules as
 documented for elastic volumes: the size only grows (up to 16 TiB for SSD types), a boot
 volume is never ``st1``/``sc1``, provisioned IOPS only on ``gp3``/``io1``/``io2`` within
-each type's range, throughput only on ``gp3``. A modification completes at once (there
-is no data to move), so DescribeVolumesModifications shows it ``completed``; the next
-one of the same volume waits until six hours after this one started
-(:func:`check_rate`).
+each type's range, throughput only on ``gp3``. The new settings apply from the start; how
+far the modification has got, and when the volume may be modified again, follow from its
+start time (``domain/volume_modification_timeline.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from stockade.domain import errors
@@ -21,14 +19,15 @@ from stockade.domain.volumes import GP3_IOPS, GP3_THROUGHPUT, RootVolume
 
 VOLUME_SETTINGS = "volume"
 MODIFICATION = "volume-modification"
+#: the start times of the volume's modifications within the rolling window, oldest first
+#: (the limit on how many may start: ``volume_modification_timeline.check_may_modify``)
+MODIFICATION_STARTS = "volume-modification-starts"
 
 _TYPES = ("standard", "gp2", "gp3", "io1", "io2", "st1", "sc1")
 _NOT_BOOT = ("st1", "sc1")
 _MAX_SIZE_GIB = {"standard": 1024, "io2": 65536}  # others: 16 TiB
 _IOPS = {"gp3": (3000, 16000), "io1": (100, 64000), "io2": (100, 256000)}
 _THROUGHPUT = (125, 1000)
-#: How long after a modification of a volume starts the next one of it may begin.
-MODIFICATION_INTERVAL = timedelta(hours=6)
 
 
 def _gp2_iops(size_gib: int) -> int:
@@ -131,7 +130,7 @@ class Modification:
     volume_id: str
     original: VolumeSettings
     target: VolumeSettings
-    start_time: str  # ISO 8601, UTC; it completed at once
+    start_time: str  # ISO 8601, UTC; its state follows from it (volume_modification_timeline)
 
     def as_value(self) -> dict[str, Any]:
         return {
@@ -148,24 +147,4 @@ class Modification:
             VolumeSettings.from_value(value["original"]),
             VolumeSettings.from_value(value["target"]),
             value["start_time"],
-        )
-
-
-def start_time(moment: datetime) -> str:
-    """A modification's ``StartTime`` as stored and shown (UTC, to the second)."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def check_rate(last: Modification | None, now: datetime) -> None:
-    """Refuse a volume's modification while its previous one started less than
-    :data:`MODIFICATION_INTERVAL` ago (EC2's rate limit per volume: AWS's code and wording
-    as EC2 returns them, seen in public reports; the API reference names no code)."""
-    if last is None:
-        return
-    started = datetime.fromisoformat(last.start_time.replace("Z", "+00:00"))
-    if now - started < MODIFICATION_INTERVAL:
-        raise errors.error(
-            "VolumeModificationRateExceeded",
-            "You've reached the maximum modification rate per volume limit. "
-            "Wait at least 6 hours between modifications per EBS volume.",
         )

@@ -1,6 +1,7 @@
 """What every service call needs: the store, the caller's scope, the quotas in force and the
-clock (what "now" is for rules that depend on time, such as ModifyVolume's six-hour wait:
-tests hand in a clock they move instead of sleeping).
+clock (what "now" is for rules that depend on time, such as how far a volume's modification
+has got and when the volume may be modified again: tests hand in a clock they move instead
+of sleeping).
 
 ``write()``/``read()`` open the single transaction of a call. Both make sure the scope's
 default VPC exists first (AWS creates it with the account; we create it on first use).
