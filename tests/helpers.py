@@ -74,3 +74,22 @@ def route_to_internet(services, vpc_id: str, igw_id: str) -> str:
     for default in ("0.0.0.0/0", "::/0") if ipv6 else ("0.0.0.0/0",):
         services.route_tables.create_route(main.route_table_id, RouteRequest.of(default, igw_id))
     return main.route_table_id
+
+
+def volume_time_passes(store, scope, volume_id: str, delta) -> None:
+    """Move a volume's recorded modification starts ``delta`` into the past: for ModifyVolume's
+    rules and DescribeVolumesModifications' progress, as if that much time had passed, on a
+    server whose clock stays real (no sleeping)."""
+    from stockade.domain.volume_modification_timeline import moment, timestamp
+    from stockade.domain.volume_modifications import MODIFICATION, MODIFICATION_STARTS
+
+    def earlier(start: str) -> str:
+        return timestamp(moment(start) - delta)
+
+    with store.write(scope) as tx:
+        settings = tx.settings_of(volume_id)
+        last = settings[MODIFICATION]
+        tx.set_setting(volume_id, MODIFICATION, {**last, "start_time": earlier(last["start_time"])})
+        starts = settings.get(MODIFICATION_STARTS)
+        if starts is not None:
+            tx.set_setting(volume_id, MODIFICATION_STARTS, [earlier(s) for s in starts])

@@ -12,10 +12,14 @@ from pathlib import Path
 
 import pytest
 from api_server.api_helpers import client
+from botocore.exceptions import ClientError
+from helpers import volume_time_passes
 
 from stockade.analysis.aws_export import export_store
 from stockade.analysis.aws_import import import_directory
 from stockade.api.app import create_app, serving
+from stockade.domain.scope import Scope
+from stockade.domain.volume_modification_timeline import COMPLETED_AFTER
 from stockade.shapes.fields import ImportProblem
 from stockade.store.sql import SqlStore
 
@@ -99,6 +103,8 @@ def test_settings_round_trip(stores, tmp_path: Path) -> None:
     with serving(create_app(first)) as url:
         ec2 = client(url, ACCOUNT)
         made = _build(ec2)
+        # the modification completed, so its progress does not move between the answers
+        volume_time_passes(first, Scope(account=ACCOUNT), made["volume"], COMPLETED_AFTER)
         before = _answers(ec2)
     export_store(first, tmp_path / "out")
     import_directory(second, tmp_path / "out")
@@ -144,6 +150,33 @@ def test_export_writes_the_settings_files(stores, tmp_path: Path) -> None:
     assert "mail.example.com" in {a["PtrRecord"] for a in ptr}
     [modification] = read("volumes-modifications.json")["VolumesModifications"]
     assert modification["VolumeId"] == made["volume"]
+
+
+def test_a_modification_in_progress_is_exported_as_it_stands_and_still_waited_for(
+    stores, tmp_path: Path
+) -> None:
+    """Exported half way through its timeline, a modification is ``optimizing`` in the file;
+    imported, it keeps its start, so the next modification of the volume still waits."""
+    first, second = stores
+    with serving(create_app(first)) as url:
+        made = _build(client(url, ACCOUNT))
+    volume_time_passes(first, Scope(account=ACCOUNT), made["volume"], COMPLETED_AFTER / 2)
+    export_store(first, tmp_path / "out")
+    path = tmp_path / "out" / ACCOUNT / "us-east-1" / "volumes-modifications.json"
+    [exported] = json.loads(path.read_text())["VolumesModifications"]
+    assert exported["ModificationState"] == "optimizing"
+    assert 50 <= exported["Progress"] < 100 and "EndTime" not in exported
+
+    import_directory(second, tmp_path / "out")
+    with serving(create_app(second)) as url:
+        ec2 = client(url, ACCOUNT)
+        [imported] = ec2.describe_volumes_modifications()["VolumesModifications"]
+        assert imported["StartTime"].isoformat().replace("+00:00", "Z") == exported["StartTime"]
+        with pytest.raises(ClientError) as info:
+            ec2.modify_volume(VolumeId=made["volume"], Size=30)
+        assert info.value.response["Error"]["Code"] == "IncorrectModificationState"
+        volume_time_passes(second, Scope(account=ACCOUNT), made["volume"], COMPLETED_AFTER)
+        ec2.modify_volume(VolumeId=made["volume"], Size=30)
 
 
 def _exported(stores, tmp_path: Path) -> Path:

@@ -179,8 +179,11 @@ def test_the_internet_as_a_source_is_the_analyzers_stand_in_public_address(seede
     app = ask(seeded_shared, {"from": "the Internet", "to": "app", "port": "80"})
     assert verdict(app.text) == "denied"  # private subnet: no route back to the gateway
     assert 'data-code="NO_ROUTE_TO_DESTINATION"' in app.text
-    assert fixes(app.text) == []  # a route remedy is shown, not applied by the button
-    assert "stockade route-table associate" in app.text
+    seed = seeded_shared.seed  # the route fix has its button (tests/console/test_reach_routes)
+    assert fixes(app.text) == [
+        f"stockade route-table associate {seed.public_route_table_id} "
+        f"--subnet {seed.private_subnet_id}"
+    ]
 
 
 def test_a_range_of_sources_gets_stockade_reachs_answer(seeded_shared):

@@ -5,11 +5,15 @@ such instance's volume has (unknown, a terminated instance's, another account's)
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 import pytest
 
 from stockade.domain.errors import AwsError
 from stockade.domain.quotas import Quotas
 from stockade.domain.scope import Scope
+from stockade.domain.volume_modification_timeline import COMPLETED_AFTER
 from stockade.domain.volumes import root_volume_id
 from stockade.service import lookups
 from stockade.service.bundle import Services
@@ -68,7 +72,8 @@ def test_a_modified_volume_is_found_as_modified(ctx: ServiceContext) -> None:
     [iid] = _launch(svc)
     volume_id = root_volume_id(iid)
     svc.volumes.modify(volume_id, size_gib=20)
-    second = svc.volumes.modify(volume_id, iops=4000)
+    later = replace(ctx, clock=lambda: datetime.now(UTC) + COMPLETED_AFTER)
+    second = Services(later).volumes.modify(volume_id, iops=4000)  # the first completed
     assert (second.original.size_gib, second.target.size_gib) == (20, 20)
     assert (second.original.iops, second.target.iops) == (3000, 4000)
     with ctx.read() as tx:

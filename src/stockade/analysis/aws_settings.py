@@ -12,10 +12,13 @@ as well as stockade's:
 * Elastic IPs' PTR records: ``addresses-attribute.json`` (describe-addresses-attribute
   ``--attribute domain-name``, whose top-level key is ``Addresses`` too: the layout tells
   it by its items' ``PtrRecord``); AWS's default reverse name is no record;
-* root-volume modifications: ``volumes-modifications.json``; the volume's current size,
-  type and performance are the last modification's target. A modification of a volume
-  that is no instance's root volume here (AWS's own volume ids, say) is skipped with a
-  warning: stockade models root volumes only.
+* root-volume modifications: ``volumes-modifications.json``, each as it stands when the
+  export reads the store; the volume's current size, type and performance are the last
+  modification's target, and its state follows from its start time on import (the starts
+  of earlier modifications within EC2's rolling window are not in the file: after an
+  import only the last counts). A modification of a volume that is no instance's root
+  volume here (AWS's own volume ids, say) is skipped with a warning: stockade models root
+  volumes only.
 
 Values are checked by the domain's rules (``shapes/read_settings.py``); a bad one is a
 located problem, raised before anything is written.
@@ -25,10 +28,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from stockade.analysis.aws_network import Parsed, origin, parsed
-from stockade.domain.dhcp_options import DHCP_OPTIONS, DhcpOptions
+from stockade.domain.dhcp_options import DHCP_OPTIONS, DhcpOptions, option_sets
 from stockade.domain.elastic_ip import PTR_RECORD
 from stockade.domain.instance_options import (
     IAM_INSTANCE_PROFILE,
@@ -41,6 +45,7 @@ from stockade.domain.instance_options import (
 )
 from stockade.domain.scope import Scope
 from stockade.domain.state import Snapshot
+from stockade.domain.volume_modification_timeline import progress_at
 from stockade.domain.volume_modifications import MODIFICATION, VOLUME_SETTINGS, Modification
 from stockade.domain.volumes import root_volume
 from stockade.shapes import instances as instance_shapes
@@ -74,6 +79,8 @@ class StoredSettings:
     ptr_records: dict[str, Any] = field(default_factory=dict)
     modifications: dict[str, Any] = field(default_factory=dict)
     dhcp_options: tuple[DhcpOptions, ...] = ()
+    #: when they were read: what a modification's progress is shown at
+    read_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @classmethod
     def read(cls, tx: Transaction) -> StoredSettings:
@@ -83,10 +90,7 @@ class StoredSettings:
             profiles=tx.list_settings(IAM_INSTANCE_PROFILE),
             ptr_records=tx.list_settings(PTR_RECORD),
             modifications=tx.list_settings(MODIFICATION),
-            dhcp_options=tuple(
-                DhcpOptions.from_value(dopt, value, tuple(sorted(tx.tags_of(dopt).items())))
-                for dopt, value in tx.list_settings(DHCP_OPTIONS).items()
-            ),
+            dhcp_options=tuple(option_sets(tx.list_settings_with_tags(DHCP_OPTIONS))),
         )
 
     def instance_options(self) -> dict[str, InstanceOptions]:
@@ -96,6 +100,7 @@ class StoredSettings:
 def documents(snapshot: Snapshot, stored: StoredSettings) -> dict[str, dict[str, Any]]:
     """File name -> JSON document (pure), as the API's Describe calls answer."""
     live = {v.volume_id for v in map(root_volume, snapshot.instances) if v is not None}
+    modifications = {k: Modification.from_value(v) for k, v in stored.modifications.items()}
     profiles = sorted(
         (ProfileAssociation.from_value(v) for v in stored.profiles.values()),
         key=lambda a: a.association_id,
@@ -110,8 +115,8 @@ def documents(snapshot: Snapshot, stored: StoredSettings) -> dict[str, dict[str,
             for e in snapshot.elastic_ips
         ],
         "VolumesModifications": [
-            shapes.volume_modification(Modification.from_value(value), "completed")
-            for volume_id, value in stored.modifications.items()
+            shapes.volume_modification(m, progress_at(m.start_time, stored.read_at))
+            for volume_id, m in modifications.items()
             if volume_id in live
         ],
     }

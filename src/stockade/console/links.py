@@ -29,6 +29,11 @@ def rule_href(group_id: str, rule_id: str) -> str:
     return f"{group_href(group_id)}#{rule_id}"
 
 
+def topology_href() -> str:
+    """The topology page: where route tables show (a subnet's routes are its edges)."""
+    return f"{BASE}/topology"
+
+
 def acl_href(acl_id: str) -> str:
     return f"{BASE}/acls/{acl_id}"
 

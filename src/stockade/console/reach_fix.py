@@ -1,13 +1,17 @@
 """Applying the smallest fix the policy engine suggests for one blocker, through the service
 layer (so AWS's validation, quotas and error text apply, as for an API call).
 
-Two kinds of fix can be applied: a missing security group rule
+Three kinds of fix can be applied: a missing security group rule
 (:class:`~stockade.policy.SuggestedRule`: ``rules.authorize``, the API's
-AuthorizeSecurityGroupIngress/Egress path) and a missing network ACL entry
+AuthorizeSecurityGroupIngress/Egress path), a missing network ACL entry
 (:class:`~stockade.policy.decision.SuggestedAclEntry`: ``network_acls.create_entry``, the
-API's CreateNetworkAclEntry path). Other remedies (a route, a public address, starting an
-instance) are shown as the command that makes them, not applied: each is a choice about the
-network's shape rather than one more permission.
+API's CreateNetworkAclEntry path) and one complete route-table change
+(:class:`~stockade.policy.route_change.RouteChange`: a route to an internet gateway, a NAT
+gateway or a peering added or a blackhole's route replaced, a subnet put on the table that
+already routes it -- ``route_tables``' CreateRoute / ReplaceRoute / AssociateRouteTable /
+DisassociateRouteTable paths). Other remedies (a gateway to attach, a peering to make, a
+public address, starting an instance) are shown in words, not applied: each needs a choice
+the engine cannot make (which gateway, which peer, which address).
 
 A fix is chosen by its text as the page showed it and is looked up again among the blockers
 of a fresh decision: if the state changed meanwhile and that fix is no longer the one the
@@ -21,8 +25,9 @@ from dataclasses import dataclass
 from stockade.console import links
 from stockade.policy.decision import Blocker, Decision, SuggestedAclEntry, SuggestedRule
 from stockade.policy.effective import Direction
+from stockade.policy.route_change import RouteChange, RouteVerb
 from stockade.service.bundle import Services
-from stockade.service.contracts import NetworkAclEntryRequest
+from stockade.service.contracts import NetworkAclEntryRequest, RouteRequest
 
 
 class FixGone(Exception):
@@ -41,7 +46,7 @@ def applicable(blocker: Blocker) -> bool:
     """Whether the console can apply this blocker's fix with one button."""
     if blocker.suggestion is not None:
         return blocker.suggestion.group_id is not None
-    return blocker.acl_suggestion is not None
+    return blocker.acl_suggestion is not None or blocker.route_change is not None
 
 
 def find_fix(decision: Decision, fix: str) -> Blocker:
@@ -58,6 +63,8 @@ def apply_fix(services: Services, blocker: Blocker, description: str) -> Applied
         return _authorize(services, blocker.suggestion, description)
     if blocker.acl_suggestion is not None:
         return _add_entry(services, blocker.acl_suggestion)
+    if blocker.route_change is not None:
+        return _change_routes(services, blocker.route_change)
     raise FixGone(blocker.fix or blocker.code)
 
 
@@ -91,3 +98,19 @@ def _add_entry(services: Services, entry: SuggestedAclEntry) -> AppliedFix:
     )
     href = links.acl_entry_href(entry.network_acl_id, entry.egress, entry.rule_number)
     return AppliedFix(entry.text(), href)
+
+
+def _change_routes(services: Services, change: RouteChange) -> AppliedFix:
+    tables = services.route_tables
+    if change.verb is RouteVerb.ASSOCIATE:
+        tables.associate(change.subject, subnet_id=change.subnet_id)
+    elif change.verb is RouteVerb.DISASSOCIATE:
+        tables.disassociate(change.subject)
+    else:
+        assert change.destination is not None and change.target is not None
+        request = RouteRequest.of(change.destination, change.target)
+        if change.verb is RouteVerb.REPLACE_ROUTE:
+            tables.replace_route(change.subject, request)
+        else:
+            tables.create_route(change.subject, request)
+    return AppliedFix(change.text(), links.topology_href())

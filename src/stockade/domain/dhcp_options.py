@@ -11,6 +11,7 @@ type 2 only.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,13 @@ class DhcpOptions:
     ) -> DhcpOptions:
         configurations = tuple((key, tuple(values)) for key, values in value["configurations"])
         return cls(dhcp_options_id, value["owner_id"], configurations, tags)
+
+
+def option_sets(stored: Mapping[str, tuple[dict[str, Any], Tags]]) -> list[DhcpOptions]:
+    """The sets a scope keeps (``Transaction.list_settings_with_tags(DHCP_OPTIONS)``: each
+    set's value and tags, by id), in that order: what DescribeDhcpOptions and the export
+    both show."""
+    return [DhcpOptions.from_value(dopt, value, tags) for dopt, (value, tags) in stored.items()]
 
 
 def _check_values(key: str, values: list[str]) -> None:

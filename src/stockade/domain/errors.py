@@ -175,6 +175,8 @@ CODES: frozenset[str] = frozenset(
         "InvalidDhcpOptionID.NotFound",
         "InvalidDhcpOptionsId.Malformed",
         "InvalidVolumeModification.NotFound",
+        "VolumeModificationRateExceeded",
+        "IncorrectModificationState",
     }
 )
 

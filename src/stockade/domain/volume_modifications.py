@@ -4,8 +4,9 @@ A root volume is derived from its instance (``domain/volumes.py``); a modificati
 kept as the volume's settings and applied to it on every read. EC2's rules as
 documented for elastic volumes: the size only grows (up to 16 TiB for SSD types), a boot
 volume is never ``st1``/``sc1``, provisioned IOPS only on ``gp3``/``io1``/``io2`` within
-each type's range, throughput only on ``gp3``. A modification completes at once (there
-is no data to move), so DescribeVolumesModifications shows it ``completed``.
+each type's range, throughput only on ``gp3``. The new settings apply from the start; how
+far the modification has got, and when the volume may be modified again, follow from its
+start time (``domain/volume_modification_timeline.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from stockade.domain.volumes import GP3_IOPS, GP3_THROUGHPUT, RootVolume
 
 VOLUME_SETTINGS = "volume"
 MODIFICATION = "volume-modification"
+#: the start times of the volume's modifications within the rolling window, oldest first
+#: (the limit on how many may start: ``volume_modification_timeline.check_may_modify``)
+MODIFICATION_STARTS = "volume-modification-starts"
 
 _TYPES = ("standard", "gp2", "gp3", "io1", "io2", "st1", "sc1")
 _NOT_BOOT = ("st1", "sc1")
@@ -126,7 +130,7 @@ class Modification:
     volume_id: str
     original: VolumeSettings
     target: VolumeSettings
-    start_time: str  # ISO 8601, UTC; it completed at once
+    start_time: str  # ISO 8601, UTC; its state follows from it (volume_modification_timeline)
 
     def as_value(self) -> dict[str, Any]:
         return {

@@ -20,6 +20,7 @@ from stockade.domain.permissions import IpPermission
 from stockade.policy.effective import Direction, EffectiveEntry
 from stockade.policy.flow import ICMP, PORTED, Flow
 from stockade.policy.reasons import Reason
+from stockade.policy.route_change import RouteChange
 from stockade.policy.topology import EndType, PathKind
 
 __all__ = [
@@ -347,6 +348,9 @@ class Blocker:
     #: for a network ACL blocker: the crossing that denied, and the entry that would admit it
     acl: AclStep | None = None
     acl_suggestion: SuggestedAclEntry | None = None
+    #: for a route blocker whose fix is one complete route-table change (``remedy`` is its
+    #: text): what the console can apply
+    route_change: RouteChange | None = None
 
     @property
     def fix(self) -> str | None:

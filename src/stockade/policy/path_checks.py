@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from stockade.domain.interface import NetworkInterface
+from stockade.domain.peering import active_between
 from stockade.domain.state import Snapshot
 from stockade.policy.addressing import RFC1918, RFC6598, in_ranges, is_public_address
 from stockade.policy.decision import Blocker
@@ -24,7 +25,8 @@ from stockade.policy.path_leg import (
     text_of,
     v4,
 )
-from stockade.policy.route_advice import route_remedy
+from stockade.policy.route_advice import route_change, route_remedy
+from stockade.policy.route_change import Remedy
 from stockade.policy.route_checks import ROUTE_CHECKS
 from stockade.policy.routes import vpc_block_holding, vpc_blocks
 from stockade.policy.topology import Check, EndKind
@@ -59,10 +61,14 @@ def _same_vpc(leg: Leg) -> Blocker | None:
         f"connects the two VPCs: {leg.forward.table_text()} routes no peering to "
         f"{text_of(leg.family, leg.d)}"
     )
-    if e2.public_ip and leg.family == 4:
+    block = vpc_block_holding(leg.snapshot, e2.vpc_id, leg.family, leg.d)
+    peering = active_between(leg.snapshot.peerings, e1.vpc_id, e2.vpc_id)
+    remedy: Remedy
+    if peering is not None and block is not None:  # peered already: only the route lacks
+        remedy = route_change(leg.forward, block, peering.vpc_peering_connection_id)
+    elif e2.public_ip and leg.family == 4:
         remedy = f"address its public IP {e2.public_ip} to go through the internet gateways"
     else:
-        block = vpc_block_holding(leg.snapshot, e2.vpc_id, leg.family, leg.d)
         remedy = f"peer {e1.vpc_id} with {e2.vpc_id}, then " + route_remedy(
             leg.forward, block or "<peer CIDR>", "<pcx-id>"
         )

@@ -17,6 +17,7 @@ from stockade.domain.state import Snapshot
 from stockade.policy.addressing import address_text, block_bounds, try_parse_address
 from stockade.policy.decision import Blocker
 from stockade.policy.reasons import CODE, Reason
+from stockade.policy.route_change import Remedy, RouteChange, remedy_text
 from stockade.policy.routes import Hop, RouteLookup, lookup
 from stockade.policy.topology import REASON, Check, EndKind
 
@@ -100,12 +101,18 @@ def text_of(family: int, value: int) -> str:
 
 
 def fail(
-    check: Check, component: str | None, ctype: str, message: str, remedy: str | None = None
+    check: Check, component: str | None, ctype: str, message: str, remedy: Remedy | None = None
 ) -> Blocker:
     return blocker(REASON[check], component, ctype, message, remedy)
 
 
 def blocker(
-    reason: Reason, component: str | None, ctype: str, message: str, remedy: str | None = None
+    reason: Reason, component: str | None, ctype: str, message: str, remedy: Remedy | None = None
 ) -> Blocker:
-    return Blocker(CODE[reason], reason, component, ctype, message, remedy=remedy)
+    """A blocker with its fix in words (``remedy``) and, when the fix is one complete
+    route-table change, that change too (what the console applies)."""
+    change = remedy if isinstance(remedy, RouteChange) else None
+    text = None if remedy is None else remedy_text(remedy)
+    return Blocker(
+        CODE[reason], reason, component, ctype, message, remedy=text, route_change=change
+    )

@@ -6,13 +6,16 @@ takes it: the route to add to a table (``stockade route-table add-route rtb-… 
 should go, the association that puts the subnet on that table (``stockade route-table
 associate rtb-… --subnet …``). A
 VPC with no table in the snapshot (state built by hand, imports without route tables)
-has an implied main table with no id: the remedy names it in words.
+has an implied main table with no id: the remedy names it in words. A complete command is
+returned as a :class:`~stockade.policy.route_change.RouteChange` (which the console can
+apply); one with a placeholder or words stays a string.
 """
 
 from __future__ import annotations
 
 from stockade.domain.routing import Route, TargetKind
 from stockade.domain.state import Snapshot
+from stockade.policy.route_change import Remedy, RouteChange, RouteVerb, remedy_text
 from stockade.policy.routes import Hop, RouteLookup, lookup_in
 
 
@@ -25,11 +28,21 @@ def route_text(route: Route) -> str:
     return f"{route.destination} → {route.target}"
 
 
-def route_remedy(at: RouteLookup, destination: str, target: str) -> str:
-    """Add ``destination → target`` to the table ``at`` consulted."""
+def route_change(
+    at: RouteLookup, destination: str, target: str, verb: RouteVerb = RouteVerb.ADD_ROUTE
+) -> Remedy:
+    """Add (or replace) ``destination → target`` in the table ``at`` consulted: a change
+    when the table has an id and the target is one (not a ``<placeholder>``)."""
     if not at.table_id:
         return f"add the route {destination} → {target} to the main route table of {at.vpc_id}"
-    return f"stockade route-table add-route {at.table_id} {destination} --target {target}"
+    if target.startswith("<"):
+        return f"stockade route-table {verb} {at.table_id} {destination} --target {target}"
+    return RouteChange.route(verb, at.table_id, destination, target)
+
+
+def route_remedy(at: RouteLookup, destination: str, target: str) -> str:
+    """:func:`route_change` in words (to go after a step that must come first)."""
+    return remedy_text(route_change(at, destination, target))
 
 
 def table_remedy(
@@ -40,7 +53,7 @@ def table_remedy(
     hop: Hop,
     target: str,
     destination: str | None = None,
-) -> str:
+) -> Remedy:
     """The smallest fix for a subnet whose table does not send ``value`` where it should:
     put the subnet on another table of its VPC that does — one command, nothing added:
     ``associate`` for a subnet on the main table implicitly, ``disassociate`` its explicit
@@ -55,9 +68,9 @@ def table_remedy(
         other = lookup_in(snapshot, table, at.subnet_id, family, value)
         if other.hop is hop and other.active:
             if explicit is not None:
-                return f"stockade route-table disassociate {explicit}"
-            return f"stockade route-table associate {table.route_table_id} --subnet {at.subnet_id}"
-    return route_remedy(at, destination or default_route(family), target)
+                return RouteChange.disassociate(explicit)
+            return RouteChange.associate(table.route_table_id, at.subnet_id)
+    return route_change(at, destination or default_route(family), target)
 
 
 def _explicit_association(snapshot: Snapshot, at: RouteLookup) -> str | None:
@@ -68,8 +81,9 @@ def _explicit_association(snapshot: Snapshot, at: RouteLookup) -> str | None:
     return next((a.association_id for a in table.associations if a.subnet_id == at.subnet_id), None)
 
 
-def blackhole_remedy(snapshot: Snapshot, at: RouteLookup) -> str:
-    """Revive the route's target, or say why it cannot forward."""
+def blackhole_remedy(snapshot: Snapshot, at: RouteLookup) -> Remedy:
+    """Revive the route's target (the route exists: it is replaced, not added), or say why
+    it cannot forward."""
     route = at.route
     assert route is not None
     target = route.target
@@ -80,7 +94,7 @@ def blackhole_remedy(snapshot: Snapshot, at: RouteLookup) -> str:
         if gateway is not None and gateway.vpc_id is None:
             return f"attach {target} to {at.vpc_id}"
         if attached is not None:
-            return route_remedy(at, route.destination, attached.igw_id)
+            return route_change(at, route.destination, attached.igw_id, RouteVerb.REPLACE_ROUTE)
         return (
             f"{target} is not attached to {at.vpc_id}: attach an internet gateway and route to it"
         )

@@ -15,6 +15,7 @@ from stockade.policy.path_leg import Leg, fail, text_of
 from stockade.policy.route_advice import (
     blackhole_remedy,
     default_route,
+    route_change,
     route_remedy,
     route_text,
     table_remedy,
@@ -86,7 +87,7 @@ def _nat_route(leg: Leg) -> Blocker | None:
     )
     gateway = leg.snapshot.internet_gateway_for(nat.vpc_id)
     target = gateway.igw_id if gateway else "<igw-id>"
-    remedy = route_remedy(onward, default_route(4), target)
+    remedy = route_change(onward, default_route(4), target)
     return fail(Check.NAT_ROUTE, onward.table_id or nat.vpc_id, "route-table", message, remedy)
 
 
@@ -175,7 +176,7 @@ def _return_via_peering(leg: Leg) -> Blocker | None:
     )
     held = vpc_block_holding(leg.snapshot, leg.e1.vpc_id, leg.family, leg.seen or 0)
     block = held or f"{s}/32"
-    remedy = route_remedy(back, block, out.target or "<pcx-id>")
+    remedy = route_change(back, block, out.target or "<pcx-id>")
     return fail(
         Check.RETURN_VIA_PEERING, back.table_id or leg.e2.vpc_id, "route-table", message, remedy
     )

@@ -9,7 +9,7 @@ one IPv6 block. An association's id is derived from the pair
 scope's VPCs or subnets. AssociateVpcCidrBlock for the IPv6 /56 stays in
 :mod:`stockade.service.network`. A block coming or going changes the VPC's local routes in
 every route table and the VPC's side of its live peerings (both are what the policy engine
-and the data plane read).
+and the data plane read; :func:`~stockade.service.peering.refresh_sides`).
 """
 
 from __future__ import annotations
@@ -20,13 +20,12 @@ from ipaddress import IPv4Network
 from stockade.domain import errors
 from stockade.domain.addresses import parse_cidr
 from stockade.domain.network import Subnet, Vpc, cidr_association_id
-from stockade.domain.peering import HOLDS_PAIR
 from stockade.domain.routing import LOCAL
 from stockade.domain.vpc_blocks import check_new_ipv4_block
 from stockade.service import lookups, routing
 from stockade.service.context import ServiceContext
 from stockade.service.network import subnet_ipv6_block
-from stockade.service.peering import side_of_vpc
+from stockade.service.peering import refresh_sides
 from stockade.store.repository import Transaction
 
 #: ModifyVpcTenancy's only target: AWS lets a dedicated VPC become default, never back.
@@ -64,24 +63,6 @@ def _subnet_association(tx: Transaction, association_id: str | None) -> Subnet:
 
 def _uses(subnet: Subnet, block: str) -> bool:
     return IPv4Network(subnet.cidr_block).subnet_of(IPv4Network(block))
-
-
-def _refresh_peerings(tx: Transaction, vpc: Vpc) -> None:
-    """The VPC's side of each pending or active peering shows its blocks as they now are
-    (AWS's ``VpcInfo.CidrBlockSet``; the policy engine and the data plane read a peer's
-    blocks from the side when the peer's VPC is another account's)."""
-    for peering in tx.list_peerings(vpc.vpc_id):
-        side = peering.side_of(vpc.vpc_id)
-        if peering.status not in HOLDS_PAIR or side is None or not side.cidr_blocks:
-            continue  # an accepter's blocks are shown only once it accepts
-        fresh = replace(
-            side_of_vpc(vpc),
-            allow_dns_resolution_from_remote_vpc=side.allow_dns_resolution_from_remote_vpc,
-        )
-        if peering.requester.vpc_id == vpc.vpc_id:
-            tx.put_peering(replace(peering, requester=fresh))
-        else:
-            tx.put_peering(replace(peering, accepter=fresh))
 
 
 def _active_peer_blocks(tx: Transaction, vpc: Vpc) -> list[str]:
@@ -123,7 +104,7 @@ class CidrBlockService:
             vpc = replace(vpc, secondary_cidr_blocks=(*vpc.secondary_cidr_blocks, block))
             tx.put_vpc(vpc)
             routing.add_local_routes(tx, vpc.vpc_id, block)
-            _refresh_peerings(tx, vpc)
+            refresh_sides(tx, vpc)
             return vpc, block
 
     def disassociate_vpc_block(self, association_id: str | None) -> tuple[Vpc, str]:
@@ -153,8 +134,7 @@ class CidrBlockService:
                 now = replace(vpc, ipv6_cidr_block=None)
             tx.put_vpc(now)
             routing.remove_local_routes(tx, vpc.vpc_id, block)
-            if ipv4:
-                _refresh_peerings(tx, now)
+            refresh_sides(tx, now)
             return vpc, block
 
     def associate_subnet_ipv6(self, subnet_id: str | None, ipv6_cidr_block: str | None) -> Subnet:

@@ -1,4 +1,7 @@
-"""What every service call needs: the store, the caller's scope and the quotas in force.
+"""What every service call needs: the store, the caller's scope, the quotas in force and the
+clock (what "now" is for rules that depend on time, such as how far a volume's modification
+has got and when the volume may be modified again: tests hand in a clock they move instead
+of sleeping).
 
 ``write()``/``read()`` open the single transaction of a call. Both make sure the scope's
 default VPC exists first (AWS creates it with the account; we create it on first use).
@@ -11,9 +14,10 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from stockade.domain.quotas import Quotas
 from stockade.domain.scope import Scope
@@ -23,6 +27,11 @@ from stockade.store.repository import Store, Transaction
 #: store -> scopes known to be initialised (a monotonic fact; see the module docstring)
 _initialized: weakref.WeakKeyDictionary[Store, set[Scope]] = weakref.WeakKeyDictionary()
 _initialized_lock = threading.Lock()
+
+
+def utc_now() -> datetime:
+    """The real clock: the current time, in UTC."""
+    return datetime.now(UTC)
 
 
 def _known(store: Store, scope: Scope) -> bool:
@@ -40,6 +49,7 @@ class ServiceContext:
     store: Store
     scope: Scope = field(default_factory=Scope)
     quotas: Quotas = field(default_factory=Quotas)
+    clock: Callable[[], datetime] = utc_now
 
     @contextmanager
     def write(self) -> Iterator[Transaction]:
@@ -66,7 +76,7 @@ class ServiceContext:
             yield tx
 
     def for_scope(self, scope: Scope) -> ServiceContext:
-        return ServiceContext(self.store, scope, self.quotas)
+        return ServiceContext(self.store, scope, self.quotas, self.clock)
 
 
 def _ensure_initialized(tx: Transaction) -> None:

@@ -12,19 +12,17 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from stockade.domain import errors, ids
-from stockade.domain.dhcp_options import DHCP_OPTIONS, NO_OPTIONS, DhcpOptions, configurations
+from stockade.domain.dhcp_options import (
+    DHCP_OPTIONS,
+    NO_OPTIONS,
+    DhcpOptions,
+    configurations,
+    option_sets,
+)
 from stockade.domain.tags import RawTags
 from stockade.service import lookups
 from stockade.service.context import ServiceContext
 from stockade.service.tags import tag_new
-from stockade.store.repository import Transaction
-
-
-def _sets(tx: Transaction) -> list[DhcpOptions]:
-    return [
-        DhcpOptions.from_value(dopt, value, tuple(sorted(tx.tags_of(dopt).items())))
-        for dopt, value in tx.list_settings(DHCP_OPTIONS).items()
-    ]
 
 
 class DhcpOptionsService:
@@ -39,13 +37,18 @@ class DhcpOptionsService:
             return replace(created, tags=tag_new(tx, [created.dhcp_options_id], tags))
 
     def describe(self, dhcp_options_ids: Sequence[str] = ()) -> list[DhcpOptions]:
+        """The scope's sets, or those named (each well formed and existing, checked in the
+        order given), in id order; the named ones are found among the sets read once."""
         with self.ctx.read() as tx:
-            found = _sets(tx)
-            if dhcp_options_ids:
-                for named in dhcp_options_ids:
-                    lookups.dhcp_options(tx, named)
-                found = [d for d in found if d.dhcp_options_id in dhcp_options_ids]
-            return found
+            found = option_sets(tx.list_settings_with_tags(DHCP_OPTIONS))
+        if dhcp_options_ids:
+            held = {d.dhcp_options_id for d in found}
+            for named in dhcp_options_ids:
+                ids.check("dopt", named)  # as lookups.dhcp_options, without a read per id
+                if named not in held:
+                    raise errors.not_found("dopt", named)
+            found = [d for d in found if d.dhcp_options_id in dhcp_options_ids]
+        return found
 
     def delete(self, dhcp_options_id: str | None) -> None:
         with self.ctx.write() as tx:

@@ -53,6 +53,32 @@ def side_of_vpc(vpc: Vpc) -> PeeringSide:
     )
 
 
+def refresh_sides(tx: Transaction, vpc: Vpc) -> None:
+    """The VPC's side of each pending or active peering shows its blocks as they now are.
+
+    Call it wherever a VPC's blocks change (IPv4 or IPv6, added or taken away). AWS's
+    ``VpcInfo.CidrBlockSet``/``Ipv6CidrBlockSet`` follow the VPC; the row keeps them as last
+    seen because the policy engine and the data plane read a peer's blocks from the side
+    when the peer's VPC is another account's, and writing the peering logs its ``pcx-`` id,
+    which makes the other side's follower re-read. An ended peering keeps the blocks it
+    ended with; a pending accepter's side shows none until it accepts.
+    """
+    for peering in tx.list_peerings(vpc.vpc_id):
+        side = peering.side_of(vpc.vpc_id)
+        if peering.status not in HOLDS_PAIR or side is None or not side.cidr_blocks:
+            continue  # an accepter's blocks are shown only once it accepts
+        fresh = replace(
+            side_of_vpc(vpc),
+            allow_dns_resolution_from_remote_vpc=side.allow_dns_resolution_from_remote_vpc,
+        )
+        if fresh == side:
+            continue
+        if peering.requester.vpc_id == vpc.vpc_id:
+            tx.put_peering(replace(peering, requester=fresh))
+        else:
+            tx.put_peering(replace(peering, accepter=fresh))
+
+
 def visible_peerings(tx: Transaction, now: datetime | None = None) -> list[VpcPeeringConnection]:
     """The scope's peerings as they stand now (pending requests past expiry: ``expired``)."""
     moment = now or datetime.now(UTC)

@@ -3,18 +3,28 @@ DescribeVolumesModifications.
 
 A root volume is derived from its instance (``domain/volumes.py``); what ModifyVolume
 changed is kept as the volume's settings and applied on every read, and the latest
-modification is kept beside it for DescribeVolumesModifications. A terminated instance's
-volume is gone, and so are its settings' effects (they are never read again).
+modification is kept beside it for DescribeVolumesModifications, with the start times of
+those within the rolling window (EC2's limit on how many may start). How far a
+modification has got is read at the context's clock, so it moves on without a writer. A
+terminated instance's volume is gone, and so are its settings' effects (they are never
+read again).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from stockade.domain import errors
+from stockade.domain.volume_modification_timeline import (
+    Progress,
+    check_may_modify,
+    progress_at,
+    starts_in_window,
+    timestamp,
+)
 from stockade.domain.volume_modifications import (
     MODIFICATION,
+    MODIFICATION_STARTS,
     VOLUME_SETTINGS,
     Modification,
     VolumeSettings,
@@ -54,19 +64,33 @@ class VolumeService:
         iops: int | None = None,
         throughput: int | None = None,
     ) -> Modification:
+        """Start a modification: the request checked first (a bad one is refused for what
+        it is), then EC2's wait (the last one completed, a place in the rolling window)."""
         with self.ctx.write() as tx:
             volume = lookups.volume(tx, volume_id)  # malformed or unknown
             original = VolumeSettings.of(volume)
             target = modified(original, size_gib, volume_type, iops, throughput)
-            start = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-            modification = Modification(volume.volume_id, original, target, start)
+            now = self.ctx.clock()
+            settings = tx.settings_of(volume.volume_id)
+            last = settings.get(MODIFICATION)
+            last_start = Modification.from_value(last).start_time if last else None
+            recorded = list(settings.get(MODIFICATION_STARTS, ()))
+            if last_start is not None:  # an imported volume has its last one, and no list
+                recorded.append(last_start)
+            recent = starts_in_window(recorded, now)
+            check_may_modify(volume.volume_id, last_start, recent, now)
+            modification = Modification(volume.volume_id, original, target, timestamp(now))
             tx.set_setting(volume.volume_id, VOLUME_SETTINGS, target.as_value())
             tx.set_setting(volume.volume_id, MODIFICATION, modification.as_value())
+            tx.set_setting(
+                volume.volume_id, MODIFICATION_STARTS, [*recent, modification.start_time]
+            )
             return modification
 
-    def modifications(self, volume_ids: Sequence[str] = ()) -> list[Modification]:
-        """The latest modification of each volume (all, or those named: a named volume
-        never modified is ``InvalidVolumeModification.NotFound``)."""
+    def modifications(self, volume_ids: Sequence[str] = ()) -> list[tuple[Modification, Progress]]:
+        """The latest modification of each volume and how far it has got now (all, or those
+        named: a named volume never modified is ``InvalidVolumeModification.NotFound``)."""
+        now = self.ctx.clock()
         with self.ctx.read() as tx:
             live = {v.volume_id for v in _volumes(tx)}
             recorded = tx.list_settings(MODIFICATION)
@@ -80,4 +104,5 @@ class VolumeService:
                         f"Modification for volume '{volume_id}' does not exist.",
                     )
         wanted = set(volume_ids) if volume_ids else live
-        return [Modification.from_value(v) for k, v in recorded.items() if k in wanted]
+        found = [Modification.from_value(v) for k, v in recorded.items() if k in wanted]
+        return [(m, progress_at(m.start_time, now)) for m in found]

@@ -8,6 +8,7 @@ from typing import Any
 
 from stockade.domain.dhcp_options import DhcpOptions
 from stockade.domain.elastic_ip import ElasticIp
+from stockade.domain.volume_modification_timeline import Progress
 from stockade.domain.volume_modifications import Modification, VolumeSettings
 from stockade.shapes import tag_list
 from stockade.shapes.instances import public_dns_name
@@ -39,18 +40,19 @@ def _sides(prefix: str, settings: VolumeSettings) -> dict[str, Any]:
     return out
 
 
-def volume_modification(m: Modification, state: str) -> dict[str, Any]:
-    """A ``VolumeModification`` (ModifyVolume's answer, DescribeVolumesModifications)."""
+def volume_modification(m: Modification, progress: Progress) -> dict[str, Any]:
+    """A ``VolumeModification`` as it stands (ModifyVolume's answer, which shows it as it
+    starts, and DescribeVolumesModifications, which shows it at the time of the call)."""
     out = {
         "VolumeId": m.volume_id,
-        "ModificationState": state,
+        "ModificationState": progress.state,
         "StartTime": m.start_time,
-        "Progress": 100 if state == "completed" else 0,
+        "Progress": progress.percent,
         **_sides("Original", m.original),
         **_sides("Target", m.target),
     }
-    if state == "completed":
-        out["EndTime"] = m.start_time  # nothing to move: done when it started
+    if progress.end_time is not None:
+        out["EndTime"] = progress.end_time
     return out
 
 

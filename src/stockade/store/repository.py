@@ -43,6 +43,7 @@ from stockade.domain.routing import EgressOnlyInternetGateway, NatGateway, Route
 from stockade.domain.scope import Scope
 from stockade.domain.security_group import RuleSpec, SecurityGroup, SecurityGroupRule
 from stockade.domain.state import Snapshot
+from stockade.domain.tags import Tags
 
 
 class HeldWrites(Protocol):
@@ -317,6 +318,9 @@ class Transaction(Protocol):
     def drop_settings(self, resource_id: str) -> None: ...
     def list_settings(self, name: str) -> dict[str, Any]:
         """This scope's values of one setting, by resource id."""
+
+    def list_settings_with_tags(self, name: str) -> dict[str, tuple[Any, Tags]]:
+        """:meth:`list_settings` with each resource's tags (sorted by key), in one read."""
 
 
 class CommitCounts(Protocol):

@@ -14,10 +14,12 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select
 
+from stockade.domain.tags import Tags
 from stockade.store import schema as s
 from stockade.store.transaction_core import TransactionCore
 
 _S = s.resource_settings
+_T = s.tags
 
 
 class SettingsRepository(TransactionCore):
@@ -55,3 +57,20 @@ class SettingsRepository(TransactionCore):
             .order_by(_S.c.resource_id)
         )
         return {resource_id: json.loads(value) for resource_id, value in rows}
+
+    def list_settings_with_tags(self, name: str) -> dict[str, tuple[Any, Tags]]:
+        """This scope's values of one setting with their resources' tags (sorted by key), by
+        resource id in id order: one query, for a resource whose setting is its whole
+        state (a DHCP options set) and which is described with its tags."""
+        rows = self._c.execute(
+            select(_S.c.resource_id, _S.c.value, _T.c.key, _T.c.value)
+            .select_from(_S.outerjoin(_T, _T.c.resource_id == _S.c.resource_id))
+            .where(self._in_scope(_S), _S.c.name == name)
+            .order_by(_S.c.resource_id, _T.c.key)
+        )
+        found: dict[str, tuple[Any, list[tuple[str, str]]]] = {}
+        for resource_id, value, key, tag_value in rows:
+            entry = found.setdefault(resource_id, (json.loads(value), []))
+            if key is not None:
+                entry[1].append((key, tag_value))
+        return {rid: (value, tuple(tags)) for rid, (value, tags) in found.items()}

@@ -9,6 +9,7 @@ from typing import Any
 from stockade.api.actions.common import reject_unsupported
 from stockade.api.actions.describe import filters, page, select, with_token
 from stockade.api.actions.registry import Call, action
+from stockade.domain.volume_modification_timeline import STARTED
 from stockade.shapes.settings import volume_modification as _modification
 
 _ALIASES = {"original-size": "OriginalSize", "target-size": "TargetSize"}
@@ -24,14 +25,14 @@ def modify_volume(call: Call) -> dict[str, Any]:
         call.get("Iops"),
         call.get("Throughput"),
     )
-    return {"VolumeModification": _modification(modification, "modifying")}
+    return {"VolumeModification": _modification(modification, STARTED)}
 
 
 @action("DescribeVolumesModifications")
 def describe_volumes_modifications(call: Call) -> dict[str, Any]:
     fs = filters(call)
     found = call.services.volumes.modifications(call.get("VolumeIds") or ())
-    shaped = [_modification(m, "completed") for m in found]
+    shaped = [_modification(m, progress) for m, progress in found]
     items, token = page(
         call, select(call, shaped, _ALIASES, fs), lambda s: s["VolumeId"], minimum=1, maximum=500
     )
