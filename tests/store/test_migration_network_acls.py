@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from stockade.domain.network_acl import RuleAction, first_match
 from stockade.domain.scope import Scope
-from stockade.store import migrations
 from stockade.store.sql import SqlStore
+from store.migrated import migrated_to
 
 _VPC = (
     "INSERT INTO vpcs (vpc_id, seq, account, region, cidr_block, ipv6_cidr_block, is_default, "
@@ -29,11 +28,7 @@ _SUBNET = (
 
 def test_existing_vpcs_get_default_acls_and_subnets_their_association(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    engine = create_engine(f"sqlite:///{path}")
-    with engine.begin() as conn:
-        config = migrations.alembic_config()
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0001")  # a store as the previous version left it
+    with migrated_to(f"sqlite:///{path}", "0001") as conn:  # as the previous version left it
         conn.execute(text(_VPC), {"id": "vpc-0a", "seq": 1, "cidr": "10.0.0.0/16", "ipv6": None})
         conn.execute(
             text(_VPC), {"id": "vpc-0b", "seq": 2, "cidr": "10.1.0.0/16", "ipv6": "2600:1f18::/56"}
@@ -48,7 +43,6 @@ def test_existing_vpcs_get_default_acls_and_subnets_their_association(tmp_path: 
         ):
             conn.execute(text(_SUBNET), {"id": subnet, "seq": seq, "vpc": vpc, "cidr": cidr})
         conn.execute(text("UPDATE store_revision SET next_seq = 6"))
-    engine.dispose()
 
     store = SqlStore.open(str(path))  # upgrades to head
     try:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from stockade.domain.routing import LOCAL, RouteOrigin
 from stockade.domain.scope import Scope
-from stockade.store import migrations
 from stockade.store.sql import SqlStore
+from store.migrated import migrated_to
 
 _VPC = (
     "INSERT INTO vpcs (vpc_id, seq, account, region, cidr_block, ipv6_cidr_block, is_default, "
@@ -21,11 +20,7 @@ _VPC = (
 
 def test_existing_vpcs_get_main_tables(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    engine = create_engine(f"sqlite:///{path}")
-    with engine.begin() as conn:
-        config = migrations.alembic_config()
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0001")  # a store as the previous version left it
+    with migrated_to(f"sqlite:///{path}", "0001") as conn:  # as the previous version left it
         conn.execute(
             text(_VPC),
             {"id": "vpc-0a", "seq": 1, "cidr": "172.31.0.0/16", "ipv6": None, "default": True},
@@ -52,7 +47,6 @@ def test_existing_vpcs_get_main_tables(tmp_path: Path) -> None:
             )
         )
         conn.execute(text("UPDATE store_revision SET next_seq = 6"))
-    engine.dispose()
 
     store = SqlStore.open(str(path))  # upgrades to head
     try:

@@ -4,23 +4,21 @@ their ids unique, no scope index -- on a fresh store and on one upgraded from 00
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from helpers import empty_postgres_schema
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from stockade.domain.scope import Scope
 from stockade.store import migrations
 from stockade.store import schema as s
 from stockade.store.sql import SqlStore
 from store import store_factories as f
-from store.store_factories import POSTGRES_ENV, random_scope
+from store.migrated import empty_database, migrated_to
+from store.store_factories import random_scope
 
 
 def _plan(store: SqlStore, query: str) -> str:
@@ -97,18 +95,8 @@ A, B = "111111111111", "222222222222"
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_from_0011(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database at 0011 with two scopes' rules interleaved, random ids out of seq order."""
-    if request.param == "postgresql":
-        url = os.environ.get(POSTGRES_ENV)
-        if not url:
-            pytest.skip(f"{POSTGRES_ENV} is not set (PostgreSQL tests need a running server)")
-        empty_postgres_schema(url)
-    else:
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        config = migrations.alembic_config()
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0011")
+    url = empty_database(request.param, tmp_path)
+    with migrated_to(url, "0011") as conn:
         for seq, (gid, account) in enumerate((("sg-0a1", A), ("sg-0b1", B)), start=1):
             conn.execute(text(_GROUP), {"id": gid, "seq": seq, "account": account})
         for seq, (rid, group, account, port) in enumerate(
@@ -123,7 +111,6 @@ def store_from_0011(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
             params = {"id": rid, "seq": seq, "account": account, "group": group, "port": port}
             conn.execute(text(_RULE), {**params, "description": f"rule {rid}"})
         conn.execute(text("UPDATE store_revision SET revision = 1, next_seq = 7"))
-    engine.dispose()
     yield url
 
 
@@ -167,14 +154,9 @@ def test_downgrading_to_0011_and_back_keeps_the_rules(tmp_path: Path) -> None:
         tx.put_group(group)
         tx.put_rules(rules)
     store.close()
-    engine = create_engine(f"sqlite:///{path}")
-    with engine.begin() as conn:
-        config = migrations.alembic_config()
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0011")
+    with migrated_to(f"sqlite:///{path}", "0011", down=True) as conn:
         names = {row[0] for row in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
         assert "ix_sg_rules_scope" in names
-    engine.dispose()
     store = SqlStore.open(str(path))
     try:
         with store.read(scope) as tx:

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from helpers import empty_postgres_schema
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from stockade.domain.scope import Scope
 from stockade.domain.security_group import Peer, PeerKind
@@ -22,7 +19,8 @@ from stockade.store import migrations
 from stockade.store import schema as s
 from stockade.store.sql import SqlStore
 from store import store_factories as f
-from store.store_factories import POSTGRES_ENV, random_scope
+from store.migrated import empty_database, migrated_to
+from store.store_factories import random_scope
 
 
 def _counted(store: SqlStore, scope: Scope) -> tuple[int, int]:
@@ -129,18 +127,8 @@ A, B = "111111111111", "222222222222"
 def old_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database at revision 0008 with groups in two scopes, rules (one a group reference)
     and three logged changes, as the previous version of stockade left it."""
-    if request.param == "postgresql":
-        url = os.environ.get(POSTGRES_ENV)
-        if not url:
-            pytest.skip(f"{POSTGRES_ENV} is not set (PostgreSQL tests need a running server)")
-        empty_postgres_schema(url)
-    else:
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        config = migrations.alembic_config()
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0008")
+    url = empty_database(request.param, tmp_path)
+    with migrated_to(url, "0008") as conn:
         for seq, (gid, account) in enumerate(
             (("sg-0a1", A), ("sg-0a2", A), ("sg-0a3", A), ("sg-0b1", B)), start=1
         ):
@@ -160,7 +148,6 @@ def old_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
                 text(_LOG), {"revision": revision, "account": account, "ids": json.dumps(ids)}
             )
         conn.execute(text("UPDATE store_revision SET revision = 3, next_seq = 8"))
-    engine.dispose()
     yield url
 
 
@@ -214,13 +201,8 @@ def test_downgrading_to_0008_and_back_keeps_the_data(tmp_path: Path) -> None:
     with store.write(scope) as tx:
         tx.add_group(kept)
     store.close()
-    engine = create_engine(f"sqlite:///{path}")
-    with engine.begin() as conn:
-        config = migrations.alembic_config()
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0008")
+    with migrated_to(f"sqlite:///{path}", "0008", down=True) as conn:
         assert conn.exec_driver_sql("SELECT revision FROM change_log").all() == [(1,)]
-    engine.dispose()
     store = SqlStore.open(str(path))  # up again: the count is rebuilt from the groups
     try:
         assert _counted(store, scope) == (1, 1)

@@ -63,23 +63,29 @@ def _dialect() -> str:
     return op.get_context().dialect.name
 
 
+def _keyed_head(table: str, id_column: str, *, keyed_by_seq: bool) -> list[sa.schema.SchemaItem]:
+    """The id, ``seq`` and scope columns both tables start with, and their key: ``seq``
+    (SQLite's ``INTEGER PRIMARY KEY``) with the id unique, or (as before 0012) the id."""
+    key = "seq" if keyed_by_seq else id_column
+    seq_type = sa.Integer() if keyed_by_seq else sa.BigInteger()
+    unique_id = [sa.UniqueConstraint(id_column, name=f"uq_{table}_{id_column}")]
+    return [
+        sa.Column(id_column, sa.String(), nullable=False),
+        sa.Column("seq", seq_type, nullable=False, autoincrement=False),
+        sa.Column("account", sa.String(), nullable=False),
+        sa.Column("region", sa.String(), nullable=False),
+        sa.PrimaryKeyConstraint(key, name=f"pk_{table}"),
+        *(unique_id if keyed_by_seq else []),
+    ]
+
+
 def _rules_table(name: str, groups: str, *, keyed_by_seq: bool) -> None:
     """Create ``sg_rules`` under ``name`` (its groups in table ``groups``), keyed by ``seq``
     or (as before) by ``rule_id``; its constraints keep ``sg_rules``'s names, as the rename
     leaves them."""
-    key = sa.PrimaryKeyConstraint("seq" if keyed_by_seq else "rule_id", name="pk_sg_rules")
-    unique_id = [sa.UniqueConstraint("rule_id", name="uq_sg_rules_rule_id")] if keyed_by_seq else []
     op.create_table(
         name,
-        sa.Column("rule_id", sa.String(), nullable=False),
-        sa.Column(
-            "seq",
-            sa.Integer() if keyed_by_seq else sa.BigInteger(),
-            nullable=False,
-            autoincrement=False,
-        ),
-        sa.Column("account", sa.String(), nullable=False),
-        sa.Column("region", sa.String(), nullable=False),
+        *_keyed_head("sg_rules", "rule_id", keyed_by_seq=keyed_by_seq),
         sa.Column("group_id", sa.String(), nullable=False),
         sa.Column("owner_id", sa.String(), nullable=False),
         sa.Column("is_egress", sa.Boolean(), nullable=False),
@@ -96,9 +102,7 @@ def _rules_table(name: str, groups: str, *, keyed_by_seq: bool) -> None:
             name="fk_sg_rules_group_id_security_groups",
             ondelete="CASCADE",
         ),
-        key,
         sa.UniqueConstraint(*_IDENTITY, name="uq_sg_rules_identity"),
-        *unique_id,
     )
 
 
@@ -106,29 +110,14 @@ _GROUP_COLUMNS = "group_id, seq, account, region, vpc_id, name, name_key, descri
 
 
 def _groups_table(name: str, *, keyed_by_seq: bool) -> None:
-    key = sa.PrimaryKeyConstraint("seq" if keyed_by_seq else "group_id", name="pk_security_groups")
-    unique_id = (
-        [sa.UniqueConstraint("group_id", name="uq_security_groups_group_id")]
-        if keyed_by_seq
-        else []
-    )
+    """Create ``security_groups`` under ``name``, keyed as :func:`_keyed_head` says."""
     op.create_table(
         name,
-        sa.Column("group_id", sa.String(), nullable=False),
-        sa.Column(
-            "seq",
-            sa.Integer() if keyed_by_seq else sa.BigInteger(),
-            nullable=False,
-            autoincrement=False,
-        ),
-        sa.Column("account", sa.String(), nullable=False),
-        sa.Column("region", sa.String(), nullable=False),
+        *_keyed_head("security_groups", "group_id", keyed_by_seq=keyed_by_seq),
         sa.Column("vpc_id", sa.String(), nullable=False),
         sa.Column("name", sa.String(), nullable=False),
         sa.Column("name_key", sa.String(), nullable=False),
         sa.Column("description", sa.String(), nullable=False),
-        key,
-        *unique_id,
         sa.UniqueConstraint("vpc_id", "name_key", name="uq_security_groups_vpc_id_name_key"),
     )
 
