@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from policy.conftest import World
 
+from analysis.acl_strategies import ALLOW_ALL, acl_entries
 from stockade.analysis.reach import ReachResult, parse_ports, parse_source, reach
 from stockade.policy.decide import decide
 from stockade.policy.explain import explain
@@ -26,7 +27,6 @@ TARGET_PRIVATE = "10.1.0.5"
 #: the addresses of VPC A an interface holds
 HELD = {"10.0.1.5", "10.0.1.6", "10.0.2.5"}
 PORTS = [22, 80, 443]
-ALLOW_ALL = [(100, "in", "allow", "-1", "0.0.0.0/0"), (100, "out", "allow", "-1", "0.0.0.0/0")]
 
 
 def world(rules, public_acl=ALLOW_ALL, private_acl=ALLOW_ALL, target_acl=ALLOW_ALL):
@@ -173,18 +173,8 @@ CIDRS = [
 PORT_RANGES = [(22, 22), (80, 80), (0, 1023), (1024, 65535), (32768, 60999), (40000, 40010)]
 
 
-@st.composite
-def acls(draw):
-    entries = []
-    for number in draw(st.lists(st.integers(1, 90), max_size=4, unique=True)):
-        protocol = draw(st.sampled_from(["-1", "tcp", "tcp", "udp"]))
-        ports = draw(st.sampled_from(PORT_RANGES)) if protocol != "-1" else None
-        way = draw(st.sampled_from(["in", "out"]))
-        action = draw(st.sampled_from(["allow", "deny", "deny"]))
-        entries.append((number, way, action, protocol, draw(st.sampled_from(CIDRS)), ports))
-    if draw(st.integers(0, 4)):
-        entries += ALLOW_ALL
-    return entries
+def acls():
+    return acl_entries(CIDRS, PORT_RANGES, max_entries=4)
 
 
 @st.composite

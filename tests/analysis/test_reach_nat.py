@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from policy.conftest import World
 
+from analysis.acl_strategies import ALLOW_ALL, acl_entries
 from stockade.analysis.reach import ReachResult, parse_ports, parse_source, reach
 from stockade.policy.decide import decide
 from stockade.policy.explain import explain
@@ -23,7 +24,6 @@ from stockade.policy.reasons import Reason
 NAT_IP = "203.0.113.200"
 TARGET_IP = "198.51.100.20"
 PORTS = [22, 80, 443]
-ALLOW_ALL = [(100, "in", "allow", "-1", "0.0.0.0/0"), (100, "out", "allow", "-1", "0.0.0.0/0")]
 
 
 def nat_world(
@@ -161,19 +161,8 @@ CIDRS = ["0.0.0.0/0", "10.0.2.0/24", "10.0.0.0/16", f"{NAT_IP}/32", "198.51.100.
 PORT_RANGES = [(22, 22), (80, 80), (0, 1023), (1024, 65535), EPHEMERAL_PORTS, (40000, 40010)]
 
 
-@st.composite
-def acls(draw):
-    """A few entries each way on the path's addresses and ports, then (mostly) allow all."""
-    entries = []
-    for number in draw(st.lists(st.integers(1, 90), max_size=5, unique=True)):
-        protocol = draw(st.sampled_from(["-1", "tcp", "tcp", "udp"]))
-        ports = draw(st.sampled_from(PORT_RANGES)) if protocol != "-1" else None
-        way = draw(st.sampled_from(["in", "out"]))
-        action = draw(st.sampled_from(["allow", "deny", "deny"]))
-        entries.append((number, way, action, protocol, draw(st.sampled_from(CIDRS)), ports))
-    if draw(st.integers(0, 4)):
-        entries += ALLOW_ALL
-    return entries
+def acls():
+    return acl_entries(CIDRS, PORT_RANGES, max_entries=5)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
