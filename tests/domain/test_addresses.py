@@ -359,3 +359,18 @@ def test_remembered_canonical_cidrs_keep_family_and_errors_apart() -> None:
             addresses.canonical_cidr("10.1.2.3", 4)
         with pytest.raises(AwsError, match="is malformed"):
             addresses.canonical_cidr(["10.0.0.0/8"], 4)  # type: ignore[arg-type]
+
+
+def test_stored_cidrs_and_addresses_are_parsed_once_per_text():
+    """The route and ACL matchers parse the same stored CIDRs for every address they test:
+    one parse per text, and a text that does not parse fails every time (nothing cached)."""
+    from stockade.domain.addresses import stored_address, stored_network
+
+    assert stored_network("10.0.0.0/16") is stored_network("10.0.0.0/16")
+    assert stored_address("10.0.1.5") is stored_address("10.0.1.5")
+    assert stored_network("2001:db8::/56").version == 6
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            stored_network("10.0.0.5/16")  # host bits: stored CIDRs are canonical
+        with pytest.raises(ValueError):
+            stored_address("10.0.1.300")

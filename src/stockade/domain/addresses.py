@@ -54,6 +54,21 @@ def _canonical_text(value: str, family: int | None) -> str:
     return str(parse_cidr(value, family))
 
 
+@functools.lru_cache(maxsize=16384)
+def stored_network(cidr: str) -> Network:
+    """A stored (canonical, already validated) CIDR as a network, remembered per text: the
+    route and ACL matchers test the same few CIDRs against address after address, and
+    ``ipaddress`` takes microseconds to parse one. Bounded, as the CIDRs a store holds are
+    not."""
+    return ipaddress.ip_network(cidr)
+
+
+@functools.lru_cache(maxsize=16384)
+def stored_address(address: str) -> IPv4Address | IPv6Address:
+    """An address (already validated) as ``ipaddress`` parses it, remembered per text."""
+    return ipaddress.ip_address(address)
+
+
 def check_subnet_in_vpc(subnet_cidr: str, vpc_blocks: Iterable[str]) -> None:
     """A subnet's IPv4 block lies inside one of its VPC's IPv4 blocks (``Vpc.ipv4_blocks``;
     else ``InvalidSubnet.Range``): a subnet never spans two blocks."""

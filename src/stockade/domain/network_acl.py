@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from functools import cache, cached_property
-from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
+from functools import cached_property
+from ipaddress import IPv4Address, IPv6Address
 
 from stockade.domain import errors
-from stockade.domain.addresses import Network, parse_cidr
+from stockade.domain.addresses import Network, parse_cidr, stored_address, stored_network
 from stockade.domain.quotas import Quotas
 from stockade.domain.tags import Tags
 
@@ -82,12 +82,12 @@ class NetworkAclEntry:
 
     @property
     def network(self) -> Network:
-        return _network(self.cidr)
+        return stored_network(self.cidr)
 
     def matches(self, address: Address, protocol: int, port: int | None, icmp: Icmp) -> bool:
         """Whether a packet with that peer address (source for ingress, destination for
         egress), protocol and destination port or ICMP type/code is this entry's."""
-        addr = ip_address(address) if isinstance(address, str) else address
+        addr = stored_address(address) if isinstance(address, str) else address
         if addr.version != self.family or addr not in self.network:
             return False
         if self.protocol == ALL_PROTOCOLS:
@@ -106,11 +106,6 @@ class NetworkAclEntry:
 
 #: An ICMP packet's (type, code); ``(None, None)`` for other protocols.
 Icmp = tuple[int | None, int | None]
-
-
-@cache
-def _network(cidr: str) -> Network:
-    return ip_network(cidr)
 
 
 @dataclass(frozen=True)
@@ -166,7 +161,7 @@ def first_match(
     ascending rule number; the first match decides. ``(None, False)`` when none matches
     (an ACL always has its ``*`` deny, so only hand-built ACLs get there).
     """
-    addr = ip_address(address) if isinstance(address, str) else address
+    addr = stored_address(address) if isinstance(address, str) else address
     if addr.version != family:
         raise ValueError(f"{address} is not an IPv{family} address")
     for candidate in acl.ordered.get((egress, family), ()):
@@ -360,7 +355,7 @@ def decide_ports(
     With one port (or one ICMP packet) this is exactly :func:`first_match`: the walk stops
     at the first entry that matches the packet.
     """
-    addr = ip_address(address) if isinstance(address, str) else address
+    addr = stored_address(address) if isinstance(address, str) else address
     if addr.version != family:
         raise ValueError(f"{address} is not an IPv{family} address")
     remaining: list[tuple[int, int]] = [ports] if ports is not None else []

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from ipaddress import ip_address, ip_network
+from ipaddress import ip_network
 
 from stockade.domain import errors
-from stockade.domain.addresses import parse_cidr
+from stockade.domain.addresses import parse_cidr, stored_address, stored_network
 from stockade.domain.tags import Tags
 
 #: The target of a local route (the VPC's own CIDR blocks).
@@ -80,7 +80,7 @@ class Route:
     @property
     def family(self) -> int | None:
         """4 or 6 for a CIDR destination; ``None`` for a prefix list (either family)."""
-        return None if self.is_prefix_list else ip_network(self.destination).version
+        return None if self.is_prefix_list else stored_network(self.destination).version
 
     @property
     def kind(self) -> TargetKind:
@@ -180,13 +180,13 @@ def matches(route: Route, address: str, prefix_lists: Mapping[str, Iterable[str]
     A prefix-list destination covers an address when one of its entries does; its length
     is that entry's.
     """
-    addr = ip_address(address)
+    addr = stored_address(address)
     cidrs = (
         prefix_lists.get(route.destination, ()) if route.is_prefix_list else (route.destination,)
     )
     best = -1
     for cidr in cidrs:
-        network = ip_network(cidr)
+        network = stored_network(cidr)
         if network.version == addr.version and addr in network:
             best = max(best, network.prefixlen)
     return best
