@@ -425,3 +425,23 @@ def test_the_data_plane_follower_reads_peerings_on_a_pcx_change(store, alice):
     assert refresh.full and [p.vpc_peering_connection_id for p in refresh.snapshot.peerings] == [
         pid
     ]
+
+
+def test_a_request_expired_while_pending_keeps_the_blocks_it_had(store, alice):
+    """An expired request is over: a block its requester's VPC gains later does not show on
+    it (an active or still-pending one shows it)."""
+    a = alice.network.create_vpc("10.1.0.0/16").vpc_id
+    b = alice.network.create_vpc("10.2.0.0/16").vpc_id
+    c = alice.network.create_vpc("10.3.0.0/16").vpc_id
+    expired = request(alice, a, b)
+    pending = request(alice, a, c)
+    with store.write(Scope(ALICE)) as tx:
+        tx.put_peering(replace(expired, expiration_time="2020-01-01T00:00:00.000Z"))
+    alice.cidr_blocks.associate_vpc_ipv4(a, "10.11.0.0/16")
+    seen = {p.vpc_peering_connection_id: p for p in alice.peering.describe()}
+    assert seen[expired.vpc_peering_connection_id].status is PeeringStatus.EXPIRED
+    assert seen[expired.vpc_peering_connection_id].requester.cidr_blocks == ("10.1.0.0/16",)
+    assert seen[pending.vpc_peering_connection_id].requester.cidr_blocks == (
+        "10.1.0.0/16",
+        "10.11.0.0/16",
+    )

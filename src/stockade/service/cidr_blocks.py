@@ -104,7 +104,7 @@ class CidrBlockService:
             vpc = replace(vpc, secondary_cidr_blocks=(*vpc.secondary_cidr_blocks, block))
             tx.put_vpc(vpc)
             routing.add_local_routes(tx, vpc.vpc_id, block)
-            refresh_sides(tx, vpc)
+            refresh_sides(tx, vpc, self.ctx.clock())
             return vpc, block
 
     def disassociate_vpc_block(self, association_id: str | None) -> tuple[Vpc, str]:
@@ -134,7 +134,7 @@ class CidrBlockService:
                 now = replace(vpc, ipv6_cidr_block=None)
             tx.put_vpc(now)
             routing.remove_local_routes(tx, vpc.vpc_id, block)
-            refresh_sides(tx, now)
+            refresh_sides(tx, now, self.ctx.clock())
             return vpc, block
 
     def associate_subnet_ipv6(self, subnet_id: str | None, ipv6_cidr_block: str | None) -> Subnet:

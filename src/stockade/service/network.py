@@ -133,7 +133,7 @@ class NetworkService:
             tx.put_vpc(vpc)
             routing.add_local_routes(tx, vpc_id, vpc.ipv6_cidr_block)  # type: ignore[arg-type]
             network_acls.add_ipv6(tx, vpc_id)
-            refresh_sides(tx, vpc)
+            refresh_sides(tx, vpc, self.ctx.clock())
             v4_default = default_egress_specs(False)
             for group in tx.list_groups(vpc_id=vpc_id):
                 egress = [r.spec for r in tx.rules_of([group.group_id]) if r.spec.is_egress]

@@ -53,8 +53,9 @@ def side_of_vpc(vpc: Vpc) -> PeeringSide:
     )
 
 
-def refresh_sides(tx: Transaction, vpc: Vpc) -> None:
-    """The VPC's side of each pending or active peering shows its blocks as they now are.
+def refresh_sides(tx: Transaction, vpc: Vpc, now: datetime | None = None) -> None:
+    """The VPC's side of each pending or active peering shows its blocks as they now are
+    (a request left pending past its expiry is ``expired`` by then: it keeps its blocks).
 
     Call it wherever a VPC's blocks change (IPv4 or IPv6, added or taken away). AWS's
     ``VpcInfo.CidrBlockSet``/``Ipv6CidrBlockSet`` follow the VPC; the row keeps them as last
@@ -63,7 +64,9 @@ def refresh_sides(tx: Transaction, vpc: Vpc) -> None:
     which makes the other side's follower re-read. An ended peering keeps the blocks it
     ended with; a pending accepter's side shows none until it accepts.
     """
-    for peering in tx.list_peerings(vpc.vpc_id):
+    moment = now or datetime.now(UTC)
+    for stored in tx.list_peerings(vpc.vpc_id):
+        peering = as_of(stored, moment)
         side = peering.side_of(vpc.vpc_id)
         if peering.status not in HOLDS_PAIR or side is None or not side.cidr_blocks:
             continue  # an accepter's blocks are shown only once it accepts
@@ -73,10 +76,10 @@ def refresh_sides(tx: Transaction, vpc: Vpc) -> None:
         )
         if fresh == side:
             continue
-        if peering.requester.vpc_id == vpc.vpc_id:
-            tx.put_peering(replace(peering, requester=fresh))
+        if stored.requester.vpc_id == vpc.vpc_id:
+            tx.put_peering(replace(stored, requester=fresh))
         else:
-            tx.put_peering(replace(peering, accepter=fresh))
+            tx.put_peering(replace(stored, accepter=fresh))
 
 
 def visible_peerings(tx: Transaction, now: datetime | None = None) -> list[VpcPeeringConnection]:
