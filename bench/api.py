@@ -26,9 +26,11 @@ groups x20, describe one group x50. Then:
 moto keeps its state in memory and flushes nothing; every stockade write is on disk before
 it is answered, so the server-side lines also carry the disk's durable-commit p50 (one
 SQLite WAL commit with ``synchronous=FULL``), probed before and after stockade's phases: the
-floor under any sequential durable write. The machine may be shared: every line carries the
-load average; run it several times (``--repeat N`` repeats the write comparison and ends
-with one line of medians per case).
+floor under any sequential durable write. ``--durability process`` runs the server with
+``stockade serve --durability process`` instead (writes answered once in the OS, not
+fsynced: they survive kill -9, not a power loss); every line says which it measured. The
+machine may be shared: every line carries the load average; run it several times
+(``--repeat N`` repeats the write comparison and ends with one line of medians per case).
 
 Both servers run as subprocesses on random loopback ports (so neither shares the client's
 GIL); every loop is bounded, and the whole run stops by itself in about a minute or two.
@@ -144,6 +146,11 @@ class RequestLog:
         return found
 
 
+#: What stockade's acknowledged writes survive in this run (``serve --durability``): full
+#: (the default: fsynced) or process (in the OS; survives kill -9, not a power loss).
+DURABILITY = "full"
+
+
 @contextlib.contextmanager
 def stockade(
     db: str, dataplane: str = "off", env: dict[str, str] | None = None
@@ -162,6 +169,8 @@ def stockade(
         db,
         "--dataplane",
         dataplane,
+        "--durability",
+        DURABILITY,
     ]
     log_path = Path(db).with_suffix(f".{port}.log")
     with (
@@ -521,8 +530,8 @@ def write_burst(url: str, peer_id: str, tag: str) -> Burst:
 
 
 def durable_commit_ms(directory: str, commits: int = 50) -> float:
-    """p50 of one SQLite commit with the server's settings (WAL, synchronous=FULL) in
-    ``directory``: the floor under any durable write call on this disk, right now."""
+    """p50 of one SQLite commit with the default server's settings (WAL, synchronous=FULL)
+    in ``directory``: the floor under any durable write call on this disk, right now."""
     import sqlite3
 
     conn = sqlite3.connect(str(Path(directory) / "fsync-probe.db"), isolation_level=None)
@@ -557,6 +566,7 @@ def emit(case: str, unit: str, ours: float, theirs: float, higher_is_better: boo
         "case": case,
         "unit": unit,
         "stockade": round(ours, 3 if unit == "ms" else 1),
+        "durability": DURABILITY,
         "baseline": round(theirs, 3 if unit == "ms" else 1),
         "ratio": round(ratio, 2),
         **extra,
@@ -707,7 +717,16 @@ def main() -> int:
     parser.add_argument(
         "--writes-only", action="store_true", help="skip the 2,500-group describe comparison"
     )
+    parser.add_argument(
+        "--durability",
+        choices=("full", "process"),
+        default="full",
+        help="stockade serve --durability: full (default, fsynced) or process (survives "
+        "kill -9, not a power loss)",
+    )
     args = parser.parse_args()
+    global DURABILITY
+    DURABILITY = args.durability
     for run in range(1, args.repeat + 1):
         compare_writes(run)
     emit_medians()

@@ -13,6 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from api_server.api_helpers import client
 from api_server.serve_process import serve
 
@@ -71,15 +72,21 @@ def test_a_write_waiting_for_another_process_does_not_hold_up_reads(tmp_path: Pa
         store.close()
 
 
-def test_sigkilled_server_keeps_every_acknowledged_on_loop_write(tmp_path: Path) -> None:
+@pytest.mark.parametrize("durability", ["full", "process"])
+def test_sigkilled_server_keeps_every_acknowledged_on_loop_write(
+    tmp_path: Path, durability: str
+) -> None:
     """A lone client's creates run on the loop; kill -9 the server at random moments:
-    every create it answered is in the store."""
+    every create it answered is in the store -- fsynced (``full``) or only handed to the
+    OS (``process``: kill -9 is exactly what that promises to survive)."""
     db = tmp_path / "crash.db"
     acknowledged: list[str] = []
     rng = random.Random(7)
     on_loop = 0
     for round_ in range(2):
-        with serve(tmp_path, db=db) as server:
+        with serve(tmp_path, "--durability", durability, db=db) as server:
+            with urllib.request.urlopen(f"{server.url}/health", timeout=DEADLINE_S) as answer:
+                assert json.loads(answer.read())["durability"] == durability
             ec2 = client(
                 server.url, ACCOUNT, connect_timeout=5, read_timeout=10, tcp_keepalive=False
             )

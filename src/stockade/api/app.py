@@ -166,7 +166,7 @@ def create_app(
 
     async def health(request: Request) -> Response:
         revision = await anyio.to_thread.run_sync(store.revision, limiter=limiter)
-        body: dict = {"status": "ok", "revision": revision}
+        body: dict = {"status": "ok", "revision": revision, "durability": store.durability}
         if (commits := store.commit_stats()) is not None:  # group commit: calls per flush
             body |= {"commits": commits.commits, "write_calls": commits.calls}
         # calls a client made that stockade did not serve (other services, unknown or

@@ -347,6 +347,10 @@ class Store(Protocol):
     @property
     def url(self) -> StoreUrl: ...
 
+    #: What an acknowledged write survives: ``full`` (the disk) or ``process`` (a crash of
+    #: this process, not of the machine); ``engines.SQLITE_SYNCHRONOUS`` says more.
+    durability: str
+
     def write(self, scope: Scope) -> AbstractContextManager[Transaction]:
         """A serialised read-write transaction; commits on success, rolls back on error."""
 

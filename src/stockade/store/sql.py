@@ -40,6 +40,7 @@ from stockade.domain.scope import Scope
 from stockade.store import migrations
 from stockade.store import schema as s
 from stockade.store.engines import (
+    DURABILITIES,
     SQLITE_BEGIN,
     SQLITE_BUSY_TIMEOUT_S,
     database_url,
@@ -114,6 +115,8 @@ class SqlStore:
         self._local_revision = 0  # the last revision committed here, guarded by _committed
         self._committed = threading.Condition()
         self._closed = False
+        #: What an acknowledged write survives (``engines.SQLITE_SYNCHRONOUS``).
+        self.durability = "full"
         # A SQLite file: concurrent writers share commits. PostgreSQL commits per call;
         # in memory there is nothing to flush.
         self._group = (
@@ -124,7 +127,9 @@ class SqlStore:
         self._forked_away: list[GroupCommit] = []
 
     @classmethod
-    def open(cls, url_or_path: str, *, read_only: bool = False) -> SqlStore:
+    def open(
+        cls, url_or_path: str, *, read_only: bool = False, durability: str = "full"
+    ) -> SqlStore:
         """Open (creating and migrating as needed) the store at a path or database URL.
 
         ``":memory:"`` (or ``sqlite://``) is an in-memory store, private to this object:
@@ -133,10 +138,19 @@ class SqlStore:
         anything, not even a migration, so a read-only file or mount can be read; a write
         through it fails with a :class:`StoreError` saying so. Database failures (damaged
         file, read-only, disk full, unreachable server) are raised as :class:`StoreError`,
-        one line each.
+        one line each. ``durability`` says what an acknowledged write survives
+        (``engines.SQLITE_SYNCHRONOUS``): ``full`` (the default) or ``process``, for a
+        SQLite store only (PostgreSQL's commits follow its own ``synchronous_commit``).
         """
+        if durability not in DURABILITIES:
+            raise ValueError(f"unknown durability {durability!r}: one of {', '.join(DURABILITIES)}")
+        if durability != "full" and "://" in url_or_path and not url_or_path.startswith("sqlite"):
+            raise ValueError(
+                f"durability {durability!r} is for SQLite stores: a PostgreSQL server's "
+                "commits follow its own synchronous_commit setting"
+            )
         try:
-            return cls._open(url_or_path, read_only, immutable=False)
+            return cls._open(url_or_path, read_only, immutable=False, durability=durability)
         except StoreError as exc:
             path = Path(url_or_path).expanduser() if "://" not in url_or_path else None
             if path is None or not path.is_file() or exc.kind not in ("cannot-open", "read-only"):
@@ -148,10 +162,10 @@ class SqlStore:
             if exc.kind != "cannot-open":
                 raise
         # A WAL database whose -shm file cannot be created (a read-only directory).
-        return cls._open(url_or_path, read_only, immutable=True)
+        return cls._open(url_or_path, read_only, immutable=True, durability=durability)
 
     @classmethod
-    def _open(cls, url_or_path: str, read_only: bool, immutable: bool) -> SqlStore:
+    def _open(cls, url_or_path: str, read_only: bool, immutable: bool, durability: str) -> SqlStore:
         url = database_url(url_or_path, read_only, immutable)
         backend = url.get_backend_name()
         if backend == "sqlite":
@@ -163,12 +177,13 @@ class SqlStore:
                 )
             if read_only and not Path(url_or_path).expanduser().is_file():
                 raise StoreError("missing", f"no stockade store at {url_or_path}")
-            engine = sqlite_engine(url)
+            engine = sqlite_engine(url, durability)
         elif backend == "postgresql":
             engine = postgres_engine(url)
         else:
             raise ValueError(f"unsupported database {backend!r}: use SQLite or PostgreSQL")
         store = cls(engine)
+        store.durability = durability
         try:
             store._check_schema() if read_only else store._migrate()
         except DBAPIError as exc:
