@@ -3,6 +3,7 @@ default, ``process`` (in the OS: ``synchronous=NORMAL``) when asked, SQLite stor
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -55,9 +56,14 @@ def test_an_unknown_durability_or_one_postgresql_cannot_honour_is_refused(
 
 
 def test_serve_refuses_an_unknown_durability_in_one_line(tmp_path: Path) -> None:
+    """Refused before anything starts: no store, and no log handler left behind (one
+    writing to the runner's closed stream broke every later server in the process)."""
+    handlers = list(logging.getLogger("stockade").handlers)
     result = CliRunner().invoke(
         app, ["serve", "--db", str(tmp_path / "s.db"), "--durability", "fast", "--dataplane", "off"]
     )
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert lines == ["error: unknown durability 'fast': one of full, process"]
+    assert logging.getLogger("stockade").handlers == handlers
+    assert not (tmp_path / "s.db").exists()

@@ -81,19 +81,21 @@ def serve(
     from stockade.api.edge import OriginPolicy
     from stockade.cli.dataplane_options import check_interval
     from stockade.console.app import create_server_app
+    from stockade.store.engines import check_durability
     from stockade.store.sql import SqlStore
 
-    check_interval(interval)  # before anything starts
+    check_interval(interval)  # before anything starts (logging included)
+    path = db or default_db()
+    try:
+        check_durability(durability, path)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     try:
         auth_config = AuthConfig.load(auth) if auth else AuthConfig()
     except ValueError as exc:
         raise fail(str(exc)) from None
     configure_logging(logging.DEBUG if verbose else logging.INFO)
-    path = db or default_db()
-    try:
-        store = SqlStore.open(path, durability=durability)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    store = SqlStore.open(path, durability=durability)
     mode = f"verified ({len(auth_config.keys)} keys)" if auth_config.verify else "open"
     logging.getLogger("stockade.api").info(
         "serving the EC2 API on http://%s:%d (store %s, durability %s, auth %s)",

@@ -42,6 +42,19 @@ SQLITE_SYNCHRONOUS = {"full": "FULL", "process": "NORMAL"}
 DURABILITIES = tuple(SQLITE_SYNCHRONOUS)
 
 
+def check_durability(durability: str, url_or_path: str) -> None:
+    """``ValueError`` (one line) unless ``durability`` is known and the store can honour
+    it: anything but ``full`` is for SQLite stores (a PostgreSQL server's commits follow
+    its own ``synchronous_commit``)."""
+    if durability not in DURABILITIES:
+        raise ValueError(f"unknown durability {durability!r}: one of {', '.join(DURABILITIES)}")
+    if durability != "full" and "://" in url_or_path and not url_or_path.startswith("sqlite"):
+        raise ValueError(
+            f"durability {durability!r} is for SQLite stores: a PostgreSQL server's "
+            "commits follow its own synchronous_commit setting"
+        )
+
+
 def database_url(url_or_path: str, read_only: bool = False, immutable: bool = False) -> URL:
     """A SQLAlchemy URL: a plain path means SQLite; ``postgresql://`` means psycopg 3.
 

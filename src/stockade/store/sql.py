@@ -40,9 +40,9 @@ from stockade.domain.scope import Scope
 from stockade.store import migrations
 from stockade.store import schema as s
 from stockade.store.engines import (
-    DURABILITIES,
     SQLITE_BEGIN,
     SQLITE_BUSY_TIMEOUT_S,
+    check_durability,
     database_url,
     is_memory,
     postgres_engine,
@@ -142,13 +142,7 @@ class SqlStore:
         (``engines.SQLITE_SYNCHRONOUS``): ``full`` (the default) or ``process``, for a
         SQLite store only (PostgreSQL's commits follow its own ``synchronous_commit``).
         """
-        if durability not in DURABILITIES:
-            raise ValueError(f"unknown durability {durability!r}: one of {', '.join(DURABILITIES)}")
-        if durability != "full" and "://" in url_or_path and not url_or_path.startswith("sqlite"):
-            raise ValueError(
-                f"durability {durability!r} is for SQLite stores: a PostgreSQL server's "
-                "commits follow its own synchronous_commit setting"
-            )
+        check_durability(durability, url_or_path)
         try:
             return cls._open(url_or_path, read_only, immutable=False, durability=durability)
         except StoreError as exc:
