@@ -590,6 +590,7 @@ def emit_medians() -> None:
             "unit": lines[0]["unit"],
             "run": "median",
             "runs": len(lines),
+            "durability": DURABILITY,
             **{k: statistics.median(line[k] for line in lines) for k in ("stockade", "baseline")},
             "ratio": statistics.median(line["ratio"] for line in lines),
             "load_averages_1min": [line["load_average"][0] for line in lines],
