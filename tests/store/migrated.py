@@ -1,4 +1,5 @@
-"""Databases as an older stockade left them, for the migration tests."""
+"""Databases as an older stockade left them, and how a migrated one differs from the
+schema, for the migration tests."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from helpers import empty_postgres_schema
 from sqlalchemy import Connection, create_engine
 
 from stockade.store import migrations
+from stockade.store.schema import metadata
+from stockade.store.sql import SqlStore
 from store.store_factories import POSTGRES_ENV
 
 
@@ -41,3 +46,10 @@ def migrated_to(url: str, revision: str, *, down: bool = False) -> Iterator[Conn
             yield conn
     finally:
         engine.dispose()
+
+
+def schema_diffs(store: SqlStore) -> list:
+    """How the store's migrated schema differs from ``schema.metadata`` (types included)."""
+    with store._engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return compare_metadata(context, metadata)

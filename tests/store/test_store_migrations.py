@@ -7,25 +7,18 @@ import threading
 from pathlib import Path
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 from stockade.store import migrations
 from stockade.store.failures import StoreError
 from stockade.store.schema import metadata
 from stockade.store.sql import SqlStore
+from store.migrated import schema_diffs
 from store.store_factories import POSTGRES_ENV, random_scope
 
 
-def _diffs(store: SqlStore) -> list:
-    with store._engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
-        return compare_metadata(context, metadata)
-
-
 def test_migrated_schema_equals_metadata(store: SqlStore) -> None:
-    assert _diffs(store) == []
+    assert schema_diffs(store) == []
 
 
 def test_migrated_postgres_schema_equals_metadata() -> None:
@@ -34,7 +27,7 @@ def test_migrated_postgres_schema_equals_metadata() -> None:
         pytest.skip(f"{POSTGRES_ENV} is not set (PostgreSQL tests need a running server)")
     store = SqlStore.open(url)
     try:
-        assert _diffs(store) == []
+        assert schema_diffs(store) == []
     finally:
         store.close()
 
