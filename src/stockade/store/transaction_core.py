@@ -26,7 +26,8 @@ from stockade.store.prepared import Prepared
 from stockade.store.repository import Change
 
 _T = s.tags
-_TAG_KEY, _TAG_VALUE = "_tag_key", "_tag_value"
+#: The labels of a joined tag's columns (:func:`with_tags`, read by :func:`rows_with_tags`).
+TAG_KEY, TAG_VALUE = "_tag_key", "_tag_value"
 
 _BUMP_REVISION = Prepared(
     update(s.store_revision)
@@ -45,7 +46,7 @@ def with_tags(table: Table, *columns: Any) -> Select[Any]:
     with :func:`rows_with_tags`."""
     key = ID_COLUMN[table.name]
     return (
-        select(*(columns or (table,)), _T.c.key.label(_TAG_KEY), _T.c.value.label(_TAG_VALUE))
+        select(*(columns or (table,)), _T.c.key.label(TAG_KEY), _T.c.value.label(TAG_VALUE))
         .outerjoin(_T, _T.c.resource_id == key)
         .order_by(table.c.seq)
     )
@@ -59,7 +60,7 @@ def rows_with_tags(rows: Sequence[R], key: str) -> tuple[list[R], dict[str, Any]
     if not rows:
         return [], {}
     names = list(rows[0]._mapping)
-    at_id, at_key, at_value = names.index(key), names.index(_TAG_KEY), names.index(_TAG_VALUE)
+    at_id, at_key, at_value = names.index(key), names.index(TAG_KEY), names.index(TAG_VALUE)
     firsts: dict[str, R] = {}
     pairs: dict[str, list[tuple[str, str]]] = {}
     for row in rows:

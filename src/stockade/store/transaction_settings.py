@@ -16,7 +16,7 @@ from sqlalchemy import delete, insert, select
 
 from stockade.domain.tags import Tags
 from stockade.store import schema as s
-from stockade.store.transaction_core import TransactionCore
+from stockade.store.transaction_core import TAG_KEY, TAG_VALUE, TransactionCore, rows_with_tags
 
 _S = s.resource_settings
 _T = s.tags
@@ -63,14 +63,15 @@ class SettingsRepository(TransactionCore):
         resource id in id order: one query, for a resource whose setting is its whole
         state (a DHCP options set) and which is described with its tags."""
         rows = self._c.execute(
-            select(_S.c.resource_id, _S.c.value, _T.c.key, _T.c.value)
+            select(
+                _S.c.resource_id, _S.c.value, _T.c.key.label(TAG_KEY), _T.c.value.label(TAG_VALUE)
+            )
             .select_from(_S.outerjoin(_T, _T.c.resource_id == _S.c.resource_id))
             .where(self._in_scope(_S), _S.c.name == name)
-            .order_by(_S.c.resource_id, _T.c.key)
-        )
-        found: dict[str, tuple[Any, list[tuple[str, str]]]] = {}
-        for resource_id, value, key, tag_value in rows:
-            entry = found.setdefault(resource_id, (json.loads(value), []))
-            if key is not None:
-                entry[1].append((key, tag_value))
-        return {rid: (value, tuple(tags)) for rid, (value, tags) in found.items()}
+            .order_by(_S.c.resource_id)
+        ).all()
+        settings, tags = rows_with_tags(rows, "resource_id")
+        return {
+            row.resource_id: (json.loads(row.value), tags.get(row.resource_id, ()))
+            for row in settings
+        }
