@@ -48,7 +48,7 @@ def check_durability(durability: str, url_or_path: str) -> None:
     its own ``synchronous_commit``)."""
     if durability not in DURABILITIES:
         raise ValueError(f"unknown durability {durability!r}: one of {', '.join(DURABILITIES)}")
-    if durability != "full" and "://" in url_or_path and not url_or_path.startswith("sqlite"):
+    if durability != "full" and database_url(url_or_path).get_backend_name() != "sqlite":
         raise ValueError(
             f"durability {durability!r} is for SQLite stores: a PostgreSQL server's "
             "commits follow its own synchronous_commit setting"

@@ -101,8 +101,9 @@ os.register_at_fork(after_in_child=_ThisProcess.forked)
 class SqlStore:
     """The store: opens transactions, tracks the revision, notifies local subscribers."""
 
-    def __init__(self, engine: Engine) -> None:
-        """Use :meth:`open`; this wraps an engine already configured by it."""
+    def __init__(self, engine: Engine, durability: str = "full") -> None:
+        """Use :meth:`open`; this wraps an engine already configured by it (for
+        ``durability``)."""
         self._engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
         self._memory = self._sqlite and is_memory(engine.url)
@@ -116,7 +117,7 @@ class SqlStore:
         self._committed = threading.Condition()
         self._closed = False
         #: What an acknowledged write survives (``engines.SQLITE_SYNCHRONOUS``).
-        self.durability = "full"
+        self.durability = durability
         # A SQLite file: concurrent writers share commits. PostgreSQL commits per call;
         # in memory there is nothing to flush.
         self._group = (
@@ -176,8 +177,7 @@ class SqlStore:
             engine = postgres_engine(url)
         else:
             raise ValueError(f"unsupported database {backend!r}: use SQLite or PostgreSQL")
-        store = cls(engine)
-        store.durability = durability
+        store = cls(engine, durability)
         try:
             store._check_schema() if read_only else store._migrate()
         except DBAPIError as exc:
