@@ -43,6 +43,7 @@ branch_labels = None
 depends_on = None
 
 _REFERENCE_PEERS = "peer_kind IN ('group', 'prefix-list')"
+_RULES_GROUP_KEY = "fk_sg_rules_group_id_security_groups"
 _COLUMNS = (
     "rule_id, seq, account, region, group_id, owner_id, is_egress, protocol, from_port, "
     "to_port, peer_kind, peer_value, peer_owner, description"
@@ -99,7 +100,7 @@ def _rules_table(name: str, groups: str, *, keyed_by_seq: bool) -> None:
         sa.ForeignKeyConstraint(
             ["group_id"],
             [f"{groups}.group_id"],
-            name="fk_sg_rules_group_id_security_groups",
+            name=_RULES_GROUP_KEY,
             ondelete="CASCADE",
         ),
         sa.UniqueConstraint(*_IDENTITY, name="uq_sg_rules_identity"),
@@ -151,19 +152,23 @@ def _copy_sqlite_tables(*, keyed_by_seq: bool) -> None:
         op.execute(statement)
 
 
-def _swap_postgres_key(table: str, old: str, new: str, *, rule_reference: bool) -> None:
-    """Make ``new`` the primary key of ``table`` and ``old`` a unique constraint."""
-    if rule_reference:  # the rules' foreign key hangs on the old key: remade below
-        op.drop_constraint("fk_sg_rules_group_id_security_groups", "sg_rules", type_="foreignkey")
+def _key_postgres_table(table: str, id_column: str, *, keyed_by_seq: bool) -> None:
+    """Key ``table`` in place by ``seq`` (its id then a unique constraint) or, as before
+    0012, by its id. The rules' foreign key hangs on the groups' key: it is dropped first
+    and made again on the new one."""
+    groups = table == "security_groups"
+    if groups:
+        op.drop_constraint(_RULES_GROUP_KEY, "sg_rules", type_="foreignkey")
     op.drop_constraint(f"pk_{table}", table, type_="primary")
-    if old in ("rule_id", "group_id"):
-        op.create_unique_constraint(f"uq_{table}_{old}", table, [old])
-    op.create_primary_key(f"pk_{table}", table, [new])
-    if new in ("rule_id", "group_id"):
-        op.drop_constraint(f"uq_{table}_{new}", table, type_="unique")
-    if rule_reference:
+    if keyed_by_seq:
+        op.create_unique_constraint(f"uq_{table}_{id_column}", table, [id_column])
+        op.create_primary_key(f"pk_{table}", table, ["seq"])
+    else:
+        op.create_primary_key(f"pk_{table}", table, [id_column])
+        op.drop_constraint(f"uq_{table}_{id_column}", table, type_="unique")
+    if groups:
         op.create_foreign_key(
-            "fk_sg_rules_group_id_security_groups",
+            _RULES_GROUP_KEY,
             "sg_rules",
             "security_groups",
             ["group_id"],
@@ -178,16 +183,16 @@ def upgrade() -> None:
     if _dialect() == "sqlite":
         _copy_sqlite_tables(keyed_by_seq=True)
         return
-    _swap_postgres_key("sg_rules", "rule_id", "seq", rule_reference=False)
-    _swap_postgres_key("security_groups", "group_id", "seq", rule_reference=True)
+    _key_postgres_table("sg_rules", "rule_id", keyed_by_seq=True)
+    _key_postgres_table("security_groups", "group_id", keyed_by_seq=True)
 
 
 def downgrade() -> None:
     if _dialect() == "sqlite":
         _copy_sqlite_tables(keyed_by_seq=False)
     else:
-        _swap_postgres_key("security_groups", "seq", "group_id", rule_reference=True)
-        _swap_postgres_key("sg_rules", "seq", "rule_id", rule_reference=False)
+        _key_postgres_table("security_groups", "group_id", keyed_by_seq=False)
+        _key_postgres_table("sg_rules", "rule_id", keyed_by_seq=False)
     op.create_index("ix_sg_rules_scope", "sg_rules", ["account", "region", "seq"], unique=False)
     op.create_index(
         "ix_security_groups_scope", "security_groups", ["account", "region", "seq"], unique=False
