@@ -24,9 +24,9 @@ from stockade.domain.network_acl import (
     first_match,
     reply_icmp_type,
 )
-from stockade.policy.acl_plan import PAIRS, SEGMENTS, crossings_of
+from stockade.policy.acl_plan import PAIRS, PORT_RANGES, SEGMENTS, crossings_of, ends_of
 from stockade.policy.addressing import block_bounds
-from stockade.policy.bulk_acl import RANGE_INDEX, RANGES, direction_tables, ends_of
+from stockade.policy.bulk_acl import RANGE_INDEX, direction_tables
 from stockade.policy.bulk_acl_ends import REPLY_DENIED, REQUEST_DENIED, end_rects
 from stockade.policy.decision import PacketLeg
 from stockade.policy.tables import TableBuilder
@@ -94,7 +94,7 @@ def test_hop_end_tables_agree_with_first_match(entries, star_deny):
         for egress, (kind, r) in product((0, 1), RANGE_INDEX.items()):
             request, reply = directions[0, egress, f, r], directions[0, 1 - egress, f, r]
             table = builder.add_rects((egress, r), partial(end_rects, verdicts[f], request, reply))
-            cells.append((table, bool(egress), RANGES[kind]))
+            cells.append((table, bool(egress), PORT_RANGES[kind]))
         tables = builder.build()
         make = ipaddress.IPv4Address if family == 4 else ipaddress.IPv6Address
         for address in _addresses(acl.entries, family):

@@ -47,7 +47,7 @@ from stockade.domain.interface import NetworkInterface
 from stockade.domain.state import Snapshot
 from stockade.policy.acl_passage import AclCrossing
 from stockade.policy.decision import Blocker, PathKind, RuleRef
-from stockade.policy.effective import EffectiveEntry, effective_policy
+from stockade.policy.effective import EffectiveEntry, EffectivePolicy, effective_policy
 from stockade.policy.match import address_matches
 from stockade.policy.path import Route
 
@@ -257,7 +257,7 @@ def _one(
         if source.kind == "cidr" and over_internet:
             faces = cidr_faces(snapshot, source.cidrs, eni, family)
             if faces:
-                return _across_internet(snapshot, source, eni, family, ports, names, faces)
+                return _across_internet(snapshot, source, eni, family, ports, names, faces, policy)
         ingress = [
             e for e in policy.ingress if e.family == family and intersect([e.bounds[1:]], space)
         ]
@@ -294,14 +294,14 @@ def _across_internet(
     ports: list[Interval] | None,
     names: dict[str, str],
     faces: Sequence[Route],
+    policy: EffectivePolicy,
 ) -> ReachResult:
     """A CIDR of another VPC, host by host over the internet (``reach_path.cidr_faces``):
     what some host gets through, each judged on what the destination sees of it (its
     public IP or its NAT gateway's) and by the ACLs its own path crosses. The CIDR's groups
     are not asked, as for every CIDR source. Where no host has a path, the rule-level
-    ranges of all of them, with one blocker of each kind met."""
-    policy = effective_policy(snapshot, eni.eni_id)
-    assert policy is not None
+    ranges of all of them, with one blocker of each kind met (``policy``: the
+    destination's, as :func:`_one` read it)."""
     open_ = [f for f in faces if not f.blockers]
     judged = open_ or list(faces)
     allowed: list[Interval] = []

@@ -77,24 +77,19 @@ def external_path(
     """Path blockers for external sources (``kind`` ``internet`` or ``cidr``, the address
     set per family): from the internet, or a CIDR (inside the destination's VPC: the local
     route, only the instance state can block it)."""
+    if kind == "internet":
+        host = internet_host(snapshot, eni, family)
+        return route(snapshot, Flow(host, eni.eni_id, "tcp", 0)).blockers, str(PathKind.INTERNET)
+    path = route(snapshot, Flow(first_address(cidrs, family), eni.eni_id, "tcp", 0))
+    state = tuple(b for b in path.blockers if b.reason & _STATE_REASONS)
     vpc = snapshot.vpc_by_id.get(eni.vpc_id)
     vpc_ranges = [block(b) for b in vpc.blocks(family)] if vpc else []
-    if kind == "cidr" and vpc_ranges and intersect(vpc_ranges, cidrs[family]):
-        path = route(snapshot, Flow(first_address(cidrs, family), eni.eni_id, "tcp", 0))
-        state = tuple(b for b in path.blockers if b.reason & _STATE_REASONS)
+    if vpc_ranges and intersect(vpc_ranges, cidrs[family]):
         return state, str(PathKind.VPC_LOCAL)
-    if kind == "cidr":
-        first = first_address(cidrs, family)
-        back = lookup(snapshot, eni.subnet_id, family, cidrs[family][0][0])
-        peer = back.facts.peer_vpc_id
-        if back.hop is Hop.PCX and in_vpc_block(snapshot, peer, family, cidrs[family][0][0]):
-            path = route(snapshot, Flow(first, eni.eni_id, "tcp", 0))
-            state = tuple(b for b in path.blockers if b.reason & _STATE_REASONS)
-            if not back.active:
-                state += (_blackhole(back),)
-            return state, str(PathKind.PEERING)
-    host = internet_host(snapshot, eni, family) if kind == "internet" else None
-    path = route(snapshot, Flow(host or first_address(cidrs, family), eni.eni_id, "tcp", 0))
+    back = lookup(snapshot, eni.subnet_id, family, cidrs[family][0][0])
+    peer = back.facts.peer_vpc_id
+    if back.hop is Hop.PCX and in_vpc_block(snapshot, peer, family, cidrs[family][0][0]):
+        return state + (() if back.active else (_blackhole(back),)), str(PathKind.PEERING)
     return path.blockers, str(PathKind.INTERNET)
 
 

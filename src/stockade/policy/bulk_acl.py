@@ -59,7 +59,6 @@ from stockade.policy.tables import FamilyTables, TableBuilder
 from stockade.policy.topology import Case
 
 _U64 = np.uint64
-RANGES = PORT_RANGES
 RANGE_INDEX = {Ports.CLIENT: 0, Ports.NAT: 1}
 
 
@@ -145,7 +144,7 @@ def direction_tables(
             for kind, r in RANGE_INDEX.items():
                 ranged = ranges[f].add_rects(
                     (entries, kind),
-                    partial(_range_rects, acl, bool(egress), family, entries, RANGES[kind]),
+                    partial(_range_rects, acl, bool(egress), family, entries, PORT_RANGES[kind]),
                 )
                 directions[a, egress, f, r] = Direction(entries, point, ranged, base)
     icmp_reply = np.full((2, 256), -1, np.int64)
