@@ -77,6 +77,18 @@ def connect(namespace: str, address: str, port: int, timeout: float = 2.0) -> so
     return client
 
 
+def echoed_from(
+    server: str, client: str, address: str, port: int, timeout: float = 2.0
+) -> list[str]:
+    """One round trip from ``client`` to ``address``:``port``, answered by an echo server in
+    ``server``; the addresses the server saw the connection come from."""
+    with EchoServer(server, port) as echo:
+        with connect(client, address, port, timeout=timeout) as conn:
+            conn.sendall(b"ping")
+            assert conn.recv(16) == b"ping"
+        return echo.peers
+
+
 def conntrack(namespace: str, protocol: str) -> list[list[str]]:
     """The namespace's conntrack entries of ``protocol``, each split into fields."""
     out = subprocess.run(

@@ -82,23 +82,7 @@ class Routed(Builder):
         self.tables[k] = dataclasses.replace(table, routes=tuple(local + given))
 
     def nat_gateway(self, subnet_id: str, private_ip: str, public_ip: str | None) -> str:
-        subnet = next(s for s in self.subnets if s.subnet_id == subnet_id)
-        nat_id = self.new_id("nat")
-        self.nat_gateways.append(
-            NatGateway(
-                nat_gateway_id=nat_id,
-                vpc_id=subnet.vpc_id,
-                subnet_id=subnet_id,
-                owner_id=ACCOUNT,
-                region=REGION,
-                private_ip=private_ip,
-                create_time="2024-01-01T00:00:00Z",
-                allocation_id=self.new_id("eipalloc") if public_ip else None,
-                public_ip=public_ip,
-                connectivity_type="public" if public_ip else "private",
-            )
-        )
-        return nat_id
+        return add_nat_gateway(self, subnet_id, private_ip, public_ip)
 
     def egress_only_gateway(self, vpc_id: str) -> str:
         eigw = self.new_id("eigw")
@@ -147,3 +131,25 @@ class Routed(Builder):
             nat_gateways=tuple(n for n in snap.nat_gateways if n.vpc_id == vpc_id),
             peerings=tuple(p for p in snap.peerings if p.side_of(vpc_id) is not None),
         )
+
+
+def add_nat_gateway(w: Builder, subnet_id: str, private_ip: str, public_ip: str | None) -> str:
+    """An available NAT gateway in ``w``'s subnet: public (an Elastic IP) with
+    ``public_ip``, private without."""
+    subnet = next(s for s in w.subnets if s.subnet_id == subnet_id)
+    nat_id = w.new_id("nat")
+    w.nat_gateways.append(
+        NatGateway(
+            nat_gateway_id=nat_id,
+            vpc_id=subnet.vpc_id,
+            subnet_id=subnet_id,
+            owner_id=ACCOUNT,
+            region=REGION,
+            private_ip=private_ip,
+            create_time="2024-01-01T00:00:00Z",
+            allocation_id=w.new_id("eipalloc") if public_ip else None,
+            public_ip=public_ip,
+            connectivity_type="public" if public_ip else "private",
+        )
+    )
+    return nat_id

@@ -24,9 +24,11 @@ from stockade.domain.network_acl import (
 )
 from stockade.domain.network_acl import entry as acl_entry
 from stockade.domain.peering import PeeringStatus
-from stockade.domain.routing import LOCAL, NatGateway, Route, RouteTable, RouteTableAssociation
+from stockade.domain.routing import LOCAL, Route, RouteTable, RouteTableAssociation
 from stockade.domain.state import Snapshot
 from stockade.policy import Flow
+
+from .routed import add_nat_gateway
 
 VPCS = [
     ("10.0.0.0/16", "2001:db8:0:1::/64"),
@@ -281,21 +283,8 @@ def _table(w: RoutedWorld, vpc, routes, associations) -> RouteTable:
 def _nat_gateway(w: RoutedWorld, subnet_id: str, public_ip: str) -> str:
     """An available public NAT gateway with an Elastic IP, at host 100 of its subnet."""
     subnet = next(s for s in w.subnets if s.subnet_id == subnet_id)
-    nat_id = w.new_id("nat")
-    w.nat_gateways.append(
-        NatGateway(
-            nat_gateway_id=nat_id,
-            vpc_id=subnet.vpc_id,
-            subnet_id=subnet_id,
-            owner_id=subnet.owner_id,
-            region=subnet.region,
-            private_ip=str(ipaddress.ip_network(subnet.cidr_block)[100]),
-            create_time="2024-01-01T00:00:00Z",
-            allocation_id=w.new_id("eipalloc"),
-            public_ip=public_ip,
-        )
-    )
-    return nat_id
+    private_ip = str(ipaddress.ip_network(subnet.cidr_block)[100])
+    return add_nat_gateway(w, subnet_id, private_ip, public_ip)
 
 
 @st.composite

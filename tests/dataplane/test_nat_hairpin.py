@@ -17,7 +17,7 @@ import pytest
 from stockade.dataplane.probe import Listeners, Probe, run
 from stockade.policy import Flow, decide
 
-from .echo import EchoServer, connect
+from .echo import echoed_from
 from .routed import Routed
 
 pytestmark = pytest.mark.root
@@ -69,12 +69,8 @@ def test_an_instance_behind_a_nat_gateway_reaches_a_public_ip_in_the_gateways_su
     app, web = (realised.world.instance(ids[k]) for k in ("app", "web"))
     for flow in (Flow(APP, WEB_PUBLIC, "tcp", port=80), Flow(APP, WEB_PUBLIC, "udp", port=53)):
         assert decide(snapshot, flow).allowed, flow
-    with EchoServer(web, 80) as echo:
-        with connect(app, WEB_PUBLIC, 80, timeout=TIMEOUT) as conn:
-            conn.sendall(b"hairpin")
-            assert conn.recv(16) == b"hairpin"
-        # It arrived from outside, as the NAT gateway: not from app's private address.
-        assert echo.peers == [NAT_PUBLIC]
+    # It arrives from outside, as the NAT gateway: not from app's private address.
+    assert echoed_from(web, app, WEB_PUBLIC, 80, TIMEOUT) == [NAT_PUBLIC]
     with Listeners() as listeners:
         listeners.udp(web, 53)
         assert run([Probe(app, WEB_PUBLIC, "udp", 53)], TIMEOUT, listeners) == ["connected"]
@@ -89,14 +85,6 @@ def test_an_instance_in_a_public_subnet_reaches_a_public_ip_of_its_own_vpc(reali
     realised.apply_snapshot(snapshot)
     peer, web = (realised.world.instance(ids[k]) for k in ("peer", "web"))
     assert decide(snapshot, Flow(PEER, WEB_PUBLIC, "tcp", port=80)).allowed
-    with EchoServer(web, 80) as echo:
-        with connect(peer, WEB_PUBLIC, 80, timeout=TIMEOUT) as conn:
-            conn.sendall(b"hairpin")
-            assert conn.recv(16) == b"hairpin"
-        assert echo.peers == [PEER_PUBLIC]
+    assert echoed_from(web, peer, WEB_PUBLIC, 80, TIMEOUT) == [PEER_PUBLIC]
     # Over the private address the same two meet inside the VPC, as themselves.
-    with EchoServer(web, 80) as echo:
-        with connect(peer, WEB, 80, timeout=TIMEOUT) as conn:
-            conn.sendall(b"local")
-            assert conn.recv(16) == b"local"
-        assert echo.peers == [PEER]
+    assert echoed_from(web, peer, WEB, 80, TIMEOUT) == [PEER]

@@ -20,7 +20,7 @@ from stockade.dataplane.reconcile import Batch
 from stockade.domain.scope import Scope
 from stockade.policy import Flow, decide
 
-from .echo import EchoServer, connect
+from .echo import echoed_from
 from .routed import Routed
 
 pytestmark = pytest.mark.root
@@ -71,17 +71,10 @@ def test_what_a_nat_route_carries_leaves_as_the_nat_gateway_the_rest_as_the_publ
     app, web = (realised.world.instance(ids[k]) for k in ("app", "web"))
     for destination in (WEB_PUBLIC, DIRECT):
         assert decide(snapshot, Flow(APP, destination, "tcp", port=80)).allowed
-    with EchoServer(web, 80) as echo:  # admits only the NAT gateway's address
-        with connect(app, WEB_PUBLIC, 80, timeout=TIMEOUT) as conn:
-            conn.sendall(b"nat")
-            assert conn.recv(16) == b"nat"
-        assert echo.peers == [NAT_PUBLIC]
-    internet = realised.topology.internet
-    with internet.host(DIRECT) as host, EchoServer(host, 80) as echo:
-        with connect(app, DIRECT, 80, timeout=TIMEOUT) as conn:
-            conn.sendall(b"direct")
-            assert conn.recv(16) == b"direct"
-        assert echo.peers == [APP_PUBLIC]
+    # web admits only the NAT gateway's address
+    assert echoed_from(web, app, WEB_PUBLIC, 80, TIMEOUT) == [NAT_PUBLIC]
+    with realised.topology.internet.host(DIRECT) as host:
+        assert echoed_from(host, app, DIRECT, 80, TIMEOUT) == [APP_PUBLIC]
 
 
 @pytest.mark.parametrize("groups", ["open", "narrow"])

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from stockade.dataplane import links
 from stockade.dataplane.internet import INTERNET_V4, INTERNET_V6
+from stockade.dataplane.links import MAIN_TABLE, RTN_BLACKHOLE, RTN_THROW, RTN_UNICAST
 from stockade.dataplane.names import IGW_LINK
 from stockade.dataplane.netns import Rtnl
 from stockade.dataplane.routing import RULE_PRIORITY, TABLE_BASE, Hop, KernelRoute, RoutingPlan
@@ -29,7 +30,6 @@ from stockade.dataplane.routing import RULE_PRIORITY, TABLE_BASE, Hop, KernelRou
 PEER_REQUESTER_V4, PEER_ACCEPTER_V4 = "169.254.1.1", "169.254.1.2"
 PEER_REQUESTER_V6, PEER_ACCEPTER_V6 = "fe80::1:1", "fe80::1:2"
 
-RTN_UNICAST, RTN_BLACKHOLE, RTN_THROW = links.RTN_UNICAST, links.RTN_BLACKHOLE, links.RTN_THROW
 RTNH_F_ONLINK = 4
 
 #: (table, destination) → (type, output link index, gateway, realm)
@@ -37,7 +37,6 @@ Key = tuple[int, str]
 Spec = tuple[int, int, str, int]
 #: (source block, destination block or "", table)
 RuleKey = tuple[str, str, int]
-MAIN_TABLE = links.MAIN_TABLE
 
 
 @dataclass

@@ -94,10 +94,10 @@ def untracked_services(
 def untracked_by_port(
     ports: Mapping[str, PortRules],
     chains: Mapping[str, tuple[GroupChain, GroupChain]],
-    nat: Mapping[str, str],
+    at_edge: Mapping[str, str],
     cache: dict[str, tuple] | None = None,
 ) -> dict[str, PortUntracked]:
-    """Each interface's untracked services, by interface name; ``nat`` is the 1:1
+    """Each interface's untracked services, by interface name; ``at_edge`` is the 1:1
     translations whose flows may cross the VPC's edge untracked
     (:attr:`~stockade.dataplane.plan.VpcPlan.untracked_at_edge`).
 
@@ -110,7 +110,7 @@ def untracked_by_port(
     out: dict[str, PortUntracked] = {}
     for ifname, port in ports.items():
         pairs = tuple(chains[g] for g in port.group_ids)
-        public = nat.get(port.ipv4[0])
+        public = at_edge.get(port.ipv4[0])
         hit = cache.get(ifname)
         if (
             hit is not None
