@@ -67,11 +67,12 @@ class VolumeService:
         """Start a modification: the request checked first (a bad one is refused for what
         it is), then EC2's wait (the last one completed, a place in the rolling window)."""
         with self.ctx.write() as tx:
-            volume = lookups.volume(tx, volume_id)  # malformed or unknown
+            volume = lookups.unmodified_volume(tx, volume_id)  # malformed or unknown
+            settings = tx.settings_of(volume.volume_id)  # read once: the volume's and its last
+            volume = as_modified(volume, settings.get(VOLUME_SETTINGS))
             original = VolumeSettings.of(volume)
             target = modified(original, size_gib, volume_type, iops, throughput)
             now = self.ctx.clock()
-            settings = tx.settings_of(volume.volume_id)
             last = settings.get(MODIFICATION)
             last_start = Modification.from_value(last).start_time if last else None
             recorded = list(settings.get(MODIFICATION_STARTS, ()))
