@@ -37,10 +37,15 @@ from stockade.service.context import ServiceContext
 from stockade.store.repository import Transaction
 
 
+def _unmodified(tx: Transaction) -> list[RootVolume]:
+    """The scope's root volumes as their instances make them (a terminated one has none)."""
+    volumes = (root_volume(instance) for instance in tx.list_instances())
+    return [v for v in volumes if v is not None]
+
+
 def _volumes(tx: Transaction) -> list[RootVolume]:
     settings = tx.list_settings(VOLUME_SETTINGS)
-    volumes = (root_volume(instance) for instance in tx.list_instances())
-    return [as_modified(v, settings.get(v.volume_id)) for v in volumes if v is not None]
+    return [as_modified(v, settings.get(v.volume_id)) for v in _unmodified(tx)]
 
 
 class VolumeService:
@@ -93,7 +98,7 @@ class VolumeService:
         named: a named volume never modified is ``InvalidVolumeModification.NotFound``)."""
         now = self.ctx.clock()
         with self.ctx.read() as tx:
-            live = {v.volume_id for v in _volumes(tx)}
+            live = {v.volume_id for v in _unmodified(tx)}  # their ids: settings not needed
             recorded = tx.list_settings(MODIFICATION)
         if volume_ids:
             check_volume_ids(list(volume_ids), live)
