@@ -188,11 +188,14 @@ def test_kind_of_unknown():
 
 
 def test_new_ids_stay_unique_across_buffer_refills():
-    """Digits come from a buffer of OS randomness refilled every few hundred ids: ids made
-    across many refills are still all different and well-formed."""
+    """Digits come from a buffer of OS randomness refilled every few kilobytes (a request
+    id takes 31 digits of it; a new id only its second's random start): ids made across
+    many refills are still all different and well-formed."""
     made = [ids.new_id("sgr") for _ in range(5_000)]
     assert len(set(made)) == len(made)
     assert all(ids.is_valid("sgr", one) for one in made)
+    requests = [ids.new_request_id() for _ in range(5_000)]  # some 38 buffers
+    assert len(set(requests)) == len(requests)
 
 
 def test_request_ids_are_version_4_uuids():
@@ -211,14 +214,17 @@ def test_a_forked_child_never_repeats_its_parents_digits():
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
         os.close(read)
-        os.write(write, ",".join(ids.new_id("sg") for _ in range(50)).encode())
+        made = [ids.new_request_id() for _ in range(50)] + [ids.new_id("sg") for _ in range(50)]
+        os.write(write, ",".join(made).encode())
         os._exit(0)
     os.close(write)
     with os.fdopen(read) as pipe:
         child = set(pipe.read().split(","))
     os.waitpid(pid, 0)
-    parent = {ids.new_id("sg") for _ in range(50)}
-    assert len(child) == 50 and not child & parent
+    # request ids take their digits straight from the buffer: were it shared, the first
+    # ids each process made after the fork would be the same
+    parent = {ids.new_request_id() for _ in range(50)} | {ids.new_id("sg") for _ in range(50)}
+    assert len(child) == 100 and not child & parent
 
 
 def test_new_ids_rise_so_an_index_of_them_takes_appends(monkeypatch):

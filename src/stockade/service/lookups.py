@@ -147,17 +147,23 @@ def dhcp_options(tx: Transaction, dhcp_options_id: str | None) -> DhcpOptions:
     return DhcpOptions.from_value(dhcp_options_id or "", value)
 
 
-def volume(tx: Transaction, volume_id: str | None) -> RootVolume:
-    """A root volume as DescribeVolumes shows it (derived from its instance, with what
-    ModifyVolume changed: stockade stores no volumes). Its id is a digest of its
-    instance's, so the one instance is found among the scope's ids and only it is loaded;
-    a terminated instance has no volume."""
+def unmodified_volume(tx: Transaction, volume_id: str | None) -> RootVolume:
+    """A root volume as its instance makes it, before what ModifyVolume changed (stockade
+    stores no volumes). Its id is a digest of its instance's, so the one instance is found
+    among the scope's ids and only it is loaded; a terminated instance has no volume."""
     ids.check("vol", volume_id)
     owner = next((i for i in tx.instance_ids() if root_volume_id(i) == volume_id), None)
     found = tx.get_instance(owner) if owner is not None else None
     volume = root_volume(found) if found is not None else None
     if volume is None:
         raise errors.not_found("vol", volume_id or "")
+    return volume
+
+
+def volume(tx: Transaction, volume_id: str | None) -> RootVolume:
+    """A root volume as DescribeVolumes shows it (:func:`unmodified_volume`, with what
+    ModifyVolume changed)."""
+    volume = unmodified_volume(tx, volume_id)
     return as_modified(volume, tx.settings_of(volume.volume_id).get(VOLUME_SETTINGS))
 
 

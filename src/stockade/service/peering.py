@@ -53,7 +53,7 @@ def side_of_vpc(vpc: Vpc) -> PeeringSide:
     )
 
 
-def refresh_sides(tx: Transaction, vpc: Vpc, now: datetime | None = None) -> None:
+def refresh_sides(tx: Transaction, vpc: Vpc, now: datetime) -> None:
     """The VPC's side of each pending or active peering shows its blocks as they now are
     (a request left pending past its expiry is ``expired`` by then: it keeps its blocks).
 
@@ -62,11 +62,11 @@ def refresh_sides(tx: Transaction, vpc: Vpc, now: datetime | None = None) -> Non
     seen because the policy engine and the data plane read a peer's blocks from the side
     when the peer's VPC is another account's, and writing the peering logs its ``pcx-`` id,
     which makes the other side's follower re-read. An ended peering keeps the blocks it
-    ended with; a pending accepter's side shows none until it accepts.
+    ended with; a pending accepter's side shows none until it accepts. ``now`` is the
+    caller's clock (the service context's), which says whether a request has expired.
     """
-    moment = now or datetime.now(UTC)
     for stored in tx.list_peerings(vpc.vpc_id):
-        peering = as_of(stored, moment)
+        peering = as_of(stored, now)
         side = peering.side_of(vpc.vpc_id)
         if peering.status not in HOLDS_PAIR or side is None or not side.cidr_blocks:
             continue  # an accepter's blocks are shown only once it accepts

@@ -37,10 +37,15 @@ from stockade.service.context import ServiceContext
 from stockade.store.repository import Transaction
 
 
+def _unmodified(tx: Transaction) -> list[RootVolume]:
+    """The scope's root volumes as their instances make them (a terminated one has none)."""
+    volumes = (root_volume(instance) for instance in tx.list_instances())
+    return [v for v in volumes if v is not None]
+
+
 def _volumes(tx: Transaction) -> list[RootVolume]:
     settings = tx.list_settings(VOLUME_SETTINGS)
-    volumes = (root_volume(instance) for instance in tx.list_instances())
-    return [as_modified(v, settings.get(v.volume_id)) for v in volumes if v is not None]
+    return [as_modified(v, settings.get(v.volume_id)) for v in _unmodified(tx)]
 
 
 class VolumeService:
@@ -67,11 +72,12 @@ class VolumeService:
         """Start a modification: the request checked first (a bad one is refused for what
         it is), then EC2's wait (the last one completed, a place in the rolling window)."""
         with self.ctx.write() as tx:
-            volume = lookups.volume(tx, volume_id)  # malformed or unknown
+            volume = lookups.unmodified_volume(tx, volume_id)  # malformed or unknown
+            settings = tx.settings_of(volume.volume_id)  # read once: the volume's and its last
+            volume = as_modified(volume, settings.get(VOLUME_SETTINGS))
             original = VolumeSettings.of(volume)
             target = modified(original, size_gib, volume_type, iops, throughput)
             now = self.ctx.clock()
-            settings = tx.settings_of(volume.volume_id)
             last = settings.get(MODIFICATION)
             last_start = Modification.from_value(last).start_time if last else None
             recorded = list(settings.get(MODIFICATION_STARTS, ()))
@@ -92,7 +98,7 @@ class VolumeService:
         named: a named volume never modified is ``InvalidVolumeModification.NotFound``)."""
         now = self.ctx.clock()
         with self.ctx.read() as tx:
-            live = {v.volume_id for v in _volumes(tx)}
+            live = {v.volume_id for v in _unmodified(tx)}  # their ids: settings not needed
             recorded = tx.list_settings(MODIFICATION)
         if volume_ids:
             check_volume_ids(list(volume_ids), live)
