@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, insert, select
 
 from stockade.domain.scope import Scope
 from stockade.store import schema as s
-from stockade.store.prepared import Prepared
+from stockade.store.prepared import Prepared, PreparedInsert
 from stockade.store.sql import SqlStore
 from store import store_factories as f
 
@@ -57,3 +57,37 @@ def test_binds_are_processed_as_sqlalchemy_does(any_store: SqlStore, scope: Scop
         stored = tx._c.scalar(_LOGGED_AT)
     # SQLite keeps no zone: the naive value is the same wall-clock time
     assert stored.replace(tzinfo=stored.tzinfo or UTC) - at == timedelta(0)
+
+
+def test_multi_row_insert_puts_each_value_in_its_column(any_store: SqlStore, scope: Scope) -> None:
+    """Rows whose keys come in another order than the table's columns land column by
+    column, converted (a ``DateTime``), in slices; on SQLite through the positional
+    layout -- it was never taken before, every insert fell back to binding by name."""
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    rows = [
+        {
+            "committed_at": at + timedelta(seconds=n),
+            "resource_ids": f'["sg-{n}"]',
+            "region": scope.region,
+            "account": scope.account,
+            "revision": 10**9 + n,
+        }
+        for n in range(3)
+    ]
+    inserting = PreparedInsert(s.change_log, max_rows=2)
+    with any_store.write(scope) as tx:
+        conn = tx._write()
+        inserting.insert(conn, rows)
+        log = s.change_log.c
+        stored = conn.execute(
+            select(log.revision, log.resource_ids, log.committed_at)
+            .where(log.revision >= 10**9)
+            .order_by(log.revision)
+        ).all()
+        compiled = inserting._for(2, tuple(rows[0]))._for(conn.dialect)
+        layout = inserting._row_layout(compiled, 2, tuple(rows[0]))
+    assert [(r[0], r[1]) for r in stored] == [(10**9 + n, f'["sg-{n}"]') for n in range(3)]
+    for n, row in enumerate(stored):
+        when = row[2]
+        assert when.replace(tzinfo=when.tzinfo or UTC) == at + timedelta(seconds=n)
+    assert (layout is not None) == (any_store.dialect == "sqlite")

@@ -220,8 +220,8 @@ class PreparedInsert:
         self.table = table
         self.max_rows = max_rows
         self._by_shape: dict[tuple[int, tuple[str, ...]], Prepared] = {}
-        #: per compiled form (kept alive by ``_by_shape``): its row processors, or None
-        self._processors: dict[int, tuple[Processor, ...] | None] = {}
+        #: per compiled form (kept alive by ``_by_shape``): its row layout, or None
+        self._layouts: dict[int, Any] = {}
 
     def _for(self, rows: int, keys: tuple[str, ...]) -> Prepared:
         found = self._by_shape.get((rows, keys))
@@ -243,32 +243,50 @@ class PreparedInsert:
                 raise ValueError("every row of one insert must give the same columns")
             prepared = self._for(len(part), keys)
             compiled = prepared._for(conn.dialect)
-            processors = self._row_processors(compiled, len(part), keys)
-            if processors is None:  # named parameters (PostgreSQL): by name
+            layout = self._row_layout(compiled, len(part), keys)
+            if layout is None:  # named parameters (PostgreSQL): by name
                 given = {f"{k}_{i}": row[k] for i, row in enumerate(part) for k in keys}
                 prepared.execute(conn, given)
                 continue
-            # Positional (SQLite): the values row by row, each converted by its column's
-            # processor -- not a look-up per bind, which cost as much as the rows saved.
-            values = [
-                value if process is None or value is None else process(value)
-                for row in part
-                for process, value in zip(processors, [row[k] for k in keys], strict=True)
-            ]
+            # Positional (SQLite): each row's values picked in the statement's column order
+            # in one C call, then converted by the few columns' processors that exist --
+            # not a look-up per bind, which cost as much as the rows saved.
+            pick, converted = layout
+            values: list[Any] = []
+            for row in part:
+                picked = pick(row)
+                if converted:
+                    picked = list(picked)
+                    for i, process in converted:
+                        if picked[i] is not None:
+                            picked[i] = process(picked[i])
+                values.extend(picked)
             _send(conn, compiled, values, many=False)
 
-    def _row_processors(
+    def _row_layout(
         self, compiled: _Compiled, rows: int, keys: tuple[str, ...]
-    ) -> tuple[Processor, ...] | None:
-        """One row's bind processors if the statement binds positionally, row by row in
-        ``keys``' order (checked once per compiled form), else None."""
+    ) -> tuple[Callable[[Mapping[str, Any]], Sequence[Any]], list[tuple[int, Processor]]] | None:
+        """How one row's values go into a positional statement: a picker of the row's
+        values in the order the statement binds them (the table's column order, not the
+        order of the row's keys) and the positions that need the dialect's conversion.
+        None when the statement binds by name, or not row after row (checked once per
+        compiled form)."""
         key = id(compiled)
-        if key not in self._processors:
-            order = [f"{k}_{i}" for i in range(rows) for k in keys]
-            in_order = compiled.positional and [b[1] for b in compiled.binds] == order
-            processors = tuple(b[4] for b in compiled.binds[: len(keys)])
-            self._processors[key] = processors if in_order else None
-        return self._processors[key]
+        if key not in self._layouts:  # a race works it out twice, harmlessly
+            layout = None
+            names = [b[1] for b in compiled.binds]
+            order = [name.rsplit("_", 1)[0] for name in names[: len(keys)]]
+            if (
+                compiled.positional
+                and sorted(order) == sorted(keys)
+                and names == [f"{k}_{i}" for i in range(rows) for k in order]
+            ):
+                pick = operator.itemgetter(*order)
+                picker = pick if len(order) > 1 else (lambda row: (pick(row),))
+                converted = [(i, b[4]) for i, b in enumerate(compiled.binds[: len(keys)]) if b[4]]
+                layout = (picker, converted)
+            self._layouts[key] = layout
+        return self._layouts[key]
 
 
 def _run(conn: Connection, compiled: _Compiled, params: Any, *, many: bool) -> list[Any]:
