@@ -10,6 +10,7 @@ general walk's value or error, code and message.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,9 +18,11 @@ from botocore.model import Shape
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from stockade.api import parse_fast
 from stockade.api.model import input_shape, operation_names
 from stockade.api.parse import general_params, parse_params
 from stockade.api.parse_fast import action_routes, regular_params
+from stockade.api.parse_plan import action_plan
 from stockade.domain.errors import AwsError
 
 from .wire_helpers import synthesize, wire_pairs
@@ -254,3 +257,54 @@ def test_key_order_and_index_order_are_the_general_paths() -> None:
         }
     )
     _check_same("AuthorizeSecurityGroupIngress", list(flat.items()))
+
+
+def test_routes_held_are_bounded_and_dropping_them_changes_no_answer(monkeypatch: Any) -> None:
+    """Any index is a legal name, so the routes kept are capped (all actions together):
+    past the cap they are all dropped and made again as names come."""
+    monkeypatch.setattr(parse_fast, "_MAX_ROUTES", 50)
+    for start in range(0, 400, 40):
+        flat = {f"GroupId.{i}": f"sg-{i}" for i in range(start + 1, start + 41)}
+        assert parse_params("DescribeSecurityGroups", flat) == {"GroupIds": list(flat.values())}
+        held = sum(len(routes.routes) for routes in parse_fast._actions.values())
+        assert held <= 50
+
+
+def test_threads_parsing_while_routes_are_dropped_get_the_general_answers(
+    monkeypatch: Any,
+) -> None:
+    monkeypatch.setattr(parse_fast, "_MAX_ROUTES", 30)
+    requests = [
+        (
+            "AuthorizeSecurityGroupIngress",
+            {
+                "GroupId": "sg-1",
+                **{f"IpPermissions.{n}.FromPort": str(n) for n in range(1, 12)},
+                **{f"IpPermissions.{n}.IpRanges.{m}.CidrIp": "x" for n in (2, 5) for m in (1, 3)},
+            },
+        ),
+        ("DescribeSecurityGroups", {f"Filter.{n}.Value.1": "v" for n in range(1, 15)}),
+        ("RunInstances", {"MinCount": "1", "MaxCount": "2", "ImageId": "ami-1"}),
+        ("RunInstances", {"MinCount": "1", "ImageId": "ami-1"}),  # MaxCount missing
+    ]
+    expected = [
+        _outcome(lambda flat=flat, action=action: general_params(action_plan(action), flat))
+        for action, flat in requests
+    ]
+    failures: list[str] = []
+
+    def parse_many(offset: int) -> None:
+        for round_ in range(150):
+            i = (round_ + offset) % len(requests)
+            action, flat = requests[i]
+            got = _outcome(lambda action=action, flat=flat: parse_params(action, flat))
+            if got != expected[i]:
+                failures.append(f"{action}: {got} != {expected[i]}")
+
+    threads = [threading.Thread(target=parse_many, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert failures == []
