@@ -12,13 +12,17 @@ so every action gets the same (AWS-faithful) treatment without per-action code:
 
 The contract, relied on by the fuzz tests and the ASGI app: for *any* input this module
 either returns a value or raises :class:`AwsError` -- never another exception.
+
+Two paths, one answer: a regular request is parsed by precomputed per-name routes
+(:mod:`stockade.api.parse_fast`, ~3x cheaper); anything else by the general tree walk
+below, the one source of every error message. Both use the rules of
+:mod:`stockade.api.parse_plan` (wire names, indexes, scalar conversions, key limits).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote_plus
 
 from stockade.api.parse_fast import action_routes, regular_params
@@ -38,9 +42,10 @@ _MAX_FIELDS = 100_000
 _MAX_SHOWN_VALUE = 200
 
 
-@dataclass(frozen=True)
-class ParsedRequest:
-    """An EC2 Query request: the action and its parameters keyed by model member names."""
+class ParsedRequest(NamedTuple):
+    """An EC2 Query request: the action and its parameters keyed by model member names.
+
+    (A named tuple: made per request, ~0.3 us cheaper than a frozen dataclass.)"""
 
     action: str
     version: str | None
@@ -78,9 +83,9 @@ def request_pairs(body: bytes | str = b"", query_string: bytes | str = "") -> li
     """
     pairs = _FormPairs()
     for source in (query_string, body):
-        text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
-        if not text:
+        if not source:  # the usual empty query string: nothing to decode
             continue
+        text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
         if text.count("&") >= _MAX_FIELDS:
             raise AwsError("InvalidRequest", "The request has too many parameters.")
         pairs.extend(_form_pairs(text))
