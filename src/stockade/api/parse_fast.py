@@ -50,11 +50,12 @@ _Route = tuple[tuple[tuple[str | int, _Finish], ...], str | int, Callable[[str],
 _SKIP: Any = ()
 
 #: Routes held, all actions together, before they are all dropped: names are bounded in
-#: length but not in number (any index is legal), and a route costs ~300 bytes.
+#: length but not in number (any index is legal); a route and its name take ~350 bytes,
+#: so at most ~7 MB.
 _MAX_ROUTES = 20_000
 
 
-class _ActionRoutes:
+class ActionRoutes:
     """One action's input plan and the routes of the names seen so far."""
 
     def __init__(self, plan: StructPlan | None) -> None:
@@ -63,23 +64,23 @@ class _ActionRoutes:
         self.routes: dict[str, _Route] = {}
 
 
-_actions: dict[str, _ActionRoutes] = {}
+_actions: dict[str, ActionRoutes] = {}
 _routes_held = 0
 _lock = threading.Lock()
 
 
-def action_routes(action: str) -> _ActionRoutes:
+def action_routes(action: str) -> ActionRoutes:
     """``action``'s routes, made once (``InvalidAction`` for a name the model lacks)."""
     try:
         return _actions[action]
     except KeyError:
         pass
-    made = _ActionRoutes(action_plan(action))
+    made = ActionRoutes(action_plan(action))
     with _lock:
         return _actions.setdefault(action, made)
 
 
-def regular_params(routes: _ActionRoutes, flat: Mapping[str, str]) -> dict[str, Any] | None:
+def regular_params(routes: ActionRoutes, flat: Mapping[str, str]) -> dict[str, Any] | None:
     """The params of a regular request, or ``None``: then only the general parser can say."""
     known = routes.routes
     params: dict[str, Any] = {}
@@ -115,7 +116,7 @@ def regular_params(routes: _ActionRoutes, flat: Mapping[str, str]) -> dict[str, 
                 if len(container) > 1
                 else list(container.values())
             )
-        elif not all(name in container for name in finish):  # type: ignore[union-attr]
+        elif not all(name in container for name in finish):
             return None
     if routes.required and not all(name in params for name in routes.required):
         return None
@@ -126,7 +127,7 @@ def _required(plan: StructPlan) -> tuple[str, ...] | None:
     return tuple(member for _, member in plan.required) or None
 
 
-def _resolve(routes: _ActionRoutes, key: str) -> _Route | None:
+def _resolve(routes: ActionRoutes, key: str) -> _Route | None:
     """The route of ``key`` (kept for the next request), or ``None`` if it is irregular."""
     route = _route(routes.plan, key)
     if route is not None:
