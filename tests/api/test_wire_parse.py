@@ -440,7 +440,25 @@ def test_request_pairs_merges_query_and_body_and_never_crashes() -> None:
     assert info.value.code == "InvalidRequest"
 
 
+def test_a_name_sent_twice_must_carry_one_value() -> None:
+    """In the query and the body: the same value twice is that value, two values are
+    refused (request_pairs' answer takes a quicker way to a dict when no name repeats)."""
+    from stockade.api.parse import request_pairs
+
+    body = b"Action=DescribeSecurityGroups&GroupId.2=b&GroupId.1=a"
+    same = parse_request(request_pairs(body, "GroupId.1=a&Action=DescribeSecurityGroups"))
+    assert same.params == {"GroupIds": ["a", "b"]}
+    with pytest.raises(AwsError) as info:
+        parse_request(request_pairs(body, "GroupId.2=c"))
+    assert info.value.code == "InvalidParameterValue"
+    assert info.value.message == (
+        "Value (b) for parameter GroupId.2 is invalid. The parameter was given more than once."
+    )
+
+
 _FORM_PIECES = [*"aZ09.=&+%-_ ~", "%2", "%41", "%E2%98%83", "%ff", "é", "\x00"]
+# ASCII escapes are decoded in the whole text at once, but never the separators
+_FORM_PIECES += ["%2F", "%2f", "%26", "%3D", "%3d", "%2B", "%25", "%20", "%7F", "%80", "%0"]
 _FORM_TEXT = st.lists(st.sampled_from(_FORM_PIECES), max_size=30).map("".join)
 
 

@@ -1,0 +1,119 @@
+"""CPU per EC2 Query request parse: ``request_pairs`` (form decoding) and ``parse_request``.
+
+Three requests as boto3 sends them (botocore's serializer, then form coding): the
+three-permission AuthorizeSecurityGroupIngress of bench/write_path.py (13 parameters),
+a CreateSecurityGroup with a tag specification, and a DescribeSecurityGroups with two
+filters. Each is parsed ``--parses`` times (>= 2000); the figure is the median CPU time
+of one parse, read with ``time.thread_time_ns`` around each call, so that other work on
+the machine (the cores are shared) does not count. Prints one JSON object per line.
+
+Usage: ``.venv/bin/python bench/parse.py [--parses N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import botocore.serialize
+
+from stockade.api.model import operation_model
+from stockade.api.parse import parse_request, request_pairs
+
+CASES: dict[str, tuple[str, dict[str, Any]]] = {
+    "authorize_3": (
+        "AuthorizeSecurityGroupIngress",
+        {
+            "GroupName": "bench-0",
+            "IpPermissions": [
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 5432,
+                    "ToPort": 5432,
+                    "IpRanges": [{"CidrIp": "10.0.0.0/16"}],
+                },
+                {
+                    "IpProtocol": "udp",
+                    "FromPort": 53,
+                    "ToPort": 53,
+                    "IpRanges": [{"CidrIp": "198.51.100.0/24"}, {"CidrIp": "192.0.2.0/24"}],
+                },
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 8080,
+                    "ToPort": 8080,
+                    "UserIdGroupPairs": [{"GroupId": "sg-0123456789abcdef0"}],
+                },
+            ],
+        },
+    ),
+    "create": (
+        "CreateSecurityGroup",
+        {
+            "GroupName": "bench-0",
+            "Description": "bench group",
+            "VpcId": "vpc-0123456789abcdef0",
+            "TagSpecifications": [
+                {"ResourceType": "security-group", "Tags": [{"Key": "team", "Value": "web"}]}
+            ],
+        },
+    ),
+    "describe_2_filters": (
+        "DescribeSecurityGroups",
+        {
+            "Filters": [
+                {"Name": "vpc-id", "Values": ["vpc-0123456789abcdef0"]},
+                {"Name": "group-name", "Values": ["web-*", "db-*"]},
+            ],
+            "MaxResults": 100,
+        },
+    ),
+}
+
+
+def body(action: str, params: dict[str, Any]) -> bytes:
+    """The form body boto3 sends for ``params``."""
+    request = botocore.serialize.create_serializer("ec2").serialize_to_request(
+        params, operation_model(action)
+    )
+    return urlencode(request["body"]).encode()
+
+
+def median_cpu_us(call: Callable[[Any], object], argument: Any, parses: int) -> float:
+    clock = time.thread_time_ns
+    samples = []
+    for _ in range(parses):
+        start = clock()
+        call(argument)
+        samples.append(clock() - start)
+    return round(statistics.median(samples) / 1000, 2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parses", type=int, default=5000)
+    parses = max(2000, parser.parse_args().parses)
+    for case, (action, params) in CASES.items():
+        raw = body(action, params)
+        pairs = request_pairs(raw)
+        parse_request(pairs)  # build the action's plan before the clock starts
+        print(
+            json.dumps(
+                {
+                    "case": case,
+                    "fields": len(pairs),
+                    "parses": parses,
+                    "request_pairs_us": median_cpu_us(request_pairs, raw, parses),
+                    "parse_request_us": median_cpu_us(parse_request, pairs, parses),
+                }
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
