@@ -32,7 +32,8 @@ from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter
 
-Processor = Callable[[Any], Any] | None
+Converter = Callable[[Any], Any]
+Processor = Converter | None
 #: A bound parameter: its name in the SQL, the key a caller gives its value by, the value
 #: it has unless given, whether it must be given, and the dialect's conversion of the value.
 _Bind = tuple[str, str, Any, bool, Processor]
@@ -265,7 +266,7 @@ class PreparedInsert:
 
     def _row_layout(
         self, compiled: _Compiled, rows: int, keys: tuple[str, ...]
-    ) -> tuple[Callable[[Mapping[str, Any]], Sequence[Any]], list[tuple[int, Processor]]] | None:
+    ) -> tuple[Callable[[Mapping[str, Any]], Sequence[Any]], list[tuple[int, Converter]]] | None:
         """How one row's values go into a positional statement: a picker of the row's
         values in the order the statement binds them (the table's column order, not the
         order of the row's keys) and the positions that need the dialect's conversion.
@@ -283,7 +284,11 @@ class PreparedInsert:
             ):
                 pick = operator.itemgetter(*order)
                 picker = pick if len(order) > 1 else (lambda row: (pick(row),))
-                converted = [(i, b[4]) for i, b in enumerate(compiled.binds[: len(keys)]) if b[4]]
+                converted = [
+                    (i, process)
+                    for i, (_, _, _, _, process) in enumerate(compiled.binds[: len(keys)])
+                    if process is not None
+                ]
                 layout = (picker, converted)
             self._layouts[key] = layout
         return self._layouts[key]
