@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import botocore.serialize
+from api import three_permissions  # bench/api.py: the benchmark's own request
 
 from stockade.api.model import operation_model
 from stockade.api.parse import parse_request, request_pairs
@@ -30,26 +31,7 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
         "AuthorizeSecurityGroupIngress",
         {
             "GroupName": "bench-0",
-            "IpPermissions": [
-                {
-                    "IpProtocol": "tcp",
-                    "FromPort": 5432,
-                    "ToPort": 5432,
-                    "IpRanges": [{"CidrIp": "10.0.0.0/16"}],
-                },
-                {
-                    "IpProtocol": "udp",
-                    "FromPort": 53,
-                    "ToPort": 53,
-                    "IpRanges": [{"CidrIp": "198.51.100.0/24"}, {"CidrIp": "192.0.2.0/24"}],
-                },
-                {
-                    "IpProtocol": "tcp",
-                    "FromPort": 8080,
-                    "ToPort": 8080,
-                    "UserIdGroupPairs": [{"GroupId": "sg-0123456789abcdef0"}],
-                },
-            ],
+            "IpPermissions": three_permissions("sg-0123456789abcdef0", "10.0.0.0/16"),
         },
     ),
     "create": (
