@@ -77,6 +77,13 @@ def test_four_modifications_in_a_day_survive_export_and_import(stores, tmp_path:
     assert original[0] == "VolumeModificationRateExceeded"
 
     export_store(first, tmp_path / "out")
+    import_directory(second, tmp_path / "out")
+    with serving(create_app(second)) as url:
+        ec2 = client(url, ACCOUNT)
+        assert _refusal(ec2, volume, 20) == original  # the same code, the same time named
+        assert ec2.describe_volumes(VolumeIds=[volume])["Volumes"][0]["Size"] == 12
+        # DescribeVolumesModifications still shows the latest only, as AWS does
+        assert ec2.describe_volumes_modifications()["VolumesModifications"] == described
     items = json.loads(_exported(tmp_path).read_text())["VolumesModifications"]
     # every one the window counts, oldest first, each as DescribeVolumesModifications shows it
     assert [(m["OriginalSize"], m["TargetSize"]) for m in items] == [
@@ -90,14 +97,6 @@ def test_four_modifications_in_a_day_survive_export_and_import(stores, tmp_path:
     assert all(m["Progress"] == 100 and m["EndTime"] > m["StartTime"] for m in items)
     assert [m["StartTime"] for m in items] == sorted(m["StartTime"] for m in items)
 
-    import_directory(second, tmp_path / "out")
-    with serving(create_app(second)) as url:
-        ec2 = client(url, ACCOUNT)
-        assert _refusal(ec2, volume, 20) == original  # the same code, the same time named
-        assert ec2.describe_volumes(VolumeIds=[volume])["Volumes"][0]["Size"] == 12
-        # DescribeVolumesModifications still shows the latest only, as AWS does
-        assert ec2.describe_volumes_modifications()["VolumesModifications"] == described
-
 
 def test_a_modification_in_progress_and_the_window_after_import(stores, tmp_path: Path) -> None:
     """Two completed, a third still in progress: both stores refuse the next until it
@@ -109,9 +108,6 @@ def test_a_modification_in_progress_and_the_window_after_import(stores, tmp_path
         _modify_hourly(ec2, first, volume, [9, 10])
         ec2.modify_volume(VolumeId=volume, Size=11)
     export_store(first, tmp_path / "out")
-    items = json.loads(_exported(tmp_path).read_text())["VolumesModifications"]
-    assert [m["ModificationState"] for m in items][:2] == ["completed", "completed"]
-    assert items[2]["ModificationState"] in ("modifying", "optimizing")
     import_directory(second, tmp_path / "out")
 
     answers: dict[str, list[tuple[str, str]]] = {}
@@ -127,6 +123,9 @@ def test_a_modification_in_progress_and_the_window_after_import(stores, tmp_path
     assert answers["original"][1][0] == "VolumeModificationRateExceeded"
     assert [code for code, _ in answers["imported"]] == [c for c, _ in answers["original"]]
     assert answers["imported"][1] == answers["original"][1]
+    items = json.loads(_exported(tmp_path).read_text())["VolumesModifications"]
+    assert [m["ModificationState"] for m in items][:2] == ["completed", "completed"]
+    assert items[2]["ModificationState"] in ("modifying", "optimizing")
 
 
 def test_without_modifications_the_file_is_as_before(stores, tmp_path: Path) -> None:
