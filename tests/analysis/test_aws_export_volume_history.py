@@ -27,6 +27,9 @@ from stockade.store.sql import SqlStore
 ACCOUNT = "310987654321"
 SCOPE = Scope(account=ACCOUNT)
 HOUR = timedelta(hours=1)
+#: how long a modification is held in progress: its start moved this far ahead, so that no
+#: load on the machine lets it complete while the test looks
+HOLD = timedelta(minutes=10)
 FILE = "volumes-modifications.json"
 
 
@@ -107,6 +110,7 @@ def test_a_modification_in_progress_and_the_window_after_import(stores, tmp_path
         volume = _volume(ec2)
         _modify_hourly(ec2, first, volume, [9, 10])
         ec2.modify_volume(VolumeId=volume, Size=11)
+        volume_time_passes(first, SCOPE, volume, -HOLD)
     export_store(first, tmp_path / "out")
     import_directory(second, tmp_path / "out")
 
@@ -115,17 +119,16 @@ def test_a_modification_in_progress_and_the_window_after_import(stores, tmp_path
         with serving(create_app(store)) as url:
             ec2 = client(url, ACCOUNT)
             waiting = _refusal(ec2, volume, 12)
-            volume_time_passes(store, SCOPE, volume, COMPLETED_AFTER)
+            volume_time_passes(store, SCOPE, volume, HOLD + COMPLETED_AFTER)
             ec2.modify_volume(VolumeId=volume, Size=12)
             volume_time_passes(store, SCOPE, volume, COMPLETED_AFTER)
             answers[name] = [waiting, _refusal(ec2, volume, 13)]
     assert answers["original"][0][0] == "IncorrectModificationState"
     assert answers["original"][1][0] == "VolumeModificationRateExceeded"
-    assert [code for code, _ in answers["imported"]] == [c for c, _ in answers["original"]]
-    assert answers["imported"][1] == answers["original"][1]
+    assert answers["imported"] == answers["original"]  # codes and messages alike
     items = json.loads(_exported(tmp_path).read_text())["VolumesModifications"]
     assert [m["ModificationState"] for m in items][:2] == ["completed", "completed"]
-    assert items[2]["ModificationState"] in ("modifying", "optimizing")
+    assert items[2]["ModificationState"] == "modifying"
 
 
 def test_without_modifications_the_file_is_as_before(stores, tmp_path: Path) -> None:
@@ -151,6 +154,7 @@ def test_an_older_export_with_the_latest_only_still_imports(stores, tmp_path: Pa
         volume = _volume(ec2)
         _modify_hourly(ec2, first, volume, [9, 10, 11])
         ec2.modify_volume(VolumeId=volume, Size=12)
+        volume_time_passes(first, SCOPE, volume, -HOLD)
     export_store(first, tmp_path / "out")
     path = _exported(tmp_path)
     document = json.loads(path.read_text())
@@ -160,7 +164,7 @@ def test_an_older_export_with_the_latest_only_still_imports(stores, tmp_path: Pa
     with serving(create_app(second)) as url:
         ec2 = client(url, ACCOUNT)
         assert _refusal(ec2, volume, 13)[0] == "IncorrectModificationState"
-        volume_time_passes(second, SCOPE, volume, COMPLETED_AFTER)
+        volume_time_passes(second, SCOPE, volume, HOLD + COMPLETED_AFTER)
         ec2.modify_volume(VolumeId=volume, Size=13)  # one counted: a second is allowed
         assert ec2.describe_volumes(VolumeIds=[volume])["Volumes"][0]["Size"] == 13
 
