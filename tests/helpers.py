@@ -81,15 +81,24 @@ def volume_time_passes(store, scope, volume_id: str, delta) -> None:
     rules and DescribeVolumesModifications' progress, as if that much time had passed, on a
     server whose clock stays real (no sleeping)."""
     from stockade.domain.volume_modification_timeline import moment, timestamp
-    from stockade.domain.volume_modifications import MODIFICATION, MODIFICATION_STARTS
+    from stockade.domain.volume_modifications import (
+        EARLIER_MODIFICATIONS,
+        MODIFICATION,
+        MODIFICATION_STARTS,
+    )
 
     def earlier(start: str) -> str:
         return timestamp(moment(start) - delta)
 
+    def moved(value: dict) -> dict:
+        return {**value, "start_time": earlier(value["start_time"])}
+
     with store.write(scope) as tx:
         settings = tx.settings_of(volume_id)
-        last = settings[MODIFICATION]
-        tx.set_setting(volume_id, MODIFICATION, {**last, "start_time": earlier(last["start_time"])})
+        tx.set_setting(volume_id, MODIFICATION, moved(settings[MODIFICATION]))
+        before = settings.get(EARLIER_MODIFICATIONS)
+        if before is not None:
+            tx.set_setting(volume_id, EARLIER_MODIFICATIONS, [moved(m) for m in before])
         starts = settings.get(MODIFICATION_STARTS)
         if starts is not None:
             tx.set_setting(volume_id, MODIFICATION_STARTS, [earlier(s) for s in starts])

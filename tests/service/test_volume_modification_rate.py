@@ -10,7 +10,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from stockade.domain.volume_modification_timeline import COMPLETED_AFTER, MODIFYING_FOR
-from stockade.domain.volume_modifications import MODIFICATION, MODIFICATION_STARTS
+from stockade.domain.volume_modifications import (
+    EARLIER_MODIFICATIONS,
+    MODIFICATION,
+    MODIFICATION_STARTS,
+)
 from stockade.domain.volumes import root_volume_id
 from stockade.service.bundle import Services
 from stockade.service.context import ServiceContext
@@ -115,25 +119,52 @@ def test_four_modifications_within_a_rolling_day(ctx: ServiceContext, rejected) 
 
 
 def test_the_wait_counts_a_last_modification_recorded_alone(ctx: ServiceContext, rejected) -> None:
-    """An imported volume has its latest modification and no list of starts: the latest
-    still counts, both for completion and in the window."""
+    """A volume imported from AWS's describe-volumes-modifications has its latest
+    modification and no earlier ones: the latest still counts, both for completion and in
+    the window."""
     clock = _Clock()
     svc = Services(replace(ctx, clock=clock))
     [volume] = _volumes(svc, 1)
     for hour in range(4):
         clock.now = T0 + timedelta(hours=hour)
         svc.volumes.modify(volume, size_gib=10 + hour)
-    with ctx.write() as tx:  # keep three starts: the latest only in its record
-        starts = tx.settings_of(volume)[MODIFICATION_STARTS]
-        tx.set_setting(volume, MODIFICATION_STARTS, starts[:3])
+    with ctx.read() as tx:  # the three earlier kept whole; the latest only in its record
+        earlier = tx.settings_of(volume)[EARLIER_MODIFICATIONS]
+    assert [m["target"]["size_gib"] for m in earlier] == [10, 11, 12]
     clock.now = T0 + timedelta(hours=4)
     rejected("VolumeModificationRateExceeded", svc.volumes.modify, volume, size_gib=20)
     with ctx.write() as tx:
-        tx.set_setting(volume, MODIFICATION_STARTS, None)
+        tx.set_setting(volume, EARLIER_MODIFICATIONS, None)
     clock.now = T0 + timedelta(hours=3, seconds=1)
     rejected("IncorrectModificationState", svc.volumes.modify, volume, size_gib=20)
     with ctx.read() as tx:
         assert MODIFICATION in tx.settings_of(volume)
+
+
+def test_starts_recorded_alone_by_an_older_store_still_count(ctx: ServiceContext, rejected) -> None:
+    """A store written before the earlier modifications were kept whole holds their start
+    times alone: they count until they leave the window, across the next modification."""
+    clock = _Clock()
+    svc = Services(replace(ctx, clock=clock))
+    [volume] = _volumes(svc, 1)
+    for hour in range(4):  # 09:00 .. 12:00
+        clock.now = T0 + timedelta(hours=hour)
+        svc.volumes.modify(volume, size_gib=10 + hour)
+    with ctx.write() as tx:  # as the older store kept them
+        starts = [f"2026-03-01T{9 + hour:02d}:00:00Z" for hour in range(4)]
+        tx.set_setting(volume, EARLIER_MODIFICATIONS, None)
+        tx.set_setting(volume, MODIFICATION_STARTS, starts)
+    clock.now = T0 + timedelta(hours=4)
+    rejected("VolumeModificationRateExceeded", svc.volumes.modify, volume, size_gib=20)
+    clock.now = T0 + timedelta(hours=24)  # 09:00 has left the window
+    svc.volumes.modify(volume, size_gib=20)
+    clock.now += timedelta(minutes=30)  # 10:00 and 11:00 alone, 12:00 kept whole, and now
+    error = rejected("VolumeModificationRateExceeded", svc.volumes.modify, volume, size_gib=21)
+    assert "Wait until 2026-03-02T10:00:00Z" in error.message
+    with ctx.read() as tx:
+        settings = tx.settings_of(volume)
+    assert settings[MODIFICATION_STARTS] == ["2026-03-01T10:00:00Z", "2026-03-01T11:00:00Z"]
+    assert [m["start_time"] for m in settings[EARLIER_MODIFICATIONS]] == ["2026-03-01T12:00:00Z"]
 
 
 def test_a_stopped_instance_s_volume_is_in_use_and_a_terminated_one_s_is_gone(

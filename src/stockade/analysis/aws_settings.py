@@ -13,12 +13,14 @@ as well as stockade's:
   ``--attribute domain-name``, whose top-level key is ``Addresses`` too: the layout tells
   it by its items' ``PtrRecord``); AWS's default reverse name is no record;
 * root-volume modifications: ``volumes-modifications.json``, each as it stands when the
-  export reads the store; the volume's current size, type and performance are the last
-  modification's target, and its state follows from its start time on import (the starts
-  of earlier modifications within EC2's rolling window are not in the file: after an
-  import only the last counts). A modification of a volume that is no instance's root
-  volume here (AWS's own volume ids, say) is skipped with a warning: stockade models root
-  volumes only.
+  export reads the store: a volume's latest, and before it, oldest first, the earlier ones
+  that started within EC2's rolling window, so that an import counts them toward the limit
+  on how many may start as the exporting store does (AWS's describe-volumes-modifications
+  shows the latest only; a file of it imports alike, only that one counted). The volume's
+  current size, type and performance are the latest modification's target, and each state
+  follows from its start time on import. A modification of a volume that is no instance's
+  root volume here (AWS's own volume ids, say) is skipped with a warning: stockade models
+  root volumes only.
 
 Values are checked by the domain's rules (``shapes/read_settings.py``); a bad one is a
 located problem, raised before anything is written.
@@ -45,8 +47,13 @@ from stockade.domain.instance_options import (
 )
 from stockade.domain.scope import Scope
 from stockade.domain.state import Snapshot
-from stockade.domain.volume_modification_timeline import progress_at
-from stockade.domain.volume_modifications import MODIFICATION, VOLUME_SETTINGS, Modification
+from stockade.domain.volume_modification_timeline import moment, progress_at, starts_in_window
+from stockade.domain.volume_modifications import (
+    EARLIER_MODIFICATIONS,
+    MODIFICATION,
+    VOLUME_SETTINGS,
+    Modification,
+)
 from stockade.domain.volumes import root_volume
 from stockade.shapes import instances as instance_shapes
 from stockade.shapes import read_settings
@@ -78,6 +85,7 @@ class StoredSettings:
     profiles: dict[str, Any] = field(default_factory=dict)
     ptr_records: dict[str, Any] = field(default_factory=dict)
     modifications: dict[str, Any] = field(default_factory=dict)
+    earlier_modifications: dict[str, Any] = field(default_factory=dict)
     dhcp_options: tuple[DhcpOptions, ...] = ()
     #: when they were read: what a modification's progress is shown at
     read_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -90,17 +98,30 @@ class StoredSettings:
             profiles=tx.list_settings(IAM_INSTANCE_PROFILE),
             ptr_records=tx.list_settings(PTR_RECORD),
             modifications=tx.list_settings(MODIFICATION),
+            earlier_modifications=tx.list_settings(EARLIER_MODIFICATIONS),
             dhcp_options=tuple(option_sets(tx.list_settings_with_tags(DHCP_OPTIONS))),
         )
 
     def instance_options(self) -> dict[str, InstanceOptions]:
         return options_by_instance(self.monitoring, self.metadata, self.profiles)
 
+    def volume_modifications(self, volume_id: str) -> list[Modification]:
+        """A volume's modifications ModifyVolume still counts when they are read, oldest
+        first, and its latest (whatever its age: DescribeVolumesModifications shows it)."""
+        latest = self.modifications.get(volume_id)
+        if latest is None:
+            return []
+        earlier = sorted(
+            (Modification.from_value(v) for v in self.earlier_modifications.get(volume_id, ())),
+            key=lambda m: moment(m.start_time),
+        )
+        counted = set(starts_in_window([m.start_time for m in earlier], self.read_at))
+        return [*(m for m in earlier if m.start_time in counted), Modification.from_value(latest)]
+
 
 def documents(snapshot: Snapshot, stored: StoredSettings) -> dict[str, dict[str, Any]]:
     """File name -> JSON document (pure), as the API's Describe calls answer."""
     live = {v.volume_id for v in map(root_volume, snapshot.instances) if v is not None}
-    modifications = {k: Modification.from_value(v) for k, v in stored.modifications.items()}
     profiles = sorted(
         (ProfileAssociation.from_value(v) for v in stored.profiles.values()),
         key=lambda a: a.association_id,
@@ -116,8 +137,9 @@ def documents(snapshot: Snapshot, stored: StoredSettings) -> dict[str, dict[str,
         ],
         "VolumesModifications": [
             shapes.volume_modification(m, progress_at(m.start_time, stored.read_at))
-            for volume_id, m in modifications.items()
+            for volume_id in stored.modifications
             if volume_id in live
+            for m in stored.volume_modifications(volume_id)
         ],
     }
     return {name: {key: items[key]} for name, key in FILES.items()}
@@ -199,27 +221,49 @@ def _ptr_records(docs: list[Node], scope: Scope, addresses: list[Parsed]) -> lis
 
 
 def _modifications(docs: list[Node], instances: list[Parsed], warn: list[str]) -> list[Setting]:
-    """Each root volume's latest modification, and its target as the volume's settings."""
+    """Each root volume's modifications: the latest, its target as the volume's settings,
+    and the earlier ones, which ModifyVolume counts while they are within its window."""
     live = {v.volume_id for v in (root_volume(p.obj) for p in instances) if v is not None}
-    latest: dict[str, Modification] = {}
+    given: dict[str, list[tuple[Node, Modification]]] = {}
     skipped: list[str] = []
     for doc in docs:
         for item in doc.items("VolumesModifications"):
             modification = read_settings.volume_modification(item)
             if modification is None:
                 continue
-            volume_id = modification.volume_id
-            if volume_id not in live:
-                skipped.append(volume_id)
-            elif volume_id not in latest or latest[volume_id].start_time < modification.start_time:
-                latest[volume_id] = modification
+            if modification.volume_id not in live:
+                skipped.append(modification.volume_id)
+            else:
+                given.setdefault(modification.volume_id, []).append((item, modification))
     out: list[Setting] = []
-    for volume_id, modification in latest.items():
-        out.append((volume_id, VOLUME_SETTINGS, modification.target.as_value()))
-        out.append((volume_id, MODIFICATION, modification.as_value()))
+    for volume_id, found in given.items():
+        *earlier, latest = _in_sequence(found)
+        out.append((volume_id, VOLUME_SETTINGS, latest.target.as_value()))
+        out.append((volume_id, MODIFICATION, latest.as_value()))
+        if earlier:
+            out.append((volume_id, EARLIER_MODIFICATIONS, [m.as_value() for m in earlier]))
     if skipped:
         warn.append(
             "volume modifications skipped (stockade models instances' root volumes only, "
             f"named after their instance): {', '.join(skipped)}"
         )
     return out
+
+
+def _in_sequence(found: list[tuple[Node, Modification]]) -> list[Modification]:
+    """One volume's modifications oldest first, each started after the one before it
+    completed (as ModifyVolume lets them start; a file that says otherwise is refused)."""
+    ordered = sorted(found, key=lambda pair: moment(pair[1].start_time))
+    for (_, before), (item, after) in zip(ordered, ordered[1:], strict=False):
+        if moment(before.start_time) == moment(after.start_time):
+            raise item.problem(
+                f"a second modification of the volume started at {before.start_time}",
+                "StartTime",
+            )
+        if progress_at(before.start_time, moment(after.start_time)).state != "completed":
+            raise item.problem(
+                f"starts before the volume's modification started at {before.start_time} "
+                "completed (a volume's next modification waits for its last one)",
+                "StartTime",
+            )
+    return [m for _, m in ordered]

@@ -19,8 +19,13 @@ from stockade.domain.volumes import GP3_IOPS, GP3_THROUGHPUT, RootVolume
 
 VOLUME_SETTINGS = "volume"
 MODIFICATION = "volume-modification"
-#: the start times of the volume's modifications within the rolling window, oldest first
-#: (the limit on how many may start: ``volume_modification_timeline.check_may_modify``)
+#: the volume's modifications before its latest that started within the rolling window,
+#: oldest first, each a :class:`Modification` value: what the limit on how many may start
+#: counts (``volume_modification_timeline.check_may_modify``) beside the latest, and what
+#: ``export aws`` carries so that an import counts them too
+EARLIER_MODIFICATIONS = "volume-earlier-modifications"
+#: start times alone (the latest's included), as stores written before the earlier
+#: modifications were kept whole hold them: still counted until they leave the window
 MODIFICATION_STARTS = "volume-modification-starts"
 
 _TYPES = ("standard", "gp2", "gp3", "io1", "io2", "st1", "sc1")

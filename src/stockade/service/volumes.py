@@ -3,8 +3,9 @@ DescribeVolumesModifications.
 
 A root volume is derived from its instance (``domain/volumes.py``); what ModifyVolume
 changed is kept as the volume's settings and applied on every read, and the latest
-modification is kept beside it for DescribeVolumesModifications, with the start times of
-those within the rolling window (EC2's limit on how many may start). How far a
+modification is kept beside it for DescribeVolumesModifications, with the earlier ones
+started within the rolling window (EC2's limit on how many may start counts them, and
+``export aws`` carries them whole, so an imported store counts them alike). How far a
 modification has got is read at the context's clock, so it moves on without a writer. A
 terminated instance's volume is gone, and so are its settings' effects (they are never
 read again).
@@ -23,6 +24,7 @@ from stockade.domain.volume_modification_timeline import (
     timestamp,
 )
 from stockade.domain.volume_modifications import (
+    EARLIER_MODIFICATIONS,
     MODIFICATION,
     MODIFICATION_STARTS,
     VOLUME_SETTINGS,
@@ -79,18 +81,22 @@ class VolumeService:
             target = modified(original, size_gib, volume_type, iops, throughput)
             now = self.ctx.clock()
             last = settings.get(MODIFICATION)
-            last_start = Modification.from_value(last).start_time if last else None
-            recorded = list(settings.get(MODIFICATION_STARTS, ()))
-            if last_start is not None:  # an imported volume has its last one, and no list
-                recorded.append(last_start)
-            recent = starts_in_window(recorded, now)
-            check_may_modify(volume.volume_id, last_start, recent, now)
+            latest = Modification.from_value(last) if last else None
+            counted = [
+                *(Modification.from_value(v) for v in settings.get(EARLIER_MODIFICATIONS, ())),
+                *([latest] if latest else []),
+            ]
+            legacy = settings.get(MODIFICATION_STARTS, ())  # a store written before
+            recent = starts_in_window([*legacy, *(m.start_time for m in counted)], now)
+            check_may_modify(volume.volume_id, latest.start_time if latest else None, recent, now)
             modification = Modification(volume.volume_id, original, target, timestamp(now))
+            earlier = [m.as_value() for m in counted if m.start_time in recent]
             tx.set_setting(volume.volume_id, VOLUME_SETTINGS, target.as_value())
             tx.set_setting(volume.volume_id, MODIFICATION, modification.as_value())
-            tx.set_setting(
-                volume.volume_id, MODIFICATION_STARTS, [*recent, modification.start_time]
-            )
+            tx.set_setting(volume.volume_id, EARLIER_MODIFICATIONS, earlier or None)
+            if legacy:  # its starts not kept whole still count, until they leave the window
+                kept = set(recent) - {m["start_time"] for m in earlier}
+                tx.set_setting(volume.volume_id, MODIFICATION_STARTS, sorted(kept) or None)
             return modification
 
     def modifications(self, volume_ids: Sequence[str] = ()) -> list[tuple[Modification, Progress]]:

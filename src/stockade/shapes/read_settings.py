@@ -16,6 +16,7 @@ from stockade.domain.instance_options import (
     changed_metadata_options,
     profile_arn,
 )
+from stockade.domain.volume_modification_timeline import moment
 from stockade.domain.volume_modifications import Modification, VolumeSettings
 from stockade.shapes.fields import Node, Origin, owner, resource_id, timestamp
 from stockade.shapes.settings import default_ptr_record
@@ -114,13 +115,33 @@ def _side(node: Node, prefix: str) -> VolumeSettings:
 
 
 def volume_modification(node: Node) -> Modification | None:
-    """A ``VolumeModification``; ``None`` for a failed one (the volume did not change)."""
+    """A ``VolumeModification``; ``None`` for a failed one (the volume did not change).
+    Its start is required: ModifyVolume's rules count from it."""
     volume_id = resource_id(node, "VolumeId", "vol")
-    if node.text("ModificationState") not in _APPLIED:
+    state = node.text("ModificationState")
+    if state not in (*_APPLIED, "failed"):
+        raise node.problem(
+            f"expected one of {', '.join((*_APPLIED, 'failed'))}", "ModificationState"
+        )
+    if state == "failed":
         return None
+    start = timestamp(node, "StartTime")
+    if start is None:
+        raise node.problem("missing (required)", "StartTime")
     return Modification(
         volume_id,
         _side(node, "Original"),
         _side(node, "Target"),
-        timestamp(node, "StartTime") or "",
+        node.canonical("StartTime", _start_time, start),
     )
+
+
+def _start_time(text: str) -> str:
+    """An ISO 8601 time with its zone, as stored (``ValueError`` names what is wrong)."""
+    try:
+        when = moment(text)
+    except ValueError:
+        raise ValueError(f"expected an ISO 8601 time, got {text!r}") from None
+    if when.tzinfo is None:
+        raise ValueError(f"expected a time with its zone (UTC, Z), got {text!r}")
+    return text
