@@ -9,9 +9,10 @@ interface, per address family:
    route back —, a NAT gateway that lets nothing in, a peering not active or not routed
    both ways, a stopped instance…); which flow stands for the source is chosen in
    :mod:`stockade.analysis.reach_path` (a CIDR of the destination's VPC: the local route;
-   of a peered VPC: the peering; of another VPC: host by host, over the internet to the
-   public IPv4; from an instance, the destination's private address — or, where nothing
-   private joins two VPCs, its public IPv4, through the gateways);
+   of a peered VPC the destination routes back whole: the peering; of another VPC, IPv4 or
+   IPv6: host by host, each on its own path — the peering, or the internet (to the public
+   IPv4; IPv6 untranslated); from an instance, the destination's private address — or,
+   where nothing private joins two VPCs, its public IPv4, through the gateways);
 2. the destination's inbound entries whose resolved block meets the source set, and — for
    an instance source — the source's outbound entries that contain the destination's
    address, are unions of service intervals; their intersection (with ``--port``) is what
@@ -257,7 +258,7 @@ def _one(
         if source.kind == "cidr" and over_internet:
             faces = cidr_faces(snapshot, source.cidrs, eni, family)
             if faces:
-                return _across_internet(snapshot, source, eni, family, ports, names, faces, policy)
+                return _host_by_host(snapshot, source, eni, family, ports, names, faces, policy)
         ingress = [
             e for e in policy.ingress if e.family == family and intersect([e.bounds[1:]], space)
         ]
@@ -286,7 +287,7 @@ def _one(
     )
 
 
-def _across_internet(
+def _host_by_host(
     snapshot: Snapshot,
     source: Source,
     eni: NetworkInterface,
@@ -296,12 +297,13 @@ def _across_internet(
     faces: Sequence[Route],
     policy: EffectivePolicy,
 ) -> ReachResult:
-    """A CIDR of another VPC, host by host over the internet (``reach_path.cidr_faces``):
-    what some host gets through, each judged on what the destination sees of it (its
-    public IP or its NAT gateway's) and by the ACLs its own path crosses. The CIDR's groups
-    are not asked, as for every CIDR source. Where no host has a path, the rule-level
-    ranges of all of them, with one blocker of each kind met (``policy``: the
-    destination's, as :func:`_one` read it)."""
+    """A CIDR of another VPC, host by host (``reach_path.cidr_faces``): what some host gets
+    through, each judged on what the destination sees of it (over the internet its public
+    IP or its NAT gateway's, over IPv6 or a peering its own address) and by the ACLs its
+    own path crosses. The CIDR's groups are not asked, as for every CIDR source. Where no
+    host has a path, the rule-level ranges of all of them, with one blocker of each kind
+    met (``policy``: the destination's, as :func:`_one` read it). The path is the judged
+    hosts' (``internet`` or ``peering``; both, joined by ``+``, when they differ)."""
     open_ = [f for f in faces if not f.blockers]
     judged = open_ or list(faces)
     allowed: list[Interval] = []
@@ -327,7 +329,7 @@ def _across_internet(
         eni.eni_id,
         eni.instance_id,
         family,
-        str(PathKind.INTERNET),
+        "+".join(sorted({str(path.kind) for path in judged})),
         tuple(blockers.values()),
         tuple(ranges),
         tuple(denials.values()),

@@ -10,13 +10,15 @@ sources are not always one address:
   then to that, through the gateways, as a client would address it (the engine's remedy
   for ``DIFFERENT_VPC``); a private subnet's connection leaves by its NAT gateway;
 - from a CIDR inside the destination's VPC: the local route, only the instance state can
-  block it; inside a VPC peered with the destination's: over the peering (the destination
-  subnet must route it back over an active ``pcx-``);
-- from a CIDR inside another VPC that nothing private joins to the destination's: its
-  hosts reach the destination only at its public IPv4, over the internet — each host's
-  own path (:func:`cidr_faces`), so the destination's groups and subnet see what AWS sees
-  there (the host's public IP, or its NAT gateway's), and the host's subnet sends to the
-  public address, not the private one behind the gateway's 1:1 translation;
+  block it; wholly inside a VPC peered with the destination's and routed back whole: over
+  the peering (the destination subnet must route it back over an active ``pcx-``);
+- from any other CIDR of another VPC — one nothing private joins to the destination's, or
+  a peer's block routed back only in part — each address of it an interface holds is one
+  host, judged on its own path (:func:`cidr_faces`), IPv4 or IPv6 alike: over the peering
+  where both subnets route it, else over the internet — at the destination's public IPv4,
+  so its groups and subnet see what AWS sees there (the host's public IP, or its NAT
+  gateway's) and the host's subnet sends to the public address, not the private one
+  behind the gateway's 1:1 translation; over IPv6, never translated, at its own address;
 - from the internet (or any other CIDR): from a stand-in internet host the destination's
   subnet routes back to its gateway (:func:`internet_host`).
 
@@ -26,12 +28,13 @@ sources are not always one address:
 from __future__ import annotations
 
 import ipaddress
+from bisect import bisect_right
 
 from stockade.analysis.intervals import Interval, block, intersect
 from stockade.domain.interface import NetworkInterface
 from stockade.domain.state import Snapshot
 from stockade.policy.address_book import address_book
-from stockade.policy.addressing import address_text, is_public_address
+from stockade.policy.addressing import address_text, block_bounds, is_public_address
 from stockade.policy.decision import Blocker, PathKind
 from stockade.policy.flow import Flow
 from stockade.policy.path import Route, route
@@ -40,10 +43,12 @@ from stockade.policy.route_advice import route_text
 from stockade.policy.routes import (
     Hop,
     RouteLookup,
-    in_vpc_block,
     internet_route,
     lookup,
+    painted,
     prefix_list_cidrs,
+    table_of,
+    vpc_block_holding,
 )
 
 #: stand-in internet hosts for the path question (documentation ranges: never a VPC's);
@@ -87,38 +92,65 @@ def external_path(
     if vpc_ranges and intersect(vpc_ranges, cidrs[family]):
         return state, str(PathKind.VPC_LOCAL)
     back = lookup(snapshot, eni.subnet_id, family, cidrs[family][0][0])
-    peer = back.facts.peer_vpc_id
-    if back.hop is Hop.PCX and in_vpc_block(snapshot, peer, family, cidrs[family][0][0]):
+    if back.hop is Hop.PCX and _routed_back_whole(snapshot, back, family, cidrs[family]):
         return state + (() if back.active else (_blackhole(back),)), str(PathKind.PEERING)
     return path.blockers, str(PathKind.INTERNET)
+
+
+def _routed_back_whole(
+    snapshot: Snapshot, back: RouteLookup, family: int, spans: list[Interval]
+) -> bool:
+    """Whether every address of ``spans`` lies in the peer VPC of ``back`` (the destination
+    subnet's route for the first one) and takes that same route home.
+
+    Only then is the whole CIDR judged over the peering at once; a block the destination
+    routes back only in part (a route for one of the peer's subnets), or one reaching past
+    the peer's block, is judged host by host instead (:func:`cidr_faces`), as AWS would
+    carry each host's replies by its own route.
+    """
+    table = table_of(snapshot, back.subnet_id)
+    if table is None or back.route is None:
+        return False
+    starts, chosen = painted(snapshot, table, family)
+    index = next(i for i, r in enumerate(table.routes) if r is back.route)
+    for lo, hi in spans:
+        held = vpc_block_holding(snapshot, back.facts.peer_vpc_id, family, lo)
+        if held is None or block_bounds(held)[2] < hi:
+            return False
+        first, last = bisect_right(starts, lo) - 1, bisect_right(starts, hi) - 1
+        if any(c != index for c in chosen[first : last + 1]):
+            return False
+    return True
 
 
 def cidr_faces(
     snapshot: Snapshot, cidrs: dict[int, list[Interval]], eni: NetworkInterface, family: int
 ) -> list[Route]:
-    """The internet paths of a CIDR's hosts in another VPC to ``eni``'s public IPv4.
+    """The paths of a CIDR's hosts in other VPCs to ``eni``, one per host.
 
-    Called where :func:`external_path` found no private way (the CIDR is neither in the
-    destination's VPC nor in a peered one routed both ways), so a host of the CIDR gets
-    there only as a client of another VPC would: by addressing the public IP, through
-    its own subnet's gateway. What the destination then sees depends on the host — its
-    public IP, its NAT gateway's, or nothing (no public IP and no NAT gateway) — so each
-    address of the CIDR an interface of another VPC holds is one path, the engine's own
-    (``decide`` on a flow from that address judges the same one). An address nobody
-    holds sends nothing: no path (``[]`` when none is held, or over IPv6, which is never
-    translated, or when the destination has no public IPv4)."""
-    if family != 4 or not eni.public_ip:
-        return []
-    spans = cidrs.get(4, [])
+    Called where :func:`external_path` found no one way for the whole CIDR (it is neither
+    in the destination's VPC nor wholly in a peered one routed back whole), so each host
+    of it gets there by its own route, as an instance source does
+    (:func:`interface_path`): over the peering where both subnets route it, else over the
+    internet — over IPv4 by addressing the public IP through its own subnet's gateway, the
+    destination then seeing its public IP, its NAT gateway's, or nothing; over IPv6 at the
+    destination's own address, never translated. So each address of the CIDR (of
+    ``family``) an interface of another VPC holds is one path, the engine's own
+    (``decide`` on a flow from that address judges the same one). An address nobody holds
+    sends nothing, and a host with no way to address the destination at all (nothing
+    private joins them and the destination has no public IPv4, or no internet IPv6
+    address: ``DIFFERENT_VPC``) is no face: ``[]`` when no host has one."""
+    spans = cidrs.get(family, [])
     held = sorted(
         address
         for (fam, address), owner in address_book(snapshot).items()
-        if fam == 4
+        if fam == family
         and owner.kind == "private"
         and any(lo <= address <= hi for lo, hi in spans)
         and snapshot.interface_by_id[owner.eni_id].vpc_id != eni.vpc_id
     )
-    return [route(snapshot, Flow(address_text(4, a), eni.public_ip, "tcp", 0)) for a in held]
+    paths = (interface_path(snapshot, address_text(family, a), eni, family) for a in held)
+    return [p for p in paths if all(b.reason is not Reason.DIFFERENT_VPC for b in p.blockers)]
 
 
 def _blackhole(back: RouteLookup) -> Blocker:
