@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,13 @@ def cli(tmp_path, monkeypatch):
         return result
 
     return invoke
+
+
+@pytest.fixture
+def stores(tmp_path: Path) -> Iterator[tuple[SqlStore, SqlStore]]:
+    """Two fresh stores: one exported from, one imported into."""
+    first = SqlStore.open(str(tmp_path / "first.db"))
+    second = SqlStore.open(str(tmp_path / "second.db"))
+    yield first, second
+    first.close()
+    second.close()

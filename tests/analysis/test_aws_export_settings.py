@@ -7,7 +7,6 @@ served again, every ``Describe*`` answer about them is the same."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -87,15 +86,6 @@ def _answers(ec2) -> dict[str, object]:
         answer.pop("ResponseMetadata", None)
         out[name] = json.loads(json.dumps(answer, default=str, sort_keys=True))
     return out
-
-
-@pytest.fixture
-def stores(tmp_path: Path) -> Iterator[tuple[SqlStore, SqlStore]]:
-    first = SqlStore.open(str(tmp_path / "first.db"))
-    second = SqlStore.open(str(tmp_path / "second.db"))
-    yield first, second
-    first.close()
-    second.close()
 
 
 def test_settings_round_trip(stores, tmp_path: Path) -> None:

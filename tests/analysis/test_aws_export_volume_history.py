@@ -7,7 +7,7 @@ through real servers; time passes by moving the recorded starts back, never by s
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,15 +31,6 @@ HOUR = timedelta(hours=1)
 #: load on the machine lets it complete while the test looks
 HOLD = timedelta(minutes=10)
 FILE = "volumes-modifications.json"
-
-
-@pytest.fixture
-def stores(tmp_path: Path) -> Iterator[tuple[SqlStore, SqlStore]]:
-    first = SqlStore.open(str(tmp_path / "first.db"))
-    second = SqlStore.open(str(tmp_path / "second.db"))
-    yield first, second
-    first.close()
-    second.close()
 
 
 def _volume(ec2) -> str:

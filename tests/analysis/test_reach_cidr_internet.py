@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from policy.conftest import World
 
 from analysis.acl_strategies import ALLOW_ALL, acl_entries
-from stockade.analysis.reach import ReachResult, parse_ports, parse_source, reach
+from analysis.reach_agreement import agree, answer, texts
+from stockade.analysis.reach import ReachResult
 from stockade.policy.decide import decide
-from stockade.policy.explain import explain
 from stockade.policy.flow import Flow
 from stockade.policy.reasons import Reason
 
@@ -26,7 +26,6 @@ TARGET_IP = "198.51.100.20"
 TARGET_PRIVATE = "10.1.0.5"
 #: the addresses of VPC A an interface holds
 HELD = {"10.0.1.5", "10.0.1.6", "10.0.2.5"}
-PORTS = [22, 80, 443]
 
 
 def world(rules, public_acl=ALLOW_ALL, private_acl=ALLOW_ALL, target_acl=ALLOW_ALL):
@@ -59,41 +58,10 @@ def world(rules, public_acl=ALLOW_ALL, private_acl=ALLOW_ALL, target_acl=ALLOW_A
     return w.snapshot(), target
 
 
-def answer(snapshot, cidr: str, target: str) -> ReachResult:
-    ports = parse_ports([f"{p}" for p in PORTS] + [f"udp/{p}" for p in PORTS])
-    (result,) = [
-        r for r in reach(snapshot, parse_source(snapshot, cidr), target, ports) if r.family == 4
-    ]
-    return result
-
-
-def texts(result: ReachResult) -> list[str]:
-    return [r.service.text() for r in result.ranges]
-
-
-def reached(result: ReachResult, protocol: str, port: int) -> bool:
-    return result.reachable and any(
-        r.service.protocol == protocol and r.service.from_port <= port <= r.service.to_port
-        for r in result.ranges
-    )
-
-
 def assert_agree(snapshot, cidr: str, target: str) -> ReachResult:
-    """Per port: reach from the CIDR = some held address of it that ``decide`` lets through."""
-    import ipaddress
-
-    network = ipaddress.ip_network(cidr)
-    held = sorted(a for a in HELD if ipaddress.ip_address(a) in network)
-    result = answer(snapshot, cidr, target)
-    for protocol in ("tcp", "udp"):
-        for port in PORTS:
-            decisions = [decide(snapshot, Flow(a, TARGET_IP, protocol, port)) for a in held]
-            expected = any(d.allowed for d in decisions)
-            assert reached(result, protocol, port) == expected, (
-                f"{cidr} {protocol}/{port}: reach {result.to_dict()}\n"
-                + "\n".join(explain(d) for d in decisions)
-            )
-    return result
+    """Per port: reach from the CIDR = some held address of it that ``decide`` lets
+    through to the target's public IP."""
+    return agree(snapshot, cidr, target, HELD, TARGET_IP)
 
 
 def test_the_target_group_sees_the_hosts_public_ip_not_its_private_address():

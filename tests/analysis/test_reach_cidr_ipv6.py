@@ -18,10 +18,8 @@ from hypothesis import strategies as st
 from policy.conftest import World
 
 from analysis.acl_strategies import ALLOW_ALL, acl_entries
-from stockade.analysis.reach import ReachResult, parse_ports, parse_source, reach
-from stockade.policy.decide import decide
-from stockade.policy.explain import explain
-from stockade.policy.flow import Flow
+from analysis.reach_agreement import agree, answer, texts
+from stockade.analysis.reach import ReachResult
 from stockade.policy.reasons import Reason
 
 A6 = "2001:db8:a::/56"
@@ -31,7 +29,6 @@ HOSTS6 = {"2001:db8:a:1::5", "2001:db8:a:2::5"}
 HOSTS4 = {"10.0.1.5", "10.0.2.5"}
 TARGET6 = "2001:db8:b::5"
 TARGET4 = "10.1.0.5"
-PORTS = [22, 80, 443]
 ALLOW_BOTH = [*ALLOW_ALL, (101, "in", "allow", "-1", "::/0"), (101, "out", "allow", "-1", "::/0")]
 
 
@@ -76,45 +73,11 @@ def world(rules, target_acl=ALLOW_BOTH, peered: bool = False, source_acl=None):
     return w.snapshot(), target
 
 
-def answer(snapshot, cidr: str, target: str) -> ReachResult:
-    family = ipaddress.ip_network(cidr).version
-    ports = parse_ports([f"{p}" for p in PORTS] + [f"udp/{p}" for p in PORTS])
-    (result,) = [
-        r
-        for r in reach(snapshot, parse_source(snapshot, cidr), target, ports)
-        if r.family == family
-    ]
-    return result
-
-
-def texts(result: ReachResult) -> list[str]:
-    return [r.service.text() for r in result.ranges]
-
-
-def reached(result: ReachResult, protocol: str, port: int) -> bool:
-    return result.reachable and any(
-        r.service.protocol == protocol and r.service.from_port <= port <= r.service.to_port
-        for r in result.ranges
-    )
-
-
 def assert_agree(snapshot, cidr: str, target: str) -> ReachResult:
     """Per port: reach from the CIDR = some held address of it that ``decide`` lets
     through, to the target's address of the CIDR's family."""
-    network = ipaddress.ip_network(cidr)
-    to = TARGET6 if network.version == 6 else TARGET4
-    held = sorted(a for a in HOSTS6 | HOSTS4 if ipaddress.ip_address(a) in network)
-    assert held, "the agreement is about held addresses"
-    result = answer(snapshot, cidr, target)
-    for protocol in ("tcp", "udp"):
-        for port in PORTS:
-            decisions = [decide(snapshot, Flow(a, to, protocol, port)) for a in held]
-            expected = any(d.allowed for d in decisions)
-            assert reached(result, protocol, port) == expected, (
-                f"{cidr} {protocol}/{port}: reach {result.to_dict()}\n"
-                + "\n".join(explain(d) for d in decisions)
-            )
-    return result
+    to = TARGET6 if ipaddress.ip_network(cidr).version == 6 else TARGET4
+    return agree(snapshot, cidr, target, HOSTS6 | HOSTS4, to)
 
 
 OPEN6 = [("in", "-1", None, None, "::/0"), ("in", "-1", None, None, "0.0.0.0/0")]
