@@ -3,21 +3,15 @@
 
 from __future__ import annotations
 
-from alembic import command
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from stockade.domain.scope import Scope
-from stockade.store import migrations
 from stockade.store.sql import SqlStore
+from store.migrated import migrated_to
 
 
 def test_vpcs_of_an_older_store_take_the_default_attributes(tmp_path):
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        config = migrations.alembic_config()
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0001")
+    with migrated_to(f"sqlite:///{tmp_path / 'old.db'}", "0001") as conn:
         for seq, vpc_id, default in (
             (1, "vpc-0123456789abcdef0", True),
             (2, "vpc-0123456789abcdef1", False),
@@ -30,7 +24,6 @@ def test_vpcs_of_an_older_store_take_the_default_attributes(tmp_path):
                 ),
                 {"id": vpc_id, "seq": seq, "default": default},
             )
-    engine.dispose()
     store = SqlStore.open(str(tmp_path / "old.db"))  # upgrades to head
     try:
         with store.read(Scope("123456789012", "us-east-1")) as tx:

@@ -25,6 +25,8 @@ from stockade.shapes.settings import default_ptr_record
 _HOLDING = ("associating", "associated")
 #: Modifications that changed the volume (a ``failed`` one left it as it was).
 _APPLIED = ("modifying", "optimizing", "completed")
+#: Every state a modification may be in.
+_STATES = (*_APPLIED, "failed")
 
 
 def dhcp_options(node: Node, origin: Origin) -> DhcpOptions:
@@ -119,11 +121,9 @@ def volume_modification(node: Node) -> Modification | None:
     Its start is required: ModifyVolume's rules count from it."""
     volume_id = resource_id(node, "VolumeId", "vol")
     state = node.text("ModificationState")
-    if state not in (*_APPLIED, "failed"):
-        raise node.problem(
-            f"expected one of {', '.join((*_APPLIED, 'failed'))}", "ModificationState"
-        )
-    if state == "failed":
+    if state not in _STATES:
+        raise node.problem(f"expected one of {', '.join(_STATES)}", "ModificationState")
+    if state not in _APPLIED:
         return None
     start = timestamp(node, "StartTime")
     if start is None:

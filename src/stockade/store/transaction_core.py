@@ -26,8 +26,8 @@ from stockade.store.prepared import Prepared
 from stockade.store.repository import Change
 
 _T = s.tags
-#: The labels of a joined tag's columns (:func:`with_tags`, read by :func:`rows_with_tags`).
-TAG_KEY, TAG_VALUE = "_tag_key", "_tag_value"
+#: The labels of a joined tag's columns (:func:`tags_joined`, read by :func:`rows_with_tags`).
+_TAG_KEY, _TAG_VALUE = "_tag_key", "_tag_value"
 
 _BUMP_REVISION = Prepared(
     update(s.store_revision)
@@ -40,27 +40,30 @@ _LOG_CHANGE = Prepared(insert(s.change_log))
 R = TypeVar("R", bound=Any)
 
 
-def with_tags(table: Table, *columns: Any) -> Select[Any]:
-    """Rows of ``table`` (or just ``columns`` of it) each joined to its tags (one row per
-    tag, or one with NULL tags): objects and their tags in one round trip. Split the result
-    with :func:`rows_with_tags`."""
-    key = ID_COLUMN[table.name]
-    return (
-        select(*(columns or (table,)), _T.c.key.label(TAG_KEY), _T.c.value.label(TAG_VALUE))
-        .outerjoin(_T, _T.c.resource_id == key)
-        .order_by(table.c.seq)
+def tags_joined(*columns: Any, key: Any) -> Select[Any]:
+    """``columns`` each joined to the tags of the resource whose id is in ``key`` (one row
+    per tag, or one with NULL tags): objects and their tags in one round trip. Split the
+    result with :func:`rows_with_tags`."""
+    return select(*columns, _T.c.key.label(_TAG_KEY), _T.c.value.label(_TAG_VALUE)).outerjoin(
+        _T, _T.c.resource_id == key
     )
 
 
+def with_tags(table: Table, *columns: Any) -> Select[Any]:
+    """Rows of ``table`` (or just ``columns`` of it) each joined to its tags
+    (:func:`tags_joined`), in ``seq`` order."""
+    return tags_joined(*(columns or (table,)), key=ID_COLUMN[table.name]).order_by(table.c.seq)
+
+
 def rows_with_tags(rows: Sequence[R], key: str) -> tuple[list[R], dict[str, Any]]:
-    """Split joined rows (see :func:`with_tags`) into one row per object, in order, and
+    """Split joined rows (see :func:`tags_joined`) into one row per object, in order, and
     each object's tags (sorted by key, as :func:`mapping.tag_index` returns them). Rows are
     SQLAlchemy's or the prepared statements' records: both are tuples whose columns are
     found by name once (``_mapping``), then read by position."""
     if not rows:
         return [], {}
     names = list(rows[0]._mapping)
-    at_id, at_key, at_value = names.index(key), names.index(TAG_KEY), names.index(TAG_VALUE)
+    at_id, at_key, at_value = names.index(key), names.index(_TAG_KEY), names.index(_TAG_VALUE)
     firsts: dict[str, R] = {}
     pairs: dict[str, list[tuple[str, str]]] = {}
     for row in rows:

@@ -16,10 +16,9 @@ from sqlalchemy import delete, insert, select
 
 from stockade.domain.tags import Tags
 from stockade.store import schema as s
-from stockade.store.transaction_core import TAG_KEY, TAG_VALUE, TransactionCore, rows_with_tags
+from stockade.store.transaction_core import TransactionCore, rows_with_tags, tags_joined
 
 _S = s.resource_settings
-_T = s.tags
 
 
 class SettingsRepository(TransactionCore):
@@ -63,10 +62,7 @@ class SettingsRepository(TransactionCore):
         resource id in id order: one query, for a resource whose setting is its whole
         state (a DHCP options set) and which is described with its tags."""
         rows = self._c.execute(
-            select(
-                _S.c.resource_id, _S.c.value, _T.c.key.label(TAG_KEY), _T.c.value.label(TAG_VALUE)
-            )
-            .select_from(_S.outerjoin(_T, _T.c.resource_id == _S.c.resource_id))
+            tags_joined(_S.c.resource_id, _S.c.value, key=_S.c.resource_id)
             .where(self._in_scope(_S), _S.c.name == name)
             .order_by(_S.c.resource_id)
         ).all()
