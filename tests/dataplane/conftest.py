@@ -17,8 +17,9 @@ import pytest
 
 from stockade.dataplane import netns, nft
 from stockade.dataplane.agent import Agent
+from stockade.dataplane.follow import Refresh
 from stockade.dataplane.names import World
-from stockade.dataplane.reconcile import Reconciler
+from stockade.dataplane.reconcile import Batch, Reconciler
 from stockade.domain.quotas import Quotas
 from stockade.domain.scope import Scope
 from stockade.service.context import ServiceContext
@@ -102,3 +103,12 @@ def snapshot_of(agent: Agent):
 def primary_eni(snapshot, instance_id: str):
     """An instance's primary interface."""
     return snapshot.interface_by_id[snapshot.instance_by_id[instance_id].primary_eni_id]
+
+
+def routing_change(realised: Reconciler, snapshot) -> Batch:
+    """Apply a snapshot as the agent applies a change that touched only routing (or
+    network ACLs): no group, interface or instance re-read."""
+    batch = Batch(snapshot.revision, 0.0)
+    nothing: frozenset[str] = frozenset()
+    realised.apply(Scope(), Refresh(snapshot, False, nothing, nothing, nothing), batch)
+    return batch

@@ -18,17 +18,15 @@ import pytest
 
 from stockade.dataplane.counters import ACL_REJECT_CHAINS, rejected_packets
 from stockade.dataplane.flowlog import HEADER, read_records
-from stockade.dataplane.follow import Refresh
 from stockade.dataplane.probe import Listeners, Probe, open_socket, run
-from stockade.dataplane.reconcile import Batch, Reconciler
+from stockade.dataplane.reconcile import Reconciler
 from stockade.demo.seed import MY_COMPUTER, build_seed
-from stockade.domain.scope import Scope
 from stockade.policy import Flow, decide
 from stockade.service.contracts import NetworkAclEntryRequest
 from stockade.service.network_acls import NetworkAclService
 
 from .acls import EPHEMERAL, network_acl, out, rule, with_acls
-from .conftest import primary_eni, settle, snapshot_of
+from .conftest import primary_eni, routing_change, settle, snapshot_of
 from .routed import Routed
 
 pytestmark = pytest.mark.root
@@ -281,8 +279,7 @@ def test_an_acl_change_converges_as_a_delta_without_recompiling_groups(realised)
     assert _probe(realised, ids["a"], "10.0.2.10", 80) == ["connected"]
     closed = dataclasses.replace(open_acl, entries=(rule(100, "deny"), *open_acl.entries[1:]))
     snapshot = with_acls(w.snapshot(), closed)
-    batch = Batch(snapshot.revision, 0.0)  # what the follower hands over for an acl- change
-    realised.apply(Scope(), Refresh(snapshot, False, frozenset(), frozenset(), frozenset()), batch)
+    batch = routing_change(realised, snapshot)  # what the follower hands over for an acl- change
     realised.settle()
     assert batch.applied[vpc].mode == "delta"
     assert all(realised._chains[g] is c for g, c in chains.items())  # no group recompiled

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import pytest
 
-from stockade.dataplane.follow import Refresh
 from stockade.dataplane.probe import Listeners, Probe, run
-from stockade.dataplane.reconcile import Batch
-from stockade.domain.scope import Scope
 from stockade.policy import Flow, decide
 
+from .conftest import routing_change
 from .echo import echoed_from
 from .routed import Routed
 
@@ -120,9 +118,7 @@ def test_a_routing_only_change_that_adds_or_removes_a_nat_route_rewrites_the_edg
     ):
         w.routes(ids["mixed"], routes)
         snapshot = w.snapshot()
-        batch = Batch(snapshot.revision, 0.0)
-        nothing: frozenset[str] = frozenset()
-        realised.apply(Scope(), Refresh(snapshot, False, nothing, nothing, nothing), batch)
+        batch = routing_change(realised, snapshot)
         assert ids["vpc"] in batch.applied  # an nft transaction, not only routes
         assert decide(snapshot, flow).allowed is allowed
         with Listeners() as listeners:

@@ -13,16 +13,16 @@ import socket
 import pytest
 
 from stockade.dataplane import links, netns
-from stockade.dataplane.follow import Refresh
 from stockade.dataplane.names import World
 from stockade.dataplane.probe import ALLOWED, Listeners, Probe, listen_all, open_socket, run
-from stockade.dataplane.reconcile import Batch, Reconciler
+from stockade.dataplane.reconcile import Reconciler
 from stockade.dataplane.routing import Hop
 from stockade.domain.peering import PeeringStatus
 from stockade.domain.scope import Scope
 from stockade.policy import Flow, decide
 
-from .echo import EchoServer, connect, echoed_from
+from .conftest import routing_change
+from .echo import echoed_from
 from .routed import Routed
 from .strategies import OTHER
 
@@ -130,14 +130,6 @@ def test_removing_the_internet_route_cuts_new_connections_both_ways_and_adding_i
         assert _both_ways(realised, w, ids["web"], "198.51.100.20", host) == ["connected"] * 2
 
 
-def _routing_change(realised: Reconciler, snapshot) -> Batch:
-    """Apply a snapshot as the agent applies a change that touched only routing."""
-    batch = Batch(snapshot.revision, 0.0)
-    nothing: frozenset[str] = frozenset()
-    realised.apply(Scope(), Refresh(snapshot, False, nothing, nothing, nothing), batch)
-    return batch
-
-
 def test_a_routing_only_change_sends_routes_and_no_nftables_unless_the_table_is_unknown(
     realised,
 ):
@@ -145,11 +137,11 @@ def test_a_routing_only_change_sends_routes_and_no_nftables_unless_the_table_is_
     realised.apply_snapshot(w.snapshot())
     with realised.topology.internet.host(HOST) as host:
         w.routes(ids["rtb"], {})
-        assert _routing_change(realised, w.snapshot()).applied == {}  # no nft transaction
+        assert routing_change(realised, w.snapshot()).applied == {}  # no nft transaction
         assert _both_ways(realised, w, ids["web"], "198.51.100.20", host) == ["timeout"] * 2
         realised.forget_kernel()  # (after a failed batch): the table must be rewritten
         w.routes(ids["rtb"], {"0.0.0.0/0": w.igw(ids["vpc"])})
-        assert _routing_change(realised, w.snapshot()).applied[ids["vpc"]].mode == "full"
+        assert routing_change(realised, w.snapshot()).applied[ids["vpc"]].mode == "full"
         assert _both_ways(realised, w, ids["web"], "198.51.100.20", host) == ["connected"] * 2
 
 
@@ -200,11 +192,8 @@ def test_a_nat_gateway_carries_a_private_subnet_out_under_its_own_address(realis
     w, ids = _nat_world()
     realised.apply_snapshot(w.snapshot())
     app = realised.world.instance(ids["app"])
-    with realised.topology.internet.host(HOST) as host, EchoServer(host, 8080) as echo:
-        with connect(app, HOST, 8080, timeout=TIMEOUT) as conn:
-            conn.sendall(b"ping")
-            assert conn.recv(16) == b"ping"
-        assert echo.peers == ["198.51.100.50"]
+    with realised.topology.internet.host(HOST) as host:
+        assert echoed_from(host, app, HOST, 8080, TIMEOUT) == ["198.51.100.50"]
         # Nothing initiated from the internet reaches in through the NAT gateway's address.
         with Listeners() as listeners:
             listeners.tcp(app, 8080)

@@ -209,10 +209,7 @@ def _service(s: UntrackedService) -> str:
 
 def untracked_elements(ports: Iterable[PortUntracked]) -> dict[str, set[Element]]:
     """The elements the given interfaces put in the ``notrack`` sets, by set name."""
-    out: dict[str, set[Element]] = {
-        f"nt_{name}_{family}": set() for name in ("eg", "in", "hosts") for family in (4, 6)
-    }
-    out["nt_edge_4"] = set()
+    out: dict[str, set[Element]] = {s.name: set() for s in SETS}
     for port in ports:
         out["nt_edge_4"].update(Element("nt_edge_4", address) for address in port.edge)
         for address in port.private:
