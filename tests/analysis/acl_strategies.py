@@ -1,4 +1,4 @@
-"""Network ACLs drawn for the reach-versus-decide property tests."""
+"""Network ACLs and group rules drawn for the reach-versus-decide property tests."""
 
 from __future__ import annotations
 
@@ -22,3 +22,15 @@ def acl_entries(draw, cidrs: list[str], port_ranges: list[tuple[int, int]], max_
     if draw(st.integers(0, 4)):
         entries += ALLOW_ALL
     return entries
+
+
+@st.composite
+def inbound_rules(draw, cidrs: list[str]):
+    """One to four inbound group rules (direction, protocol, from, to, peer), TCP or UDP,
+    each from one of ``cidrs``."""
+    rules = []
+    for _ in range(draw(st.integers(1, 4))):
+        protocol = draw(st.sampled_from(["tcp", "udp"]))
+        lo, hi = draw(st.sampled_from([(22, 22), (80, 443), (0, 65535)]))
+        rules.append(("in", protocol, lo, hi, draw(st.sampled_from(cidrs))))
+    return rules

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from policy.conftest import World
 
-from analysis.acl_strategies import ALLOW_ALL, acl_entries
+from analysis.acl_strategies import ALLOW_ALL, acl_entries, inbound_rules
 from analysis.reach_agreement import agree, answer, texts
 from stockade.analysis.reach import ReachResult
 from stockade.policy.decide import decide
@@ -145,19 +145,9 @@ def acls():
     return acl_entries(CIDRS, PORT_RANGES, max_entries=4)
 
 
-@st.composite
-def target_rules(draw):
-    rules = []
-    for _ in range(draw(st.integers(1, 4))):
-        protocol = draw(st.sampled_from(["tcp", "udp"]))
-        lo, hi = draw(st.sampled_from([(22, 22), (80, 443), (0, 65535)]))
-        rules.append(("in", protocol, lo, hi, draw(st.sampled_from(CIDRS))))
-    return rules
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
-    target_rules(),
+    inbound_rules(CIDRS),
     acls(),
     acls(),
     acls(),

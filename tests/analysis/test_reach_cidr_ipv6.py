@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from policy.conftest import World
 
-from analysis.acl_strategies import ALLOW_ALL, acl_entries
+from analysis.acl_strategies import ALLOW_ALL, acl_entries, inbound_rules
 from analysis.reach_agreement import agree, answer, texts
 from stockade.analysis.reach import ReachResult
 from stockade.policy.reasons import Reason
@@ -159,19 +159,9 @@ def acls6():
     )
 
 
-@st.composite
-def target_rules6(draw):
-    rules = []
-    for _ in range(draw(st.integers(1, 4))):
-        protocol = draw(st.sampled_from(["tcp", "udp"]))
-        lo, hi = draw(st.sampled_from([(22, 22), (80, 443), (0, 65535)]))
-        rules.append(("in", protocol, lo, hi, draw(st.sampled_from(CIDRS6))))
-    return rules
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
-    target_rules6(),
+    inbound_rules(CIDRS6),
     acls6(),
     acls6(),
     st.booleans(),

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from policy.conftest import World
 
 from analysis.acl_strategies import ALLOW_ALL, acl_entries
+from analysis.reach_agreement import PORTS, reached
 from stockade.analysis.reach import ReachResult, parse_ports, parse_source, reach
 from stockade.policy.decide import decide
 from stockade.policy.explain import explain
@@ -23,7 +24,6 @@ from stockade.policy.reasons import Reason
 
 NAT_IP = "203.0.113.200"
 TARGET_IP = "198.51.100.20"
-PORTS = [22, 80, 443]
 
 
 def nat_world(
@@ -61,13 +61,6 @@ def answer(snapshot, client, target) -> ReachResult:
         r for r in reach(snapshot, parse_source(snapshot, client), target, ports) if r.family == 4
     ]
     return result
-
-
-def reached(result: ReachResult, protocol: str, port: int) -> bool:
-    return result.reachable and any(
-        r.service.protocol == protocol and r.service.from_port <= port <= r.service.to_port
-        for r in result.ranges
-    )
 
 
 def assert_agree(snapshot, client, target) -> ReachResult:

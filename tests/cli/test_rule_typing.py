@@ -7,14 +7,11 @@ which takes them, so ``--port 2_2`` opened port 22."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from cli.test_cli import run  # noqa: F401 - the local-store CLI fixture
-
-
-def js(result) -> object:
-    return json.loads(result.stdout)
+from cli.test_cli import (
+    js,
+    run,  # noqa: F401 - the local-store CLI fixture
+)
 
 
 @pytest.mark.parametrize(

@@ -48,6 +48,17 @@ def ask(seeded: SeededConsole, question: dict[str, str], **kwargs) -> requests.R
     return requests.get(f"{seeded.console}/reach", params=question, timeout=30, **kwargs)
 
 
+def ask_in_browser(browser, seeded: SeededConsole, source: str, to: str, port: str):
+    """Type the question into the reach page and ask it; returns the wait for the answer."""
+    waiting = wait(browser, 20)
+    browser.get(f"{seeded.console}/reach")
+    browser.find_element(By.ID, "reach-from").send_keys(source)
+    browser.find_element(By.ID, "reach-to").send_keys(to)
+    browser.find_element(By.ID, "reach-port").send_keys(port)
+    browser.find_element(By.ID, "reach-ask").click()
+    return waiting
+
+
 def test_an_outsider_to_web_ssh_is_denied_by_the_web_group_with_the_checks_answer(
     seeded_shared,
 ):
@@ -300,12 +311,7 @@ def test_the_answer_takes_under_50_ms_on_the_server(seeded_shared):
 def test_in_the_browser_the_fix_button_turns_the_verdict_and_the_group_shows_the_rule(
     browser, seeded
 ):
-    waiting = wait(browser, 20)
-    browser.get(f"{seeded.console}/reach")
-    browser.find_element(By.ID, "reach-from").send_keys(OUTSIDER)
-    browser.find_element(By.ID, "reach-to").send_keys("web")
-    browser.find_element(By.ID, "reach-port").send_keys("22")
-    browser.find_element(By.ID, "reach-ask").click()
+    waiting = ask_in_browser(browser, seeded, OUTSIDER, "web", "22")
     answer = waiting.until(
         ec.presence_of_element_located((By.CSS_SELECTOR, "#reach-answer[data-verdict]"))
     )

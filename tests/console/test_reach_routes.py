@@ -5,8 +5,8 @@ the verdict, and is refused without the CSRF token or once the state moved on.""
 
 from __future__ import annotations
 
-from console.console_helpers import screenshot, session_for, wait
-from console.test_reach import HTMX, fixes, snapshot_of, verdict
+from console.console_helpers import screenshot, session_for
+from console.test_reach import HTMX, ask_in_browser, fixes, snapshot_of, verdict
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 
@@ -134,12 +134,7 @@ def test_a_route_fix_the_service_refuses_shows_awss_error_and_changes_nothing(se
 
 
 def test_in_the_browser_the_route_fix_button_turns_the_verdict(browser, seeded):
-    waiting = wait(browser, 20)
-    browser.get(f"{seeded.console}/reach")
-    browser.find_element(By.ID, "reach-from").send_keys(OUTSIDER)
-    browser.find_element(By.ID, "reach-to").send_keys("app")
-    browser.find_element(By.ID, "reach-port").send_keys("80")
-    browser.find_element(By.ID, "reach-ask").click()
+    waiting = ask_in_browser(browser, seeded, OUTSIDER, "app", "80")
     waiting.until(
         ec.presence_of_element_located((By.CSS_SELECTOR, '#reach-answer[data-verdict="denied"]'))
     )

@@ -90,3 +90,6 @@ def test_a_placeholder_target_is_words_not_a_change(world):
     a.instance(a.public_subnet, "10.0.1.10", "198.51.100.10")
     blocker = decide(world.snapshot(), Flow("10.0.1.10", INTERNET, "tcp", 443)).blockers
     assert blocker and all(b.route_change is None for b in blocker)
+    # the words still name the command, its target left to choose
+    command = f"stockade route-table add-route {a.public} 0.0.0.0/0 --target <igw-id>"
+    assert any(b.fix is not None and b.fix.endswith(command) for b in blocker)

@@ -111,12 +111,12 @@ class StoredSettings:
         latest = self.modifications.get(volume_id)
         if latest is None:
             return []
-        earlier = sorted(
-            (Modification.from_value(v) for v in self.earlier_modifications.get(volume_id, ())),
-            key=lambda m: moment(m.start_time),
-        )
-        counted = set(starts_in_window([m.start_time for m in earlier], self.read_at))
-        return [*(m for m in earlier if m.start_time in counted), Modification.from_value(latest)]
+        earlier = {
+            m.start_time: m
+            for m in map(Modification.from_value, self.earlier_modifications.get(volume_id, ()))
+        }
+        counted = starts_in_window(earlier, self.read_at)  # oldest first
+        return [*(earlier[start] for start in counted), Modification.from_value(latest)]
 
 
 def documents(snapshot: Snapshot, stored: StoredSettings) -> dict[str, dict[str, Any]]:

@@ -322,7 +322,7 @@ def _host_by_host(
             blockers.setdefault((b.code, b.component_type), b)
     ranges = [
         _range(family, piece, span, list(ingress), [], names)
-        for span, piece in service_pieces(merge(allowed))
+        for span, piece in service_pieces(allowed)
     ]
     return ReachResult(
         source.given,

@@ -38,7 +38,8 @@ from stockade.policy.addressing import address_text, block_bounds, is_public_add
 from stockade.policy.decision import Blocker, PathKind
 from stockade.policy.flow import Flow
 from stockade.policy.path import Route, route
-from stockade.policy.reasons import CODE, Reason
+from stockade.policy.path_leg import blocker
+from stockade.policy.reasons import Reason
 from stockade.policy.route_advice import route_text
 from stockade.policy.routes import (
     Hop,
@@ -156,8 +157,7 @@ def cidr_faces(
 def _blackhole(back: RouteLookup) -> Blocker:
     """The destination subnet routes the peer's block to a peering that carries nothing."""
     assert back.route is not None
-    return Blocker(
-        CODE[Reason.RETURN_ROUTE_BLACKHOLE],
+    return blocker(
         Reason.RETURN_ROUTE_BLACKHOLE,
         back.table_id or back.vpc_id,
         "route-table",

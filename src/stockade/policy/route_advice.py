@@ -35,9 +35,8 @@ def route_change(
     when the table has an id and the target is one (not a ``<placeholder>``)."""
     if not at.table_id:
         return f"add the route {destination} → {target} to the main route table of {at.vpc_id}"
-    if target.startswith("<"):
-        return f"stockade route-table {verb} {at.table_id} {destination} --target {target}"
-    return RouteChange.route(verb, at.table_id, destination, target)
+    change = RouteChange.route(verb, at.table_id, destination, target)
+    return change.text() if target.startswith("<") else change
 
 
 def route_remedy(at: RouteLookup, destination: str, target: str) -> str:
